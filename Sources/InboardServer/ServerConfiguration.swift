@@ -1,0 +1,55 @@
+import Configuration
+import InboardStore
+import Logging
+
+/// Process settings, from `INBOARD_*` environment variables with a documented default for each.
+/// Everything an admin manages (directory, SMTP, status types) lives in PostgreSQL instead.
+public struct ServerConfiguration: Sendable {
+    public var databaseURL: DatabaseURL
+    public var httpHost: String
+    public var httpPort: Int
+    public var secretKeyFile: String
+    public var logLevel: Logger.Level
+
+    public static let defaultHTTPHost = "127.0.0.1"
+    public static let defaultHTTPPort = 8080
+    public static let defaultSecretKeyFile = "/etc/inboard/secret.key"
+    public static let defaultLogLevel = Logger.Level.info
+
+    /// Every setting, its variable and its default, for `--help` and the README.
+    public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
+        ("INBOARD_DATABASE_URL", DatabaseURL.defaultValue, "PostgreSQL URL (sslmode=disable|require|verify-full, sslrootcert=FILE)"),
+        ("INBOARD_HTTP_HOST", defaultHTTPHost, "address 'inboard serve' listens on"),
+        ("INBOARD_HTTP_PORT", "\(defaultHTTPPort)", "port 'inboard serve' listens on"),
+        ("INBOARD_SECRET_KEY_FILE", defaultSecretKeyFile, "32 random bytes that encrypt secrets at rest"),
+        ("INBOARD_LOG_LEVEL", defaultLogLevel.rawValue, "trace, debug, info, notice, warning, error or critical"),
+    ]
+
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        let url = reader.string(forKey: ["inboard", "database", "url"], isSecret: true, default: DatabaseURL.defaultValue)
+        do { databaseURL = try DatabaseURL(url) } catch { throw ConfigurationError(error.description) }
+        httpHost = reader.string(forKey: ["inboard", "http", "host"], default: Self.defaultHTTPHost)
+        guard !httpHost.isEmpty else { throw ConfigurationError("INBOARD_HTTP_HOST is empty; use an address such as 127.0.0.1 or 0.0.0.0") }
+        let port = reader.string(forKey: ["inboard", "http", "port"], default: "\(Self.defaultHTTPPort)")
+        guard let portNumber = Int(port), (1...65535).contains(portNumber) else {
+            throw ConfigurationError("INBOARD_HTTP_PORT '\(port)' is not a port number (1-65535)")
+        }
+        httpPort = portNumber
+        secretKeyFile = reader.string(forKey: ["inboard", "secret", "key", "file"], default: Self.defaultSecretKeyFile)
+        let level = reader.string(forKey: ["inboard", "log", "level"], default: Self.defaultLogLevel.rawValue)
+        guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError("INBOARD_LOG_LEVEL '\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        logLevel = parsed
+    }
+
+    /// Reads the given environment (the process's by default).
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        try self.init(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,44 @@
+import Logging
+import NIOPosix
+import PostgresNIO
+
+/// Opens connections and pools for a `DatabaseURL`, turning every failure into a `DatabaseError`.
+public struct Database: Sendable {
+    public let url: DatabaseURL
+    public let logger: Logger
+
+    public init(url: DatabaseURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    /// One dedicated connection for the duration of `body` (migrations, setup): no pool needed.
+    public func withConnection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+        } catch {
+            throw DatabaseError.describing(error, url: url)
+        }
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch let error as MigrationError {
+            try? await connection.close()
+            throw error
+        } catch {
+            try? await connection.close()
+            throw DatabaseError.describing(error, url: url)
+        }
+    }
+
+    /// The pooled client the server uses; run it as a service (`client.run()`).
+    public func makeClient() throws -> PostgresClient {
+        PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+    }
+}

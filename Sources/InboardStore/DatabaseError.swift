@@ -1,0 +1,59 @@
+import NIOCore
+import PostgresNIO
+
+/// A database failure described for an operator: what went wrong and what to do, never the query's data.
+public struct DatabaseError: Error, CustomStringConvertible {
+    public let message: String
+    public let sqlState: String?
+
+    public init(_ message: String, sqlState: String? = nil) {
+        self.message = message
+        self.sqlState = sqlState
+    }
+
+    public var description: String { message }
+
+    /// Turns PostgresNIO's deliberately vague errors into a clear one-line message.
+    public static func describing(_ error: any Error, url: DatabaseURL) -> DatabaseError {
+        if let error = error as? DatabaseError { return error }
+        if let psql = error as? PSQLError {
+            if let server = psql.serverInfo, let message = server[.message] {
+                let state = server[.sqlState]
+                return DatabaseError(Self.explain(serverMessage: message, sqlState: state, url: url), sqlState: state)
+            }
+            if psql.code == .connectionError || psql.code == .serverClosedConnection || psql.code == .uncleanShutdown {
+                let cause = psql.underlying.map(Self.networkReason) ?? "the connection failed"
+                return DatabaseError("cannot reach PostgreSQL at \(url.host):\(url.port) (\(cause)): is it running? Check INBOARD_DATABASE_URL")
+            }
+            return DatabaseError("PostgreSQL error (\(psql.code)) talking to \(url.host):\(url.port)")
+        }
+        if error is ChannelError || error is IOError || error is NIOConnectionError {
+            return DatabaseError("cannot reach PostgreSQL at \(url.host):\(url.port) (\(Self.networkReason(error))): is it running? Check INBOARD_DATABASE_URL")
+        }
+        return DatabaseError("database error: \(error)")
+    }
+
+    private static func explain(serverMessage: String, sqlState: String?, url: DatabaseURL) -> String {
+        switch sqlState {
+        case "3D000": return "\(serverMessage) on \(url.host):\(url.port): create it, or fix the database name in INBOARD_DATABASE_URL"
+        case "28P01", "28000": return "\(serverMessage): fix the user or password in INBOARD_DATABASE_URL"
+        default: return "PostgreSQL: \(serverMessage)"
+        }
+    }
+
+    private static func networkReason(_ error: any Error) -> String {
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ETIMEDOUT: return "timed out"
+            case EHOSTUNREACH, ENETUNREACH: return "host unreachable"
+            default: return io.description
+            }
+        }
+        if let connect = error as? NIOConnectionError {
+            return connect.connectionErrors.first.map { networkReason($0.error) } ?? "could not connect"
+        }
+        if case ChannelError.connectTimeout = error { return "connect timed out" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import InboardStore
+
+/// A PostgreSQL server of a test's own (initdb in a temporary folder, a free port), so that the test can stop
+/// and start it without disturbing the shared one.
+public final class TemporaryPostgresCluster: @unchecked Sendable {
+    public let port: Int
+    let binDirectory: String
+    let directory: String
+
+    public init() throws {
+        binDirectory = try TestEnvironment.require("INBOARD_TEST_PG_BIN")
+        port = try freeTCPPort()
+        directory = "/tmp/inboard-test-pg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if getuid() == 0 { _ = try runProgram("/bin/chown", ["postgres", directory]) }
+        try pg("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+    }
+
+    public var url: DatabaseURL {
+        get throws { try DatabaseURL("postgres://postgres@127.0.0.1:\(port)/postgres") }
+    }
+
+    public func start() throws {
+        try pg("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30",
+                          "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "start"])
+    }
+
+    public func stop() throws {
+        try pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    public func destroy() {
+        _ = try? pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func pg(_ tool: String, _ arguments: [String]) throws {
+        let path = "\(binDirectory)/\(tool)"
+        let result = getuid() == 0
+            ? try runProgram("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
+            : try runProgram(path, arguments)
+        guard result.status == 0 else { throw ProgramFailed("\(tool) failed: \(result.error)") }
+    }
+}
+
+/// A TCP port nothing listens on right now (the kernel picks it).
+public func freeTCPPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw ProgramFailed("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

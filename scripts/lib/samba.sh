@@ -1,0 +1,40 @@
+# Samba AD DC for Active Directory behaviour: realm EXAMPLE.TEST, LDAP on 127.0.0.1:389 / ldaps 636 with the test CA.
+samba_dir() { echo "$LOCAL_DIR/samba"; }
+samba_running() { pid_alive "$(samba_dir)/samba.pid"; }
+samba_provision() {
+  local s; s="$(samba_dir)"
+  [ -f "$s/etc/smb.conf" ] && return 0
+  log "provisioning Samba AD domain $AD_REALM in $s"
+  rm -rf "$s"; mkdir -p "$s"; : > "$s/empty.conf"
+  samba-tool domain provision -s "$s/empty.conf" --realm="$AD_REALM" --domain="$AD_DOMAIN" --server-role=dc \
+    --dns-backend=SAMBA_INTERNAL --adminpass="$AD_ADMIN_PASSWORD" --targetdir="$s" --host-ip=127.0.0.1 \
+    --host-name=dc1 --option="interfaces = lo" --option="bind interfaces only = yes" >"$s/provision.log" 2>&1 \
+    || die "Samba provisioning failed; see $s/provision.log"
+  # No DNS forwarding (no traffic may leave loopback); plain simple binds on 389; our own TLS certificate.
+  sed -i '/dns forwarder/d' "$s/etc/smb.conf"
+  sed -i "/^\[global\]/a\\
+\tldap server require strong auth = no\\
+\tpid directory = $s/run\\
+\tncalrpc dir = $s/run/ncalrpc\\
+\twinbindd socket directory = $s/run/winbindd\\
+\tlog file = $s/log.%m\\
+\ttls enabled = yes\\
+\ttls keyfile = $LOCAL_DIR/tls/server.key\\
+\ttls certfile = $LOCAL_DIR/tls/server.pem\\
+\ttls cafile = $LOCAL_DIR/tls/ca.pem" "$s/etc/smb.conf"
+  mkdir -p "$s/run"
+}
+samba_start() {
+  local s; s="$(samba_dir)"
+  if samba_running; then log "Samba AD already running"; return 0; fi
+  port_free 389 || die "port 389 is in use by another program; Samba AD needs it"
+  samba_provision
+  nohup samba --foreground --no-process-group -M single -s "$s/etc/smb.conf" >"$s/samba.out" 2>&1 &
+  echo $! > "$s/samba.pid"
+  wait_for "Samba AD" 60 ldapsearch -x -H ldap://127.0.0.1:389 -D "Administrator@example.test" -w "$AD_ADMIN_PASSWORD" \
+    -b "DC=example,DC=test" -s base
+  samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "Administrator%$AD_ADMIN_PASSWORD" >/dev/null 2>&1 || true
+  log "Samba AD started (ldap://127.0.0.1:389, ldaps://127.0.0.1:636, realm $AD_REALM)"
+}
+samba_stop() { stop_pidfile "Samba AD" "$(samba_dir)/samba.pid" TERM; }
+samba_status() { if samba_running; then echo "samba-ad: running"; else echo "samba-ad: stopped"; fi; }
