@@ -100,5 +100,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "InboardIntegrationTests",
+            dependencies: ["InboardTestSupport", "InboardStore"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

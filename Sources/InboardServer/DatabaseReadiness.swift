@@ -1,5 +1,6 @@
 import InboardStore
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// Answers "can this process serve requests?": PostgreSQL reachable and its schema at this binary's version.
@@ -42,9 +43,10 @@ public struct DatabaseReadiness: Sendable {
     }
 
     private func schemaVersion() async throws -> Int {
-        let rows = try await client.query(
-            "SELECT CASE WHEN to_regclass('public.schema_migrations') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
-            logger: logger)
+        // Two statements: a query naming a missing table fails when it is parsed, whatever CASE guards it.
+        let exists = try await client.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
+        for try await present in exists.decode(Bool.self) where !present { return 0 }
+        let rows = try await client.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)
         for try await version in rows.decode(Int.self) { return version }
         return 0
     }
@@ -52,15 +54,33 @@ public struct DatabaseReadiness: Sendable {
 
 struct ReadinessTimeout: Error {}
 
-/// Runs `body`, giving up after `limit`; the body is cancelled when time runs out.
+/// Runs `body`, giving up after `limit`. The body runs in a task of its own that is cancelled, not awaited,
+/// when time runs out: a query stuck on a dead connection must not hold the health check.
 func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw ReadinessTimeout()
+    let outcome = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
+    let resume: @Sendable (Result<T, any Error>) -> Void = { result in
+        outcome.withLockedValue { continuation in
+            continuation?.resume(with: result)
+            continuation = nil
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+    }
+    var work: Task<Void, Never>?
+    var timer: Task<Void, Never>?
+    let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        outcome.withLockedValue { $0 = continuation }
+        work = Task { resume(await Result(catching: body)) }
+        timer = Task {
+            try? await Task.sleep(for: limit)
+            resume(.failure(ReadinessTimeout()))
+        }
+    }
+    work?.cancel()
+    timer?.cancel()
+    return value
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

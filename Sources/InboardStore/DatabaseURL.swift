@@ -49,6 +49,21 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         guard (1...65535).contains(port) else { throw .init("port \(port) is out of range") }
     }
 
+    /// The URL itself, password included: for handing to child processes, never for logs.
+    public var urlString: String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.user = username
+        components.password = password
+        components.host = host
+        components.port = port
+        components.path = "/" + database
+        var items = [URLQueryItem(name: "sslmode", value: sslMode.rawValue)]
+        if let sslRootCertificate { items.append(URLQueryItem(name: "sslrootcert", value: sslRootCertificate)) }
+        components.queryItems = items
+        return components.string ?? description
+    }
+
     /// The URL with its password masked, safe for logs and error messages.
     public var description: String {
         let auth = password == nil ? username : "\(username):****"

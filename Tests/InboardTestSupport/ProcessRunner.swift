@@ -1,21 +1,96 @@
 import Foundation
 
-/// Runs a program to completion and returns its standard output; throws with its standard error on failure.
+/// A child process started with posix_spawn and reaped with waitpid. Foundation's `Process` is avoided on
+/// purpose: on Linux its exit monitoring can miss a child's exit when several run at once, hanging the test.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    private let outFD: Int32
+    private let errFD: Int32
+    private var exitStatus: Int32?
+
+    /// Starts `path`; with `capture` false its output goes to /dev/null (for long-running servers).
+    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, capture: Bool = true) throws {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if capture {
+            guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw ProgramFailed("pipe failed") }
+            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+            for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, path, &actions, nil, argv, envp)
+        if capture { close(outPipe[1]); close(errPipe[1]) }
+        guard rc == 0 else {
+            if capture { close(outPipe[0]); close(errPipe[0]) }
+            throw ProgramFailed("cannot start \(path): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        outFD = capture ? outPipe[0] : -1
+        errFD = capture ? errPipe[0] : -1
+    }
+
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// The exit code if the child has exited (reaping it), nil while it runs.
+    public func exitCodeIfExited() -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        exitStatus = Self.decode(status)
+        return exitStatus
+    }
+
+    /// Blocks until the child exits, reading its output meanwhile.
+    public func waitForExit() -> (status: Int32, output: String, error: String) {
+        var out = Data(), err = Data()
+        var open = [outFD, errFD].filter { $0 >= 0 }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !open.isEmpty {
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), -1) >= 0 else { if errno == EINTR { continue } else { break } }
+            for entry in fds where entry.revents != 0 {
+                let n = read(entry.fd, &buffer, buffer.count)
+                if n > 0 {
+                    if entry.fd == outFD { out.append(contentsOf: buffer[0..<n]) } else { err.append(contentsOf: buffer[0..<n]) }
+                } else if n == 0 || errno != EINTR {
+                    close(entry.fd)
+                    open.removeAll { $0 == entry.fd }
+                }
+            }
+        }
+        if exitStatus == nil {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            exitStatus = Self.decode(status)
+        }
+        return (exitStatus!, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// Exit code, or 128 + signal number for a child killed by a signal (as shells report it).
+    private static func decode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
+
+/// Runs a program to completion on a thread of its own (never blocking Swift's cooperative pool, which has
+/// only as many threads as cores) and returns its exit status, standard output and standard error.
 @discardableResult
-public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read before waiting, so that a chatty program cannot block on a full pipe.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String, error: String) {
+    let child = try ChildProcess(path, arguments, environment: environment)
+    return await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: child.waitForExit()) }
+    }
 }
 
 public struct ProgramFailed: Error, CustomStringConvertible {

@@ -8,38 +8,44 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
     let binDirectory: String
     let directory: String
 
-    public init() throws {
+    init() throws {
         binDirectory = try TestEnvironment.require("INBOARD_TEST_PG_BIN")
         port = try freeTCPPort()
         directory = "/tmp/inboard-test-pg-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if getuid() == 0 { _ = try runProgram("/bin/chown", ["postgres", directory]) }
-        try pg("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+    }
+
+    /// A new, initialised (not yet started) cluster.
+    public static func create() async throws -> TemporaryPostgresCluster {
+        let cluster = try TemporaryPostgresCluster()
+        try FileManager.default.createDirectory(atPath: cluster.directory, withIntermediateDirectories: true)
+        if getuid() == 0 { _ = try await runProgram("/bin/chown", ["postgres", cluster.directory]) }
+        try await cluster.pg("initdb", ["-D", "\(cluster.directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        return cluster
     }
 
     public var url: DatabaseURL {
         get throws { try DatabaseURL("postgres://postgres@127.0.0.1:\(port)/postgres") }
     }
 
-    public func start() throws {
-        try pg("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30",
+    public func start() async throws {
+        try await pg("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30",
                           "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "start"])
     }
 
-    public func stop() throws {
-        try pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+    public func stop() async throws {
+        try await pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
     }
 
-    public func destroy() {
-        _ = try? pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+    public func destroy() async {
+        _ = try? await pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func pg(_ tool: String, _ arguments: [String]) throws {
+    private func pg(_ tool: String, _ arguments: [String]) async throws {
         let path = "\(binDirectory)/\(tool)"
         let result = getuid() == 0
-            ? try runProgram("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
-            : try runProgram(path, arguments)
+            ? try await runProgram("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
+            : try await runProgram(path, arguments)
         guard result.status == 0 else { throw ProgramFailed("\(tool) failed: \(result.error)") }
     }
 }

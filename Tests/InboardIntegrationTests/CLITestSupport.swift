@@ -1,0 +1,30 @@
+import Foundation
+import InboardTestSupport
+
+/// The built `inboard` executable, next to the test bundle (swift build puts both in .build/<config>/).
+func inboardBinary() throws -> String {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inboard").path,
+        TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/inboard").path,
+    ]
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw ProgramFailed("the inboard executable is not built: run 'swift build' first (looked in \(candidates))")
+    }
+    return found
+}
+
+/// Runs `inboard` with only the given INBOARD_* settings (plus PATH), as an operator would.
+func runInboard(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, error: String) {
+    var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    env.merge(environment) { $1 }
+    return try await runProgram(try inboardBinary(), arguments, environment: env)
+}
+
+/// A key file with 32 random bytes, removed by the caller.
+func makeSecretKeyFile() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("inboard-key-\(UUID().uuidString)").path
+    var bytes = [UInt8](repeating: 0, count: 32)
+    for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+    FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+    return path
+}

@@ -1,0 +1,98 @@
+import Foundation
+import InboardTestSupport
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The `inboard` binary as an operator meets it: each mistake is one clear `error:` line and a non-zero exit.
+@Suite struct CommandLineTests {
+    func expectOneClearLine(_ result: (status: Int32, output: String, error: String), containing text: String) {
+        #expect(result.status != 0)
+        let lines = result.error.split(separator: "\n").filter { !$0.contains(" info ") }
+        #expect(lines.count == 1, "stderr: \(result.error)")
+        #expect(lines.first?.hasPrefix("error: ") == true, "stderr: \(result.error)")
+        #expect(result.error.contains(text), "stderr: \(result.error)")
+    }
+
+    @Test func helpListsEnvironmentAndCommands() async throws {
+        let result = try await runInboard(["--help"], environment: [:])
+        #expect(result.status == 0)
+        for text in ["INBOARD_DATABASE_URL", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE", "serve", "migrate"] {
+            #expect(result.output.contains(text), "\(text) missing from --help")
+        }
+        #expect(try await runInboard(["migrate", "--help"], environment: [:]).output.contains("schema_migrations"))
+    }
+
+    @Test func unknownSubcommand() async throws {
+        expectOneClearLine(try await runInboard(["frobnicate"], environment: [:]), containing: "inboard --help")
+    }
+
+    @Test func unreachableDatabase() async throws {
+        let port = try freeTCPPort()
+        expectOneClearLine(try await runInboard(["migrate"], environment: ["INBOARD_DATABASE_URL": "postgres://inboard@127.0.0.1:\(port)/inboard"]),
+                           containing: "cannot reach PostgreSQL at 127.0.0.1:\(port)")
+    }
+
+    @Test func malformedDatabaseURL() async throws {
+        expectOneClearLine(try await runInboard(["migrate"], environment: ["INBOARD_DATABASE_URL": "postgres://nobody"]), containing: "INBOARD_DATABASE_URL")
+    }
+
+    @Test func missingSecretKeyFile() async throws {
+        let url = try TestEnvironment.require("INBOARD_DATABASE_URL")
+        expectOneClearLine(try await runInboard(["serve"], environment: ["INBOARD_DATABASE_URL": url, "INBOARD_SECRET_KEY_FILE": "/nonexistent/key"]),
+                           containing: "INBOARD_SECRET_KEY_FILE")
+    }
+
+    @Test func migrateThenServeThenGracefulStop() async throws {
+        try await TemporaryDatabase.with { db in
+            let key = try makeSecretKeyFile()
+            defer { try? FileManager.default.removeItem(atPath: key) }
+            let port = try freeTCPPort()
+            let env = ["INBOARD_DATABASE_URL": db.url.urlString, "INBOARD_SECRET_KEY_FILE": key, "INBOARD_HTTP_PORT": "\(port)"]
+
+            expectOneClearLine(try await runInboard(["serve"], environment: env), containing: "run 'inboard migrate' first")
+            let first = try await runInboard(["migrate"], environment: env)
+            #expect(first.status == 0, "\(first.error)")
+            #expect(first.output.contains("schema migrated to version"))
+            let again = try await runInboard(["migrate"], environment: env)
+            #expect(again.output.contains("nothing to do"))
+
+            var serverEnv = env
+            serverEnv["PATH"] = "/usr/bin:/bin"
+            let server = try ChildProcess(try inboardBinary(), ["serve"], environment: serverEnv, capture: false)
+            defer { if server.exitCodeIfExited() == nil { server.signal(SIGKILL); _ = server.waitForExit() } }
+            #expect(try await waitForHTTP("http://127.0.0.1:\(port)/health/ready", status: 200))
+
+            // A second server on the same port: one clear line.
+            expectOneClearLine(try await runInboard(["serve"], environment: env), containing: "already in use")
+
+            server.signal(SIGTERM)
+            let deadline = Date().addingTimeInterval(10)
+            while server.exitCodeIfExited() == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(server.exitCodeIfExited() == 0, "SIGTERM did not stop the server cleanly within 10 s")
+        }
+    }
+
+    @Test func migrateRefusesANewerDatabase() async throws {
+        try await TemporaryDatabase.with { db in
+            let env = ["INBOARD_DATABASE_URL": db.url.urlString]
+            #expect(try await runInboard(["migrate"], environment: env).status == 0)
+            try await db.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'from_the_future', 'x')")
+            expectOneClearLine(try await runInboard(["migrate"], environment: env), containing: "newer than this Inboard binary")
+        }
+    }
+}
+
+/// Polls a URL until it answers `status`, for at most 20 s.
+func waitForHTTP(_ url: String, status: Int) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+        if let (_, response) = try? await URLSession.shared.data(from: URL(string: url)!),
+           (response as? HTTPURLResponse)?.statusCode == status {
+            return true
+        }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    return false
+}

@@ -1,0 +1,18 @@
+import Hummingbird
+import InboardServer
+import InboardStore
+import Logging
+import PostgresNIO
+import Prometheus
+
+/// Builds the real application against a database URL, with a fresh metrics registry.
+func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0) throws -> some ApplicationProtocol {
+    var configuration = try ServerConfiguration(environment: [:])
+    configuration.httpPort = port
+    let logger = Logger(label: "test")
+    let dependencies = AppDependencies(
+        postgres: try Database(url: databaseURL, logger: logger).makeClient(), databaseURL: databaseURL,
+        schemaVersion: try schemaVersion ?? MigrationCatalog.embedded().latestVersion,
+        metrics: PrometheusCollectorRegistry(), logger: logger)
+    return buildApplication(configuration: configuration, dependencies: dependencies)
+}

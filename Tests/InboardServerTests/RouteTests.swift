@@ -1,0 +1,76 @@
+import Foundation
+import HummingbirdTesting
+import InboardCore
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// Routes that need no database, exercised through the router (no network).
+@Suite struct RouteTests {
+    let unusedDatabase = try! DatabaseURL("postgres://nobody@127.0.0.1:1/none")
+
+    struct VersionInfo: Decodable { let version: String; let schemaVersion: Int; let minimumClientVersion: String }
+    struct ErrorBody: Decodable { struct Detail: Decodable { let code: String; let message: String }; let error: Detail }
+
+    @Test func versionReportsBinarySchemaAndMinimumClient() async throws {
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            try await client.execute(uri: "/api/v1/version", method: .get) { response in
+                #expect(response.status == .ok)
+                let info = try JSONDecoder().decode(VersionInfo.self, from: Data(buffer: response.body))
+                #expect(info.version == InboardVersion.current.description)
+                #expect(info.schemaVersion == (try MigrationCatalog.embedded().latestVersion))
+                #expect(info.minimumClientVersion == "1.0")
+            }
+        }
+    }
+
+    @Test func newerClientGets426AndOlderOrSameIsServed() async throws {
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            let newer = "\(InboardVersion.current.major).\(InboardVersion.current.minor + 1)"
+            try await client.execute(uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: newer]) { response in
+                #expect(response.status == .upgradeRequired)
+                let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
+                #expect(body.error.code == "server_too_old")
+                #expect(body.error.message.contains("upgrade the server"))
+            }
+            for version in [InboardVersion.current.description, "1.0", "0.9.9.9"] {
+                try await client.execute(uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: version]) { response in
+                    #expect(response.status == .ok, "client \(version)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: "banana"]) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func unknownRouteIsAJSONError() async throws {
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
+                #expect(response.status == .notFound)
+                let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
+                #expect(body.error.code == "not_found")
+            }
+        }
+    }
+
+    @Test func servesTheOpenAPIDocumentExactlyAsCommitted() async throws {
+        let onDisk = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == onDisk, "openapi.yaml changed: run scripts/embed-resources")
+            }
+        }
+    }
+
+    @Test func metricsAnswerPrometheusText() async throws {
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import InboardServer
+import Testing
+
+@Suite struct ServerConfigurationTests {
+    @Test func defaultsWhenNothingIsSet() throws {
+        let configuration = try ServerConfiguration(environment: [:])
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.httpPort == 8080)
+        #expect(configuration.secretKeyFile == "/etc/inboard/secret.key")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.databaseURL.host == "127.0.0.1")
+        #expect(configuration.databaseURL.database == "inboard")
+    }
+
+    @Test func environmentOverridesDefaults() throws {
+        let configuration = try ServerConfiguration(environment: [
+            "INBOARD_DATABASE_URL": "postgres://u:p@db:6000/x",
+            "INBOARD_HTTP_HOST": "0.0.0.0",
+            "INBOARD_HTTP_PORT": "9090",
+            "INBOARD_SECRET_KEY_FILE": "/run/key",
+            "INBOARD_LOG_LEVEL": "DEBUG",
+        ])
+        #expect(configuration.databaseURL.port == 6000)
+        #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.httpPort == 9090)
+        #expect(configuration.secretKeyFile == "/run/key")
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test(arguments: [
+        ("INBOARD_HTTP_PORT", "eighty", "INBOARD_HTTP_PORT 'eighty'"),
+        ("INBOARD_HTTP_PORT", "70000", "INBOARD_HTTP_PORT '70000'"),
+        ("INBOARD_LOG_LEVEL", "loud", "INBOARD_LOG_LEVEL 'loud'"),
+        ("INBOARD_DATABASE_URL", "mysql://u@h/d", "INBOARD_DATABASE_URL"),
+        ("INBOARD_HTTP_HOST", "", "INBOARD_HTTP_HOST"),
+    ])
+    func badValuesNameTheVariable(variable: String, value: String, expected: String) {
+        #expect {
+            try ServerConfiguration(environment: [variable: value])
+        } throws: { error in
+            (error as? ConfigurationError)?.description.contains(expected) == true
+        }
+    }
+
+    @Test func documentationListsEveryVariable() {
+        let documented = Set(ServerConfiguration.documentation.map(\.variable))
+        #expect(documented == ["INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE", "INBOARD_LOG_LEVEL"])
+    }
+}
