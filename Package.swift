@@ -31,6 +31,16 @@ let package = Package(
             providers: [.apt(["libldap2-dev"])]
         ),
         .target(
+            name: "LDAPKit",
+            dependencies: [
+                "CLDAP",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "InboardCore",
             swiftSettings: swiftSettings
         ),
@@ -87,6 +97,11 @@ let package = Package(
             name: "InboardTestSupport",
             dependencies: ["InboardStore", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/InboardTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LDAPKitTests",
+            dependencies: ["LDAPKit", "InboardTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InboardCoreTests", dependencies: ["InboardCore"], swiftSettings: swiftSettings),

@@ -12,6 +12,13 @@ static inline void *cldap_opt_on(void) { return LDAP_OPT_ON; }
 static inline void *cldap_opt_off(void) { return LDAP_OPT_OFF; }
 static inline const char *cldap_sasl_simple(void) { return LDAP_SASL_SIMPLE; }
 
+static inline ber_tag_t cldap_res_search_entry(void) { return LDAP_RES_SEARCH_ENTRY; }
+static inline ber_tag_t cldap_res_search_reference(void) { return LDAP_RES_SEARCH_REFERENCE; }
+static inline ber_tag_t cldap_res_search_result(void) { return LDAP_RES_SEARCH_RESULT; }
+static inline int cldap_scope_base(void) { return LDAP_SCOPE_BASE; }
+static inline int cldap_scope_one(void) { return LDAP_SCOPE_ONELEVEL; }
+static inline int cldap_scope_subtree(void) { return LDAP_SCOPE_SUBTREE; }
+
 /// Encodes the RFC 2696 paged-results control value: SEQUENCE { size INTEGER, cookie OCTET STRING }.
 static inline int cldap_encode_paged_control(ber_int_t size, struct berval *cookie, struct berval *out) {
     BerElement *ber = ber_alloc_t(LBER_USE_DER);

@@ -1,10 +1,11 @@
 # OpenLDAP slapd with its own config: mdb, memberof, refint, ppolicy, sizelimit unlimited, TLS from the test CA.
 # Two instances share one configuration shape: the main one ($SLAPD_PORT + ldaps $SLAPD_TLS_PORT) and a
-# replica-less second one ($SLAPD2_PORT), started on demand by failover tests with "slapd2".
+# second one ($SLAPD2_PORT) for failover and paging tests, whose size limit (1,000) is below what paged
+# searches must still return in full. Tests start and stop it with "scripts/services instance 2 start|stop".
 slapd_dir() { echo "$LOCAL_DIR/slapd${1:-}"; }
 
-slapd_write_conf() { # slapd_write_conf DIR
-  local d="$1"
+slapd_write_conf() { # slapd_write_conf DIR [SIZELIMIT]
+  local d="$1" sizelimit="${2:-unlimited}"
   mkdir -p "$d/db"
   cat > "$d/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
@@ -18,7 +19,7 @@ moduleload refint
 moduleload ppolicy
 pidfile $d/slapd.pid
 argsfile $d/slapd.args
-sizelimit unlimited
+sizelimit $sizelimit
 TLSCACertificateFile $LOCAL_DIR/tls/ca.pem
 TLSCertificateFile $LOCAL_DIR/tls/server.pem
 TLSCertificateKeyFile $LOCAL_DIR/tls/server.key
@@ -52,23 +53,27 @@ ppolicy_use_lockout
 CONF
 }
 
+slapd_sizelimit() { if [ "${1:-}" = 2 ]; then echo "size.soft=1000 size.hard=1000 size.prtotal=unlimited"; else echo unlimited; fi; }
+
 slapd_running() { pid_alive "$(slapd_dir "${1:-}")/slapd.pid"; }
 
 slapd_start() { # slapd_start [2]  -- "2" starts the second instance on $SLAPD2_PORT
   local n="${1:-}" d; d="$(slapd_dir "$n")"
-  [ -f "$d/slapd.conf" ] || slapd_write_conf "$d"
+  [ -f "$d/slapd.conf" ] || slapd_write_conf "$d" "$(slapd_sizelimit "$n")"
   if slapd_running "$n"; then log "slapd$n already running"; return 0; fi
   local urls="ldap://127.0.0.1:$SLAPD_PORT/ ldaps://127.0.0.1:$SLAPD_TLS_PORT/" port="$SLAPD_PORT"
   [ "$n" = 2 ] && { urls="ldap://127.0.0.1:$SLAPD2_PORT/"; port="$SLAPD2_PORT"; }
   port_free "$port" || die "port $port is in use by another program; set INBOARD_SLAPD${n}_PORT to a free port"
-  if [ ! -f "$d/db/data.mdb" ]; then slapd_seed "$d"; fi
+  if [ ! -f "$d/db/data.mdb" ]; then
+    if [ "$n" = 2 ]; then slapd_seed "$d" 10000 100; else slapd_seed "$d" 200 20; fi
+  fi
   slapd -h "$urls" -f "$d/slapd.conf" 2>"$d/slapd.log" || die "slapd failed to start; see $d/slapd.log"
   wait_for "slapd$n" 15 ldapsearch -x -H "ldap://127.0.0.1:$port" -D "$LDAP_ADMIN_DN" -w "$LDAP_ADMIN_PASSWORD" -b "" -s base
   log "slapd$n started on $urls"
 }
 
-slapd_seed() { # a small organisation so that a fresh start is immediately usable
-  "$SYSTEM_PYTHON" "$REPO_DIR/scripts/gen-org" --users 200 --groups 20 > "$1/seed.ldif"
+slapd_seed() { # slapd_seed DIR USERS GROUPS: a generated organisation, so that a fresh start is immediately usable
+  "$SYSTEM_PYTHON" "$REPO_DIR/scripts/gen-org" --users "$2" --groups "$3" > "$1/seed.ldif"
   slapadd -q -f "$1/slapd.conf" -l "$1/seed.ldif" >/dev/null 2>"$1/slapadd.log" || die "slapadd failed; see $1/slapadd.log"
 }
 
@@ -87,7 +92,7 @@ slapd_load_org() {
   local n=""
   if [ "${1:-}" = "--instance" ]; then n="$2"; shift 2; fi
   local d; d="$(slapd_dir "$n")"
-  [ -f "$d/slapd.conf" ] || slapd_write_conf "$d"
+  [ -f "$d/slapd.conf" ] || slapd_write_conf "$d" "$(slapd_sizelimit "$n")"
   local was_running=0; slapd_running "$n" && was_running=1
   stop_pidfile "slapd$n" "$d/slapd.pid" INT
   "$SYSTEM_PYTHON" "$REPO_DIR/scripts/gen-org" "$@" > "$d/org.ldif"

@@ -1,0 +1,211 @@
+import CLDAP
+import Foundation
+
+/// One libldap handle: the only type that touches C. Every method blocks, so callers run it on the client's
+/// thread pool; the pool hands a connection to one task at a time.
+final class LDAPConnection: @unchecked Sendable {
+    let server: LDAPServerURL
+    let serverIndex: Int
+    private var handle: OpaquePointer?
+    private let operationTimeout: timeval
+
+    /// Opens (and for StartTLS, secures) a connection; with `credentials`, binds as them.
+    init(server: LDAPServerURL, serverIndex: Int, configuration: LDAPConfiguration, credentials: LDAPCredentials?) throws(LDAPError) {
+        self.server = server
+        self.serverIndex = serverIndex
+        self.operationTimeout = timeval(configuration.operationTimeout)
+        var ld: OpaquePointer?
+        guard ldap_initialize(&ld, server.description) == LDAP_SUCCESS, let ld else {
+            throw LDAPError(kind: .configuration, diagnosticMessage: "libldap refused \(server)", operation: "connect", server: server.description)
+        }
+        handle = ld
+        do throws(LDAPError) {
+            try configure(configuration)
+            if configuration.tls == .startTLS, !server.secure {
+                let rc = ldap_start_tls_s(ld, nil, nil)
+                guard rc == LDAP_SUCCESS else { throw error(rc, operation: "StartTLS", tlsInUse: true) }
+            }
+            let rc = ldap_connect(ld)
+            if rc != LDAP_SUCCESS {
+                var failure = error(rc, operation: "connect", tlsInUse: server.secure)
+                if server.secure, failure.kind == .serverDown, tcpReachable(host: server.host, port: server.port, timeout: configuration.connectTimeout) {
+                    failure = LDAPError(kind: .tls, resultCode: rc, diagnosticMessage: "the TLS handshake failed (is the server's certificate signed by the configured CA, and does it name \(server.host)?)",
+                                        operation: "connect", server: server.description)
+                }
+                throw failure
+            }
+            if let credentials { try bind(credentials) }
+        } catch let failure {
+            close()
+            throw failure
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let handle { ldap_unbind_ext_s(handle, nil, nil) }
+        handle = nil
+    }
+
+    private func configure(_ configuration: LDAPConfiguration) throws(LDAPError) {
+        var version = LDAP_VERSION3
+        ldap_set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version)
+        ldap_set_option(handle, LDAP_OPT_REFERRALS, configuration.chaseReferrals ? cldap_opt_on() : cldap_opt_off())
+        ldap_set_option(handle, LDAP_OPT_RESTART, cldap_opt_on())
+        var network = timeval(configuration.connectTimeout)
+        ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &network)
+        var operation = operationTimeout
+        ldap_set_option(handle, LDAP_OPT_TIMEOUT, &operation)
+        guard server.secure || configuration.tls == .startTLS else { return }
+        var requirement = configuration.insecureSkipVerify ? LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND
+        ldap_set_option(handle, LDAP_OPT_X_TLS_REQUIRE_CERT, &requirement)
+        if let caFile = configuration.caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw LDAPError(kind: .configuration, diagnosticMessage: "CA file \(caFile) cannot be read", operation: "connect", server: server.description)
+            }
+            ldap_set_option(handle, LDAP_OPT_X_TLS_CACERTFILE, caFile)
+        }
+        var newContext: Int32 = 0   // apply the options above to this handle's own TLS context
+        ldap_set_option(handle, LDAP_OPT_X_TLS_NEWCTX, &newContext)
+    }
+
+    func bind(_ credentials: LDAPCredentials) throws(LDAPError) {
+        let rc = credentials.password.withCString { password -> Int32 in
+            var secret = berval(bv_len: ber_len_t(strlen(password)), bv_val: UnsafeMutablePointer(mutating: password))
+            return ldap_sasl_bind_s(handle, credentials.bindName, cldap_sasl_simple(), &secret, nil, nil, nil)
+        }
+        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "bind as \(credentials.bindName)") }
+    }
+
+    /// One search request; with `pageSize` > 0, one page of an RFC 2696 paged search.
+    func search(base: String, scope: LDAPScope, filter: String, attributes: [String], pageSize: Int32, cookie: [UInt8]?) throws(LDAPError) -> (entries: [LDAPEntry], cookie: [UInt8]?) {
+        var control: UnsafeMutablePointer<LDAPControl>?
+        if pageSize > 0 {
+            var value = berval(bv_len: 0, bv_val: nil)
+            let encoded: Int32 = (cookie ?? []).withUnsafeBufferPointer { buffer in
+                var cookieValue = berval(bv_len: ber_len_t(buffer.count), bv_val: UnsafeMutableRawPointer(mutating: buffer.baseAddress)?.assumingMemoryBound(to: CChar.self))
+                return cldap_encode_paged_control(pageSize, &cookieValue, &value)
+            }
+            guard encoded == 0 else { throw LDAPError(kind: .other, diagnosticMessage: "cannot encode the paged-results control", operation: "search", server: server.description) }
+            let rc = ldap_control_create(LDAP_CONTROL_PAGEDRESULTS, 1, &value, 1, &control)   // 1: copies the value
+            ber_memfree(value.bv_val)
+            guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search") }
+        }
+        defer { if let control { ldap_control_free(control) } }
+
+        var result: OpaquePointer?
+        defer { if let result { ldap_msgfree(result) } }
+        var timeout = operationTimeout
+        var controls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
+        let rc: Int32 = withCStringArray(attributes) { attrs in
+            controls.withUnsafeMutableBufferPointer { controlList in
+                ldap_search_ext_s(handle, base, scope.cValue, filter, attrs, 0,
+                                  control == nil ? nil : controlList.baseAddress, nil, &timeout, 0, &result)
+            }
+        }
+        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search of \(base)") }
+        let entries = readEntries(result)
+        return (entries, try nextCookie(result, base: base))
+    }
+
+    private func readEntries(_ result: OpaquePointer?) -> [LDAPEntry] {
+        var entries: [LDAPEntry] = []
+        var message = ldap_first_entry(handle, result)
+        while let entry = message {
+            entries.append(readEntry(entry))
+            message = ldap_next_entry(handle, entry)
+        }
+        return entries
+    }
+
+    private func readEntry(_ entry: OpaquePointer) -> LDAPEntry {
+        let dnPointer = ldap_get_dn(handle, entry)
+        let dn = dnPointer.map { String(cString: $0) } ?? ""
+        ldap_memfree(dnPointer)
+        var attributes: [String: [[UInt8]]] = [:]
+        var ber: OpaquePointer?
+        var name = ldap_first_attribute(handle, entry, &ber)
+        while let attribute = name {
+            var values: [[UInt8]] = []
+            if let list = ldap_get_values_len(handle, entry, attribute) {
+                var index = 0
+                while let value = list[index] {
+                    let length = Int(value.pointee.bv_len)
+                    values.append(value.pointee.bv_val.map { pointer in
+                        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+                    } ?? [])
+                    index += 1
+                }
+                ldap_value_free_len(list)
+            }
+            attributes[String(cString: attribute)] = values
+            ldap_memfree(attribute)
+            name = ldap_next_attribute(handle, entry, ber)
+        }
+        if let ber { ber_free(ber, 0) }
+        return LDAPEntry(dn: dn, attributes: attributes)
+    }
+
+    /// The paged-results cookie of the final message; nil (or empty) when the search is complete.
+    private func nextCookie(_ result: OpaquePointer?, base: String) throws(LDAPError) -> [UInt8]? {
+        var controls: UnsafeMutablePointer<UnsafeMutablePointer<LDAPControl>?>?
+        var code: Int32 = 0
+        let rc = ldap_parse_result(handle, result, &code, nil, nil, nil, &controls, 0)
+        defer { if let controls { ldap_controls_free(controls) } }
+        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search of \(base)") }
+        guard code == LDAP_SUCCESS else { throw error(code, operation: "search of \(base)") }
+        guard let found = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls, nil) else { return nil }
+        var estimate: ber_int_t = 0
+        var cookie = berval(bv_len: 0, bv_val: nil)
+        guard cldap_decode_paged_control(&found.pointee.ldctl_value, &estimate, &cookie) == 0 else { return nil }
+        defer { ber_memfree(cookie.bv_val) }
+        guard cookie.bv_len > 0, let bytes = cookie.bv_val else { return nil }
+        return bytes.withMemoryRebound(to: UInt8.self, capacity: Int(cookie.bv_len)) { Array(UnsafeBufferPointer(start: $0, count: Int(cookie.bv_len))) }
+    }
+
+    /// Builds the error for a result code, with the server's diagnostic and matched DN.
+    private func error(_ code: Int32, operation: String, tlsInUse: Bool = false) -> LDAPError {
+        var diagnostic: UnsafeMutablePointer<CChar>?
+        ldap_get_option(handle, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic)
+        let message = diagnostic.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? String(cString: ldap_err2string(code))
+        ldap_memfree(diagnostic)
+        var matched: UnsafeMutablePointer<CChar>?
+        ldap_get_option(handle, LDAP_OPT_MATCHED_DN, &matched)
+        let matchedDN = matched.map { String(cString: $0) }
+        ldap_memfree(matched)
+        return LDAPError(kind: Self.kind(code, message: message, tlsInUse: tlsInUse), resultCode: code, matchedDN: matchedDN,
+                         diagnosticMessage: message, operation: operation, server: server.description)
+    }
+
+    static func kind(_ code: Int32, message: String, tlsInUse: Bool) -> LDAPError.Kind {
+        let lower = message.lowercased()
+        if tlsInUse, lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl") || code == LDAP_CONNECT_ERROR { return .tls }
+        switch code {
+        case LDAP_INVALID_CREDENTIALS: return .invalidCredentials
+        case LDAP_SERVER_DOWN, LDAP_CONNECT_ERROR, LDAP_UNAVAILABLE, LDAP_BUSY: return .serverDown
+        case LDAP_TIMEOUT, LDAP_TIMELIMIT_EXCEEDED: return .timeout
+        case LDAP_NO_SUCH_OBJECT: return .noSuchObject
+        case LDAP_FILTER_ERROR, LDAP_INAPPROPRIATE_MATCHING: return .filterError
+        case LDAP_PROTOCOL_ERROR where lower.contains("filter"): return .filterError
+        case LDAP_SIZELIMIT_EXCEEDED: return .sizeLimitExceeded
+        case LDAP_INSUFFICIENT_ACCESS: return .insufficientAccess
+        default: return .other
+        }
+    }
+}
+
+extension timeval {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}
+
+/// A NULL-terminated `char **` for libldap's attribute lists (nil for "all attributes").
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> R) -> R {
+    guard !strings.isEmpty else { return body(nil) }
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
