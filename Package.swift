@@ -88,6 +88,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "inboard-bench",
+            dependencies: ["LDAPKit", "CLDAP", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/InboardBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CLDAPTests",
             dependencies: ["CLDAP"],

@@ -119,32 +119,51 @@ final class LDAPConnection: @unchecked Sendable {
         return entries
     }
 
+    /// Reads an entry in one pass over its BER encoding, as ldapsearch does: values point into the message
+    /// until they are copied (ldap_get_values_len would rescan the entry for every attribute).
     private func readEntry(_ entry: OpaquePointer) -> LDAPEntry {
-        let dnPointer = ldap_get_dn(handle, entry)
-        let dn = dnPointer.map { String(cString: $0) } ?? ""
-        ldap_memfree(dnPointer)
-        var attributes: [String: [[UInt8]]] = [:]
         var ber: OpaquePointer?
-        var name = ldap_first_attribute(handle, entry, &ber)
-        while let attribute = name {
-            var values: [[UInt8]] = []
-            if let list = ldap_get_values_len(handle, entry, attribute) {
+        var dnValue = berval(bv_len: 0, bv_val: nil)
+        guard ldap_get_dn_ber(handle, entry, &ber, &dnValue) == LDAP_SUCCESS else { return LDAPEntry(dn: "", lowercasedAttributes: [:]) }
+        defer { if let ber { ber_free(ber, 0) } }
+        let dn = Self.string(dnValue)
+        var attributes: [String: [[UInt8]]] = [:]
+        var name = berval(bv_len: 0, bv_val: nil)
+        var values: UnsafeMutablePointer<berval>?
+        var position = 0
+        while ldap_get_attribute_ber(handle, entry, ber, &name, &values) == LDAP_SUCCESS, name.bv_val != nil {
+            var list: [[UInt8]] = []
+            if let values {
                 var index = 0
-                while let value = list[index] {
-                    let length = Int(value.pointee.bv_len)
-                    values.append(value.pointee.bv_val.map { pointer in
-                        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
-                    } ?? [])
+                while values[index].bv_val != nil {
+                    list.append(Self.bytes(values[index]))
                     index += 1
                 }
-                ldap_value_free_len(list)
+                ber_memfree(values)
             }
-            attributes[String(cString: attribute)] = values
-            ldap_memfree(attribute)
-            name = ldap_next_attribute(handle, entry, ber)
+            attributes[attributeName(name, position: position)] = list
+            position += 1
         }
-        if let ber { ber_free(ber, 0) }
-        return LDAPEntry(dn: dn, attributes: attributes)
+        return LDAPEntry(dn: dn, lowercasedAttributes: attributes)
+    }
+
+    private static func bytes(_ value: berval) -> [UInt8] {
+        guard let pointer = value.bv_val, value.bv_len > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: Int(value.bv_len)) { Array(UnsafeBufferPointer(start: $0, count: Int(value.bv_len))) }
+    }
+
+    private static func string(_ value: berval) -> String { String(decoding: bytes(value), as: UTF8.self) }
+
+    /// Lower-cased attribute names, remembered by position: entries of one search list the same attributes
+    /// in the same order, so a name is usually recognised with one comparison.
+    private var namesByPosition: [(bytes: [UInt8], name: String)] = []
+
+    private func attributeName(_ value: berval, position: Int) -> String {
+        let raw = Self.bytes(value)
+        if position < namesByPosition.count, namesByPosition[position].bytes == raw { return namesByPosition[position].name }
+        let name = String(decoding: raw, as: UTF8.self).lowercased()
+        if position < namesByPosition.count { namesByPosition[position] = (raw, name) } else { namesByPosition.append((raw, name)) }
+        return name
     }
 
     /// The paged-results cookie of the final message; nil (or empty) when the search is complete.

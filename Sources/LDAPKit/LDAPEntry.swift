@@ -5,6 +5,12 @@ public struct LDAPEntry: Sendable {
     /// Keyed by the lower-cased attribute description, e.g. `member;range=0-1499`.
     public let attributes: [String: [[UInt8]]]
 
+    /// For attributes whose names are already lower-cased (the connection reads them so).
+    init(dn: String, lowercasedAttributes: [String: [[UInt8]]]) {
+        self.dn = dn
+        self.attributes = lowercasedAttributes
+    }
+
     public init(dn: String, attributes: [String: [[UInt8]]]) {
         self.dn = dn
         var lowered: [String: [[UInt8]]] = [:]

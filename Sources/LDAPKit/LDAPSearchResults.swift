@@ -22,17 +22,18 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
         public mutating func next() async throws -> LDAPEntry? { try await state.next() }
     }
 
-    /// Reference state, so that an abandoned iterator still returns its connection (in deinit).
+    typealias Page = (entries: [LDAPEntry], cookie: [UInt8]?)
+
+    /// Reference state, so that an abandoned iterator still returns its connection (in deinit). While the
+    /// consumer works through one page, the next is already being fetched: at most two pages are in memory.
     final class SearchState: @unchecked Sendable {
         let client: LDAPClient
         let request: Request
         private var connection: LDAPConnection?
         private var page: [LDAPEntry] = []
         private var index = 0
-        private var cookie: [UInt8]?
         private var started = false
-        private var finished = false
-        private(set) var pagesFetched = 0
+        private var prefetch: Task<Page, any Error>?
 
         init(client: LDAPClient, request: Request) {
             self.client = client
@@ -40,60 +41,77 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
         }
 
         deinit {
-            // Abandoned mid-search: the server still holds the paged search, so close rather than reuse.
+            // Abandoned mid-search: the server still holds the paged search, so close rather than reuse,
+            // after any page being fetched on it has come back.
             if let connection {
-                let pool = client.searchPool
-                Task { await pool.release(connection, reusable: false) }
+                let pool = client.searchPool, pending = prefetch
+                Task {
+                    _ = try? await pending?.value
+                    await pool.release(connection, reusable: false)
+                }
             }
         }
 
         func next() async throws -> LDAPEntry? {
             while index >= page.count {
-                if finished || (started && cookie == nil) {
-                    await finish(reusable: true)
+                let next: Page
+                if let pending = prefetch {
+                    prefetch = nil
+                    do { next = try await pending.value } catch { try await fail(error, retry: false); continue }
+                } else if !started {
+                    started = true
+                    next = try await firstPage()
+                } else {
                     return nil
                 }
-                try await fetchPage()
+                page = next.entries
+                index = 0
+                if let cookie = next.cookie { startPrefetch(cookie) } else { await releaseConnection(reusable: true) }
             }
             defer { index += 1 }
             return page[index]
         }
 
-        private func fetchPage() async throws {
-            let request = self.request, cookie = self.cookie
-            let firstPage = !started
-            started = true
+        /// The first page may be retried once on a new connection: nothing has been delivered yet.
+        private func firstPage() async throws -> Page {
             var attempt = 0
             while true {
                 attempt += 1
-                if connection == nil { connection = try await client.searchPool.lease() }
-                let current = connection!
                 do {
-                    let result = try await client.threadPool.runIfActive {
-                        try current.search(base: request.base, scope: request.scope, filter: request.filter,
-                                           attributes: request.attributes, pageSize: request.pageSize, cookie: cookie)
-                    }
-                    page = result.entries
-                    index = 0
-                    self.cookie = result.cookie.flatMap { $0.isEmpty ? nil : $0 }
-                    pagesFetched += 1
-                    return
-                } catch let error as LDAPError {
-                    await finish(reusable: !error.isConnectionFailure && error.kind != .tls)
-                    // Only the first page may be retried: later pages' cookies belong to the lost connection.
-                    guard error.isConnectionFailure, firstPage, attempt < 2 else { throw error }
+                    if connection == nil { connection = try await client.searchPool.lease() }
+                    let current = connection!, request = self.request
+                    return try await client.threadPool.runIfActive { try Self.fetch(current, request, cookie: nil) }
+                } catch {
+                    try await fail(error, retry: attempt < 2)
                 }
             }
         }
 
-        private func finish(reusable: Bool) async {
-            finished = true
+        private func startPrefetch(_ cookie: [UInt8]) {
+            let current = connection!, request = self.request, threadPool = client.threadPool
+            prefetch = Task { try await threadPool.runIfActive { try Self.fetch(current, request, cookie: cookie) } }
+        }
+
+        /// Releases the connection and rethrows, unless `retry` allows one more attempt for a lost connection.
+        private func fail(_ error: any Error, retry: Bool) async throws {
+            let ldapError = error as? LDAPError
+            let lost = ldapError?.isConnectionFailure ?? false
+            await releaseConnection(reusable: ldapError != nil && !lost && ldapError?.kind != .tls)
             page = []
             index = 0
-            if let connection {
-                self.connection = nil
-                await client.searchPool.release(connection, reusable: reusable)
-            }
+            guard lost, retry else { throw error }
+        }
+
+        private func releaseConnection(reusable: Bool) async {
+            guard let connection else { return }
+            self.connection = nil
+            await client.searchPool.release(connection, reusable: reusable)
+        }
+
+        private static func fetch(_ connection: LDAPConnection, _ request: Request, cookie: [UInt8]?) throws -> Page {
+            let result = try connection.search(base: request.base, scope: request.scope, filter: request.filter,
+                                               attributes: request.attributes, pageSize: request.pageSize, cookie: cookie)
+            return (result.entries, result.cookie.flatMap { $0.isEmpty ? nil : $0 })
         }
     }
 }

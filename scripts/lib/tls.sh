@@ -13,5 +13,5 @@ ensure_ca() {
   # A second, unrelated CA: tests use it to prove that a wrong CA is refused.
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Unrelated CA" \
     -keyout "$d/other-ca.key" -out "$d/other-ca.pem" 2>/dev/null
-  chmod 644 "$d"/*.pem; chmod 640 "$d"/*.key
+  chmod 644 "$d"/*.pem; chmod 600 "$d"/*.key   # Samba refuses a key readable by others
 }

@@ -1,0 +1,127 @@
+import Foundation
+import InboardTestSupport
+import LDAPKit
+import Testing
+
+/// Active Directory behaviour against Samba AD DC (scripts/services start --with-ad) and its sample organisation.
+@Suite(.serialized) struct SambaADTests {
+    static var url: LDAPServerURL { get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_AD_URL")) } }
+    static var ldapsURL: LDAPServerURL { get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_ADS_URL")) } }
+    static var base: String { get throws { try TestEnvironment.require("INBOARD_TEST_AD_BASE") } }
+    static var administrator: LDAPCredentials {
+        get throws { LDAPCredentials(bindName: try TestEnvironment.require("INBOARD_TEST_AD_ADMIN_DN"), password: try TestEnvironment.require("INBOARD_TEST_AD_ADMIN_PASSWORD")) }
+    }
+
+    func client(_ servers: [LDAPServerURL]? = nil, tls: LDAPConfiguration.TLSMode = .none, caFile: String? = nil) throws -> LDAPClient {
+        try Slapd.client(servers ?? [try Self.url], tls: tls, caFile: caFile, account: try Self.administrator)
+    }
+
+    func dn(of sAMAccountName: String, _ client: LDAPClient) async throws -> String {
+        let found = try await collect(client.search(base: try Self.base, filter: .and([.equal("objectClass", "user"), .equal("sAMAccountName", sAMAccountName)]), attributes: ["cn"]))
+        return try #require(found.first).dn
+    }
+
+    /// Changes an account with ldapmodify as Administrator (setting up expired / must-change states).
+    func modify(_ dn: String, _ changes: String) async throws {
+        let ldif = "dn: \(dn)\nchangetype: modify\n\(changes)\n"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mod-\(UUID()).ldif")
+        try ldif.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let admin = try Self.administrator
+        let result = try await runProgram("/usr/bin/ldapmodify", ["-x", "-H", try Self.url.description, "-D", admin.bindName, "-w", admin.password, "-f", file.path])
+        guard result.status == 0 else { throw ProgramFailed("ldapmodify: \(result.error)") }
+    }
+
+    func bindFailure(_ client: LDAPClient, _ name: String) async throws -> LDAPError {
+        do {
+            try await client.bind(LDAPCredentials(bindName: name, password: try Slapd.samplePassword))
+        } catch let error as LDAPError {
+            return error
+        }
+        throw ProgramFailed("bind as \(name) succeeded")
+    }
+
+    @Test func bindsAsDNUserPrincipalNameAndDownLevelName() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        let password = try Slapd.samplePassword
+        for name in [try await dn(of: "alice", client), "alice@example.test", "EXAMPLE\\alice"] {
+            try await client.bind(LDAPCredentials(bindName: name, password: password))
+        }
+        let wrong = try await bindFailureWithPassword(client, "alice@example.test", "nope")
+        #expect(wrong.adFailure == .invalidCredentials)
+    }
+
+    func bindFailureWithPassword(_ client: LDAPClient, _ name: String, _ password: String) async throws -> LDAPError {
+        do { try await client.bind(LDAPCredentials(bindName: name, password: password)) } catch let error as LDAPError { return error }
+        throw ProgramFailed("bind as \(name) succeeded")
+    }
+
+    @Test func disabledExpiredAndMustChangeAccountsGetDistinctErrors() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        // gen-org disables person 13 (peggy); persons 2 and 3 are set up here.
+        #expect(try await bindFailure(client, "peggy@example.test").adFailure == .accountDisabled)
+        try await modify(try await dn(of: "carol", client), "replace: accountExpires\naccountExpires: 1\n-")
+        #expect(try await bindFailure(client, "carol@example.test").adFailure == .accountExpired)
+        try await modify(try await dn(of: "dave", client), "replace: pwdLastSet\npwdLastSet: 0\n-")
+        #expect(try await bindFailure(client, "dave@example.test").adFailure == .mustChangePassword)
+    }
+
+    @Test func groupOfMoreThan1500MembersIsReadWholeThroughRanges() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        let group = "CN=big-group,OU=Groups,OU=Acme,\(try Self.base)"
+        let firstChunk = try #require(try await client.read(dn: group, attributes: ["member;range=0-1499"]))
+        let ranged = try #require(firstChunk.rangedValues("member"))
+        #expect(ranged.values.count == 1500)
+        #expect(ranged.nextStart == 1500)
+        let all = try await client.allValues(of: "member", in: group)
+        #expect(all.count == 1600)
+        #expect(Set(all.map { String(decoding: $0, as: UTF8.self).lowercased() }).count == 1600)
+    }
+
+    @Test func nestedMembershipThroughTheInChainRule() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        let allStaff = "CN=all-staff,OU=Groups,OU=Acme,\(try Self.base)"
+        let direct = try await collect(client.search(base: try Self.base, filter: .and([.equal("objectClass", "user"), .equal("memberOf", allStaff)]), attributes: ["cn"]))
+        #expect(direct.isEmpty, "all-staff has only groups as direct members")
+        let nested = try await collect(client.search(base: try Self.base, filter: .and([.equal("objectClass", "user"), .memberOfInChain(allStaff)]), attributes: ["sAMAccountName"]))
+        #expect(nested.count == 1600)
+    }
+
+    @Test func objectGUIDRoundTripsAndFindsTheEntry() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        let alice = try #require(try await collect(client.search(base: try Self.base, filter: .equal("sAMAccountName", "alice"), attributes: ["objectGUID"])).first)
+        let guidBytes = try #require(alice.bytes("objectGUID"))
+        let guid = try #require(ObjectGUID(bytes: guidBytes))
+        let parsed = try #require(ObjectGUID(guid.description))
+        #expect(parsed == guid)
+        let byGUID = try await collect(client.search(base: try Self.base, filter: .raw("(objectGUID=\(parsed.filterValue))"), attributes: ["sAMAccountName"]))
+        #expect(byGUID.map { $0.string("sAMAccountName") } == ["alice"])
+    }
+
+    @Test func ldapsNeedsTheRightCA() async throws {
+        let ca = try Slapd.caFile
+        let good = try client([try Self.ldapsURL], tls: .ldaps, caFile: ca)
+        #expect(try await good.rootDSE(attributes: ["defaultNamingContext"]).string("defaultNamingContext")?.lowercased() == (try Self.base).lowercased())
+        await good.shutdown()
+        let bad = try client([try Self.ldapsURL], tls: .ldaps, caFile: ca.replacingOccurrences(of: "ca.pem", with: "other-ca.pem"))
+        defer { Task { await bad.shutdown() } }
+        do {
+            _ = try await bad.rootDSE()
+            Issue.record("LDAPS accepted a certificate from an unrelated CA")
+        } catch let error as LDAPError {
+            #expect(error.kind == .tls, "\(error)")
+        }
+    }
+
+    @Test func subtreeSearchFromTheDomainRootIgnoresReferrals() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        let people = try await collect(client.search(base: try Self.base, filter: .and([.equal("objectCategory", "person"), .equal("objectClass", "user")]), attributes: ["sAMAccountName"], pageSize: 500))
+        #expect(people.count >= 1600)
+    }
+}
