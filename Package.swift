@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLDAPTests",
-            dependencies: ["CLDAP"],
+            dependencies: ["CLDAP", "InboardTestSupport"],
             linkerSettings: [.linkedLibrary("ldap"), .linkedLibrary("lber")]
         ),
         .target(

@@ -1,19 +1,11 @@
 import CLDAP
 import Foundation
+import InboardTestSupport
 import Testing
 
 /// Proves the CLDAP shim links and talks to the real slapd: the base LDAPKit is built on.
 @Suite struct RawBindTests {
-    static func env(_ name: String) throws -> String {
-        // Same source as InboardTestSupport, kept dependency-free: environment first, then .local/env.
-        if let value = ProcessInfo.processInfo.environment[name] { return value }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(contentsOf: root.appendingPathComponent(".local/env"), encoding: .utf8)
-        for line in text.split(separator: "\n") where line.hasPrefix("export \(name)=") {
-            return String(line.split(separator: "=", maxSplits: 1)[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-        }
-        throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "\(name) not set: run scripts/services start"])
-    }
+    static func env(_ name: String) throws -> String { try TestEnvironment.require(name) }
 
     func bind(_ url: String, dn: String, password: String) -> Int32 {
         var handle: OpaquePointer?

@@ -23,18 +23,12 @@ import Testing
 
     /// Changes an account with ldapmodify as Administrator (setting up expired / must-change states).
     func modify(_ dn: String, _ changes: String) async throws {
-        let ldif = "dn: \(dn)\nchangetype: modify\n\(changes)\n"
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mod-\(UUID()).ldif")
-        try ldif.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let admin = try Self.administrator
-        let result = try await runProgram("/usr/bin/ldapmodify", ["-x", "-H", try Self.url.description, "-D", admin.bindName, "-w", admin.password, "-f", file.path])
-        guard result.status == 0 else { throw ProgramFailed("ldapmodify: \(result.error)") }
+        try await applyLDIF("dn: \(dn)\nchangetype: modify\n\(changes)\n", tool: "ldapmodify", server: try Self.url, as: try Self.administrator)
     }
 
-    func bindFailure(_ client: LDAPClient, _ name: String) async throws -> LDAPError {
+    func bindFailure(_ client: LDAPClient, _ name: String, password: String? = nil) async throws -> LDAPError {
         do {
-            try await client.bind(LDAPCredentials(bindName: name, password: try Slapd.samplePassword))
+            try await client.bind(LDAPCredentials(bindName: name, password: try password ?? Slapd.samplePassword))
         } catch let error as LDAPError {
             return error
         }
@@ -48,13 +42,8 @@ import Testing
         for name in [try await dn(of: "alice", client), "alice@example.test", "EXAMPLE\\alice"] {
             try await client.bind(LDAPCredentials(bindName: name, password: password))
         }
-        let wrong = try await bindFailureWithPassword(client, "alice@example.test", "nope")
+        let wrong = try await bindFailure(client, "alice@example.test", password: "nope")
         #expect(wrong.adFailure == .invalidCredentials)
-    }
-
-    func bindFailureWithPassword(_ client: LDAPClient, _ name: String, _ password: String) async throws -> LDAPError {
-        do { try await client.bind(LDAPCredentials(bindName: name, password: password)) } catch let error as LDAPError { return error }
-        throw ProgramFailed("bind as \(name) succeeded")
     }
 
     @Test func disabledExpiredAndMustChangeAccountsGetDistinctErrors() async throws {

@@ -43,13 +43,18 @@ enum Slapd {
 
     /// Adds LDIF to the main slapd as its admin (for tests that need special entries).
     static func add(_ ldif: String) async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("add-\(UUID()).ldif")
-        try ldif.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let admin = try admin
-        let result = try await runProgram("/usr/bin/ldapadd", ["-x", "-c", "-H", try main.description, "-D", admin.bindName, "-w", admin.password, "-f", file.path])
-        guard result.status == 0 || result.error.contains("Already exists") else { throw ProgramFailed("ldapadd: \(result.error)") }
+        try await applyLDIF(ldif, tool: "ldapadd", server: try main, as: try admin, tolerating: "Already exists")
     }
+}
+
+/// Runs ldapadd or ldapmodify with `ldif` against `server`, bound as `credentials`.
+func applyLDIF(_ ldif: String, tool: String, server: LDAPServerURL, as credentials: LDAPCredentials, tolerating tolerated: String? = nil) async throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(tool)-\(UUID()).ldif")
+    try ldif.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let keepGoing = tolerated == nil ? [] : ["-c"]   // continue past tolerated errors (entries already present)
+    let result = try await runProgram("/usr/bin/\(tool)", ["-x"] + keepGoing + ["-H", server.description, "-D", credentials.bindName, "-w", credentials.password, "-f", file.path])
+    guard result.status == 0 || tolerated.map(result.error.contains) == true else { throw ProgramFailed("\(tool): \(result.error)") }
 }
 
 func collect(_ results: LDAPSearchResults) async throws -> [LDAPEntry] {
