@@ -107,6 +107,19 @@ import Testing
         }
     }
 
+    @Test func discoversDomainControllersThroughDNSSRV() async throws {
+        // Samba's own DNS answers for the test domain on loopback; the machine's resolver is not involved.
+        let discovery = LDAPDiscovery(dnsServer: "127.0.0.1", resolveTargets: true)
+        let servers = try await discovery.servers(forDomain: "example.test")
+        #expect(servers.contains(LDAPServerURL(host: "127.0.0.1", port: 389, secure: false)), "\(servers)")
+        #expect(try await discovery.servers(forDomain: "example.test", secure: true).allSatisfy { $0.secure && $0.port == 636 })
+        #expect(try await discovery.globalCatalogs(forDomain: "example.test").allSatisfy { $0.port == 3268 })
+        let client = try client(servers)
+        defer { Task { await client.shutdown() } }
+        #expect(try await client.rootDSE(attributes: ["defaultNamingContext"]).string("defaultNamingContext")?.lowercased() == (try Self.base).lowercased())
+        await #expect(throws: LDAPError.self) { try await discovery.servers(forDomain: "no-such-domain.test") }
+    }
+
     @Test func subtreeSearchFromTheDomainRootIgnoresReferrals() async throws {
         let client = try client()
         defer { Task { await client.shutdown() } }
