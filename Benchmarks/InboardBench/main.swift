@@ -84,9 +84,12 @@ case "search":
         let elapsed = try await clock.measure {
             for try await entry in client.search(base: base, filter: .raw(filter), pageSize: page) {
                 entries += 1
-                for (_, list) in entry.attributes {
-                    values += list.count
-                    for value in list { bytes += value.count }
+                // Every value decoded to a String, as a sync maps attributes to fields.
+                for name in entry.attributeNames {
+                    for value in entry.strings(name) {
+                        values += 1
+                        bytes += value.utf8.count
+                    }
                 }
             }
         }

@@ -124,27 +124,25 @@ final class LDAPConnection: @unchecked Sendable {
     private func readEntry(_ entry: OpaquePointer) -> LDAPEntry {
         var ber: OpaquePointer?
         var dnValue = berval(bv_len: 0, bv_val: nil)
-        guard ldap_get_dn_ber(handle, entry, &ber, &dnValue) == LDAP_SUCCESS else { return LDAPEntry(dn: "", lowercasedAttributes: [:]) }
+        var builder = LDAPEntry.Builder()
+        guard ldap_get_dn_ber(handle, entry, &ber, &dnValue) == LDAP_SUCCESS else { return builder.finish(dn: "") }
         defer { if let ber { ber_free(ber, 0) } }
-        let dn = Self.string(dnValue)
-        var attributes: [String: [[UInt8]]] = [:]
         var name = berval(bv_len: 0, bv_val: nil)
         var values: UnsafeMutablePointer<berval>?
         var position = 0
         while ldap_get_attribute_ber(handle, entry, ber, &name, &values) == LDAP_SUCCESS, name.bv_val != nil {
-            var list: [[UInt8]] = []
+            builder.beginAttribute(attributeName(name, position: position))
             if let values {
                 var index = 0
                 while values[index].bv_val != nil {
-                    list.append(Self.bytes(values[index]))
+                    builder.appendValue(UnsafeRawBufferPointer(start: values[index].bv_val, count: Int(values[index].bv_len)))
                     index += 1
                 }
                 ber_memfree(values)
             }
-            attributes[attributeName(name, position: position)] = list
             position += 1
         }
-        return LDAPEntry(dn: dn, lowercasedAttributes: attributes)
+        return builder.finish(dn: Self.string(dnValue))
     }
 
     private static func bytes(_ value: berval) -> [UInt8] {
