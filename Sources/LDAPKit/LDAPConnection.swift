@@ -112,8 +112,9 @@ final class LDAPConnection: @unchecked Sendable {
     private func readEntries(_ result: OpaquePointer?) -> [LDAPEntry] {
         var entries: [LDAPEntry] = []
         var message = ldap_first_entry(handle, result)
+        entries.reserveCapacity(Int(max(0, ldap_count_entries(handle, result))))
         while let entry = message {
-            entries.append(readEntry(entry))
+            entries.append(readEntry(entry, sizedLike: entries.last))
             message = ldap_next_entry(handle, entry)
         }
         return entries
@@ -121,10 +122,10 @@ final class LDAPConnection: @unchecked Sendable {
 
     /// Reads an entry in one pass over its BER encoding, as ldapsearch does: values point into the message
     /// until they are copied (ldap_get_values_len would rescan the entry for every attribute).
-    private func readEntry(_ entry: OpaquePointer) -> LDAPEntry {
+    private func readEntry(_ entry: OpaquePointer, sizedLike previous: LDAPEntry?) -> LDAPEntry {
         var ber: OpaquePointer?
         var dnValue = berval(bv_len: 0, bv_val: nil)
-        var builder = LDAPEntry.Builder()
+        var builder = LDAPEntry.Builder(sizedLike: previous)
         guard ldap_get_dn_ber(handle, entry, &ber, &dnValue) == LDAP_SUCCESS else { return builder.finish(dn: "") }
         defer { if let ber { ber_free(ber, 0) } }
         var name = berval(bv_len: 0, bv_val: nil)

@@ -45,6 +45,17 @@ public struct LDAPEntry: Sendable {
         private var valueEnds: [Int32] = []
         private var firstValue: [Int32] = []
 
+        init() {}
+
+        /// Sized like `previous`: entries of one search are alike, so the buffers rarely grow.
+        init(sizedLike previous: LDAPEntry?) {
+            guard let previous else { return }
+            names.reserveCapacity(previous.attributeNames.count + 2)
+            firstValue.reserveCapacity(previous.attributeNames.count + 2)
+            storage.reserveCapacity(previous.storage.count + previous.storage.count / 4)
+            valueEnds.reserveCapacity(previous.valueEnds.count + 4)
+        }
+
         mutating func beginAttribute(_ lowercasedName: String) {
             names.append(lowercasedName)
             firstValue.append(Int32(valueEnds.count))
