@@ -57,6 +57,38 @@ import Testing
         #expect(try await bindFailure(client, "dave@example.test").adFailure == .mustChangePassword)
     }
 
+    @Test func logonHoursRestrictionIsNotPermittedAtThisTime() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        // 21 zero bytes: no hour of the week is allowed.
+        try await modify(try await dn(of: "frank", client), "replace: logonHours\nlogonHours:: AAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-")
+        #expect(try await bindFailure(client, "frank@example.test").adFailure == .notPermittedAtThisTime)
+    }
+
+    /// The lockout threshold is domain-wide: set for this test only, on an account no other test uses.
+    @Test func lockedOutAccountIsRefusedEvenWithTheRightPassword() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        try await sambaTool(["domain", "passwordsettings", "set", "--account-lockout-threshold=3"])
+        do {
+            for _ in 0..<3 { _ = try await bindFailure(client, "erin@example.test", password: "wrong") }
+            #expect(try await bindFailure(client, "erin@example.test").adFailure == .accountLockedOut)
+        } catch {
+            try? await sambaTool(["domain", "passwordsettings", "set", "--account-lockout-threshold=0"])
+            throw error
+        }
+        try await sambaTool(["user", "unlock", "erin"])
+        try await sambaTool(["domain", "passwordsettings", "set", "--account-lockout-threshold=0"])
+        try await client.bind(LDAPCredentials(bindName: "erin@example.test", password: try Slapd.samplePassword))
+    }
+
+    /// samba-tool on the test domain's own database (local mode: no network credentials needed).
+    func sambaTool(_ arguments: [String]) async throws {
+        let config = try TestEnvironment.require("INBOARD_TEST_AD_DIR") + "/etc/smb.conf"
+        let result = try await runProgram("/usr/bin/samba-tool", arguments + ["-s", config])
+        guard result.status == 0 else { throw ProgramFailed("samba-tool \(arguments.joined(separator: " ")): \(result.error)") }
+    }
+
     @Test func groupOfMoreThan1500MembersIsReadWholeThroughRanges() async throws {
         let client = try client()
         defer { Task { await client.shutdown() } }
