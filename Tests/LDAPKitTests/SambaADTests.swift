@@ -65,6 +65,22 @@ import Testing
         #expect(try await bindFailure(client, "frank@example.test").adFailure == .notPermittedAtThisTime)
     }
 
+    /// Back-dates the password by 50 days, past the domain's default maximum age of 42, through Samba's
+    /// local database (pwdLastSet accepts only 0 or -1 over LDAP).
+    @Test func expiredPasswordIsPasswordExpired() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        let fileTime = (Int(Date().timeIntervalSince1970) - 50 * 86_400 + 11_644_473_600) * 10_000_000
+        let ldif = "dn: \(try await dn(of: "grace", client))\nchangetype: modify\nreplace: pwdLastSet\npwdLastSet: \(fileTime)\n"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pwdlastset-\(UUID()).ldif")
+        try ldif.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let database = try TestEnvironment.require("INBOARD_TEST_AD_DIR") + "/private/sam.ldb"
+        let result = try await runProgram("/usr/bin/ldbmodify", ["-H", database, "--controls=local_oid:1.3.6.1.4.1.7165.4.3.20:0", file.path])
+        guard result.status == 0 else { throw ProgramFailed("ldbmodify: \(result.error)") }
+        #expect(try await bindFailure(client, "grace@example.test").adFailure == .passwordExpired)
+    }
+
     /// The lockout threshold is domain-wide: set for this test only, on an account no other test uses.
     @Test func lockedOutAccountIsRefusedEvenWithTheRightPassword() async throws {
         let client = try client()
