@@ -76,7 +76,7 @@ public final class LDAPClient: Sendable {
     public func read(dn: String, attributes: [String] = []) async throws -> LDAPEntry? {
         do {
             return try await withConnection(searchPool) {
-                try $0.search(base: dn, scope: .base, filter: "(objectClass=*)", attributes: attributes, pageSize: 0, cookie: nil).entries.first
+                try $0.search(.init(base: dn, scope: .base, filter: "(objectClass=*)", attributes: attributes, pageSize: 0)).first
             }
         } catch let error as LDAPError where error.kind == .noSuchObject {
             return nil

@@ -78,14 +78,43 @@ final class LDAPConnection: @unchecked Sendable {
         guard rc == LDAP_SUCCESS else { throw error(rc, operation: "bind as \(credentials.bindName)") }
     }
 
-    /// One search request; with `pageSize` > 0, one page of an RFC 2696 paged search.
-    func search(base: String, scope: LDAPScope, filter: String, attributes: [String], pageSize: Int32, cookie: [UInt8]?) throws(LDAPError) -> (entries: [LDAPEntry], cookie: [UInt8]?) {
+    /// What a search asks for; `pageSize` > 0 makes it an RFC 2696 paged search.
+    struct SearchRequest: Sendable {
+        let base: String
+        let scope: LDAPScope
+        let filter: String
+        let attributes: [String]
+        let pageSize: Int32
+    }
+
+    /// One search request and its whole answer (for reads and unpaged searches).
+    func search(_ request: SearchRequest) throws(LDAPError) -> [LDAPEntry] {
+        let result = try collect(try send(request, cookie: nil), base: request.base)
+        defer { ldap_msgfree(result) }
+        _ = try nextCookie(result, base: request.base)   // checks the result code
+        return readEntries(result)
+    }
+
+    /// One step of a pipelined paged search: collects the page requested earlier (or requests the first),
+    /// asks for the next page at once, and decodes this one while the server prepares the next.
+    func searchPage(_ request: SearchRequest, pending: Int32?) throws(LDAPError) -> (entries: [LDAPEntry], next: Int32?) {
+        let messageID: Int32
+        if let pending { messageID = pending } else { messageID = try send(request, cookie: nil) }
+        let result = try collect(messageID, base: request.base)
+        defer { ldap_msgfree(result) }
+        var next: Int32?
+        if let cookie = try nextCookie(result, base: request.base) { next = try send(request, cookie: cookie) }
+        return (readEntries(result), next)
+    }
+
+    /// Sends a search request without waiting for its answer; returns its message ID.
+    private func send(_ request: SearchRequest, cookie: [UInt8]?) throws(LDAPError) -> Int32 {
         var control: UnsafeMutablePointer<LDAPControl>?
-        if pageSize > 0 {
+        if request.pageSize > 0 {
             var value = berval(bv_len: 0, bv_val: nil)
             let encoded: Int32 = (cookie ?? []).withUnsafeBufferPointer { buffer in
                 var cookieValue = berval(bv_len: ber_len_t(buffer.count), bv_val: UnsafeMutableRawPointer(mutating: buffer.baseAddress)?.assumingMemoryBound(to: CChar.self))
-                return cldap_encode_paged_control(pageSize, &cookieValue, &value)
+                return cldap_encode_paged_control(request.pageSize, &cookieValue, &value)
             }
             guard encoded == 0 else { throw LDAPError(kind: .other, diagnosticMessage: "cannot encode the paged-results control", operation: "search", server: server.description) }
             let rc = ldap_control_create(LDAP_CONTROL_PAGEDRESULTS, 1, &value, 1, &control)   // 1: copies the value
@@ -93,20 +122,31 @@ final class LDAPConnection: @unchecked Sendable {
             guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search") }
         }
         defer { if let control { ldap_control_free(control) } }
-
-        var result: OpaquePointer?
-        defer { if let result { ldap_msgfree(result) } }
         var timeout = operationTimeout
+        var messageID: Int32 = 0
         var controls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
-        let rc: Int32 = withCStringArray(attributes) { attrs in
+        let rc: Int32 = withCStringArray(request.attributes) { attrs in
             controls.withUnsafeMutableBufferPointer { controlList in
-                ldap_search_ext_s(handle, base, scope.cValue, filter, attrs, 0,
-                                  control == nil ? nil : controlList.baseAddress, nil, &timeout, 0, &result)
+                ldap_search_ext(handle, request.base, request.scope.cValue, request.filter, attrs, 0,
+                                control == nil ? nil : controlList.baseAddress, nil, &timeout, 0, &messageID)
             }
         }
-        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search of \(base)") }
-        let entries = readEntries(result)
-        return (entries, try nextCookie(result, base: base))
+        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search of \(request.base)") }
+        return messageID
+    }
+
+    /// Waits for every message of a search's answer; the caller frees the chain.
+    private func collect(_ messageID: Int32, base: String) throws(LDAPError) -> OpaquePointer {
+        var timeout = operationTimeout
+        var result: OpaquePointer?
+        let tag = ldap_result(handle, messageID, LDAP_MSG_ALL, &timeout, &result)
+        guard tag > 0, let result else {
+            if let result { ldap_msgfree(result) }
+            var code: Int32 = tag == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN
+            if tag == -1 { ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code) }
+            throw error(code, operation: "search of \(base)")
+        }
+        return result
     }
 
     private func readEntries(_ result: OpaquePointer?) -> [LDAPEntry] {

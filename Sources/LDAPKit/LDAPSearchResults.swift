@@ -4,13 +4,7 @@
 public struct LDAPSearchResults: AsyncSequence, Sendable {
     public typealias Element = LDAPEntry
 
-    struct Request: Sendable {
-        let base: String
-        let scope: LDAPScope
-        let filter: String
-        let attributes: [String]
-        let pageSize: Int32
-    }
+    typealias Request = LDAPConnection.SearchRequest
 
     let client: LDAPClient
     let request: Request
@@ -22,7 +16,8 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
         public mutating func next() async throws -> LDAPEntry? { try await state.next() }
     }
 
-    typealias Page = (entries: [LDAPEntry], cookie: [UInt8]?)
+    /// A page's entries and the message ID of the next page, already requested (nil after the last page).
+    typealias Page = (entries: [LDAPEntry], next: Int32?)
 
     /// Reference state, so that an abandoned iterator still returns its connection (in deinit). While the
     /// consumer works through one page, the next is already being fetched: at most two pages are in memory.
@@ -66,7 +61,7 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
                 }
                 page = next.entries
                 index = 0
-                if let cookie = next.cookie { startPrefetch(cookie) } else { await releaseConnection(reusable: true) }
+                if let pending = next.next { startPrefetch(pending) } else { await releaseConnection(reusable: true) }
             }
             defer { index += 1 }
             return page[index]
@@ -80,16 +75,16 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
                 do {
                     if connection == nil { connection = try await client.searchPool.lease() }
                     let current = connection!, request = self.request
-                    return try await client.threadPool.runIfActive { try Self.fetch(current, request, cookie: nil) }
+                    return try await client.threadPool.runIfActive { try current.searchPage(request, pending: nil) }
                 } catch {
                     try await fail(error, retry: attempt < 2)
                 }
             }
         }
 
-        private func startPrefetch(_ cookie: [UInt8]) {
+        private func startPrefetch(_ pending: Int32) {
             let current = connection!, request = self.request, threadPool = client.threadPool
-            prefetch = Task { try await threadPool.runIfActive { try Self.fetch(current, request, cookie: cookie) } }
+            prefetch = Task { try await threadPool.runIfActive { try current.searchPage(request, pending: pending) } }
         }
 
         /// Releases the connection and rethrows, unless `retry` allows one more attempt for a lost connection.
@@ -106,12 +101,6 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
             guard let connection else { return }
             self.connection = nil
             await client.searchPool.release(connection, reusable: reusable)
-        }
-
-        private static func fetch(_ connection: LDAPConnection, _ request: Request, cookie: [UInt8]?) throws -> Page {
-            let result = try connection.search(base: request.base, scope: request.scope, filter: request.filter,
-                                               attributes: request.attributes, pageSize: request.pageSize, cookie: cookie)
-            return (result.entries, result.cookie.flatMap { $0.isEmpty ? nil : $0 })
         }
     }
 }
