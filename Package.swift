@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -58,6 +59,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DirectorySync",
+            dependencies: [
+                "InboardCore",
+                "InboardStore",
+                "LDAPKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "InboardServer",
             dependencies: [
                 "InboardCore",
@@ -79,6 +94,8 @@ let package = Package(
                 "InboardCore",
                 "InboardServer",
                 "InboardStore",
+                "DirectorySync",
+                "LDAPKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +107,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "inboard-bench",
-            dependencies: ["LDAPKit", "CLDAP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LDAPKit", "CLDAP", "DirectorySync", "InboardStore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/InboardBench",
             swiftSettings: swiftSettings
         ),
@@ -108,6 +125,12 @@ let package = Package(
         .testTarget(
             name: "LDAPKitTests",
             dependencies: ["LDAPKit", "InboardTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DirectorySyncTests",
+            dependencies: ["DirectorySync", "LDAPKit", "InboardStore", "InboardTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InboardCoreTests", dependencies: ["InboardCore"], swiftSettings: swiftSettings),

@@ -28,12 +28,13 @@ public struct Database: Sendable {
             let result = try await body(connection)
             try? await connection.close()
             return result
-        } catch let error as MigrationError {
-            try? await connection.close()
-            throw error
-        } catch {
+        } catch let error as PSQLError {
             try? await connection.close()
             throw DatabaseError.describing(error, url: url)
+        } catch {
+            // The caller's own errors (migrations, syncs) already say what went wrong.
+            try? await connection.close()
+            throw error
         }
     }
 

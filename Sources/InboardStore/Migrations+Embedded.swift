@@ -156,4 +156,74 @@ CREATE INDEX sessions_person_idx ON sessions (person_id);
 CREATE INDEX sessions_expires_idx ON sessions (expires_at);
 
 """#),
+    ("0002_directory_sync.sql", #"""
+-- Directory sync: run records with live progress, the incremental cursor, group mappings' results and a
+-- minimal outbox (the notifications issue sends what is queued here).
+
+CREATE TABLE sync_runs (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    mode           TEXT NOT NULL CHECK (mode IN ('full', 'incremental')),
+    dry_run        BOOLEAN NOT NULL DEFAULT FALSE,
+    state          TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'succeeded', 'failed', 'held')),
+    trigger        TEXT NOT NULL DEFAULT 'command',       -- command, schedule, api, approval
+    requested_by   TEXT,
+    started_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at    TIMESTAMPTZ,
+    processed      INTEGER NOT NULL DEFAULT 0,            -- live progress: entries read so far
+    estimated      INTEGER,                               -- live progress: entries expected
+    phase          TEXT NOT NULL DEFAULT 'starting',
+    seen           INTEGER NOT NULL DEFAULT 0,
+    created        INTEGER NOT NULL DEFAULT 0,
+    updated        INTEGER NOT NULL DEFAULT 0,
+    moved          INTEGER NOT NULL DEFAULT 0,
+    disabled       INTEGER NOT NULL DEFAULT 0,
+    reenabled      INTEGER NOT NULL DEFAULT 0,
+    groups         INTEGER NOT NULL DEFAULT 0,
+    memberships    INTEGER NOT NULL DEFAULT 0,
+    active_before  INTEGER,                               -- for the guard's share
+    warnings       JSONB NOT NULL DEFAULT '[]'::jsonb,
+    errors         JSONB NOT NULL DEFAULT '[]'::jsonb,
+    held_reason    TEXT,
+    approved_by    TEXT,                                  -- a held run an admin approved
+    approved_at    TIMESTAMPTZ,
+    approves_run   BIGINT REFERENCES sync_runs (id)       -- the held run this run was approved from
+);
+CREATE INDEX sync_runs_started_idx ON sync_runs (started_at DESC);
+
+-- Where the last complete run left the directory: modifyTimestamp (OpenLDAP) or uSN + invocationId (AD).
+CREATE TABLE sync_cursor (
+    id                 BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    flavour            TEXT NOT NULL,
+    settings_hash      TEXT NOT NULL,      -- a settings change forces a full run
+    modify_timestamp   TEXT,
+    highest_usn        BIGINT,
+    invocation_id      TEXT,
+    server             TEXT,
+    updated_at         TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+ALTER TABLE groups ADD COLUMN role TEXT CHECK (role IN ('user', 'delegate', 'admin'));
+ALTER TABLE groups ADD COLUMN department TEXT;
+ALTER TABLE groups ADD COLUMN board TEXT;
+ALTER TABLE groups ADD COLUMN active BOOLEAN NOT NULL DEFAULT TRUE;
+
+CREATE INDEX people_dn_idx ON people (lower(dn));
+
+-- Notifications waiting to be sent. A NULL recipient means "every admin".
+CREATE TABLE outbox (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event       TEXT NOT NULL,
+    recipient   BIGINT REFERENCES people (id) ON DELETE CASCADE,
+    payload     JSONB NOT NULL DEFAULT '{}'::jsonb,
+    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent', 'dead')),
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX outbox_pending_idx ON outbox (created_at) WHERE state = 'pending';
+
+-- Whether the sync disabled this person (and may re-enable them); an admin's local disable is never undone by a sync.
+ALTER TABLE people ADD COLUMN disabled_by_sync BOOLEAN NOT NULL DEFAULT FALSE;
+-- Department given by a group mapping; shown in place of the directory attribute when set.
+ALTER TABLE people ADD COLUMN mapped_department TEXT;
+
+"""#),
 ]

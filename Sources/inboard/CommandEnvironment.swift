@@ -2,6 +2,7 @@ import Foundation
 import InboardServer
 import InboardStore
 import Logging
+import PostgresNIO
 
 /// What every command needs before it starts: validated settings and a logger at their level.
 struct CommandEnvironment {
@@ -25,5 +26,36 @@ struct CommandEnvironment {
             handler.logLevel = level
             return handler
         }
+    }
+}
+
+extension CommandEnvironment {
+    func secrets() throws(CommandFailure) -> SecretBox {
+        do { return try SecretBox.load(keyFile: configuration.secretKeyFile) } catch { throw CommandFailure(error) }
+    }
+
+    /// Refuses to work on a schema this binary does not match (run 'inboard migrate' first).
+    func requireCurrentSchema() async throws {
+        let catalog = try MigrationCatalog.embedded()
+        let migrator = Migrator(catalog: catalog, logger: logger)
+        let plan = try await database.withConnection { try await migrator.plan(on: $0) }
+        if !plan.pending.isEmpty {
+            throw MigrationError.schemaBehind(databaseVersion: plan.currentVersion, binaryVersion: catalog.latestVersion)
+        }
+    }
+
+    /// A connection pool for the duration of `body`.
+    func withPool<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        let client = try database.makeClient()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+
+    /// Runs `body` with every failure turned into one clear line.
+    func reporting<T>(_ body: () async throws -> T) async throws(CommandFailure) -> T {
+        do { return try await body() } catch let error as CommandFailure { throw error } catch { throw CommandFailure(error) }
     }
 }

@@ -2,6 +2,8 @@
 # Two instances share one configuration shape: the main one ($SLAPD_PORT + ldaps $SLAPD_TLS_PORT) and a
 # second one ($SLAPD2_PORT) for failover and paging tests, whose size limit (1,000) is below what paged
 # searches must still return in full. Tests start and stop it with "scripts/services instance 2 start|stop".
+# A third ($SLAPD3_PORT, same 10,000 people, no size limit) belongs to the directory sync tests, which
+# change its entries and stop it mid-run; it starts only when they ask ("scripts/services instance 3 start").
 slapd_dir() { echo "$LOCAL_DIR/slapd${1:-}"; }
 
 slapd_write_conf() { # slapd_write_conf DIR [SIZELIMIT]
@@ -57,15 +59,16 @@ slapd_sizelimit() { if [ "${1:-}" = 2 ]; then echo "size.soft=1000 size.hard=100
 
 slapd_running() { pid_alive "$(slapd_dir "${1:-}")/slapd.pid"; }
 
-slapd_start() { # slapd_start [2]  -- "2" starts the second instance on $SLAPD2_PORT
+slapd_start() { # slapd_start [2|3]  -- "2" starts the second instance on $SLAPD2_PORT, "3" the third on $SLAPD3_PORT
   local n="${1:-}" d; d="$(slapd_dir "$n")"
   [ -f "$d/slapd.conf" ] || slapd_write_conf "$d" "$(slapd_sizelimit "$n")"
   if slapd_running "$n"; then log "slapd$n already running"; return 0; fi
   local urls="ldap://127.0.0.1:$SLAPD_PORT/ ldaps://127.0.0.1:$SLAPD_TLS_PORT/" port="$SLAPD_PORT"
   [ "$n" = 2 ] && { urls="ldap://127.0.0.1:$SLAPD2_PORT/"; port="$SLAPD2_PORT"; }
+  [ "$n" = 3 ] && { urls="ldap://127.0.0.1:$SLAPD3_PORT/"; port="$SLAPD3_PORT"; }
   port_free "$port" || die "port $port is in use by another program; set INBOARD_SLAPD${n}_PORT to a free port"
   if [ ! -f "$d/db/data.mdb" ]; then
-    if [ "$n" = 2 ]; then slapd_seed "$d" 10000 100; else slapd_seed "$d" 200 20; fi
+    if [ -n "$n" ]; then slapd_seed "$d" 10000 100; else slapd_seed "$d" 200 20; fi
   fi
   slapd -h "$urls" -f "$d/slapd.conf" 2>"$d/slapd.log" || die "slapd failed to start; see $d/slapd.log"
   wait_for "slapd$n" 15 ldapsearch -x -H "ldap://127.0.0.1:$port" -D "$LDAP_ADMIN_DN" -w "$LDAP_ADMIN_PASSWORD" -b "" -s base
@@ -77,12 +80,15 @@ slapd_seed() { # slapd_seed DIR USERS GROUPS: a generated organisation, so that 
   slapadd -q -f "$1/slapd.conf" -l "$1/seed.ldif" >/dev/null 2>"$1/slapadd.log" || die "slapadd failed; see $1/slapadd.log"
 }
 
-slapd_stop() { # slapd_stop [2]
-  if [ -z "${1:-}" ]; then stop_pidfile slapd2 "$(slapd_dir 2)/slapd.pid" INT; fi
+slapd_stop() { # slapd_stop [2|3]
+  if [ -z "${1:-}" ]; then
+    stop_pidfile slapd2 "$(slapd_dir 2)/slapd.pid" INT
+    stop_pidfile slapd3 "$(slapd_dir 3)/slapd.pid" INT
+  fi
   stop_pidfile "slapd${1:-}" "$(slapd_dir "${1:-}")/slapd.pid" INT
 }
 slapd_status() {
-  for n in "" 2; do
+  for n in "" 2 3; do
     if slapd_running "$n"; then echo "slapd$n: running"; else echo "slapd$n: stopped"; fi
   done
 }

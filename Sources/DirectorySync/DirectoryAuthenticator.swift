@@ -1,0 +1,73 @@
+import Foundation
+import LDAPKit
+
+/// Search-then-bind: the service account finds the person's entry by the login forms people type (short
+/// name, `user@domain`, `DOMAIN\user` or a DN), every typed value escaped, then a bind as that entry's DN
+/// checks the password on a pooled connection.
+public struct DirectoryAuthenticator: Sendable {
+    let settings: DirectorySettings
+    let client: LDAPClient
+
+    public init(settings: DirectorySettings, client: LDAPClient) {
+        self.settings = settings
+        self.client = client
+    }
+
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case unknownUser
+        case ambiguous(count: Int)
+
+        public var description: String {
+            switch self {
+            case .unknownUser: "no directory entry matches this username under the configured base DN and user filter"
+            case let .ambiguous(count): "\(count) directory entries match this username: the login attribute must be unique"
+            }
+        }
+    }
+
+    /// The filter that finds `username` (escaped) among the entries the user filter selects.
+    public func filter(for username: String) -> LDAPFilter {
+        let login = settings.loginAttribute
+        let trimmed = username.trimmingCharacters(in: .whitespaces)
+        var alternatives: [LDAPFilter] = [.equal(login, trimmed)]
+        if let backslash = trimmed.firstIndex(of: "\\") {
+            alternatives = [.equal(login, String(trimmed[trimmed.index(after: backslash)...]))]
+        } else if let at = trimmed.lastIndex(of: "@") {
+            alternatives.append(.equal(login, String(trimmed[..<at])))
+            alternatives.append(.equal(settings.flavour == .activeDirectory ? "userPrincipalName" : "mail", trimmed))
+        }
+        return .and([.raw(settings.userFilter), alternatives.count == 1 ? alternatives[0] : .or(alternatives)])
+    }
+
+    /// The one entry `username` names; a DN is accepted when it is inside the configured scope.
+    public func findEntry(_ username: String, attributes: [String]) async throws -> LDAPEntry {
+        var matches: [LDAPEntry] = []
+        if let dn = try? DistinguishedName(username), dn.rdns.count > 1 {
+            for base in settings.baseDN where (try? DistinguishedName(base)).map({ dn == $0 || dn.isDescendant(of: $0) }) == true {
+                for try await entry in client.search(base: username, scope: .base, filter: .raw(settings.userFilter), attributes: attributes) {
+                    matches.append(entry)
+                }
+            }
+        } else {
+            for base in settings.baseDN {
+                for try await entry in client.search(base: base, filter: filter(for: username), attributes: attributes, pageSize: 3) {
+                    matches.append(entry)
+                    if matches.count > 2 { break }
+                }
+            }
+        }
+        guard let first = matches.first else { throw Failure.unknownUser }
+        guard matches.count == 1 else { throw Failure.ambiguous(count: matches.count) }
+        return first
+    }
+
+    /// Finds the entry and checks the password by binding as it. Empty passwords never reach a bind.
+    public func authenticate(_ username: String, password: String, attributes: [String] = []) async throws -> LDAPEntry {
+        guard !password.allSatisfy(\.isWhitespace) else {
+            throw LDAPError(kind: .emptyPassword, operation: "bind as \(username)")
+        }
+        let entry = try await findEntry(username, attributes: attributes)
+        try await client.bind(LDAPCredentials(bindName: entry.dn, password: password))
+        return entry
+    }
+}

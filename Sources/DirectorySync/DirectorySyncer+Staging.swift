@@ -1,0 +1,134 @@
+import LDAPKit
+import PostgresNIO
+
+/// Streams directory entries into temporary staging tables with COPY: a page is being fetched while the
+/// previous one is encoded and sent, and at most one COPY buffer (256 KiB) is held at a time.
+extension DirectorySyncer {
+    static let flushBytes = 1 << 18
+
+    struct StagingResult {
+        var people = 0
+        var groups = 0
+        var newestChange: String?
+        var warnings: [String] = []
+
+        mutating func noteChange(_ entry: LDAPEntry, flavour: DirectoryFlavour) {
+            guard flavour == .openLDAP, let stamp = entry.string("modifyTimestamp") else { return }
+            if newestChange.map({ stamp > $0 }) ?? true { newestChange = stamp }
+        }
+    }
+
+    static func createStagingTables(on connection: PostgresConnection, context: SyncContext) async throws {
+        let people = PersonMapper.stagedColumns.map { "\($0) \($0 == "photo" ? "bytea" : "text")" }.joined(separator: ", ")
+        for statement in [
+            "CREATE TEMP TABLE sync_people (\(people)) ON COMMIT DROP",
+            "CREATE TEMP TABLE sync_group_rows (kind text, group_id text, a text, b text, c text) ON COMMIT DROP",
+            "CREATE TEMP TABLE sync_inchain (group_dn text, directory_id text) ON COMMIT DROP",
+        ] {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: context.logger)
+        }
+    }
+
+    static func filter(_ base: String, changedSince: String?) throws -> LDAPFilter {
+        .raw(changedSince.map { "(&\(base)\($0))" } ?? base)
+    }
+
+    static func stageUsers(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult) async throws {
+        let settings = context.settings
+        let mapper = PersonMapper(settings: settings)
+        let filter = try filter(settings.userFilter, changedSince: context.changedSince)
+        context.progress.set(phase: .readingUsers)
+        try await connection.copyFrom(table: "sync_people", columns: PersonMapper.stagedColumns, logger: context.logger) { writer in
+            var encoder = CopyRowEncoder()
+            for base in settings.baseDN {
+                do {
+                    for try await entry in context.client.search(base: base, filter: filter, attributes: settings.userSearchAttributes) {
+                        switch mapper.encode(entry, into: &encoder) {
+                        case .row: result.people += 1
+                        case let .skipped(reason): result.warnings.append(reason)
+                        }
+                        result.noteChange(entry, flavour: settings.flavour)
+                        context.progress.advance()
+                        if encoder.readableBytes >= flushBytes { try await writer.write(encoder.take()) }
+                    }
+                } catch {
+                    throw SyncError.explaining(error, searching: ("baseDN", "userFilter"))
+                }
+            }
+            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
+        }
+    }
+
+    /// Groups and their direct members as one stream of rows: `g` rows (dn, name, description) and `m` rows
+    /// (member value, `dn` or `uid`). AD's ranged `member` values are fetched to the end.
+    static func stageGroups(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult) async throws {
+        let settings = context.settings
+        let mapper = PersonMapper(settings: settings)
+        let filter = try filter(settings.groupFilter, changedSince: context.changedSince)
+        let attributes = Array(Set([settings.identityAttribute, settings.groupNameAttribute, "description", settings.flavour.changeAttribute]
+            + settings.membershipAttributes))
+        context.progress.set(phase: .readingGroups)
+        try await connection.copyFrom(table: "sync_group_rows", logger: context.logger) { writer in
+            var encoder = CopyRowEncoder()
+            for base in settings.groupBaseDN {
+                do {
+                    for try await entry in context.client.search(base: base, filter: filter, attributes: attributes) {
+                        guard let id = mapper.identity(of: entry) else {
+                            result.warnings.append("group \(entry.dn) has no \(settings.identityAttribute): skipped")
+                            continue
+                        }
+                        let name = entry.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
+                        encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name); encoder.text(entry.string("description"))
+                        encoder.endRow()
+                        for attribute in settings.membershipAttributes {
+                            let kind = attribute.lowercased() == "memberuid" ? "uid" : "dn"
+                            for member in try await members(of: entry, attribute: attribute, client: context.client) {
+                                encoder.text("m"); encoder.text(id); encoder.text(member); encoder.text(kind); encoder.text(nil)
+                                encoder.endRow()
+                            }
+                        }
+                        result.groups += 1
+                        result.noteChange(entry, flavour: settings.flavour)
+                        context.progress.advance()
+                        if encoder.readableBytes >= flushBytes { try await writer.write(encoder.take()) }
+                    }
+                } catch {
+                    throw SyncError.explaining(error, searching: ("groupBaseDN", "groupFilter"))
+                }
+            }
+            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
+        }
+    }
+
+    private static func members(of entry: LDAPEntry, attribute: String, client: LDAPClient) async throws -> [String] {
+        guard let ranged = entry.rangedValues(attribute) else { return entry.strings(attribute) }
+        let values = ranged.nextStart == nil ? ranged.values : try await client.allValues(of: attribute, in: entry.dn)
+        return values.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// AD: the people in each mapped group through any depth of nesting, asked of the DC with the in-chain
+    /// rule, so nesting through groups outside the group filter still counts.
+    static func stageInChainMembers(on connection: PostgresConnection, context: SyncContext) async throws {
+        let settings = context.settings
+        guard settings.flavour == .activeDirectory, !settings.groups.isEmpty else { return }
+        let mapper = PersonMapper(settings: settings)
+        try await connection.copyFrom(table: "sync_inchain", logger: context.logger) { writer in
+            var encoder = CopyRowEncoder()
+            for mapping in settings.groups {
+                let filter = LDAPFilter.and([.raw(settings.userFilter), .memberOfInChain(mapping.group)])
+                for base in settings.baseDN {
+                    do {
+                        for try await entry in context.client.search(base: base, filter: filter, attributes: [settings.identityAttribute]) {
+                            guard let id = mapper.identity(of: entry) else { continue }
+                            encoder.text(mapping.group); encoder.text(id)
+                            encoder.endRow()
+                        }
+                    } catch {
+                        throw SyncError.explaining(error, searching: ("baseDN", "groups"))
+                    }
+                }
+            }
+            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
+        }
+    }
+}

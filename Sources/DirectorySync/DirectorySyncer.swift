@@ -1,0 +1,175 @@
+import Foundation
+import InboardStore
+import LDAPKit
+import Logging
+import PostgresNIO
+
+/// What a caller asks of a sync.
+public struct SyncRequest: Sendable {
+    public var mode: SyncMode
+    public var dryRun: Bool
+    public var trigger: String
+    public var requestedBy: String?
+    /// A held run an admin approves: a full run that may disable as many people as that run would have.
+    public var approving: Int64?
+
+    public init(mode: SyncMode, dryRun: Bool = false, trigger: String = "command", requestedBy: String? = nil, approving: Int64? = nil) {
+        self.mode = approving == nil ? mode : .full
+        self.dryRun = dryRun
+        self.trigger = approving == nil ? trigger : "approval"
+        self.requestedBy = requestedBy
+        self.approving = approving
+    }
+}
+
+/// Everything one run's steps share.
+struct SyncContext: Sendable {
+    let settings: DirectorySettings
+    let client: LDAPClient
+    let logger: Logger
+    let progress: SyncProgressBox
+    let changedSince: String?
+}
+
+/// Runs directory syncs: one at a time across every server process (a PostgreSQL advisory lock held by the
+/// run's own connection, so a killed process releases it), streaming entries into staging tables and
+/// merging them in one transaction that a failure, a dry run or the mass-disable guard rolls back.
+public struct DirectorySyncer: Sendable {
+    static let lockKey: Int64 = 0x496E_626F_6172_6401
+
+    let database: Database
+    let pool: PostgresClient
+    let settingsStore: DirectorySettingsStore
+    public let runs: SyncRunStore
+    let logger: Logger
+
+    public init(database: Database, pool: PostgresClient, secrets: SecretBox, logger: Logger) {
+        self.database = database
+        self.pool = pool
+        settingsStore = DirectorySettingsStore(secrets: secrets, logger: logger)
+        runs = SyncRunStore(database: pool, logger: logger)
+        self.logger = logger
+    }
+
+    /// Runs a sync and returns its record; a run that fails is recorded as failed and its error thrown.
+    /// `onProgress` is called about four times a second while it runs.
+    public func run(_ request: SyncRequest, onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncRun {
+        try await database.withConnection { connection in
+            guard try await tryLock(connection) else {
+                let running = try await runs.recent(limit: 5).first { $0.state == .running }
+                throw SyncError.alreadyRunning(id: running?.id, since: running.map { ISO8601DateFormatter().string(from: $0.startedAt) })
+            }
+            do {
+                let run = try await runLocked(request, connection: connection, onProgress: onProgress)
+                try await unlock(connection)
+                return run
+            } catch {
+                try? await unlock(connection)
+                throw error
+            }
+        }
+    }
+
+    private func runLocked(_ request: SyncRequest, connection: PostgresConnection, onProgress: @escaping @Sendable (SyncProgress) -> Void) async throws -> SyncRun {
+        try await runs.failInterrupted()
+        guard let settings = try await settingsStore.load(on: connection) else { throw SyncError.notConfigured }
+        var approvedDisable: Int?
+        if let held = request.approving {
+            approvedDisable = try await runs.approve(held, by: request.requestedBy ?? "admin").counts.disabled
+        }
+        var mode = request.mode
+        var warnings: [String] = []
+        let cursor = try await SyncCursor.load(on: connection, logger: logger)
+        if mode == .incremental, let reason = Self.needsFullRun(cursor: cursor, settings: settings) {
+            mode = .full
+            warnings.append("\(reason): running a full sync instead")
+        }
+        let estimated = mode == .full ? try await estimateEntries() : nil
+        let id = try await runs.start(mode: mode, dryRun: request.dryRun, trigger: request.trigger, requestedBy: request.requestedBy,
+                                      estimated: estimated, approves: request.approving)
+        let progress = SyncProgressBox(estimated: estimated)
+        let reporter = Task { await report(id, progress: progress, onProgress: onProgress) }
+        defer { reporter.cancel() }
+        do {
+            var outcome = try await withDirectory(settings) { client in
+                try await stageAndMerge(settings: settings, client: client, connection: connection, mode: mode, cursor: cursor,
+                                        dryRun: request.dryRun, approvedDisable: approvedDisable, progress: progress)
+            }
+            outcome.warnings.insert(contentsOf: warnings, at: 0)
+            reporter.cancel()
+            try await runs.finish(id, state: outcome.state, processed: progress.current.processed, counts: outcome.counts, activeBefore: outcome.activeBefore,
+                                  warnings: outcome.warnings, errors: [], heldReason: outcome.heldReason)
+            if outcome.mode != mode { try await pool.query("UPDATE sync_runs SET mode = \(outcome.mode.rawValue) WHERE id = \(id)", logger: logger) }
+            if outcome.state == .held { try await notifyHeld(id, reason: outcome.heldReason ?? "") }
+        } catch {
+            reporter.cancel()
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            try await runs.finish(id, state: .failed, processed: progress.current.processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
+                                  errors: ["\(describe(error))"], heldReason: nil)
+            throw describe(error)
+        }
+        guard let record = try await runs.run(id) else { throw SyncError.internalFailure("run \(id) vanished") }
+        onProgress(SyncProgress(phase: .finished, processed: record.processed, estimated: record.estimated))
+        return record
+    }
+
+    /// PostgreSQL's errors describe themselves vaguely on purpose; say what failed.
+    func describe(_ error: any Error) -> any Error {
+        error is PSQLError ? DatabaseError.describing(error, url: database.url) : error
+    }
+
+    static func needsFullRun(cursor: SyncCursor?, settings: DirectorySettings) -> String? {
+        guard let cursor else { return "no complete run yet" }
+        if cursor.flavour != settings.flavour || cursor.settingsFingerprint != settings.fingerprint {
+            return "the directory settings changed since the last complete run"
+        }
+        return nil
+    }
+
+    private func estimateEntries() async throws -> Int? {
+        if let last = try await runs.latest(state: .succeeded, mode: .full) { return last.counts.seen + last.counts.groups }
+        return nil
+    }
+
+    /// Progress to the caller (four times a second) and to the run record (once a second).
+    private func report(_ id: Int64, progress: SyncProgressBox, onProgress: @Sendable (SyncProgress) -> Void) async {
+        var tick = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            let current = progress.current
+            onProgress(current)
+            tick += 1
+            if tick % 4 == 0 { try? await runs.progress(id, current) }
+        }
+    }
+
+    private func withDirectory<T: Sendable>(_ settings: DirectorySettings, _ body: (LDAPClient) async throws -> T) async throws -> T {
+        let client: LDAPClient
+        do { client = try await settings.makeClient(logger: logger) } catch { throw SyncError.explaining(error) }
+        do {
+            let value = try await body(client)
+            await client.shutdown()
+            return value
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func tryLock(_ connection: PostgresConnection) async throws -> Bool {
+        for try await locked in try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger).decode(Bool.self) {
+            return locked
+        }
+        return false
+    }
+
+    private func unlock(_ connection: PostgresConnection) async throws {
+        try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+    }
+
+    /// Tells the admins (through the outbox the mail worker drains).
+    private func notifyHeld(_ id: Int64, reason: String) async throws {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["run": id, "reason": reason], options: [.sortedKeys]), as: UTF8.self)
+        try await pool.query("INSERT INTO outbox (event, payload) VALUES ('sync.held', \(payload)::jsonb)", logger: logger)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import LDAPKit
+import Logging
+
+/// "Test connection" and "Test login" for the admin: each step's outcome in words, stopping at the first
+/// failure, which names the setting to fix.
+public struct DirectoryTester: Sendable {
+    public struct Step: Sendable, Codable, Equatable {
+        public let name: String
+        public let ok: Bool
+        public let detail: String
+    }
+
+    let settings: DirectorySettings
+    let logger: Logger
+
+    public init(settings: DirectorySettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run(login: (username: String, password: String)? = nil) async -> [Step] {
+        var steps: [Step] = []
+        do {
+            try settings.validate()
+            let servers = try await settings.resolveServers()
+            steps.append(Step(name: "servers", ok: true, detail: servers.map(\.description).joined(separator: ", ")))
+            let client = try await settings.makeClient(logger: logger)
+            defer { Task { await client.shutdown() } }
+            do {
+                let root = try await client.rootDSE(attributes: ["namingContexts", "vendorName", "dnsHostName"])
+                let server = await client.preferredServers().first?.description ?? "?"
+                let transport = settings.tls == .none && !server.hasPrefix("ldaps") ? "no TLS" : "TLS verified\(settings.insecureSkipVerify ? " NOT (insecureSkipVerify)" : "")"
+                steps.append(Step(name: "bind", ok: true, detail: "bound as \(settings.bindDN) on \(server) (\(transport)); naming contexts: \(root.strings("namingContexts").joined(separator: "; "))"))
+                try await DirectorySchemaCheck(settings: settings).run(client: client)
+                steps.append(Step(name: "schema", ok: true, detail: "every mapped attribute exists"))
+                let users = try await count(client, bases: settings.baseDN, filter: settings.userFilter, setting: ("baseDN", "userFilter"))
+                steps.append(Step(name: "users", ok: users > 0, detail: "\(users) entries match the user filter \(settings.userFilter)"))
+                let groups = try await count(client, bases: settings.groupBaseDN, filter: settings.groupFilter, setting: ("groupBaseDN", "groupFilter"))
+                steps.append(Step(name: "groups", ok: true, detail: "\(groups) entries match the group filter \(settings.groupFilter)"))
+            } catch {
+                throw SyncError.explaining(error)
+            }
+            if let login {
+                do {
+                    let entry = try await DirectoryAuthenticator(settings: settings, client: client).authenticate(login.username, password: login.password)
+                    steps.append(Step(name: "login", ok: true, detail: "\(login.username) found as \(entry.dn); password accepted"))
+                } catch let error as LDAPError {
+                    steps.append(Step(name: "login", ok: false, detail: error.adFailure?.message ?? "\(error)"))
+                } catch {
+                    steps.append(Step(name: "login", ok: false, detail: "\(error)"))
+                }
+            }
+        } catch {
+            steps.append(Step(name: "error", ok: false, detail: "\(error)"))
+        }
+        return steps
+    }
+
+    private func count(_ client: LDAPClient, bases: [String], filter: String, setting: (String, String)) async throws -> Int {
+        var total = 0
+        for base in bases {
+            do {
+                for try await _ in client.search(base: base, filter: .raw(filter), attributes: ["1.1"]) { total += 1 }
+            } catch {
+                throw SyncError.explaining(error, searching: setting)
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LDAPKit
+
+/// Turns a directory entry into the row a sync stages: identity, DN, the mapped fields and, when the
+/// directory says so, why the account is disabled.
+struct PersonMapper: Sendable {
+    /// The staged columns, in COPY order.
+    static let stagedColumns = ["directory_id", "dn", "username"] + PersonField.allCases.filter { $0 != .username }.map(\.column) + ["disabled_reason"]
+
+    let settings: DirectorySettings
+    let mappings: [(field: PersonField, mapping: AttributeMapping)]
+    let now: Date
+
+    init(settings: DirectorySettings, now: Date = Date()) {
+        self.settings = settings
+        let effective = settings.effectiveAttributes
+        mappings = PersonField.allCases.filter { $0 != .username }.map { ($0, effective[$0] ?? .constant("")) }
+        self.now = now
+    }
+
+    enum Outcome {
+        case row
+        case skipped(String)
+    }
+
+    /// Writes the entry's row into `encoder`, or says why the entry cannot become a person.
+    func encode(_ entry: LDAPEntry, into encoder: inout CopyRowEncoder) -> Outcome {
+        guard let identity = identity(of: entry) else { return .skipped("\(entry.dn) has no \(settings.identityAttribute): skipped") }
+        guard let username = settings.effectiveAttributes[.username]?.text(for: entry), !username.isEmpty else {
+            return .skipped("\(entry.dn) has no \(settings.loginAttribute): skipped")
+        }
+        encoder.text(identity)
+        encoder.text(entry.dn)
+        encoder.text(username)
+        for (field, mapping) in mappings {
+            switch field {
+            case .photo:
+                if case let .attribute(name) = mapping { encoder.bytea(entry.bytes(name)) } else { encoder.bytea(nil) }
+            case .displayName:
+                encoder.text(mapping.text(for: entry) ?? fallbackDisplayName(entry) ?? username)
+            default:
+                encoder.text(mapping.text(for: entry))
+            }
+        }
+        encoder.text(disabledReason(of: entry))
+        encoder.endRow()
+        return .row
+    }
+
+    func identity(of entry: LDAPEntry) -> String? {
+        if settings.identityAttribute.lowercased() == "objectguid" {
+            return entry.bytes(settings.identityAttribute).flatMap(ObjectGUID.init(bytes:))?.description
+        }
+        return entry.string(settings.identityAttribute)
+    }
+
+    private func fallbackDisplayName(_ entry: LDAPEntry) -> String? {
+        let parts = [entry.string("givenName"), entry.string("sn")].compactMap { $0 }
+        return parts.isEmpty ? entry.string("cn") : parts.joined(separator: " ")
+    }
+
+    /// Why the directory keeps this account from logging in for good; temporary lockouts are not disablement.
+    func disabledReason(of entry: LDAPEntry) -> String? {
+        switch settings.flavour {
+        case .activeDirectory:
+            if let control = entry.string("userAccountControl").flatMap(Int.init), control & 0x2 != 0 {
+                return "disabled in the directory"
+            }
+            if let expires = entry.string("accountExpires").flatMap(Int64.init), expires != 0, expires != Int64.max {
+                // FILETIME: 100 ns ticks since 1601-01-01.
+                let expiry = Date(timeIntervalSince1970: Double(expires) / 10_000_000 - 11_644_473_600)
+                if expiry < now { return "account expired in the directory" }
+            }
+            return nil
+        case .openLDAP:
+            // ppolicy's "locked until an administrator unlocks it" value; other lock times are failure lockouts.
+            return entry.string("pwdAccountLockedTime") == "000001010000Z" ? "disabled in the directory" : nil
+        }
+    }
+}

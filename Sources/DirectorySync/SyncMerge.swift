@@ -1,0 +1,119 @@
+import Logging
+import PostgresNIO
+
+/// Applies the staged directory to `people`, `groups`, `group_nesting` and `memberships` with set-based
+/// statements inside the sync's transaction, counting what each one changed. Whether the transaction is
+/// then committed (or rolled back: dry run, guard) is the caller's decision.
+struct SyncMerge {
+    let connection: PostgresConnection
+    let logger: Logger
+    let full: Bool
+    let mappings: [GroupMapping]
+
+    static let fieldColumns = PersonField.allCases.map(\.column)
+    static var differs: String {
+        let columns = ["dn"] + fieldColumns
+        return "(\(columns.map { "p.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "s.\($0)" }.joined(separator: ", ")))"
+    }
+
+    func run() async throws -> (counts: SyncCounts, warnings: [String]) {
+        var counts = SyncCounts()
+        var warnings = try await cleanStaging()
+        counts.seen = try await count("SELECT 1 FROM sync_people")
+        try await execute("CREATE INDEX ON sync_people (directory_id)")
+        try await execute("ANALYZE sync_people")
+        warnings += try await freeUsernames()
+        counts.moved = try await count("SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
+        try await execute("""
+            UPDATE people p SET username = '~sync~' || p.id FROM sync_people s
+            WHERE p.directory_id = s.directory_id AND p.username <> s.username
+            """)
+        counts.updated = try await count("""
+            UPDATE people p SET \(unescaped: Self.assignments), updated_at = now() FROM sync_people s
+            WHERE p.directory_id = s.directory_id AND \(unescaped: Self.differs) RETURNING 1
+            """)
+        counts.created = try await count("""
+            INSERT INTO people (directory_id, dn, \(unescaped: Self.fieldColumns.joined(separator: ", ")), source, active, disabled_reason, disabled_at, disabled_by_sync)
+            SELECT s.directory_id, s.dn, \(unescaped: Self.fieldColumns.map { "s.\($0)" }.joined(separator: ", ")), 'directory',
+                   s.disabled_reason IS NULL, s.disabled_reason, CASE WHEN s.disabled_reason IS NOT NULL THEN now() END, s.disabled_reason IS NOT NULL
+            FROM sync_people s WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.directory_id = s.directory_id) RETURNING 1
+            """)
+        counts.disabled = try await count("""
+            UPDATE people p SET active = FALSE, disabled_reason = s.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
+            FROM sync_people s WHERE p.directory_id = s.directory_id AND p.active AND s.disabled_reason IS NOT NULL RETURNING 1
+            """)
+        if full {
+            counts.disabled += try await count("""
+                UPDATE people p SET active = FALSE, disabled_reason = 'no longer in the directory (deleted, moved out of the base DN or filtered out)',
+                    disabled_at = now(), disabled_by_sync = TRUE
+                WHERE p.source = 'directory' AND p.active AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = p.directory_id)
+                RETURNING 1
+                """)
+        }
+        counts.reenabled = try await count("""
+            UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
+            FROM sync_people s WHERE p.directory_id = s.directory_id AND NOT p.active AND p.disabled_by_sync AND s.disabled_reason IS NULL
+            RETURNING 1
+            """)
+        let groupChanges = try await mergeGroups()
+        counts.groups = groupChanges.groups
+        counts.memberships = groupChanges.memberships
+        counts.updated += try await applyGroupMappings()
+        return (counts, warnings)
+    }
+
+    static var assignments: String {
+        (["dn"] + fieldColumns).map { "\($0) = s.\($0)" }.joined(separator: ", ")
+    }
+
+    /// Duplicates within the staged entries: the same entry under two base DNs, or two entries with one username.
+    private func cleanStaging() async throws -> [String] {
+        try await execute("DELETE FROM sync_people a USING sync_people b WHERE a.directory_id = b.directory_id AND a.ctid > b.ctid")
+        return try await strings("""
+            WITH ranked AS (SELECT ctid, row_number() OVER (PARTITION BY lower(username) ORDER BY dn) AS n FROM sync_people)
+            DELETE FROM sync_people s USING ranked r WHERE s.ctid = r.ctid AND r.n > 1
+            RETURNING 'username ' || s.username || ' of ' || s.dn || ' is already used by another directory entry: skipped'
+            """)
+    }
+
+    /// A staged person whose username belongs to someone else: a full run frees it from people it is about
+    /// to disable (a new hire reusing a leaver's name); a local account or an unchanged person keeps it.
+    private func freeUsernames() async throws -> [String] {
+        var warnings: [String] = []
+        if full {
+            warnings += try await strings("""
+                UPDATE people p SET username = p.username || '~' || p.id
+                WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
+                  AND EXISTS (SELECT 1 FROM sync_people s WHERE lower(s.username) = lower(p.username))
+                RETURNING 'username ' || split_part(p.username, '~', 1) || ' moved from a person who left the directory to its new owner'
+                """)
+        }
+        warnings += try await strings("""
+            DELETE FROM sync_people s USING people p
+            WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
+              AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
+            RETURNING 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
+                CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped'
+            """)
+        return warnings
+    }
+
+    func execute(_ sql: String) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+
+    /// How many rows `query` returned (its `RETURNING`), optionally only those matching `condition`.
+    func count(_ query: PostgresQuery, where condition: String = "TRUE") async throws -> Int {
+        let wrapped = PostgresQuery(unsafeSQL: "WITH changed AS (\(query.sql)) SELECT count(*)::bigint FROM changed WHERE \(condition)", binds: query.binds)
+        let rows = try await connection.query(wrapped, logger: logger)
+        for try await value in rows.decode(Int64.self) { return Int(value) }
+        return 0
+    }
+
+    func strings(_ sql: String) async throws -> [String] {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: "WITH changed AS (\(sql)) SELECT * FROM changed"), logger: logger)
+        var result: [String] = []
+        for try await value in rows.decode(String.self) { result.append(value) }
+        return result
+    }
+}

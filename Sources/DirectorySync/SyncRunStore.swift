@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Run records in `sync_runs`, written outside the sync's own transaction so progress is readable while
+/// it runs and a failed run's record survives the rollback.
+public struct SyncRunStore: Sendable {
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    static let selectJSON = """
+        SELECT json_build_object(
+            'id', id, 'mode', mode, 'dryRun', dry_run, 'state', state, 'trigger', trigger,
+            'startedAt', extract(epoch FROM started_at), 'finishedAt', extract(epoch FROM finished_at),
+            'phase', phase, 'processed', processed, 'estimated', estimated, 'seen', seen, 'created', created,
+            'updated', updated, 'moved', moved, 'disabled', disabled, 'reenabled', reenabled, 'groups', groups,
+            'memberships', memberships, 'activeBefore', active_before, 'warnings', warnings, 'errors', errors,
+            'heldReason', held_reason, 'approvedBy', approved_by, 'approvesRun', approves_run)::text
+        FROM sync_runs
+        """
+
+    func start(mode: SyncMode, dryRun: Bool, trigger: String, requestedBy: String?, estimated: Int?, approves: Int64?) async throws -> Int64 {
+        let rows = try await database.query("""
+            INSERT INTO sync_runs (mode, dry_run, trigger, requested_by, estimated, approves_run)
+            VALUES (\(mode.rawValue), \(dryRun), \(trigger), \(requestedBy), \(estimated), \(approves)) RETURNING id
+            """, logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        throw SyncError.internalFailure("no run id returned")
+    }
+
+    func progress(_ id: Int64, _ progress: SyncProgress) async throws {
+        try await database.query("""
+            UPDATE sync_runs SET processed = \(progress.processed), estimated = \(progress.estimated), phase = \(progress.phase.rawValue)
+            WHERE id = \(id) AND state = 'running'
+            """, logger: logger)
+    }
+
+    func finish(_ id: Int64, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?, warnings: [String], errors: [String], heldReason: String?) async throws {
+        let warningsJSON = String(decoding: try JSONEncoder().encode(warnings), as: UTF8.self)
+        let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
+        try await database.query("""
+            UPDATE sync_runs SET state = \(state.rawValue), finished_at = clock_timestamp(), phase = 'finished', processed = \(processed),
+                seen = \(counts.seen), created = \(counts.created), updated = \(counts.updated), moved = \(counts.moved),
+                disabled = \(counts.disabled), reenabled = \(counts.reenabled), groups = \(counts.groups),
+                memberships = \(counts.memberships), active_before = \(activeBefore), warnings = \(warningsJSON)::jsonb,
+                errors = \(errorsJSON)::jsonb, held_reason = \(heldReason)
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    public func run(_ id: Int64) async throws -> SyncRun? {
+        try await fetch(PostgresQuery(unsafeSQL: Self.selectJSON + " WHERE id = $1", binds: binds(id))).first
+    }
+
+    public func recent(limit: Int = 20) async throws -> [SyncRun] {
+        try await fetch(PostgresQuery(unsafeSQL: Self.selectJSON + " ORDER BY id DESC LIMIT $1", binds: binds(limit)))
+    }
+
+    /// The newest run that finished as `state` (for schedules and estimates).
+    func latest(state: SyncRun.State, mode: SyncMode? = nil) async throws -> SyncRun? {
+        var binds = PostgresBindings()
+        binds.append(state.rawValue, context: .default)
+        binds.append(mode?.rawValue, context: .default)
+        return try await fetch(PostgresQuery(unsafeSQL: Self.selectJSON + " WHERE state = $1 AND NOT dry_run AND ($2::text IS NULL OR mode = $2) ORDER BY id DESC LIMIT 1", binds: binds)).first
+    }
+
+    /// Records a held run's approval; only a held run not approved before qualifies.
+    func approve(_ id: Int64, by actor: String) async throws -> SyncRun {
+        let rows = try await database.query("""
+            UPDATE sync_runs SET approved_by = \(actor), approved_at = now()
+            WHERE id = \(id) AND state = 'held' AND approved_by IS NULL RETURNING id
+            """, logger: logger)
+        var updated = false
+        for try await _ in rows.decode(Int64.self) { updated = true }
+        guard updated, let run = try await run(id) else {
+            let existing = try await run(id)
+            throw SyncError.notApprovable(id: id, state: existing?.state, approvedBy: existing?.approvedBy)
+        }
+        return run
+    }
+
+    /// Runs left "running" by a process that died: only called while holding the sync lock.
+    func failInterrupted() async throws {
+        try await database.query("""
+            UPDATE sync_runs SET state = 'failed', finished_at = clock_timestamp(), phase = 'finished',
+                errors = errors || '["interrupted: the process running it stopped before it finished; nothing it read was applied"]'::jsonb
+            WHERE state = 'running'
+            """, logger: logger)
+    }
+
+    private func binds(_ value: some PostgresEncodable & Sendable) -> PostgresBindings {
+        var binds = PostgresBindings()
+        try! binds.append(value)  // encoding an Int64 or a String cannot fail
+        return binds
+    }
+
+    private func fetch(_ query: PostgresQuery) async throws -> [SyncRun] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        var runs: [SyncRun] = []
+        for try await json in try await database.query(query, logger: logger).decode(String.self) {
+            runs.append(try decoder.decode(SyncRun.self, from: Data(json.utf8)))
+        }
+        return runs
+    }
+}

@@ -1,0 +1,46 @@
+import NIOCore
+import Testing
+@testable import DirectorySync
+import LDAPKit
+
+@Suite struct AttributeMappingTests {
+    let entry = LDAPEntry(dn: "uid=ada,ou=people,dc=acme,dc=test", attributes: [
+        "givenName": [Array("Ada".utf8)], "sn": [Array("Lovelace".utf8)], "mail": [Array("ada@acme.test".utf8)],
+    ])
+
+    @Test func attributeTemplateAndConstant() throws {
+        #expect(try AttributeMapping(parsing: "mail").text(for: entry) == "ada@acme.test")
+        #expect(try AttributeMapping(parsing: "{givenName} {sn}").text(for: entry) == "Ada Lovelace")
+        #expect(try AttributeMapping(parsing: "{sn}, {givenName} ({title})").text(for: entry) == "Lovelace, Ada ()")
+        #expect(try AttributeMapping(parsing: "=\"Acme\"").text(for: entry) == "Acme")
+        #expect(try AttributeMapping(parsing: "{title}").text(for: entry) == nil)
+        #expect(try AttributeMapping(parsing: "telephoneNumber").text(for: entry) == nil)
+        #expect(try AttributeMapping(parsing: "{givenName} {sn}").attributes == ["givenName", "sn"])
+    }
+
+    @Test func malformedMappingsAreRefused() {
+        for bad in ["{givenName", "sn}", "{bad name}", "mail address", "{}"] {
+            #expect(throws: MappingSyntaxError.self, "\(bad)") { try AttributeMapping(parsing: bad) }
+        }
+    }
+
+    @Test func copyEncodingEscapesEverythingCopyTreatsSpecially() {
+        var encoder = CopyRowEncoder()
+        encoder.text("a\tb\\c\nd\re")
+        encoder.text(nil)
+        encoder.bytea([0x00, 0xff, 0x10])
+        encoder.bool(true)
+        encoder.endRow()
+        let text = String(buffer: encoder.take())
+        #expect(text == "a\\tb\\\\c\\nd\\re\t\\N\t\\\\x00ff10\tt\n")
+    }
+
+    @Test func schemaNamesAreParsedFromAttributeTypeDescriptions() {
+        let names = DirectorySchemaCheck.attributeNames(in: [
+            "( 2.5.4.3 NAME ( 'cn' 'commonName' ) DESC 'RFC4519: common name(s)' SUP name )",
+            "( 0.9.2342.19200300.100.1.3 NAME 'mail' EQUALITY caseIgnoreIA5Match )",
+            "( 1.2.840.113556.1.4.656 NAME 'userPrincipalName' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )",
+        ])
+        #expect(names == ["cn", "commonname", "mail", "userprincipalname"])
+    }
+}
