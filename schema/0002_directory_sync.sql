@@ -31,12 +31,12 @@ CREATE TABLE sync_runs (
 );
 CREATE INDEX sync_runs_started_idx ON sync_runs (started_at DESC);
 
--- Where the last complete run left the directory: modifyTimestamp (OpenLDAP) or uSN + invocationId (AD).
+-- Where the last complete run left the directory: entryCSN (OpenLDAP) or uSN + invocationId (AD).
 CREATE TABLE sync_cursor (
     id                 BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
     flavour            TEXT NOT NULL,
     settings_hash      TEXT NOT NULL,      -- a settings change forces a full run
-    modify_timestamp   TEXT,
+    entry_csn          TEXT,
     highest_usn        BIGINT,
     invocation_id      TEXT,
     server             TEXT,

@@ -23,7 +23,7 @@ public enum DirectoryFlavour: String, Codable, Sendable, CaseIterable {
     var defaultGroupNameAttribute: String { self == .openLDAP ? "cn" : "sAMAccountName" }
     var defaultMembershipAttributes: [String] { self == .openLDAP ? ["member", "uniqueMember", "memberUid"] : ["member"] }
     /// What tells a change apart in incremental runs.
-    var changeAttribute: String { self == .openLDAP ? "modifyTimestamp" : "uSNChanged" }
+    var changeAttribute: String { self == .openLDAP ? "entryCSN" : "uSNChanged" }
 
     /// Attributes read to decide whether an account is disabled.
     var stateAttributes: [String] {

@@ -48,7 +48,7 @@ extension DirectorySyncer {
             try await connection.query("ROLLBACK", logger: logger)
         } else {
             var next = SyncCursor(flavour: settings.flavour, settingsFingerprint: settings.fingerprint, server: state.server)
-            next.modifyTimestamp = staging.newestChange ?? cursor?.modifyTimestamp
+            next.entryCSN = state.contextCSN ?? staging.newestChange ?? cursor?.entryCSN
             next.highestUSN = state.highestUSN
             next.invocationID = state.invocationID
             try await next.save(on: connection, logger: logger)

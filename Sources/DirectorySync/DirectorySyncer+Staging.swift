@@ -13,7 +13,7 @@ extension DirectorySyncer {
         var warnings: [String] = []
 
         mutating func noteChange(_ entry: LDAPEntry, flavour: DirectoryFlavour) {
-            guard flavour == .openLDAP, let stamp = entry.string("modifyTimestamp") else { return }
+            guard flavour == .openLDAP, let stamp = entry.string("entryCSN") else { return }
             if newestChange.map({ stamp > $0 }) ?? true { newestChange = stamp }
         }
     }

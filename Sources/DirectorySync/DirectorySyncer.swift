@@ -42,9 +42,12 @@ public struct DirectorySyncer: Sendable {
     let settingsStore: DirectorySettingsStore
     public let runs: SyncRunStore
     let logger: Logger
+    /// How often `onProgress` is called (the run record is updated every fourth time).
+    let progressInterval: Duration
 
-    public init(database: Database, pool: PostgresClient, secrets: SecretBox, logger: Logger) {
+    public init(database: Database, pool: PostgresClient, secrets: SecretBox, logger: Logger, progressInterval: Duration = .milliseconds(250)) {
         self.database = database
+        self.progressInterval = progressInterval
         self.pool = pool
         settingsStore = DirectorySettingsStore(secrets: secrets, logger: logger)
         runs = SyncRunStore(database: pool, logger: logger)
@@ -52,7 +55,7 @@ public struct DirectorySyncer: Sendable {
     }
 
     /// Runs a sync and returns its record; a run that fails is recorded as failed and its error thrown.
-    /// `onProgress` is called about four times a second while it runs.
+    /// `onProgress` is called every `progressInterval` while it runs.
     public func run(_ request: SyncRequest, onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncRun {
         try await database.withConnection { connection in
             guard try await tryLock(connection) else {
@@ -131,11 +134,11 @@ public struct DirectorySyncer: Sendable {
         return nil
     }
 
-    /// Progress to the caller (four times a second) and to the run record (once a second).
+    /// Progress to the caller (every `progressInterval`) and to the run record (every fourth time).
     private func report(_ id: Int64, progress: SyncProgressBox, onProgress: @Sendable (SyncProgress) -> Void) async {
         var tick = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(250))
+            try? await Task.sleep(for: progressInterval)
             let current = progress.current
             onProgress(current)
             tick += 1

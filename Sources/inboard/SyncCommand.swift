@@ -10,7 +10,7 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
             A full run reads every user and group; people missing from it, or disabled in the directory, are \
             disabled in Inboard (their statuses and history are kept) and re-enabled when they come back. An \
-            incremental run reads only entries changed since the last complete run (modifyTimestamp on OpenLDAP, \
+            incremental run reads only entries changed since the last complete run (entryCSN on OpenLDAP, \
             uSNChanged on AD) and becomes a full run when there is none, the settings changed or the DC changed. \
             Only one sync runs at a time across all server processes. A run that would disable more than the \
             guard's share of active people, or that sees no users, is held with nothing changed: check it, then \

@@ -12,19 +12,26 @@ struct SyncHarness: Sendable {
     let pool: PostgresClient
     let secrets: SecretBox
     let syncer: DirectorySyncer
+    /// The secret key, as a file, for the `inboard` command line.
+    let keyFile: String
     static let logger: Logger = { var l = Logger(label: "sync-test"); l.logLevel = .error; return l }()
 
     static func with<T: Sendable>(_ settings: DirectorySettings? = nil, _ body: (SyncHarness) async throws -> T) async throws -> T {
         try await TemporaryDatabase.with { db in
             let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
             _ = try await db.database.withConnection { try await migrator.migrate(on: $0) }
-            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("sync-key-\(UUID())").path
+            FileManager.default.createFile(atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+            defer { try? FileManager.default.removeItem(atPath: keyFile) }
+            let secrets = try SecretBox.load(keyFile: keyFile)
             let pool = try db.database.makeClient()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
                 defer { group.cancelAll() }
                 let harness = SyncHarness(db: db, pool: pool, secrets: secrets,
-                                          syncer: DirectorySyncer(database: db.database, pool: pool, secrets: secrets, logger: logger))
+                                          syncer: DirectorySyncer(database: db.database, pool: pool, secrets: secrets, logger: logger,
+                                                                  progressInterval: .milliseconds(5)),
+                                          keyFile: keyFile)
                 if let settings { try await harness.save(settings) }
                 return try await body(harness)
             }
@@ -88,6 +95,21 @@ enum Directory {
         let script = try TestEnvironment.require("INBOARD_TEST_SLAPD_CTL")
         let result = try await runProgram("/bin/bash", [script, "instance", "3", action])
         guard result.status == 0 else { throw ProgramFailed("slapd3 \(action): \(result.error)") }
+    }
+
+    /// Kills the third slapd at once (SIGKILL): a directory that vanishes mid-read.
+    static func killThird() throws {
+        let local = ProcessInfo.processInfo.environment["INBOARD_LOCAL_DIR"] ?? TestEnvironment.repositoryRoot.appendingPathComponent(".local").path
+        guard let text = try? String(contentsOfFile: "\(local)/slapd3/slapd.pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ProgramFailed("slapd3 is not running")
+        }
+        kill(pid, SIGKILL)
+        // Gone before anyone restarts it (the start script would otherwise see it still alive).
+        for _ in 0..<200 where kill(pid, 0) == 0 {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            if status.contains("State:\tZ") { break }   // a zombie: dead, waiting for its parent
+            usleep(10_000)
+        }
     }
 
     static func modifyThird(_ ldif: String) async throws {

@@ -1,18 +1,6 @@
 import Foundation
 import InboardTestSupport
 
-/// The built `inboard` executable, next to the test bundle (swift build puts both in .build/<config>/).
-func inboardBinary() throws -> String {
-    let candidates = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inboard").path,
-        TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/inboard").path,
-    ]
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-        throw ProgramFailed("the inboard executable is not built: run 'swift build' first (looked in \(candidates))")
-    }
-    return found
-}
-
 /// Runs `inboard` with only the given INBOARD_* settings (plus PATH), as an operator would.
 func runInboard(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, error: String) {
     var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]

@@ -33,7 +33,13 @@ wait_for() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A killed process can linger as a zombie until its parent reaps it: that is not "alive".
+pid_alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
 
 stop_pidfile() { # stop_pidfile NAME PIDFILE SIGNAL
   local name="$1" pidfile="$2" sig="${3:-TERM}"

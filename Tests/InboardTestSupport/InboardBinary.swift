@@ -1,0 +1,14 @@
+import Foundation
+
+/// The built `inboard` executable, next to the test bundle (swift build puts both in .build/<config>/).
+public func inboardBinary() throws -> String {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inboard").path,
+        TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/inboard").path,
+    ]
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw ProgramFailed("the inboard executable is not built: run 'swift build' first (looked in \(candidates))")
+    }
+    return found
+}
+
