@@ -34,12 +34,15 @@ extension DirectorySyncer {
             .count("SELECT 1 FROM people WHERE source = 'directory' AND active")
         try await Self.createStagingTables(on: connection, context: context)
         var staging = StagingResult()
+        let clock = PhaseClock(logger: logger)
         try await Self.stageUsers(on: connection, context: context, result: &staging)
+        clock.lap("read and staged \(staging.people) people")
         try await Self.stageGroups(on: connection, context: context, result: &staging)
+        clock.lap("read and staged \(staging.groups) groups")
         try await Self.stageInChainMembers(on: connection, context: context)
         progress.set(phase: .merging)
         let merge = SyncMerge(connection: connection, logger: logger, full: mode == .full, mappings: settings.groups)
-        var (counts, mergeWarnings) = try await merge.run()
+        var (counts, mergeWarnings) = try await merge.run(clock: clock)
         counts.seen = staging.people
         warnings += staging.warnings + mergeWarnings
 

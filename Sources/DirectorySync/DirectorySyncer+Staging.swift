@@ -38,14 +38,24 @@ extension DirectorySyncer {
         let mapper = PersonMapper(settings: settings)
         let filter = try filter(settings.userFilter, changedSince: context.changedSince)
         context.progress.set(phase: .readingUsers)
+        var identities = Set<String>(), usernames = Set<String>()
         try await connection.copyFrom(table: "sync_people", columns: PersonMapper.stagedColumns, logger: context.logger) { writer in
             var encoder = CopyRowEncoder()
             for base in settings.baseDN {
                 do {
                     for try await entry in context.client.search(base: base, filter: filter, attributes: settings.userSearchAttributes) {
-                        switch mapper.encode(entry, into: &encoder) {
-                        case .row: result.people += 1
-                        case let .skipped(reason): result.warnings.append(reason)
+                        switch mapper.keys(of: entry) {
+                        case let .failure(skipped):
+                            result.warnings.append(skipped.reason)
+                        case let .success((identity, username)):
+                            // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
+                            guard identities.insert(identity).inserted else { break }
+                            guard usernames.insert(username.lowercased()).inserted else {
+                                result.warnings.append("username \(username) of \(entry.dn) is already used by another directory entry: skipped")
+                                break
+                            }
+                            mapper.encode(entry, identity: identity, username: username, into: &encoder)
+                            result.people += 1
                         }
                         result.noteChange(entry, flavour: settings.flavour)
                         context.progress.advance()

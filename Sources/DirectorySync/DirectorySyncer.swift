@@ -116,6 +116,11 @@ public struct DirectorySyncer: Sendable {
         return record
     }
 
+    /// The saved settings (password opened), or nil before any were saved.
+    public func storedSettings() async throws -> DirectorySettings? {
+        try await pool.withConnection { try await settingsStore.load(on: $0) }
+    }
+
     /// PostgreSQL's errors describe themselves vaguely on purpose; say what failed.
     func describe(_ error: any Error) -> any Error {
         error is PSQLError ? DatabaseError.describing(error, url: database.url) : error

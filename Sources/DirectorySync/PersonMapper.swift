@@ -18,17 +18,17 @@ struct PersonMapper: Sendable {
         self.now = now
     }
 
-    enum Outcome {
-        case row
-        case skipped(String)
+    /// The entry's identity and username, or why it cannot become a person.
+    func keys(of entry: LDAPEntry) -> Result<(identity: String, username: String), SkippedEntry> {
+        guard let identity = identity(of: entry) else { return .failure(SkippedEntry("\(entry.dn) has no \(settings.identityAttribute): skipped")) }
+        guard let username = settings.effectiveAttributes[.username]?.text(for: entry), !username.isEmpty else {
+            return .failure(SkippedEntry("\(entry.dn) has no \(settings.loginAttribute): skipped"))
+        }
+        return .success((identity, username))
     }
 
-    /// Writes the entry's row into `encoder`, or says why the entry cannot become a person.
-    func encode(_ entry: LDAPEntry, into encoder: inout CopyRowEncoder) -> Outcome {
-        guard let identity = identity(of: entry) else { return .skipped("\(entry.dn) has no \(settings.identityAttribute): skipped") }
-        guard let username = settings.effectiveAttributes[.username]?.text(for: entry), !username.isEmpty else {
-            return .skipped("\(entry.dn) has no \(settings.loginAttribute): skipped")
-        }
+    /// Writes the entry's row into `encoder`.
+    func encode(_ entry: LDAPEntry, identity: String, username: String, into encoder: inout CopyRowEncoder) {
         encoder.text(identity)
         encoder.text(entry.dn)
         encoder.text(username)
@@ -44,7 +44,6 @@ struct PersonMapper: Sendable {
         }
         encoder.text(disabledReason(of: entry))
         encoder.endRow()
-        return .row
     }
 
     func identity(of entry: LDAPEntry) -> String? {
@@ -77,4 +76,9 @@ struct PersonMapper: Sendable {
             return entry.string("pwdAccountLockedTime") == "000001010000Z" ? "disabled in the directory" : nil
         }
     }
+}
+
+struct SkippedEntry: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
 }

@@ -38,7 +38,8 @@ struct SyncCursor: Sendable, Equatable {
     /// The filter clause selecting entries changed since this cursor.
     var changedSince: String? {
         switch flavour {
-        case .openLDAP: entryCSN.map { LDAPFilter.greaterOrEqual("entryCSN", $0).description }
+        // Strictly after: a CSN names one change, so the entry that carries it was already read.
+        case .openLDAP: entryCSN.map { LDAPFilter.and([.greaterOrEqual("entryCSN", $0), .not(.equal("entryCSN", $0))]).description }
         case .activeDirectory: highestUSN.map { LDAPFilter.greaterOrEqual("uSNChanged", String($0 + 1)).description }
         }
     }

@@ -4,7 +4,7 @@ extension SyncMerge {
     /// Groups, nesting and memberships. Direct memberships are kept for every group; memberships through
     /// nesting are kept for mapped groups (role, department, board), which is what logins and boards read.
     /// Nesting is resolved with a recursive query whose UNION stops at cycles.
-    func mergeGroups() async throws -> (groups: Int, memberships: Int) {
+    func mergeGroups(createdPeople: Int) async throws -> (groups: Int, memberships: Int) {
         try await execute("""
             CREATE TEMP TABLE sync_groups ON COMMIT DROP AS
             SELECT DISTINCT ON (group_id) group_id AS directory_id, a AS dn, b AS name, c AS description
@@ -12,7 +12,7 @@ extension SyncMerge {
             """)
         try await execute("""
             CREATE TEMP TABLE sync_members ON COMMIT DROP AS
-            SELECT group_id, lower(a) AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm'
+            SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm'
             """)
         let stagedGroups = try await count("SELECT 1 FROM sync_groups")
         try await execute("""
@@ -26,26 +26,41 @@ extension SyncMerge {
             try await execute("DELETE FROM groups g WHERE NOT EXISTS (SELECT 1 FROM sync_groups s WHERE s.directory_id = g.directory_id)")
         }
         let inChain = try await count("SELECT 1 FROM sync_inchain")
-        let createdPeople = try await count("SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE p.created_at = now()")
         if stagedGroups > 0 || inChain > 0 || createdPeople > 0 {
             try await replaceDirectEdges()
             try await resolveMappedGroups()
+            if stagedGroups > 100 { try await execute("ANALYZE memberships") }
         }
         let total = try await count("SELECT 1 FROM memberships")
         return (stagedGroups, total)
     }
 
-    /// The staged groups' direct members (people by DN or username, groups by DN) replace what was stored for them.
+    /// The staged groups' direct members (people by DN or username, groups by DN) replace what was stored for
+    /// them. DNs are matched exactly first (a plain hash join); only members left unmatched are compared
+    /// case-insensitively, so the common case never lower-cases 300,000 strings.
     private func replaceDirectEdges() async throws {
-        try await execute("ANALYZE sync_members")
+        try await execute("""
+            CREATE TEMP TABLE sync_links ON COMMIT DROP AS
+            SELECT g.id AS group_id, m.member, m.by_uid, p.id AS person_id, c.id AS child_id
+            FROM sync_members m JOIN groups g ON g.directory_id = m.group_id
+            LEFT JOIN people p ON NOT m.by_uid AND p.dn = m.member
+            LEFT JOIN groups c ON NOT m.by_uid AND c.dn = m.member
+            """)
+        try await execute("""
+            CREATE TEMP TABLE sync_unmatched ON COMMIT DROP AS
+            SELECT ctid AS link, lower(member) AS member, by_uid FROM sync_links WHERE person_id IS NULL AND child_id IS NULL
+            """)
+        try await execute("""
+            UPDATE sync_links l SET person_id = p.id FROM sync_unmatched u, people p
+            WHERE l.ctid = u.link AND ((NOT u.by_uid AND lower(p.dn) = u.member) OR (u.by_uid AND lower(p.username) = u.member))
+            """)
+        try await execute("""
+            UPDATE sync_links l SET child_id = c.id FROM sync_unmatched u, groups c
+            WHERE l.ctid = u.link AND NOT u.by_uid AND lower(c.dn) = u.member
+            """)
         try await execute("""
             CREATE TEMP TABLE sync_direct ON COMMIT DROP AS
-            SELECT DISTINCT g.id AS group_id, p.id AS person_id
-            FROM sync_members m JOIN groups g ON g.directory_id = m.group_id
-            JOIN people p ON lower(p.dn) = m.member WHERE NOT m.by_uid
-            UNION
-            SELECT g.id, p.id FROM sync_members m JOIN groups g ON g.directory_id = m.group_id
-            JOIN people p ON lower(p.username) = m.member WHERE m.by_uid
+            SELECT DISTINCT group_id, person_id FROM sync_links WHERE person_id IS NOT NULL
             """)
         try await execute("""
             DELETE FROM group_nesting n USING groups g, sync_groups s
@@ -53,8 +68,7 @@ extension SyncMerge {
             """)
         try await execute("""
             INSERT INTO group_nesting (parent_id, child_id)
-            SELECT DISTINCT g.id, c.id FROM sync_members m JOIN groups g ON g.directory_id = m.group_id
-            JOIN groups c ON lower(c.dn) = m.member WHERE NOT m.by_uid
+            SELECT DISTINCT group_id, child_id FROM sync_links WHERE child_id IS NOT NULL
             ON CONFLICT DO NOTHING
             """)
         try await execute("""
@@ -62,9 +76,15 @@ extension SyncMerge {
             WHERE m.group_id = g.id AND g.directory_id = s.directory_id AND m.direct
               AND NOT EXISTS (SELECT 1 FROM sync_direct d WHERE d.group_id = m.group_id AND d.person_id = m.person_id)
             """)
+        // Sorted, and only what is missing: far cheaper than ON CONFLICT on a large first import.
         try await execute("""
-            INSERT INTO memberships (group_id, person_id, direct) SELECT group_id, person_id, TRUE FROM sync_direct
-            ON CONFLICT (group_id, person_id) DO UPDATE SET direct = TRUE WHERE NOT memberships.direct
+            INSERT INTO memberships (group_id, person_id, direct) SELECT d.group_id, d.person_id, TRUE FROM sync_direct d
+            WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = d.group_id AND m.person_id = d.person_id)
+            ORDER BY 1, 2
+            """)
+        try await execute("""
+            UPDATE memberships m SET direct = TRUE FROM sync_direct d
+            WHERE m.group_id = d.group_id AND m.person_id = d.person_id AND NOT m.direct
             """)
     }
 
@@ -90,8 +110,9 @@ extension SyncMerge {
               AND NOT EXISTS (SELECT 1 FROM sync_nested n WHERE n.group_id = m.group_id AND n.person_id = m.person_id)
             """)
         try await execute("""
-            INSERT INTO memberships (group_id, person_id, direct) SELECT group_id, person_id, FALSE FROM sync_nested
-            ON CONFLICT DO NOTHING
+            INSERT INTO memberships (group_id, person_id, direct) SELECT n.group_id, n.person_id, FALSE FROM sync_nested n
+            WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = n.group_id AND m.person_id = n.person_id)
+            ORDER BY 1, 2
             """)
     }
 
@@ -108,21 +129,21 @@ extension SyncMerge {
         }
         let order = mappings.map { $0.group.lowercased() }
         return try await count("""
-            UPDATE people p SET role = x.role, mapped_department = x.department, updated_at = now()
-            FROM (
-                SELECT p.id,
-                    COALESCE((SELECT g.role FROM memberships m JOIN groups g ON g.id = m.group_id
-                              WHERE m.person_id = p.id AND g.role IS NOT NULL
-                              ORDER BY CASE g.role WHEN 'admin' THEN 3 WHEN 'delegate' THEN 2 ELSE 1 END DESC LIMIT 1), 'user') AS role,
-                    (SELECT g.department FROM memberships m JOIN groups g ON g.id = m.group_id
-                     WHERE m.person_id = p.id AND g.department IS NOT NULL
-                     ORDER BY array_position(\(order)::text[], lower(g.dn)) LIMIT 1) AS department
-                FROM people p WHERE p.source = 'directory'
-                  AND (p.role <> 'user' OR p.mapped_department IS NOT NULL
-                       OR EXISTS (SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id
-                                  WHERE m.person_id = p.id AND (g.role IS NOT NULL OR g.department IS NOT NULL)))
-            ) x
-            WHERE p.id = x.id AND (p.role, p.mapped_department) IS DISTINCT FROM (x.role, x.department)
+            WITH mapped AS (
+                SELECT m.person_id,
+                       max(CASE g.role WHEN 'admin' THEN 3 WHEN 'delegate' THEN 2 WHEN 'user' THEN 1 END) AS rank,
+                       (array_agg(g.department ORDER BY array_position(\(order)::text[], lower(g.dn)))
+                            FILTER (WHERE g.department IS NOT NULL))[1] AS department
+                FROM memberships m JOIN groups g ON g.id = m.group_id
+                WHERE g.role IS NOT NULL OR g.department IS NOT NULL
+                GROUP BY m.person_id
+            ), target AS (
+                SELECT p.id, CASE COALESCE(x.rank, 1) WHEN 3 THEN 'admin' WHEN 2 THEN 'delegate' ELSE 'user' END AS role, x.department
+                FROM people p LEFT JOIN mapped x ON x.person_id = p.id
+                WHERE p.source = 'directory' AND (x.person_id IS NOT NULL OR p.role <> 'user' OR p.mapped_department IS NOT NULL)
+            )
+            UPDATE people p SET role = t.role, mapped_department = t.department, updated_at = now()
+            FROM target t WHERE p.id = t.id AND (p.role, p.mapped_department) IS DISTINCT FROM (t.role, t.department)
             RETURNING p.created_at < now() AS existed
             """, where: "existed")
     }

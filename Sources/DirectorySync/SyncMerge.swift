@@ -16,49 +16,62 @@ struct SyncMerge {
         return "(\(columns.map { "p.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "s.\($0)" }.joined(separator: ", ")))"
     }
 
-    func run() async throws -> (counts: SyncCounts, warnings: [String]) {
+    func run(clock: PhaseClock) async throws -> (counts: SyncCounts, warnings: [String]) {
         var counts = SyncCounts()
-        var warnings = try await cleanStaging()
-        counts.seen = try await count("SELECT 1 FROM sync_people")
+        var warnings: [String] = []
+        // On a first import there is nobody to disable, move or re-enable: skip those scans.
+        let known = try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1")
         try await execute("CREATE INDEX ON sync_people (directory_id)")
-        try await execute("ANALYZE sync_people")
-        warnings += try await freeUsernames()
-        counts.moved = try await count("SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
-        try await execute("""
-            UPDATE people p SET username = '~sync~' || p.id FROM sync_people s
-            WHERE p.directory_id = s.directory_id AND p.username <> s.username
-            """)
-        counts.updated = try await count("""
-            UPDATE people p SET \(unescaped: Self.assignments), updated_at = now() FROM sync_people s
-            WHERE p.directory_id = s.directory_id AND \(unescaped: Self.differs) RETURNING 1
-            """)
+        try await execute("ANALYZE sync_people (directory_id, username, dn)")
+        if known > 0 {
+            warnings += try await freeUsernames()
+            counts.moved = try await count("SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
+            try await execute("""
+                UPDATE people p SET username = '~sync~' || p.id FROM sync_people s
+                WHERE p.directory_id = s.directory_id AND p.username <> s.username
+                """)
+            counts.updated = try await count("""
+                UPDATE people p SET \(unescaped: Self.assignments), updated_at = now() FROM sync_people s
+                WHERE p.directory_id = s.directory_id AND \(unescaped: Self.differs) RETURNING 1
+                """)
+            counts.disabled = try await count("""
+                UPDATE people p SET active = FALSE, disabled_reason = s.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
+                FROM sync_people s WHERE p.directory_id = s.directory_id AND p.active AND s.disabled_reason IS NOT NULL RETURNING 1
+                """)
+            if full {
+                counts.disabled += try await count("""
+                    UPDATE people p SET active = FALSE, disabled_reason = 'no longer in the directory (deleted, moved out of the base DN or filtered out)',
+                        disabled_at = now(), disabled_by_sync = TRUE
+                    WHERE p.source = 'directory' AND p.active AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = p.directory_id)
+                    RETURNING 1
+                    """)
+            }
+            counts.reenabled = try await count("""
+                UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
+                FROM sync_people s WHERE p.directory_id = s.directory_id AND NOT p.active AND p.disabled_by_sync AND s.disabled_reason IS NULL
+                RETURNING 1
+                """)
+        } else {
+            // Local accounts may still hold a name the directory uses.
+            warnings += try await freeUsernames()
+        }
         counts.created = try await count("""
             INSERT INTO people (directory_id, dn, \(unescaped: Self.fieldColumns.joined(separator: ", ")), source, active, disabled_reason, disabled_at, disabled_by_sync)
             SELECT s.directory_id, s.dn, \(unescaped: Self.fieldColumns.map { "s.\($0)" }.joined(separator: ", ")), 'directory',
                    s.disabled_reason IS NULL, s.disabled_reason, CASE WHEN s.disabled_reason IS NOT NULL THEN now() END, s.disabled_reason IS NOT NULL
             FROM sync_people s WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.directory_id = s.directory_id) RETURNING 1
             """)
-        counts.disabled = try await count("""
-            UPDATE people p SET active = FALSE, disabled_reason = s.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
-            FROM sync_people s WHERE p.directory_id = s.directory_id AND p.active AND s.disabled_reason IS NOT NULL RETURNING 1
-            """)
-        if full {
-            counts.disabled += try await count("""
-                UPDATE people p SET active = FALSE, disabled_reason = 'no longer in the directory (deleted, moved out of the base DN or filtered out)',
-                    disabled_at = now(), disabled_by_sync = TRUE
-                WHERE p.source = 'directory' AND p.active AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = p.directory_id)
-                RETURNING 1
-                """)
+        if counts.created + counts.updated > 1000 {
+            // The plans below join against people: give them today's sizes, not those from before this import.
+            try await execute("ANALYZE people (id, directory_id, dn, username, source, active, role)")
         }
-        counts.reenabled = try await count("""
-            UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
-            FROM sync_people s WHERE p.directory_id = s.directory_id AND NOT p.active AND p.disabled_by_sync AND s.disabled_reason IS NULL
-            RETURNING 1
-            """)
-        let groupChanges = try await mergeGroups()
+        clock.lap("merged people")
+        let groupChanges = try await mergeGroups(createdPeople: counts.created)
+        clock.lap("merged groups and memberships")
         counts.groups = groupChanges.groups
         counts.memberships = groupChanges.memberships
         counts.updated += try await applyGroupMappings()
+        clock.lap("applied group mappings")
         return (counts, warnings)
     }
 
@@ -66,20 +79,12 @@ struct SyncMerge {
         (["dn"] + fieldColumns).map { "\($0) = s.\($0)" }.joined(separator: ", ")
     }
 
-    /// Duplicates within the staged entries: the same entry under two base DNs, or two entries with one username.
-    private func cleanStaging() async throws -> [String] {
-        try await execute("DELETE FROM sync_people a USING sync_people b WHERE a.directory_id = b.directory_id AND a.ctid > b.ctid")
-        return try await strings("""
-            WITH ranked AS (SELECT ctid, row_number() OVER (PARTITION BY lower(username) ORDER BY dn) AS n FROM sync_people)
-            DELETE FROM sync_people s USING ranked r WHERE s.ctid = r.ctid AND r.n > 1
-            RETURNING 'username ' || s.username || ' of ' || s.dn || ' is already used by another directory entry: skipped'
-            """)
-    }
-
     /// A staged person whose username belongs to someone else: a full run frees it from people it is about
     /// to disable (a new hire reusing a leaver's name); a local account or an unchanged person keeps it.
     private func freeUsernames() async throws -> [String] {
         var warnings: [String] = []
+        // On a first import there is nobody to disable, move or re-enable: skip those scans.
+        let known = try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1")
         if full {
             warnings += try await strings("""
                 UPDATE people p SET username = p.username || '~' || p.id

@@ -69,6 +69,16 @@ public struct SyncRunStore: Sendable {
         return try await fetch(PostgresQuery(unsafeSQL: Self.selectJSON + " WHERE state = $1 AND NOT dry_run AND ($2::text IS NULL OR mode = $2) ORDER BY id DESC LIMIT 1", binds: binds)).first
     }
 
+    /// When the newest real (not dry) run of `mode` (any mode when nil) started, whatever its outcome.
+    func lastStarted(mode: SyncMode?) async throws -> Date? {
+        let rows = try await database.query("""
+            SELECT extract(epoch FROM max(started_at))::float8 FROM sync_runs
+            WHERE NOT dry_run AND (\(mode?.rawValue)::text IS NULL OR mode = \(mode?.rawValue))
+            """, logger: logger)
+        for try await epoch in rows.decode(Double?.self) { return epoch.map(Date.init(timeIntervalSince1970:)) }
+        return nil
+    }
+
     /// Records a held run's approval; only a held run not approved before qualifies.
     func approve(_ id: Int64, by actor: String) async throws -> SyncRun {
         let rows = try await database.query("""

@@ -13,8 +13,12 @@ public struct AppDependencies: Sendable {
     public var schemaVersion: Int
     public var metrics: PrometheusCollectorRegistry
     public var logger: Logger
+    /// Background work that starts and stops with the server (the sync schedule, later the mail worker).
+    public var backgroundServices: [any Service]
 
-    public init(postgres: PostgresClient, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger) {
+    public init(postgres: PostgresClient, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
+                backgroundServices: [any Service] = []) {
+        self.backgroundServices = backgroundServices
         self.postgres = postgres
         self.databaseURL = databaseURL
         self.schemaVersion = schemaVersion
@@ -31,7 +35,7 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
-        services: [PostgresClientService(client: dependencies.postgres)],
+        services: [PostgresClientService(client: dependencies.postgres)] + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DirectorySync
 import Foundation
 import Hummingbird
 import InboardCore
@@ -16,14 +17,15 @@ struct ServeCommand: AsyncParsableCommand {
             Listens on INBOARD_HTTP_HOST:INBOARD_HTTP_PORT. Refuses to start when PostgreSQL cannot be reached, \
             the schema is not current (run 'inboard migrate'), or the secret key file is missing. Once running, \
             a PostgreSQL outage turns /health/ready to 503 until the database is back. SIGTERM finishes \
-            in-flight requests, then exits.
+            in-flight requests, then exits. While it runs, directory syncs follow the schedule in the directory \
+            settings (see 'inboard sync --help').
             """)
 
     func run() async throws {
         let environment = try CommandEnvironment.load()
         let configuration = environment.configuration
         do {
-            _ = try SecretBox.load(keyFile: configuration.secretKeyFile)
+            let secrets = try SecretBox.load(keyFile: configuration.secretKeyFile)
             let catalog = try MigrationCatalog.embedded()
             let migrator = Migrator(catalog: catalog, logger: environment.logger)
             let plan = try await environment.database.withConnection { try await migrator.plan(on: $0) }
@@ -32,9 +34,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let postgres = try environment.database.makeClient()
+            let syncer = DirectorySyncer(database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
             let dependencies = AppDependencies(
-                postgres: try environment.database.makeClient(), databaseURL: configuration.databaseURL,
-                schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger)
+                postgres: postgres, databaseURL: configuration.databaseURL,
+                schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger,
+                backgroundServices: [SyncScheduler(syncer: syncer, logger: environment.logger)])
             let app = buildApplication(configuration: configuration, dependencies: dependencies)
             environment.logger.info("Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)")
             try await app.runService()

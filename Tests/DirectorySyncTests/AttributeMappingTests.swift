@@ -1,4 +1,5 @@
 import NIOCore
+import Foundation
 import Testing
 @testable import DirectorySync
 import LDAPKit
@@ -42,5 +43,27 @@ import LDAPKit
             "( 1.2.840.113556.1.4.656 NAME 'userPrincipalName' SYNTAX '1.3.6.1.4.1.1466.115.121.1.15' SINGLE-VALUE )",
         ])
         #expect(names == ["cn", "commonname", "mail", "userprincipalname"])
+    }
+}
+
+@Suite struct SyncScheduleTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let schedule = SyncSchedule(incrementalEvery: .seconds(300), fullEvery: .seconds(86_400))
+
+    @Test func fullFirstThenIncrementalsThenFullAgain() {
+        #expect(schedule.due(now: now, lastFull: nil, lastAny: nil) == .full)
+        #expect(schedule.due(now: now, lastFull: now - 60, lastAny: now - 60) == nil)
+        #expect(schedule.due(now: now, lastFull: now - 3600, lastAny: now - 301) == .incremental)
+        #expect(schedule.due(now: now, lastFull: now - 86_401, lastAny: now - 10) == .full)
+    }
+
+    @Test func eachKindCanBeTurnedOff() throws {
+        #expect(SyncSchedule(incrementalEvery: nil, fullEvery: nil).due(now: now, lastFull: nil, lastAny: nil) == nil)
+        let onlyIncremental = SyncSchedule(incrementalEvery: .seconds(60), fullEvery: nil)
+        #expect(onlyIncremental.due(now: now, lastFull: nil, lastAny: nil) == .incremental)
+        #expect(onlyIncremental.due(now: now, lastFull: nil, lastAny: now - 30) == nil)
+        #expect(try SyncSchedule.parse("off") == nil)
+        #expect(try SyncSchedule.parse("15m") == .seconds(900))
+        #expect(SyncSchedule.format(.seconds(86_400)) == "1d")
     }
 }

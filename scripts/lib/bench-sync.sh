@@ -1,0 +1,108 @@
+# scripts/bench sync: a full directory sync of 100,000 people and 2,000 groups (300,000 memberships) from the
+# second slapd into an empty Inboard database, against a baseline measured in the same run: ldapsearch's paged
+# dump of the same entries and attributes, plus psql \copy of the same rows into the same (empty) tables.
+
+bench_sync() {
+  local users=100000 groups=2000 runs=3
+  local url="$INBOARD_TEST_LDAP2_URL" suffix="$INBOARD_TEST_LDAP_BASE"
+  BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
+  echo "== loading $users people and $groups groups into the second slapd ($url)"
+  scripts/services load-org --instance 2 --users "$users" --groups "$groups"
+  trap 'scripts/services load-org --instance 2 --users 10000 --groups 100 >/dev/null 2>&1; rm -rf "$BENCH_WORK"' EXIT
+  local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_sync" scratch="inboard_bench_copy"
+  local scratch_url="${INBOARD_DATABASE_URL%/*}/$scratch"
+  export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
+  echo "$INBOARD_TEST_LDAP_READER_PASSWORD" > "$work/pw"
+  cat > "$work/directory.yaml" <<YAML
+flavour: openldap
+servers: [$url]
+bindDN: $INBOARD_TEST_LDAP_READER_DN
+bindPasswordFile: pw
+baseDN: ou=people,$suffix
+groupBaseDN: ou=groups,$suffix
+groups:
+  - {group: "cn=inboard-admins,ou=groups,$suffix", role: admin}
+  - {group: "cn=all-staff,ou=groups,$suffix", board: Everyone}
+YAML
+  fresh_db() { # fresh_db NAME: an empty, migrated database
+    psql -q "$admin" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1 OWNER inboard" 2>/dev/null
+    INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$1" "$inboard" migrate >/dev/null
+  }
+  local people_cols="directory_id, dn, username, display_name, given_name, surname, email, phone, mobile, title, department, office, manager_dn, photo, employee_id, role, active, disabled_reason, disabled_at, disabled_by_sync, mapped_department"
+  local user_attrs group_attrs
+  user_attrs="$(python3 -c "print(' '.join(sorted(['entryUUID','uid','entryCSN','pwdAccountLockedTime','displayName','givenName','sn','mail','telephoneNumber','mobile','title','departmentNumber','l','manager','jpegPhoto','employeeNumber'])))")"
+  group_attrs="entryUUID cn description entryCSN member uniqueMember memberUid"
+
+  cat <<METHOD
+
+Method: slapd 2.5 (mdb, dbnosync) and PostgreSQL 15 on loopback, 2 cores, release build. Inboard: 'inboard sync
+--full' into an empty, migrated database (its time includes connecting, the schema check, reading users and
+groups page by page, COPY into staging tables, the set-based merge into people/groups/memberships with their
+indexes, nested groups of the mapped groups, and the commit), timed with /usr/bin/time, which also gives its
+peak RSS. Baseline, same run: 'ldapsearch -E pr=1000/noprompt' of the same entries and attributes to a file,
+then 'psql \\copy' of the same rows (people, groups, memberships, nesting, exported from Inboard's result) into
+the same tables of an empty, migrated database, with their indexes. (Also shown: the same \\copy into plain
+tables without indexes.) No-change incremental: 'inboard sync --incremental' right after the full run. Each figure is the
+median of $runs runs.
+METHOD
+
+  local ours=() base=() dumps=() copies=() plains=() incs=() rss=() seen=""
+  for _ in $(seq 1 "$runs"); do
+    fresh_db "$db"
+    "$inboard" directory set --file "$work/directory.yaml" >/dev/null
+    /usr/bin/time -f "%e %M" -o "$work/time" "$inboard" sync --full --json > "$work/run.json"
+    read -r secs kb < "$work/time"
+    seen="$(tail -1 "$work/run.json" | json seen)"
+    [ "$seen" = "$users" ] || { echo "error: inboard saw $seen people, not $users: $(tail -1 "$work/run.json")" >&2; exit 1; }
+    ours+=("$secs"); rss+=("$kb")
+    /usr/bin/time -f "%e" -o "$work/time" "$inboard" sync --incremental --json > "$work/inc.json"
+    incs+=("$(cat "$work/time")")
+
+    # The same rows, exported once from what Inboard stored (in id order, so the copies get the same ids).
+    if [ ! -s "$work/people.tsv" ]; then
+      psql -q "$INBOARD_DATABASE_URL" \
+        -c "\\copy (SELECT $people_cols FROM people ORDER BY id) TO '$work/people.tsv'" \
+        -c "\\copy (SELECT directory_id, dn, name, description FROM groups ORDER BY id) TO '$work/groups.tsv'" \
+        -c "\\copy (SELECT group_id, person_id, direct FROM memberships) TO '$work/memberships.tsv'" \
+        -c "\\copy (SELECT parent_id, child_id FROM group_nesting) TO '$work/nesting.tsv'"
+    fi
+    local t0 t1 t2
+    t0=$(now)
+    ldapsearch -x -LLL -o ldif-wrap=no -H "$url" -D "$INBOARD_TEST_LDAP_READER_DN" -w "$INBOARD_TEST_LDAP_READER_PASSWORD" \
+      -E pr=1000/noprompt -b "ou=people,$suffix" "(objectClass=inetOrgPerson)" $user_attrs > "$work/users.ldif"
+    ldapsearch -x -LLL -o ldif-wrap=no -H "$url" -D "$INBOARD_TEST_LDAP_READER_DN" -w "$INBOARD_TEST_LDAP_READER_PASSWORD" \
+      -E pr=1000/noprompt -b "ou=groups,$suffix" "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))" $group_attrs > "$work/groups.ldif"
+    t1=$(now)
+    fresh_db "$scratch"
+    t1b=$(now)
+    psql -q "$scratch_url" -c "\\copy people ($people_cols) FROM '$work/people.tsv'" \
+      -c "\\copy groups (directory_id, dn, name, description) FROM '$work/groups.tsv'" \
+      -c "\\copy memberships FROM '$work/memberships.tsv'" -c "\\copy group_nesting FROM '$work/nesting.tsv'"
+    t2=$(now)
+    psql -q "$scratch_url" -c "CREATE TABLE plain_people AS SELECT $people_cols FROM people LIMIT 0" \
+      -c "CREATE TABLE plain_groups AS SELECT directory_id, dn, name, description FROM groups LIMIT 0" \
+      -c "CREATE TABLE plain_memberships AS SELECT * FROM memberships LIMIT 0" -c "CREATE TABLE plain_nesting AS SELECT * FROM group_nesting LIMIT 0"
+    local p0; p0=$(now)
+    psql -q "$scratch_url" -c "\\copy plain_people FROM '$work/people.tsv'" -c "\\copy plain_groups FROM '$work/groups.tsv'" \
+      -c "\\copy plain_memberships FROM '$work/memberships.tsv'" -c "\\copy plain_nesting FROM '$work/nesting.tsv'"
+    plains+=("$(python3 -c "print($(now) - $p0)")")
+    dumps+=("$(python3 -c "print($t1 - $t0)")"); copies+=("$(python3 -c "print($t2 - $t1b)")")
+    base+=("$(python3 -c "print(($t1 - $t0) + ($t2 - $t1b))")")
+  done
+  local memberships; memberships="$(tail -1 "$work/run.json" | json memberships)"
+  python3 - "$(median "${ours[@]}")" "$(median "${base[@]}")" "$(median "${dumps[@]}")" "$(median "${copies[@]}")" \
+    "$(median "${incs[@]}")" "$(median "${rss[@]}")" "$users" "$groups" "$memberships" "$(median "${plains[@]}")" <<'PY'
+import sys
+ours, base, dump, copy, inc, rss, users, groups, memberships, plain = map(float, sys.argv[1:])
+ok = lambda c: "PASS" if c else "FAIL"
+print()
+print(f"baseline  ldapsearch dump {dump:5.2f} s + psql \\copy into the same tables {copy:5.2f} s = {base:5.2f} s")
+print(f"          (psql \\copy into plain tables without indexes: {plain:5.2f} s; with it the baseline would be {dump + plain:5.2f} s)")
+print(f"inboard   full sync {ours:5.2f} s: {users/ours:,.0f} people/s ({users:,.0f} people, {groups:,.0f} groups, {memberships:,.0f} memberships stored)")
+print(f"ratio     {ours/base:4.2f}x the baseline                       goal <= 1.5x:        {ok(ours <= 1.5 * base)}")
+print(f"rate      {users/ours:9,.0f} people/s                            goal >= 10,000/s:    {ok(users / ours >= 10000)}")
+print(f"no-change incremental run {inc:5.2f} s (process start to exit)   goal <= 1 s:         {ok(inc <= 1.0)}")
+print(f"peak RSS  {rss/1024:5.1f} MB during the full sync                   goal <= 150 MB:      {ok(rss <= 150 * 1024)}")
+PY
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" 2>/dev/null || true
+}
