@@ -50,7 +50,7 @@ extension DirectorySettings {
         }
         let document: DirectorySettingsDocument
         do {
-            document = try YAMLDecoder().decode(DirectorySettingsDocument.self, from: text)
+            document = try YAMLDecoder().decode(DirectorySettingsDocument.self, from: YAMLDistinguishedNames.quoted(text))
         } catch {
             throw DirectorySettingsError(setting: "file", message: "\(path) is not valid YAML or JSON for directory settings: \(Self.describe(decodingError: error))")
         }
@@ -126,6 +126,11 @@ extension DirectorySettings {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The settings as YAML (the same shape `inboard directory set` reads), without the password.
+    public func yaml() -> String {
+        (try? YAMLEncoder().encode(document)) ?? json(pretty: true)
     }
 
     static func decode(json: String) throws -> DirectorySettings {

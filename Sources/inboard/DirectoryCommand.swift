@@ -40,7 +40,7 @@ struct DirectoryCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the stored directory settings (the password is never shown).")
 
-        @Flag(help: "Print JSON instead of YAML-like text.")
+        @Flag(help: "Print JSON instead of YAML.")
         var json = false
 
         func run() async throws {
@@ -52,9 +52,9 @@ struct DirectoryCommand: AsyncParsableCommand {
                 if asJSON {
                     print(settings.json(pretty: true))
                 } else {
-                    print(settings.json(pretty: true).replacingOccurrences(of: "\"", with: ""))
+                    print(settings.yaml(), terminator: "")
+                    print("bindPassword: \(settings.bindPassword == nil ? "not set" : "set (hidden)")")
                 }
-                print(asJSON ? "" : "bindPassword: \(settings.bindPassword == nil ? "not set" : "set (hidden)")", terminator: asJSON ? "" : "\n")
             }
         }
     }

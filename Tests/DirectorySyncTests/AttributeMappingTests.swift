@@ -67,3 +67,16 @@ import LDAPKit
         #expect(SyncSchedule.format(.seconds(86_400)) == "1d")
     }
 }
+
+@Suite struct YAMLDistinguishedNameTests {
+    @Test func dnsInFlowCollectionsStayWhole() {
+        #expect(YAMLDistinguishedNames.quoted("baseDN: [ou=people,dc=acme,dc=test]") == "baseDN: [\"ou=people,dc=acme,dc=test\"]")
+        #expect(YAMLDistinguishedNames.quoted("baseDN: [ou=a,dc=x, ou=b,dc=x]") == "baseDN: [\"ou=a,dc=x\", \"ou=b,dc=x\"]")
+        #expect(YAMLDistinguishedNames.quoted("  - {group: cn=admins,ou=groups,dc=acme,dc=test, role: admin}")
+                == "  - {group: \"cn=admins,ou=groups,dc=acme,dc=test\", role: admin}")
+        #expect(YAMLDistinguishedNames.quoted("servers: [ldap://127.0.0.1:3890, ldaps://dc2:636]") == "servers: [ldap://127.0.0.1:3890, ldaps://dc2:636]")
+        #expect(YAMLDistinguishedNames.quoted("groups: [{group: \"cn=x,dc=y\", role: admin}]") == "groups: [{group: \"cn=x,dc=y\", role: admin}]")
+        #expect(YAMLDistinguishedNames.quoted("baseDN: ou=people,dc=acme,dc=test") == "baseDN: ou=people,dc=acme,dc=test")
+        #expect(YAMLDistinguishedNames.quoted("attributes: {displayName: cn, email: mail}") == "attributes: {displayName: cn, email: mail}")
+    }
+}
