@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -77,6 +78,10 @@ let package = Package(
             dependencies: [
                 "InboardCore",
                 "InboardStore",
+                "DirectorySync",
+                "LDAPKit",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +101,7 @@ let package = Package(
                 "InboardStore",
                 "DirectorySync",
                 "LDAPKit",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,6 +145,8 @@ let package = Package(
             name: "InboardServerTests",
             dependencies: [
                 "InboardServer",
+                "DirectorySync",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 "InboardTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -133,6 +133,15 @@ extension DirectorySettings {
         (try? YAMLEncoder().encode(document)) ?? json(pretty: true)
     }
 
+    /// Settings from the JSON the admin API receives (the same shape as the file; `bindPassword` optional).
+    public init(json: Data) throws {
+        let document: DirectorySettingsDocument
+        do { document = try JSONDecoder().decode(DirectorySettingsDocument.self, from: json) } catch {
+            throw DirectorySettingsError(setting: "body", message: "not valid directory settings JSON: \(Self.describe(decodingError: error))")
+        }
+        try self.init(document: document)
+    }
+
     static func decode(json: String) throws -> DirectorySettings {
         try DirectorySettings(document: JSONDecoder().decode(DirectorySettingsDocument.self, from: Data(json.utf8)))
     }

@@ -56,14 +56,16 @@ public struct DirectorySyncer: Sendable {
 
     /// Runs a sync and returns its record; a run that fails is recorded as failed and its error thrown.
     /// `onProgress` is called every `progressInterval` while it runs.
-    public func run(_ request: SyncRequest, onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncRun {
+    /// `onStarted` is told the run's id as soon as its record exists.
+    public func run(_ request: SyncRequest, onStarted: @escaping @Sendable (Int64) -> Void = { _ in },
+                    onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncRun {
         try await database.withConnection { connection in
             guard try await tryLock(connection) else {
                 let running = try await runs.recent(limit: 5).first { $0.state == .running }
                 throw SyncError.alreadyRunning(id: running?.id, since: running.map { ISO8601DateFormatter().string(from: $0.startedAt) })
             }
             do {
-                let run = try await runLocked(request, connection: connection, onProgress: onProgress)
+                let run = try await runLocked(request, connection: connection, onStarted: onStarted, onProgress: onProgress)
                 try await unlock(connection)
                 return run
             } catch {
@@ -73,7 +75,8 @@ public struct DirectorySyncer: Sendable {
         }
     }
 
-    private func runLocked(_ request: SyncRequest, connection: PostgresConnection, onProgress: @escaping @Sendable (SyncProgress) -> Void) async throws -> SyncRun {
+    private func runLocked(_ request: SyncRequest, connection: PostgresConnection, onStarted: @Sendable (Int64) -> Void,
+                           onProgress: @escaping @Sendable (SyncProgress) -> Void) async throws -> SyncRun {
         try await runs.failInterrupted()
         guard let settings = try await settingsStore.load(on: connection) else { throw SyncError.notConfigured }
         var approvedDisable: Int?
@@ -90,6 +93,7 @@ public struct DirectorySyncer: Sendable {
         let estimated = mode == .full ? try await estimateEntries() : nil
         let id = try await runs.start(mode: mode, dryRun: request.dryRun, trigger: request.trigger, requestedBy: request.requestedBy,
                                       estimated: estimated, approves: request.approving)
+        onStarted(id)
         let progress = SyncProgressBox(estimated: estimated)
         let reporter = Task { await report(id, progress: progress, onProgress: onProgress) }
         defer { reporter.cancel() }
@@ -114,6 +118,11 @@ public struct DirectorySyncer: Sendable {
         guard let record = try await runs.run(id) else { throw SyncError.internalFailure("run \(id) vanished") }
         onProgress(SyncProgress(phase: .finished, processed: record.processed, estimated: record.estimated))
         return record
+    }
+
+    /// Saves settings (validated first; a nil password keeps the stored one) and audits the change.
+    public func save(_ settings: DirectorySettings, by actor: String) async throws {
+        try await pool.withConnection { try await settingsStore.save(settings, by: actor, on: $0) }
     }
 
     /// The saved settings (password opened), or nil before any were saved.

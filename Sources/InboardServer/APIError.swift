@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PostgresNIO
 
 /// Every error the API answers: `{"error":{"code","message"}}`, never a stack trace.
 public struct APIError: HTTPResponseError, Sendable {
@@ -22,7 +23,9 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]   // the same error, byte for byte
+        let data = try encoder.encode(Body(error: .init(code: code, message: message)))
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -41,7 +44,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            // PostgreSQL's errors hide their details from descriptions on purpose: log the server's own message.
+            let detail = (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
+            context.logger.error("unhandled error", metadata: ["error": "\(detail)"])
             throw APIError(.internalServerError, code: "internal", message: "The server failed to handle this request; the details are in its log.")
         }
     }

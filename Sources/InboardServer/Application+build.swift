@@ -1,4 +1,5 @@
 import Hummingbird
+import DirectorySync
 import InboardCore
 import InboardStore
 import Logging
@@ -15,10 +16,13 @@ public struct AppDependencies: Sendable {
     public var logger: Logger
     /// Background work that starts and stops with the server (the sync schedule, later the mail worker).
     public var backgroundServices: [any Service]
+    /// Seals and opens the stored secrets (directory and SMTP passwords).
+    public var secrets: SecretBox
 
     public init(postgres: PostgresClient, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
-                backgroundServices: [any Service] = []) {
+                secrets: SecretBox, backgroundServices: [any Service] = []) {
         self.backgroundServices = backgroundServices
+        self.secrets = secrets
         self.postgres = postgres
         self.databaseURL = databaseURL
         self.schemaVersion = schemaVersion
@@ -26,8 +30,6 @@ public struct AppDependencies: Sendable {
         self.logger = logger
     }
 }
-
-public typealias AppRequestContext = BasicRequestContext
 
 /// The Hummingbird application: routes plus the long-running services (the PostgreSQL pool) it owns.
 public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
@@ -49,6 +51,16 @@ public func buildRouter(dependencies: AppDependencies) -> Router<AppRequestConte
     HealthController(readiness: readiness).addRoutes(to: router.group("health"))
     VersionController(schemaVersion: dependencies.schemaVersion).addRoutes(to: router.group("api/v1"))
     MetricsController(registry: dependencies.metrics).addRoutes(to: router)
+
+    let logger = dependencies.logger
+    let database = Database(url: dependencies.databaseURL, logger: logger)
+    let syncer = DirectorySyncer(database: database, pool: dependencies.postgres, secrets: dependencies.secrets, logger: logger)
+    let sessions = SessionStore(database: dependencies.postgres, logger: logger)
+    let people = PeopleStore(database: dependencies.postgres, logger: logger)
+    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions))
+    let login = LoginService(people: people, syncer: syncer, directory: DirectoryClientCache(logger: logger))
+    AuthController(login: login, sessions: sessions).addRoutes(to: api)
+    DirectoryAdminController(syncer: syncer, logger: logger).addRoutes(to: api.group("admin"))
     return router
 }
 

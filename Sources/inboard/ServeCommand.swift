@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
             let syncer = DirectorySyncer(database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,
-                schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger,
+                schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger, secrets: secrets,
                 backgroundServices: [SyncScheduler(syncer: syncer, logger: environment.logger)])
             let app = buildApplication(configuration: configuration, dependencies: dependencies)
             environment.logger.info("Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)")

@@ -57,7 +57,7 @@ struct SyncCommand: AsyncParsableCommand {
                     return nil
                 }
                 do {
-                    let run = try await syncer.run(request) { bar.show($0) }
+                    let run = try await syncer.run(request, onProgress: { bar.show($0) })
                     bar.finish()
                     return run
                 } catch {

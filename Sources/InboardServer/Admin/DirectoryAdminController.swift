@@ -1,0 +1,175 @@
+import DirectorySync
+import Foundation
+import Hummingbird
+import InboardStore
+import Logging
+import Synchronization
+
+/// The directory settings and sync runs for admins: `/api/v1/admin/directory…` and `/api/v1/admin/sync…`.
+struct DirectoryAdminController: Sendable {
+    let syncer: DirectorySyncer
+    let logger: Logger
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let admin = group.add(middleware: RequireRole(minimum: .admin))
+        admin.get("directory", use: showSettings)
+        admin.put("directory", use: saveSettings)
+        admin.post("directory/test", use: test)
+        admin.post("directory/preview", use: preview)
+        admin.post("sync", use: startSync)
+        admin.get("sync/runs", use: listRuns)
+        admin.get("sync/runs/:id", use: showRun)
+        admin.post("sync/runs/:id/approve", use: approve)
+    }
+
+    struct SettingsAnswer: Encodable {
+        let settings: RawJSON
+        let bindPasswordSet: Bool
+    }
+
+    @Sendable func showSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let settings = try await syncer.storedSettings() else {
+            throw APIError(.notFound, code: "not_configured", message: "No directory settings yet: PUT them here.")
+        }
+        return try JSONResponse(SettingsAnswer(settings: RawJSON(settings.json()), bindPasswordSet: settings.bindPassword != nil))
+    }
+
+    @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let settings = try await Self.settings(from: request, context: context)
+        do { try await syncer.save(settings, by: context.identity?.username ?? "admin") } catch let error as DirectorySettingsError {
+            throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
+        }
+        return try await showSettings(request, context: context)
+    }
+
+    struct TestRequest: Decodable { let login: String?; let password: String? }
+
+    @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = (try? await request.decode(as: TestRequest.self, context: context)) ?? TestRequest(login: nil, password: nil)
+        guard let settings = try await syncer.storedSettings() else {
+            throw APIError(.conflict, code: "not_configured", message: "Save directory settings first.")
+        }
+        let login = body.login.flatMap { name in body.password.map { (name, $0) } }
+        let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
+        return try JSONResponse(["steps": steps])
+    }
+
+    /// The first users of a draft (the body; its password may be left out to use the stored one) or of the stored settings.
+    @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 10, 1), 100)
+        let stored = try await syncer.storedSettings()
+        let body = try await request.body.collect(upTo: 1 << 20)
+        var settings: DirectorySettings
+        if body.readableBytes > 0 {
+            do { settings = try DirectorySettings(json: Data(buffer: body)) } catch {
+                throw APIError(.unprocessableContent, code: "invalid_setting", message: "\(error)")
+            }
+            if settings.bindPassword == nil { settings.bindPassword = stored?.bindPassword }
+        } else if let stored {
+            settings = stored
+        } else {
+            throw APIError(.conflict, code: "not_configured", message: "Send a settings draft, or save settings first.")
+        }
+        do {
+            return try JSONResponse(["people": try await DirectoryPreview(settings: settings, logger: logger).firstUsers(limit)])
+        } catch let error as DirectorySettingsError {
+            throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
+        } catch let error as SyncError {
+            throw APIError(.unprocessableContent, code: "directory_error", message: error.description)
+        }
+    }
+
+    struct SyncStart: Decodable { let mode: SyncMode?; let dryRun: Bool? }
+    struct Started: Encodable { let id: Int64; let location: String }
+
+    /// Starts a run in the background and answers 202 with its id once its record exists.
+    @Sendable func startSync(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = (try? await request.decode(as: SyncStart.self, context: context)) ?? SyncStart(mode: nil, dryRun: nil)
+        let syncRequest = SyncRequest(mode: body.mode ?? .incremental, dryRun: body.dryRun ?? false, trigger: "api",
+                                      requestedBy: context.identity?.username)
+        return try await start(syncRequest)
+    }
+
+    @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id", as: Int64.self)
+        return try await start(SyncRequest(mode: .full, trigger: "api", requestedBy: context.identity?.username, approving: id))
+    }
+
+    private func start(_ request: SyncRequest) async throws -> Response {
+        let syncer = self.syncer, logger = self.logger
+        let id: Int64 = try await withCheckedThrowingContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            Task {
+                do {
+                    _ = try await syncer.run(request, onStarted: { once.resume(.success($0)) })
+                } catch {
+                    logger.notice("sync started from the API failed", metadata: ["error": "\(error)"])
+                    once.resume(.failure(error))
+                }
+            }
+        }.self
+        return try JSONResponse(Started(id: id, location: "/api/v1/admin/sync/runs/\(id)"), status: .accepted)
+    }
+
+    @Sendable func listRuns(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 20, 1), 200)
+        return try JSONResponse(["runs": try await syncer.runs.recent(limit: limit)])
+    }
+
+    @Sendable func showRun(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id", as: Int64.self)
+        guard let run = try await syncer.runs.run(id) else { throw APIError(.notFound, code: "not_found", message: "There is no sync run \(id).") }
+        return try JSONResponse(run)
+    }
+
+    static func settings(from request: Request, context: AppRequestContext) async throws -> DirectorySettings {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        do { return try DirectorySettings(json: Data(buffer: body)) } catch {
+            throw APIError(.unprocessableContent, code: "invalid_setting", message: "\(error)")
+        }
+    }
+}
+
+/// Resumes a continuation once: the run reports its id, and may fail later without anyone waiting.
+final class ResumeOnce: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Int64, any Error>?>
+    init(_ continuation: CheckedContinuation<Int64, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ result: Result<Int64, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
+    }
+}
+
+/// Already-encoded JSON placed as a value in a larger document.
+struct RawJSON: Encodable {
+    let value: any Encodable & Sendable
+    init(_ json: String) { value = (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))) ?? .null }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// Any JSON value, for passing documents through.
+enum JSONValue: Codable, Sendable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case let .bool(b): try c.encode(b)
+        case let .number(n): try c.encode(n)
+        case let .string(s): try c.encode(s)
+        case let .array(a): try c.encode(a)
+        case let .object(o): try c.encode(o)
+        }
+    }
+}

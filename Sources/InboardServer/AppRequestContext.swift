@@ -1,0 +1,16 @@
+import Hummingbird
+import InboardStore
+import NIOCore
+
+/// Per-request state: who is calling (set by `SessionMiddleware`) and from where.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity: Person?
+    public var token: String?
+    public let remoteAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import InboardStore
+
+/// `POST /auth/login`, `POST /auth/logout`, `GET /me`.
+struct AuthController: Sendable {
+    let login: LoginService
+    let sessions: SessionStore
+    static let lifetime: Duration = .seconds(12 * 3600)
+
+    struct Credentials: Decodable { let username: String; let password: String }
+    struct LoginAnswer: Encodable { let token: String; let expiresAt: Date; let person: Person }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("auth/login", use: logIn)
+        group.post("auth/logout", use: logOut)
+        group.add(middleware: RequireRole(minimum: .user)).get("me") { _, context in
+            try JSONResponse(context.identity)
+        }
+    }
+
+    @Sendable func logIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let credentials: Credentials
+        do { credentials = try await request.decode(as: Credentials.self, context: context) } catch {
+            throw APIError(.badRequest, code: "bad_request", message: "Send JSON: {\"username\": \"…\", \"password\": \"…\"}.")
+        }
+        let person = try await login.authenticate(username: credentials.username, password: credentials.password)
+        let issued = try await sessions.create(personID: person.id, kind: "api", lifetime: Self.lifetime,
+                                               address: context.remoteAddress, userAgent: request.headers[.userAgent])
+        var response = try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))
+        let secure = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!] == "https"
+        let cookie = Cookie(name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
+                            secure: secure, httpOnly: true, sameSite: .lax)
+        response.headers[values: .setCookie].append(cookie.description)
+        return response
+    }
+
+    @Sendable func logOut(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let token = context.token { try await sessions.revoke(token: token) }
+        var response = Response(status: .noContent)
+        response.headers[values: .setCookie].append(Cookie(name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax).description)
+        return response
+    }
+}
+
+/// A JSON body with ISO 8601 dates and sorted keys.
+func JSONResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

@@ -1,0 +1,65 @@
+import DirectorySync
+import Foundation
+import HummingbirdBcrypt
+import InboardStore
+import LDAPKit
+import NIOPosix
+
+/// Checks a username and password: a local account (bcrypt) first, else search-then-bind against the
+/// directory, and the person must be synced and active in Inboard. Wrong user and wrong password get one
+/// generic answer; states the directory reports (disabled, expired, locked, must change) get their own.
+struct LoginService: Sendable {
+    let people: PeopleStore
+    let syncer: DirectorySyncer
+    let directory: DirectoryClientCache
+
+    static let generic = APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.")
+
+    func authenticate(username rawUsername: String, password: String) async throws -> Person {
+        let username = rawUsername.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !username.isEmpty, !password.allSatisfy(\.isWhitespace) else {
+            throw APIError(.unauthorized, code: "missing_credentials", message: "Enter your username and password.")
+        }
+        if let local = try await people.localAccount(username: username) {
+            let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: local.passwordHash) }
+            guard matches, local.person.active else { throw Self.generic }
+            return local.person
+        }
+        guard let settings = try await syncer.storedSettings() else {
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password (no directory is configured yet; only local accounts can log in).")
+        }
+        let entry: LDAPEntry
+        do {
+            entry = try await directory.authenticator(for: settings).authenticate(username, password: password, attributes: [settings.identityAttribute])
+        } catch is DirectoryAuthenticator.Failure {
+            throw Self.generic
+        } catch let error as LDAPError {
+            throw Self.explain(error)
+        }
+        let identity = settings.identityAttribute.lowercased() == "objectguid"
+            ? entry.bytes(settings.identityAttribute).flatMap(ObjectGUID.init(bytes:))?.description
+            : entry.string(settings.identityAttribute)
+        guard let identity, let person = try await people.person(directoryID: identity) else {
+            throw APIError(.forbidden, code: "not_synced", message: "Your directory account is not in Inboard yet; ask an administrator to run a directory sync.")
+        }
+        guard person.active else {
+            throw APIError(.forbidden, code: "account_disabled", message: "Your Inboard account is disabled; ask an administrator.")
+        }
+        return person
+    }
+
+    static func explain(_ error: LDAPError) -> APIError {
+        switch error.kind {
+        case .invalidCredentials:
+            guard let ad = error.adFailure, ad.revealsAccountExists else { return generic }
+            return APIError(.forbidden, code: "account_\(ad)", message: ad.message)
+        case .emptyPassword:
+            return APIError(.unauthorized, code: "missing_credentials", message: "Enter your username and password.")
+        case .serverDown, .timeout, .tls:
+            return APIError(.serviceUnavailable, code: "directory_unavailable",
+                            message: "The directory cannot be reached right now; try again shortly (a local admin account can still log in).")
+        default:
+            return APIError(.internalServerError, code: "directory_error", message: "The directory refused the login: \(error)")
+        }
+    }
+}

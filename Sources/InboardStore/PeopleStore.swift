@@ -1,0 +1,82 @@
+import Logging
+import PostgresNIO
+
+/// Reads people for logins and sessions, and keeps the local admin accounts.
+public struct PeopleStore: Sendable {
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    static let columns = """
+        id, username, display_name, email, COALESCE(mapped_department, department), COALESCE(role_override, role), active, source, directory_id
+        """
+
+    public func person(id: Int64) async throws -> Person? {
+        try await first(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people WHERE id = $1", binds: Self.bind(id)))
+    }
+
+    public func person(directoryID: String) async throws -> Person? {
+        try await first(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people WHERE directory_id = $1", binds: Self.bind(directoryID)))
+    }
+
+    /// A local account and its bcrypt hash, looked up case-insensitively.
+    public func localAccount(username: String) async throws -> (person: Person, passwordHash: String)? {
+        let query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns), password_hash FROM people WHERE source = 'local' AND lower(username) = lower($1)",
+                                  binds: Self.bind(username))
+        for try await row in try await database.query(query, logger: logger) {
+            let columns = row.makeRandomAccess()
+            return (try Self.decode(row), try columns[9].decode(String?.self) ?? "")
+        }
+        return nil
+    }
+
+    /// Creates the local admin account, or sets its password when it exists. Returns whether it was created.
+    public func upsertLocalAdmin(username: String, passwordHash: String) async throws -> Bool {
+        let rows = try await database.query("""
+            INSERT INTO people (username, display_name, source, role, password_hash, active)
+            VALUES (\(username), \(username), 'local', 'admin', \(passwordHash), TRUE)
+            ON CONFLICT ((lower(username))) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now()
+            WHERE people.source = 'local'
+            RETURNING (xmax = 0) AS created
+            """, logger: logger)
+        for try await created in rows.decode(Bool.self) { return created }
+        throw PeopleStoreError.usernameTakenByDirectory(username)
+    }
+
+    func first(_ query: PostgresQuery) async throws -> Person? {
+        for try await row in try await database.query(query, logger: logger) { return try Self.decode(row) }
+        return nil
+    }
+
+    /// A person from the first nine columns (`columns`), starting at `offset`.
+    static func decode(_ row: PostgresRow, offset: Int = 0) throws -> Person {
+        let c = row.makeRandomAccess()
+        return Person(
+            id: try c[offset].decode(Int64.self), username: try c[offset + 1].decode(String.self),
+            displayName: try c[offset + 2].decode(String.self), email: try c[offset + 3].decode(String?.self),
+            department: try c[offset + 4].decode(String?.self),
+            role: Person.Role(rawValue: try c[offset + 5].decode(String.self)) ?? .user, active: try c[offset + 6].decode(Bool.self),
+            source: try c[offset + 7].decode(String.self), directoryID: try c[offset + 8].decode(String?.self))
+    }
+
+    static func bind(_ value: some PostgresNonThrowingEncodable) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(value)
+        return binds
+    }
+}
+
+public enum PeopleStoreError: Error, CustomStringConvertible {
+    case usernameTakenByDirectory(String)
+
+    public var description: String {
+        switch self {
+        case let .usernameTakenByDirectory(name):
+            return "'\(name)' is the username of a person synced from the directory; choose another name for the local admin account"
+        }
+    }
+}

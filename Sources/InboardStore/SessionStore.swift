@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Web sessions and API tokens. The token is 32 random bytes shown once to the client; only its SHA-256 is
+/// stored, so a database dump reveals no usable token. Every server process shares them.
+public struct SessionStore: Sendable {
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public struct Issued: Sendable {
+        public let token: String
+        public let expiresAt: Date
+    }
+
+    public func create(personID: Int64, kind: String, lifetime: Duration, address: String?, userAgent: String?) async throws -> Issued {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
+        try await database.query("""
+            INSERT INTO sessions (token_hash, person_id, kind, expires_at, address, user_agent)
+            VALUES (\(Self.hash(token)), \(personID), \(kind), \(expires), \(address), \(userAgent))
+            """, logger: logger)
+        return Issued(token: token, expiresAt: expires)
+    }
+
+    /// The person a live token belongs to (not expired, not revoked, person active), nil otherwise.
+    public func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? {
+        let query = PostgresQuery(unsafeSQL: """
+            UPDATE sessions s SET last_seen_at = now() FROM people p
+            WHERE s.token_hash = $1 AND s.person_id = p.id AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
+            RETURNING s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
+                      COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id
+            """, binds: try Self.bindHash(token))
+        for try await row in try await database.query(query, logger: logger) {
+            return (try PeopleStore.decode(row, offset: 1), try row.makeRandomAccess()[0].decode(Int64.self))
+        }
+        return nil
+    }
+
+    public func revoke(token: String) async throws {
+        try await database.query("UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL", logger: logger)
+    }
+
+    static func bindHash(_ token: String) throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        try binds.append(hash(token), context: .default)
+        return binds
+    }
+
+    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+}

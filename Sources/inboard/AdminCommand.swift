@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import HummingbirdBcrypt
+import InboardStore
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin",
+        abstract: "Manage local administrator accounts (they log in even when the directory is down).",
+        subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a local admin account, or set its password when it exists (idempotent).",
+            discussion: "The password is read from a file (first line), stored as a bcrypt hash (cost 12) and never printed.")
+
+        @Option(help: "The account's username.")
+        var username: String
+
+        @Option(help: "A file whose first line is the password (at least 12 characters).")
+        var passwordFile: String
+
+        func validate() throws {
+            if username.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--username is empty") }
+        }
+
+        func run() async throws {
+            let environment = try CommandEnvironment.load()
+            let (username, file) = (self.username.trimmingCharacters(in: .whitespaces), passwordFile)
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CommandFailure(message: "--password-file \(file) cannot be read")
+            }
+            let password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+            guard password.count >= 12 else {
+                throw CommandFailure(message: "the password in \(file) is shorter than 12 characters; a local admin account bypasses the directory, so it must be strong")
+            }
+            try await environment.reporting {
+                try await environment.requireCurrentSchema()
+                let hash = Bcrypt.hash(password, cost: 12)
+                let created = try await environment.withPool { pool in
+                    try await PeopleStore(database: pool, logger: environment.logger).upsertLocalAdmin(username: username, passwordHash: hash)
+                }
+                print(created ? "local admin '\(username)' created" : "local admin '\(username)' already existed; its password was set")
+            }
+        }
+    }
+}

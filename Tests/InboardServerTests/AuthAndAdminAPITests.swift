@@ -1,0 +1,125 @@
+import DirectorySync
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Logging
+import PostgresNIO
+import Testing
+
+/// Login (local and directory), sessions, roles, and the directory admin API against the real server,
+/// PostgreSQL and the sample slapd.
+@Suite struct AuthAndAdminAPITests {
+    struct Login: Decodable { let token: String; let person: Person }
+    struct Started: Decodable { let id: Int64 }
+    struct Run: Decodable { let state: String; let seen: Int; let created: Int }
+    struct ErrorBody: Decodable { struct Detail: Decodable { let code: String; let message: String }; let error: Detail }
+    struct Settings: Decodable { let bindPasswordSet: Bool; let settings: [String: JSONAny] }
+    struct JSONAny: Decodable { init(from decoder: any Decoder) throws {} }
+
+    static let adminPassword = "correct horse battery"
+
+    func prepare(_ db: TemporaryDatabase, secrets: SecretBox) async throws {
+        let logger = Logger(label: "test")
+        try await db.database.withConnection { connection in
+            _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
+            let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
+            let settings = DirectorySettings(
+                flavour: .openLDAP, servers: [try TestEnvironment.require("INBOARD_TEST_LDAP_URL")],
+                bindDN: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"),
+                bindPassword: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"),
+                baseDN: ["ou=people,\(base)"], groupBaseDN: ["ou=groups,\(base)"],
+                groups: [GroupMapping(group: "cn=inboard-admins,ou=groups,\(base)", role: .admin),
+                         GroupMapping(group: "cn=reception,ou=groups,\(base)", role: .delegate)])
+            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(settings, by: "test", on: connection)
+            let hash = Bcrypt.hash(Self.adminPassword, cost: 4)
+            try await connection.query("INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))", logger: logger)
+        }
+    }
+
+    func post(_ client: some TestClientProtocol, _ uri: String, _ json: String, token: String? = nil) async throws -> (Int, Data, String?) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) { response in
+            (Int(response.status.code), Data(buffer: response.body), response.headers[.setCookie])
+        }
+    }
+
+    func get(_ client: some TestClientProtocol, _ uri: String, token: String?) async throws -> (Int, Data) {
+        let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
+        return try await client.execute(uri: uri, method: .get, headers: headers) { (Int($0.status.code), Data(buffer: $0.body)) }
+    }
+
+    func login(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> Login {
+        let (status, body, _) = try await post(client, "/api/v1/auth/login", "{\"username\":\"\(user)\",\"password\":\"\(password)\"}")
+        #expect(status == 200, "\(user): \(String(decoding: body, as: UTF8.self))")
+        return try JSONDecoder().decode(Login.self, from: body)
+    }
+
+    func errorCode(_ data: Data) -> String? { try? JSONDecoder().decode(ErrorBody.self, from: data).error.code }
+
+    @Test func localAndDirectoryLoginsRolesSessionsAndTheSyncAPI() async throws {
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await prepare(db, secrets: secrets)
+            try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
+                let samplePassword = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
+                // Before a sync nobody from the directory is known; the local admin always is.
+                let (early, earlyBody, _) = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(samplePassword)\"}")
+                #expect(early == 403 && errorCode(earlyBody) == "not_synced")
+                let (status, body, cookie) = try await post(client, "/api/v1/auth/login", "{\"username\":\"ROOT\",\"password\":\"\(Self.adminPassword)\"}")
+                #expect(status == 200)
+                #expect(cookie?.contains("HttpOnly") == true && cookie?.contains("SameSite=Lax") == true, "\(cookie ?? "no cookie")")
+                let root = try JSONDecoder().decode(Login.self, from: body)
+                #expect(root.person.role == .admin && root.person.source == "local")
+
+                let (accepted, startedBody, _) = try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
+                #expect(accepted == 202)
+                let started = try JSONDecoder().decode(Started.self, from: startedBody)
+                var run = Run(state: "running", seen: 0, created: 0)
+                for _ in 0..<100 where run.state == "running" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    run = try JSONDecoder().decode(Run.self, from: try await get(client, "/api/v1/admin/sync/runs/\(started.id)", token: root.token).1)
+                }
+                #expect(run.state == "succeeded" && run.seen == 200 && run.created == 200)
+
+                #expect(try await login(client, "alice", samplePassword).person.role == .admin)
+                #expect(try await login(client, "alice@acme.test", samplePassword).person.username == "alice")
+                let bob = try await login(client, "ACME\\\\bob", samplePassword)
+                #expect(bob.person.role == .delegate)
+                #expect(try await get(client, "/api/v1/me", token: bob.token).0 == 200)
+                for uri in ["/api/v1/admin/sync/runs", "/api/v1/admin/directory"] {
+                    #expect(try await get(client, uri, token: bob.token).0 == 403, "\(uri) for a delegate")
+                    #expect(try await get(client, uri, token: nil).0 == 401, "\(uri) anonymously")
+                }
+                #expect(try await post(client, "/api/v1/admin/sync", "{}", token: bob.token).0 == 403)
+
+                let wrong = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"nope\"}")
+                let unknown = try await post(client, "/api/v1/auth/login", "{\"username\":\"nobody-here\",\"password\":\"nope\"}")
+                #expect(wrong.0 == 401 && unknown.0 == 401 && wrong.1 == unknown.1, "wrong password and unknown user look alike: \(String(decoding: wrong.1, as: UTF8.self)) \(String(decoding: unknown.1, as: UTF8.self))")
+                let empty = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"   \"}")
+                #expect(empty.0 == 401 && errorCode(empty.1) == "missing_credentials")
+                let hostile = try await post(client, "/api/v1/auth/login", "{\"username\":\"*)(uid=*\",\"password\":\"\(samplePassword)\"}")
+                #expect(hostile.0 == 401, "a filter-injection attempt logged in")
+
+                let (shown, settingsBody) = try await get(client, "/api/v1/admin/directory", token: root.token)
+                let readerPassword = try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD")
+                #expect(shown == 200 && !String(decoding: settingsBody, as: UTF8.self).contains(readerPassword))
+                #expect(try JSONDecoder().decode(Settings.self, from: settingsBody).bindPasswordSet)
+                let bad = try await client.execute(uri: "/api/v1/admin/directory", method: .put, headers: [.authorization: "Bearer \(root.token)"],
+                                                   body: ByteBuffer(string: "{\"servers\":[\"ldap://127.0.0.1:3890\"],\"bindDN\":\"cn=x\",\"baseDN\":\"dc=acme,dc=test\",\"userFilter\":\"(uid=a\"}")) {
+                    (Int($0.status.code), Data(buffer: $0.body))
+                }
+                #expect(bad.0 == 422 && String(decoding: bad.1, as: UTF8.self).contains("userFilter"), "\(String(decoding: bad.1, as: UTF8.self))")
+
+                let (loggedOut, _, cleared) = try await post(client, "/api/v1/auth/logout", "", token: bob.token)
+                #expect(loggedOut == 204 && cleared?.contains("Max-Age=0") == true)
+                #expect(try await get(client, "/api/v1/me", token: bob.token).0 == 401, "a revoked token still works")
+            }
+        }
+    }
+}
