@@ -70,7 +70,229 @@ paths:
           content:
             application/yaml:
               schema: {type: string}
+  /api/v1/auth/login:
+    post:
+      summary: Log in with a directory or local account (search, then bind); sets the session cookie too
+      description: |
+        The username may be the short name, `user@domain`, `DOMAIN\user` or a DN. Wrong username and wrong
+        password get the same answer; states the directory reports (disabled, expired, locked, must change the
+        password) get their own. Empty passwords never reach the directory.
+      tags: [auth]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [username, password]
+              properties:
+                username: {type: string}
+                password: {type: string, format: password}
+      responses:
+        "200":
+          description: "Logged in; the token goes in the Authorization header as Bearer TOKEN; the inboard_session cookie (HttpOnly, SameSite=Lax) is set"
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [token, expiresAt, person]
+                properties:
+                  token: {type: string}
+                  expiresAt: {type: string, format: date-time}
+                  person: {$ref: "#/components/schemas/Person"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403":
+          description: The directory accepted the password but the account may not log in (disabled, expired, not synced yet)
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "503":
+          description: The directory cannot be reached (local admin accounts still work)
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+  /api/v1/auth/logout:
+    post:
+      summary: End the session (the token is revoked and the cookie cleared)
+      tags: [auth]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "204": {description: Logged out}
+  /api/v1/me:
+    get:
+      summary: The logged-in person
+      tags: [auth]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200":
+          description: The caller
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Person"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /api/v1/admin/directory:
+    get:
+      summary: The directory settings (never the password)
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200":
+          description: The settings, as `inboard directory show --json` prints them
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/DirectorySettingsView"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {description: No settings saved yet, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    put:
+      summary: Save the directory settings (checked first; without bindPassword the stored one is kept)
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/DirectorySettings"}
+      responses:
+        "200":
+          description: Saved
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/DirectorySettingsView"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "422": {description: A setting is wrong; the message names it, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/directory/test:
+    post:
+      summary: Test the stored settings (reach, TLS, bind, schema, users and groups matched) and optionally a login
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                login: {type: string}
+                password: {type: string, format: password}
+      responses:
+        "200":
+          description: Each step and its outcome; the first failure names the setting to fix
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  steps:
+                    type: array
+                    items:
+                      type: object
+                      required: [name, ok, detail]
+                      properties:
+                        name: {type: string}
+                        ok: {type: boolean}
+                        detail: {type: string}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/admin/directory/preview:
+    post:
+      summary: The first people as a sync would map them, for a settings draft (the body) or the stored settings (no body)
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/DirectorySettings"}
+      responses:
+        "200":
+          description: Mapped people
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  people:
+                    type: array
+                    items:
+                      type: object
+                      properties:
+                        dn: {type: string}
+                        directoryId: {type: string}
+                        fields: {type: object, additionalProperties: {type: string}}
+                        disabledReason: {type: string}
+                        problem: {type: string}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "422": {description: The draft is wrong or the directory refused it, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/sync:
+    post:
+      summary: Start a sync now; answers once its run record exists
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                mode: {type: string, enum: [full, incremental], default: incremental}
+                dryRun: {type: boolean, default: false}
+      responses:
+        "202": {$ref: "#/components/responses/SyncStarted"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "500": {description: "The run could not start (another is running, no settings): the message says which", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/sync/runs:
+    get:
+      summary: The most recent sync runs, newest first (live progress while running)
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 20}}
+      responses:
+        "200":
+          description: Runs
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  runs: {type: array, items: {$ref: "#/components/schemas/SyncRun"}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/admin/sync/runs/{id}:
+    get:
+      summary: One sync run
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses:
+        "200":
+          description: The run
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SyncRun"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {description: No such run, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/sync/runs/{id}/approve:
+    post:
+      summary: Approve a held run; starts a full sync that may disable as many people as the held run would have
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses:
+        "202": {$ref: "#/components/responses/SyncStarted"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
 components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+    cookie: {type: apiKey, in: cookie, name: inboard_session}
   parameters:
     ClientVersion:
       name: X-Inboard-Client-Version
@@ -79,6 +301,26 @@ components:
       description: The calling client's version (major.minor.build.revision)
       schema: {type: string, example: 1.0.0.0}
   responses:
+    Unauthorized:
+      description: Not logged in, or wrong username or password
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    Forbidden:
+      description: Logged in, but the role is too low
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    SyncStarted:
+      description: The run started; follow it at `location`
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [id, location]
+            properties:
+              id: {type: integer}
+              location: {type: string}
     UpgradeServer:
       description: The client is newer than the server; the server must be upgraded first
       content:
@@ -109,5 +351,93 @@ components:
           properties:
             code: {type: string}
             message: {type: string}
+    Person:
+      type: object
+      required: [id, username, displayName, role, active, source]
+      properties:
+        id: {type: integer}
+        username: {type: string}
+        displayName: {type: string}
+        email: {type: string, nullable: true}
+        department: {type: string, nullable: true}
+        role: {type: string, enum: [user, delegate, admin]}
+        active: {type: boolean}
+        source: {type: string, enum: [directory, local]}
+        directoryId: {type: string, nullable: true}
+    DirectorySettings:
+      type: object
+      description: The shape of `inboard directory set`'s file (see the README); unset values take the flavour's defaults
+      properties:
+        flavour: {type: string, enum: [openldap, activedirectory]}
+        servers: {type: array, items: {type: string}}
+        domain: {type: string}
+        tls: {type: string, enum: [none, starttls, ldaps]}
+        caFile: {type: string}
+        insecureSkipVerify: {type: boolean}
+        bindDN: {type: string}
+        bindPassword: {type: string, format: password, writeOnly: true}
+        baseDN: {type: array, items: {type: string}}
+        groupBaseDN: {type: array, items: {type: string}}
+        userFilter: {type: string}
+        groupFilter: {type: string}
+        loginAttribute: {type: string}
+        identityAttribute: {type: string}
+        groupNameAttribute: {type: string}
+        membershipAttribute: {type: array, items: {type: string}}
+        attributes: {type: object, additionalProperties: {type: string}}
+        groups:
+          type: array
+          items:
+            type: object
+            required: [group]
+            properties:
+              group: {type: string}
+              role: {type: string, enum: [user, delegate, admin]}
+              department: {type: string}
+              board: {type: string}
+        guard:
+          type: object
+          properties:
+            maxDisableShare: {type: number, minimum: 0, maximum: 1}
+        schedule:
+          type: object
+          properties:
+            incrementalEvery: {type: string, example: 5m}
+            fullEvery: {type: string, example: 24h}
+    DirectorySettingsView:
+      type: object
+      required: [settings, bindPasswordSet]
+      properties:
+        settings: {$ref: "#/components/schemas/DirectorySettings"}
+        bindPasswordSet: {type: boolean}
+    SyncRun:
+      type: object
+      required: [id, mode, dryRun, state, seen, created, updated, moved, disabled, reenabled, groups, memberships, durationMs, errors]
+      properties:
+        id: {type: integer}
+        mode: {type: string, enum: [full, incremental]}
+        dryRun: {type: boolean}
+        state: {type: string, enum: [running, succeeded, failed, held]}
+        trigger: {type: string, enum: [command, schedule, api, approval]}
+        startedAt: {type: string, format: date-time}
+        finishedAt: {type: string, format: date-time}
+        phase: {type: string}
+        processed: {type: integer, description: entries read so far}
+        estimated: {type: integer, description: entries expected (from the last full run)}
+        seen: {type: integer}
+        created: {type: integer}
+        updated: {type: integer}
+        moved: {type: integer}
+        disabled: {type: integer}
+        reenabled: {type: integer}
+        groups: {type: integer}
+        memberships: {type: integer}
+        activeBefore: {type: integer}
+        durationMs: {type: integer}
+        warnings: {type: array, items: {type: string}}
+        errors: {type: array, items: {type: string}}
+        heldReason: {type: string}
+        approvedBy: {type: string}
+        approvesRun: {type: integer}
 
 """#
