@@ -33,39 +33,53 @@ extension DirectorySyncer {
         .raw(changedSince.map { "(&\(base)\($0))" } ?? base)
     }
 
+    typealias Search = (base: String, filter: LDAPFilter, attributes: [String])
+
+    /// Streams the entries of `searches` through `encode` into one COPY of `table`, 256 KiB at a time. LDAP
+    /// failures are explained against `settings` (the base and filter setting names in use).
+    static func copy(_ searches: [Search], into table: String, columns: [String] = [], on connection: PostgresConnection,
+                     context: SyncContext, settings: (base: String, filter: String),
+                     encode: (LDAPEntry, inout CopyRowEncoder) async throws -> Void) async throws {
+        try await connection.copyFrom(table: table, columns: columns, logger: context.logger) { writer in
+            var encoder = CopyRowEncoder()
+            for search in searches {
+                do {
+                    for try await entry in context.client.search(base: search.base, filter: search.filter, attributes: search.attributes) {
+                        try await encode(entry, &encoder)
+                        if encoder.readableBytes >= flushBytes { try await writer.write(encoder.take()) }
+                    }
+                } catch {
+                    throw SyncError.explaining(error, searching: settings)
+                }
+            }
+            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
+        }
+    }
+
     static func stageUsers(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult) async throws {
         let settings = context.settings
         let mapper = PersonMapper(settings: settings)
         let filter = try filter(settings.userFilter, changedSince: context.changedSince)
         context.progress.set(phase: .readingUsers)
         var identities = Set<String>(), usernames = Set<String>()
-        try await connection.copyFrom(table: "sync_people", columns: PersonMapper.stagedColumns, logger: context.logger) { writer in
-            var encoder = CopyRowEncoder()
-            for base in settings.baseDN {
-                do {
-                    for try await entry in context.client.search(base: base, filter: filter, attributes: settings.userSearchAttributes) {
-                        switch mapper.keys(of: entry) {
-                        case let .failure(skipped):
-                            result.warnings.append(skipped.reason)
-                        case let .success((identity, username)):
-                            // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
-                            guard identities.insert(identity).inserted else { break }
-                            guard usernames.insert(username.lowercased()).inserted else {
-                                result.warnings.append("username \(username) of \(entry.dn) is already used by another directory entry: skipped")
-                                break
-                            }
-                            mapper.encode(entry, identity: identity, username: username, into: &encoder)
-                            result.people += 1
-                        }
-                        result.noteChange(entry, flavour: settings.flavour)
-                        context.progress.advance()
-                        if encoder.readableBytes >= flushBytes { try await writer.write(encoder.take()) }
-                    }
-                } catch {
-                    throw SyncError.explaining(error, searching: ("baseDN", "userFilter"))
+        let searches = settings.baseDN.map { Search($0, filter, settings.userSearchAttributes) }
+        try await copy(searches, into: "sync_people", columns: PersonMapper.stagedColumns, on: connection, context: context,
+                       settings: ("baseDN", "userFilter")) { entry, encoder in
+            switch mapper.keys(of: entry) {
+            case let .failure(skipped):
+                result.warnings.append(skipped.reason)
+            case let .success((identity, username)):
+                // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
+                guard identities.insert(identity).inserted else { break }
+                guard usernames.insert(username.lowercased()).inserted else {
+                    result.warnings.append("username \(username) of \(entry.dn) is already used by another directory entry: skipped")
+                    break
                 }
+                mapper.encode(entry, identity: identity, username: username, into: &encoder)
+                result.people += 1
             }
-            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
+            result.noteChange(entry, flavour: settings.flavour)
+            context.progress.advance()
         }
     }
 
@@ -78,35 +92,25 @@ extension DirectorySyncer {
         let attributes = Array(Set([settings.identityAttribute, settings.groupNameAttribute, "description", settings.flavour.changeAttribute]
             + settings.membershipAttributes))
         context.progress.set(phase: .readingGroups)
-        try await connection.copyFrom(table: "sync_group_rows", logger: context.logger) { writer in
-            var encoder = CopyRowEncoder()
-            for base in settings.groupBaseDN {
-                do {
-                    for try await entry in context.client.search(base: base, filter: filter, attributes: attributes) {
-                        guard let id = mapper.identity(of: entry) else {
-                            result.warnings.append("group \(entry.dn) has no \(settings.identityAttribute): skipped")
-                            continue
-                        }
-                        let name = entry.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
-                        encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name); encoder.text(entry.string("description"))
-                        encoder.endRow()
-                        for attribute in settings.membershipAttributes {
-                            let kind = attribute.lowercased() == "memberuid" ? "uid" : "dn"
-                            for member in try await members(of: entry, attribute: attribute, client: context.client) {
-                                encoder.text("m"); encoder.text(id); encoder.text(member); encoder.text(kind); encoder.text(nil)
-                                encoder.endRow()
-                            }
-                        }
-                        result.groups += 1
-                        result.noteChange(entry, flavour: settings.flavour)
-                        context.progress.advance()
-                        if encoder.readableBytes >= flushBytes { try await writer.write(encoder.take()) }
-                    }
-                } catch {
-                    throw SyncError.explaining(error, searching: ("groupBaseDN", "groupFilter"))
+        let searches = settings.groupBaseDN.map { Search($0, filter, attributes) }
+        try await copy(searches, into: "sync_group_rows", on: connection, context: context, settings: ("groupBaseDN", "groupFilter")) { entry, encoder in
+            guard let id = mapper.identity(of: entry) else {
+                result.warnings.append("group \(entry.dn) has no \(settings.identityAttribute): skipped")
+                return
+            }
+            let name = entry.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
+            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name); encoder.text(entry.string("description"))
+            encoder.endRow()
+            for attribute in settings.membershipAttributes {
+                let kind = attribute.lowercased() == "memberuid" ? "uid" : "dn"
+                for member in try await members(of: entry, attribute: attribute, client: context.client) {
+                    encoder.text("m"); encoder.text(id); encoder.text(member); encoder.text(kind); encoder.text(nil)
+                    encoder.endRow()
                 }
             }
-            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
+            result.groups += 1
+            result.noteChange(entry, flavour: settings.flavour)
+            context.progress.advance()
         }
     }
 
@@ -122,23 +126,14 @@ extension DirectorySyncer {
         let settings = context.settings
         guard settings.flavour == .activeDirectory, !settings.groups.isEmpty else { return }
         let mapper = PersonMapper(settings: settings)
-        try await connection.copyFrom(table: "sync_inchain", logger: context.logger) { writer in
-            var encoder = CopyRowEncoder()
-            for mapping in settings.groups {
-                let filter = LDAPFilter.and([.raw(settings.userFilter), .memberOfInChain(mapping.group)])
-                for base in settings.baseDN {
-                    do {
-                        for try await entry in context.client.search(base: base, filter: filter, attributes: [settings.identityAttribute]) {
-                            guard let id = mapper.identity(of: entry) else { continue }
-                            encoder.text(mapping.group); encoder.text(id)
-                            encoder.endRow()
-                        }
-                    } catch {
-                        throw SyncError.explaining(error, searching: ("baseDN", "groups"))
-                    }
-                }
+        for mapping in settings.groups {
+            let filter = LDAPFilter.and([.raw(settings.userFilter), .memberOfInChain(mapping.group)])
+            let searches = settings.baseDN.map { Search($0, filter, [settings.identityAttribute]) }
+            try await copy(searches, into: "sync_inchain", on: connection, context: context, settings: ("baseDN", "groups")) { entry, encoder in
+                guard let id = mapper.identity(of: entry) else { return }
+                encoder.text(mapping.group); encoder.text(id)
+                encoder.endRow()
             }
-            if encoder.readableBytes > 0 { try await writer.write(encoder.take()) }
         }
     }
 }
