@@ -33,15 +33,18 @@ public struct AppDependencies: Sendable {
 
 /// The Hummingbird application: routes plus the long-running services (the PostgreSQL pool) it owns.
 public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
-    let router = buildRouter(dependencies: dependencies)
+    let hub = EventHub(log: EventLog(database: dependencies.postgres, logger: dependencies.logger), databaseURL: dependencies.databaseURL,
+                       logger: dependencies.logger)
+    let router = buildRouter(dependencies: dependencies, hub: hub)
+    let maintenance = StatusMaintenance(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
-        services: [PostgresClientService(client: dependencies.postgres)] + dependencies.backgroundServices,
+        services: [PostgresClientService(client: dependencies.postgres), hub, maintenance] + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 
-public func buildRouter(dependencies: AppDependencies) -> Router<AppRequestContext> {
+func buildRouter(dependencies: AppDependencies, hub: EventHub) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
@@ -61,6 +64,12 @@ public func buildRouter(dependencies: AppDependencies) -> Router<AppRequestConte
     let login = LoginService(people: people, syncer: syncer, directory: DirectoryClientCache(logger: logger))
     AuthController(login: login, sessions: sessions).addRoutes(to: api)
     DirectoryAdminController(syncer: syncer, logger: logger).addRoutes(to: api.group("admin"))
+    let statuses = StatusStore(database: dependencies.postgres, logger: logger)
+    StatusController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
+    BoardController(statuses: statuses).addRoutes(to: api)
+    WatchesAndNotesController(watches: WatchStore(database: dependencies.postgres, logger: logger),
+                              notes: NoteStore(database: dependencies.postgres, logger: logger), statuses: statuses).addRoutes(to: api)
+    EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
     return router
 }
 

@@ -1,0 +1,62 @@
+import Foundation
+
+/// A requested status change, checked against its type before anything is stored.
+public struct StatusChange: Sendable, Equatable {
+    public static let maxNoteLength = 280
+
+    public var note: String?
+    public var noteHidden: Bool
+    public var returnAt: Date?
+    public var expiresAt: Date?
+
+    public init(note: String? = nil, noteHidden: Bool = false, returnAt: Date? = nil, expiresAt: Date? = nil) {
+        self.note = note
+        self.noteHidden = noteHidden
+        self.returnAt = returnAt
+        self.expiresAt = expiresAt
+    }
+
+    /// What is stored: the note trimmed (empty becomes none), the type's default expiry when none is given.
+    /// Throws the first rule the change breaks, naming its field.
+    public func validated(for type: StatusType, now: Date, hidingAllowed: Bool) throws(StatusChangeError) -> StatusChange {
+        guard type.active else { throw .init(field: "type", message: "'\(type.name)' is no longer offered; choose another status") }
+        var result = self
+        let trimmed = note?.trimmingCharacters(in: .whitespacesAndNewlines)
+        result.note = trimmed?.isEmpty == false ? trimmed : nil
+        if let note = result.note, note.count > Self.maxNoteLength {
+            throw .init(field: "note", message: "is \(note.count) characters; at most \(Self.maxNoteLength)")
+        }
+        if noteHidden && !hidingAllowed {
+            throw .init(field: "noteHidden", message: "your organisation does not allow hiding the note")
+        }
+        if type.needsReturnTime && returnAt == nil {
+            throw .init(field: "returnAt", message: "'\(type.name)' needs a return time")
+        }
+        if let returnAt, returnAt <= now {
+            throw .init(field: "returnAt", message: "is in the past")
+        }
+        if let expiresAt, expiresAt <= now {
+            throw .init(field: "expiresAt", message: "is in the past")
+        }
+        if result.expiresAt == nil, let minutes = type.defaultExpiryMinutes {
+            result.expiresAt = now.addingTimeInterval(Double(minutes) * 60)
+        }
+        return result
+    }
+
+    /// Overdue: out, with a return time that has passed, and not changed since.
+    public static func isOverdue(presence: StatusType.Presence, returnAt: Date?, now: Date) -> Bool {
+        guard presence == .out, let returnAt else { return false }
+        return returnAt < now
+    }
+}
+
+public struct StatusChangeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let field: String
+    public let message: String
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { "\(field) \(message)" }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import InboardStore
+
+/// The board: people and their statuses (`GET /people`, filters `q`, `department`, `board`), one person, their
+/// history, the list of boards, and a CSV export. Hidden notes are removed for viewers who may not see them.
+struct BoardController: Sendable {
+    let statuses: StatusStore
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let users = group.add(middleware: RequireRole(minimum: .user))
+        users.get("people") { request, context in
+            let viewer = try context.requireIdentity()
+            let people = try await board(request).map { $0.redacted(for: viewer) }
+            return try JSONResponse(["people": people])
+        }
+        users.get("people/:id") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let entry = try await statuses.entry(personID: id) else { throw APIError(.notFound, code: "not_found", message: "There is no person \(id).") }
+            return try JSONResponse(entry.redacted(for: try context.requireIdentity()))
+        }
+        users.get("people/:id/history") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let viewer = try context.requireIdentity()
+            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 500)
+            let history = try await statuses.history(personID: id, limit: limit).map { $0.redacted(for: viewer, subject: id) }
+            return try JSONResponse(["history": history])
+        }
+        users.get("boards") { _, _ in try JSONResponse(["boards": try await statuses.boards()]) }
+        users.get("people.csv") { request, context in
+            let viewer = try context.requireIdentity()
+            let csv = BoardCSV.render(try await board(request).map { $0.redacted(for: viewer) })
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"inboard-board.csv\""],
+                            body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
+    }
+
+    func board(_ request: Request) async throws -> [BoardEntry] {
+        let query = request.uri.queryParameters
+        let nonEmpty = { (key: String) -> String? in query.get(key).flatMap { $0.isEmpty ? nil : $0 } }
+        return try await statuses.board(search: nonEmpty("q"), department: nonEmpty("department"), board: nonEmpty("board"),
+                                        limit: min(max(query.get("limit", as: Int.self) ?? 1000, 1), 10_000))
+    }
+}
+
+/// RFC 4180 CSV of the board; cells that a spreadsheet would run as a formula are prefixed with a quote.
+enum BoardCSV {
+    static func render(_ entries: [BoardEntry]) -> String {
+        let iso = ISO8601DateFormatter()
+        var lines = ["name,username,email,department,status,note,return_at,overdue"]
+        for entry in entries {
+            let status = entry.status
+            lines.append([entry.displayName, entry.username, entry.email ?? "", entry.department ?? "", status?.type ?? "",
+                          status?.note ?? "", status?.returnAt.map { iso.string(from: $0) } ?? "", status?.overdue == true ? "yes" : "no"]
+                .map(cell).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func cell(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
+        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

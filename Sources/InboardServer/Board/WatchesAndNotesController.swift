@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import InboardStore
+
+/// Watches (`/watches`, `/me/watchers`) and notes (`/people/{id}/notes`, `/me/notes`).
+struct WatchesAndNotesController: Sendable {
+    let watches: WatchStore
+    let notes: NoteStore
+    let statuses: StatusStore
+
+    struct WatchRequest: Decodable { let personId: Int64; let onlyIn: Bool? }
+    struct NoteRequest: Decodable { let body: String }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let users = group.add(middleware: RequireRole(minimum: .user))
+        users.get("watches") { _, context in
+            let me = try context.requireIdentity()
+            return try JSONResponse(["people": try await watches.watched(by: me.id, statuses: statuses).map { $0.redacted(for: me) }])
+        }
+        users.post("watches") { request, context in
+            let me = try context.requireIdentity()
+            let body = try await request.decodeJSON(as: WatchRequest.self, context: context)
+            guard body.personId != me.id else { throw APIError(.unprocessableContent, code: "invalid_field", message: "personId is you: you cannot watch yourself") }
+            guard try await watches.watch(watcher: me.id, watched: body.personId, onlyIn: body.onlyIn ?? false) else {
+                throw APIError(.notFound, code: "not_found", message: "There is no active person \(body.personId).")
+            }
+            return Response(status: .noContent)
+        }
+        users.delete("watches/:id") { _, context in
+            try await watches.unwatch(watcher: try context.requireIdentity().id, watched: try context.parameters.require("id", as: Int64.self))
+            return Response(status: .noContent)
+        }
+        users.get("me/watchers") { _, context in
+            try JSONResponse(["watchers": try await watches.watchers(of: try context.requireIdentity().id)])
+        }
+        users.post("people/:id/notes") { request, context in
+            let me = try context.requireIdentity()
+            let recipient = try context.parameters.require("id", as: Int64.self)
+            let body = try await request.decodeJSON(as: NoteRequest.self, context: context).body.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !body.isEmpty, body.count <= NoteStore.maxLength else {
+                throw APIError(.unprocessableContent, code: "invalid_field", message: "body must have 1 to \(NoteStore.maxLength) characters")
+            }
+            guard let note = try await notes.leave(for: recipient, from: me.id, body: body) else {
+                throw APIError(.notFound, code: "not_found", message: "There is no active person \(recipient).")
+            }
+            return try JSONResponse(note, status: .created)
+        }
+        users.get("me/notes") { request, context in
+            let all = request.uri.queryParameters.get("all") == "true"
+            return try JSONResponse(["notes": try await notes.notes(for: try context.requireIdentity().id, all: all)])
+        }
+    }
+}

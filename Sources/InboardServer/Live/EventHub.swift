@@ -1,0 +1,123 @@
+import Foundation
+import InboardStore
+import Logging
+import NIOPosix
+import PostgresNIO
+import ServiceLifecycle
+
+/// Fans the event log out to this process's SSE clients. One LISTEN connection per process wakes it when
+/// any process commits an event; it then reads everything after the last id it delivered, once, and hands
+/// each subscriber what it may see. A poll every few seconds covers a lost LISTEN connection.
+actor EventHub: Service {
+    enum Message: Sendable {
+        case event(LiveEvent)
+        case heartbeat
+    }
+
+    private struct Subscriber {
+        let viewer: Person
+        let continuation: AsyncStream<Message>.Continuation
+    }
+
+    private var subscribers: [UUID: Subscriber] = [:]
+    private var lastDelivered: Int64?
+    let log: EventLog
+    let databaseURL: DatabaseURL
+    let logger: Logger
+    let pollInterval: Duration
+    let heartbeatInterval: Duration
+
+    init(log: EventLog, databaseURL: DatabaseURL, logger: Logger,
+         pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)) {
+        self.log = log
+        self.databaseURL = databaseURL
+        self.logger = logger
+        self.pollInterval = pollInterval
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    var subscriberCount: Int { subscribers.count }
+
+    func subscribe(_ viewer: Person) -> (UUID, AsyncStream<Message>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        subscribers[id] = Subscriber(viewer: viewer, continuation: continuation)
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
+        return (id, stream)
+    }
+
+    func unsubscribe(_ id: UUID) {
+        subscribers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    /// Reads and delivers everything after the last delivered event.
+    func deliverNew() async {
+        do {
+            if lastDelivered == nil { lastDelivered = try await log.latestID() }
+            while true {
+                let events = try await log.events(after: lastDelivered ?? 0)
+                for event in events {
+                    for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
+                        subscriber.continuation.yield(.event(event))
+                    }
+                    lastDelivered = event.id
+                }
+                if events.count < 1000 { return }
+            }
+        } catch {
+            logger.warning("reading the event log failed; retrying at the next wake-up", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    private func beat() {
+        for subscriber in subscribers.values { subscriber.continuation.yield(.heartbeat) }
+    }
+
+    nonisolated func run() async throws {
+        await deliverNew()
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listenLoop() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.pollInterval)
+                        await self.deliverNew()
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.heartbeatInterval)
+                        await self.beat()
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await self.finishAll() }
+        }
+    }
+
+    private func finishAll() {
+        for subscriber in subscribers.values { subscriber.continuation.finish() }
+        subscribers.removeAll()
+    }
+
+    /// LISTEN on a connection of its own, reconnecting after a second when it drops.
+    private nonisolated func listenLoop() async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
+                defer { Task { try? await connection.close() } }
+                let notifications = try await connection.listen(StatusStore.channel)
+                await deliverNew()   // anything committed while not listening
+                for try await _ in notifications { await deliverNew() }
+            } catch {
+                if Task.isCancelled { return }
+                logger.notice("the LISTEN connection for live events dropped; reconnecting", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

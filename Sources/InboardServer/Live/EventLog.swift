@@ -1,0 +1,26 @@
+import Logging
+import PostgresNIO
+
+/// Reads the event log: what came after a given id (for fan-out and for `Last-Event-ID` replay).
+struct EventLog: Sendable {
+    let database: PostgresClient
+    let logger: Logger
+
+    func events(after id: Int64, limit: Int = 1000) async throws -> [LiveEvent] {
+        var events: [LiveEvent] = []
+        let rows = try await database.query("""
+            SELECT id, kind, subject_id, recipient_id, payload::text FROM events WHERE id > \(id) ORDER BY id LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, kind, subject, recipient, payload) in rows.decode((Int64, String, Int64?, Int64?, String).self) {
+            events.append(LiveEvent(id: id, kind: kind, subjectID: subject, recipientID: recipient, payload: payload))
+        }
+        return events
+    }
+
+    func latestID() async throws -> Int64 {
+        for try await id in try await database.query("SELECT COALESCE(max(id), 0)::bigint FROM events", logger: logger).decode(Int64.self) {
+            return id
+        }
+        return 0
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import InboardStore
+
+/// `GET /events`: server-sent events for the logged-in person. `Last-Event-ID` replays what was missed (up
+/// to 1,000 events) before live ones; a comment line every 15 s keeps proxies from closing the stream.
+struct EventsController: Sendable {
+    let hub: EventHub
+    let log: EventLog
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.add(middleware: RequireRole(minimum: .user)).get("events") { request, context in
+            let viewer = try context.requireIdentity()
+            let lastSeen = request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
+                ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)
+            let (subscription, stream) = await hub.subscribe(viewer)
+            var replay: [LiveEvent] = []
+            if let lastSeen { replay = try await log.events(after: lastSeen) }
+            let hub = self.hub, events = replay
+            let body = ResponseBody { writer in
+                defer { Task { await hub.unsubscribe(subscription) } }
+                var delivered = lastSeen ?? 0
+                try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+                for event in events where event.isVisible(to: viewer) {
+                    try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
+                    delivered = event.id
+                }
+                for await message in stream {
+                    switch message {
+                    case let .event(event) where event.id > delivered:
+                        try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
+                        delivered = event.id
+                    case .event:
+                        continue   // already sent by the replay
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache",
+                                                   .init("X-Accel-Buffering")!: "no"], body: body)
+        }
+    }
+}

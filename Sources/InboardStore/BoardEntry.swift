@@ -1,0 +1,56 @@
+import Foundation
+import InboardCore
+
+/// A person on the board with their current status, as the API, the events and the CSV export show them.
+public struct BoardEntry: Codable, Sendable, Equatable {
+    public struct Status: Codable, Sendable, Equatable {
+        public var type: String
+        public var typeId: Int64
+        public var colour: String
+        public var presence: StatusType.Presence
+        public var note: String?
+        public var noteHidden: Bool
+        public var returnAt: Date?
+        public var expiresAt: Date?
+        public var setAt: Date
+        public var setBy: String?
+        public var autoAway: Bool
+        public var overdue: Bool
+    }
+
+    public var id: Int64
+    public var username: String
+    public var displayName: String
+    public var email: String?
+    public var department: String?
+    public var active: Bool
+    public var status: Status?
+
+    /// What `viewer` may see: a hidden note only for the person, delegates and admins.
+    public func redacted(for viewer: Person) -> BoardEntry {
+        guard let status, status.noteHidden, viewer.id != id, viewer.role < .delegate else { return self }
+        var copy = self
+        copy.status?.note = nil
+        return copy
+    }
+
+    /// `overdue` as of `now` (stored entries carry the value from when they were read).
+    public func refreshed(now: Date) -> BoardEntry {
+        guard let status else { return self }
+        var copy = self
+        copy.status?.overdue = StatusChange.isOverdue(presence: status.presence, returnAt: status.returnAt, now: now)
+        return copy
+    }
+}
+
+extension BoardEntry {
+    /// One JSON object per person, built by PostgreSQL (see `StatusStore.entrySQL`).
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let seconds = try decoder.singleValueContainer().decode(Double.self)
+            return Date(timeIntervalSince1970: seconds)
+        }
+        return decoder
+    }()
+}

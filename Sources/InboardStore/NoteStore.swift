@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Notes left for someone: written with a `note` event for the recipient (same transaction, NOTIFY), read
+/// and marked delivered when the recipient next fetches them.
+public struct NoteStore: Sendable {
+    public static let maxLength = 1000
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public struct Note: Codable, Sendable, Equatable {
+        public let id: Int64
+        public let from: String
+        public let fromId: Int64
+        public let body: String
+        public let createdAt: Date
+        public let deliveredAt: Date?
+    }
+
+    /// Leaves a note; nil when the recipient does not exist or is inactive.
+    public func leave(for recipient: Int64, from author: Int64, body: String) async throws -> Note? {
+        try await database.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query("""
+                WITH note AS (
+                    INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people WHERE id = \(recipient) AND active
+                    RETURNING id, recipient_id, author_id, body, created_at
+                ), payload AS (
+                    SELECT n.recipient_id, json_build_object('id', n.id, 'from', a.display_name, 'fromId', a.id, 'body', n.body,
+                        'createdAt', extract(epoch FROM n.created_at), 'deliveredAt', NULL) AS json
+                    FROM note n JOIN people a ON a.id = n.author_id
+                ), event AS (
+                    INSERT INTO events (kind, subject_id, recipient_id, payload) SELECT 'note', \(author), recipient_id, json::jsonb FROM payload RETURNING 1
+                )
+                SELECT json::text FROM payload, (SELECT pg_notify('\(unescaped: StatusStore.channel)', '') FROM (SELECT count(*) FROM event) e) n
+                """, logger: logger)
+            for try await json in rows.decode(String.self) { return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8)) }
+            return nil
+        }
+    }
+
+    /// Notes for `recipient`: the undelivered ones (then marked delivered), or the latest `limit` when `all`.
+    public func notes(for recipient: Int64, all: Bool, limit: Int = 100) async throws -> [Note] {
+        let rows = try await database.query("""
+            WITH picked AS (
+                SELECT id FROM notes WHERE recipient_id = \(recipient) AND (\(all) OR delivered_at IS NULL) ORDER BY created_at DESC LIMIT \(limit)
+            ), marked AS (
+                UPDATE notes n SET delivered_at = COALESCE(n.delivered_at, now()) FROM picked WHERE n.id = picked.id
+                RETURNING n.id, n.author_id, n.body, n.created_at, n.delivered_at
+            )
+            SELECT json_build_object('id', m.id, 'from', a.display_name, 'fromId', a.id, 'body', m.body,
+                'createdAt', extract(epoch FROM m.created_at), 'deliveredAt', extract(epoch FROM m.delivered_at))::text
+            FROM marked m JOIN people a ON a.id = m.author_id ORDER BY m.created_at DESC
+            """, logger: logger)
+        var notes: [Note] = []
+        for try await json in rows.decode(String.self) { notes.append(try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8))) }
+        return notes
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import InboardCore
+import PostgresNIO
+
+extension StatusStore {
+    /// Sets a person's status: the current row, a history row, a `status` event for everyone and a `watch`
+    /// event for each watcher (only-In watchers only when the new type counts as in), then NOTIFY.
+    public func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false) async throws -> BoardEntry {
+        try await database.withTransaction(logger: logger) { connection in
+            let updated = try await connection.query("""
+                INSERT INTO statuses (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, auto_away)
+                SELECT id, \(type.id), \(change.note), \(change.noteHidden), \(change.returnAt), \(change.expiresAt), \(setBy), now(), \(autoAway)
+                FROM people WHERE id = \(personID)
+                ON CONFLICT (person_id) DO UPDATE SET type_id = EXCLUDED.type_id, note = EXCLUDED.note, note_hidden = EXCLUDED.note_hidden,
+                    return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = now(),
+                    auto_away = EXCLUDED.auto_away
+                RETURNING person_id
+                """, logger: logger)
+            var found = false
+            for try await _ in updated.decode(Int64.self) { found = true }
+            guard found else { throw StatusStoreError.noSuchPerson(personID) }
+            try await connection.query("""
+                INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, source)
+                VALUES (\(personID), \(type.id), \(change.note), \(change.noteHidden), \(change.returnAt), \(change.expiresAt), \(setBy), \(source))
+                """, logger: logger)
+            return try await Self.publish(personID: personID, presence: type.presence, on: connection, logger: logger)
+        }
+    }
+
+    /// Writes the person's current entry as `status` and `watch` events and wakes every server process.
+    static func publish(personID: Int64, presence: StatusType.Presence, on connection: PostgresConnection, logger: Logger) async throws -> BoardEntry {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+            WITH entry AS (SELECT \(entrySQL)::jsonb AS payload \(entryFrom) WHERE p.id = $1),
+            status AS (INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry RETURNING payload),
+            watch AS (INSERT INTO events (kind, subject_id, recipient_id, payload)
+                      SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e
+                      WHERE w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
+            SELECT payload::text FROM status, (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM watch) w) n
+            """, binds: {
+                var binds = PostgresBindings()
+                binds.append(personID)
+                binds.append(presence.rawValue)
+                return binds
+            }()), logger: logger)
+        for try await json in rows.decode(String.self) {
+            return try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8))
+        }
+        throw StatusStoreError.noSuchPerson(personID)
+    }
+
+    /// Statuses whose expiry has passed fall back to their type's fallback (history source "expiry").
+    /// Safe with several server processes: each row is claimed by exactly one UPDATE.
+    public func expireDue() async throws -> Int {
+        var expired = 0
+        try await database.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query("""
+                WITH due AS (
+                    SELECT s.person_id, COALESCE(t.fallback_type_id, (SELECT id FROM status_types WHERE presence = 'in' ORDER BY sort_order LIMIT 1)) AS next_type
+                    FROM statuses s JOIN status_types t ON t.id = s.type_id
+                    WHERE s.expires_at <= now() FOR UPDATE OF s SKIP LOCKED
+                ), changed AS (
+                    UPDATE statuses s SET type_id = d.next_type, note = NULL, note_hidden = FALSE, return_at = NULL, expires_at = NULL,
+                        set_by = NULL, set_at = now(), auto_away = FALSE
+                    FROM due d WHERE s.person_id = d.person_id RETURNING s.person_id, s.type_id
+                ), logged AS (
+                    INSERT INTO status_history (person_id, type_id, source) SELECT person_id, type_id, 'expiry' FROM changed RETURNING person_id
+                )
+                SELECT c.person_id, t.presence FROM changed c JOIN status_types t ON t.id = c.type_id
+                """, logger: logger)
+            var changed: [(Int64, String)] = []
+            for try await row in rows.decode((Int64, String).self) { changed.append(row) }
+            for (person, presence) in changed {
+                _ = try await Self.publish(personID: person, presence: StatusType.Presence(rawValue: presence) ?? .in, on: connection, logger: logger)
+            }
+            expired = changed.count
+        }
+        return expired
+    }
+
+    /// A person's history, newest first.
+    public func history(personID: Int64, limit: Int = 50) async throws -> [HistoryEntry] {
+        var binds = PostgresBindings()
+        binds.append(personID)
+        binds.append(limit)
+        let rows = try await database.query(PostgresQuery(unsafeSQL: """
+            SELECT json_build_object('type', t.name, 'note', h.note, 'noteHidden', h.note_hidden, 'returnAt', extract(epoch FROM h.return_at),
+                'expiresAt', extract(epoch FROM h.expires_at), 'setAt', extract(epoch FROM h.set_at), 'setBy', sb.display_name, 'source', h.source)::text
+            FROM status_history h JOIN status_types t ON t.id = h.type_id LEFT JOIN people sb ON sb.id = h.set_by
+            WHERE h.person_id = $1 ORDER BY h.set_at DESC, h.id DESC LIMIT $2
+            """, binds: binds), logger: logger)
+        var entries: [HistoryEntry] = []
+        for try await json in rows.decode(String.self) {
+            entries.append(try BoardEntry.decoder.decode(HistoryEntry.self, from: Data(json.utf8)))
+        }
+        return entries
+    }
+}
+
+/// One past status of a person.
+public struct HistoryEntry: Codable, Sendable, Equatable {
+    public var type: String
+    public var note: String?
+    public var noteHidden: Bool
+    public var returnAt: Date?
+    public var expiresAt: Date?
+    public var setAt: Date
+    public var setBy: String?
+    public var source: String?
+
+    public func redacted(for viewer: Person, subject: Int64) -> HistoryEntry {
+        guard noteHidden, viewer.id != subject, viewer.role < .delegate else { return self }
+        var copy = self
+        copy.note = nil
+        return copy
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import InboardCore
+import Logging
+import PostgresNIO
+
+/// Status types, statuses, their history and the events that tell clients about changes. A change, its
+/// history row, its events and the NOTIFY that wakes every server process are one transaction.
+public struct StatusStore: Sendable {
+    public static let channel = "inboard_events"
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// A person's board entry as JSON, computed in SQL; `p` is the people row.
+    public static let entrySQL = """
+        json_build_object(
+            'id', p.id, 'username', p.username, 'displayName', p.display_name, 'email', p.email,
+            'department', COALESCE(p.mapped_department, p.department), 'active', p.active,
+            'status', CASE WHEN s.person_id IS NULL THEN NULL ELSE json_build_object(
+                'type', t.name, 'typeId', t.id, 'colour', t.colour, 'presence', t.presence, 'note', s.note,
+                'noteHidden', s.note_hidden, 'returnAt', extract(epoch FROM s.return_at), 'expiresAt', extract(epoch FROM s.expires_at),
+                'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away,
+                'overdue', t.presence = 'out' AND s.return_at < now()) END)
+        """
+    public static let entryFrom = """
+        FROM people p LEFT JOIN statuses s ON s.person_id = p.id LEFT JOIN status_types t ON t.id = s.type_id
+        LEFT JOIN people sb ON sb.id = s.set_by
+        """
+
+    // MARK: types
+
+    public func types(includeInactive: Bool = false) async throws -> [StatusType] {
+        var types: [StatusType] = []
+        let rows = try await database.query("""
+            SELECT id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active
+            FROM status_types WHERE active OR \(includeInactive) ORDER BY sort_order, id
+            """, logger: logger)
+        for try await (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)
+            in rows.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self) {
+            types.append(StatusType(id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
+                                    needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order, active: active))
+        }
+        return types
+    }
+
+    /// A type by id or by name (case-insensitive).
+    public func type(named key: String) async throws -> StatusType? {
+        try await types(includeInactive: true).first { String($0.id) == key || $0.name.lowercased() == key.lowercased() }
+    }
+
+    /// Creates or updates a type (by id); returns it.
+    public func save(_ type: StatusType, create: Bool) async throws -> StatusType {
+        let query: PostgresQuery = create ? """
+            INSERT INTO status_types (name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active)
+            VALUES (\(type.name), \(type.colour), \(type.icon), \(type.presence.rawValue), \(type.needsReturnTime), \(type.defaultExpiryMinutes),
+                    \(type.fallbackTypeID), \(type.sortOrder), \(type.active)) RETURNING id
+            """ : """
+            UPDATE status_types SET name = \(type.name), colour = \(type.colour), icon = \(type.icon), presence = \(type.presence.rawValue),
+                needs_return_time = \(type.needsReturnTime), default_expiry_minutes = \(type.defaultExpiryMinutes),
+                fallback_type_id = \(type.fallbackTypeID), sort_order = \(type.sortOrder), active = \(type.active), updated_at = now()
+            WHERE id = \(type.id) RETURNING id
+            """
+        for try await id in try await database.query(query, logger: logger).decode(Int64.self) {
+            var saved = type
+            saved.id = id
+            return saved
+        }
+        throw StatusStoreError.noSuchType(String(type.id))
+    }
+
+    // MARK: board
+
+    /// People on the board: active ones, filtered by a name search, a department or a board (a mapped group).
+    public func board(search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000, includeInactive: Bool = false) async throws -> [BoardEntry] {
+        let pattern = search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        var binds = PostgresBindings()
+        binds.append(pattern)
+        binds.append(department)
+        binds.append(board)
+        binds.append(includeInactive)
+        binds.append(limit)
+        let sql = """
+            SELECT \(Self.entrySQL)::text \(Self.entryFrom)
+            WHERE (p.active OR $4) AND ($1::text IS NULL OR lower(p.display_name) LIKE $1 OR lower(p.username) LIKE $1)
+              AND ($2::text IS NULL OR lower(COALESCE(p.mapped_department, p.department)) = lower($2))
+              AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id
+                                              WHERE m.person_id = p.id AND lower(g.board) = lower($3)))
+            ORDER BY lower(p.display_name), p.id LIMIT $5
+            """
+        return try await entries(PostgresQuery(unsafeSQL: sql, binds: binds))
+    }
+
+    public func entry(personID: Int64) async throws -> BoardEntry? {
+        try await entries(PostgresQuery(unsafeSQL: "SELECT \(Self.entrySQL)::text \(Self.entryFrom) WHERE p.id = $1", binds: PeopleStore.bind(personID))).first
+    }
+
+    public func entries(_ query: PostgresQuery) async throws -> [BoardEntry] {
+        var result: [BoardEntry] = []
+        for try await json in try await database.query(query, logger: logger).decode(String.self) {
+            result.append(try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8)))
+        }
+        return result
+    }
+
+    /// The boards there are: names given to groups by group mappings.
+    public func boards() async throws -> [String] {
+        var names: [String] = []
+        for try await name in try await database.query("SELECT DISTINCT board FROM groups WHERE board IS NOT NULL ORDER BY 1", logger: logger).decode(String.self) {
+            names.append(name)
+        }
+        return names
+    }
+}
+
+public enum StatusStoreError: Error, CustomStringConvertible, Equatable {
+    case noSuchType(String)
+    case noSuchPerson(Int64)
+
+    public var description: String {
+        switch self {
+        case let .noSuchType(key): "there is no status type '\(key)'"
+        case let .noSuchPerson(id): "there is no person \(id)"
+        }
+    }
+}
