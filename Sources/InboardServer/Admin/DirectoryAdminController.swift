@@ -11,7 +11,7 @@ struct DirectoryAdminController: Sendable {
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        let admin = group.add(middleware: RequireRole(minimum: .admin))
+        let admin = group.requiring(.admin)
         admin.get("directory", use: showSettings)
         admin.put("directory", use: saveSettings)
         admin.post("directory/test", use: test)

@@ -15,7 +15,7 @@ struct AuthController: Sendable {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("auth/login", use: logIn)
         group.post("auth/logout", use: logOut)
-        group.add(middleware: RequireRole(minimum: .user)).get("me") { _, context in
+        group.requiring(.user).get("me") { _, context in
             try JSONResponse(context.identity)
         }
     }

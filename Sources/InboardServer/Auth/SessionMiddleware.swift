@@ -42,3 +42,11 @@ struct RequireRole: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+extension RouterGroup where Context == AppRequestContext {
+    /// A subgroup whose routes need `role` (a subgroup: adding middleware to a group changes it for every
+    /// route added to it later).
+    func requiring(_ role: Person.Role) -> RouterGroup<Context> {
+        group().add(middleware: RequireRole(minimum: role))
+    }
+}

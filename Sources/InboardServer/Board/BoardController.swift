@@ -8,7 +8,7 @@ struct BoardController: Sendable {
     let statuses: StatusStore
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        let users = group.add(middleware: RequireRole(minimum: .user))
+        let users = group.requiring(.user)
         users.get("people") { request, context in
             let viewer = try context.requireIdentity()
             let people = try await board(request).map { $0.redacted(for: viewer) }

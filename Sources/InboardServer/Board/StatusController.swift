@@ -21,17 +21,17 @@ struct StatusController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        let users = group.add(middleware: RequireRole(minimum: .user))
+        let users = group.requiring(.user)
         users.get("status-types") { _, _ in try JSONResponse(["statusTypes": try await statuses.types()]) }
         users.put("me/status") { request, context in
             let me = try context.requireIdentity()
             return try JSONResponse(try await set(personID: me.id, request: request, context: context))
         }
-        group.add(middleware: RequireRole(minimum: .delegate)).put("people/:id/status") { request, context in
+        group.requiring(.delegate).put("people/:id/status") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             return try JSONResponse(try await set(personID: id, request: request, context: context))
         }
-        let admin = group.add(middleware: RequireRole(minimum: .admin))
+        let admin = group.requiring(.admin)
         admin.get("admin/status-types") { _, _ in try JSONResponse(["statusTypes": try await statuses.types(includeInactive: true)]) }
         admin.post("admin/status-types") { request, context in try await saveType(request, context: context, id: nil) }
         admin.put("admin/status-types/:id") { request, context in
@@ -115,13 +115,24 @@ extension Request {
     func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
         let body = try await self.body.collect(upTo: 1 << 20)
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = ISO8601DateFormatter().date(from: text) ?? Self.fractionalISO.date(from: text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date such as 2026-11-25T14:00:00Z")
+        }
         do { return try decoder.decode(T.self, from: Data(buffer: body)) } catch let error as DecodingError {
             throw APIError(.badRequest, code: "bad_request", message: Self.describe(error))
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "the body is not JSON")
         }
     }
+
+    nonisolated(unsafe) static let fractionalISO: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
 
     static func describe(_ error: DecodingError) -> String {
         switch error {

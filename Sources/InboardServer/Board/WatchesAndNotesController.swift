@@ -12,7 +12,7 @@ struct WatchesAndNotesController: Sendable {
     struct NoteRequest: Decodable { let body: String }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        let users = group.add(middleware: RequireRole(minimum: .user))
+        let users = group.requiring(.user)
         users.get("watches") { _, context in
             let me = try context.requireIdentity()
             return try JSONResponse(["people": try await watches.watched(by: me.id, statuses: statuses).map { $0.redacted(for: me) }])

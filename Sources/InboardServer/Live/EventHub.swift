@@ -75,7 +75,7 @@ actor EventHub: Service {
 
     nonisolated func run() async throws {
         await deliverNew()
-        await withGracefulShutdownHandler {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenLoop() }
                 group.addTask {
@@ -93,9 +93,8 @@ actor EventHub: Service {
                 await group.next()
                 group.cancelAll()
             }
-        } onGracefulShutdown: {
-            Task { await self.finishAll() }
         }
+        await finishAll()
     }
 
     private func finishAll() {

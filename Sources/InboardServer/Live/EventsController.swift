@@ -9,7 +9,7 @@ struct EventsController: Sendable {
     let log: EventLog
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.add(middleware: RequireRole(minimum: .user)).get("events") { request, context in
+        group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
             let lastSeen = request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)

@@ -1,0 +1,72 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Logging
+import PostgresNIO
+import Testing
+
+/// A migrated database with four local people (password "password-1234"): ann and cat (users), dan (delegate), root (admin).
+struct SeededPeople {
+    static let password = "password-1234"
+    var ids: [String: Int64] = [:]
+
+    static func seed(_ db: TemporaryDatabase) async throws -> SeededPeople {
+        let logger = Logger(label: "test")
+        var seeded = SeededPeople()
+        try await db.database.withConnection { connection in
+            _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
+            let hash = Bcrypt.hash(password, cost: 4)
+            for (name, role, department) in [("ann", "user", "Sales"), ("cat", "user", "Support"), ("dan", "delegate", "Reception"), ("root", "admin", nil)] {
+                let rows = try await connection.query("""
+                    INSERT INTO people (username, display_name, source, role, password_hash, department)
+                    VALUES (\(name), \(name.capitalized + " Example"), 'local', \(role), \(hash), \(department)) RETURNING id
+                    """, logger: logger)
+                for try await id in rows.decode(Int64.self) { seeded.ids[name] = id }
+            }
+        }
+        return seeded
+    }
+}
+
+/// JSON requests with a bearer token, answers as (status, body).
+struct APIClient {
+    let client: any TestClientProtocol
+
+    func login(_ username: String) async throws -> String {
+        let (status, body) = try await send(.post, "/api/v1/auth/login", json: "{\"username\":\"\(username)\",\"password\":\"\(SeededPeople.password)\"}")
+        #expect(status == 200, "login \(username): \(String(decoding: body, as: UTF8.self))")
+        return (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["token"] as? String ?? ""
+    }
+
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: String? = nil) async throws -> (Int, Data) {
+        var headers: HTTPFields = [:]
+        if json != nil { headers[.contentType] = "application/json" }
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
+            (Int($0.status.code), Data(buffer: $0.body))
+        }
+    }
+
+    func object(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: String?) async throws -> [String: Any] {
+        let (status, body) = try await send(method, uri, json: json, token: token)
+        #expect((200..<300).contains(status), "\(method) \(uri): \(status) \(String(decoding: body, as: UTF8.self))")
+        return (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+    }
+}
+
+/// Reads a server's SSE stream with curl for `seconds`, then returns what arrived.
+func readEvents(port: Int, token: String, seconds: Double, lastEventID: Int64? = nil) async throws -> String {
+    var arguments = ["-sN", "--max-time", String(seconds), "-H", "Authorization: Bearer \(token)"]
+    if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
+    let result = try await runProgram("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/events"])
+    return result.output
+}
+
+/// ISO 8601 `seconds` from now.
+func isoDate(in seconds: Double) -> String { ISO8601DateFormatter().string(from: Date().addingTimeInterval(seconds)) }

@@ -1,0 +1,99 @@
+import Foundation
+import HummingbirdTesting
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Logging
+import Testing
+
+/// Statuses, the board, history, expiry, hidden notes, status types, watches and notes through the API,
+/// on a real database.
+@Suite struct StatusAPITests {
+    @Test func settingStatusesWithTheirRulesHistoryOverdueAndHiddenNotes() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let (ann, cat) = (people.ids["ann"]!, people.ids["cat"]!)
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let (annToken, catToken, danToken, rootToken) = (try await api.login("ann"), try await api.login("cat"), try await api.login("dan"), try await api.login("root"))
+
+                let out = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"out\",\"note\":\" Dentist \",\"returnAt\":\"\(isoDate(in: 3600))\"}", token: annToken)
+                let status = try #require(out["status"] as? [String: Any])
+                #expect(status["type"] as? String == "Out" && status["note"] as? String == "Dentist" && status["overdue"] as? Bool == false)
+
+                for (body, expected, field) in [
+                    ("{\"type\":\"Out\"}", 422, "returnAt"),
+                    ("{\"type\":\"Out\",\"returnAt\":\"\(isoDate(in: -60))\"}", 422, "returnAt"),
+                    ("{\"type\":\"In\",\"note\":\"\(String(repeating: "x", count: 281))\"}", 422, "note"),
+                    ("{\"type\":\"Teleported\"}", 422, "type"),
+                    ("{\"type\":\"Out\",\"returnAt\":\"tomorrow\"}", 400, "returnAt"),
+                    ("{\"note\":\"no type\"}", 400, "type"),
+                ] {
+                    let (code, answer) = try await api.send(.put, "/api/v1/me/status", json: body, token: annToken)
+                    #expect(code == expected && String(decoding: answer, as: UTF8.self).contains(field), "\(body) → \(code) \(String(decoding: answer, as: UTF8.self))")
+                }
+
+                #expect(try await api.send(.put, "/api/v1/people/\(cat)/status", json: "{\"type\":\"In\"}", token: annToken).0 == 403)
+                let byDelegate = try await api.object(.put, "/api/v1/people/\(cat)/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 1800))\"}", token: danToken)
+                #expect((byDelegate["status"] as? [String: Any])?["setBy"] as? String == "Dan Example")
+
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Lunch\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 1.5))\"}", token: annToken)
+                let seenByCat = try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
+                #expect(seenByCat?["note"] == nil && seenByCat?["noteHidden"] as? Bool == true, "a user saw a hidden note")
+                #expect((try await api.object(.get, "/api/v1/people/\(ann)", token: danToken)["status"] as? [String: Any])?["note"] as? String == "private")
+                #expect((try await api.object(.get, "/api/v1/people/\(ann)", token: annToken)["status"] as? [String: Any])?["note"] as? String == "private")
+                let csvForCat = String(decoding: try await api.send(.get, "/api/v1/people.csv", token: catToken).1, as: UTF8.self)
+                #expect(csvForCat.hasPrefix("name,username,") && csvForCat.contains("Ann Example") && !csvForCat.contains("private"))
+                let historyForCat = String(decoding: try await api.send(.get, "/api/v1/people/\(ann)/history", token: catToken).1, as: UTF8.self)
+                #expect(!historyForCat.contains("private"), "history leaks the hidden note")
+
+                try await Task.sleep(for: .seconds(2))
+                let late = try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
+                #expect(late?["type"] as? String == "Lunch" && late?["overdue"] as? Bool == true, "overdue, never flipped to In")
+
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"expiresAt\":\"\(isoDate(in: 1))\"}", token: annToken)
+                try await Task.sleep(for: .seconds(1.5))
+                let pool = try db.database.makeClient()
+                let expired = try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await pool.run() }
+                    defer { group.cancelAll() }
+                    return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
+                }
+                #expect(expired == 1)
+                let history = try #require(try await api.object(.get, "/api/v1/people/\(ann)/history", token: annToken)["history"] as? [[String: Any]])
+                #expect(history.map { $0["type"] as? String } == ["In", "Remote", "Lunch", "Out"])
+                #expect(history.first?["source"] as? String == "expiry")
+
+                let board = try #require(try await api.object(.get, "/api/v1/people?department=support", token: catToken)["people"] as? [[String: Any]])
+                #expect(board.map { $0["username"] as? String } == ["cat"])
+                let search = try #require(try await api.object(.get, "/api/v1/people?q=EXAM", token: catToken)["people"] as? [[String: Any]])
+                #expect(search.count == 4)
+                #expect(try await api.send(.get, "/api/v1/people", token: nil).0 == 401)
+                _ = rootToken
+            }
+        }
+    }
+
+    @Test func statusTypesAreManagedByAdminsOnly() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let (catToken, rootToken) = (try await api.login("cat"), try await api.login("root"))
+                let training = "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"needsReturnTime\":true}"
+                #expect(try await api.send(.post, "/api/v1/admin/status-types", json: training, token: catToken).0 == 403)
+                #expect(try await api.send(.get, "/api/v1/admin/status-types", token: catToken).0 == 403)
+                let created = try await api.object(.post, "/api/v1/admin/status-types", json: training, token: rootToken)
+                #expect(created["name"] as? String == "Training")
+                #expect(try await api.send(.post, "/api/v1/admin/status-types", json: training, token: rootToken).0 == 409)
+                #expect(try await api.send(.post, "/api/v1/admin/status-types", json: "{\"name\":\"X\",\"colour\":\"red\",\"presence\":\"out\"}", token: rootToken).0 == 422)
+                let id = created["id"] as? Int ?? 0
+                _ = try await api.object(.put, "/api/v1/admin/status-types/\(id)", json: "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"active\":false}", token: rootToken)
+                let offered = try #require(try await api.object(.get, "/api/v1/status-types", token: catToken)["statusTypes"] as? [[String: Any]])
+                #expect(!offered.contains { $0["name"] as? String == "Training" }, "an inactive type is still offered")
+                let (code, body) = try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"Training\",\"returnAt\":\"\(isoDate(in: 600))\"}", token: catToken)
+                #expect(code == 422 && String(decoding: body, as: UTF8.self).contains("no longer offered"))
+            }
+        }
+    }
+}
