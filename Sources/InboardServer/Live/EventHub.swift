@@ -75,8 +75,17 @@ actor EventHub: Service {
 
     nonisolated func run() async throws {
         await deliverNew()
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
+        // On shutdown, end every open stream at once (the HTTP server waits for them) and stop the loops.
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown { await self.loops() }
+        } onGracefulShutdown: {
+            Task { await self.finishAll() }
+        }
+        await finishAll()
+    }
+
+    private nonisolated func loops() async {
+        await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenLoop() }
                 group.addTask {
                     while !Task.isCancelled {
@@ -92,9 +101,7 @@ actor EventHub: Service {
                 }
                 await group.next()
                 group.cancelAll()
-            }
         }
-        await finishAll()
     }
 
     private func finishAll() {
@@ -108,10 +115,15 @@ actor EventHub: Service {
             do {
                 let connection = try await PostgresConnection.connect(
                     on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
-                defer { Task { try? await connection.close() } }
-                let notifications = try await connection.listen(StatusStore.channel)
-                await deliverNew()   // anything committed while not listening
-                for try await _ in notifications { await deliverNew() }
+                // Closing the connection is what ends the notification sequence when the server stops.
+                try await withTaskCancellationHandler {
+                    let notifications = try await connection.listen(StatusStore.channel)
+                    await deliverNew()   // anything committed while not listening
+                    for try await _ in notifications { await deliverNew() }
+                } onCancel: {
+                    Task { try? await connection.close() }
+                }
+                try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
                 logger.notice("the LISTEN connection for live events dropped; reconnecting", metadata: ["error": "\(String(reflecting: type(of: error)))"])

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import InboardStore
+import ServiceLifecycle
 
 /// `GET /events`: server-sent events for the logged-in person. `Last-Event-ID` replays what was missed (up
 /// to 1,000 events) before live ones; a comment line every 15 s keeps proxies from closing the stream.
@@ -25,16 +26,21 @@ struct EventsController: Sendable {
                     try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
                     delivered = event.id
                 }
-                for await message in stream {
-                    switch message {
-                    case let .event(event) where event.id > delivered:
-                        try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
-                        delivered = event.id
-                    case .event:
-                        continue   // already sent by the replay
-                    case .heartbeat:
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                // A server shutting down ends the stream (the client reconnects elsewhere with Last-Event-ID).
+                try await withGracefulShutdownHandler {
+                    for await message in stream {
+                        switch message {
+                        case let .event(event) where event.id > delivered:
+                            try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
+                            delivered = event.id
+                        case .event:
+                            continue   // already sent by the replay
+                        case .heartbeat:
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        }
                     }
+                } onGracefulShutdown: {
+                    Task { await hub.unsubscribe(subscription) }
                 }
                 try await writer.finish(nil)
             }
