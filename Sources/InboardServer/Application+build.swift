@@ -62,7 +62,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub) -> Router<AppRequ
     let people = PeopleStore(database: dependencies.postgres, logger: logger)
     let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions))
     let login = LoginService(people: people, syncer: syncer, directory: DirectoryClientCache(logger: logger))
-    AuthController(login: login, sessions: sessions).addRoutes(to: api)
+    AuthController(login: login, sessions: sessions, throttle: LoginThrottle(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
     DirectoryAdminController(syncer: syncer, logger: logger).addRoutes(to: api.group("admin"))
     let statuses = StatusStore(database: dependencies.postgres, logger: logger)
     StatusController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)

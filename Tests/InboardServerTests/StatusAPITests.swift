@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import InboardServer
 import InboardStore
@@ -93,6 +94,29 @@ import Testing
                 #expect(!offered.contains { $0["name"] as? String == "Training" }, "an inactive type is still offered")
                 let (code, body) = try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"Training\",\"returnAt\":\"\(isoDate(in: 600))\"}", token: catToken)
                 #expect(code == 422 && String(decoding: body, as: UTF8.self).contains("no longer offered"))
+            }
+        }
+    }
+}
+
+@Suite struct LoginThrottleTests {
+    @Test func repeatedFailuresBackOffWithRetryAfterAndASuccessClearsThem() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let wrong = "{\"username\":\"ann\",\"password\":\"not-it\"}"
+                for attempt in 1...6 {
+                    let (code, _) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                                                             body: ByteBuffer(string: wrong)) { (Int($0.status.code), $0.headers[.retryAfter]) }
+                    #expect(code == 401, "attempt \(attempt)")
+                }
+                let right = "{\"username\":\"ann\",\"password\":\"\(SeededPeople.password)\"}"
+                let (blocked, retryAfter) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                                                                     body: ByteBuffer(string: right)) { (Int($0.status.code), $0.headers[.retryAfter]) }
+                #expect(blocked == 429 && retryAfter == "1", "even the right password waits: \(blocked) \(retryAfter ?? "-")")
+                try await Task.sleep(for: .seconds(1.2))
+                #expect(try await APIClient(client: client).login("ann").isEmpty == false)
+                #expect(try await APIClient(client: client).login("cat").isEmpty == false, "another user from the same address is not blocked")
             }
         }
     }

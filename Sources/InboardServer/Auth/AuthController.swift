@@ -7,6 +7,7 @@ import InboardStore
 struct AuthController: Sendable {
     let login: LoginService
     let sessions: SessionStore
+    let throttle: LoginThrottle
     static let lifetime: Duration = .seconds(12 * 3600)
 
     struct Credentials: Decodable { let username: String; let password: String }
@@ -25,7 +26,18 @@ struct AuthController: Sendable {
         do { credentials = try await request.decode(as: Credentials.self, context: context) } catch {
             throw APIError(.badRequest, code: "bad_request", message: "Send JSON: {\"username\": \"…\", \"password\": \"…\"}.")
         }
-        let person = try await login.authenticate(username: credentials.username, password: credentials.password)
+        if let wait = try await throttle.wait(username: credentials.username, address: context.remoteAddress) {
+            throw APIError(.tooManyRequests, code: "too_many_attempts",
+                           message: "Too many failed logins; try again in \(wait) seconds.", headers: [.retryAfter: String(wait)])
+        }
+        let person: Person
+        do {
+            person = try await login.authenticate(username: credentials.username, password: credentials.password)
+        } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
+            try await throttle.recordFailure(username: credentials.username, address: context.remoteAddress)
+            throw error
+        }
+        try await throttle.recordSuccess(username: credentials.username)
         let issued = try await sessions.create(personID: person.id, kind: "api", lifetime: Self.lifetime,
                                                address: context.remoteAddress, userAgent: request.headers[.userAgent])
         var response = try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Back-off after failed logins, per username and per client address, shared by every server process.
+/// After `freeFailures` failures within `window`, each further failure doubles the wait (1 s, 2 s, 4 s …
+/// up to `maxDelay`); a success clears the username's count.
+public struct LoginThrottle: Sendable {
+    let database: PostgresClient
+    let logger: Logger
+    public var freeFailures = 5
+    public var window: Duration = .seconds(900)
+    public var maxDelay: Duration = .seconds(900)
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    static func keys(username: String, address: String?) -> [String] {
+        ["user:" + username.trimmingCharacters(in: .whitespaces).lowercased()] + (address.map { ["addr:" + $0] } ?? [])
+    }
+
+    /// Seconds until the next attempt is allowed, or nil when it may go ahead now.
+    public func wait(username: String, address: String?) async throws -> Int? {
+        let rows = try await database.query("""
+            SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::int FROM login_throttle
+            WHERE key = ANY(\(Self.keys(username: username, address: address))) AND blocked_until > now()
+            """, logger: logger)
+        for try await seconds in rows.decode(Int?.self) { return seconds.map { max(1, $0) } }
+        return nil
+    }
+
+    public func recordFailure(username: String, address: String?) async throws {
+        let windowSeconds = Double(window.components.seconds), maxSeconds = Double(maxDelay.components.seconds)
+        for key in Self.keys(username: username, address: address) {
+            try await database.query("""
+                INSERT INTO login_throttle AS t (key, failures, last_failure_at) VALUES (\(key), 1, now())
+                ON CONFLICT (key) DO UPDATE SET
+                    failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => \(windowSeconds)) THEN 1 ELSE t.failures + 1 END,
+                    last_failure_at = now(),
+                    blocked_until = CASE WHEN t.last_failure_at >= now() - make_interval(secs => \(windowSeconds)) AND t.failures + 1 > \(freeFailures)
+                        THEN now() + make_interval(secs => least(\(maxSeconds), power(2, t.failures - \(freeFailures))::float8)) END
+                """, logger: logger)
+        }
+    }
+
+    public func recordSuccess(username: String) async throws {
+        try await database.query("DELETE FROM login_throttle WHERE key = \(Self.keys(username: username, address: nil)[0])", logger: logger)
+    }
+}
