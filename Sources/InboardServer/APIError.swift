@@ -45,10 +45,20 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         } catch {
             // PostgreSQL's errors hide their details from descriptions on purpose: log the server's own message.
-            let detail = (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
+            let detail = Self.describe(error)
             context.logger.error("unhandled error", metadata: ["error": "\(detail)"])
             throw APIError(.internalServerError, code: "internal", message: "The server failed to handle this request; the details are in its log.")
         }
+    }
+
+    /// The server's message for database errors (possibly inside a transaction error), else the type.
+    static func describe(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError,
+           let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
+            if let known = inner as? any HTTPResponseError { return "\(known)" }
+            return describe(inner)
+        }
+        return (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
     }
 
     static func code(for status: HTTPResponse.Status) -> String {

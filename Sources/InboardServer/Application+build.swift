@@ -67,6 +67,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub) -> Router<AppRequ
     let statuses = StatusStore(database: dependencies.postgres, logger: logger)
     StatusController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
     BoardController(statuses: statuses).addRoutes(to: api)
+    PresenceController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
     WatchesAndNotesController(watches: WatchStore(database: dependencies.postgres, logger: logger),
                               notes: NoteStore(database: dependencies.postgres, logger: logger), statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)

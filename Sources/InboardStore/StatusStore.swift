@@ -24,7 +24,7 @@ public struct StatusStore: Sendable {
                 'type', t.name, 'typeId', t.id, 'colour', t.colour, 'presence', t.presence, 'note', s.note,
                 'noteHidden', s.note_hidden, 'returnAt', extract(epoch FROM s.return_at), 'expiresAt', extract(epoch FROM s.expires_at),
                 'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away,
-                'overdue', t.presence = 'out' AND s.return_at < now()) END)
+                'overdue', COALESCE(t.presence = 'out' AND s.return_at < now(), FALSE)) END)
         """
     public static let entryFrom = """
         FROM people p LEFT JOIN statuses s ON s.person_id = p.id LEFT JOIN status_types t ON t.id = s.type_id

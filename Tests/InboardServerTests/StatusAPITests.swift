@@ -121,3 +121,29 @@ import Testing
         }
     }
 }
+
+@Suite struct PresenceTests {
+    @Test func idleTurnsInIntoAwayAndActivityRestoresItButChosenStatusesStay() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let token = try await api.login("ann")
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"from home\"}", token: token)
+                let early = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":60}", token: token)
+                #expect(early["changed"] as? Bool == false, "15 idle minutes are needed")
+                let away = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":900}", token: token)
+                let awayStatus = (away["person"] as? [String: Any])?["status"] as? [String: Any]
+                #expect(away["changed"] as? Bool == true && awayStatus?["type"] as? String == "Away" && awayStatus?["autoAway"] as? Bool == true)
+                let back = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":0}", token: token)
+                let backStatus = (back["person"] as? [String: Any])?["status"] as? [String: Any]
+                #expect(backStatus?["type"] as? String == "Remote" && backStatus?["note"] as? String == "from home" && backStatus?["autoAway"] as? Bool == false)
+
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 3600))\"}", token: token)
+                let kept = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":3600}", token: token)
+                #expect(kept["changed"] as? Bool == false, "a meeting the person chose was replaced")
+                #expect(try await api.send(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":-1}", token: token).0 == 400)
+            }
+        }
+    }
+}
