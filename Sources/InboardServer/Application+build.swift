@@ -68,6 +68,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub) -> Router<AppRequ
     StatusController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
     BoardController(statuses: statuses).addRoutes(to: api)
     PresenceController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
+    ContactController(database: dependencies.postgres, statuses: statuses, logger: logger).addRoutes(to: api)
     WatchesAndNotesController(watches: WatchStore(database: dependencies.postgres, logger: logger),
                               notes: NoteStore(database: dependencies.postgres, logger: logger), statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)

@@ -147,3 +147,29 @@ import Testing
         }
     }
 }
+
+@Suite struct ContactAndOrganisationTests {
+    @Test func peopleEditOnlyTheFieldsTheAdminLeftThemAndAdminsRevokeSessions() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
+                _ = try await api.object(.put, "/api/v1/me/contact", json: "{\"mobile\":\"+44 7700 900123\"}", token: annToken)
+                let (code, body) = try await api.send(.put, "/api/v1/me/contact", json: "{\"email\":\"me@evil.test\"}", token: annToken)
+                #expect(code == 403 && String(decoding: body, as: UTF8.self).contains("comes from the directory"))
+                #expect(try await api.send(.put, "/api/v1/admin/organisation", json: "{}", token: annToken).0 == 403)
+                let settings = "{\"allowHiddenNotes\":false,\"idleMinutes\":5,\"awayType\":\"Away\",\"editableFields\":[\"mobile\",\"email\"]}"
+                _ = try await api.object(.put, "/api/v1/admin/organisation", json: settings, token: rootToken)
+                _ = try await api.object(.put, "/api/v1/me/contact", json: "{\"email\":\"ann@acme.test\"}", token: annToken)
+                #expect(try await api.object(.get, "/api/v1/people/\(people.ids["ann"]!)", token: annToken)["email"] as? String == "ann@acme.test")
+                let (hidden, hiddenBody) = try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"x\",\"noteHidden\":true}", token: annToken)
+                #expect(hidden == 422 && String(decoding: hiddenBody, as: UTF8.self).contains("noteHidden"), "hiding is forbidden now")
+                #expect(try await api.send(.put, "/api/v1/admin/organisation", json: settings.replacingOccurrences(of: "\"Away\"", with: "\"Nap\""), token: rootToken).0 == 422)
+
+                #expect(try await api.send(.delete, "/api/v1/admin/people/\(people.ids["ann"]!)/sessions", token: rootToken).0 == 204)
+                #expect(try await api.send(.get, "/api/v1/me", token: annToken).0 == 401, "a revoked session still works")
+            }
+        }
+    }
+}
