@@ -123,3 +123,77 @@ import Testing
         }
     }
 }
+
+/// Logins against Samba AD (every form, AD's own refusals) and with the directory down.
+@Suite struct ActiveDirectoryLoginTests {
+    static func env(_ name: String) throws -> String { try TestEnvironment.require(name) }
+
+    func prepare(_ db: TemporaryDatabase, secrets: SecretBox, servers: [String]) async throws {
+        let logger = Logger(label: "test")
+        try await db.database.withConnection { connection in
+            _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
+            let acme = "OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))"
+            let settings = DirectorySettings(
+                flavour: .activeDirectory, servers: servers, caFile: try Self.env("INBOARD_TEST_CA_FILE"),
+                bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"), bindPassword: try Self.env("INBOARD_TEST_AD_ADMIN_PASSWORD"),
+                baseDN: [acme], groupBaseDN: ["OU=Groups,\(acme)"],
+                groups: [GroupMapping(group: "CN=inboard-admins,OU=Groups,\(acme)", role: .admin)])
+            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(settings, by: "test", on: connection)
+            let hash = Bcrypt.hash(AuthAndAdminAPITests.adminPassword, cost: 4)
+            try await connection.query("INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))", logger: logger)
+        }
+    }
+
+    func login(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> (Int, String) {
+        let body = "{\"username\":\"\(user.replacingOccurrences(of: "\\", with: "\\\\"))\",\"password\":\"\(password)\"}"
+        return try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+            (Int($0.status.code), String(buffer: $0.body))
+        }
+    }
+
+    @Test func everyLoginFormAndADsOwnRefusals() async throws {
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await prepare(db, secrets: secrets, servers: [try Self.env("INBOARD_TEST_ADS_URL")])
+            try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
+                let (_, rootBody) = try await login(client, "root", AuthAndAdminAPITests.adminPassword)
+                let root = try JSONDecoder().decode(AuthAndAdminAPITests.Login.self, from: Data(rootBody.utf8))
+                let started = try await client.execute(uri: "/api/v1/admin/sync", method: .post, headers: [.authorization: "Bearer \(root.token)", .contentType: "application/json"],
+                                                       body: ByteBuffer(string: "{\"mode\":\"full\"}")) { String(buffer: $0.body) }
+                let id = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: Data(started.utf8)).id
+                var state = "running"
+                for _ in 0..<200 where state == "running" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    state = try await client.execute(uri: "/api/v1/admin/sync/runs/\(id)", method: .get, headers: [.authorization: "Bearer \(root.token)"]) {
+                        (try? JSONDecoder().decode(AuthAndAdminAPITests.Run.self, from: Data(buffer: $0.body)))?.state ?? "?"
+                    }
+                }
+                #expect(state == "succeeded")
+                let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
+                for form in ["alice", "ALICE", "alice@example.test", "EXAMPLE\\alice", "CN=Alice Smith 0,OU=Engineering,OU=London,OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))"] {
+                    let (code, body) = try await login(client, form, password)
+                    #expect(code == 200 && body.contains("\"role\":\"admin\""), "\(form): \(code) \(body)")
+                }
+                let (wrong, wrongBody) = try await login(client, "alice", "Wrong-Passw0rd")
+                let (unknown, unknownBody) = try await login(client, "nobody-at-all", "Wrong-Passw0rd")
+                #expect(wrong == 401 && unknown == 401 && wrongBody == unknownBody)
+                let (disabled, disabledBody) = try await login(client, "peggy", password)   // userAccountControl 514
+                #expect(disabled == 403 && disabledBody.contains("disabled"), "\(disabled) \(disabledBody)")
+                let (empty, _) = try await login(client, "alice", "")
+                #expect(empty == 401)
+            }
+        }
+    }
+
+    @Test func theLocalAdminLogsInWhileTheDirectoryIsDown() async throws {
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await prepare(db, secrets: secrets, servers: ["ldaps://127.0.0.1:\(try freeTCPPort())"])
+            try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
+                #expect(try await login(client, "root", AuthAndAdminAPITests.adminPassword).0 == 200)
+                let (code, body) = try await login(client, "alice", "Passw0rd!")
+                #expect(code == 503 && body.contains("local admin"), "\(code) \(body)")
+            }
+        }
+    }
+}
