@@ -101,6 +101,13 @@ paths:
                   expiresAt: {type: string, format: date-time}
                   person: {$ref: "#/components/schemas/Person"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "429":
+          description: Too many failed logins for this username or address; `Retry-After` says how many seconds to wait
+          headers:
+            Retry-After: {schema: {type: integer}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
         "403":
           description: The directory accepted the password but the account may not log in (disabled, expired, not synced yet)
           content:
@@ -289,6 +296,258 @@ paths:
         "202": {$ref: "#/components/responses/SyncStarted"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/status-types:
+    get:
+      summary: The status types people choose from (active ones)
+      tags: [statuses]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200":
+          description: Types in their sort order
+          content:
+            application/json:
+              schema: {type: object, properties: {statusTypes: {type: array, items: {$ref: "#/components/schemas/StatusType"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /api/v1/me/status:
+    put:
+      summary: Set my status
+      description: |
+        `type` is a type's name or id. A type that needs a return time needs `returnAt` (in the future);
+        `expiresAt` defaults to the type's default expiry; notes are at most 280 characters; `noteHidden` hides
+        the note from everyone but delegates and admins (unless the organisation forbids hiding).
+      tags: [statuses]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusRequest"}}}}
+      responses:
+        "200": {description: The person with the new status, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "400": {description: "A field has the wrong type or is missing; the message names it", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/people/{id}/status:
+    put:
+      summary: Set someone else's status (delegates and admins)
+      tags: [statuses]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusRequest"}}}}
+      responses:
+        "200": {description: The person with the new status, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {description: "No such person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/me/presence:
+    post:
+      summary: Report how long the user has been idle (auto-away)
+      description: Past the organisation's idle minutes an "in" status becomes the away type; activity (idleSeconds 0) restores what was there. Other statuses are never replaced.
+      tags: [statuses]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [idleSeconds], properties: {idleSeconds: {type: integer, minimum: 0}}}}}}
+      responses:
+        "200":
+          description: Whether the status changed, and the person now
+          content:
+            application/json:
+              schema: {type: object, properties: {changed: {type: boolean}, person: {$ref: "#/components/schemas/BoardEntry"}}}
+  /api/v1/me/contact:
+    put:
+      summary: Edit my contact fields that the directory does not master (the organisation's editableFields)
+      tags: [people]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, additionalProperties: {type: string, nullable: true}}}}}
+      responses:
+        "200": {description: Me on the board, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "403": {description: "A field comes from the directory", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/people:
+    get:
+      summary: The board, alphabetically (hidden notes removed for viewers who may not see them)
+      tags: [people]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: q, in: query, description: part of a name or username, schema: {type: string}}
+        - {name: department, in: query, schema: {type: string}}
+        - {name: board, in: query, description: a board given to groups by group mappings, schema: {type: string}}
+        - {name: limit, in: query, schema: {type: integer, default: 1000, maximum: 10000}}
+      responses:
+        "200":
+          description: People and their statuses
+          content:
+            application/json:
+              schema: {type: object, properties: {people: {type: array, items: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /api/v1/people.csv:
+    get:
+      summary: The same board as CSV (same filters)
+      tags: [people]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200": {description: "RFC 4180 CSV: name, username, email, department, status, note, return_at, overdue", content: {text/csv: {schema: {type: string}}}}
+  /api/v1/people/{id}:
+    get:
+      summary: One person and their status
+      tags: [people]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200": {description: The person, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "404": {description: "No such person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/people/{id}/history:
+    get:
+      summary: A person's status history, newest first
+      tags: [people]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+        - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 500}}
+      responses:
+        "200":
+          description: History
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  history:
+                    type: array
+                    items:
+                      type: object
+                      properties:
+                        type: {type: string}
+                        note: {type: string}
+                        noteHidden: {type: boolean}
+                        returnAt: {type: string, format: date-time}
+                        expiresAt: {type: string, format: date-time}
+                        setAt: {type: string, format: date-time}
+                        setBy: {type: string}
+                        source: {type: string, description: "client address, expiry or auto-away"}
+  /api/v1/boards:
+    get:
+      summary: The names of the boards group mappings define
+      tags: [people]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200": {description: Board names, content: {application/json: {schema: {type: object, properties: {boards: {type: array, items: {type: string}}}}}}}
+  /api/v1/watches:
+    get:
+      summary: The people I watch
+      tags: [watches]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200": {description: People, content: {application/json: {schema: {type: object, properties: {people: {type: array, items: {$ref: "#/components/schemas/BoardEntry"}}}}}}}
+    post:
+      summary: Watch someone (I get a watch event when their status changes; onlyIn - only when they become In)
+      tags: [watches]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [personId], properties: {personId: {type: integer}, onlyIn: {type: boolean}}}}}}
+      responses:
+        "204": {description: Watching}
+        "404": {description: "No such active person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "422": {description: "You cannot watch yourself", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/watches/{id}:
+    delete:
+      summary: Stop watching someone
+      tags: [watches]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "204": {description: Not watching}
+  /api/v1/me/watchers:
+    get:
+      summary: Who watches me
+      tags: [watches]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200":
+          description: Watchers
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  watchers: {type: array, items: {type: object, properties: {id: {type: integer}, displayName: {type: string}, onlyIn: {type: boolean}}}}
+  /api/v1/people/{id}/notes:
+    post:
+      summary: Leave a note for someone (they get a note event, and see it when they next fetch their notes)
+      tags: [notes]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [body], properties: {body: {type: string, maxLength: 1000}}}}}}
+      responses:
+        "201": {description: Left, content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}}
+        "404": {description: "No such active person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "422": {description: "The body is empty or too long", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/me/notes:
+    get:
+      summary: My undelivered notes, now marked delivered (all=true - the latest 100, delivered or not)
+      tags: [notes]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: all, in: query, schema: {type: boolean}}]
+      responses:
+        "200": {description: Notes, content: {application/json: {schema: {type: object, properties: {notes: {type: array, items: {$ref: "#/components/schemas/Note"}}}}}}}
+  /api/v1/events:
+    get:
+      summary: Live events (server-sent events)
+      description: |
+        `event: status` (someone's board entry changed), `event: watch` (someone I watch changed), `event: note`
+        (a note for me). Each has an `id:`; reconnecting with `Last-Event-ID` replays what was missed (up to
+        1,000). Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
+      tags: [live]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: Last-Event-ID, in: header, schema: {type: integer}}]
+      responses:
+        "200": {description: An event stream, content: {text/event-stream: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /api/v1/admin/status-types:
+    get:
+      summary: All status types, inactive ones too
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200": {description: Types, content: {application/json: {schema: {type: object, properties: {statusTypes: {type: array, items: {$ref: "#/components/schemas/StatusType"}}}}}}}
+        "403": {$ref: "#/components/responses/Forbidden"}
+    post:
+      summary: Create a status type
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
+      responses:
+        "201": {description: Created, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "409": {description: "A type with this name exists", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "422": {description: "A field is wrong (colour must be #RRGGBB)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/status-types/{id}:
+    put:
+      summary: Change a status type (active false withdraws it from the list people choose from)
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
+      responses:
+        "200": {description: Saved, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
+        "404": {description: "No such type", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/organisation:
+    get:
+      summary: The organisation's rules
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200": {description: Settings, content: {application/json: {schema: {$ref: "#/components/schemas/OrganisationSettings"}}}}
+    put:
+      summary: Change the organisation's rules
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/OrganisationSettings"}}}}
+      responses:
+        "200": {description: Saved, content: {application/json: {schema: {$ref: "#/components/schemas/OrganisationSettings"}}}}
+        "422": {description: "A field is wrong; the message names it", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/admin/people/{id}/sessions:
+    delete:
+      summary: Revoke every session of a person
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "204": {description: Revoked}
+        "403": {$ref: "#/components/responses/Forbidden"}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}
@@ -439,5 +698,71 @@ components:
         heldReason: {type: string}
         approvedBy: {type: string}
         approvesRun: {type: integer}
+    StatusType:
+      type: object
+      required: [name, colour, presence]
+      properties:
+        id: {type: integer, readOnly: true}
+        name: {type: string}
+        colour: {type: string, pattern: "^#[0-9a-fA-F]{6}$"}
+        icon: {type: string}
+        presence: {type: string, enum: [in, out]}
+        needsReturnTime: {type: boolean}
+        defaultExpiryMinutes: {type: integer, minimum: 1, nullable: true}
+        fallbackTypeId: {type: integer, nullable: true}
+        sortOrder: {type: integer}
+        active: {type: boolean}
+    StatusRequest:
+      type: object
+      required: [type]
+      properties:
+        type: {type: string, description: a type's name or id}
+        note: {type: string, maxLength: 280}
+        noteHidden: {type: boolean}
+        returnAt: {type: string, format: date-time}
+        expiresAt: {type: string, format: date-time}
+    BoardEntry:
+      type: object
+      required: [id, username, displayName, active]
+      properties:
+        id: {type: integer}
+        username: {type: string}
+        displayName: {type: string}
+        email: {type: string, nullable: true}
+        department: {type: string, nullable: true}
+        active: {type: boolean}
+        status:
+          type: object
+          nullable: true
+          properties:
+            type: {type: string}
+            typeId: {type: integer}
+            colour: {type: string}
+            presence: {type: string, enum: [in, out]}
+            note: {type: string, description: absent when hidden from this viewer}
+            noteHidden: {type: boolean}
+            returnAt: {type: string, format: date-time}
+            expiresAt: {type: string, format: date-time}
+            setAt: {type: string, format: date-time}
+            setBy: {type: string}
+            autoAway: {type: boolean}
+            overdue: {type: boolean, description: out with a return time that has passed}
+    Note:
+      type: object
+      properties:
+        id: {type: integer}
+        from: {type: string}
+        fromId: {type: integer}
+        body: {type: string}
+        createdAt: {type: string, format: date-time}
+        deliveredAt: {type: string, format: date-time, nullable: true}
+    OrganisationSettings:
+      type: object
+      required: [allowHiddenNotes, idleMinutes, awayType, editableFields]
+      properties:
+        allowHiddenNotes: {type: boolean}
+        idleMinutes: {type: integer, minimum: 1}
+        awayType: {type: string}
+        editableFields: {type: array, items: {type: string, enum: [phone, mobile, office, title, email]}}
 
 """#

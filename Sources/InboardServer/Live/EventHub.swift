@@ -74,7 +74,6 @@ actor EventHub: Service {
     }
 
     nonisolated func run() async throws {
-        await deliverNew()
         // On shutdown, end every open stream at once (the HTTP server waits for them) and stop the loops.
         await withGracefulShutdownHandler {
             await cancelWhenGracefulShutdown { await self.loops() }
