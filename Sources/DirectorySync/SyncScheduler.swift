@@ -37,6 +37,7 @@ public struct SyncScheduler: Service {
         } catch SyncError.alreadyRunning {
             logger.debug("scheduled sync skipped: another one is running")
         } catch {
+            if Task.isCancelled || error is CancellationError { return }   // shutting down
             logger.error("scheduled sync failed", metadata: ["error": "\(error)"])
         }
     }

@@ -32,7 +32,7 @@ import Testing
                 }
                 return names
             }
-            #expect(names == ["In", "Out", "Lunch", "Meeting", "Remote", "Vacation", "Sick"])
+            #expect(names == ["In", "Away", "Out", "Lunch", "Meeting", "Remote", "Vacation", "Sick"])
             for table in ["people", "groups", "memberships", "statuses", "status_history", "settings", "audit_log", "sessions"] {
                 #expect(try await tableExists(table, in: db), "\(table) missing")
             }

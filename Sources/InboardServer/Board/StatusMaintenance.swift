@@ -17,6 +17,7 @@ struct StatusMaintenance: Service {
                     let expired = try await statuses.expireDue()
                     if expired > 0 { logger.info("statuses expired", metadata: ["count": "\(expired)"]) }
                 } catch {
+                    if Task.isCancelled || error is CancellationError { return }   // shutting down
                     logger.warning("expiring statuses failed; retrying", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 }
             }

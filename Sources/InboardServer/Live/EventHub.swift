@@ -65,6 +65,7 @@ actor EventHub: Service {
                 if events.count < 1000 { return }
             }
         } catch {
+            if Task.isCancelled || error is CancellationError { return }   // shutting down
             logger.warning("reading the event log failed; retrying at the next wake-up", metadata: ["error": "\(String(reflecting: error))"])
         }
     }

@@ -1,0 +1,105 @@
+# scripts/bench api: the HTTP API under wrk on loopback against a release 'inboard serve', each figure beside a
+# baseline measured in the same run: status updates vs pgbench's single-row update, board reads of 1,000
+# people, directory logins vs raw libldap binds (and a 300-group person vs a 1-group one), one status change
+# fanned out to 1,000 SSE streams, and the server's memory idle and after the load.
+
+bench_api() {
+  source scripts/lib/common.sh
+  source scripts/lib/install.sh
+  apt_install wrk
+  local seconds=10 connections=32 people=1000
+  local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_api"
+  export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
+  BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
+  local port; port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER inboard" 2>/dev/null
+  "$inboard" migrate >/dev/null
+  local suffix="$INBOARD_TEST_LDAP_BASE"
+  echo "$INBOARD_TEST_LDAP_READER_PASSWORD" > "$work/pw"
+  cat > "$work/directory.yaml" <<YAML
+flavour: openldap
+servers: [$INBOARD_TEST_LDAP_URL]
+bindDN: $INBOARD_TEST_LDAP_READER_DN
+bindPasswordFile: pw
+baseDN: ou=people,$suffix
+groupBaseDN: ou=groups,$suffix
+groups:
+  - {group: "cn=inboard-admins,ou=groups,$suffix", role: admin}
+YAML
+  "$inboard" directory set --file "$work/directory.yaml" >/dev/null
+  echo "== a person in 300 nested groups (bench-g1 contains bench-g2 … contains bench-g300 contains carol)"
+  python3 - "$suffix" > "$work/groups.ldif" <<'PY'
+import sys
+base = sys.argv[1]
+for i in range(300, 0, -1):
+    member = f"cn=bench-g{i + 1},ou=groups,{base}" if i < 300 else f"uid=carol,ou=Finance,ou=Paris,ou=people,{base}"
+    print(f"dn: cn=bench-g{i},ou=groups,{base}\nchangetype: add\nobjectClass: groupOfNames\ncn: bench-g{i}\nmember: {member}\n")
+PY
+  ldapmodify -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" -f "$work/groups.ldif" >/dev/null 2>&1 || true
+  trap 'for i in $(seq 1 300); do echo "cn=bench-g$i,ou=groups,'"$suffix"'"; done | ldapdelete -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" >/dev/null 2>&1; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; rm -rf "$BENCH_WORK"' EXIT
+  "$inboard" sync --full >/dev/null
+  psql -q "$INBOARD_DATABASE_URL" -c "INSERT INTO people (username, display_name, source, department) SELECT 'bench' || i, 'Bench Person ' || i, 'local', 'Dept ' || (i % 8) FROM generate_series(1, $people - 200) i" \
+    -c "INSERT INTO statuses (person_id, type_id, note) SELECT p.id, (SELECT id FROM status_types WHERE name = 'In'), 'seeded' FROM people p"
+  printf 'bench-password-1\n' > "$work/admin.pw"
+  "$inboard" admin create --username bench-admin --password-file "$work/admin.pw" >/dev/null
+
+  INBOARD_HTTP_PORT="$port" "$inboard" serve & server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  rss() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+  hwm() { awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status"; }
+  local idle_rss; sleep 1; idle_rss="$(rss)"
+  token() { curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" | json token; }
+  local admin_token alice_token; admin_token="$(token bench-admin bench-password-1)"; alice_token="$(token alice "$INBOARD_TEST_SAMPLE_PASSWORD")"
+  wrk_rate() { grep -E '^Requests/sec' | awk '{print $2}'; }
+  wrk_p99() { grep -E '^ +99%' | awk '{print $2}'; }
+
+  cat <<METHOD
+
+Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slapd 2.5 on the same 2 cores; wrk
+(2 threads, $connections connections, ${seconds} s, --latency) drives each route. Status updates: PUT /api/v1/me/status
+alternating two types (each one a status row, a history row, an event, a NOTIFY, one transaction); baseline:
+pgbench, same connections, a single-row UPDATE of the same statuses table. Board: GET /api/v1/people with
+$people people. Logins: POST /api/v1/auth/login as alice (search, then bind on the pool, a session row); baseline:
+raw libldap binds in a tight loop (inboard-bench raw-bind); and carol, in 300 nested groups, against alice, in a
+handful. SSE: 1,000 streams open on one server, one status change, time from before the PUT to each arrival.
+RSS: /proc VmRSS after start, VmHWM after everything.
+METHOD
+
+  echo "== status updates"
+  local put put_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/put_status.lua "http://127.0.0.1:$port" > "$work/put.txt"
+  put="$(wrk_rate < "$work/put.txt")"; put_p99="$(wrk_p99 < "$work/put.txt")"
+  local person; person="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM people WHERE username = 'bench-admin'")"
+  echo "UPDATE statuses SET note = 'pgbench', set_at = now() WHERE person_id = $person;" > "$work/update.sql"
+  local pg; pg="$(PGPASSWORD= pgbench -n -c "$connections" -j 2 -T "$seconds" -f "$work/update.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
+  echo "== board reads"
+  local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"
+  board="$(wrk_rate < "$work/board.txt")"; board_p99="$(wrk_p99 < "$work/board.txt")"
+  echo "== logins"
+  local login login_p99 deep deep_p99 raw
+  USERNAME=alice PASSWORD="$INBOARD_TEST_SAMPLE_PASSWORD" wrk -t2 -c8 -d"${seconds}s" --latency -s scripts/bench-tools/login.lua "http://127.0.0.1:$port" > "$work/login.txt"
+  login="$(wrk_rate < "$work/login.txt")"; login_p99="$(wrk_p99 < "$work/login.txt")"
+  USERNAME=carol PASSWORD="$INBOARD_TEST_SAMPLE_PASSWORD" wrk -t2 -c8 -d"${seconds}s" --latency -s scripts/bench-tools/login.lua "http://127.0.0.1:$port" > "$work/deep.txt"
+  deep="$(wrk_rate < "$work/deep.txt")"; deep_p99="$(wrk_p99 < "$work/deep.txt")"
+  raw="$("$bench" raw-bind "$INBOARD_TEST_LDAP_URL" "uid=alice,ou=Engineering,ou=London,ou=people,$suffix" "$INBOARD_TEST_SAMPLE_PASSWORD" 20000 | json perSecond)"
+  echo "== SSE fan-out"
+  local sse; sse="$(python3 scripts/bench-tools/sse_fanout.py --port "$port" --token "$alice_token" --streams 1000)"
+  local peak; peak="$(hwm)"
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$sse" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" <<'PY'
+import json, sys
+put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
+idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
+sse = json.loads(sys.argv[9])
+put_p99, board_p99, login_p99, deep_p99 = sys.argv[10:14]
+ms = lambda s: float(s[:-2]) if s.endswith("ms") else float(s[:-2]) / 1000 if s.endswith("us") else float(s[:-1]) * 1000
+ok = lambda c: "PASS" if c else "FAIL"
+print()
+print(f"status PUT  {put:8,.0f}/s (p99 {put_p99}) | pgbench single-row UPDATE {pg:8,.0f}/s | {put/pg:4.0%}   goal >= 50%: {ok(put >= 0.5 * pg)}")
+print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people                         goal >= 5,000/s: {ok(board >= 5000)}")
+print(f"login       {login:8,.0f}/s (p99 {login_p99}) | raw libldap binds {raw:8,.0f}/s | {login/raw:4.0%}   goal >= 50%: {ok(login >= 0.5 * raw)}, p99 < 25 ms: {ok(ms(login_p99) < 25)}")
+print(f"300 groups  {deep:8,.0f}/s (p99 {deep_p99}) vs 1 group {login:,.0f}/s: {login/deep:4.2f}x          goal <= 1.5x: {ok(login <= 1.5 * deep)}")
+print(f"SSE fan-out {sse['received']} of {sse['streams']} streams, p50 {sse['p50_ms']:.1f} ms, p99 {sse['p99_ms']:.1f} ms                goal p99 < 100 ms: {ok(sse['received'] == sse['streams'] and sse['p99_ms'] < 100)}")
+print(f"server RSS  idle {idle:5.1f} MB, peak {peak:5.1f} MB                            goal <= 64 / <= 128 MB: {ok(idle <= 64 and peak <= 128)}")
+PY
+  kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null || true
+}
