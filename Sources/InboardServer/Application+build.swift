@@ -33,9 +33,10 @@ public struct AppDependencies: Sendable {
 
 /// The Hummingbird application: routes plus the long-running services (the PostgreSQL pool) it owns.
 public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
+    let board = BoardCache(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger))
     let hub = EventHub(log: EventLog(database: dependencies.postgres, logger: dependencies.logger), databaseURL: dependencies.databaseURL,
-                       logger: dependencies.logger)
-    let router = buildRouter(dependencies: dependencies, hub: hub)
+                       board: board, logger: dependencies.logger)
+    let router = buildRouter(dependencies: dependencies, hub: hub, board: board)
     let maintenance = StatusMaintenance(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     return Application(
         router: router,
@@ -44,7 +45,7 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
         logger: dependencies.logger)
 }
 
-func buildRouter(dependencies: AppDependencies, hub: EventHub) -> Router<AppRequestContext> {
+func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
@@ -65,10 +66,10 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub) -> Router<AppRequ
     AuthController(login: login, sessions: sessions, throttle: LoginThrottle(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
     DirectoryAdminController(syncer: syncer, logger: logger).addRoutes(to: api.group("admin"))
     let statuses = StatusStore(database: dependencies.postgres, logger: logger)
-    StatusController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
-    BoardController(statuses: statuses).addRoutes(to: api)
-    PresenceController(statuses: statuses, database: dependencies.postgres, logger: logger).addRoutes(to: api)
-    ContactController(database: dependencies.postgres, statuses: statuses, logger: logger).addRoutes(to: api)
+    StatusController(statuses: statuses, database: dependencies.postgres, board: board, logger: logger).addRoutes(to: api)
+    BoardController(statuses: statuses, cache: board).addRoutes(to: api)
+    PresenceController(statuses: statuses, database: dependencies.postgres, board: board, logger: logger).addRoutes(to: api)
+    ContactController(database: dependencies.postgres, statuses: statuses, board: board, logger: logger).addRoutes(to: api)
     WatchesAndNotesController(watches: WatchStore(database: dependencies.postgres, logger: logger),
                               notes: NoteStore(database: dependencies.postgres, logger: logger), statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)

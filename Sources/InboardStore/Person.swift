@@ -16,6 +16,19 @@ public struct Person: Codable, Sendable, Equatable {
     public let source: String
     public let directoryID: String?
 
+    public init(id: Int64, username: String, displayName: String, email: String?, department: String?, role: Role, active: Bool,
+                source: String, directoryID: String?) {
+        self.id = id
+        self.username = username
+        self.displayName = displayName
+        self.email = email
+        self.department = department
+        self.role = role
+        self.active = active
+        self.source = source
+        self.directoryID = directoryID
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, username, displayName, email, department, role, active, source
         case directoryID = "directoryId"

@@ -33,15 +33,21 @@ public struct SessionStore: Sendable {
     }
 
     /// The person a live token belongs to (not expired, not revoked, person active), nil otherwise.
+    /// `last_seen_at` is written at most once a minute, so reading the board does not write a row per request.
     public func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? {
         let query = PostgresQuery(unsafeSQL: """
-            UPDATE sessions s SET last_seen_at = now() FROM people p
-            WHERE s.token_hash = $1 AND s.person_id = p.id AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
-            RETURNING s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
-                      COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id
+            SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
+                   COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id, s.last_seen_at < now() - interval '1 minute'
+            FROM sessions s JOIN people p ON p.id = s.person_id
+            WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
             """, binds: try Self.bindHash(token))
         for try await row in try await database.query(query, logger: logger) {
-            return (try PeopleStore.decode(row, offset: 1), try row.makeRandomAccess()[0].decode(Int64.self))
+            let columns = row.makeRandomAccess()
+            let sessionID = try columns[0].decode(Int64.self)
+            if try columns[10].decode(Bool.self) {
+                try await database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
+            }
+            return (try PeopleStore.decode(row, offset: 1), sessionID)
         }
         return nil
     }

@@ -65,6 +65,9 @@ import Testing
                 #expect(history.map { $0["type"] as? String } == ["In", "Remote", "Lunch", "Out"])
                 #expect(history.first?["source"] as? String == "expiry")
 
+                let everyone = try #require(try await api.object(.get, "/api/v1/people", token: catToken)["people"] as? [[String: Any]])
+                #expect((everyone.first { $0["username"] as? String == "ann" }?["status"] as? [String: Any])?["type"] as? String == "In",
+                        "the cached board missed the latest change")
                 let board = try #require(try await api.object(.get, "/api/v1/people?department=support", token: catToken)["people"] as? [[String: Any]])
                 #expect(board.map { $0["username"] as? String } == ["cat"])
                 let search = try #require(try await api.object(.get, "/api/v1/people?q=EXAM", token: catToken)["people"] as? [[String: Any]])

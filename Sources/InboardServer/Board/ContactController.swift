@@ -11,6 +11,8 @@ struct ContactController: Sendable {
     static let fields = ["phone": "phone", "mobile": "mobile", "office": "office", "title": "title", "email": "email"]
     let database: PostgresClient
     let statuses: StatusStore
+    /// Told of changes made here, so this process's next board read already shows them.
+    let board: BoardCache
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -30,6 +32,7 @@ struct ContactController: Sendable {
                                                        binds: { var b = PostgresBindings(); b.append(text?.isEmpty == true ? nil : text); b.append(me.id); return b }()),
                                          logger: logger)
             }
+            await board.invalidate()
             guard let entry = try await statuses.entry(personID: me.id) else { throw APIError(.notFound, code: "not_found", message: "You are not on the board.") }
             return try JSONResponse(entry.redacted(for: me))
         }

@@ -11,6 +11,8 @@ import PostgresNIO
 struct PresenceController: Sendable {
     let statuses: StatusStore
     let database: PostgresClient
+    /// Told of changes made here, so this process's next board read already shows them.
+    let board: BoardCache
     let logger: Logger
 
     struct Report: Decodable { let idleSeconds: Int }
@@ -33,6 +35,7 @@ struct PresenceController: Sendable {
             } else if !idle, current.status?.autoAway == true {
                 changed = try await restore(me.id)
             }
+            if changed != nil { await board.invalidate() }
             return try JSONResponse(Answer(changed: changed != nil, person: (changed ?? current).redacted(for: me)))
         }
     }

@@ -10,6 +10,8 @@ import PostgresNIO
 struct StatusController: Sendable {
     let statuses: StatusStore
     let database: PostgresClient
+    /// Told of changes made here, so this process's next board read already shows them.
+    let board: BoardCache
     let logger: Logger
 
     struct StatusRequest: Decodable {
@@ -54,6 +56,7 @@ struct StatusController: Sendable {
         }
         do {
             let entry = try await statuses.set(personID: personID, type: type, change: change, setBy: context.identity?.id, source: context.remoteAddress)
+            await board.invalidate()
             return entry.redacted(for: try context.requireIdentity())
         } catch StatusStoreError.noSuchPerson {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")

@@ -23,14 +23,17 @@ actor EventHub: Service {
     private var lastDelivered: Int64?
     let log: EventLog
     let databaseURL: DatabaseURL
+    /// Told of every event, so cached boards never outlive a change.
+    let board: BoardCache?
     let logger: Logger
     let pollInterval: Duration
     let heartbeatInterval: Duration
 
-    init(log: EventLog, databaseURL: DatabaseURL, logger: Logger,
+    init(log: EventLog, databaseURL: DatabaseURL, board: BoardCache? = nil, logger: Logger,
          pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)) {
         self.log = log
         self.databaseURL = databaseURL
+        self.board = board
         self.logger = logger
         self.pollInterval = pollInterval
         self.heartbeatInterval = heartbeatInterval
@@ -56,6 +59,7 @@ actor EventHub: Service {
             if lastDelivered == nil { lastDelivered = try await log.latestID() }
             while true {
                 let events = try await log.events(after: lastDelivered ?? 0)
+                if !events.isEmpty { await board?.invalidate() }
                 for event in events {
                     for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
                         subscriber.continuation.yield(.event(event))

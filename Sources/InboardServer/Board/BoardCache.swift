@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import InboardStore
+
+/// The whole board, read from PostgreSQL at most once per `ttl` (and again after any event), with its JSON
+/// already encoded twice: as delegates and admins see it, and with hidden notes removed. Unfiltered board
+/// reads, the most frequent request, then cost a lookup instead of a query and an encoding of every person.
+actor BoardCache {
+    struct Snapshot: Sendable {
+        let entries: [BoardEntry]
+        let full: ByteBuffer
+        let redacted: ByteBuffer
+        /// People whose own note is hidden: they see it, so their board is encoded for them.
+        let hiddenNoteOwners: Set<Int64>
+        let builtAt: ContinuousClock.Instant
+    }
+
+    let statuses: StatusStore
+    let ttl: Duration
+    private var snapshot: Snapshot?
+    private var building: Task<Snapshot, any Error>?
+
+    init(statuses: StatusStore, ttl: Duration = .seconds(2)) {
+        self.statuses = statuses
+        self.ttl = ttl
+    }
+
+    /// Something changed (an event was delivered): the next read rebuilds.
+    func invalidate() { snapshot = nil }
+
+    func current() async throws -> Snapshot {
+        if let snapshot, ContinuousClock.now - snapshot.builtAt < ttl { return snapshot }
+        if let building { return try await building.value }
+        let statuses = self.statuses
+        let task = Task { try await Self.build(statuses) }
+        building = task
+        defer { building = nil }
+        let built = try await task.value
+        snapshot = built
+        return built
+    }
+
+    private static func build(_ statuses: StatusStore) async throws -> Snapshot {
+        let started = ContinuousClock.now
+        let entries = try await statuses.board(limit: 100_000)
+        let privileged = Person(id: -1, username: "", displayName: "", email: nil, department: nil, role: .admin, active: true, source: "local", directoryID: nil)
+        let anyone = Person(id: -1, username: "", displayName: "", email: nil, department: nil, role: .user, active: true, source: "local", directoryID: nil)
+        return Snapshot(entries: entries, full: try encode(entries.map { $0.redacted(for: privileged) }),
+                        redacted: try encode(entries.map { $0.redacted(for: anyone) }),
+                        hiddenNoteOwners: Set(entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
+    }
+
+    static func encode(_ entries: [BoardEntry]) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ByteBuffer(data: try encoder.encode(["people": entries]))
+    }
+}
