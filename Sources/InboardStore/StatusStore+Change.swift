@@ -4,27 +4,48 @@ import PostgresNIO
 
 extension StatusStore {
     /// Sets a person's status: the current row, a history row, a `status` event for everyone and a `watch`
-    /// event for each watcher (only-In watchers only when the new type counts as in), then NOTIFY.
+    /// event for each watcher (only-In watchers only when the new type counts as in), then NOTIFY. One
+    /// statement, so the person's row is locked for one round trip, not five.
     public func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false) async throws -> BoardEntry {
-        try await database.withTransaction(logger: logger) { connection in
-            let updated = try await connection.query("""
+        var binds = PostgresBindings()
+        binds.append(personID)
+        binds.append(type.id)
+        binds.append(change.note)
+        binds.append(change.noteHidden)
+        binds.append(change.returnAt)
+        binds.append(change.expiresAt)
+        binds.append(setBy)
+        binds.append(autoAway)
+        binds.append(source)
+        binds.append(type.presence.rawValue)
+        let sql = """
+            WITH upserted AS (
                 INSERT INTO statuses (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, auto_away)
-                SELECT id, \(type.id), \(change.note), \(change.noteHidden), \(change.returnAt), \(change.expiresAt), \(setBy), now(), \(autoAway)
-                FROM people WHERE id = \(personID)
+                SELECT id, $2, $3, $4, $5, $6, $7, now(), $8 FROM people WHERE id = $1
                 ON CONFLICT (person_id) DO UPDATE SET type_id = EXCLUDED.type_id, note = EXCLUDED.note, note_hidden = EXCLUDED.note_hidden,
                     return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = now(),
                     auto_away = EXCLUDED.auto_away
-                RETURNING person_id
-                """, logger: logger)
-            var found = false
-            for try await _ in updated.decode(Int64.self) { found = true }
-            guard found else { throw StatusStoreError.noSuchPerson(personID) }
-            try await connection.query("""
+                RETURNING *
+            ), logged AS (
                 INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, source)
-                VALUES (\(personID), \(type.id), \(change.note), \(change.noteHidden), \(change.returnAt), \(change.expiresAt), \(setBy), \(source))
-                """, logger: logger)
-            return try await Self.publish(personID: personID, presence: type.presence, on: connection, logger: logger)
+                SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, $9 FROM upserted RETURNING 1
+            ), entry AS (
+                SELECT \(Self.entrySQL)::jsonb AS payload
+                FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by
+            ), status_event AS (
+                INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry RETURNING payload
+            ), watch AS (
+                INSERT INTO events (kind, subject_id, recipient_id, payload)
+                SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e WHERE w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')
+                RETURNING 1
+            )
+            SELECT payload::text FROM status_event,
+                (SELECT pg_notify('\(Self.channel)', '') FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM logged) l) n
+            """
+        for try await json in try await database.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(String.self) {
+            return try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8))
         }
+        throw StatusStoreError.noSuchPerson(personID)
     }
 
     /// Writes the person's current entry as `status` and `watch` events and wakes every server process.
