@@ -15,17 +15,7 @@ bench_api() {
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER inboard" 2>/dev/null
   "$inboard" migrate >/dev/null
   local suffix="$INBOARD_TEST_LDAP_BASE"
-  echo "$INBOARD_TEST_LDAP_READER_PASSWORD" > "$work/pw"
-  cat > "$work/directory.yaml" <<YAML
-flavour: openldap
-servers: [$INBOARD_TEST_LDAP_URL]
-bindDN: $INBOARD_TEST_LDAP_READER_DN
-bindPasswordFile: pw
-baseDN: ou=people,$suffix
-groupBaseDN: ou=groups,$suffix
-groups:
-  - {group: "cn=inboard-admins,ou=groups,$suffix", role: admin}
-YAML
+  bench_directory_settings "$work" "$INBOARD_TEST_LDAP_URL"
   "$inboard" directory set --file "$work/directory.yaml" >/dev/null
   echo "== a person in 300 nested groups (bench-g1 contains bench-g2 … contains bench-g300 contains carol)"
   python3 - "$suffix" > "$work/groups.ldif" <<'PY'

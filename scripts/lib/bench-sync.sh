@@ -2,6 +2,24 @@
 # second slapd into an empty Inboard database, against a baseline measured in the same run: ldapsearch's paged
 # dump of the same entries and attributes, plus psql \copy of the same rows into the same (empty) tables.
 
+# bench_directory_settings DIR URL: DIR/directory.yaml for the sample organisation on URL (reader account,
+# inboard-admins → admin, all-staff → board "Everyone"), with the password in DIR/pw.
+bench_directory_settings() {
+  local suffix="$INBOARD_TEST_LDAP_BASE"
+  echo "$INBOARD_TEST_LDAP_READER_PASSWORD" > "$1/pw"
+  cat > "$1/directory.yaml" <<YAML
+flavour: openldap
+servers: [$2]
+bindDN: $INBOARD_TEST_LDAP_READER_DN
+bindPasswordFile: pw
+baseDN: ou=people,$suffix
+groupBaseDN: ou=groups,$suffix
+groups:
+  - {group: "cn=inboard-admins,ou=groups,$suffix", role: admin}
+  - {group: "cn=all-staff,ou=groups,$suffix", board: Everyone}
+YAML
+}
+
 bench_sync() {
   local users=100000 groups=2000 runs=3
   local url="$INBOARD_TEST_LDAP2_URL" suffix="$INBOARD_TEST_LDAP_BASE"
@@ -12,18 +30,7 @@ bench_sync() {
   local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_sync" scratch="inboard_bench_copy"
   local scratch_url="${INBOARD_DATABASE_URL%/*}/$scratch"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
-  echo "$INBOARD_TEST_LDAP_READER_PASSWORD" > "$work/pw"
-  cat > "$work/directory.yaml" <<YAML
-flavour: openldap
-servers: [$url]
-bindDN: $INBOARD_TEST_LDAP_READER_DN
-bindPasswordFile: pw
-baseDN: ou=people,$suffix
-groupBaseDN: ou=groups,$suffix
-groups:
-  - {group: "cn=inboard-admins,ou=groups,$suffix", role: admin}
-  - {group: "cn=all-staff,ou=groups,$suffix", board: Everyone}
-YAML
+  bench_directory_settings "$work" "$url"
   fresh_db() { # fresh_db NAME: an empty, migrated database
     psql -q "$admin" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1 OWNER inboard" 2>/dev/null
     INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$1" "$inboard" migrate >/dev/null
