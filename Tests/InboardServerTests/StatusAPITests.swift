@@ -29,6 +29,8 @@ import Testing
                     ("{\"type\":\"Teleported\"}", 422, "type"),
                     ("{\"type\":\"Out\",\"returnAt\":\"tomorrow\"}", 400, "returnAt"),
                     ("{\"note\":\"no type\"}", 400, "type"),
+                    ("{\"type\":\"Out\",\"retrunAt\":\"\(isoDate(in: 60))\"}", 400, "retrunAt"),
+                    ("{\"type\":\"In\",\"noteHidden\":\"yes\"}", 400, "noteHidden"),
                 ] {
                     let (code, answer) = try await api.send(.put, "/api/v1/me/status", json: body, token: annToken)
                     #expect(code == expected && String(decoding: answer, as: UTF8.self).contains(field), "\(body) → \(code) \(String(decoding: answer, as: UTF8.self))")

@@ -8,6 +8,7 @@ import Synchronization
 /// The directory settings and sync runs for admins: `/api/v1/admin/directory…` and `/api/v1/admin/sync…`.
 struct DirectoryAdminController: Sendable {
     let syncer: DirectorySyncer
+    let logins: DirectoryClientCache
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -36,7 +37,10 @@ struct DirectoryAdminController: Sendable {
 
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let settings = try await Self.settings(from: request, context: context)
-        do { try await syncer.save(settings, by: context.identity?.username ?? "admin") } catch let error as DirectorySettingsError {
+        do {
+            try await syncer.save(settings, by: context.identity?.username ?? "admin")
+            await logins.forgetSettings()
+        } catch let error as DirectorySettingsError {
             throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
         }
         return try await showSettings(request, context: context)

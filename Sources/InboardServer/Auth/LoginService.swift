@@ -25,7 +25,8 @@ struct LoginService: Sendable {
             guard matches, local.person.active else { throw Self.generic }
             return local.person
         }
-        guard let settings = try await syncer.storedSettings() else {
+        let syncer = self.syncer
+        guard let settings = try await directory.settings({ try await syncer.storedSettings() }) else {
             throw APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password (no directory is configured yet; only local accounts can log in).")
         }
         let entry: LDAPEntry

@@ -7,6 +7,10 @@ import PostgresNIO
 /// `PUT /me/contact`: people edit the contact fields the admin left to them (the directory masters the
 /// rest, and a sync would overwrite them). `GET|PUT /admin/organisation` sets which fields those are, and
 /// the other organisation rules.
+extension OrganisationSettings: KnownFields {
+    static let fields: Set<String> = ["allowHiddenNotes", "idleMinutes", "awayType", "editableFields"]
+}
+
 struct ContactController: Sendable {
     static let fields = ["phone": "phone", "mobile": "mobile", "office": "office", "title": "title", "email": "email"]
     let database: PostgresClient

@@ -15,7 +15,10 @@ struct PresenceController: Sendable {
     let board: BoardCache
     let logger: Logger
 
-    struct Report: Decodable { let idleSeconds: Int }
+    struct Report: Decodable, KnownFields {
+        static let fields: Set<String> = ["idleSeconds"]
+        let idleSeconds: Int
+    }
     struct Answer: Encodable { let changed: Bool; let person: BoardEntry }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

@@ -14,7 +14,8 @@ struct StatusController: Sendable {
     let board: BoardCache
     let logger: Logger
 
-    struct StatusRequest: Decodable {
+    struct StatusRequest: Decodable, KnownFields {
+        static let fields: Set<String> = ["type", "note", "noteHidden", "returnAt", "expiresAt"]
         let type: String
         let note: String?
         let noteHidden: Bool?
@@ -63,7 +64,8 @@ struct StatusController: Sendable {
         }
     }
 
-    struct TypeRequest: Decodable {
+    struct TypeRequest: Decodable, KnownFields {
+        static let fields: Set<String> = ["id", "name", "colour", "icon", "presence", "needsReturnTime", "defaultExpiryMinutes", "fallbackTypeId", "sortOrder", "active"]
         let name: String
         let colour: String
         let icon: String?
@@ -113,10 +115,21 @@ extension AppRequestContext {
     }
 }
 
+/// A request body whose top-level fields are known, so that an unknown one (a typo such as `retrunAt`)
+/// is refused with its name instead of being silently ignored.
+protocol KnownFields {
+    static var fields: Set<String> { get }
+}
+
 extension Request {
-    /// Decodes a JSON body; unknown fields are ignored, a wrong type or a missing field is a 400 naming it.
+    /// Decodes a JSON body; an unknown field, a wrong type or a missing field is a 400 naming it.
     func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
         let body = try await self.body.collect(upTo: 1 << 20)
+        if let known = T.self as? any KnownFields.Type,
+           let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+           let unknown = object.keys.sorted().first(where: { !known.fields.contains($0) }) {
+            throw APIError(.badRequest, code: "bad_request", message: "field '\(unknown)' is unknown; the fields are: \(known.fields.sorted().joined(separator: ", "))")
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()

@@ -8,8 +8,15 @@ struct WatchesAndNotesController: Sendable {
     let notes: NoteStore
     let statuses: StatusStore
 
-    struct WatchRequest: Decodable { let personId: Int64; let onlyIn: Bool? }
-    struct NoteRequest: Decodable { let body: String }
+    struct WatchRequest: Decodable, KnownFields {
+        static let fields: Set<String> = ["personId", "onlyIn"]
+        let personId: Int64
+        let onlyIn: Bool?
+    }
+    struct NoteRequest: Decodable, KnownFields {
+        static let fields: Set<String> = ["body"]
+        let body: String
+    }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let users = group.requiring(.user)
