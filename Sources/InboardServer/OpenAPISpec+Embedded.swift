@@ -7,7 +7,8 @@ info:
   description: |
     Inboard's HTTP API: an in/out board for organisations that run a directory.
     Clients send `X-Inboard-Client-Version`; a client whose major.minor is newer than the server's gets 426.
-    Every error answers `{"error":{"code","message"}}`.
+    Every error answers `{"error":{"code","message"}}`. A JSON body with an unknown field, a field of the wrong
+    type or a missing required field is a 400 whose message names the field.
 servers:
   - url: http://127.0.0.1:8080
 paths:

@@ -40,6 +40,9 @@ PY
   local idle_rss; sleep 1; idle_rss="$(rss)"
   token() { curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" | json token; }
   local admin_token alice_token; admin_token="$(token bench-admin bench-password-1)"; alice_token="$(token alice "$INBOARD_TEST_SAMPLE_PASSWORD")"
+  for who in admin_token alice_token; do
+    [ -n "${!who}" ] || { echo "error: ${who%_token} could not log in: $(curl -s -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"username\":\"alice\",\"password\":\"$INBOARD_TEST_SAMPLE_PASSWORD\"}")" >&2; exit 1; }
+  done
   wrk_rate() { grep -E '^Requests/sec' | awk '{print $2}'; }
   wrk_p99() { grep -E '^ +99%' | awk '{print $2}'; }
 
