@@ -21,8 +21,10 @@ public struct DirectoryPreview: Sendable {
 
     public func firstUsers(_ limit: Int = 10) async throws -> [Person] {
         try settings.validate()
-        let client = try await settings.makeClient(logger: logger)
-        defer { Task { await client.shutdown() } }
+        return try await settings.withClient(logger: logger) { client in try await firstUsers(limit, client: client) }
+    }
+
+    private func firstUsers(_ limit: Int, client: LDAPClient) async throws -> [Person] {
         let mapper = PersonMapper(settings: settings)
         let mappings = settings.effectiveAttributes
         var people: [Person] = []

@@ -35,4 +35,18 @@ extension DirectorySettings {
             throw DirectorySettingsError(setting: "servers", message: "\(error)")
         }
     }
+
+    /// Runs `body` with a client bound as the service account and shuts the client down afterwards, also when
+    /// `body` throws.
+    public func withClient<T>(logger: Logger, _ body: (LDAPClient) async throws -> T) async throws -> T {
+        let client = try await makeClient(logger: logger)
+        do {
+            let value = try await body(client)
+            await client.shutdown()
+            return value
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
 }

@@ -42,7 +42,7 @@ struct DirectorySettingsDocument: Codable, Sendable {
     }
 }
 
-extension DirectorySettings {
+extension DirectorySettings: Encodable {
     /// Reads a settings file (YAML or JSON); `bindPasswordFile` is read relative to the file's folder.
     public static func load(file path: String) throws -> DirectorySettings {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
@@ -108,6 +108,9 @@ extension DirectorySettings {
             schedule: try SyncSchedule(document: d.schedule ?? [:]))
         try validate()
     }
+
+    /// Encodes as the stored and shown form (see `document`): no password, ever.
+    public func encode(to encoder: any Encoder) throws { try document.encode(to: encoder) }
 
     /// The stored and shown form: no password, ever.
     var document: DirectorySettingsDocument {

@@ -63,6 +63,14 @@ public struct DirectorySettings: Sendable, Equatable {
         return result
     }
 
+    /// An entry's stable identity as text: `objectGUID` in its usual 8-4-4-4-12 form, other attributes as they are.
+    public func identity(of entry: LDAPEntry) -> String? {
+        if identityAttribute.lowercased() == "objectguid" {
+            return entry.bytes(identityAttribute).flatMap(ObjectGUID.init(bytes:))?.description
+        }
+        return entry.string(identityAttribute)
+    }
+
     /// The attributes a user search asks for.
     var userSearchAttributes: [String] {
         var names = Set([identityAttribute, loginAttribute, flavour.changeAttribute] + flavour.stateAttributes)

@@ -98,7 +98,7 @@ public struct DirectorySyncer: Sendable {
         let reporter = Task { await report(id, progress: progress, onProgress: onProgress) }
         defer { reporter.cancel() }
         do {
-            var outcome = try await withDirectory(settings) { client in
+            var outcome = try await settings.withClient(logger: logger) { client in
                 try await stageAndMerge(settings: settings, client: client, connection: connection, mode: mode, cursor: cursor,
                                         dryRun: request.dryRun, approvedDisable: approvedDisable, progress: progress)
             }
@@ -157,19 +157,6 @@ public struct DirectorySyncer: Sendable {
             onProgress(current)
             tick += 1
             if tick % 4 == 0 { try? await runs.progress(id, current) }
-        }
-    }
-
-    private func withDirectory<T: Sendable>(_ settings: DirectorySettings, _ body: (LDAPClient) async throws -> T) async throws -> T {
-        let client: LDAPClient
-        do { client = try await settings.makeClient(logger: logger) } catch { throw SyncError.explaining(error) }
-        do {
-            let value = try await body(client)
-            await client.shutdown()
-            return value
-        } catch {
-            await client.shutdown()
-            throw error
         }
     }
 

@@ -46,12 +46,7 @@ struct PersonMapper: Sendable {
         encoder.endRow()
     }
 
-    func identity(of entry: LDAPEntry) -> String? {
-        if settings.identityAttribute.lowercased() == "objectguid" {
-            return entry.bytes(settings.identityAttribute).flatMap(ObjectGUID.init(bytes:))?.description
-        }
-        return entry.string(settings.identityAttribute)
-    }
+    func identity(of entry: LDAPEntry) -> String? { settings.identity(of: entry) }
 
     private func fallbackDisplayName(_ entry: LDAPEntry) -> String? {
         let parts = [entry.string("givenName"), entry.string("sn")].compactMap { $0 }

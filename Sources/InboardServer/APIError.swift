@@ -23,9 +23,7 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]   // the same error, byte for byte
-        let data = try encoder.encode(Body(error: .init(code: code, message: message)))
+        let data = try APIJSON.makeEncoder().encode(Body(error: .init(code: code, message: message)))   // the same error, byte for byte
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

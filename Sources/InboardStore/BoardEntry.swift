@@ -28,7 +28,12 @@ public struct BoardEntry: Codable, Sendable, Equatable {
 
     /// What `viewer` may see: a hidden note only for the person, delegates and admins.
     public func redacted(for viewer: Person) -> BoardEntry {
-        guard let status, status.noteHidden, viewer.id != id, viewer.role < .delegate else { return self }
+        viewer.id == id || viewer.role >= .delegate ? self : withoutHiddenNote()
+    }
+
+    /// The entry as anyone may see it: a hidden note removed.
+    public func withoutHiddenNote() -> BoardEntry {
+        guard status?.noteHidden == true else { return self }
         var copy = self
         copy.status?.note = nil
         return copy

@@ -34,22 +34,30 @@ public struct StatusStore: Sendable {
     // MARK: types
 
     public func types(includeInactive: Bool = false) async throws -> [StatusType] {
+        var binds = PostgresBindings()
+        binds.append(includeInactive)
+        return try await types(where: "active OR $1", binds: binds)
+    }
+
+    /// A type by id or by name (case-insensitive), active or not.
+    public func type(named key: String) async throws -> StatusType? {
+        var binds = PostgresBindings()
+        binds.append(key)
+        return try await types(where: "id::text = $1 OR lower(name) = lower($1)", binds: binds).first
+    }
+
+    private func types(where condition: String, binds: PostgresBindings) async throws -> [StatusType] {
         var types: [StatusType] = []
-        let rows = try await database.query("""
+        let rows = try await database.query(PostgresQuery(unsafeSQL: """
             SELECT id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active
-            FROM status_types WHERE active OR \(includeInactive) ORDER BY sort_order, id
-            """, logger: logger)
+            FROM status_types WHERE \(condition) ORDER BY sort_order, id
+            """, binds: binds), logger: logger)
         for try await (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)
             in rows.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self) {
             types.append(StatusType(id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
                                     needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order, active: active))
         }
         return types
-    }
-
-    /// A type by id or by name (case-insensitive).
-    public func type(named key: String) async throws -> StatusType? {
-        try await types(includeInactive: true).first { String($0.id) == key || $0.name.lowercased() == key.lowercased() }
     }
 
     /// Creates or updates a type (by id); returns it.

@@ -24,7 +24,7 @@ struct DirectoryAdminController: Sendable {
     }
 
     struct SettingsAnswer: Encodable {
-        let settings: RawJSON
+        let settings: DirectorySettings
         let bindPasswordSet: Bool
     }
 
@@ -32,7 +32,7 @@ struct DirectoryAdminController: Sendable {
         guard let settings = try await syncer.storedSettings() else {
             throw APIError(.notFound, code: "not_configured", message: "No directory settings yet: PUT them here.")
         }
-        return try JSONResponse(SettingsAnswer(settings: RawJSON(settings.json()), bindPasswordSet: settings.bindPassword != nil))
+        return try JSONResponse(SettingsAnswer(settings: settings, bindPasswordSet: settings.bindPassword != nil))
     }
 
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -141,39 +141,5 @@ final class ResumeOnce: Sendable {
 
     func resume(_ result: Result<Int64, any Error>) {
         continuation.withLock { $0.take() }?.resume(with: result)
-    }
-}
-
-/// Already-encoded JSON placed as a value in a larger document.
-struct RawJSON: Encodable {
-    let value: any Encodable & Sendable
-    init(_ json: String) { value = (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))) ?? .null }
-    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
-}
-
-/// Any JSON value, for passing documents through.
-enum JSONValue: Codable, Sendable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case let .bool(b): try c.encode(b)
-        case let .number(n): try c.encode(n)
-        case let .string(s): try c.encode(s)
-        case let .array(a): try c.encode(a)
-        case let .object(o): try c.encode(o)
-        }
     }
 }

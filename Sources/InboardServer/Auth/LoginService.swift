@@ -37,10 +37,7 @@ struct LoginService: Sendable {
         } catch let error as LDAPError {
             throw Self.explain(error)
         }
-        let identity = settings.identityAttribute.lowercased() == "objectguid"
-            ? entry.bytes(settings.identityAttribute).flatMap(ObjectGUID.init(bytes:))?.description
-            : entry.string(settings.identityAttribute)
-        guard let identity, let person = try await people.person(directoryID: identity) else {
+        guard let identity = settings.identity(of: entry), let person = try await people.person(directoryID: identity) else {
             throw APIError(.forbidden, code: "not_synced", message: "Your directory account is not in Inboard yet; ask an administrator to run a directory sync.")
         }
         guard person.active else {

@@ -43,17 +43,11 @@ actor BoardCache {
     private static func build(_ statuses: StatusStore) async throws -> Snapshot {
         let started = ContinuousClock.now
         let entries = try await statuses.board(limit: 100_000)
-        let privileged = Person(id: -1, username: "", displayName: "", email: nil, department: nil, role: .admin, active: true, source: "local", directoryID: nil)
-        let anyone = Person(id: -1, username: "", displayName: "", email: nil, department: nil, role: .user, active: true, source: "local", directoryID: nil)
-        return Snapshot(entries: entries, full: try encode(entries.map { $0.redacted(for: privileged) }),
-                        redacted: try encode(entries.map { $0.redacted(for: anyone) }),
+        return Snapshot(entries: entries, full: try encode(entries), redacted: try encode(entries.map { $0.withoutHiddenNote() }),
                         hiddenNoteOwners: Set(entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
     }
 
     static func encode(_ entries: [BoardEntry]) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return ByteBuffer(data: try encoder.encode(["people": entries]))
+        ByteBuffer(data: try APIJSON.makeEncoder().encode(["people": entries]))
     }
 }

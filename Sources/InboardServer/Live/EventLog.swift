@@ -9,10 +9,10 @@ struct EventLog: Sendable {
     func events(after id: Int64, limit: Int = 1000) async throws -> [LiveEvent] {
         var events: [LiveEvent] = []
         let rows = try await database.query("""
-            SELECT id, kind, subject_id, recipient_id, payload::text FROM events WHERE id > \(id) ORDER BY id LIMIT \(limit)
+            SELECT id, kind, recipient_id, payload::text FROM events WHERE id > \(id) ORDER BY id LIMIT \(limit)
             """, logger: logger)
-        for try await (id, kind, subject, recipient, payload) in rows.decode((Int64, String, Int64?, Int64?, String).self) {
-            events.append(LiveEvent(id: id, kind: kind, subjectID: subject, recipientID: recipient, payload: payload))
+        for try await (id, kind, recipient, payload) in rows.decode((Int64, String, Int64?, String).self) {
+            events.append(LiveEvent(id: id, kind: kind, recipientID: recipient, payload: payload))
         }
         return events
     }

@@ -1,32 +1,42 @@
 import Foundation
 import InboardStore
 
-/// One row of the event log as it travels to SSE clients.
+/// One row of the event log as it travels to SSE clients. Its frames are built once, when the row is read,
+/// not once per stream: one with the note (for the person, delegates and admins) and, when the note is
+/// hidden, one without it for everyone else.
 struct LiveEvent: Sendable {
     let id: Int64
     let kind: String
-    let subjectID: Int64?
     let recipientID: Int64?
-    /// The JSON payload as stored (a board entry for status and watch events, a note for note events).
-    let payload: String
+    /// The person a board-entry event is about (nil for notes).
+    private let entryID: Int64?
+    private let fullFrame: String
+    private let publicFrame: String
+
+    /// `payload` is the JSON as stored: a board entry for status and watch events, a note for note events.
+    init(id: Int64, kind: String, recipientID: Int64?, payload: String, now: Date = Date()) {
+        self.id = id
+        self.kind = kind
+        self.recipientID = recipientID
+        let frame = { (data: String) in "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n" }
+        let encode = { (entry: BoardEntry) in (try? String(decoding: APIJSON.makeEncoder().encode(entry), as: UTF8.self)) ?? payload }
+        if kind != "note", let entry = try? BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8)) {
+            let fresh = entry.refreshed(now: now)
+            entryID = entry.id
+            fullFrame = frame(encode(fresh))
+            publicFrame = fresh.status?.noteHidden == true ? frame(encode(fresh.withoutHiddenNote())) : fullFrame
+        } else {
+            entryID = nil
+            fullFrame = frame(payload)
+            publicFrame = fullFrame
+        }
+    }
 
     /// Whether `viewer` receives it: broadcasts go to everyone, the rest only to their recipient.
     func isVisible(to viewer: Person) -> Bool { recipientID == nil || recipientID == viewer.id }
 
-    /// The SSE frame for `viewer`: hidden notes are removed from board entries unless the viewer may see them.
+    /// The SSE frame for `viewer`: hidden notes are removed unless the viewer may see them.
     func frame(for viewer: Person) -> String {
-        var data = payload
-        if kind != "note", let entry = try? BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8)) {
-            let visible = entry.redacted(for: viewer).refreshed(now: Date())
-            data = (try? String(decoding: LiveEvent.encoder.encode(visible), as: UTF8.self)) ?? payload
-        }
-        return "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n"
+        viewer.id == entryID || viewer.role >= .delegate ? fullFrame : publicFrame
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
