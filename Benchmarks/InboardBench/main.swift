@@ -3,9 +3,13 @@
 //   raw-bind URL DN PASSWORD N                 N sequential simple binds on one libldap handle (the baseline)
 //   pool-bind URL DN PASSWORD N CONCURRENCY    N binds through LDAPClient.bind with CONCURRENCY tasks
 //   search URL BINDDN PASSWORD BASE FILTER PAGE  a paged search through LDAPSearchResults, every attribute read
+//   raw-login URL BINDDN BINDPW BASE FILTER PASSWORD N  N search-then-bind logins on two libldap handles (the
+//                                              least LDAP work a directory login needs)
+//   status-sql PERSON TYPE                     the statement behind PUT /me/status with literal values, for pgbench
 import CLDAP
 import Foundation
 import LDAPKit
+import InboardStore
 import Logging
 
 func peakRSSKilobytes() -> Int {
@@ -48,6 +52,50 @@ case "raw-bind":
     }
     ldap_unbind_ext_s(handle, nil, nil)
     report(["mode": "raw-bind", "binds": n, "failures": failures, "seconds": seconds(elapsed), "perSecond": Double(n) / seconds(elapsed)])
+
+case "raw-login":
+    let (url, bindDN, bindPassword, base, filter, password, n) = (args[2], args[3], args[4], args[5], args[6], args[7], Int(args[8])!)
+    func open(_ dn: String, _ secret: String) -> OpaquePointer? {
+        var handle: OpaquePointer?
+        ldap_initialize(&handle, url)
+        var version = LDAP_VERSION3
+        ldap_set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version)
+        _ = simpleBind(handle, dn, secret)
+        return handle
+    }
+    func simpleBind(_ handle: OpaquePointer?, _ dn: String, _ secret: String) -> Int32 {
+        secret.withCString { pw in
+            var value = berval(bv_len: ber_len_t(strlen(pw)), bv_val: UnsafeMutablePointer(mutating: pw))
+            return ldap_sasl_bind_s(handle, dn, cldap_sasl_simple(), &value, nil, nil, nil)
+        }
+    }
+    let searcher = open(bindDN, bindPassword), binder = open(bindDN, bindPassword)
+    var failures = 0
+    let elapsed = ContinuousClock().measure {
+        for _ in 0..<n {
+            var result: OpaquePointer?
+            var attributes: [UnsafeMutablePointer<CChar>?] = [strdup("1.1"), nil]
+            let rc = ldap_search_ext_s(searcher, base, LDAP_SCOPE_SUBTREE, filter, &attributes, 0, nil, nil, nil, 2, &result)
+            free(attributes[0])
+            let dn = rc == LDAP_SUCCESS ? ldap_get_dn(searcher, ldap_first_entry(searcher, result)) : nil
+            if let dn, simpleBind(binder, String(cString: dn), password) == LDAP_SUCCESS {} else { failures += 1 }
+            if let dn { ldap_memfree(dn) }
+            ldap_msgfree(result)
+        }
+    }
+    ldap_unbind_ext_s(searcher, nil, nil)
+    ldap_unbind_ext_s(binder, nil, nil)
+    report(["mode": "raw-login", "logins": n, "failures": failures, "seconds": seconds(elapsed), "perSecond": Double(n) / seconds(elapsed)])
+
+case "status-sql":
+    let (person, type) = (args[2], args[3])
+    let values = ["$10": "'in'", "$9": "'127.0.0.1'", "$8": "false", "$7": "NULL::bigint", "$6": "NULL::timestamptz",
+                  "$5": "NULL::timestamptz", "$4": "false", "$3": "'pgbench'", "$2": type, "$1": person]
+    var sql = StatusStore.SetSQL.sql
+    for key in values.keys.sorted(by: { $0.count > $1.count || ($0.count == $1.count && $0 > $1) }) {
+        sql = sql.replacingOccurrences(of: key, with: values[key]!)
+    }
+    print(sql.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") + ";")
 
 case "pool-bind":
     let (url, dn, password, n, concurrency) = (args[2], args[3], args[4], Int(args[5])!, Int(args[6])!)

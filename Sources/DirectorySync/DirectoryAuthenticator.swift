@@ -5,8 +5,8 @@ import LDAPKit
 /// name, `user@domain`, `DOMAIN\user` or a DN), every typed value escaped, then a bind as that entry's DN
 /// checks the password on a pooled connection.
 public struct DirectoryAuthenticator: Sendable {
-    let settings: DirectorySettings
-    let client: LDAPClient
+    public let settings: DirectorySettings
+    public let client: LDAPClient
 
     public init(settings: DirectorySettings, client: LDAPClient) {
         self.settings = settings
@@ -44,16 +44,15 @@ public struct DirectoryAuthenticator: Sendable {
         var matches: [LDAPEntry] = []
         if let dn = try? DistinguishedName(username), dn.rdns.count > 1 {
             for base in settings.baseDN where (try? DistinguishedName(base)).map({ dn == $0 || dn.isDescendant(of: $0) }) == true {
-                for try await entry in client.search(base: username, scope: .base, filter: .raw(settings.userFilter), attributes: attributes) {
-                    matches.append(entry)
+                do {
+                    matches += try await client.lookup(base: username, scope: .base, filter: .raw(settings.userFilter), attributes: attributes)
+                } catch let error as LDAPError where error.kind == .noSuchObject {
+                    continue   // a DN that does not exist is an unknown user, like a name that matches nothing
                 }
             }
         } else {
             for base in settings.baseDN {
-                for try await entry in client.search(base: base, filter: filter(for: username), attributes: attributes, pageSize: 3) {
-                    matches.append(entry)
-                    if matches.count > 2 { break }
-                }
+                matches += try await client.lookup(base: base, filter: filter(for: username), attributes: attributes)
             }
         }
         guard let first = matches.first else { throw Failure.unknownUser }

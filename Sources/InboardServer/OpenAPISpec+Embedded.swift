@@ -101,6 +101,7 @@ paths:
                   token: {type: string}
                   expiresAt: {type: string, format: date-time}
                   person: {$ref: "#/components/schemas/Person"}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "429":
           description: Too many failed logins for this username or address; `Retry-After` says how many seconds to wait
@@ -200,6 +201,7 @@ paths:
                         name: {type: string}
                         ok: {type: boolean}
                         detail: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
   /api/v1/admin/directory/preview:
@@ -249,6 +251,7 @@ paths:
                 dryRun: {type: boolean, default: false}
       responses:
         "202": {$ref: "#/components/responses/SyncStarted"}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "500": {description: "The run could not start (another is running, no settings): the message says which", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
@@ -561,6 +564,11 @@ components:
       description: The calling client's version (major.minor.build.revision)
       schema: {type: string, example: 1.0.0.0}
   responses:
+    BadRequest:
+      description: The body is not JSON, has an unknown field, a wrong type or a missing field; the message names it
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
     Unauthorized:
       description: Not logged in, or wrong username or password
       content:

@@ -38,8 +38,12 @@ public struct Database: Sendable {
         }
     }
 
-    /// The pooled client the server uses; run it as a service (`client.run()`).
-    public func makeClient() throws -> PostgresClient {
-        PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+    /// A pooled client; run it as a service (`client.run()`). Commands that run and exit keep few connections
+    /// open and may open more for a burst; the server keeps its whole pool open (see `clientConfiguration`).
+    public func makeClient(keepOpen: Int = 1, extra: Int = 9) throws -> PostgresClient {
+        PostgresClient(configuration: try url.clientConfiguration(keepOpen: keepOpen, extra: extra), backgroundLogger: logger)
     }
+
+    /// Connections `inboard serve` keeps open to PostgreSQL.
+    public static let serverPoolSize = 10
 }

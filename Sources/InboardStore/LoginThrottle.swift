@@ -21,14 +21,32 @@ public struct LoginThrottle: Sendable {
         ["user:" + username.trimmingCharacters(in: .whitespaces).lowercased()] + (address.map { ["addr:" + $0] } ?? [])
     }
 
-    /// Seconds until the next attempt is allowed, or nil when it may go ahead now.
-    public func wait(username: String, address: String?) async throws -> Int? {
-        let rows = try await database.query("""
-            SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::int FROM login_throttle
-            WHERE key = ANY(\(Self.keys(username: username, address: address))) AND blocked_until > now()
-            """, logger: logger)
-        for try await seconds in rows.decode(Int?.self) { return seconds.map { max(1, $0) } }
-        return nil
+    /// Where a username and address stand before an attempt.
+    public struct Standing: Sendable, Equatable {
+        /// Seconds until the next attempt is allowed, or nil when it may go ahead now.
+        public let wait: Int?
+        /// Whether the username has failures on record (a success must clear them).
+        public let usernameHasFailures: Bool
+    }
+
+    public func standing(username: String, address: String?) async throws -> Standing {
+        let keys = Self.keys(username: username, address: address)
+        var binds = PostgresBindings()
+        binds.append(keys[0])
+        binds.append(keys)
+        for try await row in try await database.query(prepared: StandingSQL.self, binds, logger: logger) {
+            let (seconds, failures) = try row.decode((Int?, Bool).self)
+            return Standing(wait: seconds.map { max(1, $0) }, usernameHasFailures: failures)
+        }
+        return Standing(wait: nil, usernameHasFailures: false)
+    }
+
+    enum StandingSQL: PreparedSQL {
+        static let sql = """
+            SELECT ceil(extract(epoch FROM max(blocked_until) FILTER (WHERE blocked_until > now()) - now()))::int,
+                   coalesce(bool_or(key = $1), false)
+            FROM login_throttle WHERE key = ANY($2)
+            """
     }
 
     public func recordFailure(username: String, address: String?) async throws {

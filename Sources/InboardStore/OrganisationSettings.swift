@@ -18,11 +18,15 @@ public struct OrganisationSettings: Codable, Sendable, Equatable {
     }
 
     public static func load(from database: PostgresClient, logger: Logger) async throws -> OrganisationSettings {
-        let rows = try await database.query("SELECT value::text FROM settings WHERE key = 'organisation'", logger: logger)
-        for try await json in rows.decode(String.self) {
+        for try await row in try await database.query(prepared: LoadSQL.self, PostgresBindings(), logger: logger) {
+            let json = try row.decode(String.self)
             return (try? JSONDecoder().decode(OrganisationSettings.self, from: Data(json.utf8))) ?? OrganisationSettings()
         }
         return OrganisationSettings()
+    }
+
+    enum LoadSQL: PreparedSQL {
+        static let sql = "SELECT value::text FROM settings WHERE key = 'organisation'"
     }
 
     public func save(to database: PostgresClient, by actor: String, logger: Logger) async throws {

@@ -20,18 +20,27 @@ public struct PeopleStore: Sendable {
     }
 
     public func person(directoryID: String) async throws -> Person? {
-        try await first(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people WHERE directory_id = $1", binds: Self.bind(directoryID)))
+        for try await row in try await database.query(prepared: ByDirectoryIDSQL.self, Self.bind(directoryID), logger: logger) {
+            return try Self.decode(row)
+        }
+        return nil
     }
 
     /// A local account and its bcrypt hash, looked up case-insensitively.
     public func localAccount(username: String) async throws -> (person: Person, passwordHash: String)? {
-        let query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns), password_hash FROM people WHERE source = 'local' AND lower(username) = lower($1)",
-                                  binds: Self.bind(username))
-        for try await row in try await database.query(query, logger: logger) {
+        for try await row in try await database.query(prepared: LocalAccountSQL.self, Self.bind(username), logger: logger) {
             let columns = row.makeRandomAccess()
             return (try Self.decode(row), try columns[9].decode(String?.self) ?? "")
         }
         return nil
+    }
+
+    enum ByDirectoryIDSQL: PreparedSQL {
+        static let sql = "SELECT \(columns) FROM people WHERE directory_id = $1"
+    }
+
+    enum LocalAccountSQL: PreparedSQL {
+        static let sql = "SELECT \(columns), password_hash FROM people WHERE source = 'local' AND lower(username) = lower($1)"
     }
 
     /// Creates the local admin account, or sets its password when it exists. Returns whether it was created.

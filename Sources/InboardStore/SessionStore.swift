@@ -25,23 +25,21 @@ public struct SessionStore: Sendable {
         let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
-        try await database.query("""
-            INSERT INTO sessions (token_hash, person_id, kind, expires_at, address, user_agent)
-            VALUES (\(Self.hash(token)), \(personID), \(kind), \(expires), \(address), \(userAgent))
-            """, logger: logger)
+        var binds = PostgresBindings()
+        try binds.append(Self.hash(token), context: .default)
+        binds.append(personID)
+        binds.append(kind)
+        binds.append(expires)
+        binds.append(address)
+        binds.append(userAgent)
+        for try await _ in try await database.query(prepared: InsertSQL.self, binds, logger: logger) {}
         return Issued(token: token, expiresAt: expires)
     }
 
     /// The person a live token belongs to (not expired, not revoked, person active), nil otherwise.
     /// `last_seen_at` is written at most once a minute, so reading the board does not write a row per request.
     public func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? {
-        let query = PostgresQuery(unsafeSQL: """
-            SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
-                   COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id, s.last_seen_at < now() - interval '1 minute'
-            FROM sessions s JOIN people p ON p.id = s.person_id
-            WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
-            """, binds: try Self.bindHash(token))
-        for try await row in try await database.query(query, logger: logger) {
+        for try await row in try await database.query(prepared: LookupSQL.self, try Self.bindHash(token), logger: logger) {
             let columns = row.makeRandomAccess()
             let sessionID = try columns[0].decode(Int64.self)
             if try columns[10].decode(Bool.self) {
@@ -54,6 +52,21 @@ public struct SessionStore: Sendable {
 
     public func revoke(token: String) async throws {
         try await database.query("UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL", logger: logger)
+    }
+
+    enum InsertSQL: PreparedSQL {
+        static let sql = """
+            INSERT INTO sessions (token_hash, person_id, kind, expires_at, address, user_agent) VALUES ($1, $2, $3, $4, $5, $6)
+            """
+    }
+
+    enum LookupSQL: PreparedSQL {
+        static let sql = """
+            SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
+                   COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id, s.last_seen_at < now() - interval '1 minute'
+            FROM sessions s JOIN people p ON p.id = s.person_id
+            WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
+            """
     }
 
     static func bindHash(_ token: String) throws -> PostgresBindings {

@@ -18,7 +18,15 @@ extension StatusStore {
         binds.append(autoAway)
         binds.append(source)
         binds.append(type.presence.rawValue)
-        let sql = """
+        for try await row in try await database.query(prepared: SetSQL.self, binds, logger: logger) {
+            return try BoardEntry.decoder.decode(BoardEntry.self, from: Data(try row.decode(String.self).utf8))
+        }
+        throw StatusStoreError.noSuchPerson(personID)
+    }
+
+    /// The one statement behind a status change (public for the benchmark's pgbench baseline).
+    public enum SetSQL: PreparedSQL {
+        public static let sql = """
             WITH upserted AS (
                 INSERT INTO statuses (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, auto_away)
                 SELECT id, $2, $3, $4, $5, $6, $7, now(), $8 FROM people WHERE id = $1
@@ -30,7 +38,7 @@ extension StatusStore {
                 INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, source)
                 SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, $9 FROM upserted RETURNING 1
             ), entry AS (
-                SELECT \(Self.entrySQL)::jsonb AS payload
+                SELECT \(entrySQL)::jsonb AS payload
                 FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by
             ), status_event AS (
                 INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry RETURNING payload
@@ -40,12 +48,8 @@ extension StatusStore {
                 RETURNING 1
             )
             SELECT payload::text FROM status_event,
-                (SELECT pg_notify('\(Self.channel)', '') FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM logged) l) n
+                (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM logged) l) n
             """
-        for try await json in try await database.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(String.self) {
-            return try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8))
-        }
-        throw StatusStoreError.noSuchPerson(personID)
     }
 
     /// Writes the person's current entry as `status` and `watch` events and wakes every server process.

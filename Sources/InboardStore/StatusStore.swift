@@ -43,20 +43,31 @@ public struct StatusStore: Sendable {
     public func type(named key: String) async throws -> StatusType? {
         var binds = PostgresBindings()
         binds.append(key)
-        return try await types(where: "id::text = $1 OR lower(name) = lower($1)", binds: binds).first
+        for try await row in try await database.query(prepared: TypeNamedSQL.self, binds, logger: logger) {
+            return try Self.decodeType(row)
+        }
+        return nil
+    }
+
+    enum TypeNamedSQL: PreparedSQL {
+        static let sql = "SELECT \(typeColumns) FROM status_types WHERE id::text = $1 OR lower(name) = lower($1) ORDER BY sort_order, id LIMIT 1"
+    }
+
+    static let typeColumns = "id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active"
+
+    static func decodeType(_ row: PostgresRow) throws -> StatusType {
+        let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)
+            = try row.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self)
+        return StatusType(id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
+                          needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order, active: active)
     }
 
     private func types(where condition: String, binds: PostgresBindings) async throws -> [StatusType] {
         var types: [StatusType] = []
         let rows = try await database.query(PostgresQuery(unsafeSQL: """
-            SELECT id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active
-            FROM status_types WHERE \(condition) ORDER BY sort_order, id
+            SELECT \(Self.typeColumns) FROM status_types WHERE \(condition) ORDER BY sort_order, id
             """, binds: binds), logger: logger)
-        for try await (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)
-            in rows.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self) {
-            types.append(StatusType(id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
-                                    needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order, active: active))
-        }
+        for try await row in rows { types.append(try Self.decodeType(row)) }
         return types
     }
 

@@ -72,6 +72,13 @@ public final class LDAPClient: Sendable {
         LDAPSearchResults(client: self, request: .init(base: base, scope: scope, filter: filter.description, attributes: attributes, pageSize: Int32(pageSize)))
     }
 
+    /// Every entry matching `filter` in one unpaged request and one trip to the thread pool: for lookups
+    /// whose answer is a handful of entries (a login finding its user), where paging costs a second hop.
+    public func lookup(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter, attributes: [String] = []) async throws -> [LDAPEntry] {
+        let request = LDAPConnection.SearchRequest(base: base, scope: scope, filter: filter.description, attributes: attributes, pageSize: 0)
+        return try await withConnection(searchPool) { try $0.search(request) }
+    }
+
     /// One entry by DN, or nil when it does not exist.
     public func read(dn: String, attributes: [String] = []) async throws -> LDAPEntry? {
         do {

@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let postgres = try environment.database.makeClient()
+            let postgres = try environment.database.makeClient(keepOpen: Database.serverPoolSize, extra: 1)
             let syncer = DirectorySyncer(database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,

@@ -105,6 +105,15 @@ import Testing
                 #expect(empty.0 == 401 && errorCode(empty.1) == "missing_credentials")
                 let hostile = try await post(client, "/api/v1/auth/login", "{\"username\":\"*)(uid=*\",\"password\":\"\(samplePassword)\"}")
                 #expect(hostile.0 == 401, "a filter-injection attempt logged in")
+                // A typo or a wrong type is a 400 naming the field, on every body: login, directory test, sync start.
+                let typo = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"pasword\":\"x\"}")
+                #expect(typo.0 == 400 && String(decoding: typo.1, as: UTF8.self).contains("'pasword' is unknown"), "\(String(decoding: typo.1, as: UTF8.self))")
+                let wrongType = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":7}")
+                #expect(wrongType.0 == 400 && String(decoding: wrongType.1, as: UTF8.self).contains("'password' must be"), "\(String(decoding: wrongType.1, as: UTF8.self))")
+                let badMode = try await post(client, "/api/v1/admin/sync", "{\"mode\":\"sometimes\"}", token: root.token)
+                #expect(badMode.0 == 400 && String(decoding: badMode.1, as: UTF8.self).contains("mode"), "\(String(decoding: badMode.1, as: UTF8.self))")
+                let testTypo = try await post(client, "/api/v1/admin/directory/test", "{\"user\":\"alice\"}", token: root.token)
+                #expect(testTypo.0 == 400 && String(decoding: testTypo.1, as: UTF8.self).contains("'user' is unknown"), "\(String(decoding: testTypo.1, as: UTF8.self))")
 
                 let (shown, settingsBody) = try await get(client, "/api/v1/admin/directory", token: root.token)
                 let readerPassword = try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD")

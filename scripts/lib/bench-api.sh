@@ -51,9 +51,11 @@ PY
 Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slapd 2.5 on the same 2 cores; wrk
 (2 threads, $connections connections, ${seconds} s, --latency) drives each route. Status updates: PUT /api/v1/me/status
 alternating two types (each one a status row, a history row, an event, a NOTIFY, one transaction); baseline:
-pgbench, same connections, a single-row UPDATE of the same statuses table. Board: GET /api/v1/people with
+pgbench, same connections, a single-row UPDATE of the same statuses table, and the PUT's own statement under
+pgbench (prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
 $people people. Logins: POST /api/v1/auth/login as alice (search, then bind on the pool, a session row); baseline:
-raw libldap binds in a tight loop (inboard-bench raw-bind); and carol, in 300 nested groups, against alice, in a
+raw libldap binds in a tight loop (inboard-bench raw-bind), and, as the least LDAP work a login needs, a raw
+search-then-bind loop on two handles (inboard-bench raw-login); and carol, in 300 nested groups, against alice, in a
 handful. SSE: 1,000 streams open on one server, one status change, time from before the PUT to each arrival.
 RSS: /proc VmRSS after start, VmHWM after everything.
 METHOD
@@ -65,6 +67,8 @@ METHOD
   local person; person="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM people WHERE username = 'bench-admin'")"
   echo "UPDATE statuses SET note = 'pgbench', set_at = now() WHERE person_id = $person;" > "$work/update.sql"
   local pg; pg="$(PGPASSWORD= pgbench -n -c "$connections" -j 2 -T "$seconds" -f "$work/update.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
+  "$bench" status-sql "$person" "$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM status_types WHERE name = 'Remote'")" > "$work/status.sql"
+  local pg_same; pg_same="$(PGPASSWORD= pgbench -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$work/status.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   echo "== board reads"
   local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"
   board="$(wrk_rate < "$work/board.txt")"; board_p99="$(wrk_p99 < "$work/board.txt")"
@@ -77,21 +81,25 @@ METHOD
   deep="$(wrk_rate < "$work/deep.txt")"; deep_p99="$(wrk_p99 < "$work/deep.txt")"
   echo "   peak RSS so far: $(( $(hwm) / 1024 )) MB"
   raw="$("$bench" raw-bind "$INBOARD_TEST_LDAP_URL" "uid=alice,ou=Engineering,ou=London,ou=people,$suffix" "$INBOARD_TEST_SAMPLE_PASSWORD" 20000 | json perSecond)"
+  local raw_login; raw_login="$("$bench" raw-login "$INBOARD_TEST_LDAP_URL" "$INBOARD_TEST_LDAP_READER_DN" "$INBOARD_TEST_LDAP_READER_PASSWORD" "ou=people,$suffix" "(&(objectClass=inetOrgPerson)(uid=alice))" "$INBOARD_TEST_SAMPLE_PASSWORD" 10000 | json perSecond)"
   echo "== SSE fan-out"
   local sse; sse="$(python3 scripts/bench-tools/sse_fanout.py --port "$port" --token "$alice_token" --streams 1000)"
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$sse" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$sse" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" <<'PY'
 import json, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
 sse = json.loads(sys.argv[9])
 put_p99, board_p99, login_p99, deep_p99 = sys.argv[10:14]
+pg_same, raw_login = map(float, sys.argv[14:16])
 ms = lambda s: float(s[:-2]) if s.endswith("ms") else float(s[:-2]) / 1000 if s.endswith("us") else float(s[:-1]) * 1000
 ok = lambda c: "PASS" if c else "FAIL"
 print()
 print(f"status PUT  {put:8,.0f}/s (p99 {put_p99}) | pgbench single-row UPDATE {pg:8,.0f}/s | {put/pg:4.0%}   goal >= 50%: {ok(put >= 0.5 * pg)}")
+print(f"            same work: pgbench of the PUT's own statement (prepared) {pg_same:8,.0f}/s | {put/pg_same:4.0%}")
 print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people                         goal >= 5,000/s: {ok(board >= 5000)}")
 print(f"login       {login:8,.0f}/s (p99 {login_p99}) | raw libldap binds {raw:8,.0f}/s | {login/raw:4.0%}   goal >= 50%: {ok(login >= 0.5 * raw)}, p99 < 25 ms: {ok(ms(login_p99) < 25)}")
+print(f"            same work: raw libldap search-then-bind {raw_login:8,.0f}/s | {login/raw_login:4.0%}")
 print(f"300 groups  {deep:8,.0f}/s (p99 {deep_p99}) vs 1 group {login:,.0f}/s: {login/deep:4.2f}x          goal <= 1.5x: {ok(login <= 1.5 * deep)}")
 print(f"SSE fan-out {sse['received']} of {sse['streams']} streams, p50 {sse['p50_ms']:.1f} ms, p99 {sse['p99_ms']:.1f} ms                goal p99 < 100 ms: {ok(sse['received'] == sse['streams'] and sse['p99_ms'] < 100)}")
 print(f"server RSS  idle {idle:5.1f} MB, peak {peak:5.1f} MB                            goal <= 64 / <= 128 MB: {ok(idle <= 64 and peak <= 128)}")

@@ -46,10 +46,14 @@ struct DirectoryAdminController: Sendable {
         return try await showSettings(request, context: context)
     }
 
-    struct TestRequest: Decodable { let login: String?; let password: String? }
+    struct TestRequest: Decodable, KnownFields {
+        let login: String?
+        let password: String?
+        static let fields: Set<String> = ["login", "password"]
+    }
 
     @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let body = (try? await request.decode(as: TestRequest.self, context: context)) ?? TestRequest(login: nil, password: nil)
+        let body = try await request.decodeJSON(as: TestRequest.self, context: context, emptyMeansDefaults: true)
         guard let settings = try await syncer.storedSettings() else {
             throw APIError(.conflict, code: "not_configured", message: "Save directory settings first.")
         }
@@ -83,12 +87,16 @@ struct DirectoryAdminController: Sendable {
         }
     }
 
-    struct SyncStart: Decodable { let mode: SyncMode?; let dryRun: Bool? }
+    struct SyncStart: Decodable, KnownFields {
+        let mode: SyncMode?
+        let dryRun: Bool?
+        static let fields: Set<String> = ["mode", "dryRun"]
+    }
     struct Started: Encodable { let id: Int64; let location: String }
 
     /// Starts a run in the background and answers 202 with its id once its record exists.
     @Sendable func startSync(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let body = (try? await request.decode(as: SyncStart.self, context: context)) ?? SyncStart(mode: nil, dryRun: nil)
+        let body = try await request.decodeJSON(as: SyncStart.self, context: context, emptyMeansDefaults: true)
         let syncRequest = SyncRequest(mode: body.mode ?? .incremental, dryRun: body.dryRun ?? false, trigger: "api",
                                       requestedBy: context.identity?.username)
         return try await start(syncRequest)

@@ -10,7 +10,11 @@ struct AuthController: Sendable {
     let throttle: LoginThrottle
     static let lifetime: Duration = .seconds(12 * 3600)
 
-    struct Credentials: Decodable { let username: String; let password: String }
+    struct Credentials: Decodable, KnownFields {
+        let username: String
+        let password: String
+        static let fields: Set<String> = ["username", "password"]
+    }
     struct LoginAnswer: Encodable { let token: String; let expiresAt: Date; let person: Person }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -22,11 +26,9 @@ struct AuthController: Sendable {
     }
 
     @Sendable func logIn(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let credentials: Credentials
-        do { credentials = try await request.decode(as: Credentials.self, context: context) } catch {
-            throw APIError(.badRequest, code: "bad_request", message: "Send JSON: {\"username\": \"…\", \"password\": \"…\"}.")
-        }
-        if let wait = try await throttle.wait(username: credentials.username, address: context.remoteAddress) {
+        let credentials = try await request.decodeJSON(as: Credentials.self, context: context)
+        let standing = try await throttle.standing(username: credentials.username, address: context.remoteAddress)
+        if let wait = standing.wait {
             throw APIError(.tooManyRequests, code: "too_many_attempts",
                            message: "Too many failed logins; try again in \(wait) seconds.", headers: [.retryAfter: String(wait)])
         }
@@ -37,7 +39,7 @@ struct AuthController: Sendable {
             try await throttle.recordFailure(username: credentials.username, address: context.remoteAddress)
             throw error
         }
-        try await throttle.recordSuccess(username: credentials.username)
+        if standing.usernameHasFailures { try await throttle.recordSuccess(username: credentials.username) }
         let issued = try await sessions.create(personID: person.id, kind: "api", lifetime: Self.lifetime,
                                                address: context.remoteAddress, userAgent: request.headers[.userAgent])
         var response = try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))

@@ -5,8 +5,8 @@ import Logging
 /// One LDAP client for logins, rebuilt when the directory settings (or the service password) change, so
 /// logins reuse pooled connections instead of connecting for each attempt.
 actor DirectoryClientCache {
-    private var current: (key: String, settings: DirectorySettings, client: LDAPClient)?
-    private var stored: (settings: DirectorySettings?, readAt: ContinuousClock.Instant)?
+    private var current: (key: String, authenticator: DirectoryAuthenticator)?
+    private var stored: (authenticator: DirectoryAuthenticator?, readAt: ContinuousClock.Instant)?
     let logger: Logger
     /// How long the stored settings are trusted before they are read (and their password opened) again.
     let settingsLifetime: Duration
@@ -16,10 +16,12 @@ actor DirectoryClientCache {
         self.settingsLifetime = settingsLifetime
     }
 
-    /// The stored settings, read at most once per `settingsLifetime` (a login reads them every time).
-    func settings(_ load: @Sendable () async throws -> DirectorySettings?) async throws -> DirectorySettings? {
-        if let stored, ContinuousClock.now - stored.readAt < settingsLifetime { return stored.settings }
-        let fresh = try await load()
+    /// The authenticator for the stored settings (nil when no directory is configured). The settings are
+    /// read at most once per `settingsLifetime`, and only compared with the last ones when read.
+    func authenticator(_ load: @Sendable () async throws -> DirectorySettings?) async throws -> DirectoryAuthenticator? {
+        if let stored, ContinuousClock.now - stored.readAt < settingsLifetime { return stored.authenticator }
+        var fresh: DirectoryAuthenticator?
+        if let settings = try await load() { fresh = try await authenticator(for: settings) }
         stored = (fresh, .now)
         return fresh
     }
@@ -27,17 +29,18 @@ actor DirectoryClientCache {
     /// Settings were saved in this process: read them again at the next login.
     func forgetSettings() { stored = nil }
 
-    func authenticator(for settings: DirectorySettings) async throws -> DirectoryAuthenticator {
+    private func authenticator(for settings: DirectorySettings) async throws -> DirectoryAuthenticator {
         let key = settings.json() + "\u{0}" + (settings.bindPassword ?? "")
-        if let current, current.key == key { return DirectoryAuthenticator(settings: current.settings, client: current.client) }
-        if let old = current?.client { await old.shutdown() }
-        let client = try await settings.makeClient(logger: logger)
-        current = (key, settings, client)
-        return DirectoryAuthenticator(settings: settings, client: client)
+        if let current, current.key == key { return current.authenticator }
+        if let old = current?.authenticator.client { await old.shutdown() }
+        let authenticator = DirectoryAuthenticator(settings: settings, client: try await settings.makeClient(logger: logger))
+        current = (key, authenticator)
+        return authenticator
     }
 
     func shutdown() async {
-        await current?.client.shutdown()
+        await current?.authenticator.client.shutdown()
         current = nil
+        stored = nil
     }
 }

@@ -26,12 +26,13 @@ struct LoginService: Sendable {
             return local.person
         }
         let syncer = self.syncer
-        guard let settings = try await directory.settings({ try await syncer.storedSettings() }) else {
+        guard let authenticator = try await directory.authenticator({ try await syncer.storedSettings() }) else {
             throw APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password (no directory is configured yet; only local accounts can log in).")
         }
+        let settings = authenticator.settings
         let entry: LDAPEntry
         do {
-            entry = try await directory.authenticator(for: settings).authenticate(username, password: password, attributes: [settings.identityAttribute])
+            entry = try await authenticator.authenticate(username, password: password, attributes: [settings.identityAttribute])
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
         } catch let error as LDAPError {

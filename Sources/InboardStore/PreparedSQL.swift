@@ -1,0 +1,26 @@
+import Logging
+import PostgresNIO
+
+/// SQL that PostgreSQL parses and plans once per pooled connection instead of on every call: for the
+/// statements every request runs (the session lookup, a status change, the steps of a login).
+public protocol PreparedSQL {
+    static var sql: String { get }
+}
+
+/// The PostgresNIO prepared statement for one `PreparedSQL`; rows come back undecoded.
+struct Prepared<SQL: PreparedSQL>: PostgresPreparedStatement {
+    static var name: String { "inboard." + String(describing: SQL.self) }
+    static var sql: String { SQL.sql }
+    let bindings: PostgresBindings
+
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
+}
+
+extension PostgresClient {
+    /// Runs `sql` as a prepared statement on a pooled connection.
+    func query<SQL: PreparedSQL>(prepared sql: SQL.Type, _ bindings: PostgresBindings, logger: Logger)
+        async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
+        try await execute(Prepared<SQL>(bindings: bindings), logger: logger)
+    }
+}
