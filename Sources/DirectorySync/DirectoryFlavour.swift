@@ -33,7 +33,7 @@ public enum DirectoryFlavour: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    var defaultAttributes: [PersonField: String] {
+    public var defaultAttributes: [PersonField: String] {
         switch self {
         case .openLDAP:
             [.displayName: "displayName", .givenName: "givenName", .surname: "sn", .email: "mail",

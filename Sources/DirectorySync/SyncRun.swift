@@ -7,7 +7,7 @@ public enum SyncMode: String, Codable, Sendable {
 /// What one sync did or would do: the record `inboard sync --json` prints and the admin pages show.
 public struct SyncRun: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable {
-        case running, succeeded, failed, held
+        case running, succeeded, failed, held, discarded
     }
 
     public var id: Int64

@@ -53,6 +53,24 @@ public struct SyncRunStore: Sendable {
             """, logger: logger)
     }
 
+    /// Marks a held run discarded (kept, never applied) and audits it; false when `id` is not a held run.
+    public func discard(_ id: Int64, by actor: String) async throws -> Bool {
+        var discarded = false
+        try await database.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query("""
+                UPDATE sync_runs SET state = 'discarded', discarded_by = \(actor), discarded_at = now()
+                WHERE id = \(id) AND state = 'held' RETURNING id
+                """, logger: logger)
+            for try await _ in rows { discarded = true }
+            if discarded {
+                try await connection.query("""
+                    INSERT INTO audit_log (actor, action, target) VALUES (\(actor), 'sync.discard', \("run " + String(id)))
+                    """, logger: logger)
+            }
+        }
+        return discarded
+    }
+
     public func run(_ id: Int64) async throws -> SyncRun? {
         try await fetch(PostgresQuery(unsafeSQL: Self.selectJSON + " WHERE id = $1", binds: binds(id))).first
     }

@@ -61,19 +61,37 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     let syncer = DirectorySyncer(database: database, pool: dependencies.postgres, secrets: dependencies.secrets, logger: logger)
     let sessions = SessionStore(database: dependencies.postgres, logger: logger)
     let people = PeopleStore(database: dependencies.postgres, logger: logger)
-    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions))
+    let csrf = CSRFTokens(key: dependencies.secrets.derivedKey(for: "csrf"))
+    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions)).add(middleware: CSRFMiddleware(tokens: csrf))
     let directoryLogins = DirectoryClientCache(logger: logger)
     let login = LoginService(people: people, syncer: syncer, directory: directoryLogins)
-    AuthController(login: login, sessions: sessions, throttle: LoginThrottle(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
+    let auth = AuthController(login: login, sessions: sessions, throttle: LoginThrottle(database: dependencies.postgres, logger: logger))
+    auth.addRoutes(to: api)
     DirectoryAdminController(syncer: syncer, logins: directoryLogins, logger: logger).addRoutes(to: api.group("admin"))
     let statuses = StatusStore(database: dependencies.postgres, logger: logger)
-    StatusController(statuses: statuses, database: dependencies.postgres, board: board, logger: logger).addRoutes(to: api)
+    let statusService = StatusService(statuses: statuses, database: dependencies.postgres, board: board, logger: logger)
+    StatusController(service: statusService).addRoutes(to: api)
     BoardController(statuses: statuses, cache: board).addRoutes(to: api)
     PresenceController(statuses: statuses, database: dependencies.postgres, board: board, logger: logger).addRoutes(to: api)
     ContactController(database: dependencies.postgres, statuses: statuses, board: board, logger: logger).addRoutes(to: api)
-    WatchesAndNotesController(watches: WatchStore(database: dependencies.postgres, logger: logger),
-                              notes: NoteStore(database: dependencies.postgres, logger: logger), statuses: statuses).addRoutes(to: api)
+    let watches = WatchStore(database: dependencies.postgres, logger: logger), notes = NoteStore(database: dependencies.postgres, logger: logger)
+    WatchesAndNotesController(watches: watches, notes: notes, statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
+
+    let renderer: WebRenderer
+    do { renderer = try WebRenderer(csrf: csrf) } catch {
+        fatalError("a web page template does not parse (run the web tests): \(error)")
+    }
+    StaticFilesController().addRoutes(to: router)
+    // The session first, so that error pages still show who is signed in.
+    let web = router.group().add(middleware: SessionMiddleware(sessions: sessions))
+        .add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: CSRFMiddleware(tokens: csrf))
+    WebAuthController(auth: auth, sessions: sessions, renderer: renderer).addRoutes(to: web)
+    BoardPages(statuses: statuses, service: statusService, people: people, watches: watches, notes: notes, renderer: renderer).addRoutes(to: web)
+    AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminSyncPage(syncer: syncer, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminNotificationsPage(store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger), renderer: renderer).addRoutes(to: web)
+    AdminPeoplePages(statuses: statuses, service: statusService, people: people, database: dependencies.postgres, renderer: renderer).addRoutes(to: web)
     return router
 }
 

@@ -89,3 +89,15 @@ public enum PeopleStoreError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension PeopleStore {
+    /// A person's contact details that are set, labelled for a card: email, phones, office, title.
+    public func contact(id: Int64) async throws -> [(label: String, value: String)] {
+        let rows = try await database.query("SELECT title, email, phone, mobile, office FROM people WHERE id = \(id)", logger: logger)
+        for try await (title, email, phone, mobile, office) in rows.decode((String?, String?, String?, String?, String?).self) {
+            return [("Title", title), ("Email", email), ("Phone", phone), ("Mobile", mobile), ("Office", office)]
+                .compactMap { label, value in value.flatMap { $0.isEmpty ? nil : (label, $0) } }
+        }
+        return []
+    }
+}

@@ -13,6 +13,12 @@ public struct SecretBox: Sendable {
         self.keyBytes = keyBytes.withUnsafeBytes { Array($0) }
     }
 
+    /// A key for another purpose (signing CSRF tokens, say), derived from the secret key with HKDF so that
+    /// it differs from the sealing key and is the same in every server process.
+    public func derivedKey(for purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("inboard \(purpose)".utf8), outputByteCount: 32)
+    }
+
     /// Reads the key file, explaining how to create one when it is missing or wrong.
     public static func load(keyFile path: String) throws(SecretKeyError) -> SecretBox {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }

@@ -125,6 +125,17 @@ public struct StatusStore: Sendable {
         return result
     }
 
+    /// The departments active people are in (the mapped one where a group gives it), for board filters.
+    public func departments() async throws -> [String] {
+        var names: [String] = []
+        let rows = try await database.query("""
+            SELECT DISTINCT COALESCE(mapped_department, department) FROM people
+            WHERE active AND COALESCE(mapped_department, department) IS NOT NULL ORDER BY 1
+            """, logger: logger)
+        for try await name in rows.decode(String.self) { names.append(name) }
+        return names
+    }
+
     /// The boards there are: names given to groups by group mappings.
     public func boards() async throws -> [String] {
         var names: [String] = []

@@ -108,19 +108,23 @@ struct DirectoryAdminController: Sendable {
     }
 
     private func start(_ request: SyncRequest) async throws -> Response {
-        let syncer = self.syncer, logger = self.logger
-        let id: Int64 = try await withCheckedThrowingContinuation { continuation in
+        let id = try await Self.launch(request, syncer: syncer, logger: logger)
+        return try JSONResponse(Started(id: id, location: "/api/v1/admin/sync/runs/\(id)"), status: .accepted)
+    }
+
+    /// Starts a run in the background; returns its id once its record exists (the API and the Sync page).
+    static func launch(_ request: SyncRequest, syncer: DirectorySyncer, logger: Logger) async throws -> Int64 {
+        try await withCheckedThrowingContinuation { continuation in
             let once = ResumeOnce(continuation)
             Task {
                 do {
                     _ = try await syncer.run(request, onStarted: { once.resume(.success($0)) })
                 } catch {
-                    logger.notice("sync started from the API failed", metadata: ["error": "\(error)"])
+                    logger.notice("sync started from the server failed", metadata: ["error": "\(error)"])
                     once.resume(.failure(error))
                 }
             }
-        }.self
-        return try JSONResponse(Started(id: id, location: "/api/v1/admin/sync/runs/\(id)"), status: .accepted)
+        }
     }
 
     @Sendable func listRuns(_ request: Request, context: AppRequestContext) async throws -> Response {

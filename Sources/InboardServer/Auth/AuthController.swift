@@ -27,33 +27,45 @@ struct AuthController: Sendable {
 
     @Sendable func logIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let credentials = try await request.decodeJSON(as: Credentials.self, context: context)
-        let standing = try await throttle.standing(username: credentials.username, address: context.remoteAddress)
+        let (person, issued) = try await signIn(username: credentials.username, password: credentials.password,
+                                                address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "api")
+        var response = try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))
+        response.headers[values: .setCookie].append(Self.sessionCookie(issued, for: request).description)
+        return response
+    }
+
+    /// Throttle, authenticate, open a session: the API and the login page share every step.
+    func signIn(username: String, password: String, address: String?, userAgent: String?, kind: String) async throws -> (Person, SessionStore.Issued) {
+        let standing = try await throttle.standing(username: username, address: address)
         if let wait = standing.wait {
             throw APIError(.tooManyRequests, code: "too_many_attempts",
                            message: "Too many failed logins; try again in \(wait) seconds.", headers: [.retryAfter: String(wait)])
         }
         let person: Person
         do {
-            person = try await login.authenticate(username: credentials.username, password: credentials.password)
+            person = try await login.authenticate(username: username, password: password)
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
-            try await throttle.recordFailure(username: credentials.username, address: context.remoteAddress)
+            try await throttle.recordFailure(username: username, address: address)
             throw error
         }
-        if standing.usernameHasFailures { try await throttle.recordSuccess(username: credentials.username) }
-        let issued = try await sessions.create(personID: person.id, kind: "api", lifetime: Self.lifetime,
-                                               address: context.remoteAddress, userAgent: request.headers[.userAgent])
-        var response = try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))
-        let secure = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!] == "https"
-        let cookie = Cookie(name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
-                            secure: secure, httpOnly: true, sameSite: .lax)
-        response.headers[values: .setCookie].append(cookie.description)
-        return response
+        if standing.usernameHasFailures { try await throttle.recordSuccess(username: username) }
+        let issued = try await sessions.create(personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
+        return (person, issued)
     }
+
+    /// The session cookie: HttpOnly, SameSite=Lax, Secure when the request came over TLS.
+    static func sessionCookie(_ issued: SessionStore.Issued, for request: Request) -> Cookie {
+        let secure = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!] == "https"
+        return Cookie(name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
+                      secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    static let clearedSessionCookie = Cookie(name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax)
 
     @Sendable func logOut(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let token = context.token { try await sessions.revoke(token: token) }
         var response = Response(status: .noContent)
-        response.headers[values: .setCookie].append(Cookie(name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax).description)
+        response.headers[values: .setCookie].append(Self.clearedSessionCookie.description)
         return response
     }
 }

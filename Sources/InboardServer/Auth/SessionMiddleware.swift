@@ -11,19 +11,21 @@ struct SessionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if let token = Self.token(in: request), let found = try await sessions.person(forToken: token) {
+        if let (token, viaCookie) = Self.token(in: request), let found = try await sessions.person(forToken: token) {
             context.identity = found.person
             context.token = token
+            context.viaCookie = viaCookie
         }
         return try await next(request, context)
     }
 
-    static func token(in request: Request) -> String? {
+    /// The bearer token, else the session cookie's, and whether it was the cookie.
+    static func token(in request: Request) -> (token: String, viaCookie: Bool)? {
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-            return token.isEmpty ? nil : token
+            return token.isEmpty ? nil : (token, false)
         }
-        return request.cookies[cookieName]?.value
+        return request.cookies[cookieName].map { ($0.value, true) }
     }
 }
 

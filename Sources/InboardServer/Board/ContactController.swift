@@ -56,10 +56,7 @@ struct ContactController: Sendable {
         }
         admin.delete("admin/people/:id/sessions") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            try await database.query("UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger)
-            try await database.query("""
-                INSERT INTO audit_log (actor, action, target, address) VALUES (\(context.identity?.username ?? "?"), 'sessions.revoke', \(String(id)), \(context.remoteAddress))
-                """, logger: logger)
+            try await PeopleStore(database: database, logger: logger).revokeSessions(id, by: try context.requireIdentity().username, from: context.remoteAddress)
             return Response(status: .noContent)
         }
     }

@@ -1,0 +1,90 @@
+import Foundation
+import InboardCore
+import InboardStore
+import Logging
+import PostgresNIO
+
+/// What a status change asks for, from the API (JSON) or a board form.
+struct StatusRequest: Decodable, KnownFields {
+    static let fields: Set<String> = ["type", "note", "noteHidden", "returnAt", "expiresAt"]
+    var type: String
+    var note: String?
+    var noteHidden: Bool?
+    var returnAt: Date?
+    var expiresAt: Date?
+}
+
+/// A status type as an admin defines it (API JSON or the admin form).
+struct StatusTypeRequest: Decodable, KnownFields {
+    static let fields: Set<String> = ["id", "name", "colour", "icon", "presence", "needsReturnTime", "defaultExpiryMinutes", "fallbackTypeId", "sortOrder", "active"]
+    var name: String
+    var colour: String
+    var icon: String?
+    var presence: StatusType.Presence
+    var needsReturnTime: Bool?
+    var defaultExpiryMinutes: Int?
+    var fallbackTypeId: Int64?
+    var sortOrder: Int?
+    var active: Bool?
+}
+
+/// Sets statuses for the API and the web board alike: the type must exist, the change must pass its type's
+/// rules and the organisation's privacy setting, and this process's board cache learns of it at once.
+struct StatusService: Sendable {
+    let statuses: StatusStore
+    let database: PostgresClient
+    /// Told of changes made here, so this process's next board read already shows them.
+    let board: BoardCache
+    let logger: Logger
+
+    func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws -> BoardEntry {
+        guard let type = try await statuses.type(named: request.type) else {
+            throw APIError(.unprocessableContent, code: "invalid_field", message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
+        }
+        let organisation = try await OrganisationSettings.load(from: database, logger: logger)
+        let change: StatusChange
+        do {
+            change = try StatusChange(note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt, expiresAt: request.expiresAt)
+                .validated(for: type, now: Date(), hidingAllowed: organisation.allowHiddenNotes)
+        } catch {
+            throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
+        }
+        do {
+            let entry = try await statuses.set(personID: personID, type: type, change: change, setBy: actor.id, source: address)
+            await board.invalidate()
+            return entry.redacted(for: actor)
+        } catch StatusStoreError.noSuchPerson {
+            throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
+        }
+    }
+
+    /// Creates (`id` nil) or updates a status type, and records it in the audit log.
+    func saveType(_ body: StatusTypeRequest, id: Int64?, by actor: Person, from address: String?) async throws -> StatusType {
+        let type = StatusType(id: id ?? 0, name: body.name.trimmingCharacters(in: .whitespaces), colour: body.colour, icon: body.icon ?? "",
+                              presence: body.presence, needsReturnTime: body.needsReturnTime ?? false,
+                              defaultExpiryMinutes: body.defaultExpiryMinutes, fallbackTypeID: body.fallbackTypeId,
+                              sortOrder: body.sortOrder ?? 100, active: body.active ?? true)
+        guard !type.name.isEmpty else {
+            throw APIError(.unprocessableContent, code: "invalid_field", message: "name is empty")
+        }
+        guard type.colour.wholeMatch(of: /#[0-9a-fA-F]{6}/) != nil else {
+            throw APIError(.unprocessableContent, code: "invalid_field", message: "colour '\(type.colour)' is not #RRGGBB")
+        }
+        if let minutes = type.defaultExpiryMinutes, minutes <= 0 {
+            throw APIError(.unprocessableContent, code: "invalid_field", message: "defaultExpiryMinutes must be positive")
+        }
+        do {
+            let saved = try await statuses.save(type, create: id == nil)
+            try await database.query("""
+                INSERT INTO audit_log (actor, action, target, after, address)
+                VALUES (\(actor.username), \(id == nil ? "status-type.create" : "status-type.update"), \(saved.name),
+                        \(String(decoding: try JSONEncoder().encode(saved), as: UTF8.self))::jsonb, \(address))
+                """, logger: logger)
+            return saved
+        } catch StatusStoreError.noSuchType {
+            throw APIError(.notFound, code: "not_found", message: "There is no status type \(id ?? 0).")
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw APIError(.conflict, code: "duplicate", message: "A status type named '\(type.name)' exists already.")
+        }
+    }
+}

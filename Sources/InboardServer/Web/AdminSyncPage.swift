@@ -1,0 +1,85 @@
+import DirectorySync
+import Foundation
+import Hummingbird
+import Logging
+
+/// The Sync admin page: the schedule, "run now" (full, incremental, dry run) with a live progress bar, the
+/// run history with counts and errors, and held runs (the mass-disable guard) to approve or discard.
+struct AdminSyncPage: Sendable {
+    let syncer: DirectorySyncer
+    let renderer: WebRenderer
+    let logger: Logger
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let admin = group.requiring(.admin)
+        admin.get("admin/sync", use: page)
+        admin.post("admin/sync/run") { request, context in
+            var request = request
+            let form = try await request.form(context: context)
+            let mode = SyncMode(rawValue: form["mode"] ?? "incremental") ?? .incremental
+            let id = try await launch(SyncRequest(mode: mode, dryRun: form.has("dryRun"), trigger: "web", requestedBy: try context.requireIdentity().username))
+            return WebAuthController.redirect(to: "/admin/sync?run=\(id)")
+        }
+        admin.post("admin/sync/runs/:id/approve") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let run = try await launch(SyncRequest(mode: .full, trigger: "web", requestedBy: try context.requireIdentity().username, approving: id))
+            return WebAuthController.redirect(to: "/admin/sync?run=\(run)")
+        }
+        admin.post("admin/sync/runs/:id/discard") { _, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard try await syncer.runs.discard(id, by: try context.requireIdentity().username) else {
+                throw APIError(.conflict, code: "not_held", message: "Run \(id) is not held, so there is nothing to discard.")
+            }
+            return WebAuthController.redirect(to: "/admin/sync?discarded=\(id)")
+        }
+        admin.post("admin/sync/schedule") { request, context in
+            var request = request
+            let form = try await request.form(context: context)
+            guard let stored = try await syncer.storedSettings() else {
+                throw APIError(.conflict, code: "not_configured", message: "Connect a directory first (Directory page).")
+            }
+            var draft = DirectoryDraft(stored: stored)
+            draft.applySchedule(form)
+            do {
+                try await syncer.save(try draft.settings(storedPassword: stored.bindPassword), by: try context.requireIdentity().username)
+            } catch let error as DirectorySettingsError {
+                throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
+            }
+            return WebAuthController.redirect(to: "/admin/sync?scheduled=1")
+        }
+    }
+
+    func launch(_ request: SyncRequest) async throws -> Int64 {
+        do { return try await DirectoryAdminController.launch(request, syncer: syncer, logger: logger) } catch let error as SyncError {
+            throw APIError(.unprocessableContent, code: "sync_failed", message: error.description)
+        }
+    }
+
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let stored = try await syncer.storedSettings()
+        let schedule = DirectoryDraft(stored: stored).document["schedule"] as? [String: String] ?? [:]
+        let runs = try await syncer.runs.recent(limit: 20)
+        let query = request.uri.queryParameters
+        let notice = query.get("scheduled") != nil ? "Schedule saved."
+            : query.get("discarded").map { "Run \($0) discarded: nothing was changed." }
+            ?? query.get("run").map { "Run \($0) started." }
+        let values: [String: Any] = [
+            "configured": stored != nil,
+            "incrementalEvery": schedule["incrementalEvery"] ?? "off", "fullEvery": schedule["fullEvery"] ?? "off",
+            "runs": runs.map(Self.row), "hasRuns": !runs.isEmpty,
+            "held": runs.filter { $0.state == .held }.map(Self.row),
+        ]
+        return renderer.page("admin-sync", title: "Sync", section: "sync", context: context, values: values, notice: notice)
+    }
+
+    static func row(_ run: SyncRun) -> [String: Any] {
+        let c = run.counts
+        let share = run.estimated.map { $0 > 0 ? min(100, run.processed * 100 / $0) : 0 } ?? 0
+        return ["id": run.id, "mode": run.mode.rawValue, "dryRun": run.dryRun, "state": run.state.rawValue,
+                "running": run.state == .running, "trigger": run.trigger, "started": WebFormat.shortTime(run.startedAt),
+                "seconds": String(format: "%.1f", Double(run.durationMs) / 1000), "phase": run.phase,
+                "processed": run.processed, "estimated": run.estimated ?? 0, "percent": share,
+                "counts": "\(c.seen) seen · \(c.created) new · \(c.updated) updated · \(c.moved) moved · \(c.disabled) disabled · \(c.reenabled) re-enabled",
+                "heldReason": run.heldReason ?? "", "errors": run.errors.map { ["text": $0] }, "warningCount": run.warnings.count]
+    }
+}

@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// CSRF tokens bound to the session: an HMAC of the session token under a key derived from the server's
+/// secret, so every server process accepts the token any of them printed, and no table is needed.
+struct CSRFTokens: Sendable {
+    private let keyBytes: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    init(key: SymmetricKey) {
+        keyBytes = key.withUnsafeBytes { Array($0) }
+    }
+    static let formField = "_csrf"
+    static let header = HTTPField.Name("X-CSRF-Token")!
+    /// The cookie that carries the login form's token before there is a session (double submit).
+    static let loginCookie = "inboard_login_csrf"
+
+    func token(forSession session: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(session.utf8), using: key)).base64URLEncoded
+    }
+
+    func isValid(_ candidate: String?, forSession session: String) -> Bool {
+        guard let candidate, let code = Data(base64URLEncoded: candidate) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Data(session.utf8), using: key)
+    }
+
+    static func randomToken() -> String {
+        Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64URLEncoded
+    }
+}
+
+/// Refuses a state-changing request made with the session cookie unless it carries the session's CSRF token
+/// (form field `_csrf` or header `X-CSRF-Token`). Bearer-token callers are not browsers riding a cookie.
+struct CSRFMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let tokens: CSRFTokens
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard context.viaCookie, let session = context.token, ![.get, .head, .options].contains(request.method) else {
+            return try await next(request, context)
+        }
+        var request = request
+        var candidate = request.headers[CSRFTokens.header]
+        if candidate == nil, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            candidate = try await request.form(context: context)[CSRFTokens.formField]
+        }
+        guard tokens.isValid(candidate, forSession: session) else {
+            throw APIError(.forbidden, code: "csrf_failed",
+                           message: "This form has expired or was sent from another site. Reload the page and try again.")
+        }
+        return try await next(request, context)
+    }
+}
+
+extension Data {
+    var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}

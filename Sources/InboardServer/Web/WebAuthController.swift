@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import InboardStore
+
+/// The login page (directory or local admin account) and signing out. The login form has no session yet, so
+/// its CSRF token is a random value in a cookie and in the form (double submit).
+struct WebAuthController: Sendable {
+    let auth: AuthController
+    let sessions: SessionStore
+    let renderer: WebRenderer
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("login") { request, context in
+            if context.identity != nil { return Self.redirect(to: Self.safeNext(request.uri.queryParameters.get("next"))) }
+            return loginPage(context: context, next: request.uri.queryParameters.get("next") ?? "/")
+        }
+        group.post("login") { request, context in
+            var request = request
+            let form = try await request.form(context: context)
+            let next = Self.safeNext(form["next"])
+            guard let sent = form[CSRFTokens.formField], sent == request.cookies[CSRFTokens.loginCookie]?.value else {
+                return loginPage(context: context, next: next, username: form["username"],
+                                 error: "The sign-in form expired. Please try again.", status: .forbidden)
+            }
+            do {
+                let (_, issued) = try await auth.signIn(username: form["username"] ?? "", password: form.all("password").first ?? "",
+                                                        address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "web")
+                var response = Self.redirect(to: next)
+                response.headers[values: .setCookie].append(AuthController.sessionCookie(issued, for: request).description)
+                return response
+            } catch let error as APIError {
+                return loginPage(context: context, next: next, username: form["username"], error: error.message, status: error.status)
+            }
+        }
+        group.post("logout") { _, context in
+            if let token = context.token { try await sessions.revoke(token: token) }
+            var response = Self.redirect(to: "/login")
+            response.headers[values: .setCookie].append(AuthController.clearedSessionCookie.description)
+            return response
+        }
+    }
+
+    func loginPage(context: AppRequestContext, next: String, username: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let token = CSRFTokens.randomToken()
+        var values: [String: Any] = ["title": "Sign in", "loginToken": token, "next": next, "username": username ?? ""]
+        values["error"] = error
+        var response = renderer.html("login", values, status: status)
+        response.headers[values: .setCookie].append(Cookie(name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login", httpOnly: true, sameSite: .strict).description)
+        return response
+    }
+
+    /// Only a path on this site: an absolute or protocol-relative URL would make the login an open redirect.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        return next
+    }
+
+    static func redirect(to path: String) -> Response {
+        Response(status: .seeOther, headers: [.location: path])
+    }
+}

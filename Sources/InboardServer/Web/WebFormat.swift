@@ -1,0 +1,53 @@
+import Foundation
+import InboardStore
+
+/// How pages show times and read the times forms send. Forms send `datetime-local` values (no zone) plus
+/// the browser's offset in `tz` (minutes, as JavaScript's getTimezoneOffset gives); without it the
+/// server's zone is assumed.
+enum WebFormat {
+    static func shortTime(_ date: Date?, now: Date = Date()) -> String {
+        guard let date else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.dateFormat = Calendar.current.isDate(date, inSameDayAs: now) ? "HH:mm" : "EEE d MMM HH:mm"
+        return formatter.string(from: date)
+    }
+
+    static func iso(_ date: Date?) -> String {
+        date.map { ISO8601DateFormatter().string(from: $0) } ?? ""
+    }
+
+    /// A `datetime-local` value in the browser's zone; nil when blank, an error message when unreadable.
+    static func localDate(_ text: String?, offsetMinutes: String?) -> Result<Date?, APIError> {
+        guard let text, !text.isEmpty else { return .success(nil) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        if let offset = offsetMinutes.flatMap(Int.init) {
+            formatter.timeZone = TimeZone(secondsFromGMT: -offset * 60)
+        }
+        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return .success(date) }
+        }
+        return .failure(APIError(.unprocessableContent, code: "invalid_field", message: "'\(text)' is not a date and time such as 2026-11-25T14:00"))
+    }
+
+    /// A board entry as the board's rows and cards show it.
+    static func row(_ entry: BoardEntry, now: Date = Date()) -> [String: Any] {
+        var row: [String: Any] = ["id": entry.id, "displayName": entry.displayName, "username": entry.username,
+                                  "department": entry.department ?? "", "presence": "none", "overdue": false]
+        if let status = entry.status {
+            row["type"] = status.type
+            row["colour"] = status.colour
+            row["presence"] = status.presence.rawValue
+            row["note"] = status.note ?? ""
+            row["overdue"] = status.overdue
+            row["returnText"] = shortTime(status.returnAt, now: now)
+            row["returnISO"] = iso(status.returnAt)
+        } else {
+            row["type"] = "No status"
+            row["colour"] = "#9e9e9e"
+        }
+        return row
+    }
+}

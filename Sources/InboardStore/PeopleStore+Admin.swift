@@ -1,0 +1,74 @@
+import Foundation
+import PostgresNIO
+
+/// What the People admin page lists and changes. Every change is audited with its before and after.
+extension PeopleStore {
+    public struct AdminRow: Sendable {
+        public let id: Int64
+        public let username: String
+        public let displayName: String
+        public let source: String
+        public let role: Person.Role
+        public let roleOverride: Person.Role?
+        public let active: Bool
+        public let disabledReason: String?
+        public let liveSessions: Int
+    }
+
+    public func adminList(search: String?, limit: Int = 200) async throws -> [AdminRow] {
+        let pattern = search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let rows = try await database.query("""
+            SELECT p.id, p.username, p.display_name, p.source, p.role, p.role_override, p.active, p.disabled_reason,
+                   (SELECT count(*) FROM sessions s WHERE s.person_id = p.id AND s.revoked_at IS NULL AND s.expires_at > now())::int
+            FROM people p
+            WHERE \(pattern)::text IS NULL OR lower(p.display_name) LIKE \(pattern) OR lower(p.username) LIKE \(pattern)
+            ORDER BY lower(p.display_name), p.id LIMIT \(limit)
+            """, logger: logger)
+        var result: [AdminRow] = []
+        for try await (id, username, name, source, role, override, active, reason, sessions)
+            in rows.decode((Int64, String, String, String, String, String?, Bool, String?, Int).self) {
+            result.append(AdminRow(id: id, username: username, displayName: name, source: source, role: Person.Role(rawValue: role) ?? .user,
+                                   roleOverride: override.flatMap(Person.Role.init(rawValue:)), active: active, disabledReason: reason, liveSessions: sessions))
+        }
+        return result
+    }
+
+    /// Disables (locally: a sync does not re-enable it) or enables a person; disabling ends their sessions.
+    public func setActive(_ id: Int64, _ active: Bool, by actor: String, from address: String?) async throws {
+        try await database.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                UPDATE people SET active = \(active), disabled_reason = CASE WHEN \(active) THEN NULL ELSE 'disabled in Inboard by ' || \(actor) END,
+                    disabled_at = CASE WHEN \(active) THEN NULL ELSE now() END, disabled_by_sync = FALSE, updated_at = now()
+                WHERE id = \(id)
+                """, logger: logger)
+            if !active { try await connection.query("UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger) }
+            try await connection.query("""
+                INSERT INTO audit_log (actor, action, target, after, address)
+                VALUES (\(actor), \(active ? "person.enable" : "person.disable"), \(String(id)), jsonb_build_object('active', \(active)), \(address))
+                """, logger: logger)
+        }
+    }
+
+    /// Sets or clears (nil) the role that overrides the one group mappings give.
+    public func setRoleOverride(_ id: Int64, _ role: Person.Role?, by actor: String, from address: String?) async throws {
+        try await database.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                WITH before AS (SELECT role_override FROM people WHERE id = \(id))
+                INSERT INTO audit_log (actor, action, target, before, after, address)
+                SELECT \(actor), 'person.role', \(String(id)), jsonb_build_object('roleOverride', role_override),
+                       jsonb_build_object('roleOverride', \(role?.rawValue)::text), \(address) FROM before
+                """, logger: logger)
+            try await connection.query("UPDATE people SET role_override = \(role?.rawValue), updated_at = now() WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    /// Ends every live session of a person (API tokens too).
+    public func revokeSessions(_ id: Int64, by actor: String, from address: String?) async throws {
+        try await database.withTransaction(logger: logger) { connection in
+            try await connection.query("UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger)
+            try await connection.query("""
+                INSERT INTO audit_log (actor, action, target, address) VALUES (\(actor), 'sessions.revoke', \(String(id)), \(address))
+                """, logger: logger)
+        }
+    }
+}

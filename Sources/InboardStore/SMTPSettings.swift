@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// How Inboard sends mail, as the admin sets it on the Notifications page. The password is kept apart
+/// (`password`): sealed in `settings.secret`, never encoded back out, logged or audited.
+public struct SMTPSettings: Codable, Sendable, Equatable {
+    public enum Security: String, Codable, Sendable, CaseIterable {
+        case none, starttls, tls
+    }
+
+    /// The events that can send mail, with the words the admin page shows.
+    public static let eventNames: [(key: String, label: String)] = [
+        ("noteLeft", "A note is left for someone"),
+        ("watchChanged", "A watched colleague's status changes"),
+        ("syncHeld", "A directory sync is held by the mass-disable guard (to admins)"),
+        ("syncFailed", "A directory sync fails (to admins)"),
+        ("statusExpiring", "Someone's status is about to expire"),
+    ]
+
+    public var enabled: Bool
+    public var host: String
+    public var port: Int
+    public var security: Security
+    public var username: String?
+    public var fromAddress: String
+    public var fromName: String
+    public var events: [String: Bool]
+    public var password: String?
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, host, port, security, username, fromAddress, fromName, events
+    }
+
+    public init(enabled: Bool = false, host: String = "", port: Int = 587, security: Security = .starttls, username: String? = nil,
+                fromAddress: String = "", fromName: String = "Inboard", events: [String: Bool] = [:], password: String? = nil) {
+        self.enabled = enabled
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+        self.events = events
+        self.password = password
+    }
+
+    /// Every problem names its setting. Line breaks are refused everywhere: they would let a value inject
+    /// SMTP commands or mail headers.
+    public func validate() throws(SMTPSettingsError) {
+        for (name, value) in [("host", host), ("username", username ?? ""), ("fromAddress", fromAddress), ("fromName", fromName)]
+        where value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw SMTPSettingsError(setting: name, message: "must be one line")
+        }
+        guard (1...65_535).contains(port) else { throw SMTPSettingsError(setting: "port", message: "must be 1 to 65535, not \(port)") }
+        guard enabled else { return }
+        guard !host.isEmpty else { throw SMTPSettingsError(setting: "host", message: "is needed to send mail") }
+        let parts = fromAddress.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !fromAddress.contains(" ") else {
+            throw SMTPSettingsError(setting: "fromAddress", message: "'\(fromAddress)' is not an address such as inboard@example.com")
+        }
+        if username != nil, password == nil {
+            throw SMTPSettingsError(setting: "password", message: "is needed with a username")
+        }
+    }
+}
+
+public struct SMTPSettingsError: Error, CustomStringConvertible, Equatable {
+    public let setting: String
+    public let message: String
+    public var description: String { "\(setting): \(message)" }
+}
+
+/// SMTP settings in `settings` (key `smtp`), the password sealed by the `SecretBox`; saves are audited.
+public struct SMTPSettingsStore: Sendable {
+    static let key = "smtp"
+    let database: PostgresClient
+    let secrets: SecretBox
+    let logger: Logger
+
+    public init(database: PostgresClient, secrets: SecretBox, logger: Logger) {
+        self.database = database
+        self.secrets = secrets
+        self.logger = logger
+    }
+
+    public func load() async throws -> SMTPSettings? {
+        let rows = try await database.query("SELECT value::text, secret FROM settings WHERE key = \(Self.key)", logger: logger)
+        for try await (json, secret) in rows.decode((String, Data?).self) {
+            var settings = try JSONDecoder().decode(SMTPSettings.self, from: Data(json.utf8))
+            if let secret { settings.password = try secrets.open(secret) }
+            return settings
+        }
+        return nil
+    }
+
+    /// Saves; a nil password keeps the stored one. The audit row shows whether the password changed, never it.
+    public func save(_ settings: SMTPSettings, by actor: String, from address: String?) async throws {
+        var settings = settings
+        let stored = try await load()
+        if settings.password == nil { settings.password = stored?.password }
+        try settings.validate()
+        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        let sealed = try settings.password.map { try secrets.seal($0) }
+        let passwordNote = settings.password == stored?.password ? "unchanged" : "changed"
+        let before = try stored.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await database.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO settings (key, value, secret, updated_at, updated_by) VALUES (\(Self.key), \(json)::jsonb, \(sealed), now(), \(actor))
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, secret = EXCLUDED.secret, updated_at = now(), updated_by = EXCLUDED.updated_by
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO audit_log (actor, action, target, before, after, address)
+                VALUES (\(actor), 'smtp.settings.save', 'smtp', \(before)::jsonb, jsonb_set(\(json)::jsonb, '{password}', to_jsonb(\(passwordNote)::text)), \(address))
+                """, logger: logger)
+        }
+    }
+}

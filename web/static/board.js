@@ -1,0 +1,63 @@
+// The board's live part: status changes arrive over SSE (/api/v1/events) and update the row in place;
+// forms learn the browser's time zone; times show in the viewer's zone. Without JavaScript the page still
+// works: it just does not update by itself.
+(function () {
+  "use strict";
+  document.querySelectorAll('input[name="tz"]').forEach(function (input) { input.value = String(new Date().getTimezoneOffset()); });
+
+  var table = document.getElementById("board");
+  var state = document.getElementById("live-state");
+  if (!table || !window.EventSource) return;
+
+  function shortTime(iso) {
+    if (!iso) return "";
+    var date = new Date(iso), now = new Date();
+    var time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return date.toDateString() === now.toDateString() ? time : date.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + " " + time;
+  }
+
+  function badge(text, colour, extra) {
+    var span = document.createElement("span");
+    span.className = "badge" + (extra ? " " + extra : "");
+    if (colour) span.style.setProperty("--c", colour);
+    span.textContent = text;
+    return span;
+  }
+
+  function recount() {
+    var rows = table.querySelectorAll("tbody tr[data-person]"), inCount = 0, outCount = 0, overdue = 0;
+    rows.forEach(function (row) {
+      if (row.dataset.presence === "in") inCount++;
+      if (row.dataset.presence === "out") outCount++;
+      if (row.dataset.overdue === "true") overdue++;
+    });
+    document.getElementById("count-in").textContent = inCount + " in";
+    document.getElementById("count-out").textContent = outCount + " out";
+    document.getElementById("count-overdue").textContent = overdue + " overdue";
+  }
+
+  function apply(entry) {
+    var row = table.querySelector('tr[data-person="' + entry.id + '"]');
+    if (!row) return;
+    var status = entry.status;
+    var cell = row.querySelector("td.status");
+    cell.textContent = "";
+    cell.appendChild(status ? badge(status.type, status.colour) : badge("No status", "#9e9e9e"));
+    if (status && status.overdue) { cell.appendChild(document.createTextNode(" ")); cell.appendChild(badge("overdue", null, "overdue")); }
+    row.querySelector("td.note").textContent = status && status.note ? status.note : "";
+    row.querySelector("td.back").textContent = status ? shortTime(status.returnAt) : "";
+    row.dataset.presence = status ? status.presence : "none";
+    row.dataset.overdue = status && status.overdue ? "true" : "false";
+    row.classList.remove("changed"); void row.offsetWidth; row.classList.add("changed");
+    recount();
+  }
+
+  var source = new EventSource("/api/v1/events");
+  source.addEventListener("open", function () { if (state) state.textContent = "Live: changes appear as they happen."; });
+  source.addEventListener("error", function () { if (state) state.textContent = "Reconnecting to live updates…"; });
+  source.addEventListener("status", function (event) {
+    var entry;
+    try { entry = JSON.parse(event.data); } catch (e) { return; }   // a malformed frame is skipped
+    apply(entry);
+  });
+})();
