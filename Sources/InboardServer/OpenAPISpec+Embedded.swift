@@ -555,7 +555,14 @@ paths:
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}
-    cookie: {type: apiKey, in: cookie, name: inboard_session}
+    cookie:
+      type: apiKey
+      in: cookie
+      name: inboard_session
+      description: >-
+        The web pages' session. A request that changes state (POST, PUT, PATCH, DELETE) with this cookie must also
+        send the page's CSRF token in `X-CSRF-Token` (the `csrf-token` meta tag of any page), else 403 `csrf_failed`.
+        Bearer tokens need no CSRF token.
   parameters:
     ClientVersion:
       name: X-Inboard-Client-Version

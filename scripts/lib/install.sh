@@ -15,3 +15,6 @@ install_base_packages() {
 install_samba_packages() {
   apt_install samba-ad-dc samba winbind ldb-tools smbclient samba-ad-provision
 }
+install_browser_packages() { # headless Chromium, its driver and Debian's selenium, for Tests/Browser
+  apt_install chromium chromium-driver python3-selenium fonts-dejavu-core
+}
