@@ -75,12 +75,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Mailer",
+            dependencies: [
+                "InboardStore",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "InboardServer",
             dependencies: [
                 "InboardCore",
                 "InboardStore",
                 "DirectorySync",
                 "LDAPKit",
+                "Mailer",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -101,6 +118,7 @@ let package = Package(
             dependencies: [
                 "InboardCore",
                 "InboardServer",
+                "Mailer",
                 "InboardStore",
                 "DirectorySync",
                 "LDAPKit",
@@ -140,6 +158,12 @@ let package = Package(
             name: "DirectorySyncTests",
             dependencies: ["DirectorySync", "LDAPKit", "InboardStore", "InboardTestSupport",
                            .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MailerTests",
+            dependencies: ["Mailer", "InboardStore", "InboardTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InboardCoreTests", dependencies: ["InboardCore"], swiftSettings: swiftSettings),

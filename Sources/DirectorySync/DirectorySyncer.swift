@@ -113,6 +113,7 @@ public struct DirectorySyncer: Sendable {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             try await runs.finish(id, state: .failed, processed: progress.current.processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
                                   errors: ["\(describe(error))"], heldReason: nil)
+            try? await tellAdmins("sync.failed", ["run": id, "error": "\(describe(error))"])
             throw describe(error)
         }
         guard let record = try await runs.run(id) else { throw SyncError.internalFailure("run \(id) vanished") }
@@ -171,9 +172,13 @@ public struct DirectorySyncer: Sendable {
         try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
     }
 
-    /// Tells the admins (through the outbox the mail worker drains).
     private func notifyHeld(_ id: Int64, reason: String) async throws {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: ["run": id, "reason": reason], options: [.sortedKeys]), as: UTF8.self)
-        try await pool.query("INSERT INTO outbox (event, payload) VALUES ('sync.held', \(payload)::jsonb)", logger: logger)
+        try await tellAdmins("sync.held", ["run": id, "reason": reason])
+    }
+
+    /// Tells the admins by mail: an outbox row without a recipient goes to every admin with an address.
+    private func tellAdmins(_ event: String, _ values: [String: Any]) async throws {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
+        try await pool.query("INSERT INTO outbox (event, payload) VALUES (\(event), \(payload)::jsonb)", logger: logger)
     }
 }

@@ -23,7 +23,8 @@ public struct NoteStore: Sendable {
         public let deliveredAt: Date?
     }
 
-    /// Leaves a note; nil when the recipient does not exist or is inactive.
+    /// Leaves a note, with its live event and its mail (outbox) in the same statement; nil when the recipient
+    /// does not exist or is inactive.
     public func leave(for recipient: Int64, from author: Int64, body: String) async throws -> Note? {
         try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
@@ -36,8 +37,11 @@ public struct NoteStore: Sendable {
                     FROM note n JOIN people a ON a.id = n.author_id
                 ), event AS (
                     INSERT INTO events (kind, subject_id, recipient_id, payload) SELECT 'note', \(author), recipient_id, json::jsonb FROM payload RETURNING 1
+                ), mail AS (
+                    INSERT INTO outbox (event, recipient, payload) SELECT 'note', recipient_id, json::jsonb FROM payload RETURNING 1
                 )
-                SELECT json::text FROM payload, (SELECT pg_notify('\(unescaped: StatusStore.channel)', '') FROM (SELECT count(*) FROM event) e) n
+                SELECT json::text FROM payload,
+                    (SELECT pg_notify('\(unescaped: StatusStore.channel)', '') FROM (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m) n
                 """, logger: logger)
             for try await json in rows.decode(String.self) { return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8)) }
             return nil

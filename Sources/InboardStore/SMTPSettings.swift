@@ -26,14 +26,21 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
     public var fromAddress: String
     public var fromName: String
     public var events: [String: Bool]
+    /// PEM file of the CA that signed the server's certificate; empty trusts the system's roots.
+    public var caFile: String?
+    /// "22:00-07:00": notes and watch mails wait until it ends (admin mails do not).
+    public var quietHours: String?
     public var password: String?
 
     enum CodingKeys: String, CodingKey {
-        case enabled, host, port, security, username, fromAddress, fromName, events
+        case enabled, host, port, security, username, fromAddress, fromName, events, caFile, quietHours
     }
 
     public init(enabled: Bool = false, host: String = "", port: Int = 587, security: Security = .starttls, username: String? = nil,
-                fromAddress: String = "", fromName: String = "Inboard", events: [String: Bool] = [:], password: String? = nil) {
+                fromAddress: String = "", fromName: String = "Inboard", events: [String: Bool] = [:], caFile: String? = nil,
+                quietHours: String? = nil, password: String? = nil) {
+        self.caFile = caFile
+        self.quietHours = quietHours
         self.enabled = enabled
         self.host = host
         self.port = port
@@ -49,8 +56,14 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
     /// SMTP commands or mail headers.
     public func validate() throws(SMTPSettingsError) {
         for (name, value) in [("host", host), ("username", username ?? ""), ("fromAddress", fromAddress), ("fromName", fromName)]
-        where value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {   // scalars: "\r\n" is one Character
             throw SMTPSettingsError(setting: name, message: "must be one line")
+        }
+        if let quietHours, quietHourRange == nil {
+            throw SMTPSettingsError(setting: "quietHours", message: "'\(quietHours)' is not a range such as 22:00-07:00")
+        }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw SMTPSettingsError(setting: "caFile", message: "cannot read \(caFile)")
         }
         guard (1...65_535).contains(port) else { throw SMTPSettingsError(setting: "port", message: "must be 1 to 65535, not \(port)") }
         guard enabled else { return }
@@ -62,6 +75,36 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
         if username != nil, password == nil {
             throw SMTPSettingsError(setting: "password", message: "is needed with a username")
         }
+    }
+}
+
+extension SMTPSettings {
+    /// Minutes after midnight where quiet hours start and end (the end may be the next morning).
+    public var quietHourRange: (start: Int, end: Int)? {
+        guard let quietHours else { return nil }
+        let parts = quietHours.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        func minutes(_ text: String) -> Int? {
+            let hm = text.split(separator: ":").compactMap { Int($0) }
+            guard hm.count == 2, (0..<24).contains(hm[0]), (0..<60).contains(hm[1]) else { return nil }
+            return hm[0] * 60 + hm[1]
+        }
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start != end else { return nil }
+        return (start, end)
+    }
+
+    /// When the quiet hours around `date` end, or nil when `date` is outside them (in `zone`).
+    public func quietUntil(_ date: Date, zone: TimeZone = .current) -> Date? {
+        guard let (start, end) = quietHourRange else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        let now = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        let quiet = start < end ? (now >= start && now < end) : (now >= start || now < end)
+        guard quiet else { return nil }
+        let midnight = calendar.startOfDay(for: date)
+        var until = midnight.addingTimeInterval(Double(end * 60))
+        if until <= date { until = until.addingTimeInterval(86_400) }
+        return until
     }
 }
 

@@ -4,7 +4,7 @@ import PostgresNIO
 
 extension StatusStore {
     /// Sets a person's status: the current row, a history row, a `status` event for everyone and a `watch`
-    /// event for each watcher (only-In watchers only when the new type counts as in), then NOTIFY. One
+    /// event and mail (outbox) for each watcher (only-In watchers only when the new type counts as in), then NOTIFY. One
     /// statement, so the person's row is locked for one round trip, not five.
     public func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false) async throws -> BoardEntry {
         var binds = PostgresBindings()
@@ -45,10 +45,12 @@ extension StatusStore {
             ), watch AS (
                 INSERT INTO events (kind, subject_id, recipient_id, payload)
                 SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e WHERE w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')
-                RETURNING 1
+                RETURNING recipient_id, payload
+            ), mail AS (
+                INSERT INTO outbox (event, recipient, payload) SELECT 'watch', recipient_id, payload FROM watch RETURNING 1
             )
             SELECT payload::text FROM status_event,
-                (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM logged) l) n
+                (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l) n
             """
     }
 

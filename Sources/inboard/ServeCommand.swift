@@ -5,6 +5,7 @@ import Hummingbird
 import InboardCore
 import InboardServer
 import InboardStore
+import Mailer
 import Metrics
 import NIOCore
 import Prometheus
@@ -39,7 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,
                 schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger, secrets: secrets,
-                backgroundServices: [SyncScheduler(syncer: syncer, logger: environment.logger)])
+                backgroundServices: [SyncScheduler(syncer: syncer, logger: environment.logger),
+                                     MailWorker(database: postgres, secrets: secrets, logger: environment.logger)])
             let app = buildApplication(configuration: configuration, dependencies: dependencies)
             environment.logger.info("Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)")
             try await app.runService()

@@ -1,0 +1,80 @@
+import Foundation
+import Mustache
+
+/// The subject, text and HTML of each event's mail, as swift-mustache templates. The defaults below apply
+/// until an admin saves their own (settings key `mail_templates`); `{{…}}` values are HTML-escaped in the
+/// HTML part and the text part alike is plain.
+public struct MailTemplate: Codable, Sendable, Equatable {
+    public var subject: String
+    public var text: String
+    public var html: String
+
+    public init(subject: String, text: String, html: String) {
+        self.subject = subject
+        self.text = text
+        self.html = html
+    }
+}
+
+public struct MailTemplates: Sendable {
+    /// The events that send mail, their settings key, and what they are called on the admin page.
+    public static let events: [(event: String, settingsKey: String, label: String)] = [
+        ("note", "noteLeft", "A note is left for someone"),
+        ("watch", "watchChanged", "A watched colleague's status changes"),
+        ("sync.held", "syncHeld", "A directory sync is held by the mass-disable guard (to admins)"),
+        ("sync.failed", "syncFailed", "A directory sync fails (to admins)"),
+        ("test", "", "Test message"),
+    ]
+
+    public static let defaults: [String: MailTemplate] = [
+        "note": MailTemplate(
+            subject: "{{from}} left you a note",
+            text: "Hello {{recipientName}},\n\n{{from}} left you a note on Inboard:\n\n{{body}}\n\n-- \nInboard",
+            html: "<p>Hello {{recipientName}},</p><p><strong>{{from}}</strong> left you a note on Inboard:</p><blockquote>{{body}}</blockquote><p style=\"color:#666\">Inboard</p>"),
+        "watch": MailTemplate(
+            subject: "{{displayName}} is now {{status.type}}",
+            text: "Hello {{recipientName}},\n\n{{displayName}} is now {{status.type}}.{{#status.note}}\nNote: {{status.note}}{{/status.note}}{{#returnText}}\nBack: {{returnText}}{{/returnText}}\n\n-- \nInboard (you watch {{displayName}})",
+            html: "<p>Hello {{recipientName}},</p><p><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>.</p>{{#status.note}}<p>Note: {{status.note}}</p>{{/status.note}}{{#returnText}}<p>Back: {{returnText}}</p>{{/returnText}}<p style=\"color:#666\">Inboard (you watch {{displayName}})</p>"),
+        "sync.held": MailTemplate(
+            subject: "Inboard held directory sync run {{run}}",
+            text: "Directory sync run {{run}} was held and changed nothing:\n\n{{reason}}\n\nIf this is right, approve it on the Sync page or with 'inboard sync --approve {{run}}'.\n\n-- \nInboard",
+            html: "<p>Directory sync run {{run}} was held and changed nothing:</p><blockquote>{{reason}}</blockquote><p>If this is right, approve it on the Sync page or with <code>inboard sync --approve {{run}}</code>.</p>"),
+        "sync.failed": MailTemplate(
+            subject: "Inboard directory sync run {{run}} failed",
+            text: "Directory sync run {{run}} failed and changed nothing:\n\n{{error}}\n\n-- \nInboard",
+            html: "<p>Directory sync run {{run}} failed and changed nothing:</p><blockquote>{{error}}</blockquote>"),
+        "test": MailTemplate(
+            subject: "Inboard test message",
+            text: "This is a test message from Inboard, sent by {{sentBy}}. Mail works.\n\n-- \nInboard",
+            html: "<p>This is a test message from Inboard, sent by {{sentBy}}. Mail works.</p>"),
+    ]
+
+    let overrides: [String: MailTemplate]
+
+    public init(overrides: [String: MailTemplate] = [:]) {
+        self.overrides = overrides
+    }
+
+    public func template(for event: String) -> MailTemplate? { overrides[event] ?? Self.defaults[event] }
+
+    /// Subject, text and HTML for `event` with `values`; a template that does not parse is an error naming it.
+    public func render(_ event: String, values: [String: Any]) throws -> (subject: String, text: String, html: String) {
+        guard let template = template(for: event) else { throw MailTemplateError(event: event, message: "no template for this event") }
+        func render(_ source: String, part: String, escaping: Bool) throws -> String {
+            do {
+                let text = escaping ? source : "{{%CONTENT_TYPE:TEXT}}" + source
+                return try MustacheTemplate(string: text).render(values)
+            } catch {
+                throw MailTemplateError(event: event, message: "the \(part) template does not parse: \(error)")
+            }
+        }
+        return (try render(template.subject, part: "subject", escaping: false).trimmingCharacters(in: .whitespacesAndNewlines),
+                try render(template.text, part: "text", escaping: false), try render(template.html, part: "HTML", escaping: true))
+    }
+}
+
+public struct MailTemplateError: Error, CustomStringConvertible {
+    public let event: String
+    public let message: String
+    public var description: String { "mail template '\(event)': \(message)" }
+}

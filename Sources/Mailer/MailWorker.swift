@@ -1,0 +1,245 @@
+import Foundation
+import InboardStore
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Drains the outbox: claims due rows, turns each into a message for its recipients, sends a batch over one
+/// SMTP connection, and records each outcome as soon as the server answers. A refused message (5xx) or one
+/// tried too often becomes a dead letter; anything else is retried with exponential back-off and jitter.
+public struct MailWorker: Service {
+    public struct Options: Sendable {
+        public var batchSize = 100
+        public var pollInterval: Duration = .seconds(2)
+        /// How long a claim lasts: a row whose worker died is claimed again after it.
+        public var lease: Duration = .seconds(120)
+        public var maxAttempts = 8
+        public var backoffBase: Duration = .seconds(30)
+        public var backoffCap: Duration = .seconds(3600)
+        public var commandTimeout: Duration = .seconds(60)
+        public init() {}
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var sent = 0, retried = 0, dead = 0, skipped = 0, released = 0
+        public var lastError: String?
+        public var claimed: Int { sent + retried + dead + skipped + released }
+        public init() {}
+    }
+
+    let outbox: Outbox
+    let settings: SMTPSettingsStore
+    let database: PostgresClient
+    let options: Options
+    let logger: Logger
+
+    public init(database: PostgresClient, secrets: SecretBox, logger: Logger, options: Options = Options()) {
+        self.database = database
+        self.outbox = Outbox(database: database, logger: logger)
+        self.settings = SMTPSettingsStore(database: database, secrets: secrets, logger: logger)
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Batches until the server shuts down; a batch in flight is finished first (its rows recorded), so a
+    /// graceful stop never leaves a sent message marked unsent.
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var outcome = Outcome()
+            do { outcome = try await drainOnce() } catch {
+                logger.warning("mail worker: \(error)")
+            }
+            if outcome.claimed < options.batchSize {
+                await cancelWhenGracefulShutdown { try? await Task.sleep(for: options.pollInterval) }
+            }
+        }
+    }
+
+    /// Runs until nothing is due (for `inboard mail drain` and the tests); the outcomes added up.
+    public func drainUntilIdle() async throws -> Outcome {
+        var total = Outcome()
+        while true {
+            let outcome = try await drainOnce()
+            total.sent += outcome.sent; total.retried += outcome.retried; total.dead += outcome.dead
+            total.skipped += outcome.skipped; total.released += outcome.released
+            total.lastError = outcome.lastError ?? total.lastError
+            if outcome.claimed == 0 || outcome.sent + outcome.dead + outcome.skipped == 0 { return total }
+        }
+    }
+
+    /// One batch.
+    public func drainOnce() async throws -> Outcome {
+        var outcome = Outcome()
+        guard let smtp = try await settings.load(), smtp.enabled else { return outcome }   // rows wait until mail is on
+        let from = try MailAddress(smtp.fromAddress, name: smtp.fromName)
+        let domain = String(from.address.split(separator: "@").last ?? "inboard.invalid")
+        let items = try await outbox.claim(limit: options.batchSize, lease: options.lease, domain: domain)
+        guard !items.isEmpty else { return outcome }
+        let templates = try await MailTemplateStore(database: database, logger: logger).load()
+        let recipients = MailRecipients(database: database, logger: logger)
+        var messages: [(OutboxItem, MailMessage)] = []
+        for item in items {
+            do {
+                switch try await compose(item, smtp: smtp, from: from, templates: templates, recipients: recipients) {
+                case let .message(message): messages.append((item, message))
+                case let .skip(reason):
+                    try await outbox.skip(item.id, reason: reason)
+                    outcome.skipped += 1
+                }
+            } catch {
+                try await outbox.deadLetter(item.id, error: "\(error)")
+                outcome.dead += 1
+            }
+        }
+        guard !messages.isEmpty else { return outcome }
+        let connection: SMTPConnection
+        do {
+            connection = try await SMTPConnection.connect(to: smtp.server(timeout: options.commandTimeout), logger: logger)
+        } catch {
+            for (item, _) in messages { try await settle(item, error: error, outcome: &outcome) }
+            return outcome
+        }
+        var broken: (any Error)?
+        for (item, message) in messages {
+            if let broken {
+                try await settle(item, error: broken, outcome: &outcome)
+                continue
+            }
+            do {
+                _ = try await connection.send(message.envelope)
+                try await outbox.markSent(item.id)
+                outcome.sent += 1
+            } catch let error as SMTPError where error.isPerMessage {
+                try await settle(item, error: error, outcome: &outcome)
+            } catch {
+                broken = error
+                try await settle(item, error: error, outcome: &outcome)
+            }
+        }
+        await connection.quit()
+        return outcome
+    }
+
+    enum Composed { case message(MailMessage), skip(String) }
+
+    func compose(_ item: OutboxItem, smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients) async throws -> Composed {
+        if let key = MailTemplates.events.first(where: { $0.event == item.event })?.settingsKey, !key.isEmpty, smtp.events[key] != true {
+            return .skip("the admin turned off mail for \(item.event)")
+        }
+        let to = try await recipients.addresses(for: item)
+        guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
+        var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
+        values["recipientName"] = to.count == 1 ? to[0].name ?? to[0].address : "administrators"
+        if let status = values["status"] as? [String: Any], let returnAt = status["returnAt"] {
+            values["returnText"] = Self.returnText(returnAt)
+        }
+        let rendered = try templates.render(item.event, values: values)
+        return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: item.messageID))
+    }
+
+    /// A failed try: dead when permanent or out of tries, else pending again after the back-off.
+    func settle(_ item: OutboxItem, error: any Error, outcome: inout Outcome) async throws {
+        let text = "\(error)"
+        outcome.lastError = text
+        if (error as? SMTPError)?.isPermanent == true || item.attempts >= options.maxAttempts {
+            try await outbox.deadLetter(item.id, error: text)
+            outcome.dead += 1
+        } else {
+            try await outbox.retry(item.id, after: backoff(attempt: item.attempts), error: text)
+            outcome.retried += 1
+        }
+        logger.notice("mail not sent", metadata: ["outbox": "\(item.id)", "attempt": "\(item.attempts)", "error": "\(text)"])
+    }
+
+    /// base × 2^(attempt−1), capped, ±20% jitter so that many rows failing together do not retry together.
+    func backoff(attempt: Int) -> Duration {
+        let base = Double(options.backoffBase.components.seconds) + Double(options.backoffBase.components.attoseconds) / 1e18
+        let cap = Double(options.backoffCap.components.seconds)
+        let seconds = min(cap, base * pow(2, Double(max(0, attempt - 1)))) * Double.random(in: 0.8...1.2)
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    static func returnText(_ value: Any) -> String? {
+        let date: Date?
+        if let seconds = value as? Double { date = Date(timeIntervalSince1970: seconds) } else if let text = value as? String {
+            date = ISO8601DateFormatter().date(from: text)
+        } else { date = nil }
+        guard let date else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "EEE d MMM HH:mm"
+        return formatter.string(from: date)
+    }
+}
+
+extension SMTPSettings {
+    /// The server to connect to for these settings.
+    public func server(timeout: Duration = .seconds(60)) -> SMTPServer {
+        SMTPServer(host: host, port: port, security: SMTPServer.Security(rawValue: security.rawValue) ?? .starttls,
+                   username: username, password: password, caFile: caFile, insecureSkipVerify: false,
+                   heloName: String(fromAddress.split(separator: "@").last ?? "inboard.localdomain"),
+                   commandTimeout: .seconds(timeout.components.seconds), dataTimeout: .seconds(2 * timeout.components.seconds))
+    }
+}
+
+/// Who a row goes to: its person (when active, with an address, and not opted out of the event), or for the
+/// admin events (sync held or failed) every active admin with an address.
+struct MailRecipients {
+    let database: PostgresClient
+    let logger: Logger
+
+    func addresses(for item: OutboxItem) async throws -> [MailAddress] {
+        let rows: PostgresRowSequence
+        if let person = item.recipientID {
+            rows = try await database.query("""
+                SELECT p.email, p.display_name FROM people p LEFT JOIN mail_preferences m ON m.person_id = p.id
+                WHERE p.id = \(person) AND p.active AND p.email IS NOT NULL AND p.email <> ''
+                  AND COALESCE((m.events ->> \(item.event))::boolean, TRUE)
+                """, logger: logger)
+        } else {
+            rows = try await database.query("""
+                SELECT email, display_name FROM people
+                WHERE active AND COALESCE(role_override, role) = 'admin' AND email IS NOT NULL AND email <> '' ORDER BY id
+                """, logger: logger)
+        }
+        var addresses: [MailAddress] = []
+        for try await (email, name) in rows.decode((String, String).self) {
+            if let address = try? MailAddress(email, name: name) { addresses.append(address) }
+        }
+        return addresses
+    }
+}
+
+/// The admin's own templates (settings key `mail_templates`), over the defaults.
+public struct MailTemplateStore: Sendable {
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public func load() async throws -> MailTemplates {
+        for try await json in try await database.query("SELECT value::text FROM settings WHERE key = 'mail_templates'", logger: logger).decode(String.self) {
+            return MailTemplates(overrides: (try? JSONDecoder().decode([String: MailTemplate].self, from: Data(json.utf8))) ?? [:])
+        }
+        return MailTemplates()
+    }
+
+    /// Saves one event's template after checking that every part parses; audited.
+    public func save(_ template: MailTemplate, for event: String, by actor: String) async throws {
+        _ = try MailTemplates(overrides: [event: template]).render(event, values: [:])
+        let json = String(decoding: try JSONEncoder().encode(template), as: UTF8.self)
+        try await database.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO settings (key, value, updated_at, updated_by) VALUES ('mail_templates', jsonb_build_object(\(event)::text, \(json)::jsonb), now(), \(actor))
+                ON CONFLICT (key) DO UPDATE SET value = settings.value || EXCLUDED.value, updated_at = now(), updated_by = EXCLUDED.updated_by
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO audit_log (actor, action, target, after) VALUES (\(actor), 'mail.template.save', \(event), \(json)::jsonb)
+                """, logger: logger)
+        }
+    }
+}
