@@ -43,9 +43,9 @@ public struct SMTPServer: Sendable {
 /// of messages on the same connection, then QUIT. The protocol decisions are `SMTPStateMachine`'s.
 public final class SMTPConnection: Sendable {
     private let channel: any Channel
-    private let handler: NIOLoopBound<SMTPClientHandler>
+    private let handler: SMTPClientHandler   // touched only through its channel's event loop
 
-    private init(channel: any Channel, handler: NIOLoopBound<SMTPClientHandler>) {
+    private init(channel: any Channel, handler: SMTPClientHandler) {
         self.channel = channel
         self.handler = handler
     }
@@ -58,11 +58,11 @@ public final class SMTPConnection: Sendable {
         let configuration = SMTPStateMachine.Configuration(
             heloName: server.heloName, security: server.security == .tls ? .implicitTLS : server.security == .starttls ? .startTLS : .none,
             username: server.username, password: server.password)
+        let handler = SMTPClientHandler(machine: SMTPStateMachine(configuration: configuration), server: server, tls: tls, logger: logger)
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = SMTPClientHandler(machine: SMTPStateMachine(configuration: configuration), server: server, tls: tls, logger: logger)
                     if server.security == .tls, let tls {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.tlsHostname))
                     }
@@ -74,11 +74,7 @@ public final class SMTPConnection: Sendable {
         do { channel = try await bootstrap.connect(host: server.host, port: server.port).get() } catch {
             throw SMTPError(.connection, stage: "connect", message: "cannot reach \(server.host):\(server.port) (\(error))")
         }
-        let ready = try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self).waitForReady()
-        }.get()
-        let handler = try await channel.eventLoop.submit { NIOLoopBound(try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self), eventLoop: channel.eventLoop) }.get()
-        do { try await ready.get() } catch {
+        do { try await channel.eventLoop.flatSubmit { handler.waitForReady() }.get() } catch {
             try? await channel.close()
             throw error
         }
@@ -89,13 +85,13 @@ public final class SMTPConnection: Sendable {
     /// `isPerMessage` is true, and the connection stays usable.
     public func send(_ envelope: SMTPEnvelope) async throws -> SMTPReply {
         let handler = self.handler
-        return try await channel.eventLoop.flatSubmit { handler.value.send(envelope) }.get()
+        return try await channel.eventLoop.flatSubmit { handler.send(envelope) }.get()
     }
 
     /// QUIT, then close (errors are ignored: the messages are delivered already).
     public func quit() async {
         let handler = self.handler
-        _ = try? await channel.eventLoop.flatSubmit { handler.value.quit() }.get()
+        _ = try? await channel.eventLoop.flatSubmit { handler.quit() }.get()
         try? await channel.close()
     }
 
@@ -116,7 +112,8 @@ extension SMTPServer {
 }
 
 /// Carries out the state machine's actions on the channel, on its event loop; one reply timer at a time.
-final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Unchecked Sendable: created before its channel exists, then only ever touched on that channel's loop.
+final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = SMTPReply
     typealias OutboundOut = ByteBuffer
 
@@ -126,6 +123,7 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var readyPromise: EventLoopPromise<Void>?
+    private var readyFuture: EventLoopFuture<Void>?
     private var deliveryPromise: EventLoopPromise<SMTPReply>?
     private var quitPromise: EventLoopPromise<Void>?
     private var timer: Scheduled<Void>?
@@ -140,13 +138,16 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        readyPromise = context.eventLoop.makePromise()
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        readyPromise = promise
+        readyFuture = promise.futureResult
         arm(server.commandTimeout)   // the greeting
     }
 
+    /// Completes once the session is ready (or failed); the same future whenever it is asked for.
     func waitForReady() -> EventLoopFuture<Void> {
-        if let failure { return context!.eventLoop.makeFailedFuture(failure) }
-        return readyPromise!.futureResult
+        guard let readyFuture else { fatalError("SMTP handler used before it was added") }
+        return readyFuture
     }
 
     func send(_ envelope: SMTPEnvelope) -> EventLoopFuture<SMTPReply> {
@@ -175,7 +176,8 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+        // Implicit TLS completes its handshake while the greeting is awaited: only STARTTLS waits for it.
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event, machine.state == .handshake {
             timer?.cancel()
             perform(machine.tlsEstablished())
         }

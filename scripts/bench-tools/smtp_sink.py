@@ -68,8 +68,9 @@ def main():
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
-            return AuthResult(success=ok)
-        kwargs.update(authenticator=authenticator, auth_require_tls=bool(context), auth_required=True)
+            return AuthResult(success=ok, handled=False)   # handled=False: aiosmtpd itself answers 535 on failure
+        # aiosmtpd only counts STARTTLS as TLS: with implicit TLS it would hide AUTH
+        kwargs.update(authenticator=authenticator, auth_require_tls=bool(context) and not args.implicit_tls, auth_required=True)
     controller = Controller(Sink(args), hostname="127.0.0.1", port=args.port, ssl_context=context if args.implicit_tls else None,
                             data_size_limit=10 * 1024 * 1024, **kwargs)
     controller.start()

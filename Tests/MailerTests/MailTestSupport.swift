@@ -1,0 +1,146 @@
+import Foundation
+import InboardStore
+import InboardTestSupport
+import Logging
+import Mailer
+import PostgresNIO
+
+/// scripts/bench-tools/smtp_sink.py on a free port, with the faults a test asks for; what it accepted is read
+/// back from its JSON-lines file.
+final class SMTPSink: @unchecked Sendable {
+    let port: Int
+    let out: String
+    let arguments: [String]
+    private var process: ChildProcess?
+
+    init(_ arguments: [String] = []) throws {
+        port = Self.freePort()
+        out = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(UUID()).jsonl").path
+        self.arguments = arguments
+        try start()
+    }
+
+    func start() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/bench-tools/smtp_sink.py").standardized.path
+        process = try ChildProcess("/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
+        for _ in 0..<100 where !Self.accepts(port) { usleep(50_000) }
+        guard Self.accepts(port) else { throw ProgramFailed("the SMTP sink did not start on \(port)") }
+    }
+
+    func stop() {
+        process?.signal(SIGKILL)
+        _ = process?.waitForExit()
+        process = nil
+    }
+
+    deinit { stop(); try? FileManager.default.removeItem(atPath: out) }
+
+    struct Received: Decodable { let messageId: String?; let to: [String]; let subject: String }
+
+    var received: [Received] {
+        guard let text = try? String(contentsOfFile: out, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Received.self, from: Data($0.utf8)) }
+    }
+
+    static var tlsFolder: URL {
+        URL(fileURLWithPath: (try? TestEnvironment.require("INBOARD_TEST_CA_FILE")) ?? "/nonexistent").deletingLastPathComponent()
+    }
+    static var tlsArguments: [String] {
+        ["--tls-cert", tlsFolder.appendingPathComponent("server.pem").path, "--tls-key", tlsFolder.appendingPathComponent("server.key").path]
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
+
+/// A migrated database with people who have addresses, SMTP settings pointing at a sink, and a pool.
+struct MailHarness: Sendable {
+    let db: TemporaryDatabase
+    let pool: PostgresClient
+    let secrets: SecretBox
+    let keyFile: String
+    static let logger: Logger = { var l = Logger(label: "mail-test"); l.logLevel = .error; return l }()
+
+    static func with<T: Sendable>(_ body: (MailHarness) async throws -> T) async throws -> T {
+        try await TemporaryDatabase.with { db in
+            let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
+            _ = try await db.database.withConnection { try await migrator.migrate(on: $0) }
+            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("mail-key-\(UUID())").path
+            FileManager.default.createFile(atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+            defer { try? FileManager.default.removeItem(atPath: keyFile) }
+            let pool = try db.database.makeClient()
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await pool.run() }
+                defer { group.cancelAll() }
+                try await db.execute("""
+                    INSERT INTO people (username, display_name, email, source, role) VALUES
+                      ('ann', 'Ann Admin', 'ann@acme.test', 'local', 'admin'), ('bob', 'Bob Bright', 'bob@acme.test', 'local', 'user'),
+                      ('cat', 'Cat Côté', 'cat@acme.test', 'local', 'user'), ('eve', 'Eve Elsewhere', 'eve@elsewhere.test', 'local', 'user')
+                    """)
+                return try await body(MailHarness(db: db, pool: pool, secrets: try SecretBox.load(keyFile: keyFile), keyFile: keyFile))
+            }
+        }
+    }
+
+    func useSink(_ sink: SMTPSink, security: SMTPSettings.Security = .none, username: String? = nil, password: String? = nil) async throws {
+        var settings = SMTPSettings(enabled: true, host: "127.0.0.1", port: sink.port, security: security, username: username,
+                                    fromAddress: "inboard@acme.test", fromName: "Inboard",
+                                    events: Dictionary(uniqueKeysWithValues: MailTemplates.events.map { ($0.settingsKey, true) }), password: password)
+        if security != .none { settings.caFile = try TestEnvironment.require("INBOARD_TEST_CA_FILE") }
+        try await SMTPSettingsStore(database: pool, secrets: secrets, logger: Self.logger).save(settings, by: "test", from: nil)
+    }
+
+    func person(_ username: String) async throws -> Int64 {
+        for try await id in try await pool.query("SELECT id FROM people WHERE username = \(username)", logger: Self.logger).decode(Int64.self) { return id }
+        throw ProgramFailed("no person \(username)")
+    }
+
+    /// Queues `count` notes for bob (each a row in the outbox, as leaving a note does).
+    func queueNotes(_ count: Int, to username: String = "bob") async throws {
+        let author = try await person("ann"), recipient = try await person(username)
+        for index in 0..<count {
+            _ = try await NoteStore(database: pool, logger: Self.logger).leave(for: recipient, from: author, body: "note \(index)")
+        }
+    }
+
+    func worker(backoff: Duration = .milliseconds(100), batch: Int = 100) -> MailWorker {
+        var options = MailWorker.Options()
+        options.backoffBase = backoff
+        options.batchSize = batch
+        options.commandTimeout = .seconds(5)
+        return MailWorker(database: pool, secrets: secrets, logger: Self.logger, options: options)
+    }
+
+    func states() async throws -> [String: Int] { try await Outbox(database: pool, logger: Self.logger).counts() }
+
+    /// The Message-IDs the outbox gave its rows.
+    func messageIDs() async throws -> Set<String> {
+        var ids = Set<String>()
+        for try await id in try await pool.query("SELECT message_id FROM outbox WHERE message_id IS NOT NULL", logger: Self.logger).decode(String.self) { ids.insert(id) }
+        return ids
+    }
+
+    var environment: [String: String] {
+        ["INBOARD_DATABASE_URL": db.url.urlString, "INBOARD_SECRET_KEY_FILE": keyFile, "INBOARD_LOG_LEVEL": "error",
+         "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    }
+}
