@@ -78,7 +78,13 @@ public struct MailWorker: Service {
         let templates = try await MailTemplateStore(database: database, logger: logger).load()
         let recipients = MailRecipients(database: database, logger: logger)
         var messages: [(OutboxItem, MailMessage)] = []
+        let quietUntil = smtp.quietUntil(Date())
         for item in items {
+            if let quietUntil, Self.personalEvents.contains(item.event) {
+                try await outbox.release(item.id, until: quietUntil)
+                outcome.released += 1
+                continue
+            }
             do {
                 switch try await compose(item, smtp: smtp, from: from, templates: templates, recipients: recipients) {
                 case let .message(message): messages.append((item, message))
@@ -119,6 +125,9 @@ public struct MailWorker: Service {
         await connection.quit()
         return outcome
     }
+
+    /// Mails to one person about a colleague; quiet hours hold them (admin mails about syncs go at once).
+    static let personalEvents: Set<String> = ["note", "watch"]
 
     enum Composed { case message(MailMessage), skip(String) }
 
