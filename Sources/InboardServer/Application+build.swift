@@ -90,7 +90,8 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     BoardPages(statuses: statuses, service: statusService, people: people, watches: watches, notes: notes, renderer: renderer).addRoutes(to: web)
     AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminSyncPage(syncer: syncer, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminNotificationsPage(store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger), renderer: renderer).addRoutes(to: web)
+    AdminNotificationsPage(store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger),
+                           database: dependencies.postgres, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminPeoplePages(statuses: statuses, service: statusService, people: people, database: dependencies.postgres, renderer: renderer).addRoutes(to: web)
     return router
 }

@@ -15,7 +15,6 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
         ("watchChanged", "A watched colleague's status changes"),
         ("syncHeld", "A directory sync is held by the mass-disable guard (to admins)"),
         ("syncFailed", "A directory sync fails (to admins)"),
-        ("statusExpiring", "Someone's status is about to expire"),
     ]
 
     public var enabled: Bool

@@ -25,6 +25,14 @@ struct BoardPages: Sendable {
             let id = try context.parameters.require("id", as: Int64.self)
             return try await setStatus(of: id, request: request, context: context, back: "/people/\(id)")
         }
+        users.post("me/mail") { request, context in
+            var request = request
+            let me = try context.requireIdentity()
+            let form = try await request.form(context: context)
+            try await MailPreferencesStore(database: service.database, logger: service.logger)
+                .save(me.id, Dictionary(uniqueKeysWithValues: MailPreferencesStore.events.map { ($0.event, form.has("mail." + $0.event)) }))
+            return WebAuthController.redirect(to: "/me?done=mail")
+        }
         users.post("people/:id/watch") { request, context in
             var request = request
             let me = try context.requireIdentity(), id = try context.parameters.require("id", as: Int64.self)
@@ -115,12 +123,16 @@ struct BoardPages: Sendable {
 
     @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
+        let choices = try await MailPreferencesStore(database: service.database, logger: service.logger).load(me.id)
         let values: [String: Any] = [
             "notes": try await notes.notes(for: me.id, all: true, limit: 50).map { ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)] },
             "watched": try await watches.watched(by: me.id, statuses: statuses).map { WebFormat.row($0.redacted(for: me)) },
             "watchers": try await watches.watchers(of: me.id).map { ["displayName": $0.displayName, "onlyIn": $0.onlyIn] },
+            "mail": MailPreferencesStore.events.map { ["event": $0.event, "label": $0.label, "on": choices[$0.event] ?? true] },
+            "email": me.email ?? "",
         ]
-        return renderer.page("me", title: "Me", section: "me", context: context, values: values)
+        return renderer.page("me", title: "Me", section: "me", context: context, values: values,
+                             notice: request.uri.queryParameters.get("done") == "mail" ? "Mail choices saved." : nil)
     }
 
     func setStatus(of personID: Int64, request: Request, context: AppRequestContext, back: String) async throws -> Response {

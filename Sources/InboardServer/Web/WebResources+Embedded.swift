@@ -144,8 +144,8 @@ let embeddedTemplates: [String: String] = [
 {{<layout}}
 {{$content}}
 <h1>Notifications</h1>
-<p class="lead">Email for notes, watched colleagues and sync problems, through your SMTP server (Exchange, Postfix, an Office 365 relay).</p>
-<form method="post" action="/admin/notifications" class="settings" autocomplete="off">
+<p class="lead">Email for notes, watched colleagues and sync problems, through your SMTP server (Exchange, Postfix, an Office 365 relay). Mail waits in a durable outbox: nothing is lost while the server is down.</p>
+<form method="post" action="/admin/notifications" class="settings" autocomplete="off" id="smtp-form">
   <input type="hidden" name="_csrf" value="{{csrf}}">
   <fieldset>
     <legend>SMTP server</legend>
@@ -156,24 +156,72 @@ let embeddedTemplates: [String: String] = [
     </div>
     <label for="security">Security</label>
     <select id="security" name="security">{{#security}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/security}}</select>
+    <label for="caFile">CA certificate file on the server <span class="hint">PEM; empty trusts the system's</span></label>
+    <input id="caFile" name="caFile" value="{{caFile}}">
     <div class="two">
       <div><label for="username">Username <span class="hint">empty: no AUTH</span></label><input id="username" name="username" value="{{username}}" autocomplete="off"></div>
       <div><label for="password">Password <span class="hint">{{#passwordSet}}stored; leave empty to keep it{{/passwordSet}}</span></label><input id="password" name="password" type="password" autocomplete="new-password" placeholder="{{#passwordSet}}•••••••• (stored, never shown){{/passwordSet}}"></div>
     </div>
   </fieldset>
   <fieldset>
-    <legend>Sender</legend>
+    <legend>Sender and timing</legend>
     <div class="two">
       <div><label for="fromAddress">From address</label><input id="fromAddress" name="fromAddress" value="{{fromAddress}}" placeholder="inboard@example.com"></div>
       <div><label for="fromName">From name</label><input id="fromName" name="fromName" value="{{fromName}}"></div>
     </div>
+    <label for="quietHours">Quiet hours <span class="hint">e.g. 22:00-07:00: notes and watch mails wait until they end; empty: none</span></label>
+    <input id="quietHours" name="quietHours" value="{{quietHours}}">
   </fieldset>
   <fieldset>
     <legend>Which events send mail</legend>
     {{#events}}<label class="check"><input type="checkbox" name="event.{{key}}" value="1" {{#on}}checked{{/on}}> {{label}}</label>{{/events}}
   </fieldset>
-  <div class="actions"><button type="submit" class="primary" id="save">Save settings</button></div>
+  <fieldset>
+    <legend>Send a test message</legend>
+    <p class="muted small">Uses the settings on this page, without saving them, and shows the server's own answer.</p>
+    <div class="inline-form">
+      <label for="testTo">To</label><input id="testTo" name="testTo" value="{{testTo}}" placeholder="you@example.com">
+      <button type="submit" name="action" value="test" id="send-test">Send test email</button>
+    </div>
+  </fieldset>
+  <div class="actions"><button type="submit" name="action" value="save" class="primary" id="save">Save settings</button></div>
 </form>
+
+<h2>Outbox</h2>
+<p class="counts">{{#counts}}<span class="pill out">{{count}} {{state}}</span> {{/counts}}</p>
+{{#hasProblems}}
+<div class="scroll"><table class="grid" id="outbox-problems">
+  <thead><tr><th scope="col">Message</th><th scope="col">State</th><th scope="col">Tries</th><th scope="col">Last error</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+  <tbody>
+  {{#problems}}<tr><td>#{{id}} {{event}}<br><span class="muted small">{{when}}</span></td><td><span class="state {{#dead}}failed{{/dead}}{{^dead}}held{{/dead}}">{{#dead}}dead letter{{/dead}}{{^dead}}will retry{{/dead}}</span></td><td>{{attempts}}</td><td class="small">{{error}}</td>
+    <td>{{#dead}}<form method="post" action="/admin/notifications/outbox/{{id}}/requeue"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit">Send again</button></form>{{/dead}}</td></tr>{{/problems}}
+  </tbody>
+</table></div>
+{{/hasProblems}}
+{{^problems}}<p class="muted">No failed or waiting messages.</p>{{/problems}}
+
+<h2>Templates</h2>
+<p class="muted small">Mustache: <code>{{=<% %>=}}{{from}}, {{body}}, {{displayName}}, {{status.type}}, {{run}}, {{reason}}<%={{ }}=%></code> and the recipient's <code>{{=<% %>=}}{{recipientName}}<%={{ }}=%></code>. Values are escaped in the HTML part.</p>
+{{#templates}}
+<details class="panel" {{#open}}open{{/open}}>
+  <summary><strong>{{label}}</strong> <code>{{event}}</code></summary>
+  <form method="post" action="/admin/notifications/templates/{{event}}" class="stack">
+    <input type="hidden" name="_csrf" value="{{csrf}}">
+    <label for="subject-{{event}}">Subject</label><input id="subject-{{event}}" name="subject" value="{{subject}}">
+    <label for="text-{{event}}">Text</label><textarea id="text-{{event}}" name="text" rows="5">{{text}}</textarea>
+    <label for="html-{{event}}">HTML</label><textarea id="html-{{event}}" name="html" rows="4">{{html}}</textarea>
+    <div class="actions"><button type="submit" name="action" value="preview">Preview</button><button type="submit" name="action" value="save" class="primary">Save template</button></div>
+  </form>
+  {{#preview}}
+  <div class="preview" aria-label="Preview">
+    <p><strong>Subject:</strong> {{subject}}</p>
+    <pre class="mail-text">{{text}}</pre>
+    <p class="muted small">HTML part (source):</p>
+    <pre class="mail-text">{{html}}</pre>
+  </div>
+  {{/preview}}
+</details>
+{{/templates}}
 {{/content}}
 {{/layout}}
 
@@ -503,6 +551,13 @@ let embeddedTemplates: [String: String] = [
     {{#watchers}}<li>{{displayName}}{{#onlyIn}} <span class="muted small">(only when I am back In)</span>{{/onlyIn}}</li>{{/watchers}}
     {{^watchers}}<li class="muted">Nobody.</li>{{/watchers}}
   </ul>
+  <h2>Email</h2>
+  <form method="post" action="/me/mail" class="stack" id="mail-choices">
+    <input type="hidden" name="_csrf" value="{{csrf}}">
+    {{#mail}}<label class="check"><input type="checkbox" name="mail.{{event}}" value="1" {{#on}}checked{{/on}}> {{label}}</label>{{/mail}}
+    <p class="muted small">{{#email}}Sent to {{email}}.{{/email}}{{^email}}You have no email address in the directory, so no mail is sent.{{/email}}</p>
+    <button type="submit">Save</button>
+  </form>
 </section>
 </div>
 {{/content}}
@@ -795,6 +850,9 @@ table.audit td { font-size: .9rem; }
   .signout { margin-left: auto; }
 }
 #group-mappings td:first-child { width: 45%; }
+details.panel summary { cursor: pointer; }
+.preview { border-top: 1px solid var(--line); margin-top: 1rem; padding-top: .6rem; }
+pre.mail-text { white-space: pre-wrap; background: #f6f8fb; border: 1px solid var(--line); border-radius: 7px; padding: .7rem; font-size: .9rem; }
 
 """#,
     "sync.js": #"""

@@ -1,0 +1,34 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Which mails a person wants: per event (`note`, `watch`), on unless they turned it off.
+public struct MailPreferencesStore: Sendable {
+    public static let events: [(event: String, label: String)] = [
+        ("note", "Mail me when someone leaves me a note"),
+        ("watch", "Mail me when someone I watch changes status"),
+    ]
+    let database: PostgresClient
+    let logger: Logger
+
+    public init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public func load(_ person: Int64) async throws -> [String: Bool] {
+        var choices = Dictionary(uniqueKeysWithValues: Self.events.map { ($0.event, true) })
+        for try await json in try await database.query("SELECT events::text FROM mail_preferences WHERE person_id = \(person)", logger: logger).decode(String.self) {
+            for (event, on) in (try? JSONDecoder().decode([String: Bool].self, from: Data(json.utf8))) ?? [:] { choices[event] = on }
+        }
+        return choices
+    }
+
+    public func save(_ person: Int64, _ choices: [String: Bool]) async throws {
+        let json = String(decoding: try JSONEncoder().encode(choices), as: UTF8.self)
+        try await database.query("""
+            INSERT INTO mail_preferences (person_id, events) VALUES (\(person), \(json)::jsonb)
+            ON CONFLICT (person_id) DO UPDATE SET events = EXCLUDED.events, updated_at = now()
+            """, logger: logger)
+    }
+}
