@@ -27,12 +27,29 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
     public var events: [String: Bool]
     /// PEM file of the CA that signed the server's certificate; empty trusts the system's roots.
     public var caFile: String?
+    /// Skips certificate verification: only for a test server with a self-signed certificate (logged).
+    public var insecureSkipVerify: Bool = false
     /// "22:00-07:00": notes and watch mails wait until it ends (admin mails do not).
     public var quietHours: String?
     public var password: String?
 
     enum CodingKeys: String, CodingKey {
-        case enabled, host, port, security, username, fromAddress, fromName, events, caFile, quietHours
+        case enabled, host, port, security, username, fromAddress, fromName, events, caFile, insecureSkipVerify, quietHours
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? false
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? ""
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 587
+        security = try c.decodeIfPresent(Security.self, forKey: .security) ?? .starttls
+        username = try c.decodeIfPresent(String.self, forKey: .username)
+        fromAddress = try c.decodeIfPresent(String.self, forKey: .fromAddress) ?? ""
+        fromName = try c.decodeIfPresent(String.self, forKey: .fromName) ?? "Inboard"
+        events = try c.decodeIfPresent([String: Bool].self, forKey: .events) ?? [:]
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        insecureSkipVerify = try c.decodeIfPresent(Bool.self, forKey: .insecureSkipVerify) ?? false
+        quietHours = try c.decodeIfPresent(String.self, forKey: .quietHours)
     }
 
     public init(enabled: Bool = false, host: String = "", port: Int = 587, security: Security = .starttls, username: String? = nil,
@@ -110,6 +127,11 @@ extension SMTPSettings {
 public struct SMTPSettingsError: Error, CustomStringConvertible, Equatable {
     public let setting: String
     public let message: String
+
+    public init(setting: String, message: String) {
+        self.setting = setting
+        self.message = message
+    }
     public var description: String { "\(setting): \(message)" }
 }
 

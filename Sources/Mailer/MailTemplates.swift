@@ -50,26 +50,32 @@ public struct MailTemplates: Sendable {
     ]
 
     let overrides: [String: MailTemplate]
+    /// Parsed once per set of templates (a batch renders hundreds of messages from the same few).
+    private let parsed: [String: Result<MustacheTemplate, MailTemplateError>]
 
     public init(overrides: [String: MailTemplate] = [:]) {
         self.overrides = overrides
+        var parsed: [String: Result<MustacheTemplate, MailTemplateError>] = [:]
+        for (event, template) in Self.defaults.merging(overrides, uniquingKeysWith: { $1 }) {
+            for (part, source, escaping) in [("subject", template.subject, false), ("text", template.text, false), ("HTML", template.html, true)] {
+                let text = escaping ? source : "{{%CONTENT_TYPE:TEXT}}" + source
+                parsed[event + "/" + part] = Result { try MustacheTemplate(string: text) }
+                    .mapError { MailTemplateError(event: event, message: "the \(part) template does not parse: \($0)") }
+            }
+        }
+        self.parsed = parsed
     }
 
     public func template(for event: String) -> MailTemplate? { overrides[event] ?? Self.defaults[event] }
 
     /// Subject, text and HTML for `event` with `values`; a template that does not parse is an error naming it.
     public func render(_ event: String, values: [String: Any]) throws -> (subject: String, text: String, html: String) {
-        guard let template = template(for: event) else { throw MailTemplateError(event: event, message: "no template for this event") }
-        func render(_ source: String, part: String, escaping: Bool) throws -> String {
-            do {
-                let text = escaping ? source : "{{%CONTENT_TYPE:TEXT}}" + source
-                return try MustacheTemplate(string: text).render(values)
-            } catch {
-                throw MailTemplateError(event: event, message: "the \(part) template does not parse: \(error)")
-            }
+        guard template(for: event) != nil else { throw MailTemplateError(event: event, message: "no template for this event") }
+        func render(_ part: String) throws -> String {
+            guard let template = parsed[event + "/" + part] else { throw MailTemplateError(event: event, message: "no \(part) template") }
+            return try template.get().render(values)
         }
-        return (try render(template.subject, part: "subject", escaping: false).trimmingCharacters(in: .whitespacesAndNewlines),
-                try render(template.text, part: "text", escaping: false), try render(template.html, part: "HTML", escaping: true))
+        return (try render("subject").trimmingCharacters(in: .whitespacesAndNewlines), try render("text"), try render("HTML"))
     }
 }
 

@@ -76,7 +76,7 @@ public struct MailWorker: Service {
         let items = try await outbox.claim(limit: options.batchSize, lease: options.lease, domain: domain)
         guard !items.isEmpty else { return outcome }
         let templates = try await MailTemplateStore(database: database, logger: logger).load()
-        let recipients = MailRecipients(database: database, logger: logger)
+        let recipients = try await MailRecipients.load(for: items, database: database, logger: logger)
         var messages: [(OutboxItem, MailMessage)] = []
         let quietUntil = smtp.quietUntil(Date())
         for item in items {
@@ -86,7 +86,7 @@ public struct MailWorker: Service {
                 continue
             }
             do {
-                switch try await compose(item, smtp: smtp, from: from, templates: templates, recipients: recipients) {
+                switch try compose(item, smtp: smtp, from: from, templates: templates, recipients: recipients) {
                 case let .message(message): messages.append((item, message))
                 case let .skip(reason):
                     try await outbox.skip(item.id, reason: reason)
@@ -106,21 +106,27 @@ public struct MailWorker: Service {
             return outcome
         }
         var broken: (any Error)?
-        for (item, message) in messages {
-            if let broken {
-                try await settle(item, error: broken, outcome: &outcome)
-                continue
+        // A row is marked sent as soon as the server accepts it; the write runs while the next message goes
+        // out, and the batch ends only when every write is done.
+        try await withThrowingTaskGroup(of: Void.self) { marks in
+            for (item, message) in messages {
+                if let broken {
+                    try await settle(item, error: broken, outcome: &outcome)
+                    continue
+                }
+                do {
+                    _ = try await connection.send(message.envelope)
+                    let outbox = self.outbox
+                    marks.addTask { try await outbox.markSent(item.id) }
+                    outcome.sent += 1
+                } catch let error as SMTPError where error.isPerMessage {
+                    try await settle(item, error: error, outcome: &outcome)
+                } catch {
+                    broken = error
+                    try await settle(item, error: error, outcome: &outcome)
+                }
             }
-            do {
-                _ = try await connection.send(message.envelope)
-                try await outbox.markSent(item.id)
-                outcome.sent += 1
-            } catch let error as SMTPError where error.isPerMessage {
-                try await settle(item, error: error, outcome: &outcome)
-            } catch {
-                broken = error
-                try await settle(item, error: error, outcome: &outcome)
-            }
+            try await marks.waitForAll()
         }
         await connection.quit()
         return outcome
@@ -131,11 +137,11 @@ public struct MailWorker: Service {
 
     enum Composed { case message(MailMessage), skip(String) }
 
-    func compose(_ item: OutboxItem, smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients) async throws -> Composed {
+    func compose(_ item: OutboxItem, smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients) throws -> Composed {
         if let key = MailTemplates.events.first(where: { $0.event == item.event })?.settingsKey, !key.isEmpty, smtp.events[key] != true {
             return .skip("the admin turned off mail for \(item.event)")
         }
-        let to = try await recipients.addresses(for: item)
+        let to = recipients.addresses(for: item)
         guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
         var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
         values["recipientName"] = to.count == 1 ? to[0].name ?? to[0].address : "administrators"
@@ -186,37 +192,44 @@ extension SMTPSettings {
     /// The server to connect to for these settings.
     public func server(timeout: Duration = .seconds(60)) -> SMTPServer {
         SMTPServer(host: host, port: port, security: SMTPServer.Security(rawValue: security.rawValue) ?? .starttls,
-                   username: username, password: password, caFile: caFile, insecureSkipVerify: false,
+                   username: username, password: password, caFile: caFile, insecureSkipVerify: insecureSkipVerify,
                    heloName: String(fromAddress.split(separator: "@").last ?? "inboard.localdomain"),
                    commandTimeout: .seconds(timeout.components.seconds), dataTimeout: .seconds(2 * timeout.components.seconds))
     }
 }
 
-/// Who a row goes to: its person (when active, with an address, and not opted out of the event), or for the
-/// admin events (sync held or failed) every active admin with an address.
+/// Who a batch's rows go to: each row's person (when active, with an address, and not opted out of the
+/// event), or for the admin events (sync held or failed) every active admin with an address. One query per
+/// batch, not per row.
 struct MailRecipients {
-    let database: PostgresClient
-    let logger: Logger
+    private var people: [Int64: MailAddress] = [:]
+    private var optedOut: Set<String> = []   // "personID event"
+    private var admins: [MailAddress] = []
 
-    func addresses(for item: OutboxItem) async throws -> [MailAddress] {
-        let rows: PostgresRowSequence
-        if let person = item.recipientID {
-            rows = try await database.query("""
-                SELECT p.email, p.display_name FROM people p LEFT JOIN mail_preferences m ON m.person_id = p.id
-                WHERE p.id = \(person) AND p.active AND p.email IS NOT NULL AND p.email <> ''
-                  AND COALESCE((m.events ->> \(item.event))::boolean, TRUE)
-                """, logger: logger)
-        } else {
-            rows = try await database.query("""
-                SELECT email, display_name FROM people
-                WHERE active AND COALESCE(role_override, role) = 'admin' AND email IS NOT NULL AND email <> '' ORDER BY id
-                """, logger: logger)
+    static func load(for items: [OutboxItem], database: PostgresClient, logger: Logger) async throws -> MailRecipients {
+        var result = MailRecipients()
+        let ids = Array(Set(items.compactMap(\.recipientID)))
+        let rows = try await database.query("""
+            SELECT p.id, p.email, p.display_name, COALESCE(m.events::text, '{}'), COALESCE(p.role_override, p.role) = 'admin'
+            FROM people p LEFT JOIN mail_preferences m ON m.person_id = p.id
+            WHERE p.active AND p.email IS NOT NULL AND p.email <> ''
+              AND (p.id = ANY(\(ids)) OR (\(items.contains { $0.recipientID == nil }) AND COALESCE(p.role_override, p.role) = 'admin'))
+            ORDER BY p.id
+            """, logger: logger)
+        for try await (id, email, name, choices, isAdmin) in rows.decode((Int64, String, String, String, Bool).self) {
+            guard let address = try? MailAddress(email, name: name) else { continue }
+            if ids.contains(id) { result.people[id] = address }
+            if isAdmin { result.admins.append(address) }
+            let off = (try? JSONDecoder().decode([String: Bool].self, from: Data(choices.utf8))) ?? [:]
+            for (event, on) in off where !on { result.optedOut.insert("\(id) \(event)") }
         }
-        var addresses: [MailAddress] = []
-        for try await (email, name) in rows.decode((String, String).self) {
-            if let address = try? MailAddress(email, name: name) { addresses.append(address) }
-        }
-        return addresses
+        return result
+    }
+
+    func addresses(for item: OutboxItem) -> [MailAddress] {
+        guard let person = item.recipientID else { return admins }
+        guard let address = people[person], !optedOut.contains("\(person) \(item.event)") else { return [] }
+        return [address]
     }
 }
 

@@ -6,9 +6,9 @@ import Mailer
 struct MailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail",
-        abstract: "Send what the outbox holds, send a test message, or show the outbox.",
-        discussion: "The server sends mail by itself ('inboard serve' runs the mail worker); these commands are for set-up and troubleshooting.",
-        subcommands: [Drain.self, Test.self, Status.self])
+        abstract: "Send what the outbox holds now, or show the outbox.",
+        discussion: "The server sends mail by itself ('inboard serve' runs the mail worker); these commands are for troubleshooting. Settings: 'inboard smtp'.",
+        subcommands: [Drain.self, Status.self])
 
     struct Drain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send every message that is due now, then stop.")
@@ -31,27 +31,6 @@ struct MailCommand: AsyncParsableCommand {
                 } else {
                     print("\(outcome.sent) sent, \(outcome.retried) to retry, \(outcome.dead) dead letters, \(outcome.skipped) skipped in \(String(format: "%.2f", seconds)) s")
                     if let error = outcome.lastError { print("last error: \(error)") }
-                }
-            }
-        }
-    }
-
-    struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a test message with the stored settings and print the server's answer.")
-        @Option(help: "The address to send it to.") var to: String
-
-        func run() async throws {
-            let environment = try CommandEnvironment.load()
-            let secrets = try environment.secrets()
-            try await environment.reporting {
-                try await environment.requireCurrentSchema()
-                let settings = try await environment.withPool { pool in
-                    try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).load()
-                }
-                guard let settings else { throw CommandFailure(message: "no notification settings yet: set them on the admin Notifications page") }
-                switch await MailTester.send(with: settings, to: to, sentBy: "inboard mail test", logger: environment.logger) {
-                case let .success(reply): print("sent to \(to); the server said: \(reply)")
-                case let .failure(error): throw CommandFailure(message: error.description)
                 }
             }
         }
