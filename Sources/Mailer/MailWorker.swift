@@ -42,16 +42,20 @@ public struct MailWorker: Service {
     }
 
     /// Batches until the server shuts down; a batch in flight is finished first (its rows recorded), so a
-    /// graceful stop never leaves a sent message marked unsent.
+    /// graceful stop never leaves a sent message marked unsent. It waits one poll interval before the first
+    /// batch, so the database pool (a sibling service) is running by then.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        while true {
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: options.pollInterval) }
             var outcome = Outcome()
-            do { outcome = try await drainOnce() } catch {
-                logger.warning("mail worker: \(error)")
-            }
-            if outcome.claimed < options.batchSize {
-                await cancelWhenGracefulShutdown { try? await Task.sleep(for: options.pollInterval) }
-            }
+            repeat {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                do { outcome = try await drainOnce() } catch {
+                    if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                    logger.warning("mail worker: \(error)")
+                    break
+                }
+            } while outcome.claimed >= options.batchSize
         }
     }
 
