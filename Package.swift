@@ -75,6 +75,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PolicyEngine",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Mailer",
             dependencies: [
                 "InboardStore",
@@ -161,6 +169,7 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PolicyEngineTests", dependencies: ["PolicyEngine"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MailerTests",
             dependencies: ["Mailer", "InboardStore", "InboardTestSupport",

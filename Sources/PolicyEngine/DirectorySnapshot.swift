@@ -1,0 +1,121 @@
+import Foundation
+
+/// The users, computers and their groups that policies are evaluated against: from the database (synced
+/// people) or from a snapshot file (`--directory FILE`, JSON).
+public struct DirectorySnapshot: Codable, Sendable {
+    public struct Target: Codable, Sendable {
+        public var name: String
+        public var dn: String
+        /// Group DNs, nested memberships included.
+        public var groups: [String]
+        public var attributes: [String: String]?
+        /// The AD site (computers).
+        public var site: String?
+
+        public init(name: String, dn: String, groups: [String], attributes: [String: String]? = nil, site: String? = nil) {
+            self.name = name
+            self.dn = dn
+            self.groups = groups
+            self.attributes = attributes
+            self.site = site
+        }
+    }
+
+    /// The domain's DN, e.g. `dc=acme,dc=test`.
+    public var domain: String
+    public var users: [Target]
+    public var computers: [Target]?
+    /// OUs that exist (links to any other DN are refused); by default every parent of a target.
+    public var containers: [String]?
+
+    public init(domain: String, users: [Target], computers: [Target] = [], containers: [String]? = nil) {
+        self.domain = domain
+        self.users = users
+        self.computers = computers
+        self.containers = containers
+    }
+
+    public static func load(file path: String) throws -> DirectorySnapshot {
+        guard let data = FileManager.default.contents(atPath: path) else { throw PolicyError(file: path, message: "cannot read the directory snapshot") }
+        do { return try JSONDecoder().decode(DirectorySnapshot.self, from: data) } catch {
+            throw PolicyError(file: path, message: "not a directory snapshot (JSON with domain, users, computers): \(error)")
+        }
+    }
+
+    /// Every container that exists: the listed ones, the domain, and every OU above a target.
+    var knownContainers: Set<String> {
+        var known = Set((containers ?? []).map(DN.normalised))
+        known.insert(DN.normalised(domain))
+        for target in users + (computers ?? []) {
+            var parent = DN.parent(DN.normalised(target.dn))
+            while let dn = parent, dn.count >= DN.normalised(domain).count {
+                known.insert(dn)
+                parent = DN.parent(dn)
+            }
+        }
+        return known
+    }
+}
+
+/// DN handling enough for containment: lower-cased, spaces after commas dropped, escaped commas respected.
+enum DN {
+    static func normalised(_ dn: String) -> String {
+        components(dn).joined(separator: ",")
+    }
+
+    static func components(_ dn: String) -> [String] {
+        var parts: [String] = [], current = "", escaped = false
+        for character in dn {
+            if escaped { current.append(character); escaped = false; continue }
+            if character == "\\" { current.append(character); escaped = true; continue }
+            if character == "," { parts.append(current.trimmingCharacters(in: .whitespaces).lowercased()); current = ""; continue }
+            current.append(character)
+        }
+        if !current.isEmpty { parts.append(current.trimmingCharacters(in: .whitespaces).lowercased()) }
+        return parts
+    }
+
+    static func parent(_ normalised: String) -> String? {
+        let parts = components(normalised)
+        return parts.count > 1 ? parts.dropFirst().joined(separator: ",") : nil
+    }
+
+    /// The containers from the domain down to the target's parent, top first.
+    static func chain(of target: String, domain: String) -> [String] {
+        let domainDN = normalised(domain)
+        var chain: [String] = []
+        var parent = DN.parent(normalised(target))
+        while let dn = parent, dn.hasSuffix(domainDN) {
+            chain.append(dn)
+            if dn == domainDN { break }
+            parent = DN.parent(dn)
+        }
+        return chain.reversed()
+    }
+
+    static func isWithin(_ dn: String, _ container: String) -> Bool {
+        let target = normalised(dn), base = normalised(container)
+        return target == base || target.hasSuffix("," + base)
+    }
+}
+
+/// A policy problem with where it is: file, line and column, and the rule broken.
+public struct PolicyError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var place = file
+        if let line { place += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+        return "\(place): \(message)"
+    }
+}

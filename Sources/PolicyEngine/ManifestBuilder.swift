@@ -1,0 +1,174 @@
+import Crypto
+import Foundation
+
+/// A target's deployment manifest: effective settings, the client package and its ring, and where each value
+/// came from.
+public struct Manifest: Codable, Sendable, Equatable {
+    public struct PackageAssignment: Codable, Sendable, Equatable {
+        public var version: String
+        public var install: Policy.Package.Install
+        public var upgrade: Policy.Package.Upgrade
+        public var uninstallWhenOutOfScope: Bool
+        public var ring: String
+        public var policy: String
+        public var container: String
+    }
+    public struct Source: Codable, Sendable, Equatable {
+        public var policy: String
+        public var container: String
+    }
+
+    public var kind: TargetKind
+    public var name: String
+    public var dn: String
+    public var policySetVersion: String
+    public var settings: [String: SettingValue]
+    public var sources: [String: Source]
+    public var package: PackageAssignment?
+}
+
+/// Rings: a target is in the first ring whose groups it is in or whose stable percentage covers it; the
+/// ring's version applies once its start (plus deferral) has passed and unless it is paused; a halt sends
+/// every ring back to the previous version. Targets in no ring keep the previous version.
+enum RolloutPlan {
+    static func assignment(_ package: Policy.Package, policy: String, target: DirectorySnapshot.Target, groups: Set<String>, asOf: Date) -> (version: String, ring: String) {
+        guard let rollout = package.rollout else { return (package.version, "all") }
+        if rollout.halted == true { return (rollout.previousVersion, "halted") }
+        for ring in rollout.rings {
+            let inGroups = ring.groups?.contains { groups.contains(DN.normalised($0)) } ?? false
+            let inShare = ring.percent.map { bucket(policy: policy, target: target.dn) < $0 } ?? false
+            guard inGroups || inShare else { continue }
+            let live = asOf >= ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400) && ring.paused != true
+            return (live ? package.version : rollout.previousVersion, ring.name)
+        }
+        return (rollout.previousVersion, "none")
+    }
+
+    /// A stable number in 0..<100 for a target in a rollout: the same as the percentage grows.
+    static func bucket(policy: String, target: String) -> Double {
+        let digest = SHA256.hash(data: Data((policy + "\n" + DN.normalised(target)).utf8))
+        let value = digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return Double(value % 10_000) / 100
+    }
+}
+
+/// Builds every target's manifest, the index and ClientInstall.ini per ring, and writes them atomically.
+public struct ManifestBuilder: Sendable {
+    let set: PolicySet
+    let directory: DirectorySnapshot
+    let asOf: Date
+
+    public init(set: PolicySet, directory: DirectorySnapshot, asOf: Date) {
+        self.set = set
+        self.directory = directory
+        self.asOf = asOf
+    }
+
+    public func manifest(for rsop: RSoP, target: DirectorySnapshot.Target) -> Manifest {
+        var manifest = Manifest(kind: rsop.kind, name: rsop.name, dn: rsop.dn, policySetVersion: set.version,
+                                settings: rsop.settings.mapValues(\.value), sources: rsop.settings.mapValues { .init(policy: $0.policy, container: $0.container) },
+                                package: nil)
+        if let source = rsop.packageSource, let package = rsop.policies[source.policy] {
+            let (version, ring) = RolloutPlan.assignment(package, policy: source.policy, target: target,
+                                                         groups: Set(target.groups.map(DN.normalised)), asOf: asOf)
+            manifest.package = .init(version: version, install: package.install, upgrade: package.upgrade,
+                                     uninstallWhenOutOfScope: package.uninstallWhenOutOfScope, ring: ring, policy: source.policy, container: source.container)
+        }
+        return manifest
+    }
+
+    /// Every manifest, in a stable order: users by name, then computers by name.
+    public func build(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Manifest] {
+        let targets = directory.users.sorted { $0.name < $1.name }.map { ($0, TargetKind.user) }
+            + (directory.computers ?? []).sorted { $0.name < $1.name }.map { ($0, TargetKind.computer) }
+        let workers = max(1, min(threads, targets.count / 1000 + 1))
+        let results = ManifestSlots(count: targets.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let evaluator = PolicyEvaluator(set: set, domain: directory.domain)   // each worker its own chain cache
+            for index in stride(from: worker, to: targets.count, by: workers) {
+                let (target, kind) = targets[index]
+                results.store(manifest(for: evaluator.evaluate(target, kind: kind), target: target), at: index)
+            }
+        }
+        return results.all
+    }
+
+    /// Writes `out/users/NAME.json`, `out/computers/NAME.json`, `out/client-install/POLICY/RING/ClientInstall.ini`
+    /// and `out/index.json` (a SHA-256 per file), into a new folder renamed over `out` at the end: a reader sees
+    /// the old output or the new one, never a mix; a failure leaves `out` as it was.
+    public func write(_ manifests: [Manifest], to out: String) throws -> Int {
+        let fm = FileManager.default
+        let parent = (out as NSString).deletingLastPathComponent
+        let staging = (parent.isEmpty ? "." : parent) + "/." + (out as NSString).lastPathComponent + ".building-\(ProcessInfo.processInfo.processIdentifier)"
+        try? fm.removeItem(atPath: staging)
+        for folder in ["users", "computers"] { try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        var index: [String: String] = [:]
+        func put(_ relative: String, _ data: Data) throws {
+            guard fm.createFile(atPath: staging + "/" + relative, contents: data) else { throw PolicyError(file: staging + "/" + relative, message: "cannot write") }
+            index[relative] = PolicyDigest.hex(data)
+        }
+        do {
+            for manifest in manifests {
+                try put((manifest.kind == .user ? "users/" : "computers/") + Self.fileName(manifest.name) + ".json", try encoder.encode(manifest))
+            }
+            for (relative, text) in clientInstallFiles() {
+                try fm.createDirectory(atPath: staging + "/" + (relative as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try put(relative, Data(text.utf8))
+            }
+            let document: [String: Any] = ["policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf), "files": index]
+            guard fm.createFile(atPath: staging + "/index.json", contents: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) else {
+                throw PolicyError(file: staging + "/index.json", message: "cannot write")
+            }
+            let previous = fm.fileExists(atPath: out) ? staging + ".old" : nil
+            if let previous { try fm.moveItem(atPath: out, toPath: previous) }
+            try fm.moveItem(atPath: staging, toPath: out)
+            if let previous { try? fm.removeItem(atPath: previous) }
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+        return index.count
+    }
+
+    /// `ClientInstall.ini` per package policy and ring, in the old product's format.
+    func clientInstallFiles() -> [(String, String)] {
+        var files: [(String, String)] = []
+        for policy in set.policies.values.sorted(by: { $0.id < $1.id }) {
+            for half in [policy.computer, policy.user] {
+                guard let package = half.package else { continue }
+                let address = half.settings["webServiceAddress"]?.description ?? policy.user.settings["webServiceAddress"]?.description ?? ""
+                let rings = package.rollout.map { rollout in rollout.rings.map { ring in
+                    (ring.name, rollout.halted == true || ring.paused == true || asOf < ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400)
+                        ? rollout.previousVersion : package.version) } } ?? [("all", package.version)]
+                for (ring, version) in rings {
+                    let text = "[Startup Defaults]\r\nWebServiceAddress=\(address)\r\nClientVersion=\(version)\r\nInstallMode=\(package.install.rawValue)\r\n"
+                    files.append(("client-install/\(Self.fileName(policy.id))/\(Self.fileName(ring))/ClientInstall.ini", text))
+                }
+            }
+        }
+        return files
+    }
+
+    /// A name safe as a file name (no path separators, no dots at the start).
+    static func fileName(_ name: String) -> String {
+        let safe = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        return String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+}
+
+/// Results written by index from several threads; each slot is written once.
+final class ManifestSlots: @unchecked Sendable {
+    private var slots: [Manifest?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func store(_ manifest: Manifest, at index: Int) { lock.lock(); slots[index] = manifest; lock.unlock() }
+    var all: [Manifest] { slots.compactMap { $0 } }
+}
+
+enum PolicyDigest {
+    static func hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
+}

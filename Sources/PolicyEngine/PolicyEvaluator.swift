@@ -1,0 +1,188 @@
+import Foundation
+
+/// Why a link did or did not contribute, as RSoP lists it.
+public enum LinkOutcome: String, Codable, Sendable {
+    case applied
+    case linkDisabled = "link disabled"
+    case halfDisabled = "this half of the policy is disabled"
+    case blocked = "blocked by Block Inheritance"
+    case denied = "security filtering: denied"
+    case notInApplyGroups = "security filtering: not in an apply group"
+    case targetingFalse = "item-level targeting is false"
+}
+
+/// One link as evaluated for a target.
+public struct EvaluatedLink: Codable, Sendable, Equatable {
+    public var policy: String
+    public var container: String
+    public var order: Int
+    public var enforced: Bool
+    public var outcome: LinkOutcome
+}
+
+/// A setting's winner and the policies whose value lost to it.
+public struct SettingResult: Codable, Sendable, Equatable {
+    public struct Loser: Codable, Sendable, Equatable {
+        public var policy: String
+        public var container: String
+        public var value: SettingValue
+    }
+    public var value: SettingValue
+    public var policy: String
+    public var container: String
+    public var enforced: Bool
+    public var losers: [Loser]
+}
+
+/// The resultant set of policy for one target.
+public struct RSoP: Codable, Sendable, Equatable {
+    public var kind: TargetKind
+    public var name: String
+    public var dn: String
+    public var settings: [String: SettingResult]
+    public var packageSource: PackageSource?
+    public var loopback: Policy.Half.Loopback?
+    public var links: [EvaluatedLink]
+    var policies: [String: Policy.Package] = [:]
+
+    public struct PackageSource: Codable, Sendable, Equatable {
+        public var policy: String
+        public var container: String
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, name, dn, settings, packageSource, loopback, links }
+
+    public static func == (a: RSoP, b: RSoP) -> Bool {
+        a.kind == b.kind && a.name == b.name && a.settings == b.settings && a.packageSource == b.packageSource && a.links == b.links && a.loopback == b.loopback
+    }
+}
+
+/// Group Policy processing: Local → Site → Domain → OU (parent before child), later wins; within a container
+/// link order 1 last; Block Inheritance drops non-enforced links from above; enforced links cannot be blocked
+/// or overridden, and between enforced links the higher container wins; disabled links and halves do not
+/// apply; security filtering (deny wins) and item-level targeting decide applicability.
+public struct PolicyEvaluator: Sendable {
+    let set: PolicySet
+    let domain: String
+    /// Per container: its links in processing order, with what Block Inheritance dropped.
+    private let chains: Chains
+
+    final class Chains: @unchecked Sendable {   // filled lazily, read-only per target: one evaluator per thread
+        var cache: [String: [Candidate]] = [:]
+    }
+
+    struct Candidate {
+        let link: LinksDocument.Link
+        let container: String
+        let depth: Int
+        let blocked: Bool
+    }
+
+    public init(set: PolicySet, domain: String) {
+        self.set = set
+        self.domain = domain
+        self.chains = Chains()
+    }
+
+    var containersByDN: [String: LinksDocument.Container] {
+        Dictionary(set.links.containers.map { (DN.normalised($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The candidate links for a target under `parent` (and in `site`), in processing order (last wins).
+    func candidates(parent: String, site: String?) -> [Candidate] {
+        let key = (site ?? "") + "|" + parent
+        if let cached = chains.cache[key] { return cached }
+        let byDN = containersByDN
+        var scopes: [(dn: String, container: LinksDocument.Container?)] = []
+        if let site { scopes.append(("site:" + site.lowercased(), byDN["site:" + site.lowercased()])) }
+        for dn in DN.chain(of: "cn=x," + parent, domain: domain) { scopes.append((dn, byDN[dn])) }
+        var normal: [Candidate] = [], enforced: [Candidate] = []
+        for (depth, scope) in scopes.enumerated() {
+            guard let container = scope.container else { continue }
+            if container.blockInheritance == true {
+                normal = normal.map { Candidate(link: $0.link, container: $0.container, depth: $0.depth, blocked: true) }
+            }
+            for link in (container.links ?? []).sorted(by: { $0.order > $1.order }) {   // order 1 last: it wins
+                let candidate = Candidate(link: link, container: container.dn, depth: depth, blocked: false)
+                if link.enforced == true { enforced.append(candidate) } else { normal.append(candidate) }
+            }
+        }
+        // Enforced links come after every normal one; the highest container's last, so it wins.
+        let ordered = normal + enforced.sorted { $0.depth != $1.depth ? $0.depth > $1.depth : $0.link.order > $1.link.order }
+        chains.cache[key] = ordered
+        return ordered
+    }
+
+    /// The RSoP of one user or computer.
+    public func evaluate(_ target: DirectorySnapshot.Target, kind: TargetKind) -> RSoP {
+        let groups = Set(target.groups.map(DN.normalised))
+        let parent = DN.parent(DN.normalised(target.dn)) ?? DN.normalised(domain)
+        var result = RSoP(kind: kind, name: target.name, dn: target.dn, settings: [:], packageSource: nil, loopback: nil, links: [])
+        for candidate in candidates(parent: parent, site: kind == .computer ? target.site : nil) {
+            let policy = set.policies[candidate.link.policy]!
+            let outcome = self.outcome(candidate, policy: policy, kind: kind, groups: groups, target: target)
+            result.links.append(EvaluatedLink(policy: policy.id, container: candidate.container, order: candidate.link.order,
+                                              enforced: candidate.link.enforced == true, outcome: outcome))
+            guard outcome == .applied else { continue }
+            apply(policy.half(kind), policy: policy.id, container: candidate.container, enforced: candidate.link.enforced == true, to: &result)
+        }
+        return result
+    }
+
+    func outcome(_ candidate: Candidate, policy: Policy, kind: TargetKind, groups: Set<String>, target: DirectorySnapshot.Target) -> LinkOutcome {
+        if candidate.link.enabled == false { return .linkDisabled }
+        if candidate.blocked { return .blocked }
+        if !policy.halfEnabled(kind) { return .halfDisabled }
+        if policy.security.deny.contains(where: { groups.contains(DN.normalised($0)) }) { return .denied }
+        if !policy.security.apply.isEmpty, !policy.security.apply.contains(where: { groups.contains(DN.normalised($0)) }) { return .notInApplyGroups }
+        if let targeting = policy.targeting, !matches(targeting, target: target, groups: groups) { return .targetingFalse }
+        return .applied
+    }
+
+    func apply(_ half: Policy.Half, policy: String, container: String, enforced: Bool, to result: inout RSoP) {
+        for (key, value) in half.settings {
+            var losers = result.settings[key].map { previous in [SettingResult.Loser(policy: previous.policy, container: previous.container, value: previous.value)] + previous.losers } ?? []
+            losers.sort { $0.policy < $1.policy }
+            result.settings[key] = SettingResult(value: value, policy: policy, container: container, enforced: enforced, losers: losers)
+        }
+        if let package = half.package {
+            result.packageSource = RSoP.PackageSource(policy: policy, container: container)
+            result.policies[policy] = package
+        }
+        if let loopback = half.loopback { result.loopback = loopback }
+    }
+
+    func matches(_ targeting: Targeting, target: DirectorySnapshot.Target, groups: Set<String>) -> Bool {
+        switch targeting {
+        case let .all(items): items.allSatisfy { matches($0, target: target, groups: groups) }
+        case let .any(items): items.contains { matches($0, target: target, groups: groups) }
+        case let .not(item): !matches(item, target: target, groups: groups)
+        case let .group(dn): groups.contains(DN.normalised(dn))
+        case let .ou(dn): DN.isWithin(target.dn, dn)
+        case let .attribute(name, equals): target.attributes?[name]?.lowercased() == equals.lowercased()
+        case let .filter(name): set.links.filters?[name].map { matches($0, target: target, groups: groups) } ?? false
+        }
+    }
+
+    /// Loopback processing for a user signing in on a computer whose policies set it: Replace uses only the
+    /// user settings of the policies that apply at the computer's location; Merge applies the user's own first,
+    /// then the computer location's, which win.
+    public func evaluate(user: DirectorySnapshot.Target, on computer: DirectorySnapshot.Target) -> RSoP {
+        let own = evaluate(user, kind: .user)
+        guard let mode = evaluate(computer, kind: .computer).loopback else { return own }
+        // The computer's location, with the user's groups for security filtering.
+        let located = DirectorySnapshot.Target(name: user.name, dn: "cn=" + user.name + "," + (DN.parent(DN.normalised(computer.dn)) ?? domain),
+                                               groups: user.groups, attributes: user.attributes)
+        var there = evaluate(located, kind: .user)
+        there.name = user.name
+        there.dn = user.dn
+        guard mode == .merge else { return there }
+        var merged = own
+        for link in there.links where link.outcome == .applied {
+            let policy = set.policies[link.policy]!
+            apply(policy.user, policy: policy.id, container: link.container, enforced: link.enforced, to: &merged)
+        }
+        merged.links += there.links
+        return merged
+    }
+}
