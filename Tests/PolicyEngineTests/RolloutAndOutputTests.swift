@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import PolicyEngine
+
+/// Rings, the server-first gate, validation errors, and deterministic atomic output.
+@Suite struct RolloutAndOutputTests {
+    let asOf = ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!
+
+    func packagePolicy(_ rollout: String, version: String = "1.0.2") -> String {
+        """
+        id: client
+        computer:
+          webServiceAddress: https://inboard.acme.test/
+          package:
+            version: \(version)
+            install: assigned
+            upgrade: required
+            rollout:
+              previousVersion: 1.0.1
+        \(rollout)
+        """
+    }
+
+    func manifests(_ policy: String, computers: [DirectorySnapshot.Target]) throws -> [Manifest] {
+        let folder = try PolicyFolder(policies: ["client": policy], links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
+        defer { folder.remove() }
+        let directory = DirectorySnapshot(domain: Sample.domain, users: [], computers: computers)
+        return ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf).build()
+    }
+
+    @Test func ringsDeferPauseAndHalt() throws {
+        let rings = """
+                  rings:
+                    - {name: pilot, groups: ["\(Sample.it)"], start: 2026-11-20T00:00:00Z}
+                    - {name: early, percent: 100, start: 2026-11-24T00:00:00Z, deferralDays: 2}
+            """
+        let computers = [Sample.computer("it1", groups: [Sample.it]), Sample.computer("pc1")]
+        let live = try manifests(packagePolicy(rings), computers: computers)
+        #expect(live.map { $0.package?.version } == ["1.0.2", "1.0.1"], "pilot is live; early waits out its two-day deferral")
+        #expect(live.map { $0.package?.ring } == ["pilot", "early"])
+        let paused = try manifests(packagePolicy(rings.replacingOccurrences(of: "start: 2026-11-20T00:00:00Z}", with: "start: 2026-11-20T00:00:00Z, paused: true}")), computers: computers)
+        #expect(paused.first?.package?.version == "1.0.1", "a paused ring keeps the previous version")
+        let halted = try manifests(packagePolicy(rings + "\n      halted: true"), computers: computers)
+        #expect(halted.allSatisfy { $0.package?.version == "1.0.1" && $0.package?.ring == "halted" }, "a halt rolls every ring back")
+    }
+
+    @Test func stablePercentagesOnlyGrow() {
+        let targets = (0..<2000).map { "cn=pc\($0),ou=computers,dc=acme,dc=test" }
+        let at10 = Set(targets.filter { RolloutPlan.bucket(policy: "client", target: $0) < 10 })
+        let at50 = Set(targets.filter { RolloutPlan.bucket(policy: "client", target: $0) < 50 })
+        #expect(at10.isSubset(of: at50), "a target in the 10% stays in as the share grows")
+        #expect((150...250).contains(at10.count) && (900...1100).contains(at50.count), "\(at10.count) \(at50.count)")
+    }
+
+    @Test func theServerFirstRuleRefusesANewerClient() throws {
+        let folder = try PolicyFolder(policies: ["client": packagePolicy("      rings: []", version: "1.1.0")],
+                                      links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
+        defer { folder.remove() }
+        let set = try folder.load()
+        let directory = DirectorySnapshot(domain: Sample.domain, users: [Sample.user("ann")])
+        let error = #expect(throws: PolicyError.self) { try set.validate(against: directory, serverVersion: "1.0.0.0", folder: folder.path) }
+        #expect(error?.description.contains("upgrade the server first") == true, "\(String(describing: error))")
+        #expect(throws: Never.self) { try set.validate(against: directory, serverVersion: "1.1.0.0", folder: folder.path) }
+    }
+
+    @Test func badInputIsNamedWithFileLineAndColumn() throws {
+        let cases: [([String: String], String, String)] = [
+            (["a": "id: a\nuser:\n  idleMinutesBeforeAway: [oops\n"], "containers: []\n", "a.yaml:4:1: malformed YAML"),
+            (["a": "id: a\nuser:\n  colour: blue\n"], "containers: []\n", "a.yaml:3:11: user.colour: unknown setting 'colour'"),
+            (["a": "id: a\nuser:\n  autoStart: 7\n"], "containers: []\n", "a.yaml:3"),
+            (["a": "id: a\n", "b": "id: a\n"], "containers: []\n", "duplicate policy id 'a'"),
+            (["a": "id: a\n"], "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: ghost, order: 1}]}\n", "links.yaml:2: link in dc=acme,dc=test to unknown policy 'ghost'"),
+            (["a": "id: a\ntargeting: {filter: x}\n"], "containers: []\nfilters:\n  x: {filter: y}\n  y: {all: [{filter: x}]}\n", "cycle: x → y → x"),
+        ]
+        for (policies, links, expected) in cases {
+            let folder = try PolicyFolder(policies: policies, links: links)
+            defer { folder.remove() }
+            let error = #expect(throws: PolicyError.self) { _ = try folder.load() }
+            #expect(error?.description.contains(expected) == true, "expected '\(expected)' in: \(String(describing: error))")
+        }
+        let folder = try PolicyFolder(policies: ["a": "id: a\n"], links: "containers:\n  - {dn: \"ou=Nowhere,dc=acme,dc=test\", links: [{policy: a, order: 1}]}\n")
+        defer { folder.remove() }
+        let missing = #expect(throws: PolicyError.self) {
+            try folder.load().validate(against: DirectorySnapshot(domain: Sample.domain, users: [Sample.user("ann")]), serverVersion: "1.0.0.0", folder: folder.path)
+        }
+        #expect(missing?.description.contains("not a container in the directory") == true)
+    }
+
+    @Test func outputIsDeterministicAtomicAndCarriesClientInstallIni() throws {
+        let policy = packagePolicy("      rings:\n        - {name: broad, percent: 100, start: 2026-11-01T00:00:00Z}")
+        let folder = try PolicyFolder(policies: ["client": policy, "base": Sample.policy("base", idle: 10)],
+                                      links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}, {policy: base, order: 2}]}\n")
+        defer { folder.remove() }
+        let directory = DirectorySnapshot(domain: Sample.domain, users: (0..<50).map { Sample.user("u\($0)") }, computers: (0..<20).map { Sample.computer("pc\($0)") })
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("manifests-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let builder = ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf)
+        _ = try builder.write(builder.build(), to: out)
+        let first = try String(contentsOfFile: out + "/index.json", encoding: .utf8)
+        _ = try builder.write(builder.build(threads: 1), to: out)
+        #expect(try String(contentsOfFile: out + "/index.json", encoding: .utf8) == first, "byte for byte the same, whatever the threads")
+        let ini = try String(contentsOfFile: out + "/client-install/client/broad/ClientInstall.ini", encoding: .utf8)
+        #expect(ini == "[Startup Defaults]\r\nWebServiceAddress=https://inboard.acme.test/\r\nClientVersion=1.0.2\r\nInstallMode=assigned\r\n")
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/users/u7.json")))
+        #expect(manifest.settings["idleMinutesBeforeAway"] == .number(10) && manifest.sources["idleMinutesBeforeAway"]?.policy == "base")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter { $0.contains(".building-") }.isEmpty)
+    }
+}
