@@ -128,6 +128,7 @@ let package = Package(
                 "InboardCore",
                 "InboardServer",
                 "Mailer",
+                "PolicyEngine",
                 "InboardStore",
                 "DirectorySync",
                 "LDAPKit",

@@ -141,7 +141,13 @@ public struct PolicyEvaluator: Sendable {
 
     func apply(_ half: Policy.Half, policy: String, container: String, enforced: Bool, to result: inout RSoP) {
         for (key, value) in half.settings {
-            var losers = result.settings[key].map { previous in [SettingResult.Loser(policy: previous.policy, container: previous.container, value: previous.value)] + previous.losers } ?? []
+            var losers = result.settings[key]?.losers ?? []
+            if let previous = result.settings[key], previous.policy != policy || previous.container != container {
+                losers.append(SettingResult.Loser(policy: previous.policy, container: previous.container, value: previous.value))
+            }
+            // A policy applied twice (loopback merge reapplies the location's list) is one entry, not its own loser.
+            var seen = Set<String>()
+            losers = losers.filter { !($0.policy == policy && $0.container == container) && seen.insert($0.policy + "|" + $0.container).inserted }
             losers.sort { $0.policy < $1.policy }
             result.settings[key] = SettingResult(value: value, policy: policy, container: container, enforced: enforced, losers: losers)
         }
