@@ -107,6 +107,7 @@ let package = Package(
                 "DirectorySync",
                 "LDAPKit",
                 "Mailer",
+                "PolicyEngine",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -18,6 +18,8 @@ public struct AppDependencies: Sendable {
     public var backgroundServices: [any Service]
     /// Seals and opens the stored secrets (directory and SMTP passwords).
     public var secrets: SecretBox
+    /// The policy folder the client manifest endpoint evaluates.
+    public var policyDir: String = ServerConfiguration.defaultPolicyDir
 
     public init(postgres: PostgresClient, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
                 secrets: SecretBox, backgroundServices: [any Service] = []) {
@@ -77,6 +79,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     let watches = WatchStore(database: dependencies.postgres, logger: logger), notes = NoteStore(database: dependencies.postgres, logger: logger)
     WatchesAndNotesController(watches: watches, notes: notes, statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
+    ClientManifestController(policyDir: dependencies.policyDir, syncer: syncer, database: dependencies.postgres, logger: logger).addRoutes(to: api)
 
     let renderer: WebRenderer
     do { renderer = try WebRenderer(csrf: csrf) } catch {

@@ -487,6 +487,56 @@ paths:
       parameters: [{name: all, in: query, schema: {type: boolean}}]
       responses:
         "200": {description: Notes, content: {application/json: {schema: {type: object, properties: {notes: {type: array, items: {$ref: "#/components/schemas/Note"}}}}}}}
+  /api/v1/clients/manifest:
+    get:
+      summary: The caller's client deployment manifest from the policy folder (INBOARD_POLICY_DIR)
+      description: |
+        Evaluated with Group Policy's rules against the caller's synced DN and groups: effective settings, the
+        client package and its ring, and the policy each value came from. Send the ETag back in If-None-Match to
+        get 304 while nothing changed.
+      tags: [clients]
+      security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: If-None-Match, in: header, required: false, schema: {type: string}}
+      responses:
+        "200":
+          description: The manifest
+          headers:
+            ETag: {schema: {type: string}}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [kind, name, dn, policySetVersion, settings, sources]
+                properties:
+                  kind: {type: string, enum: [user, computer]}
+                  name: {type: string}
+                  dn: {type: string}
+                  policySetVersion: {type: string}
+                  settings: {type: object, additionalProperties: true}
+                  sources: {type: object, additionalProperties: {type: object, properties: {policy: {type: string}, container: {type: string}}}}
+                  package:
+                    type: object
+                    properties:
+                      version: {type: string}
+                      install: {type: string, enum: [assigned, published]}
+                      upgrade: {type: string, enum: [optional, required]}
+                      uninstallWhenOutOfScope: {type: boolean}
+                      ring: {type: string}
+                      policy: {type: string}
+                      container: {type: string}
+        "304": {description: Unchanged since the ETag sent}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404":
+          description: The caller is not a directory account
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "503":
+          description: The policy folder does not validate
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
   /api/v1/events:
     get:
       summary: Live events (server-sent events)

@@ -10,11 +10,13 @@ public struct ServerConfiguration: Sendable {
     public var httpPort: Int
     public var secretKeyFile: String
     public var logLevel: Logger.Level
+    public var policyDir: String
 
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultHTTPPort = 8080
     public static let defaultSecretKeyFile = "/etc/inboard/secret.key"
     public static let defaultLogLevel = Logger.Level.info
+    public static let defaultPolicyDir = "policy"
 
     /// Every setting, its variable and its default, for `--help` and the README.
     public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
@@ -23,6 +25,7 @@ public struct ServerConfiguration: Sendable {
         ("INBOARD_HTTP_PORT", "\(defaultHTTPPort)", "port 'inboard serve' listens on"),
         ("INBOARD_SECRET_KEY_FILE", defaultSecretKeyFile, "32 random bytes that encrypt secrets at rest"),
         ("INBOARD_LOG_LEVEL", defaultLogLevel.rawValue, "trace, debug, info, notice, warning, error or critical"),
+        ("INBOARD_POLICY_DIR", defaultPolicyDir, "policy folder whose manifests GET /api/v1/clients/manifest serves"),
     ]
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -41,6 +44,7 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("INBOARD_LOG_LEVEL '\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         logLevel = parsed
+        policyDir = reader.string(forKey: ["inboard", "policy", "dir"], default: Self.defaultPolicyDir)
     }
 
     /// Reads the given environment (the process's by default).

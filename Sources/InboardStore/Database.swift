@@ -40,7 +40,7 @@ public struct Database: Sendable {
 
     /// A pooled client; run it as a service (`client.run()`). Commands that run and exit keep few connections
     /// open and may open more for a burst; the server keeps its whole pool open (see `clientConfiguration`).
-    public func makeClient(keepOpen: Int = 1, extra: Int = 9) throws -> PostgresClient {
+    public func makeClient(keepOpen: Int = 0, extra: Int = 10) throws -> PostgresClient {
         PostgresClient(configuration: try url.clientConfiguration(keepOpen: keepOpen, extra: extra), backgroundLogger: logger)
     }
 

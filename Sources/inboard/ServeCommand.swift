@@ -42,7 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
                 schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger, secrets: secrets,
                 backgroundServices: [SyncScheduler(syncer: syncer, logger: environment.logger),
                                      MailWorker(database: postgres, secrets: secrets, logger: environment.logger)])
-            let app = buildApplication(configuration: configuration, dependencies: dependencies)
+            var withPolicies = dependencies
+            withPolicies.policyDir = configuration.policyDir
+            let app = buildApplication(configuration: configuration, dependencies: withPolicies)
             environment.logger.info("Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)")
             try await app.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {

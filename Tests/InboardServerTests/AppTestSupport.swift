@@ -6,14 +6,15 @@ import PostgresNIO
 import Prometheus
 
 /// Builds the real application against a database URL, with a fresh metrics registry.
-func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil) throws -> some ApplicationProtocol {
+func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil, policyDir: String? = nil) throws -> some ApplicationProtocol {
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
     let logger = Logger(label: "test")
-    let dependencies = AppDependencies(
+    var dependencies = AppDependencies(
         postgres: try Database(url: databaseURL, logger: logger).makeClient(), databaseURL: databaseURL,
         schemaVersion: try schemaVersion ?? MigrationCatalog.embedded().latestVersion,
         metrics: PrometheusCollectorRegistry(), logger: logger,
         secrets: try secrets ?? SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))
+    if let policyDir { dependencies.policyDir = policyDir }
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }
