@@ -45,10 +45,12 @@ public struct DirectorySnapshot: Codable, Sendable {
     /// Every container that exists: the listed ones, the domain, and every OU above a target.
     var knownContainers: Set<String> {
         var known = Set((containers ?? []).map(DN.normalised))
-        known.insert(DN.normalised(domain))
+        let domainDN = DN.normalised(domain)
+        known.insert(domainDN)
+        var seenParents = Set<String>()
         for target in users + (computers ?? []) {
             var parent = DN.parent(DN.normalised(target.dn))
-            while let dn = parent, dn.count >= DN.normalised(domain).count {
+            while let dn = parent, dn.utf8.count >= domainDN.utf8.count, seenParents.insert(dn).inserted {   // each OU walked once
                 known.insert(dn)
                 parent = DN.parent(dn)
             }
@@ -57,27 +59,57 @@ public struct DirectorySnapshot: Codable, Sendable {
     }
 }
 
-/// DN handling enough for containment: lower-cased, spaces after commas dropped, escaped commas respected.
+/// DN handling enough for containment: lower-cased, spaces around commas dropped, escaped commas respected.
+/// Works on UTF-8 bytes: a build normalises hundreds of thousands of DNs.
 enum DN {
     static func normalised(_ dn: String) -> String {
-        components(dn).joined(separator: ",")
+        var out: [UInt8] = []
+        out.reserveCapacity(dn.utf8.count)
+        var escaped = false, nonASCII = false
+        for byte in dn.utf8 {
+            if escaped { out.append(byte); escaped = false; continue }
+            switch byte {
+            case UInt8(ascii: "\\"): out.append(byte); escaped = true
+            case UInt8(ascii: ","):
+                while out.last == UInt8(ascii: " ") { out.removeLast() }
+                out.append(byte)
+            case UInt8(ascii: " ") where out.isEmpty || out.last == UInt8(ascii: ","): break   // space after a comma
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(byte + 32)
+            default:
+                if byte >= 0x80 { nonASCII = true }
+                out.append(byte)
+            }
+        }
+        while out.last == UInt8(ascii: " ") { out.removeLast() }
+        let text = String(decoding: out, as: UTF8.self)
+        return nonASCII ? text.lowercased() : text
     }
 
     static func components(_ dn: String) -> [String] {
-        var parts: [String] = [], current = "", escaped = false
-        for character in dn {
-            if escaped { current.append(character); escaped = false; continue }
-            if character == "\\" { current.append(character); escaped = true; continue }
-            if character == "," { parts.append(current.trimmingCharacters(in: .whitespaces).lowercased()); current = ""; continue }
-            current.append(character)
+        var parts: [String] = [], rest = Substring(normalised(dn))
+        while let comma = firstComma(rest) {
+            parts.append(String(rest[..<comma]))
+            rest = rest[rest.index(after: comma)...]
         }
-        if !current.isEmpty { parts.append(current.trimmingCharacters(in: .whitespaces).lowercased()) }
+        if !rest.isEmpty { parts.append(String(rest)) }
         return parts
     }
 
+    /// The parent of a normalised DN (everything after its first unescaped comma).
     static func parent(_ normalised: String) -> String? {
-        let parts = components(normalised)
-        return parts.count > 1 ? parts.dropFirst().joined(separator: ",") : nil
+        guard let comma = firstComma(Substring(normalised)) else { return nil }
+        return String(normalised[normalised.index(after: comma)...])
+    }
+
+    private static func firstComma(_ text: Substring) -> Substring.Index? {
+        var escaped = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text.utf8[index]
+            if escaped { escaped = false } else if character == UInt8(ascii: "\\") { escaped = true } else if character == UInt8(ascii: ",") { return index }
+            index = text.utf8.index(after: index)
+        }
+        return nil
     }
 
     /// The containers from the domain down to the target's parent, top first.

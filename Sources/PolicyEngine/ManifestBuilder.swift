@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// A target's deployment manifest: effective settings, the client package and its ring, and where each value
@@ -93,44 +96,72 @@ public struct ManifestBuilder: Sendable {
         return results.all
     }
 
-    /// Writes `out/users/NAME.json`, `out/computers/NAME.json`, `out/client-install/POLICY/RING/ClientInstall.ini`
+    /// Writes `out/users/XX/NAME.json`, `out/computers/XX/NAME.json` (see `path(of:)`), `out/client-install/POLICY/RING/ClientInstall.ini`
     /// and `out/index.json` (a SHA-256 per file), into a new folder renamed over `out` at the end: a reader sees
     /// the old output or the new one, never a mix; a failure leaves `out` as it was.
-    public func write(_ manifests: [Manifest], to out: String) throws -> Int {
+    public func write(_ manifests: [Manifest], to out: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Int {
         let fm = FileManager.default
         let parent = (out as NSString).deletingLastPathComponent
         let staging = (parent.isEmpty ? "." : parent) + "/." + (out as NSString).lastPathComponent + ".building-\(ProcessInfo.processInfo.processIdentifier)"
         try? fm.removeItem(atPath: staging)
         for folder in ["users", "computers"] { try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        var index: [String: String] = [:]
-        func put(_ relative: String, _ data: Data) throws {
-            guard fm.createFile(atPath: staging + "/" + relative, contents: data) else { throw PolicyError(file: staging + "/" + relative, message: "cannot write") }
-            index[relative] = PolicyDigest.hex(data)
-        }
         do {
-            for manifest in manifests {
-                try put((manifest.kind == .user ? "users/" : "computers/") + Self.fileName(manifest.name) + ".json", try encoder.encode(manifest))
+            // Manifests are encoded and written by several threads; each slot gets its file's path and digest.
+            let paths = manifests.map(Self.path(of:))
+            for folder in Set(paths.map { ($0 as NSString).deletingLastPathComponent }) {
+                try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
             }
+            let digests = DigestSlots(count: manifests.count)
+            let workers = max(1, min(threads, manifests.count / 2000 + 1))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                for index in stride(from: worker, to: manifests.count, by: workers) {
+                    do {
+                        let data = try encoder.encode(manifests[index])
+                        try Self.writeFile(staging + "/" + paths[index], data)
+                        digests.store(PolicyDigest.hex(data), at: index)
+                    } catch {
+                        digests.fail(error)
+                    }
+                }
+            }
+            if let error = digests.error { throw error }
+            var index = Dictionary(uniqueKeysWithValues: zip(paths, digests.all))
             for (relative, text) in clientInstallFiles() {
                 try fm.createDirectory(atPath: staging + "/" + (relative as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try put(relative, Data(text.utf8))
+                let data = Data(text.utf8)
+                try Self.writeFile(staging + "/" + relative, data)
+                index[relative] = PolicyDigest.hex(data)
             }
             let document: [String: Any] = ["policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf), "files": index]
-            guard fm.createFile(atPath: staging + "/index.json", contents: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) else {
-                throw PolicyError(file: staging + "/index.json", message: "cannot write")
-            }
+            try Self.writeFile(staging + "/index.json", try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
             let previous = fm.fileExists(atPath: out) ? staging + ".old" : nil
             if let previous { try fm.moveItem(atPath: out, toPath: previous) }
             try fm.moveItem(atPath: staging, toPath: out)
             if let previous { try? fm.removeItem(atPath: previous) }
+            return index.count
         } catch {
             try? fm.removeItem(atPath: staging)
             throw error
         }
-        return index.count
+    }
+
+    /// `users/3f/NAME.json`: 256 folders per kind, by a hash of the name, so that no folder holds 100,000
+    /// files (ext4 serialises creations in one folder, and large folders are slow to list).
+    public static func path(of manifest: Manifest) -> String {
+        let shard = PolicyDigest.hex(Data(manifest.name.utf8)).prefix(2)
+        return (manifest.kind == .user ? "users/" : "computers/") + shard + "/" + fileName(manifest.name) + ".json"
+    }
+
+    /// One file, written with plain POSIX calls: Foundation's atomic write syncs each of 100,000 files, and
+    /// the staging folder's rename already makes the whole output appear at once.
+    static func writeFile(_ path: String, _ data: Data) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
     }
 
     /// `ClientInstall.ini` per package policy and ring, in the old product's format.
@@ -168,7 +199,24 @@ final class ManifestSlots: @unchecked Sendable {
     var all: [Manifest] { slots.compactMap { $0 } }
 }
 
+/// Digests written by index from several threads.
+final class DigestSlots: @unchecked Sendable {
+    private var slots: [String]
+    private(set) var error: (any Error)?
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: "", count: count) }
+    func store(_ digest: String, at index: Int) { lock.lock(); slots[index] = digest; lock.unlock() }
+    func fail(_ error: any Error) { lock.lock(); if self.error == nil { self.error = error }; lock.unlock() }
+    var all: [String] { slots }
+}
+
 enum PolicyDigest {
-    static func hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static let digits = Array("0123456789abcdef".utf8)
+    static func hex(_ data: Data) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: data) { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
     static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
 }

@@ -78,14 +78,16 @@ public struct PolicyEvaluator: Sendable {
         let blocked: Bool
     }
 
+    /// Each policy's security groups, normalised once.
+    private let filters: [String: (apply: Set<String>, deny: Set<String>)]
+    private let containersByDN: [String: LinksDocument.Container]
+
     public init(set: PolicySet, domain: String) {
         self.set = set
         self.domain = domain
         self.chains = Chains()
-    }
-
-    var containersByDN: [String: LinksDocument.Container] {
-        Dictionary(set.links.containers.map { (DN.normalised($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
+        filters = set.policies.mapValues { (Set($0.security.apply.map(DN.normalised)), Set($0.security.deny.map(DN.normalised))) }
+        containersByDN = Dictionary(set.links.containers.map { (DN.normalised($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The candidate links for a target under `parent` (and in `site`), in processing order (last wins).
@@ -133,8 +135,9 @@ public struct PolicyEvaluator: Sendable {
         if candidate.link.enabled == false { return .linkDisabled }
         if candidate.blocked { return .blocked }
         if !policy.halfEnabled(kind) { return .halfDisabled }
-        if policy.security.deny.contains(where: { groups.contains(DN.normalised($0)) }) { return .denied }
-        if !policy.security.apply.isEmpty, !policy.security.apply.contains(where: { groups.contains(DN.normalised($0)) }) { return .notInApplyGroups }
+        let filter = filters[policy.id]!
+        if !filter.deny.isDisjoint(with: groups) { return .denied }
+        if !filter.apply.isEmpty, filter.apply.isDisjoint(with: groups) { return .notInApplyGroups }
         if let targeting = policy.targeting, !matches(targeting, target: target, groups: groups) { return .targetingFalse }
         return .applied
     }
