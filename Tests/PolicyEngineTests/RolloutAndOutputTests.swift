@@ -101,7 +101,11 @@ import Testing
         #expect(try String(contentsOfFile: out + "/index.json", encoding: .utf8) == first, "byte for byte the same, whatever the threads")
         let ini = try String(contentsOfFile: out + "/client-install/client/broad/ClientInstall.ini", encoding: .utf8)
         #expect(ini == "[Startup Defaults]\r\nWebServiceAddress=https://inboard.acme.test/\r\nClientVersion=1.0.2\r\nInstallMode=assigned\r\n")
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/users/u7.json")))
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/index.json"))) as? [String: Any]
+        let files = try #require(index?["files"] as? [String: String])
+        let path = try #require(files.keys.first { $0.hasPrefix("users/") && $0.hasSuffix("/u7.json") })
+        #expect(files.count == 50 + 20 + 1, "a digest for every manifest and the ClientInstall.ini")
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/" + path)))
         #expect(manifest.settings["idleMinutesBeforeAway"] == .number(10) && manifest.sources["idleMinutesBeforeAway"]?.policy == "base")
         #expect(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter { $0.contains(".building-") }.isEmpty)
     }
