@@ -7,6 +7,7 @@ public struct MailPreferencesStore: Sendable {
     public static let events: [(event: String, label: String)] = [
         ("note", "Mail me when someone leaves me a note"),
         ("watch", "Mail me when someone I watch changes status"),
+        ("watchDigest", "Send those as one hourly digest instead of one mail each"),
     ]
     let database: PostgresClient
     let logger: Logger
@@ -17,7 +18,7 @@ public struct MailPreferencesStore: Sendable {
     }
 
     public func load(_ person: Int64) async throws -> [String: Bool] {
-        var choices = Dictionary(uniqueKeysWithValues: Self.events.map { ($0.event, true) })
+        var choices = Dictionary(uniqueKeysWithValues: Self.events.map { ($0.event, $0.event != "watchDigest") })   // digest is opt-in
         for try await json in try await database.query("SELECT events::text FROM mail_preferences WHERE person_id = \(person)", logger: logger).decode(String.self) {
             for (event, on) in (try? JSONDecoder().decode([String: Bool].self, from: Data(json.utf8))) ?? [:] { choices[event] = on }
         }

@@ -21,6 +21,7 @@ public struct MailTemplates: Sendable {
     public static let events: [(event: String, settingsKey: String, label: String)] = [
         ("note", "noteLeft", "A note is left for someone"),
         ("watch", "watchChanged", "A watched colleague's status changes"),
+        ("watch.digest", "watchChanged", "Hourly digest of watched colleagues' changes (for people who chose it)"),
         ("sync.held", "syncHeld", "A directory sync is held by the mass-disable guard (to admins)"),
         ("sync.failed", "syncFailed", "A directory sync fails (to admins)"),
         ("test", "", "Test message"),
@@ -35,6 +36,10 @@ public struct MailTemplates: Sendable {
             subject: "{{displayName}} is now {{status.type}}",
             text: "Hello {{recipientName}},\n\n{{displayName}} is now {{status.type}}.{{#status.note}}\nNote: {{status.note}}{{/status.note}}{{#returnText}}\nBack: {{returnText}}{{/returnText}}\n\n-- \nInboard (you watch {{displayName}})",
             html: "<p>Hello {{recipientName}},</p><p><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>.</p>{{#status.note}}<p>Note: {{status.note}}</p>{{/status.note}}{{#returnText}}<p>Back: {{returnText}}</p>{{/returnText}}<p style=\"color:#666\">Inboard (you watch {{displayName}})</p>"),
+        "watch.digest": MailTemplate(
+            subject: "{{count}} changes among the people you watch",
+            text: "Hello {{recipientName}},\n\n{{#changes}}- {{displayName}} is now {{status.type}}{{#status.note}} ({{status.note}}){{/status.note}}{{#returnText}}, back {{returnText}}{{/returnText}}\n{{/changes}}\n-- \nInboard (hourly digest)",
+            html: "<p>Hello {{recipientName}},</p><ul>{{#changes}}<li><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>{{#status.note}} ({{status.note}}){{/status.note}}{{#returnText}}, back {{returnText}}{{/returnText}}</li>{{/changes}}</ul><p style=\"color:#666\">Inboard (hourly digest)</p>"),
         "sync.held": MailTemplate(
             subject: "Inboard held directory sync run {{run}}",
             text: "Directory sync run {{run}} was held and changed nothing:\n\n{{reason}}\n\nIf this is right, approve it on the Sync page or with 'inboard sync --approve {{run}}'.\n\n-- \nInboard",

@@ -81,17 +81,29 @@ public struct MailWorker: Service {
         guard !items.isEmpty else { return outcome }
         let templates = try await MailTemplateStore(database: database, logger: logger).load()
         let recipients = try await MailRecipients.load(for: items, database: database, logger: logger)
-        var messages: [(OutboxItem, MailMessage)] = []
-        let quietUntil = smtp.quietUntil(Date())
+        var messages: [([OutboxItem], MailMessage)] = []
+        var digests: [Int64: [OutboxItem]] = [:]
+        let now = Date(), quietUntil = smtp.quietUntil(now)
         for item in items {
             if let quietUntil, Self.personalEvents.contains(item.event) {
                 try await outbox.release(item.id, until: quietUntil)
                 outcome.released += 1
                 continue
             }
+            // A digest reader's watch mails wait for the top of the hour, then go out as one message.
+            if item.event == "watch", let person = item.recipientID, recipients.wantsDigest(person) {
+                let due = Self.digestDue(item.createdAt)
+                if due > now {
+                    try await outbox.release(item.id, until: due)
+                    outcome.released += 1
+                } else {
+                    digests[person, default: []].append(item)
+                }
+                continue
+            }
             do {
                 switch try compose(item, smtp: smtp, from: from, templates: templates, recipients: recipients) {
-                case let .message(message): messages.append((item, message))
+                case let .message(message): messages.append(([item], message))
                 case let .skip(reason):
                     try await outbox.skip(item.id, reason: reason)
                     outcome.skipped += 1
@@ -101,33 +113,46 @@ public struct MailWorker: Service {
                 outcome.dead += 1
             }
         }
+        for (_, group) in digests.sorted(by: { $0.key < $1.key }) {
+            do {
+                switch try composeDigest(group, smtp: smtp, from: from, templates: templates, recipients: recipients) {
+                case let .message(message): messages.append((group, message))
+                case let .skip(reason):
+                    for item in group { try await outbox.skip(item.id, reason: reason) }
+                    outcome.skipped += group.count
+                }
+            } catch {
+                for item in group { try await outbox.deadLetter(item.id, error: "\(error)") }
+                outcome.dead += group.count
+            }
+        }
         guard !messages.isEmpty else { return outcome }
         let connection: SMTPConnection
         do {
             connection = try await SMTPConnection.connect(to: smtp.server(timeout: options.commandTimeout), logger: logger)
         } catch {
-            for (item, _) in messages { try await settle(item, error: error, outcome: &outcome) }
+            for item in messages.flatMap(\.0) { try await settle(item, error: error, outcome: &outcome) }
             return outcome
         }
         var broken: (any Error)?
         // A row is marked sent as soon as the server accepts it; the write runs while the next message goes
         // out, and the batch ends only when every write is done.
         try await withThrowingTaskGroup(of: Void.self) { marks in
-            for (item, message) in messages {
+            for (group, message) in messages {
                 if let broken {
-                    try await settle(item, error: broken, outcome: &outcome)
+                    for item in group { try await settle(item, error: broken, outcome: &outcome) }
                     continue
                 }
                 do {
                     _ = try await connection.send(message.envelope)
                     let outbox = self.outbox
-                    marks.addTask { try await outbox.markSent(item.id) }
-                    outcome.sent += 1
+                    for item in group { marks.addTask { try await outbox.markSent(item.id) } }
+                    outcome.sent += group.count
                 } catch let error as SMTPError where error.isPerMessage {
-                    try await settle(item, error: error, outcome: &outcome)
+                    for item in group { try await settle(item, error: error, outcome: &outcome) }
                 } catch {
                     broken = error
-                    try await settle(item, error: error, outcome: &outcome)
+                    for item in group { try await settle(item, error: error, outcome: &outcome) }
                 }
             }
             try await marks.waitForAll()
@@ -154,6 +179,25 @@ public struct MailWorker: Service {
         }
         let rendered = try templates.render(item.event, values: values)
         return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: item.messageID))
+    }
+
+    /// One message for a digest reader's watch rows (the first row's Message-ID).
+    func composeDigest(_ group: [OutboxItem], smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients) throws -> Composed {
+        guard smtp.events["watchChanged"] == true else { return .skip("the admin turned off mail for watch") }
+        let to = recipients.addresses(for: group[0])
+        guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
+        let changes: [[String: Any]] = group.map { item in
+            var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
+            if let status = values["status"] as? [String: Any], let returnAt = status["returnAt"] { values["returnText"] = Self.returnText(returnAt) }
+            return values
+        }
+        let rendered = try templates.render("watch.digest", values: ["recipientName": to[0].name ?? to[0].address, "count": group.count, "changes": changes])
+        return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: group[0].messageID))
+    }
+
+    /// The top of the hour after `created`: when an hourly digest holding it goes out.
+    static func digestDue(_ created: Date) -> Date {
+        Date(timeIntervalSince1970: (created.timeIntervalSince1970 / 3600).rounded(.down) * 3600 + 3600)
     }
 
     /// A failed try: dead when permanent or out of tries, else pending again after the back-off.
@@ -209,6 +253,9 @@ struct MailRecipients {
     private var people: [Int64: MailAddress] = [:]
     private var optedOut: Set<String> = []   // "personID event"
     private var admins: [MailAddress] = []
+    private var digestReaders: Set<Int64> = []
+
+    func wantsDigest(_ person: Int64) -> Bool { digestReaders.contains(person) }
 
     static func load(for items: [OutboxItem], database: PostgresClient, logger: Logger) async throws -> MailRecipients {
         var result = MailRecipients()
@@ -226,6 +273,7 @@ struct MailRecipients {
             if isAdmin { result.admins.append(address) }
             let off = (try? JSONDecoder().decode([String: Bool].self, from: Data(choices.utf8))) ?? [:]
             for (event, on) in off where !on { result.optedOut.insert("\(id) \(event)") }
+            if off["watchDigest"] == true { result.digestReaders.insert(id) }
         }
         return result
     }

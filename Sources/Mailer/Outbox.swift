@@ -10,6 +10,7 @@ public struct OutboxItem: Sendable, Equatable {
     public let payload: String
     public let attempts: Int
     public let messageID: String
+    public let createdAt: Date
 }
 
 /// The durable mail queue in PostgreSQL. Rows are written in the transaction of the event that causes them;
@@ -39,11 +40,11 @@ public struct Outbox: Sendable {
                 lease_until = now() + make_interval(secs => \(Double(lease.components.seconds))),
                 message_id = COALESCE(o.message_id, '<inboard.' || o.id || '.' || floor(extract(epoch FROM o.created_at))::bigint || '@' || \(domain) || '>')
             FROM due WHERE o.id = due.id
-            RETURNING o.id, o.event, o.recipient, o.payload::text, o.attempts, o.message_id
+            RETURNING o.id, o.event, o.recipient, o.payload::text, o.attempts, o.message_id, o.created_at
             """, logger: logger)
         var items: [OutboxItem] = []
-        for try await (id, event, recipient, payload, attempts, messageID) in rows.decode((Int64, String, Int64?, String, Int, String).self) {
-            items.append(OutboxItem(id: id, event: event, recipientID: recipient, payload: payload, attempts: attempts, messageID: messageID))
+        for try await (id, event, recipient, payload, attempts, messageID, created) in rows.decode((Int64, String, Int64?, String, Int, String, Date).self) {
+            items.append(OutboxItem(id: id, event: event, recipientID: recipient, payload: payload, attempts: attempts, messageID: messageID, createdAt: created))
         }
         return items.sorted { $0.id < $1.id }
     }

@@ -41,13 +41,8 @@ struct SMTPCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = try CommandEnvironment.load()
-            let secrets = try environment.secrets()
             try await environment.reporting {
-                try await environment.requireCurrentSchema()
-                let settings = try await environment.withPool { pool in
-                    try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).load()
-                }
-                guard let settings else { throw CommandFailure(message: "no SMTP settings yet: 'inboard smtp set --file FILE' or the admin Notifications page") }
+                let settings = try await SMTPCommand.storedSettings(environment)
                 if json { print(settings.documentJSON); return }
                 print("""
                     mail:       \(settings.enabled ? "on" : "off")
@@ -69,18 +64,24 @@ struct SMTPCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = try CommandEnvironment.load()
-            let secrets = try environment.secrets()
             try await environment.reporting {
-                try await environment.requireCurrentSchema()
-                let settings = try await environment.withPool { pool in
-                    try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).load()
-                }
-                guard let settings else { throw CommandFailure(message: "no SMTP settings yet: 'inboard smtp set --file FILE' or the admin Notifications page") }
+                let settings = try await SMTPCommand.storedSettings(environment)
                 switch await MailTester.send(with: settings, to: to, sentBy: "inboard smtp test", logger: environment.logger) {
                 case let .success(reply): print("sent to \(to); the server said: \(reply)")
                 case let .failure(error): throw CommandFailure(message: error.description)
                 }
             }
         }
+    }
+
+    /// The stored settings (password opened), or a clear error saying how to set them.
+    static func storedSettings(_ environment: CommandEnvironment) async throws -> SMTPSettings {
+        let secrets = try environment.secrets()
+        try await environment.requireCurrentSchema()
+        let settings = try await environment.withPool { pool in
+            try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).load()
+        }
+        guard let settings else { throw CommandFailure(message: "no SMTP settings yet: 'inboard smtp set --file FILE' or the admin Notifications page") }
+        return settings
     }
 }

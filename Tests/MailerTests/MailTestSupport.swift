@@ -104,7 +104,7 @@ struct MailHarness: Sendable {
     func useSink(_ sink: SMTPSink, security: SMTPSettings.Security = .none, username: String? = nil, password: String? = nil) async throws {
         var settings = SMTPSettings(enabled: true, host: "127.0.0.1", port: sink.port, security: security, username: username,
                                     fromAddress: "inboard@acme.test", fromName: "Inboard",
-                                    events: Dictionary(uniqueKeysWithValues: MailTemplates.events.map { ($0.settingsKey, true) }), password: password)
+                                    events: Dictionary(uniqueKeysWithValues: SMTPSettings.eventNames.map { ($0.key, true) }), password: password)
         if security != .none { settings.caFile = try TestEnvironment.require("INBOARD_TEST_CA_FILE") }
         try await SMTPSettingsStore(database: pool, secrets: secrets, logger: Self.logger).save(settings, by: "test", from: nil)
     }

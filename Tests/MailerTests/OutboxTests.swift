@@ -145,3 +145,29 @@ import Testing
         }
     }
 }
+
+@Suite struct WatchDigestTests {
+    @Test func aDigestReaderGetsOneMailPerHourForAllTheirWatchChanges() async throws {
+        try await MailHarness.with { harness in
+            let sink = try SMTPSink()
+            try await harness.useSink(sink)
+            let bob = try await harness.person("bob"), cat = try await harness.person("cat"), ann = try await harness.person("ann")
+            try await MailPreferencesStore(database: harness.pool, logger: MailHarness.logger).save(bob, ["note": true, "watch": true, "watchDigest": true])
+            let watches = WatchStore(database: harness.pool, logger: MailHarness.logger)
+            _ = try await watches.watch(watcher: bob, watched: cat, onlyIn: false)
+            _ = try await watches.watch(watcher: bob, watched: ann, onlyIn: false)
+            let statuses = StatusStore(database: harness.pool, logger: MailHarness.logger)
+            for (person, type) in [(cat, "Remote"), (ann, "Sick")] {
+                _ = try await statuses.set(personID: person, type: try #require(try await statuses.type(named: type)), change: .init(), setBy: person, source: nil)
+            }
+            let early = try await harness.worker().drainUntilIdle()
+            #expect(early.released == 2 && sink.received.isEmpty, "held until the top of the hour: \(early)")
+            // The hour has passed (as if): both changes go out as one message.
+            try await harness.db.execute("UPDATE outbox SET created_at = now() - interval '1 hour', next_attempt_at = now() WHERE event = 'watch'")
+            let due = try await harness.worker().drainUntilIdle()
+            #expect(due.sent == 2, "\(due)")
+            #expect(sink.received.map(\.subject) == ["2 changes among the people you watch"])
+            #expect(try await harness.states() == ["sent": 2])
+        }
+    }
+}

@@ -18,6 +18,9 @@ struct AdminNotificationsPage: Sendable {
     nonisolated(unsafe) static let samples: [String: [String: Any]] = [   // immutable after start-up
         "note": ["from": "Ann Admin", "body": "Can you call me about the Lyon visit?", "recipientName": "Bob Bright"],
         "watch": ["displayName": "Cat Côté", "status": ["type": "Remote", "note": "home office"], "returnText": "Thu 26 Nov 09:00", "recipientName": "Bob Bright"],
+        "watch.digest": ["recipientName": "Bob Bright", "count": 2, "changes": [
+            ["displayName": "Cat Côté", "status": ["type": "Remote", "note": "home office"]],
+            ["displayName": "Dan Dubois", "status": ["type": "Out"], "returnText": "Thu 26 Nov 14:00"]]],
         "sync.held": ["run": 42, "reason": "this run would disable 180 of 200 active people (90%), more than the guard allows (10%)"],
         "sync.failed": ["run": 43, "error": "cannot reach the directory at ldaps://dc1.example.com:636"],
     ]

@@ -128,7 +128,7 @@ struct BoardPages: Sendable {
             "notes": try await notes.notes(for: me.id, all: true, limit: 50).map { ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)] },
             "watched": try await watches.watched(by: me.id, statuses: statuses).map { WebFormat.row($0.redacted(for: me)) },
             "watchers": try await watches.watchers(of: me.id).map { ["displayName": $0.displayName, "onlyIn": $0.onlyIn] },
-            "mail": MailPreferencesStore.events.map { ["event": $0.event, "label": $0.label, "on": choices[$0.event] ?? true] },
+            "mail": MailPreferencesStore.events.map { ["event": $0.event, "label": $0.label, "on": choices[$0.event] ?? ($0.event != "watchDigest")] },
             "email": me.email ?? "",
         ]
         return renderer.page("me", title: "Me", section: "me", context: context, values: values,
