@@ -507,12 +507,11 @@ paths:
             application/json:
               schema:
                 type: object
-                required: [kind, name, dn, policySetVersion, settings, sources]
+                required: [kind, name, dn, settings, sources]
                 properties:
                   kind: {type: string, enum: [user, computer]}
                   name: {type: string}
                   dn: {type: string}
-                  policySetVersion: {type: string}
                   settings: {type: object, additionalProperties: true}
                   sources: {type: object, additionalProperties: {type: object, properties: {policy: {type: string}, container: {type: string}}}}
                   package:

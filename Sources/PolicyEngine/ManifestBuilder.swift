@@ -24,7 +24,6 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var kind: TargetKind
     public var name: String
     public var dn: String
-    public var policySetVersion: String
     public var settings: [String: SettingValue]
     public var sources: [String: Source]
     public var package: PackageAssignment?
@@ -68,7 +67,7 @@ public struct ManifestBuilder: Sendable {
     }
 
     public func manifest(for rsop: RSoP, target: DirectorySnapshot.Target) -> Manifest {
-        var manifest = Manifest(kind: rsop.kind, name: rsop.name, dn: rsop.dn, policySetVersion: set.version,
+        var manifest = Manifest(kind: rsop.kind, name: rsop.name, dn: rsop.dn,
                                 settings: rsop.settings.mapValues(\.value), sources: rsop.settings.mapValues { .init(policy: $0.policy, container: $0.container) },
                                 package: nil)
         if let source = rsop.packageSource, let package = rsop.policies[source.policy] {
@@ -99,7 +98,15 @@ public struct ManifestBuilder: Sendable {
     /// Writes `out/users/XX/NAME.json`, `out/computers/XX/NAME.json` (see `path(of:)`), `out/client-install/POLICY/RING/ClientInstall.ini`
     /// and `out/index.json` (a SHA-256 per file), into a new folder renamed over `out` at the end: a reader sees
     /// the old output or the new one, never a mix; a failure leaves `out` as it was.
-    public func write(_ manifests: [Manifest], to out: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Int {
+    /// What a write did: files written anew, and files unchanged since the previous output, which are
+    /// hard-linked into the new one (the same file, untouched).
+    public struct WriteOutcome: Sendable, Equatable {
+        public var written = 0
+        public var reused = 0
+        public var total: Int { written + reused }
+    }
+
+    public func write(_ manifests: [Manifest], to out: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> WriteOutcome {
         let fm = FileManager.default
         let parent = (out as NSString).deletingLastPathComponent
         let staging = (parent.isEmpty ? "." : parent) + "/." + (out as NSString).lastPathComponent + ".building-\(ProcessInfo.processInfo.processIdentifier)"
@@ -112,6 +119,7 @@ public struct ManifestBuilder: Sendable {
                 try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
             }
             let digests = DigestSlots(count: manifests.count)
+            let previous = Self.previousDigests(out)
             let workers = max(1, min(threads, manifests.count / 2000 + 1))
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let encoder = JSONEncoder()
@@ -119,8 +127,14 @@ public struct ManifestBuilder: Sendable {
                 for index in stride(from: worker, to: manifests.count, by: workers) {
                     do {
                         let data = try encoder.encode(manifests[index])
-                        try Self.writeFile(staging + "/" + paths[index], data)
-                        digests.store(PolicyDigest.hex(data), at: index)
+                        let digest = PolicyDigest.hex(data)
+                        // Unchanged since the last build: link the old file instead of writing it again.
+                        if previous[paths[index]] == digest, link(out + "/" + paths[index], staging + "/" + paths[index]) == 0 {
+                            digests.store(digest, at: index, reused: true)
+                        } else {
+                            try Self.writeFile(staging + "/" + paths[index], data)
+                            digests.store(digest, at: index, reused: false)
+                        }
                     } catch {
                         digests.fail(error)
                     }
@@ -136,15 +150,23 @@ public struct ManifestBuilder: Sendable {
             }
             let document: [String: Any] = ["policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf), "files": index]
             try Self.writeFile(staging + "/index.json", try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
-            let previous = fm.fileExists(atPath: out) ? staging + ".old" : nil
-            if let previous { try fm.moveItem(atPath: out, toPath: previous) }
+            let old = fm.fileExists(atPath: out) ? staging + ".old" : nil
+            if let old { try fm.moveItem(atPath: out, toPath: old) }
             try fm.moveItem(atPath: staging, toPath: out)
-            if let previous { try? fm.removeItem(atPath: previous) }
-            return index.count
+            if let old { try? fm.removeItem(atPath: old) }
+            let reused = digests.reusedCount
+            return WriteOutcome(written: index.count - reused, reused: reused)
         } catch {
             try? fm.removeItem(atPath: staging)
             throw error
         }
+    }
+
+    /// The digests of the previous output's files (its index.json), empty when there is none.
+    static func previousDigests(_ out: String) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: out + "/index.json"),
+              let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return index["files"] as? [String: String] ?? [:]
     }
 
     /// `users/3f/NAME.json`: 256 folders per kind, by a hash of the name, so that no folder holds 100,000
@@ -203,9 +225,12 @@ final class ManifestSlots: @unchecked Sendable {
 final class DigestSlots: @unchecked Sendable {
     private var slots: [String]
     private(set) var error: (any Error)?
+    private(set) var reusedCount = 0
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: "", count: count) }
-    func store(_ digest: String, at index: Int) { lock.lock(); slots[index] = digest; lock.unlock() }
+    func store(_ digest: String, at index: Int, reused: Bool) {
+        lock.lock(); slots[index] = digest; if reused { reusedCount += 1 }; lock.unlock()
+    }
     func fail(_ error: any Error) { lock.lock(); if self.error == nil { self.error = error }; lock.unlock() }
     var all: [String] { slots }
 }

@@ -72,14 +72,14 @@ struct PolicyCommand: AsyncParsableCommand {
             let builder = ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date())
             let manifests = builder.build()
             marks.append(clock.now)
-            let files: Int
+            let files: ManifestBuilder.WriteOutcome
             do { files = try builder.write(manifests, to: out) } catch { throw CommandFailure(message: "\(error)") }
             marks.append(clock.now)
             func seconds(_ a: Int, _ b: Int) -> String {
                 let d = marks[b] - marks[a]
                 return String(format: "%.2f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
             }
-            print("policy set \(set.version): \(manifests.count) manifests, \(files) files in \(out)")
+            print("policy set \(set.version): \(manifests.count) manifests, \(files.total) files in \(out): \(files.written) written, \(files.reused) unchanged (kept)")
             print("read and validate \(seconds(0, 1)) s, evaluate (RSoP and manifests) \(seconds(1, 2)) s, write \(seconds(2, 3)) s, total \(seconds(0, 3)) s")
         }
     }

@@ -109,4 +109,28 @@ import Testing
         #expect(manifest.settings["idleMinutesBeforeAway"] == .number(10) && manifest.sources["idleMinutesBeforeAway"]?.policy == "base")
         #expect(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter { $0.contains(".building-") }.isEmpty)
     }
+
+    @Test func aRebuildAfterOneLinkChangesTouchesOnlyTheAffectedTargets() throws {
+        let links = { (parisPolicy: String) in """
+            containers:
+              - {dn: "dc=acme,dc=test", links: [{policy: base, order: 1}]}
+              - {dn: "ou=Paris,ou=people,dc=acme,dc=test", links: [{policy: \(parisPolicy), order: 1}]}
+            """ }
+        let policies = ["base": Sample.policy("base", idle: 10), "paris": Sample.policy("paris", idle: 5), "paris2": Sample.policy("paris2", idle: 6)]
+        let directory = DirectorySnapshot(domain: Sample.domain, users: (0..<30).map { Sample.user("p\($0)", ou: "ou=Sales,ou=Paris,ou=people") }
+                                            + (0..<70).map { Sample.user("l\($0)", ou: "ou=Sales,ou=London,ou=people") })
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("manifests-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        func build(_ paris: String) throws -> ManifestBuilder.WriteOutcome {
+            let folder = try PolicyFolder(policies: policies, links: links(paris))
+            defer { folder.remove() }
+            let builder = ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf)
+            return try builder.write(builder.build(), to: out)
+        }
+        #expect(try build("paris") == .init(written: 100, reused: 0))
+        let london = try FileManager.default.attributesOfItem(atPath: out + "/" + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[.systemFileNumber]
+        #expect(try build("paris2") == .init(written: 30, reused: 70), "only the 30 people under the changed link are written")
+        let after = try FileManager.default.attributesOfItem(atPath: out + "/" + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[.systemFileNumber]
+        #expect(london != nil && london as? Int == after as? Int, "an unaffected target's file is the same file, untouched")
+    }
 }
