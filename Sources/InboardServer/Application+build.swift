@@ -95,6 +95,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     AdminSyncPage(syncer: syncer, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminNotificationsPage(store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger),
                            database: dependencies.postgres, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminPoliciesPage(policyDir: dependencies.policyDir, syncer: syncer, database: dependencies.postgres, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminPeoplePages(statuses: statuses, service: statusService, people: people, database: dependencies.postgres, renderer: renderer).addRoutes(to: web)
     return router
 }

@@ -37,7 +37,8 @@ class Server:
         binary = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
         self.inboard = os.path.join(binary, "inboard")
         base = ENV["INBOARD_DATABASE_URL"].rsplit("/", 1)[0]
-        self.env = dict(ENV, INBOARD_DATABASE_URL=base + "/" + self.db, INBOARD_HTTP_PORT=str(self.port), INBOARD_LOG_LEVEL="warning")
+        self.env = dict(ENV, INBOARD_DATABASE_URL=base + "/" + self.db, INBOARD_HTTP_PORT=str(self.port), INBOARD_LOG_LEVEL="warning",
+                        INBOARD_POLICY_DIR=str(ROOT / "policy"))
         admin = ENV["INBOARD_TEST_DATABASE_ADMIN_URL"]
         subprocess.run(["psql", "-q", admin, "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db, "-c", "CREATE DATABASE %s OWNER inboard" % self.db], check=True, capture_output=True)
         self.run("migrate")
@@ -135,7 +136,7 @@ class WebPages(unittest.TestCase):
         self.assertIn("/login", driver.current_url, "the board sends an anonymous visitor to the login page")
         self.shot(driver, "login")
         self.sign_in(driver, "alice", "not-her-password")
-        self.assertEqual(driver.find_element(By.ID, "login-error").text, "Wrong username or password.")
+        self.assertEqual(self.wait(driver).until(EC.presence_of_element_located((By.ID, "login-error"))).text, "Wrong username or password.")
         self.sign_in(driver, "alice", PASSWORD)
         self.wait(driver).until(EC.presence_of_element_located((By.ID, "board")))
         self.assertIn("Alice", driver.find_element(By.CSS_SELECTOR, ".who").text)
@@ -236,6 +237,11 @@ class WebPages(unittest.TestCase):
         driver.find_element(By.CSS_SELECTOR, "form[action='/admin/notifications/templates/note'] button[value=preview]").click()
         self.assertIn("Ann Admin left you a note", self.wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".preview"))).text)
         self.shot(driver, "admin-notifications", whole=True)
+        driver.get(self.server.url + "/admin/policies?user=bob")
+        rsop = self.wait(driver).until(EC.presence_of_element_located((By.ID, "rsop"))).text
+        self.assertIn("idleMinutesBeforeAway 5 paris-office", rsop, "bob is in Paris: the OU's policy wins")
+        self.assertIn("cacheMinutes 60 cache-baseline", rsop)
+        self.shot(driver, "admin-policies", whole=True)
         for page, heading in [("status-types", "Status types"), ("people", "People"), ("audit", "Audit log")]:
             driver.get(self.server.url + "/admin/" + page)
             self.assertEqual(driver.find_element(By.CSS_SELECTOR, "main h1").text, heading)
@@ -248,7 +254,7 @@ class WebPages(unittest.TestCase):
         self.wait(driver).until(EC.presence_of_element_located((By.ID, "board")))
         self.assertFalse(driver.find_elements(By.LINK_TEXT, "Directory"))
         cookie = driver.get_cookie("inboard_session")["value"]
-        for path in ["directory", "mappings", "sync", "notifications", "status-types", "people", "audit"]:
+        for path in ["directory", "mappings", "sync", "notifications", "status-types", "people", "audit", "policies"]:
             request = urllib.request.Request(self.server.url + "/admin/" + path, headers={"Cookie": "inboard_session=" + cookie})
             with self.assertRaises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(request)

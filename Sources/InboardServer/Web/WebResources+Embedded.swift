@@ -264,6 +264,50 @@ let embeddedTemplates: [String: String] = [
 {{/layout}}
 
 """#,
+    "admin-policies": #"""
+{{<layout}}
+{{$content}}
+<h1>Policies</h1>
+<p class="lead">Client settings and the client package, rolled out with Group Policy's rules from <code>{{policyDir}}</code>{{#version}} (set {{version}}){{/version}}. Edit the files, then run <code>inboard policy validate</code> and <code>inboard policy build</code>.</p>
+<section class="panel" aria-labelledby="explain-title">
+  <h2 id="explain-title">Explain</h2>
+  <form method="get" action="/admin/policies" class="inline-form" role="search">
+    <label for="user">User</label><input id="user" name="user" value="{{explainUser}}" placeholder="a username">
+    <button type="submit">Explain</button>
+  </form>
+  {{#explain}}
+  {{#missing}}<p class="muted">{{missing}}</p>{{/missing}}
+  {{#dn}}<p class="muted small">{{dn}}</p>
+  <div class="scroll"><table class="grid" id="rsop">
+    <thead><tr><th scope="col">Setting</th><th scope="col">Value</th><th scope="col">Winning policy</th><th scope="col">Linked at</th><th scope="col">Lost</th></tr></thead>
+    <tbody>{{#settings}}<tr><td>{{key}}</td><td>{{value}}</td><td>{{policy}}{{#enforced}} <span class="state held">enforced</span>{{/enforced}}</td><td class="small">{{container}}</td><td class="small muted">{{losers}}</td></tr>{{/settings}}</tbody>
+  </table></div>
+  <h3>Links, in processing order</h3>
+  <ol class="plain">{{#links}}<li><strong>{{policy}}</strong> at <span class="small">{{container}}</span>, order {{order}}{{#enforced}}, enforced{{/enforced}}: <span class="state {{#applied}}succeeded{{/applied}}{{^applied}}failed{{/applied}}">{{outcome}}</span></li>{{/links}}</ol>
+  {{/dn}}
+  {{/explain}}
+</section>
+<h2>Rings</h2>
+<div class="scroll"><table class="grid" id="rings">
+  <thead><tr><th scope="col">Policy</th><th scope="col">Ring</th><th scope="col">Who</th><th scope="col">State</th><th scope="col">Version now</th></tr></thead>
+  <tbody>{{#rings}}<tr><td>{{policy}}</td><td>{{ring}}</td><td>{{who}}</td><td>{{state}}</td><td>{{version}}</td></tr>{{/rings}}
+  {{^rings}}<tr><td colspan="5" class="muted">No client package is assigned.</td></tr>{{/rings}}</tbody>
+</table></div>
+<h2>Links</h2>
+<div class="scroll"><table class="grid" id="links">
+  <thead><tr><th scope="col">Container</th><th scope="col">Links (order 1 wins)</th></tr></thead>
+  <tbody>{{#containers}}<tr><td>{{dn}}{{#blocks}} <span class="state held">blocks inheritance</span>{{/blocks}}</td>
+    <td>{{#links}}<div>{{order}}. {{policy}}{{#enforced}} <span class="state held">enforced</span>{{/enforced}}{{#disabled}} <span class="state failed">disabled</span>{{/disabled}}</div>{{/links}}</td></tr>{{/containers}}</tbody>
+</table></div>
+<h2>Policies</h2>
+<div class="scroll"><table class="grid" id="policies">
+  <thead><tr><th scope="col">Policy</th><th scope="col">Status</th><th scope="col">Version (user.computer)</th><th scope="col">User settings</th><th scope="col">Computer settings</th></tr></thead>
+  <tbody>{{#policies}}<tr><td><strong>{{id}}</strong><br><span class="muted small">{{name}}</span></td><td>{{status}}</td><td>{{version}}</td><td class="small">{{user}}</td><td class="small">{{computer}}</td></tr>{{/policies}}</tbody>
+</table></div>
+{{/content}}
+{{/layout}}
+
+"""#,
     "admin-status-types": #"""
 {{<layout}}
 {{$content}}
@@ -483,6 +527,7 @@ let embeddedTemplates: [String: String] = [
     <a href="/admin/sync" {{#section_sync}}aria-current="page"{{/section_sync}}>Sync</a>
     <a href="/admin/notifications" {{#section_notifications}}aria-current="page"{{/section_notifications}}>Notifications</a>
     <a href="/admin/status-types" {{#section_types}}aria-current="page"{{/section_types}}>Status types</a>
+    <a href="/admin/policies" {{#section_policies}}aria-current="page"{{/section_policies}}>Policies</a>
     <a href="/admin/people" {{#section_people}}aria-current="page"{{/section_people}}>People</a>
     <a href="/admin/audit" {{#section_audit}}aria-current="page"{{/section_audit}}>Audit log</a>
     {{/isAdmin}}

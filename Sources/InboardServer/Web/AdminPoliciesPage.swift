@@ -1,0 +1,80 @@
+import DirectorySync
+import Foundation
+import Hummingbird
+import Logging
+import PolicyEngine
+import PostgresNIO
+
+/// The Policies admin page: the policy set in INBOARD_POLICY_DIR (or why it does not validate), its links by
+/// container, the client package rings, and "explain" for a user, as `inboard policy explain` shows it.
+struct AdminPoliciesPage: Sendable {
+    let policyDir: String
+    let syncer: DirectorySyncer
+    let database: PostgresClient
+    let renderer: WebRenderer
+    let logger: Logger
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.requiring(.admin).get("admin/policies") { request, context in
+            var values: [String: Any] = ["policyDir": policyDir]
+            let set: PolicySet
+            do { set = try PolicySet.load(folder: policyDir) } catch {
+                return renderer.page("admin-policies", title: "Policies", section: "policies", context: context, values: values,
+                                     problem: "The policy set does not validate: \(error)")
+            }
+            let now = Date()
+            values["version"] = set.version
+            values["policies"] = set.policies.values.sorted { $0.id < $1.id }.map { policy -> [String: Any] in
+                ["id": policy.id, "name": policy.name, "status": policy.status.rawValue, "version": "\(policy.version.user).\(policy.version.computer)",
+                 "user": policy.user.settings.keys.sorted().map { "\($0) = \(policy.user.settings[$0]!)" }.joined(separator: ", "),
+                 "computer": policy.computer.settings.keys.sorted().map { "\($0) = \(policy.computer.settings[$0]!)" }.joined(separator: ", ")]
+            }
+            values["containers"] = set.links.containers.map { container -> [String: Any] in
+                ["dn": container.dn, "blocks": container.blockInheritance == true,
+                 "links": (container.links ?? []).sorted { $0.order < $1.order }.map {
+                     ["policy": $0.policy, "order": $0.order, "enforced": $0.enforced == true, "disabled": $0.enabled == false] }]
+            }
+            values["rings"] = set.policies.values.sorted { $0.id < $1.id }.flatMap { policy -> [[String: Any]] in
+                guard let package = policy.computer.package ?? policy.user.package else { return [] }
+                guard let rollout = package.rollout else { return [["policy": policy.id, "ring": "all", "who": "everyone", "version": package.version, "state": "live"]] }
+                return rollout.rings.map { ring in
+                    let due = ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400)
+                    let state = rollout.halted == true ? "halted" : ring.paused == true ? "paused" : now >= due ? "live" : "from \(WebFormat.shortTime(due))"
+                    let who = [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }].compactMap { $0 }.joined(separator: " or ")
+                    return ["policy": policy.id, "ring": ring.name, "who": who, "version": state == "live" ? package.version : rollout.previousVersion, "state": state]
+                }
+            }
+            if let user = request.uri.queryParameters.get("user").nonBlank {
+                values["explainUser"] = user
+                values["explain"] = try await explain(user, set: set)
+            }
+            return renderer.page("admin-policies", title: "Policies", section: "policies", context: context, values: values)
+        }
+    }
+
+    /// A user's RSoP rows: setting, value, winner and losers; then every link's outcome.
+    func explain(_ username: String, set: PolicySet) async throws -> [String: Any] {
+        guard let settings = try await syncer.storedSettings(), let base = settings.baseDN.first else { return ["missing": "No directory is connected."] }
+        let domain = base.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased().hasPrefix("dc=") }.joined(separator: ",")
+        var target: DirectorySnapshot.Target?
+        for try await (name, dn, groups) in try await database.query("""
+            SELECT p.username, p.dn, COALESCE(array_agg(g.dn) FILTER (WHERE g.dn IS NOT NULL), '{}')
+            FROM people p LEFT JOIN memberships m ON m.person_id = p.id LEFT JOIN groups g ON g.id = m.group_id
+            WHERE lower(p.username) = lower(\(username)) AND p.dn IS NOT NULL GROUP BY p.id
+            """, logger: logger).decode((String, String, [String]).self) {
+            target = DirectorySnapshot.Target(name: name, dn: dn, groups: groups)
+        }
+        guard let target else { return ["missing": "No synced directory user named \(username)."] }
+        let rsop = PolicyEvaluator(set: set, domain: domain).evaluate(target, kind: .user)
+        return [
+            "dn": target.dn,
+            "settings": rsop.settings.keys.sorted().map { key -> [String: Any] in
+                let result = rsop.settings[key]!
+                return ["key": key, "value": result.value.description, "policy": result.policy, "container": result.container, "enforced": result.enforced,
+                        "losers": result.losers.map { "\($0.policy) (\($0.value))" }.joined(separator: ", ")]
+            },
+            "links": rsop.links.map { ["policy": $0.policy, "container": $0.container, "order": $0.order, "enforced": $0.enforced,
+                                        "outcome": $0.outcome.rawValue, "applied": $0.outcome == .applied] },
+        ]
+    }
+}
