@@ -37,6 +37,8 @@ public struct DirectorySnapshot: Codable, Sendable {
 
     public static func load(file path: String) throws -> DirectorySnapshot {
         guard let data = FileManager.default.contents(atPath: path) else { throw PolicyError(file: path, message: "cannot read the directory snapshot") }
+        let text = String(decoding: data, as: UTF8.self)
+        if !text.drop(while: \.isWhitespace).hasPrefix("{") { return try parseLDIF(text, file: path) }   // LDIF
         do { return try JSONDecoder().decode(DirectorySnapshot.self, from: data) } catch {
             throw PolicyError(file: path, message: "not a directory snapshot (JSON with domain, users, computers): \(error)")
         }
