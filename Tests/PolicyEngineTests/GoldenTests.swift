@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import PolicyEngine
+
+/// The sample policy folder against its sample directory, at a fixed time: every target's RSoP and manifest
+/// must match the stored expectation byte for byte (`Golden/sample-rsop.json`). To accept a deliberate
+/// change, run with INBOARD_UPDATE_GOLDEN=1 and review the diff before committing it.
+@Suite struct GoldenTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let policyDir = folder.appendingPathComponent("../../policy").standardized.path
+
+    struct Expected: Codable, Equatable {
+        var rsop: [RSoP]
+        var manifests: [Manifest]
+        var loopback: RSoP
+    }
+
+    @Test func theSamplePolicySetEvaluatesExactlyAsRecorded() throws {
+        let set = try PolicySet.load(folder: Self.policyDir)
+        let directory = try DirectorySnapshot.load(file: Self.policyDir + "/sample-directory.json")
+        try set.validate(against: directory, serverVersion: "1.0.0.0", folder: Self.policyDir)
+        let asOf = ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!
+        let evaluator = PolicyEvaluator(set: set, domain: directory.domain)
+        let targets = directory.users.map { ($0, TargetKind.user) } + (directory.computers ?? []).map { ($0, TargetKind.computer) }
+        let carol = directory.users.first { $0.name == "carol" }!, kiosk = directory.computers!.first { $0.name == "PAR-KIOSK-1" }!
+        let actual = Expected(rsop: targets.map { evaluator.evaluate($0.0, kind: $0.1) },
+                              manifests: ManifestBuilder(set: set, directory: directory, asOf: asOf).build(threads: 1),
+                              loopback: evaluator.evaluate(user: carol, on: kiosk))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = try encoder.encode(actual)
+        let path = Self.folder.appendingPathComponent("Golden/sample-rsop.json").path
+        if ProcessInfo.processInfo.environment["INBOARD_UPDATE_GOLDEN"] == "1" {
+            FileManager.default.createFile(atPath: path, contents: data)
+        }
+        let expected = try #require(FileManager.default.contents(atPath: path), "missing \(path): run with INBOARD_UPDATE_GOLDEN=1")
+        #expect(String(decoding: data, as: UTF8.self) == String(decoding: expected, as: UTF8.self), "the sample's RSoP changed: review with INBOARD_UPDATE_GOLDEN=1 and git diff")
+    }
+}
