@@ -135,28 +135,29 @@ public struct MailWorker: Service {
             return outcome
         }
         var broken: (any Error)?
-        // A row is marked sent as soon as the server accepts it; the write runs while the next message goes
-        // out, and the batch ends only when every write is done.
-        try await withThrowingTaskGroup(of: Void.self) { marks in
-            for (group, message) in messages {
-                if let broken {
-                    for item in group { try await settle(item, error: broken, outcome: &outcome) }
-                    continue
-                }
-                do {
-                    _ = try await connection.send(message.envelope)
-                    let outbox = self.outbox
-                    for item in group { marks.addTask { try await outbox.markSent(item.id) } }
-                    outcome.sent += group.count
-                } catch let error as SMTPError where error.isPerMessage {
-                    for item in group { try await settle(item, error: error, outcome: &outcome) }
-                } catch {
-                    broken = error
-                    for item in group { try await settle(item, error: error, outcome: &outcome) }
-                }
+        // A row is marked sent as soon as the server accepts it. That write runs while the next message goes
+        // out, but only one is ever outstanding: a crash leaves at most the last two accepted messages
+        // unmarked (sent again later, under the same Message-ID).
+        var pendingMark: Task<Void, any Error>?
+        for (group, message) in messages {
+            if let broken {
+                for item in group { try await settle(item, error: broken, outcome: &outcome) }
+                continue
             }
-            try await marks.waitForAll()
+            do {
+                _ = try await connection.send(message.envelope)
+                try await pendingMark?.value
+                let outbox = self.outbox, ids = group.map(\.id)
+                pendingMark = Task { for id in ids { try await outbox.markSent(id) } }
+                outcome.sent += group.count
+            } catch let error as SMTPError where error.isPerMessage {
+                for item in group { try await settle(item, error: error, outcome: &outcome) }
+            } catch {
+                broken = error
+                for item in group { try await settle(item, error: error, outcome: &outcome) }
+            }
         }
+        try await pendingMark?.value
         await connection.quit()
         return outcome
     }

@@ -80,7 +80,9 @@ import Testing
             #expect(try await harness.states() == ["sent": 400])
             let delivered = sink.received.compactMap(\.messageId)
             #expect(Set(delivered) == (try await harness.messageIDs()), "every row delivered, under its own Message-ID")
-            #expect(delivered.count - Set(delivered).count <= 1, "at most the message in flight at the kill is delivered twice, with the same Message-ID")
+            // SMTP has no two-phase commit: a message the server accepted just before the kill, whose row was not
+            // yet marked, goes again. The worker keeps that window to two messages, each under its own Message-ID.
+            #expect(delivered.count - Set(delivered).count <= 2, "at most the two messages in flight at the kill are delivered twice")
         }
     }
 
