@@ -227,9 +227,10 @@ class WebPages(unittest.TestCase):
         element = driver.find_element(By.ID, "port")
         element.clear()
         element.send_keys(port)
+        failed = driver.find_element(By.CSS_SELECTOR, ".flash.bad")
         driver.find_element(By.ID, "send-test").click()
-        self.wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
-        self.assertIn("The server said: 250", driver.find_element(By.CSS_SELECTOR, ".flash").text)
+        self.wait(driver).until(EC.staleness_of(failed))   # the page with the failure is gone
+        self.assertIn("The server said: 250", self.wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash"))).text)
         driver.find_element(By.ID, "save").click()
         self.wait(driver).until(lambda d: "saved=settings" in d.current_url)
         self.assertIn("Saved", driver.find_element(By.CSS_SELECTOR, ".flash.ok").text)
