@@ -15,8 +15,13 @@ extension PeopleStore {
         public let liveSessions: Int
     }
 
+    /// A LIKE pattern matching names that contain `text`, case-insensitively, with `\\`, `%` and `_` taken literally.
+    static func containsPattern(_ text: String) -> String {
+        "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+
     public func adminList(search: String?, limit: Int = 200) async throws -> [AdminRow] {
-        let pattern = search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let pattern = search.map(Self.containsPattern)
         let rows = try await database.query("""
             SELECT p.id, p.username, p.display_name, p.source, p.role, p.role_override, p.active, p.disabled_reason,
                    (SELECT count(*) FROM sessions s WHERE s.person_id = p.id AND s.revoked_at IS NULL AND s.expires_at > now())::int

@@ -22,8 +22,7 @@ public struct SessionStore: Sendable {
     public func create(personID: Int64, kind: String, lifetime: Duration, address: String?, userAgent: String?) async throws -> Issued {
         var bytes = [UInt8](repeating: 0, count: 32)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = Data(bytes).base64URLEncoded
         let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
         var binds = PostgresBindings()
         try binds.append(Self.hash(token), context: .default)

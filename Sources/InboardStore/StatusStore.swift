@@ -95,7 +95,7 @@ public struct StatusStore: Sendable {
 
     /// People on the board: active ones, filtered by a name search, a department or a board (a mapped group).
     public func board(search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000, includeInactive: Bool = false) async throws -> [BoardEntry] {
-        let pattern = search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let pattern = search.map(PeopleStore.containsPattern)
         var binds = PostgresBindings()
         binds.append(pattern)
         binds.append(department)

@@ -173,11 +173,8 @@ public struct MailWorker: Service {
         }
         let to = recipients.addresses(for: item)
         guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
-        var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
+        var values = Self.templateValues(item)
         values["recipientName"] = to.count == 1 ? to[0].name ?? to[0].address : "administrators"
-        if let status = values["status"] as? [String: Any], let returnAt = status["returnAt"] {
-            values["returnText"] = Self.returnText(returnAt)
-        }
         let rendered = try templates.render(item.event, values: values)
         return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: item.messageID))
     }
@@ -187,11 +184,7 @@ public struct MailWorker: Service {
         guard smtp.events["watchChanged"] == true else { return .skip("the admin turned off mail for watch") }
         let to = recipients.addresses(for: group[0])
         guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
-        let changes: [[String: Any]] = group.map { item in
-            var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
-            if let status = values["status"] as? [String: Any], let returnAt = status["returnAt"] { values["returnText"] = Self.returnText(returnAt) }
-            return values
-        }
+        let changes = group.map(Self.templateValues)
         let rendered = try templates.render("watch.digest", values: ["recipientName": to[0].name ?? to[0].address, "count": group.count, "changes": changes])
         return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: group[0].messageID))
     }
@@ -221,6 +214,13 @@ public struct MailWorker: Service {
         let cap = Double(options.backoffCap.components.seconds)
         let seconds = min(cap, base * pow(2, Double(max(0, attempt - 1)))) * Double.random(in: 0.8...1.2)
         return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// A row's payload as template values, with a status's return time in words as `returnText`.
+    static func templateValues(_ item: OutboxItem) -> [String: Any] {
+        var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
+        if let status = values["status"] as? [String: Any], let returnAt = status["returnAt"] { values["returnText"] = returnText(returnAt) }
+        return values
     }
 
     static func returnText(_ value: Any) -> String? {

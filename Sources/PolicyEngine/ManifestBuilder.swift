@@ -40,8 +40,7 @@ enum RolloutPlan {
             let inGroups = ring.groups?.contains { groups.contains(DN.normalised($0)) } ?? false
             let inShare = ring.percent.map { bucket(policy: policy, target: target.dn) < $0 } ?? false
             guard inGroups || inShare else { continue }
-            let live = asOf >= ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400) && ring.paused != true
-            return (live ? package.version : rollout.previousVersion, ring.name)
+            return (rollout.isLive(ring, asOf: asOf) ? package.version : rollout.previousVersion, ring.name)
         }
         return (rollout.previousVersion, "none")
     }
@@ -194,8 +193,7 @@ public struct ManifestBuilder: Sendable {
                 guard let package = half.package else { continue }
                 let address = half.settings["webServiceAddress"]?.description ?? policy.user.settings["webServiceAddress"]?.description ?? ""
                 let rings = package.rollout.map { rollout in rollout.rings.map { ring in
-                    (ring.name, rollout.halted == true || ring.paused == true || asOf < ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400)
-                        ? rollout.previousVersion : package.version) } } ?? [("all", package.version)]
+                    (ring.name, rollout.isLive(ring, asOf: asOf) ? package.version : rollout.previousVersion) } } ?? [("all", package.version)]
                 for (ring, version) in rings {
                     let text = "[Startup Defaults]\r\nWebServiceAddress=\(address)\r\nClientVersion=\(version)\r\nInstallMode=\(package.install.rawValue)\r\n"
                     files.append(("client-install/\(Self.fileName(policy.id))/\(Self.fileName(ring))/ClientInstall.ini", text))
@@ -235,9 +233,10 @@ final class DigestSlots: @unchecked Sendable {
     var all: [String] { slots }
 }
 
-enum PolicyDigest {
+/// SHA-256 in hex: file digests in index.json, the set's version, and the manifest endpoint's ETag.
+public enum PolicyDigest {
     static let digits = Array("0123456789abcdef".utf8)
-    static func hex(_ data: Data) -> String {
+    public static func hex(_ data: Data) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         for byte in SHA256.hash(data: data) { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0xF)]) }

@@ -63,6 +63,12 @@ public struct Policy: Codable, Sendable, Equatable {
         public var previousVersion: String
         public var rings: [Ring]
         public var halted: Bool?
+
+        /// When a ring goes live: its start plus its deferral.
+        public func liveFrom(_ ring: Ring) -> Date { ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400) }
+
+        /// Whether `ring` gets the new version at `asOf`: not halted, not paused, and past its start and deferral.
+        public func isLive(_ ring: Ring, asOf: Date) -> Bool { halted != true && ring.paused != true && asOf >= liveFrom(ring) }
     }
 
     /// One half's settings: client settings plus, for computers, the package and loopback.

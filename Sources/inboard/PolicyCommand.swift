@@ -2,6 +2,7 @@ import ArgumentParser
 import DirectorySync
 import Foundation
 import InboardCore
+import InboardServer
 import InboardStore
 import PolicyEngine
 
@@ -40,7 +41,8 @@ struct PolicyCommand: AsyncParsableCommand {
                         guard let settings = try await syncer.storedSettings() else {
                             throw CommandFailure(message: "no directory settings yet: run 'inboard directory set', or give --directory FILE")
                         }
-                        return try await DirectorySnapshot.load(from: pool, settings: settings, logger: environment.logger)
+                        guard let domain = PolicyTargets.domain(of: settings) else { throw CommandFailure(message: "the directory settings have no base DN with dc= parts") }
+                        return try await PolicyTargets.load(.active, domain: domain, from: pool, logger: environment.logger)
                     }
                 }
             }

@@ -38,10 +38,10 @@ struct AdminPoliciesPage: Sendable {
                 guard let package = policy.computer.package ?? policy.user.package else { return [] }
                 guard let rollout = package.rollout else { return [["policy": policy.id, "ring": "all", "who": "everyone", "version": package.version, "state": "live"]] }
                 return rollout.rings.map { ring in
-                    let due = ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400)
-                    let state = rollout.halted == true ? "halted" : ring.paused == true ? "paused" : now >= due ? "live" : "from \(WebFormat.shortTime(due))"
+                    let live = rollout.isLive(ring, asOf: now)
+                    let state = rollout.halted == true ? "halted" : ring.paused == true ? "paused" : live ? "live" : "from \(WebFormat.shortTime(rollout.liveFrom(ring)))"
                     let who = [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }].compactMap { $0 }.joined(separator: " or ")
-                    return ["policy": policy.id, "ring": ring.name, "who": who, "version": state == "live" ? package.version : rollout.previousVersion, "state": state]
+                    return ["policy": policy.id, "ring": ring.name, "who": who, "version": live ? package.version : rollout.previousVersion, "state": state]
                 }
             }
             if let user = request.uri.queryParameters.get("user").nonBlank {
@@ -54,17 +54,9 @@ struct AdminPoliciesPage: Sendable {
 
     /// A user's RSoP rows: setting, value, winner and losers; then every link's outcome.
     func explain(_ username: String, set: PolicySet) async throws -> [String: Any] {
-        guard let settings = try await syncer.storedSettings(), let base = settings.baseDN.first else { return ["missing": "No directory is connected."] }
-        let domain = base.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased().hasPrefix("dc=") }.joined(separator: ",")
-        var target: DirectorySnapshot.Target?
-        for try await (name, dn, groups) in try await database.query("""
-            SELECT p.username, p.dn, COALESCE(array_agg(g.dn) FILTER (WHERE g.dn IS NOT NULL), '{}')
-            FROM people p LEFT JOIN memberships m ON m.person_id = p.id LEFT JOIN groups g ON g.id = m.group_id
-            WHERE lower(p.username) = lower(\(username)) AND p.dn IS NOT NULL GROUP BY p.id
-            """, logger: logger).decode((String, String, [String]).self) {
-            target = DirectorySnapshot.Target(name: name, dn: dn, groups: groups)
-        }
-        guard let target else { return ["missing": "No synced directory user named \(username)."] }
+        guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else { return ["missing": "No directory is connected."] }
+        let snapshot = try await PolicyTargets.load(.username(username), domain: domain, from: database, logger: logger)
+        guard let target = snapshot.users.first else { return ["missing": "No synced directory user named \(username)."] }
         let rsop = PolicyEvaluator(set: set, domain: domain).evaluate(target, kind: .user)
         return [
             "dn": target.dn,

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InboardStore
 
 /// CSRF tokens bound to the session: an HMAC of the session token under a key derived from the server's
 /// secret, so every server process accepts the token any of them printed, and no table is needed.
@@ -51,18 +52,5 @@ struct CSRFMiddleware: RouterMiddleware {
                            message: "This form has expired or was sent from another site. Reload the page and try again.")
         }
         return try await next(request, context)
-    }
-}
-
-extension Data {
-    var base64URLEncoded: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    init?(base64URLEncoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
     }
 }
