@@ -38,14 +38,14 @@ public struct DirectorySyncer: Sendable {
     static let lockKey: Int64 = 0x496E_626F_6172_6401
 
     let database: Database
-    let pool: PostgresClient
+    let pool: DatabasePool
     let settingsStore: DirectorySettingsStore
     public let runs: SyncRunStore
     let logger: Logger
     /// How often `onProgress` is called (the run record is updated every fourth time).
     let progressInterval: Duration
 
-    public init(database: Database, pool: PostgresClient, secrets: SecretBox, logger: Logger, progressInterval: Duration = .milliseconds(250)) {
+    public init(database: Database, pool: DatabasePool, secrets: SecretBox, logger: Logger, progressInterval: Duration = .milliseconds(250)) {
         self.database = database
         self.progressInterval = progressInterval
         self.pool = pool

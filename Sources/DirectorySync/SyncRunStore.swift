@@ -1,3 +1,4 @@
+import InboardStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -5,10 +6,10 @@ import PostgresNIO
 /// Run records in `sync_runs`, written outside the sync's own transaction so progress is readable while
 /// it runs and a failed run's record survives the rollback.
 public struct SyncRunStore: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InboardStore
 import PostgresNIO
 
 /// Every error the API answers: `{"error":{"code","message"}}`, never a stack trace.
@@ -16,6 +17,10 @@ public struct APIError: HTTPResponseError, Sendable {
         self.message = message
         self.headers = headers
     }
+
+    /// PostgreSQL is away (restarting, stopped, unreachable): retry shortly. Says nothing of where it is.
+    public static let databaseUnavailable = APIError(.serviceUnavailable, code: "database_unavailable",
+        message: "The database is unavailable right now; try again in a few seconds.", headers: [.retryAfter: "2"])
 
     struct Body: Encodable {
         struct Detail: Encodable { let code: String; let message: String }
@@ -41,6 +46,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
+        } catch where DatabaseUnavailable.isUnavailable(error) {
+            context.logger.warning("database unavailable", metadata: ["error": "\(Self.describe(error))"])
+            throw APIError.databaseUnavailable
         } catch {
             // PostgreSQL's errors hide their details from descriptions on purpose: log the server's own message.
             let detail = Self.describe(error)
@@ -51,6 +59,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The server's message for database errors (possibly inside a transaction error), else the type.
     static func describe(_ error: any Error) -> String {
+        if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
         if let transaction = error as? PostgresTransactionError,
            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
             if let known = inner as? any HTTPResponseError { return "\(known)" }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 
 /// What the application is built from; tests assemble their own.
 public struct AppDependencies: Sendable {
-    public var postgres: PostgresClient
+    public var postgres: DatabasePool
     public var databaseURL: DatabaseURL
     public var schemaVersion: Int
     public var metrics: PrometheusCollectorRegistry
@@ -21,7 +21,7 @@ public struct AppDependencies: Sendable {
     /// The policy folder the client manifest endpoint evaluates.
     public var policyDir: String = ServerConfiguration.defaultPolicyDir
 
-    public init(postgres: PostgresClient, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
+    public init(postgres: DatabasePool, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
                 secrets: SecretBox, backgroundServices: [any Service] = []) {
         self.backgroundServices = backgroundServices
         self.secrets = secrets
@@ -43,7 +43,7 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
-        services: [PostgresClientService(client: dependencies.postgres), hub, maintenance] + dependencies.backgroundServices,
+        services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance] + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 
@@ -87,7 +87,8 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     }
     StaticFilesController().addRoutes(to: router)
     // The session first, so that error pages still show who is signed in.
-    let web = router.group().add(middleware: SessionMiddleware(sessions: sessions))
+    // The error pages twice: the outer one for a session lookup that fails (the database away).
+    let web = router.group().add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: SessionMiddleware(sessions: sessions))
         .add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: CSRFMiddleware(tokens: csrf))
     WebAuthController(auth: auth, sessions: sessions, renderer: renderer).addRoutes(to: web)
     BoardPages(statuses: statuses, service: statusService, people: people, watches: watches, notes: notes, renderer: renderer).addRoutes(to: web)
@@ -101,9 +102,9 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
 }
 
 /// Runs the pool inside the application's service group, so that it starts and stops with the server.
-struct PostgresClientService: Service {
-    let client: PostgresClient
+struct DatabasePoolService: Service {
+    let pool: DatabasePool
     func run() async throws {
-        await cancelWhenGracefulShutdown { await client.run() }
+        await cancelWhenGracefulShutdown { await pool.run() }
     }
 }

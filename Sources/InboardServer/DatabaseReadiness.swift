@@ -11,13 +11,13 @@ public struct DatabaseReadiness: Sendable {
         case notReady(reason: String)
     }
 
-    let client: PostgresClient
+    let client: DatabasePool
     let url: DatabaseURL
     let expectedSchemaVersion: Int
     let timeout: Duration
     let logger: Logger
 
-    public init(client: PostgresClient, url: DatabaseURL, expectedSchemaVersion: Int, timeout: Duration = .seconds(2), logger: Logger) {
+    public init(client: DatabasePool, url: DatabaseURL, expectedSchemaVersion: Int, timeout: Duration = .seconds(2), logger: Logger) {
         self.client = client
         self.url = url
         self.expectedSchemaVersion = expectedSchemaVersion
@@ -25,6 +25,8 @@ public struct DatabaseReadiness: Sendable {
         self.logger = logger
     }
 
+    /// The answer for anyone, anonymous callers included: what to do, never where the database is or what it
+    /// said (that goes to the log).
     public func check() async -> State {
         do {
             let version = try await withTimeout(timeout) { try await self.schemaVersion() }
@@ -36,9 +38,11 @@ public struct DatabaseReadiness: Sendable {
             }
             return .ready(schemaVersion: version)
         } catch is ReadinessTimeout {
-            return .notReady(reason: "PostgreSQL at \(url.host):\(url.port) did not answer within \(timeout)")
+            logger.warning("readiness: PostgreSQL did not answer", metadata: ["database": "\(url.host):\(url.port)", "timeout": "\(timeout)"])
+            return .notReady(reason: "PostgreSQL did not answer within \(timeout)")
         } catch {
-            return .notReady(reason: DatabaseError.describing(error, url: url).message)
+            logger.warning("readiness: PostgreSQL unavailable", metadata: ["error": "\(DatabaseError.describing(error, url: url).message)"])
+            return .notReady(reason: "PostgreSQL is unavailable; the server's log says why")
         }
     }
 

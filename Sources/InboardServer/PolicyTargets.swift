@@ -1,3 +1,4 @@
+import InboardStore
 import DirectorySync
 import Foundation
 import Logging
@@ -23,7 +24,7 @@ public enum PolicyTargets {
         return domain.isEmpty ? nil : domain.joined(separator: ",")
     }
 
-    public static func load(_ selection: Selection, domain: String, from pool: PostgresClient, logger: Logger) async throws -> DirectorySnapshot {
+    public static func load(_ selection: Selection, domain: String, from pool: DatabasePool, logger: Logger) async throws -> DirectorySnapshot {
         var person: Int64?, username: String?
         switch selection {
         case .active: break

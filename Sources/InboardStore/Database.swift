@@ -38,10 +38,9 @@ public struct Database: Sendable {
         }
     }
 
-    /// A pooled client; run it as a service (`client.run()`). Commands that run and exit keep few connections
-    /// open and may open more for a burst; the server keeps its whole pool open (see `clientConfiguration`).
-    public func makeClient(keepOpen: Int = 0, extra: Int = 10) throws -> PostgresClient {
-        PostgresClient(configuration: try url.clientConfiguration(keepOpen: keepOpen, extra: extra), backgroundLogger: logger)
+    /// A pool of at most `size` connections, opened on demand; run it as a service (`pool.run()`).
+    public func makePool(size: Int = 10) throws -> DatabasePool {
+        try DatabasePool(url: url, size: size, logger: logger)
     }
 
     /// Connections `inboard serve` keeps open to PostgreSQL.

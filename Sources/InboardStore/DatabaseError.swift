@@ -13,9 +13,17 @@ public struct DatabaseError: Error, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// PostgreSQL could not be reached or is not accepting connections yet (starting up, shutting down):
+    /// worth waiting for, unlike a refused login or a missing database.
+    public var isUnreachable: Bool {
+        guard let sqlState else { return message.hasPrefix("cannot reach PostgreSQL") }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
+    }
+
     /// Turns PostgresNIO's deliberately vague errors into a clear one-line message.
     public static func describing(_ error: any Error, url: DatabaseURL) -> DatabaseError {
         if let error = error as? DatabaseError { return error }
+        if let error = error as? DatabaseUnavailable { return DatabaseError(error.reason, sqlState: "08000") }
         if let psql = error as? PSQLError {
             if let server = psql.serverInfo, let message = server[.message] {
                 let state = server[.sqlState]

@@ -91,24 +91,6 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A pool that keeps `keepOpen` connections open and may open `extra` more, which close after a minute idle.
-    public func clientConfiguration(keepOpen: Int, extra: Int) throws -> PostgresClient.Configuration {
-        let tls = try tlsConfiguration()
-        var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database,
-            tls: tls.map { .require($0) } ?? .disable)
-        configuration.options.connectTimeout = .seconds(5)
-        // The pool arms a keep-alive timer, and an idle timer for connections beyond `keepOpen`, (Task.sleep)
-        // each time a connection goes back idle; on Linux a cancelled sleep holds its task and dispatch timer
-        // until the deadline would have passed: at thousands of requests a second that was 300 MB of parked
-        // timers. So no keep-alive query (a dead connection is found and replaced on use), and a server keeps
-        // its whole pool open (`extra` small) so that its connections get no idle timer either.
-        configuration.options.keepAliveBehavior = nil
-        configuration.options.minimumConnections = keepOpen
-        configuration.options.maximumConnections = keepOpen + max(1, extra)
-        return configuration
-    }
-
     public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls = try tlsConfiguration()
         var configuration = PostgresConnection.Configuration(

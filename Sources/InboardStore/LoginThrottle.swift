@@ -6,13 +6,13 @@ import PostgresNIO
 /// After `freeFailures` failures within `window`, each further failure doubles the wait (1 s, 2 s, 4 s …
 /// up to `maxDelay`); a success clears the username's count.
 public struct LoginThrottle: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
     public var freeFailures = 5
     public var window: Duration = .seconds(900)
     public var maxDelay: Duration = .seconds(900)
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

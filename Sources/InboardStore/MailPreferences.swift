@@ -9,10 +9,10 @@ public struct MailPreferencesStore: Sendable {
         ("watch", "Mail me when someone I watch changes status"),
         ("watchDigest", "Send those as one hourly digest instead of one mail each"),
     ]
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

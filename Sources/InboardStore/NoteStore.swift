@@ -6,10 +6,10 @@ import PostgresNIO
 /// and marked delivered when the recipient next fetches them.
 public struct NoteStore: Sendable {
     public static let maxLength = 1000
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

@@ -17,7 +17,7 @@ public struct OrganisationSettings: Codable, Sendable, Equatable {
         self.editableFields = editableFields
     }
 
-    public static func load(from database: PostgresClient, logger: Logger) async throws -> OrganisationSettings {
+    public static func load(from database: DatabasePool, logger: Logger) async throws -> OrganisationSettings {
         for try await row in try await database.query(prepared: LoadSQL.self, PostgresBindings(), logger: logger) {
             let json = try row.decode(String.self)
             return (try? JSONDecoder().decode(OrganisationSettings.self, from: Data(json.utf8))) ?? OrganisationSettings()
@@ -29,7 +29,7 @@ public struct OrganisationSettings: Codable, Sendable, Equatable {
         static let sql = "SELECT value::text FROM settings WHERE key = 'organisation'"
     }
 
-    public func save(to database: PostgresClient, by actor: String, logger: Logger) async throws {
+    public func save(to database: DatabasePool, by actor: String, logger: Logger) async throws {
         let json = String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
         try await database.query("""
             INSERT INTO settings (key, value, updated_at, updated_by) VALUES ('organisation', \(json)::jsonb, now(), \(actor))

@@ -3,10 +3,10 @@ import PostgresNIO
 
 /// Reads people for logins and sessions, and keeps the local admin accounts.
 public struct PeopleStore: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

@@ -17,10 +17,10 @@ struct Prepared<SQL: PreparedSQL>: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
 
-extension PostgresClient {
+extension DatabasePool {
     /// Runs `sql` as a prepared statement on a pooled connection.
     func query<SQL: PreparedSQL>(prepared sql: SQL.Type, _ bindings: PostgresBindings, logger: Logger)
-        async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
+        async throws -> DatabaseRows {
         try await execute(Prepared<SQL>(bindings: bindings), logger: logger)
     }
 }

@@ -138,11 +138,11 @@ public struct SMTPSettingsError: Error, CustomStringConvertible, Equatable {
 /// SMTP settings in `settings` (key `smtp`), the password sealed by the `SecretBox`; saves are audited.
 public struct SMTPSettingsStore: Sendable {
     static let key = "smtp"
-    let database: PostgresClient
+    let database: DatabasePool
     let secrets: SecretBox
     let logger: Logger
 
-    public init(database: PostgresClient, secrets: SecretBox, logger: Logger) {
+    public init(database: DatabasePool, secrets: SecretBox, logger: Logger) {
         self.database = database
         self.secrets = secrets
         self.logger = logger

@@ -6,10 +6,10 @@ import PostgresNIO
 /// Web sessions and API tokens. The token is 32 random bytes shown once to the client; only its SHA-256 is
 /// stored, so a database dump reveals no usable token. Every server process shares them.
 public struct SessionStore: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

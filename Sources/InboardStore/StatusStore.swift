@@ -7,10 +7,10 @@ import PostgresNIO
 /// history row, its events and the NOTIFY that wakes every server process are one transaction.
 public struct StatusStore: Sendable {
     public static let channel = "inboard_events"
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

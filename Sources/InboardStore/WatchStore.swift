@@ -4,10 +4,10 @@ import PostgresNIO
 
 /// Who watches whom. Watching needs only that both people exist and are active.
 public struct WatchStore: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

@@ -29,11 +29,11 @@ public struct MailWorker: Service {
 
     let outbox: Outbox
     let settings: SMTPSettingsStore
-    let database: PostgresClient
+    let database: DatabasePool
     let options: Options
     let logger: Logger
 
-    public init(database: PostgresClient, secrets: SecretBox, logger: Logger, options: Options = Options()) {
+    public init(database: DatabasePool, secrets: SecretBox, logger: Logger, options: Options = Options()) {
         self.database = database
         self.outbox = Outbox(database: database, logger: logger)
         self.settings = SMTPSettingsStore(database: database, secrets: secrets, logger: logger)
@@ -258,7 +258,7 @@ struct MailRecipients {
 
     func wantsDigest(_ person: Int64) -> Bool { digestReaders.contains(person) }
 
-    static func load(for items: [OutboxItem], database: PostgresClient, logger: Logger) async throws -> MailRecipients {
+    static func load(for items: [OutboxItem], database: DatabasePool, logger: Logger) async throws -> MailRecipients {
         var result = MailRecipients()
         let ids = Array(Set(items.compactMap(\.recipientID)))
         let rows = try await database.query("""
@@ -288,10 +288,10 @@ struct MailRecipients {
 
 /// The admin's own templates (settings key `mail_templates`), over the defaults.
 public struct MailTemplateStore: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
-    public init(database: PostgresClient, logger: Logger) {
+    public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
     }

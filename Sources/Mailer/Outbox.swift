@@ -1,3 +1,4 @@
+import InboardStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -17,12 +18,12 @@ public struct OutboxItem: Sendable, Equatable {
 /// workers in any number of processes claim due rows with `FOR UPDATE SKIP LOCKED` under a lease, so a row
 /// whose worker died is claimed again once the lease ends, with the same Message-ID.
 public struct Outbox: Sendable {
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
     /// Names the claiming process in `claimed_by` (host and pid).
     public let workerID: String
 
-    public init(database: PostgresClient, logger: Logger, workerID: String = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)") {
+    public init(database: DatabasePool, logger: Logger, workerID: String = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)") {
         self.database = database
         self.logger = logger
         self.workerID = workerID

@@ -45,8 +45,8 @@ extension CommandEnvironment {
     }
 
     /// A connection pool for the duration of `body`.
-    func withPool<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let client = try database.makeClient()
+    func withPool<T: Sendable>(_ body: @Sendable (DatabasePool) async throws -> T) async throws -> T {
+        let client = try database.makePool()
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

@@ -8,6 +8,7 @@ import InboardStore
 import Mailer
 import Metrics
 import NIOCore
+import PostgresNIO
 import Prometheus
 
 struct ServeCommand: AsyncParsableCommand {
@@ -15,9 +16,11 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the Inboard server (HTTP API, web pages, background work) until SIGTERM or Ctrl-C.",
         discussion: """
-            Listens on INBOARD_HTTP_HOST:INBOARD_HTTP_PORT. Refuses to start when PostgreSQL cannot be reached, \
-            the schema is not current (run 'inboard migrate'), or the secret key file is missing. Once running, \
-            a PostgreSQL outage turns /health/ready to 503 until the database is back. SIGTERM finishes \
+            Listens on INBOARD_HTTP_HOST:INBOARD_HTTP_PORT. Refuses to start when the schema is not current \
+            (run 'inboard migrate'), the database login is refused, or the secret key file is missing; when \
+            PostgreSQL cannot be reached yet it waits for it (logging every 30 s) and then starts. Once running, \
+            a PostgreSQL outage answers 503 (database_unavailable, /health/ready) until the database is back, \
+            with no restart needed. SIGTERM finishes \
             in-flight requests, then exits. While it runs, directory syncs follow the schedule in the directory \
             settings (see 'inboard sync --help').
             """)
@@ -29,13 +32,13 @@ struct ServeCommand: AsyncParsableCommand {
             let secrets = try SecretBox.load(keyFile: configuration.secretKeyFile)
             let catalog = try MigrationCatalog.embedded()
             let migrator = Migrator(catalog: catalog, logger: environment.logger)
-            let plan = try await environment.database.withConnection { try await migrator.plan(on: $0) }
+            let plan = try await Self.waitForDatabase(environment) { try await migrator.plan(on: $0) }
             if !plan.pending.isEmpty {
                 throw MigrationError.schemaBehind(databaseVersion: plan.currentVersion, binaryVersion: catalog.latestVersion)
             }
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let postgres = try environment.database.makeClient(keepOpen: Database.serverPoolSize, extra: 1)
+            let postgres = try environment.database.makePool(size: Database.serverPoolSize)
             let syncer = DirectorySyncer(database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,
@@ -55,6 +58,28 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         } catch {
             throw CommandFailure(error)
+        }
+    }
+
+    /// Runs `body` on a dedicated connection, waiting (retrying each second) while PostgreSQL cannot be reached:
+    /// a server started before its database, or during a failover, comes up when the database does.
+    static func waitForDatabase<T: Sendable>(_ environment: CommandEnvironment,
+                                             _ body: @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        var waitingSince: ContinuousClock.Instant?
+        var lastLog = ContinuousClock.now
+        while true {
+            do {
+                let result = try await environment.database.withConnection(body)
+                if waitingSince != nil { environment.logger.notice("PostgreSQL is reachable; starting") }
+                return result
+            } catch let error as DatabaseError where error.isUnreachable {
+                if waitingSince == nil || ContinuousClock.now - lastLog >= .seconds(30) {
+                    environment.logger.warning("waiting for PostgreSQL before starting", metadata: ["error": "\(error.message)"])
+                    lastLog = .now
+                }
+                waitingSince = waitingSince ?? .now
+                try await Task.sleep(for: .seconds(1))
+            }
         }
     }
 }

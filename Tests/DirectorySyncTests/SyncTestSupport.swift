@@ -9,7 +9,7 @@ import PostgresNIO
 /// A migrated database of its own, a pool, a secret key and a syncer, for one test.
 struct SyncHarness: Sendable {
     let db: TemporaryDatabase
-    let pool: PostgresClient
+    let pool: DatabasePool
     let secrets: SecretBox
     let syncer: DirectorySyncer
     /// The secret key, as a file, for the `inboard` command line.
@@ -24,7 +24,7 @@ struct SyncHarness: Sendable {
             FileManager.default.createFile(atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
             defer { try? FileManager.default.removeItem(atPath: keyFile) }
             let secrets = try SecretBox.load(keyFile: keyFile)
-            let pool = try db.database.makeClient()
+            let pool = try db.database.makePool()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
                 defer { group.cancelAll() }

@@ -11,7 +11,7 @@ func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int 
     configuration.httpPort = port
     let logger = Logger(label: "test")
     var dependencies = AppDependencies(
-        postgres: try Database(url: databaseURL, logger: logger).makeClient(), databaseURL: databaseURL,
+        postgres: try Database(url: databaseURL, logger: logger).makePool(), databaseURL: databaseURL,
         schemaVersion: try schemaVersion ?? MigrationCatalog.embedded().latestVersion,
         metrics: PrometheusCollectorRegistry(), logger: logger,
         secrets: try secrets ?? SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))

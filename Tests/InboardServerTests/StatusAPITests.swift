@@ -56,7 +56,7 @@ import Testing
 
                 _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"expiresAt\":\"\(isoDate(in: 1))\"}", token: annToken)
                 try await Task.sleep(for: .seconds(1.5))
-                let pool = try db.database.makeClient()
+                let pool = try db.database.makePool()
                 let expired = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await pool.run() }
                     defer { group.cancelAll() }

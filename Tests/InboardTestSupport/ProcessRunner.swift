@@ -8,8 +8,9 @@ public final class ChildProcess: @unchecked Sendable {
     private let errFD: Int32
     private var exitStatus: Int32?
 
-    /// Starts `path`; with `capture` false its output goes to /dev/null (for long-running servers).
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, capture: Bool = true) throws {
+    /// Starts `path`; with `capture` false its output goes to `logFile`, or else /dev/null (for long-running servers).
+    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, capture: Bool = true,
+                logFile: String? = nil) throws {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -21,8 +22,8 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
             for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
         } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, logFile ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]

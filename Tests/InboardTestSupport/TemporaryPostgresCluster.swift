@@ -36,6 +36,12 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
         try await pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
     }
 
+    /// `pg_ctl restart -m fast`: every connection is terminated (57P01), then the server comes back.
+    public func restart() async throws {
+        try await pg("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30", "-m", "fast",
+                          "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "restart"])
+    }
+
     public func destroy() async {
         _ = try? await pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: directory)

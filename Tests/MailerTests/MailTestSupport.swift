@@ -75,7 +75,7 @@ final class SMTPSink: @unchecked Sendable {
 /// A migrated database with people who have addresses, SMTP settings pointing at a sink, and a pool.
 struct MailHarness: Sendable {
     let db: TemporaryDatabase
-    let pool: PostgresClient
+    let pool: DatabasePool
     let secrets: SecretBox
     let keyFile: String
     static let logger: Logger = { var l = Logger(label: "mail-test"); l.logLevel = .error; return l }()
@@ -87,7 +87,7 @@ struct MailHarness: Sendable {
             let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("mail-key-\(UUID())").path
             FileManager.default.createFile(atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
             defer { try? FileManager.default.removeItem(atPath: keyFile) }
-            let pool = try db.database.makeClient()
+            let pool = try db.database.makePool()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
                 defer { group.cancelAll() }

@@ -1,3 +1,4 @@
+import InboardStore
 import DirectorySync
 import Foundation
 import Hummingbird
@@ -11,7 +12,7 @@ import PostgresNIO
 struct ClientManifestController: Sendable {
     let policyDir: String
     let syncer: DirectorySyncer
-    let database: PostgresClient
+    let database: DatabasePool
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

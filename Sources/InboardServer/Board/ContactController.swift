@@ -13,7 +13,7 @@ extension OrganisationSettings: KnownFields {
 
 struct ContactController: Sendable {
     static let fields = ["phone": "phone", "mobile": "mobile", "office": "office", "title": "title", "email": "email"]
-    let database: PostgresClient
+    let database: DatabasePool
     let statuses: StatusStore
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache

@@ -10,7 +10,7 @@ import PostgresNIO
 /// A status the person chose that is not "in" (Out, Lunch, Meeting …) is never replaced.
 struct PresenceController: Sendable {
     let statuses: StatusStore
-    let database: PostgresClient
+    let database: DatabasePool
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
     let logger: Logger

@@ -11,7 +11,7 @@ struct StatusController: Sendable {
     let service: StatusService
     var statuses: StatusStore { service.statuses }
     var logger: Logger { service.logger }
-    var database: PostgresClient { service.database }
+    var database: DatabasePool { service.database }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let users = group.requiring(.user)

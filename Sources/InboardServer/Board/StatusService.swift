@@ -32,7 +32,7 @@ struct StatusTypeRequest: Decodable, KnownFields {
 /// rules and the organisation's privacy setting, and this process's board cache learns of it at once.
 struct StatusService: Sendable {
     let statuses: StatusStore
-    let database: PostgresClient
+    let database: DatabasePool
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
     let logger: Logger

@@ -53,18 +53,32 @@ actor EventHub: Service {
         subscribers.removeValue(forKey: id)?.continuation.finish()
     }
 
-    /// Reads and delivers everything after the last delivered event.
+    /// Ids below `lastDelivered` not seen yet, with when they were first missed. Ids come from a sequence when a
+    /// row is inserted, so a transaction that commits after a later one leaves a gap that fills in a moment
+    /// later; a rolled-back one leaves a gap for good, forgotten after `gapPatience`.
+    private var gaps: [Int64: ContinuousClock.Instant] = [:]
+    let gapPatience: Duration = .seconds(30)
+
+    /// Reads and delivers everything after the last delivered event, and any gap that has filled in.
     func deliverNew() async {
         do {
             if lastDelivered == nil { lastDelivered = try await log.latestID() }
+            let now = ContinuousClock.now
+            gaps = gaps.filter { now - $0.value < gapPatience }
             while true {
-                let events = try await log.events(after: lastDelivered ?? 0)
+                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys))
                 if !events.isEmpty { await board?.invalidate() }
                 for event in events {
+                    if gaps.removeValue(forKey: event.id) == nil {
+                        let last = lastDelivered ?? 0
+                        if event.id > last + 1, event.id - last <= 10_000 {
+                            for missing in (last + 1)..<event.id { gaps[missing] = now }
+                        }
+                        lastDelivered = max(last, event.id)
+                    }
                     for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
                         subscriber.continuation.yield(.event(event))
                     }
-                    lastDelivered = event.id
                 }
                 if events.count < 1000 { return }
             }

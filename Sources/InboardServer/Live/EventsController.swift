@@ -20,19 +20,19 @@ struct EventsController: Sendable {
             let hub = self.hub, events = replay
             let body = ResponseBody { writer in
                 defer { Task { await hub.unsubscribe(subscription) } }
-                var delivered = lastSeen ?? 0
+                // Live events arrive in commit order, which is not always id order, so only those the replay
+                // already sent are skipped (never "everything below the last id").
+                let replayed = Set(events.map(\.id))
                 try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
                 for event in events where event.isVisible(to: viewer) {
                     try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
-                    delivered = event.id
                 }
                 // A server shutting down ends the stream (the client reconnects elsewhere with Last-Event-ID).
                 try await withGracefulShutdownHandler {
                     for await message in stream {
                         switch message {
-                        case let .event(event) where event.id > delivered:
+                        case let .event(event) where !replayed.contains(event.id):
                             try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
-                            delivered = event.id
                         case .event:
                             continue   // already sent by the replay
                         case .heartbeat:

@@ -10,7 +10,7 @@ import PostgresNIO
 /// templates with a preview; the outbox's counts, retries and dead letters (send again).
 struct AdminNotificationsPage: Sendable {
     let store: SMTPSettingsStore
-    let database: PostgresClient
+    let database: DatabasePool
     let renderer: WebRenderer
     let logger: Logger
 

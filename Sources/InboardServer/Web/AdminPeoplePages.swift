@@ -9,7 +9,7 @@ struct AdminPeoplePages: Sendable {
     let statuses: StatusStore
     let service: StatusService
     let people: PeopleStore
-    let database: PostgresClient
+    let database: DatabasePool
     let renderer: WebRenderer
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

@@ -1,3 +1,4 @@
+import InboardStore
 import DirectorySync
 import Foundation
 import Hummingbird
@@ -10,7 +11,7 @@ import PostgresNIO
 struct AdminPoliciesPage: Sendable {
     let policyDir: String
     let syncer: DirectorySyncer
-    let database: PostgresClient
+    let database: DatabasePool
     let renderer: WebRenderer
     let logger: Logger
 

@@ -63,6 +63,12 @@ struct WebErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             return renderer.page("error", title: "Not found", section: "none", context: context,
                                  values: ["status": 404, "message": "There is no page at \(request.uri.path)."], status: .notFound)
+        } catch where DatabaseUnavailable.isUnavailable(error) {
+            context.logger.warning("web page: database unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(APIErrorMiddleware<Context>.describe(error))"])
+            var response = renderer.page("error", title: "Back in a moment", section: "none", context: context,
+                                         values: ["status": 503, "message": APIError.databaseUnavailable.message], status: .serviceUnavailable)
+            response.headers[.retryAfter] = "2"
+            return response
         } catch {
             context.logger.error("web page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return renderer.page("error", title: "Something went wrong", section: "none", context: context,

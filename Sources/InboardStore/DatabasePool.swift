@@ -1,0 +1,296 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import PostgresNIO
+
+/// A fixed-size pool of PostgreSQL connections that survives the database going away and coming back.
+///
+/// It replaces PostgresNIO's `DatabasePool`, whose pool (1.33) asserts when every connection drops while
+/// `minimumConnections` is above zero (a PostgreSQL restart kills the process; postgres-nio #479), and which
+/// arms a timer per release otherwise. This pool arms no timer per request: connections open on demand up to
+/// `size`, a closed one is dropped when it comes back, and while PostgreSQL cannot be reached every lease fails
+/// at once with `DatabaseUnavailable` instead of queueing (after a failed connect, leases fail fast for
+/// `retryInterval` before the next attempt, so a returning database is noticed within that interval).
+public final class DatabasePool: Sendable {
+    public let url: DatabaseURL
+    public let size: Int
+    let logger: Logger
+    let acquireTimeout: Duration
+    let retryInterval: Duration
+    private let configuration: PostgresConnection.Configuration
+    private let state = NIOLockedValueBox(State())
+    private let connectionIDs = ManagedAtomicCounter()
+
+    public init(url: DatabaseURL, size: Int, logger: Logger,
+                acquireTimeout: Duration = .seconds(5), retryInterval: Duration = .milliseconds(200)) throws {
+        self.url = url
+        self.size = max(1, size)
+        self.logger = logger
+        self.acquireTimeout = acquireTimeout
+        self.retryInterval = retryInterval
+        self.configuration = try url.connectionConfiguration()
+    }
+
+    struct Waiter {
+        let id: Int
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Handoff, any Error>
+    }
+
+    enum Handoff: Sendable {
+        case connection(PostgresConnection)
+        case openYourOwn
+    }
+
+    struct State {
+        var idle: [PostgresConnection] = []
+        var open = 0          // connections alive or being opened
+        var waiters: [Waiter] = []   // few, and only while every connection is busy
+        var nextWaiterID = 0
+        var failFastUntil: ContinuousClock.Instant?
+        var lastFailure: String?
+        var isShutDown = false
+
+        mutating func nextWaiter() -> Waiter? { waiters.isEmpty ? nil : waiters.removeFirst() }
+    }
+
+    private enum Step {
+        case use(PostgresConnection)
+        case connect
+        case fail(any Error)
+        case wait(Int)
+    }
+
+    // MARK: Leasing
+
+    /// A connection for `body`'s exclusive use; it goes back to the pool afterwards (or is dropped if it closed).
+    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let connection = try await lease()
+        defer { release(connection) }
+        return try await body(connection)
+    }
+
+    func lease() async throws -> PostgresConnection {
+        while true {
+            let step = nextStep()
+            switch step {
+            case let .use(connection):
+                return connection
+            case let .fail(error):
+                throw error
+            case .connect:
+                return try await connect()
+            case let .wait(id):
+                let handoff = try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { continuation in
+                        enqueue(Waiter(id: id, deadline: .now + acquireTimeout, continuation: continuation))
+                    }
+                } onCancel: {
+                    cancelWaiter(id)
+                }
+                switch handoff {
+                case let .connection(connection): return connection
+                case .openYourOwn: continue
+                }
+            }
+        }
+    }
+
+    private func nextStep() -> Step {
+        state.withLockedValue { state in
+            if state.isShutDown { return .fail(DatabaseUnavailable(reason: "the server is shutting down")) }
+            while let connection = state.idle.popLast() {
+                if !connection.isClosed { return .use(connection) }
+                state.open -= 1
+                Self.closeQuietly(connection)
+            }
+            if state.open < size {
+                if let until = state.failFastUntil, ContinuousClock.now < until {
+                    return .fail(DatabaseUnavailable(reason: state.lastFailure ?? "PostgreSQL cannot be reached"))
+                }
+                state.open += 1
+                return .connect
+            }
+            state.nextWaiterID += 1
+            return .wait(state.nextWaiterID)
+        }
+    }
+
+    private func enqueue(_ waiter: Waiter) {
+        let immediate: Handoff? = state.withLockedValue { state in
+            // Something may have come back between deciding to wait and getting here.
+            if let connection = state.idle.popLast() { return .connection(connection) }
+            if state.open < size { return .openYourOwn }
+            state.waiters.append(waiter)
+            return nil
+        }
+        if let immediate { waiter.continuation.resume(returning: immediate) }
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        let waiter: Waiter? = state.withLockedValue { state in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: CancellationError())
+    }
+
+    private func connect() async throws -> PostgresConnection {
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
+                id: connectionIDs.next(), logger: logger)
+            let recovered = state.withLockedValue { state -> Bool in
+                defer { state.failFastUntil = nil; state.lastFailure = nil }
+                return state.lastFailure != nil
+            }
+            if recovered { logger.notice("PostgreSQL is reachable again") }
+            return connection
+        } catch {
+            let failure = DatabaseError.describing(error, url: url)
+            let (waiters, wasUp): ([Waiter], Bool) = state.withLockedValue { state in
+                state.open -= 1
+                let wasUp = state.lastFailure == nil
+                state.failFastUntil = .now + retryInterval
+                state.lastFailure = failure.message
+                // Nothing will be released to those waiting while nothing can connect: fail them too.
+                let waiting = state.open == 0 ? Array(state.waiters) : []
+                if state.open == 0 { state.waiters.removeAll() }
+                return (waiting, wasUp)
+            }
+            if wasUp { logger.warning("PostgreSQL cannot be reached; requests answer 503 until it is back", metadata: ["error": "\(failure.message)"]) }
+            for waiter in waiters { waiter.continuation.resume(throwing: DatabaseUnavailable(reason: failure.message)) }
+            throw DatabaseUnavailable(reason: failure.message)
+        }
+    }
+
+    func release(_ connection: PostgresConnection) {
+        let (waiter, handoff): (Waiter?, Handoff?) = state.withLockedValue { state in
+            if connection.isClosed || state.isShutDown {
+                state.open -= 1
+                Self.closeQuietly(connection)
+                // A waiter may open a replacement in the freed slot.
+                guard !state.isShutDown, let waiter = state.nextWaiter() else { return (nil, nil) }
+                return (waiter, .openYourOwn)
+            }
+            if let waiter = state.nextWaiter() { return (waiter, .connection(connection)) }
+            state.idle.append(connection)
+            return (nil, nil)
+        }
+        if let waiter, let handoff { waiter.continuation.resume(returning: handoff) }
+    }
+
+    private static func closeQuietly(_ connection: PostgresConnection) {
+        // The callback holds the connection until it has closed (PostgresNIO asserts one is never dropped open).
+        if !connection.isClosed { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
+    }
+
+    // MARK: Queries
+
+    /// Runs `query` on a pooled connection and returns its rows, read in full before the connection goes back.
+    @discardableResult
+    public func query(_ query: PostgresQuery, logger: Logger) async throws -> DatabaseRows {
+        try await withConnection { connection in
+            try await DatabaseRows(collecting: connection.query(query, logger: logger))
+        }
+    }
+
+    /// Runs a prepared statement (parsed once per connection) and returns its rows.
+    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws -> DatabaseRows
+    where Statement.Row == PostgresRow {
+        try await withConnection { connection in
+            try await DatabaseRows(collecting: connection.execute(statement, logger: logger))
+        }
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws).
+    public func withTransaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { try await body($0) }
+        }
+    }
+
+    // MARK: Lifetime
+
+    /// Fails waiters whose time is up, until cancelled; then closes every connection.
+    public func run() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            expireWaiters()
+        }
+        shutDown()
+    }
+
+    private func expireWaiters() {
+        let now = ContinuousClock.now
+        let expired: [Waiter] = state.withLockedValue { state in
+            let late = state.waiters.filter { $0.deadline <= now }
+            guard !late.isEmpty else { return [] }
+            state.waiters.removeAll { $0.deadline <= now }
+            return late
+        }
+        for waiter in expired {
+            waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "every database connection stayed busy for \(acquireTimeout)"))
+        }
+    }
+
+    public func shutDown() {
+        let (idle, waiters) = state.withLockedValue { state in
+            state.isShutDown = true
+            defer { state.idle.removeAll(); state.waiters.removeAll() }
+            state.open -= state.idle.count
+            return (state.idle, Array(state.waiters))
+        }
+        for connection in idle { Self.closeQuietly(connection) }
+        for waiter in waiters { waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "the server is shutting down")) }
+    }
+}
+
+/// PostgreSQL cannot be used right now (unreachable, restarting, or every connection busy too long):
+/// the API answers 503 `database_unavailable`.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// A query's rows, read in full (so that the connection can go back to the pool before they are used).
+public struct DatabaseRows: AsyncSequence, Sendable {
+    public typealias Element = PostgresRow
+    public let rows: [PostgresRow]
+
+    init<Rows: AsyncSequence>(collecting sequence: Rows) async throws where Rows.Element == PostgresRow {
+        var rows: [PostgresRow] = []
+        for try await row in sequence { rows.append(row) }
+        self.rows = rows
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[PostgresRow]>
+        public mutating func next() async throws -> PostgresRow? { base.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
+}
+
+/// Connection ids for logs.
+final class ManagedAtomicCounter: Sendable {
+    private let value = NIOLockedValueBox(100)
+    func next() -> Int { value.withLockedValue { $0 += 1; return $0 } }
+}
+
+extension DatabaseUnavailable {
+    /// Whether `error` means "PostgreSQL cannot be used right now" (rather than a bug or bad data): the pool's
+    /// own refusal, a dropped connection, or the server shutting down or starting up (SQLSTATE 57P01–57P03, 08xxx).
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        if error is DatabaseUnavailable { return true }
+        if let transaction = error as? PostgresTransactionError {
+            return [transaction.beginError, transaction.closureError, transaction.commitError].contains { $0.map(isUnavailable) ?? false }
+        }
+        guard let psql = error as? PSQLError else { return false }
+        if let state = psql.serverInfo?[.sqlState] {
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state)
+        }
+        return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(psql.code)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import InboardStore
+import InboardTestSupport
+import Logging
+import PostgresNIO
+
+/// `inboard serve` (the built binary) on a PostgreSQL cluster of the test's own, so that the test can stop,
+/// restart or start the database under it. Local admins `admin1`…`adminN` share one password.
+final class ServerOnOwnCluster: @unchecked Sendable {
+    static let password = "outage-password-1234"
+    let cluster: TemporaryPostgresCluster
+    let port: Int
+    let keyFile: String
+    let logFile: String
+    var server: ChildProcess?
+
+    private init(cluster: TemporaryPostgresCluster, port: Int, keyFile: String) {
+        self.cluster = cluster
+        self.port = port
+        self.keyFile = keyFile
+        self.logFile = "/tmp/inboard-outage-\(port).log"
+    }
+
+    var environment: [String: String] {
+        ["INBOARD_DATABASE_URL": (try? cluster.url.urlString) ?? "", "INBOARD_SECRET_KEY_FILE": keyFile,
+         "INBOARD_HTTP_PORT": "\(port)", "PATH": "/usr/bin:/bin"]
+    }
+
+    /// A migrated cluster with `admins` local admin accounts; the server is not started yet.
+    static func prepare(admins: Int) async throws -> ServerOnOwnCluster {
+        let cluster = try await TemporaryPostgresCluster.create()
+        try await cluster.start()
+        let setup = ServerOnOwnCluster(cluster: cluster, port: try freeTCPPort(), keyFile: try makeSecretKeyFile())
+        let migrated = try await runInboard(["migrate"], environment: setup.environment)
+        guard migrated.status == 0 else { throw ProgramFailed("migrate: \(migrated.error)") }
+        let passwordFile = setup.keyFile + ".password"
+        try (password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+        for index in 1...admins {
+            let created = try await runInboard(["admin", "create", "--username", "admin\(index)", "--password-file", passwordFile],
+                                               environment: setup.environment)
+            guard created.status == 0 else { throw ProgramFailed("admin create: \(created.error)") }
+        }
+        return setup
+    }
+
+    func startServer() throws {
+        server = try ChildProcess(try inboardBinary(), ["serve"], environment: environment, capture: false, logFile: logFile)
+    }
+
+    var serverIsAlive: Bool { server?.exitCodeIfExited() == nil }
+    var serverLog: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    func tearDown() async {
+        if let server, server.exitCodeIfExited() == nil { server.signal(SIGKILL); _ = server.waitForExit() }
+        await cluster.destroy()
+        try? FileManager.default.removeItem(atPath: keyFile)
+        try? FileManager.default.removeItem(atPath: logFile)
+    }
+
+    // MARK: HTTP
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        configuration.httpMaximumConnectionsPerHost = 32
+        return URLSession(configuration: configuration)
+    }()
+
+    /// One request; a transport failure is status 0.
+    func send(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        guard let (data, response) = try? await Self.session.data(for: request) else { return (0, "") }
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    func login(_ username: String) async throws -> String {
+        let (status, body) = await send("POST", "/api/v1/auth/login", json: #"{"username":"\#(username)","password":"\#(Self.password)"}"#)
+        guard status == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let token = object["token"] as? String else { throw ProgramFailed("login \(username): \(status) \(body)") }
+        return token
+    }
+
+    /// Polls `path` until it answers `status`, for at most `seconds`.
+    func waitFor(_ path: String, status: Int, seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await send("GET", path).status == status { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    // MARK: Database
+
+    func query<T: PostgresDecodable & Sendable>(_ sql: String, as type: T.Type) async throws -> [T] {
+        try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
+            var values: [T] = []
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")).decode(T.self) {
+                values.append(value)
+            }
+            return values
+        }
+    }
+}
+
+/// Event ids in an SSE stream's text (`id: N` lines).
+func eventIDs(inStream text: String) -> Set<Int64> {
+    Set(text.split(separator: "\n").compactMap { line in line.hasPrefix("id:") ? Int64(line.dropFirst(3).trimmingCharacters(in: .whitespaces)) : nil })
+}
