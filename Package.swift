@@ -85,6 +85,7 @@ let package = Package(
         .target(
             name: "Mailer",
             dependencies: [
+                "InboardCore",
                 "InboardStore",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),

@@ -12,7 +12,12 @@ extension Request {
     /// body reads as `{}` when `emptyMeansDefaults` (requests whose fields are all optional).
     func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext, emptyMeansDefaults: Bool = false) async throws -> T {
         var body = try await self.body.collect(upTo: 1 << 20)
-        if emptyMeansDefaults, body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        let blank = body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+        // A cross-site form can send text/plain without a preflight; only JSON's own type is taken.
+        if !(blank && emptyMeansDefaults), !Self.isJSON(headers[.contentType]) {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "send the body as JSON with 'Content-Type: application/json'")
+        }
+        if emptyMeansDefaults, blank {
             body = ByteBuffer(string: "{}")
         }
         if let known = T.self as? any KnownFields.Type,
@@ -32,6 +37,11 @@ extension Request {
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "the body is not JSON")
         }
+    }
+
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 
     nonisolated(unsafe) static let fractionalISO: ISO8601DateFormatter = {

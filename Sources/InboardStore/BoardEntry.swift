@@ -28,7 +28,7 @@ public struct BoardEntry: Codable, Sendable, Equatable {
 
     /// What `viewer` may see: a hidden note only for the person, delegates and admins.
     public func redacted(for viewer: Person) -> BoardEntry {
-        viewer.id == id || viewer.role >= .delegate ? self : withoutHiddenNote()
+        viewer.mayReadHiddenNote(of: id) ? self : withoutHiddenNote()
     }
 
     /// The entry as anyone may see it: a hidden note removed.

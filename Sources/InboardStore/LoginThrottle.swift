@@ -1,14 +1,21 @@
+import Crypto
 import Foundation
+import InboardCore
 import Logging
 import PostgresNIO
 
-/// Back-off after failed logins, per username and per client address, shared by every server process.
-/// After `freeFailures` failures within `window`, each further failure doubles the wait (1 s, 2 s, 4 s …
-/// up to `maxDelay`); a success clears the username's count.
+/// Back-off after failed logins, per account and per client address, shared by every server process.
+///
+/// The account is what the typed name resolves to (every spelling of one person shares a budget; a name that
+/// resolves to nobody is counted under its canonical form). Each attempt is counted before the password is
+/// checked, in one atomic statement, so parallel attempts cannot all slip through; a success takes its count
+/// back. After `freeFailures` (per address: `freeAddressFailures`) within `window`, each further attempt waits
+/// twice as long as the one before (1 s, 2 s, 4 s … up to `maxDelay`). Keys are stored as SHA-256 digests.
 public struct LoginThrottle: Sendable {
     let database: DatabasePool
     let logger: Logger
     public var freeFailures = 5
+    public var freeAddressFailures = 20
     public var window: Duration = .seconds(900)
     public var maxDelay: Duration = .seconds(900)
 
@@ -17,53 +24,90 @@ public struct LoginThrottle: Sendable {
         self.logger = logger
     }
 
-    static func keys(username: String, address: String?) -> [String] {
-        ["user:" + username.trimmingCharacters(in: .whitespaces).lowercased()] + (address.map { ["addr:" + $0] } ?? [])
+    /// The counters one attempt touches.
+    public struct Keys: Sendable, Equatable {
+        public let account: String
+        public let address: String?
     }
 
-    /// Where a username and address stand before an attempt.
-    public struct Standing: Sendable, Equatable {
-        /// Seconds until the next attempt is allowed, or nil when it may go ahead now.
-        public let wait: Int?
-        /// Whether the username has failures on record (a success must clear them).
-        public let usernameHasFailures: Bool
-    }
-
-    public func standing(username: String, address: String?) async throws -> Standing {
-        let keys = Self.keys(username: username, address: address)
+    /// Resolves the typed name to an account (a person, or the canonical name when it matches none).
+    public func keys(username: String, address: String?) async throws -> Keys {
+        let name = LoginName(username)
         var binds = PostgresBindings()
-        binds.append(keys[0])
-        binds.append(keys)
-        for try await row in try await database.query(prepared: StandingSQL.self, binds, logger: logger) {
-            let (seconds, failures) = try row.decode((Int?, Bool).self)
-            return Standing(wait: seconds.map { max(1, $0) }, usernameHasFailures: failures)
+        binds.append(name.usernames)
+        binds.append(name.distinguishedName)
+        var account = "name:" + name.canonical
+        for try await id in try await database.query(prepared: ResolveSQL.self, binds, logger: logger).decode(Int64.self) {
+            account = "person:\(id)"
         }
-        return Standing(wait: nil, usernameHasFailures: false)
+        return Keys(account: Self.digest(account), address: address.map { Self.digest("addr:" + $0) })
     }
 
-    enum StandingSQL: PreparedSQL {
+    enum ResolveSQL: PreparedSQL {
         static let sql = """
-            SELECT ceil(extract(epoch FROM max(blocked_until) FILTER (WHERE blocked_until > now()) - now()))::int,
-                   coalesce(bool_or(key = $1), false)
-            FROM login_throttle WHERE key = ANY($2)
+            SELECT id FROM people
+            WHERE lower(username) = ANY($1) OR ($2::text IS NOT NULL AND regexp_replace(lower(dn), '\\s*([,=])\\s*', '\\1', 'g') = $2)
+            ORDER BY array_position($1, lower(username)) NULLS LAST LIMIT 1
             """
     }
 
-    public func recordFailure(username: String, address: String?) async throws {
-        let windowSeconds = Double(window.components.seconds), maxSeconds = Double(maxDelay.components.seconds)
-        for key in Self.keys(username: username, address: address) {
-            try await database.query("""
-                INSERT INTO login_throttle AS t (key, failures, last_failure_at) VALUES (\(key), 1, now())
-                ON CONFLICT (key) DO UPDATE SET
-                    failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => \(windowSeconds)) THEN 1 ELSE t.failures + 1 END,
-                    last_failure_at = now(),
-                    blocked_until = CASE WHEN t.last_failure_at >= now() - make_interval(secs => \(windowSeconds)) AND t.failures + 1 > \(freeFailures)
-                        THEN now() + make_interval(secs => least(\(maxSeconds), power(2, t.failures - \(freeFailures))::float8)) END
-                """, logger: logger)
-        }
+    static func digest(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public func recordSuccess(username: String) async throws {
-        try await database.query("DELETE FROM login_throttle WHERE key = \(Self.keys(username: username, address: nil)[0])", logger: logger)
+    /// Counts an attempt; returns the seconds to wait when any of the keys is locked (the attempt must then
+    /// be refused, and is not counted for that key).
+    public func beginAttempt(_ keys: Keys) async throws -> Int? {
+        var binds = PostgresBindings()
+        binds.append([keys.account] + (keys.address.map { [$0] } ?? []))
+        binds.append(Double(window.components.seconds))
+        binds.append(Double(maxDelay.components.seconds))
+        binds.append(freeFailures)
+        binds.append(freeAddressFailures)
+        binds.append(keys.account)
+        for try await seconds in try await database.query(prepared: AttemptSQL.self, binds, logger: logger).decode(Int?.self) {
+            return seconds.map { max(1, $0) }
+        }
+        return nil
+    }
+
+    /// Upserts every key (locked rows are left alone), then reports the longest lock among the keys left alone.
+    enum AttemptSQL: PreparedSQL {
+        static let sql = """
+            WITH counted AS (
+                INSERT INTO login_throttle AS t (key, failures, last_failure_at)
+                SELECT k, 1, now() FROM unnest($1::text[]) AS k
+                ON CONFLICT (key) DO UPDATE SET
+                    failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
+                    last_failure_at = now(),
+                    blocked_until = CASE
+                        WHEN t.last_failure_at >= now() - make_interval(secs => $2)
+                             AND t.failures + 1 > (CASE WHEN t.key = $6 THEN $4 ELSE $5 END)
+                        THEN now() + make_interval(secs => least($3, power(2, t.failures - (CASE WHEN t.key = $6 THEN $4 ELSE $5 END))::float8))
+                    END
+                WHERE t.blocked_until IS NULL OR t.blocked_until <= now()
+                RETURNING t.key
+            )
+            SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::int FROM login_throttle
+            WHERE key = ANY($1) AND blocked_until > now() AND key NOT IN (SELECT key FROM counted)
+            """
+    }
+
+    /// A successful login: the account starts afresh, and the address gets this attempt back.
+    public func succeeded(_ keys: Keys) async throws {
+        try await database.query("""
+            WITH cleared AS (DELETE FROM login_throttle WHERE key = \(keys.account))
+            UPDATE login_throttle SET failures = greatest(failures - 1, 0),
+                blocked_until = CASE WHEN failures - 1 > \(freeAddressFailures) THEN blocked_until END
+            WHERE key = \(keys.address)
+            """, logger: logger)
+    }
+
+    /// An attempt that judged no password (the directory or database was away): it does not count.
+    public func refund(_ keys: Keys) async throws {
+        try await database.query("""
+            UPDATE login_throttle SET failures = greatest(failures - 1, 0)
+            WHERE key = ANY(\([keys.account] + (keys.address.map { [$0] } ?? [])))
+            """, logger: logger)
     }
 }

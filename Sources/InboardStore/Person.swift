@@ -1,3 +1,4 @@
+import InboardCore
 /// A person as the API shows them.
 public struct Person: Codable, Sendable, Equatable {
     public enum Role: String, Codable, Sendable, Comparable, CaseIterable {
@@ -32,5 +33,12 @@ public struct Person: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, username, displayName, email, department, role, active, source
         case directoryID = "directoryId"
+    }
+}
+
+extension Person {
+    /// Whether this person may read `subject`'s hidden status note (see `HiddenNoteRule`).
+    public func mayReadHiddenNote(of subject: Int64) -> Bool {
+        HiddenNoteRule.reveals(noteOf: subject, toViewer: id, viewerIsDelegateOrAdmin: role >= .delegate)
     }
 }

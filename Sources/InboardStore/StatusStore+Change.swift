@@ -135,7 +135,7 @@ public struct HistoryEntry: Codable, Sendable, Equatable {
     public var source: String?
 
     public func redacted(for viewer: Person, subject: Int64) -> HistoryEntry {
-        guard noteHidden, viewer.id != subject, viewer.role < .delegate else { return self }
+        guard noteHidden, !viewer.mayReadHiddenNote(of: subject) else { return self }
         var copy = self
         copy.note = nil
         return copy

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import InboardStore
 import Logging
 import PostgresNIO
@@ -173,7 +174,7 @@ public struct MailWorker: Service {
         }
         let to = recipients.addresses(for: item)
         guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
-        var values = Self.templateValues(item)
+        var values = Self.templateValues(item, recipients: recipients)
         values["recipientName"] = to.count == 1 ? to[0].name ?? to[0].address : "administrators"
         let rendered = try templates.render(item.event, values: values)
         return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: item.messageID))
@@ -184,7 +185,7 @@ public struct MailWorker: Service {
         guard smtp.events["watchChanged"] == true else { return .skip("the admin turned off mail for watch") }
         let to = recipients.addresses(for: group[0])
         guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
-        let changes = group.map(Self.templateValues)
+        let changes = group.map { Self.templateValues($0, recipients: recipients) }
         let rendered = try templates.render("watch.digest", values: ["recipientName": to[0].name ?? to[0].address, "count": group.count, "changes": changes])
         return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: group[0].messageID))
     }
@@ -216,10 +217,19 @@ public struct MailWorker: Service {
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    /// A row's payload as template values, with a status's return time in words as `returnText`.
-    static func templateValues(_ item: OutboxItem) -> [String: Any] {
+    /// A row's payload as template values, with a status's return time in words as `returnText`, and a hidden
+    /// note removed unless its reader may see it (`HiddenNoteRule`).
+    static func templateValues(_ item: OutboxItem, recipients: MailRecipients) -> [String: Any] {
         var values = (try? JSONSerialization.jsonObject(with: Data(item.payload.utf8)) as? [String: Any]) ?? [:]
-        if let status = values["status"] as? [String: Any], let returnAt = status["returnAt"] { values["returnText"] = returnText(returnAt) }
+        if var status = values["status"] as? [String: Any] {
+            if let returnAt = status["returnAt"] { values["returnText"] = returnText(returnAt) }
+            let subject = (values["id"] as? NSNumber)?.int64Value
+            if status["noteHidden"] as? Bool == true,
+               !(subject.map { recipients.revealsHiddenNote(of: $0, to: item.recipientID) } ?? false) {
+                status["note"] = nil
+                values["status"] = status
+            }
+        }
         return values
     }
 
@@ -255,6 +265,13 @@ struct MailRecipients {
     private var optedOut: Set<String> = []   // "personID event"
     private var admins: [MailAddress] = []
     private var digestReaders: Set<Int64> = []
+    private var delegatesAndAdmins: Set<Int64> = []
+
+    /// Whether `recipient` (nil: the administrators) may read `subject`'s hidden note.
+    func revealsHiddenNote(of subject: Int64, to recipient: Int64?) -> Bool {
+        guard let recipient else { return false }
+        return HiddenNoteRule.reveals(noteOf: subject, toViewer: recipient, viewerIsDelegateOrAdmin: delegatesAndAdmins.contains(recipient))
+    }
 
     func wantsDigest(_ person: Int64) -> Bool { digestReaders.contains(person) }
 
@@ -262,14 +279,16 @@ struct MailRecipients {
         var result = MailRecipients()
         let ids = Array(Set(items.compactMap(\.recipientID)))
         let rows = try await database.query("""
-            SELECT p.id, p.email, p.display_name, COALESCE(m.events::text, '{}'), COALESCE(p.role_override, p.role) = 'admin'
+            SELECT p.id, p.email, p.display_name, COALESCE(m.events::text, '{}'), COALESCE(p.role_override, p.role)
             FROM people p LEFT JOIN mail_preferences m ON m.person_id = p.id
             WHERE p.active AND p.email IS NOT NULL AND p.email <> ''
               AND (p.id = ANY(\(ids)) OR (\(items.contains { $0.recipientID == nil }) AND COALESCE(p.role_override, p.role) = 'admin'))
             ORDER BY p.id
             """, logger: logger)
-        for try await (id, email, name, choices, isAdmin) in rows.decode((Int64, String, String, String, Bool).self) {
+        for try await (id, email, name, choices, role) in rows.decode((Int64, String, String, String, String).self) {
             guard let address = try? MailAddress(email, name: name) else { continue }
+            let isAdmin = role == "admin"
+            if role == "admin" || role == "delegate" { result.delegatesAndAdmins.insert(id) }
             if ids.contains(id) { result.people[id] = address }
             if isAdmin { result.admins.append(address) }
             let off = (try? JSONDecoder().decode([String: Bool].self, from: Data(choices.utf8))) ?? [:]

@@ -35,7 +35,12 @@ final class SMTPSink: @unchecked Sendable {
 
     deinit { stop(); try? FileManager.default.removeItem(atPath: out) }
 
-    struct Received: Decodable { let messageId: String?; let to: [String]; let subject: String }
+    struct Received: Decodable { let messageId: String?; let to: [String]; let subject: String; var text: String? }
+
+    /// How many messages arrived, without decoding them (cheap enough to poll).
+    var receivedCount: Int {
+        (FileManager.default.contents(atPath: out) ?? Data()).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
 
     var received: [Received] {
         guard let text = try? String(contentsOfFile: out, encoding: .utf8) else { return [] }

@@ -66,9 +66,10 @@ import Testing
         try await MailHarness.with { harness in
             let sink = try SMTPSink()
             try await harness.useSink(sink)
-            try await harness.queueNotes(400)
+            let total = 400
+            try await harness.queueNotes(total)
             let drain = try ChildProcess(try inboardBinary(), ["mail", "drain"], environment: harness.environment, capture: false)
-            for _ in 0..<400 where sink.received.count < 40 { try await Task.sleep(for: .milliseconds(25)) }
+            for _ in 0..<400 where sink.receivedCount < 40 { try await Task.sleep(for: .milliseconds(25)) }
             drain.signal(SIGKILL)
             _ = drain.waitForExit()
             let counts = try await harness.states()
@@ -77,7 +78,7 @@ import Testing
             try await harness.db.execute("UPDATE outbox SET lease_until = now() - interval '1 second' WHERE state = 'sending'")
             let rest = try await runProgram(try inboardBinary(), ["mail", "drain"], environment: harness.environment)
             #expect(rest.status == 0, "\(rest)")
-            #expect(try await harness.states() == ["sent": 400])
+            #expect(try await harness.states() == ["sent": total])
             let delivered = sink.received.compactMap(\.messageId)
             #expect(Set(delivered) == (try await harness.messageIDs()), "every row delivered, under its own Message-ID")
             // SMTP has no two-phase commit: a message the server accepted just before the kill, whose row was not

@@ -4,7 +4,8 @@
   smtp_sink.py --port P [--out FILE] [--tls-cert C --tls-key K (--starttls | --implicit-tls)] [--auth USER:PASS]
                [--temp-fail N] [--reject-domain D] [--drop-during-data N]
 
-Every accepted message is appended to --out as one JSON line: {"messageId", "from", "to", "subject", "size"}.
+Every accepted message is appended to --out as one JSON line: {"messageId", "from", "to", "subject", "size", "text"}
+(text: every text part, decoded).
 --temp-fail N answers 451 to the first N RCPT commands; --reject-domain answers 550 (relay denied) to
 recipients in D; --drop-during-data N closes the connection in the middle of the Nth DATA."""
 import argparse, asyncio, email, email.header, json, os, signal, ssl, sys, threading
@@ -38,7 +39,9 @@ class Sink:
             return "421 4.3.0 Closing"
         message = email.message_from_bytes(envelope.content)
         record = {"messageId": message.get("Message-ID"), "from": envelope.mail_from, "to": envelope.rcpt_tos,
-                  "subject": str(email.header.make_header(email.header.decode_header(message.get("Subject", "")))), "size": len(envelope.content)}
+                  "subject": str(email.header.make_header(email.header.decode_header(message.get("Subject", "")))), "size": len(envelope.content),
+                  "text": "\n".join(part.get_payload(decode=True).decode("utf-8", "replace") for part in message.walk()
+                                    if part.get_content_maintype() == "text")}
         if self.out:
             with self.lock:
                 self.out.write(json.dumps(record) + "\n")

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
+import InboardCore
 import InboardStore
 
 /// `POST /auth/login`, `POST /auth/logout`, `GET /me`.
@@ -25,19 +26,23 @@ struct AuthController: Sendable {
         }
     }
 
+    /// The API's login answers a token and sets no cookie: a cookie set here could be planted by a cross-site
+    /// form (login CSRF); only the login page, with its double-submit token, signs a browser in.
     @Sendable func logIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let credentials = try await request.decodeJSON(as: Credentials.self, context: context)
         let (person, issued) = try await signIn(username: credentials.username, password: credentials.password,
                                                 address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "api")
-        var response = try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))
-        response.headers[values: .setCookie].append(Self.sessionCookie(issued, for: request).description)
-        return response
+        return try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))
     }
 
-    /// Throttle, authenticate, open a session: the API and the login page share every step.
-    func signIn(username: String, password: String, address: String?, userAgent: String?, kind: String) async throws -> (Person, SessionStore.Issued) {
-        let standing = try await throttle.standing(username: username, address: address)
-        if let wait = standing.wait {
+    /// Check the input, throttle, authenticate, open a session: the API and the login page share every step.
+    func signIn(username typed: String, password: String, address: String?, userAgent: String?, kind: String) async throws -> (Person, SessionStore.Issued) {
+        let username: String
+        do { username = try LoginInput.checked(username: typed, password: password) } catch {
+            throw APIError(.badRequest, code: "bad_request", message: "The \(error.field) \(error.message).")
+        }
+        let keys = try await throttle.keys(username: username, address: address)
+        if let wait = try await throttle.beginAttempt(keys) {
             throw APIError(.tooManyRequests, code: "too_many_attempts",
                            message: "Too many failed logins; try again in \(wait) seconds.", headers: [.retryAfter: String(wait)])
         }
@@ -45,10 +50,12 @@ struct AuthController: Sendable {
         do {
             person = try await login.authenticate(username: username, password: password)
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
-            try await throttle.recordFailure(username: username, address: address)
+            throw error   // the attempt stays counted
+        } catch {
+            try? await throttle.refund(keys)   // no password was judged (directory or database away)
             throw error
         }
-        if standing.usernameHasFailures { try await throttle.recordSuccess(username: username) }
+        try await throttle.succeeded(keys)
         let issued = try await sessions.create(personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
         return (person, issued)
     }

@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdBcrypt
 import InboardStore
 import LDAPKit
+import Logging
 import NIOPosix
 
 /// Checks a username and password: a local account (bcrypt) first, else search-then-bind against the
@@ -12,6 +13,7 @@ struct LoginService: Sendable {
     let people: PeopleStore
     let syncer: DirectorySyncer
     let directory: DirectoryClientCache
+    var logger: Logger = Logger(label: "inboard.login")
 
     static let generic = APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.")
 
@@ -36,7 +38,11 @@ struct LoginService: Sendable {
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
         } catch let error as LDAPError {
-            throw Self.explain(error)
+            let answer = Self.explain(error)
+            if answer.code == Self.generic.code, error.kind != .invalidCredentials {
+                logger.warning("directory login failed", metadata: ["error": "\(error)"])
+            }
+            throw answer
         }
         guard let identity = settings.identity(of: entry), let person = try await people.person(directoryID: identity) else {
             throw APIError(.forbidden, code: "not_synced", message: "Your directory account is not in Inboard yet; ask an administrator to run a directory sync.")
@@ -58,7 +64,9 @@ struct LoginService: Sendable {
             return APIError(.serviceUnavailable, code: "directory_unavailable",
                             message: "The directory cannot be reached right now; try again shortly (a local admin account can still log in).")
         default:
-            return APIError(.internalServerError, code: "directory_error", message: "The directory refused the login: \(error)")
+            // The directory's own words (its diagnostic, DNs, URLs) stay in the log: shown to an anonymous caller
+            // they would say which accounts exist and where the directory is.
+            return generic
         }
     }
 }

@@ -37,6 +37,6 @@ struct LiveEvent: Sendable {
 
     /// The SSE frame for `viewer`: hidden notes are removed unless the viewer may see them.
     func frame(for viewer: Person) -> String {
-        viewer.id == entryID || viewer.role >= .delegate ? fullFrame : publicFrame
+        entryID.map(viewer.mayReadHiddenNote(of:)) ?? (viewer.role >= .delegate) ? fullFrame : publicFrame
     }
 }

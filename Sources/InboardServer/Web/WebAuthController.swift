@@ -50,9 +50,16 @@ struct WebAuthController: Sendable {
     }
 
     /// Only a path on this site: an absolute or protocol-relative URL would make the login an open redirect.
+    /// Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` or `/\evil.example`
+    /// would go to another site: only printable ASCII without `\`, starting with one `/`, also once more decoded.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        guard let next, isSameSitePath(next), isSameSitePath(next.removingPercentEncoding ?? "//") else { return "/" }
         return next
+    }
+
+    private static func isSameSitePath(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.hasPrefix("//") else { return false }
+        return path.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }
     }
 
     static func redirect(to path: String) -> Response {

@@ -12,7 +12,11 @@ struct WebRenderer: Sendable {
 
     init(csrf: CSRFTokens) throws {
         var library = MustacheLibrary()
-        for (name, text) in embeddedTemplates { try library.register(text, named: name) }
+        MustacheContentTypes.register(ScalarHTMLEscaping(), named: ScalarHTMLEscaping.name)
+        // Every template (partials and layouts too: each resets to the library's default) escapes per scalar.
+        for (name, text) in embeddedTemplates {
+            try library.register("{{% CONTENT_TYPE: \(ScalarHTMLEscaping.name)}}" + text, named: name)
+        }
         self.library = library
         self.csrf = csrf
     }
@@ -87,5 +91,28 @@ struct StaticFilesController: Sendable {
             return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+    }
+}
+
+/// HTML escaping per Unicode scalar. swift-mustache's own escapes per Character, so a `"` followed by a
+/// combining mark (one grapheme) went out unescaped and could end an attribute.
+struct ScalarHTMLEscaping: MustacheContentType {
+    static let name = "INBOARD_HTML"
+
+    func escapeText(_ text: String) -> String { Self.escape(text) }
+
+    static func escape(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }

@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// Security: attacks on login against the live server (real HTTP, PostgreSQL and the sample slapd).
+@Suite struct LoginAttackTests {
+    let base = AuthAndAdminAPITests()
+
+    func withServer(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await base.prepare(db, secrets: secrets)
+            try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in try await body(client) }
+        }
+    }
+
+    func login(_ client: some TestClientProtocol, _ username: String, _ password: String) async throws -> (Int, String) {
+        let body = try JSONSerialization.data(withJSONObject: ["username": username, "password": password])
+        return try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                                        body: ByteBuffer(data: body)) { (Int($0.status.code), String(buffer: $0.body)) }
+    }
+
+    /// A NUL makes libldap send an empty password: an unauthenticated bind, which AD may take as a success.
+    @Test func passwordsWithNULOrControlCharactersNeverReachTheDirectory() async throws {
+        try await withServer { client in
+            for password in ["\u{0}", "\u{0}x", "x\u{0}", "pass\u{1}word"] {
+                let (status, body) = try await login(client, "alice", password)
+                #expect(status == 400, "\(password.debugDescription): \(status) \(body)")
+                #expect(!body.lowercased().contains("dc=") && !body.contains("ldap://"), "leaks directory detail: \(body)")
+            }
+            let (nulUser, _) = try await login(client, "alice\u{0}", "whatever-password")
+            #expect(nulUser == 400)
+            // The web form, %00 form-encoded, with its double-submit token.
+            let (token, cookie) = try await client.execute(uri: "/login", method: .get) { response -> (String, String) in
+                let page = String(buffer: response.body)
+                let token = page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: { $0 != "\"" }) ?? ""
+                let cookie = response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? ""
+                return (String(token), cookie)
+            }
+            let status = try await client.execute(uri: "/login", method: .post,
+                                                  headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                                                  body: ByteBuffer(string: "_csrf=\(token)&username=alice&password=%00&next=%2F")) { Int($0.status.code) }
+            #expect(status == 400, "form login with %00: \(status)")
+        }
+    }
+
+    /// Every spelling of one account shares one budget, parallel attempts included; a huge name is a 400.
+    @Test func theThrottleCountsEverySpellingOfOneAccount() async throws {
+        try await withServer { client in
+            let (huge, _) = try await login(client, String(repeating: "a", count: 5000), "x")
+            #expect(huge == 400)
+            let spellings = ["root", "ROOT", " root\n", "JUNK\\root", "root@anything", "Root"]
+            let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<50 {
+                    group.addTask { try await login(client, spellings[index % spellings.count], "wrong-password-\(index)").0 }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(answers.filter { $0 == 401 }.count <= 6, "more wrong passwords judged than the budget: \(answers.sorted())")
+            #expect(answers.filter { $0 == 429 }.count >= 44, "\(answers.sorted())")
+            for spelling in spellings {
+                #expect(try await login(client, spelling, "wrong").0 == 429, "\(spelling.debugDescription) got a fresh budget")
+            }
+            let (right, body) = try await login(client, "root", AuthAndAdminAPITests.adminPassword)
+            #expect(right == 429, "the right password must wait for the lock to end: \(right) \(body)")
+        }
+    }
+
+    /// Login CSRF: a cross-site text/plain form must not log a victim into the attacker's account.
+    @Test func jsonLoginTakesOnlyJSONAndSetsNoCookie() async throws {
+        try await withServer { client in
+            let body = "{\"username\":\"root\",\"password\":\"\(AuthAndAdminAPITests.adminPassword)\"}"
+            let (plain, plainCookie) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "text/plain"],
+                                                                body: ByteBuffer(string: body)) { (Int($0.status.code), $0.headers[.setCookie]) }
+            #expect(plain == 415 && plainCookie == nil)
+            let (json, jsonCookie) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                                                              body: ByteBuffer(string: body)) { (Int($0.status.code), $0.headers[.setCookie]) }
+            #expect(json == 200 && jsonCookie == nil)
+        }
+    }
+
+    /// After login, `next` may only lead to a path on this site.
+    @Test func loginRedirectsStayOnThisSite() async throws {
+        for hostile in ["/\t/evil.example", "/%09/evil.example", "/\\evil.example", "/%5Cevil.example", "/%2F/evil.example",
+                        "//evil.example", "/\n/evil.example", "https://evil.example", "/%0a/evil.example", " /evil", "/\u{3000}/evil"] {
+            #expect(WebAuthController.safeNext(hostile) == "/", "\(hostile.debugDescription) passed")
+        }
+        #expect(WebAuthController.safeNext("/people/12?tab=notes") == "/people/12?tab=notes")
+    }
+
+    /// `"` followed by a combining mark is one grapheme but must still be escaped.
+    @Test func templateValuesAreEscapedPerScalar() {
+        let escaped = ScalarHTMLEscaping.escape("\"\u{301} onmouseover=alert(1) x='\u{301}<b>&")
+        #expect(!escaped.unicodeScalars.contains("\"") && !escaped.unicodeScalars.contains("'") && !escaped.unicodeScalars.contains("<"))
+        #expect(escaped.hasPrefix("&quot;\u{301}"))
+    }
+}

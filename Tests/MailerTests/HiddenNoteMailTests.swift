@@ -1,0 +1,29 @@
+import Foundation
+import InboardStore
+import InboardTestSupport
+import Testing
+@testable import Mailer
+
+/// Security: a hidden status note reaches, by mail, only those the one visibility rule lets read it.
+@Suite struct HiddenNoteMailTests {
+    @Test func aHiddenNoteNeverReachesAPlainWatcherButReachesAnAdminWatcher() async throws {
+        try await MailHarness.with { harness in
+            let sink = try SMTPSink()
+            try await harness.useSink(sink)
+            let cat = try await harness.person("cat"), bob = try await harness.person("bob"), ann = try await harness.person("ann")
+            let watches = WatchStore(database: harness.pool, logger: MailHarness.logger)
+            _ = try await watches.watch(watcher: bob, watched: cat, onlyIn: false)    // a plain user
+            _ = try await watches.watch(watcher: ann, watched: cat, onlyIn: false)    // an admin
+            let statuses = StatusStore(database: harness.pool, logger: MailHarness.logger)
+            let type = try #require(try await statuses.type(named: "Remote"))
+            let secret = "hospital-appointment-\(UUID().uuidString.prefix(6))"
+            _ = try await statuses.set(personID: cat, type: type, change: .init(note: secret, noteHidden: true), setBy: cat, source: nil)
+            let outcome = try await harness.worker().drainUntilIdle()
+            #expect(outcome.sent == 2, "\(outcome)")
+            let toBob = sink.received.filter { $0.to == ["bob@acme.test"] }, toAnn = sink.received.filter { $0.to == ["ann@acme.test"] }
+            #expect(toBob.count == 1 && toAnn.count == 1)
+            #expect(!toBob.contains { ($0.text ?? "").contains(secret) }, "the plain watcher's mail holds the hidden note")
+            #expect(toAnn.contains { ($0.text ?? "").contains(secret) }, "the admin watcher should still read it")
+        }
+    }
+}
