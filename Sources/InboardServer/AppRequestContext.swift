@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Person?
     public var token: String?
+    /// The session row behind `token`.
+    public var sessionID: Int64?
     /// The token came from the session cookie (a browser), so state changes need a CSRF token too.
     public var viaCookie = false
     public let remoteAddress: String?

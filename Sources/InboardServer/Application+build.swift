@@ -37,7 +37,7 @@ public struct AppDependencies: Sendable {
 public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
     let board = BoardCache(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger))
     let hub = EventHub(log: EventLog(database: dependencies.postgres, logger: dependencies.logger), databaseURL: dependencies.databaseURL,
-                       board: board, logger: dependencies.logger)
+                       board: board, sessions: SessionStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     let router = buildRouter(dependencies: dependencies, hub: hub, board: board)
     let maintenance = StatusMaintenance(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     return Application(

@@ -49,6 +49,21 @@ public struct SessionStore: Sendable {
         return nil
     }
 
+    /// Which of these sessions are still good, and who they are now (role and all): for streams opened earlier,
+    /// which must end at logout, revocation or disabling, and follow a role change.
+    public func stillValid(_ sessionIDs: [Int64]) async throws -> [Int64: Person] {
+        var valid: [Int64: Person] = [:]
+        guard !sessionIDs.isEmpty else { return valid }
+        let rows = try await database.query("""
+            SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
+                   COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id
+            FROM sessions s JOIN people p ON p.id = s.person_id
+            WHERE s.id = ANY(\(sessionIDs)) AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
+            """, logger: logger)
+        for try await row in rows { valid[try row.makeRandomAccess()[0].decode(Int64.self)] = try PeopleStore.decode(row, offset: 1) }
+        return valid
+    }
+
     public func revoke(token: String) async throws {
         try await database.query("UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL", logger: logger)
     }

@@ -14,6 +14,7 @@ struct SessionMiddleware: RouterMiddleware {
         if let (token, viaCookie) = Self.token(in: request), let found = try await sessions.person(forToken: token) {
             context.identity = found.person
             context.token = token
+            context.sessionID = found.sessionID
             context.viaCookie = viaCookie
         }
         return try await next(request, context)

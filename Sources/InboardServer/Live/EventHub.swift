@@ -10,12 +10,16 @@ import ServiceLifecycle
 /// each subscriber what it may see. A poll every few seconds covers a lost LISTEN connection.
 actor EventHub: Service {
     enum Message: Sendable {
-        case event(LiveEvent)
+        /// An event, and the viewer as they are now (their role decides which frame they get).
+        case event(LiveEvent, viewer: Person)
         case heartbeat
     }
 
     private struct Subscriber {
-        let viewer: Person
+        var viewer: Person
+        /// The session the stream was opened with: checked every `pollInterval`, so that logout, revocation,
+        /// disabling and role changes reach open streams within seconds.
+        let sessionID: Int64?
         let continuation: AsyncStream<Message>.Continuation
     }
 
@@ -25,15 +29,18 @@ actor EventHub: Service {
     let databaseURL: DatabaseURL
     /// Told of every event, so cached boards never outlive a change.
     let board: BoardCache?
+    /// Checks that open streams' sessions still hold.
+    let sessions: SessionStore?
     let logger: Logger
     let pollInterval: Duration
     let heartbeatInterval: Duration
 
-    init(log: EventLog, databaseURL: DatabaseURL, board: BoardCache? = nil, logger: Logger,
+    init(log: EventLog, databaseURL: DatabaseURL, board: BoardCache? = nil, sessions: SessionStore? = nil, logger: Logger,
          pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)) {
         self.log = log
         self.databaseURL = databaseURL
         self.board = board
+        self.sessions = sessions
         self.logger = logger
         self.pollInterval = pollInterval
         self.heartbeatInterval = heartbeatInterval
@@ -41,10 +48,10 @@ actor EventHub: Service {
 
     var subscriberCount: Int { subscribers.count }
 
-    func subscribe(_ viewer: Person) -> (UUID, AsyncStream<Message>) {
+    func subscribe(_ viewer: Person, sessionID: Int64? = nil) -> (UUID, AsyncStream<Message>) {
         let id = UUID()
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        subscribers[id] = Subscriber(viewer: viewer, continuation: continuation)
+        subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
         return (id, stream)
     }
@@ -77,7 +84,7 @@ actor EventHub: Service {
                         lastDelivered = max(last, event.id)
                     }
                     for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
-                        subscriber.continuation.yield(.event(event))
+                        subscriber.continuation.yield(.event(event, viewer: subscriber.viewer))
                     }
                 }
                 if events.count < 1000 { return }
@@ -85,6 +92,22 @@ actor EventHub: Service {
         } catch {
             if Task.isCancelled || error is CancellationError { return }   // shutting down
             logger.warning("reading the event log failed; retrying at the next wake-up", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// Ends the streams of sessions that ended (logout, revoked, expired, person disabled) and re-scopes the
+    /// others to their person as they are now (a role change takes effect on open streams).
+    func revalidateSessions() async {
+        guard let sessions else { return }
+        let ids = Array(Set(subscribers.values.compactMap(\.sessionID)))
+        guard !ids.isEmpty, let valid = try? await sessions.stillValid(ids) else { return }
+        for (id, subscriber) in subscribers {
+            guard let session = subscriber.sessionID else { continue }
+            if let person = valid[session] {
+                subscribers[id]?.viewer = person
+            } else {
+                subscribers.removeValue(forKey: id)?.continuation.finish()
+            }
         }
     }
 
@@ -109,6 +132,7 @@ actor EventHub: Service {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: self.pollInterval)
                         await self.deliverNew()
+                        await self.revalidateSessions()
                     }
                 }
                 group.addTask {

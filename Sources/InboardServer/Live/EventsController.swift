@@ -14,7 +14,7 @@ struct EventsController: Sendable {
             let viewer = try context.requireIdentity()
             let lastSeen = request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)
-            let (subscription, stream) = await hub.subscribe(viewer)
+            let (subscription, stream) = await hub.subscribe(viewer, sessionID: context.sessionID)
             var replay: [LiveEvent] = []
             if let lastSeen { replay = try await log.events(after: lastSeen) }
             let hub = self.hub, events = replay
@@ -31,8 +31,8 @@ struct EventsController: Sendable {
                 try await withGracefulShutdownHandler {
                     for await message in stream {
                         switch message {
-                        case let .event(event) where !replayed.contains(event.id):
-                            try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
+                        case let .event(event, viewerNow) where !replayed.contains(event.id):
+                            try await writer.write(ByteBuffer(string: event.frame(for: viewerNow)))
                         case .event:
                             continue   // already sent by the replay
                         case .heartbeat:
