@@ -11,7 +11,10 @@ public struct AppRequestContext: RequestContext {
     public var sessionID: Int64?
     /// The token came from the session cookie (a browser), so state changes need a CSRF token too.
     public var viaCookie = false
-    public let remoteAddress: String?
+    /// The client's address: the peer's, or behind a trusted proxy the one it forwarded (`ClientAddressMiddleware`).
+    public var remoteAddress: String?
+    /// The client reached us over TLS (directly, or through a trusted proxy or an https public URL).
+    public var secureTransport = false
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -20,6 +20,9 @@ public struct AppDependencies: Sendable {
     public var secrets: SecretBox
     /// The policy folder the client manifest endpoint evaluates.
     public var policyDir: String = ServerConfiguration.defaultPolicyDir
+    /// Reverse proxies whose forwarded client address is believed, and whether the public URL is https.
+    public var trustedProxies: TrustedProxies = .none
+    public var publicURLIsHTTPS = false
 
     public init(postgres: DatabasePool, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
                 secrets: SecretBox, backgroundServices: [any Service] = []) {
@@ -49,6 +52,7 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
 
 func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trusted: dependencies.trustedProxies, publicURLIsHTTPS: dependencies.publicURLIsHTTPS))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ClientVersionMiddleware(serverVersion: .current))

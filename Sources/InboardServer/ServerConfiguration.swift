@@ -1,4 +1,5 @@
 import Configuration
+import InboardCore
 import InboardStore
 import Logging
 
@@ -11,6 +12,10 @@ public struct ServerConfiguration: Sendable {
     public var secretKeyFile: String
     public var logLevel: Logger.Level
     public var policyDir: String
+    /// Reverse proxies whose X-Forwarded-For (and X-Forwarded-Proto) are believed.
+    public var trustedProxies: TrustedProxies = .none
+    /// The address people use; https makes every cookie Secure and adds HSTS.
+    public var publicURL: String?
 
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultHTTPPort = 8080
@@ -26,6 +31,8 @@ public struct ServerConfiguration: Sendable {
         ("INBOARD_SECRET_KEY_FILE", defaultSecretKeyFile, "32 random bytes that encrypt secrets at rest"),
         ("INBOARD_LOG_LEVEL", defaultLogLevel.rawValue, "trace, debug, info, notice, warning, error or critical"),
         ("INBOARD_POLICY_DIR", defaultPolicyDir, "policy folder whose manifests GET /api/v1/clients/manifest serves"),
+        ("INBOARD_TRUSTED_PROXIES", "(none)", "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed"),
+        ("INBOARD_PUBLIC_URL", "(none)", "the address people use, e.g. https://inboard.example.org (https: Secure cookies and HSTS)"),
     ]
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -45,7 +52,20 @@ public struct ServerConfiguration: Sendable {
         }
         logLevel = parsed
         policyDir = reader.string(forKey: ["inboard", "policy", "dir"], default: Self.defaultPolicyDir)
+        do { trustedProxies = try TrustedProxies(parsing: reader.string(forKey: ["inboard", "trusted", "proxies"], default: "")) } catch {
+            throw ConfigurationError(error.description)
+        }
+        let publicURL = reader.string(forKey: ["inboard", "public", "url"], default: "")
+        if !publicURL.isEmpty {
+            guard publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://") else {
+                throw ConfigurationError("INBOARD_PUBLIC_URL '\(publicURL)' must start with https:// or http://")
+            }
+            self.publicURL = publicURL
+        }
     }
+
+    /// Whether people reach the server over TLS (ended at a proxy or not).
+    public var publicURLIsHTTPS: Bool { publicURL?.hasPrefix("https://") == true }
 
     /// Reads the given environment (the process's by default).
     public init(environment: [String: String]) throws(ConfigurationError) {

@@ -47,6 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
                                      MailWorker(database: postgres, secrets: secrets, logger: environment.logger)])
             var withPolicies = dependencies
             withPolicies.policyDir = configuration.policyDir
+            withPolicies.trustedProxies = configuration.trustedProxies
+            withPolicies.publicURLIsHTTPS = configuration.publicURLIsHTTPS
             let app = buildApplication(configuration: configuration, dependencies: withPolicies)
             environment.logger.info("Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)")
             try await app.runService()

@@ -1,4 +1,5 @@
 import Hummingbird
+import InboardCore
 import InboardServer
 import InboardStore
 import Logging
@@ -6,7 +7,8 @@ import PostgresNIO
 import Prometheus
 
 /// Builds the real application against a database URL, with a fresh metrics registry.
-func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil, policyDir: String? = nil) throws -> some ApplicationProtocol {
+func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil, policyDir: String? = nil,
+                 trustedProxies: String = "", publicURLIsHTTPS: Bool = false) throws -> some ApplicationProtocol {
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
     let logger = Logger(label: "test")
@@ -16,5 +18,7 @@ func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int 
         metrics: PrometheusCollectorRegistry(), logger: logger,
         secrets: try secrets ?? SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))
     if let policyDir { dependencies.policyDir = policyDir }
+    dependencies.trustedProxies = try TrustedProxies(parsing: trustedProxies)
+    dependencies.publicURLIsHTTPS = publicURLIsHTTPS
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }

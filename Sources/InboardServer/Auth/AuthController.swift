@@ -60,11 +60,10 @@ struct AuthController: Sendable {
         return (person, issued)
     }
 
-    /// The session cookie: HttpOnly, SameSite=Lax, Secure when the request came over TLS.
-    static func sessionCookie(_ issued: SessionStore.Issued, for request: Request) -> Cookie {
-        let secure = request.uri.scheme == .https || request.headers[.init("X-Forwarded-Proto")!] == "https"
-        return Cookie(name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
-                      secure: secure, httpOnly: true, sameSite: .lax)
+    /// The session cookie: HttpOnly, SameSite=Lax, Secure when the client came over TLS (see `ClientAddressMiddleware`).
+    static func sessionCookie(_ issued: SessionStore.Issued, context: AppRequestContext) -> Cookie {
+        Cookie(name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
+               secure: context.secureTransport, httpOnly: true, sameSite: .lax)
     }
 
     static let clearedSessionCookie = Cookie(name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax)

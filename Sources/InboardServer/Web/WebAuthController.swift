@@ -26,7 +26,7 @@ struct WebAuthController: Sendable {
                 let (_, issued) = try await auth.signIn(username: form["username"] ?? "", password: form.all("password").first ?? "",
                                                         address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "web")
                 var response = Self.redirect(to: next)
-                response.headers[values: .setCookie].append(AuthController.sessionCookie(issued, for: request).description)
+                response.headers[values: .setCookie].append(AuthController.sessionCookie(issued, context: context).description)
                 return response
             } catch let error as APIError {
                 return loginPage(context: context, next: next, username: form["username"], error: error.message, status: error.status)
@@ -45,7 +45,7 @@ struct WebAuthController: Sendable {
         var values: [String: Any] = ["title": "Sign in", "loginToken": token, "next": next, "username": username ?? ""]
         values["error"] = error
         var response = renderer.html("login", values, status: status)
-        response.headers[values: .setCookie].append(Cookie(name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login", httpOnly: true, sameSite: .strict).description)
+        response.headers[values: .setCookie].append(Cookie(name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login", secure: context.secureTransport, httpOnly: true, sameSite: .strict).description)
         return response
     }
 

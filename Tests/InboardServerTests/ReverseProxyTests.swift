@@ -1,0 +1,73 @@
+import Foundation
+import HummingbirdTesting
+import InboardCore
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// Security behind a reverse proxy: one client's failures lock out that client only, a client cannot pick
+/// its own address, and an https public URL makes cookies Secure with HSTS.
+@Suite struct ReverseProxyTests {
+    static func curlLogin(port: Int, from address: String, forwardedFor: String?, _ username: String, _ password: String) async throws -> Int {
+        var arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address, "-H", "Content-Type: application/json",
+                         "--data-binary", #"{"username":"\#(username)","password":"\#(password)"}"#]
+        if let forwardedFor { arguments += ["-H", "X-Forwarded-For: \(forwardedFor)"] }
+        return Int(try await runProgram("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/auth/login"]).output) ?? 0
+    }
+
+    @Test func failuresBehindATrustedProxyLockOutOnlyTheirClient() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1").test(.live) { client in
+                let port = try #require(client.port)
+                // An attacker behind the proxy tries 25 names (so no account budget runs out first).
+                var last = 0
+                for index in 0..<25 {
+                    last = try await Self.curlLogin(port: port, from: "127.0.0.1", forwardedFor: "203.0.113.5", "nobody\(index)", "wrong")
+                }
+                #expect(last == 429, "the attacker's own address was not throttled: \(last)")
+                let colleague = try await Self.curlLogin(port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
+                #expect(colleague == 200, "a colleague behind the same proxy was locked out: \(colleague)")
+            }
+        }
+    }
+
+    @Test func anUntrustedPeerCannotChooseItsAddress() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1").test(.live) { client in
+                let port = try #require(client.port)
+                var last = 0
+                for index in 0..<25 {
+                    last = try await Self.curlLogin(port: port, from: "127.0.0.9", forwardedFor: "192.0.2.\(index)", "nobody\(index)", "wrong")
+                }
+                #expect(last == 429, "a made-up X-Forwarded-For from an untrusted peer escaped the throttle: \(last)")
+            }
+        }
+    }
+
+    @Test func anHTTPSPublicURLMakesCookiesSecureAndSendsHSTS() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, publicURLIsHTTPS: true).test(.live) { client in
+                let (cookie, hsts) = try await client.execute(uri: "/login", method: .get) {
+                    ($0.headers[.setCookie] ?? "", $0.headers[.init("Strict-Transport-Security")!])
+                }
+                #expect(cookie.contains("Secure"), "login cookie: \(cookie)")
+                #expect(hsts?.contains("max-age=") == true)
+            }
+        }
+    }
+
+    @Test func trustedProxySettingsParse() throws {
+        let proxies = try TrustedProxies(parsing: "10.0.0.0/8, 192.168.1.1 ,::1, fd00::/8")
+        #expect(proxies.trusts("10.200.3.4") && proxies.trusts("192.168.1.1") && !proxies.trusts("192.168.1.2"))
+        #expect(proxies.trusts("::1") && proxies.trusts("fd12:3456::1") && !proxies.trusts("fe80::1"))
+        #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "1.2.3.4, 5.6.7.8, 10.0.0.9") == "5.6.7.8")
+        #expect(proxies.clientAddress(peer: "8.8.8.8", forwardedFor: "1.2.3.4") == "8.8.8.8")
+        #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "not-an-address") == "10.0.0.1")
+        #expect(throws: TrustedProxies.Refusal.self) { try TrustedProxies(parsing: "10.0.0.0/33") }
+        #expect(throws: TrustedProxies.Refusal.self) { try TrustedProxies(parsing: "example.org") }
+    }
+}
