@@ -23,6 +23,8 @@ public struct AppDependencies: Sendable {
     /// Reverse proxies whose forwarded client address is believed, and whether the public URL is https.
     public var trustedProxies: TrustedProxies = .none
     public var publicURLIsHTTPS = false
+    /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
+    public var loginFirstLock: Duration = .seconds(1)
 
     public init(postgres: DatabasePool, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
                 secrets: SecretBox, backgroundServices: [any Service] = []) {
@@ -42,7 +44,8 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     let hub = EventHub(log: EventLog(database: dependencies.postgres, logger: dependencies.logger), databaseURL: dependencies.databaseURL,
                        board: board, sessions: SessionStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     let router = buildRouter(dependencies: dependencies, hub: hub, board: board)
-    let maintenance = StatusMaintenance(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
+    let maintenance = StatusMaintenance(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger),
+                                        housekeeping: Housekeeping(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
@@ -71,7 +74,9 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions)).add(middleware: CSRFMiddleware(tokens: csrf))
     let directoryLogins = DirectoryClientCache(logger: logger)
     let login = LoginService(people: people, syncer: syncer, directory: directoryLogins)
-    let auth = AuthController(login: login, sessions: sessions, throttle: LoginThrottle(database: dependencies.postgres, logger: logger))
+    var throttle = LoginThrottle(database: dependencies.postgres, logger: logger)
+    throttle.firstDelay = dependencies.loginFirstLock
+    let auth = AuthController(login: login, sessions: sessions, throttle: throttle)
     auth.addRoutes(to: api)
     DirectoryAdminController(syncer: syncer, logins: directoryLogins, logger: logger).addRoutes(to: api.group("admin"))
     let statuses = StatusStore(database: dependencies.postgres, logger: logger)

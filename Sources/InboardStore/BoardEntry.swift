@@ -59,3 +59,10 @@ extension BoardEntry {
         return decoder
     }()
 }
+
+extension BoardEntry {
+    /// Whether `viewer` may open this person's card at all (`PersonVisibilityRule`).
+    public func isShown(to viewer: Person) -> Bool {
+        active || PersonVisibilityRule.showsDisabledPerson(toAdmin: viewer.role >= .admin)
+    }
+}

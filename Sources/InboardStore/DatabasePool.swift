@@ -80,7 +80,11 @@ public final class DatabasePool: Sendable {
             case let .fail(error):
                 throw error
             case .connect:
-                return try await connect()
+                do { return try await connect() } catch let error as DatabaseUnavailable {
+                    // PostgreSQL may refuse a new connection (max_connections) while the open ones work: wait for one.
+                    if state.withLockedValue({ $0.open > 0 }) { continue }
+                    throw error
+                }
             case let .wait(id):
                 let handoff = try await withTaskCancellationHandler {
                     try await withCheckedThrowingContinuation { continuation in
@@ -107,10 +111,12 @@ public final class DatabasePool: Sendable {
             }
             if state.open < size {
                 if let until = state.failFastUntil, ContinuousClock.now < until {
-                    return .fail(DatabaseUnavailable(reason: state.lastFailure ?? "PostgreSQL cannot be reached"))
+                    // Cannot open more now: share the connections there are, or fail at once when there are none.
+                    guard state.open > 0 else { return .fail(DatabaseUnavailable(reason: state.lastFailure ?? "PostgreSQL cannot be reached")) }
+                } else {
+                    state.open += 1
+                    return .connect
                 }
-                state.open += 1
-                return .connect
             }
             state.nextWaiterID += 1
             return .wait(state.nextWaiterID)
@@ -121,7 +127,7 @@ public final class DatabasePool: Sendable {
         let immediate: Handoff? = state.withLockedValue { state in
             // Something may have come back between deciding to wait and getting here.
             if let connection = state.idle.popLast() { return .connection(connection) }
-            if state.open < size { return .openYourOwn }
+            if state.open == 0 || (state.open < size && state.failFastUntil.map { ContinuousClock.now >= $0 } ?? true) { return .openYourOwn }
             state.waiters.append(waiter)
             return nil
         }
@@ -213,9 +219,9 @@ public final class DatabasePool: Sendable {
 
     // MARK: Lifetime
 
-    /// Fails waiters whose time is up, until cancelled; then closes every connection.
+    /// Fails waiters whose time is up, until cancelled or shut down; then closes every connection.
     public func run() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled, !state.withLockedValue(\.isShutDown) {
             try? await Task.sleep(for: .milliseconds(100))
             expireWaiters()
         }

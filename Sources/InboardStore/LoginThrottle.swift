@@ -10,7 +10,7 @@ import PostgresNIO
 /// resolves to nobody is counted under its canonical form). Each attempt is counted before the password is
 /// checked, in one atomic statement, so parallel attempts cannot all slip through; a success takes its count
 /// back. After `freeFailures` (per address: `freeAddressFailures`) within `window`, each further attempt waits
-/// twice as long as the one before (1 s, 2 s, 4 s … up to `maxDelay`). Keys are stored as SHA-256 digests.
+/// twice as long as the one before (`firstDelay`, twice that … up to `maxDelay`). Keys are stored as SHA-256 digests.
 public struct LoginThrottle: Sendable {
     let database: DatabasePool
     let logger: Logger
@@ -18,6 +18,8 @@ public struct LoginThrottle: Sendable {
     public var freeAddressFailures = 20
     public var window: Duration = .seconds(900)
     public var maxDelay: Duration = .seconds(900)
+    /// The first lock after the free failures; each further one doubles it.
+    public var firstDelay: Duration = .seconds(1)
 
     public init(database: DatabasePool, logger: Logger) {
         self.database = database
@@ -65,6 +67,7 @@ public struct LoginThrottle: Sendable {
         binds.append(freeFailures)
         binds.append(freeAddressFailures)
         binds.append(keys.account)
+        binds.append(Double(firstDelay.components.seconds))
         for try await seconds in try await database.query(prepared: AttemptSQL.self, binds, logger: logger).decode(Int?.self) {
             return seconds.map { max(1, $0) }
         }
@@ -83,7 +86,7 @@ public struct LoginThrottle: Sendable {
                     blocked_until = CASE
                         WHEN t.last_failure_at >= now() - make_interval(secs => $2)
                              AND t.failures + 1 > (CASE WHEN t.key = $6 THEN $4 ELSE $5 END)
-                        THEN now() + make_interval(secs => least($3, power(2, t.failures - (CASE WHEN t.key = $6 THEN $4 ELSE $5 END))::float8))
+                        THEN now() + make_interval(secs => least($3, $7 * power(2, t.failures - (CASE WHEN t.key = $6 THEN $4 ELSE $5 END))::float8))
                     END
                 WHERE t.blocked_until IS NULL OR t.blocked_until <= now()
                 RETURNING t.key

@@ -6,6 +6,9 @@ import PostgresNIO
 /// and marked delivered when the recipient next fetches them.
 public struct NoteStore: Sendable {
     public static let maxLength = 1000
+    /// At most this many notes per author within `rateWindow` (each one is an email to someone).
+    public static let rateLimit = 30
+    public static let rateWindow: Duration = .seconds(600)
     let database: DatabasePool
     let logger: Logger
 
@@ -25,8 +28,21 @@ public struct NoteStore: Sendable {
 
     /// Leaves a note, with its live event and its mail (outbox) in the same statement; nil when the recipient
     /// does not exist or is inactive.
-    public func leave(for recipient: Int64, from author: Int64, body: String) async throws -> Note? {
+    /// `rateLimit` nil: no limit (for tools and tests that queue notes on purpose, never for people).
+    public func leave(for recipient: Int64, from author: Int64, body: String, rateLimit: Int? = Self.rateLimit) async throws -> Note? {
+        do { return try await insert(for: recipient, from: author, body: body, rateLimit: rateLimit) } catch let error as PostgresTransactionError where error.closureError is NoteRateLimited {
+            throw NoteRateLimited()
+        }
+    }
+
+    private func insert(for recipient: Int64, from author: Int64, body: String, rateLimit: Int?) async throws -> Note? {
         try await database.withTransaction(logger: logger) { connection in
+            // One author's notes are counted one at a time (a lock per author), so parallel posts cannot overshoot.
+            try await connection.query("SELECT pg_advisory_xact_lock(7401, \(Int32(truncatingIfNeeded: author)))", logger: logger)
+            let recent = try await connection.query("""
+                SELECT count(*)::int FROM notes WHERE author_id = \(author) AND created_at > now() - make_interval(secs => \(Double(Self.rateWindow.components.seconds)))
+                """, logger: logger)
+            for try await count in recent.decode(Int.self) where count >= rateLimit ?? .max { throw NoteRateLimited() }
             let rows = try await connection.query("""
                 WITH note AS (
                     INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people WHERE id = \(recipient) AND active
@@ -66,3 +82,6 @@ public struct NoteStore: Sendable {
         return notes
     }
 }
+
+/// The author left `NoteStore.rateLimit` notes within `NoteStore.rateWindow` already.
+public struct NoteRateLimited: Error {}

@@ -135,9 +135,9 @@ public struct HistoryEntry: Codable, Sendable, Equatable {
     public var source: String?
 
     public func redacted(for viewer: Person, subject: Int64) -> HistoryEntry {
-        guard noteHidden, !viewer.mayReadHiddenNote(of: subject) else { return self }
         var copy = self
-        copy.note = nil
+        if noteHidden, !viewer.mayReadHiddenNote(of: subject) { copy.note = nil }
+        if !PersonVisibilityRule.revealsStatusSource(of: subject, toViewer: viewer.id, viewerIsAdmin: viewer.role >= .admin) { copy.source = nil }
         return copy
     }
 }

@@ -94,6 +94,9 @@ public struct StatusStore: Sendable {
     // MARK: board
 
     /// People on the board: active ones, filtered by a name search, a department or a board (a mapped group).
+    /// `PersonVisibilityRule.listsOnBoard` in SQL (a test holds the two to the same answers).
+    public static let boardListingSQL = "NOT (p.source = 'local' AND COALESCE(p.role_override, p.role) = 'admin')"
+
     public func board(search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000, includeInactive: Bool = false) async throws -> [BoardEntry] {
         let pattern = search.map(PeopleStore.containsPattern)
         var binds = PostgresBindings()
@@ -104,7 +107,7 @@ public struct StatusStore: Sendable {
         binds.append(limit)
         let sql = """
             SELECT \(Self.entrySQL)::text \(Self.entryFrom)
-            WHERE (p.active OR $4) AND ($1::text IS NULL OR lower(p.display_name) LIKE $1 OR lower(p.username) LIKE $1)
+            WHERE (p.active OR $4) AND \(Self.boardListingSQL) AND ($1::text IS NULL OR lower(p.display_name) LIKE $1 OR lower(p.username) LIKE $1)
               AND ($2::text IS NULL OR lower(COALESCE(p.mapped_department, p.department)) = lower($2))
               AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id
                                               WHERE m.person_id = p.id AND lower(g.board) = lower($3)))

@@ -56,7 +56,7 @@ struct DatabaseOutageTests {
         try await Task.sleep(for: .milliseconds(500))
         let log = WriteLog()
         let stop = Date().addingTimeInterval(10)
-        async let load: Void = Self.writeLoad(setup, tokens: tokens, until: stop, log: log)
+        async let load: Void = Self.writeLoad(setup, tokens: tokens, until: stop, log: log, pause: .milliseconds(10))
         try await Task.sleep(for: .seconds(3))
         try await setup.cluster.restart()
         let acceptingAgain = Date()

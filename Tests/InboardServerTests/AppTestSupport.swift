@@ -8,17 +8,18 @@ import Prometheus
 
 /// Builds the real application against a database URL, with a fresh metrics registry.
 func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil, policyDir: String? = nil,
-                 trustedProxies: String = "", publicURLIsHTTPS: Bool = false) throws -> some ApplicationProtocol {
+                 trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1)) throws -> some ApplicationProtocol {
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
     let logger = Logger(label: "test")
     var dependencies = AppDependencies(
-        postgres: try Database(url: databaseURL, logger: logger).makePool(), databaseURL: databaseURL,
+        postgres: try Database(url: databaseURL, logger: logger).makePool(size: 4), databaseURL: databaseURL,   // many apps run at once
         schemaVersion: try schemaVersion ?? MigrationCatalog.embedded().latestVersion,
         metrics: PrometheusCollectorRegistry(), logger: logger,
         secrets: try secrets ?? SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))
     if let policyDir { dependencies.policyDir = policyDir }
     dependencies.trustedProxies = try TrustedProxies(parsing: trustedProxies)
     dependencies.publicURLIsHTTPS = publicURLIsHTTPS
+    dependencies.loginFirstLock = loginFirstLock
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }

@@ -19,7 +19,7 @@ import Testing
     @Test func failuresBehindATrustedProxyLockOutOnlyTheirClient() async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1").test(.live) { client in
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(.live) { client in
                 let port = try #require(client.port)
                 // An attacker behind the proxy tries 25 names (so no account budget runs out first).
                 var last = 0
@@ -36,7 +36,7 @@ import Testing
     @Test func anUntrustedPeerCannotChooseItsAddress() async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1").test(.live) { client in
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(.live) { client in
                 let port = try #require(client.port)
                 var last = 0
                 for index in 0..<25 {

@@ -123,7 +123,7 @@ struct MailHarness: Sendable {
     func queueNotes(_ count: Int, to username: String = "bob") async throws {
         let author = try await person("ann"), recipient = try await person(username)
         for index in 0..<count {
-            _ = try await NoteStore(database: pool, logger: Self.logger).leave(for: recipient, from: author, body: "note \(index)")
+            _ = try await NoteStore(database: pool, logger: Self.logger).leave(for: recipient, from: author, body: "note \(index)", rateLimit: nil)
         }
     }
 

@@ -21,7 +21,7 @@ pg_start() {
   if pg_ctl_ -D "$root/data" status >/dev/null 2>&1; then log "PostgreSQL already running on $PG_PORT"; else
     port_free "$PG_PORT" || die "port $PG_PORT is in use by another program; set INBOARD_PG_PORT to a free port"
     pg_ctl_ -D "$root/data" -l "$root/log" -w -t 30 \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $root -c fsync=off -c max_connections=200" start >/dev/null \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $root -c fsync=off -c max_connections=500" start >/dev/null \
       || die "PostgreSQL failed to start; see $root/log"
     log "PostgreSQL started on 127.0.0.1:$PG_PORT"
   fi

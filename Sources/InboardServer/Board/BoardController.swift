@@ -26,8 +26,11 @@ struct BoardController: Sendable {
         }
         users.get("people/:id") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            guard let entry = try await statuses.entry(personID: id) else { throw APIError(.notFound, code: "not_found", message: "There is no person \(id).") }
-            return try JSONResponse(entry.redacted(for: try context.requireIdentity()))
+            let viewer = try context.requireIdentity()
+            guard let entry = try await statuses.entry(personID: id), entry.isShown(to: viewer) else {
+                throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
+            }
+            return try JSONResponse(entry.redacted(for: viewer))
         }
         users.get("people/:id/history") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)

@@ -38,6 +38,15 @@ struct StatusService: Sendable {
     let logger: Logger
 
     func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws -> BoardEntry {
+        if personID != actor.id {
+            guard let target = try await PeopleStore(database: database, logger: logger).person(id: personID) else {
+                throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
+            }
+            guard DelegateScopeRule.maySetStatus(ofActive: target.active, targetIsAdmin: target.role >= .admin,
+                                                 actorIsAdmin: actor.role >= .admin, actorIsDelegate: actor.role >= .delegate) else {
+                throw APIError(.forbidden, code: "forbidden", message: "A delegate sets the status of active colleagues who are not administrators.")
+            }
+        }
         guard let type = try await statuses.type(named: request.type) else {
             throw APIError(.unprocessableContent, code: "invalid_field", message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
         }

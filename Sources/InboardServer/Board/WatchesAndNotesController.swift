@@ -47,7 +47,13 @@ struct WatchesAndNotesController: Sendable {
             guard !body.isEmpty, body.count <= NoteStore.maxLength else {
                 throw APIError(.unprocessableContent, code: "invalid_field", message: "body must have 1 to \(NoteStore.maxLength) characters")
             }
-            guard let note = try await notes.leave(for: recipient, from: me.id, body: body) else {
+            let left: NoteStore.Note?
+            do { left = try await notes.leave(for: recipient, from: me.id, body: body) } catch is NoteRateLimited {
+                throw APIError(.tooManyRequests, code: "too_many_notes",
+                               message: "You left \(NoteStore.rateLimit) notes in the last \(NoteStore.rateWindow.components.seconds / 60) minutes; wait a little.",
+                               headers: [.retryAfter: "60"])
+            }
+            guard let note = left else {
                 throw APIError(.notFound, code: "not_found", message: "There is no active person \(recipient).")
             }
             return try JSONResponse(note, status: .created)

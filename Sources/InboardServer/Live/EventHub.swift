@@ -48,7 +48,12 @@ actor EventHub: Service {
 
     var subscriberCount: Int { subscribers.count }
 
-    func subscribe(_ viewer: Person, sessionID: Int64? = nil) -> (UUID, AsyncStream<Message>) {
+    /// Open streams one person may hold in one process (tabs, devices): more is abuse, not use.
+    static let maxStreamsPerPerson = 10
+
+    /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already.
+    func subscribe(_ viewer: Person, sessionID: Int64? = nil) -> (UUID, AsyncStream<Message>)? {
+        guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else { return nil }
         let id = UUID()
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)

@@ -14,7 +14,10 @@ struct EventsController: Sendable {
             let viewer = try context.requireIdentity()
             let lastSeen = request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)
-            let (subscription, stream) = await hub.subscribe(viewer, sessionID: context.sessionID)
+            guard let (subscription, stream) = await hub.subscribe(viewer, sessionID: context.sessionID) else {
+                throw APIError(.tooManyRequests, code: "too_many_streams",
+                               message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.", headers: [.retryAfter: "30"])
+            }
             var replay: [LiveEvent] = []
             if let lastSeen { replay = try await log.events(after: lastSeen) }
             let hub = self.hub, events = replay

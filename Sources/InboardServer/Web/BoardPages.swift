@@ -94,7 +94,7 @@ struct BoardPages: Sendable {
     @Sendable func card(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
         let id = try context.parameters.require("id", as: Int64.self)
-        guard let entry = try await statuses.entry(personID: id)?.redacted(for: me).refreshed(now: Date()) else {
+        guard let entry = try await statuses.entry(personID: id)?.redacted(for: me).refreshed(now: Date()), entry.isShown(to: me) else {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
         }
         let watched = try await watches.watched(by: me.id, statuses: statuses).contains { $0.id == id }

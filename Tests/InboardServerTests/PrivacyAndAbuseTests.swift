@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import InboardCore
+@testable import InboardServer
+import InboardStore
+import InboardTestSupport
+import Logging
+import Testing
+
+/// Security: what a plain user may read of others, what a delegate may change, and the abuse limits.
+/// Seeded people: ann and cat (users), dan (delegate), root (local admin).
+@Suite struct PrivacyAndAbuseTests {
+    func withPeople(_ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase, Int) async throws -> Void) async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                try await body(APIClient(client: client), people, db, try #require(client.port))
+            }
+        }
+    }
+
+    @Test func whereAStatusWasSetFromIsForThePersonAndAdmins() async throws {
+        try await withPeople { api, people, _, _ in
+            let ann = people.ids["ann"]!
+            let (annToken, catToken, rootToken) = (try await api.login("ann"), try await api.login("cat"), try await api.login("root"))
+            try await api.send(.put, "/api/v1/me/status", json: #"{"type":"In"}"#, token: annToken)
+            func source(_ token: String) async throws -> Any? {
+                let history = try await api.object(.get, "/api/v1/people/\(ann)/history", token: token)["history"] as? [[String: Any]]
+                return history?.first?["source"]
+            }
+            #expect(try await source(catToken) == nil, "a colleague sees where ann set her status from")
+            #expect(try await source(annToken) != nil)
+            #expect(try await source(rootToken) != nil)
+        }
+    }
+
+    @Test func disabledPeopleAreForAdminsAndLocalAdminsAreNotOnTheBoard() async throws {
+        try await withPeople { api, people, db, _ in
+            let cat = people.ids["cat"]!
+            let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
+            try await db.execute("UPDATE people SET active = false, disabled_reason = 'left' WHERE username = 'cat'")
+            #expect(try await api.send(.get, "/api/v1/people/\(cat)", token: annToken).0 == 404)
+            #expect(try await api.send(.get, "/people/\(cat)", token: annToken).0 == 404)
+            #expect(try await api.send(.get, "/api/v1/people/\(cat)", token: rootToken).0 == 200)
+            let board = String(decoding: try await api.send(.get, "/api/v1/people", token: annToken).1, as: UTF8.self)
+            #expect(!board.contains("\"root\""), "the local admin account is listed on the board")
+            #expect(board.contains("\"ann\"") && board.contains("\"dan\""))
+        }
+    }
+
+    @Test func theBoardListingRuleHasOneMeaningInSQLAndSwift() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await db.execute("""
+                INSERT INTO people (username, display_name, source, role, directory_id) VALUES
+                  ('dirAdmin', 'Directory Admin', 'directory', 'admin', 'guid-1'), ('dirUser', 'Directory User', 'directory', 'user', 'guid-2')
+                """)
+            let logger = Logger(label: "test")
+            let pool = try db.database.makePool()
+            async let running: Void = pool.run()
+            let listed = Set(try await StatusStore(database: pool, logger: logger).board().map(\.username))
+            var expected = Set<String>()
+            for try await (username, source, role) in try await pool.query("SELECT username, source, role FROM people WHERE active", logger: logger)
+                .decode((String, String, String).self) where PersonVisibilityRule.listsOnBoard(isLocalAccount: source == "local", role: role) {
+                expected.insert(username)
+            }
+            #expect(listed == expected)
+            pool.shutDown()
+            _ = await running
+        }
+    }
+
+    @Test func aDelegateSetsActiveColleaguesButNotAdminsOrLeavers() async throws {
+        try await withPeople { api, people, db, _ in
+            let danToken = try await api.login("dan"), rootToken = try await api.login("root")
+            let body = #"{"type":"In"}"#
+            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["ann"]!)/status", json: body, token: danToken).0 == 200)
+            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["root"]!)/status", json: body, token: danToken).0 == 403)
+            try await db.execute("UPDATE people SET active = false WHERE username = 'cat'")
+            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["cat"]!)/status", json: body, token: danToken).0 == 403)
+            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["cat"]!)/status", json: body, token: rootToken).0 == 200)
+        }
+    }
+
+    @Test func notesAreRateLimitedPerAuthor() async throws {
+        try await withPeople { api, people, _, _ in
+            let annToken = try await api.login("ann")
+            let cat = people.ids["cat"]!
+            var statuses: [Int] = []
+            for index in 0...NoteStore.rateLimit {
+                statuses.append(try await api.send(.post, "/api/v1/people/\(cat)/notes", json: #"{"body":"ping \#(index)"}"#, token: annToken).0)
+            }
+            #expect(statuses.dropLast().allSatisfy { $0 == 201 }, "\(statuses)")
+            #expect(statuses.last == 429)
+        }
+    }
+
+    @Test func onePersonHoldsAtMostTenLiveStreams() async throws {
+        try await withPeople { api, _, _, port in
+            let annToken = try await api.login("ann")
+            let streams = (0..<EventHub.maxStreamsPerPerson).map { _ in
+                Task { try await runProgram("/usr/bin/curl", ["-sN", "--max-time", "6", "-H", "Authorization: Bearer \(annToken)", "http://127.0.0.1:\(port)/api/v1/events"]) }
+            }
+            try await Task.sleep(for: .seconds(2))
+            let extra = try await runProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", "-H", "Authorization: Bearer \(annToken)",
+                                                               "http://127.0.0.1:\(port)/api/v1/events"])
+            #expect(extra.output == "429", "stream \(EventHub.maxStreamsPerPerson + 1): \(extra.output)")
+            for stream in streams { _ = try await stream.value }
+        }
+    }
+
+    @Test func housekeepingPrunesOldThrottleRowsSessionsAndEvents() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let ann = people.ids["ann"]!
+            for statement in [
+                "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ('old', 3, now() - interval '2 days'), ('fresh', 1, now())",
+                "INSERT INTO sessions (token_hash, person_id, kind, expires_at) VALUES ('\\x01', \(ann), 'api', now() - interval '2 days'), ('\\x02', \(ann), 'api', now() + interval '1 day')",
+                "INSERT INTO events (kind, payload, at) VALUES ('status', '{}', now() - interval '8 days'), ('status', '{}', now())",
+            ] { try await db.execute(statement) }
+            let pool = try db.database.makePool()
+            async let running: Void = pool.run()
+            let pruned = try await Housekeeping(database: pool, logger: Logger(label: "test")).prune()
+            #expect(pruned == Housekeeping.Pruned(throttleRows: 1, sessions: 1, events: 1))
+            pool.shutDown()
+            _ = await running
+        }
+    }
+}
