@@ -137,10 +137,15 @@ extension DirectorySettings: Encodable {
     }
 
     /// Settings from the JSON the admin API receives (the same shape as the file; `bindPassword` optional).
+    /// Settings sent over HTTP: a file path would make the server read its own files, so only the command
+    /// line's settings files may name a `bindPasswordFile`.
     public init(json: Data) throws {
         let document: DirectorySettingsDocument
         do { document = try JSONDecoder().decode(DirectorySettingsDocument.self, from: json) } catch {
             throw DirectorySettingsError(setting: "body", message: "not valid directory settings JSON: \(Self.describe(decodingError: error))")
+        }
+        guard document.bindPasswordFile == nil else {
+            throw DirectorySettingsError(setting: "bindPasswordFile", message: "is for settings files on the command line ('inboard directory set'); send bindPassword")
         }
         try self.init(document: document)
     }

@@ -32,6 +32,13 @@ public struct DirectorySettingsStore: Sendable {
         try settings.validate()
         let json = settings.json()
         let sealed = try settings.bindPassword.map { try secrets.seal($0) }
+        if settings.bindPassword == nil {
+            // A kept secret would go to the new servers: only when they are the ones it was saved for.
+            let rows = try await connection.query("SELECT value::text FROM settings WHERE key = \(Self.key) AND secret IS NOT NULL", logger: logger)
+            for try await value in rows.decode(String.self) {
+                if let stored = try? DirectorySettings.decode(json: value), !settings.talksToSameServers(as: stored) { throw DirectorySettings.retypePassword }
+            }
+        }
         try await connection.withTransaction(logger: logger) { connection in
             var before: String?
             let rows = try await connection.query("SELECT value::text FROM settings WHERE key = \(Self.key) FOR UPDATE", logger: logger)

@@ -160,9 +160,8 @@ public struct SMTPSettingsStore: Sendable {
 
     /// Saves; a nil password keeps the stored one. The audit row shows whether the password changed, never it.
     public func save(_ settings: SMTPSettings, by actor: String, from address: String?) async throws {
-        var settings = settings
         let stored = try await load()
-        if settings.password == nil { settings.password = stored?.password }
+        let settings = try settings.withStoredPassword(from: stored)
         try settings.validate()
         let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         let sealed = try settings.password.map { try secrets.seal($0) }
@@ -178,5 +177,19 @@ public struct SMTPSettingsStore: Sendable {
                 VALUES (\(actor), 'smtp.settings.save', 'smtp', \(before)::jsonb, jsonb_set(\(json)::jsonb, '{password}', to_jsonb(\(passwordNote)::text)), \(address))
                 """, logger: logger)
         }
+    }
+}
+
+/// The rule for a stored SMTP password: it goes only to the server (host and port) it was saved for; settings
+/// that name another server with a blank password must have it typed again.
+extension SMTPSettings {
+    public func withStoredPassword(from stored: SMTPSettings?) throws(SMTPSettingsError) -> SMTPSettings {
+        guard password == nil, let stored, let storedPassword = stored.password else { return self }
+        guard host.lowercased() == stored.host.lowercased(), port == stored.port else {
+            throw SMTPSettingsError(setting: "password", message: "the server changed since the password was saved: type the password again")
+        }
+        var filled = self
+        filled.password = storedPassword
+        return filled
     }
 }

@@ -108,7 +108,7 @@ struct DirectoryCommand: AsyncParsableCommand {
                 let settings: DirectorySettings
                 if let file {
                     let stored = try await storedSettings(environment, secrets)
-                    settings = DirectorySettings(draft: try DirectorySettings.load(file: file), storedPassword: stored?.bindPassword)
+                    settings = try DirectorySettings.load(file: file).withStoredPassword(from: stored)
                 } else {
                     settings = try await loadSettings(environment, secrets)
                 }
@@ -134,10 +134,3 @@ func storedSettings(_ environment: CommandEnvironment, _ secrets: SecretBox) asy
     }
 }
 
-extension DirectorySettings {
-    /// A draft without a password borrows the stored one.
-    init(draft: DirectorySettings, storedPassword: String?) {
-        self = draft
-        if bindPassword == nil { bindPassword = storedPassword }
-    }
-}

@@ -1,6 +1,7 @@
 import DirectorySync
 import Foundation
 import Hummingbird
+import InboardCore
 import InboardStore
 import Logging
 import Synchronization
@@ -58,8 +59,15 @@ struct DirectoryAdminController: Sendable {
             throw APIError(.conflict, code: "not_configured", message: "Save directory settings first.")
         }
         let login = body.login.flatMap { name in body.password.map { (name, $0) } }
+        if let login, let refusal = Self.refusal(testLogin: login) { throw APIError(.badRequest, code: "bad_request", message: refusal) }
         let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
         return try JSONResponse(["steps": steps])
+    }
+
+    /// A test login's name and password pass the same checks as a real login's (no NUL reaches a bind).
+    static func refusal(testLogin: (String, String)) -> String? {
+        do { _ = try LoginInput.checked(username: testLogin.0, password: testLogin.1) } catch { return "The test \(error.field) \(error.message)." }
+        return nil
     }
 
     /// The first users of a draft (the body; its password may be left out to use the stored one) or of the stored settings.
@@ -72,7 +80,9 @@ struct DirectoryAdminController: Sendable {
             do { settings = try DirectorySettings(json: Data(buffer: body)) } catch {
                 throw APIError(.unprocessableContent, code: "invalid_setting", message: "\(error)")
             }
-            if settings.bindPassword == nil { settings.bindPassword = stored?.bindPassword }
+            do { settings = try settings.withStoredPassword(from: stored) } catch {
+                throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
+            }
         } else if let stored {
             settings = stored
         } else {

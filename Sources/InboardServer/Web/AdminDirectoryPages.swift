@@ -26,12 +26,15 @@ struct AdminDirectoryPages: Sendable {
             draft.applyConnection(form)
             let passwordSet = draft.password != nil || stored?.bindPassword != nil
             let settings: DirectorySettings
-            do { settings = try draft.settings(storedPassword: stored?.bindPassword) } catch {
+            do { settings = try draft.settings(stored: stored) } catch {
                 return directoryPage(draft, passwordSet: passwordSet, context: context, problem: "\(error)", status: .unprocessableContent)
             }
             switch form["action"] {
             case "test", "testLogin":
                 let login = form["action"] == "testLogin" ? form["testUser"].map { ($0, form.all("testPassword").first ?? "") } : nil
+                if let login, let refusal = DirectoryAdminController.refusal(testLogin: login) {
+                    return directoryPage(draft, passwordSet: passwordSet, context: context, problem: refusal, status: .badRequest)
+                }
                 let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
                 return directoryPage(draft, passwordSet: passwordSet, context: context, steps: steps, testUser: form["testUser"])
             default:
@@ -54,7 +57,7 @@ struct AdminDirectoryPages: Sendable {
             var draft = DirectoryDraft(stored: stored)
             draft.applyMappings(form)
             let settings: DirectorySettings
-            do { settings = try draft.settings(storedPassword: stored.bindPassword) } catch {
+            do { settings = try draft.settings(stored: stored) } catch {
                 return mappingsPage(draft, context: context, problem: "\(error)", status: .unprocessableContent)
             }
             if form["action"] == "preview" {

@@ -43,7 +43,10 @@ struct AdminNotificationsPage: Sendable {
             settings.password = form.all("password").first.flatMap { $0.isEmpty ? nil : $0 }
             let me = try context.requireIdentity()
             if form["action"] == "test" {
-                if settings.password == nil { settings.password = try await store.load()?.password }
+                let stored = try await store.load()
+                do { settings = try settings.withStoredPassword(from: stored) } catch {
+                    return try await page(settings, context: context, problem: "\(error)", status: .unprocessableContent)
+                }
                 guard let to = form["testTo"] else {
                     return try await page(settings, context: context, problem: "Give an address to send the test message to.", status: .unprocessableContent)
                 }

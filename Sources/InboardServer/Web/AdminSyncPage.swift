@@ -41,7 +41,7 @@ struct AdminSyncPage: Sendable {
             var draft = DirectoryDraft(stored: stored)
             draft.applySchedule(form)
             do {
-                try await syncer.save(try draft.settings(storedPassword: stored.bindPassword), by: try context.requireIdentity().username)
+                try await syncer.save(try draft.settings(stored: stored), by: try context.requireIdentity().username)
             } catch let error as DirectorySettingsError {
                 throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
             }

@@ -53,13 +53,12 @@ struct DirectoryDraft {
         document["schedule"] = ["incrementalEvery": form["incrementalEvery"] ?? "off", "fullEvery": form["fullEvery"] ?? "off"]
     }
 
-    /// The draft as settings, with the stored password when the form left the password blank.
-    func settings(storedPassword: String?) throws -> DirectorySettings {
+    /// The draft as settings, with the stored password when the form left the password blank (and the servers
+    /// are those the password was saved for).
+    func settings(stored: DirectorySettings?) throws -> DirectorySettings {
         var body = document
         body["bindPassword"] = password
-        var settings = try DirectorySettings(json: try JSONSerialization.data(withJSONObject: body))
-        if settings.bindPassword == nil { settings.bindPassword = storedPassword }
-        return settings
+        return try DirectorySettings(json: try JSONSerialization.data(withJSONObject: body)).withStoredPassword(from: stored)
     }
 
     /// The values a form shows (lists one per line).
