@@ -16,9 +16,7 @@ public final class LDAPClient: Sendable {
         guard !configuration.servers.isEmpty else {
             throw LDAPError(kind: .configuration, diagnosticMessage: "no LDAP server configured", operation: "setup")
         }
-        if let account = serviceAccount, account.password.allSatisfy(\.isWhitespace) {
-            throw LDAPError(kind: .emptyPassword, operation: "bind as \(account.bindName)")
-        }
+        try serviceAccount?.validate()
         if configuration.insecureSkipVerify, configuration.tls != .none || configuration.servers.contains(where: \.secure) {
             logger.warning("LDAP TLS certificate verification is OFF (insecureSkipVerify): connections can be intercepted")
         }
@@ -58,12 +56,12 @@ public final class LDAPClient: Sendable {
         }
     }
 
-    /// Checks a password by a simple bind. An empty or whitespace-only password is refused here, before any
-    /// network call: servers treat it as an unauthenticated bind and answer "success" (RFC 4513 §5.1.2).
+    /// Checks a password by a simple bind. An empty or blank password, and a password or bind name with a
+    /// control character (a NUL would cut it short), are refused here, before any network call (see
+    /// `LDAPCredentials.validate()`): servers take an empty password for an unauthenticated bind and answer
+    /// "success" (RFC 4513 §5.1.2).
     public func bind(_ credentials: LDAPCredentials) async throws {
-        guard !credentials.password.allSatisfy(\.isWhitespace), !credentials.bindName.isEmpty else {
-            throw LDAPError(kind: .emptyPassword, operation: "bind as \(credentials.bindName)")
-        }
+        try credentials.validate()
         try await withConnection(bindPool) { try $0.bind(credentials) }
     }
 

@@ -70,9 +70,14 @@ final class LDAPConnection: @unchecked Sendable {
         ldap_set_option(handle, LDAP_OPT_X_TLS_NEWCTX, &newContext)
     }
 
+    /// A simple bind. The password goes as a counted string of its UTF-8 bytes (never through strlen, which
+    /// would stop at a NUL); `validate()` has refused control characters and empty values already.
     func bind(_ credentials: LDAPCredentials) throws(LDAPError) {
-        let rc = credentials.password.withCString { password -> Int32 in
-            var secret = berval(bv_len: ber_len_t(strlen(password)), bv_val: UnsafeMutablePointer(mutating: password))
+        try credentials.validate()
+        var password = Array(credentials.password.utf8)
+        defer { for index in password.indices { password[index] = 0 } }
+        let rc = password.withUnsafeMutableBytes { bytes in
+            var secret = berval(bv_len: ber_len_t(bytes.count), bv_val: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
             return ldap_sasl_bind_s(handle, credentials.bindName, cldap_sasl_simple(), &secret, nil, nil, nil)
         }
         guard rc == LDAP_SUCCESS else { throw error(rc, operation: "bind as \(credentials.bindName)") }

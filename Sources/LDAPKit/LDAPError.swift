@@ -48,7 +48,7 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     static func summary(kind: Kind, code: Int32) -> String {
         switch kind {
         case .emptyPassword: return "an empty password is never sent (it would be an anonymous bind)"
-        case .invalidCredentials: return "invalid credentials (49)"
+        case .invalidCredentials: return code == 0 ? "invalid credentials" : "invalid credentials (\(code))"
         case .serverDown: return "cannot reach the server"
         case .timeout: return "the server did not answer in time"
         case .tls: return "TLS could not be established (certificate not trusted, or the server does not offer TLS)"
