@@ -8,6 +8,8 @@ public final class LDAPClient: Sendable {
     public let configuration: LDAPConfiguration
     let searchPool: LDAPConnectionPool
     let bindPool: LDAPConnectionPool
+    /// Shared by both pools: a server that failed a search is avoided by the next password check too.
+    let health: LDAPServerHealth
     let threadPool: NIOThreadPool
     let logger: Logger
 
@@ -24,8 +26,10 @@ public final class LDAPClient: Sendable {
         self.logger = logger
         threadPool = NIOThreadPool(numberOfThreads: max(2, configuration.maxConnections))
         threadPool.start()
-        searchPool = LDAPConnectionPool(configuration: configuration, credentials: serviceAccount, threadPool: threadPool, logger: logger)
-        bindPool = LDAPConnectionPool(configuration: configuration, credentials: nil, threadPool: threadPool, logger: logger)
+        let health = LDAPServerHealth(configuration: configuration)
+        self.health = health
+        searchPool = LDAPConnectionPool(configuration: configuration, credentials: serviceAccount, threadPool: threadPool, health: health, logger: logger)
+        bindPool = LDAPConnectionPool(configuration: configuration, credentials: nil, threadPool: threadPool, health: health, logger: logger)
     }
 
     public func shutdown() async {
@@ -35,7 +39,8 @@ public final class LDAPClient: Sendable {
     }
 
     /// Runs one blocking operation on a pooled connection; a connection lost on the way is replaced and the
-    /// operation tried once more (possibly on the next server), as every operation here is idempotent.
+    /// operation tried once more (possibly on the next server), as every operation here is idempotent. A
+    /// connection whose operation timed out is never reused, and the retry goes to another server.
     func withConnection<T: Sendable>(_ pool: LDAPConnectionPool, _ body: @escaping @Sendable (LDAPConnection) throws -> T) async throws -> T {
         var attempt = 0
         while true {
@@ -46,8 +51,8 @@ public final class LDAPClient: Sendable {
                 await pool.release(connection, reusable: true)
                 return value
             } catch let error as LDAPError where error.isConnectionFailure {
-                await pool.release(connection, reusable: false)
-                if attempt >= 2 { throw error }
+                let worthRetrying = await pool.discard(connection, after: error)
+                if attempt >= 2 || !worthRetrying { throw error }
                 logger.info("LDAP connection lost; retrying on a new one", metadata: ["server": "\(connection.server)"])
             } catch {
                 await pool.release(connection, reusable: (error as? LDAPError)?.kind != .tls)
@@ -117,5 +122,5 @@ public final class LDAPClient: Sendable {
     }
 
     /// Which server a new connection would go to first (diagnostics, tests).
-    public func preferredServers() async -> [LDAPServerURL] { await searchPool.serverOrder() }
+    public func preferredServers() async -> [LDAPServerURL] { health.candidateOrder().map { configuration.servers[$0] } }
 }
