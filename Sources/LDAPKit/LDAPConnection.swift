@@ -2,8 +2,8 @@ import CLDAP
 import Foundation
 
 /// One libldap handle: the only type that touches C. Every method blocks, so callers run it on the client's
-/// thread pool; the pool hands a connection to one task at a time. Every step has a deadline: connecting
-/// (TCP and the LDAPS handshake) `connectTimeout`, every operation (StartTLS, bind, each search page)
+/// thread pool; the pool hands a connection to one task at a time. Every step has a deadline: TCP connect
+/// `connectTimeout`, every exchange with the server (LDAPS handshake, StartTLS, bind, each search page)
 /// `operationTimeout`. A connection on which one passed is discarded by the pool.
 final class LDAPConnection: @unchecked Sendable {
     let server: LDAPServerURL
@@ -75,11 +75,12 @@ final class LDAPConnection: @unchecked Sendable {
         ldap_set_option(handle, LDAP_OPT_X_TLS_NEWCTX, &newContext)
     }
 
-    /// TCP (bounded by libldap's network timeout) and, for LDAPS, the TLS handshake (bounded by the deadline).
+    /// TCP within the connect timeout (libldap's network timeout), then for LDAPS the TLS handshake, an
+    /// exchange with the server like any operation, within the operation timeout (the deadline).
     private func connect(_ configuration: LDAPConfiguration) throws(LDAPError) {
         let ld = handle
-        let (rc, expired) = deadline.run(within: configuration.connectTimeout) { ldap_connect(ld) }
-        if expired { throw timeout("connect", after: configuration.connectTimeout) }
+        let (rc, expired) = deadline.run(within: operationTimeout) { ldap_connect(ld) }
+        if expired { throw timeout("TLS handshake", after: operationTimeout) }
         guard rc != LDAP_SUCCESS else { return }
         var failure = error(rc, operation: "connect", tlsInUse: server.secure)
         if server.secure, failure.kind == .serverDown, tcpReachable(host: server.host, port: server.port, timeout: configuration.connectTimeout) {

@@ -40,7 +40,8 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
         if let server { text += " on \(server)" }
         text += " failed: \(Self.summary(kind: kind, code: resultCode))"
         if let ad = adFailure { text += " — \(ad.message)" }
-        if let diagnosticMessage, !diagnosticMessage.isEmpty { text += " (server says: \(diagnosticMessage))" }
+        // Result codes above zero are the server's; zero and libldap's negative codes are local.
+        if let diagnosticMessage, !diagnosticMessage.isEmpty { text += resultCode > 0 ? " (server says: \(diagnosticMessage))" : " (\(diagnosticMessage))" }
         if let matchedDN, !matchedDN.isEmpty, kind == .noSuchObject { text += " (nearest existing entry: \(matchedDN))" }
         return text
     }

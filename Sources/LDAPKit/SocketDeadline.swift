@@ -10,20 +10,25 @@ import Synchronization
 final class SocketDeadline: Sendable {
     private struct State {
         var socket: Int32 = -1
-        /// Which `run` is in progress: a timer left over from an earlier one does nothing.
+        /// Which deadline is current: a timer left over from an earlier one does nothing.
         var generation = 0
         var armed = false
         var expired = false
+        var limit = Duration.zero
     }
 
     private let state = Mutex(State())
 
-    /// The socket to shut down; libldap names it once TCP is connected (see `LDAPConnection`).
+    /// The socket to shut down, named by libldap once TCP is connected (see `LDAPConnection`). A deadline
+    /// waiting for it starts now: TCP connect has a timeout of its own.
     func watch(_ socket: Int32) {
-        state.withLock { state in
+        let start = state.withLock { state -> (generation: Int, limit: Duration)? in
             state.socket = socket
-            if state.armed, state.expired, socket >= 0 { _ = shutdown(socket, Int32(SHUT_RD)) }
+            guard state.armed, socket >= 0 else { return nil }
+            state.generation += 1
+            return (state.generation, state.limit)
         }
+        if let start { schedule(start.generation, after: start.limit) }
     }
 
     /// The socket was closed: never touch that descriptor number again.
@@ -31,23 +36,29 @@ final class SocketDeadline: Sendable {
         state.withLock { $0.socket = -1 }
     }
 
-    /// Runs `body` (which blocks) with the socket shut down if it outlives `timeout`; tells whether it did.
+    /// Runs `body` (which blocks) with the socket shut down if, once connected, it outlives `timeout`;
+    /// tells whether it did.
     func run<T>(within timeout: Duration, _ body: () -> T) -> (value: T, expired: Bool) {
-        let generation = state.withLock { state in
+        let start = state.withLock { state -> Int? in
             state.generation += 1
             state.armed = true
             state.expired = false
-            return state.generation
+            state.limit = timeout
+            return state.socket >= 0 ? state.generation : nil
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.nanoseconds))) { [weak self] in
-            self?.expire(generation)
-        }
+        if let start { schedule(start, after: timeout) }
         let value = body()
         let expired = state.withLock { state in
             state.armed = false
             return state.expired
         }
         return (value, expired)
+    }
+
+    private func schedule(_ generation: Int, after limit: Duration) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(limit.nanoseconds))) { [weak self] in
+            self?.expire(generation)
+        }
     }
 
     private func expire(_ generation: Int) {
