@@ -67,12 +67,15 @@ public enum AttributeMapping: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The mapped text value for `entry`, nil when the directory has none (a template with every attribute missing).
-    public func text(for entry: LDAPEntry) -> String? {
+    public func text(for entry: LDAPEntry) -> String? { text { entry.string($0) } }
+
+    /// The mapped text value, each attribute's value read through `value` (nil: missing).
+    func text(reading value: (String) -> String?) -> String? {
         switch self {
         case let .attribute(name):
-            return entry.string(name)
-        case let .constant(value):
-            return value
+            return value(name)
+        case let .constant(constant):
+            return constant
         case let .template(parts):
             var result = ""
             var found = false
@@ -80,7 +83,7 @@ public enum AttributeMapping: Sendable, Hashable, CustomStringConvertible {
                 switch part {
                 case let .text(text): result += text
                 case let .attribute(name):
-                    if let value = entry.string(name) { result += value; found = true }
+                    if let value = value(name) { result += value; found = true }
                 }
             }
             return found ? result.trimmingCharacters(in: .whitespaces) : nil

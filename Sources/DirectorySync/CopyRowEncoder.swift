@@ -1,7 +1,9 @@
 import NIOCore
 
 /// Appends rows in PostgreSQL's COPY text format: tab between columns, `\N` for NULL, backslash escapes
-/// for backslash, tab, newline and carriage return, bytea as `\\x` + hex.
+/// for backslash, tab, newline and carriage return, bytea as `\\x` + hex. PostgreSQL text cannot hold a NUL
+/// byte, and COPY would refuse the whole batch for one: callers drop such values with a warning
+/// (`StorableValues`), and one that still arrives here is written as NULL rather than fail the sync.
 struct CopyRowEncoder {
     private(set) var buffer: ByteBuffer
     private var columnStarted = false
@@ -12,6 +14,7 @@ struct CopyRowEncoder {
         separate()
         guard var text = value else { buffer.writeStaticString("\\N"); return }
         text.withUTF8 { bytes in
+            guard !bytes.contains(0) else { buffer.writeStaticString("\\N"); return }
             var start = 0
             for (index, byte) in bytes.enumerated() {
                 let escaped: StaticString? = switch byte {

@@ -65,9 +65,10 @@ extension DirectorySyncer {
         let searches = settings.baseDN.map { Search($0, filter, settings.userSearchAttributes) }
         try await copy(searches, into: "sync_people", columns: PersonMapper.stagedColumns, on: connection, context: context,
                        settings: ("baseDN", "userFilter")) { entry, encoder in
-            switch mapper.keys(of: entry) {
+            var values = StorableValues(entry)
+            switch mapper.keys(of: &values) {
             case let .failure(skipped):
-                result.warnings.append(skipped.reason)
+                result.warnings += values.warnings + [skipped.reason]
             case let .success((identity, username)):
                 // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
                 guard identities.insert(identity).inserted else { break }
@@ -75,7 +76,8 @@ extension DirectorySyncer {
                     result.warnings.append("username \(username) of \(entry.dn) is already used by another directory entry: skipped")
                     break
                 }
-                mapper.encode(entry, identity: identity, username: username, into: &encoder)
+                mapper.encode(&values, identity: identity, username: username, into: &encoder)
+                result.warnings += values.warnings
                 result.people += 1
             }
             result.noteChange(entry, flavour: settings.flavour)
@@ -94,30 +96,37 @@ extension DirectorySyncer {
         context.progress.set(phase: .readingGroups)
         let searches = settings.groupBaseDN.map { Search($0, filter, attributes) }
         try await copy(searches, into: "sync_group_rows", on: connection, context: context, settings: ("groupBaseDN", "groupFilter")) { entry, encoder in
-            guard let id = mapper.identity(of: entry) else {
-                result.warnings.append("group \(entry.dn) has no \(settings.identityAttribute): skipped")
+            guard StorableValues.isStorable(entry.dn) else {
+                result.warnings.append("a group whose DN holds a NUL byte: skipped")
                 return
             }
-            let name = entry.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
-            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name); encoder.text(entry.string("description"))
+            guard let id = mapper.identity(of: entry), StorableValues.isStorable(id) else {
+                result.warnings.append("group \(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped")
+                return
+            }
+            var values = StorableValues(entry)
+            let name = values.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
+            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name); encoder.text(values.string("description"))
             encoder.endRow()
             for attribute in settings.membershipAttributes {
                 let kind = attribute.lowercased() == "memberuid" ? "uid" : "dn"
-                for member in try await members(of: entry, attribute: attribute, client: context.client) {
+                for member in try await members(of: &values, attribute: attribute, client: context.client) {
                     encoder.text("m"); encoder.text(id); encoder.text(member); encoder.text(kind); encoder.text(nil)
                     encoder.endRow()
                 }
             }
+            result.warnings += values.warnings
             result.groups += 1
             result.noteChange(entry, flavour: settings.flavour)
             context.progress.advance()
         }
     }
 
-    private static func members(of entry: LDAPEntry, attribute: String, client: LDAPClient) async throws -> [String] {
-        guard let ranged = entry.rangedValues(attribute) else { return entry.strings(attribute) }
-        let values = ranged.nextStart == nil ? ranged.values : try await client.allValues(of: attribute, in: entry.dn)
-        return values.map { String(decoding: $0, as: UTF8.self) }
+    private static func members(of values: inout StorableValues, attribute: String, client: LDAPClient) async throws -> [String] {
+        let entry = values.entry
+        guard let ranged = entry.rangedValues(attribute) else { return values.strings(attribute) }
+        let all = ranged.nextStart == nil ? ranged.values : try await client.allValues(of: attribute, in: entry.dn)
+        return values.strings(all, of: attribute)
     }
 
     /// AD: the people in each mapped group through any depth of nesting, asked of the DC with the in-chain
@@ -130,7 +139,7 @@ extension DirectorySyncer {
             let filter = LDAPFilter.and([.raw(settings.userFilter), .memberOfInChain(mapping.group)])
             let searches = settings.baseDN.map { Search($0, filter, [settings.identityAttribute]) }
             try await copy(searches, into: "sync_inchain", on: connection, context: context, settings: ("baseDN", "groups")) { entry, encoder in
-                guard let id = mapper.identity(of: entry) else { return }
+                guard let id = mapper.identity(of: entry), StorableValues.isStorable(id) else { return }
                 encoder.text(mapping.group); encoder.text(id)
                 encoder.endRow()
             }

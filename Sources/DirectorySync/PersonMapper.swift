@@ -18,17 +18,23 @@ struct PersonMapper: Sendable {
         self.now = now
     }
 
-    /// The entry's identity and username, or why it cannot become a person.
-    func keys(of entry: LDAPEntry) -> Result<(identity: String, username: String), SkippedEntry> {
-        guard let identity = identity(of: entry) else { return .failure(SkippedEntry("\(entry.dn) has no \(settings.identityAttribute): skipped")) }
-        guard let username = settings.effectiveAttributes[.username]?.text(for: entry), !username.isEmpty else {
+    /// The entry's identity and username, or why it cannot become a person. Values PostgreSQL cannot store
+    /// are read as missing (and `values` warns of them).
+    func keys(of values: inout StorableValues) -> Result<(identity: String, username: String), SkippedEntry> {
+        let entry = values.entry
+        guard StorableValues.isStorable(entry.dn) else { return .failure(SkippedEntry("an entry whose DN holds a NUL byte: skipped")) }
+        guard let identity = identity(of: entry), StorableValues.isStorable(identity) else {
+            return .failure(SkippedEntry("\(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped"))
+        }
+        guard let username = settings.effectiveAttributes[.username]?.text(reading: { values.string($0) }), !username.isEmpty else {
             return .failure(SkippedEntry("\(entry.dn) has no \(settings.loginAttribute): skipped"))
         }
         return .success((identity, username))
     }
 
-    /// Writes the entry's row into `encoder`.
-    func encode(_ entry: LDAPEntry, identity: String, username: String, into encoder: inout CopyRowEncoder) {
+    /// Writes the entry's row into `encoder`; a value PostgreSQL cannot store is left out (`values` warns).
+    func encode(_ values: inout StorableValues, identity: String, username: String, into encoder: inout CopyRowEncoder) {
+        let entry = values.entry
         encoder.text(identity)
         encoder.text(entry.dn)
         encoder.text(username)
@@ -37,9 +43,9 @@ struct PersonMapper: Sendable {
             case .photo:
                 if case let .attribute(name) = mapping { encoder.bytea(entry.bytes(name)) } else { encoder.bytea(nil) }
             case .displayName:
-                encoder.text(mapping.text(for: entry) ?? fallbackDisplayName(entry) ?? username)
+                encoder.text(mapping.text(reading: { values.string($0) }) ?? fallbackDisplayName(&values) ?? username)
             default:
-                encoder.text(mapping.text(for: entry))
+                encoder.text(mapping.text(reading: { values.string($0) }))
             }
         }
         encoder.text(disabledReason(of: entry))
@@ -48,9 +54,9 @@ struct PersonMapper: Sendable {
 
     func identity(of entry: LDAPEntry) -> String? { settings.identity(of: entry) }
 
-    private func fallbackDisplayName(_ entry: LDAPEntry) -> String? {
-        let parts = [entry.string("givenName"), entry.string("sn")].compactMap { $0 }
-        return parts.isEmpty ? entry.string("cn") : parts.joined(separator: " ")
+    private func fallbackDisplayName(_ values: inout StorableValues) -> String? {
+        let parts = [values.string("givenName"), values.string("sn")].compactMap { $0 }
+        return parts.isEmpty ? values.string("cn") : parts.joined(separator: " ")
     }
 
     /// Why the directory keeps this account from logging in for good; temporary lockouts are not disablement.

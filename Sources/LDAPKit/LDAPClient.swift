@@ -8,6 +8,8 @@ public final class LDAPClient: Sendable {
     public let configuration: LDAPConfiguration
     let searchPool: LDAPConnectionPool
     let bindPool: LDAPConnectionPool
+    /// Shared by both pools: a server that failed a search is avoided by the next password check too.
+    let health: LDAPServerHealth
     let threadPool: NIOThreadPool
     let logger: Logger
 
@@ -16,9 +18,7 @@ public final class LDAPClient: Sendable {
         guard !configuration.servers.isEmpty else {
             throw LDAPError(kind: .configuration, diagnosticMessage: "no LDAP server configured", operation: "setup")
         }
-        if let account = serviceAccount, account.password.allSatisfy(\.isWhitespace) {
-            throw LDAPError(kind: .emptyPassword, operation: "bind as \(account.bindName)")
-        }
+        try serviceAccount?.validate()
         if configuration.insecureSkipVerify, configuration.tls != .none || configuration.servers.contains(where: \.secure) {
             logger.warning("LDAP TLS certificate verification is OFF (insecureSkipVerify): connections can be intercepted")
         }
@@ -26,8 +26,10 @@ public final class LDAPClient: Sendable {
         self.logger = logger
         threadPool = NIOThreadPool(numberOfThreads: max(2, configuration.maxConnections))
         threadPool.start()
-        searchPool = LDAPConnectionPool(configuration: configuration, credentials: serviceAccount, threadPool: threadPool, logger: logger)
-        bindPool = LDAPConnectionPool(configuration: configuration, credentials: nil, threadPool: threadPool, logger: logger)
+        let health = LDAPServerHealth(configuration: configuration)
+        self.health = health
+        searchPool = LDAPConnectionPool(configuration: configuration, credentials: serviceAccount, threadPool: threadPool, health: health, logger: logger)
+        bindPool = LDAPConnectionPool(configuration: configuration, credentials: nil, threadPool: threadPool, health: health, logger: logger)
     }
 
     public func shutdown() async {
@@ -37,7 +39,8 @@ public final class LDAPClient: Sendable {
     }
 
     /// Runs one blocking operation on a pooled connection; a connection lost on the way is replaced and the
-    /// operation tried once more (possibly on the next server), as every operation here is idempotent.
+    /// operation tried once more (possibly on the next server), as every operation here is idempotent. A
+    /// connection whose operation timed out is never reused, and the retry goes to another server.
     func withConnection<T: Sendable>(_ pool: LDAPConnectionPool, _ body: @escaping @Sendable (LDAPConnection) throws -> T) async throws -> T {
         var attempt = 0
         while true {
@@ -48,8 +51,8 @@ public final class LDAPClient: Sendable {
                 await pool.release(connection, reusable: true)
                 return value
             } catch let error as LDAPError where error.isConnectionFailure {
-                await pool.release(connection, reusable: false)
-                if attempt >= 2 { throw error }
+                let worthRetrying = await pool.discard(connection, after: error)
+                if attempt >= 2 || !worthRetrying { throw error }
                 logger.info("LDAP connection lost; retrying on a new one", metadata: ["server": "\(connection.server)"])
             } catch {
                 await pool.release(connection, reusable: (error as? LDAPError)?.kind != .tls)
@@ -58,12 +61,12 @@ public final class LDAPClient: Sendable {
         }
     }
 
-    /// Checks a password by a simple bind. An empty or whitespace-only password is refused here, before any
-    /// network call: servers treat it as an unauthenticated bind and answer "success" (RFC 4513 §5.1.2).
+    /// Checks a password by a simple bind. An empty or blank password, and a password or bind name with a
+    /// control character (a NUL would cut it short), are refused here, before any network call (see
+    /// `LDAPCredentials.validate()`): servers take an empty password for an unauthenticated bind and answer
+    /// "success" (RFC 4513 §5.1.2).
     public func bind(_ credentials: LDAPCredentials) async throws {
-        guard !credentials.password.allSatisfy(\.isWhitespace), !credentials.bindName.isEmpty else {
-            throw LDAPError(kind: .emptyPassword, operation: "bind as \(credentials.bindName)")
-        }
+        try credentials.validate()
         try await withConnection(bindPool) { try $0.bind(credentials) }
     }
 
@@ -119,5 +122,5 @@ public final class LDAPClient: Sendable {
     }
 
     /// Which server a new connection would go to first (diagnostics, tests).
-    public func preferredServers() async -> [LDAPServerURL] { await searchPool.serverOrder() }
+    public func preferredServers() async -> [LDAPServerURL] { health.candidateOrder().map { configuration.servers[$0] } }
 }

@@ -2,18 +2,28 @@ import CLDAP
 import Foundation
 
 /// One libldap handle: the only type that touches C. Every method blocks, so callers run it on the client's
-/// thread pool; the pool hands a connection to one task at a time.
+/// thread pool; the pool hands a connection to one task at a time. Every step has a deadline: TCP connect
+/// `connectTimeout`, every exchange with the server (LDAPS handshake, StartTLS, bind, each search page)
+/// `operationTimeout`. A connection on which one passed is discarded by the pool.
 final class LDAPConnection: @unchecked Sendable {
     let server: LDAPServerURL
     let serverIndex: Int
     private var handle: OpaquePointer?
-    private let operationTimeout: timeval
+    private let operationTimeout: Duration
+    /// Bounds the TLS handshake, which libldap 2.5 lets run forever (see `SocketDeadline`).
+    private let deadline: SocketDeadline
+    /// libldap keeps a pointer to these until the handle is freed.
+    private let socketCallbacks: UnsafeMutablePointer<ldap_conncb>
 
     /// Opens (and for StartTLS, secures) a connection; with `credentials`, binds as them.
     init(server: LDAPServerURL, serverIndex: Int, configuration: LDAPConfiguration, credentials: LDAPCredentials?) throws(LDAPError) {
         self.server = server
         self.serverIndex = serverIndex
-        self.operationTimeout = timeval(configuration.operationTimeout)
+        self.operationTimeout = configuration.operationTimeout
+        let deadline = SocketDeadline()
+        self.deadline = deadline
+        socketCallbacks = .allocate(capacity: 1)
+        socketCallbacks.initialize(to: ldap_conncb(lc_add: recordSocket, lc_del: forgetSocket, lc_arg: Unmanaged.passUnretained(deadline).toOpaque()))
         var ld: OpaquePointer?
         guard ldap_initialize(&ld, server.description) == LDAP_SUCCESS, let ld else {
             throw LDAPError(kind: .configuration, diagnosticMessage: "libldap refused \(server)", operation: "connect", server: server.description)
@@ -21,19 +31,8 @@ final class LDAPConnection: @unchecked Sendable {
         handle = ld
         do throws(LDAPError) {
             try configure(configuration)
-            if configuration.tls == .startTLS, !server.secure {
-                let rc = ldap_start_tls_s(ld, nil, nil)
-                guard rc == LDAP_SUCCESS else { throw error(rc, operation: "StartTLS", tlsInUse: true) }
-            }
-            let rc = ldap_connect(ld)
-            if rc != LDAP_SUCCESS {
-                var failure = error(rc, operation: "connect", tlsInUse: server.secure)
-                if server.secure, failure.kind == .serverDown, tcpReachable(host: server.host, port: server.port, timeout: configuration.connectTimeout) {
-                    failure = LDAPError(kind: .tls, resultCode: rc, diagnosticMessage: "the TLS handshake failed (is the server's certificate signed by the configured CA, and does it name \(server.host)?)",
-                                        operation: "connect", server: server.description)
-                }
-                throw failure
-            }
+            try connect(configuration)
+            if configuration.tls == .startTLS, !server.secure { try startTLS() }
             if let credentials { try bind(credentials) }
         } catch let failure {
             close()
@@ -41,11 +40,16 @@ final class LDAPConnection: @unchecked Sendable {
         }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        socketCallbacks.deinitialize(count: 1)
+        socketCallbacks.deallocate()
+    }
 
     func close() {
         if let handle { ldap_unbind_ext_s(handle, nil, nil) }
         handle = nil
+        deadline.forget()
     }
 
     private func configure(_ configuration: LDAPConfiguration) throws(LDAPError) {
@@ -55,8 +59,9 @@ final class LDAPConnection: @unchecked Sendable {
         ldap_set_option(handle, LDAP_OPT_RESTART, cldap_opt_on())
         var network = timeval(configuration.connectTimeout)
         ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &network)
-        var operation = operationTimeout
+        var operation = timeval(operationTimeout)
         ldap_set_option(handle, LDAP_OPT_TIMEOUT, &operation)
+        ldap_set_option(handle, LDAP_OPT_CONNECT_CB, socketCallbacks)
         guard server.secure || configuration.tls == .startTLS else { return }
         var requirement = configuration.insecureSkipVerify ? LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND
         ldap_set_option(handle, LDAP_OPT_X_TLS_REQUIRE_CERT, &requirement)
@@ -70,12 +75,81 @@ final class LDAPConnection: @unchecked Sendable {
         ldap_set_option(handle, LDAP_OPT_X_TLS_NEWCTX, &newContext)
     }
 
-    func bind(_ credentials: LDAPCredentials) throws(LDAPError) {
-        let rc = credentials.password.withCString { password -> Int32 in
-            var secret = berval(bv_len: ber_len_t(strlen(password)), bv_val: UnsafeMutablePointer(mutating: password))
-            return ldap_sasl_bind_s(handle, credentials.bindName, cldap_sasl_simple(), &secret, nil, nil, nil)
+    /// TCP within the connect timeout (libldap's network timeout), then for LDAPS the TLS handshake, an
+    /// exchange with the server like any operation, within the operation timeout (the deadline).
+    private func connect(_ configuration: LDAPConfiguration) throws(LDAPError) {
+        let ld = handle
+        let (rc, expired) = deadline.run(within: operationTimeout) { ldap_connect(ld) }
+        if expired { throw timeout("TLS handshake", after: operationTimeout) }
+        guard rc != LDAP_SUCCESS else { return }
+        var failure = error(rc, operation: "connect", tlsInUse: server.secure)
+        if server.secure, failure.kind == .serverDown, tcpReachable(host: server.host, port: server.port, timeout: configuration.connectTimeout) {
+            failure = LDAPError(kind: .tls, resultCode: rc, diagnosticMessage: "the TLS handshake failed (is the server's certificate signed by the configured CA, and does it name \(server.host)?)",
+                                operation: "connect", server: server.description)
         }
-        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "bind as \(credentials.bindName)") }
+        throw failure
+    }
+
+    /// The StartTLS request, then the handshake, together within the operation timeout (ldap_start_tls_s
+    /// would wait for the handshake for ever).
+    private func startTLS() throws(LDAPError) {
+        let start = ContinuousClock.now
+        var messageID: Int32 = 0
+        let sent = ldap_extended_operation(handle, LDAP_EXOP_START_TLS, nil, nil, nil, &messageID)
+        guard sent == LDAP_SUCCESS else { throw error(sent, operation: "StartTLS", tlsInUse: true) }
+        let response = try waitForResult(messageID, operation: "StartTLS")
+        defer { ldap_msgfree(response) }
+        try checkResult(response, operation: "StartTLS", tlsInUse: true)
+        let remaining = max(operationTimeout - (ContinuousClock.now - start), .milliseconds(1))
+        let ld = handle
+        let (rc, expired) = deadline.run(within: remaining) { ldap_install_tls(ld) }
+        if expired { throw timeout("StartTLS", after: operationTimeout) }
+        guard rc == LDAP_SUCCESS else { throw error(rc, operation: "StartTLS", tlsInUse: true) }
+    }
+
+    /// A simple bind. The password goes as a counted string of its UTF-8 bytes (never through strlen, which
+    /// would stop at a NUL); `validate()` has refused control characters and empty values already.
+    func bind(_ credentials: LDAPCredentials) throws(LDAPError) {
+        try credentials.validate()
+        let operation = "bind as \(credentials.bindName)"
+        var password = Array(credentials.password.utf8)
+        defer { for index in password.indices { password[index] = 0 } }
+        var messageID: Int32 = 0
+        let sent = password.withUnsafeMutableBytes { bytes in
+            var secret = berval(bv_len: ber_len_t(bytes.count), bv_val: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
+            return ldap_sasl_bind(handle, credentials.bindName, cldap_sasl_simple(), &secret, nil, nil, &messageID)
+        }
+        guard sent == LDAP_SUCCESS else { throw error(sent, operation: operation) }
+        let response = try waitForResult(messageID, operation: operation)
+        defer { ldap_msgfree(response) }
+        try checkResult(response, operation: operation)
+    }
+
+    /// Waits at most the operation timeout for the whole answer to `messageID`; the caller frees it.
+    private func waitForResult(_ messageID: Int32, operation: String) throws(LDAPError) -> OpaquePointer {
+        var timeout = timeval(operationTimeout)
+        var result: OpaquePointer?
+        let tag = ldap_result(handle, messageID, LDAP_MSG_ALL, &timeout, &result)
+        guard tag > 0, let result else {
+            if let result { ldap_msgfree(result) }
+            if tag == 0 { throw self.timeout(operation, after: operationTimeout) }
+            var code: Int32 = LDAP_SERVER_DOWN
+            ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code)
+            throw error(code, operation: operation)
+        }
+        return result
+    }
+
+    /// Throws the server's error unless the final message of `result` says success.
+    private func checkResult(_ result: OpaquePointer, operation: String, tlsInUse: Bool = false) throws(LDAPError) {
+        var code: Int32 = 0
+        let parsed = ldap_parse_result(handle, result, &code, nil, nil, nil, nil, 0)
+        guard parsed == LDAP_SUCCESS else { throw error(parsed, operation: operation, tlsInUse: tlsInUse) }
+        guard code == LDAP_SUCCESS else { throw error(code, operation: operation, tlsInUse: tlsInUse) }
+    }
+
+    private func timeout(_ operation: String, after limit: Duration) -> LDAPError {
+        LDAPError(kind: .timeout, resultCode: LDAP_TIMEOUT, diagnosticMessage: "no answer within \(limit)", operation: operation, server: server.description)
     }
 
     /// What a search asks for; `pageSize` > 0 makes it an RFC 2696 paged search.
@@ -89,7 +163,7 @@ final class LDAPConnection: @unchecked Sendable {
 
     /// One search request and its whole answer (for reads and unpaged searches).
     func search(_ request: SearchRequest) throws(LDAPError) -> [LDAPEntry] {
-        let result = try collect(try send(request, cookie: nil), base: request.base)
+        let result = try waitForResult(try send(request, cookie: nil), operation: "search of \(request.base)")
         defer { ldap_msgfree(result) }
         _ = try nextCookie(result, base: request.base)   // checks the result code
         return readEntries(result)
@@ -100,7 +174,7 @@ final class LDAPConnection: @unchecked Sendable {
     func searchPage(_ request: SearchRequest, pending: Int32?) throws(LDAPError) -> (entries: [LDAPEntry], next: Int32?) {
         let messageID: Int32
         if let pending { messageID = pending } else { messageID = try send(request, cookie: nil) }
-        let result = try collect(messageID, base: request.base)
+        let result = try waitForResult(messageID, operation: "search of \(request.base)")
         defer { ldap_msgfree(result) }
         var next: Int32?
         if let cookie = try nextCookie(result, base: request.base) { next = try send(request, cookie: cookie) }
@@ -122,7 +196,7 @@ final class LDAPConnection: @unchecked Sendable {
             guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search") }
         }
         defer { if let control { ldap_control_free(control) } }
-        var timeout = operationTimeout
+        var timeout = timeval(operationTimeout)   // the server's time limit
         var messageID: Int32 = 0
         var controls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
         let rc: Int32 = withCStringArray(request.attributes) { attrs in
@@ -133,20 +207,6 @@ final class LDAPConnection: @unchecked Sendable {
         }
         guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search of \(request.base)") }
         return messageID
-    }
-
-    /// Waits for every message of a search's answer; the caller frees the chain.
-    private func collect(_ messageID: Int32, base: String) throws(LDAPError) -> OpaquePointer {
-        var timeout = operationTimeout
-        var result: OpaquePointer?
-        let tag = ldap_result(handle, messageID, LDAP_MSG_ALL, &timeout, &result)
-        guard tag > 0, let result else {
-            if let result { ldap_msgfree(result) }
-            var code: Int32 = tag == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN
-            if tag == -1 { ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code) }
-            throw error(code, operation: "search of \(base)")
-        }
-        return result
     }
 
     private func readEntries(_ result: OpaquePointer?) -> [LDAPEntry] {
@@ -266,4 +326,18 @@ func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<Unsa
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
     defer { pointers.forEach { free($0) } }
     return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
+
+/// libldap's connect callback, called right after TCP connects (before any TLS handshake): tells the
+/// connection's deadline which socket to shut down.
+private let recordSocket: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<LDAPURLDesc>?, UnsafeMutablePointer<sockaddr>?,
+                                          UnsafeMutablePointer<ldap_conncb>?) -> Int32 = { _, sockbuf, _, _, callbacks in
+    var socket: ber_socket_t = -1
+    ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_GET_FD, &socket)
+    if let argument = callbacks?.pointee.lc_arg { Unmanaged<SocketDeadline>.fromOpaque(argument).takeUnretainedValue().watch(socket) }
+    return 0
+}
+
+private let forgetSocket: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<ldap_conncb>?) -> Void = { _, _, callbacks in
+    if let argument = callbacks?.pointee.lc_arg { Unmanaged<SocketDeadline>.fromOpaque(argument).takeUnretainedValue().forget() }
 }

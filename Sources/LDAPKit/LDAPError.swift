@@ -40,7 +40,8 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
         if let server { text += " on \(server)" }
         text += " failed: \(Self.summary(kind: kind, code: resultCode))"
         if let ad = adFailure { text += " — \(ad.message)" }
-        if let diagnosticMessage, !diagnosticMessage.isEmpty { text += " (server says: \(diagnosticMessage))" }
+        // Result codes above zero are the server's; zero and libldap's negative codes are local.
+        if let diagnosticMessage, !diagnosticMessage.isEmpty { text += resultCode > 0 ? " (server says: \(diagnosticMessage))" : " (\(diagnosticMessage))" }
         if let matchedDN, !matchedDN.isEmpty, kind == .noSuchObject { text += " (nearest existing entry: \(matchedDN))" }
         return text
     }
@@ -48,7 +49,7 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     static func summary(kind: Kind, code: Int32) -> String {
         switch kind {
         case .emptyPassword: return "an empty password is never sent (it would be an anonymous bind)"
-        case .invalidCredentials: return "invalid credentials (49)"
+        case .invalidCredentials: return code == 0 ? "invalid credentials" : "invalid credentials (\(code))"
         case .serverDown: return "cannot reach the server"
         case .timeout: return "the server did not answer in time"
         case .tls: return "TLS could not be established (certificate not trusted, or the server does not offer TLS)"

@@ -87,14 +87,20 @@ public struct LDAPSearchResults: AsyncSequence, Sendable {
             prefetch = Task { try await threadPool.runIfActive { try current.searchPage(request, pending: pending) } }
         }
 
-        /// Releases the connection and rethrows, unless `retry` allows one more attempt for a lost connection.
+        /// Gives the connection back and rethrows, unless `retry` allows one more attempt after a connection
+        /// failure. A connection that failed (a timeout included) is closed, never reused; when none could be
+        /// leased at all, the pool has already tried every server.
         private func fail(_ error: any Error, retry: Bool) async throws {
-            let ldapError = error as? LDAPError
-            let lost = ldapError?.isConnectionFailure ?? false
-            await releaseConnection(reusable: ldapError != nil && !lost && ldapError?.kind != .tls)
             page = []
             index = 0
-            guard lost, retry else { throw error }
+            guard let ldapError = error as? LDAPError, ldapError.isConnectionFailure else {
+                await releaseConnection(reusable: (error as? LDAPError).map { $0.kind != .tls } ?? false)
+                throw error
+            }
+            guard let connection else { throw error }
+            self.connection = nil
+            let worthRetrying = await client.searchPool.discard(connection, after: ldapError)
+            guard retry, worthRetrying else { throw error }
         }
 
         private func releaseConnection(reusable: Bool) async {

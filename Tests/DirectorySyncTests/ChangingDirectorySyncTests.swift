@@ -107,6 +107,50 @@ import Testing
             #expect(try await h.int("SELECT count(*) FROM people WHERE active") == active)
         }
     }
+
+    /// A NUL byte in one attribute value (PostgreSQL text cannot hold one; COPY would refuse the whole batch)
+    /// costs that value, with a warning naming the entry and the attribute, and never the run: a failed run
+    /// stops deprovisioning. The entries are this test's own and are deleted afterwards.
+    @Test func aValueWithANULByteIsDroppedWithAWarningAndTheRunSucceeds() async throws {
+        try await Directory.thirdInstance("start")
+        let base = try Directory.base
+        let person = "uid=nul.byte,ou=HR,ou=London,ou=people,\(base)", group = "cn=nul-byte-group,ou=groups,\(base)"
+        let cleanup = "dn: \(group)\nchangetype: delete\n\ndn: \(person)\nchangetype: delete\n\n"
+        try? await Directory.modifyThird(cleanup)   // left over from an interrupted run
+        try await Directory.modifyThird("""
+            dn: \(person)
+            changetype: add
+            objectClass: inetOrgPerson
+            uid: nul.byte
+            cn: Nul Byte
+            sn: Byte
+            mail: nul.byte@acme.test
+            title:: dGVzdABOVUw=
+
+            dn: \(group)
+            changetype: add
+            objectClass: groupOfNames
+            cn: nul-byte-group
+            description:: YQBi
+            member: \(person)
+
+            """)
+        do {
+            try await SyncHarness.with(try Directory.third()) { h in
+                let run = try await h.sync(.full)
+                #expect(run.state == .succeeded)
+                #expect(try await h.string("SELECT email FROM people WHERE username = 'nul.byte'") == "nul.byte@acme.test")
+                #expect(try await h.string("SELECT title FROM people WHERE username = 'nul.byte'") == nil)
+                #expect(run.warnings.contains { $0.contains(person) && $0.contains("title") }, "\(run.warnings)")
+                #expect(try await h.int("SELECT count(*) FROM groups WHERE dn = '\(group)' AND description IS NULL") == 1)
+                #expect(run.warnings.contains { $0.contains(group) && $0.contains("description") }, "\(run.warnings)")
+            }
+        } catch {
+            try? await Directory.modifyThird(cleanup)
+            throw error
+        }
+        try await Directory.modifyThird(cleanup)
+    }
 }
 
 /// Runs an action the first time only (progress callbacks keep coming after it).

@@ -46,6 +46,19 @@ import Testing
         #expect(wrong.adFailure == .invalidCredentials)
     }
 
+    /// AD takes an empty simple-bind password for an unauthenticated bind and answers "success"; a password
+    /// starting with NUL would be sent as one through strlen. LDAPKit refuses these itself: no result code
+    /// and no AD sub-code, which only the server could give.
+    @Test func controlCharacterPasswordsAreRefusedBeforeTheServer() async throws {
+        let client = try client()
+        defer { Task { await client.shutdown() } }
+        for password in ControlCharacterBindTests.hostilePasswords {
+            let error = try await bindFailure(client, "alice@example.test", password: password)
+            #expect(error.kind == .invalidCredentials, "\(error)")
+            #expect(error.resultCode == 0 && error.adFailure == nil, "the server answered: \(error)")
+        }
+    }
+
     @Test func disabledExpiredAndMustChangeAccountsGetDistinctErrors() async throws {
         let client = try client()
         defer { Task { await client.shutdown() } }

@@ -25,12 +25,13 @@ enum Slapd {
     }
 
     static func client(_ servers: [LDAPServerURL], tls: LDAPConfiguration.TLSMode = .none, caFile: String? = nil,
-                       retryDelay: Duration = .seconds(1), account: LDAPCredentials? = nil) throws -> LDAPClient {
+                       operationTimeout: Duration = .seconds(10), retryDelay: Duration = .seconds(1),
+                       account: LDAPCredentials? = nil) throws -> LDAPClient {
         var logger = Logger(label: "ldap-test")
         logger.logLevel = .error
         return try LDAPClient(
             configuration: LDAPConfiguration(servers: servers, tls: tls, caFile: caFile, connectTimeout: .seconds(2),
-                                             operationTimeout: .seconds(10), maxConnections: 4, retryDelay: retryDelay),
+                                             operationTimeout: operationTimeout, maxConnections: 4, retryDelay: retryDelay),
             serviceAccount: try account ?? reader, logger: logger)
     }
 
