@@ -21,14 +21,20 @@ extension DirectorySettings {
         }
     }
 
+    /// Each LDAP step of a sync or a test may take this long (a large paged search is slow to answer).
+    public static let syncOperationTimeout: Duration = .seconds(60)
+    /// Each step of a login may take this long: someone is waiting, and a silent server must give way to the next.
+    public static let loginOperationTimeout: Duration = .seconds(5)
+
     /// A client bound as the service account; the caller shuts it down.
-    public func makeClient(logger: Logger, discovery: LDAPDiscovery = LDAPDiscovery()) async throws -> LDAPClient {
+    public func makeClient(logger: Logger, discovery: LDAPDiscovery = LDAPDiscovery(),
+                           operationTimeout: Duration = syncOperationTimeout) async throws -> LDAPClient {
         guard let bindPassword, !bindPassword.isEmpty else {
             throw DirectorySettingsError(setting: "bindPassword", message: "is not set: give bindPassword or bindPasswordFile")
         }
         let configuration = LDAPConfiguration(
             servers: try await resolveServers(discovery: discovery), tls: tls, caFile: caFile, insecureSkipVerify: insecureSkipVerify,
-            connectTimeout: .seconds(5), operationTimeout: .seconds(60), maxConnections: 4)
+            connectTimeout: .seconds(5), operationTimeout: operationTimeout, maxConnections: 4)
         do {
             return try LDAPClient(configuration: configuration, serviceAccount: LDAPCredentials(bindName: bindDN, password: bindPassword), logger: logger)
         } catch {

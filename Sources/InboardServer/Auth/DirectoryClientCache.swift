@@ -33,7 +33,7 @@ actor DirectoryClientCache {
         let key = settings.json() + "\u{0}" + (settings.bindPassword ?? "")
         if let current, current.key == key { return current.authenticator }
         if let old = current?.authenticator.client { await old.shutdown() }
-        let authenticator = DirectoryAuthenticator(settings: settings, client: try await settings.makeClient(logger: logger))
+        let authenticator = DirectoryAuthenticator(settings: settings, client: try await settings.makeClient(logger: logger, operationTimeout: DirectorySettings.loginOperationTimeout))
         current = (key, authenticator)
         return authenticator
     }
