@@ -25,6 +25,7 @@ public struct DirectoryTester: Sendable {
             try settings.validate()
             let servers = try await settings.resolveServers()
             steps.append(Step(name: "servers", ok: true, detail: servers.map(\.description).joined(separator: ", ")))
+            if let warning = settings.cleartextWarning(for: servers) { steps.append(Step(name: "transport", ok: true, detail: warning)) }
             try await settings.withClient(logger: logger) { client in
                 do {
                     let root = try await client.rootDSE(attributes: ["namingContexts", "vendorName", "dnsHostName"])

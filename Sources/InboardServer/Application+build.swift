@@ -23,6 +23,8 @@ public struct AppDependencies: Sendable {
     /// Reverse proxies whose forwarded client address is believed, and whether the public URL is https.
     public var trustedProxies: TrustedProxies = .none
     public var publicURLIsHTTPS = false
+    /// How long each LDAP step of a login may take (then the next server, or a 503).
+    public var directoryLoginTimeout: Duration = DirectorySettings.loginOperationTimeout
     /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
     public var loginFirstLock: Duration = .seconds(1)
 
@@ -72,7 +74,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     let people = PeopleStore(database: dependencies.postgres, logger: logger)
     let csrf = CSRFTokens(key: dependencies.secrets.derivedKey(for: "csrf"))
     let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions)).add(middleware: CSRFMiddleware(tokens: csrf))
-    let directoryLogins = DirectoryClientCache(logger: logger)
+    let directoryLogins = DirectoryClientCache(logger: logger, operationTimeout: dependencies.directoryLoginTimeout)
     let login = LoginService(people: people, syncer: syncer, directory: directoryLogins)
     var throttle = LoginThrottle(database: dependencies.postgres, logger: logger)
     throttle.firstDelay = dependencies.loginFirstLock

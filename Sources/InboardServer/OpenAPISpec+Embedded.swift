@@ -8,7 +8,10 @@ info:
     Inboard's HTTP API: an in/out board for organisations that run a directory.
     Clients send `X-Inboard-Client-Version`; a client whose major.minor is newer than the server's gets 426.
     Every error answers `{"error":{"code","message"}}`. A JSON body with an unknown field, a field of the wrong
-    type or a missing required field is a 400 whose message names the field.
+    type or a missing required field is a 400 whose message names the field; a body sent with a Content-Type other
+    than `application/json` is a 415 (a cross-site form cannot send JSON's own type). While PostgreSQL is away
+    (restarting, stopped, failing over) every route that needs it answers 503 `database_unavailable` at once, with
+    `Retry-After`, and works again as soon as the database is back.
 servers:
   - url: http://127.0.0.1:8080
 paths:
@@ -33,7 +36,7 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
         "503":
-          description: Not ready; `reason` says why and what to do
+          description: Not ready; `reason` says what to do (never where the database is: that goes to the server's log)
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
@@ -73,11 +76,15 @@ paths:
               schema: {type: string}
   /api/v1/auth/login:
     post:
-      summary: Log in with a directory or local account (search, then bind); sets the session cookie too
+      summary: Log in with a directory or local account (search, then bind); answers a token (no cookie)
       description: |
         The username may be the short name, `user@domain`, `DOMAIN\user` or a DN. Wrong username and wrong
         password get the same answer; states the directory reports (disabled, expired, locked, must change the
-        password) get their own. Empty passwords never reach the directory.
+        password) get their own. Empty passwords, and usernames or passwords holding a control character (NUL
+        above all), never reach the directory: they are a 400. Failed attempts are counted per account (every
+        spelling of one account together) and per client address. This route sets no cookie: browsers sign in
+        through the login page, whose form carries a double-submit token (a cookie set here could be planted by
+        a cross-site form).
       tags: [auth]
       requestBody:
         required: true
@@ -91,7 +98,7 @@ paths:
                 password: {type: string, format: password}
       responses:
         "200":
-          description: "Logged in; the token goes in the Authorization header as Bearer TOKEN; the inboard_session cookie (HttpOnly, SameSite=Lax) is set"
+          description: "Logged in; the token goes in the Authorization header as Bearer TOKEN"
           content:
             application/json:
               schema:
@@ -103,8 +110,9 @@ paths:
                   person: {$ref: "#/components/schemas/Person"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "429":
-          description: Too many failed logins for this username or address; `Retry-After` says how many seconds to wait
+          description: Too many failed logins for this account or address; `Retry-After` says how many seconds to wait (even the right password waits)
           headers:
             Retry-After: {schema: {type: integer}}
           content:
@@ -116,7 +124,7 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
         "503":
-          description: The directory cannot be reached (local admin accounts still work)
+          description: The directory cannot be reached or did not answer within 5 s per step (local admin accounts still work), or the database is unavailable
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
@@ -155,6 +163,10 @@ paths:
         "404": {description: No settings saved yet, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     put:
       summary: Save the directory settings (checked first; without bindPassword the stored one is kept)
+      description: |
+        The stored password is kept only while the servers (and domain) are those it was saved for; settings that
+        name other servers must carry `bindPassword` again (422 otherwise), and so must a preview draft. The API
+        refuses `bindPasswordFile` (422): a server-side path is for settings files on the command line.
       tags: [admin]
       security: [{bearer: []}, {cookie: []}]
       requestBody:
@@ -330,6 +342,7 @@ paths:
   /api/v1/people/{id}/status:
     put:
       summary: Set someone else's status (delegates and admins)
+      description: Admins set anyone's status; delegates set the status of active people who are not admins (403 otherwise).
       tags: [statuses]
       security: [{bearer: []}, {cookie: []}]
       parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
@@ -479,6 +492,7 @@ paths:
         "201": {description: Left, content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}}
         "404": {description: "No such active person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "422": {description: "The body is empty or too long", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "429": {description: "30 notes in the last 10 minutes already (each note is an email)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/me/notes:
     get:
       summary: My undelivered notes, now marked delivered (all=true - the latest 100, delivered or not)
@@ -543,12 +557,15 @@ paths:
         `event: status` (someone's board entry changed), `event: watch` (someone I watch changed), `event: note`
         (a note for me). Each has an `id:`; reconnecting with `Last-Event-ID` replays what was missed (up to
         1,000). Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
+        A stream ends within 5 s of its session ending (logout, revocation, expiry, the person disabled), and
+        follows a role change. One person holds at most 10 streams per server process.
       tags: [live]
       security: [{bearer: []}, {cookie: []}]
       parameters: [{name: Last-Event-ID, in: header, schema: {type: integer}}]
       responses:
         "200": {description: An event stream, content: {text/event-stream: {schema: {type: string}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "429": {description: "Ten streams are open for this person already", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/status-types:
     get:
       summary: All status types, inactive ones too
@@ -627,6 +644,11 @@ components:
           schema: {$ref: "#/components/schemas/Error"}
     Unauthorized:
       description: Not logged in, or wrong username or password
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    UnsupportedMediaType:
+      description: The body was not sent as `application/json`
       content:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}

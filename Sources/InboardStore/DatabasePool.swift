@@ -153,6 +153,14 @@ public final class DatabasePool: Sendable {
             }
             if recovered { logger.notice("PostgreSQL is reachable again") }
             return connection
+        } catch where error is CancellationError || Task.isCancelled {
+            // The caller gave up (a request ended): says nothing about PostgreSQL.
+            let waiter: Waiter? = state.withLockedValue { state in
+                state.open -= 1
+                return state.nextWaiter()
+            }
+            waiter?.continuation.resume(returning: .openYourOwn)
+            throw CancellationError()
         } catch {
             let failure = DatabaseError.describing(error, url: url)
             let (waiters, wasUp): ([Waiter], Bool) = state.withLockedValue { state in

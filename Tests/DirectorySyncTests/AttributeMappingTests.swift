@@ -80,3 +80,15 @@ import LDAPKit
         #expect(YAMLDistinguishedNames.quoted("attributes: {displayName: cn, email: mail}") == "attributes: {displayName: cn, email: mail}")
     }
 }
+
+@Suite struct CleartextWarningTests {
+    @Test func plainLDAPToAnotherMachineIsWarnedAboutAndLoopbackOrTLSIsNot() throws {
+        var settings = DirectorySettings(flavour: .openLDAP, servers: ["ldap://ldap.example.org"], bindDN: "cn=reader", bindPassword: "x", baseDN: ["dc=example,dc=org"])
+        let remote = try LDAPServerURL("ldap://ldap.example.org"), local = try LDAPServerURL("ldap://127.0.0.1:3890")
+        #expect(settings.cleartextWarning(for: [remote])?.contains("in clear") == true)
+        #expect(settings.cleartextWarning(for: [local]) == nil)
+        #expect(settings.cleartextWarning(for: [try LDAPServerURL("ldaps://ldap.example.org")]) == nil)
+        settings.tls = .startTLS
+        #expect(settings.cleartextWarning(for: [remote]) == nil)
+    }
+}

@@ -9,7 +9,7 @@ import FoundationNetworking
 @Suite struct CommandLineTests {
     func expectOneClearLine(_ result: (status: Int32, output: String, error: String), containing text: String) {
         #expect(result.status != 0)
-        let lines = result.error.split(separator: "\n").filter { !$0.contains(" info ") }
+        let lines = result.error.split(separator: "\n").filter { !$0.contains(" info ") && !$0.contains(" notice ") && !$0.contains(" warning ") }   // log lines, not the error
         #expect(lines.count == 1, "stderr: \(result.error)")
         #expect(lines.first?.hasPrefix("error: ") == true, "stderr: \(result.error)")
         #expect(result.error.contains(text), "stderr: \(result.error)")

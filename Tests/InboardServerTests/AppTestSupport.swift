@@ -8,7 +8,8 @@ import Prometheus
 
 /// Builds the real application against a database URL, with a fresh metrics registry.
 func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil, policyDir: String? = nil,
-                 trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1)) throws -> some ApplicationProtocol {
+                 trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1),
+                 directoryLoginTimeout: Duration = .seconds(20)) throws -> some ApplicationProtocol {   // a loaded Samba can be slow
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
     let logger = Logger(label: "test")
@@ -21,5 +22,6 @@ func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int 
     dependencies.trustedProxies = try TrustedProxies(parsing: trustedProxies)
     dependencies.publicURLIsHTTPS = publicURLIsHTTPS
     dependencies.loginFirstLock = loginFirstLock
+    dependencies.directoryLoginTimeout = directoryLoginTimeout
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }

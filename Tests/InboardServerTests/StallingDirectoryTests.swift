@@ -1,3 +1,4 @@
+import DirectorySync
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -49,7 +50,7 @@ import Testing
         try await TemporaryDatabase.with { db in
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
             try await base.prepare(db, secrets: secrets)
-            try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
+            try await makeTestApp(databaseURL: db.url, secrets: secrets, directoryLoginTimeout: DirectorySettings.loginOperationTimeout).test(.live) { client in
                 let root = try await base.login(client, "root", AuthAndAdminAPITests.adminPassword)
                 let (accepted, startedBody, _) = try await base.post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
                 #expect(accepted == 202)

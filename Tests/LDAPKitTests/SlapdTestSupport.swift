@@ -25,7 +25,7 @@ enum Slapd {
     }
 
     static func client(_ servers: [LDAPServerURL], tls: LDAPConfiguration.TLSMode = .none, caFile: String? = nil,
-                       operationTimeout: Duration = .seconds(10), retryDelay: Duration = .seconds(1),
+                       operationTimeout: Duration = .seconds(30), retryDelay: Duration = .seconds(1),
                        account: LDAPCredentials? = nil) throws -> LDAPClient {
         var logger = Logger(label: "ldap-test")
         logger.logLevel = .error

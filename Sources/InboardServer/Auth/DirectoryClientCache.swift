@@ -10,10 +10,13 @@ actor DirectoryClientCache {
     let logger: Logger
     /// How long the stored settings are trusted before they are read (and their password opened) again.
     let settingsLifetime: Duration
+    /// How long each LDAP step of a login may take before the next server is tried, or the login fails.
+    let operationTimeout: Duration
 
-    init(logger: Logger, settingsLifetime: Duration = .seconds(5)) {
+    init(logger: Logger, settingsLifetime: Duration = .seconds(5), operationTimeout: Duration = DirectorySettings.loginOperationTimeout) {
         self.logger = logger
         self.settingsLifetime = settingsLifetime
+        self.operationTimeout = operationTimeout
     }
 
     /// The authenticator for the stored settings (nil when no directory is configured). The settings are
@@ -33,7 +36,7 @@ actor DirectoryClientCache {
         let key = settings.json() + "\u{0}" + (settings.bindPassword ?? "")
         if let current, current.key == key { return current.authenticator }
         if let old = current?.authenticator.client { await old.shutdown() }
-        let authenticator = DirectoryAuthenticator(settings: settings, client: try await settings.makeClient(logger: logger, operationTimeout: DirectorySettings.loginOperationTimeout))
+        let authenticator = DirectoryAuthenticator(settings: settings, client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout))
         current = (key, authenticator)
         return authenticator
     }
