@@ -53,7 +53,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // PostgreSQL's errors hide their details from descriptions on purpose: log the server's own message.
             let detail = Self.describe(error)
             context.logger.error("unhandled error", metadata: ["error": "\(detail)"])
-            throw APIError(.internalServerError, code: "internal", message: "The server failed to handle this request; the details are in its log.")
+            throw APIError(.internalServerError, code: "internal",
+                           message: "The server failed to handle this request; the details are in its log under request \(context.id).")
         }
     }
 

@@ -128,3 +128,25 @@ import Testing
         }
     }
 }
+
+/// Security: a broken policy file shows its path and line to admins only.
+@Suite struct PolicyErrorLeakTests {
+    @Test func aBrokenPolicyFileShowsNoPathToAUser() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboard-broken-policy-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "links: [unclosed\n".write(to: folder.appendingPathComponent("links.yaml"), atomically: true, encoding: .utf8)
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, policyDir: folder.path).test(.live) { client in
+                let api = APIClient(client: client)
+                let (userStatus, userBody) = try await api.send(.get, "/api/v1/clients/manifest", token: try await api.login("ann"))
+                let userText = String(decoding: userBody, as: UTF8.self)
+                #expect(userStatus == 503 && !userText.contains(folder.path) && !userText.contains("links.yaml"), "\(userStatus) \(userText)")
+                #expect(userText.contains("request"))
+                let (_, adminBody) = try await api.send(.get, "/api/v1/clients/manifest", token: try await api.login("root"))
+                #expect(String(decoding: adminBody, as: UTF8.self).contains(folder.path), "an admin should see which file to fix")
+            }
+        }
+    }
+}

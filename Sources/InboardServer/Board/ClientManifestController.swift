@@ -20,7 +20,10 @@ struct ClientManifestController: Sendable {
             let me = try context.requireIdentity()
             let set: PolicySet
             do { set = try PolicySet.load(folder: policyDir) } catch let error as PolicyError {
-                throw APIError(.serviceUnavailable, code: "policy_invalid", message: "The policy set cannot be read (\(error)); an admin must fix it.")
+                // Files and lines are for admins (and the log); a user learns only that an admin must act.
+                context.logger.error("the policy set cannot be read", metadata: ["error": "\(error)"])
+                let detail = me.role >= .admin ? " (\(error))" : " (request \(context.id))"
+                throw APIError(.serviceUnavailable, code: "policy_invalid", message: "The policy set cannot be read\(detail); an admin must fix it.")
             }
             guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else {
                 throw APIError(.conflict, code: "not_configured", message: "No directory is connected, so no policy applies yet.")
