@@ -16,34 +16,38 @@ import Testing
         return Int(try await runProgram("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/auth/login"]).output) ?? 0
     }
 
-    @Test func failuresBehindATrustedProxyLockOutOnlyTheirClient() async throws {
+    /// 25 wrong logins, each for another name (so no account budget runs out first); the last answer.
+    static func failManyTimes(port: Int, from address: String, forwardedFor: (Int) -> String) async throws -> Int {
+        var last = 0
+        for index in 0..<25 {
+            last = try await curlLogin(port: port, from: address, forwardedFor: forwardedFor(index), "nobody\(index)", "wrong")
+        }
+        return last
+    }
+
+    /// Runs `body` against a server behind a trusted proxy at 127.0.0.1 (first lock long enough for a slow machine).
+    func behindTrustedProxy(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
             try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(.live) { client in
-                let port = try #require(client.port)
-                // An attacker behind the proxy tries 25 names (so no account budget runs out first).
-                var last = 0
-                for index in 0..<25 {
-                    last = try await Self.curlLogin(port: port, from: "127.0.0.1", forwardedFor: "203.0.113.5", "nobody\(index)", "wrong")
-                }
-                #expect(last == 429, "the attacker's own address was not throttled: \(last)")
-                let colleague = try await Self.curlLogin(port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
-                #expect(colleague == 200, "a colleague behind the same proxy was locked out: \(colleague)")
+                try await body(try #require(client.port))
             }
         }
     }
 
+    @Test func failuresBehindATrustedProxyLockOutOnlyTheirClient() async throws {
+        try await behindTrustedProxy { port in
+            let last = try await Self.failManyTimes(port: port, from: "127.0.0.1") { _ in "203.0.113.5" }
+            #expect(last == 429, "the attacker's own address was not throttled: \(last)")
+            let colleague = try await Self.curlLogin(port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
+            #expect(colleague == 200, "a colleague behind the same proxy was locked out: \(colleague)")
+        }
+    }
+
     @Test func anUntrustedPeerCannotChooseItsAddress() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(.live) { client in
-                let port = try #require(client.port)
-                var last = 0
-                for index in 0..<25 {
-                    last = try await Self.curlLogin(port: port, from: "127.0.0.9", forwardedFor: "192.0.2.\(index)", "nobody\(index)", "wrong")
-                }
-                #expect(last == 429, "a made-up X-Forwarded-For from an untrusted peer escaped the throttle: \(last)")
-            }
+        try await behindTrustedProxy { port in
+            let last = try await Self.failManyTimes(port: port, from: "127.0.0.9") { "192.0.2.\($0)" }
+            #expect(last == 429, "a made-up X-Forwarded-For from an untrusted peer escaped the throttle: \(last)")
         }
     }
 
