@@ -61,11 +61,15 @@ public struct DirectoryAuthenticator: Sendable {
     }
 
     /// Finds the entry and checks the password by binding as it. Empty passwords never reach a bind.
-    public func authenticate(_ username: String, password: String, attributes: [String] = []) async throws -> LDAPEntry {
+    /// `beforeBind` sees the entry the name led to before its password is tried (the login throttle counts
+    /// the entry itself there, however the name was spelled).
+    public func authenticate(_ username: String, password: String, attributes: [String] = [],
+                             beforeBind: @Sendable (LDAPEntry) async throws -> Void = { _ in }) async throws -> LDAPEntry {
         guard !password.allSatisfy(\.isWhitespace) else {
             throw LDAPError(kind: .emptyPassword, operation: "bind as \(username)")
         }
         let entry = try await findEntry(username, attributes: attributes)
+        try await beforeBind(entry)
         try await client.bind(LDAPCredentials(bindName: entry.dn, password: password))
         return entry
     }

@@ -36,7 +36,8 @@ public struct DirectorySettingsStore: Sendable {
             // A kept secret would go to the new servers: only when they are the ones it was saved for.
             let rows = try await connection.query("SELECT value::text FROM settings WHERE key = \(Self.key) AND secret IS NOT NULL", logger: logger)
             for try await value in rows.decode(String.self) {
-                if let stored = try? DirectorySettings.decode(json: value), !settings.talksToSameServers(as: stored) { throw DirectorySettings.retypePassword }
+                // Stored settings that no longer read count as other servers.
+                guard let stored = try? DirectorySettings.decode(json: value), settings.talksToSameServers(as: stored) else { throw DirectorySettings.retypePassword }
             }
         }
         try await connection.withTransaction(logger: logger) { connection in

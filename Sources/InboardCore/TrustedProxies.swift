@@ -62,6 +62,8 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     static func parseAddress(_ text: String) -> [UInt8]? {
+        // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: compare them as the IPv4 they are.
+        if text.lowercased().hasPrefix("::ffff:"), text.dropFirst(7).contains(".") { return parseAddress(String(text.dropFirst(7))) }
         if text.contains(":") { return parseIPv6(text) }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

@@ -84,7 +84,7 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     let statuses = StatusStore(database: dependencies.postgres, logger: logger)
     let statusService = StatusService(statuses: statuses, database: dependencies.postgres, board: board, logger: logger)
     StatusController(service: statusService).addRoutes(to: api)
-    BoardController(statuses: statuses, cache: board).addRoutes(to: api)
+    BoardController(statuses: statuses, people: people, cache: board).addRoutes(to: api)
     PresenceController(statuses: statuses, database: dependencies.postgres, board: board, logger: logger).addRoutes(to: api)
     ContactController(database: dependencies.postgres, statuses: statuses, board: board, logger: logger).addRoutes(to: api)
     let watches = WatchStore(database: dependencies.postgres, logger: logger), notes = NoteStore(database: dependencies.postgres, logger: logger)

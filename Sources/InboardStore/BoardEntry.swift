@@ -59,10 +59,3 @@ extension BoardEntry {
         return decoder
     }()
 }
-
-extension BoardEntry {
-    /// Whether `viewer` may open this person's card at all (`PersonVisibilityRule`).
-    public func isShown(to viewer: Person) -> Bool {
-        active || PersonVisibilityRule.showsDisabledPerson(toAdmin: viewer.role >= .admin)
-    }
-}

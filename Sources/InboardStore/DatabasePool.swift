@@ -126,7 +126,11 @@ public final class DatabasePool: Sendable {
     private func enqueue(_ waiter: Waiter) {
         let immediate: Handoff? = state.withLockedValue { state in
             // Something may have come back between deciding to wait and getting here.
-            if let connection = state.idle.popLast() { return .connection(connection) }
+            while let connection = state.idle.popLast() {
+                if !connection.isClosed { return .connection(connection) }
+                state.open -= 1
+                Self.closeQuietly(connection)
+            }
             if state.open == 0 || (state.open < size && state.failFastUntil.map { ContinuousClock.now >= $0 } ?? true) { return .openYourOwn }
             state.waiters.append(waiter)
             return nil
@@ -236,14 +240,21 @@ public final class DatabasePool: Sendable {
         shutDown()
     }
 
+    /// Fails waiters whose time is up; and once the pause after a failed connect is over, lets waiters open
+    /// connections in the free slots (nothing else would wake them if no connection comes back).
     private func expireWaiters() {
         let now = ContinuousClock.now
-        let expired: [Waiter] = state.withLockedValue { state in
+        let (expired, retrying): ([Waiter], [Waiter]) = state.withLockedValue { state in
             let late = state.waiters.filter { $0.deadline <= now }
-            guard !late.isEmpty else { return [] }
             state.waiters.removeAll { $0.deadline <= now }
-            return late
+            var retrying: [Waiter] = []
+            if state.failFastUntil.map({ now >= $0 }) ?? true {
+                while retrying.count < size - state.open, let waiter = state.nextWaiter() { retrying.append(waiter) }
+            }
+            return (late, retrying)
         }
+        for waiter in retrying { waiter.continuation.resume(returning: .openYourOwn) }
+        if !expired.isEmpty { logger.warning("database requests waited too long for a connection", metadata: ["count": "\(expired.count)"]) }
         for waiter in expired {
             waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "every database connection stayed busy for \(acquireTimeout)"))
         }

@@ -30,6 +30,11 @@ public struct LoginThrottle: Sendable {
     public struct Keys: Sendable, Equatable {
         public let account: String
         public let address: String?
+
+        public init(account: String, address: String?) {
+            self.account = account
+            self.address = address
+        }
     }
 
     /// Resolves the typed name to an account (a person, or the canonical name when it matches none).
@@ -44,6 +49,9 @@ public struct LoginThrottle: Sendable {
         }
         return Keys(account: Self.digest(account), address: address.map { Self.digest("addr:" + $0) })
     }
+
+    /// The stored key for an account named the way `keys(username:address:)` names one ("person:ID", …).
+    public static func accountKey(_ account: String) -> String { digest(account) }
 
     enum ResolveSQL: PreparedSQL {
         static let sql = """
@@ -60,39 +68,49 @@ public struct LoginThrottle: Sendable {
     /// Counts an attempt; returns the seconds to wait when any of the keys is locked (the attempt must then
     /// be refused, and is not counted for that key).
     public func beginAttempt(_ keys: Keys) async throws -> Int? {
+        try await beginAttempt(keyList: [keys.account] + (keys.address.map { [$0] } ?? []), accountKey: keys.account)
+    }
+
+    /// The same for a further account key found later in the login (the directory entry a name led to).
+    public func beginAttempt(account key: String) async throws -> Int? {
+        try await beginAttempt(keyList: [key], accountKey: key)
+    }
+
+    private func beginAttempt(keyList: [String], accountKey: String) async throws -> Int? {
         var binds = PostgresBindings()
-        binds.append([keys.account] + (keys.address.map { [$0] } ?? []))
+        binds.append(keyList)
         binds.append(Double(window.components.seconds))
         binds.append(Double(maxDelay.components.seconds))
         binds.append(freeFailures)
         binds.append(freeAddressFailures)
-        binds.append(keys.account)
+        binds.append(accountKey)
         binds.append(Double(firstDelay.components.seconds))
-        for try await seconds in try await database.query(prepared: AttemptSQL.self, binds, logger: logger).decode(Int?.self) {
-            return seconds.map { max(1, $0) }
+        var wait: Int?
+        for try await (seconds, counted) in try await database.query(prepared: AttemptSQL.self, binds, logger: logger).decode((Int?, Bool).self)
+        where !counted {
+            wait = max(wait ?? 1, seconds ?? 1)
         }
-        return nil
+        return wait
     }
 
-    /// Upserts every key (locked rows are left alone), then reports the longest lock among the keys left alone.
+    /// One statement decides from each row's latest committed version (the upsert waits for a parallel
+    /// attempt's row lock and re-reads the row): a row locked before this attempt is left as it is and comes
+    /// back uncounted with its wait; any other row counts this attempt (and may lock the next ones).
     enum AttemptSQL: PreparedSQL {
         static let sql = """
-            WITH counted AS (
-                INSERT INTO login_throttle AS t (key, failures, last_failure_at)
-                SELECT k, 1, now() FROM unnest($1::text[]) AS k
-                ON CONFLICT (key) DO UPDATE SET
-                    failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
-                    last_failure_at = now(),
-                    blocked_until = CASE
-                        WHEN t.last_failure_at >= now() - make_interval(secs => $2)
-                             AND t.failures + 1 > (CASE WHEN t.key = $6 THEN $4 ELSE $5 END)
-                        THEN now() + make_interval(secs => least($3, $7 * power(2, t.failures - (CASE WHEN t.key = $6 THEN $4 ELSE $5 END))::float8))
-                    END
-                WHERE t.blocked_until IS NULL OR t.blocked_until <= now()
-                RETURNING t.key
-            )
-            SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::int FROM login_throttle
-            WHERE key = ANY($1) AND blocked_until > now() AND key NOT IN (SELECT key FROM counted)
+            INSERT INTO login_throttle AS t (key, failures, last_failure_at)
+            SELECT k, 1, now() FROM unnest($1::text[]) AS k
+            ON CONFLICT (key) DO UPDATE SET
+                failures = CASE WHEN t.blocked_until > now() THEN t.failures
+                                WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
+                last_failure_at = CASE WHEN t.blocked_until > now() THEN t.last_failure_at ELSE now() END,
+                blocked_until = CASE
+                    WHEN t.blocked_until > now() THEN t.blocked_until
+                    WHEN t.last_failure_at >= now() - make_interval(secs => $2)
+                         AND t.failures + 1 > (CASE WHEN t.key = $6 THEN $4 ELSE $5 END)
+                    THEN now() + make_interval(secs => least($3, $7 * power(2, t.failures - (CASE WHEN t.key = $6 THEN $4 ELSE $5 END))::float8))
+                END
+            RETURNING ceil(extract(epoch FROM t.blocked_until - now()))::int, t.last_failure_at = now()
             """
     }
 

@@ -37,6 +37,13 @@ public struct Person: Codable, Sendable, Equatable {
 }
 
 extension Person {
+    /// Whether `viewer` may see this person at all (card, history, watching): `PersonVisibilityRule`.
+    public func isShown(to viewer: Person) -> Bool {
+        let admin = viewer.role >= .admin
+        return (active || PersonVisibilityRule.showsDisabledPerson(toAdmin: admin))
+            && (PersonVisibilityRule.listsOnBoard(isLocalAccount: source == "local", role: role.rawValue) || admin || viewer.id == id)
+    }
+
     /// Whether this person may read `subject`'s hidden status note (see `HiddenNoteRule`).
     public func mayReadHiddenNote(of subject: Int64) -> Bool {
         HiddenNoteRule.reveals(noteOf: subject, toViewer: id, viewerIsDelegateOrAdmin: role >= .delegate)

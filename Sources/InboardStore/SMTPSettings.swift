@@ -180,13 +180,14 @@ public struct SMTPSettingsStore: Sendable {
     }
 }
 
-/// The rule for a stored SMTP password: it goes only to the server (host and port) it was saved for; settings
-/// that name another server with a blank password must have it typed again.
+/// The rule for a stored SMTP password: it goes only to the server (host and port) it was saved for, over the
+/// same protection (security, CA, certificate checks); other settings with a blank password must type it again.
 extension SMTPSettings {
     public func withStoredPassword(from stored: SMTPSettings?) throws(SMTPSettingsError) -> SMTPSettings {
         guard password == nil, let stored, let storedPassword = stored.password else { return self }
-        guard host.lowercased() == stored.host.lowercased(), port == stored.port else {
-            throw SMTPSettingsError(setting: "password", message: "the server changed since the password was saved: type the password again")
+        guard host.lowercased() == stored.host.lowercased(), port == stored.port, security == stored.security,
+              caFile == stored.caFile, insecureSkipVerify == stored.insecureSkipVerify else {
+            throw SMTPSettingsError(setting: "password", message: "the server or its security changed since the password was saved: type the password again")
         }
         var filled = self
         filled.password = storedPassword

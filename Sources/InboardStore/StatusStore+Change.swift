@@ -38,31 +38,33 @@ extension StatusStore {
                 INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, source)
                 SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, $9 FROM upserted RETURNING 1
             ), entry AS (
-                SELECT \(entrySQL)::jsonb AS payload
+                SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed
                 FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by
             ), status_event AS (
-                INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry RETURNING payload
+                INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry WHERE listed RETURNING 1
             ), watch AS (
                 INSERT INTO events (kind, subject_id, recipient_id, payload)
-                SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e WHERE w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')
+                SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status_event) first
+                WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')   -- after the status event: ids in that order
                 RETURNING recipient_id, payload
             ), mail AS (
                 INSERT INTO outbox (event, recipient, payload) SELECT 'watch', recipient_id, payload FROM watch RETURNING 1
             )
-            SELECT payload::text FROM status_event,
-                (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l) n
+            SELECT payload::text FROM entry,
+                (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l,
+                                                          (SELECT count(*) FROM status_event) e) n
             """
     }
 
     /// Writes the person's current entry as `status` and `watch` events and wakes every server process.
     static func publish(personID: Int64, presence: StatusType.Presence, on connection: PostgresConnection, logger: Logger) async throws -> BoardEntry {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            WITH entry AS (SELECT \(entrySQL)::jsonb AS payload \(entryFrom) WHERE p.id = $1),
-            status AS (INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry RETURNING payload),
+            WITH entry AS (SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed \(entryFrom) WHERE p.id = $1),
+            status AS (INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry WHERE listed RETURNING 1),
             watch AS (INSERT INTO events (kind, subject_id, recipient_id, payload)
-                      SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e
-                      WHERE w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
-            SELECT payload::text FROM status, (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM watch) w) n
+                      SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first
+                      WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
+            SELECT payload::text FROM entry, (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s) n
             """, binds: {
                 var binds = PostgresBindings()
                 binds.append(personID)

@@ -15,7 +15,7 @@ public struct WatchStore: Sendable {
     /// Returns false when the watched person does not exist or is inactive.
     public func watch(watcher: Int64, watched: Int64, onlyIn: Bool) async throws -> Bool {
         let rows = try await database.query("""
-            INSERT INTO watches (watcher_id, watched_id, only_in) SELECT \(watcher), id, \(onlyIn) FROM people WHERE id = \(watched) AND active
+            INSERT INTO watches (watcher_id, watched_id, only_in) SELECT \(watcher), id, \(onlyIn) FROM people p WHERE id = \(watched) AND active AND \(unescaped: StatusStore.boardListingSQL)
             ON CONFLICT (watcher_id, watched_id) DO UPDATE SET only_in = EXCLUDED.only_in RETURNING watched_id
             """, logger: logger)
         for try await _ in rows.decode(Int64.self) { return true }
@@ -30,7 +30,7 @@ public struct WatchStore: Sendable {
     public func watched(by watcher: Int64, statuses: StatusStore) async throws -> [BoardEntry] {
         try await statuses.entries(PostgresQuery(unsafeSQL: """
             SELECT \(StatusStore.entrySQL)::text \(StatusStore.entryFrom) JOIN watches w ON w.watched_id = p.id
-            WHERE w.watcher_id = $1 ORDER BY lower(p.display_name)
+            WHERE w.watcher_id = $1 AND p.active AND \(StatusStore.boardListingSQL) ORDER BY lower(p.display_name)
             """, binds: PeopleStore.bind(watcher)))
     }
 

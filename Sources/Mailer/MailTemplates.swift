@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import Mustache
 
 /// The subject, text and HTML of each event's mail, as swift-mustache templates. The defaults below apply
@@ -60,10 +61,11 @@ public struct MailTemplates: Sendable {
 
     public init(overrides: [String: MailTemplate] = [:]) {
         self.overrides = overrides
+        MustacheContentTypes.register(ScalarHTMLMailEscaping(), named: HTMLEscaping.contentTypeName)
         var parsed: [String: Result<MustacheTemplate, MailTemplateError>] = [:]
         for (event, template) in Self.defaults.merging(overrides, uniquingKeysWith: { $1 }) {
             for (part, source, escaping) in [("subject", template.subject, false), ("text", template.text, false), ("HTML", template.html, true)] {
-                let text = escaping ? source : "{{%CONTENT_TYPE:TEXT}}" + source
+                let text = (escaping ? "{{% CONTENT_TYPE: \(HTMLEscaping.contentTypeName)}}" : "{{%CONTENT_TYPE:TEXT}}") + source
                 parsed[event + "/" + part] = Result { try MustacheTemplate(string: text) }
                     .mapError { MailTemplateError(event: event, message: "the \(part) template does not parse: \($0)") }
             }
@@ -88,4 +90,9 @@ public struct MailTemplateError: Error, CustomStringConvertible {
     public let event: String
     public let message: String
     public var description: String { "mail template '\(event)': \(message)" }
+}
+
+/// `HTMLEscaping` as swift-mustache's content type for the HTML part of mails.
+struct ScalarHTMLMailEscaping: MustacheContentType {
+    func escapeText(_ text: String) -> String { HTMLEscaping.escape(text) }
 }

@@ -8,7 +8,8 @@ import Logging
 import PostgresNIO
 
 /// `inboard serve` (the built binary) on a PostgreSQL cluster of the test's own, so that the test can stop,
-/// restart or start the database under it. Local admins `admin1`…`adminN` share one password.
+/// restart or start the database under it. Local accounts `admin1`…`adminN` share one password; they are made
+/// plain users (local admin accounts are break-glass sign-ins, not on the board, so their changes make no events).
 final class ServerOnOwnCluster: @unchecked Sendable {
     static let password = "outage-password-1234"
     let cluster: TemporaryPostgresCluster
@@ -43,6 +44,9 @@ final class ServerOnOwnCluster: @unchecked Sendable {
             let created = try await runInboard(["admin", "create", "--username", "admin\(index)", "--password-file", passwordFile],
                                                environment: setup.environment)
             guard created.status == 0 else { throw ProgramFailed("admin create: \(created.error)") }
+        }
+        try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
+            try await connection.query("UPDATE people SET role = 'user' WHERE source = 'local'", logger: Logger(label: "test"))
         }
         return setup
     }

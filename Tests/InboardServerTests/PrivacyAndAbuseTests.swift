@@ -43,6 +43,12 @@ import Testing
             #expect(try await api.send(.get, "/api/v1/people/\(cat)", token: annToken).0 == 404)
             #expect(try await api.send(.get, "/people/\(cat)", token: annToken).0 == 404)
             #expect(try await api.send(.get, "/api/v1/people/\(cat)", token: rootToken).0 == 200)
+            #expect(try await api.send(.get, "/api/v1/people/\(cat)/history", token: annToken).0 == 404, "a leaver's history")
+            let root = people.ids["root"]!
+            #expect(try await api.send(.get, "/api/v1/people/\(root)", token: annToken).0 == 404, "the break-glass account's card")
+            #expect(try await api.send(.get, "/api/v1/people/\(root)/history", token: annToken).0 == 404)
+            let watchRoot = "{\"personId\":\(root)}"
+            #expect(try await api.send(.post, "/api/v1/watches", json: watchRoot, token: annToken).0 == 404, "watching the break-glass account")
             let board = String(decoding: try await api.send(.get, "/api/v1/people", token: annToken).1, as: UTF8.self)
             #expect(!board.contains("\"root\""), "the local admin account is listed on the board")
             #expect(board.contains("\"ann\"") && board.contains("\"dan\""))

@@ -71,6 +71,7 @@ import Testing
         #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "1.2.3.4, 5.6.7.8, 10.0.0.9") == "5.6.7.8")
         #expect(proxies.clientAddress(peer: "8.8.8.8", forwardedFor: "1.2.3.4") == "8.8.8.8")
         #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "not-an-address") == "10.0.0.1")
+        #expect(proxies.trusts("::ffff:10.1.2.3"), "an IPv4 proxy seen by a dual-stack listener")
         #expect(throws: TrustedProxies.Refusal.self) { try TrustedProxies(parsing: "10.0.0.0/33") }
         #expect(throws: TrustedProxies.Refusal.self) { try TrustedProxies(parsing: "example.org") }
     }

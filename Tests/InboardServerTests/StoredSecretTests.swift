@@ -53,5 +53,11 @@ import Testing
         draft.host = "SMTP.example.org"
         draft.port = 2525
         #expect(throws: SMTPSettingsError.self) { try draft.withStoredPassword(from: stored) }
+        draft.port = 587
+        draft.security = .none   // the same host, but the password would go in clear
+        #expect(throws: SMTPSettingsError.self) { try draft.withStoredPassword(from: stored) }
+        draft.security = .starttls
+        draft.insecureSkipVerify = true
+        #expect(throws: SMTPSettingsError.self) { try draft.withStoredPassword(from: stored) }
     }
 }

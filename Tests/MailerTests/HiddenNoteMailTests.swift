@@ -27,3 +27,17 @@ import Testing
         }
     }
 }
+
+/// Security: a note's text cannot put markup into the HTML part of a mail from the trusted sender.
+@Suite struct MailHTMLEscapingTests {
+    @Test func valuesAreEscapedPerScalarInTheHTMLPart() throws {
+        // U+0600 (a prepended mark) joins the following "<" into one Character: escaping per Character missed it.
+        let hostile = "\u{0600}<a href=//evil.example>click</a> \"\u{301} onmouseover=x"
+        let rendered = try MailTemplates().render("note", values: ["from": "Mallory", "body": hostile, "recipientName": "Bob"])
+        #expect(!rendered.html.contains("<a href"), "markup passed: \(rendered.html)")
+        #expect(rendered.html.contains("&lt;a href=//evil.example&gt;"))
+        let quoteWithMark = "\"" + "\u{301}"
+        #expect(!rendered.html.contains(quoteWithMark))
+        #expect(rendered.text.contains("<a href=//evil.example>"), "the text part stays as written")
+    }
+}

@@ -97,9 +97,9 @@ struct MailHarness: Sendable {
                 group.addTask { await pool.run() }
                 defer { group.cancelAll() }
                 try await db.execute("""
-                    INSERT INTO people (username, display_name, email, source, role) VALUES
-                      ('ann', 'Ann Admin', 'ann@acme.test', 'local', 'admin'), ('bob', 'Bob Bright', 'bob@acme.test', 'local', 'user'),
-                      ('cat', 'Cat Côté', 'cat@acme.test', 'local', 'user'), ('eve', 'Eve Elsewhere', 'eve@elsewhere.test', 'local', 'user')
+                    INSERT INTO people (username, display_name, email, source, role, directory_id) VALUES
+                      ('ann', 'Ann Admin', 'ann@acme.test', 'directory', 'admin', 'guid-ann'), ('bob', 'Bob Bright', 'bob@acme.test', 'local', 'user', NULL),
+                      ('cat', 'Cat Côté', 'cat@acme.test', 'local', 'user', NULL), ('eve', 'Eve Elsewhere', 'eve@elsewhere.test', 'local', 'user', NULL)
                     """)
                 return try await body(MailHarness(db: db, pool: pool, secrets: try SecretBox.load(keyFile: keyFile), keyFile: keyFile))
             }

@@ -64,7 +64,7 @@ import Testing
 
     @Test func aProcessKilledMidBatchLosesNothingAndItsRetryKeepsTheMessageID() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try SMTPSink(["--delay-ms", "5"])   // slow enough that the kill lands mid-drain on any machine
             try await harness.useSink(sink)
             let total = 400
             try await harness.queueNotes(total)

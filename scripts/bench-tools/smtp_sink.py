@@ -2,12 +2,13 @@
 """An SMTP server for tests and benchmarks (aiosmtpd), with the faults real servers show.
 
   smtp_sink.py --port P [--out FILE] [--tls-cert C --tls-key K (--starttls | --implicit-tls)] [--auth USER:PASS]
-               [--temp-fail N] [--reject-domain D] [--drop-during-data N]
+               [--temp-fail N] [--reject-domain D] [--drop-during-data N] [--delay-ms N]
 
 Every accepted message is appended to --out as one JSON line: {"messageId", "from", "to", "subject", "size", "text"}
 (text: every text part, decoded).
 --temp-fail N answers 451 to the first N RCPT commands; --reject-domain answers 550 (relay denied) to
-recipients in D; --drop-during-data N closes the connection in the middle of the Nth DATA."""
+recipients in D; --drop-during-data N closes the connection in the middle of the Nth DATA;
+--delay-ms N waits N ms before accepting each message."""
 import argparse, asyncio, email, email.header, json, os, signal, ssl, sys, threading
 
 from aiosmtpd.controller import Controller
@@ -31,6 +32,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.args.delay_ms:
+            await asyncio.sleep(self.args.delay_ms / 1000)
         with self.lock:
             self.data_count += 1
             drop = self.data_count == self.args.drop_during_data
@@ -58,6 +61,7 @@ def main():
     parser.add_argument("--temp-fail", type=int, default=0)
     parser.add_argument("--reject-domain")
     parser.add_argument("--drop-during-data", type=int, default=0)
+    parser.add_argument("--delay-ms", type=int, default=0, help="wait this long before accepting each message (a slow server)")
     args = parser.parse_args()
     kwargs = {}
     context = None

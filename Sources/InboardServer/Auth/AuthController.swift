@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPTypes
 import InboardCore
 import InboardStore
+import Synchronization
 
 /// `POST /auth/login`, `POST /auth/logout`, `GET /me`.
 struct AuthController: Sendable {
@@ -42,13 +43,18 @@ struct AuthController: Sendable {
             throw APIError(.badRequest, code: "bad_request", message: "The \(error.field) \(error.message).")
         }
         let keys = try await throttle.keys(username: username, address: address)
-        if let wait = try await throttle.beginAttempt(keys) {
-            throw APIError(.tooManyRequests, code: "too_many_attempts",
-                           message: "Too many failed logins; try again in \(wait) seconds.", headers: [.retryAfter: String(wait)])
-        }
+        if let wait = try await throttle.beginAttempt(keys) { throw Self.tooManyAttempts(wait) }
         let person: Person
+        let entryKey = Mutex<String?>(nil)
         do {
-            person = try await login.authenticate(username: username, password: password)
+            let throttle = self.throttle
+            person = try await login.authenticate(username: username, password: password) { account in
+                // The entry the name led to is counted too, when the typed name did not already resolve to it.
+                let key = LoginThrottle.accountKey(account)
+                guard key != keys.account else { return }
+                if let wait = try await throttle.beginAttempt(account: key) { throw Self.tooManyAttempts(wait) }
+                entryKey.withLock { $0 = key }
+            }
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
             throw error   // the attempt stays counted
         } catch {
@@ -56,8 +62,14 @@ struct AuthController: Sendable {
             throw error
         }
         try await throttle.succeeded(keys)
+        if let key = entryKey.withLock({ $0 }) { try await throttle.succeeded(LoginThrottle.Keys(account: key, address: nil)) }
         let issued = try await sessions.create(personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
         return (person, issued)
+    }
+
+    static func tooManyAttempts(_ wait: Int) -> APIError {
+        APIError(.tooManyRequests, code: "too_many_attempts", message: "Too many failed logins; try again in \(wait) seconds.",
+                 headers: [.retryAfter: String(wait)])
     }
 
     /// The session cookie: HttpOnly, SameSite=Lax, Secure when the client came over TLS (see `ClientAddressMiddleware`).

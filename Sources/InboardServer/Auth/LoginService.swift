@@ -1,5 +1,6 @@
 import DirectorySync
 import Foundation
+import InboardCore
 import HummingbirdBcrypt
 import InboardStore
 import LDAPKit
@@ -17,7 +18,9 @@ struct LoginService: Sendable {
 
     static let generic = APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.")
 
-    func authenticate(username rawUsername: String, password: String) async throws -> Person {
+    /// `entryFound` gets the account key of the directory entry a name led to, before its password is tried.
+    func authenticate(username rawUsername: String, password: String,
+                      entryFound: @Sendable (String) async throws -> Void = { _ in }) async throws -> Person {
         let username = rawUsername.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !username.isEmpty, !password.allSatisfy(\.isWhitespace) else {
             throw APIError(.unauthorized, code: "missing_credentials", message: "Enter your username and password.")
@@ -34,7 +37,12 @@ struct LoginService: Sendable {
         let settings = authenticator.settings
         let entry: LDAPEntry
         do {
-            entry = try await authenticator.authenticate(username, password: password, attributes: [settings.identityAttribute])
+            let people = self.people
+            entry = try await authenticator.authenticate(username, password: password, attributes: [settings.identityAttribute]) { found in
+                // However the name was spelled (escaped DN, full-width letters), the entry it found is one account.
+                let synced = try await settings.identity(of: found).asyncFlatMap { try await people.person(directoryID: $0) }
+                try await entryFound(synced.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
+            }
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
         } catch let error as LDAPError {
@@ -68,5 +76,12 @@ struct LoginService: Sendable {
             // they would say which accounts exist and where the directory is.
             return generic
         }
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -7,7 +7,15 @@ import NIOFoundationCompat
 /// history, the list of boards, and a CSV export. Hidden notes are removed for viewers who may not see them.
 struct BoardController: Sendable {
     let statuses: StatusStore
+    let people: PeopleStore
     let cache: BoardCache
+
+    /// 404 unless `viewer` may see person `id` (the same answer as for nobody, so ids reveal nothing).
+    static func requireShown(_ id: Int64, to viewer: Person, people: PeopleStore) async throws {
+        guard let subject = try await people.person(id: id), subject.isShown(to: viewer) else {
+            throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
+        }
+    }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let users = group.requiring(.user)
@@ -27,7 +35,8 @@ struct BoardController: Sendable {
         users.get("people/:id") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let viewer = try context.requireIdentity()
-            guard let entry = try await statuses.entry(personID: id), entry.isShown(to: viewer) else {
+            try await Self.requireShown(id, to: viewer, people: people)
+            guard let entry = try await statuses.entry(personID: id) else {
                 throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
             }
             return try JSONResponse(entry.redacted(for: viewer))
@@ -35,6 +44,7 @@ struct BoardController: Sendable {
         users.get("people/:id/history") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let viewer = try context.requireIdentity()
+            try await Self.requireShown(id, to: viewer, people: people)
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 500)
             let history = try await statuses.history(personID: id, limit: limit).map { $0.redacted(for: viewer, subject: id) }
             return try JSONResponse(["history": history])

@@ -48,11 +48,7 @@ struct WatchesAndNotesController: Sendable {
                 throw APIError(.unprocessableContent, code: "invalid_field", message: "body must have 1 to \(NoteStore.maxLength) characters")
             }
             let left: NoteStore.Note?
-            do { left = try await notes.leave(for: recipient, from: me.id, body: body) } catch is NoteRateLimited {
-                throw APIError(.tooManyRequests, code: "too_many_notes",
-                               message: "You left \(NoteStore.rateLimit) notes in the last \(NoteStore.rateWindow.components.seconds / 60) minutes; wait a little.",
-                               headers: [.retryAfter: "60"])
-            }
+            do { left = try await notes.leave(for: recipient, from: me.id, body: body) } catch is NoteRateLimited { throw APIError.tooManyNotes }
             guard let note = left else {
                 throw APIError(.notFound, code: "not_found", message: "There is no active person \(recipient).")
             }
@@ -63,4 +59,11 @@ struct WatchesAndNotesController: Sendable {
             return try JSONResponse(["notes": try await notes.notes(for: try context.requireIdentity().id, all: all)])
         }
     }
+}
+
+extension APIError {
+    /// The author reached `NoteStore.rateLimit` (API and web board alike).
+    static let tooManyNotes = APIError(.tooManyRequests, code: "too_many_notes",
+        message: "You left \(NoteStore.rateLimit) notes in the last \(NoteStore.rateWindow.components.seconds / 60) minutes; wait a little.",
+        headers: [.retryAfter: "60"])
 }

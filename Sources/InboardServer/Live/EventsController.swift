@@ -19,7 +19,12 @@ struct EventsController: Sendable {
                                message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.", headers: [.retryAfter: "30"])
             }
             var replay: [LiveEvent] = []
-            if let lastSeen { replay = try await log.events(after: lastSeen) }
+            do {
+                if let lastSeen { replay = try await log.events(after: lastSeen) }
+            } catch {
+                await hub.unsubscribe(subscription)   // no stream will start: give the slot back
+                throw error
+            }
             let hub = self.hub, events = replay
             let body = ResponseBody { writer in
                 defer { Task { await hub.unsubscribe(subscription) } }

@@ -54,7 +54,9 @@ struct BoardPages: Sendable {
             guard body.count <= NoteStore.maxLength else {
                 throw APIError(.unprocessableContent, code: "invalid_field", message: "A note has at most \(NoteStore.maxLength) characters.")
             }
-            guard !body.isEmpty, try await notes.leave(for: id, from: me.id, body: body) != nil else {
+            let left: NoteStore.Note?
+            do { left = body.isEmpty ? nil : try await notes.leave(for: id, from: me.id, body: body) } catch is NoteRateLimited { throw APIError.tooManyNotes }
+            guard left != nil else {
                 throw APIError(.unprocessableContent, code: "invalid_field", message: "Write something first (and the colleague must be active).")
             }
             return WebAuthController.redirect(to: "/people/\(id)?done=note")
@@ -94,7 +96,8 @@ struct BoardPages: Sendable {
     @Sendable func card(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
         let id = try context.parameters.require("id", as: Int64.self)
-        guard let entry = try await statuses.entry(personID: id)?.redacted(for: me).refreshed(now: Date()), entry.isShown(to: me) else {
+        try await BoardController.requireShown(id, to: me, people: people)
+        guard let entry = try await statuses.entry(personID: id)?.redacted(for: me).refreshed(now: Date()) else {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
         }
         let watched = try await watches.watched(by: me.id, statuses: statuses).contains { $0.id == id }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InboardCore
 import InboardStore
 import Mustache
 
@@ -94,25 +95,9 @@ struct StaticFilesController: Sendable {
     }
 }
 
-/// HTML escaping per Unicode scalar. swift-mustache's own escapes per Character, so a `"` followed by a
-/// combining mark (one grapheme) went out unescaped and could end an attribute.
+/// `HTMLEscaping` as swift-mustache's content type for pages.
 struct ScalarHTMLEscaping: MustacheContentType {
-    static let name = "INBOARD_HTML"
-
-    func escapeText(_ text: String) -> String { Self.escape(text) }
-
-    static func escape(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
-            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
-            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
-            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
-            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
-            default: out.append(scalar)
-            }
-        }
-        return String(out)
-    }
+    static let name = HTMLEscaping.contentTypeName
+    func escapeText(_ text: String) -> String { HTMLEscaping.escape(text) }
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 }
