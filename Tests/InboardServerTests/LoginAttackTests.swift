@@ -86,6 +86,30 @@ import Testing
         }
     }
 
+    /// A DN can be spelled endlessly (hex escapes, attribute OIDs, case): the entry it leads to is what counts.
+    @Test func escapedSpellingsOfOneDNShareOneBudget() async throws {
+        try await withServer { client in
+            let port = try #require(client.port)
+            let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
+            let rest = ",ou=Engineering,ou=London,ou=people,\(base)"
+            let name = Array("alice")
+            // Each spelling escapes other letters as \XX, so the typed names (and their canonical forms) all differ.
+            var spellings: [String] = []
+            for mask in 1..<32 {
+                let uid = name.enumerated().map { index, letter in
+                    mask & (1 << index) != 0 ? "\\" + String(letter.asciiValue!, radix: 16) : String(letter)
+                }.joined()
+                spellings.append((mask % 2 == 0 ? "UID=" : "0.9.2342.19200300.100.1.1=") + uid + rest)
+            }
+            var answers: [Int] = []
+            for (index, spelling) in spellings.prefix(20).enumerated() {
+                answers.append(try await Self.curlLogin(port: port, from: "127.0.0.\(40 + index)", spelling, "wrong-\(index)"))
+            }
+            #expect(answers.filter { $0 == 401 }.count <= 6, "escaped spellings each got a budget: \(answers)")
+            #expect(answers.suffix(10).allSatisfy { $0 == 429 }, "\(answers)")
+        }
+    }
+
     /// Login CSRF: a cross-site text/plain form must not log a victim into the attacker's account.
     @Test func jsonLoginTakesOnlyJSONAndSetsNoCookie() async throws {
         try await withServer { client in
