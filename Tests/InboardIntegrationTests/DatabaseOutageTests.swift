@@ -42,45 +42,45 @@ struct DatabaseOutageTests {
 
     @Test(.timeLimit(.minutes(3)))
     func restartUnderWriteLoadWithAnSSEClient() async throws {
-        let setup = try await ServerOnOwnCluster.prepare(admins: 4)
-        defer { Task { await setup.tearDown() } }
-        try setup.startServer()
-        #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "the server did not become ready: \(setup.serverLog)")
-        var tokens: [String] = []
-        for index in 1...4 { tokens.append(try await setup.login("admin\(index)")) }
-        let firstEvent = try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
+        try await ServerOnOwnCluster.with(admins: 4) { setup in
+            try setup.startServer()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "the server did not become ready: \(setup.serverLog)")
+            var tokens: [String] = []
+            for index in 1...4 { tokens.append(try await setup.login("admin\(index)")) }
+            let firstEvent = try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
 
-        // An SSE client for the whole run (curl, as a browser would keep it open).
-        async let stream = runProgram("/usr/bin/curl", ["-sN", "--max-time", "16", "-H", "Authorization: Bearer \(tokens[0])",
-                                                          "http://127.0.0.1:\(setup.port)/api/v1/events"])
-        try await Task.sleep(for: .milliseconds(500))
-        let log = WriteLog()
-        let stop = Date().addingTimeInterval(10)
-        async let load: Void = Self.writeLoad(setup, tokens: tokens, until: stop, log: log, pause: .milliseconds(10))
-        try await Task.sleep(for: .seconds(3))
-        try await setup.cluster.restart()
-        let acceptingAgain = Date()
-        await load
+            // An SSE client for the whole run (curl, as a browser would keep it open).
+            async let stream = runProgram("/usr/bin/curl", ["-sN", "--max-time", "16", "-H", "Authorization: Bearer \(tokens[0])",
+                                                              "http://127.0.0.1:\(setup.port)/api/v1/events"])
+            try await Task.sleep(for: .milliseconds(500))
+            let log = WriteLog()
+            let stop = Date().addingTimeInterval(10)
+            async let load: Void = Self.writeLoad(setup, tokens: tokens, until: stop, log: log, pause: .milliseconds(10))
+            try await Task.sleep(for: .seconds(3))
+            try await setup.cluster.restart()
+            let acceptingAgain = Date()
+            await load
 
-        #expect(setup.serverIsAlive, "the server died when PostgreSQL restarted: \(setup.serverLog.suffix(2000))")
-        let recovered = await log.firstSuccess(after: acceptingAgain)
-        #expect(recovered != nil, "no write succeeded after the restart")
-        if let recovered { #expect(recovered.timeIntervalSince(acceptingAgain) < 2, "first write \(recovered.timeIntervalSince(acceptingAgain)) s after PostgreSQL was back") }
+            #expect(setup.serverIsAlive, "the server died when PostgreSQL restarted: \(setup.serverLog.suffix(2000))")
+            let recovered = await log.firstSuccess(after: acceptingAgain)
+            #expect(recovered != nil, "no write succeeded after the restart")
+            if let recovered { #expect(recovered.timeIntervalSince(acceptingAgain) < 2, "first write \(recovered.timeIntervalSince(acceptingAgain)) s after PostgreSQL was back") }
 
-        let acknowledged = await log.acknowledged
-        let stored = Set(try await setup.query("SELECT note FROM status_history WHERE note IS NOT NULL", as: String.self))
-        let lost = acknowledged.filter { !stored.contains($0) }
-        #expect(acknowledged.count > 50, "too little load to mean anything: \(acknowledged.count) writes")
-        #expect(lost.isEmpty, "acknowledged but not stored: \(lost.prefix(10))")
-        let failures = await log.failures
-        #expect(failures.keys.allSatisfy { $0 == 503 || $0 == 0 }, "errors other than 503 during the restart: \(failures)")
+            let acknowledged = await log.acknowledged
+            let stored = Set(try await setup.query("SELECT note FROM status_history WHERE note IS NOT NULL", as: String.self))
+            let lost = acknowledged.filter { !stored.contains($0) }
+            #expect(acknowledged.count > 50, "too little load to mean anything: \(acknowledged.count) writes")
+            #expect(lost.isEmpty, "acknowledged but not stored: \(lost.prefix(10))")
+            let failures = await log.failures
+            #expect(failures.keys.allSatisfy { $0 == 503 || $0 == 0 }, "errors other than 503 during the restart: \(failures)")
 
-        let streamText = try await stream.output
-        let committed = Set(try await setup.query("SELECT id FROM events WHERE id > \(firstEvent)", as: Int64.self))
-        let missed = committed.subtracting(eventIDs(inStream: streamText))
-        #expect(!committed.isEmpty)
-        #expect(missed.isEmpty, "the SSE client missed \(missed.count) of \(committed.count) committed events")
-        print("restart drill: \(acknowledged.count) writes acknowledged, failures \(failures), recovered in \(recovered.map { String(format: "%.2f s", $0.timeIntervalSince(acceptingAgain)) } ?? "never"), \(committed.count) events streamed")
+            let streamText = try await stream.output
+            let committed = Set(try await setup.query("SELECT id FROM events WHERE id > \(firstEvent)", as: Int64.self))
+            let missed = committed.subtracting(eventIDs(inStream: streamText))
+            #expect(!committed.isEmpty)
+            #expect(missed.isEmpty, "the SSE client missed \(missed.count) of \(committed.count) committed events")
+            print("restart drill: \(acknowledged.count) writes acknowledged, failures \(failures), recovered in \(recovered.map { String(format: "%.2f s", $0.timeIntervalSince(acceptingAgain)) } ?? "never"), \(committed.count) events streamed")
+        }
     }
 
     /// Stopped for a while (INBOARD_TEST_OUTAGE_SECONDS, 60 by default) under light load: quick 503s meanwhile,
@@ -88,55 +88,55 @@ struct DatabaseOutageTests {
     @Test(.timeLimit(.minutes(4)))
     func stoppedForAMinuteUnderLightLoad() async throws {
         let outage = Double(ProcessInfo.processInfo.environment["INBOARD_TEST_OUTAGE_SECONDS"] ?? "") ?? 60
-        let setup = try await ServerOnOwnCluster.prepare(admins: 1)
-        defer { Task { await setup.tearDown() } }
-        try setup.startServer()
-        #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "the server did not become ready: \(setup.serverLog)")
-        let token = try await setup.login("admin1")
+        try await ServerOnOwnCluster.with(admins: 1) { setup in
+            try setup.startServer()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "the server did not become ready: \(setup.serverLog)")
+            let token = try await setup.login("admin1")
 
-        try await setup.cluster.stop()
-        let log = WriteLog()
-        let stop = Date().addingTimeInterval(outage)
-        async let load: Void = Self.writeLoad(setup, tokens: [token], until: stop, log: log, pause: .milliseconds(250))
-        // While it is away: readiness and the API answer 503 at once, the page says so too.
-        let started = Date()
-        let ready = await setup.send("GET", "/health/ready")
-        #expect(ready.status == 503 && Date().timeIntervalSince(started) < 3, "readiness: \(ready)")
-        let databasePort = "\(try setup.cluster.url.port)"
-        #expect(!ready.body.contains("127.0.0.1") && !ready.body.contains(databasePort), "readiness shows where the database is: \(ready.body)")
-        let put = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in"}"#, token: token)
-        #expect(put.status == 503 && put.body.contains("database_unavailable"), "PUT while down: \(put)")
-        let page = await setup.send("GET", "/", token: token)
-        #expect(page.status == 503 && page.body.contains("database is unavailable"), "page while down: \(page.status)")
-        await load
-        let failures = await log.failures
-        #expect(await log.acknowledged.isEmpty)
-        #expect(failures.keys.allSatisfy { $0 == 503 }, "answers while down: \(failures)")
-        let slowest = await log.slowestFailure
-        #expect(slowest < 3, "a request hung for \(slowest) s while the database was down")
+            try await setup.cluster.stop()
+            let log = WriteLog()
+            let stop = Date().addingTimeInterval(outage)
+            async let load: Void = Self.writeLoad(setup, tokens: [token], until: stop, log: log, pause: .milliseconds(250))
+            // While it is away: readiness and the API answer 503 at once, the page says so too.
+            let started = Date()
+            let ready = await setup.send("GET", "/health/ready")
+            #expect(ready.status == 503 && Date().timeIntervalSince(started) < 3, "readiness: \(ready)")
+            let databasePort = "\(try setup.cluster.url.port)"
+            #expect(!ready.body.contains("127.0.0.1") && !ready.body.contains(databasePort), "readiness shows where the database is: \(ready.body)")
+            let put = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in"}"#, token: token)
+            #expect(put.status == 503 && put.body.contains("database_unavailable"), "PUT while down: \(put)")
+            let page = await setup.send("GET", "/", token: token)
+            #expect(page.status == 503 && page.body.contains("database is unavailable"), "page while down: \(page.status)")
+            await load
+            let failures = await log.failures
+            #expect(await log.acknowledged.isEmpty)
+            #expect(failures.keys.allSatisfy { $0 == 503 }, "answers while down: \(failures)")
+            let slowest = await log.slowestFailure
+            #expect(slowest < 3, "a request hung for \(slowest) s while the database was down")
 
-        try await setup.cluster.start()
-        let back = Date()
-        #expect(await setup.waitFor("/health/ready", status: 200, seconds: 10))
-        var status = 0
-        while status != 200, Date().timeIntervalSince(back) < 10 {
-            status = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in","note":"after"}"#, token: token).status
+            try await setup.cluster.start()
+            let back = Date()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 10))
+            var status = 0
+            while status != 200, Date().timeIntervalSince(back) < 10 {
+                status = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in","note":"after"}"#, token: token).status
+            }
+            #expect(status == 200, "writes did not resume")
+            #expect(setup.serverIsAlive)
         }
-        #expect(status == 200, "writes did not resume")
-        #expect(setup.serverIsAlive)
     }
 
     @Test(.timeLimit(.minutes(2)))
     func serverStartedBeforeItsDatabaseWaitsForIt() async throws {
-        let setup = try await ServerOnOwnCluster.prepare(admins: 1)
-        defer { Task { await setup.tearDown() } }
-        try await setup.cluster.stop()
-        try setup.startServer()
-        try await Task.sleep(for: .seconds(3))
-        #expect(setup.serverIsAlive, "the server exited instead of waiting: \(setup.serverLog)")
-        #expect(setup.serverLog.contains("waiting for PostgreSQL"))
-        try await setup.cluster.start()
-        #expect(await setup.waitFor("/health/ready", status: 200, seconds: 15), "not ready after the database started: \(setup.serverLog)")
-        _ = try await setup.login("admin1")
+        try await ServerOnOwnCluster.with(admins: 1) { setup in
+            try await setup.cluster.stop()
+            try setup.startServer()
+            try await Task.sleep(for: .seconds(3))
+            #expect(setup.serverIsAlive, "the server exited instead of waiting: \(setup.serverLog)")
+            #expect(setup.serverLog.contains("waiting for PostgreSQL"))
+            try await setup.cluster.start()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 15), "not ready after the database started: \(setup.serverLog)")
+            _ = try await setup.login("admin1")
+        }
     }
 }

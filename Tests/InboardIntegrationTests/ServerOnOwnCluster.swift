@@ -35,10 +35,19 @@ final class ServerOnOwnCluster: @unchecked Sendable {
         let cluster = try await TemporaryPostgresCluster.create()
         try await cluster.start()
         let setup = ServerOnOwnCluster(cluster: cluster, port: try freeTCPPort(), keyFile: try makeSecretKeyFile())
+        do { try await setup.populate(admins: admins) } catch {
+            await setup.tearDown()
+            throw error
+        }
+        return setup
+    }
+
+    private func populate(admins: Int) async throws {
+        let setup = self
         let migrated = try await runInboard(["migrate"], environment: setup.environment)
         guard migrated.status == 0 else { throw ProgramFailed("migrate: \(migrated.error)") }
         let passwordFile = setup.keyFile + ".password"
-        try (password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        try (Self.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: passwordFile) }
         for index in 1...admins {
             let created = try await runInboard(["admin", "create", "--username", "admin\(index)", "--password-file", passwordFile],
@@ -48,7 +57,16 @@ final class ServerOnOwnCluster: @unchecked Sendable {
         try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
             try await connection.query("UPDATE people SET role = 'user' WHERE source = 'local'", logger: Logger(label: "test"))
         }
-        return setup
+    }
+
+    /// A prepared cluster for `body`, always torn down afterwards (the server killed, the cluster stopped and removed).
+    static func with(admins: Int, _ body: (ServerOnOwnCluster) async throws -> Void) async throws {
+        let setup = try await prepare(admins: admins)
+        do { try await body(setup) } catch {
+            await setup.tearDown()
+            throw error
+        }
+        await setup.tearDown()
     }
 
     func startServer() throws {
