@@ -54,7 +54,7 @@ final class ServerOnOwnCluster: @unchecked Sendable {
                                                environment: setup.environment)
             guard created.status == 0 else { throw ProgramFailed("admin create: \(created.error)") }
         }
-        try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
+        _ = try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
             try await connection.query("UPDATE people SET role = 'user' WHERE source = 'local'", logger: Logger(label: "test"))
         }
     }
@@ -125,7 +125,7 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     // MARK: Database
 
     func query<T: PostgresDecodable & Sendable>(_ sql: String, as type: T.Type) async throws -> [T] {
-        try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
+        _ = try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
             var values: [T] = []
             for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")).decode(T.self) {
                 values.append(value)
