@@ -125,7 +125,7 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     // MARK: Database
 
     func query<T: PostgresDecodable & Sendable>(_ sql: String, as type: T.Type) async throws -> [T] {
-        _ = try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
+        try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
             var values: [T] = []
             for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")).decode(T.self) {
                 values.append(value)
