@@ -40,7 +40,7 @@ import Testing
                 let byDelegate = try await api.object(.put, "/api/v1/people/\(cat)/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 1800))\"}", token: danToken)
                 #expect((byDelegate["status"] as? [String: Any])?["setBy"] as? String == "Dan Example")
 
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Lunch\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 1.5))\"}", token: annToken)
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Lunch\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 4))\"}", token: annToken)   // far enough that a loaded machine's request still arrives before it
                 let seenByCat = try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
                 #expect(seenByCat?["note"] == nil && seenByCat?["noteHidden"] as? Bool == true, "a user saw a hidden note")
                 #expect((try await api.object(.get, "/api/v1/people/\(ann)", token: danToken)["status"] as? [String: Any])?["note"] as? String == "private")
@@ -50,12 +50,12 @@ import Testing
                 let historyForCat = String(decoding: try await api.send(.get, "/api/v1/people/\(ann)/history", token: catToken).1, as: UTF8.self)
                 #expect(!historyForCat.contains("private"), "history leaks the hidden note")
 
-                try await Task.sleep(for: .seconds(2))
+                try await Task.sleep(for: .seconds(4.5))
                 let late = try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
                 #expect(late?["type"] as? String == "Lunch" && late?["overdue"] as? Bool == true, "overdue, never flipped to In")
 
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"expiresAt\":\"\(isoDate(in: 1))\"}", token: annToken)
-                try await Task.sleep(for: .seconds(1.5))
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"expiresAt\":\"\(isoDate(in: 3))\"}", token: annToken)
+                try await Task.sleep(for: .seconds(3.5))
                 let pool = try db.database.makePool()
                 let expired = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await pool.run() }
