@@ -170,7 +170,7 @@ import Testing
 
     @Test func discoversDomainControllersThroughDNSSRV() async throws {
         // Samba's own DNS answers for the test domain on loopback; the machine's resolver is not involved.
-        let discovery = LDAPDiscovery(dnsServer: "127.0.0.1", resolveTargets: true)
+        let discovery = LDAPDiscovery(dnsServer: "127.0.0.1", timeout: .seconds(15), resolveTargets: true)   // a loaded Samba answers slowly
         let servers = try await discovery.servers(forDomain: "example.test")
         #expect(servers.contains(LDAPServerURL(host: "127.0.0.1", port: 389, secure: false)), "\(servers)")
         #expect(try await discovery.servers(forDomain: "example.test", secure: true).allSatisfy { $0.secure && $0.port == 636 })
