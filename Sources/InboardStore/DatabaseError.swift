@@ -17,7 +17,13 @@ public struct DatabaseError: Error, CustomStringConvertible {
     /// worth waiting for, unlike a refused login or a missing database.
     public var isUnreachable: Bool {
         guard let sqlState else { return message.hasPrefix("cannot reach PostgreSQL") }
-        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
+        return Self.meansUnreachable(sqlState: sqlState)
+    }
+
+    /// The SQLSTATEs of a server that cannot take work now: connection failures (08xxx), shutting down or
+    /// starting up (57P01–57P03), too many connections (53300). The pool and the start-up wait share it.
+    static func meansUnreachable(sqlState: String) -> Bool {
+        sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
     }
 
     /// Turns PostgresNIO's deliberately vague errors into a clear one-line message.

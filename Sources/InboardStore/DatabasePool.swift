@@ -314,7 +314,7 @@ extension DatabaseUnavailable {
         }
         guard let psql = error as? PSQLError else { return false }
         if let state = psql.serverInfo?[.sqlState] {
-            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state)
+            return DatabaseError.meansUnreachable(sqlState: state)
         }
         return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(psql.code)
     }
