@@ -39,30 +39,46 @@ public struct LDAPDiscovery: Sendable {
 
     private func lookup(_ service: String, securePort: Int?) async throws -> [LDAPServerURL] {
         let answer = try await query(service, type: DNSMessage.typeSRV)
-        var urls: [LDAPServerURL] = []
+        var urls: [LDAPServerURL] = [], unresolved: [String] = []
         for record in SRVRecord.ordered(answer.srv) {
             var host = record.target
             if resolveTargets {
                 var addresses = answer.addresses[host.lowercased()] ?? []
                 if addresses.isEmpty { addresses = try await query(host, type: DNSMessage.typeA).addresses[host.lowercased()] ?? [] }
-                guard let address = addresses.first else { continue }
+                guard let address = addresses.first else { unresolved.append(host); continue }
                 host = address
             }
             urls.append(LDAPServerURL(host: host, port: securePort ?? Int(record.port), secure: securePort != nil))
         }
+        if urls.isEmpty, !unresolved.isEmpty {
+            throw LDAPError(kind: .configuration, diagnosticMessage: "DNS server \(dnsServer) lists \(unresolved.joined(separator: ", ")) for \(service) but has no address for them", operation: "discover servers")
+        }
         return urls
     }
 
+    /// SERVFAIL: the server could not answer now (a busy or starting DNS server), which is not "no records".
+    static let serverFailure = 2
+
+    /// One question, asked again after a short pause while the server answers SERVFAIL (until `timeout`).
     private func query(_ name: String, type: UInt16) async throws -> (rcode: Int, srv: [SRVRecord], addresses: [String: [String]]) {
         let server = dnsServer, timeout = self.timeout
-        let id = UInt16.random(in: 1...UInt16.max)
-        let response = try await NIOThreadPool.singleton.runIfActive {
-            try Self.exchange(DNSMessage.query(id: id, name: name, type: type), server: server, timeout: timeout)
-        }
-        do {
-            return try DNSMessage.answers(response, id: id)
-        } catch {
-            throw LDAPError(kind: .other, diagnosticMessage: "DNS answer for \(name) from \(server): \(error)", operation: "discover servers")
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let id = UInt16.random(in: 1...UInt16.max)
+            let response = try await NIOThreadPool.singleton.runIfActive {
+                try Self.exchange(DNSMessage.query(id: id, name: name, type: type), server: server, timeout: timeout)
+            }
+            let answer: (rcode: Int, srv: [SRVRecord], addresses: [String: [String]])
+            do {
+                answer = try DNSMessage.answers(response, id: id)
+            } catch {
+                throw LDAPError(kind: .other, diagnosticMessage: "DNS answer for \(name) from \(server): \(error)", operation: "discover servers")
+            }
+            guard answer.rcode == Self.serverFailure else { return answer }
+            guard ContinuousClock.now + .milliseconds(250) < deadline else {
+                throw LDAPError(kind: .serverDown, diagnosticMessage: "DNS server \(server) answered SERVFAIL for \(name) until the \(timeout) timeout", operation: "discover servers")
+            }
+            try await Task.sleep(for: .milliseconds(250))
         }
     }
 

@@ -33,7 +33,9 @@ samba_start() {
   echo $! > "$s/samba.pid"
   wait_for "Samba AD" 60 ldapsearch -x -H ldap://127.0.0.1:389 -D "Administrator@example.test" -w "$AD_ADMIN_PASSWORD" \
     -b "DC=example,DC=test" -s base
-  samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "Administrator%$AD_ADMIN_PASSWORD" >/dev/null 2>&1 || true
+  # The SRV records name dc1.example.test; its address record is ours to add, once Samba's DNS answers
+  # (just after start it may not yet: a silent failure here left discovery without an address in CI).
+  wait_for "Samba AD DNS record for dc1.example.test" 60 samba_dc_address_record
   log "Samba AD started (ldap://127.0.0.1:389, ldaps://127.0.0.1:636, realm $AD_REALM)"
   samba_load_org
 }
@@ -49,6 +51,11 @@ samba_load_org() {
     -w "$AD_ADMIN_PASSWORD" -f "$s/org.ldif" >"$s/org.log" 2>&1 || { tail -5 "$s/org.log" >&2; die "loading the AD sample organisation failed; see $s/org.log"; }
   touch "$s/org.loaded"
   log "loaded the AD sample organisation (1,600 people) in $((SECONDS - t0))s"
+}
+samba_dc_address_record() {
+  local auth="Administrator%$AD_ADMIN_PASSWORD"
+  samba-tool dns query 127.0.0.1 example.test dc1 A -U "$auth" 2>/dev/null | grep -q "127.0.0.1" && return 0
+  samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "$auth"
 }
 samba_stop() { stop_pidfile "Samba AD" "$(samba_dir)/samba.pid" TERM; }
 samba_status() { if samba_running; then echo "samba-ad: running"; else echo "samba-ad: stopped"; fi; }

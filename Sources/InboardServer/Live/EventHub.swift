@@ -71,8 +71,23 @@ actor EventHub: Service {
     private var gaps: [Int64: ContinuousClock.Instant] = [:]
     let gapPatience: Duration = .seconds(30)
 
+    /// A read is running; another wake-up meanwhile asks it to read once more instead of reading beside it
+    /// (the actor is re-entrant at each `await`: two reads at once would deliver the same events twice).
+    private var reading = false
+    private var readAgain = false
+
     /// Reads and delivers everything after the last delivered event, and any gap that has filled in.
     func deliverNew() async {
+        if reading { readAgain = true; return }
+        reading = true
+        defer { reading = false }
+        repeat {
+            readAgain = false
+            await readAndDeliver()
+        } while readAgain && !Task.isCancelled
+    }
+
+    private func readAndDeliver() async {
         do {
             if lastDelivered == nil { lastDelivered = try await log.latestID() }
             let now = ContinuousClock.now
