@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
@@ -66,6 +67,7 @@ let package = Package(
                 "InboardCore",
                 "InboardStore",
                 "LDAPKit",
+                "PolicyEngine",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -169,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "DirectorySyncTests",
             dependencies: ["DirectorySync", "LDAPKit", "InboardStore", "InboardTestSupport",
-                           .product(name: "PostgresNIO", package: "postgres-nio")],
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PolicyEngineTests", dependencies: ["PolicyEngine"], swiftSettings: swiftSettings),

@@ -51,11 +51,9 @@ public struct DirectorySettingsStore: Sendable {
                     updated_at = now(), updated_by = EXCLUDED.updated_by
                 """, logger: logger)
             let passwordNote = sealed == nil ? "unchanged" : "changed"
-            try await connection.query("""
-                INSERT INTO audit_log (actor, action, target, before, after)
-                VALUES (\(actor), 'directory.settings.save', 'directory', \(before)::jsonb,
-                        jsonb_set(\(json)::jsonb, '{bindPassword}', to_jsonb(\(passwordNote)::text)))
-                """, logger: logger)
+            try await AuditLog.record(AuditEntry(actor: actor, action: "directory.settings.save", target: "directory", before: before,
+                                                 after: try AuditEntry.jsonText(json, replacing: ["bindPassword": passwordNote])),
+                                      on: connection, logger: logger)
         }
     }
 }

@@ -110,11 +110,18 @@ public struct DirectorySyncer: Sendable {
             if outcome.state == .held { try await notifyHeld(id, reason: outcome.heldReason ?? "") }
         } catch {
             reporter.cancel()
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            try await runs.finish(id, state: .failed, processed: progress.current.processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
-                                  errors: ["\(describe(error))"], heldReason: nil)
-            try? await tellAdmins("sync.failed", ["run": id, "error": "\(describe(error))"])
-            throw describe(error)
+            // A stopping server cancels the run: its record must still say how it ended, so the bookkeeping
+            // runs in a task of its own that the cancellation does not reach.
+            let interrupted = Task.isCancelled || error is CancellationError
+            let reason = interrupted ? "interrupted: the server stopped before the run finished; nothing it read was applied" : "\(describe(error))"
+            let processed = progress.current.processed, warnings = warnings
+            try await Task {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                try await runs.finish(id, state: .failed, processed: processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
+                                      errors: [reason], heldReason: nil)
+                try? await tellAdmins("sync.failed", ["run": id, "error": reason])
+            }.value
+            throw interrupted ? CancellationError() : describe(error)
         }
         guard let record = try await runs.run(id) else { throw SyncError.internalFailure("run \(id) vanished") }
         onProgress(SyncProgress(phase: .finished, processed: record.processed, estimated: record.estimated))
@@ -179,6 +186,6 @@ public struct DirectorySyncer: Sendable {
     /// Tells the admins by mail: an outbox row without a recipient goes to every admin with an address.
     private func tellAdmins(_ event: String, _ values: [String: Any]) async throws {
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
-        try await pool.query("INSERT INTO outbox (event, payload) VALUES (\(event), \(payload)::jsonb)", logger: logger)
+        try await Outbox(database: pool, logger: logger).enqueue(event: event, payload: payload)
     }
 }

@@ -5,6 +5,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     case notApprovable(id: Int64, state: SyncRun.State?, approvedBy: String?)
     case directory(setting: String, message: String)
     case internalFailure(String)
+    /// The server is stopping: start the run again once it is back.
+    case serverStopping
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
             return "directory setting '\(setting)': \(message)"
         case let .internalFailure(message):
             return "sync failed: \(message)"
+        case .serverStopping:
+            return "the server is stopping; start the sync again once it is back"
         }
     }
 }

@@ -83,9 +83,8 @@ struct SyncMerge {
     /// to disable (a new hire reusing a leaver's name); a local account or an unchanged person keeps it.
     private func freeUsernames() async throws -> [String] {
         var warnings: [String] = []
-        // On a first import there is nobody to disable, move or re-enable: skip those scans.
-        let known = try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1")
-        if full {
+        // On a first import nobody can have left the directory: skip that scan.
+        if full, try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1") > 0 {
             warnings += try await strings("""
                 UPDATE people p SET username = p.username || '~' || p.id
                 WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)

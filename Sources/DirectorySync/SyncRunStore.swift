@@ -64,9 +64,7 @@ public struct SyncRunStore: Sendable {
                 """, logger: logger)
             for try await _ in rows { discarded = true }
             if discarded {
-                try await connection.query("""
-                    INSERT INTO audit_log (actor, action, target) VALUES (\(actor), 'sync.discard', \("run " + String(id)))
-                    """, logger: logger)
+                try await AuditLog.record(AuditEntry(actor: actor, action: "sync.discard", target: "run " + String(id)), on: connection, logger: logger)
             }
         }
         return discarded

@@ -43,12 +43,6 @@ public struct StatusChange: Sendable, Equatable {
         }
         return result
     }
-
-    /// Overdue: out, with a return time that has passed, and not changed since.
-    public static func isOverdue(presence: StatusType.Presence, returnAt: Date?, now: Date) -> Bool {
-        guard presence == .out, let returnAt else { return false }
-        return returnAt < now
-    }
 }
 
 public struct StatusChangeError: Error, Sendable, Equatable, CustomStringConvertible {

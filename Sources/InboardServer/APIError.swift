@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import InboardStore
-import PostgresNIO
 
 /// Every error the API answers: `{"error":{"code","message"}}`, never a stack trace.
 public struct APIError: HTTPResponseError, Sendable {
@@ -58,16 +57,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// The server's message for database errors (possibly inside a transaction error), else the type.
-    static func describe(_ error: any Error) -> String {
-        if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
-        if let transaction = error as? PostgresTransactionError,
-           let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
-            if let known = inner as? any HTTPResponseError { return "\(known)" }
-            return describe(inner)
-        }
-        return (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
-    }
+    /// What the log says of an unexpected error (PostgreSQL's own message for database errors).
+    static func describe(_ error: any Error) -> String { DatabaseError.logDetail(error) }
 
     static func code(for status: HTTPResponse.Status) -> String {
         switch status {

@@ -3,7 +3,7 @@ import DirectorySync
 import InboardCore
 import InboardStore
 import Logging
-import PostgresNIO
+import Mailer
 import Prometheus
 import ServiceLifecycle
 
@@ -40,57 +40,94 @@ public struct AppDependencies: Sendable {
     }
 }
 
+/// The stores every controller and page is given: the only values that reach PostgreSQL (this file is the one
+/// place in the server that holds the pool).
+struct ServerStores: Sendable {
+    let statuses: StatusStore
+    let people: PeopleStore
+    let sessions: SessionStore
+    let organisation: OrganisationStore
+    let audit: AuditLog
+    let watches: WatchStore
+    let notes: NoteStore
+    let events: EventLog
+    let outbox: Outbox
+    let mailPreferences: MailPreferencesStore
+    let mailTemplates: MailTemplateStore
+    let policyTargets: PolicyTargets
+    let throttle: LoginThrottle
+    let housekeeping: Housekeeping
+    let readiness: DatabaseReadiness
+    let syncer: DirectorySyncer
+
+    init(_ dependencies: AppDependencies) {
+        let pool = dependencies.postgres, logger = dependencies.logger
+        statuses = StatusStore(database: pool, logger: logger)
+        people = PeopleStore(database: pool, logger: logger)
+        sessions = SessionStore(database: pool, logger: logger)
+        organisation = OrganisationStore(database: pool, logger: logger)
+        audit = AuditLog(database: pool, logger: logger)
+        watches = WatchStore(database: pool, logger: logger)
+        notes = NoteStore(database: pool, logger: logger)
+        events = EventLog(database: pool, databaseURL: dependencies.databaseURL, logger: logger)
+        outbox = Outbox(database: pool, logger: logger)
+        mailPreferences = MailPreferencesStore(database: pool, logger: logger)
+        mailTemplates = MailTemplateStore(database: pool, logger: logger)
+        policyTargets = PolicyTargets(database: pool, logger: logger)
+        var throttle = LoginThrottle(database: pool, logger: logger)
+        throttle.firstDelay = dependencies.loginFirstLock
+        self.throttle = throttle
+        housekeeping = Housekeeping(database: pool, logger: logger)
+        readiness = DatabaseReadiness(client: pool, url: dependencies.databaseURL, expectedSchemaVersion: dependencies.schemaVersion, logger: logger)
+        syncer = DirectorySyncer(database: Database(url: dependencies.databaseURL, logger: logger), pool: pool, secrets: dependencies.secrets, logger: logger)
+    }
+}
+
 /// The Hummingbird application: routes plus the long-running services (the PostgreSQL pool) it owns.
 public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
-    let board = BoardCache(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger))
-    let hub = EventHub(log: EventLog(database: dependencies.postgres, logger: dependencies.logger), databaseURL: dependencies.databaseURL,
-                       board: board, sessions: SessionStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
-    let router = buildRouter(dependencies: dependencies, hub: hub, board: board)
-    let maintenance = StatusMaintenance(statuses: StatusStore(database: dependencies.postgres, logger: dependencies.logger),
-                                        housekeeping: Housekeeping(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
+    let stores = ServerStores(dependencies)
+    let board = BoardCache(statuses: stores.statuses)
+    let hub = EventHub(log: stores.events, board: board, sessions: stores.sessions, logger: dependencies.logger)
+    let launcher = SyncLauncher(syncer: stores.syncer, logger: dependencies.logger)
+    let router = buildRouter(dependencies: dependencies, stores: stores, hub: hub, board: board, launcher: launcher)
+    let maintenance = StatusMaintenance(statuses: stores.statuses, housekeeping: stores.housekeeping, logger: dependencies.logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
-        services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance] + dependencies.backgroundServices,
+        services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance, launcher] + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 
-func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache) -> Router<AppRequestContext> {
+func buildRouter(dependencies: AppDependencies, stores: ServerStores, hub: EventHub, board: BoardCache, launcher: SyncLauncher) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trusted: dependencies.trustedProxies, publicURLIsHTTPS: dependencies.publicURLIsHTTPS))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ClientVersionMiddleware(serverVersion: .current))
-    let readiness = DatabaseReadiness(client: dependencies.postgres, url: dependencies.databaseURL,
-                                      expectedSchemaVersion: dependencies.schemaVersion, logger: dependencies.logger)
-    HealthController(readiness: readiness).addRoutes(to: router.group("health"))
+    HealthController(readiness: stores.readiness).addRoutes(to: router.group("health"))
     VersionController(schemaVersion: dependencies.schemaVersion).addRoutes(to: router.group("api/v1"))
     MetricsController(registry: dependencies.metrics).addRoutes(to: router)
 
     let logger = dependencies.logger
-    let database = Database(url: dependencies.databaseURL, logger: logger)
-    let syncer = DirectorySyncer(database: database, pool: dependencies.postgres, secrets: dependencies.secrets, logger: logger)
-    let sessions = SessionStore(database: dependencies.postgres, logger: logger)
-    let people = PeopleStore(database: dependencies.postgres, logger: logger)
+    let syncer = stores.syncer, people = stores.people, statuses = stores.statuses
     let csrf = CSRFTokens(key: dependencies.secrets.derivedKey(for: "csrf"))
-    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: sessions)).add(middleware: CSRFMiddleware(tokens: csrf))
+    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: stores.sessions)).add(middleware: CSRFMiddleware(tokens: csrf))
     let directoryLogins = DirectoryClientCache(logger: logger, operationTimeout: dependencies.directoryLoginTimeout)
     let login = LoginService(people: people, syncer: syncer, directory: directoryLogins)
-    var throttle = LoginThrottle(database: dependencies.postgres, logger: logger)
-    throttle.firstDelay = dependencies.loginFirstLock
-    let auth = AuthController(login: login, sessions: sessions, throttle: throttle)
+    let auth = AuthController(login: login, sessions: stores.sessions, throttle: stores.throttle)
     auth.addRoutes(to: api)
-    DirectoryAdminController(syncer: syncer, logins: directoryLogins, logger: logger).addRoutes(to: api.group("admin"))
-    let statuses = StatusStore(database: dependencies.postgres, logger: logger)
-    let statusService = StatusService(statuses: statuses, database: dependencies.postgres, board: board, logger: logger)
+    DirectoryAdminController(syncer: syncer, launcher: launcher, logins: directoryLogins, logger: logger).addRoutes(to: api.group("admin"))
+    OrganisationAdminController(organisation: stores.organisation, statuses: statuses).addRoutes(to: api)
+    PeopleAdminController(people: people).addRoutes(to: api)
+    let statusService = StatusService(statuses: statuses, people: people, organisation: stores.organisation, board: board, logger: logger)
     StatusController(service: statusService).addRoutes(to: api)
     BoardController(statuses: statuses, people: people, cache: board).addRoutes(to: api)
-    PresenceController(statuses: statuses, database: dependencies.postgres, board: board, logger: logger).addRoutes(to: api)
-    ContactController(database: dependencies.postgres, statuses: statuses, board: board, logger: logger).addRoutes(to: api)
-    let watches = WatchStore(database: dependencies.postgres, logger: logger), notes = NoteStore(database: dependencies.postgres, logger: logger)
-    WatchesAndNotesController(watches: watches, notes: notes, statuses: statuses).addRoutes(to: api)
-    EventsController(hub: hub, log: EventLog(database: dependencies.postgres, logger: logger)).addRoutes(to: api)
-    ClientManifestController(policyDir: dependencies.policyDir, syncer: syncer, database: dependencies.postgres, logger: logger).addRoutes(to: api)
+    PresenceController(statuses: statuses, organisation: stores.organisation, board: board, logger: logger).addRoutes(to: api)
+    ContactController(people: people, organisation: stores.organisation, statuses: statuses, board: board).addRoutes(to: api)
+    WatchesAndNotesController(watches: stores.watches, notes: stores.notes, statuses: statuses).addRoutes(to: api)
+    EventsController(hub: hub, log: stores.events).addRoutes(to: api)
+    let policies = PolicySetCache(folder: dependencies.policyDir)
+    ClientManifestController(policies: policies, syncer: syncer, targets: stores.policyTargets, logger: logger).addRoutes(to: api)
 
     let renderer: WebRenderer
     do { renderer = try WebRenderer(csrf: csrf) } catch {
@@ -99,16 +136,17 @@ func buildRouter(dependencies: AppDependencies, hub: EventHub, board: BoardCache
     StaticFilesController().addRoutes(to: router)
     // The session first, so that error pages still show who is signed in.
     // The error pages twice: the outer one for a session lookup that fails (the database away).
-    let web = router.group().add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: SessionMiddleware(sessions: sessions))
+    let web = router.group().add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: SessionMiddleware(sessions: stores.sessions))
         .add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: CSRFMiddleware(tokens: csrf))
-    WebAuthController(auth: auth, sessions: sessions, renderer: renderer).addRoutes(to: web)
-    BoardPages(statuses: statuses, service: statusService, people: people, watches: watches, notes: notes, renderer: renderer).addRoutes(to: web)
+    WebAuthController(auth: auth, sessions: stores.sessions, renderer: renderer).addRoutes(to: web)
+    BoardPages(statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
+               mailPreferences: stores.mailPreferences, renderer: renderer).addRoutes(to: web)
     AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminSyncPage(syncer: syncer, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminSyncPage(syncer: syncer, launcher: launcher, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminNotificationsPage(store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger),
-                           database: dependencies.postgres, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminPoliciesPage(policyDir: dependencies.policyDir, syncer: syncer, database: dependencies.postgres, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminPeoplePages(statuses: statuses, service: statusService, people: people, database: dependencies.postgres, renderer: renderer).addRoutes(to: web)
+                           templates: stores.mailTemplates, outbox: stores.outbox, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminPoliciesPage(policyDir: dependencies.policyDir, syncer: syncer, targets: stores.policyTargets, policies: policies, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminPeoplePages(statuses: statuses, service: statusService, people: people, audit: stores.audit, renderer: renderer).addRoutes(to: web)
     return router
 }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import InboardStore
 
 /// `/health/live` (the process answers) and `/health/ready` (it can serve: database reachable, schema current).
 struct HealthController<Context: RequestContext> {

@@ -15,7 +15,29 @@ public struct BoardEntry: Codable, Sendable, Equatable {
         public var setAt: Date
         public var setBy: String?
         public var autoAway: Bool
+        /// `OverdueRule` as of when the entry was read (`refreshed(now:)` sets it for another time).
         public var overdue: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case type, typeId, colour, presence, note, noteHidden, returnAt, expiresAt, setAt, setBy, autoAway, overdue
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            type = try c.decode(String.self, forKey: .type)
+            typeId = try c.decode(Int64.self, forKey: .typeId)
+            colour = try c.decode(String.self, forKey: .colour)
+            presence = try c.decode(StatusType.Presence.self, forKey: .presence)
+            note = try c.decodeIfPresent(String.self, forKey: .note)
+            noteHidden = try c.decode(Bool.self, forKey: .noteHidden)
+            returnAt = try c.decodeIfPresent(Date.self, forKey: .returnAt)
+            expiresAt = try c.decodeIfPresent(Date.self, forKey: .expiresAt)
+            setAt = try c.decode(Date.self, forKey: .setAt)
+            setBy = try c.decodeIfPresent(String.self, forKey: .setBy)
+            autoAway = try c.decode(Bool.self, forKey: .autoAway)
+            // Computed here, never taken from the stored JSON: one definition of overdue.
+            overdue = OverdueRule.isOverdue(presence: presence, returnAt: returnAt, now: Date())
+        }
     }
 
     public var id: Int64
@@ -43,7 +65,7 @@ public struct BoardEntry: Codable, Sendable, Equatable {
     public func refreshed(now: Date) -> BoardEntry {
         guard let status else { return self }
         var copy = self
-        copy.status?.overdue = StatusChange.isOverdue(presence: status.presence, returnAt: status.returnAt, now: now)
+        copy.status?.overdue = OverdueRule.isOverdue(presence: status.presence, returnAt: status.returnAt, now: now)
         return copy
     }
 }

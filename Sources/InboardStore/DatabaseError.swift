@@ -71,3 +71,25 @@ public struct DatabaseError: Error, CustomStringConvertible {
         return "\(error)"
     }
 }
+
+extension DatabaseError {
+    /// What the log should say about a failed database call: PostgreSQL's own message (its errors hide it from
+    /// their descriptions on purpose), looking inside transaction errors; else the error's type.
+    public static func logDetail(_ error: any Error) -> String {
+        if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
+        if let transaction = error as? PostgresTransactionError,
+           let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
+            if inner is PSQLError || inner is DatabaseUnavailable { return logDetail(inner) }
+            return String(describing: inner)
+        }
+        return (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
+    }
+
+    /// A unique index refused the row (SQLSTATE 23505).
+    public static func isUniqueViolation(_ error: any Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError ?? transaction.commitError {
+            return isUniqueViolation(inner)
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}

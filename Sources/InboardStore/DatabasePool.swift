@@ -222,10 +222,16 @@ public final class DatabasePool: Sendable {
         }
     }
 
-    /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws).
+    /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws). An error of the
+    /// caller's own (not the database's) comes out as itself, so stores throw and catch their own errors.
     public func withTransaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await withConnection { connection in
-            try await connection.withTransaction(logger: logger) { try await body($0) }
+        do {
+            return try await withConnection { connection in
+                try await connection.withTransaction(logger: logger) { try await body($0) }
+            }
+        } catch let error as PostgresTransactionError {
+            if let own = error.closureError, !(own is PSQLError), !(own is DatabaseUnavailable), error.rollbackError == nil { throw own }
+            throw error
         }
     }
 

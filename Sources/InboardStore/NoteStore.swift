@@ -30,9 +30,7 @@ public struct NoteStore: Sendable {
     /// does not exist or is inactive.
     /// `rateLimit` nil: no limit (for tools and tests that queue notes on purpose, never for people).
     public func leave(for recipient: Int64, from author: Int64, body: String, rateLimit: Int? = Self.rateLimit) async throws -> Note? {
-        do { return try await insert(for: recipient, from: author, body: body, rateLimit: rateLimit) } catch let error as PostgresTransactionError where error.closureError is NoteRateLimited {
-            throw NoteRateLimited()
-        }
+        try await insert(for: recipient, from: author, body: body, rateLimit: rateLimit)
     }
 
     private func insert(for recipient: Int64, from author: Int64, body: String, rateLimit: Int?) async throws -> Note? {
@@ -48,16 +46,16 @@ public struct NoteStore: Sendable {
                     INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people WHERE id = \(recipient) AND active
                     RETURNING id, recipient_id, author_id, body, created_at
                 ), payload AS (
-                    SELECT n.recipient_id, json_build_object('id', n.id, 'from', a.display_name, 'fromId', a.id, 'body', n.body,
+                    SELECT n.recipient_id, n.author_id, json_build_object('id', n.id, 'from', a.display_name, 'fromId', a.id, 'body', n.body,
                         'createdAt', extract(epoch FROM n.created_at), 'deliveredAt', NULL) AS json
                     FROM note n JOIN people a ON a.id = n.author_id
                 ), event AS (
-                    INSERT INTO events (kind, subject_id, recipient_id, payload) SELECT 'note', \(author), recipient_id, json::jsonb FROM payload RETURNING 1
+                    \(unescaped: EventLog.insert(selecting: "'note', author_id, recipient_id, json::jsonb FROM payload")) RETURNING 1
                 ), mail AS (
-                    INSERT INTO outbox (event, recipient, payload) SELECT 'note', recipient_id, json::jsonb FROM payload RETURNING 1
+                    \(unescaped: Outbox.insert(selecting: "'note', recipient_id, json::jsonb FROM payload")) RETURNING 1
                 )
                 SELECT json::text FROM payload,
-                    (SELECT pg_notify('\(unescaped: StatusStore.channel)', '') FROM (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m) n
+                    (SELECT \(unescaped: EventLog.notify) FROM (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m) n
                 """, logger: logger)
             for try await json in rows.decode(String.self) { return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8)) }
             return nil

@@ -47,23 +47,23 @@ extension PeopleStore {
                 WHERE id = \(id)
                 """, logger: logger)
             if !active { try await connection.query("UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger) }
-            try await connection.query("""
-                INSERT INTO audit_log (actor, action, target, after, address)
-                VALUES (\(actor), \(active ? "person.enable" : "person.disable"), \(String(id)), jsonb_build_object('active', \(active)), \(address))
-                """, logger: logger)
+            try await AuditLog.record(AuditEntry(actor: actor, action: active ? "person.enable" : "person.disable", target: String(id),
+                                                 after: try AuditEntry.json(["active": active]), address: address), on: connection, logger: logger)
         }
     }
 
     /// Sets or clears (nil) the role that overrides the one group mappings give.
     public func setRoleOverride(_ id: Int64, _ role: Person.Role?, by actor: String, from address: String?) async throws {
         try await database.withTransaction(logger: logger) { connection in
-            try await connection.query("""
-                WITH before AS (SELECT role_override FROM people WHERE id = \(id))
-                INSERT INTO audit_log (actor, action, target, before, after, address)
-                SELECT \(actor), 'person.role', \(String(id)), jsonb_build_object('roleOverride', role_override),
-                       jsonb_build_object('roleOverride', \(role?.rawValue)::text), \(address) FROM before
-                """, logger: logger)
+            var before: String??
+            for try await override in try await connection.query("SELECT role_override FROM people WHERE id = \(id) FOR UPDATE", logger: logger)
+                .decode(String?.self) { before = .some(override) }
+            guard let before else { return }
             try await connection.query("UPDATE people SET role_override = \(role?.rawValue), updated_at = now() WHERE id = \(id)", logger: logger)
+            try await AuditLog.record(AuditEntry(actor: actor, action: "person.role", target: String(id),
+                                                 before: try AuditEntry.json(["roleOverride": before]),
+                                                 after: try AuditEntry.json(["roleOverride": role?.rawValue]), address: address),
+                                      on: connection, logger: logger)
         }
     }
 
@@ -71,9 +71,8 @@ extension PeopleStore {
     public func revokeSessions(_ id: Int64, by actor: String, from address: String?) async throws {
         try await database.withTransaction(logger: logger) { connection in
             try await connection.query("UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger)
-            try await connection.query("""
-                INSERT INTO audit_log (actor, action, target, address) VALUES (\(actor), 'sessions.revoke', \(String(id)), \(address))
-                """, logger: logger)
+            try await AuditLog.record(AuditEntry(actor: actor, action: "sessions.revoke", target: String(id), address: address),
+                                      on: connection, logger: logger)
         }
     }
 }

@@ -172,10 +172,9 @@ public struct SMTPSettingsStore: Sendable {
                 INSERT INTO settings (key, value, secret, updated_at, updated_by) VALUES (\(Self.key), \(json)::jsonb, \(sealed), now(), \(actor))
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, secret = EXCLUDED.secret, updated_at = now(), updated_by = EXCLUDED.updated_by
                 """, logger: logger)
-            try await connection.query("""
-                INSERT INTO audit_log (actor, action, target, before, after, address)
-                VALUES (\(actor), 'smtp.settings.save', 'smtp', \(before)::jsonb, jsonb_set(\(json)::jsonb, '{password}', to_jsonb(\(passwordNote)::text)), \(address))
-                """, logger: logger)
+            try await AuditLog.record(AuditEntry(actor: actor, action: "smtp.settings.save", target: "smtp", before: before,
+                                                 after: try AuditEntry.json(settings, replacing: ["password": passwordNote]), address: address),
+                                      on: connection, logger: logger)
         }
     }
 }

@@ -41,18 +41,17 @@ extension StatusStore {
                 SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed
                 FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by
             ), status_event AS (
-                INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry WHERE listed RETURNING 1
+                \(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1
             ), watch AS (
-                INSERT INTO events (kind, subject_id, recipient_id, payload)
-                SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status_event) first
+                \(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status_event) first"))
                 WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')   -- after the status event: ids in that order
                 RETURNING recipient_id, payload
             ), mail AS (
-                INSERT INTO outbox (event, recipient, payload) SELECT 'watch', recipient_id, payload FROM watch RETURNING 1
+                \(Outbox.insert(selecting: "'watch', recipient_id, payload FROM watch")) RETURNING 1
             )
             SELECT payload::text FROM entry,
-                (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l,
-                                                          (SELECT count(*) FROM status_event) e) n
+                (SELECT \(EventLog.notify) FROM (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l,
+                                                 (SELECT count(*) FROM status_event) e) n
             """
     }
 
@@ -60,11 +59,10 @@ extension StatusStore {
     static func publish(personID: Int64, presence: StatusType.Presence, on connection: PostgresConnection, logger: Logger) async throws -> BoardEntry {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
             WITH entry AS (SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed \(entryFrom) WHERE p.id = $1),
-            status AS (INSERT INTO events (kind, subject_id, payload) SELECT 'status', $1, payload FROM entry WHERE listed RETURNING 1),
-            watch AS (INSERT INTO events (kind, subject_id, recipient_id, payload)
-                      SELECT 'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first
+            status AS (\(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1),
+            watch AS (\(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first"))
                       WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
-            SELECT payload::text FROM entry, (SELECT pg_notify('\(channel)', '') FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s) n
+            SELECT payload::text FROM entry, (SELECT \(EventLog.notify) FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s) n
             """, binds: {
                 var binds = PostgresBindings()
                 binds.append(personID)

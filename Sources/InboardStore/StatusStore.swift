@@ -6,7 +6,6 @@ import PostgresNIO
 /// Status types, statuses, their history and the events that tell clients about changes. A change, its
 /// history row, its events and the NOTIFY that wakes every server process are one transaction.
 public struct StatusStore: Sendable {
-    public static let channel = "inboard_events"
     let database: DatabasePool
     let logger: Logger
 
@@ -23,8 +22,7 @@ public struct StatusStore: Sendable {
             'status', CASE WHEN s.person_id IS NULL THEN NULL ELSE json_build_object(
                 'type', t.name, 'typeId', t.id, 'colour', t.colour, 'presence', t.presence, 'note', s.note,
                 'noteHidden', s.note_hidden, 'returnAt', extract(epoch FROM s.return_at), 'expiresAt', extract(epoch FROM s.expires_at),
-                'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away,
-                'overdue', COALESCE(t.presence = 'out' AND s.return_at < now(), FALSE)) END)
+                'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away) END)
         """
     public static let entryFrom = """
         FROM people p LEFT JOIN statuses s ON s.person_id = p.id LEFT JOIN status_types t ON t.id = s.type_id
@@ -72,7 +70,8 @@ public struct StatusStore: Sendable {
     }
 
     /// Creates or updates a type (by id); returns it.
-    public func save(_ type: StatusType, create: Bool) async throws -> StatusType {
+    /// Creates or updates a type and audits it, in one transaction; a name taken already is `duplicateName`.
+    public func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) async throws -> StatusType {
         let query: PostgresQuery = create ? """
             INSERT INTO status_types (name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active)
             VALUES (\(type.name), \(type.colour), \(type.icon), \(type.presence.rawValue), \(type.needsReturnTime), \(type.defaultExpiryMinutes),
@@ -83,12 +82,20 @@ public struct StatusStore: Sendable {
                 fallback_type_id = \(type.fallbackTypeID), sort_order = \(type.sortOrder), active = \(type.active), updated_at = now()
             WHERE id = \(type.id) RETURNING id
             """
-        for try await id in try await database.query(query, logger: logger).decode(Int64.self) {
-            var saved = type
-            saved.id = id
-            return saved
+        do {
+            return try await database.withTransaction(logger: logger) { connection in
+                for try await id in try await connection.query(query, logger: logger).decode(Int64.self) {
+                    var saved = type
+                    saved.id = id
+                    try await AuditLog.record(AuditEntry(actor: actor, action: create ? "status-type.create" : "status-type.update", target: saved.name,
+                                                         after: try AuditEntry.json(saved), address: address), on: connection, logger: logger)
+                    return saved
+                }
+                throw StatusStoreError.noSuchType(String(type.id))
+            }
+        } catch where DatabaseError.isUniqueViolation(error) {
+            throw StatusStoreError.duplicateName(type.name)
         }
-        throw StatusStoreError.noSuchType(String(type.id))
     }
 
     // MARK: board
@@ -152,11 +159,13 @@ public struct StatusStore: Sendable {
 public enum StatusStoreError: Error, CustomStringConvertible, Equatable {
     case noSuchType(String)
     case noSuchPerson(Int64)
+    case duplicateName(String)
 
     public var description: String {
         switch self {
         case let .noSuchType(key): "there is no status type '\(key)'"
         case let .noSuchPerson(id): "there is no person \(id)"
+        case let .duplicateName(name): "a status type named '\(name)' exists already"
         }
     }
 }

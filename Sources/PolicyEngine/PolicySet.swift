@@ -12,28 +12,23 @@ public struct PolicySet: Sendable {
 
     /// Reads and validates `folder`; every problem is a `PolicyError` with file, line and column.
     public static func load(folder: String) throws -> PolicySet {
-        let fm = FileManager.default
-        let policyFolder = (folder as NSString).appendingPathComponent("policies")
-        guard let names = try? fm.contentsOfDirectory(atPath: policyFolder) else {
-            throw PolicyError(file: policyFolder, message: "no policies folder (expected \(policyFolder)/*.yaml)")
-        }
+        try parse(try PolicySource.read(folder: folder))
+    }
+
+    /// Parses and validates what `PolicySource` read (no I/O); every problem is a `PolicyError`.
+    public static func parse(_ source: PolicySource) throws -> PolicySet {
         var policies: [String: Policy] = [:], origins: [String: (String, Int)] = [:]
-        var digestInput = ""
-        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-            let path = (policyFolder as NSString).appendingPathComponent(name)
-            let (policy, text): (Policy, String) = try decode(path)
-            digestInput += name + "\n" + text + "\n"
+        for file in source.policies {
+            let policy: Policy = try decode(file.text, path: file.path)
             if let other = origins[policy.id] {
-                throw PolicyError(file: path, line: 1, message: "duplicate policy id '\(policy.id)' (also in \(other.0):\(other.1))")
+                throw PolicyError(file: file.path, line: 1, message: "duplicate policy id '\(policy.id)' (also in \(other.0):\(other.1))")
             }
             policies[policy.id] = policy
-            origins[policy.id] = (path, 1)
+            origins[policy.id] = (file.path, 1)
         }
-        let linksPath = (folder as NSString).appendingPathComponent("links.yaml")
-        let (links, linksText): (LinksDocument, String) = try decode(linksPath)
-        digestInput += "links.yaml\n" + linksText
-        var set = PolicySet(policies: policies, links: links, origins: origins, version: PolicyDigest.hex(digestInput).prefix(16).description)
-        try set.validateLinks(file: linksPath, text: linksText)
+        let links: LinksDocument = try decode(source.links.text, path: source.links.path)
+        var set = PolicySet(policies: policies, links: links, origins: origins, version: source.version)
+        try set.validateLinks(file: source.links.path, text: source.links.text)
         return set
     }
 
@@ -96,11 +91,8 @@ public struct PolicySet: Sendable {
         }
     }
 
-    /// Decodes a YAML file, turning a decoding error into file:line:column with the rule broken.
-    static func decode<T: Decodable>(_ path: String) throws -> (T, String) {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw PolicyError(file: path, message: "cannot read the file")
-        }
+    /// Decodes a YAML file's text, turning a decoding error into file:line:column with the rule broken.
+    static func decode<T: Decodable>(_ text: String, path: String) throws -> T {
         let node: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else { throw PolicyError(file: path, line: 1, message: "the file is empty") }
@@ -109,7 +101,7 @@ public struct PolicySet: Sendable {
             throw PolicyError(file: path, line: error.mark?.line, column: error.mark?.column, message: "malformed YAML: \(error.summary)")
         }
         do {
-            return (try YAMLDecoder().decode(T.self, from: node), text)
+            return try YAMLDecoder().decode(T.self, from: node)
         } catch let error as DecodingError {
             let (codingPath, message) = describe(error)
             let mark = Self.node(at: codingPath, in: node)?.mark ?? node.mark

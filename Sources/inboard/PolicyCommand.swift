@@ -2,7 +2,6 @@ import ArgumentParser
 import DirectorySync
 import Foundation
 import InboardCore
-import InboardServer
 import InboardStore
 import PolicyEngine
 
@@ -42,7 +41,7 @@ struct PolicyCommand: AsyncParsableCommand {
                             throw CommandFailure(message: "no directory settings yet: run 'inboard directory set', or give --directory FILE")
                         }
                         guard let domain = PolicyTargets.domain(of: settings) else { throw CommandFailure(message: "the directory settings have no base DN with dc= parts") }
-                        return try await PolicyTargets.load(.active, domain: domain, from: pool, logger: environment.logger)
+                        return try await PolicyTargets(database: pool, logger: environment.logger).load(.active, domain: domain)
                     }
                 }
             }

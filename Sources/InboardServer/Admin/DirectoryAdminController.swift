@@ -4,11 +4,11 @@ import Hummingbird
 import InboardCore
 import InboardStore
 import Logging
-import Synchronization
 
 /// The directory settings and sync runs for admins: `/api/v1/admin/directory…` and `/api/v1/admin/sync…`.
 struct DirectoryAdminController: Sendable {
     let syncer: DirectorySyncer
+    let launcher: SyncLauncher
     let logins: DirectoryClientCache
     let logger: Logger
 
@@ -118,23 +118,13 @@ struct DirectoryAdminController: Sendable {
     }
 
     private func start(_ request: SyncRequest) async throws -> Response {
-        let id = try await Self.launch(request, syncer: syncer, logger: logger)
+        let id = try await Self.launch(request, on: launcher)
         return try JSONResponse(Started(id: id, location: "/api/v1/admin/sync/runs/\(id)"), status: .accepted)
     }
 
-    /// Starts a run in the background; returns its id once its record exists (the API and the Sync page).
-    static func launch(_ request: SyncRequest, syncer: DirectorySyncer, logger: Logger) async throws -> Int64 {
-        try await withCheckedThrowingContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            Task {
-                do {
-                    _ = try await syncer.run(request, onStarted: { once.resume(.success($0)) })
-                } catch {
-                    logger.notice("sync started from the server failed", metadata: ["error": "\(error)"])
-                    once.resume(.failure(error))
-                }
-            }
-        }
+    /// Starts a run in the background (the API and the Sync page); returns its id once its record exists.
+    static func launch(_ request: SyncRequest, on launcher: SyncLauncher) async throws -> Int64 {
+        do { return try await launcher.launch(request) } catch let error as SyncError { throw APIError(error) }
     }
 
     @Sendable func listRuns(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -156,12 +146,15 @@ struct DirectoryAdminController: Sendable {
     }
 }
 
-/// Resumes a continuation once: the run reports its id, and may fail later without anyone waiting.
-final class ResumeOnce: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Int64, any Error>?>
-    init(_ continuation: CheckedContinuation<Int64, any Error>) { self.continuation = Mutex(continuation) }
-
-    func resume(_ result: Result<Int64, any Error>) {
-        continuation.withLock { $0.take() }?.resume(with: result)
+extension APIError {
+    /// A sync that could not start, as a status the caller can act on.
+    init(_ error: SyncError) {
+        switch error {
+        case .alreadyRunning: self.init(.conflict, code: "sync_running", message: error.description)
+        case .notConfigured: self.init(.conflict, code: "not_configured", message: error.description)
+        case .notApprovable: self.init(.conflict, code: "not_approvable", message: error.description)
+        case .serverStopping: self.init(.serviceUnavailable, code: "server_stopping", message: error.description, headers: [.retryAfter: "5"])
+        case .directory, .internalFailure: self.init(.unprocessableContent, code: "sync_failed", message: error.description)
+        }
     }
 }

@@ -5,21 +5,20 @@ import Hummingbird
 import InboardCore
 import Logging
 import PolicyEngine
-import PostgresNIO
 
 /// `GET /api/v1/clients/manifest`: the caller's deployment manifest from the policy folder, evaluated
 /// against their synced DN and groups, with an ETag so a client polls cheaply (304 when unchanged).
 struct ClientManifestController: Sendable {
-    let policyDir: String
+    let policies: PolicySetCache
     let syncer: DirectorySyncer
-    let database: DatabasePool
+    let targets: PolicyTargets
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.requiring(.user).get("clients/manifest") { request, context in
             let me = try context.requireIdentity()
             let set: PolicySet
-            do { set = try PolicySet.load(folder: policyDir) } catch let error as PolicyError {
+            do { set = try await policies.current() } catch let error as PolicyError {
                 // Files and lines are for admins (and the log); a user learns only that an admin must act.
                 context.logger.error("the policy set cannot be read", metadata: ["error": "\(error)"])
                 let detail = me.role >= .admin ? " (\(error))" : " (request \(context.id))"
@@ -28,7 +27,7 @@ struct ClientManifestController: Sendable {
             guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else {
                 throw APIError(.conflict, code: "not_configured", message: "No directory is connected, so no policy applies yet.")
             }
-            let snapshot = try await PolicyTargets.load(.person(me.id), domain: domain, from: database, logger: logger)
+            let snapshot = try await targets.load(.person(me.id), domain: domain)
             guard let target = snapshot.users.first else {
                 throw APIError(.notFound, code: "no_manifest", message: "\(me.username) is not a directory account, so no policy applies.")
             }

@@ -3,14 +3,13 @@ import Hummingbird
 import InboardCore
 import InboardStore
 import Logging
-import PostgresNIO
 
 /// `POST /me/presence {"idleSeconds": N}`: a client reports how long its user has been idle. Past the
 /// organisation's idle minutes an "in" status becomes the away type; activity restores what was there.
 /// A status the person chose that is not "in" (Out, Lunch, Meeting …) is never replaced.
 struct PresenceController: Sendable {
     let statuses: StatusStore
-    let database: DatabasePool
+    let organisation: OrganisationStore
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
     let logger: Logger
@@ -26,7 +25,7 @@ struct PresenceController: Sendable {
             let me = try context.requireIdentity()
             let report = try await request.decodeJSON(as: Report.self, context: context)
             guard report.idleSeconds >= 0 else { throw APIError(.badRequest, code: "bad_request", message: "field 'idleSeconds' must not be negative") }
-            let organisation = try await OrganisationSettings.load(from: database, logger: logger)
+            let organisation = try await self.organisation.load()
             guard let current = try await statuses.entry(personID: me.id) else { throw APIError(.notFound, code: "not_found", message: "You are not on the board.") }
             let idle = report.idleSeconds >= organisation.idleMinutes * 60
             var changed: BoardEntry?

@@ -3,7 +3,6 @@ import Hummingbird
 import InboardCore
 import InboardStore
 import Logging
-import PostgresNIO
 
 /// Setting statuses: my own (`PUT /me/status`), someone else's as a delegate (`PUT /people/{id}/status`),
 /// the status types everyone picks from, and the admin's management of those types.
@@ -11,7 +10,6 @@ struct StatusController: Sendable {
     let service: StatusService
     var statuses: StatusStore { service.statuses }
     var logger: Logger { service.logger }
-    var database: DatabasePool { service.database }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let users = group.requiring(.user)

@@ -2,7 +2,6 @@ import Foundation
 import InboardCore
 import InboardStore
 import Logging
-import PostgresNIO
 
 /// What a status change asks for, from the API (JSON) or a board form.
 struct StatusRequest: Decodable, KnownFields {
@@ -32,14 +31,15 @@ struct StatusTypeRequest: Decodable, KnownFields {
 /// rules and the organisation's privacy setting, and this process's board cache learns of it at once.
 struct StatusService: Sendable {
     let statuses: StatusStore
-    let database: DatabasePool
+    let people: PeopleStore
+    let organisation: OrganisationStore
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
     let logger: Logger
 
     func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws -> BoardEntry {
         if personID != actor.id {
-            guard let target = try await PeopleStore(database: database, logger: logger).person(id: personID) else {
+            guard let target = try await people.person(id: personID) else {
                 throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
             }
             guard DelegateScopeRule.maySetStatus(ofActive: target.active, targetIsAdmin: target.role >= .admin,
@@ -50,7 +50,7 @@ struct StatusService: Sendable {
         guard let type = try await statuses.type(named: request.type) else {
             throw APIError(.unprocessableContent, code: "invalid_field", message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
         }
-        let organisation = try await OrganisationSettings.load(from: database, logger: logger)
+        let organisation = try await self.organisation.load()
         let change: StatusChange
         do {
             change = try StatusChange(note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt, expiresAt: request.expiresAt)
@@ -83,16 +83,10 @@ struct StatusService: Sendable {
             throw APIError(.unprocessableContent, code: "invalid_field", message: "defaultExpiryMinutes must be positive")
         }
         do {
-            let saved = try await statuses.save(type, create: id == nil)
-            try await database.query("""
-                INSERT INTO audit_log (actor, action, target, after, address)
-                VALUES (\(actor.username), \(id == nil ? "status-type.create" : "status-type.update"), \(saved.name),
-                        \(String(decoding: try JSONEncoder().encode(saved), as: UTF8.self))::jsonb, \(address))
-                """, logger: logger)
-            return saved
+            return try await statuses.save(type, create: id == nil, by: actor.username, from: address)
         } catch StatusStoreError.noSuchType {
             throw APIError(.notFound, code: "not_found", message: "There is no status type \(id ?? 0).")
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        } catch StatusStoreError.duplicateName {
             throw APIError(.conflict, code: "duplicate", message: "A status type named '\(type.name)' exists already.")
         }
     }

@@ -1,8 +1,6 @@
 import Foundation
 import InboardStore
 import Logging
-import NIOPosix
-import PostgresNIO
 import ServiceLifecycle
 
 /// Fans the event log out to this process's SSE clients. One LISTEN connection per process wakes it when
@@ -26,7 +24,6 @@ actor EventHub: Service {
     private var subscribers: [UUID: Subscriber] = [:]
     private var lastDelivered: Int64?
     let log: EventLog
-    let databaseURL: DatabaseURL
     /// Told of every event, so cached boards never outlive a change.
     let board: BoardCache?
     /// Checks that open streams' sessions still hold.
@@ -35,10 +32,9 @@ actor EventHub: Service {
     let pollInterval: Duration
     let heartbeatInterval: Duration
 
-    init(log: EventLog, databaseURL: DatabaseURL, board: BoardCache? = nil, sessions: SessionStore? = nil, logger: Logger,
+    init(log: EventLog, board: BoardCache? = nil, sessions: SessionStore? = nil, logger: Logger,
          pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)) {
         self.log = log
-        self.databaseURL = databaseURL
         self.board = board
         self.sessions = sessions
         self.logger = logger
@@ -93,7 +89,7 @@ actor EventHub: Service {
             let now = ContinuousClock.now
             gaps = gaps.filter { now - $0.value < gapPatience }
             while true {
-                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys))
+                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys)).map(LiveEvent.init)
                 if !events.isEmpty { await board?.invalidate() }
                 for event in events {
                     if gaps.removeValue(forKey: event.id) == nil {
@@ -147,7 +143,7 @@ actor EventHub: Service {
 
     private nonisolated func loops() async {
         await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listenLoop() }
+                group.addTask { await self.log.listen { await self.deliverNew() } }
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: self.pollInterval)
@@ -169,28 +165,5 @@ actor EventHub: Service {
     private func finishAll() {
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
-    }
-
-    /// LISTEN on a connection of its own, reconnecting after a second when it drops.
-    private nonisolated func listenLoop() async {
-        while !Task.isCancelled {
-            do {
-                let connection = try await PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
-                // Closing the connection is what ends the notification sequence when the server stops.
-                try await withTaskCancellationHandler {
-                    let notifications = try await connection.listen(StatusStore.channel)
-                    await deliverNew()   // anything committed while not listening
-                    for try await _ in notifications { await deliverNew() }
-                } onCancel: {
-                    Task { try? await connection.close() }
-                }
-                try? await connection.close()
-            } catch {
-                if Task.isCancelled { return }
-                logger.notice("the LISTEN connection for live events dropped; reconnecting", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
     }
 }

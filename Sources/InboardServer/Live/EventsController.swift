@@ -20,7 +20,7 @@ struct EventsController: Sendable {
             }
             var replay: [LiveEvent] = []
             do {
-                if let lastSeen { replay = try await log.events(after: lastSeen) }
+                if let lastSeen { replay = try await log.events(after: lastSeen).map(LiveEvent.init) }
             } catch {
                 await hub.unsubscribe(subscription)   // no stream will start: give the slot back
                 throw error

@@ -13,6 +13,10 @@ struct LiveEvent: Sendable {
     private let fullFrame: String
     private let publicFrame: String
 
+    init(_ stored: StoredEvent) {
+        self.init(id: stored.id, kind: stored.kind, recipientID: stored.recipientID, payload: stored.payload)
+    }
+
     /// `payload` is the JSON as stored: a board entry for status and watch events, a note for note events.
     init(id: Int64, kind: String, recipientID: Int64?, payload: String, now: Date = Date()) {
         self.id = id

@@ -3,14 +3,14 @@ import Hummingbird
 import InboardStore
 import Logging
 import Mailer
-import PostgresNIO
 
 /// The Notifications admin page: SMTP server, security, CA, credentials (password write-only), sender,
 /// quiet hours and which events send mail; "Send test email" with the server's own answer; each event's
 /// templates with a preview; the outbox's counts, retries and dead letters (send again).
 struct AdminNotificationsPage: Sendable {
     let store: SMTPSettingsStore
-    let database: DatabasePool
+    let templates: MailTemplateStore
+    let outbox: Outbox
     let renderer: WebRenderer
     let logger: Logger
 
@@ -70,7 +70,6 @@ struct AdminNotificationsPage: Sendable {
             guard Self.samples[event] != nil else { throw APIError(.notFound, code: "not_found", message: "There is no mail event \(event).") }
             let form = try await request.form(context: context)
             let template = MailTemplate(subject: form.all("subject").first ?? "", text: form.all("text").first ?? "", html: form.all("html").first ?? "")
-            let templates = MailTemplateStore(database: database, logger: logger)
             do {
                 if form["action"] == "save" {
                     try await templates.save(template, for: event, by: try context.requireIdentity().username)
@@ -85,7 +84,7 @@ struct AdminNotificationsPage: Sendable {
         }
         admin.post("admin/notifications/outbox/:id/requeue") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            guard try await Outbox(database: database, logger: logger).requeue(id) else {
+            guard try await outbox.requeue(id) else {
                 throw APIError(.conflict, code: "not_dead", message: "Message \(id) is not a dead letter.")
             }
             return WebAuthController.redirect(to: "/admin/notifications?saved=message+\(id)+queued+again")
@@ -94,8 +93,7 @@ struct AdminNotificationsPage: Sendable {
 
     func page(_ settings: SMTPSettings, context: AppRequestContext, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok,
               testTo: String? = nil, preview: (event: String, template: MailTemplate, subject: String, text: String, html: String)? = nil) async throws -> Response {
-        let templates = try await MailTemplateStore(database: database, logger: logger).load()
-        let outbox = Outbox(database: database, logger: logger)
+        let templates = try await self.templates.load()
         let counts = try await outbox.counts()
         let labels = ["none": "None (port 25, plain text)", "starttls": "STARTTLS (port 587)", "tls": "TLS from the start (port 465)"]
         var values: [String: Any] = [

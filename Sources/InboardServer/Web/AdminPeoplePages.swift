@@ -2,14 +2,13 @@ import Foundation
 import Hummingbird
 import InboardCore
 import InboardStore
-import PostgresNIO
 
 /// Admin pages for status types, people (disable/enable, role override, revoke sessions) and the audit log.
 struct AdminPeoplePages: Sendable {
     let statuses: StatusStore
     let service: StatusService
     let people: PeopleStore
-    let database: DatabasePool
+    let audit: AuditLog
     let renderer: WebRenderer
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -68,14 +67,10 @@ struct AdminPeoplePages: Sendable {
             return WebAuthController.redirect(to: "/admin/people?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         }
         admin.get("admin/audit") { _, context in
-            let rows = try await database.query("""
-                SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), actor, action, coalesce(target, ''),
-                       coalesce(before::text, ''), coalesce(after::text, ''), coalesce(address, '')
-                FROM audit_log ORDER BY at DESC, id DESC LIMIT 200
-                """, logger: service.logger)
-            var entries: [[String: Any]] = []
-            for try await (at, actor, action, target, before, after, address) in rows.decode((String, String, String, String, String, String, String).self) {
-                entries.append(["at": at, "actor": actor, "action": action, "target": target, "before": before, "after": after, "address": address])
+            let entries = try await audit.recent(limit: 200).map { record -> [String: Any] in
+                let entry = record.entry
+                return ["at": record.at, "actor": entry.actor, "action": entry.action, "target": entry.target ?? "", "before": entry.before ?? "",
+                        "after": entry.after ?? "", "address": entry.address ?? ""]
             }
             return renderer.page("admin-audit", title: "Audit log", section: "audit", context: context, values: ["entries": entries])
         }

@@ -4,14 +4,14 @@ import Foundation
 import Hummingbird
 import Logging
 import PolicyEngine
-import PostgresNIO
 
 /// The Policies admin page: the policy set in INBOARD_POLICY_DIR (or why it does not validate), its links by
 /// container, the client package rings, and "explain" for a user, as `inboard policy explain` shows it.
 struct AdminPoliciesPage: Sendable {
     let policyDir: String
     let syncer: DirectorySyncer
-    let database: DatabasePool
+    let targets: PolicyTargets
+    let policies: PolicySetCache
     let renderer: WebRenderer
     let logger: Logger
 
@@ -19,7 +19,7 @@ struct AdminPoliciesPage: Sendable {
         group.requiring(.admin).get("admin/policies") { request, context in
             var values: [String: Any] = ["policyDir": policyDir]
             let set: PolicySet
-            do { set = try PolicySet.load(folder: policyDir) } catch {
+            do { set = try await policies.current() } catch {
                 return renderer.page("admin-policies", title: "Policies", section: "policies", context: context, values: values,
                                      problem: "The policy set does not validate: \(error)")
             }
@@ -56,7 +56,7 @@ struct AdminPoliciesPage: Sendable {
     /// A user's RSoP rows: setting, value, winner and losers; then every link's outcome.
     func explain(_ username: String, set: PolicySet) async throws -> [String: Any] {
         guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else { return ["missing": "No directory is connected."] }
-        let snapshot = try await PolicyTargets.load(.username(username), domain: domain, from: database, logger: logger)
+        let snapshot = try await targets.load(.username(username), domain: domain)
         guard let target = snapshot.users.first else { return ["missing": "No synced directory user named \(username)."] }
         let rsop = PolicyEvaluator(set: set, domain: domain).evaluate(target, kind: .user)
         return [

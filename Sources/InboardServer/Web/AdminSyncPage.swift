@@ -7,6 +7,7 @@ import Logging
 /// run history with counts and errors, and held runs (the mass-disable guard) to approve or discard.
 struct AdminSyncPage: Sendable {
     let syncer: DirectorySyncer
+    let launcher: SyncLauncher
     let renderer: WebRenderer
     let logger: Logger
 
@@ -50,9 +51,7 @@ struct AdminSyncPage: Sendable {
     }
 
     func launch(_ request: SyncRequest) async throws -> Int64 {
-        do { return try await DirectoryAdminController.launch(request, syncer: syncer, logger: logger) } catch let error as SyncError {
-            throw APIError(.unprocessableContent, code: "sync_failed", message: error.description)
-        }
+        try await DirectoryAdminController.launch(request, on: launcher)
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {

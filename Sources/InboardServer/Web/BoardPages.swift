@@ -10,6 +10,7 @@ struct BoardPages: Sendable {
     let people: PeopleStore
     let watches: WatchStore
     let notes: NoteStore
+    let mailPreferences: MailPreferencesStore
     let renderer: WebRenderer
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -29,8 +30,7 @@ struct BoardPages: Sendable {
             var request = request
             let me = try context.requireIdentity()
             let form = try await request.form(context: context)
-            try await MailPreferencesStore(database: service.database, logger: service.logger)
-                .save(me.id, Dictionary(uniqueKeysWithValues: MailPreferencesStore.events.map { ($0.event, form.has("mail." + $0.event)) }))
+            try await mailPreferences.save(me.id, Dictionary(uniqueKeysWithValues: MailPreferencesStore.events.map { ($0.event, form.has("mail." + $0.event)) }))
             return WebAuthController.redirect(to: "/me?done=mail")
         }
         users.post("people/:id/watch") { request, context in
@@ -73,7 +73,7 @@ struct BoardPages: Sendable {
         let counts = ["in": present.filter { $0.presence == .in }.count, "out": present.filter { $0.presence == .out }.count,
                       "overdue": present.filter(\.overdue).count, "total": entries.count]
         let mine = try await statuses.entry(personID: me.id)?.refreshed(now: now).status
-        let organisation = try await OrganisationSettings.load(from: service.database, logger: service.logger)
+        let organisation = try await service.organisation.load()
         var csv = "/api/v1/people.csv"
         let filters = [("q", q), ("department", department), ("board", boardName)].compactMap { name, value in
             value.map { name + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } }
@@ -126,7 +126,7 @@ struct BoardPages: Sendable {
 
     @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
-        let choices = try await MailPreferencesStore(database: service.database, logger: service.logger).load(me.id)
+        let choices = try await mailPreferences.load(me.id)
         let values: [String: Any] = [
             "notes": try await notes.notes(for: me.id, all: true, limit: 50).map { ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)] },
             "watched": try await watches.watched(by: me.id, statuses: statuses).map { WebFormat.row($0.redacted(for: me)) },

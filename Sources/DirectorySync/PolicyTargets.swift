@@ -1,5 +1,4 @@
 import InboardStore
-import DirectorySync
 import Foundation
 import Logging
 import PolicyEngine
@@ -9,7 +8,15 @@ import PostgresNIO
 /// as attributes. The one reading of the database that `inboard policy`, the client manifest endpoint and the
 /// admin Policies page share, so all three evaluate a person the same way. Computers are not synced: they come
 /// from a snapshot file.
-public enum PolicyTargets {
+public struct PolicyTargets: Sendable {
+    let database: DatabasePool
+    let logger: Logger
+
+    public init(database: DatabasePool, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
     public enum Selection: Sendable {
         /// Every active person (a whole build).
         case active
@@ -24,7 +31,7 @@ public enum PolicyTargets {
         return domain.isEmpty ? nil : domain.joined(separator: ",")
     }
 
-    public static func load(_ selection: Selection, domain: String, from pool: DatabasePool, logger: Logger) async throws -> DirectorySnapshot {
+    public func load(_ selection: Selection, domain: String) async throws -> DirectorySnapshot {
         var person: Int64?, username: String?
         switch selection {
         case .active: break
@@ -32,7 +39,7 @@ public enum PolicyTargets {
         case let .username(name): username = name
         }
         let onlyActive = person == nil && username == nil
-        let rows = try await pool.query("""
+        let rows = try await database.query("""
             SELECT p.username, p.dn, COALESCE(array_agg(g.dn) FILTER (WHERE g.dn IS NOT NULL), '{}'), COALESCE(p.department, ''), COALESCE(p.office, '')
             FROM people p LEFT JOIN memberships m ON m.person_id = p.id LEFT JOIN groups g ON g.id = m.group_id
             WHERE p.dn IS NOT NULL AND (p.active OR NOT \(onlyActive))

@@ -1,4 +1,3 @@
-import InboardStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -27,6 +26,23 @@ public struct Outbox: Sendable {
         self.database = database
         self.logger = logger
         self.workerID = workerID
+    }
+
+    /// `INSERT INTO outbox … SELECT <values>`: `values` yields the event, the recipient (NULL: every admin) and
+    /// the payload. A step of the statement that makes the change, so the mail is queued in its transaction.
+    static func insert(selecting values: String) -> String {
+        "INSERT INTO outbox (event, recipient, payload) SELECT \(values)"
+    }
+
+    /// Queues one message on its own; `recipient` nil goes to every admin with an address.
+    public func enqueue(event: String, recipient: Int64? = nil, payload: String) async throws {
+        try await database.query(PostgresQuery(unsafeSQL: Self.insert(selecting: "$1, $2, $3::jsonb"), binds: {
+            var binds = PostgresBindings()
+            binds.append(event)
+            binds.append(recipient)
+            binds.append(payload)
+            return binds
+        }()), logger: logger)
     }
 
     /// Claims up to `limit` due rows: pending ones whose time has come, and sending ones whose lease ended.

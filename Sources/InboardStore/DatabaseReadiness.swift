@@ -1,7 +1,5 @@
-import InboardStore
 import Logging
 import NIOConcurrencyHelpers
-import PostgresNIO
 
 /// Answers "can this process serve requests?": PostgreSQL reachable and its schema at this binary's version.
 /// Each check is a fresh query, so the answer flips back to ready as soon as PostgreSQL returns.
@@ -47,12 +45,7 @@ public struct DatabaseReadiness: Sendable {
     }
 
     private func schemaVersion() async throws -> Int {
-        // Two statements: a query naming a missing table fails when it is parsed, whatever CASE guards it.
-        let exists = try await client.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
-        for try await present in exists.decode(Bool.self) where !present { return 0 }
-        let rows = try await client.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)
-        for try await version in rows.decode(Int.self) { return version }
-        return 0
+        try await client.schemaVersion(logger: logger)
     }
 }
 

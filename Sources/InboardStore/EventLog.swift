@@ -1,0 +1,79 @@
+import Logging
+import NIOPosix
+import PostgresNIO
+
+/// One row of the event log: a board entry (`status`, `watch`) or a note (`note`) as JSON.
+public struct StoredEvent: Sendable, Equatable {
+    public let id: Int64
+    public let kind: String
+    public let recipientID: Int64?
+    public let payload: String
+}
+
+/// The event log's owner: the only type that names the `events` table. Writers add their rows as a step of the
+/// statement that makes the change (`insert(selecting:)`), with `notify` to wake every server process; readers
+/// fetch what came after an id (fan-out and `Last-Event-ID` replay) and wait for wake-ups (`listen`).
+public struct EventLog: Sendable {
+    /// The LISTEN/NOTIFY channel that tells every server process "new events".
+    public static let channel = "inboard_events"
+    let database: DatabasePool
+    let databaseURL: DatabaseURL
+    let logger: Logger
+
+    public init(database: DatabasePool, databaseURL: DatabaseURL, logger: Logger) {
+        self.database = database
+        self.databaseURL = databaseURL
+        self.logger = logger
+    }
+
+    /// `INSERT INTO events … SELECT <values>`: `values` yields kind, subject id, recipient id (or NULL) and payload.
+    static func insert(selecting values: String) -> String {
+        "INSERT INTO events (kind, subject_id, recipient_id, payload) SELECT \(values)"
+    }
+
+    /// A statement step that wakes every listening process once the transaction commits.
+    static let notify = "pg_notify('\(channel)', '')"
+
+    /// Events after `id`, and those among `gaps` (ids skipped earlier) that have committed since.
+    public func events(after id: Int64, orAmong gaps: [Int64] = [], limit: Int = 1000) async throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        let rows = try await database.query("""
+            SELECT id, kind, recipient_id, payload::text FROM events WHERE id > \(id) OR id = ANY(\(gaps)) ORDER BY id LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, kind, recipient, payload) in rows.decode((Int64, String, Int64?, String).self) {
+            events.append(StoredEvent(id: id, kind: kind, recipientID: recipient, payload: payload))
+        }
+        return events
+    }
+
+    public func latestID() async throws -> Int64 {
+        for try await id in try await database.query("SELECT COALESCE(max(id), 0)::bigint FROM events", logger: logger).decode(Int64.self) {
+            return id
+        }
+        return 0
+    }
+
+    /// Calls `wake` once listening starts (anything committed before is then read) and after every NOTIFY,
+    /// on a connection of its own, reconnecting a second after it drops, until the task is cancelled.
+    public func listen(_ wake: @escaping @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
+                // Closing the connection is what ends the notification sequence when the server stops.
+                try await withTaskCancellationHandler {
+                    let notifications = try await connection.listen(Self.channel)
+                    await wake()
+                    for try await _ in notifications { await wake() }
+                } onCancel: {
+                    Task { try? await connection.close() }
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { return }
+                logger.notice("the LISTEN connection for live events dropped; reconnecting", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import DirectorySync
+import Foundation
+import InboardTestSupport
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Testing
+
+/// Syncs started from the API or the web run inside the server's service group: a graceful stop in the middle
+/// of one waits until the run has recorded how it ended (none is left "running"), and refuses new starts.
+@Suite struct SyncLauncherTests {
+    @Test func aGracefulStopMidRunLeavesNoRunningRecordAndRefusesNewStarts() async throws {
+        try await SyncHarness.with(try Directory.sample()) { h in
+            let logger = Logger(label: "test")
+            let launcher = SyncLauncher(syncer: h.syncer, logger: SyncHarness.logger)
+            let group = ServiceGroup(configuration: .init(services: [launcher], logger: SyncHarness.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await h.db.database.withConnection { blocker in
+                    // Hold the people table so the run waits in its merge, mid-run, while the server stops.
+                    try await blocker.query("BEGIN", logger: logger)
+                    try await blocker.query("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                    let id = try await launcher.launch(SyncRequest(mode: .full, trigger: "test", requestedBy: "test"))
+                    var waiting = false
+                    for _ in 0..<400 where !waiting {
+                        try await Task.sleep(for: .milliseconds(25))
+                        waiting = try await h.int("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
+                    }
+                    #expect(waiting, "the run never reached its merge")
+                    #expect(await launcher.inProgress == 1)
+                    await group.triggerGracefulShutdown()
+                    try await Task.sleep(for: .milliseconds(300))
+                    await #expect(throws: SyncError.self, "a start while stopping") {
+                        try await launcher.launch(SyncRequest(mode: .incremental, trigger: "test", requestedBy: "test"))
+                    }
+                    try await blocker.query("ROLLBACK", logger: logger)
+                    try await tasks.next()   // the group ends only once the run has ended
+                    let run = try #require(try await h.syncer.runs.run(id))
+                    #expect(run.state != .running, "the stop left run \(id) running: \(run)")
+                    if run.state == .failed { #expect(run.errors.first?.hasPrefix("interrupted") == true, "\(run.errors)") }
+                }
+            }
+            #expect(await launcher.inProgress == 0)
+            #expect(try await h.int("SELECT count(*) FROM sync_runs WHERE state = 'running'") == 0)
+        }
+    }
+}
