@@ -35,7 +35,6 @@ struct SyncContext: Sendable {
 /// run's own connection, so a killed process releases it), streaming entries into staging tables and
 /// merging them in one transaction that a failure, a dry run or the mass-disable guard rolls back.
 public struct DirectorySyncer: Sendable {
-    static let lockKey: Int64 = 0x496E_626F_6172_6401
 
     let database: Database
     let pool: DatabasePool
@@ -60,16 +59,16 @@ public struct DirectorySyncer: Sendable {
     public func run(_ request: SyncRequest, onStarted: @escaping @Sendable (Int64) -> Void = { _ in },
                     onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncRun {
         try await database.withConnection { connection in
-            guard try await tryLock(connection) else {
+            guard try await SyncRunStore.tryLock(on: connection, logger: logger) else {
                 let running = try await runs.recent(limit: 5).first { $0.state == .running }
                 throw SyncError.alreadyRunning(id: running?.id, since: running.map { ISO8601DateFormatter().string(from: $0.startedAt) })
             }
             do {
                 let run = try await runLocked(request, connection: connection, onStarted: onStarted, onProgress: onProgress)
-                try await unlock(connection)
+                try await SyncRunStore.unlock(on: connection, logger: logger)
                 return run
             } catch {
-                try? await unlock(connection)
+                try? await SyncRunStore.unlock(on: connection, logger: logger)
                 throw error
             }
         }
@@ -83,43 +82,33 @@ public struct DirectorySyncer: Sendable {
         if let held = request.approving {
             approvedDisable = try await runs.approve(held, by: request.requestedBy ?? "admin").counts.disabled
         }
-        var mode = request.mode
-        var warnings: [String] = []
         let cursor = try await SyncCursor.load(on: connection, logger: logger)
-        if mode == .incremental, let reason = Self.needsFullRun(cursor: cursor, settings: settings) {
-            mode = .full
-            warnings.append("\(reason): running a full sync instead")
-        }
-        let estimated = mode == .full ? try await estimateEntries() : nil
-        let id = try await runs.start(mode: mode, dryRun: request.dryRun, trigger: request.trigger, requestedBy: request.requestedBy,
+        let plan = SyncPlan(requested: request.mode, cursor: cursor, settings: settings)
+        let estimated = plan.mode == .full ? try await estimateEntries() : nil
+        let id = try await runs.start(mode: plan.mode, dryRun: request.dryRun, trigger: request.trigger, requestedBy: request.requestedBy,
                                       estimated: estimated, approves: request.approving)
         onStarted(id)
         let progress = SyncProgressBox(estimated: estimated)
         let reporter = Task { await report(id, progress: progress, onProgress: onProgress) }
         defer { reporter.cancel() }
         do {
-            var outcome = try await settings.withClient(logger: logger) { client in
-                try await stageAndMerge(settings: settings, client: client, connection: connection, mode: mode, cursor: cursor,
+            let outcome = try await settings.withClient(logger: logger) { client in
+                try await stageAndMerge(settings: settings, client: client, connection: connection, plan: plan, cursor: cursor,
                                         dryRun: request.dryRun, approvedDisable: approvedDisable, progress: progress)
             }
-            outcome.warnings.insert(contentsOf: warnings, at: 0)
             reporter.cancel()
-            try await runs.finish(id, state: outcome.state, processed: progress.current.processed, counts: outcome.counts, activeBefore: outcome.activeBefore,
-                                  warnings: outcome.warnings, errors: [], heldReason: outcome.heldReason)
-            if outcome.mode != mode { try await pool.query("UPDATE sync_runs SET mode = \(outcome.mode.rawValue) WHERE id = \(id)", logger: logger) }
-            if outcome.state == .held { try await notifyHeld(id, reason: outcome.heldReason ?? "") }
+            try await runs.finish(id, outcome, processed: progress.current.processed)
+            if case let .hold(reason) = outcome.ending { try await runs.tellAdmins("sync.held", ["run": id, "reason": reason]) }
         } catch {
             reporter.cancel()
             // A stopping server cancels the run: its record must still say how it ended, so the bookkeeping
             // runs in a task of its own that the cancellation does not reach.
             let interrupted = Task.isCancelled || error is CancellationError
             let reason = interrupted ? "interrupted: the server stopped before the run finished; nothing it read was applied" : "\(describe(error))"
-            let processed = progress.current.processed, warnings = warnings
+            let processed = progress.current.processed, runs = self.runs
             try await Task {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                try await runs.finish(id, state: .failed, processed: processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
-                                      errors: [reason], heldReason: nil)
-                try? await tellAdmins("sync.failed", ["run": id, "error": reason])
+                try await runs.finish(id, failedWith: reason, processed: processed, mode: plan.mode, warnings: plan.warnings)
+                try? await runs.tellAdmins("sync.failed", ["run": id, "error": reason])
             }.value
             throw interrupted ? CancellationError() : describe(error)
         }
@@ -143,14 +132,6 @@ public struct DirectorySyncer: Sendable {
         error is PSQLError ? DatabaseError.describing(error, url: database.url) : error
     }
 
-    static func needsFullRun(cursor: SyncCursor?, settings: DirectorySettings) -> String? {
-        guard let cursor else { return "no complete run yet" }
-        if cursor.flavour != settings.flavour || cursor.settingsFingerprint != settings.fingerprint {
-            return "the directory settings changed since the last complete run"
-        }
-        return nil
-    }
-
     private func estimateEntries() async throws -> Int? {
         if let last = try await runs.latest(state: .succeeded, mode: .full) { return last.counts.seen + last.counts.groups }
         return nil
@@ -168,24 +149,4 @@ public struct DirectorySyncer: Sendable {
         }
     }
 
-    private func tryLock(_ connection: PostgresConnection) async throws -> Bool {
-        for try await locked in try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger).decode(Bool.self) {
-            return locked
-        }
-        return false
-    }
-
-    private func unlock(_ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-    }
-
-    private func notifyHeld(_ id: Int64, reason: String) async throws {
-        try await tellAdmins("sync.held", ["run": id, "reason": reason])
-    }
-
-    /// Tells the admins by mail: an outbox row without a recipient goes to every admin with an address.
-    private func tellAdmins(_ event: String, _ values: [String: Any]) async throws {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
-        try await Outbox(database: pool, logger: logger).enqueue(event: event, payload: payload)
-    }
 }

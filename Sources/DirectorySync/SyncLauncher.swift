@@ -33,12 +33,18 @@ public actor SyncLauncher: Service {
             }
             self.ended(key)
         }
-        for try await id in started { return id }
+        do {
+            for try await id in started { return id }
+        } catch where stopping && (error is CancellationError || Task.isCancelled || "\(error)".contains("CancellationError")) {
+            throw SyncError.serverStopping   // stopped before its record was written
+        }
         throw SyncError.internalFailure("the run ended before its record was written")
     }
 
     /// Runs in progress (the tests' view of a stop).
     public var inProgress: Int { runs.count }
+    /// A graceful stop has begun: new starts are refused.
+    public var isStopping: Bool { stopping }
 
     private func ended(_ key: Int) { runs[key] = nil }
 

@@ -41,17 +41,52 @@ public struct SyncRunStore: Sendable {
             """, logger: logger)
     }
 
-    func finish(_ id: Int64, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?, warnings: [String], errors: [String], heldReason: String?) async throws {
+    /// Records how a run ended, its mode (the plan may have turned an incremental run into a full one) included.
+    func finish(_ id: Int64, _ outcome: DirectorySyncer.Outcome, processed: Int) async throws {
+        var heldReason: String?
+        if case let .hold(reason) = outcome.ending { heldReason = reason }
+        try await finish(id, mode: outcome.mode, state: heldReason == nil ? .succeeded : .held, processed: processed, counts: outcome.counts,
+                         activeBefore: outcome.activeBefore, warnings: outcome.warnings, errors: [], heldReason: heldReason)
+    }
+
+    func finish(_ id: Int64, failedWith error: String, processed: Int, mode: SyncMode, warnings: [String]) async throws {
+        try await finish(id, mode: mode, state: .failed, processed: processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
+                         errors: [error], heldReason: nil)
+    }
+
+    private func finish(_ id: Int64, mode: SyncMode, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?,
+                        warnings: [String], errors: [String], heldReason: String?) async throws {
         let warningsJSON = String(decoding: try JSONEncoder().encode(warnings), as: UTF8.self)
         let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
         try await database.query("""
-            UPDATE sync_runs SET state = \(state.rawValue), finished_at = clock_timestamp(), phase = 'finished', processed = \(processed),
-                seen = \(counts.seen), created = \(counts.created), updated = \(counts.updated), moved = \(counts.moved),
+            UPDATE sync_runs SET state = \(state.rawValue), mode = \(mode.rawValue), finished_at = clock_timestamp(), phase = 'finished',
+                processed = \(processed), seen = \(counts.seen), created = \(counts.created), updated = \(counts.updated), moved = \(counts.moved),
                 disabled = \(counts.disabled), reenabled = \(counts.reenabled), groups = \(counts.groups),
                 memberships = \(counts.memberships), active_before = \(activeBefore), warnings = \(warningsJSON)::jsonb,
                 errors = \(errorsJSON)::jsonb, held_reason = \(heldReason)
             WHERE id = \(id)
             """, logger: logger)
+    }
+
+    /// Tells the admins by mail (a held or failed run): an outbox row without a recipient goes to every admin.
+    func tellAdmins(_ event: String, _ values: [String: Any]) async throws {
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
+        try await Outbox(database: database, logger: logger).enqueue(event: event, payload: payload)
+    }
+
+    /// One sync at a time across every process: an advisory lock held by the run's own connection, so a killed
+    /// process releases it with its connection.
+    static let lockKey: Int64 = 0x496E_626F_6172_6401
+
+    static func tryLock(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        for try await locked in try await connection.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger).decode(Bool.self) {
+            return locked
+        }
+        return false
+    }
+
+    static func unlock(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
     }
 
     /// Marks a held run discarded (kept, never applied) and audits it; false when `id` is not a held run.

@@ -29,7 +29,8 @@ import Testing
                     #expect(waiting, "the run never reached its merge")
                     #expect(await launcher.inProgress == 1)
                     await group.triggerGracefulShutdown()
-                    try await Task.sleep(for: .milliseconds(300))
+                    for _ in 0..<200 where !(await launcher.isStopping) { try await Task.sleep(for: .milliseconds(25)) }
+                    #expect(await launcher.isStopping)
                     await #expect(throws: SyncError.self, "a start while stopping") {
                         try await launcher.launch(SyncRequest(mode: .incremental, trigger: "test", requestedBy: "test"))
                     }
