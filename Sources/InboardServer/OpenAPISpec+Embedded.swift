@@ -685,7 +685,7 @@ components:
       required: [version, schemaVersion, minimumClientVersion]
       properties:
         version: {type: string, example: 1.0.0.0}
-        schemaVersion: {type: integer, example: 1}
+        schemaVersion: {type: integer, example: 6}
         minimumClientVersion: {type: string, example: "1.0"}
     Error:
       type: object
@@ -712,7 +712,7 @@ components:
         directoryId: {type: string, nullable: true}
     DirectorySettings:
       type: object
-      description: The shape of `inboard directory set`'s file (see the README); unset values take the flavour's defaults
+      description: The shape of `inboard directory set`'s file (docs/admin-guide.md, "The settings file"); unset values take the flavour's defaults
       properties:
         flavour: {type: string, enum: [openldap, activedirectory]}
         servers: {type: array, items: {type: string}}

@@ -11,7 +11,7 @@ struct DirectoryCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Save directory settings from a YAML or JSON file (see the README for its fields).",
+            abstract: "Save directory settings from a YAML or JSON file (docs/admin-guide.md lists its fields).",
             discussion: """
                 The bind password (bindPassword, or bindPasswordFile read relative to FILE) is stored encrypted \
                 with INBOARD_SECRET_KEY_FILE and never shown back; a file without one keeps the stored password. \

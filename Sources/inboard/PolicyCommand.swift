@@ -9,12 +9,12 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Evaluate policy/ with Group Policy's rules: validate, build manifests, explain, model, diff.",
-        discussion: "See policy/README.md for the file format and the rules. Users come from the database (synced people) unless --directory names a snapshot file (JSON: domain, users, computers).",
+        discussion: "See policy/README.md for the file format and the rules. Users come from the database (synced people) unless --directory names a snapshot file (JSON with domain, users and computers, or LDIF).",
         subcommands: [Validate.self, Build.self, Explain.self, WhatIf.self, Diff.self])
 
     struct Inputs: ParsableArguments {
         @Option(help: "The policy folder (policies/*.yaml and links.yaml).") var policyDir = "policy"
-        @Option(help: "A directory snapshot (JSON) to evaluate against instead of the database.") var directory: String?
+        @Option(help: "A directory snapshot (JSON or LDIF) to evaluate against instead of the database.") var directory: String?
         @Option(help: "Evaluate rings as of this time (ISO 8601; default now).") var asOf: String?
 
         func date() throws -> Date {
