@@ -85,6 +85,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PolicyFiles",
+            dependencies: ["PolicyEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Mailer",
             dependencies: [
                 "InboardCore",
@@ -111,6 +116,7 @@ let package = Package(
                 "LDAPKit",
                 "Mailer",
                 "PolicyEngine",
+                "PolicyFiles",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,7 +127,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -133,6 +138,7 @@ let package = Package(
                 "InboardServer",
                 "Mailer",
                 "PolicyEngine",
+                "PolicyFiles",
                 "InboardStore",
                 "DirectorySync",
                 "LDAPKit",
@@ -175,7 +181,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PolicyEngineTests", dependencies: ["PolicyEngine"], swiftSettings: swiftSettings),
+        .testTarget(name: "PolicyEngineTests", dependencies: ["PolicyEngine", "PolicyFiles"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MailerTests",
             dependencies: ["Mailer", "InboardStore", "InboardTestSupport",

@@ -35,8 +35,8 @@ public struct DirectorySnapshot: Codable, Sendable {
         self.containers = containers
     }
 
-    public static func load(file path: String) throws -> DirectorySnapshot {
-        guard let data = FileManager.default.contents(atPath: path) else { throw PolicyError(file: path, message: "cannot read the directory snapshot") }
+    /// A snapshot file's text: JSON (domain, users, computers) or LDIF; `file` names it in errors.
+    public static func parse(_ data: Data, file path: String) throws -> DirectorySnapshot {
         let text = String(decoding: data, as: UTF8.self)
         if !text.drop(while: \.isWhitespace).hasPrefix("{") { return try parseLDIF(text, file: path) }   // LDIF
         do { return try JSONDecoder().decode(DirectorySnapshot.self, from: data) } catch {

@@ -10,11 +10,6 @@ public struct PolicySet: Sendable {
     /// A digest of every input file, the version stamped on every manifest.
     public var version: String
 
-    /// Reads and validates `folder`; every problem is a `PolicyError` with file, line and column.
-    public static func load(folder: String) throws -> PolicySet {
-        try parse(try PolicySource.read(folder: folder))
-    }
-
     /// Parses and validates what `PolicySource` read (no I/O); every problem is a `PolicyError`.
     public static func parse(_ source: PolicySource) throws -> PolicySet {
         var policies: [String: Policy] = [:], origins: [String: (String, Int)] = [:]

@@ -4,6 +4,7 @@ import Foundation
 import InboardCore
 import InboardStore
 import PolicyEngine
+import PolicyFiles
 
 struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PolicyEngine
+import PolicyFiles
 
 /// The sample policy folder against its sample directory, at a fixed time: every target's RSoP and manifest
 /// must match the stored expectation byte for byte (`Golden/sample-rsop.json`). To accept a deliberate

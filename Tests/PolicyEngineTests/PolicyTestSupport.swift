@@ -1,5 +1,6 @@
 import Foundation
 @testable import PolicyEngine
+import PolicyFiles
 
 /// A policy folder written from inline YAML, for one test.
 struct PolicyFolder {

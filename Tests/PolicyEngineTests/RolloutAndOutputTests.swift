@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PolicyEngine
+@testable import PolicyFiles
 
 /// Rings, the server-first gate, validation errors, and deterministic atomic output.
 @Suite struct RolloutAndOutputTests {

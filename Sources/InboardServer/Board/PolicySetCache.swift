@@ -1,4 +1,5 @@
 import PolicyEngine
+import PolicyFiles
 
 /// The parsed policy set, kept until a file of the folder changes: each request reads the folder's text (cheap)
 /// and parses it again only when its digest differs from the set it holds. A set that fails to parse is never
