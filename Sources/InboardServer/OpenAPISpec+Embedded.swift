@@ -266,7 +266,9 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
-        "500": {description: "The run could not start (another is running, no settings): the message says which", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "The run cannot start now: another is running (sync_running) or no directory settings are saved (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "422": {description: The directory settings are wrong (sync_failed), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "503": {description: The server is stopping (server_stopping); start the run again once it is back, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/sync/runs:
     get:
       summary: The most recent sync runs, newest first (live progress while running)
@@ -312,6 +314,7 @@ paths:
         "202": {$ref: "#/components/responses/SyncStarted"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "409": {description: "The run is not held (not_approvable) or another sync is running (sync_running)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/status-types:
     get:
       summary: The status types people choose from (active ones)

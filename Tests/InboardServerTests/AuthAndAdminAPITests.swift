@@ -62,6 +62,28 @@ import Testing
 
     func errorCode(_ data: Data) -> String? { try? JSONDecoder().decode(ErrorBody.self, from: data).error.code }
 
+    /// A second sync asked for while one runs is a 409 that names the running one (it was a 500).
+    @Test func aSecondSyncWhileOneRunsIsAConflict() async throws {
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await prepare(db, secrets: secrets)
+            try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
+                let (_, body, _) = try await post(client, "/api/v1/auth/login", "{\"username\":\"root\",\"password\":\"\(Self.adminPassword)\"}")
+                let root = try JSONDecoder().decode(Login.self, from: body)
+                let logger = Logger(label: "test")
+                try await db.database.withConnection { blocker in
+                    // Hold the people table so the first run waits in its merge.
+                    try await blocker.query("BEGIN", logger: logger)
+                    try await blocker.query("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                    #expect(try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token).0 == 202)
+                    let (second, secondBody, _) = try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
+                    #expect(second == 409 && errorCode(secondBody) == "sync_running", "\(second) \(String(decoding: secondBody, as: UTF8.self))")
+                    try await blocker.query("ROLLBACK", logger: logger)
+                }
+            }
+        }
+    }
+
     @Test func localAndDirectoryLoginsRolesSessionsAndTheSyncAPI() async throws {
         try await TemporaryDatabase.with { db in
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
