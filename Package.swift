@@ -195,6 +195,7 @@ let package = Package(
             dependencies: [
                 "InboardServer",
                 "DirectorySync",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 "InboardTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

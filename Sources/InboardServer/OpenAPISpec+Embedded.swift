@@ -36,7 +36,7 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}
         "503":
-          description: Not ready; `reason` says what to do (never where the database is: that goes to the server's log)
+          description: "Not ready; `reason` says what to do (never where the database is: that goes to the server's log)"
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Health"}

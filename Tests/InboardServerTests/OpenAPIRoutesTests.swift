@@ -5,6 +5,7 @@ import InboardServer
 import InboardStore
 import InboardTestSupport
 import Testing
+import Yams
 
 /// Every operation in openapi.yaml is a route the server has (none answers the router's own 404).
 @Suite struct OpenAPIRoutesTests {
@@ -21,6 +22,13 @@ import Testing
             }
         }
         return operations
+    }
+
+    /// The spec parses as YAML (a colon in an unquoted description once made it unreadable to every tool).
+    @Test func theSpecIsValidYAML() throws {
+        let spec = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: spec) as? [String: Any])
+        #expect((document["paths"] as? [String: Any])?.count ?? 0 > 30)
     }
 
     @Test func everyDocumentedOperationIsRouted() async throws {
