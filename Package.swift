@@ -7,7 +7,7 @@ let package = Package(
     name: "Inboard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "inboard", targets: ["inboard"]),
+        .executable(name: "inboard", targets: ["inboard"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -154,7 +154,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "inboard-bench",
-            dependencies: ["LDAPKit", "CLDAP", "DirectorySync", "InboardStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LDAPKit", "CLDAP", "DirectorySync", "InboardStore", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/InboardBench",
             swiftSettings: swiftSettings
         ),
@@ -176,20 +178,27 @@ let package = Package(
         ),
         .testTarget(
             name: "DirectorySyncTests",
-            dependencies: ["DirectorySync", "LDAPKit", "InboardStore", "InboardTestSupport",
-                           .product(name: "PostgresNIO", package: "postgres-nio"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "DirectorySync", "LDAPKit", "InboardStore", "InboardTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PolicyEngineTests", dependencies: ["PolicyEngine", "PolicyFiles"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PolicyEngineTests", dependencies: ["PolicyEngine", "PolicyFiles"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MailerTests",
-            dependencies: ["Mailer", "InboardStore", "InboardTestSupport",
-                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Mailer", "InboardStore", "InboardTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InboardCoreTests", dependencies: ["InboardCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "InboardStoreTests", dependencies: ["InboardStore", "InboardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InboardStoreTests", dependencies: ["InboardStore", "InboardTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "InboardServerTests",
             dependencies: [

@@ -30,7 +30,9 @@ func report(_ fields: [String: Any]) {
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
 let args = CommandLine.arguments
-guard args.count >= 2 else { FileHandle.standardError.write(Data("usage: see the comment in main.swift\n".utf8)); exit(2) }
+guard args.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: see the comment in main.swift\n".utf8)); exit(2)
+}
 
 switch args[1] {
 case "raw-bind":
@@ -51,10 +53,15 @@ case "raw-bind":
         }
     }
     ldap_unbind_ext_s(handle, nil, nil)
-    report(["mode": "raw-bind", "binds": n, "failures": failures, "seconds": seconds(elapsed), "perSecond": Double(n) / seconds(elapsed)])
+    report([
+        "mode": "raw-bind", "binds": n, "failures": failures, "seconds": seconds(elapsed),
+        "perSecond": Double(n) / seconds(elapsed),
+    ])
 
 case "raw-login":
-    let (url, bindDN, bindPassword, base, filter, password, n) = (args[2], args[3], args[4], args[5], args[6], args[7], Int(args[8])!)
+    let (url, bindDN, bindPassword, base, filter, password, n) = (
+        args[2], args[3], args[4], args[5], args[6], args[7], Int(args[8])!
+    )
     func open(_ dn: String, _ secret: String) -> OpaquePointer? {
         var handle: OpaquePointer?
         ldap_initialize(&handle, url)
@@ -75,7 +82,8 @@ case "raw-login":
         for _ in 0..<n {
             var result: OpaquePointer?
             var attributes: [UnsafeMutablePointer<CChar>?] = [strdup("1.1"), nil]
-            let rc = ldap_search_ext_s(searcher, base, LDAP_SCOPE_SUBTREE, filter, &attributes, 0, nil, nil, nil, 2, &result)
+            let rc = ldap_search_ext_s(
+                searcher, base, LDAP_SCOPE_SUBTREE, filter, &attributes, 0, nil, nil, nil, 2, &result)
             free(attributes[0])
             let dn = rc == LDAP_SUCCESS ? ldap_get_dn(searcher, ldap_first_entry(searcher, result)) : nil
             if let dn, simpleBind(binder, String(cString: dn), password) == LDAP_SUCCESS {} else { failures += 1 }
@@ -85,12 +93,17 @@ case "raw-login":
     }
     ldap_unbind_ext_s(searcher, nil, nil)
     ldap_unbind_ext_s(binder, nil, nil)
-    report(["mode": "raw-login", "logins": n, "failures": failures, "seconds": seconds(elapsed), "perSecond": Double(n) / seconds(elapsed)])
+    report([
+        "mode": "raw-login", "logins": n, "failures": failures, "seconds": seconds(elapsed),
+        "perSecond": Double(n) / seconds(elapsed),
+    ])
 
 case "status-sql":
     let (person, type) = (args[2], args[3])
-    let values = ["$10": "'in'", "$9": "'127.0.0.1'", "$8": "false", "$7": "NULL::bigint", "$6": "NULL::timestamptz",
-                  "$5": "NULL::timestamptz", "$4": "false", "$3": "'pgbench'", "$2": type, "$1": person]
+    let values = [
+        "$10": "'in'", "$9": "'127.0.0.1'", "$8": "false", "$7": "NULL::bigint", "$6": "NULL::timestamptz",
+        "$5": "NULL::timestamptz", "$4": "false", "$3": "'pgbench'", "$2": type, "$1": person,
+    ]
     var sql = StatusStore.SetSQL.sql
     for key in values.keys.sorted(by: { $0.count > $1.count || ($0.count == $1.count && $0 > $1) }) {
         sql = sql.replacingOccurrences(of: key, with: values[key]!)
@@ -101,9 +114,11 @@ case "pool-bind":
     let (url, dn, password, n, concurrency) = (args[2], args[3], args[4], Int(args[5])!, Int(args[6])!)
     var logger = Logger(label: "bench")
     logger.logLevel = .error
-    let client = try LDAPClient(configuration: .init(servers: [try LDAPServerURL(url)], maxConnections: concurrency), serviceAccount: nil, logger: logger)
+    let client = try LDAPClient(
+        configuration: .init(servers: [try LDAPServerURL(url)], maxConnections: concurrency), serviceAccount: nil,
+        logger: logger)
     let credentials = LDAPCredentials(bindName: dn, password: password)
-    try await client.bind(credentials)   // warm: open the connections' first one
+    try await client.bind(credentials)  // warm: open the connections' first one
     let clock = ContinuousClock()
     let elapsed = try await clock.measure {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -116,14 +131,18 @@ case "pool-bind":
         }
     }
     await client.shutdown()
-    report(["mode": "pool-bind", "binds": n, "concurrency": concurrency, "seconds": seconds(elapsed), "perSecond": Double(n) / seconds(elapsed)])
+    report([
+        "mode": "pool-bind", "binds": n, "concurrency": concurrency, "seconds": seconds(elapsed),
+        "perSecond": Double(n) / seconds(elapsed),
+    ])
 
 case "search":
     let (url, bindDN, password, base, filter, page) = (args[2], args[3], args[4], args[5], args[6], Int(args[7])!)
     var logger = Logger(label: "bench")
     logger.logLevel = .error
-    let client = try LDAPClient(configuration: .init(servers: [try LDAPServerURL(url)], maxConnections: 2),
-                                serviceAccount: LDAPCredentials(bindName: bindDN, password: password), logger: logger)
+    let client = try LDAPClient(
+        configuration: .init(servers: [try LDAPServerURL(url)], maxConnections: 2),
+        serviceAccount: LDAPCredentials(bindName: bindDN, password: password), logger: logger)
     let clock = ContinuousClock()
     // Consumed off the main actor, as a sync task would: top-level code is main-actor isolated, and every
     // entry would otherwise hop executors.
@@ -144,7 +163,10 @@ case "search":
         return (elapsed, (entries, values, bytes))
     }.value
     await client.shutdown()
-    report(["mode": "search", "entries": entries, "values": values, "bytes": bytes, "seconds": seconds(elapsed), "perSecond": Double(entries) / seconds(elapsed)])
+    report([
+        "mode": "search", "entries": entries, "values": values, "bytes": bytes, "seconds": seconds(elapsed),
+        "perSecond": Double(entries) / seconds(elapsed),
+    ])
 
 default:
     FileHandle.standardError.write(Data("unknown mode \(args[1])\n".utf8))

@@ -17,7 +17,9 @@ public enum AttributeMapping: Sendable, Hashable, CustomStringConvertible {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("=") {
             var value = String(trimmed.dropFirst())
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+            }
             self = .constant(value)
         } else if trimmed.contains("{") || trimmed.contains("}") {
             self = .template(try Self.parseTemplate(trimmed))
@@ -37,9 +39,13 @@ public enum AttributeMapping: Sendable, Hashable, CustomStringConvertible {
             rest = rest.dropFirst()
             if first == "}" { throw MappingSyntaxError(message: "'\(text)' has a '}' without its '{'") }
             guard first == "{" else { literal.append(first); continue }
-            guard let close = rest.firstIndex(of: "}") else { throw MappingSyntaxError(message: "'\(text)' has a '{' that is never closed") }
+            guard let close = rest.firstIndex(of: "}") else {
+                throw MappingSyntaxError(message: "'\(text)' has a '{' that is never closed")
+            }
             let name = String(rest[..<close]).trimmingCharacters(in: .whitespaces)
-            guard isAttributeName(name) else { throw MappingSyntaxError(message: "'{\(name)}' in '\(text)' is not an attribute name") }
+            guard isAttributeName(name) else {
+                throw MappingSyntaxError(message: "'{\(name)}' in '\(text)' is not an attribute name")
+            }
             if !literal.isEmpty { parts.append(.text(literal)); literal = "" }
             parts.append(.attribute(name))
             rest = rest[rest.index(after: close)...]
@@ -52,7 +58,9 @@ public enum AttributeMapping: Sendable, Hashable, CustomStringConvertible {
     static func isAttributeName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !name.isEmpty else { return false }
         if CharacterSet.asciiLetters.contains(first) {
-            return name.unicodeScalars.allSatisfy { CharacterSet.asciiLetters.contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+            return name.unicodeScalars.allSatisfy {
+                CharacterSet.asciiLetters.contains($0) || ("0"..."9").contains($0) || $0 == "-"
+            }
         }
         return name.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || $0 == "." }
     }

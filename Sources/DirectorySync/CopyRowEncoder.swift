@@ -17,13 +17,14 @@ struct CopyRowEncoder {
             guard !bytes.contains(0) else { buffer.writeStaticString("\\N"); return }
             var start = 0
             for (index, byte) in bytes.enumerated() {
-                let escaped: StaticString? = switch byte {
-                case UInt8(ascii: "\\"): "\\\\"
-                case UInt8(ascii: "\t"): "\\t"
-                case UInt8(ascii: "\n"): "\\n"
-                case UInt8(ascii: "\r"): "\\r"
-                default: nil
-                }
+                let escaped: StaticString? =
+                    switch byte {
+                    case UInt8(ascii: "\\"): "\\\\"
+                    case UInt8(ascii: "\t"): "\\t"
+                    case UInt8(ascii: "\n"): "\\n"
+                    case UInt8(ascii: "\r"): "\\r"
+                    default: nil
+                    }
                 guard let escaped else { continue }
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<index]))
                 buffer.writeStaticString(escaped)

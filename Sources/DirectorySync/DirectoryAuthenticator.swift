@@ -20,7 +20,8 @@ public struct DirectoryAuthenticator: Sendable {
         public var description: String {
             switch self {
             case .unknownUser: "no directory entry matches this username under the configured base DN and user filter"
-            case let .ambiguous(count): "\(count) directory entries match this username: the login attribute must be unique"
+            case let .ambiguous(count):
+                "\(count) directory entries match this username: the login attribute must be unique"
             }
         }
     }
@@ -43,11 +44,13 @@ public struct DirectoryAuthenticator: Sendable {
     public func findEntry(_ username: String, attributes: [String]) async throws -> LDAPEntry {
         var matches: [LDAPEntry] = []
         if let dn = try? DistinguishedName(username), dn.rdns.count > 1 {
-            for base in settings.baseDN where (try? DistinguishedName(base)).map({ dn == $0 || dn.isDescendant(of: $0) }) == true {
+            for base in settings.baseDN
+            where (try? DistinguishedName(base)).map({ dn == $0 || dn.isDescendant(of: $0) }) == true {
                 do {
-                    matches += try await client.lookup(base: username, scope: .base, filter: .raw(settings.userFilter), attributes: attributes)
+                    matches += try await client.lookup(
+                        base: username, scope: .base, filter: .raw(settings.userFilter), attributes: attributes)
                 } catch let error as LDAPError where error.kind == .noSuchObject {
-                    continue   // a DN that does not exist is an unknown user, like a name that matches nothing
+                    continue  // a DN that does not exist is an unknown user, like a name that matches nothing
                 }
             }
         } else {
@@ -63,8 +66,10 @@ public struct DirectoryAuthenticator: Sendable {
     /// Finds the entry and checks the password by binding as it. Empty passwords never reach a bind.
     /// `beforeBind` sees the entry the name led to before its password is tried (the login throttle counts
     /// the entry itself there, however the name was spelled).
-    public func authenticate(_ username: String, password: String, attributes: [String] = [],
-                             beforeBind: @Sendable (LDAPEntry) async throws -> Void = { _ in }) async throws -> LDAPEntry {
+    public func authenticate(
+        _ username: String, password: String, attributes: [String] = [],
+        beforeBind: @Sendable (LDAPEntry) async throws -> Void = { _ in }
+    ) async throws -> LDAPEntry {
         guard !password.allSatisfy(\.isWhitespace) else {
             throw LDAPError(kind: .emptyPassword, operation: "bind as \(username)")
         }

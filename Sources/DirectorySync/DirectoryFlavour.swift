@@ -21,7 +21,9 @@ public enum DirectoryFlavour: String, Codable, Sendable, CaseIterable {
     var defaultLoginAttribute: String { self == .openLDAP ? "uid" : "sAMAccountName" }
     var defaultIdentityAttribute: String { self == .openLDAP ? "entryUUID" : "objectGUID" }
     var defaultGroupNameAttribute: String { self == .openLDAP ? "cn" : "sAMAccountName" }
-    var defaultMembershipAttributes: [String] { self == .openLDAP ? ["member", "uniqueMember", "memberUid"] : ["member"] }
+    var defaultMembershipAttributes: [String] {
+        self == .openLDAP ? ["member", "uniqueMember", "memberUid"] : ["member"]
+    }
     /// What tells a change apart in incremental runs.
     var changeAttribute: String { self == .openLDAP ? "entryCSN" : "uSNChanged" }
 
@@ -36,14 +38,18 @@ public enum DirectoryFlavour: String, Codable, Sendable, CaseIterable {
     public var defaultAttributes: [PersonField: String] {
         switch self {
         case .openLDAP:
-            [.displayName: "displayName", .givenName: "givenName", .surname: "sn", .email: "mail",
-             .phone: "telephoneNumber", .mobile: "mobile", .title: "title", .department: "departmentNumber",
-             .office: "l", .manager: "manager", .photo: "jpegPhoto", .employeeID: "employeeNumber"]
+            [
+                .displayName: "displayName", .givenName: "givenName", .surname: "sn", .email: "mail",
+                .phone: "telephoneNumber", .mobile: "mobile", .title: "title", .department: "departmentNumber",
+                .office: "l", .manager: "manager", .photo: "jpegPhoto", .employeeID: "employeeNumber",
+            ]
         case .activeDirectory:
-            [.displayName: "displayName", .givenName: "givenName", .surname: "sn", .email: "mail",
-             .phone: "telephoneNumber", .mobile: "mobile", .title: "title", .department: "department",
-             .office: "physicalDeliveryOfficeName", .manager: "manager", .photo: "thumbnailPhoto",
-             .employeeID: "employeeID"]
+            [
+                .displayName: "displayName", .givenName: "givenName", .surname: "sn", .email: "mail",
+                .phone: "telephoneNumber", .mobile: "mobile", .title: "title", .department: "department",
+                .office: "physicalDeliveryOfficeName", .manager: "manager", .photo: "thumbnailPhoto",
+                .employeeID: "employeeID",
+            ]
         }
     }
 }
@@ -78,7 +84,15 @@ public enum PersonField: String, Codable, Sendable, CaseIterable, Comparable {
 
     /// Accepts the documented spelling and a few obvious aliases (`employeeID`, `mail`).
     init?(key: String) {
-        let aliases: [String: PersonField] = ["employeeid": .employeeID, "mail": .email, "sn": .surname, "cn": .displayName]
-        if let field = PersonField(rawValue: key) { self = field } else if let field = aliases[key.lowercased()] { self = field } else { return nil }
+        let aliases: [String: PersonField] = [
+            "employeeid": .employeeID, "mail": .email, "sn": .surname, "cn": .displayName,
+        ]
+        if let field = PersonField(rawValue: key) {
+            self = field
+        } else if let field = aliases[key.lowercased()] {
+            self = field
+        } else {
+            return nil
+        }
     }
 }

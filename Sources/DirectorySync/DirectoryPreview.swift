@@ -30,19 +30,29 @@ public struct DirectoryPreview: Sendable {
         var people: [Person] = []
         do {
             for base in settings.baseDN where people.count < limit {
-                for try await entry in client.search(base: base, filter: .raw(settings.userFilter), attributes: settings.userSearchAttributes, pageSize: limit) {
+                for try await entry in client.search(
+                    base: base, filter: .raw(settings.userFilter), attributes: settings.userSearchAttributes,
+                    pageSize: limit)
+                {
                     var fields: [String: String] = [:]
                     for (field, mapping) in mappings {
                         if field == .photo {
-                            if let bytes = mapping.attributes.first.flatMap(entry.bytes) { fields[field.rawValue] = "\(bytes.count) bytes" }
+                            if let bytes = mapping.attributes.first.flatMap(entry.bytes) {
+                                fields[field.rawValue] = "\(bytes.count) bytes"
+                            }
                         } else if let value = mapping.text(for: entry) {
                             fields[field.rawValue] = value
                         }
                     }
                     let identity = mapper.identity(of: entry)
-                    let problem = identity == nil ? "no \(settings.identityAttribute): would be skipped"
+                    let problem =
+                        identity == nil
+                        ? "no \(settings.identityAttribute): would be skipped"
                         : fields["username"] == nil ? "no \(settings.loginAttribute): would be skipped" : nil
-                    people.append(Person(dn: entry.dn, directoryId: identity, fields: fields, disabledReason: mapper.disabledReason(of: entry), problem: problem))
+                    people.append(
+                        Person(
+                            dn: entry.dn, directoryId: identity, fields: fields,
+                            disabledReason: mapper.disabledReason(of: entry), problem: problem))
                     if people.count >= limit { break }
                 }
             }

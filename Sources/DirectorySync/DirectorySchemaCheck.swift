@@ -9,17 +9,21 @@ struct DirectorySchemaCheck: Sendable {
     func run(client: LDAPClient) async throws {
         let root = try await client.rootDSE(attributes: ["subschemaSubentry"])
         guard let subschema = root.string("subschemaSubentry"),
-              let schema = try await client.read(dn: subschema, attributes: ["attributeTypes"]) else { return }
+            let schema = try await client.read(dn: subschema, attributes: ["attributeTypes"])
+        else { return }
         let known = Self.attributeNames(in: schema.strings("attributeTypes"))
         guard !known.isEmpty else { return }
         for (setting, name) in namedAttributes() where !known.contains(name.lowercased()) && !name.first!.isNumber {
-            throw SyncError.directory(setting: setting, message: "attribute '\(name)' is not in the directory's schema (\(subschema))")
+            throw SyncError.directory(
+                setting: setting, message: "attribute '\(name)' is not in the directory's schema (\(subschema))")
         }
     }
 
     private func namedAttributes() -> [(String, String)] {
-        var named: [(String, String)] = [("loginAttribute", settings.loginAttribute), ("identityAttribute", settings.identityAttribute),
-                                         ("groupNameAttribute", settings.groupNameAttribute)]
+        var named: [(String, String)] = [
+            ("loginAttribute", settings.loginAttribute), ("identityAttribute", settings.identityAttribute),
+            ("groupNameAttribute", settings.groupNameAttribute),
+        ]
         named += settings.membershipAttributes.map { ("membershipAttribute", $0) }
         for (field, mapping) in settings.attributes.sorted(by: { $0.key < $1.key }) {
             named += mapping.attributes.map { ("attributes.\(field.rawValue)", $0) }

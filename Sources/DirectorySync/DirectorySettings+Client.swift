@@ -6,13 +6,19 @@ extension DirectorySettings {
     public func resolveServers(discovery: LDAPDiscovery = LDAPDiscovery()) async throws -> [LDAPServerURL] {
         if !servers.isEmpty {
             return try servers.map { text in
-                do { return try LDAPServerURL(text) } catch { throw DirectorySettingsError(setting: "servers", message: "\(error)") }
+                do { return try LDAPServerURL(text) } catch {
+                    throw DirectorySettingsError(setting: "servers", message: "\(error)")
+                }
             }
         }
-        guard let domain, !domain.isEmpty else { throw DirectorySettingsError(setting: "servers", message: "no server and no domain given") }
+        guard let domain, !domain.isEmpty else {
+            throw DirectorySettingsError(setting: "servers", message: "no server and no domain given")
+        }
         do {
             let found = try await discovery.servers(forDomain: domain, secure: tls == .ldaps)
-            guard !found.isEmpty else { throw DirectorySettingsError(setting: "domain", message: "DNS lists no LDAP server for \(domain)") }
+            guard !found.isEmpty else {
+                throw DirectorySettingsError(setting: "domain", message: "DNS lists no LDAP server for \(domain)")
+            }
             return found
         } catch let error as DirectorySettingsError {
             throw error
@@ -27,16 +33,22 @@ extension DirectorySettings {
     public static let loginOperationTimeout: Duration = .seconds(5)
 
     /// A client bound as the service account; the caller shuts it down.
-    public func makeClient(logger: Logger, discovery: LDAPDiscovery = LDAPDiscovery(),
-                           operationTimeout: Duration = syncOperationTimeout) async throws -> LDAPClient {
+    public func makeClient(
+        logger: Logger, discovery: LDAPDiscovery = LDAPDiscovery(),
+        operationTimeout: Duration = syncOperationTimeout
+    ) async throws -> LDAPClient {
         guard let bindPassword, !bindPassword.isEmpty else {
-            throw DirectorySettingsError(setting: "bindPassword", message: "is not set: give bindPassword or bindPasswordFile")
+            throw DirectorySettingsError(
+                setting: "bindPassword", message: "is not set: give bindPassword or bindPasswordFile")
         }
         let configuration = LDAPConfiguration(
-            servers: try await resolveServers(discovery: discovery), tls: tls, caFile: caFile, insecureSkipVerify: insecureSkipVerify,
+            servers: try await resolveServers(discovery: discovery), tls: tls, caFile: caFile,
+            insecureSkipVerify: insecureSkipVerify,
             connectTimeout: .seconds(5), operationTimeout: operationTimeout, maxConnections: 4)
         do {
-            return try LDAPClient(configuration: configuration, serviceAccount: LDAPCredentials(bindName: bindDN, password: bindPassword), logger: logger)
+            return try LDAPClient(
+                configuration: configuration, serviceAccount: LDAPCredentials(bindName: bindDN, password: bindPassword),
+                logger: logger)
         } catch {
             throw DirectorySettingsError(setting: "servers", message: "\(error)")
         }

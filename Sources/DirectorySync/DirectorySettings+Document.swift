@@ -33,7 +33,11 @@ struct DirectorySettingsDocument: Codable, Sendable {
         init(_ values: [String]) { self.values = values }
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let one = try? container.decode(String.self) { values = [one] } else { values = try container.decode([String].self) }
+            if let one = try? container.decode(String.self) {
+                values = [one]
+            } else {
+                values = try container.decode([String].self)
+            }
         }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -45,14 +49,19 @@ struct DirectorySettingsDocument: Codable, Sendable {
 extension DirectorySettings: Encodable {
     /// Reads a settings file (YAML or JSON); `bindPasswordFile` is read relative to the file's folder.
     public static func load(file path: String) throws -> DirectorySettings {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw DirectorySettingsError(setting: "file", message: "\(path) cannot be read")
         }
         let document: DirectorySettingsDocument
         do {
-            document = try YAMLDecoder().decode(DirectorySettingsDocument.self, from: YAMLDistinguishedNames.quoted(text))
+            document = try YAMLDecoder().decode(
+                DirectorySettingsDocument.self, from: YAMLDistinguishedNames.quoted(text))
         } catch {
-            throw DirectorySettingsError(setting: "file", message: "\(path) is not valid YAML or JSON for directory settings: \(Self.describe(decodingError: error))")
+            throw DirectorySettingsError(
+                setting: "file",
+                message:
+                    "\(path) is not valid YAML or JSON for directory settings: \(Self.describe(decodingError: error))")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         return try DirectorySettings(document: document, relativeTo: folder)
@@ -61,7 +70,7 @@ extension DirectorySettings: Encodable {
     static func describe(decodingError error: any Error) -> String {
         switch error {
         case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-             let DecodingError.dataCorrupted(context):
+            let DecodingError.dataCorrupted(context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
         case let DecodingError.keyNotFound(key, context):
@@ -83,8 +92,11 @@ extension DirectorySettings: Encodable {
         }
         var password = d.bindPassword
         if let file = d.bindPasswordFile {
-            let url = file.hasPrefix("/") || folder == nil ? URL(fileURLWithPath: file) : folder!.appendingPathComponent(file)
-            guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
+            let url =
+                file.hasPrefix("/") || folder == nil ? URL(fileURLWithPath: file) : folder!.appendingPathComponent(file)
+            guard let data = FileManager.default.contents(atPath: url.path),
+                let text = String(data: data, encoding: .utf8)
+            else {
                 throw .init(setting: "bindPasswordFile", message: "\(url.path) cannot be read")
             }
             password = text.trimmingCharacters(in: .newlines)
@@ -92,7 +104,11 @@ extension DirectorySettings: Encodable {
         var attributes: [PersonField: AttributeMapping] = [:]
         for (key, value) in d.attributes ?? [:] {
             guard let field = PersonField(key: key) else {
-                throw .init(setting: "attributes.\(key)", message: "'\(key)' is not an Inboard field; the fields are: \(PersonField.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .init(
+                    setting: "attributes.\(key)",
+                    message:
+                        "'\(key)' is not an Inboard field; the fields are: \(PersonField.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             do { attributes[field] = try AttributeMapping(parsing: value) } catch {
                 throw .init(setting: "attributes.\(key)", message: error.message)
@@ -116,9 +132,11 @@ extension DirectorySettings: Encodable {
     var document: DirectorySettingsDocument {
         DirectorySettingsDocument(
             flavour: flavour.rawValue, servers: servers.isEmpty ? nil : servers, domain: domain, tls: tls.rawValue,
-            caFile: caFile, insecureSkipVerify: insecureSkipVerify, bindDN: bindDN, bindPassword: nil, bindPasswordFile: nil,
+            caFile: caFile, insecureSkipVerify: insecureSkipVerify, bindDN: bindDN, bindPassword: nil,
+            bindPasswordFile: nil,
             baseDN: .init(baseDN), groupBaseDN: .init(groupBaseDN), userFilter: userFilter, groupFilter: groupFilter,
-            loginAttribute: loginAttribute, identityAttribute: identityAttribute, groupNameAttribute: groupNameAttribute,
+            loginAttribute: loginAttribute, identityAttribute: identityAttribute,
+            groupNameAttribute: groupNameAttribute,
             membershipAttribute: .init(membershipAttributes),
             attributes: Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.rawValue, $0.value.description) }),
             groups: groups, guard: guardSettings, schedule: schedule.document)
@@ -127,7 +145,8 @@ extension DirectorySettings: Encodable {
     /// JSON of the settings without the password, keys sorted (stable for hashing and diffs).
     public func json(pretty: Bool = false) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
     }
 
@@ -142,10 +161,13 @@ extension DirectorySettings: Encodable {
     public init(json: Data) throws {
         let document: DirectorySettingsDocument
         do { document = try JSONDecoder().decode(DirectorySettingsDocument.self, from: json) } catch {
-            throw DirectorySettingsError(setting: "body", message: "not valid directory settings JSON: \(Self.describe(decodingError: error))")
+            throw DirectorySettingsError(
+                setting: "body", message: "not valid directory settings JSON: \(Self.describe(decodingError: error))")
         }
         guard document.bindPasswordFile == nil else {
-            throw DirectorySettingsError(setting: "bindPasswordFile", message: "is for settings files on the command line ('inboard directory set'); send bindPassword")
+            throw DirectorySettingsError(
+                setting: "bindPasswordFile",
+                message: "is for settings files on the command line ('inboard directory set'); send bindPassword")
         }
         try self.init(document: document)
     }
@@ -160,7 +182,9 @@ extension SyncSchedule {
         self.init()
         for (key, value) in document {
             let duration: Duration?
-            do { duration = try Self.parse(value) } catch { throw .init(setting: "schedule.\(key)", message: error.message) }
+            do { duration = try Self.parse(value) } catch {
+                throw .init(setting: "schedule.\(key)", message: error.message)
+            }
             switch key {
             case "incrementalEvery": incrementalEvery = duration
             case "fullEvery": fullEvery = duration
@@ -174,7 +198,8 @@ extension SyncSchedule {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if trimmed == "off" || trimmed == "never" { return nil }
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        guard let unit = trimmed.last, let factor = units[unit], let number = Int64(trimmed.dropLast()), number > 0 else {
+        guard let unit = trimmed.last, let factor = units[unit], let number = Int64(trimmed.dropLast()), number > 0
+        else {
             throw MappingSyntaxError(message: "'\(text)' is not a duration such as 90s, 5m, 24h, 7d or off")
         }
         return .seconds(number * factor)
@@ -188,5 +213,7 @@ extension SyncSchedule {
         return "\(seconds)s"
     }
 
-    var document: [String: String] { ["incrementalEvery": Self.format(incrementalEvery), "fullEvery": Self.format(fullEvery)] }
+    var document: [String: String] {
+        ["incrementalEvery": Self.format(incrementalEvery), "fullEvery": Self.format(fullEvery)]
+    }
 }

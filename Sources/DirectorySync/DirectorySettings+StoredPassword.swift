@@ -4,12 +4,14 @@
 /// session could send the directory's service password to a host of its choosing, or in clear.
 extension DirectorySettings {
     public func talksToSameServers(as stored: DirectorySettings) -> Bool {
-        Set(servers.map { $0.lowercased() }) == Set(stored.servers.map { $0.lowercased() }) && domain?.lowercased() == stored.domain?.lowercased()
+        Set(servers.map { $0.lowercased() }) == Set(stored.servers.map { $0.lowercased() })
+            && domain?.lowercased() == stored.domain?.lowercased()
             && tls == stored.tls && caFile == stored.caFile && insecureSkipVerify == stored.insecureSkipVerify
     }
 
     /// These settings with the stored password filled in when theirs is blank and the servers are the same.
-    public func withStoredPassword(from stored: DirectorySettings?) throws(DirectorySettingsError) -> DirectorySettings {
+    public func withStoredPassword(from stored: DirectorySettings?) throws(DirectorySettingsError) -> DirectorySettings
+    {
         guard bindPassword == nil, let stored, let password = stored.bindPassword else { return self }
         guard talksToSameServers(as: stored) else { throw Self.retypePassword }
         var filled = self
@@ -18,5 +20,6 @@ extension DirectorySettings {
     }
 
     static let retypePassword = DirectorySettingsError(
-        setting: "bindPassword", message: "the servers or their TLS settings changed since the password was saved: type the bind password again")
+        setting: "bindPassword",
+        message: "the servers or their TLS settings changed since the password was saved: type the bind password again")
 }

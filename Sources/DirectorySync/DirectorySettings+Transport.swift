@@ -7,7 +7,8 @@ extension DirectorySettings {
         guard tls == .none else { return nil }
         let exposed = servers.filter { !$0.secure && !Self.isLoopback($0.host) }
         guard !exposed.isEmpty else { return nil }
-        return "WARNING: no TLS to \(exposed.map(\.host).joined(separator: ", ")): every login sends its password over the network "
+        return
+            "WARNING: no TLS to \(exposed.map(\.host).joined(separator: ", ")): every login sends its password over the network "
             + "in clear. Set tls to starttls or ldaps (with caFile)."
     }
 

@@ -27,12 +27,15 @@ public struct DirectorySettings: Sendable, Equatable {
     public var guardSettings: SyncGuardSettings
     public var schedule: SyncSchedule
 
-    public init(flavour: DirectoryFlavour, servers: [String] = [], domain: String? = nil, tls: LDAPConfiguration.TLSMode = .none,
-                caFile: String? = nil, insecureSkipVerify: Bool = false, bindDN: String, bindPassword: String? = nil,
-                baseDN: [String], groupBaseDN: [String] = [], userFilter: String? = nil, groupFilter: String? = nil,
-                loginAttribute: String? = nil, identityAttribute: String? = nil, groupNameAttribute: String? = nil,
-                membershipAttributes: [String]? = nil, attributes: [PersonField: AttributeMapping] = [:],
-                groups: [GroupMapping] = [], guardSettings: SyncGuardSettings = .init(), schedule: SyncSchedule = .init()) {
+    public init(
+        flavour: DirectoryFlavour, servers: [String] = [], domain: String? = nil,
+        tls: LDAPConfiguration.TLSMode = .none,
+        caFile: String? = nil, insecureSkipVerify: Bool = false, bindDN: String, bindPassword: String? = nil,
+        baseDN: [String], groupBaseDN: [String] = [], userFilter: String? = nil, groupFilter: String? = nil,
+        loginAttribute: String? = nil, identityAttribute: String? = nil, groupNameAttribute: String? = nil,
+        membershipAttributes: [String]? = nil, attributes: [PersonField: AttributeMapping] = [:],
+        groups: [GroupMapping] = [], guardSettings: SyncGuardSettings = .init(), schedule: SyncSchedule = .init()
+    ) {
         self.flavour = flavour
         self.servers = servers
         self.domain = domain
@@ -83,7 +86,9 @@ public struct DirectorySettings: Sendable, Equatable {
 public struct GroupMapping: Sendable, Equatable, Codable {
     public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
         case user, delegate, admin
-        public static func < (lhs: Self, rhs: Self) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+        public static func < (lhs: Self, rhs: Self) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
     }
 
     public var group: String

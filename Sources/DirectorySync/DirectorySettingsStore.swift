@@ -18,7 +18,8 @@ public struct DirectorySettingsStore: Sendable {
 
     /// The stored settings with the password opened, or nil when none were saved yet.
     public func load(on connection: PostgresConnection) async throws -> DirectorySettings? {
-        let rows = try await connection.query("SELECT value::text, secret FROM settings WHERE key = \(Self.key)", logger: logger)
+        let rows = try await connection.query(
+            "SELECT value::text, secret FROM settings WHERE key = \(Self.key)", logger: logger)
         for try await (json, secret) in rows.decode((String, Data?).self) {
             var settings = try DirectorySettings.decode(json: json)
             if let secret { settings.bindPassword = try secrets.open(secret) }
@@ -34,26 +35,32 @@ public struct DirectorySettingsStore: Sendable {
         let sealed = try settings.bindPassword.map { try secrets.seal($0) }
         if settings.bindPassword == nil {
             // A kept secret would go to the new servers: only when they are the ones it was saved for.
-            let rows = try await connection.query("SELECT value::text FROM settings WHERE key = \(Self.key) AND secret IS NOT NULL", logger: logger)
+            let rows = try await connection.query(
+                "SELECT value::text FROM settings WHERE key = \(Self.key) AND secret IS NOT NULL", logger: logger)
             for try await value in rows.decode(String.self) {
                 // Stored settings that no longer read count as other servers.
-                guard let stored = try? DirectorySettings.decode(json: value), settings.talksToSameServers(as: stored) else { throw DirectorySettings.retypePassword }
+                guard let stored = try? DirectorySettings.decode(json: value), settings.talksToSameServers(as: stored)
+                else { throw DirectorySettings.retypePassword }
             }
         }
         try await connection.withTransaction(logger: logger) { connection in
             var before: String?
-            let rows = try await connection.query("SELECT value::text FROM settings WHERE key = \(Self.key) FOR UPDATE", logger: logger)
+            let rows = try await connection.query(
+                "SELECT value::text FROM settings WHERE key = \(Self.key) FOR UPDATE", logger: logger)
             for try await value in rows.decode(String.self) { before = value }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO settings (key, value, secret, updated_at, updated_by)
                 VALUES (\(Self.key), \(json)::jsonb, \(sealed), now(), \(actor))
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, secret = COALESCE(EXCLUDED.secret, settings.secret),
                     updated_at = now(), updated_by = EXCLUDED.updated_by
                 """, logger: logger)
             let passwordNote = sealed == nil ? "unchanged" : "changed"
-            try await AuditLog.record(AuditEntry(actor: actor, action: "directory.settings.save", target: "directory", before: before,
-                                                 after: try AuditEntry.jsonText(json, replacing: ["bindPassword": passwordNote])),
-                                      on: connection, logger: logger)
+            try await AuditLog.record(
+                AuditEntry(
+                    actor: actor, action: "directory.settings.save", target: "directory", before: before,
+                    after: try AuditEntry.jsonText(json, replacing: ["bindPassword": passwordNote])),
+                on: connection, logger: logger)
         }
     }
 }

@@ -14,8 +14,10 @@ extension DirectorySyncer {
 
     /// Reads the directory into staging tables and merges it, in one transaction (`inTransaction`) committed
     /// only when the plan says the run applies.
-    func stageAndMerge(settings: DirectorySettings, client: LDAPClient, connection: PostgresConnection, plan: SyncPlan,
-                       cursor: SyncCursor?, dryRun: Bool, approvedDisable: Int?, progress: SyncProgressBox) async throws -> Outcome {
+    func stageAndMerge(
+        settings: DirectorySettings, client: LDAPClient, connection: PostgresConnection, plan: SyncPlan,
+        cursor: SyncCursor?, dryRun: Bool, approvedDisable: Int?, progress: SyncProgressBox
+    ) async throws -> Outcome {
         var plan = plan
         let state: DirectoryState
         do {
@@ -23,8 +25,9 @@ extension DirectorySyncer {
             try await DirectorySchemaCheck(settings: settings).run(client: client)
         } catch { throw SyncError.explaining(error) }
         plan.directoryRead(flavour: settings.flavour, invocationID: state.invocationID, cursor: cursor)
-        let context = SyncContext(settings: settings, client: client, logger: logger, progress: progress,
-                                  changedSince: plan.mode == .incremental ? cursor?.changedSince : nil)
+        let context = SyncContext(
+            settings: settings, client: client, logger: logger, progress: progress,
+            changedSince: plan.mode == .incremental ? cursor?.changedSince : nil)
         return try await Self.inTransaction(on: connection, logger: logger) {
             let activeBefore = try await SyncMerge(connection: connection, logger: logger, full: true, mappings: [])
                 .count("SELECT 1 FROM people WHERE source = 'directory' AND active")
@@ -37,27 +40,34 @@ extension DirectorySyncer {
             clock.lap("read and staged \(staging.groups) groups")
             try await Self.stageInChainMembers(on: connection, context: context)
             progress.set(phase: .merging)
-            let merge = SyncMerge(connection: connection, logger: logger, full: plan.mode == .full, mappings: settings.groups)
+            let merge = SyncMerge(
+                connection: connection, logger: logger, full: plan.mode == .full, mappings: settings.groups)
             var (counts, mergeWarnings) = try await merge.run(clock: clock)
             counts.seen = staging.people
-            let ending = plan.ending(counts: counts, activeBefore: activeBefore, settings: settings, approvedDisable: approvedDisable, dryRun: dryRun)
+            let ending = plan.ending(
+                counts: counts, activeBefore: activeBefore, settings: settings, approvedDisable: approvedDisable,
+                dryRun: dryRun)
             if ending == .commit {
-                var next = SyncCursor(flavour: settings.flavour, settingsFingerprint: settings.fingerprint, server: state.server)
+                var next = SyncCursor(
+                    flavour: settings.flavour, settingsFingerprint: settings.fingerprint, server: state.server)
                 next.entryCSN = state.contextCSN ?? staging.newestChange ?? cursor?.entryCSN
                 next.highestUSN = state.highestUSN
                 next.invocationID = state.invocationID
                 try await next.save(on: connection, logger: logger)
             }
-            let outcome = Outcome(mode: plan.mode, ending: ending, counts: counts, activeBefore: activeBefore,
-                                  warnings: plan.warnings + staging.warnings + mergeWarnings)
+            let outcome = Outcome(
+                mode: plan.mode, ending: ending, counts: counts, activeBefore: activeBefore,
+                warnings: plan.warnings + staging.warnings + mergeWarnings)
             return (outcome, commit: ending == .commit)
         }
     }
 
     /// The one place a run's transaction begins and ends: committed when `body` says so, rolled back when it
     /// says not to or throws.
-    static func inTransaction<T: Sendable>(on connection: PostgresConnection, logger: Logger,
-                                           _ body: () async throws -> (T, commit: Bool)) async throws -> T {
+    static func inTransaction<T: Sendable>(
+        on connection: PostgresConnection, logger: Logger,
+        _ body: () async throws -> (T, commit: Bool)
+    ) async throws -> T {
         try await connection.query("BEGIN", logger: logger)
         do {
             let (value, commit) = try await body()

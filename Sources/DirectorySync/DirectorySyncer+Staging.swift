@@ -19,7 +19,8 @@ extension DirectorySyncer {
     }
 
     static func createStagingTables(on connection: PostgresConnection, context: SyncContext) async throws {
-        let people = PersonMapper.stagedColumns.map { "\($0) \($0 == "photo" ? "bytea" : "text")" }.joined(separator: ", ")
+        let people = PersonMapper.stagedColumns.map { "\($0) \($0 == "photo" ? "bytea" : "text")" }.joined(
+            separator: ", ")
         for statement in [
             "CREATE TEMP TABLE sync_people (\(people)) ON COMMIT DROP",
             "CREATE TEMP TABLE sync_group_rows (kind text, group_id text, a text, b text, c text) ON COMMIT DROP",
@@ -37,14 +38,18 @@ extension DirectorySyncer {
 
     /// Streams the entries of `searches` through `encode` into one COPY of `table`, 256 KiB at a time. LDAP
     /// failures are explained against `settings` (the base and filter setting names in use).
-    static func copy(_ searches: [Search], into table: String, columns: [String] = [], on connection: PostgresConnection,
-                     context: SyncContext, settings: (base: String, filter: String),
-                     encode: (LDAPEntry, inout CopyRowEncoder) async throws -> Void) async throws {
+    static func copy(
+        _ searches: [Search], into table: String, columns: [String] = [], on connection: PostgresConnection,
+        context: SyncContext, settings: (base: String, filter: String),
+        encode: (LDAPEntry, inout CopyRowEncoder) async throws -> Void
+    ) async throws {
         try await connection.copyFrom(table: table, columns: columns, logger: context.logger) { writer in
             var encoder = CopyRowEncoder()
             for search in searches {
                 do {
-                    for try await entry in context.client.search(base: search.base, filter: search.filter, attributes: search.attributes) {
+                    for try await entry in context.client.search(
+                        base: search.base, filter: search.filter, attributes: search.attributes)
+                    {
                         try await encode(entry, &encoder)
                         if encoder.readableBytes >= flushBytes { try await writer.write(encoder.take()) }
                     }
@@ -56,15 +61,19 @@ extension DirectorySyncer {
         }
     }
 
-    static func stageUsers(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult) async throws {
+    static func stageUsers(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult)
+        async throws
+    {
         let settings = context.settings
         let mapper = PersonMapper(settings: settings)
         let filter = try filter(settings.userFilter, changedSince: context.changedSince)
         context.progress.set(phase: .readingUsers)
         var identities = Set<String>(), usernames = Set<String>()
         let searches = settings.baseDN.map { Search($0, filter, settings.userSearchAttributes) }
-        try await copy(searches, into: "sync_people", columns: PersonMapper.stagedColumns, on: connection, context: context,
-                       settings: ("baseDN", "userFilter")) { entry, encoder in
+        try await copy(
+            searches, into: "sync_people", columns: PersonMapper.stagedColumns, on: connection, context: context,
+            settings: ("baseDN", "userFilter")
+        ) { entry, encoder in
             var values = StorableValues(entry)
             switch mapper.keys(of: &values) {
             case let .failure(skipped):
@@ -73,7 +82,8 @@ extension DirectorySyncer {
                 // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
                 guard identities.insert(identity).inserted else { break }
                 guard usernames.insert(username.lowercased()).inserted else {
-                    result.warnings.append("username \(username) of \(entry.dn) is already used by another directory entry: skipped")
+                    result.warnings.append(
+                        "username \(username) of \(entry.dn) is already used by another directory entry: skipped")
                     break
                 }
                 mapper.encode(&values, identity: identity, username: username, into: &encoder)
@@ -87,26 +97,39 @@ extension DirectorySyncer {
 
     /// Groups and their direct members as one stream of rows: `g` rows (dn, name, description) and `m` rows
     /// (member value, `dn` or `uid`). AD's ranged `member` values are fetched to the end.
-    static func stageGroups(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult) async throws {
+    static func stageGroups(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult)
+        async throws
+    {
         let settings = context.settings
         let mapper = PersonMapper(settings: settings)
         let filter = try filter(settings.groupFilter, changedSince: context.changedSince)
-        let attributes = Array(Set([settings.identityAttribute, settings.groupNameAttribute, "description", settings.flavour.changeAttribute]
-            + settings.membershipAttributes))
+        let attributes = Array(
+            Set(
+                [
+                    settings.identityAttribute, settings.groupNameAttribute, "description",
+                    settings.flavour.changeAttribute,
+                ]
+                    + settings.membershipAttributes))
         context.progress.set(phase: .readingGroups)
         let searches = settings.groupBaseDN.map { Search($0, filter, attributes) }
-        try await copy(searches, into: "sync_group_rows", on: connection, context: context, settings: ("groupBaseDN", "groupFilter")) { entry, encoder in
+        try await copy(
+            searches, into: "sync_group_rows", on: connection, context: context,
+            settings: ("groupBaseDN", "groupFilter")
+        ) { entry, encoder in
             guard StorableValues.isStorable(entry.dn) else {
                 result.warnings.append("a group whose DN holds a NUL byte: skipped")
                 return
             }
             guard let id = mapper.identity(of: entry), StorableValues.isStorable(id) else {
-                result.warnings.append("group \(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped")
+                result.warnings.append(
+                    "group \(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped")
                 return
             }
             var values = StorableValues(entry)
-            let name = values.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
-            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name); encoder.text(values.string("description"))
+            let name =
+                values.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
+            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name);
+            encoder.text(values.string("description"))
             encoder.endRow()
             for attribute in settings.membershipAttributes {
                 let kind = attribute.lowercased() == "memberuid" ? "uid" : "dn"
@@ -122,7 +145,9 @@ extension DirectorySyncer {
         }
     }
 
-    private static func members(of values: inout StorableValues, attribute: String, client: LDAPClient) async throws -> [String] {
+    private static func members(of values: inout StorableValues, attribute: String, client: LDAPClient) async throws
+        -> [String]
+    {
         let entry = values.entry
         guard let ranged = entry.rangedValues(attribute) else { return values.strings(attribute) }
         let all = ranged.nextStart == nil ? ranged.values : try await client.allValues(of: attribute, in: entry.dn)
@@ -138,7 +163,9 @@ extension DirectorySyncer {
         for mapping in settings.groups {
             let filter = LDAPFilter.and([.raw(settings.userFilter), .memberOfInChain(mapping.group)])
             let searches = settings.baseDN.map { Search($0, filter, [settings.identityAttribute]) }
-            try await copy(searches, into: "sync_inchain", on: connection, context: context, settings: ("baseDN", "groups")) { entry, encoder in
+            try await copy(
+                searches, into: "sync_inchain", on: connection, context: context, settings: ("baseDN", "groups")
+            ) { entry, encoder in
                 guard let id = mapper.identity(of: entry), StorableValues.isStorable(id) else { return }
                 encoder.text(mapping.group); encoder.text(id)
                 encoder.endRow()

@@ -13,7 +13,10 @@ public struct SyncRequest: Sendable {
     /// A held run an admin approves: a full run that may disable as many people as that run would have.
     public var approving: Int64?
 
-    public init(mode: SyncMode, dryRun: Bool = false, trigger: String = "command", requestedBy: String? = nil, approving: Int64? = nil) {
+    public init(
+        mode: SyncMode, dryRun: Bool = false, trigger: String = "command", requestedBy: String? = nil,
+        approving: Int64? = nil
+    ) {
         self.mode = approving == nil ? mode : .full
         self.dryRun = dryRun
         self.trigger = approving == nil ? trigger : "approval"
@@ -44,7 +47,10 @@ public struct DirectorySyncer: Sendable {
     /// How often `onProgress` is called (the run record is updated every fourth time).
     let progressInterval: Duration
 
-    public init(database: Database, pool: DatabasePool, secrets: SecretBox, logger: Logger, progressInterval: Duration = .milliseconds(250)) {
+    public init(
+        database: Database, pool: DatabasePool, secrets: SecretBox, logger: Logger,
+        progressInterval: Duration = .milliseconds(250)
+    ) {
         self.database = database
         self.progressInterval = progressInterval
         self.pool = pool
@@ -56,15 +62,19 @@ public struct DirectorySyncer: Sendable {
     /// Runs a sync and returns its record; a run that fails is recorded as failed and its error thrown.
     /// `onProgress` is called every `progressInterval` while it runs.
     /// `onStarted` is told the run's id as soon as its record exists.
-    public func run(_ request: SyncRequest, onStarted: @escaping @Sendable (Int64) -> Void = { _ in },
-                    onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncRun {
+    public func run(
+        _ request: SyncRequest, onStarted: @escaping @Sendable (Int64) -> Void = { _ in },
+        onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }
+    ) async throws -> SyncRun {
         try await database.withConnection { connection in
             guard try await SyncRunStore.tryLock(on: connection, logger: logger) else {
                 let running = try await runs.recent(limit: 5).first { $0.state == .running }
-                throw SyncError.alreadyRunning(id: running?.id, since: running.map { ISO8601DateFormatter().string(from: $0.startedAt) })
+                throw SyncError.alreadyRunning(
+                    id: running?.id, since: running.map { ISO8601DateFormatter().string(from: $0.startedAt) })
             }
             do {
-                let run = try await runLocked(request, connection: connection, onStarted: onStarted, onProgress: onProgress)
+                let run = try await runLocked(
+                    request, connection: connection, onStarted: onStarted, onProgress: onProgress)
                 try await SyncRunStore.unlock(on: connection, logger: logger)
                 return run
             } catch {
@@ -74,8 +84,10 @@ public struct DirectorySyncer: Sendable {
         }
     }
 
-    private func runLocked(_ request: SyncRequest, connection: PostgresConnection, onStarted: @Sendable (Int64) -> Void,
-                           onProgress: @escaping @Sendable (SyncProgress) -> Void) async throws -> SyncRun {
+    private func runLocked(
+        _ request: SyncRequest, connection: PostgresConnection, onStarted: @Sendable (Int64) -> Void,
+        onProgress: @escaping @Sendable (SyncProgress) -> Void
+    ) async throws -> SyncRun {
         try await runs.failInterrupted()
         guard let settings = try await settingsStore.load(on: connection) else { throw SyncError.notConfigured }
         var approvedDisable: Int?
@@ -85,29 +97,37 @@ public struct DirectorySyncer: Sendable {
         let cursor = try await SyncCursor.load(on: connection, logger: logger)
         let plan = SyncPlan(requested: request.mode, cursor: cursor, settings: settings)
         let estimated = plan.mode == .full ? try await estimateEntries() : nil
-        let id = try await runs.start(mode: plan.mode, dryRun: request.dryRun, trigger: request.trigger, requestedBy: request.requestedBy,
-                                      estimated: estimated, approves: request.approving)
+        let id = try await runs.start(
+            mode: plan.mode, dryRun: request.dryRun, trigger: request.trigger, requestedBy: request.requestedBy,
+            estimated: estimated, approves: request.approving)
         onStarted(id)
         let progress = SyncProgressBox(estimated: estimated)
         let reporter = Task { await report(id, progress: progress, onProgress: onProgress) }
         defer { reporter.cancel() }
         do {
             let outcome = try await settings.withClient(logger: logger) { client in
-                try await stageAndMerge(settings: settings, client: client, connection: connection, plan: plan, cursor: cursor,
-                                        dryRun: request.dryRun, approvedDisable: approvedDisable, progress: progress)
+                try await stageAndMerge(
+                    settings: settings, client: client, connection: connection, plan: plan, cursor: cursor,
+                    dryRun: request.dryRun, approvedDisable: approvedDisable, progress: progress)
             }
             reporter.cancel()
             try await runs.finish(id, outcome, processed: progress.current.processed)
-            if case let .hold(reason) = outcome.ending { try await runs.tellAdmins("sync.held", ["run": id, "reason": reason]) }
+            if case let .hold(reason) = outcome.ending {
+                try await runs.tellAdmins("sync.held", ["run": id, "reason": reason])
+            }
         } catch {
             reporter.cancel()
             // A stopping server cancels the run: its record must still say how it ended, so the bookkeeping
             // runs in a task of its own that the cancellation does not reach.
             let interrupted = Task.isCancelled || error is CancellationError
-            let reason = interrupted ? "interrupted: the server stopped before the run finished; nothing it read was applied" : "\(describe(error))"
+            let reason =
+                interrupted
+                ? "interrupted: the server stopped before the run finished; nothing it read was applied"
+                : "\(describe(error))"
             let processed = progress.current.processed, runs = self.runs
             try await Task {
-                try await runs.finish(id, failedWith: reason, processed: processed, mode: plan.mode, warnings: plan.warnings)
+                try await runs.finish(
+                    id, failedWith: reason, processed: processed, mode: plan.mode, warnings: plan.warnings)
                 try? await runs.tellAdmins("sync.failed", ["run": id, "error": reason])
             }.value
             throw interrupted ? CancellationError() : describe(error)
@@ -133,7 +153,9 @@ public struct DirectorySyncer: Sendable {
     }
 
     private func estimateEntries() async throws -> Int? {
-        if let last = try await runs.latest(state: .succeeded, mode: .full) { return last.counts.seen + last.counts.groups }
+        if let last = try await runs.latest(state: .succeeded, mode: .full) {
+            return last.counts.seen + last.counts.groups
+        }
         return nil
     }
 

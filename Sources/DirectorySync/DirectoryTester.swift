@@ -25,26 +25,48 @@ public struct DirectoryTester: Sendable {
             try settings.validate()
             let servers = try await settings.resolveServers()
             steps.append(Step(name: "servers", ok: true, detail: servers.map(\.description).joined(separator: ", ")))
-            if let warning = settings.cleartextWarning(for: servers) { steps.append(Step(name: "transport", ok: true, detail: warning)) }
+            if let warning = settings.cleartextWarning(for: servers) {
+                steps.append(Step(name: "transport", ok: true, detail: warning))
+            }
             try await settings.withClient(logger: logger) { client in
                 do {
                     let root = try await client.rootDSE(attributes: ["namingContexts", "vendorName", "dnsHostName"])
                     let server = await client.preferredServers().first?.description ?? "?"
-                    let transport = settings.tls == .none && !server.hasPrefix("ldaps") ? "no TLS" : "TLS verified\(settings.insecureSkipVerify ? " NOT (insecureSkipVerify)" : "")"
-                    steps.append(Step(name: "bind", ok: true, detail: "bound as \(settings.bindDN) on \(server) (\(transport)); naming contexts: \(root.strings("namingContexts").joined(separator: "; "))"))
+                    let transport =
+                        settings.tls == .none && !server.hasPrefix("ldaps")
+                        ? "no TLS" : "TLS verified\(settings.insecureSkipVerify ? " NOT (insecureSkipVerify)" : "")"
+                    steps.append(
+                        Step(
+                            name: "bind", ok: true,
+                            detail:
+                                "bound as \(settings.bindDN) on \(server) (\(transport)); naming contexts: \(root.strings("namingContexts").joined(separator: "; "))"
+                        ))
                     try await DirectorySchemaCheck(settings: settings).run(client: client)
                     steps.append(Step(name: "schema", ok: true, detail: "every mapped attribute exists"))
-                    let users = try await count(client, bases: settings.baseDN, filter: settings.userFilter, setting: ("baseDN", "userFilter"))
-                    steps.append(Step(name: "users", ok: users > 0, detail: "\(users) entries match the user filter \(settings.userFilter)"))
-                    let groups = try await count(client, bases: settings.groupBaseDN, filter: settings.groupFilter, setting: ("groupBaseDN", "groupFilter"))
-                    steps.append(Step(name: "groups", ok: true, detail: "\(groups) entries match the group filter \(settings.groupFilter)"))
+                    let users = try await count(
+                        client, bases: settings.baseDN, filter: settings.userFilter, setting: ("baseDN", "userFilter"))
+                    steps.append(
+                        Step(
+                            name: "users", ok: users > 0,
+                            detail: "\(users) entries match the user filter \(settings.userFilter)"))
+                    let groups = try await count(
+                        client, bases: settings.groupBaseDN, filter: settings.groupFilter,
+                        setting: ("groupBaseDN", "groupFilter"))
+                    steps.append(
+                        Step(
+                            name: "groups", ok: true,
+                            detail: "\(groups) entries match the group filter \(settings.groupFilter)"))
                 } catch {
                     throw SyncError.explaining(error)
                 }
                 if let login {
                     do {
-                        let entry = try await DirectoryAuthenticator(settings: settings, client: client).authenticate(login.username, password: login.password)
-                        steps.append(Step(name: "login", ok: true, detail: "\(login.username) found as \(entry.dn); password accepted"))
+                        let entry = try await DirectoryAuthenticator(settings: settings, client: client).authenticate(
+                            login.username, password: login.password)
+                        steps.append(
+                            Step(
+                                name: "login", ok: true,
+                                detail: "\(login.username) found as \(entry.dn); password accepted"))
                     } catch let error as LDAPError {
                         steps.append(Step(name: "login", ok: false, detail: error.adFailure?.message ?? "\(error)"))
                     } catch {
@@ -58,7 +80,9 @@ public struct DirectoryTester: Sendable {
         return steps
     }
 
-    private func count(_ client: LDAPClient, bases: [String], filter: String, setting: (String, String)) async throws -> Int {
+    private func count(_ client: LDAPClient, bases: [String], filter: String, setting: (String, String)) async throws
+        -> Int
+    {
         var total = 0
         for base in bases {
             do {

@@ -5,7 +5,10 @@ import LDAPKit
 /// directory says so, why the account is disabled.
 struct PersonMapper: Sendable {
     /// The staged columns, in COPY order.
-    static let stagedColumns = ["directory_id", "dn", "username"] + PersonField.allCases.filter { $0 != .username }.map(\.column) + ["disabled_reason"]
+    static let stagedColumns =
+        ["directory_id", "dn", "username"] + PersonField.allCases.filter { $0 != .username }.map(\.column) + [
+            "disabled_reason"
+        ]
 
     let settings: DirectorySettings
     let mappings: [(field: PersonField, mapping: AttributeMapping)]
@@ -22,18 +25,24 @@ struct PersonMapper: Sendable {
     /// are read as missing (and `values` warns of them).
     func keys(of values: inout StorableValues) -> Result<(identity: String, username: String), SkippedEntry> {
         let entry = values.entry
-        guard StorableValues.isStorable(entry.dn) else { return .failure(SkippedEntry("an entry whose DN holds a NUL byte: skipped")) }
-        guard let identity = identity(of: entry), StorableValues.isStorable(identity) else {
-            return .failure(SkippedEntry("\(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped"))
+        guard StorableValues.isStorable(entry.dn) else {
+            return .failure(SkippedEntry("an entry whose DN holds a NUL byte: skipped"))
         }
-        guard let username = settings.effectiveAttributes[.username]?.text(reading: { values.string($0) }), !username.isEmpty else {
+        guard let identity = identity(of: entry), StorableValues.isStorable(identity) else {
+            return .failure(
+                SkippedEntry("\(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped"))
+        }
+        guard let username = settings.effectiveAttributes[.username]?.text(reading: { values.string($0) }),
+            !username.isEmpty
+        else {
             return .failure(SkippedEntry("\(entry.dn) has no \(settings.loginAttribute): skipped"))
         }
         return .success((identity, username))
     }
 
     /// Writes the entry's row into `encoder`; a value PostgreSQL cannot store is left out (`values` warns).
-    func encode(_ values: inout StorableValues, identity: String, username: String, into encoder: inout CopyRowEncoder) {
+    func encode(_ values: inout StorableValues, identity: String, username: String, into encoder: inout CopyRowEncoder)
+    {
         let entry = values.entry
         encoder.text(identity)
         encoder.text(entry.dn)

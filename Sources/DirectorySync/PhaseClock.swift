@@ -17,6 +17,8 @@ final class PhaseClock: Sendable {
             defer { previous = now }
             return now - previous
         }
-        logger.debug("sync step: \(step)", metadata: ["seconds": "\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds])))"])
+        logger.debug(
+            "sync step: \(step)",
+            metadata: ["seconds": "\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds])))"])
     }
 }

@@ -27,7 +27,9 @@ public struct PolicyTargets: Sendable {
     /// The domain policies are evaluated in: the dc= part of the directory settings' first base DN.
     public static func domain(of settings: DirectorySettings) -> String? {
         guard let base = settings.baseDN.first else { return nil }
-        let domain = base.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased().hasPrefix("dc=") }
+        let domain = base.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            $0.lowercased().hasPrefix("dc=")
+        }
         return domain.isEmpty ? nil : domain.joined(separator: ",")
     }
 
@@ -39,7 +41,8 @@ public struct PolicyTargets: Sendable {
         case let .username(name): username = name
         }
         let onlyActive = person == nil && username == nil
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT p.username, p.dn, COALESCE(array_agg(g.dn) FILTER (WHERE g.dn IS NOT NULL), '{}'), COALESCE(p.department, ''), COALESCE(p.office, '')
             FROM people p LEFT JOIN memberships m ON m.person_id = p.id LEFT JOIN groups g ON g.id = m.group_id
             WHERE p.dn IS NOT NULL AND (p.active OR NOT \(onlyActive))
@@ -47,8 +50,11 @@ public struct PolicyTargets: Sendable {
             GROUP BY p.id ORDER BY p.username
             """, logger: logger)
         var users: [DirectorySnapshot.Target] = []
-        for try await (name, dn, groups, department, office) in rows.decode((String, String, [String], String, String).self) {
-            users.append(.init(name: name, dn: dn, groups: groups, attributes: ["department": department, "office": office]))
+        for try await (name, dn, groups, department, office) in rows.decode(
+            (String, String, [String], String, String).self)
+        {
+            users.append(
+                .init(name: name, dn: dn, groups: groups, attributes: ["department": department, "office": office]))
         }
         return DirectorySnapshot(domain: domain, users: users)
     }

@@ -47,7 +47,8 @@ struct StorableValues {
             return text
         case let .failure(refusal):
             if warned.insert(attribute.lowercased()).inserted {
-                warnings.append("\(entry.dn): a value of \(attribute) \(refusal.rawValue), which PostgreSQL cannot store: dropped")
+                warnings.append(
+                    "\(entry.dn): a value of \(attribute) \(refusal.rawValue), which PostgreSQL cannot store: dropped")
             }
             return nil
         }

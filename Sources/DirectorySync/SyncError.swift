@@ -13,7 +13,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .notConfigured:
             return "no directory settings yet: save them first with 'inboard directory set --file FILE'"
         case let .alreadyRunning(id, since):
-            return "another sync is running\(id.map { " (run \($0)" } ?? "")\(since.map { ", started \($0)" } ?? "")\(id == nil ? "" : ")"); only one runs at a time"
+            return
+                "another sync is running\(id.map { " (run \($0)" } ?? "")\(since.map { ", started \($0)" } ?? "")\(id == nil ? "" : ")"); only one runs at a time"
         case let .notApprovable(id, state, approvedBy):
             guard let state else { return "there is no sync run \(id)" }
             if let approvedBy { return "sync run \(id) was already approved by \(approvedBy)" }

@@ -35,8 +35,11 @@ public actor SyncLauncher: Service {
         }
         do {
             for try await id in started { return id }
-        } catch where stopping && (error is CancellationError || Task.isCancelled || "\(error)".contains("CancellationError")) {
-            throw SyncError.serverStopping   // stopped before its record was written
+        } catch
+            where stopping
+            && (error is CancellationError || Task.isCancelled || "\(error)".contains("CancellationError"))
+        {
+            throw SyncError.serverStopping  // stopped before its record was written
         }
         throw SyncError.internalFailure("the run ended before its record was written")
     }
@@ -58,7 +61,9 @@ public actor SyncLauncher: Service {
     private func stopAll() async {
         stopping = true
         let running = Array(runs.values)
-        if !running.isEmpty { logger.notice("stopping: interrupting the syncs in progress", metadata: ["runs": "\(running.count)"]) }
+        if !running.isEmpty {
+            logger.notice("stopping: interrupting the syncs in progress", metadata: ["runs": "\(running.count)"])
+        }
         for run in running { run.cancel() }
         for run in running { await run.value }
     }

@@ -5,17 +5,20 @@ extension SyncMerge {
     /// nesting are kept for mapped groups (role, department, board), which is what logins and boards read.
     /// Nesting is resolved with a recursive query whose UNION stops at cycles.
     func mergeGroups(createdPeople: Int) async throws -> (groups: Int, memberships: Int) {
-        try await execute("""
+        try await execute(
+            """
             CREATE TEMP TABLE sync_groups ON COMMIT DROP AS
             SELECT DISTINCT ON (group_id) group_id AS directory_id, a AS dn, b AS name, c AS description
             FROM sync_group_rows WHERE kind = 'g' ORDER BY group_id
             """)
-        try await execute("""
+        try await execute(
+            """
             CREATE TEMP TABLE sync_members ON COMMIT DROP AS
             SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm'
             """)
         let stagedGroups = try await count("SELECT 1 FROM sync_groups")
-        try await execute("""
+        try await execute(
+            """
             INSERT INTO groups (directory_id, dn, name, description)
             SELECT directory_id, dn, name, description FROM sync_groups
             ON CONFLICT (directory_id) DO UPDATE SET dn = EXCLUDED.dn, name = EXCLUDED.name, description = EXCLUDED.description,
@@ -23,7 +26,9 @@ extension SyncMerge {
             WHERE (groups.dn, groups.name, groups.description, groups.active) IS DISTINCT FROM (EXCLUDED.dn, EXCLUDED.name, EXCLUDED.description, TRUE)
             """)
         if full {
-            try await execute("DELETE FROM groups g WHERE NOT EXISTS (SELECT 1 FROM sync_groups s WHERE s.directory_id = g.directory_id)")
+            try await execute(
+                "DELETE FROM groups g WHERE NOT EXISTS (SELECT 1 FROM sync_groups s WHERE s.directory_id = g.directory_id)"
+            )
         }
         let inChain = try await count("SELECT 1 FROM sync_inchain")
         if stagedGroups > 0 || inChain > 0 || createdPeople > 0 {
@@ -39,50 +44,60 @@ extension SyncMerge {
     /// them. DNs are matched exactly first (a plain hash join); only members left unmatched are compared
     /// case-insensitively, so the common case never lower-cases 300,000 strings.
     private func replaceDirectEdges() async throws {
-        try await execute("""
+        try await execute(
+            """
             CREATE TEMP TABLE sync_links ON COMMIT DROP AS
             SELECT g.id AS group_id, m.member, m.by_uid, p.id AS person_id, c.id AS child_id
             FROM sync_members m JOIN groups g ON g.directory_id = m.group_id
             LEFT JOIN people p ON NOT m.by_uid AND p.dn = m.member
             LEFT JOIN groups c ON NOT m.by_uid AND c.dn = m.member
             """)
-        try await execute("""
+        try await execute(
+            """
             CREATE TEMP TABLE sync_unmatched ON COMMIT DROP AS
             SELECT ctid AS link, lower(member) AS member, by_uid FROM sync_links WHERE person_id IS NULL AND child_id IS NULL
             """)
-        try await execute("""
+        try await execute(
+            """
             UPDATE sync_links l SET person_id = p.id FROM sync_unmatched u, people p
             WHERE l.ctid = u.link AND ((NOT u.by_uid AND lower(p.dn) = u.member) OR (u.by_uid AND lower(p.username) = u.member))
             """)
-        try await execute("""
+        try await execute(
+            """
             UPDATE sync_links l SET child_id = c.id FROM sync_unmatched u, groups c
             WHERE l.ctid = u.link AND NOT u.by_uid AND lower(c.dn) = u.member
             """)
-        try await execute("""
+        try await execute(
+            """
             CREATE TEMP TABLE sync_direct ON COMMIT DROP AS
             SELECT DISTINCT group_id, person_id FROM sync_links WHERE person_id IS NOT NULL
             """)
-        try await execute("""
+        try await execute(
+            """
             DELETE FROM group_nesting n USING groups g, sync_groups s
             WHERE n.parent_id = g.id AND g.directory_id = s.directory_id
             """)
-        try await execute("""
+        try await execute(
+            """
             INSERT INTO group_nesting (parent_id, child_id)
             SELECT DISTINCT group_id, child_id FROM sync_links WHERE child_id IS NOT NULL
             ON CONFLICT DO NOTHING
             """)
-        try await execute("""
+        try await execute(
+            """
             DELETE FROM memberships m USING groups g, sync_groups s
             WHERE m.group_id = g.id AND g.directory_id = s.directory_id AND m.direct
               AND NOT EXISTS (SELECT 1 FROM sync_direct d WHERE d.group_id = m.group_id AND d.person_id = m.person_id)
             """)
         // Sorted, and only what is missing: far cheaper than ON CONFLICT on a large first import.
-        try await execute("""
+        try await execute(
+            """
             INSERT INTO memberships (group_id, person_id, direct) SELECT d.group_id, d.person_id, TRUE FROM sync_direct d
             WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = d.group_id AND m.person_id = d.person_id)
             ORDER BY 1, 2
             """)
-        try await execute("""
+        try await execute(
+            """
             UPDATE memberships m SET direct = TRUE FROM sync_direct d
             WHERE m.group_id = d.group_id AND m.person_id = d.person_id AND NOT m.direct
             """)
@@ -91,7 +106,8 @@ extension SyncMerge {
     /// Members of mapped groups through any depth of nesting (and, on AD, the DC's in-chain answer).
     private func resolveMappedGroups() async throws {
         let mapped = mappings.map { $0.group.lowercased() }
-        try await connection.query("""
+        try await connection.query(
+            """
             CREATE TEMP TABLE sync_nested ON COMMIT DROP AS
             WITH RECURSIVE closure (ancestor, descendant) AS (
                 SELECT id, id FROM groups WHERE lower(dn) = ANY(\(mapped))
@@ -105,11 +121,13 @@ extension SyncMerge {
             SELECT g.id, p.id FROM sync_inchain i JOIN groups g ON lower(g.dn) = lower(i.group_dn)
             JOIN people p ON p.directory_id = i.directory_id
             """, logger: logger)
-        try await execute("""
+        try await execute(
+            """
             DELETE FROM memberships m WHERE NOT m.direct
               AND NOT EXISTS (SELECT 1 FROM sync_nested n WHERE n.group_id = m.group_id AND n.person_id = m.person_id)
             """)
-        try await execute("""
+        try await execute(
+            """
             INSERT INTO memberships (group_id, person_id, direct) SELECT n.group_id, n.person_id, FALSE FROM sync_nested n
             WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = n.group_id AND m.person_id = n.person_id)
             ORDER BY 1, 2
@@ -120,15 +138,19 @@ extension SyncMerge {
     /// and the first mapped department among their groups. Returns how many people changed (not counting
     /// people this run created).
     func applyGroupMappings() async throws -> Int {
-        try await execute("UPDATE groups SET role = NULL, department = NULL, board = NULL WHERE role IS NOT NULL OR department IS NOT NULL OR board IS NOT NULL")
+        try await execute(
+            "UPDATE groups SET role = NULL, department = NULL, board = NULL WHERE role IS NOT NULL OR department IS NOT NULL OR board IS NOT NULL"
+        )
         for mapping in mappings {
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE groups SET role = \(mapping.role?.rawValue), department = \(mapping.department), board = \(mapping.board)
                 WHERE lower(dn) = lower(\(mapping.group))
                 """, logger: logger)
         }
         let order = mappings.map { $0.group.lowercased() }
-        return try await count("""
+        return try await count(
+            """
             WITH mapped AS (
                 SELECT m.person_id,
                        max(CASE g.role WHEN 'admin' THEN 3 WHEN 'delegate' THEN 2 WHEN 'user' THEN 1 END) AS rank,

@@ -13,7 +13,8 @@ struct SyncMerge {
     static let fieldColumns = PersonField.allCases.map(\.column)
     static var differs: String {
         let columns = ["dn"] + fieldColumns
-        return "(\(columns.map { "p.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "s.\($0)" }.joined(separator: ", ")))"
+        return
+            "(\(columns.map { "p.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(columns.map { "s.\($0)" }.joined(separator: ", ")))"
     }
 
     func run(clock: PhaseClock) async throws -> (counts: SyncCounts, warnings: [String]) {
@@ -25,28 +26,34 @@ struct SyncMerge {
         try await execute("ANALYZE sync_people (directory_id, username, dn)")
         if known > 0 {
             warnings += try await freeUsernames()
-            counts.moved = try await count("SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
-            try await execute("""
+            counts.moved = try await count(
+                "SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
+            try await execute(
+                """
                 UPDATE people p SET username = '~sync~' || p.id FROM sync_people s
                 WHERE p.directory_id = s.directory_id AND p.username <> s.username
                 """)
-            counts.updated = try await count("""
+            counts.updated = try await count(
+                """
                 UPDATE people p SET \(unescaped: Self.assignments), updated_at = now() FROM sync_people s
                 WHERE p.directory_id = s.directory_id AND \(unescaped: Self.differs) RETURNING 1
                 """)
-            counts.disabled = try await count("""
+            counts.disabled = try await count(
+                """
                 UPDATE people p SET active = FALSE, disabled_reason = s.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
                 FROM sync_people s WHERE p.directory_id = s.directory_id AND p.active AND s.disabled_reason IS NOT NULL RETURNING 1
                 """)
             if full {
-                counts.disabled += try await count("""
+                counts.disabled += try await count(
+                    """
                     UPDATE people p SET active = FALSE, disabled_reason = 'no longer in the directory (deleted, moved out of the base DN or filtered out)',
                         disabled_at = now(), disabled_by_sync = TRUE
                     WHERE p.source = 'directory' AND p.active AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = p.directory_id)
                     RETURNING 1
                     """)
             }
-            counts.reenabled = try await count("""
+            counts.reenabled = try await count(
+                """
                 UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
                 FROM sync_people s WHERE p.directory_id = s.directory_id AND NOT p.active AND p.disabled_by_sync AND s.disabled_reason IS NULL
                 RETURNING 1
@@ -55,7 +62,8 @@ struct SyncMerge {
             // Local accounts may still hold a name the directory uses.
             warnings += try await freeUsernames()
         }
-        counts.created = try await count("""
+        counts.created = try await count(
+            """
             INSERT INTO people (directory_id, dn, \(unescaped: Self.fieldColumns.joined(separator: ", ")), source, active, disabled_reason, disabled_at, disabled_by_sync)
             SELECT s.directory_id, s.dn, \(unescaped: Self.fieldColumns.map { "s.\($0)" }.joined(separator: ", ")), 'directory',
                    s.disabled_reason IS NULL, s.disabled_reason, CASE WHEN s.disabled_reason IS NOT NULL THEN now() END, s.disabled_reason IS NOT NULL
@@ -85,14 +93,16 @@ struct SyncMerge {
         var warnings: [String] = []
         // On a first import nobody can have left the directory: skip that scan.
         if full, try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1") > 0 {
-            warnings += try await strings("""
+            warnings += try await strings(
+                """
                 UPDATE people p SET username = p.username || '~' || p.id
                 WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
                   AND EXISTS (SELECT 1 FROM sync_people s WHERE lower(s.username) = lower(p.username))
                 RETURNING 'username ' || split_part(p.username, '~', 1) || ' moved from a person who left the directory to its new owner'
                 """)
         }
-        warnings += try await strings("""
+        warnings += try await strings(
+            """
             DELETE FROM sync_people s USING people p
             WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
               AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
@@ -108,14 +118,17 @@ struct SyncMerge {
 
     /// How many rows `query` returned (its `RETURNING`), optionally only those matching `condition`.
     func count(_ query: PostgresQuery, where condition: String = "TRUE") async throws -> Int {
-        let wrapped = PostgresQuery(unsafeSQL: "WITH changed AS (\(query.sql)) SELECT count(*)::bigint FROM changed WHERE \(condition)", binds: query.binds)
+        let wrapped = PostgresQuery(
+            unsafeSQL: "WITH changed AS (\(query.sql)) SELECT count(*)::bigint FROM changed WHERE \(condition)",
+            binds: query.binds)
         let rows = try await connection.query(wrapped, logger: logger)
         for try await value in rows.decode(Int64.self) { return Int(value) }
         return 0
     }
 
     func strings(_ sql: String) async throws -> [String] {
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: "WITH changed AS (\(sql)) SELECT * FROM changed"), logger: logger)
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "WITH changed AS (\(sql)) SELECT * FROM changed"), logger: logger)
         var result: [String] = []
         for try await value in rows.decode(String.self) { result.append(value) }
         return result

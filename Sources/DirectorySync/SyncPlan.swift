@@ -38,26 +38,36 @@ struct SyncPlan: Sendable, Equatable {
     mutating func directoryRead(flavour: DirectoryFlavour, invocationID: String?, cursor: SyncCursor?) {
         guard mode == .incremental, flavour == .activeDirectory, cursor?.invocationID != invocationID else { return }
         mode = .full
-        warnings.append("the domain controller changed (invocationId \(cursor?.invocationID ?? "none") → \(invocationID ?? "none")): running a full sync instead")
+        warnings.append(
+            "the domain controller changed (invocationId \(cursor?.invocationID ?? "none") → \(invocationID ?? "none")): running a full sync instead"
+        )
     }
 
     /// Once merged (not yet committed): how the run ends.
-    func ending(counts: SyncCounts, activeBefore: Int, settings: DirectorySettings, approvedDisable: Int?, dryRun: Bool) -> Ending {
-        if let reason = Self.guardVerdict(mode: mode, counts: counts, activeBefore: activeBefore, settings: settings, approvedDisable: approvedDisable) {
+    func ending(counts: SyncCounts, activeBefore: Int, settings: DirectorySettings, approvedDisable: Int?, dryRun: Bool)
+        -> Ending
+    {
+        if let reason = Self.guardVerdict(
+            mode: mode, counts: counts, activeBefore: activeBefore, settings: settings, approvedDisable: approvedDisable
+        ) {
             return .hold(reason: reason)
         }
         return dryRun ? .rollBackDryRun : .commit
     }
 
     /// The mass-disable guard: why this run must wait for an admin, or nil when it may go ahead.
-    static func guardVerdict(mode: SyncMode, counts: SyncCounts, activeBefore: Int, settings: DirectorySettings, approvedDisable: Int?) -> String? {
+    static func guardVerdict(
+        mode: SyncMode, counts: SyncCounts, activeBefore: Int, settings: DirectorySettings, approvedDisable: Int?
+    ) -> String? {
         if mode == .full && counts.seen == 0 {
-            return "the directory returned no users at all (check the base DN, the filter and the service account's rights); nobody was disabled"
+            return
+                "the directory returned no users at all (check the base DN, the filter and the service account's rights); nobody was disabled"
         }
         let share = settings.guardSettings.maxDisableShare
         let allowed = max(Int((Double(activeBefore) * share).rounded(.down)), approvedDisable ?? 0)
         guard counts.disabled > allowed else { return nil }
         let percent = activeBefore == 0 ? 100 : Int((Double(counts.disabled) / Double(activeBefore) * 100).rounded())
-        return "this run would disable \(counts.disabled) of \(activeBefore) active people (\(percent)%), more than the guard allows (\(Int(share * 100))%); nothing was changed. Approve it with 'inboard sync --approve RUN' if it is right"
+        return
+            "this run would disable \(counts.disabled) of \(activeBefore) active people (\(percent)%), more than the guard allows (\(Int(share * 100))%); nothing was changed. Approve it with 'inboard sync --approve RUN' if it is right"
     }
 }

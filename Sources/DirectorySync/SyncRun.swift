@@ -36,9 +36,14 @@ public struct SyncRun: Codable, Sendable, Equatable {
         case seen, created, updated, moved, disabled, reenabled, groups, memberships
     }
 
-    public init(id: Int64, mode: SyncMode, dryRun: Bool, state: State, trigger: String, startedAt: Date, finishedAt: Date? = nil,
-                phase: String = "starting", processed: Int = 0, estimated: Int? = nil, counts: SyncCounts = .init(), activeBefore: Int? = nil,
-                warnings: [String] = [], errors: [String] = [], heldReason: String? = nil, approvedBy: String? = nil, approvesRun: Int64? = nil) {
+    public init(
+        id: Int64, mode: SyncMode, dryRun: Bool, state: State, trigger: String, startedAt: Date,
+        finishedAt: Date? = nil,
+        phase: String = "starting", processed: Int = 0, estimated: Int? = nil, counts: SyncCounts = .init(),
+        activeBefore: Int? = nil,
+        warnings: [String] = [], errors: [String] = [], heldReason: String? = nil, approvedBy: String? = nil,
+        approvesRun: Int64? = nil
+    ) {
         self.id = id
         self.mode = mode
         self.dryRun = dryRun
@@ -63,17 +68,25 @@ public struct SyncRun: Codable, Sendable, Equatable {
         self.init(
             id: try c.decode(Int64.self, forKey: .id), mode: try c.decode(SyncMode.self, forKey: .mode),
             dryRun: try c.decode(Bool.self, forKey: .dryRun), state: try c.decode(State.self, forKey: .state),
-            trigger: try c.decode(String.self, forKey: .trigger), startedAt: try c.decode(Date.self, forKey: .startedAt),
-            finishedAt: try c.decodeIfPresent(Date.self, forKey: .finishedAt), phase: try c.decode(String.self, forKey: .phase),
-            processed: try c.decode(Int.self, forKey: .processed), estimated: try c.decodeIfPresent(Int.self, forKey: .estimated),
+            trigger: try c.decode(String.self, forKey: .trigger),
+            startedAt: try c.decode(Date.self, forKey: .startedAt),
+            finishedAt: try c.decodeIfPresent(Date.self, forKey: .finishedAt),
+            phase: try c.decode(String.self, forKey: .phase),
+            processed: try c.decode(Int.self, forKey: .processed),
+            estimated: try c.decodeIfPresent(Int.self, forKey: .estimated),
             counts: SyncCounts(
                 seen: try c.decode(Int.self, forKey: .seen), created: try c.decode(Int.self, forKey: .created),
                 updated: try c.decode(Int.self, forKey: .updated), moved: try c.decode(Int.self, forKey: .moved),
-                disabled: try c.decode(Int.self, forKey: .disabled), reenabled: try c.decode(Int.self, forKey: .reenabled),
-                groups: try c.decode(Int.self, forKey: .groups), memberships: try c.decode(Int.self, forKey: .memberships)),
-            activeBefore: try c.decodeIfPresent(Int.self, forKey: .activeBefore), warnings: try c.decode([String].self, forKey: .warnings),
-            errors: try c.decode([String].self, forKey: .errors), heldReason: try c.decodeIfPresent(String.self, forKey: .heldReason),
-            approvedBy: try c.decodeIfPresent(String.self, forKey: .approvedBy), approvesRun: try c.decodeIfPresent(Int64.self, forKey: .approvesRun))
+                disabled: try c.decode(Int.self, forKey: .disabled),
+                reenabled: try c.decode(Int.self, forKey: .reenabled),
+                groups: try c.decode(Int.self, forKey: .groups),
+                memberships: try c.decode(Int.self, forKey: .memberships)),
+            activeBefore: try c.decodeIfPresent(Int.self, forKey: .activeBefore),
+            warnings: try c.decode([String].self, forKey: .warnings),
+            errors: try c.decode([String].self, forKey: .errors),
+            heldReason: try c.decodeIfPresent(String.self, forKey: .heldReason),
+            approvedBy: try c.decodeIfPresent(String.self, forKey: .approvedBy),
+            approvesRun: try c.decodeIfPresent(Int64.self, forKey: .approvesRun))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -107,9 +120,11 @@ public struct SyncRun: Codable, Sendable, Equatable {
 
     /// One line per run, with the numbers an admin looks for first.
     public var summary: String {
-        let head = "sync run \(id) (\(mode.rawValue)\(dryRun ? ", dry run" : "")): \(state.rawValue) in \(String(format: "%.1f", Double(durationMs) / 1000)) s"
+        let head =
+            "sync run \(id) (\(mode.rawValue)\(dryRun ? ", dry run" : "")): \(state.rawValue) in \(String(format: "%.1f", Double(durationMs) / 1000)) s"
         let c = counts
-        var text = "\(head): \(c.seen) seen, \(c.created) created, \(c.updated) updated, \(c.moved) moved, \(c.disabled) disabled, \(c.reenabled) re-enabled, \(c.groups) groups, \(c.memberships) memberships"
+        var text =
+            "\(head): \(c.seen) seen, \(c.created) created, \(c.updated) updated, \(c.moved) moved, \(c.disabled) disabled, \(c.reenabled) re-enabled, \(c.groups) groups, \(c.memberships) memberships"
         if let heldReason { text += "\nheld: \(heldReason)" }
         for warning in warnings.prefix(20) { text += "\nwarning: \(warning)" }
         if warnings.count > 20 { text += "\n… and \(warnings.count - 20) more warnings" }
@@ -128,7 +143,10 @@ public struct SyncCounts: Codable, Sendable, Equatable {
     public var groups = 0
     public var memberships = 0
 
-    public init(seen: Int = 0, created: Int = 0, updated: Int = 0, moved: Int = 0, disabled: Int = 0, reenabled: Int = 0, groups: Int = 0, memberships: Int = 0) {
+    public init(
+        seen: Int = 0, created: Int = 0, updated: Int = 0, moved: Int = 0, disabled: Int = 0, reenabled: Int = 0,
+        groups: Int = 0, memberships: Int = 0
+    ) {
         self.seen = seen
         self.created = created
         self.updated = updated

@@ -25,8 +25,11 @@ public struct SyncRunStore: Sendable {
         FROM sync_runs
         """
 
-    func start(mode: SyncMode, dryRun: Bool, trigger: String, requestedBy: String?, estimated: Int?, approves: Int64?) async throws -> Int64 {
-        let rows = try await database.query("""
+    func start(mode: SyncMode, dryRun: Bool, trigger: String, requestedBy: String?, estimated: Int?, approves: Int64?)
+        async throws -> Int64
+    {
+        let rows = try await database.query(
+            """
             INSERT INTO sync_runs (mode, dry_run, trigger, requested_by, estimated, approves_run)
             VALUES (\(mode.rawValue), \(dryRun), \(trigger), \(requestedBy), \(estimated), \(approves)) RETURNING id
             """, logger: logger)
@@ -35,7 +38,8 @@ public struct SyncRunStore: Sendable {
     }
 
     func progress(_ id: Int64, _ progress: SyncProgress) async throws {
-        try await database.query("""
+        try await database.query(
+            """
             UPDATE sync_runs SET processed = \(progress.processed), estimated = \(progress.estimated), phase = \(progress.phase.rawValue)
             WHERE id = \(id) AND state = 'running'
             """, logger: logger)
@@ -45,20 +49,28 @@ public struct SyncRunStore: Sendable {
     func finish(_ id: Int64, _ outcome: DirectorySyncer.Outcome, processed: Int) async throws {
         var heldReason: String?
         if case let .hold(reason) = outcome.ending { heldReason = reason }
-        try await finish(id, mode: outcome.mode, state: heldReason == nil ? .succeeded : .held, processed: processed, counts: outcome.counts,
-                         activeBefore: outcome.activeBefore, warnings: outcome.warnings, errors: [], heldReason: heldReason)
+        try await finish(
+            id, mode: outcome.mode, state: heldReason == nil ? .succeeded : .held, processed: processed,
+            counts: outcome.counts,
+            activeBefore: outcome.activeBefore, warnings: outcome.warnings, errors: [], heldReason: heldReason)
     }
 
-    func finish(_ id: Int64, failedWith error: String, processed: Int, mode: SyncMode, warnings: [String]) async throws {
-        try await finish(id, mode: mode, state: .failed, processed: processed, counts: SyncCounts(), activeBefore: nil, warnings: warnings,
-                         errors: [error], heldReason: nil)
+    func finish(_ id: Int64, failedWith error: String, processed: Int, mode: SyncMode, warnings: [String]) async throws
+    {
+        try await finish(
+            id, mode: mode, state: .failed, processed: processed, counts: SyncCounts(), activeBefore: nil,
+            warnings: warnings,
+            errors: [error], heldReason: nil)
     }
 
-    private func finish(_ id: Int64, mode: SyncMode, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?,
-                        warnings: [String], errors: [String], heldReason: String?) async throws {
+    private func finish(
+        _ id: Int64, mode: SyncMode, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?,
+        warnings: [String], errors: [String], heldReason: String?
+    ) async throws {
         let warningsJSON = String(decoding: try JSONEncoder().encode(warnings), as: UTF8.self)
         let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
-        try await database.query("""
+        try await database.query(
+            """
             UPDATE sync_runs SET state = \(state.rawValue), mode = \(mode.rawValue), finished_at = clock_timestamp(), phase = 'finished',
                 processed = \(processed), seen = \(counts.seen), created = \(counts.created), updated = \(counts.updated), moved = \(counts.moved),
                 disabled = \(counts.disabled), reenabled = \(counts.reenabled), groups = \(counts.groups),
@@ -70,7 +82,8 @@ public struct SyncRunStore: Sendable {
 
     /// Tells the admins by mail (a held or failed run): an outbox row without a recipient goes to every admin.
     func tellAdmins(_ event: String, _ values: [String: Any]) async throws {
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
+        let payload = String(
+            decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
         try await Outbox(database: database, logger: logger).enqueue(event: event, payload: payload)
     }
 
@@ -79,7 +92,9 @@ public struct SyncRunStore: Sendable {
     static let lockKey: Int64 = 0x496E_626F_6172_6401
 
     static func tryLock(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        for try await locked in try await connection.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger).decode(Bool.self) {
+        for try await locked in try await connection.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger)
+            .decode(Bool.self)
+        {
             return locked
         }
         return false
@@ -93,13 +108,16 @@ public struct SyncRunStore: Sendable {
     public func discard(_ id: Int64, by actor: String) async throws -> Bool {
         var discarded = false
         try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 UPDATE sync_runs SET state = 'discarded', discarded_by = \(actor), discarded_at = now()
                 WHERE id = \(id) AND state = 'held' RETURNING id
                 """, logger: logger)
             for try await _ in rows { discarded = true }
             if discarded {
-                try await AuditLog.record(AuditEntry(actor: actor, action: "sync.discard", target: "run " + String(id)), on: connection, logger: logger)
+                try await AuditLog.record(
+                    AuditEntry(actor: actor, action: "sync.discard", target: "run " + String(id)), on: connection,
+                    logger: logger)
             }
         }
         return discarded
@@ -118,12 +136,18 @@ public struct SyncRunStore: Sendable {
         var binds = PostgresBindings()
         binds.append(state.rawValue, context: .default)
         binds.append(mode?.rawValue, context: .default)
-        return try await fetch(PostgresQuery(unsafeSQL: Self.selectJSON + " WHERE state = $1 AND NOT dry_run AND ($2::text IS NULL OR mode = $2) ORDER BY id DESC LIMIT 1", binds: binds)).first
+        return try await fetch(
+            PostgresQuery(
+                unsafeSQL: Self.selectJSON
+                    + " WHERE state = $1 AND NOT dry_run AND ($2::text IS NULL OR mode = $2) ORDER BY id DESC LIMIT 1",
+                binds: binds)
+        ).first
     }
 
     /// When the newest real (not dry) run of `mode` (any mode when nil) started, whatever its outcome.
     func lastStarted(mode: SyncMode?) async throws -> Date? {
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT extract(epoch FROM max(started_at))::float8 FROM sync_runs
             WHERE NOT dry_run AND (\(mode?.rawValue)::text IS NULL OR mode = \(mode?.rawValue))
             """, logger: logger)
@@ -133,7 +157,8 @@ public struct SyncRunStore: Sendable {
 
     /// Records a held run's approval; only a held run not approved before qualifies.
     func approve(_ id: Int64, by actor: String) async throws -> SyncRun {
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             UPDATE sync_runs SET approved_by = \(actor), approved_at = now()
             WHERE id = \(id) AND state = 'held' AND approved_by IS NULL RETURNING id
             """, logger: logger)
@@ -148,7 +173,8 @@ public struct SyncRunStore: Sendable {
 
     /// Runs left "running" by a process that died: only called while holding the sync lock.
     func failInterrupted() async throws {
-        try await database.query("""
+        try await database.query(
+            """
             UPDATE sync_runs SET state = 'failed', finished_at = clock_timestamp(), phase = 'finished',
                 errors = errors || '["interrupted: the process running it stopped before it finished; nothing it read was applied"]'::jsonb
             WHERE state = 'running'

@@ -33,11 +33,16 @@ public struct SyncScheduler: Service {
             let lastAny = try await syncer.runs.lastStarted(mode: nil)
             guard let mode = settings.schedule.due(now: Date(), lastFull: lastFull, lastAny: lastAny) else { return }
             let run = try await syncer.run(SyncRequest(mode: mode, trigger: "schedule", requestedBy: "schedule"))
-            logger.info("scheduled sync finished", metadata: ["run": "\(run.id)", "state": "\(run.state.rawValue)", "summary": "\(run.summary.split(separator: "\n")[0])"])
+            logger.info(
+                "scheduled sync finished",
+                metadata: [
+                    "run": "\(run.id)", "state": "\(run.state.rawValue)",
+                    "summary": "\(run.summary.split(separator: "\n")[0])",
+                ])
         } catch SyncError.alreadyRunning {
             logger.debug("scheduled sync skipped: another one is running")
         } catch {
-            if Task.isCancelled || error is CancellationError { return }   // shutting down
+            if Task.isCancelled || error is CancellationError { return }  // shutting down
             logger.error("scheduled sync failed", metadata: ["error": "\(error)"])
         }
     }

@@ -34,7 +34,10 @@ enum YAMLDistinguishedNames {
                     let end = tokenEnd(line, from: i)
                     let token = String(line[i..<end])
                     if token.contains("=") && token.contains(",") {
-                        out += "\"" + token.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+                        out +=
+                            "\""
+                            + token.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                                of: "\"", with: "\\\"") + "\""
                         i = end
                         continue
                     }

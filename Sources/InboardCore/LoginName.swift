@@ -58,7 +58,11 @@ public struct LoginName: Sendable, Equatable {
         var pendingSpace = false
         for character in dn.lowercased() {
             if character == " " { pendingSpace = true; continue }
-            if pendingSpace, !(out.last == "," || out.last == "=" || character == "," || character == "=" || out.isEmpty) { out.append(" ") }
+            if pendingSpace,
+                !(out.last == "," || out.last == "=" || character == "," || character == "=" || out.isEmpty)
+            {
+                out.append(" ")
+            }
             pendingSpace = false
             out.append(character)
         }

@@ -18,8 +18,12 @@ public struct StatusChange: Sendable, Equatable {
 
     /// What is stored: the note trimmed (empty becomes none), the type's default expiry when none is given.
     /// Throws the first rule the change breaks, naming its field.
-    public func validated(for type: StatusType, now: Date, hidingAllowed: Bool) throws(StatusChangeError) -> StatusChange {
-        guard type.active else { throw .init(field: "type", message: "'\(type.name)' is no longer offered; choose another status") }
+    public func validated(for type: StatusType, now: Date, hidingAllowed: Bool) throws(StatusChangeError)
+        -> StatusChange
+    {
+        guard type.active else {
+            throw .init(field: "type", message: "'\(type.name)' is no longer offered; choose another status")
+        }
         var result = self
         let trimmed = note?.trimmingCharacters(in: .whitespacesAndNewlines)
         result.note = trimmed?.isEmpty == false ? trimmed : nil

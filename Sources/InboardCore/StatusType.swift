@@ -16,8 +16,10 @@ public struct StatusType: Codable, Sendable, Equatable, Identifiable {
     public var sortOrder: Int
     public var active: Bool
 
-    public init(id: Int64, name: String, colour: String, icon: String = "", presence: Presence, needsReturnTime: Bool = false,
-                defaultExpiryMinutes: Int? = nil, fallbackTypeID: Int64? = nil, sortOrder: Int = 0, active: Bool = true) {
+    public init(
+        id: Int64, name: String, colour: String, icon: String = "", presence: Presence, needsReturnTime: Bool = false,
+        defaultExpiryMinutes: Int? = nil, fallbackTypeID: Int64? = nil, sortOrder: Int = 0, active: Bool = true
+    ) {
         self.id = id
         self.name = name
         self.colour = colour

@@ -28,7 +28,8 @@ public struct TrustedProxies: Sendable, Equatable {
     /// Parses `10.0.0.1, 192.168.0.0/16, ::1`; throws naming the entry that is neither an address nor a CIDR.
     public init(parsing text: String) throws(Refusal) {
         var networks: [Network] = []
-        for entry in text.split(separator: ",").map({ String($0).trimmingSurroundingWhitespace() }) where !entry.isEmpty {
+        for entry in text.split(separator: ",").map({ String($0).trimmingSurroundingWhitespace() }) where !entry.isEmpty
+        {
             let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
             guard let bytes = Self.parseAddress(parts[0]) else { throw Refusal(entry: entry) }
             let maximum = bytes.count * 8
@@ -41,7 +42,9 @@ public struct TrustedProxies: Sendable, Equatable {
 
     public struct Refusal: Error, Equatable, CustomStringConvertible {
         public let entry: String
-        public var description: String { "INBOARD_TRUSTED_PROXIES: '\(entry)' is not an IP address or CIDR (such as 10.0.0.0/8)" }
+        public var description: String {
+            "INBOARD_TRUSTED_PROXIES: '\(entry)' is not an IP address or CIDR (such as 10.0.0.0/8)"
+        }
     }
 
     public func trusts(_ address: String) -> Bool {
@@ -63,13 +66,17 @@ public struct TrustedProxies: Sendable, Equatable {
 
     static func parseAddress(_ text: String) -> [UInt8]? {
         // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: compare them as the IPv4 they are.
-        if text.lowercased().hasPrefix("::ffff:"), text.dropFirst(7).contains(".") { return parseAddress(String(text.dropFirst(7))) }
+        if text.lowercased().hasPrefix("::ffff:"), text.dropFirst(7).contains(".") {
+            return parseAddress(String(text.dropFirst(7)))
+        }
         if text.contains(":") { return parseIPv6(text) }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else {
+                return nil
+            }
             bytes.append(value)
         }
         return bytes

@@ -18,7 +18,8 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     /// PostgreSQL is away (restarting, stopped, unreachable): retry shortly. Says nothing of where it is.
-    public static let databaseUnavailable = APIError(.serviceUnavailable, code: "database_unavailable",
+    public static let databaseUnavailable = APIError(
+        .serviceUnavailable, code: "database_unavailable",
         message: "The database is unavailable right now; try again in a few seconds.", headers: [.retryAfter: "2"])
 
     struct Body: Encodable {
@@ -27,7 +28,8 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try APIJSON.makeEncoder().encode(Body(error: .init(code: code, message: message)))   // the same error, byte for byte
+        // the same error, byte for byte
+        let data = try APIJSON.makeEncoder().encode(Body(error: .init(code: code, message: message)))
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -36,24 +38,29 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// Turns Hummingbird's own errors (unknown route, bad method, undecodable body) into `APIError`s.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
-            throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
+            throw APIError(
+                error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
-        } catch where DatabaseUnavailable.isUnavailable(error) {
+        } catch  where DatabaseUnavailable.isUnavailable(error) {
             context.logger.warning("database unavailable", metadata: ["error": "\(Self.describe(error))"])
             throw APIError.databaseUnavailable
         } catch {
             // PostgreSQL's errors hide their details from descriptions on purpose: log the server's own message.
             let detail = Self.describe(error)
             context.logger.error("unhandled error", metadata: ["error": "\(detail)"])
-            throw APIError(.internalServerError, code: "internal",
-                           message: "The server failed to handle this request; the details are in its log under request \(context.id).")
+            throw APIError(
+                .internalServerError, code: "internal",
+                message:
+                    "The server failed to handle this request; the details are in its log under request \(context.id).")
         }
     }
 

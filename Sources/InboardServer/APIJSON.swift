@@ -16,5 +16,7 @@ enum APIJSON {
 /// A JSON response body.
 func JSONResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
     let data = try APIJSON.makeEncoder().encode(value)
-    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    return Response(
+        status: status, headers: [.contentType: "application/json; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }

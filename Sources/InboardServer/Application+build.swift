@@ -28,8 +28,11 @@ public struct AppDependencies: Sendable {
     /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
     public var loginFirstLock: Duration = .seconds(1)
 
-    public init(postgres: DatabasePool, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry, logger: Logger,
-                secrets: SecretBox, backgroundServices: [any Service] = []) {
+    public init(
+        postgres: DatabasePool, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry,
+        logger: Logger,
+        secrets: SecretBox, backgroundServices: [any Service] = []
+    ) {
         self.backgroundServices = backgroundServices
         self.secrets = secrets
         self.postgres = postgres
@@ -78,29 +81,42 @@ struct ServerStores: Sendable {
         throttle.firstDelay = dependencies.loginFirstLock
         self.throttle = throttle
         housekeeping = Housekeeping(database: pool, logger: logger)
-        readiness = DatabaseReadiness(client: pool, url: dependencies.databaseURL, expectedSchemaVersion: dependencies.schemaVersion, logger: logger)
-        syncer = DirectorySyncer(database: Database(url: dependencies.databaseURL, logger: logger), pool: pool, secrets: dependencies.secrets, logger: logger)
+        readiness = DatabaseReadiness(
+            client: pool, url: dependencies.databaseURL, expectedSchemaVersion: dependencies.schemaVersion,
+            logger: logger)
+        syncer = DirectorySyncer(
+            database: Database(url: dependencies.databaseURL, logger: logger), pool: pool,
+            secrets: dependencies.secrets, logger: logger)
     }
 }
 
 /// The Hummingbird application: routes plus the long-running services (the PostgreSQL pool) it owns.
-public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies) -> some ApplicationProtocol {
+public func buildApplication(configuration: ServerConfiguration, dependencies: AppDependencies)
+    -> some ApplicationProtocol
+{
     let stores = ServerStores(dependencies)
     let board = BoardCache(statuses: stores.statuses)
     let hub = EventHub(log: stores.events, board: board, sessions: stores.sessions, logger: dependencies.logger)
     let launcher = SyncLauncher(syncer: stores.syncer, logger: dependencies.logger)
     let router = buildRouter(dependencies: dependencies, stores: stores, hub: hub, board: board, launcher: launcher)
-    let maintenance = StatusMaintenance(statuses: stores.statuses, housekeeping: stores.housekeeping, logger: dependencies.logger)
+    let maintenance = StatusMaintenance(
+        statuses: stores.statuses, housekeeping: stores.housekeeping, logger: dependencies.logger)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
-        services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance, launcher] + dependencies.backgroundServices,
+        configuration: .init(
+            address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
+        services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance, launcher]
+            + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 
-func buildRouter(dependencies: AppDependencies, stores: ServerStores, hub: EventHub, board: BoardCache, launcher: SyncLauncher) -> Router<AppRequestContext> {
+func buildRouter(
+    dependencies: AppDependencies, stores: ServerStores, hub: EventHub, board: BoardCache, launcher: SyncLauncher
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ClientAddressMiddleware(trusted: dependencies.trustedProxies, publicURLIsHTTPS: dependencies.publicURLIsHTTPS))
+    router.add(
+        middleware: ClientAddressMiddleware(
+            trusted: dependencies.trustedProxies, publicURLIsHTTPS: dependencies.publicURLIsHTTPS))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ClientVersionMiddleware(serverVersion: .current))
@@ -111,23 +127,29 @@ func buildRouter(dependencies: AppDependencies, stores: ServerStores, hub: Event
     let logger = dependencies.logger
     let syncer = stores.syncer, people = stores.people, statuses = stores.statuses
     let csrf = CSRFTokens(key: dependencies.secrets.derivedKey(for: "csrf"))
-    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: stores.sessions)).add(middleware: CSRFMiddleware(tokens: csrf))
+    let api = router.group("api/v1").add(middleware: SessionMiddleware(sessions: stores.sessions)).add(
+        middleware: CSRFMiddleware(tokens: csrf))
     let directoryLogins = DirectoryClientCache(logger: logger, operationTimeout: dependencies.directoryLoginTimeout)
     let login = LoginService(people: people, syncer: syncer, directory: directoryLogins)
     let auth = AuthController(login: login, sessions: stores.sessions, throttle: stores.throttle)
     auth.addRoutes(to: api)
-    DirectoryAdminController(syncer: syncer, launcher: launcher, logins: directoryLogins, logger: logger).addRoutes(to: api.group("admin"))
+    DirectoryAdminController(syncer: syncer, launcher: launcher, logins: directoryLogins, logger: logger).addRoutes(
+        to: api.group("admin"))
     OrganisationAdminController(organisation: stores.organisation, statuses: statuses).addRoutes(to: api)
     PeopleAdminController(people: people).addRoutes(to: api)
-    let statusService = StatusService(statuses: statuses, people: people, organisation: stores.organisation, board: board, logger: logger)
+    let statusService = StatusService(
+        statuses: statuses, people: people, organisation: stores.organisation, board: board, logger: logger)
     StatusController(service: statusService).addRoutes(to: api)
     BoardController(statuses: statuses, people: people, cache: board).addRoutes(to: api)
-    PresenceController(statuses: statuses, organisation: stores.organisation, board: board, logger: logger).addRoutes(to: api)
-    ContactController(people: people, organisation: stores.organisation, statuses: statuses, board: board).addRoutes(to: api)
+    PresenceController(statuses: statuses, organisation: stores.organisation, board: board, logger: logger).addRoutes(
+        to: api)
+    ContactController(people: people, organisation: stores.organisation, statuses: statuses, board: board).addRoutes(
+        to: api)
     WatchesAndNotesController(watches: stores.watches, notes: stores.notes, statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: stores.events).addRoutes(to: api)
     let policies = PolicySetCache(folder: dependencies.policyDir)
-    ClientManifestController(policies: policies, syncer: syncer, targets: stores.policyTargets, logger: logger).addRoutes(to: api)
+    ClientManifestController(policies: policies, syncer: syncer, targets: stores.policyTargets, logger: logger)
+        .addRoutes(to: api)
 
     let renderer: WebRenderer
     do { renderer = try WebRenderer(csrf: csrf) } catch {
@@ -136,17 +158,28 @@ func buildRouter(dependencies: AppDependencies, stores: ServerStores, hub: Event
     StaticFilesController().addRoutes(to: router)
     // The session first, so that error pages still show who is signed in.
     // The error pages twice: the outer one for a session lookup that fails (the database away).
-    let web = router.group().add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: SessionMiddleware(sessions: stores.sessions))
-        .add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: CSRFMiddleware(tokens: csrf))
+    let web = router.group().add(middleware: WebErrorMiddleware(renderer: renderer)).add(
+        middleware: SessionMiddleware(sessions: stores.sessions)
+    )
+    .add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: CSRFMiddleware(tokens: csrf))
     WebAuthController(auth: auth, sessions: stores.sessions, renderer: renderer).addRoutes(to: web)
-    BoardPages(statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
-               mailPreferences: stores.mailPreferences, renderer: renderer).addRoutes(to: web)
+    BoardPages(
+        statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
+        mailPreferences: stores.mailPreferences, renderer: renderer
+    ).addRoutes(to: web)
     AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminSyncPage(syncer: syncer, launcher: launcher, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminNotificationsPage(store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger),
-                           templates: stores.mailTemplates, outbox: stores.outbox, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminPoliciesPage(policyDir: dependencies.policyDir, syncer: syncer, targets: stores.policyTargets, policies: policies, renderer: renderer, logger: logger).addRoutes(to: web)
-    AdminPeoplePages(statuses: statuses, service: statusService, people: people, audit: stores.audit, renderer: renderer).addRoutes(to: web)
+    AdminNotificationsPage(
+        store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger),
+        templates: stores.mailTemplates, outbox: stores.outbox, renderer: renderer, logger: logger
+    ).addRoutes(to: web)
+    AdminPoliciesPage(
+        policyDir: dependencies.policyDir, syncer: syncer, targets: stores.policyTargets, policies: policies,
+        renderer: renderer, logger: logger
+    ).addRoutes(to: web)
+    AdminPeoplePages(
+        statuses: statuses, service: statusService, people: people, audit: stores.audit, renderer: renderer
+    ).addRoutes(to: web)
     return router
 }
 

@@ -13,12 +13,16 @@ struct ClientAddressMiddleware: RouterMiddleware {
     static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let hsts = HTTPField.Name("Strict-Transport-Security")!
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         let peer = context.remoteAddress
         let viaTrustedProxy = peer.map(trusted.trusts) ?? false
-        context.remoteAddress = trusted.clientAddress(peer: peer, forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))
-        context.secureTransport = publicURLIsHTTPS || request.uri.scheme == .https
+        context.remoteAddress = trusted.clientAddress(
+            peer: peer, forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))
+        context.secureTransport =
+            publicURLIsHTTPS || request.uri.scheme == .https
             || (viaTrustedProxy && request.headers[Self.forwardedProto]?.lowercased() == "https")
         var response = try await next(request, context)
         if publicURLIsHTTPS { response.headers[Self.hsts] = "max-age=31536000" }

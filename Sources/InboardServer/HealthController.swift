@@ -18,7 +18,8 @@ struct HealthController<Context: RequestContext> {
             case let .ready(version):
                 return EditedResponse(status: .ok, response: Health(status: "ready", schemaVersion: version))
             case let .notReady(reason):
-                return EditedResponse(status: .serviceUnavailable, response: Health(status: "not ready", reason: reason))
+                return EditedResponse(
+                    status: .serviceUnavailable, response: Health(status: "not ready", reason: reason))
             }
         }
     }

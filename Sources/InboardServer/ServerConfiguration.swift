@@ -25,21 +25,33 @@ public struct ServerConfiguration: Sendable {
 
     /// Every setting, its variable and its default, for `--help` and the README.
     public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
-        ("INBOARD_DATABASE_URL", DatabaseURL.defaultValue, "PostgreSQL URL (sslmode=disable|require|verify-full, sslrootcert=FILE)"),
+        (
+            "INBOARD_DATABASE_URL", DatabaseURL.defaultValue,
+            "PostgreSQL URL (sslmode=disable|require|verify-full, sslrootcert=FILE)"
+        ),
         ("INBOARD_HTTP_HOST", defaultHTTPHost, "address 'inboard serve' listens on"),
         ("INBOARD_HTTP_PORT", "\(defaultHTTPPort)", "port 'inboard serve' listens on"),
         ("INBOARD_SECRET_KEY_FILE", defaultSecretKeyFile, "32 random bytes that encrypt secrets at rest"),
         ("INBOARD_LOG_LEVEL", defaultLogLevel.rawValue, "trace, debug, info, notice, warning, error or critical"),
         ("INBOARD_POLICY_DIR", defaultPolicyDir, "policy folder whose manifests GET /api/v1/clients/manifest serves"),
-        ("INBOARD_TRUSTED_PROXIES", "(none)", "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed"),
-        ("INBOARD_PUBLIC_URL", "(none)", "the address people use, e.g. https://inboard.example.org (https: Secure cookies and HSTS)"),
+        (
+            "INBOARD_TRUSTED_PROXIES", "(none)",
+            "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed"
+        ),
+        (
+            "INBOARD_PUBLIC_URL", "(none)",
+            "the address people use, e.g. https://inboard.example.org (https: Secure cookies and HSTS)"
+        ),
     ]
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
-        let url = reader.string(forKey: ["inboard", "database", "url"], isSecret: true, default: DatabaseURL.defaultValue)
+        let url = reader.string(
+            forKey: ["inboard", "database", "url"], isSecret: true, default: DatabaseURL.defaultValue)
         do { databaseURL = try DatabaseURL(url) } catch { throw ConfigurationError(error.description) }
         httpHost = reader.string(forKey: ["inboard", "http", "host"], default: Self.defaultHTTPHost)
-        guard !httpHost.isEmpty else { throw ConfigurationError("INBOARD_HTTP_HOST is empty; use an address such as 127.0.0.1 or 0.0.0.0") }
+        guard !httpHost.isEmpty else {
+            throw ConfigurationError("INBOARD_HTTP_HOST is empty; use an address such as 127.0.0.1 or 0.0.0.0")
+        }
         let port = reader.string(forKey: ["inboard", "http", "port"], default: "\(Self.defaultHTTPPort)")
         guard let portNumber = Int(port), (1...65535).contains(portNumber) else {
             throw ConfigurationError("INBOARD_HTTP_PORT '\(port)' is not a port number (1-65535)")
@@ -48,11 +60,16 @@ public struct ServerConfiguration: Sendable {
         secretKeyFile = reader.string(forKey: ["inboard", "secret", "key", "file"], default: Self.defaultSecretKeyFile)
         let level = reader.string(forKey: ["inboard", "log", "level"], default: Self.defaultLogLevel.rawValue)
         guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-            throw ConfigurationError("INBOARD_LOG_LEVEL '\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigurationError(
+                "INBOARD_LOG_LEVEL '\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         logLevel = parsed
         policyDir = reader.string(forKey: ["inboard", "policy", "dir"], default: Self.defaultPolicyDir)
-        do { trustedProxies = try TrustedProxies(parsing: reader.string(forKey: ["inboard", "trusted", "proxies"], default: "")) } catch {
+        do {
+            trustedProxies = try TrustedProxies(
+                parsing: reader.string(forKey: ["inboard", "trusted", "proxies"], default: ""))
+        } catch {
             throw ConfigurationError(error.description)
         }
         let publicURL = reader.string(forKey: ["inboard", "public", "url"], default: "")

@@ -13,12 +13,14 @@ struct VersionController<Context: RequestContext> {
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("version") { _, _ in
-            VersionInfo(version: InboardVersion.current.description, schemaVersion: schemaVersion,
-                        minimumClientVersion: InboardVersion.minimumClient.majorMinor)
+            VersionInfo(
+                version: InboardVersion.current.description, schemaVersion: schemaVersion,
+                minimumClientVersion: InboardVersion.minimumClient.majorMinor)
         }
         group.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: embeddedOpenAPISpec)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: embeddedOpenAPISpec)))
         }
     }
 }

@@ -13,7 +13,10 @@ public struct AuditEntry: Sendable, Equatable {
     public var after: String?
     public var address: String?
 
-    public init(actor: String, action: String, target: String? = nil, before: String? = nil, after: String? = nil, address: String? = nil) {
+    public init(
+        actor: String, action: String, target: String? = nil, before: String? = nil, after: String? = nil,
+        address: String? = nil
+    ) {
         self.actor = actor
         self.action = action
         self.target = target
@@ -29,9 +32,11 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// A JSON object's text with top-level `keys` replaced.
     public static func jsonText(_ text: String, replacing keys: [String: String]) throws -> String {
-        guard !keys.isEmpty, var object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return text }
+        guard !keys.isEmpty, var object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else { return text }
         for (key, replacement) in keys { object[key] = replacement }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }
 
@@ -54,7 +59,8 @@ public struct AuditLog: Sendable {
 
     /// Records `entry` in the caller's transaction.
     public static func record(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO audit_log (actor, action, target, before, after, address)
             VALUES (\(entry.actor), \(entry.action), \(entry.target), \(entry.before)::jsonb, \(entry.after)::jsonb, \(entry.address))
             """, logger: logger)
@@ -67,13 +73,20 @@ public struct AuditLog: Sendable {
 
     /// The newest `limit` entries, newest first; times in UTC.
     public func recent(limit: Int = 200) async throws -> [AuditRecord] {
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), actor, action, target, before::text, after::text, address
             FROM audit_log ORDER BY at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         var records: [AuditRecord] = []
-        for try await (at, actor, action, target, before, after, address) in rows.decode((String, String, String, String?, String?, String?, String?).self) {
-            records.append(AuditRecord(at: at, entry: AuditEntry(actor: actor, action: action, target: target, before: before, after: after, address: address)))
+        for try await (at, actor, action, target, before, after, address) in rows.decode(
+            (String, String, String, String?, String?, String?, String?).self)
+        {
+            records.append(
+                AuditRecord(
+                    at: at,
+                    entry: AuditEntry(
+                        actor: actor, action: action, target: target, before: before, after: after, address: address)))
         }
         return records
     }

@@ -37,19 +37,25 @@ public struct DatabaseError: Error, CustomStringConvertible {
             }
             if psql.code == .connectionError || psql.code == .serverClosedConnection || psql.code == .uncleanShutdown {
                 let cause = psql.underlying.map(Self.networkReason) ?? "the connection failed"
-                return DatabaseError("cannot reach PostgreSQL at \(url.host):\(url.port) (\(cause)): is it running? Check INBOARD_DATABASE_URL")
+                return DatabaseError(
+                    "cannot reach PostgreSQL at \(url.host):\(url.port) (\(cause)): is it running? Check INBOARD_DATABASE_URL"
+                )
             }
             return DatabaseError("PostgreSQL error (\(psql.code)) talking to \(url.host):\(url.port)")
         }
         if error is ChannelError || error is IOError || error is NIOConnectionError {
-            return DatabaseError("cannot reach PostgreSQL at \(url.host):\(url.port) (\(Self.networkReason(error))): is it running? Check INBOARD_DATABASE_URL")
+            return DatabaseError(
+                "cannot reach PostgreSQL at \(url.host):\(url.port) (\(Self.networkReason(error))): is it running? Check INBOARD_DATABASE_URL"
+            )
         }
         return DatabaseError("database error: \(error)")
     }
 
     private static func explain(serverMessage: String, sqlState: String?, url: DatabaseURL) -> String {
         switch sqlState {
-        case "3D000": return "\(serverMessage) on \(url.host):\(url.port): create it, or fix the database name in INBOARD_DATABASE_URL"
+        case "3D000":
+            return
+                "\(serverMessage) on \(url.host):\(url.port): create it, or fix the database name in INBOARD_DATABASE_URL"
         case "28P01", "28000": return "\(serverMessage): fix the user or password in INBOARD_DATABASE_URL"
         default: return "PostgreSQL: \(serverMessage)"
         }
@@ -78,7 +84,8 @@ extension DatabaseError {
     public static func logDetail(_ error: any Error) -> String {
         if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
         if let transaction = error as? PostgresTransactionError,
-           let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError {
+            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError
+        {
             if inner is PSQLError || inner is DatabaseUnavailable { return logDetail(inner) }
             return String(describing: inner)
         }
@@ -87,7 +94,9 @@ extension DatabaseError {
 
     /// A unique index refused the row (SQLSTATE 23505).
     public static func isUniqueViolation(_ error: any Error) -> Bool {
-        if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError ?? transaction.commitError {
+        if let transaction = error as? PostgresTransactionError,
+            let inner = transaction.closureError ?? transaction.commitError
+        {
             return isUniqueViolation(inner)
         }
         return (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"

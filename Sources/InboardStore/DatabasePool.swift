@@ -22,8 +22,10 @@ public final class DatabasePool: Sendable {
     private let state = NIOLockedValueBox(State())
     private let connectionIDs = ManagedAtomicCounter()
 
-    public init(url: DatabaseURL, size: Int, logger: Logger,
-                acquireTimeout: Duration = .seconds(5), retryInterval: Duration = .milliseconds(200)) throws {
+    public init(
+        url: DatabaseURL, size: Int, logger: Logger,
+        acquireTimeout: Duration = .seconds(5), retryInterval: Duration = .milliseconds(200)
+    ) throws {
         self.url = url
         self.size = max(1, size)
         self.logger = logger
@@ -45,8 +47,8 @@ public final class DatabasePool: Sendable {
 
     struct State {
         var idle: [PostgresConnection] = []
-        var open = 0          // connections alive or being opened
-        var waiters: [Waiter] = []   // few, and only while every connection is busy
+        var open = 0  // connections alive or being opened
+        var waiters: [Waiter] = []  // few, and only while every connection is busy
         var nextWaiterID = 0
         var failFastUntil: ContinuousClock.Instant?
         var lastFailure: String?
@@ -65,7 +67,9 @@ public final class DatabasePool: Sendable {
     // MARK: Leasing
 
     /// A connection for `body`'s exclusive use; it goes back to the pool afterwards (or is dropped if it closed).
-    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws
+        -> Result
+    {
         let connection = try await lease()
         defer { release(connection) }
         return try await body(connection)
@@ -112,7 +116,9 @@ public final class DatabasePool: Sendable {
             if state.open < size {
                 if let until = state.failFastUntil, ContinuousClock.now < until {
                     // Cannot open more now: share the connections there are, or fail at once when there are none.
-                    guard state.open > 0 else { return .fail(DatabaseUnavailable(reason: state.lastFailure ?? "PostgreSQL cannot be reached")) }
+                    guard state.open > 0 else {
+                        return .fail(DatabaseUnavailable(reason: state.lastFailure ?? "PostgreSQL cannot be reached"))
+                    }
                 } else {
                     state.open += 1
                     return .connect
@@ -131,7 +137,9 @@ public final class DatabasePool: Sendable {
                 state.open -= 1
                 Self.closeQuietly(connection)
             }
-            if state.open == 0 || (state.open < size && state.failFastUntil.map { ContinuousClock.now >= $0 } ?? true) { return .openYourOwn }
+            if state.open == 0 || (state.open < size && state.failFastUntil.map { ContinuousClock.now >= $0 } ?? true) {
+                return .openYourOwn
+            }
             state.waiters.append(waiter)
             return nil
         }
@@ -157,7 +165,7 @@ public final class DatabasePool: Sendable {
             }
             if recovered { logger.notice("PostgreSQL is reachable again") }
             return connection
-        } catch where error is CancellationError || Task.isCancelled {
+        } catch  where error is CancellationError || Task.isCancelled {
             // The caller gave up (a request ended): says nothing about PostgreSQL.
             let waiter: Waiter? = state.withLockedValue { state in
                 state.open -= 1
@@ -177,7 +185,11 @@ public final class DatabasePool: Sendable {
                 if state.open == 0 { state.waiters.removeAll() }
                 return (waiting, wasUp)
             }
-            if wasUp { logger.warning("PostgreSQL cannot be reached; requests answer 503 until it is back", metadata: ["error": "\(failure.message)"]) }
+            if wasUp {
+                logger.warning(
+                    "PostgreSQL cannot be reached; requests answer 503 until it is back",
+                    metadata: ["error": "\(failure.message)"])
+            }
             for waiter in waiters { waiter.continuation.resume(throwing: DatabaseUnavailable(reason: failure.message)) }
             throw DatabaseUnavailable(reason: failure.message)
         }
@@ -215,7 +227,8 @@ public final class DatabasePool: Sendable {
     }
 
     /// Runs a prepared statement (parsed once per connection) and returns its rows.
-    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws -> DatabaseRows
+    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws
+        -> DatabaseRows
     where Statement.Row == PostgresRow {
         try await withConnection { connection in
             try await DatabaseRows(collecting: connection.execute(statement, logger: logger))
@@ -224,13 +237,19 @@ public final class DatabasePool: Sendable {
 
     /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws). An error of the
     /// caller's own (not the database's) comes out as itself, so stores throw and catch their own errors.
-    public func withTransaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func withTransaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result)
+        async throws -> Result
+    {
         do {
             return try await withConnection { connection in
                 try await connection.withTransaction(logger: logger) { try await body($0) }
             }
         } catch let error as PostgresTransactionError {
-            if let own = error.closureError, !(own is PSQLError), !(own is DatabaseUnavailable), error.rollbackError == nil { throw own }
+            if let own = error.closureError, !(own is PSQLError), !(own is DatabaseUnavailable),
+                error.rollbackError == nil
+            {
+                throw own
+            }
             throw error
         }
     }
@@ -260,9 +279,13 @@ public final class DatabasePool: Sendable {
             return (late, retrying)
         }
         for waiter in retrying { waiter.continuation.resume(returning: .openYourOwn) }
-        if !expired.isEmpty { logger.warning("database requests waited too long for a connection", metadata: ["count": "\(expired.count)"]) }
+        if !expired.isEmpty {
+            logger.warning(
+                "database requests waited too long for a connection", metadata: ["count": "\(expired.count)"])
+        }
         for waiter in expired {
-            waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "every database connection stayed busy for \(acquireTimeout)"))
+            waiter.continuation.resume(
+                throwing: DatabaseUnavailable(reason: "every database connection stayed busy for \(acquireTimeout)"))
         }
     }
 
@@ -274,7 +297,9 @@ public final class DatabasePool: Sendable {
             return (state.idle, Array(state.waiters))
         }
         for connection in idle { Self.closeQuietly(connection) }
-        for waiter in waiters { waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "the server is shutting down")) }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "the server is shutting down"))
+        }
     }
 }
 
@@ -307,7 +332,11 @@ public struct DatabaseRows: AsyncSequence, Sendable {
 /// Connection ids for logs.
 final class ManagedAtomicCounter: Sendable {
     private let value = NIOLockedValueBox(100)
-    func next() -> Int { value.withLockedValue { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLockedValue {
+            $0 += 1; return $0
+        }
+    }
 }
 
 extension DatabaseUnavailable {
@@ -316,12 +345,15 @@ extension DatabaseUnavailable {
     public static func isUnavailable(_ error: any Error) -> Bool {
         if error is DatabaseUnavailable { return true }
         if let transaction = error as? PostgresTransactionError {
-            return [transaction.beginError, transaction.closureError, transaction.commitError].contains { $0.map(isUnavailable) ?? false }
+            return [transaction.beginError, transaction.closureError, transaction.commitError].contains {
+                $0.map(isUnavailable) ?? false
+            }
         }
         guard let psql = error as? PSQLError else { return false }
         if let state = psql.serverInfo?[.sqlState] {
             return DatabaseError.meansUnreachable(sqlState: state)
         }
-        return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(psql.code)
+        return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(
+            psql.code)
     }
 }

@@ -15,7 +15,10 @@ public struct DatabaseReadiness: Sendable {
     let timeout: Duration
     let logger: Logger
 
-    public init(client: DatabasePool, url: DatabaseURL, expectedSchemaVersion: Int, timeout: Duration = .seconds(2), logger: Logger) {
+    public init(
+        client: DatabasePool, url: DatabaseURL, expectedSchemaVersion: Int, timeout: Duration = .seconds(2),
+        logger: Logger
+    ) {
         self.client = client
         self.url = url
         self.expectedSchemaVersion = expectedSchemaVersion
@@ -29,17 +32,26 @@ public struct DatabaseReadiness: Sendable {
         do {
             let version = try await withTimeout(timeout) { try await self.schemaVersion() }
             if version < expectedSchemaVersion {
-                return .notReady(reason: MigrationError.schemaBehind(databaseVersion: version, binaryVersion: expectedSchemaVersion).description)
+                return .notReady(
+                    reason: MigrationError.schemaBehind(databaseVersion: version, binaryVersion: expectedSchemaVersion)
+                        .description)
             }
             if version > expectedSchemaVersion {
-                return .notReady(reason: "the database schema (version \(version)) is newer than this server (version \(expectedSchemaVersion)): upgrade this server")
+                return .notReady(
+                    reason:
+                        "the database schema (version \(version)) is newer than this server (version \(expectedSchemaVersion)): upgrade this server"
+                )
             }
             return .ready(schemaVersion: version)
         } catch is ReadinessTimeout {
-            logger.warning("readiness: PostgreSQL did not answer", metadata: ["database": "\(url.host):\(url.port)", "timeout": "\(timeout)"])
+            logger.warning(
+                "readiness: PostgreSQL did not answer",
+                metadata: ["database": "\(url.host):\(url.port)", "timeout": "\(timeout)"])
             return .notReady(reason: "PostgreSQL did not answer within \(timeout)")
         } catch {
-            logger.warning("readiness: PostgreSQL unavailable", metadata: ["error": "\(DatabaseError.describing(error, url: url).message)"])
+            logger.warning(
+                "readiness: PostgreSQL unavailable",
+                metadata: ["error": "\(DatabaseError.describing(error, url: url).message)"])
             return .notReady(reason: "PostgreSQL is unavailable; the server's log says why")
         }
     }

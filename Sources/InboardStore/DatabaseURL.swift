@@ -24,9 +24,13 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             throw .init("scheme '\(scheme)' is not supported; use postgres://user@host:port/database")
         }
         guard let host = components.host, !host.isEmpty else { throw .init("the URL names no host") }
-        guard let user = components.user, !user.isEmpty else { throw .init("the URL names no user (postgres://USER@host/database)") }
+        guard let user = components.user, !user.isEmpty else {
+            throw .init("the URL names no user (postgres://USER@host/database)")
+        }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty, !database.contains("/") else { throw .init("the URL names no database (postgres://user@host/DATABASE)") }
+        guard !database.isEmpty, !database.contains("/") else {
+            throw .init("the URL names no database (postgres://user@host/DATABASE)")
+        }
         self.host = host
         self.port = components.port ?? 5432
         self.username = user.removingPercentEncoding ?? user

@@ -37,7 +37,8 @@ public struct EventLog: Sendable {
     /// Events after `id`, and those among `gaps` (ids skipped earlier) that have committed since.
     public func events(after id: Int64, orAmong gaps: [Int64] = [], limit: Int = 1000) async throws -> [StoredEvent] {
         var events: [StoredEvent] = []
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT id, kind, recipient_id, payload::text FROM events WHERE id > \(id) OR id = ANY(\(gaps)) ORDER BY id LIMIT \(limit)
             """, logger: logger)
         for try await (id, kind, recipient, payload) in rows.decode((Int64, String, Int64?, String).self) {
@@ -47,7 +48,9 @@ public struct EventLog: Sendable {
     }
 
     public func latestID() async throws -> Int64 {
-        for try await id in try await database.query("SELECT COALESCE(max(id), 0)::bigint FROM events", logger: logger).decode(Int64.self) {
+        for try await id in try await database.query("SELECT COALESCE(max(id), 0)::bigint FROM events", logger: logger)
+            .decode(Int64.self)
+        {
             return id
         }
         return 0
@@ -59,7 +62,8 @@ public struct EventLog: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
+                    on: MultiThreadedEventLoopGroup.singleton.any(),
+                    configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
                 // Closing the connection is what ends the notification sequence when the server stops.
                 try await withTaskCancellationHandler {
                     let notifications = try await connection.listen(Self.channel)
@@ -71,7 +75,9 @@ public struct EventLog: Sendable {
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
-                logger.notice("the LISTEN connection for live events dropped; reconnecting", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                logger.notice(
+                    "the LISTEN connection for live events dropped; reconnecting",
+                    metadata: ["error": "\(String(reflecting: type(of: error)))"])
             }
             try? await Task.sleep(for: .seconds(1))
         }

@@ -28,20 +28,25 @@ public struct Housekeeping: Sendable {
 
     public func prune() async throws -> Pruned {
         var pruned = Pruned()
-        pruned.throttleRows = try await count("""
+        pruned.throttleRows = try await count(
+            """
             DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())
             """)
-        pruned.sessions = try await count("""
+        pruned.sessions = try await count(
+            """
             DELETE FROM sessions WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'
             """)
-        pruned.events = try await count("""
+        pruned.events = try await count(
+            """
             DELETE FROM events WHERE at < now() - make_interval(secs => \(Double(Self.eventRetention.components.seconds)))
             """)
         return pruned
     }
 
     private func count(_ statement: String) async throws -> Int {
-        let rows = try await database.query(PostgresQuery(unsafeSQL: "WITH gone AS (\(statement) RETURNING 1) SELECT count(*)::int FROM gone"), logger: logger)
+        let rows = try await database.query(
+            PostgresQuery(unsafeSQL: "WITH gone AS (\(statement) RETURNING 1) SELECT count(*)::int FROM gone"),
+            logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

@@ -44,7 +44,9 @@ public struct LoginThrottle: Sendable {
         binds.append(name.usernames)
         binds.append(name.distinguishedName)
         var account = "name:" + name.canonical
-        for try await id in try await database.query(prepared: ResolveSQL.self, binds, logger: logger).decode(Int64.self) {
+        for try await id in try await database.query(prepared: ResolveSQL.self, binds, logger: logger).decode(
+            Int64.self)
+        {
             account = "person:\(id)"
         }
         return Keys(account: Self.digest(account), address: address.map { Self.digest("addr:" + $0) })
@@ -86,7 +88,8 @@ public struct LoginThrottle: Sendable {
         binds.append(accountKey)
         binds.append(Double(firstDelay.components.seconds))
         var wait: Int?
-        for try await (seconds, counted) in try await database.query(prepared: AttemptSQL.self, binds, logger: logger).decode((Int?, Bool).self)
+        for try await (seconds, counted) in try await database.query(prepared: AttemptSQL.self, binds, logger: logger)
+            .decode((Int?, Bool).self)
         where !counted {
             wait = max(wait ?? 1, seconds ?? 1)
         }
@@ -116,7 +119,8 @@ public struct LoginThrottle: Sendable {
 
     /// A successful login: the account starts afresh, and the address gets this attempt back.
     public func succeeded(_ keys: Keys) async throws {
-        try await database.query("""
+        try await database.query(
+            """
             WITH cleared AS (DELETE FROM login_throttle WHERE key = \(keys.account))
             UPDATE login_throttle SET failures = greatest(failures - 1, 0),
                 blocked_until = CASE WHEN failures - 1 > \(freeAddressFailures) THEN blocked_until END
@@ -126,7 +130,8 @@ public struct LoginThrottle: Sendable {
 
     /// An attempt that judged no password (the directory or database was away): it does not count.
     public func refund(_ keys: Keys) async throws {
-        try await database.query("""
+        try await database.query(
+            """
             UPDATE login_throttle SET failures = greatest(failures - 1, 0)
             WHERE key = ANY(\([keys.account] + (keys.address.map { [$0] } ?? [])))
             """, logger: logger)

@@ -48,9 +48,11 @@ public struct Migrator: Sendable {
     }
 
     func appliedMigrations(on connection: PostgresConnection) async throws -> [AppliedMigration] {
-        let exists = try await connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
+        let exists = try await connection.query(
+            "SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger)
         for try await present in exists.decode(Bool.self) where !present { return [] }
-        let rows = try await connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version", logger: logger)
+        let rows = try await connection.query(
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version", logger: logger)
         var applied: [AppliedMigration] = []
         for try await (version, name, checksum) in rows.decode((Int, String, String).self) {
             applied.append(AppliedMigration(version: version, name: name, checksum: checksum))
@@ -59,7 +61,8 @@ public struct Migrator: Sendable {
     }
 
     private func createHistoryTable(on connection: PostgresConnection) async throws {
-        try await connection.query("""
+        try await connection.query(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version    INTEGER PRIMARY KEY,
                 name       TEXT NOT NULL,
@@ -78,14 +81,16 @@ public struct Migrator: Sendable {
                     try await connection.query(PostgresQuery(unsafeSQL: statement.sql), logger: logger)
                 } catch let error as PSQLError {
                     let message = error.serverInfo?[.message] ?? "\(error.code)"
-                    throw MigrationError.statementFailed(file: migration.fileName, statement: index + 1, line: statement.line, message: message)
+                    throw MigrationError.statementFailed(
+                        file: migration.fileName, statement: index + 1, line: statement.line, message: message)
                 }
             }
             try await connection.query(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
                 logger: logger)
             try await connection.query("COMMIT", logger: logger)
-            logger.info("applied schema migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            logger.info(
+                "applied schema migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error

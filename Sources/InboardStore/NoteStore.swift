@@ -29,19 +29,24 @@ public struct NoteStore: Sendable {
     /// Leaves a note, with its live event and its mail (outbox) in the same statement; nil when the recipient
     /// does not exist or is inactive.
     /// `rateLimit` nil: no limit (for tools and tests that queue notes on purpose, never for people).
-    public func leave(for recipient: Int64, from author: Int64, body: String, rateLimit: Int? = Self.rateLimit) async throws -> Note? {
+    public func leave(for recipient: Int64, from author: Int64, body: String, rateLimit: Int? = Self.rateLimit)
+        async throws -> Note?
+    {
         try await insert(for: recipient, from: author, body: body, rateLimit: rateLimit)
     }
 
     private func insert(for recipient: Int64, from author: Int64, body: String, rateLimit: Int?) async throws -> Note? {
         try await database.withTransaction(logger: logger) { connection in
             // One author's notes are counted one at a time (a lock per author), so parallel posts cannot overshoot.
-            try await connection.query("SELECT pg_advisory_xact_lock(7401, \(Int32(truncatingIfNeeded: author)))", logger: logger)
-            let recent = try await connection.query("""
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(7401, \(Int32(truncatingIfNeeded: author)))", logger: logger)
+            let recent = try await connection.query(
+                """
                 SELECT count(*)::int FROM notes WHERE author_id = \(author) AND created_at > now() - make_interval(secs => \(Double(Self.rateWindow.components.seconds)))
                 """, logger: logger)
             for try await count in recent.decode(Int.self) where count >= rateLimit ?? .max { throw NoteRateLimited() }
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 WITH note AS (
                     INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people WHERE id = \(recipient) AND active
                     RETURNING id, recipient_id, author_id, body, created_at
@@ -57,14 +62,17 @@ public struct NoteStore: Sendable {
                 SELECT json::text FROM payload,
                     (SELECT \(unescaped: EventLog.notify) FROM (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m) n
                 """, logger: logger)
-            for try await json in rows.decode(String.self) { return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8)) }
+            for try await json in rows.decode(String.self) {
+                return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8))
+            }
             return nil
         }
     }
 
     /// Notes for `recipient`: the undelivered ones (then marked delivered), or the latest `limit` when `all`.
     public func notes(for recipient: Int64, all: Bool, limit: Int = 100) async throws -> [Note] {
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             WITH picked AS (
                 SELECT id FROM notes WHERE recipient_id = \(recipient) AND (\(all) OR delivered_at IS NULL) ORDER BY created_at DESC LIMIT \(limit)
             ), marked AS (
@@ -76,7 +84,9 @@ public struct NoteStore: Sendable {
             FROM marked m JOIN people a ON a.id = m.author_id ORDER BY m.created_at DESC
             """, logger: logger)
         var notes: [Note] = []
-        for try await json in rows.decode(String.self) { notes.append(try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8))) }
+        for try await json in rows.decode(String.self) {
+            notes.append(try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8)))
+        }
         return notes
     }
 }

@@ -8,7 +8,10 @@ public struct OrganisationSettings: Codable, Sendable, Equatable {
     public var awayType: String
     public var editableFields: [String]
 
-    public init(allowHiddenNotes: Bool = true, idleMinutes: Int = 15, awayType: String = "Away", editableFields: [String] = ["mobile", "office"]) {
+    public init(
+        allowHiddenNotes: Bool = true, idleMinutes: Int = 15, awayType: String = "Away",
+        editableFields: [String] = ["mobile", "office"]
+    ) {
         self.allowHiddenNotes = allowHiddenNotes
         self.idleMinutes = idleMinutes
         self.awayType = awayType

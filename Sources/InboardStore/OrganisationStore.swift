@@ -32,14 +32,19 @@ public struct OrganisationStore: Sendable {
         let json = try AuditEntry.json(settings)
         try await database.withTransaction(logger: logger) { connection in
             var before: String?
-            for try await value in try await connection.query("SELECT value::text FROM settings WHERE key = 'organisation' FOR UPDATE", logger: logger)
-                .decode(String.self) { before = value }
-            try await connection.query("""
+            for try await value in try await connection.query(
+                "SELECT value::text FROM settings WHERE key = 'organisation' FOR UPDATE", logger: logger
+            )
+            .decode(String.self) { before = value }
+            try await connection.query(
+                """
                 INSERT INTO settings (key, value, updated_at, updated_by) VALUES ('organisation', \(json)::jsonb, now(), \(actor))
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now(), updated_by = EXCLUDED.updated_by
                 """, logger: logger)
-            try await AuditLog.record(AuditEntry(actor: actor, action: "organisation.save", target: "organisation", before: before, after: json,
-                                                 address: address), on: connection, logger: logger)
+            try await AuditLog.record(
+                AuditEntry(
+                    actor: actor, action: "organisation.save", target: "organisation", before: before, after: json,
+                    address: address), on: connection, logger: logger)
         }
     }
 }

@@ -16,8 +16,11 @@ extension PeopleStore {
                 var binds = PostgresBindings()
                 binds.append(value)
                 binds.append(id)
-                try await connection.query(PostgresQuery(unsafeSQL: "UPDATE people SET \(field.column) = $1, updated_at = now() WHERE id = $2", binds: binds),
-                                           logger: logger)
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "UPDATE people SET \(field.column) = $1, updated_at = now() WHERE id = $2",
+                        binds: binds),
+                    logger: logger)
             }
         }
     }

@@ -16,11 +16,14 @@ public struct PeopleStore: Sendable {
         """
 
     public func person(id: Int64) async throws -> Person? {
-        try await first(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people WHERE id = $1", binds: Self.bind(id)))
+        try await first(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM people WHERE id = $1", binds: Self.bind(id)))
     }
 
     public func person(directoryID: String) async throws -> Person? {
-        for try await row in try await database.query(prepared: ByDirectoryIDSQL.self, Self.bind(directoryID), logger: logger) {
+        for try await row in try await database.query(
+            prepared: ByDirectoryIDSQL.self, Self.bind(directoryID), logger: logger)
+        {
             return try Self.decode(row)
         }
         return nil
@@ -28,7 +31,9 @@ public struct PeopleStore: Sendable {
 
     /// A local account and its bcrypt hash, looked up case-insensitively.
     public func localAccount(username: String) async throws -> (person: Person, passwordHash: String)? {
-        for try await row in try await database.query(prepared: LocalAccountSQL.self, Self.bind(username), logger: logger) {
+        for try await row in try await database.query(
+            prepared: LocalAccountSQL.self, Self.bind(username), logger: logger)
+        {
             let columns = row.makeRandomAccess()
             return (try Self.decode(row), try columns[9].decode(String?.self) ?? "")
         }
@@ -40,12 +45,14 @@ public struct PeopleStore: Sendable {
     }
 
     enum LocalAccountSQL: PreparedSQL {
-        static let sql = "SELECT \(columns), password_hash FROM people WHERE source = 'local' AND lower(username) = lower($1)"
+        static let sql =
+            "SELECT \(columns), password_hash FROM people WHERE source = 'local' AND lower(username) = lower($1)"
     }
 
     /// Creates the local admin account, or sets its password when it exists. Returns whether it was created.
     public func upsertLocalAdmin(username: String, passwordHash: String) async throws -> Bool {
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             INSERT INTO people (username, display_name, source, role, password_hash, active)
             VALUES (\(username), \(username), 'local', 'admin', \(passwordHash), TRUE)
             ON CONFLICT ((lower(username))) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now()
@@ -68,7 +75,8 @@ public struct PeopleStore: Sendable {
             id: try c[offset].decode(Int64.self), username: try c[offset + 1].decode(String.self),
             displayName: try c[offset + 2].decode(String.self), email: try c[offset + 3].decode(String?.self),
             department: try c[offset + 4].decode(String?.self),
-            role: Person.Role(rawValue: try c[offset + 5].decode(String.self)) ?? .user, active: try c[offset + 6].decode(Bool.self),
+            role: Person.Role(rawValue: try c[offset + 5].decode(String.self)) ?? .user,
+            active: try c[offset + 6].decode(Bool.self),
             source: try c[offset + 7].decode(String.self), directoryID: try c[offset + 8].decode(String?.self))
     }
 
@@ -85,7 +93,8 @@ public enum PeopleStoreError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .usernameTakenByDirectory(name):
-            return "'\(name)' is the username of a person synced from the directory; choose another name for the local admin account"
+            return
+                "'\(name)' is the username of a person synced from the directory; choose another name for the local admin account"
         }
     }
 }
@@ -93,8 +102,11 @@ public enum PeopleStoreError: Error, CustomStringConvertible {
 extension PeopleStore {
     /// A person's contact details that are set, labelled for a card: email, phones, office, title.
     public func contact(id: Int64) async throws -> [(label: String, value: String)] {
-        let rows = try await database.query("SELECT title, email, phone, mobile, office FROM people WHERE id = \(id)", logger: logger)
-        for try await (title, email, phone, mobile, office) in rows.decode((String?, String?, String?, String?, String?).self) {
+        let rows = try await database.query(
+            "SELECT title, email, phone, mobile, office FROM people WHERE id = \(id)", logger: logger)
+        for try await (title, email, phone, mobile, office) in rows.decode(
+            (String?, String?, String?, String?, String?).self)
+        {
             return [("Title", title), ("Email", email), ("Phone", phone), ("Mobile", mobile), ("Office", office)]
                 .compactMap { label, value in value.flatMap { $0.isEmpty ? nil : (label, $0) } }
         }

@@ -3,7 +3,9 @@ import InboardCore
 public struct Person: Codable, Sendable, Equatable {
     public enum Role: String, Codable, Sendable, Comparable, CaseIterable {
         case user, delegate, admin
-        public static func < (lhs: Self, rhs: Self) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+        public static func < (lhs: Self, rhs: Self) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
     }
 
     public let id: Int64
@@ -17,8 +19,10 @@ public struct Person: Codable, Sendable, Equatable {
     public let source: String
     public let directoryID: String?
 
-    public init(id: Int64, username: String, displayName: String, email: String?, department: String?, role: Role, active: Bool,
-                source: String, directoryID: String?) {
+    public init(
+        id: Int64, username: String, displayName: String, email: String?, department: String?, role: Role, active: Bool,
+        source: String, directoryID: String?
+    ) {
         self.id = id
         self.username = username
         self.displayName = displayName
@@ -41,7 +45,8 @@ extension Person {
     public func isShown(to viewer: Person) -> Bool {
         let admin = viewer.role >= .admin
         return (active || PersonVisibilityRule.showsDisabledPerson(toAdmin: admin))
-            && (PersonVisibilityRule.listsOnBoard(isLocalAccount: source == "local", role: role.rawValue) || admin || viewer.id == id)
+            && (PersonVisibilityRule.listsOnBoard(isLocalAccount: source == "local", role: role.rawValue) || admin
+                || viewer.id == id)
     }
 
     /// Whether this person may read `subject`'s hidden status note (see `HiddenNoteRule`).

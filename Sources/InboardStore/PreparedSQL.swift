@@ -20,7 +20,8 @@ struct Prepared<SQL: PreparedSQL>: PostgresPreparedStatement {
 extension DatabasePool {
     /// Runs `sql` as a prepared statement on a pooled connection.
     func query<SQL: PreparedSQL>(prepared sql: SQL.Type, _ bindings: PostgresBindings, logger: Logger)
-        async throws -> DatabaseRows {
+        async throws -> DatabaseRows
+    {
         try await execute(Prepared<SQL>(bindings: bindings), logger: logger)
     }
 }

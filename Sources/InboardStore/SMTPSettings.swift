@@ -34,7 +34,8 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
     public var password: String?
 
     enum CodingKeys: String, CodingKey {
-        case enabled, host, port, security, username, fromAddress, fromName, events, caFile, insecureSkipVerify, quietHours
+        case enabled, host, port, security, username, fromAddress, fromName, events, caFile, insecureSkipVerify,
+            quietHours
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,9 +53,12 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
         quietHours = try c.decodeIfPresent(String.self, forKey: .quietHours)
     }
 
-    public init(enabled: Bool = false, host: String = "", port: Int = 587, security: Security = .starttls, username: String? = nil,
-                fromAddress: String = "", fromName: String = "Inboard", events: [String: Bool] = [:], caFile: String? = nil,
-                quietHours: String? = nil, password: String? = nil) {
+    public init(
+        enabled: Bool = false, host: String = "", port: Int = 587, security: Security = .starttls,
+        username: String? = nil,
+        fromAddress: String = "", fromName: String = "Inboard", events: [String: Bool] = [:], caFile: String? = nil,
+        quietHours: String? = nil, password: String? = nil
+    ) {
         self.caFile = caFile
         self.quietHours = quietHours
         self.enabled = enabled
@@ -71,22 +75,28 @@ public struct SMTPSettings: Codable, Sendable, Equatable {
     /// Every problem names its setting. Line breaks are refused everywhere: they would let a value inject
     /// SMTP commands or mail headers.
     public func validate() throws(SMTPSettingsError) {
-        for (name, value) in [("host", host), ("username", username ?? ""), ("fromAddress", fromAddress), ("fromName", fromName)]
-        where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {   // scalars: "\r\n" is one Character
+        for (name, value) in [
+            ("host", host), ("username", username ?? ""), ("fromAddress", fromAddress), ("fromName", fromName),
+        ]
+        where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {  // scalars: "\r\n" is one Character
             throw SMTPSettingsError(setting: name, message: "must be one line")
         }
         if let quietHours, quietHourRange == nil {
-            throw SMTPSettingsError(setting: "quietHours", message: "'\(quietHours)' is not a range such as 22:00-07:00")
+            throw SMTPSettingsError(
+                setting: "quietHours", message: "'\(quietHours)' is not a range such as 22:00-07:00")
         }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw SMTPSettingsError(setting: "caFile", message: "cannot read \(caFile)")
         }
-        guard (1...65_535).contains(port) else { throw SMTPSettingsError(setting: "port", message: "must be 1 to 65535, not \(port)") }
+        guard (1...65_535).contains(port) else {
+            throw SMTPSettingsError(setting: "port", message: "must be 1 to 65535, not \(port)")
+        }
         guard enabled else { return }
         guard !host.isEmpty else { throw SMTPSettingsError(setting: "host", message: "is needed to send mail") }
         let parts = fromAddress.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !fromAddress.contains(" ") else {
-            throw SMTPSettingsError(setting: "fromAddress", message: "'\(fromAddress)' is not an address such as inboard@example.com")
+            throw SMTPSettingsError(
+                setting: "fromAddress", message: "'\(fromAddress)' is not an address such as inboard@example.com")
         }
         if username != nil, password == nil {
             throw SMTPSettingsError(setting: "password", message: "is needed with a username")
@@ -104,7 +114,9 @@ extension SMTPSettings {
             guard hm.count == 2, (0..<24).contains(hm[0]), (0..<60).contains(hm[1]) else { return nil }
             return hm[0] * 60 + hm[1]
         }
-        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start != end else { return nil }
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start != end else {
+            return nil
+        }
         return (start, end)
     }
 
@@ -149,7 +161,8 @@ public struct SMTPSettingsStore: Sendable {
     }
 
     public func load() async throws -> SMTPSettings? {
-        let rows = try await database.query("SELECT value::text, secret FROM settings WHERE key = \(Self.key)", logger: logger)
+        let rows = try await database.query(
+            "SELECT value::text, secret FROM settings WHERE key = \(Self.key)", logger: logger)
         for try await (json, secret) in rows.decode((String, Data?).self) {
             var settings = try JSONDecoder().decode(SMTPSettings.self, from: Data(json.utf8))
             if let secret { settings.password = try secrets.open(secret) }
@@ -168,13 +181,16 @@ public struct SMTPSettingsStore: Sendable {
         let passwordNote = settings.password == stored?.password ? "unchanged" : "changed"
         let before = try stored.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await database.withTransaction(logger: logger) { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO settings (key, value, secret, updated_at, updated_by) VALUES (\(Self.key), \(json)::jsonb, \(sealed), now(), \(actor))
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, secret = EXCLUDED.secret, updated_at = now(), updated_by = EXCLUDED.updated_by
                 """, logger: logger)
-            try await AuditLog.record(AuditEntry(actor: actor, action: "smtp.settings.save", target: "smtp", before: before,
-                                                 after: try AuditEntry.json(settings, replacing: ["password": passwordNote]), address: address),
-                                      on: connection, logger: logger)
+            try await AuditLog.record(
+                AuditEntry(
+                    actor: actor, action: "smtp.settings.save", target: "smtp", before: before,
+                    after: try AuditEntry.json(settings, replacing: ["password": passwordNote]), address: address),
+                on: connection, logger: logger)
         }
     }
 }
@@ -185,8 +201,11 @@ extension SMTPSettings {
     public func withStoredPassword(from stored: SMTPSettings?) throws(SMTPSettingsError) -> SMTPSettings {
         guard password == nil, let stored, let storedPassword = stored.password else { return self }
         guard host.lowercased() == stored.host.lowercased(), port == stored.port, security == stored.security,
-              caFile == stored.caFile, insecureSkipVerify == stored.insecureSkipVerify else {
-            throw SMTPSettingsError(setting: "password", message: "the server or its security changed since the password was saved: type the password again")
+            caFile == stored.caFile, insecureSkipVerify == stored.insecureSkipVerify
+        else {
+            throw SMTPSettingsError(
+                setting: "password",
+                message: "the server or its security changed since the password was saved: type the password again")
         }
         var filled = self
         filled.password = storedPassword

@@ -35,11 +35,11 @@ public struct SQLScript: Sendable {
         while i < chars.count {
             let c = chars[i]
             let next: Unicode.Scalar? = i + 1 < chars.count ? chars[i + 1] : nil
-            if c == "-", next == "-" {                       // line comment: dropped
+            if c == "-", next == "-" {  // line comment: dropped
                 while i < chars.count, chars[i] != "\n" { i += 1 }
                 continue
             }
-            if c == "/", next == "*" {                       // block comment: dropped, lines counted
+            if c == "/", next == "*" {  // block comment: dropped, lines counted
                 i += 2
                 while i < chars.count, !(chars[i] == "*" && i + 1 < chars.count && chars[i + 1] == "/") {
                     if chars[i] == "\n" { line += 1 }
@@ -48,7 +48,7 @@ public struct SQLScript: Sendable {
                 i += 2
                 continue
             }
-            if c == "'" || c == "\"" {                       // quoted literal or identifier ('' and "" escape)
+            if c == "'" || c == "\"" {  // quoted literal or identifier ('' and "" escape)
                 append(c); i += 1
                 while i < chars.count {
                     append(chars[i])
@@ -83,7 +83,10 @@ public struct SQLScript: Sendable {
     /// `$$` or `$name$` starting at `index`, if there is one.
     private static func dollarTag(_ chars: [Unicode.Scalar], at index: Int) -> [Unicode.Scalar]? {
         var j = index + 1
-        while j < chars.count, chars[j] == "_" || chars[j].properties.isAlphabetic || (j > index + 1 && chars[j].properties.numericType != nil) {
+        while j < chars.count,
+            chars[j] == "_" || chars[j].properties.isAlphabetic
+                || (j > index + 1 && chars[j].properties.numericType != nil)
+        {
             j += 1
         }
         guard j < chars.count, chars[j] == "$" else { return nil }

@@ -62,7 +62,8 @@ public enum SecretKeyError: Error, CustomStringConvertible, Equatable {
         case let .wrongSize(path, bytes):
             return "secret key \(path.map { "file \($0) " } ?? "")holds \(bytes) bytes, not 32: \(Self.howToCreate)"
         case .cannotOpen:
-            return "a stored secret cannot be decrypted with this secret key: was INBOARD_SECRET_KEY_FILE replaced? Enter the secret again"
+            return
+                "a stored secret cannot be decrypted with this secret key: was INBOARD_SECRET_KEY_FILE replaced? Enter the secret again"
         }
     }
 }

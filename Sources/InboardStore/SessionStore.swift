@@ -19,7 +19,9 @@ public struct SessionStore: Sendable {
         public let expiresAt: Date
     }
 
-    public func create(personID: Int64, kind: String, lifetime: Duration, address: String?, userAgent: String?) async throws -> Issued {
+    public func create(personID: Int64, kind: String, lifetime: Duration, address: String?, userAgent: String?)
+        async throws -> Issued
+    {
         var bytes = [UInt8](repeating: 0, count: 32)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         let token = Data(bytes).base64URLEncoded
@@ -38,11 +40,14 @@ public struct SessionStore: Sendable {
     /// The person a live token belongs to (not expired, not revoked, person active), nil otherwise.
     /// `last_seen_at` is written at most once a minute, so reading the board does not write a row per request.
     public func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? {
-        for try await row in try await database.query(prepared: LookupSQL.self, try Self.bindHash(token), logger: logger) {
+        for try await row in try await database.query(
+            prepared: LookupSQL.self, try Self.bindHash(token), logger: logger)
+        {
             let columns = row.makeRandomAccess()
             let sessionID = try columns[0].decode(Int64.self)
             if try columns[10].decode(Bool.self) {
-                try await database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
+                try await database.query(
+                    "UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
             }
             return (try PeopleStore.decode(row, offset: 1), sessionID)
         }
@@ -54,18 +59,23 @@ public struct SessionStore: Sendable {
     public func stillValid(_ sessionIDs: [Int64]) async throws -> [Int64: Person] {
         var valid: [Int64: Person] = [:]
         guard !sessionIDs.isEmpty else { return valid }
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
                    COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id
             FROM sessions s JOIN people p ON p.id = s.person_id
             WHERE s.id = ANY(\(sessionIDs)) AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
             """, logger: logger)
-        for try await row in rows { valid[try row.makeRandomAccess()[0].decode(Int64.self)] = try PeopleStore.decode(row, offset: 1) }
+        for try await row in rows {
+            valid[try row.makeRandomAccess()[0].decode(Int64.self)] = try PeopleStore.decode(row, offset: 1)
+        }
         return valid
     }
 
     public func revoke(token: String) async throws {
-        try await database.query("UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL", logger: logger)
+        try await database.query(
+            "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL",
+            logger: logger)
     }
 
     enum InsertSQL: PreparedSQL {

@@ -6,7 +6,9 @@ extension StatusStore {
     /// Sets a person's status: the current row, a history row, a `status` event for everyone and a `watch`
     /// event and mail (outbox) for each watcher (only-In watchers only when the new type counts as in), then NOTIFY. One
     /// statement, so the person's row is locked for one round trip, not five.
-    public func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false) async throws -> BoardEntry {
+    public func set(
+        personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false
+    ) async throws -> BoardEntry {
         var binds = PostgresBindings()
         binds.append(personID)
         binds.append(type.id)
@@ -56,19 +58,24 @@ extension StatusStore {
     }
 
     /// Writes the person's current entry as `status` and `watch` events and wakes every server process.
-    static func publish(personID: Int64, presence: StatusType.Presence, on connection: PostgresConnection, logger: Logger) async throws -> BoardEntry {
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            WITH entry AS (SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed \(entryFrom) WHERE p.id = $1),
-            status AS (\(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1),
-            watch AS (\(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first"))
-                      WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
-            SELECT payload::text FROM entry, (SELECT \(EventLog.notify) FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s) n
-            """, binds: {
-                var binds = PostgresBindings()
-                binds.append(personID)
-                binds.append(presence.rawValue)
-                return binds
-            }()), logger: logger)
+    static func publish(
+        personID: Int64, presence: StatusType.Presence, on connection: PostgresConnection, logger: Logger
+    ) async throws -> BoardEntry {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH entry AS (SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed \(entryFrom) WHERE p.id = $1),
+                    status AS (\(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1),
+                    watch AS (\(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first"))
+                              WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
+                    SELECT payload::text FROM entry, (SELECT \(EventLog.notify) FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s) n
+                    """,
+                binds: {
+                    var binds = PostgresBindings()
+                    binds.append(personID)
+                    binds.append(presence.rawValue)
+                    return binds
+                }()), logger: logger)
         for try await json in rows.decode(String.self) {
             return try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8))
         }
@@ -80,7 +87,8 @@ extension StatusStore {
     public func expireDue() async throws -> Int {
         var expired = 0
         try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 WITH due AS (
                     SELECT s.person_id, COALESCE(t.fallback_type_id, (SELECT id FROM status_types WHERE presence = 'in' ORDER BY sort_order LIMIT 1)) AS next_type
                     FROM statuses s JOIN status_types t ON t.id = s.type_id
@@ -97,7 +105,9 @@ extension StatusStore {
             var changed: [(Int64, String)] = []
             for try await row in rows.decode((Int64, String).self) { changed.append(row) }
             for (person, presence) in changed {
-                _ = try await Self.publish(personID: person, presence: StatusType.Presence(rawValue: presence) ?? .in, on: connection, logger: logger)
+                _ = try await Self.publish(
+                    personID: person, presence: StatusType.Presence(rawValue: presence) ?? .in, on: connection,
+                    logger: logger)
             }
             expired = changed.count
         }
@@ -109,12 +119,14 @@ extension StatusStore {
         var binds = PostgresBindings()
         binds.append(personID)
         binds.append(limit)
-        let rows = try await database.query(PostgresQuery(unsafeSQL: """
-            SELECT json_build_object('type', t.name, 'note', h.note, 'noteHidden', h.note_hidden, 'returnAt', extract(epoch FROM h.return_at),
-                'expiresAt', extract(epoch FROM h.expires_at), 'setAt', extract(epoch FROM h.set_at), 'setBy', sb.display_name, 'source', h.source)::text
-            FROM status_history h JOIN status_types t ON t.id = h.type_id LEFT JOIN people sb ON sb.id = h.set_by
-            WHERE h.person_id = $1 ORDER BY h.set_at DESC, h.id DESC LIMIT $2
-            """, binds: binds), logger: logger)
+        let rows = try await database.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT json_build_object('type', t.name, 'note', h.note, 'noteHidden', h.note_hidden, 'returnAt', extract(epoch FROM h.return_at),
+                        'expiresAt', extract(epoch FROM h.expires_at), 'setAt', extract(epoch FROM h.set_at), 'setBy', sb.display_name, 'source', h.source)::text
+                    FROM status_history h JOIN status_types t ON t.id = h.type_id LEFT JOIN people sb ON sb.id = h.set_by
+                    WHERE h.person_id = $1 ORDER BY h.set_at DESC, h.id DESC LIMIT $2
+                    """, binds: binds), logger: logger)
         var entries: [HistoryEntry] = []
         for try await json in rows.decode(String.self) {
             entries.append(try BoardEntry.decoder.decode(HistoryEntry.self, from: Data(json.utf8)))
@@ -137,7 +149,11 @@ public struct HistoryEntry: Codable, Sendable, Equatable {
     public func redacted(for viewer: Person, subject: Int64) -> HistoryEntry {
         var copy = self
         if noteHidden, !viewer.mayReadHiddenNote(of: subject) { copy.note = nil }
-        if !PersonVisibilityRule.revealsStatusSource(of: subject, toViewer: viewer.id, viewerIsAdmin: viewer.role >= .admin) { copy.source = nil }
+        if !PersonVisibilityRule.revealsStatusSource(
+            of: subject, toViewer: viewer.id, viewerIsAdmin: viewer.role >= .admin)
+        {
+            copy.source = nil
+        }
         return copy
     }
 }

@@ -48,35 +48,46 @@ public struct StatusStore: Sendable {
     }
 
     enum TypeNamedSQL: PreparedSQL {
-        static let sql = "SELECT \(typeColumns) FROM status_types WHERE id::text = $1 OR lower(name) = lower($1) ORDER BY sort_order, id LIMIT 1"
+        static let sql =
+            "SELECT \(typeColumns) FROM status_types WHERE id::text = $1 OR lower(name) = lower($1) ORDER BY sort_order, id LIMIT 1"
     }
 
-    static let typeColumns = "id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active"
+    static let typeColumns =
+        "id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active"
 
     static func decodeType(_ row: PostgresRow) throws -> StatusType {
-        let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)
-            = try row.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self)
-        return StatusType(id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
-                          needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order, active: active)
+        let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active) = try row.decode(
+            (Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self)
+        return StatusType(
+            id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
+            needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order,
+            active: active)
     }
 
     private func types(where condition: String, binds: PostgresBindings) async throws -> [StatusType] {
         var types: [StatusType] = []
-        let rows = try await database.query(PostgresQuery(unsafeSQL: """
-            SELECT \(Self.typeColumns) FROM status_types WHERE \(condition) ORDER BY sort_order, id
-            """, binds: binds), logger: logger)
+        let rows = try await database.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(Self.typeColumns) FROM status_types WHERE \(condition) ORDER BY sort_order, id
+                    """, binds: binds), logger: logger)
         for try await row in rows { types.append(try Self.decodeType(row)) }
         return types
     }
 
     /// Creates or updates a type (by id); returns it.
     /// Creates or updates a type and audits it, in one transaction; a name taken already is `duplicateName`.
-    public func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) async throws -> StatusType {
-        let query: PostgresQuery = create ? """
+    public func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) async throws
+        -> StatusType
+    {
+        let query: PostgresQuery =
+            create
+            ? """
             INSERT INTO status_types (name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active)
             VALUES (\(type.name), \(type.colour), \(type.icon), \(type.presence.rawValue), \(type.needsReturnTime), \(type.defaultExpiryMinutes),
                     \(type.fallbackTypeID), \(type.sortOrder), \(type.active)) RETURNING id
-            """ : """
+            """
+            : """
             UPDATE status_types SET name = \(type.name), colour = \(type.colour), icon = \(type.icon), presence = \(type.presence.rawValue),
                 needs_return_time = \(type.needsReturnTime), default_expiry_minutes = \(type.defaultExpiryMinutes),
                 fallback_type_id = \(type.fallbackTypeID), sort_order = \(type.sortOrder), active = \(type.active), updated_at = now()
@@ -87,13 +98,16 @@ public struct StatusStore: Sendable {
                 for try await id in try await connection.query(query, logger: logger).decode(Int64.self) {
                     var saved = type
                     saved.id = id
-                    try await AuditLog.record(AuditEntry(actor: actor, action: create ? "status-type.create" : "status-type.update", target: saved.name,
-                                                         after: try AuditEntry.json(saved), address: address), on: connection, logger: logger)
+                    try await AuditLog.record(
+                        AuditEntry(
+                            actor: actor, action: create ? "status-type.create" : "status-type.update",
+                            target: saved.name,
+                            after: try AuditEntry.json(saved), address: address), on: connection, logger: logger)
                     return saved
                 }
                 throw StatusStoreError.noSuchType(String(type.id))
             }
-        } catch where DatabaseError.isUniqueViolation(error) {
+        } catch  where DatabaseError.isUniqueViolation(error) {
             throw StatusStoreError.duplicateName(type.name)
         }
     }
@@ -104,7 +118,10 @@ public struct StatusStore: Sendable {
     /// `PersonVisibilityRule.listsOnBoard` in SQL (a test holds the two to the same answers).
     public static let boardListingSQL = "NOT (p.source = 'local' AND COALESCE(p.role_override, p.role) = 'admin')"
 
-    public func board(search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000, includeInactive: Bool = false) async throws -> [BoardEntry] {
+    public func board(
+        search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000,
+        includeInactive: Bool = false
+    ) async throws -> [BoardEntry] {
         let pattern = search.map(PeopleStore.containsPattern)
         var binds = PostgresBindings()
         binds.append(pattern)
@@ -124,7 +141,11 @@ public struct StatusStore: Sendable {
     }
 
     public func entry(personID: Int64) async throws -> BoardEntry? {
-        try await entries(PostgresQuery(unsafeSQL: "SELECT \(Self.entrySQL)::text \(Self.entryFrom) WHERE p.id = $1", binds: PeopleStore.bind(personID))).first
+        try await entries(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.entrySQL)::text \(Self.entryFrom) WHERE p.id = $1",
+                binds: PeopleStore.bind(personID))
+        ).first
     }
 
     public func entries(_ query: PostgresQuery) async throws -> [BoardEntry] {
@@ -138,7 +159,8 @@ public struct StatusStore: Sendable {
     /// The departments active people are in (the mapped one where a group gives it), for board filters.
     public func departments() async throws -> [String] {
         var names: [String] = []
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT DISTINCT COALESCE(mapped_department, department) FROM people
             WHERE active AND COALESCE(mapped_department, department) IS NOT NULL ORDER BY 1
             """, logger: logger)
@@ -149,7 +171,9 @@ public struct StatusStore: Sendable {
     /// The boards there are: names given to groups by group mappings.
     public func boards() async throws -> [String] {
         var names: [String] = []
-        for try await name in try await database.query("SELECT DISTINCT board FROM groups WHERE board IS NOT NULL ORDER BY 1", logger: logger).decode(String.self) {
+        for try await name in try await database.query(
+            "SELECT DISTINCT board FROM groups WHERE board IS NOT NULL ORDER BY 1", logger: logger
+        ).decode(String.self) {
             names.append(name)
         }
         return names

@@ -29,7 +29,9 @@ public enum ADBindFailure: String, Sendable, CaseIterable {
         case .accountDisabled: return "This account is disabled; contact your administrator."
         case .accountExpired: return "This account has expired; contact your administrator."
         case .mustChangePassword: return "The password must be changed before the first sign-in."
-        case .accountLockedOut: return "This account is locked after too many failed sign-ins; try again later or contact your administrator."
+        case .accountLockedOut:
+            return
+                "This account is locked after too many failed sign-ins; try again later or contact your administrator."
         }
     }
 

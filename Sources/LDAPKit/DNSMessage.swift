@@ -7,20 +7,25 @@ enum DNSMessage {
     struct ParseError: Error, CustomStringConvertible { let description: String }
 
     static func query(id: UInt16, name: String, type: UInt16) -> [UInt8] {
-        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]   // RD set, one question
+        // RD set, one question
+        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
         for label in name.split(separator: ".") {
             let utf8 = Array(label.utf8.prefix(63))
             bytes.append(UInt8(utf8.count))
             bytes += utf8
         }
-        bytes += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]   // root label, type, class IN
+        bytes += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]  // root label, type, class IN
         return bytes
     }
 
     /// The answers of a response to query `id`: SRV records and A addresses (dotted quads), by owner name.
-    static func answers(_ bytes: [UInt8], id: UInt16) throws -> (rcode: Int, srv: [SRVRecord], addresses: [String: [String]]) {
+    static func answers(_ bytes: [UInt8], id: UInt16) throws -> (
+        rcode: Int, srv: [SRVRecord], addresses: [String: [String]]
+    ) {
         guard bytes.count >= 12 else { throw ParseError(description: "DNS response shorter than its header") }
-        guard UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == id else { throw ParseError(description: "DNS response for another query") }
+        guard UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == id else {
+            throw ParseError(description: "DNS response for another query")
+        }
         let rcode = Int(bytes[3] & 0x0F)
         let questions = Int(u16(bytes, 4)), answerCount = Int(u16(bytes, 6))
         var offset = 12
@@ -39,9 +44,13 @@ enum DNSMessage {
             if type == typeSRV, length >= 7 {
                 var targetOffset = offset + 6
                 let target = try name(bytes, &targetOffset)
-                srv.append(SRVRecord(priority: u16(bytes, offset), weight: u16(bytes, offset + 2), port: u16(bytes, offset + 4), target: target))
+                srv.append(
+                    SRVRecord(
+                        priority: u16(bytes, offset), weight: u16(bytes, offset + 2), port: u16(bytes, offset + 4),
+                        target: target))
             } else if type == typeA, length == 4 {
-                addresses[owner.lowercased(), default: []].append(bytes[offset..<offset + 4].map(String.init).joined(separator: "."))
+                addresses[owner.lowercased(), default: []].append(
+                    bytes[offset..<offset + 4].map(String.init).joined(separator: "."))
             }
             offset += length
         }
@@ -64,14 +73,18 @@ enum DNSMessage {
                 return labels.joined(separator: ".")
             }
             if length & 0xC0 == 0xC0 {
-                guard position + 1 < bytes.count, hops < 32 else { throw ParseError(description: "bad DNS name pointer") }
+                guard position + 1 < bytes.count, hops < 32 else {
+                    throw ParseError(description: "bad DNS name pointer")
+                }
                 if !jumped { offset = position + 2 }
                 position = (length & 0x3F) << 8 | Int(bytes[position + 1])
                 jumped = true
                 hops += 1
                 continue
             }
-            guard position + 1 + length <= bytes.count else { throw ParseError(description: "DNS label runs past the message") }
+            guard position + 1 + length <= bytes.count else {
+                throw ParseError(description: "DNS label runs past the message")
+            }
             labels.append(String(decoding: bytes[(position + 1)...(position + length)], as: UTF8.self))
             position += 1 + length
         }

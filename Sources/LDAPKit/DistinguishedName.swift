@@ -19,7 +19,8 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
 
     /// The printable form, every value escaped per RFC 4514 §2.4.
     public var description: String {
-        rdns.map { rdn in rdn.map { "\($0.type)=\(Self.escape($0.value))" }.joined(separator: "+") }.joined(separator: ",")
+        rdns.map { rdn in rdn.map { "\($0.type)=\(Self.escape($0.value))" }.joined(separator: "+") }.joined(
+            separator: ",")
     }
 
     /// A form for equality and indexing: types and values lower-cased, spacing normalised.
@@ -76,7 +77,7 @@ private struct DNParser {
     mutating func parse() throws(DistinguishedNameError) -> [[DistinguishedName.Attribute]] {
         var rdns: [[DistinguishedName.Attribute]] = []
         skipSpaces()
-        if i == bytes.count { return [] }   // the root DSE's empty DN
+        if i == bytes.count { return [] }  // the root DSE's empty DN
         var rdn: [DistinguishedName.Attribute] = []
         while true {
             skipSpaces()
@@ -105,14 +106,14 @@ private struct DNParser {
     }
 
     mutating func parseValue() throws(DistinguishedNameError) -> String {
-        if i < bytes.count, bytes[i] == UInt8(ascii: "#") {   // BER-encoded value: kept as written
+        if i < bytes.count, bytes[i] == UInt8(ascii: "#") {  // BER-encoded value: kept as written
             let start = i
             i += 1
             while i < bytes.count, isHex(bytes[i]) { i += 1 }
             return String(decoding: bytes[start..<i], as: UTF8.self)
         }
         var value: [UInt8] = []
-        var trailingSpaces = 0   // unescaped spaces at the end are not part of the value
+        var trailingSpaces = 0  // unescaped spaces at the end are not part of the value
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: ",") || c == UInt8(ascii: "+") || c == UInt8(ascii: ";") { break }
@@ -144,7 +145,8 @@ private struct DNParser {
     }
 
     func isTypeChar(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "-")
+            || c == UInt8(ascii: ".")
     }
     func isHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) }
     func hex(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10 }

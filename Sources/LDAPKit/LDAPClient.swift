@@ -14,13 +14,18 @@ public final class LDAPClient: Sendable {
     let logger: Logger
 
     /// `serviceAccount` binds the search connections (nil: anonymous).
-    public init(configuration: LDAPConfiguration, serviceAccount: LDAPCredentials?, logger: Logger = Logger(label: "ldap")) throws(LDAPError) {
+    public init(
+        configuration: LDAPConfiguration, serviceAccount: LDAPCredentials?, logger: Logger = Logger(label: "ldap")
+    ) throws(LDAPError) {
         guard !configuration.servers.isEmpty else {
             throw LDAPError(kind: .configuration, diagnosticMessage: "no LDAP server configured", operation: "setup")
         }
         try serviceAccount?.validate()
-        if configuration.insecureSkipVerify, configuration.tls != .none || configuration.servers.contains(where: \.secure) {
-            logger.warning("LDAP TLS certificate verification is OFF (insecureSkipVerify): connections can be intercepted")
+        if configuration.insecureSkipVerify,
+            configuration.tls != .none || configuration.servers.contains(where: \.secure)
+        {
+            logger.warning(
+                "LDAP TLS certificate verification is OFF (insecureSkipVerify): connections can be intercepted")
         }
         self.configuration = configuration
         self.logger = logger
@@ -28,8 +33,11 @@ public final class LDAPClient: Sendable {
         threadPool.start()
         let health = LDAPServerHealth(configuration: configuration)
         self.health = health
-        searchPool = LDAPConnectionPool(configuration: configuration, credentials: serviceAccount, threadPool: threadPool, health: health, logger: logger)
-        bindPool = LDAPConnectionPool(configuration: configuration, credentials: nil, threadPool: threadPool, health: health, logger: logger)
+        searchPool = LDAPConnectionPool(
+            configuration: configuration, credentials: serviceAccount, threadPool: threadPool, health: health,
+            logger: logger)
+        bindPool = LDAPConnectionPool(
+            configuration: configuration, credentials: nil, threadPool: threadPool, health: health, logger: logger)
     }
 
     public func shutdown() async {
@@ -41,7 +49,9 @@ public final class LDAPClient: Sendable {
     /// Runs one blocking operation on a pooled connection; a connection lost on the way is replaced and the
     /// operation tried once more (possibly on the next server), as every operation here is idempotent. A
     /// connection whose operation timed out is never reused, and the retry goes to another server.
-    func withConnection<T: Sendable>(_ pool: LDAPConnectionPool, _ body: @escaping @Sendable (LDAPConnection) throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(
+        _ pool: LDAPConnectionPool, _ body: @escaping @Sendable (LDAPConnection) throws -> T
+    ) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
@@ -71,14 +81,23 @@ public final class LDAPClient: Sendable {
     }
 
     /// All entries matching `filter`, fetched a page at a time as the sequence is consumed.
-    public func search(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter, attributes: [String] = [], pageSize: Int = 1000) -> LDAPSearchResults {
-        LDAPSearchResults(client: self, request: .init(base: base, scope: scope, filter: filter.description, attributes: attributes, pageSize: Int32(pageSize)))
+    public func search(
+        base: String, scope: LDAPScope = .subtree, filter: LDAPFilter, attributes: [String] = [], pageSize: Int = 1000
+    ) -> LDAPSearchResults {
+        LDAPSearchResults(
+            client: self,
+            request: .init(
+                base: base, scope: scope, filter: filter.description, attributes: attributes, pageSize: Int32(pageSize))
+        )
     }
 
     /// Every entry matching `filter` in one unpaged request and one trip to the thread pool: for lookups
     /// whose answer is a handful of entries (a login finding its user), where paging costs a second hop.
-    public func lookup(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter, attributes: [String] = []) async throws -> [LDAPEntry] {
-        let request = LDAPConnection.SearchRequest(base: base, scope: scope, filter: filter.description, attributes: attributes, pageSize: 0)
+    public func lookup(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter, attributes: [String] = [])
+        async throws -> [LDAPEntry]
+    {
+        let request = LDAPConnection.SearchRequest(
+            base: base, scope: scope, filter: filter.description, attributes: attributes, pageSize: 0)
         return try await withConnection(searchPool) { try $0.search(request) }
     }
 
@@ -86,7 +105,9 @@ public final class LDAPClient: Sendable {
     public func read(dn: String, attributes: [String] = []) async throws -> LDAPEntry? {
         do {
             return try await withConnection(searchPool) {
-                try $0.search(.init(base: dn, scope: .base, filter: "(objectClass=*)", attributes: attributes, pageSize: 0)).first
+                try $0.search(
+                    .init(base: dn, scope: .base, filter: "(objectClass=*)", attributes: attributes, pageSize: 0)
+                ).first
             }
         } catch let error as LDAPError where error.kind == .noSuchObject {
             return nil
@@ -122,5 +143,7 @@ public final class LDAPClient: Sendable {
     }
 
     /// Which server a new connection would go to first (diagnostics, tests).
-    public func preferredServers() async -> [LDAPServerURL] { health.candidateOrder().map { configuration.servers[$0] } }
+    public func preferredServers() async -> [LDAPServerURL] {
+        health.candidateOrder().map { configuration.servers[$0] }
+    }
 }

@@ -16,17 +16,23 @@ final class LDAPConnection: @unchecked Sendable {
     private let socketCallbacks: UnsafeMutablePointer<ldap_conncb>
 
     /// Opens (and for StartTLS, secures) a connection; with `credentials`, binds as them.
-    init(server: LDAPServerURL, serverIndex: Int, configuration: LDAPConfiguration, credentials: LDAPCredentials?) throws(LDAPError) {
+    init(server: LDAPServerURL, serverIndex: Int, configuration: LDAPConfiguration, credentials: LDAPCredentials?)
+        throws(LDAPError)
+    {
         self.server = server
         self.serverIndex = serverIndex
         self.operationTimeout = configuration.operationTimeout
         let deadline = SocketDeadline()
         self.deadline = deadline
         socketCallbacks = .allocate(capacity: 1)
-        socketCallbacks.initialize(to: ldap_conncb(lc_add: recordSocket, lc_del: forgetSocket, lc_arg: Unmanaged.passUnretained(deadline).toOpaque()))
+        socketCallbacks.initialize(
+            to: ldap_conncb(
+                lc_add: recordSocket, lc_del: forgetSocket, lc_arg: Unmanaged.passUnretained(deadline).toOpaque()))
         var ld: OpaquePointer?
         guard ldap_initialize(&ld, server.description) == LDAP_SUCCESS, let ld else {
-            throw LDAPError(kind: .configuration, diagnosticMessage: "libldap refused \(server)", operation: "connect", server: server.description)
+            throw LDAPError(
+                kind: .configuration, diagnosticMessage: "libldap refused \(server)", operation: "connect",
+                server: server.description)
         }
         handle = ld
         do throws(LDAPError) {
@@ -67,11 +73,13 @@ final class LDAPConnection: @unchecked Sendable {
         ldap_set_option(handle, LDAP_OPT_X_TLS_REQUIRE_CERT, &requirement)
         if let caFile = configuration.caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
-                throw LDAPError(kind: .configuration, diagnosticMessage: "CA file \(caFile) cannot be read", operation: "connect", server: server.description)
+                throw LDAPError(
+                    kind: .configuration, diagnosticMessage: "CA file \(caFile) cannot be read", operation: "connect",
+                    server: server.description)
             }
             ldap_set_option(handle, LDAP_OPT_X_TLS_CACERTFILE, caFile)
         }
-        var newContext: Int32 = 0   // apply the options above to this handle's own TLS context
+        var newContext: Int32 = 0  // apply the options above to this handle's own TLS context
         ldap_set_option(handle, LDAP_OPT_X_TLS_NEWCTX, &newContext)
     }
 
@@ -83,9 +91,14 @@ final class LDAPConnection: @unchecked Sendable {
         if expired { throw timeout("TLS handshake", after: operationTimeout) }
         guard rc != LDAP_SUCCESS else { return }
         var failure = error(rc, operation: "connect", tlsInUse: server.secure)
-        if server.secure, failure.kind == .serverDown, tcpReachable(host: server.host, port: server.port, timeout: configuration.connectTimeout) {
-            failure = LDAPError(kind: .tls, resultCode: rc, diagnosticMessage: "the TLS handshake failed (is the server's certificate signed by the configured CA, and does it name \(server.host)?)",
-                                operation: "connect", server: server.description)
+        if server.secure, failure.kind == .serverDown,
+            tcpReachable(host: server.host, port: server.port, timeout: configuration.connectTimeout)
+        {
+            failure = LDAPError(
+                kind: .tls, resultCode: rc,
+                diagnosticMessage:
+                    "the TLS handshake failed (is the server's certificate signed by the configured CA, and does it name \(server.host)?)",
+                operation: "connect", server: server.description)
         }
         throw failure
     }
@@ -116,7 +129,8 @@ final class LDAPConnection: @unchecked Sendable {
         defer { for index in password.indices { password[index] = 0 } }
         var messageID: Int32 = 0
         let sent = password.withUnsafeMutableBytes { bytes in
-            var secret = berval(bv_len: ber_len_t(bytes.count), bv_val: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
+            var secret = berval(
+                bv_len: ber_len_t(bytes.count), bv_val: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
             return ldap_sasl_bind(handle, credentials.bindName, cldap_sasl_simple(), &secret, nil, nil, &messageID)
         }
         guard sent == LDAP_SUCCESS else { throw error(sent, operation: operation) }
@@ -149,7 +163,9 @@ final class LDAPConnection: @unchecked Sendable {
     }
 
     private func timeout(_ operation: String, after limit: Duration) -> LDAPError {
-        LDAPError(kind: .timeout, resultCode: LDAP_TIMEOUT, diagnosticMessage: "no answer within \(limit)", operation: operation, server: server.description)
+        LDAPError(
+            kind: .timeout, resultCode: LDAP_TIMEOUT, diagnosticMessage: "no answer within \(limit)",
+            operation: operation, server: server.description)
     }
 
     /// What a search asks for; `pageSize` > 0 makes it an RFC 2696 paged search.
@@ -165,13 +181,14 @@ final class LDAPConnection: @unchecked Sendable {
     func search(_ request: SearchRequest) throws(LDAPError) -> [LDAPEntry] {
         let result = try waitForResult(try send(request, cookie: nil), operation: "search of \(request.base)")
         defer { ldap_msgfree(result) }
-        _ = try nextCookie(result, base: request.base)   // checks the result code
+        _ = try nextCookie(result, base: request.base)  // checks the result code
         return readEntries(result)
     }
 
     /// One step of a pipelined paged search: collects the page requested earlier (or requests the first),
     /// asks for the next page at once, and decodes this one while the server prepares the next.
-    func searchPage(_ request: SearchRequest, pending: Int32?) throws(LDAPError) -> (entries: [LDAPEntry], next: Int32?) {
+    func searchPage(_ request: SearchRequest, pending: Int32?) throws(LDAPError) -> (entries: [LDAPEntry], next: Int32?)
+    {
         let messageID: Int32
         if let pending { messageID = pending } else { messageID = try send(request, cookie: nil) }
         let result = try waitForResult(messageID, operation: "search of \(request.base)")
@@ -187,22 +204,29 @@ final class LDAPConnection: @unchecked Sendable {
         if request.pageSize > 0 {
             var value = berval(bv_len: 0, bv_val: nil)
             let encoded: Int32 = (cookie ?? []).withUnsafeBufferPointer { buffer in
-                var cookieValue = berval(bv_len: ber_len_t(buffer.count), bv_val: UnsafeMutableRawPointer(mutating: buffer.baseAddress)?.assumingMemoryBound(to: CChar.self))
+                var cookieValue = berval(
+                    bv_len: ber_len_t(buffer.count),
+                    bv_val: UnsafeMutableRawPointer(mutating: buffer.baseAddress)?.assumingMemoryBound(to: CChar.self))
                 return cldap_encode_paged_control(request.pageSize, &cookieValue, &value)
             }
-            guard encoded == 0 else { throw LDAPError(kind: .other, diagnosticMessage: "cannot encode the paged-results control", operation: "search", server: server.description) }
-            let rc = ldap_control_create(LDAP_CONTROL_PAGEDRESULTS, 1, &value, 1, &control)   // 1: copies the value
+            guard encoded == 0 else {
+                throw LDAPError(
+                    kind: .other, diagnosticMessage: "cannot encode the paged-results control", operation: "search",
+                    server: server.description)
+            }
+            let rc = ldap_control_create(LDAP_CONTROL_PAGEDRESULTS, 1, &value, 1, &control)  // 1: copies the value
             ber_memfree(value.bv_val)
             guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search") }
         }
         defer { if let control { ldap_control_free(control) } }
-        var timeout = timeval(operationTimeout)   // the server's time limit
+        var timeout = timeval(operationTimeout)  // the server's time limit
         var messageID: Int32 = 0
         var controls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
         let rc: Int32 = withCStringArray(request.attributes) { attrs in
             controls.withUnsafeMutableBufferPointer { controlList in
-                ldap_search_ext(handle, request.base, request.scope.cValue, request.filter, attrs, 0,
-                                control == nil ? nil : controlList.baseAddress, nil, &timeout, 0, &messageID)
+                ldap_search_ext(
+                    handle, request.base, request.scope.cValue, request.filter, attrs, 0,
+                    control == nil ? nil : controlList.baseAddress, nil, &timeout, 0, &messageID)
             }
         }
         guard rc == LDAP_SUCCESS else { throw error(rc, operation: "search of \(request.base)") }
@@ -236,7 +260,8 @@ final class LDAPConnection: @unchecked Sendable {
             if let values {
                 var index = 0
                 while values[index].bv_val != nil {
-                    builder.appendValue(UnsafeRawBufferPointer(start: values[index].bv_val, count: Int(values[index].bv_len)))
+                    builder.appendValue(
+                        UnsafeRawBufferPointer(start: values[index].bv_val, count: Int(values[index].bv_len)))
                     index += 1
                 }
                 ber_memfree(values)
@@ -248,7 +273,9 @@ final class LDAPConnection: @unchecked Sendable {
 
     private static func bytes(_ value: berval) -> [UInt8] {
         guard let pointer = value.bv_val, value.bv_len > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: Int(value.bv_len)) { Array(UnsafeBufferPointer(start: $0, count: Int(value.bv_len))) }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: Int(value.bv_len)) {
+            Array(UnsafeBufferPointer(start: $0, count: Int(value.bv_len)))
+        }
     }
 
     private static func string(_ value: berval) -> String { String(decoding: bytes(value), as: UTF8.self) }
@@ -259,9 +286,15 @@ final class LDAPConnection: @unchecked Sendable {
 
     private func attributeName(_ value: berval, position: Int) -> String {
         let raw = Self.bytes(value)
-        if position < namesByPosition.count, namesByPosition[position].bytes == raw { return namesByPosition[position].name }
+        if position < namesByPosition.count, namesByPosition[position].bytes == raw {
+            return namesByPosition[position].name
+        }
         let name = String(decoding: raw, as: UTF8.self).lowercased()
-        if position < namesByPosition.count { namesByPosition[position] = (raw, name) } else { namesByPosition.append((raw, name)) }
+        if position < namesByPosition.count {
+            namesByPosition[position] = (raw, name)
+        } else {
+            namesByPosition.append((raw, name))
+        }
         return name
     }
 
@@ -279,26 +312,36 @@ final class LDAPConnection: @unchecked Sendable {
         guard cldap_decode_paged_control(&found.pointee.ldctl_value, &estimate, &cookie) == 0 else { return nil }
         defer { ber_memfree(cookie.bv_val) }
         guard cookie.bv_len > 0, let bytes = cookie.bv_val else { return nil }
-        return bytes.withMemoryRebound(to: UInt8.self, capacity: Int(cookie.bv_len)) { Array(UnsafeBufferPointer(start: $0, count: Int(cookie.bv_len))) }
+        return bytes.withMemoryRebound(to: UInt8.self, capacity: Int(cookie.bv_len)) {
+            Array(UnsafeBufferPointer(start: $0, count: Int(cookie.bv_len)))
+        }
     }
 
     /// Builds the error for a result code, with the server's diagnostic and matched DN.
     private func error(_ code: Int32, operation: String, tlsInUse: Bool = false) -> LDAPError {
         var diagnostic: UnsafeMutablePointer<CChar>?
         ldap_get_option(handle, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic)
-        let message = diagnostic.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? String(cString: ldap_err2string(code))
+        let message =
+            diagnostic.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+            ?? String(cString: ldap_err2string(code))
         ldap_memfree(diagnostic)
         var matched: UnsafeMutablePointer<CChar>?
         ldap_get_option(handle, LDAP_OPT_MATCHED_DN, &matched)
         let matchedDN = matched.map { String(cString: $0) }
         ldap_memfree(matched)
-        return LDAPError(kind: Self.kind(code, message: message, tlsInUse: tlsInUse), resultCode: code, matchedDN: matchedDN,
-                         diagnosticMessage: message, operation: operation, server: server.description)
+        return LDAPError(
+            kind: Self.kind(code, message: message, tlsInUse: tlsInUse), resultCode: code, matchedDN: matchedDN,
+            diagnosticMessage: message, operation: operation, server: server.description)
     }
 
     static func kind(_ code: Int32, message: String, tlsInUse: Bool) -> LDAPError.Kind {
         let lower = message.lowercased()
-        if tlsInUse, lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl") || code == LDAP_CONNECT_ERROR { return .tls }
+        if tlsInUse,
+            lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl")
+                || code == LDAP_CONNECT_ERROR
+        {
+            return .tls
+        }
         switch code {
         case LDAP_INVALID_CREDENTIALS: return .invalidCredentials
         case LDAP_SERVER_DOWN, LDAP_CONNECT_ERROR, LDAP_UNAVAILABLE, LDAP_BUSY: return .serverDown
@@ -330,14 +373,22 @@ func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<Unsa
 
 /// libldap's connect callback, called right after TCP connects (before any TLS handshake): tells the
 /// connection's deadline which socket to shut down.
-private let recordSocket: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<LDAPURLDesc>?, UnsafeMutablePointer<sockaddr>?,
-                                          UnsafeMutablePointer<ldap_conncb>?) -> Int32 = { _, sockbuf, _, _, callbacks in
-    var socket: ber_socket_t = -1
-    ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_GET_FD, &socket)
-    if let argument = callbacks?.pointee.lc_arg { Unmanaged<SocketDeadline>.fromOpaque(argument).takeUnretainedValue().watch(socket) }
-    return 0
-}
+private let recordSocket:
+    @convention(c) (
+        OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<LDAPURLDesc>?, UnsafeMutablePointer<sockaddr>?,
+        UnsafeMutablePointer<ldap_conncb>?
+    ) -> Int32 = { _, sockbuf, _, _, callbacks in
+        var socket: ber_socket_t = -1
+        ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_GET_FD, &socket)
+        if let argument = callbacks?.pointee.lc_arg {
+            Unmanaged<SocketDeadline>.fromOpaque(argument).takeUnretainedValue().watch(socket)
+        }
+        return 0
+    }
 
-private let forgetSocket: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<ldap_conncb>?) -> Void = { _, _, callbacks in
-    if let argument = callbacks?.pointee.lc_arg { Unmanaged<SocketDeadline>.fromOpaque(argument).takeUnretainedValue().forget() }
-}
+private let forgetSocket: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<ldap_conncb>?) -> Void =
+    { _, _, callbacks in
+        if let argument = callbacks?.pointee.lc_arg {
+            Unmanaged<SocketDeadline>.fromOpaque(argument).takeUnretainedValue().forget()
+        }
+    }

@@ -15,7 +15,10 @@ actor LDAPConnectionPool {
     private var openCount = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(configuration: LDAPConfiguration, credentials: LDAPCredentials?, threadPool: NIOThreadPool, health: LDAPServerHealth, logger: Logger) {
+    init(
+        configuration: LDAPConfiguration, credentials: LDAPCredentials?, threadPool: NIOThreadPool,
+        health: LDAPServerHealth, logger: Logger
+    ) {
         self.configuration = configuration
         self.credentials = credentials
         self.threadPool = threadPool
@@ -27,7 +30,9 @@ actor LDAPConnectionPool {
         while true {
             if let connection = idle.popLast() {
                 // Its server failed since (the connection is likely dead too), or a better one may be back.
-                if !health.isAvailable(connection.serverIndex) || health.preferredIsAvailable(than: connection.serverIndex) {
+                if !health.isAvailable(connection.serverIndex)
+                    || health.preferredIsAvailable(than: connection.serverIndex)
+                {
                     discard(connection)
                     continue
                 }
@@ -89,7 +94,8 @@ actor LDAPConnectionPool {
             let configuration = self.configuration, credentials = self.credentials
             do {
                 let connection = try await threadPool.runIfActive {
-                    try LDAPConnection(server: server, serverIndex: index, configuration: configuration, credentials: credentials)
+                    try LDAPConnection(
+                        server: server, serverIndex: index, configuration: configuration, credentials: credentials)
                 }
                 if health.markHealthy(index) { logger.notice("LDAP server is back", metadata: ["server": "\(server)"]) }
                 return connection
@@ -98,16 +104,24 @@ actor LDAPConnectionPool {
                 failures.append(error)
             }
         }
-        let attempts = failures.map { "\($0.server ?? "?"): \($0.diagnosticMessage ?? LDAPError.summary(kind: $0.kind, code: $0.resultCode))" }
+        let attempts = failures.map {
+            "\($0.server ?? "?"): \($0.diagnosticMessage ?? LDAPError.summary(kind: $0.kind, code: $0.resultCode))"
+        }
         // Every server silent: a timeout (callers may say so); any unreachable: the server is down.
-        let kind: LDAPError.Kind = failures.allSatisfy { $0.kind == .timeout } && !failures.isEmpty ? .timeout : .serverDown
-        throw LDAPError(kind: kind, diagnosticMessage: "no server answered (" + attempts.joined(separator: "; ") + ")", operation: "connect")
+        let kind: LDAPError.Kind =
+            failures.allSatisfy { $0.kind == .timeout } && !failures.isEmpty ? .timeout : .serverDown
+        throw LDAPError(
+            kind: kind, diagnosticMessage: "no server answered (" + attempts.joined(separator: "; ") + ")",
+            operation: "connect")
     }
 
     private func markFailed(_ index: Int, _ error: LDAPError) {
         let (delay, failures) = health.markFailed(index)
-        logger.warning("LDAP server unreachable or not answering; trying the next", metadata: [
-            "server": "\(configuration.servers[index])", "retryIn": "\(delay)", "failures": "\(failures)",
-            "error": "\(LDAPError.summary(kind: error.kind, code: error.resultCode))"])
+        logger.warning(
+            "LDAP server unreachable or not answering; trying the next",
+            metadata: [
+                "server": "\(configuration.servers[index])", "retryIn": "\(delay)", "failures": "\(failures)",
+                "error": "\(LDAPError.summary(kind: error.kind, code: error.resultCode))",
+            ])
     }
 }

@@ -9,9 +9,13 @@ extension LDAPCredentials {
         guard !bindName.isEmpty, !password.allSatisfy(\.isWhitespace) else {
             throw LDAPError(kind: .emptyPassword, operation: operation)
         }
-        for (value, name) in [(bindName, "bind name"), (password, "password")] where Self.containsControlCharacter(value) {
-            throw LDAPError(kind: .invalidCredentials, diagnosticMessage: "the \(name) contains a control character (U+0000–U+001F or U+007F); refused before any network call",
-                            operation: operation)
+        for (value, name) in [(bindName, "bind name"), (password, "password")]
+        where Self.containsControlCharacter(value) {
+            throw LDAPError(
+                kind: .invalidCredentials,
+                diagnosticMessage:
+                    "the \(name) contains a control character (U+0000–U+001F or U+007F); refused before any network call",
+                operation: operation)
         }
     }
 
@@ -22,6 +26,8 @@ extension LDAPCredentials {
     /// The bind name for messages and logs, control characters shown as escapes (a NUL would cut a log line).
     static func printable(_ text: String) -> String {
         guard containsControlCharacter(text) else { return text }
-        return text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        return text.unicodeScalars.map {
+            $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+        }.joined()
     }
 }

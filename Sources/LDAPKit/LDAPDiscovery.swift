@@ -25,14 +25,21 @@ public struct LDAPDiscovery: Sendable {
             let urls = try await lookup(service, securePort: secure ? 636 : nil)
             if !urls.isEmpty { return urls }
         }
-        throw LDAPError(kind: .configuration, diagnosticMessage: "DNS server \(dnsServer) has no SRV records for _ldap._tcp.dc._msdcs.\(domain) or _ldap._tcp.\(domain)", operation: "discover servers")
+        throw LDAPError(
+            kind: .configuration,
+            diagnosticMessage:
+                "DNS server \(dnsServer) has no SRV records for _ldap._tcp.dc._msdcs.\(domain) or _ldap._tcp.\(domain)",
+            operation: "discover servers")
     }
 
     /// Global catalog servers (`_gc._tcp.<domain>`, port 3268; 3269 with `secure`).
     public func globalCatalogs(forDomain domain: String, secure: Bool = false) async throws -> [LDAPServerURL] {
         let urls = try await lookup("_gc._tcp.\(domain)", securePort: secure ? 3269 : nil)
         guard !urls.isEmpty else {
-            throw LDAPError(kind: .configuration, diagnosticMessage: "DNS server \(dnsServer) has no SRV records for _gc._tcp.\(domain)", operation: "discover servers")
+            throw LDAPError(
+                kind: .configuration,
+                diagnosticMessage: "DNS server \(dnsServer) has no SRV records for _gc._tcp.\(domain)",
+                operation: "discover servers")
         }
         return urls
     }
@@ -44,14 +51,20 @@ public struct LDAPDiscovery: Sendable {
             var host = record.target
             if resolveTargets {
                 var addresses = answer.addresses[host.lowercased()] ?? []
-                if addresses.isEmpty { addresses = try await query(host, type: DNSMessage.typeA).addresses[host.lowercased()] ?? [] }
+                if addresses.isEmpty {
+                    addresses = try await query(host, type: DNSMessage.typeA).addresses[host.lowercased()] ?? []
+                }
                 guard let address = addresses.first else { unresolved.append(host); continue }
                 host = address
             }
             urls.append(LDAPServerURL(host: host, port: securePort ?? Int(record.port), secure: securePort != nil))
         }
         if urls.isEmpty, !unresolved.isEmpty {
-            throw LDAPError(kind: .configuration, diagnosticMessage: "DNS server \(dnsServer) lists \(unresolved.joined(separator: ", ")) for \(service) but has no address for them", operation: "discover servers")
+            throw LDAPError(
+                kind: .configuration,
+                diagnosticMessage:
+                    "DNS server \(dnsServer) lists \(unresolved.joined(separator: ", ")) for \(service) but has no address for them",
+                operation: "discover servers")
         }
         return urls
     }
@@ -60,7 +73,9 @@ public struct LDAPDiscovery: Sendable {
     static let serverFailure = 2
 
     /// One question, asked again after a short pause while the server answers SERVFAIL (until `timeout`).
-    private func query(_ name: String, type: UInt16) async throws -> (rcode: Int, srv: [SRVRecord], addresses: [String: [String]]) {
+    private func query(_ name: String, type: UInt16) async throws -> (
+        rcode: Int, srv: [SRVRecord], addresses: [String: [String]]
+    ) {
         let server = dnsServer, timeout = self.timeout
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -72,11 +87,17 @@ public struct LDAPDiscovery: Sendable {
             do {
                 answer = try DNSMessage.answers(response, id: id)
             } catch {
-                throw LDAPError(kind: .other, diagnosticMessage: "DNS answer for \(name) from \(server): \(error)", operation: "discover servers")
+                throw LDAPError(
+                    kind: .other, diagnosticMessage: "DNS answer for \(name) from \(server): \(error)",
+                    operation: "discover servers")
             }
             guard answer.rcode == Self.serverFailure else { return answer }
             guard ContinuousClock.now + .milliseconds(250) < deadline else {
-                throw LDAPError(kind: .serverDown, diagnosticMessage: "DNS server \(server) answered SERVFAIL for \(name) until the \(timeout) timeout", operation: "discover servers")
+                throw LDAPError(
+                    kind: .serverDown,
+                    diagnosticMessage:
+                        "DNS server \(server) answered SERVFAIL for \(name) until the \(timeout) timeout",
+                    operation: "discover servers")
             }
             try await Task.sleep(for: .milliseconds(250))
         }
@@ -89,20 +110,33 @@ public struct LDAPDiscovery: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(parts.count > 1 ? Int(parts[1]) ?? 53 : 53).bigEndian)
         guard inet_pton(AF_INET, String(parts[0]), &address.sin_addr) == 1 else {
-            throw LDAPError(kind: .configuration, diagnosticMessage: "DNS server '\(server)' is not an IPv4 address", operation: "discover servers")
+            throw LDAPError(
+                kind: .configuration, diagnosticMessage: "DNS server '\(server)' is not an IPv4 address",
+                operation: "discover servers")
         }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw LDAPError(kind: .other, diagnosticMessage: "cannot open a UDP socket", operation: "discover servers") }
+        guard fd >= 0 else {
+            throw LDAPError(kind: .other, diagnosticMessage: "cannot open a UDP socket", operation: "discover servers")
+        }
         defer { close(fd) }
         var wait = timeval(timeout)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard sent == request.count else { throw LDAPError(kind: .serverDown, diagnosticMessage: "cannot send to DNS server \(server)", operation: "discover servers") }
+        guard sent == request.count else {
+            throw LDAPError(
+                kind: .serverDown, diagnosticMessage: "cannot send to DNS server \(server)",
+                operation: "discover servers")
+        }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let received = recv(fd, &buffer, buffer.count, 0)
-        guard received > 0 else { throw LDAPError(kind: .timeout, diagnosticMessage: "DNS server \(server) did not answer", operation: "discover servers") }
+        guard received > 0 else {
+            throw LDAPError(
+                kind: .timeout, diagnosticMessage: "DNS server \(server) did not answer", operation: "discover servers")
+        }
         return Array(buffer[0..<received])
     }
 

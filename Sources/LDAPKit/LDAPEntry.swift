@@ -101,7 +101,9 @@ public struct LDAPEntry: Sendable {
 
     public func values(_ attribute: String) -> [[UInt8]] { withValues(attribute) { Array($0) } }
 
-    public func strings(_ attribute: String) -> [String] { withValues(attribute) { String(decoding: $0, as: UTF8.self) } }
+    public func strings(_ attribute: String) -> [String] {
+        withValues(attribute) { String(decoding: $0, as: UTF8.self) }
+    }
 
     public func string(_ attribute: String) -> String? { strings(attribute).first }
 
@@ -117,7 +119,9 @@ public struct LDAPEntry: Sendable {
         let prefix = attribute.lowercased() + ";range="
         guard let name = attributeNames.first(where: { $0.hasPrefix(prefix) }) else { return nil }
         let values = values(name)
-        guard let range = AttributeRange(description: String(name.dropFirst(prefix.count))) else { return (values, nil) }
+        guard let range = AttributeRange(description: String(name.dropFirst(prefix.count))) else {
+            return (values, nil)
+        }
         return (values, range.end.map { $0 + 1 })
     }
 }
@@ -125,7 +129,7 @@ public struct LDAPEntry: Sendable {
 /// `0-1499` or `1500-*` from an AD ranged attribute description.
 struct AttributeRange: Equatable {
     let start: Int
-    let end: Int?   // nil for `*`: the last chunk
+    let end: Int?  // nil for `*`: the last chunk
 
     init?(description: String) {
         let parts = description.split(separator: "-", maxSplits: 1)

@@ -23,7 +23,10 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     public let operation: String
     public let server: String?
 
-    public init(kind: Kind, resultCode: Int32 = 0, matchedDN: String? = nil, diagnosticMessage: String? = nil, operation: String, server: String? = nil) {
+    public init(
+        kind: Kind, resultCode: Int32 = 0, matchedDN: String? = nil, diagnosticMessage: String? = nil,
+        operation: String, server: String? = nil
+    ) {
         self.kind = kind
         self.resultCode = resultCode
         self.matchedDN = matchedDN
@@ -41,8 +44,12 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
         text += " failed: \(Self.summary(kind: kind, code: resultCode))"
         if let ad = adFailure { text += " — \(ad.message)" }
         // Result codes above zero are the server's; zero and libldap's negative codes are local.
-        if let diagnosticMessage, !diagnosticMessage.isEmpty { text += resultCode > 0 ? " (server says: \(diagnosticMessage))" : " (\(diagnosticMessage))" }
-        if let matchedDN, !matchedDN.isEmpty, kind == .noSuchObject { text += " (nearest existing entry: \(matchedDN))" }
+        if let diagnosticMessage, !diagnosticMessage.isEmpty {
+            text += resultCode > 0 ? " (server says: \(diagnosticMessage))" : " (\(diagnosticMessage))"
+        }
+        if let matchedDN, !matchedDN.isEmpty, kind == .noSuchObject {
+            text += " (nearest existing entry: \(matchedDN))"
+        }
         return text
     }
 

@@ -23,7 +23,9 @@ private struct FilterParser {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     var atEnd: Bool { i >= bytes.count }
-    func error(_ message: String) -> LDAPFilterSyntaxError { LDAPFilterSyntaxError(message: message, offset: min(i, bytes.count)) }
+    func error(_ message: String) -> LDAPFilterSyntaxError {
+        LDAPFilterSyntaxError(message: message, offset: min(i, bytes.count))
+    }
     mutating func skipSpaces() { while !atEnd, bytes[i] == 0x20 { i += 1 } }
 
     mutating func expect(_ c: UInt8, _ what: String) throws(LDAPFilterSyntaxError) {
@@ -59,7 +61,9 @@ private struct FilterParser {
         // extensible: attr[:dn][:rule]:=value or :[dn:]rule:=value
         if !atEnd, bytes[i] == UInt8(ascii: ":") {
             while !atEnd, bytes[i] != UInt8(ascii: "=") {
-                guard bytes[i] == UInt8(ascii: ":") || isAttributeChar(bytes[i]) else { throw error("bad character in matching rule") }
+                guard bytes[i] == UInt8(ascii: ":") || isAttributeChar(bytes[i]) else {
+                    throw error("bad character in matching rule")
+                }
                 i += 1
             }
             guard i > start + 1, bytes[i - 1] == UInt8(ascii: ":") else { throw error("extensible match needs ':='") }
@@ -85,7 +89,9 @@ private struct FilterParser {
             case UInt8(ascii: "("): throw error("'(' in a value must be escaped as \\28")
             case UInt8(ascii: "*") where !allowStar: throw error("'*' in a value must be escaped as \\2a")
             case UInt8(ascii: "\\"):
-                guard i + 2 < bytes.count, isHex(bytes[i + 1]), isHex(bytes[i + 2]) else { throw error("'\\' must start a two-digit hex escape") }
+                guard i + 2 < bytes.count, isHex(bytes[i + 1]), isHex(bytes[i + 2]) else {
+                    throw error("'\\' must start a two-digit hex escape")
+                }
                 i += 3
             case 0: throw error("NUL in a value must be escaped as \\00")
             default: i += 1
@@ -94,7 +100,8 @@ private struct FilterParser {
     }
 
     func isAttributeChar(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") || c == UInt8(ascii: ";")
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "-")
+            || c == UInt8(ascii: ".") || c == UInt8(ascii: ";")
     }
 
     func isHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) }

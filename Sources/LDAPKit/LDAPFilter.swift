@@ -35,7 +35,8 @@ public indirect enum LDAPFilter: Sendable, Hashable, CustomStringConvertible {
         case let .present(a): return "(\(a)=*)"
         case let .substring(a, initial, any, final):
             let middle = any.filter { !$0.isEmpty }.map(Self.escape)
-            return "(\(a)=" + Self.escape(initial ?? "") + "*" + middle.map { $0 + "*" }.joined() + Self.escape(final ?? "") + ")"
+            return "(\(a)=" + Self.escape(initial ?? "") + "*" + middle.map { $0 + "*" }.joined()
+                + Self.escape(final ?? "") + ")"
         case let .extensible(a, rule, v): return "(\(a):\(rule):=\(Self.escape(v)))"
         case let .raw(text): return text
         }

@@ -42,7 +42,9 @@ final class LDAPServerHealth: Sendable {
         let now = ContinuousClock.now
         return servers.withLock { servers in
             let ready = servers.indices.filter { Self.isAvailable(servers[$0], now: now) }
-            let waiting = servers.indices.filter { !ready.contains($0) }.sorted { servers[$0].retryAt! < servers[$1].retryAt! }
+            let waiting = servers.indices.filter { !ready.contains($0) }.sorted {
+                servers[$0].retryAt! < servers[$1].retryAt!
+            }
             return ready + waiting
         }
     }

@@ -26,7 +26,8 @@ public struct ObjectGUID: Sendable, Hashable, CustomStringConvertible {
     /// Lower-case canonical form, e.g. `c8a4c4a2-4e3f-4b0f-9e3a-1b2c3d4e5f60`.
     public var description: String {
         let d = Self.swapFields(bytes).map { String($0, radix: 16).leftPadded(to: 2) }
-        return d[0..<4].joined() + "-" + d[4..<6].joined() + "-" + d[6..<8].joined() + "-" + d[8..<10].joined() + "-" + d[10..<16].joined()
+        return d[0..<4].joined() + "-" + d[4..<6].joined() + "-" + d[6..<8].joined() + "-" + d[8..<10].joined() + "-"
+            + d[10..<16].joined()
     }
 
     /// For a search by GUID: every byte escaped.

@@ -18,7 +18,8 @@ func tcpReachable(host: String, port: Int, timeout: Duration) -> Bool {
         if connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return true }
         guard errno == EINPROGRESS else { continue }
         var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         guard poll(&poller, 1, milliseconds) == 1 else { continue }
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)

@@ -10,10 +10,13 @@ public struct MailAddress: Sendable, Equatable {
     public init(_ address: String, name: String? = nil) throws(SMTPError) {
         let trimmed = address.trimmingCharacters(in: .whitespaces)
         guard Self.isValidAddress(trimmed) else {
-            throw SMTPError(.invalidMessage, stage: "address", message: "'\(address)' is not an email address such as someone@example.com")
+            throw SMTPError(
+                .invalidMessage, stage: "address",
+                message: "'\(address)' is not an email address such as someone@example.com")
         }
         if let name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
-            throw SMTPError(.invalidMessage, stage: "address", message: "the display name for <\(trimmed)> contains a line break")
+            throw SMTPError(
+                .invalidMessage, stage: "address", message: "the display name for <\(trimmed)> contains a line break")
         }
         self.address = trimmed
         self.name = name.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
@@ -22,8 +25,12 @@ public struct MailAddress: Sendable, Equatable {
     /// One @, something on each side, a dot in the domain, and no spaces, angle brackets or control characters.
     static func isValidAddress(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
-        return !text.unicodeScalars.contains { $0.value < 0x21 || $0 == "<" || $0 == ">" || $0 == "," || $0 == ";" || $0 == "\"" || $0.value == 0x7F }
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix(".")
+        else { return false }
+        return !text.unicodeScalars.contains {
+            $0.value < 0x21 || $0 == "<" || $0 == ">" || $0 == "," || $0 == ";" || $0 == "\"" || $0.value == 0x7F
+        }
     }
 
     /// The header form: `"Name" <address>`, the name as an encoded word when it is not ASCII.
@@ -44,7 +51,10 @@ public struct MailMessage: Sendable, Equatable {
     public var messageID: String
     public var date: Date
 
-    public init(from: MailAddress, to: [MailAddress], subject: String, text: String, html: String? = nil, messageID: String, date: Date = Date()) {
+    public init(
+        from: MailAddress, to: [MailAddress], subject: String, text: String, html: String? = nil, messageID: String,
+        date: Date = Date()
+    ) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -64,23 +74,36 @@ public struct MailMessage: Sendable, Equatable {
             "Date: " + MIME.date(date),
             "From: " + from.header,
             "To: " + to.map(\.header).joined(separator: ", "),
-            "Subject: " + MIME.unstructured(subject.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")),
+            "Subject: "
+                + MIME.unstructured(
+                    subject.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")),
             "Message-ID: " + messageID,
             "MIME-Version: 1.0",
         ]
         var body: [String] = []
-        let textPart = ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", MIME.quotedPrintable(text)]
+        let textPart = [
+            "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "",
+            MIME.quotedPrintable(text),
+        ]
         if let html {
-            let boundary = "=_inboard_" + SHA256.hash(data: Data(messageID.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+            let boundary =
+                "=_inboard_"
+                + SHA256.hash(data: Data(messageID.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
             head.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
-            body = ["This is a message in text and HTML.", "", "--" + boundary] + textPart
-                + ["--" + boundary, "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", MIME.quotedPrintable(html),
-                   "--" + boundary + "--"]
+            body =
+                ["This is a message in text and HTML.", "", "--" + boundary] + textPart
+                + [
+                    "--" + boundary, "Content-Type: text/html; charset=utf-8",
+                    "Content-Transfer-Encoding: quoted-printable", "", MIME.quotedPrintable(html),
+                    "--" + boundary + "--",
+                ]
         } else {
             head += textPart.prefix(2)
             body = [MIME.quotedPrintable(text)]
         }
-        return Array((head.map(MIME.folded).joined(separator: "\r\n") + "\r\n\r\n" + body.joined(separator: "\r\n") + "\r\n").utf8)
+        return Array(
+            (head.map(MIME.folded).joined(separator: "\r\n") + "\r\n\r\n" + body.joined(separator: "\r\n") + "\r\n")
+                .utf8)
     }
 }
 
@@ -104,7 +127,8 @@ enum MIME {
     /// A display name: a quoted string when ASCII (quotes and backslashes escaped), else encoded words.
     static func phrase(_ text: String) -> String {
         guard text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) else { return encodedWords(text) }
-        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            + "\""
     }
 
     /// `=?UTF-8?B?…?=` words, split between characters so that no word cuts a UTF-8 sequence.
@@ -113,7 +137,7 @@ enum MIME {
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if (chunk.count + bytes.count + 2) / 3 * 4 > 52 {   // words of at most 64 characters: room for a header name
+            if (chunk.count + bytes.count + 2) / 3 * 4 > 52 {  // words of at most 64 characters: room for a header name
                 words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
             }

@@ -9,7 +9,7 @@ import PostgresNIO
 /// batch, not per row.
 struct MailRecipients {
     private var people: [Int64: MailAddress] = [:]
-    private var optedOut: Set<String> = []   // "personID event"
+    private var optedOut: Set<String> = []  // "personID event"
     private var admins: [MailAddress] = []
     private var digestReaders: Set<Int64> = []
     private var delegatesAndAdmins: Set<Int64> = []
@@ -17,7 +17,8 @@ struct MailRecipients {
     /// Whether `recipient` (nil: the administrators) may read `subject`'s hidden note.
     func revealsHiddenNote(of subject: Int64, to recipient: Int64?) -> Bool {
         guard let recipient else { return false }
-        return HiddenNoteRule.reveals(noteOf: subject, toViewer: recipient, viewerIsDelegateOrAdmin: delegatesAndAdmins.contains(recipient))
+        return HiddenNoteRule.reveals(
+            noteOf: subject, toViewer: recipient, viewerIsDelegateOrAdmin: delegatesAndAdmins.contains(recipient))
     }
 
     func wantsDigest(_ person: Int64) -> Bool { digestReaders.contains(person) }
@@ -25,7 +26,8 @@ struct MailRecipients {
     static func load(for items: [OutboxItem], database: DatabasePool, logger: Logger) async throws -> MailRecipients {
         var result = MailRecipients()
         let ids = Array(Set(items.compactMap(\.recipientID)))
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT p.id, p.email, p.display_name, COALESCE(m.events::text, '{}'), COALESCE(p.role_override, p.role)
             FROM people p LEFT JOIN mail_preferences m ON m.person_id = p.id
             WHERE p.active AND p.email IS NOT NULL AND p.email <> ''

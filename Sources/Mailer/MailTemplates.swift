@@ -32,19 +32,30 @@ public struct MailTemplates: Sendable {
         "note": MailTemplate(
             subject: "{{from}} left you a note",
             text: "Hello {{recipientName}},\n\n{{from}} left you a note on Inboard:\n\n{{body}}\n\n-- \nInboard",
-            html: "<p>Hello {{recipientName}},</p><p><strong>{{from}}</strong> left you a note on Inboard:</p><blockquote>{{body}}</blockquote><p style=\"color:#666\">Inboard</p>"),
+            html:
+                "<p>Hello {{recipientName}},</p><p><strong>{{from}}</strong> left you a note on Inboard:</p><blockquote>{{body}}</blockquote><p style=\"color:#666\">Inboard</p>"
+        ),
         "watch": MailTemplate(
             subject: "{{displayName}} is now {{status.type}}",
-            text: "Hello {{recipientName}},\n\n{{displayName}} is now {{status.type}}.{{#status.note}}\nNote: {{status.note}}{{/status.note}}{{#returnText}}\nBack: {{returnText}}{{/returnText}}\n\n-- \nInboard (you watch {{displayName}})",
-            html: "<p>Hello {{recipientName}},</p><p><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>.</p>{{#status.note}}<p>Note: {{status.note}}</p>{{/status.note}}{{#returnText}}<p>Back: {{returnText}}</p>{{/returnText}}<p style=\"color:#666\">Inboard (you watch {{displayName}})</p>"),
+            text:
+                "Hello {{recipientName}},\n\n{{displayName}} is now {{status.type}}.{{#status.note}}\nNote: {{status.note}}{{/status.note}}{{#returnText}}\nBack: {{returnText}}{{/returnText}}\n\n-- \nInboard (you watch {{displayName}})",
+            html:
+                "<p>Hello {{recipientName}},</p><p><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>.</p>{{#status.note}}<p>Note: {{status.note}}</p>{{/status.note}}{{#returnText}}<p>Back: {{returnText}}</p>{{/returnText}}<p style=\"color:#666\">Inboard (you watch {{displayName}})</p>"
+        ),
         "watch.digest": MailTemplate(
             subject: "{{count}} changes among the people you watch",
-            text: "Hello {{recipientName}},\n\n{{#changes}}- {{displayName}} is now {{status.type}}{{#status.note}} ({{status.note}}){{/status.note}}{{#returnText}}, back {{returnText}}{{/returnText}}\n{{/changes}}\n-- \nInboard (hourly digest)",
-            html: "<p>Hello {{recipientName}},</p><ul>{{#changes}}<li><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>{{#status.note}} ({{status.note}}){{/status.note}}{{#returnText}}, back {{returnText}}{{/returnText}}</li>{{/changes}}</ul><p style=\"color:#666\">Inboard (hourly digest)</p>"),
+            text:
+                "Hello {{recipientName}},\n\n{{#changes}}- {{displayName}} is now {{status.type}}{{#status.note}} ({{status.note}}){{/status.note}}{{#returnText}}, back {{returnText}}{{/returnText}}\n{{/changes}}\n-- \nInboard (hourly digest)",
+            html:
+                "<p>Hello {{recipientName}},</p><ul>{{#changes}}<li><strong>{{displayName}}</strong> is now <strong>{{status.type}}</strong>{{#status.note}} ({{status.note}}){{/status.note}}{{#returnText}}, back {{returnText}}{{/returnText}}</li>{{/changes}}</ul><p style=\"color:#666\">Inboard (hourly digest)</p>"
+        ),
         "sync.held": MailTemplate(
             subject: "Inboard held directory sync run {{run}}",
-            text: "Directory sync run {{run}} was held and changed nothing:\n\n{{reason}}\n\nIf this is right, approve it on the Sync page or with 'inboard sync --approve {{run}}'.\n\n-- \nInboard",
-            html: "<p>Directory sync run {{run}} was held and changed nothing:</p><blockquote>{{reason}}</blockquote><p>If this is right, approve it on the Sync page or with <code>inboard sync --approve {{run}}</code>.</p>"),
+            text:
+                "Directory sync run {{run}} was held and changed nothing:\n\n{{reason}}\n\nIf this is right, approve it on the Sync page or with 'inboard sync --approve {{run}}'.\n\n-- \nInboard",
+            html:
+                "<p>Directory sync run {{run}} was held and changed nothing:</p><blockquote>{{reason}}</blockquote><p>If this is right, approve it on the Sync page or with <code>inboard sync --approve {{run}}</code>.</p>"
+        ),
         "sync.failed": MailTemplate(
             subject: "Inboard directory sync run {{run}} failed",
             text: "Directory sync run {{run}} failed and changed nothing:\n\n{{error}}\n\n-- \nInboard",
@@ -64,8 +75,12 @@ public struct MailTemplates: Sendable {
         MustacheContentTypes.register(ScalarHTMLMailEscaping(), named: HTMLEscaping.contentTypeName)
         var parsed: [String: Result<MustacheTemplate, MailTemplateError>] = [:]
         for (event, template) in Self.defaults.merging(overrides, uniquingKeysWith: { $1 }) {
-            for (part, source, escaping) in [("subject", template.subject, false), ("text", template.text, false), ("HTML", template.html, true)] {
-                let text = (escaping ? "{{% CONTENT_TYPE: \(HTMLEscaping.contentTypeName)}}" : "{{%CONTENT_TYPE:TEXT}}") + source
+            for (part, source, escaping) in [
+                ("subject", template.subject, false), ("text", template.text, false), ("HTML", template.html, true),
+            ] {
+                let text =
+                    (escaping ? "{{% CONTENT_TYPE: \(HTMLEscaping.contentTypeName)}}" : "{{%CONTENT_TYPE:TEXT}}")
+                    + source
                 parsed[event + "/" + part] = Result { try MustacheTemplate(string: text) }
                     .mapError { MailTemplateError(event: event, message: "the \(part) template does not parse: \($0)") }
             }
@@ -77,12 +92,19 @@ public struct MailTemplates: Sendable {
 
     /// Subject, text and HTML for `event` with `values`; a template that does not parse is an error naming it.
     public func render(_ event: String, values: [String: Any]) throws -> (subject: String, text: String, html: String) {
-        guard template(for: event) != nil else { throw MailTemplateError(event: event, message: "no template for this event") }
+        guard template(for: event) != nil else {
+            throw MailTemplateError(event: event, message: "no template for this event")
+        }
         func render(_ part: String) throws -> String {
-            guard let template = parsed[event + "/" + part] else { throw MailTemplateError(event: event, message: "no \(part) template") }
+            guard let template = parsed[event + "/" + part] else {
+                throw MailTemplateError(event: event, message: "no \(part) template")
+            }
             return try template.get().render(values)
         }
-        return (try render("subject").trimmingCharacters(in: .whitespacesAndNewlines), try render("text"), try render("HTML"))
+        return (
+            try render("subject").trimmingCharacters(in: .whitespacesAndNewlines), try render("text"),
+            try render("HTML")
+        )
     }
 }
 

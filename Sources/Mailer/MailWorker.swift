@@ -75,7 +75,7 @@ public struct MailWorker: Service {
     /// One batch.
     public func drainOnce() async throws -> Outcome {
         var outcome = Outcome()
-        guard let smtp = try await settings.load(), smtp.enabled else { return outcome }   // rows wait until mail is on
+        guard let smtp = try await settings.load(), smtp.enabled else { return outcome }  // rows wait until mail is on
         let from = try MailAddress(smtp.fromAddress, name: smtp.fromName)
         let domain = String(from.address.split(separator: "@").last ?? "inboard.invalid")
         let items = try await outbox.claim(limit: options.batchSize, lease: options.lease, domain: domain)
@@ -130,7 +130,8 @@ public struct MailWorker: Service {
         guard !messages.isEmpty else { return outcome }
         let connection: SMTPConnection
         do {
-            connection = try await SMTPConnection.connect(to: smtp.server(timeout: options.commandTimeout), logger: logger)
+            connection = try await SMTPConnection.connect(
+                to: smtp.server(timeout: options.commandTimeout), logger: logger)
         } catch {
             for item in messages.flatMap(\.0) { try await settle(item, error: error, outcome: &outcome) }
             return outcome
@@ -168,8 +169,12 @@ public struct MailWorker: Service {
 
     enum Composed { case message(MailMessage), skip(String) }
 
-    func compose(_ item: OutboxItem, smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients) throws -> Composed {
-        if let key = MailTemplates.events.first(where: { $0.event == item.event })?.settingsKey, !key.isEmpty, smtp.events[key] != true {
+    func compose(
+        _ item: OutboxItem, smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients
+    ) throws -> Composed {
+        if let key = MailTemplates.events.first(where: { $0.event == item.event })?.settingsKey, !key.isEmpty,
+            smtp.events[key] != true
+        {
             return .skip("the admin turned off mail for \(item.event)")
         }
         let to = recipients.addresses(for: item)
@@ -177,17 +182,28 @@ public struct MailWorker: Service {
         var values = Self.templateValues(item, recipients: recipients)
         values["recipientName"] = to.count == 1 ? to[0].name ?? to[0].address : "administrators"
         let rendered = try templates.render(item.event, values: values)
-        return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: item.messageID))
+        return .message(
+            MailMessage(
+                from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html,
+                messageID: item.messageID))
     }
 
     /// One message for a digest reader's watch rows (the first row's Message-ID).
-    func composeDigest(_ group: [OutboxItem], smtp: SMTPSettings, from: MailAddress, templates: MailTemplates, recipients: MailRecipients) throws -> Composed {
+    func composeDigest(
+        _ group: [OutboxItem], smtp: SMTPSettings, from: MailAddress, templates: MailTemplates,
+        recipients: MailRecipients
+    ) throws -> Composed {
         guard smtp.events["watchChanged"] == true else { return .skip("the admin turned off mail for watch") }
         let to = recipients.addresses(for: group[0])
         guard !to.isEmpty else { return .skip("no recipient with an email address (or they turned this mail off)") }
         let changes = group.map { Self.templateValues($0, recipients: recipients) }
-        let rendered = try templates.render("watch.digest", values: ["recipientName": to[0].name ?? to[0].address, "count": group.count, "changes": changes])
-        return .message(MailMessage(from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: group[0].messageID))
+        let rendered = try templates.render(
+            "watch.digest",
+            values: ["recipientName": to[0].name ?? to[0].address, "count": group.count, "changes": changes])
+        return .message(
+            MailMessage(
+                from: from, to: to, subject: rendered.subject, text: rendered.text, html: rendered.html,
+                messageID: group[0].messageID))
     }
 
     /// The top of the hour after `created`: when an hourly digest holding it goes out.
@@ -206,12 +222,14 @@ public struct MailWorker: Service {
             try await outbox.retry(item.id, after: backoff(attempt: item.attempts), error: text)
             outcome.retried += 1
         }
-        logger.notice("mail not sent", metadata: ["outbox": "\(item.id)", "attempt": "\(item.attempts)", "error": "\(text)"])
+        logger.notice(
+            "mail not sent", metadata: ["outbox": "\(item.id)", "attempt": "\(item.attempts)", "error": "\(text)"])
     }
 
     /// base × 2^(attempt−1), capped, ±20% jitter so that many rows failing together do not retry together.
     func backoff(attempt: Int) -> Duration {
-        let base = Double(options.backoffBase.components.seconds) + Double(options.backoffBase.components.attoseconds) / 1e18
+        let base =
+            Double(options.backoffBase.components.seconds) + Double(options.backoffBase.components.attoseconds) / 1e18
         let cap = Double(options.backoffCap.components.seconds)
         let seconds = min(cap, base * pow(2, Double(max(0, attempt - 1)))) * Double.random(in: 0.8...1.2)
         return .milliseconds(Int64(seconds * 1000))
@@ -225,7 +243,8 @@ public struct MailWorker: Service {
             if let returnAt = status["returnAt"] { values["returnText"] = returnText(returnAt) }
             let subject = (values["id"] as? NSNumber)?.int64Value
             if status["noteHidden"] as? Bool == true,
-               !(subject.map { recipients.revealsHiddenNote(of: $0, to: item.recipientID) } ?? false) {
+                !(subject.map { recipients.revealsHiddenNote(of: $0, to: item.recipientID) } ?? false)
+            {
                 status["note"] = nil
                 values["status"] = status
             }
@@ -235,9 +254,13 @@ public struct MailWorker: Service {
 
     static func returnText(_ value: Any) -> String? {
         let date: Date?
-        if let seconds = value as? Double { date = Date(timeIntervalSince1970: seconds) } else if let text = value as? String {
+        if let seconds = value as? Double {
+            date = Date(timeIntervalSince1970: seconds)
+        } else if let text = value as? String {
             date = ISO8601DateFormatter().date(from: text)
-        } else { date = nil }
+        } else {
+            date = nil
+        }
         guard let date else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_GB")

@@ -23,9 +23,12 @@ public struct SMTPServer: Sendable {
     public var commandTimeout: TimeAmount
     public var dataTimeout: TimeAmount
 
-    public init(host: String, port: Int, security: Security, username: String? = nil, password: String? = nil, caFile: String? = nil,
-                insecureSkipVerify: Bool = false, heloName: String = "inboard.localdomain",
-                commandTimeout: TimeAmount = .seconds(60), dataTimeout: TimeAmount = .seconds(120)) {
+    public init(
+        host: String, port: Int, security: Security, username: String? = nil, password: String? = nil,
+        caFile: String? = nil,
+        insecureSkipVerify: Bool = false, heloName: String = "inboard.localdomain",
+        commandTimeout: TimeAmount = .seconds(60), dataTimeout: TimeAmount = .seconds(120)
+    ) {
         self.host = host
         self.port = port
         self.security = security
@@ -43,7 +46,7 @@ public struct SMTPServer: Sendable {
 /// of messages on the same connection, then QUIT. The protocol decisions are `SMTPStateMachine`'s.
 public final class SMTPConnection: Sendable {
     private let channel: any Channel
-    private let handler: SMTPClientHandler   // touched only through its channel's event loop
+    private let handler: SMTPClientHandler  // touched only through its channel's event loop
 
     private init(channel: any Channel, handler: SMTPClientHandler) {
         self.channel = channel
@@ -56,15 +59,18 @@ public final class SMTPConnection: Sendable {
             throw SMTPError(.tls, stage: "TLS set-up", message: "\(error)")
         }
         let configuration = SMTPStateMachine.Configuration(
-            heloName: server.heloName, security: server.security == .tls ? .implicitTLS : server.security == .starttls ? .startTLS : .none,
+            heloName: server.heloName,
+            security: server.security == .tls ? .implicitTLS : server.security == .starttls ? .startTLS : .none,
             username: server.username, password: server.password)
-        let handler = SMTPClientHandler(machine: SMTPStateMachine(configuration: configuration), server: server, tls: tls, logger: logger)
+        let handler = SMTPClientHandler(
+            machine: SMTPStateMachine(configuration: configuration), server: server, tls: tls, logger: logger)
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if server.security == .tls, let tls {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.tlsHostname))
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: server.tlsHostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
                     try channel.pipeline.syncOperations.addHandler(handler)
@@ -72,7 +78,8 @@ public final class SMTPConnection: Sendable {
             }
         let channel: any Channel
         do { channel = try await bootstrap.connect(host: server.host, port: server.port).get() } catch {
-            throw SMTPError(.connection, stage: "connect", message: "cannot reach \(server.host):\(server.port) (\(error))")
+            throw SMTPError(
+                .connection, stage: "connect", message: "cannot reach \(server.host):\(server.port) (\(error))")
         }
         do { try await channel.eventLoop.flatSubmit { handler.waitForReady() }.get() } catch {
             try? await channel.close()
@@ -97,9 +104,12 @@ public final class SMTPConnection: Sendable {
 
     static func makeTLSContext(_ server: SMTPServer, logger: Logger) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        if let caFile = server.caFile { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) }
+        if let caFile = server.caFile {
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+        }
         if server.insecureSkipVerify {
-            logger.warning("SMTP certificate verification is OFF (insecureSkipVerify)", metadata: ["host": "\(server.host)"])
+            logger.warning(
+                "SMTP certificate verification is OFF (insecureSkipVerify)", metadata: ["host": "\(server.host)"])
             configuration.certificateVerification = .none
         }
         return try NIOSSLContext(configuration: configuration)
@@ -108,7 +118,10 @@ public final class SMTPConnection: Sendable {
 
 extension SMTPServer {
     /// SNI and verification need a name; an IP address is verified against the certificate's IP entries.
-    var tlsHostname: String? { host.first.map { $0.isNumber } == true && host.contains(".") && host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host }
+    var tlsHostname: String? {
+        host.first.map { $0.isNumber } == true && host.contains(".") && host.allSatisfy({ $0.isNumber || $0 == "." })
+            ? nil : host
+    }
 }
 
 /// Carries out the state machine's actions on the channel, on its event loop; one reply timer at a time.
@@ -141,7 +154,7 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler, @
         let promise = context.eventLoop.makePromise(of: Void.self)
         readyPromise = promise
         readyFuture = promise.futureResult
-        arm(server.commandTimeout)   // the greeting
+        arm(server.commandTimeout)  // the greeting
     }
 
     /// Completes once the session is ready (or failed); the same future whenever it is asked for.
@@ -194,7 +207,9 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler, @
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let smtpError: SMTPError
-        if let error = error as? SMTPError { smtpError = error } else if error is NIOSSLError || "\(type(of: error))".contains("SSL") {
+        if let error = error as? SMTPError {
+            smtpError = error
+        } else if error is NIOSSLError || "\(type(of: error))".contains("SSL") {
             smtpError = SMTPError(.tls, stage: machine.stage, message: "\(error)")
         } else {
             smtpError = SMTPError(.connection, stage: machine.stage, message: "\(error)")
@@ -207,7 +222,12 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler, @
         guard let context else { return }
         switch action {
         case let .send(command):
-            logger.trace("SMTP command", metadata: ["command": "\(command.hasPrefix("AUTH") || machine.state == .authLoginDone || machine.state == .authLoginPassword ? "(credentials)" : command)"])
+            logger.trace(
+                "SMTP command",
+                metadata: [
+                    "command":
+                        "\(command.hasPrefix("AUTH") || machine.state == .authLoginDone || machine.state == .authLoginPassword ? "(credentials)" : command)"
+                ])
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: command + "\r\n")), promise: nil)
             arm(server.commandTimeout)
         case let .sendData(bytes):
@@ -257,7 +277,8 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler, @
         let stage = machine.stage
         timer = context.eventLoop.scheduleTask(in: limit) { [weak self] in
             guard let self, let context = self.context else { return }
-            self.fail(SMTPError(.timeout, stage: stage, message: "no reply within \(limit.nanoseconds / 1_000_000_000) s"))
+            self.fail(
+                SMTPError(.timeout, stage: stage, message: "no reply within \(limit.nanoseconds / 1_000_000_000) s"))
             context.close(promise: nil)
         }
     }

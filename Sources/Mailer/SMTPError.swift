@@ -48,7 +48,8 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .connection: return "SMTP connection failed at \(stage)\(what)\(said)"
         case .timeout: return "the SMTP server did not answer \(stage) in time\(what)"
         case .tls: return "SMTP TLS failed at \(stage)\(what)\(said)"
-        case .authentication: return "SMTP login refused\(what)\(said): check the username and password in the notification settings"
+        case .authentication:
+            return "SMTP login refused\(what)\(said): check the username and password in the notification settings"
         case .rejected: return "the SMTP server refused the message at \(stage)\(what)\(said)"
         case .protocolViolation: return "the SMTP server broke the protocol at \(stage)\(what)\(said)"
         case .invalidMessage: return "the message cannot be sent\(what)"

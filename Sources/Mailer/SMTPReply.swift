@@ -26,7 +26,11 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > Self.maximumLineLength { throw SMTPError(.protocolViolation, stage: "reply", message: "a reply line longer than \(Self.maximumLineLength) bytes") }
+            if buffer.readableBytes > Self.maximumLineLength {
+                throw SMTPError(
+                    .protocolViolation, stage: "reply",
+                    message: "a reply line longer than \(Self.maximumLineLength) bytes")
+            }
             return .needMoreData
         }
         let length = newline - buffer.readerIndex
@@ -46,7 +50,9 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
     }

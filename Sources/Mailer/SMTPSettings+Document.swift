@@ -23,16 +23,19 @@ struct SMTPSettingsDocument: Codable {
 extension SMTPSettings {
     /// Reads a settings file; every problem names its setting. A relative passwordFile is read next to the file.
     public static func load(file path: String) throws(SMTPSettingsError) -> SMTPSettings {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw SMTPSettingsError(setting: "file", message: "cannot read \(path)")
         }
         let document: SMTPSettingsDocument
         do { document = try YAMLDecoder().decode(SMTPSettingsDocument.self, from: text) } catch {
-            throw SMTPSettingsError(setting: "file", message: "\(path) is not valid SMTP settings YAML or JSON: \(error)")
+            throw SMTPSettingsError(
+                setting: "file", message: "\(path) is not valid SMTP settings YAML or JSON: \(error)")
         }
-        var settings = SMTPSettings(enabled: document.enabled ?? true, host: document.host ?? "", port: document.port ?? 587,
-                                    events: document.events ?? Dictionary(uniqueKeysWithValues: SMTPSettings.eventNames.map { ($0.key, true) }),
-                                    caFile: document.caFile, quietHours: document.quietHours)
+        var settings = SMTPSettings(
+            enabled: document.enabled ?? true, host: document.host ?? "", port: document.port ?? 587,
+            events: document.events ?? Dictionary(uniqueKeysWithValues: SMTPSettings.eventNames.map { ($0.key, true) }),
+            caFile: document.caFile, quietHours: document.quietHours)
         if let security = document.security {
             guard let value = Security(rawValue: security.lowercased()) else {
                 throw SMTPSettingsError(setting: "security", message: "'\(security)' is not one of none, starttls, tls")
@@ -43,7 +46,10 @@ extension SMTPSettings {
         settings.username = document.username
         settings.password = document.password
         if let file = document.passwordFile {
-            let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file)
+            let url =
+                file.hasPrefix("/")
+                ? URL(fileURLWithPath: file)
+                : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file)
             guard let secret = try? String(contentsOf: url, encoding: .utf8) else {
                 throw SMTPSettingsError(setting: "passwordFile", message: "cannot read \(url.path)")
             }
@@ -55,7 +61,8 @@ extension SMTPSettings {
                 settings.fromAddress = address.address
                 settings.fromName = address.name ?? "Inboard"
             } catch {
-                throw SMTPSettingsError(setting: "from", message: "'\(from)' is not an address such as \"Inboard <inboard@example.com>\"")
+                throw SMTPSettingsError(
+                    setting: "from", message: "'\(from)' is not an address such as \"Inboard <inboard@example.com>\"")
             }
         }
         return settings
@@ -63,13 +70,17 @@ extension SMTPSettings {
 
     /// The settings as the file shows them, without the password.
     public var documentJSON: String {
-        var fields: [String: Any] = ["enabled": enabled, "host": host, "port": port, "security": security.rawValue,
-                                     "from": fromName.isEmpty ? fromAddress : "\(fromName) <\(fromAddress)>", "events": events,
-                                     "insecureSkipVerify": insecureSkipVerify, "passwordSet": password != nil]
+        var fields: [String: Any] = [
+            "enabled": enabled, "host": host, "port": port, "security": security.rawValue,
+            "from": fromName.isEmpty ? fromAddress : "\(fromName) <\(fromAddress)>", "events": events,
+            "insecureSkipVerify": insecureSkipVerify, "passwordSet": password != nil,
+        ]
         fields["username"] = username
         fields["caFile"] = caFile
         fields["quietHours"] = quietHours
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }
@@ -80,8 +91,12 @@ extension MailAddress {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
             var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
-            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
-            try self.init(String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]), name: name.isEmpty ? nil : name)
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
+                name = String(name.dropFirst().dropLast())
+            }
+            try self.init(
+                String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]),
+                name: name.isEmpty ? nil : name)
         } else {
             try self.init(trimmed)
         }

@@ -108,12 +108,16 @@ struct SMTPStateMachine {
     }
 
     mutating func received(_ reply: SMTPReply) -> Action {
-        if reply.code == 421 {   // the server is closing the connection, whatever we were doing
-            return fail(SMTPError(.connection, stage: stage, reply: reply, message: "the server is shutting the connection"))
+        if reply.code == 421 {  // the server is closing the connection, whatever we were doing
+            return fail(
+                SMTPError(.connection, stage: stage, reply: reply, message: "the server is shutting the connection"))
         }
         switch state {
         case .greeting:
-            guard reply.code == 220 else { return fail(SMTPError(.connection, stage: stage, reply: reply, message: "the server refused the connection")) }
+            guard reply.code == 220 else {
+                return fail(
+                    SMTPError(.connection, stage: stage, reply: reply, message: "the server refused the connection"))
+            }
             state = .ehlo
             return .send("EHLO \(configuration.heloName)")
         case .ehlo:
@@ -122,18 +126,21 @@ struct SMTPStateMachine {
                 return afterHello()
             }
             guard reply.isPermanent else { return fail(SMTPError(.protocolViolation, stage: stage, reply: reply)) }
-            state = .helo   // an old server without ESMTP
+            state = .helo  // an old server without ESMTP
             return .send("HELO \(configuration.heloName)")
         case .helo:
             guard reply.code == 250 else { return fail(SMTPError(.protocolViolation, stage: stage, reply: reply)) }
             capabilities = Capabilities()
             return afterHello()
         case .startTLS:
-            guard reply.code == 220 else { return fail(SMTPError(.tls, stage: stage, reply: reply, message: "the server refused STARTTLS")) }
+            guard reply.code == 220 else {
+                return fail(SMTPError(.tls, stage: stage, reply: reply, message: "the server refused STARTTLS"))
+            }
             state = .handshake
             return .startTLS
         case .handshake:
-            return fail(SMTPError(.protocolViolation, stage: stage, reply: reply, message: "a reply during the TLS handshake"))
+            return fail(
+                SMTPError(.protocolViolation, stage: stage, reply: reply, message: "a reply during the TLS handshake"))
         case .ehloAfterTLS:
             guard reply.code == 250 else { return fail(SMTPError(.protocolViolation, stage: stage, reply: reply)) }
             capabilities = Capabilities(ehlo: reply)
@@ -143,22 +150,32 @@ struct SMTPStateMachine {
             state = .ready
             return .ready
         case .authLoginUser:
-            guard reply.code == 334, let user = configuration.username else { return fail(SMTPError(.authentication, stage: stage, reply: reply)) }
+            guard reply.code == 334, let user = configuration.username else {
+                return fail(SMTPError(.authentication, stage: stage, reply: reply))
+            }
             state = .authLoginPassword
             return .send(Data(user.utf8).base64EncodedString())
         case .authLoginPassword:
-            guard reply.code == 334, let password = configuration.password else { return fail(SMTPError(.authentication, stage: stage, reply: reply)) }
+            guard reply.code == 334, let password = configuration.password else {
+                return fail(SMTPError(.authentication, stage: stage, reply: reply))
+            }
             state = .authLoginDone
             return .send(Data(password.utf8).base64EncodedString())
         case .ready:
             return fail(SMTPError(.protocolViolation, stage: stage, reply: reply, message: "an unexpected reply"))
         case let .mailFrom(envelope):
-            guard reply.code == 250 else { return reset(SMTPError(.rejected, stage: "MAIL FROM", reply: reply, message: "sender <\(envelope.from)>")) }
+            guard reply.code == 250 else {
+                return reset(
+                    SMTPError(.rejected, stage: "MAIL FROM", reply: reply, message: "sender <\(envelope.from)>"))
+            }
             state = .recipient(envelope, index: 0)
             return .send("RCPT TO:<\(envelope.recipients[0])>")
         case let .recipient(envelope, index):
             guard reply.code == 250 || reply.code == 251 else {
-                return reset(SMTPError(.rejected, stage: "RCPT TO", reply: reply, message: "recipient <\(envelope.recipients[index])>"))
+                return reset(
+                    SMTPError(
+                        .rejected, stage: "RCPT TO", reply: reply, message: "recipient <\(envelope.recipients[index])>")
+                )
             }
             if index + 1 < envelope.recipients.count {
                 state = .recipient(envelope, index: index + 1)
@@ -176,7 +193,8 @@ struct SMTPStateMachine {
             return .sendData(Self.dotStuffed(envelope.data))
         case .dataBody:
             state = .ready
-            return reply.code == 250 ? .delivered(reply) : .deliveryFailed(SMTPError(.rejected, stage: "the end of DATA", reply: reply))
+            return reply.code == 250
+                ? .delivered(reply) : .deliveryFailed(SMTPError(.rejected, stage: "the end of DATA", reply: reply))
         case .quitting:
             state = .closed
             return .close
@@ -186,7 +204,9 @@ struct SMTPStateMachine {
     }
 
     mutating func tlsEstablished() -> Action {
-        guard state == .handshake else { return fail(SMTPError(.protocolViolation, stage: stage, message: "TLS established at an unexpected time")) }
+        guard state == .handshake else {
+            return fail(SMTPError(.protocolViolation, stage: stage, message: "TLS established at an unexpected time"))
+        }
         tlsActive = true
         state = .ehloAfterTLS
         return .send("EHLO \(configuration.heloName)")
@@ -194,13 +214,22 @@ struct SMTPStateMachine {
 
     /// Starts a transaction; only when `.ready`.
     mutating func send(_ envelope: SMTPEnvelope) -> Action {
-        guard state == .ready else { return .deliveryFailed(SMTPError(.protocolViolation, stage: stage, message: "the session is not ready for a message")) }
-        guard !envelope.recipients.isEmpty else { return .deliveryFailed(SMTPError(.invalidMessage, stage: "RCPT TO", message: "no recipients")) }
+        guard state == .ready else {
+            return .deliveryFailed(
+                SMTPError(.protocolViolation, stage: stage, message: "the session is not ready for a message"))
+        }
+        guard !envelope.recipients.isEmpty else {
+            return .deliveryFailed(SMTPError(.invalidMessage, stage: "RCPT TO", message: "no recipients"))
+        }
         for address in [envelope.from] + envelope.recipients where !MailAddress.isValidAddress(address) {
-            return .deliveryFailed(SMTPError(.invalidMessage, stage: "MAIL FROM", message: "'\(address)' is not an email address"))
+            return .deliveryFailed(
+                SMTPError(.invalidMessage, stage: "MAIL FROM", message: "'\(address)' is not an email address"))
         }
         if let limit = capabilities.sizeLimit, envelope.data.count > limit {
-            return .deliveryFailed(SMTPError(.invalidMessage, stage: "MAIL FROM", message: "\(envelope.data.count) bytes is more than the server's SIZE limit of \(limit)"))
+            return .deliveryFailed(
+                SMTPError(
+                    .invalidMessage, stage: "MAIL FROM",
+                    message: "\(envelope.data.count) bytes is more than the server's SIZE limit of \(limit)"))
         }
         var command = "MAIL FROM:<\(envelope.from)>"
         if capabilities.sizeLimit != nil { command += " SIZE=\(envelope.data.count)" }
@@ -231,7 +260,12 @@ struct SMTPStateMachine {
 
     private mutating func afterHello() -> Action {
         if configuration.security == .startTLS, !tlsActive {
-            guard capabilities.startTLS else { return fail(SMTPError(.tls, stage: "EHLO", message: "the server does not offer STARTTLS; choose another security setting")) }
+            guard capabilities.startTLS else {
+                return fail(
+                    SMTPError(
+                        .tls, stage: "EHLO",
+                        message: "the server does not offer STARTTLS; choose another security setting"))
+            }
             state = .startTLS
             return .send("STARTTLS")
         }
@@ -244,17 +278,22 @@ struct SMTPStateMachine {
             return .ready
         }
         guard tlsActive else {
-            return fail(SMTPError(.authentication, stage: "AUTH", message: "the password would cross the network in clear text; use STARTTLS or TLS"))
+            return fail(
+                SMTPError(
+                    .authentication, stage: "AUTH",
+                    message: "the password would cross the network in clear text; use STARTTLS or TLS"))
         }
         if capabilities.authMechanisms.contains("PLAIN") {
             state = .authPlain
-            return .send("AUTH PLAIN " + Data(([0] + Array(username.utf8) + [0] + Array(password.utf8))).base64EncodedString())
+            return .send(
+                "AUTH PLAIN " + Data(([0] + Array(username.utf8) + [0] + Array(password.utf8))).base64EncodedString())
         }
         if capabilities.authMechanisms.contains("LOGIN") {
             state = .authLoginUser
             return .send("AUTH LOGIN")
         }
-        return fail(SMTPError(.authentication, stage: "AUTH", message: "the server offers neither AUTH PLAIN nor AUTH LOGIN"))
+        return fail(
+            SMTPError(.authentication, stage: "AUTH", message: "the server offers neither AUTH PLAIN nor AUTH LOGIN"))
     }
 
     private mutating func reset(_ error: SMTPError) -> Action {

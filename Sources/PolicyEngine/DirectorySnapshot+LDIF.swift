@@ -8,17 +8,24 @@ extension DirectorySnapshot {
     public static func parseLDIF(_ text: String, file: String) throws -> DirectorySnapshot {
         let entries = ldifEntries(text)
         guard !entries.isEmpty else { throw PolicyError(file: file, message: "no LDIF entries (dn: lines) found") }
-        var members: [String: Set<String>] = [:]   // group → member DNs
-        for entry in entries where entry.classes.contains("group") || entry.classes.contains("groupofnames") || entry.classes.contains("groupofuniquenames") {
-            members[DN.normalised(entry.dn)] = Set((entry.values["member"] ?? []) + (entry.values["uniquemember"] ?? []).map(DN.normalised))
-                .union((entry.values["member"] ?? []).map(DN.normalised))
+        var members: [String: Set<String>] = [:]  // group → member DNs
+        for entry in entries
+        where entry.classes.contains("group") || entry.classes.contains("groupofnames")
+            || entry.classes.contains("groupofuniquenames")
+        {
+            members[DN.normalised(entry.dn)] = Set(
+                (entry.values["member"] ?? []) + (entry.values["uniquemember"] ?? []).map(DN.normalised)
+            )
+            .union((entry.values["member"] ?? []).map(DN.normalised))
         }
-        var direct: [String: Set<String>] = [:]   // member → groups it is directly in
+        var direct: [String: Set<String>] = [:]  // member → groups it is directly in
         for (group, list) in members { for member in list { direct[member, default: []].insert(group) } }
         for entry in entries {
-            for group in entry.values["memberof"] ?? [] { direct[DN.normalised(entry.dn), default: []].insert(DN.normalised(group)) }
+            for group in entry.values["memberof"] ?? [] {
+                direct[DN.normalised(entry.dn), default: []].insert(DN.normalised(group))
+            }
         }
-        func closure(_ dn: String) -> [String] {   // nested groups, stopping at cycles
+        func closure(_ dn: String) -> [String] {  // nested groups, stopping at cycles
             var seen = Set<String>(), queue = Array(direct[dn] ?? [])
             while let group = queue.popLast() { if seen.insert(group).inserted { queue += direct[group] ?? [] } }
             return seen.sorted()
@@ -28,10 +35,16 @@ extension DirectorySnapshot {
             let dn = DN.normalised(entry.dn)
             if entry.classes.contains("computer") {
                 computers.append(Target(name: entry.first("cn") ?? entry.dn, dn: entry.dn, groups: closure(dn)))
-            } else if entry.classes.contains("person") || entry.classes.contains("inetorgperson") || entry.classes.contains("user") {
-                let attributes = Dictionary(entry.values.compactMap { key, values in values.first.map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
-                users.append(Target(name: entry.first("uid") ?? entry.first("samaccountname") ?? entry.first("cn") ?? entry.dn,
-                                    dn: entry.dn, groups: closure(dn), attributes: attributes))
+            } else if entry.classes.contains("person") || entry.classes.contains("inetorgperson")
+                || entry.classes.contains("user")
+            {
+                let attributes = Dictionary(
+                    entry.values.compactMap { key, values in values.first.map { (key, $0) } },
+                    uniquingKeysWith: { first, _ in first })
+                users.append(
+                    Target(
+                        name: entry.first("uid") ?? entry.first("samaccountname") ?? entry.first("cn") ?? entry.dn,
+                        dn: entry.dn, groups: closure(dn), attributes: attributes))
             }
         }
         var shared: [String]?
@@ -40,9 +53,15 @@ extension DirectorySnapshot {
             guard let common = shared else { shared = suffix; continue }
             shared = Array(zip(common, suffix).prefix { pair in pair.0 == pair.1 }.map { pair in pair.0 })
         }
-        guard let shared, !shared.isEmpty else { throw PolicyError(file: file, message: "the entries share no dc= suffix, so the domain is unknown") }
-        let containers = entries.filter { $0.classes.contains("organizationalunit") || $0.classes.contains("container") }.map(\.dn)
-        return DirectorySnapshot(domain: shared.reversed().joined(separator: ","), users: users, computers: computers, containers: containers)
+        guard let shared, !shared.isEmpty else {
+            throw PolicyError(file: file, message: "the entries share no dc= suffix, so the domain is unknown")
+        }
+        let containers = entries.filter {
+            $0.classes.contains("organizationalunit") || $0.classes.contains("container")
+        }.map(\.dn)
+        return DirectorySnapshot(
+            domain: shared.reversed().joined(separator: ","), users: users, computers: computers, containers: containers
+        )
     }
 
     struct LDIFEntry {
@@ -55,8 +74,14 @@ extension DirectorySnapshot {
     /// Entries from LDIF text: folded lines joined, comments skipped, `attr:: base64` decoded.
     static func ldifEntries(_ text: String) -> [LDIFEntry] {
         var lines: [String] = []
-        for raw in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
-            if raw.hasPrefix(" "), !lines.isEmpty, !lines[lines.count - 1].isEmpty { lines[lines.count - 1] += raw.dropFirst() } else { lines.append(String(raw)) }
+        for raw in text.replacingOccurrences(of: "\r\n", with: "\n").split(
+            separator: "\n", omittingEmptySubsequences: false)
+        {
+            if raw.hasPrefix(" "), !lines.isEmpty, !lines[lines.count - 1].isEmpty {
+                lines[lines.count - 1] += raw.dropFirst()
+            } else {
+                lines.append(String(raw))
+            }
         }
         var entries: [LDIFEntry] = [], current: LDIFEntry?
         for line in lines {
@@ -68,7 +93,10 @@ extension DirectorySnapshot {
             var value: String
             if rest.hasPrefix(":") {
                 rest = rest.dropFirst()
-                value = Data(base64Encoded: rest.trimmingCharacters(in: .whitespaces)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                value =
+                    Data(base64Encoded: rest.trimmingCharacters(in: .whitespaces)).map {
+                        String(decoding: $0, as: UTF8.self)
+                    } ?? ""
             } else {
                 value = rest.trimmingCharacters(in: .whitespaces)
             }

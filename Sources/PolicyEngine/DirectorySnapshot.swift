@@ -12,7 +12,9 @@ public struct DirectorySnapshot: Codable, Sendable {
         /// The AD site (computers).
         public var site: String?
 
-        public init(name: String, dn: String, groups: [String], attributes: [String: String]? = nil, site: String? = nil) {
+        public init(
+            name: String, dn: String, groups: [String], attributes: [String: String]? = nil, site: String? = nil
+        ) {
             self.name = name
             self.dn = dn
             self.groups = groups
@@ -38,9 +40,10 @@ public struct DirectorySnapshot: Codable, Sendable {
     /// A snapshot file's text: JSON (domain, users, computers) or LDIF; `file` names it in errors.
     public static func parse(_ data: Data, file path: String) throws -> DirectorySnapshot {
         let text = String(decoding: data, as: UTF8.self)
-        if !text.drop(while: \.isWhitespace).hasPrefix("{") { return try parseLDIF(text, file: path) }   // LDIF
+        if !text.drop(while: \.isWhitespace).hasPrefix("{") { return try parseLDIF(text, file: path) }  // LDIF
         do { return try JSONDecoder().decode(DirectorySnapshot.self, from: data) } catch {
-            throw PolicyError(file: path, message: "not a directory snapshot (JSON with domain, users, computers): \(error)")
+            throw PolicyError(
+                file: path, message: "not a directory snapshot (JSON with domain, users, computers): \(error)")
         }
     }
 
@@ -52,7 +55,8 @@ public struct DirectorySnapshot: Codable, Sendable {
         var seenParents = Set<String>()
         for target in users + (computers ?? []) {
             var parent = DN.parent(DN.normalised(target.dn))
-            while let dn = parent, dn.utf8.count >= domainDN.utf8.count, seenParents.insert(dn).inserted {   // each OU walked once
+            // each OU walked once
+            while let dn = parent, dn.utf8.count >= domainDN.utf8.count, seenParents.insert(dn).inserted {
                 known.insert(dn)
                 parent = DN.parent(dn)
             }
@@ -75,7 +79,7 @@ enum DN {
             case UInt8(ascii: ","):
                 while out.last == UInt8(ascii: " ") { out.removeLast() }
                 out.append(byte)
-            case UInt8(ascii: " ") where out.isEmpty || out.last == UInt8(ascii: ","): break   // space after a comma
+            case UInt8(ascii: " ") where out.isEmpty || out.last == UInt8(ascii: ","): break  // space after a comma
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(byte + 32)
             default:
                 if byte >= 0x80 { nonASCII = true }
@@ -108,7 +112,13 @@ enum DN {
         var index = text.startIndex
         while index < text.endIndex {
             let character = text.utf8[index]
-            if escaped { escaped = false } else if character == UInt8(ascii: "\\") { escaped = true } else if character == UInt8(ascii: ",") { return index }
+            if escaped {
+                escaped = false
+            } else if character == UInt8(ascii: "\\") {
+                escaped = true
+            } else if character == UInt8(ascii: ",") {
+                return index
+            }
             index = text.utf8.index(after: index)
         }
         return nil

@@ -30,7 +30,9 @@ public struct Manifest: Codable, Sendable, Equatable {
 /// ring's version applies once its start (plus deferral) has passed and unless it is paused; a halt sends
 /// every ring back to the previous version. Targets in no ring keep the previous version.
 enum RolloutPlan {
-    static func assignment(_ package: Policy.Package, policy: String, target: DirectorySnapshot.Target, groups: Set<String>, asOf: Date) -> (version: String, ring: String) {
+    static func assignment(
+        _ package: Policy.Package, policy: String, target: DirectorySnapshot.Target, groups: Set<String>, asOf: Date
+    ) -> (version: String, ring: String) {
         guard let rollout = package.rollout else { return (package.version, "all") }
         if rollout.halted == true { return (rollout.previousVersion, "halted") }
         for ring in rollout.rings {
@@ -63,26 +65,32 @@ public struct ManifestBuilder: Sendable {
     }
 
     public func manifest(for rsop: RSoP, target: DirectorySnapshot.Target) -> Manifest {
-        var manifest = Manifest(kind: rsop.kind, name: rsop.name, dn: rsop.dn,
-                                settings: rsop.settings.mapValues(\.value), sources: rsop.settings.mapValues { .init(policy: $0.policy, container: $0.container) },
-                                package: nil)
+        var manifest = Manifest(
+            kind: rsop.kind, name: rsop.name, dn: rsop.dn,
+            settings: rsop.settings.mapValues(\.value),
+            sources: rsop.settings.mapValues { .init(policy: $0.policy, container: $0.container) },
+            package: nil)
         if let source = rsop.packageSource, let package = rsop.policies[source.policy] {
-            let (version, ring) = RolloutPlan.assignment(package, policy: source.policy, target: target,
-                                                         groups: Set(target.groups.map(DN.normalised)), asOf: asOf)
-            manifest.package = .init(version: version, install: package.install, upgrade: package.upgrade,
-                                     uninstallWhenOutOfScope: package.uninstallWhenOutOfScope, ring: ring, policy: source.policy, container: source.container)
+            let (version, ring) = RolloutPlan.assignment(
+                package, policy: source.policy, target: target,
+                groups: Set(target.groups.map(DN.normalised)), asOf: asOf)
+            manifest.package = .init(
+                version: version, install: package.install, upgrade: package.upgrade,
+                uninstallWhenOutOfScope: package.uninstallWhenOutOfScope, ring: ring, policy: source.policy,
+                container: source.container)
         }
         return manifest
     }
 
     /// Every manifest, in a stable order: users by name, then computers by name.
     public func build(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Manifest] {
-        let targets = directory.users.sorted { $0.name < $1.name }.map { ($0, TargetKind.user) }
+        let targets =
+            directory.users.sorted { $0.name < $1.name }.map { ($0, TargetKind.user) }
             + (directory.computers ?? []).sorted { $0.name < $1.name }.map { ($0, TargetKind.computer) }
         let workers = max(1, min(threads, targets.count / 1000 + 1))
         let results = ManifestSlots(count: targets.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let evaluator = PolicyEvaluator(set: set, domain: directory.domain)   // each worker its own chain cache
+            let evaluator = PolicyEvaluator(set: set, domain: directory.domain)  // each worker its own chain cache
             for index in stride(from: worker, to: targets.count, by: workers) {
                 let (target, kind) = targets[index]
                 results.store(manifest(for: evaluator.evaluate(target, kind: kind), target: target), at: index)
@@ -104,12 +112,20 @@ public struct ManifestBuilder: Sendable {
         for policy in set.policies.values.sorted(by: { $0.id < $1.id }) {
             for half in [policy.computer, policy.user] {
                 guard let package = half.package else { continue }
-                let address = half.settings["webServiceAddress"]?.description ?? policy.user.settings["webServiceAddress"]?.description ?? ""
-                let rings = package.rollout.map { rollout in rollout.rings.map { ring in
-                    (ring.name, rollout.isLive(ring, asOf: asOf) ? package.version : rollout.previousVersion) } } ?? [("all", package.version)]
+                let address =
+                    half.settings["webServiceAddress"]?.description ?? policy.user.settings["webServiceAddress"]?
+                    .description ?? ""
+                let rings =
+                    package.rollout.map { rollout in
+                        rollout.rings.map { ring in
+                            (ring.name, rollout.isLive(ring, asOf: asOf) ? package.version : rollout.previousVersion)
+                        }
+                    } ?? [("all", package.version)]
                 for (ring, version) in rings {
-                    let text = "[Startup Defaults]\r\nWebServiceAddress=\(address)\r\nClientVersion=\(version)\r\nInstallMode=\(package.install.rawValue)\r\n"
-                    files.append(("client-install/\(Self.fileName(policy.id))/\(Self.fileName(ring))/ClientInstall.ini", text))
+                    let text =
+                        "[Startup Defaults]\r\nWebServiceAddress=\(address)\r\nClientVersion=\(version)\r\nInstallMode=\(package.install.rawValue)\r\n"
+                    files.append(
+                        ("client-install/\(Self.fileName(policy.id))/\(Self.fileName(ring))/ClientInstall.ini", text))
                 }
             }
         }

@@ -53,7 +53,8 @@ public struct RSoP: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case kind, name, dn, settings, packageSource, loopback, links }
 
     public static func == (a: RSoP, b: RSoP) -> Bool {
-        a.kind == b.kind && a.name == b.name && a.settings == b.settings && a.packageSource == b.packageSource && a.links == b.links && a.loopback == b.loopback
+        a.kind == b.kind && a.name == b.name && a.settings == b.settings && a.packageSource == b.packageSource
+            && a.links == b.links && a.loopback == b.loopback
     }
 }
 
@@ -67,7 +68,7 @@ public struct PolicyEvaluator: Sendable {
     /// Per container: its links in processing order, with what Block Inheritance dropped.
     private let chains: Chains
 
-    final class Chains: @unchecked Sendable {   // filled lazily, read-only per target: one evaluator per thread
+    final class Chains: @unchecked Sendable {  // filled lazily, read-only per target: one evaluator per thread
         var cache: [String: [Candidate]] = [:]
     }
 
@@ -86,8 +87,11 @@ public struct PolicyEvaluator: Sendable {
         self.set = set
         self.domain = domain
         self.chains = Chains()
-        filters = set.policies.mapValues { (Set($0.security.apply.map(DN.normalised)), Set($0.security.deny.map(DN.normalised))) }
-        containersByDN = Dictionary(set.links.containers.map { (DN.normalised($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
+        filters = set.policies.mapValues {
+            (Set($0.security.apply.map(DN.normalised)), Set($0.security.deny.map(DN.normalised)))
+        }
+        containersByDN = Dictionary(
+            set.links.containers.map { (DN.normalised($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The candidate links for a target under `parent` (and in `site`), in processing order (last wins).
@@ -102,15 +106,18 @@ public struct PolicyEvaluator: Sendable {
         for (depth, scope) in scopes.enumerated() {
             guard let container = scope.container else { continue }
             if container.blockInheritance == true {
-                normal = normal.map { Candidate(link: $0.link, container: $0.container, depth: $0.depth, blocked: true) }
+                normal = normal.map {
+                    Candidate(link: $0.link, container: $0.container, depth: $0.depth, blocked: true)
+                }
             }
-            for link in (container.links ?? []).sorted(by: { $0.order > $1.order }) {   // order 1 last: it wins
+            for link in (container.links ?? []).sorted(by: { $0.order > $1.order }) {  // order 1 last: it wins
                 let candidate = Candidate(link: link, container: container.dn, depth: depth, blocked: false)
                 if link.enforced == true { enforced.append(candidate) } else { normal.append(candidate) }
             }
         }
         // Enforced links come after every normal one; the highest container's last, so it wins.
-        let ordered = normal + enforced.sorted { $0.depth != $1.depth ? $0.depth > $1.depth : $0.link.order > $1.link.order }
+        let ordered =
+            normal + enforced.sorted { $0.depth != $1.depth ? $0.depth > $1.depth : $0.link.order > $1.link.order }
         chains.cache[key] = ordered
         return ordered
     }
@@ -119,26 +126,35 @@ public struct PolicyEvaluator: Sendable {
     public func evaluate(_ target: DirectorySnapshot.Target, kind: TargetKind) -> RSoP {
         let groups = Set(target.groups.map(DN.normalised))
         let parent = DN.parent(DN.normalised(target.dn)) ?? DN.normalised(domain)
-        var result = RSoP(kind: kind, name: target.name, dn: target.dn, settings: [:], packageSource: nil, loopback: nil, links: [])
+        var result = RSoP(
+            kind: kind, name: target.name, dn: target.dn, settings: [:], packageSource: nil, loopback: nil, links: [])
         for candidate in candidates(parent: parent, site: kind == .computer ? target.site : nil) {
             let policy = set.policies[candidate.link.policy]!
             let outcome = self.outcome(candidate, policy: policy, kind: kind, groups: groups, target: target)
-            result.links.append(EvaluatedLink(policy: policy.id, container: candidate.container, order: candidate.link.order,
-                                              enforced: candidate.link.enforced == true, outcome: outcome))
+            result.links.append(
+                EvaluatedLink(
+                    policy: policy.id, container: candidate.container, order: candidate.link.order,
+                    enforced: candidate.link.enforced == true, outcome: outcome))
             guard outcome == .applied else { continue }
-            apply(policy.half(kind), policy: policy.id, container: candidate.container, enforced: candidate.link.enforced == true, to: &result)
+            apply(
+                policy.half(kind), policy: policy.id, container: candidate.container,
+                enforced: candidate.link.enforced == true, to: &result)
         }
         return result
     }
 
-    func outcome(_ candidate: Candidate, policy: Policy, kind: TargetKind, groups: Set<String>, target: DirectorySnapshot.Target) -> LinkOutcome {
+    func outcome(
+        _ candidate: Candidate, policy: Policy, kind: TargetKind, groups: Set<String>, target: DirectorySnapshot.Target
+    ) -> LinkOutcome {
         if candidate.link.enabled == false { return .linkDisabled }
         if candidate.blocked { return .blocked }
         if !policy.halfEnabled(kind) { return .halfDisabled }
         let filter = filters[policy.id]!
         if !filter.deny.isDisjoint(with: groups) { return .denied }
         if !filter.apply.isEmpty, filter.apply.isDisjoint(with: groups) { return .notInApplyGroups }
-        if let targeting = policy.targeting, !matches(targeting, target: target, groups: groups) { return .targetingFalse }
+        if let targeting = policy.targeting, !matches(targeting, target: target, groups: groups) {
+            return .targetingFalse
+        }
         return .applied
     }
 
@@ -146,13 +162,18 @@ public struct PolicyEvaluator: Sendable {
         for (key, value) in half.settings {
             var losers = result.settings[key]?.losers ?? []
             if let previous = result.settings[key], previous.policy != policy || previous.container != container {
-                losers.append(SettingResult.Loser(policy: previous.policy, container: previous.container, value: previous.value))
+                losers.append(
+                    SettingResult.Loser(policy: previous.policy, container: previous.container, value: previous.value))
             }
             // A policy applied twice (loopback merge reapplies the location's list) is one entry, not its own loser.
             var seen = Set<String>()
-            losers = losers.filter { !($0.policy == policy && $0.container == container) && seen.insert($0.policy + "|" + $0.container).inserted }
+            losers = losers.filter {
+                !($0.policy == policy && $0.container == container)
+                    && seen.insert($0.policy + "|" + $0.container).inserted
+            }
             losers.sort { $0.policy < $1.policy }
-            result.settings[key] = SettingResult(value: value, policy: policy, container: container, enforced: enforced, losers: losers)
+            result.settings[key] = SettingResult(
+                value: value, policy: policy, container: container, enforced: enforced, losers: losers)
         }
         if let package = half.package {
             result.packageSource = RSoP.PackageSource(policy: policy, container: container)
@@ -180,8 +201,9 @@ public struct PolicyEvaluator: Sendable {
         let own = evaluate(user, kind: .user)
         guard let mode = evaluate(computer, kind: .computer).loopback else { return own }
         // The computer's location, with the user's groups for security filtering.
-        let located = DirectorySnapshot.Target(name: user.name, dn: "cn=" + user.name + "," + (DN.parent(DN.normalised(computer.dn)) ?? domain),
-                                               groups: user.groups, attributes: user.attributes)
+        let located = DirectorySnapshot.Target(
+            name: user.name, dn: "cn=" + user.name + "," + (DN.parent(DN.normalised(computer.dn)) ?? domain),
+            groups: user.groups, attributes: user.attributes)
         var there = evaluate(located, kind: .user)
         there.name = user.name
         there.dn = user.dn

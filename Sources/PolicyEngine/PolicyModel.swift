@@ -65,10 +65,14 @@ public struct Policy: Codable, Sendable, Equatable {
         public var halted: Bool?
 
         /// When a ring goes live: its start plus its deferral.
-        public func liveFrom(_ ring: Ring) -> Date { ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400) }
+        public func liveFrom(_ ring: Ring) -> Date {
+            ring.start.addingTimeInterval(Double(ring.deferralDays ?? 0) * 86_400)
+        }
 
         /// Whether `ring` gets the new version at `asOf`: not halted, not paused, and past its start and deferral.
-        public func isLive(_ ring: Ring, asOf: Date) -> Bool { halted != true && ring.paused != true && asOf >= liveFrom(ring) }
+        public func isLive(_ ring: Ring, asOf: Date) -> Bool {
+            halted != true && ring.paused != true && asOf >= liveFrom(ring)
+        }
     }
 
     /// One half's settings: client settings plus, for computers, the package and loopback.
@@ -96,8 +100,11 @@ public struct Policy: Codable, Sendable, Equatable {
                 case "loopback": loopback = try c.decode(Loopback.self, forKey: key)
                 default:
                     guard let kind = ClientSetting.kinds[key.stringValue] else {
-                        throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
-                            "unknown setting '\(key.stringValue)'; the settings are: \(ClientSetting.kinds.keys.sorted().joined(separator: ", ")), package, loopback")
+                        throw DecodingError.dataCorruptedError(
+                            forKey: key, in: c,
+                            debugDescription:
+                                "unknown setting '\(key.stringValue)'; the settings are: \(ClientSetting.kinds.keys.sorted().joined(separator: ", ")), package, loopback"
+                        )
                     }
                     settings[key.stringValue] = try kind.decode(c, key)
                 }
@@ -153,7 +160,11 @@ public enum SettingValue: Codable, Sendable, Equatable, CustomStringConvertible 
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let flag = try? c.decode(Bool.self) { self = .flag(flag) } else if let number = try? c.decode(Int.self) { self = .number(number) } else {
+        if let flag = try? c.decode(Bool.self) {
+            self = .flag(flag)
+        } else if let number = try? c.decode(Int.self) {
+            self = .number(number)
+        } else {
             self = .text(try c.decode(String.self))
         }
     }
@@ -206,7 +217,11 @@ public indirect enum Targeting: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard c.allKeys.count == 1, let key = c.allKeys.first else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a targeting condition has exactly one of: all, any, not, group, ou, attribute, filter"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription:
+                        "a targeting condition has exactly one of: all, any, not, group, ou, attribute, filter"))
         }
         switch key {
         case .all: self = .all(try c.decode([Targeting].self, forKey: key))

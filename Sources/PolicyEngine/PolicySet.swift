@@ -16,7 +16,9 @@ public struct PolicySet: Sendable {
         for file in source.policies {
             let policy: Policy = try decode(file.text, path: file.path)
             if let other = origins[policy.id] {
-                throw PolicyError(file: file.path, line: 1, message: "duplicate policy id '\(policy.id)' (also in \(other.0):\(other.1))")
+                throw PolicyError(
+                    file: file.path, line: 1,
+                    message: "duplicate policy id '\(policy.id)' (also in \(other.0):\(other.1))")
             }
             policies[policy.id] = policy
             origins[policy.id] = (file.path, 1)
@@ -36,26 +38,40 @@ public struct PolicySet: Sendable {
             var orders = Set<Int>()
             for link in container.links ?? [] {
                 guard policies[link.policy] != nil else {
-                    throw PolicyError(file: file, line: line(of: link.policy), message: "link in \(container.dn) to unknown policy '\(link.policy)'")
+                    throw PolicyError(
+                        file: file, line: line(of: link.policy),
+                        message: "link in \(container.dn) to unknown policy '\(link.policy)'")
                 }
                 guard orders.insert(link.order).inserted else {
-                    throw PolicyError(file: file, line: line(of: container.dn), message: "two links in \(container.dn) have order \(link.order); link orders in one container are unique")
+                    throw PolicyError(
+                        file: file, line: line(of: container.dn),
+                        message:
+                            "two links in \(container.dn) have order \(link.order); link orders in one container are unique"
+                    )
                 }
             }
         }
         let filters = links.filters ?? [:]
         for (id, policy) in policies {
             for name in policy.targeting?.filterNames ?? [] where filters[name] == nil {
-                throw PolicyError(file: origins[id]?.file ?? file, message: "policy '\(id)' uses unknown targeting filter '\(name)'")
+                throw PolicyError(
+                    file: origins[id]?.file ?? file, message: "policy '\(id)' uses unknown targeting filter '\(name)'")
             }
         }
         // A filter may use other filters, but never itself through any chain.
         func visit(_ name: String, _ path: [String]) throws {
             if path.contains(name) {
-                throw PolicyError(file: file, line: line(of: name + ":"), message: "targeting filters refer to each other in a cycle: \((path + [name]).joined(separator: " → "))")
+                throw PolicyError(
+                    file: file, line: line(of: name + ":"),
+                    message:
+                        "targeting filters refer to each other in a cycle: \((path + [name]).joined(separator: " → "))")
             }
             for next in filters[name]?.filterNames ?? [] {
-                guard filters[next] != nil else { throw PolicyError(file: file, line: line(of: name + ":"), message: "filter '\(name)' uses unknown filter '\(next)'") }
+                guard filters[next] != nil else {
+                    throw PolicyError(
+                        file: file, line: line(of: name + ":"),
+                        message: "filter '\(name)' uses unknown filter '\(next)'")
+                }
                 try visit(next, path + [name])
             }
         }
@@ -67,19 +83,26 @@ public struct PolicySet: Sendable {
     public func validate(against directory: DirectorySnapshot, serverVersion: String, folder: String) throws {
         let known = directory.knownContainers
         let linksPath = (folder as NSString).appendingPathComponent("links.yaml")
-        for container in links.containers where !container.dn.hasPrefix("site:") && !known.contains(DN.normalised(container.dn)) {
-            throw PolicyError(file: linksPath, message: "links to '\(container.dn)', which is not a container in the directory")
+        for container in links.containers
+        where !container.dn.hasPrefix("site:") && !known.contains(DN.normalised(container.dn)) {
+            throw PolicyError(
+                file: linksPath, message: "links to '\(container.dn)', which is not a container in the directory")
         }
         let server = ClientVersion(serverVersion)
         for policy in policies.values.sorted(by: { $0.id < $1.id }) {
             for package in [policy.user.package, policy.computer.package].compactMap({ $0 }) {
                 for version in [package.version, package.rollout?.previousVersion].compactMap({ $0 }) {
                     guard let client = ClientVersion(version) else {
-                        throw PolicyError(file: origins[policy.id]?.file ?? folder, message: "policy '\(policy.id)': '\(version)' is not a version such as 1.2.0")
+                        throw PolicyError(
+                            file: origins[policy.id]?.file ?? folder,
+                            message: "policy '\(policy.id)': '\(version)' is not a version such as 1.2.0")
                     }
                     if let server, client.isNewer(than: server) {
-                        throw PolicyError(file: origins[policy.id]?.file ?? folder, message:
-                            "policy '\(policy.id)' assigns client \(version), newer than the server's \(serverVersion): upgrade the server first")
+                        throw PolicyError(
+                            file: origins[policy.id]?.file ?? folder,
+                            message:
+                                "policy '\(policy.id)' assigns client \(version), newer than the server's \(serverVersion): upgrade the server first"
+                        )
                     }
                 }
             }
@@ -90,10 +113,14 @@ public struct PolicySet: Sendable {
     static func decode<T: Decodable>(_ text: String, path: String) throws -> T {
         let node: Node
         do {
-            guard let composed = try Yams.compose(yaml: text) else { throw PolicyError(file: path, line: 1, message: "the file is empty") }
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw PolicyError(file: path, line: 1, message: "the file is empty")
+            }
             node = composed
         } catch let error as YamlError {
-            throw PolicyError(file: path, line: error.mark?.line, column: error.mark?.column, message: "malformed YAML: \(error.summary)")
+            throw PolicyError(
+                file: path, line: error.mark?.line, column: error.mark?.column,
+                message: "malformed YAML: \(error.summary)")
         }
         do {
             return try YAMLDecoder().decode(T.self, from: node)
@@ -101,7 +128,9 @@ public struct PolicySet: Sendable {
             let (codingPath, message) = describe(error)
             let mark = Self.node(at: codingPath, in: node)?.mark ?? node.mark
             let place = codingPath.map(\.stringValue).joined(separator: ".")
-            throw PolicyError(file: path, line: mark.map { $0.line }, column: mark.map { $0.column }, message: (place.isEmpty ? "" : "\(place): ") + message)
+            throw PolicyError(
+                file: path, line: mark.map { $0.line }, column: mark.map { $0.column },
+                message: (place.isEmpty ? "" : "\(place): ") + message)
         }
     }
 
@@ -121,10 +150,16 @@ public struct PolicySet: Sendable {
         for key in path {
             if let index = key.intValue, case let .sequence(sequence) = current, index < sequence.count {
                 current = sequence[index]
-            } else if case let .mapping(mapping) = current, let next = mapping.first(where: { $0.key.string == key.stringValue }) {
+            } else if case let .mapping(mapping) = current,
+                let next = mapping.first(where: { $0.key.string == key.stringValue })
+            {
                 current = next.value
             } else {
-                if case let .mapping(mapping) = current, let keyNode = mapping.first(where: { $0.key.string == key.stringValue })?.key { return keyNode }
+                if case let .mapping(mapping) = current,
+                    let keyNode = mapping.first(where: { $0.key.string == key.stringValue })?.key
+                {
+                    return keyNode
+                }
                 return current
             }
         }

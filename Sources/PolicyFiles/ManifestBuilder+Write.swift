@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 import PolicyEngine
@@ -16,12 +16,18 @@ extension ManifestBuilder {
         public var total: Int { written + reused }
     }
 
-    public func write(_ manifests: [Manifest], to out: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> WriteOutcome {
+    public func write(
+        _ manifests: [Manifest], to out: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> WriteOutcome {
         let fm = FileManager.default
         let parent = (out as NSString).deletingLastPathComponent
-        let staging = (parent.isEmpty ? "." : parent) + "/." + (out as NSString).lastPathComponent + ".building-\(ProcessInfo.processInfo.processIdentifier)"
+        let staging =
+            (parent.isEmpty ? "." : parent) + "/." + (out as NSString).lastPathComponent
+            + ".building-\(ProcessInfo.processInfo.processIdentifier)"
         try? fm.removeItem(atPath: staging)
-        for folder in ["users", "computers"] { try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true) }
+        for folder in ["users", "computers"] {
+            try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
+        }
         do {
             // Manifests are encoded and written by several threads; each slot gets its file's path and digest.
             let paths = manifests.map(Self.path(of:))
@@ -39,7 +45,9 @@ extension ManifestBuilder {
                         let data = try encoder.encode(manifests[index])
                         let digest = PolicyDigest.hex(data)
                         // Unchanged since the last build: link the old file instead of writing it again.
-                        if previous[paths[index]] == digest, link(out + "/" + paths[index], staging + "/" + paths[index]) == 0 {
+                        if previous[paths[index]] == digest,
+                            link(out + "/" + paths[index], staging + "/" + paths[index]) == 0
+                        {
                             digests.store(digest, at: index, reused: true)
                         } else {
                             try Self.writeFile(staging + "/" + paths[index], data)
@@ -53,13 +61,20 @@ extension ManifestBuilder {
             if let error = digests.error { throw error }
             var index = Dictionary(uniqueKeysWithValues: zip(paths, digests.all))
             for (relative, text) in clientInstallFiles() {
-                try fm.createDirectory(atPath: staging + "/" + (relative as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try fm.createDirectory(
+                    atPath: staging + "/" + (relative as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true)
                 let data = Data(text.utf8)
                 try Self.writeFile(staging + "/" + relative, data)
                 index[relative] = PolicyDigest.hex(data)
             }
-            let document: [String: Any] = ["policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf), "files": index]
-            try Self.writeFile(staging + "/index.json", try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
+            let document: [String: Any] = [
+                "policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf), "files": index,
+            ]
+            try Self.writeFile(
+                staging + "/index.json",
+                try JSONSerialization.data(
+                    withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
             let old = fm.fileExists(atPath: out) ? staging + ".old" : nil
             if let old { try fm.moveItem(atPath: out, toPath: old) }
             try fm.moveItem(atPath: staging, toPath: out)
@@ -75,7 +90,8 @@ extension ManifestBuilder {
     /// The digests of the previous output's files (its index.json), empty when there is none.
     static func previousDigests(_ out: String) -> [String: String] {
         guard let data = FileManager.default.contents(atPath: out + "/index.json"),
-              let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
         return index["files"] as? [String: String] ?? [:]
     }
 
@@ -83,10 +99,14 @@ extension ManifestBuilder {
     /// the staging folder's rename already makes the whole output appear at once.
     static func writeFile(_ path: String, _ data: Data) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        guard written == data.count else {
+            throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
+        }
     }
 
 }
@@ -104,4 +124,3 @@ final class DigestSlots: @unchecked Sendable {
     func fail(_ error: any Error) { lock.lock(); if self.error == nil { self.error = error }; lock.unlock() }
     var all: [String] { slots }
 }
-

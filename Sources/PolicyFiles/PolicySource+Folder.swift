@@ -11,11 +11,13 @@ extension PolicySource {
         let policies = try names.sorted().filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.map {
             try readFile((policyFolder as NSString).appendingPathComponent($0))
         }
-        return PolicySource(policies: policies, links: try readFile((folder as NSString).appendingPathComponent("links.yaml")))
+        return PolicySource(
+            policies: policies, links: try readFile((folder as NSString).appendingPathComponent("links.yaml")))
     }
 
     static func readFile(_ path: String) throws -> File {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw PolicyError(file: path, message: "cannot read the file")
         }
         return File(path: path, text: text)

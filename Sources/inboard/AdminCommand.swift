@@ -12,7 +12,8 @@ struct AdminCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a local admin account, or set its password when it exists (idempotent).",
-            discussion: "The password is read from a file (first line), stored as a bcrypt hash (cost 12) and never printed.")
+            discussion:
+                "The password is read from a file (first line), stored as a bcrypt hash (cost 12) and never printed.")
 
         @Option(help: "The account's username.")
         var username: String
@@ -32,15 +33,22 @@ struct AdminCommand: AsyncParsableCommand {
             }
             let password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
             guard password.count >= 12 else {
-                throw CommandFailure(message: "the password in \(file) is shorter than 12 characters; a local admin account bypasses the directory, so it must be strong")
+                throw CommandFailure(
+                    message:
+                        "the password in \(file) is shorter than 12 characters; a local admin account bypasses the directory, so it must be strong"
+                )
             }
             try await environment.reporting {
                 try await environment.requireCurrentSchema()
                 let hash = Bcrypt.hash(password, cost: 12)
                 let created = try await environment.withPool { pool in
-                    try await PeopleStore(database: pool, logger: environment.logger).upsertLocalAdmin(username: username, passwordHash: hash)
+                    try await PeopleStore(database: pool, logger: environment.logger).upsertLocalAdmin(
+                        username: username, passwordHash: hash)
                 }
-                print(created ? "local admin '\(username)' created" : "local admin '\(username)' already existed; its password was set")
+                print(
+                    created
+                        ? "local admin '\(username)' created"
+                        : "local admin '\(username)' already existed; its password was set")
             }
         }
     }

@@ -11,7 +11,9 @@ struct CommandEnvironment {
 
     static func load() throws(CommandFailure) -> CommandEnvironment {
         let configuration: ServerConfiguration
-        do { configuration = try ServerConfiguration(environment: ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error) }
+        do { configuration = try ServerConfiguration(environment: ProcessInfo.processInfo.environment) } catch {
+            throw CommandFailure(error)
+        }
         bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "inboard")
         logger.logLevel = configuration.logLevel
@@ -40,7 +42,8 @@ extension CommandEnvironment {
         let migrator = Migrator(catalog: catalog, logger: logger)
         let plan = try await database.withConnection { try await migrator.plan(on: $0) }
         if !plan.pending.isEmpty {
-            throw MigrationError.schemaBehind(databaseVersion: plan.currentVersion, binaryVersion: catalog.latestVersion)
+            throw MigrationError.schemaBehind(
+                databaseVersion: plan.currentVersion, binaryVersion: catalog.latestVersion)
         }
     }
 
@@ -56,6 +59,8 @@ extension CommandEnvironment {
 
     /// Runs `body` with every failure turned into one clear line.
     func reporting<T>(_ body: () async throws -> T) async throws(CommandFailure) -> T {
-        do { return try await body() } catch let error as CommandFailure { throw error } catch { throw CommandFailure(error) }
+        do { return try await body() } catch let error as CommandFailure { throw error } catch {
+            throw CommandFailure(error)
+        }
     }
 }

@@ -32,13 +32,16 @@ struct DirectoryCommand: AsyncParsableCommand {
                     try await DirectorySettingsStore(secrets: secrets, logger: environment.logger)
                         .save(settings, by: "cli:\(NSUserName())", on: connection)
                 }
-                print("directory settings saved (\(settings.flavour.rawValue), \(settings.servers.isEmpty ? "domain \(settings.domain ?? "")" : settings.servers.joined(separator: ", "))); check them with 'inboard directory test'")
+                print(
+                    "directory settings saved (\(settings.flavour.rawValue), \(settings.servers.isEmpty ? "domain \(settings.domain ?? "")" : settings.servers.joined(separator: ", "))); check them with 'inboard directory test'"
+                )
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the stored directory settings (the password is never shown).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show the stored directory settings (the password is never shown).")
 
         @Flag(help: "Print JSON instead of YAML.")
         var json = false
@@ -61,8 +64,11 @@ struct DirectoryCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the stored settings against the directory: reach, TLS, bind, schema, users and groups matched.",
-            discussion: "With --login and --password-file, also finds that person and checks their password (search, then bind).")
+            abstract:
+                "Check the stored settings against the directory: reach, TLS, bind, schema, users and groups matched.",
+            discussion:
+                "With --login and --password-file, also finds that person and checks their password (search, then bind)."
+        )
 
         @Option(help: "A username to test a login with.")
         var login: String?
@@ -77,7 +83,8 @@ struct DirectoryCommand: AsyncParsableCommand {
             let steps = try await environment.reporting {
                 var credentials: (String, String)?
                 if let login {
-                    guard let passwordFile, let password = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                    guard let passwordFile, let password = try? String(contentsOfFile: passwordFile, encoding: .utf8)
+                    else {
                         throw CommandFailure(message: "--login needs --password-file FILE with that person's password")
                     }
                     credentials = (login, password.trimmingCharacters(in: .newlines))
@@ -86,7 +93,9 @@ struct DirectoryCommand: AsyncParsableCommand {
                 return await DirectoryTester(settings: settings, logger: environment.logger).run(login: credentials)
             }
             for step in steps { print("\(step.ok ? "ok  " : "FAIL") \(step.name): \(step.detail)") }
-            if let failed = steps.first(where: { !$0.ok }) { throw CommandFailure(message: "directory test failed at '\(failed.name)': \(failed.detail)") }
+            if let failed = steps.first(where: { !$0.ok }) {
+                throw CommandFailure(message: "directory test failed at '\(failed.name)': \(failed.detail)")
+            }
         }
     }
 
@@ -94,7 +103,10 @@ struct DirectoryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the first users as a sync would map them, from the stored settings or a draft file.")
 
-        @Option(help: "A settings draft to preview instead of the stored settings (its password, or the stored one, is used).")
+        @Option(
+            help:
+                "A settings draft to preview instead of the stored settings (its password, or the stored one, is used)."
+        )
         var file: String?
 
         @Option(help: "How many users.")
@@ -112,7 +124,8 @@ struct DirectoryCommand: AsyncParsableCommand {
                 } else {
                     settings = try await loadSettings(environment, secrets)
                 }
-                let people = try await DirectoryPreview(settings: settings, logger: environment.logger).firstUsers(limit)
+                let people = try await DirectoryPreview(settings: settings, logger: environment.logger).firstUsers(
+                    limit)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(people), as: UTF8.self))
@@ -133,4 +146,3 @@ func storedSettings(_ environment: CommandEnvironment, _ secrets: SecretBox) asy
         try await DirectorySettingsStore(secrets: secrets, logger: environment.logger).load(on: connection)
     }
 }
-

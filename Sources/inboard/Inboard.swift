@@ -13,7 +13,10 @@ struct Inboard: AsyncParsableCommand {
             Everything an administrator manages (directory, SMTP, status types, policies) is stored in PostgreSQL.
             """,
         version: "1.0.0.0",
-        subcommands: [ServeCommand.self, MigrateCommand.self, AdminCommand.self, DirectoryCommand.self, SyncCommand.self, SMTPCommand.self, MailCommand.self, PolicyCommand.self])
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, AdminCommand.self, DirectoryCommand.self, SyncCommand.self,
+            SMTPCommand.self, MailCommand.self, PolicyCommand.self,
+        ])
 }
 
 /// Runs the command line: help and usage errors as ArgumentParser prints them, every other failure as one

@@ -7,7 +7,8 @@ struct MailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail",
         abstract: "Send what the outbox holds now, or show the outbox.",
-        discussion: "The server sends mail by itself ('inboard serve' runs the mail worker); these commands are for troubleshooting. Settings: 'inboard smtp'.",
+        discussion:
+            "The server sends mail by itself ('inboard serve' runs the mail worker); these commands are for troubleshooting. Settings: 'inboard smtp'.",
         subcommands: [Drain.self, Status.self])
 
     struct Drain: AsyncParsableCommand {
@@ -23,13 +24,23 @@ struct MailCommand: AsyncParsableCommand {
                 let outcome = try await environment.withPool { pool in
                     try await MailWorker(database: pool, secrets: secrets, logger: environment.logger).drainUntilIdle()
                 }
-                let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
+                let seconds =
+                    Double((clock.now - started).components.attoseconds) / 1e18
+                    + Double((clock.now - started).components.seconds)
                 if json {
-                    let fields: [String: Any] = ["sent": outcome.sent, "retried": outcome.retried, "dead": outcome.dead, "skipped": outcome.skipped,
-                                                 "seconds": seconds, "lastError": outcome.lastError ?? NSNull()]
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
+                    let fields: [String: Any] = [
+                        "sent": outcome.sent, "retried": outcome.retried, "dead": outcome.dead,
+                        "skipped": outcome.skipped,
+                        "seconds": seconds, "lastError": outcome.lastError ?? NSNull(),
+                    ]
+                    print(
+                        String(
+                            decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]),
+                            as: UTF8.self))
                 } else {
-                    print("\(outcome.sent) sent, \(outcome.retried) to retry, \(outcome.dead) dead letters, \(outcome.skipped) skipped in \(String(format: "%.2f", seconds)) s")
+                    print(
+                        "\(outcome.sent) sent, \(outcome.retried) to retry, \(outcome.dead) dead letters, \(outcome.skipped) skipped in \(String(format: "%.2f", seconds)) s"
+                    )
                     if let error = outcome.lastError { print("last error: \(error)") }
                 }
             }
@@ -37,7 +48,8 @@ struct MailCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Count the outbox's rows by state and list dead letters and pending retries.")
+        static let configuration = CommandConfiguration(
+            abstract: "Count the outbox's rows by state and list dead letters and pending retries.")
 
         func run() async throws {
             let environment = try CommandEnvironment.load()
@@ -46,9 +58,13 @@ struct MailCommand: AsyncParsableCommand {
                 try await environment.withPool { pool in
                     let outbox = Outbox(database: pool, logger: environment.logger)
                     let counts = try await outbox.counts()
-                    print(["pending", "sending", "sent", "dead", "skipped"].map { "\($0): \(counts[$0] ?? 0)" }.joined(separator: ", "))
+                    print(
+                        ["pending", "sending", "sent", "dead", "skipped"].map { "\($0): \(counts[$0] ?? 0)" }.joined(
+                            separator: ", "))
                     for problem in try await outbox.problems(limit: 20) {
-                        print("#\(problem.id) \(problem.event) \(problem.state) after \(problem.attempts) tries: \(problem.error)")
+                        print(
+                            "#\(problem.id) \(problem.event) \(problem.state) after \(problem.attempts) tries: \(problem.error)"
+                        )
                     }
                 }
             }

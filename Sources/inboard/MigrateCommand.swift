@@ -18,7 +18,9 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CommandEnvironment.load()
         let migrator: Migrator
-        do { migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: environment.logger) } catch { throw CommandFailure(error) }
+        do { migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: environment.logger) } catch {
+            throw CommandFailure(error)
+        }
         let showStatus = status
         do {
             try await environment.database.withConnection { connection in
@@ -31,9 +33,10 @@ struct MigrateCommand: AsyncParsableCommand {
                 let applied = try await migrator.migrate(on: connection) { migration in
                     print("applying \(migration.fileName) …")
                 }
-                print(applied.isEmpty
-                      ? "schema is current (version \(migrator.catalog.latestVersion)); nothing to do"
-                      : "schema migrated to version \(migrator.catalog.latestVersion) (\(applied.count) applied)")
+                print(
+                    applied.isEmpty
+                        ? "schema is current (version \(migrator.catalog.latestVersion)); nothing to do"
+                        : "schema migrated to version \(migrator.catalog.latestVersion) (\(applied.count) applied)")
             }
         } catch {
             throw CommandFailure(error)

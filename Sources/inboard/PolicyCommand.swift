@@ -10,43 +10,60 @@ struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Evaluate policy/ with Group Policy's rules: validate, build manifests, explain, model, diff.",
-        discussion: "See policy/README.md for the file format and the rules. Users come from the database (synced people) unless --directory names a snapshot file (JSON with domain, users and computers, or LDIF).",
+        discussion:
+            "See policy/README.md for the file format and the rules. Users come from the database (synced people) unless --directory names a snapshot file (JSON with domain, users and computers, or LDIF).",
         subcommands: [Validate.self, Build.self, Explain.self, WhatIf.self, Diff.self])
 
     struct Inputs: ParsableArguments {
         @Option(help: "The policy folder (policies/*.yaml and links.yaml).") var policyDir = "policy"
-        @Option(help: "A directory snapshot (JSON or LDIF) to evaluate against instead of the database.") var directory: String?
+        @Option(help: "A directory snapshot (JSON or LDIF) to evaluate against instead of the database.") var directory:
+            String?
         @Option(help: "Evaluate rings as of this time (ISO 8601; default now).") var asOf: String?
 
         func date() throws -> Date {
             guard let asOf else { return Date() }
-            guard let date = ISO8601DateFormatter().date(from: asOf) else { throw CommandFailure(message: "--as-of '\(asOf)' is not a time such as 2026-11-25T12:00:00Z") }
+            guard let date = ISO8601DateFormatter().date(from: asOf) else {
+                throw CommandFailure(message: "--as-of '\(asOf)' is not a time such as 2026-11-25T12:00:00Z")
+            }
             return date
         }
 
         /// The policy set, validated against the directory and this server's version.
         func load() async throws -> (PolicySet, DirectorySnapshot) {
             let set: PolicySet
-            do { set = try PolicySet.load(folder: policyDir) } catch let error as PolicyError { throw CommandFailure(message: error.description) }
+            do { set = try PolicySet.load(folder: policyDir) } catch let error as PolicyError {
+                throw CommandFailure(message: error.description)
+            }
             let snapshot: DirectorySnapshot
             if let directory {
-                do { snapshot = try DirectorySnapshot.load(file: directory) } catch let error as PolicyError { throw CommandFailure(message: error.description) }
+                do { snapshot = try DirectorySnapshot.load(file: directory) } catch let error as PolicyError {
+                    throw CommandFailure(message: error.description)
+                }
             } else {
                 let environment = try CommandEnvironment.load()
                 let secrets = try environment.secrets()
                 snapshot = try await environment.reporting {
                     try await environment.requireCurrentSchema()
                     return try await environment.withPool { pool in
-                        let syncer = DirectorySyncer(database: environment.database, pool: pool, secrets: secrets, logger: environment.logger)
+                        let syncer = DirectorySyncer(
+                            database: environment.database, pool: pool, secrets: secrets, logger: environment.logger)
                         guard let settings = try await syncer.storedSettings() else {
-                            throw CommandFailure(message: "no directory settings yet: run 'inboard directory set', or give --directory FILE")
+                            throw CommandFailure(
+                                message:
+                                    "no directory settings yet: run 'inboard directory set', or give --directory FILE")
                         }
-                        guard let domain = PolicyTargets.domain(of: settings) else { throw CommandFailure(message: "the directory settings have no base DN with dc= parts") }
-                        return try await PolicyTargets(database: pool, logger: environment.logger).load(.active, domain: domain)
+                        guard let domain = PolicyTargets.domain(of: settings) else {
+                            throw CommandFailure(message: "the directory settings have no base DN with dc= parts")
+                        }
+                        return try await PolicyTargets(database: pool, logger: environment.logger).load(
+                            .active, domain: domain)
                     }
                 }
             }
-            do { try set.validate(against: snapshot, serverVersion: InboardVersion.current.description, folder: policyDir) } catch let error as PolicyError {
+            do {
+                try set.validate(
+                    against: snapshot, serverVersion: InboardVersion.current.description, folder: policyDir)
+            } catch let error as PolicyError {
                 throw CommandFailure(message: error.description)
             }
             return (set, snapshot)
@@ -54,16 +71,20 @@ struct PolicyCommand: AsyncParsableCommand {
     }
 
     struct Validate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check every file; errors name file:line:column and the rule broken.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check every file; errors name file:line:column and the rule broken.")
         @OptionGroup var inputs: Inputs
         func run() async throws {
             let (set, snapshot) = try await inputs.load()
-            print("policy set \(set.version): \(set.policies.count) policies, \(set.links.containers.reduce(0) { $0 + ($1.links?.count ?? 0) }) links, \(snapshot.users.count) users and \(snapshot.computers?.count ?? 0) computers: valid")
+            print(
+                "policy set \(set.version): \(set.policies.count) policies, \(set.links.containers.reduce(0) { $0 + ($1.links?.count ?? 0) }) links, \(snapshot.users.count) users and \(snapshot.computers?.count ?? 0) computers: valid"
+            )
         }
     }
 
     struct Build: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a manifest per user and computer, index.json and ClientInstall.ini per ring, atomically.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write a manifest per user and computer, index.json and ClientInstall.ini per ring, atomically.")
         @OptionGroup var inputs: Inputs
         @Option(help: "The output folder (replaced as a whole when the build succeeds).") var out: String
         func run() async throws {
@@ -81,13 +102,20 @@ struct PolicyCommand: AsyncParsableCommand {
                 let d = marks[b] - marks[a]
                 return String(format: "%.2f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
             }
-            print("policy set \(set.version): \(manifests.count) manifests, \(files.total) files in \(out): \(files.written) written, \(files.reused) unchanged (kept)")
-            print("read and validate \(seconds(0, 1)) s, evaluate (RSoP and manifests) \(seconds(1, 2)) s, write \(seconds(2, 3)) s, total \(seconds(0, 3)) s")
+            print(
+                "policy set \(set.version): \(manifests.count) manifests, \(files.total) files in \(out): \(files.written) written, \(files.reused) unchanged (kept)"
+            )
+            print(
+                "read and validate \(seconds(0, 1)) s, evaluate (RSoP and manifests) \(seconds(1, 2)) s, write \(seconds(2, 3)) s, total \(seconds(0, 3)) s"
+            )
         }
     }
 
     struct Explain: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The resultant set of policy for a user or computer (with both: the user on that computer, loopback included).")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "The resultant set of policy for a user or computer (with both: the user on that computer, loopback included)."
+        )
         @OptionGroup var inputs: Inputs
         @Option(help: "A username.") var user: String?
         @Option(help: "A computer name (snapshot only).") var computer: String?
@@ -101,7 +129,9 @@ struct PolicyCommand: AsyncParsableCommand {
             let (set, snapshot) = try await inputs.load()
             let evaluator = PolicyEvaluator(set: set, domain: snapshot.domain)
             let userTarget = try user.map { name in try find(name, in: snapshot.users, kind: "user") }
-            let computerTarget = try computer.map { name in try find(name, in: snapshot.computers ?? [], kind: "computer") }
+            let computerTarget = try computer.map { name in
+                try find(name, in: snapshot.computers ?? [], kind: "computer")
+            }
             let rsop: RSoP
             switch (userTarget, computerTarget) {
             case let (user?, computer?): rsop = evaluator.evaluate(user: user, on: computer)
@@ -110,7 +140,8 @@ struct PolicyCommand: AsyncParsableCommand {
             default: return
             }
             let target = (userTarget ?? computerTarget)!
-            let manifest = ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date()).manifest(for: rsop, target: computerTarget ?? target)
+            let manifest = ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date()).manifest(
+                for: rsop, target: computerTarget ?? target)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -122,30 +153,42 @@ struct PolicyCommand: AsyncParsableCommand {
     }
 
     struct WhatIf: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "what-if", abstract: "Model a hypothetical user: a name in an OU with groups.")
+        static let configuration = CommandConfiguration(
+            commandName: "what-if", abstract: "Model a hypothetical user: a name in an OU with groups.")
         @OptionGroup var inputs: Inputs
         @Option(help: "The user's name.") var user: String
         @Option(help: "The OU the user would be in (a DN).") var ou: String
         @Option(help: "Group DNs, separated by semicolons.") var groups: String = ""
         func run() async throws {
             let (set, snapshot) = try await inputs.load()
-            let target = DirectorySnapshot.Target(name: user, dn: "cn=\(user),\(ou)", groups: groups.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
+            let target = DirectorySnapshot.Target(
+                name: user, dn: "cn=\(user),\(ou)",
+                groups: groups.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
             let rsop = PolicyEvaluator(set: set, domain: snapshot.domain).evaluate(target, kind: .user)
-            print(RSoPReport.text(rsop, manifest: ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date()).manifest(for: rsop, target: target)))
+            print(
+                RSoPReport.text(
+                    rsop,
+                    manifest: ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date()).manifest(
+                        for: rsop, target: target)))
         }
     }
 
     struct Diff: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "What changes for whom between two policy folders (--policy-dir, the current one, and --against, the other).")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "What changes for whom between two policy folders (--policy-dir, the current one, and --against, the other)."
+        )
         @OptionGroup var inputs: Inputs
-        @Option(help: "The policy folder to compare with (for example a git checkout of the deployed set).") var against: String
+        @Option(help: "The policy folder to compare with (for example a git checkout of the deployed set).")
+        var against: String
         func run() async throws {
             let (after, snapshot) = try await inputs.load()
             var other = inputs
             other.policyDir = against
             let (before, _) = try await other.load()
             let date = try inputs.date()
-            let old = ManifestBuilder(set: before, directory: snapshot, asOf: date).build(), new = ManifestBuilder(set: after, directory: snapshot, asOf: date).build()
+            let old = ManifestBuilder(set: before, directory: snapshot, asOf: date).build(),
+                new = ManifestBuilder(set: after, directory: snapshot, asOf: date).build()
             var changed = 0
             for (a, b) in zip(old, new) {
                 let lines = RSoPReport.differences(a, b)
@@ -172,16 +215,26 @@ enum RSoPReport {
         var lines = ["RSoP for \(rsop.kind.rawValue) \(rsop.name) (\(rsop.dn))", "", "Settings:"]
         for key in rsop.settings.keys.sorted() {
             let result = rsop.settings[key]!
-            lines.append("  \(key) = \(result.value)    from \(result.policy) linked at \(result.container)\(result.enforced ? " (enforced)" : "")")
-            for loser in result.losers { lines.append("      lost: \(loser.policy) at \(loser.container) wanted \(loser.value) (lower precedence)") }
+            lines.append(
+                "  \(key) = \(result.value)    from \(result.policy) linked at \(result.container)\(result.enforced ? " (enforced)" : "")"
+            )
+            for loser in result.losers {
+                lines.append(
+                    "      lost: \(loser.policy) at \(loser.container) wanted \(loser.value) (lower precedence)")
+            }
         }
         if rsop.settings.isEmpty { lines.append("  (none)") }
         if let package = manifest.package {
-            lines += ["", "Client package: \(package.version) (\(package.install.rawValue), \(package.upgrade.rawValue) upgrade), ring \(package.ring), from \(package.policy) at \(package.container)"]
+            lines += [
+                "",
+                "Client package: \(package.version) (\(package.install.rawValue), \(package.upgrade.rawValue) upgrade), ring \(package.ring), from \(package.policy) at \(package.container)",
+            ]
         }
         lines += ["", "Links, in processing order (the last applied wins):"]
         for link in rsop.links {
-            lines.append("  \(link.policy) at \(link.container), order \(link.order)\(link.enforced ? ", enforced" : ""): \(link.outcome.rawValue)")
+            lines.append(
+                "  \(link.policy) at \(link.container), order \(link.order)\(link.enforced ? ", enforced" : ""): \(link.outcome.rawValue)"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -189,10 +242,13 @@ enum RSoPReport {
     static func differences(_ a: Manifest, _ b: Manifest) -> [String] {
         var lines: [String] = []
         for key in Set(a.settings.keys).union(b.settings.keys).sorted() where a.settings[key] != b.settings[key] {
-            lines.append("\(key): \(a.settings[key]?.description ?? "(unset)") → \(b.settings[key]?.description ?? "(unset)")")
+            lines.append(
+                "\(key): \(a.settings[key]?.description ?? "(unset)") → \(b.settings[key]?.description ?? "(unset)")")
         }
         if a.package?.version != b.package?.version || a.package?.ring != b.package?.ring {
-            lines.append("client: \(a.package.map { "\($0.version) (\($0.ring))" } ?? "none") → \(b.package.map { "\($0.version) (\($0.ring))" } ?? "none")")
+            lines.append(
+                "client: \(a.package.map { "\($0.version) (\($0.ring))" } ?? "none") → \(b.package.map { "\($0.version) (\($0.ring))" } ?? "none")"
+            )
         }
         return lines
     }

@@ -24,19 +24,25 @@ struct SMTPCommand: AsyncParsableCommand {
             let environment = try CommandEnvironment.load()
             let secrets = try environment.secrets()
             let settings: SMTPSettings
-            do { settings = try SMTPSettings.load(file: file) } catch { throw CommandFailure(message: error.description) }
+            do { settings = try SMTPSettings.load(file: file) } catch {
+                throw CommandFailure(message: error.description)
+            }
             try await environment.reporting {
                 try await environment.requireCurrentSchema()
                 try await environment.withPool { pool in
-                    try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).save(settings, by: "inboard smtp set", from: nil)
+                    try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).save(
+                        settings, by: "inboard smtp set", from: nil)
                 }
-                print("SMTP settings saved: \(settings.host):\(settings.port) (\(settings.security.rawValue)), mail \(settings.enabled ? "on" : "off")")
+                print(
+                    "SMTP settings saved: \(settings.host):\(settings.port) (\(settings.security.rawValue)), mail \(settings.enabled ? "on" : "off")"
+                )
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the stored SMTP settings (never the password).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the stored SMTP settings (never the password).")
         @Flag(help: "Print them as one JSON line.") var json = false
 
         func run() async throws {
@@ -44,7 +50,8 @@ struct SMTPCommand: AsyncParsableCommand {
             try await environment.reporting {
                 let settings = try await SMTPCommand.storedSettings(environment)
                 if json { print(settings.documentJSON); return }
-                print("""
+                print(
+                    """
                     mail:       \(settings.enabled ? "on" : "off")
                     server:     \(settings.host):\(settings.port) (\(settings.security.rawValue)\(settings.insecureSkipVerify ? ", certificate NOT verified" : ""))
                     caFile:     \(settings.caFile ?? "(system roots)")
@@ -59,14 +66,17 @@ struct SMTPCommand: AsyncParsableCommand {
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a test message with the stored settings and print the server's answer.")
+        static let configuration = CommandConfiguration(
+            abstract: "Send a test message with the stored settings and print the server's answer.")
         @Option(help: "The address to send it to.") var to: String
 
         func run() async throws {
             let environment = try CommandEnvironment.load()
             try await environment.reporting {
                 let settings = try await SMTPCommand.storedSettings(environment)
-                switch await MailTester.send(with: settings, to: to, sentBy: "inboard smtp test", logger: environment.logger) {
+                switch await MailTester.send(
+                    with: settings, to: to, sentBy: "inboard smtp test", logger: environment.logger)
+                {
                 case let .success(reply): print("sent to \(to); the server said: \(reply)")
                 case let .failure(error): throw CommandFailure(message: error.description)
                 }
@@ -81,7 +91,10 @@ struct SMTPCommand: AsyncParsableCommand {
         let settings = try await environment.withPool { pool in
             try await SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger).load()
         }
-        guard let settings else { throw CommandFailure(message: "no SMTP settings yet: 'inboard smtp set --file FILE' or the admin Notifications page") }
+        guard let settings else {
+            throw CommandFailure(
+                message: "no SMTP settings yet: 'inboard smtp set --file FILE' or the admin Notifications page")
+        }
         return settings
     }
 }

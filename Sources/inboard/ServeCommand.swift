@@ -34,28 +34,38 @@ struct ServeCommand: AsyncParsableCommand {
             let migrator = Migrator(catalog: catalog, logger: environment.logger)
             let plan = try await Self.waitForDatabase(environment) { try await migrator.plan(on: $0) }
             if !plan.pending.isEmpty {
-                throw MigrationError.schemaBehind(databaseVersion: plan.currentVersion, binaryVersion: catalog.latestVersion)
+                throw MigrationError.schemaBehind(
+                    databaseVersion: plan.currentVersion, binaryVersion: catalog.latestVersion)
             }
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let postgres = try environment.database.makePool(size: Database.serverPoolSize)
-            let syncer = DirectorySyncer(database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
+            let syncer = DirectorySyncer(
+                database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,
                 schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger, secrets: secrets,
-                backgroundServices: [SyncScheduler(syncer: syncer, logger: environment.logger),
-                                     MailWorker(database: postgres, secrets: secrets, logger: environment.logger)])
+                backgroundServices: [
+                    SyncScheduler(syncer: syncer, logger: environment.logger),
+                    MailWorker(database: postgres, secrets: secrets, logger: environment.logger),
+                ])
             var withPolicies = dependencies
             withPolicies.policyDir = configuration.policyDir
             withPolicies.trustedProxies = configuration.trustedProxies
             withPolicies.publicURLIsHTTPS = configuration.publicURLIsHTTPS
             let app = buildApplication(configuration: configuration, dependencies: withPolicies)
-            environment.logger.info("Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)")
+            environment.logger.info(
+                "Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)"
+            )
             try await app.runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw CommandFailure(message: "port \(configuration.httpPort) on \(configuration.httpHost) is already in use: stop the other program or set INBOARD_HTTP_PORT")
+            throw CommandFailure(
+                message:
+                    "port \(configuration.httpPort) on \(configuration.httpHost) is already in use: stop the other program or set INBOARD_HTTP_PORT"
+            )
         } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
-            throw CommandFailure(message: "INBOARD_HTTP_HOST \(configuration.httpHost) is not an address of this machine")
+            throw CommandFailure(
+                message: "INBOARD_HTTP_HOST \(configuration.httpHost) is not an address of this machine")
         } catch let error as CommandFailure {
             throw error
         } catch {
@@ -65,8 +75,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Runs `body` on a dedicated connection, waiting (retrying each second) while PostgreSQL cannot be reached:
     /// a server started before its database, or during a failover, comes up when the database does.
-    static func waitForDatabase<T: Sendable>(_ environment: CommandEnvironment,
-                                             _ body: @escaping (PostgresConnection) async throws -> T) async throws -> T {
+    static func waitForDatabase<T: Sendable>(
+        _ environment: CommandEnvironment,
+        _ body: @escaping (PostgresConnection) async throws -> T
+    ) async throws -> T {
         var waitingSince: ContinuousClock.Instant?
         var lastLog = ContinuousClock.now
         while true {
@@ -76,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
                 return result
             } catch let error as DatabaseError where error.isUnreachable {
                 if waitingSince == nil || ContinuousClock.now - lastLog >= .seconds(30) {
-                    environment.logger.warning("waiting for PostgreSQL before starting", metadata: ["error": "\(error.message)"])
+                    environment.logger.warning(
+                        "waiting for PostgreSQL before starting", metadata: ["error": "\(error.message)"])
                     lastLog = .now
                 }
                 waitingSince = waitingSince ?? .now

@@ -29,7 +29,10 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print the run record as JSON (the last line of standard output).")
     var json = false
 
-    @Option(name: .customLong("approve"), help: ArgumentHelp("Approve a held run: run a full sync that may disable as many people as it would have.", valueName: "RUN"))
+    @Option(
+        name: .customLong("approve"),
+        help: ArgumentHelp(
+            "Approve a held run: run a full sync that may disable as many people as it would have.", valueName: "RUN"))
     var approve: Int64?
 
     @Flag(help: "List the most recent runs instead of running one.")
@@ -37,23 +40,32 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         if full && incremental { throw ValidationError("choose one of --full and --incremental") }
-        if approve != nil && (incremental || dryRun) { throw ValidationError("--approve runs a real full sync: it cannot be combined with --incremental or --dry-run") }
+        if approve != nil && (incremental || dryRun) {
+            throw ValidationError(
+                "--approve runs a real full sync: it cannot be combined with --incremental or --dry-run")
+        }
     }
 
     func run() async throws {
         let environment = try CommandEnvironment.load()
         let secrets = try environment.secrets()
-        let request = SyncRequest(mode: incremental ? .incremental : .full, dryRun: dryRun, trigger: "command",
-                                  requestedBy: "cli:\(NSUserName())", approving: approve)
+        let request = SyncRequest(
+            mode: incremental ? .incremental : .full, dryRun: dryRun, trigger: "command",
+            requestedBy: "cli:\(NSUserName())", approving: approve)
         let (asJSON, listHistory) = (json, history)
         let bar = ProgressBar(enabled: !asJSON && isatty(STDERR_FILENO) == 1)
         let record: SyncRun? = try await environment.reporting {
             try await environment.requireCurrentSchema()
             return try await environment.withPool { pool in
-                let syncer = DirectorySyncer(database: environment.database, pool: pool, secrets: secrets, logger: environment.logger)
+                let syncer = DirectorySyncer(
+                    database: environment.database, pool: pool, secrets: secrets, logger: environment.logger)
                 if listHistory {
                     let runs = try await syncer.runs.recent(limit: 20)
-                    if asJSON { print(try Self.encode(runs)) } else { runs.forEach { print($0.summary.split(separator: "\n")[0]) } }
+                    if asJSON {
+                        print(try Self.encode(runs))
+                    } else {
+                        runs.forEach { print($0.summary.split(separator: "\n")[0]) }
+                    }
                     return nil
                 }
                 do {
@@ -62,14 +74,18 @@ struct SyncCommand: AsyncParsableCommand {
                     return run
                 } catch {
                     bar.finish()
-                    if asJSON, let failed = try? await syncer.runs.recent(limit: 1).first, failed.state == .failed { print(try Self.encode(failed)) }
+                    if asJSON, let failed = try? await syncer.runs.recent(limit: 1).first, failed.state == .failed {
+                        print(try Self.encode(failed))
+                    }
                     throw error
                 }
             }
         }
         guard let record else { return }
         print(asJSON ? try Self.encode(record) : record.summary)
-        if record.state == .held { throw CommandFailure(message: "sync run \(record.id) held: \(record.heldReason ?? "")", exitCode: 3) }
+        if record.state == .held {
+            throw CommandFailure(message: "sync run \(record.id) held: \(record.heldReason ?? "")", exitCode: 3)
+        }
     }
 
     static func encode(_ value: some Encodable) throws -> String {
@@ -91,7 +107,9 @@ final class ProgressBar: Sendable {
         if let estimated = progress.estimated, estimated > 0 {
             let share = min(1, Double(progress.processed) / Double(estimated))
             let filled = Int(share * 30)
-            line = "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(share * 100))% " + line + " of ~\(estimated.formatted())"
+            line =
+                "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(Int(share * 100))% "
+                + line + " of ~\(estimated.formatted())"
         }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }

@@ -5,9 +5,11 @@ import Testing
 import LDAPKit
 
 @Suite struct AttributeMappingTests {
-    let entry = LDAPEntry(dn: "uid=ada,ou=people,dc=acme,dc=test", attributes: [
-        "givenName": [Array("Ada".utf8)], "sn": [Array("Lovelace".utf8)], "mail": [Array("ada@acme.test".utf8)],
-    ])
+    let entry = LDAPEntry(
+        dn: "uid=ada,ou=people,dc=acme,dc=test",
+        attributes: [
+            "givenName": [Array("Ada".utf8)], "sn": [Array("Lovelace".utf8)], "mail": [Array("ada@acme.test".utf8)],
+        ])
 
     @Test func attributeTemplateAndConstant() throws {
         #expect(try AttributeMapping(parsing: "mail").text(for: entry) == "ada@acme.test")
@@ -70,20 +72,33 @@ import LDAPKit
 
 @Suite struct YAMLDistinguishedNameTests {
     @Test func dnsInFlowCollectionsStayWhole() {
-        #expect(YAMLDistinguishedNames.quoted("baseDN: [ou=people,dc=acme,dc=test]") == "baseDN: [\"ou=people,dc=acme,dc=test\"]")
-        #expect(YAMLDistinguishedNames.quoted("baseDN: [ou=a,dc=x, ou=b,dc=x]") == "baseDN: [\"ou=a,dc=x\", \"ou=b,dc=x\"]")
-        #expect(YAMLDistinguishedNames.quoted("  - {group: cn=admins,ou=groups,dc=acme,dc=test, role: admin}")
+        #expect(
+            YAMLDistinguishedNames.quoted("baseDN: [ou=people,dc=acme,dc=test]")
+                == "baseDN: [\"ou=people,dc=acme,dc=test\"]")
+        #expect(
+            YAMLDistinguishedNames.quoted("baseDN: [ou=a,dc=x, ou=b,dc=x]") == "baseDN: [\"ou=a,dc=x\", \"ou=b,dc=x\"]")
+        #expect(
+            YAMLDistinguishedNames.quoted("  - {group: cn=admins,ou=groups,dc=acme,dc=test, role: admin}")
                 == "  - {group: \"cn=admins,ou=groups,dc=acme,dc=test\", role: admin}")
-        #expect(YAMLDistinguishedNames.quoted("servers: [ldap://127.0.0.1:3890, ldaps://dc2:636]") == "servers: [ldap://127.0.0.1:3890, ldaps://dc2:636]")
-        #expect(YAMLDistinguishedNames.quoted("groups: [{group: \"cn=x,dc=y\", role: admin}]") == "groups: [{group: \"cn=x,dc=y\", role: admin}]")
-        #expect(YAMLDistinguishedNames.quoted("baseDN: ou=people,dc=acme,dc=test") == "baseDN: ou=people,dc=acme,dc=test")
-        #expect(YAMLDistinguishedNames.quoted("attributes: {displayName: cn, email: mail}") == "attributes: {displayName: cn, email: mail}")
+        #expect(
+            YAMLDistinguishedNames.quoted("servers: [ldap://127.0.0.1:3890, ldaps://dc2:636]")
+                == "servers: [ldap://127.0.0.1:3890, ldaps://dc2:636]")
+        #expect(
+            YAMLDistinguishedNames.quoted("groups: [{group: \"cn=x,dc=y\", role: admin}]")
+                == "groups: [{group: \"cn=x,dc=y\", role: admin}]")
+        #expect(
+            YAMLDistinguishedNames.quoted("baseDN: ou=people,dc=acme,dc=test") == "baseDN: ou=people,dc=acme,dc=test")
+        #expect(
+            YAMLDistinguishedNames.quoted("attributes: {displayName: cn, email: mail}")
+                == "attributes: {displayName: cn, email: mail}")
     }
 }
 
 @Suite struct CleartextWarningTests {
     @Test func plainLDAPToAnotherMachineIsWarnedAboutAndLoopbackOrTLSIsNot() throws {
-        var settings = DirectorySettings(flavour: .openLDAP, servers: ["ldap://ldap.example.org"], bindDN: "cn=reader", bindPassword: "x", baseDN: ["dc=example,dc=org"])
+        var settings = DirectorySettings(
+            flavour: .openLDAP, servers: ["ldap://ldap.example.org"], bindDN: "cn=reader", bindPassword: "x",
+            baseDN: ["dc=example,dc=org"])
         let remote = try LDAPServerURL("ldap://ldap.example.org"), local = try LDAPServerURL("ldap://127.0.0.1:3890")
         #expect(settings.cleartextWarning(for: [remote])?.contains("in clear") == true)
         #expect(settings.cleartextWarning(for: [local]) == nil)

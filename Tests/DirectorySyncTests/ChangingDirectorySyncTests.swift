@@ -17,11 +17,17 @@ import Testing
             let quiet = try await h.sync(.incremental)
             #expect(quiet.counts.created == 0 && quiet.counts.updated == 0 && quiet.counts.disabled == 0)
 
-            let dn = { (user: String) async throws -> String in try #require(try await h.string("SELECT dn FROM people WHERE username = '\(user)'")) }
-            let (uma, yusuf, zoe, amir, peggy, bea) = (try await dn("uma"), try await dn("yusuf"), try await dn("zoe"), try await dn("amir"), try await dn("peggy"), try await dn("bea"))
+            let dn = { (user: String) async throws -> String in
+                try #require(try await h.string("SELECT dn FROM people WHERE username = '\(user)'"))
+            }
+            let (uma, yusuf, zoe, amir, peggy, bea) = (
+                try await dn("uma"), try await dn("yusuf"), try await dn("zoe"), try await dn("amir"),
+                try await dn("peggy"), try await dn("bea")
+            )
             let yusufID = try await h.int("SELECT id FROM people WHERE username = 'yusuf'")
             let base = try Directory.base
-            try await Directory.modifyThird("""
+            try await Directory.modifyThird(
+                """
                 dn: \(uma)
                 changetype: modify
                 replace: title
@@ -65,11 +71,17 @@ import Testing
             let changed = try await h.sync(.incremental)
             #expect(changed.mode == .incremental && changed.state == .succeeded)
             #expect(changed.counts.seen < 100, "an incremental run read \(changed.counts.seen) people")
-            #expect(changed.counts.created == 1 && changed.counts.moved == 2 && changed.counts.disabled == 1 && changed.counts.reenabled == 1)
+            #expect(
+                changed.counts.created == 1 && changed.counts.moved == 2 && changed.counts.disabled == 1
+                    && changed.counts.reenabled == 1)
             #expect(changed.counts.updated >= 3)
             #expect(try await h.string("SELECT title FROM people WHERE username = 'uma'") == "Chief Tester")
-            #expect(try await h.int("SELECT id FROM people WHERE username = 'yusuf.renamed'") == yusufID, "a rename made a new person")
-            #expect(try await h.string("SELECT dn FROM people WHERE username = 'zoe'")?.contains("ou=Sales,ou=London") == true)
+            #expect(
+                try await h.int("SELECT id FROM people WHERE username = 'yusuf.renamed'") == yusufID,
+                "a rename made a new person")
+            #expect(
+                try await h.string("SELECT dn FROM people WHERE username = 'zoe'")?.contains("ou=Sales,ou=London")
+                    == true)
             #expect(try await h.string("SELECT active::text FROM people WHERE username = 'amir'") == "false")
             #expect(try await h.string("SELECT active::text FROM people WHERE username = 'peggy'") == "true")
             #expect(try await h.string("SELECT role FROM people WHERE username = 'newbie'") == "admin")
@@ -78,7 +90,9 @@ import Testing
             #expect(try await h.sync(.incremental).counts.disabled == 0, "incremental runs cannot see deletions")
             let full = try await h.sync(.full)
             #expect(full.counts.disabled == 1 && full.counts.created == 0)
-            #expect(try await h.string("SELECT disabled_reason FROM people WHERE username = 'bea'")?.hasPrefix("no longer in the directory") == true)
+            #expect(
+                try await h.string("SELECT disabled_reason FROM people WHERE username = 'bea'")?.hasPrefix(
+                    "no longer in the directory") == true)
             #expect(try await h.int("SELECT count(*) FROM people") == 10_001, "nobody is ever deleted or duplicated")
         }
     }
@@ -92,7 +106,9 @@ import Testing
             let killed = KillOnce()
             do {
                 let run = try await h.sync(.full) { progress in
-                    if progress.phase == .readingUsers, progress.processed >= 500 { killed.fire { try? Directory.killThird() } }
+                    if progress.phase == .readingUsers, progress.processed >= 500 {
+                        killed.fire { try? Directory.killThird() }
+                    }
                 }
                 Issue.record("the run finished although its directory was killed: \(run.summary)")
             } catch {
@@ -116,8 +132,9 @@ import Testing
         let base = try Directory.base
         let person = "uid=nul.byte,ou=HR,ou=London,ou=people,\(base)", group = "cn=nul-byte-group,ou=groups,\(base)"
         let cleanup = "dn: \(group)\nchangetype: delete\n\ndn: \(person)\nchangetype: delete\n\n"
-        try? await Directory.modifyThird(cleanup)   // left over from an interrupted run
-        try await Directory.modifyThird("""
+        try? await Directory.modifyThird(cleanup)  // left over from an interrupted run
+        try await Directory.modifyThird(
+            """
             dn: \(person)
             changetype: add
             objectClass: inetOrgPerson
@@ -139,10 +156,12 @@ import Testing
             try await SyncHarness.with(try Directory.third()) { h in
                 let run = try await h.sync(.full)
                 #expect(run.state == .succeeded)
-                #expect(try await h.string("SELECT email FROM people WHERE username = 'nul.byte'") == "nul.byte@acme.test")
+                #expect(
+                    try await h.string("SELECT email FROM people WHERE username = 'nul.byte'") == "nul.byte@acme.test")
                 #expect(try await h.string("SELECT title FROM people WHERE username = 'nul.byte'") == nil)
                 #expect(run.warnings.contains { $0.contains(person) && $0.contains("title") }, "\(run.warnings)")
-                #expect(try await h.int("SELECT count(*) FROM groups WHERE dn = '\(group)' AND description IS NULL") == 1)
+                #expect(
+                    try await h.int("SELECT count(*) FROM groups WHERE dn = '\(group)' AND description IS NULL") == 1)
                 #expect(run.warnings.contains { $0.contains(group) && $0.contains("description") }, "\(run.warnings)")
             }
         } catch {
@@ -157,6 +176,10 @@ import Testing
 final class KillOnce: Sendable {
     private let done = Mutex(false)
     func fire(_ action: () -> Void) {
-        if done.withLock({ let first = !$0; $0 = true; return first }) { action() }
+        if done.withLock({
+            let first = !$0; $0 = true; return first
+        }) {
+            action()
+        }
     }
 }

@@ -15,14 +15,19 @@ import Testing
                 // Hold the people table so the command's merge waits there, mid-run, with everything staged.
                 try await blocker.query("BEGIN", logger: logger)
                 try await blocker.query("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-                let child = try ChildProcess(try inboardBinary(), ["sync", "--full", "--json"], environment: [
-                    "PATH": "/usr/bin:/bin", "INBOARD_DATABASE_URL": h.db.url.urlString, "INBOARD_SECRET_KEY_FILE": h.keyFile,
-                    "INBOARD_LOG_LEVEL": "error",
-                ])
+                let child = try ChildProcess(
+                    try inboardBinary(), ["sync", "--full", "--json"],
+                    environment: [
+                        "PATH": "/usr/bin:/bin", "INBOARD_DATABASE_URL": h.db.url.urlString,
+                        "INBOARD_SECRET_KEY_FILE": h.keyFile,
+                        "INBOARD_LOG_LEVEL": "error",
+                    ])
                 var waiting = false
                 for _ in 0..<400 where !waiting {
                     try await Task.sleep(for: .milliseconds(25))
-                    waiting = try await h.int("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
+                    waiting =
+                        try await h.int(
+                            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
                     if child.exitCodeIfExited() != nil { break }
                 }
                 #expect(waiting, "the command never reached its merge")
@@ -34,7 +39,9 @@ import Testing
             // The server notices the dead client at its next read; until then the lock may still be held.
             var run: SyncRun?
             for _ in 0..<100 where run == nil {
-                do { run = try await h.sync(.full) } catch SyncError.alreadyRunning { try await Task.sleep(for: .milliseconds(100)) }
+                do { run = try await h.sync(.full) } catch SyncError.alreadyRunning {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
             }
             let completed = try #require(run)
             #expect(completed.state == .succeeded && completed.counts.created == 200)

@@ -14,24 +14,36 @@ import Testing
             #expect(try await h.int("SELECT count(*) FROM people") == 200)
             // i % 97 == 13: peggy (13) and 110 are disabled by ppolicy's admin lock; 17 (a failure lockout) is not.
             #expect(try await h.int("SELECT count(*) FROM people WHERE NOT active") == 2)
-            #expect(try await h.string("SELECT disabled_reason FROM people WHERE username = 'peggy'") == "disabled in the directory")
+            #expect(
+                try await h.string("SELECT disabled_reason FROM people WHERE username = 'peggy'")
+                    == "disabled in the directory")
             #expect(try await h.string("SELECT role FROM people WHERE username = 'alice'") == "admin")
             #expect(try await h.string("SELECT role FROM people WHERE username = 'bob'") == "delegate")
             #expect(try await h.string("SELECT role FROM people WHERE username = 'carol'") == "user")
             // all-staff holds department groups, which hold teams, which hold people: everyone through nesting.
-            #expect(try await h.int("SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.name = 'all-staff'") == 200)
+            #expect(
+                try await h.int(
+                    "SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.name = 'all-staff'")
+                    == 200)
             #expect(try await h.string("SELECT board FROM groups WHERE name = 'all-staff'") == "Everyone")
             let salesByGroup = try await h.int("SELECT count(*) FROM people WHERE mapped_department = 'Sales (group)'")
             #expect(salesByGroup > 0 && salesByGroup < 200)
-            #expect(try await h.int("SELECT count(*) FROM group_nesting n JOIN groups p ON p.id = n.parent_id WHERE p.name IN ('loop-a', 'loop-b')") == 2, "the cycle is stored and did not hang the sync")
-            #expect(try await h.string("SELECT manager_dn FROM people WHERE username = 'bob'")?.hasPrefix("uid=alice,") == true)
+            #expect(
+                try await h.int(
+                    "SELECT count(*) FROM group_nesting n JOIN groups p ON p.id = n.parent_id WHERE p.name IN ('loop-a', 'loop-b')"
+                ) == 2, "the cycle is stored and did not hang the sync")
+            #expect(
+                try await h.string("SELECT manager_dn FROM people WHERE username = 'bob'")?.hasPrefix("uid=alice,")
+                    == true)
 
             let before = try await h.snapshot()
             let again = try await h.sync(.incremental)
             #expect(again.mode == .incremental && again.state == .succeeded)
             #expect(again.counts.created == 0 && again.counts.updated == 0 && again.counts.disabled == 0)
             let full = try await h.sync(.full)
-            #expect(full.counts.created == 0 && full.counts.updated == 0 && full.counts.disabled == 0 && full.counts.moved == 0)
+            #expect(
+                full.counts.created == 0 && full.counts.updated == 0 && full.counts.disabled == 0
+                    && full.counts.moved == 0)
             #expect(try await h.snapshot() == before, "a run without directory changes rewrote rows")
             let runs = try await h.syncer.runs.recent()
             #expect(runs.map(\.id) == [full.id, again.id, run.id])
@@ -66,11 +78,15 @@ import Testing
             #expect(held.counts.disabled == 28 && held.activeBefore == 198)
             #expect(held.heldReason?.contains("28 of 198") == true)
             #expect(try await h.snapshot() == before, "a held run changed data")
-            #expect(try await h.int("SELECT count(*) FROM outbox WHERE event = 'sync.held' AND payload->>'run' = '\(held.id)'") == 1)
+            #expect(
+                try await h.int(
+                    "SELECT count(*) FROM outbox WHERE event = 'sync.held' AND payload->>'run' = '\(held.id)'") == 1)
 
             let approved = try await h.sync(.full, approving: held.id)
             #expect(approved.state == .succeeded && approved.counts.disabled == 28 && approved.approvesRun == held.id)
-            #expect(try await h.int("SELECT count(*) FROM people WHERE NOT active AND disabled_by_sync AND department = 'Sales'") == 28)
+            #expect(
+                try await h.int(
+                    "SELECT count(*) FROM people WHERE NOT active AND disabled_by_sync AND department = 'Sales'") == 28)
             #expect(try await h.syncer.runs.run(held.id)?.approvedBy == "test")
             await #expect(throws: SyncError.self) { try await h.sync(.full, approving: held.id) }
 

@@ -7,10 +7,13 @@ import LDAPKit
 /// entry and the attribute; every other value passes unchanged.
 @Suite struct StorableValuesTests {
     static let dn = "uid=odd,ou=people,dc=acme,dc=test"
-    let entry = LDAPEntry(dn: dn, attributes: [
-        "title": [Array("test\u{0}NUL".utf8)], "description": [[0x61, 0xFF, 0x62]], "mail": [Array("odd@acme.test".utf8)],
-        "cn": [Array("Ödön ✓".utf8)], "member": [Array("uid=a".utf8), [0x00], Array("uid=b".utf8)],
-    ])
+    let entry = LDAPEntry(
+        dn: dn,
+        attributes: [
+            "title": [Array("test\u{0}NUL".utf8)], "description": [[0x61, 0xFF, 0x62]],
+            "mail": [Array("odd@acme.test".utf8)],
+            "cn": [Array("Ödön ✓".utf8)], "member": [Array("uid=a".utf8), [0x00], Array("uid=b".utf8)],
+        ])
 
     @Test func droppedValuesAreNamedWithTheirEntryAndAttribute() {
         var values = StorableValues(entry)

@@ -24,7 +24,9 @@ import Testing
                     var waiting = false
                     for _ in 0..<400 where !waiting {
                         try await Task.sleep(for: .milliseconds(25))
-                        waiting = try await h.int("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
+                        waiting =
+                            try await h.int(
+                                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
                     }
                     #expect(waiting, "the run never reached its merge")
                     #expect(await launcher.inProgress == 1)
@@ -35,10 +37,12 @@ import Testing
                         try await launcher.launch(SyncRequest(mode: .incremental, trigger: "test", requestedBy: "test"))
                     }
                     try await blocker.query("ROLLBACK", logger: logger)
-                    try await tasks.next()   // the group ends only once the run has ended
+                    try await tasks.next()  // the group ends only once the run has ended
                     let run = try #require(try await h.syncer.runs.run(id))
                     #expect(run.state != .running, "the stop left run \(id) running: \(run)")
-                    if run.state == .failed { #expect(run.errors.first?.hasPrefix("interrupted") == true, "\(run.errors)") }
+                    if run.state == .failed {
+                        #expect(run.errors.first?.hasPrefix("interrupted") == true, "\(run.errors)")
+                    }
                 }
             }
             #expect(await launcher.inProgress == 0)

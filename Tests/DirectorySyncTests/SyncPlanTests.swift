@@ -4,10 +4,13 @@ import Testing
 /// The run's decisions without a directory or a database: its mode (decided before the read and corrected
 /// once by what the rootDSE says), and how it ends (commit, dry run, hold).
 @Suite struct SyncPlanTests {
-    let settings = DirectorySettings(flavour: .activeDirectory, servers: ["ldap://dc1"], bindDN: "reader", bindPassword: "x",
-                                     baseDN: ["DC=example,DC=test"])
+    let settings = DirectorySettings(
+        flavour: .activeDirectory, servers: ["ldap://dc1"], bindDN: "reader", bindPassword: "x",
+        baseDN: ["DC=example,DC=test"])
     var cursor: SyncCursor {
-        SyncCursor(flavour: .activeDirectory, settingsFingerprint: settings.fingerprint, highestUSN: 100, invocationID: "dc-a", server: "dc1")
+        SyncCursor(
+            flavour: .activeDirectory, settingsFingerprint: settings.fingerprint, highestUSN: 100, invocationID: "dc-a",
+            server: "dc1")
     }
 
     @Test func anIncrementalRunBecomesFullWithoutACompleteRunOrAfterASettingsChange() {
@@ -34,16 +37,28 @@ import Testing
     @Test func theGuardHoldsAMassDisableAndAnEmptyDirectoryAndAnApprovalLetsItThrough() {
         let full = SyncPlan(requested: .full, cursor: cursor, settings: settings)
         let fine = SyncCounts(seen: 200, disabled: 20)
-        #expect(full.ending(counts: fine, activeBefore: 200, settings: settings, approvedDisable: nil, dryRun: false) == .commit)
-        #expect(full.ending(counts: fine, activeBefore: 200, settings: settings, approvedDisable: nil, dryRun: true) == .rollBackDryRun)
+        #expect(
+            full.ending(counts: fine, activeBefore: 200, settings: settings, approvedDisable: nil, dryRun: false)
+                == .commit)
+        #expect(
+            full.ending(counts: fine, activeBefore: 200, settings: settings, approvedDisable: nil, dryRun: true)
+                == .rollBackDryRun)
         let many = SyncCounts(seen: 100, disabled: 100)
-        guard case let .hold(reason) = full.ending(counts: many, activeBefore: 200, settings: settings, approvedDisable: nil, dryRun: false) else {
+        guard
+            case let .hold(reason) = full.ending(
+                counts: many, activeBefore: 200, settings: settings, approvedDisable: nil, dryRun: false)
+        else {
             Issue.record("100 of 200 disabled was not held")
             return
         }
         #expect(reason.contains("100 of 200") && reason.contains("50%"))
-        #expect(full.ending(counts: many, activeBefore: 200, settings: settings, approvedDisable: 100, dryRun: false) == .commit)
-        guard case .hold = full.ending(counts: SyncCounts(), activeBefore: 0, settings: settings, approvedDisable: nil, dryRun: false) else {
+        #expect(
+            full.ending(counts: many, activeBefore: 200, settings: settings, approvedDisable: 100, dryRun: false)
+                == .commit)
+        guard
+            case .hold = full.ending(
+                counts: SyncCounts(), activeBefore: 0, settings: settings, approvedDisable: nil, dryRun: false)
+        else {
             Issue.record("a full run that saw nobody was not held")
             return
         }

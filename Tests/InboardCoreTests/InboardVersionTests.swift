@@ -2,7 +2,10 @@ import InboardCore
 import Testing
 
 @Suite struct InboardVersionTests {
-    @Test(arguments: [("1", "1.0.0.0"), ("1.2", "1.2.0.0"), ("1.2.3", "1.2.3.0"), ("10.20.30.40", "10.20.30.40"), (" 2.1 ", "2.1.0.0")])
+    @Test(arguments: [
+        ("1", "1.0.0.0"), ("1.2", "1.2.0.0"), ("1.2.3", "1.2.3.0"), ("10.20.30.40", "10.20.30.40"),
+        (" 2.1 ", "2.1.0.0"),
+    ])
     func parsesShortAndFullForms(text: String, expected: String) throws {
         #expect(try #require(InboardVersion(text)).description == expected)
     }
@@ -19,7 +22,8 @@ import Testing
 
     @Test func sameOrOlderClientIsCompatible() throws {
         let server = InboardVersion(1, 2, 5, 0)
-        #expect(server.compatibility(withClient: InboardVersion(1, 2, 9, 9)) == .compatible)   // build/revision never matter
+        // build/revision never matter
+        #expect(server.compatibility(withClient: InboardVersion(1, 2, 9, 9)) == .compatible)
         #expect(server.compatibility(withClient: InboardVersion(1, 1)) == .compatible)
         #expect(server.compatibility(withClient: InboardVersion(0, 9)) == .compatible)
     }
@@ -38,7 +42,9 @@ import Testing
     @Test func codableAsString() throws {
         let data = try JSONEncoder().encode([InboardVersion(1, 2, 3, 4)])
         #expect(String(decoding: data, as: UTF8.self) == #"["1.2.3.4"]"#)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([InboardVersion].self, from: Data(#"["x"]"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([InboardVersion].self, from: Data(#"["x"]"#.utf8))
+        }
     }
 }
 

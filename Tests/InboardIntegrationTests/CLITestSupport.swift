@@ -2,7 +2,9 @@ import Foundation
 import InboardTestSupport
 
 /// Runs `inboard` with only the given INBOARD_* settings (plus PATH), as an operator would.
-func runInboard(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, error: String) {
+func runInboard(_ arguments: [String], environment: [String: String]) async throws -> (
+    status: Int32, output: String, error: String
+) {
     var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
     env.merge(environment) { $1 }
     return try await runProgram(try inboardBinary(), arguments, environment: env)

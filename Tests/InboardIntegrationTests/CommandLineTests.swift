@@ -2,14 +2,16 @@ import Foundation
 import InboardTestSupport
 import Testing
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The `inboard` binary as an operator meets it: each mistake is one clear `error:` line and a non-zero exit.
 @Suite struct CommandLineTests {
     func expectOneClearLine(_ result: (status: Int32, output: String, error: String), containing text: String) {
         #expect(result.status != 0)
-        let lines = result.error.split(separator: "\n").filter { !$0.contains(" info ") && !$0.contains(" notice ") && !$0.contains(" warning ") }   // log lines, not the error
+        let lines = result.error.split(separator: "\n").filter {
+            !$0.contains(" info ") && !$0.contains(" notice ") && !$0.contains(" warning ")
+        }  // log lines, not the error
         #expect(lines.count == 1, "stderr: \(result.error)")
         #expect(lines.first?.hasPrefix("error: ") == true, "stderr: \(result.error)")
         #expect(result.error.contains(text), "stderr: \(result.error)")
@@ -30,18 +32,24 @@ import FoundationNetworking
 
     @Test func unreachableDatabase() async throws {
         let port = try freeTCPPort()
-        expectOneClearLine(try await runInboard(["migrate"], environment: ["INBOARD_DATABASE_URL": "postgres://inboard@127.0.0.1:\(port)/inboard"]),
-                           containing: "cannot reach PostgreSQL at 127.0.0.1:\(port)")
+        expectOneClearLine(
+            try await runInboard(
+                ["migrate"], environment: ["INBOARD_DATABASE_URL": "postgres://inboard@127.0.0.1:\(port)/inboard"]),
+            containing: "cannot reach PostgreSQL at 127.0.0.1:\(port)")
     }
 
     @Test func malformedDatabaseURL() async throws {
-        expectOneClearLine(try await runInboard(["migrate"], environment: ["INBOARD_DATABASE_URL": "postgres://nobody"]), containing: "INBOARD_DATABASE_URL")
+        expectOneClearLine(
+            try await runInboard(["migrate"], environment: ["INBOARD_DATABASE_URL": "postgres://nobody"]),
+            containing: "INBOARD_DATABASE_URL")
     }
 
     @Test func missingSecretKeyFile() async throws {
         let url = try TestEnvironment.require("INBOARD_DATABASE_URL")
-        expectOneClearLine(try await runInboard(["serve"], environment: ["INBOARD_DATABASE_URL": url, "INBOARD_SECRET_KEY_FILE": "/nonexistent/key"]),
-                           containing: "INBOARD_SECRET_KEY_FILE")
+        expectOneClearLine(
+            try await runInboard(
+                ["serve"], environment: ["INBOARD_DATABASE_URL": url, "INBOARD_SECRET_KEY_FILE": "/nonexistent/key"]),
+            containing: "INBOARD_SECRET_KEY_FILE")
     }
 
     @Test func migrateThenServeThenGracefulStop() async throws {
@@ -49,9 +57,13 @@ import FoundationNetworking
             let key = try makeSecretKeyFile()
             defer { try? FileManager.default.removeItem(atPath: key) }
             let port = try freeTCPPort()
-            let env = ["INBOARD_DATABASE_URL": db.url.urlString, "INBOARD_SECRET_KEY_FILE": key, "INBOARD_HTTP_PORT": "\(port)"]
+            let env = [
+                "INBOARD_DATABASE_URL": db.url.urlString, "INBOARD_SECRET_KEY_FILE": key,
+                "INBOARD_HTTP_PORT": "\(port)",
+            ]
 
-            expectOneClearLine(try await runInboard(["serve"], environment: env), containing: "run 'inboard migrate' first")
+            expectOneClearLine(
+                try await runInboard(["serve"], environment: env), containing: "run 'inboard migrate' first")
             let first = try await runInboard(["migrate"], environment: env)
             #expect(first.status == 0, "\(first.error)")
             #expect(first.output.contains("schema migrated to version"))
@@ -78,8 +90,10 @@ import FoundationNetworking
         try await TemporaryDatabase.with { db in
             let env = ["INBOARD_DATABASE_URL": db.url.urlString]
             #expect(try await runInboard(["migrate"], environment: env).status == 0)
-            try await db.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'from_the_future', 'x')")
-            expectOneClearLine(try await runInboard(["migrate"], environment: env), containing: "newer than this Inboard binary")
+            try await db.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'from_the_future', 'x')")
+            expectOneClearLine(
+                try await runInboard(["migrate"], environment: env), containing: "newer than this Inboard binary")
         }
     }
 }
@@ -89,7 +103,8 @@ func waitForHTTP(_ url: String, status: Int) async throws -> Bool {
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
         if let (_, response) = try? await URLSession.shared.data(from: URL(string: url)!),
-           (response as? HTTPURLResponse)?.statusCode == status {
+            (response as? HTTPURLResponse)?.statusCode == status
+        {
             return true
         }
         try await Task.sleep(for: .milliseconds(200))

@@ -22,7 +22,9 @@ struct DatabaseOutageTests {
         func firstSuccess(after instant: Date) -> Date? { successTimes.filter { $0 >= instant }.min() }
     }
 
-    static func writeLoad(_ setup: ServerOnOwnCluster, tokens: [String], until stop: Date, log: WriteLog, pause: Duration = .zero) async {
+    static func writeLoad(
+        _ setup: ServerOnOwnCluster, tokens: [String], until stop: Date, log: WriteLog, pause: Duration = .zero
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             for (writer, token) in tokens.enumerated() {
                 group.addTask {
@@ -31,7 +33,8 @@ struct DatabaseOutageTests {
                         count += 1
                         let note = "w\(writer)-\(count)"
                         let started = Date()
-                        let (status, _) = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in","note":"\#(note)"}"#, token: token)
+                        let (status, _) = await setup.send(
+                            "PUT", "/api/v1/me/status", json: #"{"type":"in","note":"\#(note)"}"#, token: token)
                         await log.record(note: note, status: status, started: started)
                         if pause > .zero { try? await Task.sleep(for: pause) }
                     }
@@ -44,18 +47,26 @@ struct DatabaseOutageTests {
     func restartUnderWriteLoadWithAnSSEClient() async throws {
         try await ServerOnOwnCluster.with(admins: 4) { setup in
             try setup.startServer()
-            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "the server did not become ready: \(setup.serverLog)")
+            #expect(
+                await setup.waitFor("/health/ready", status: 200, seconds: 20),
+                "the server did not become ready: \(setup.serverLog)")
             var tokens: [String] = []
             for index in 1...4 { tokens.append(try await setup.login("admin\(index)")) }
-            let firstEvent = try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
+            let firstEvent =
+                try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
 
             // An SSE client for the whole run (curl, as a browser would keep it open).
-            async let stream = runProgram("/usr/bin/curl", ["-sN", "--max-time", "16", "-H", "Authorization: Bearer \(tokens[0])",
-                                                              "http://127.0.0.1:\(setup.port)/api/v1/events"])
+            async let stream = runProgram(
+                "/usr/bin/curl",
+                [
+                    "-sN", "--max-time", "16", "-H", "Authorization: Bearer \(tokens[0])",
+                    "http://127.0.0.1:\(setup.port)/api/v1/events",
+                ])
             try await Task.sleep(for: .milliseconds(500))
             let log = WriteLog()
             let stop = Date().addingTimeInterval(10)
-            async let load: Void = Self.writeLoad(setup, tokens: tokens, until: stop, log: log, pause: .milliseconds(10))
+            async let load: Void = Self.writeLoad(
+                setup, tokens: tokens, until: stop, log: log, pause: .milliseconds(10))
             try await Task.sleep(for: .seconds(3))
             try await setup.cluster.restart()
             let acceptingAgain = Date()
@@ -64,22 +75,31 @@ struct DatabaseOutageTests {
             #expect(setup.serverIsAlive, "the server died when PostgreSQL restarted: \(setup.serverLog.suffix(2000))")
             let recovered = await log.firstSuccess(after: acceptingAgain)
             #expect(recovered != nil, "no write succeeded after the restart")
-            if let recovered { #expect(recovered.timeIntervalSince(acceptingAgain) < 2, "first write \(recovered.timeIntervalSince(acceptingAgain)) s after PostgreSQL was back") }
+            if let recovered {
+                #expect(
+                    recovered.timeIntervalSince(acceptingAgain) < 2,
+                    "first write \(recovered.timeIntervalSince(acceptingAgain)) s after PostgreSQL was back")
+            }
 
             let acknowledged = await log.acknowledged
-            let stored = Set(try await setup.query("SELECT note FROM status_history WHERE note IS NOT NULL", as: String.self))
+            let stored = Set(
+                try await setup.query("SELECT note FROM status_history WHERE note IS NOT NULL", as: String.self))
             let lost = acknowledged.filter { !stored.contains($0) }
             #expect(acknowledged.count > 50, "too little load to mean anything: \(acknowledged.count) writes")
             #expect(lost.isEmpty, "acknowledged but not stored: \(lost.prefix(10))")
             let failures = await log.failures
-            #expect(failures.keys.allSatisfy { $0 == 503 || $0 == 0 }, "errors other than 503 during the restart: \(failures)")
+            #expect(
+                failures.keys.allSatisfy { $0 == 503 || $0 == 0 },
+                "errors other than 503 during the restart: \(failures)")
 
             let streamText = try await stream.output
             let committed = Set(try await setup.query("SELECT id FROM events WHERE id > \(firstEvent)", as: Int64.self))
             let missed = committed.subtracting(eventIDs(inStream: streamText))
             #expect(!committed.isEmpty)
             #expect(missed.isEmpty, "the SSE client missed \(missed.count) of \(committed.count) committed events")
-            print("restart drill: \(acknowledged.count) writes acknowledged, failures \(failures), recovered in \(recovered.map { String(format: "%.2f s", $0.timeIntervalSince(acceptingAgain)) } ?? "never"), \(committed.count) events streamed")
+            print(
+                "restart drill: \(acknowledged.count) writes acknowledged, failures \(failures), recovered in \(recovered.map { String(format: "%.2f s", $0.timeIntervalSince(acceptingAgain)) } ?? "never"), \(committed.count) events streamed"
+            )
         }
     }
 
@@ -90,23 +110,29 @@ struct DatabaseOutageTests {
         let outage = Double(ProcessInfo.processInfo.environment["INBOARD_TEST_OUTAGE_SECONDS"] ?? "") ?? 60
         try await ServerOnOwnCluster.with(admins: 1) { setup in
             try setup.startServer()
-            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "the server did not become ready: \(setup.serverLog)")
+            #expect(
+                await setup.waitFor("/health/ready", status: 200, seconds: 20),
+                "the server did not become ready: \(setup.serverLog)")
             let token = try await setup.login("admin1")
 
             try await setup.cluster.stop()
             let log = WriteLog()
             let stop = Date().addingTimeInterval(outage)
-            async let load: Void = Self.writeLoad(setup, tokens: [token], until: stop, log: log, pause: .milliseconds(250))
+            async let load: Void = Self.writeLoad(
+                setup, tokens: [token], until: stop, log: log, pause: .milliseconds(250))
             // While it is away: readiness and the API answer 503 at once, the page says so too.
             let started = Date()
             let ready = await setup.send("GET", "/health/ready")
             #expect(ready.status == 503 && Date().timeIntervalSince(started) < 3, "readiness: \(ready)")
             let databasePort = "\(try setup.cluster.url.port)"
-            #expect(!ready.body.contains("127.0.0.1") && !ready.body.contains(databasePort), "readiness shows where the database is: \(ready.body)")
+            #expect(
+                !ready.body.contains("127.0.0.1") && !ready.body.contains(databasePort),
+                "readiness shows where the database is: \(ready.body)")
             let put = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in"}"#, token: token)
             #expect(put.status == 503 && put.body.contains("database_unavailable"), "PUT while down: \(put)")
             let page = await setup.send("GET", "/", token: token)
-            #expect(page.status == 503 && page.body.contains("database is unavailable"), "page while down: \(page.status)")
+            #expect(
+                page.status == 503 && page.body.contains("database is unavailable"), "page while down: \(page.status)")
             await load
             let failures = await log.failures
             #expect(await log.acknowledged.isEmpty)
@@ -119,7 +145,9 @@ struct DatabaseOutageTests {
             #expect(await setup.waitFor("/health/ready", status: 200, seconds: 10))
             var status = 0
             while status != 200, Date().timeIntervalSince(back) < 10 {
-                status = await setup.send("PUT", "/api/v1/me/status", json: #"{"type":"in","note":"after"}"#, token: token).status
+                status = await setup.send(
+                    "PUT", "/api/v1/me/status", json: #"{"type":"in","note":"after"}"#, token: token
+                ).status
             }
             #expect(status == 200, "writes did not resume")
             #expect(setup.serverIsAlive)
@@ -135,7 +163,9 @@ struct DatabaseOutageTests {
             #expect(setup.serverIsAlive, "the server exited instead of waiting: \(setup.serverLog)")
             #expect(setup.serverLog.contains("waiting for PostgreSQL"))
             try await setup.cluster.start()
-            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 15), "not ready after the database started: \(setup.serverLog)")
+            #expect(
+                await setup.waitFor("/health/ready", status: 200, seconds: 15),
+                "not ready after the database started: \(setup.serverLog)")
             _ = try await setup.login("admin1")
         }
     }

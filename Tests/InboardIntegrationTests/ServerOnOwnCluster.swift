@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import InboardStore
 import InboardTestSupport
@@ -26,8 +26,10 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     }
 
     var environment: [String: String] {
-        ["INBOARD_DATABASE_URL": (try? cluster.url.urlString) ?? "", "INBOARD_SECRET_KEY_FILE": keyFile,
-         "INBOARD_HTTP_PORT": "\(port)", "PATH": "/usr/bin:/bin"]
+        [
+            "INBOARD_DATABASE_URL": (try? cluster.url.urlString) ?? "", "INBOARD_SECRET_KEY_FILE": keyFile,
+            "INBOARD_HTTP_PORT": "\(port)", "PATH": "/usr/bin:/bin",
+        ]
     }
 
     /// A migrated cluster with `admins` local admin accounts; the server is not started yet.
@@ -50,12 +52,14 @@ final class ServerOnOwnCluster: @unchecked Sendable {
         try (Self.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: passwordFile) }
         for index in 1...admins {
-            let created = try await runInboard(["admin", "create", "--username", "admin\(index)", "--password-file", passwordFile],
-                                               environment: setup.environment)
+            let created = try await runInboard(
+                ["admin", "create", "--username", "admin\(index)", "--password-file", passwordFile],
+                environment: setup.environment)
             guard created.status == 0 else { throw ProgramFailed("admin create: \(created.error)") }
         }
         _ = try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
-            try await connection.query("UPDATE people SET role = 'user' WHERE source = 'local'", logger: Logger(label: "test"))
+            try await connection.query(
+                "UPDATE people SET role = 'user' WHERE source = 'local'", logger: Logger(label: "test"))
         }
     }
 
@@ -70,7 +74,8 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     }
 
     func startServer() throws {
-        server = try ChildProcess(try inboardBinary(), ["serve"], environment: environment, capture: false, logFile: logFile)
+        server = try ChildProcess(
+            try inboardBinary(), ["serve"], environment: environment, capture: false, logFile: logFile)
     }
 
     var serverIsAlive: Bool { server?.exitCodeIfExited() == nil }
@@ -93,7 +98,9 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     }()
 
     /// One request; a transport failure is status 0.
-    func send(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async -> (status: Int, body: String) {
+    func send(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async -> (
+        status: Int, body: String
+    ) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let json {
@@ -106,9 +113,11 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     }
 
     func login(_ username: String) async throws -> String {
-        let (status, body) = await send("POST", "/api/v1/auth/login", json: #"{"username":"\#(username)","password":"\#(Self.password)"}"#)
+        let (status, body) = await send(
+            "POST", "/api/v1/auth/login", json: #"{"username":"\#(username)","password":"\#(Self.password)"}"#)
         guard status == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let token = object["token"] as? String else { throw ProgramFailed("login \(username): \(status) \(body)") }
+            let token = object["token"] as? String
+        else { throw ProgramFailed("login \(username): \(status) \(body)") }
         return token
     }
 
@@ -127,7 +136,9 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     func query<T: PostgresDecodable & Sendable>(_ sql: String, as type: T.Type) async throws -> [T] {
         try await Database(url: try cluster.url, logger: Logger(label: "test")).withConnection { connection in
             var values: [T] = []
-            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")).decode(T.self) {
+            for try await value in try await connection.query(
+                PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")
+            ).decode(T.self) {
                 values.append(value)
             }
             return values
@@ -137,5 +148,8 @@ final class ServerOnOwnCluster: @unchecked Sendable {
 
 /// Event ids in an SSE stream's text (`id: N` lines).
 func eventIDs(inStream text: String) -> Set<Int64> {
-    Set(text.split(separator: "\n").compactMap { line in line.hasPrefix("id:") ? Int64(line.dropFirst(3).trimmingCharacters(in: .whitespaces)) : nil })
+    Set(
+        text.split(separator: "\n").compactMap { line in
+            line.hasPrefix("id:") ? Int64(line.dropFirst(3).trimmingCharacters(in: .whitespaces)) : nil
+        })
 }

@@ -7,14 +7,18 @@ import PostgresNIO
 import Prometheus
 
 /// Builds the real application against a database URL, with a fresh metrics registry.
-func makeTestApp(databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil, policyDir: String? = nil,
-                 trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1),
-                 directoryLoginTimeout: Duration = .seconds(20)) throws -> some ApplicationProtocol {   // a loaded Samba can be slow
+func makeTestApp(
+    databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil,
+    policyDir: String? = nil,
+    trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1),
+    directoryLoginTimeout: Duration = .seconds(20)
+) throws -> some ApplicationProtocol {  // a loaded Samba can be slow
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
     let logger = Logger(label: "test")
     var dependencies = AppDependencies(
-        postgres: try Database(url: databaseURL, logger: logger).makePool(size: 4), databaseURL: databaseURL,   // many apps run at once
+        // many apps run at once
+        postgres: try Database(url: databaseURL, logger: logger).makePool(size: 4), databaseURL: databaseURL,
         schemaVersion: try schemaVersion ?? MigrationCatalog.embedded().latestVersion,
         metrics: PrometheusCollectorRegistry(), logger: logger,
         secrets: try secrets ?? SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))

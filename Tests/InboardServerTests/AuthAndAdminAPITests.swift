@@ -17,7 +17,9 @@ import Testing
     struct Login: Decodable { let token: String; let person: Person }
     struct Started: Decodable { let id: Int64 }
     struct Run: Decodable { let state: String; let seen: Int; let created: Int }
-    struct ErrorBody: Decodable { struct Detail: Decodable { let code: String; let message: String }; let error: Detail }
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable { let code: String; let message: String }; let error: Detail
+    }
     struct Settings: Decodable { let bindPasswordSet: Bool; let settings: [String: JSONAny] }
     struct JSONAny: Decodable { init(from decoder: any Decoder) throws {} }
 
@@ -33,29 +35,40 @@ import Testing
                 bindDN: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"),
                 bindPassword: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"),
                 baseDN: ["ou=people,\(base)"], groupBaseDN: ["ou=groups,\(base)"],
-                groups: [GroupMapping(group: "cn=inboard-admins,ou=groups,\(base)", role: .admin),
-                         GroupMapping(group: "cn=reception,ou=groups,\(base)", role: .delegate)])
-            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(settings, by: "test", on: connection)
+                groups: [
+                    GroupMapping(group: "cn=inboard-admins,ou=groups,\(base)", role: .admin),
+                    GroupMapping(group: "cn=reception,ou=groups,\(base)", role: .delegate),
+                ])
+            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(
+                settings, by: "test", on: connection)
             let hash = Bcrypt.hash(Self.adminPassword, cost: 4)
-            try await connection.query("INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))", logger: logger)
+            try await connection.query(
+                "INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))",
+                logger: logger)
         }
     }
 
-    func post(_ client: some TestClientProtocol, _ uri: String, _ json: String, token: String? = nil) async throws -> (Int, Data, String?) {
+    func post(_ client: some TestClientProtocol, _ uri: String, _ json: String, token: String? = nil) async throws -> (
+        Int, Data, String?
+    ) {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) { response in
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) {
+            response in
             (Int(response.status.code), Data(buffer: response.body), response.headers[.setCookie])
         }
     }
 
     func get(_ client: some TestClientProtocol, _ uri: String, token: String?) async throws -> (Int, Data) {
         let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
-        return try await client.execute(uri: uri, method: .get, headers: headers) { (Int($0.status.code), Data(buffer: $0.body)) }
+        return try await client.execute(uri: uri, method: .get, headers: headers) {
+            (Int($0.status.code), Data(buffer: $0.body))
+        }
     }
 
     func login(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> Login {
-        let (status, body, _) = try await post(client, "/api/v1/auth/login", "{\"username\":\"\(user)\",\"password\":\"\(password)\"}")
+        let (status, body, _) = try await post(
+            client, "/api/v1/auth/login", "{\"username\":\"\(user)\",\"password\":\"\(password)\"}")
         #expect(status == 200, "\(user): \(String(decoding: body, as: UTF8.self))")
         return try JSONDecoder().decode(Login.self, from: body)
     }
@@ -68,16 +81,21 @@ import Testing
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
             try await prepare(db, secrets: secrets)
             try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
-                let (_, body, _) = try await post(client, "/api/v1/auth/login", "{\"username\":\"root\",\"password\":\"\(Self.adminPassword)\"}")
+                let (_, body, _) = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"root\",\"password\":\"\(Self.adminPassword)\"}")
                 let root = try JSONDecoder().decode(Login.self, from: body)
                 let logger = Logger(label: "test")
                 try await db.database.withConnection { blocker in
                     // Hold the people table so the first run waits in its merge.
                     try await blocker.query("BEGIN", logger: logger)
                     try await blocker.query("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-                    #expect(try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token).0 == 202)
-                    let (second, secondBody, _) = try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
-                    #expect(second == 409 && errorCode(secondBody) == "sync_running", "\(second) \(String(decoding: secondBody, as: UTF8.self))")
+                    #expect(
+                        try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token).0 == 202)
+                    let (second, secondBody, _) = try await post(
+                        client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
+                    #expect(
+                        second == 409 && errorCode(secondBody) == "sync_running",
+                        "\(second) \(String(decoding: secondBody, as: UTF8.self))")
                     try await blocker.query("ROLLBACK", logger: logger)
                 }
             }
@@ -91,22 +109,27 @@ import Testing
             try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
                 let samplePassword = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
                 // Before a sync nobody from the directory is known; the local admin always is.
-                let (early, earlyBody, _) = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(samplePassword)\"}")
+                let (early, earlyBody, _) = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(samplePassword)\"}")
                 #expect(early == 403 && errorCode(earlyBody) == "not_synced")
-                let (status, body, cookie) = try await post(client, "/api/v1/auth/login", "{\"username\":\"ROOT\",\"password\":\"\(Self.adminPassword)\"}")
+                let (status, body, cookie) = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"ROOT\",\"password\":\"\(Self.adminPassword)\"}")
                 #expect(status == 200)
                 // The JSON login answers a token only: a cookie set here could be planted cross-site (login CSRF).
                 #expect(cookie == nil, "the API login set a cookie: \(cookie ?? "")")
                 let root = try JSONDecoder().decode(Login.self, from: body)
                 #expect(root.person.role == .admin && root.person.source == "local")
 
-                let (accepted, startedBody, _) = try await post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
+                let (accepted, startedBody, _) = try await post(
+                    client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
                 #expect(accepted == 202)
                 let started = try JSONDecoder().decode(Started.self, from: startedBody)
                 var run = Run(state: "running", seen: 0, created: 0)
                 for _ in 0..<100 where run.state == "running" {
                     try await Task.sleep(for: .milliseconds(100))
-                    run = try JSONDecoder().decode(Run.self, from: try await get(client, "/api/v1/admin/sync/runs/\(started.id)", token: root.token).1)
+                    run = try JSONDecoder().decode(
+                        Run.self,
+                        from: try await get(client, "/api/v1/admin/sync/runs/\(started.id)", token: root.token).1)
                 }
                 #expect(run.state == "succeeded" && run.seen == 200 && run.created == 200)
 
@@ -121,32 +144,56 @@ import Testing
                 }
                 #expect(try await post(client, "/api/v1/admin/sync", "{}", token: bob.token).0 == 403)
 
-                let wrong = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"nope\"}")
-                let unknown = try await post(client, "/api/v1/auth/login", "{\"username\":\"nobody-here\",\"password\":\"nope\"}")
-                #expect(wrong.0 == 401 && unknown.0 == 401 && wrong.1 == unknown.1, "wrong password and unknown user look alike: \(String(decoding: wrong.1, as: UTF8.self)) \(String(decoding: unknown.1, as: UTF8.self))")
-                let empty = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"   \"}")
+                let wrong = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"nope\"}")
+                let unknown = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"nobody-here\",\"password\":\"nope\"}")
+                #expect(
+                    wrong.0 == 401 && unknown.0 == 401 && wrong.1 == unknown.1,
+                    "wrong password and unknown user look alike: \(String(decoding: wrong.1, as: UTF8.self)) \(String(decoding: unknown.1, as: UTF8.self))"
+                )
+                let empty = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"   \"}")
                 #expect(empty.0 == 401 && errorCode(empty.1) == "missing_credentials")
-                let hostile = try await post(client, "/api/v1/auth/login", "{\"username\":\"*)(uid=*\",\"password\":\"\(samplePassword)\"}")
+                let hostile = try await post(
+                    client, "/api/v1/auth/login", "{\"username\":\"*)(uid=*\",\"password\":\"\(samplePassword)\"}")
                 #expect(hostile.0 == 401, "a filter-injection attempt logged in")
                 // A typo or a wrong type is a 400 naming the field, on every body: login, directory test, sync start.
                 let typo = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"pasword\":\"x\"}")
-                #expect(typo.0 == 400 && String(decoding: typo.1, as: UTF8.self).contains("'pasword' is unknown"), "\(String(decoding: typo.1, as: UTF8.self))")
+                #expect(
+                    typo.0 == 400 && String(decoding: typo.1, as: UTF8.self).contains("'pasword' is unknown"),
+                    "\(String(decoding: typo.1, as: UTF8.self))")
                 let wrongType = try await post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":7}")
-                #expect(wrongType.0 == 400 && String(decoding: wrongType.1, as: UTF8.self).contains("'password' must be"), "\(String(decoding: wrongType.1, as: UTF8.self))")
-                let badMode = try await post(client, "/api/v1/admin/sync", "{\"mode\":\"sometimes\"}", token: root.token)
-                #expect(badMode.0 == 400 && String(decoding: badMode.1, as: UTF8.self).contains("mode"), "\(String(decoding: badMode.1, as: UTF8.self))")
-                let testTypo = try await post(client, "/api/v1/admin/directory/test", "{\"user\":\"alice\"}", token: root.token)
-                #expect(testTypo.0 == 400 && String(decoding: testTypo.1, as: UTF8.self).contains("'user' is unknown"), "\(String(decoding: testTypo.1, as: UTF8.self))")
+                #expect(
+                    wrongType.0 == 400 && String(decoding: wrongType.1, as: UTF8.self).contains("'password' must be"),
+                    "\(String(decoding: wrongType.1, as: UTF8.self))")
+                let badMode = try await post(
+                    client, "/api/v1/admin/sync", "{\"mode\":\"sometimes\"}", token: root.token)
+                #expect(
+                    badMode.0 == 400 && String(decoding: badMode.1, as: UTF8.self).contains("mode"),
+                    "\(String(decoding: badMode.1, as: UTF8.self))")
+                let testTypo = try await post(
+                    client, "/api/v1/admin/directory/test", "{\"user\":\"alice\"}", token: root.token)
+                #expect(
+                    testTypo.0 == 400 && String(decoding: testTypo.1, as: UTF8.self).contains("'user' is unknown"),
+                    "\(String(decoding: testTypo.1, as: UTF8.self))")
 
                 let (shown, settingsBody) = try await get(client, "/api/v1/admin/directory", token: root.token)
                 let readerPassword = try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD")
                 #expect(shown == 200 && !String(decoding: settingsBody, as: UTF8.self).contains(readerPassword))
                 #expect(try JSONDecoder().decode(Settings.self, from: settingsBody).bindPasswordSet)
-                let bad = try await client.execute(uri: "/api/v1/admin/directory", method: .put, headers: [.authorization: "Bearer \(root.token)"],
-                                                   body: ByteBuffer(string: "{\"servers\":[\"ldap://127.0.0.1:3890\"],\"bindDN\":\"cn=x\",\"baseDN\":\"dc=acme,dc=test\",\"userFilter\":\"(uid=a\"}")) {
+                let bad = try await client.execute(
+                    uri: "/api/v1/admin/directory", method: .put, headers: [.authorization: "Bearer \(root.token)"],
+                    body: ByteBuffer(
+                        string:
+                            "{\"servers\":[\"ldap://127.0.0.1:3890\"],\"bindDN\":\"cn=x\",\"baseDN\":\"dc=acme,dc=test\",\"userFilter\":\"(uid=a\"}"
+                    )
+                ) {
                     (Int($0.status.code), Data(buffer: $0.body))
                 }
-                #expect(bad.0 == 422 && String(decoding: bad.1, as: UTF8.self).contains("userFilter"), "\(String(decoding: bad.1, as: UTF8.self))")
+                #expect(
+                    bad.0 == 422 && String(decoding: bad.1, as: UTF8.self).contains("userFilter"),
+                    "\(String(decoding: bad.1, as: UTF8.self))")
 
                 let (loggedOut, _, cleared) = try await post(client, "/api/v1/auth/logout", "", token: bob.token)
                 #expect(loggedOut == 204 && cleared?.contains("Max-Age=0") == true)
@@ -167,18 +214,26 @@ import Testing
             let acme = "OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))"
             let settings = DirectorySettings(
                 flavour: .activeDirectory, servers: servers, caFile: try Self.env("INBOARD_TEST_CA_FILE"),
-                bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"), bindPassword: try Self.env("INBOARD_TEST_AD_ADMIN_PASSWORD"),
+                bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"),
+                bindPassword: try Self.env("INBOARD_TEST_AD_ADMIN_PASSWORD"),
                 baseDN: [acme], groupBaseDN: ["OU=Groups,\(acme)"],
                 groups: [GroupMapping(group: "CN=inboard-admins,OU=Groups,\(acme)", role: .admin)])
-            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(settings, by: "test", on: connection)
+            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(
+                settings, by: "test", on: connection)
             let hash = Bcrypt.hash(AuthAndAdminAPITests.adminPassword, cost: 4)
-            try await connection.query("INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))", logger: logger)
+            try await connection.query(
+                "INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))",
+                logger: logger)
         }
     }
 
     func login(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> (Int, String) {
-        let body = "{\"username\":\"\(user.replacingOccurrences(of: "\\", with: "\\\\"))\",\"password\":\"\(password)\"}"
-        return try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+        let body =
+            "{\"username\":\"\(user.replacingOccurrences(of: "\\", with: "\\\\"))\",\"password\":\"\(password)\"}"
+        return try await client.execute(
+            uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: body)
+        ) {
             (Int($0.status.code), String(buffer: $0.body))
         }
     }
@@ -190,26 +245,36 @@ import Testing
             try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
                 let (_, rootBody) = try await login(client, "root", AuthAndAdminAPITests.adminPassword)
                 let root = try JSONDecoder().decode(AuthAndAdminAPITests.Login.self, from: Data(rootBody.utf8))
-                let started = try await client.execute(uri: "/api/v1/admin/sync", method: .post, headers: [.authorization: "Bearer \(root.token)", .contentType: "application/json"],
-                                                       body: ByteBuffer(string: "{\"mode\":\"full\"}")) { String(buffer: $0.body) }
+                let started = try await client.execute(
+                    uri: "/api/v1/admin/sync", method: .post,
+                    headers: [.authorization: "Bearer \(root.token)", .contentType: "application/json"],
+                    body: ByteBuffer(string: "{\"mode\":\"full\"}")
+                ) { String(buffer: $0.body) }
                 let id = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: Data(started.utf8)).id
                 var state = "running"
                 for _ in 0..<600 where state == "running" {
                     try await Task.sleep(for: .milliseconds(100))
-                    state = try await client.execute(uri: "/api/v1/admin/sync/runs/\(id)", method: .get, headers: [.authorization: "Bearer \(root.token)"]) {
-                        (try? JSONDecoder().decode(AuthAndAdminAPITests.Run.self, from: Data(buffer: $0.body)))?.state ?? "?"
+                    state = try await client.execute(
+                        uri: "/api/v1/admin/sync/runs/\(id)", method: .get,
+                        headers: [.authorization: "Bearer \(root.token)"]
+                    ) {
+                        (try? JSONDecoder().decode(AuthAndAdminAPITests.Run.self, from: Data(buffer: $0.body)))?.state
+                            ?? "?"
                     }
                 }
                 #expect(state == "succeeded")
                 let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
-                for form in ["alice", "ALICE", "alice@example.test", "EXAMPLE\\alice", "CN=Alice Smith 0,OU=Engineering,OU=London,OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))"] {
+                for form in [
+                    "alice", "ALICE", "alice@example.test", "EXAMPLE\\alice",
+                    "CN=Alice Smith 0,OU=Engineering,OU=London,OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))",
+                ] {
                     let (code, body) = try await login(client, form, password)
                     #expect(code == 200 && body.contains("\"role\":\"admin\""), "\(form): \(code) \(body)")
                 }
                 let (wrong, wrongBody) = try await login(client, "alice", "Wrong-Passw0rd")
                 let (unknown, unknownBody) = try await login(client, "nobody-at-all", "Wrong-Passw0rd")
                 #expect(wrong == 401 && unknown == 401 && wrongBody == unknownBody)
-                let (disabled, disabledBody) = try await login(client, "peggy", password)   // userAccountControl 514
+                let (disabled, disabledBody) = try await login(client, "peggy", password)  // userAccountControl 514
                 #expect(disabled == 403 && disabledBody.contains("disabled"), "\(disabled) \(disabledBody)")
                 let (empty, _) = try await login(client, "alice", "")
                 #expect(empty == 401)

@@ -16,7 +16,9 @@ import Testing
     }
     enum IntOrOther: Decodable, Equatable {
         case int(Int), other
-        init(from decoder: any Decoder) throws { self = (try? decoder.singleValueContainer().decode(Int.self)).map(IntOrOther.int) ?? .other }
+        init(from decoder: any Decoder) throws {
+            self = (try? decoder.singleValueContainer().decode(Int.self)).map(IntOrOther.int) ?? .other
+        }
     }
 
     @Test func aSyncedUserGetsTheirManifestAndA304WhileItIsUnchanged() async throws {
@@ -24,41 +26,57 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder + "/policies", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try "id: base\nuser:\n  idleMinutesBeforeAway: 10\n".write(toFile: folder + "/policies/base.yaml", atomically: true, encoding: .utf8)
-        try "id: london\nuser:\n  idleMinutesBeforeAway: 3\n".write(toFile: folder + "/policies/london.yaml", atomically: true, encoding: .utf8)
+        try "id: base\nuser:\n  idleMinutesBeforeAway: 10\n".write(
+            toFile: folder + "/policies/base.yaml", atomically: true, encoding: .utf8)
+        try "id: london\nuser:\n  idleMinutesBeforeAway: 3\n".write(
+            toFile: folder + "/policies/london.yaml", atomically: true, encoding: .utf8)
         try """
-            containers:
-              - {dn: "\(base)", links: [{policy: base, order: 1}]}
-              - {dn: "ou=London,ou=people,\(base)", links: [{policy: london, order: 1}]}
-            """.write(toFile: folder + "/links.yaml", atomically: true, encoding: .utf8)
+        containers:
+          - {dn: "\(base)", links: [{policy: base, order: 1}]}
+          - {dn: "ou=London,ou=people,\(base)", links: [{policy: london, order: 1}]}
+        """.write(toFile: folder + "/links.yaml", atomically: true, encoding: .utf8)
         try await TemporaryDatabase.with { db in
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
             let auth = AuthAndAdminAPITests()
             try await auth.prepare(db, secrets: secrets)
             try await makeTestApp(databaseURL: db.url, secrets: secrets, policyDir: folder).test(.live) { client in
                 let root = try await auth.login(client, "root", AuthAndAdminAPITests.adminPassword)
-                #expect(try await auth.post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token).0 == 202)
+                #expect(
+                    try await auth.post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token).0 == 202
+                )
                 let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
                 var alice: AuthAndAdminAPITests.Login?
                 for _ in 0..<100 where alice == nil {
                     try await Task.sleep(for: .milliseconds(100))
-                    let (status, body, _) = try await auth.post(client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(password)\"}")
+                    let (status, body, _) = try await auth.post(
+                        client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(password)\"}")
                     if status == 200 { alice = try JSONDecoder().decode(AuthAndAdminAPITests.Login.self, from: body) }
                 }
                 let token = try #require(alice).token
-                let (status, etag, body) = try await client.execute(uri: "/api/v1/clients/manifest", method: .get, headers: [.authorization: "Bearer \(token)"]) {
+                let (status, etag, body) = try await client.execute(
+                    uri: "/api/v1/clients/manifest", method: .get, headers: [.authorization: "Bearer \(token)"]
+                ) {
                     (Int($0.status.code), $0.headers[.eTag], Data(buffer: $0.body))
                 }
                 #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
                 let manifest = try JSONDecoder().decode(Manifest.self, from: body)
-                #expect(manifest.name == "alice" && manifest.settings["idleMinutesBeforeAway"] == .int(3) && manifest.sources["idleMinutesBeforeAway"]?.policy == "london",
-                        "alice is in ou=London: the OU's policy wins over the domain's")
-                let again = try await client.execute(uri: "/api/v1/clients/manifest", method: .get,
-                                                     headers: [.authorization: "Bearer \(token)", .ifNoneMatch: try #require(etag)]) { Int($0.status.code) }
+                #expect(
+                    manifest.name == "alice" && manifest.settings["idleMinutesBeforeAway"] == .int(3)
+                        && manifest.sources["idleMinutesBeforeAway"]?.policy == "london",
+                    "alice is in ou=London: the OU's policy wins over the domain's")
+                let again = try await client.execute(
+                    uri: "/api/v1/clients/manifest", method: .get,
+                    headers: [.authorization: "Bearer \(token)", .ifNoneMatch: try #require(etag)]
+                ) { Int($0.status.code) }
                 #expect(again == 304)
-                #expect(try await client.execute(uri: "/api/v1/clients/manifest", method: .get) { Int($0.status.code) } == 401)
-                #expect(try await client.execute(uri: "/api/v1/clients/manifest", method: .get, headers: [.authorization: "Bearer \(root.token)"]) { Int($0.status.code) } == 404,
-                        "a local account has no directory place")
+                #expect(
+                    try await client.execute(uri: "/api/v1/clients/manifest", method: .get) { Int($0.status.code) }
+                        == 401)
+                #expect(
+                    try await client.execute(
+                        uri: "/api/v1/clients/manifest", method: .get, headers: [.authorization: "Bearer \(root.token)"]
+                    ) { Int($0.status.code) } == 404,
+                    "a local account has no directory place")
             }
         }
     }

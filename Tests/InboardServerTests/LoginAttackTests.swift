@@ -16,14 +16,19 @@ import Testing
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
             try await base.prepare(db, secrets: secrets)
             // A long first lock, so that a slow machine cannot outlast it between the attack's requests.
-            try await makeTestApp(databaseURL: db.url, secrets: secrets, loginFirstLock: .seconds(60)).test(.live) { client in try await body(client) }
+            try await makeTestApp(databaseURL: db.url, secrets: secrets, loginFirstLock: .seconds(60)).test(.live) {
+                client in try await body(client)
+            }
         }
     }
 
-    func login(_ client: some TestClientProtocol, _ username: String, _ password: String) async throws -> (Int, String) {
+    func login(_ client: some TestClientProtocol, _ username: String, _ password: String) async throws -> (Int, String)
+    {
         let body = try JSONSerialization.data(withJSONObject: ["username": username, "password": password])
-        return try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
-                                        body: ByteBuffer(data: body)) { (Int($0.status.code), String(buffer: $0.body)) }
+        return try await client.execute(
+            uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(data: body)
+        ) { (Int($0.status.code), String(buffer: $0.body)) }
     }
 
     /// A NUL makes libldap send an empty password: an unauthenticated bind, which AD may take as a success.
@@ -32,20 +37,27 @@ import Testing
             for password in ["\u{0}", "\u{0}x", "x\u{0}", "pass\u{1}word"] {
                 let (status, body) = try await login(client, "alice", password)
                 #expect(status == 400, "\(password.debugDescription): \(status) \(body)")
-                #expect(!body.lowercased().contains("dc=") && !body.contains("ldap://"), "leaks directory detail: \(body)")
+                #expect(
+                    !body.lowercased().contains("dc=") && !body.contains("ldap://"), "leaks directory detail: \(body)")
             }
             let (nulUser, _) = try await login(client, "alice\u{0}", "whatever-password")
             #expect(nulUser == 400)
             // The web form, %00 form-encoded, with its double-submit token.
-            let (token, cookie) = try await client.execute(uri: "/login", method: .get) { response -> (String, String) in
+            let (token, cookie) = try await client.execute(uri: "/login", method: .get) {
+                response -> (String, String) in
                 let page = String(buffer: response.body)
-                let token = page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: { $0 != "\"" }) ?? ""
+                let token =
+                    page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: {
+                        $0 != "\""
+                    }) ?? ""
                 let cookie = response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? ""
                 return (String(token), cookie)
             }
-            let status = try await client.execute(uri: "/login", method: .post,
-                                                  headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-                                                  body: ByteBuffer(string: "_csrf=\(token)&username=alice&password=%00&next=%2F")) { Int($0.status.code) }
+            let status = try await client.execute(
+                uri: "/login", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                body: ByteBuffer(string: "_csrf=\(token)&username=alice&password=%00&next=%2F")
+            ) { Int($0.status.code) }
             #expect(status == 400, "form login with %00: \(status)")
         }
     }
@@ -53,10 +65,16 @@ import Testing
     /// A login with curl from a chosen loopback address (127.0.0.0/8 is all this machine), so that the
     /// per-address counter cannot hide a per-account one that leaks.
     static func curlLogin(port: Int, from address: String, _ username: String, _ password: String) async throws -> Int {
-        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["username": username, "password": password]), as: UTF8.self)
-        let result = try await runProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address,
-                                                            "-H", "Content-Type: application/json", "--data-binary", body,
-                                                            "http://127.0.0.1:\(port)/api/v1/auth/login"])
+        let body = String(
+            decoding: try JSONSerialization.data(withJSONObject: ["username": username, "password": password]),
+            as: UTF8.self)
+        let result = try await runProgram(
+            "/usr/bin/curl",
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address,
+                "-H", "Content-Type: application/json", "--data-binary", body,
+                "http://127.0.0.1:\(port)/api/v1/auth/login",
+            ])
         return Int(result.output) ?? 0
     }
 
@@ -70,18 +88,23 @@ import Testing
             let answers = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<50 {
                     group.addTask {
-                        try await Self.curlLogin(port: port, from: "127.0.0.\(2 + index % 10)", spellings[index % spellings.count], "wrong-password-\(index)")
+                        try await Self.curlLogin(
+                            port: port, from: "127.0.0.\(2 + index % 10)", spellings[index % spellings.count],
+                            "wrong-password-\(index)")
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
-            #expect(answers.filter { $0 == 401 }.count <= 6, "more wrong passwords judged than the budget: \(answers.sorted())")
+            #expect(
+                answers.filter { $0 == 401 }.count <= 6,
+                "more wrong passwords judged than the budget: \(answers.sorted())")
             #expect(answers.filter { $0 == 429 }.count >= 44, "\(answers.sorted())")
             for (index, spelling) in spellings.enumerated() {
                 let status = try await Self.curlLogin(port: port, from: "127.0.0.\(20 + index)", spelling, "wrong")
                 #expect(status == 429, "\(spelling.debugDescription) got a fresh budget: \(status)")
             }
-            let right = try await Self.curlLogin(port: port, from: "127.0.0.30", "root", AuthAndAdminAPITests.adminPassword)
+            let right = try await Self.curlLogin(
+                port: port, from: "127.0.0.30", "root", AuthAndAdminAPITests.adminPassword)
             #expect(right == 429, "the right password must wait for the lock to end: \(right)")
         }
     }
@@ -103,7 +126,8 @@ import Testing
             }
             var answers: [Int] = []
             for (index, spelling) in spellings.prefix(20).enumerated() {
-                answers.append(try await Self.curlLogin(port: port, from: "127.0.0.\(40 + index)", spelling, "wrong-\(index)"))
+                answers.append(
+                    try await Self.curlLogin(port: port, from: "127.0.0.\(40 + index)", spelling, "wrong-\(index)"))
             }
             #expect(answers.filter { $0 == 401 }.count <= 6, "escaped spellings each got a budget: \(answers)")
             #expect(answers.suffix(10).allSatisfy { $0 == 429 }, "\(answers)")
@@ -114,19 +138,26 @@ import Testing
     @Test func jsonLoginTakesOnlyJSONAndSetsNoCookie() async throws {
         try await withServer { client in
             let body = "{\"username\":\"root\",\"password\":\"\(AuthAndAdminAPITests.adminPassword)\"}"
-            let (plain, plainCookie) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "text/plain"],
-                                                                body: ByteBuffer(string: body)) { (Int($0.status.code), $0.headers[.setCookie]) }
+            let (plain, plainCookie) = try await client.execute(
+                uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: body)
+            ) { (Int($0.status.code), $0.headers[.setCookie]) }
             #expect(plain == 415 && plainCookie == nil)
-            let (json, jsonCookie) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
-                                                              body: ByteBuffer(string: body)) { (Int($0.status.code), $0.headers[.setCookie]) }
+            let (json, jsonCookie) = try await client.execute(
+                uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: body)
+            ) { (Int($0.status.code), $0.headers[.setCookie]) }
             #expect(json == 200 && jsonCookie == nil)
         }
     }
 
     /// After login, `next` may only lead to a path on this site.
     @Test func loginRedirectsStayOnThisSite() async throws {
-        for hostile in ["/\t/evil.example", "/%09/evil.example", "/\\evil.example", "/%5Cevil.example", "/%2F/evil.example",
-                        "//evil.example", "/\n/evil.example", "https://evil.example", "/%0a/evil.example", " /evil", "/\u{3000}/evil"] {
+        for hostile in [
+            "/\t/evil.example", "/%09/evil.example", "/\\evil.example", "/%5Cevil.example", "/%2F/evil.example",
+            "//evil.example", "/\n/evil.example", "https://evil.example", "/%0a/evil.example", " /evil",
+            "/\u{3000}/evil",
+        ] {
             #expect(WebAuthController.safeNext(hostile) == "/", "\(hostile.debugDescription) passed")
         }
         #expect(WebAuthController.safeNext("/people/12?tab=notes") == "/people/12?tab=notes")
@@ -135,7 +166,9 @@ import Testing
     /// `"` followed by a combining mark is one grapheme but must still be escaped.
     @Test func templateValuesAreEscapedPerScalar() {
         let escaped = ScalarHTMLEscaping.escape("\"\u{301} onmouseover=alert(1) x='\u{301}<b>&")
-        #expect(!escaped.unicodeScalars.contains("\"") && !escaped.unicodeScalars.contains("'") && !escaped.unicodeScalars.contains("<"))
+        #expect(
+            !escaped.unicodeScalars.contains("\"") && !escaped.unicodeScalars.contains("'")
+                && !escaped.unicodeScalars.contains("<"))
         #expect(escaped.hasPrefix("&quot;\u{301}"))
     }
 }

@@ -10,14 +10,19 @@ import Yams
 /// Every operation in openapi.yaml is a route the server has (none answers the router's own 404).
 @Suite struct OpenAPIRoutesTests {
     static func operations() throws -> [(method: HTTPRequest.Method, path: String)] {
-        let spec = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let spec = try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         var operations: [(HTTPRequest.Method, String)] = []
         var path: String?
         for line in spec.split(separator: "\n") {
             if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()); continue }
-            if !line.hasPrefix("    ") || line.hasPrefix("     ") { if !line.hasPrefix("    ") { path = line.hasPrefix("  /") ? path : nil }; continue }
+            if !line.hasPrefix("    ") || line.hasPrefix("     ") {
+                if !line.hasPrefix("    ") { path = line.hasPrefix("  /") ? path : nil }; continue
+            }
             let word = line.trimmingCharacters(in: .whitespaces).dropLast()
-            if let path, let method = HTTPRequest.Method(word.uppercased()), ["GET", "POST", "PUT", "DELETE"].contains(method.rawValue) {
+            if let path, let method = HTTPRequest.Method(word.uppercased()),
+                ["GET", "POST", "PUT", "DELETE"].contains(method.rawValue)
+            {
                 operations.append((method, path.replacingOccurrences(of: "{id}", with: "1")))
             }
         }
@@ -26,7 +31,8 @@ import Yams
 
     /// The spec parses as YAML (a colon in an unquoted description once made it unreadable to every tool).
     @Test func theSpecIsValidYAML() throws {
-        let spec = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let spec = try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         let document = try #require(try Yams.load(yaml: spec) as? [String: Any])
         #expect((document["paths"] as? [String: Any])?.count ?? 0 > 30)
     }
@@ -34,12 +40,16 @@ import Yams
     @Test func everyDocumentedOperationIsRouted() async throws {
         let operations = try Self.operations()
         #expect(operations.count > 30, "the spec parser found only \(operations.count) operations")
-        try await makeTestApp(databaseURL: try DatabaseURL("postgres://nobody@127.0.0.1:1/none")).test(.router) { client in
+        try await makeTestApp(databaseURL: try DatabaseURL("postgres://nobody@127.0.0.1:1/none")).test(.router) {
+            client in
             for (method, path) in operations {
                 let code = try await client.execute(uri: path, method: method) { response in
-                    (try? JSONDecoder().decode([String: [String: String]].self, from: Data(buffer: response.body)))?["error"]?["code"]
+                    (try? JSONDecoder().decode([String: [String: String]].self, from: Data(buffer: response.body)))?[
+                        "error"]?["code"]
                 }
-                #expect(code != "not_found" && code != "method_not_allowed", "\(method) \(path) is documented but not routed")
+                #expect(
+                    code != "not_found" && code != "method_not_allowed",
+                    "\(method) \(path) is documented but not routed")
             }
         }
     }

@@ -11,7 +11,9 @@ import Testing
 /// Security: what a plain user may read of others, what a delegate may change, and the abuse limits.
 /// Seeded people: ann and cat (users), dan (delegate), root (local admin).
 @Suite struct PrivacyAndAbuseTests {
-    func withPeople(_ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase, Int) async throws -> Void) async throws {
+    func withPeople(_ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase, Int) async throws -> Void)
+        async throws
+    {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
             try await makeTestApp(databaseURL: db.url).test(.live) { client in
@@ -23,10 +25,14 @@ import Testing
     @Test func whereAStatusWasSetFromIsForThePersonAndAdmins() async throws {
         try await withPeople { api, people, _, _ in
             let ann = people.ids["ann"]!
-            let (annToken, catToken, rootToken) = (try await api.login("ann"), try await api.login("cat"), try await api.login("root"))
+            let (annToken, catToken, rootToken) = (
+                try await api.login("ann"), try await api.login("cat"), try await api.login("root")
+            )
             try await api.send(.put, "/api/v1/me/status", json: #"{"type":"In"}"#, token: annToken)
             func source(_ token: String) async throws -> Any? {
-                let history = try await api.object(.get, "/api/v1/people/\(ann)/history", token: token)["history"] as? [[String: Any]]
+                let history =
+                    try await api.object(.get, "/api/v1/people/\(ann)/history", token: token)["history"]
+                    as? [[String: Any]]
                 return history?.first?["source"]
             }
             #expect(try await source(catToken) == nil, "a colleague sees where ann set her status from")
@@ -43,12 +49,18 @@ import Testing
             #expect(try await api.send(.get, "/api/v1/people/\(cat)", token: annToken).0 == 404)
             #expect(try await api.send(.get, "/people/\(cat)", token: annToken).0 == 404)
             #expect(try await api.send(.get, "/api/v1/people/\(cat)", token: rootToken).0 == 200)
-            #expect(try await api.send(.get, "/api/v1/people/\(cat)/history", token: annToken).0 == 404, "a leaver's history")
+            #expect(
+                try await api.send(.get, "/api/v1/people/\(cat)/history", token: annToken).0 == 404,
+                "a leaver's history")
             let root = people.ids["root"]!
-            #expect(try await api.send(.get, "/api/v1/people/\(root)", token: annToken).0 == 404, "the break-glass account's card")
+            #expect(
+                try await api.send(.get, "/api/v1/people/\(root)", token: annToken).0 == 404,
+                "the break-glass account's card")
             #expect(try await api.send(.get, "/api/v1/people/\(root)/history", token: annToken).0 == 404)
             let watchRoot = "{\"personId\":\(root)}"
-            #expect(try await api.send(.post, "/api/v1/watches", json: watchRoot, token: annToken).0 == 404, "watching the break-glass account")
+            #expect(
+                try await api.send(.post, "/api/v1/watches", json: watchRoot, token: annToken).0 == 404,
+                "watching the break-glass account")
             let board = String(decoding: try await api.send(.get, "/api/v1/people", token: annToken).1, as: UTF8.self)
             #expect(!board.contains("\"root\""), "the local admin account is listed on the board")
             #expect(board.contains("\"ann\"") && board.contains("\"dan\""))
@@ -58,7 +70,8 @@ import Testing
     @Test func theBoardListingRuleHasOneMeaningInSQLAndSwift() async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO people (username, display_name, source, role, directory_id) VALUES
                   ('dirAdmin', 'Directory Admin', 'directory', 'admin', 'guid-1'), ('dirUser', 'Directory User', 'directory', 'user', 'guid-2')
                 """)
@@ -67,8 +80,11 @@ import Testing
             async let running: Void = pool.run()
             let listed = Set(try await StatusStore(database: pool, logger: logger).board().map(\.username))
             var expected = Set<String>()
-            for try await (username, source, role) in try await pool.query("SELECT username, source, role FROM people WHERE active", logger: logger)
-                .decode((String, String, String).self) where PersonVisibilityRule.listsOnBoard(isLocalAccount: source == "local", role: role) {
+            for try await (username, source, role) in try await pool.query(
+                "SELECT username, source, role FROM people WHERE active", logger: logger
+            )
+            .decode((String, String, String).self)
+            where PersonVisibilityRule.listsOnBoard(isLocalAccount: source == "local", role: role) {
                 expected.insert(username)
             }
             #expect(listed == expected)
@@ -81,11 +97,19 @@ import Testing
         try await withPeople { api, people, db, _ in
             let danToken = try await api.login("dan"), rootToken = try await api.login("root")
             let body = #"{"type":"In"}"#
-            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["ann"]!)/status", json: body, token: danToken).0 == 200)
-            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["root"]!)/status", json: body, token: danToken).0 == 403)
+            #expect(
+                try await api.send(.put, "/api/v1/people/\(people.ids["ann"]!)/status", json: body, token: danToken).0
+                    == 200)
+            #expect(
+                try await api.send(.put, "/api/v1/people/\(people.ids["root"]!)/status", json: body, token: danToken).0
+                    == 403)
             try await db.execute("UPDATE people SET active = false WHERE username = 'cat'")
-            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["cat"]!)/status", json: body, token: danToken).0 == 403)
-            #expect(try await api.send(.put, "/api/v1/people/\(people.ids["cat"]!)/status", json: body, token: rootToken).0 == 200)
+            #expect(
+                try await api.send(.put, "/api/v1/people/\(people.ids["cat"]!)/status", json: body, token: danToken).0
+                    == 403)
+            #expect(
+                try await api.send(.put, "/api/v1/people/\(people.ids["cat"]!)/status", json: body, token: rootToken).0
+                    == 200)
         }
     }
 
@@ -95,7 +119,10 @@ import Testing
             let cat = people.ids["cat"]!
             var statuses: [Int] = []
             for index in 0...NoteStore.rateLimit {
-                statuses.append(try await api.send(.post, "/api/v1/people/\(cat)/notes", json: #"{"body":"ping \#(index)"}"#, token: annToken).0)
+                statuses.append(
+                    try await api.send(
+                        .post, "/api/v1/people/\(cat)/notes", json: #"{"body":"ping \#(index)"}"#, token: annToken
+                    ).0)
             }
             #expect(statuses.dropLast().allSatisfy { $0 == 201 }, "\(statuses)")
             #expect(statuses.last == 429)
@@ -106,15 +133,28 @@ import Testing
         try await withPeople { api, _, _, port in
             let annToken = try await api.login("ann")
             let streams = (0..<EventHub.maxStreamsPerPerson).map { _ in
-                Task { try await runProgram("/usr/bin/curl", ["-sN", "--max-time", "12", "-H", "Authorization: Bearer \(annToken)", "http://127.0.0.1:\(port)/api/v1/events"]) }
+                Task {
+                    try await runProgram(
+                        "/usr/bin/curl",
+                        [
+                            "-sN", "--max-time", "12", "-H", "Authorization: Bearer \(annToken)",
+                            "http://127.0.0.1:\(port)/api/v1/events",
+                        ])
+                }
             }
             // Once the ten are open (a loaded machine may take a while to start them), one more is refused.
             var extra = ""
             let deadline = Date().addingTimeInterval(9)
             while extra != "429", Date() < deadline {
                 try await Task.sleep(for: .milliseconds(500))
-                extra = try await runProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "-H", "Authorization: Bearer \(annToken)",
-                                                                "http://127.0.0.1:\(port)/api/v1/events"]).output
+                extra = try await runProgram(
+                    "/usr/bin/curl",
+                    [
+                        "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "-H",
+                        "Authorization: Bearer \(annToken)",
+                        "http://127.0.0.1:\(port)/api/v1/events",
+                    ]
+                ).output
             }
             #expect(extra == "429", "stream \(EventHub.maxStreamsPerPerson + 1): \(extra)")
             for stream in streams { _ = try await stream.value }
@@ -146,17 +186,24 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inboard-broken-policy-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try "links: [unclosed\n".write(to: folder.appendingPathComponent("links.yaml"), atomically: true, encoding: .utf8)
+        try "links: [unclosed\n".write(
+            to: folder.appendingPathComponent("links.yaml"), atomically: true, encoding: .utf8)
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
             try await makeTestApp(databaseURL: db.url, policyDir: folder.path).test(.live) { client in
                 let api = APIClient(client: client)
-                let (userStatus, userBody) = try await api.send(.get, "/api/v1/clients/manifest", token: try await api.login("ann"))
+                let (userStatus, userBody) = try await api.send(
+                    .get, "/api/v1/clients/manifest", token: try await api.login("ann"))
                 let userText = String(decoding: userBody, as: UTF8.self)
-                #expect(userStatus == 503 && !userText.contains(folder.path) && !userText.contains("links.yaml"), "\(userStatus) \(userText)")
+                #expect(
+                    userStatus == 503 && !userText.contains(folder.path) && !userText.contains("links.yaml"),
+                    "\(userStatus) \(userText)")
                 #expect(userText.contains("request"))
-                let (_, adminBody) = try await api.send(.get, "/api/v1/clients/manifest", token: try await api.login("root"))
-                #expect(String(decoding: adminBody, as: UTF8.self).contains(folder.path), "an admin should see which file to fix")
+                let (_, adminBody) = try await api.send(
+                    .get, "/api/v1/clients/manifest", token: try await api.login("root"))
+                #expect(
+                    String(decoding: adminBody, as: UTF8.self).contains(folder.path),
+                    "an admin should see which file to fix")
             }
         }
     }

@@ -34,7 +34,9 @@ import Testing
         try await cluster.start()
         let url = try cluster.url
         let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: Logger(label: "test"))
-        try await Database(url: url, logger: Logger(label: "test")).withConnection { _ = try await migrator.migrate(on: $0) }
+        try await Database(url: url, logger: Logger(label: "test")).withConnection {
+            _ = try await migrator.migrate(on: $0)
+        }
 
         try await makeTestApp(databaseURL: url).test(.live) { client in
             let up = try await waitFor(200, client)

@@ -9,18 +9,26 @@ import Testing
 /// Security behind a reverse proxy: one client's failures lock out that client only, a client cannot pick
 /// its own address, and an https public URL makes cookies Secure with HSTS.
 @Suite struct ReverseProxyTests {
-    static func curlLogin(port: Int, from address: String, forwardedFor: String?, _ username: String, _ password: String) async throws -> Int {
-        var arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address, "-H", "Content-Type: application/json",
-                         "--data-binary", #"{"username":"\#(username)","password":"\#(password)"}"#]
+    static func curlLogin(
+        port: Int, from address: String, forwardedFor: String?, _ username: String, _ password: String
+    ) async throws -> Int {
+        var arguments = [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address, "-H",
+            "Content-Type: application/json",
+            "--data-binary", #"{"username":"\#(username)","password":"\#(password)"}"#,
+        ]
         if let forwardedFor { arguments += ["-H", "X-Forwarded-For: \(forwardedFor)"] }
-        return Int(try await runProgram("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/auth/login"]).output) ?? 0
+        return Int(
+            try await runProgram("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/auth/login"]).output)
+            ?? 0
     }
 
     /// 25 wrong logins, each for another name (so no account budget runs out first); the last answer.
     static func failManyTimes(port: Int, from address: String, forwardedFor: (Int) -> String) async throws -> Int {
         var last = 0
         for index in 0..<25 {
-            last = try await curlLogin(port: port, from: address, forwardedFor: forwardedFor(index), "nobody\(index)", "wrong")
+            last = try await curlLogin(
+                port: port, from: address, forwardedFor: forwardedFor(index), "nobody\(index)", "wrong")
         }
         return last
     }
@@ -29,7 +37,9 @@ import Testing
     func behindTrustedProxy(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(.live) { client in
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(
+                .live
+            ) { client in
                 try await body(try #require(client.port))
             }
         }
@@ -39,7 +49,8 @@ import Testing
         try await behindTrustedProxy { port in
             let last = try await Self.failManyTimes(port: port, from: "127.0.0.1") { _ in "203.0.113.5" }
             #expect(last == 429, "the attacker's own address was not throttled: \(last)")
-            let colleague = try await Self.curlLogin(port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
+            let colleague = try await Self.curlLogin(
+                port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
             #expect(colleague == 200, "a colleague behind the same proxy was locked out: \(colleague)")
         }
     }

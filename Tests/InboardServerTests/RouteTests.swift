@@ -11,7 +11,9 @@ import Testing
     let unusedDatabase = try! DatabaseURL("postgres://nobody@127.0.0.1:1/none")
 
     struct VersionInfo: Decodable { let version: String; let schemaVersion: Int; let minimumClientVersion: String }
-    struct ErrorBody: Decodable { struct Detail: Decodable { let code: String; let message: String }; let error: Detail }
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable { let code: String; let message: String }; let error: Detail
+    }
 
     @Test func versionReportsBinarySchemaAndMinimumClient() async throws {
         try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
@@ -28,18 +30,24 @@ import Testing
     @Test func newerClientGets426AndOlderOrSameIsServed() async throws {
         try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
             let newer = "\(InboardVersion.current.major).\(InboardVersion.current.minor + 1)"
-            try await client.execute(uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: newer]) { response in
+            try await client.execute(
+                uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: newer]
+            ) { response in
                 #expect(response.status == .upgradeRequired)
                 let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
                 #expect(body.error.code == "server_too_old")
                 #expect(body.error.message.contains("upgrade the server"))
             }
             for version in [InboardVersion.current.description, "1.0", "0.9.9.9"] {
-                try await client.execute(uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: version]) { response in
+                try await client.execute(
+                    uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: version]
+                ) { response in
                     #expect(response.status == .ok, "client \(version)")
                 }
             }
-            try await client.execute(uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: "banana"]) { response in
+            try await client.execute(
+                uri: "/api/v1/version", method: .get, headers: [.init("X-Inboard-Client-Version")!: "banana"]
+            ) { response in
                 #expect(response.status == .badRequest)
             }
         }
@@ -56,7 +64,8 @@ import Testing
     }
 
     @Test func servesTheOpenAPIDocumentExactlyAsCommitted() async throws {
-        let onDisk = try String(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let onDisk = try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
             try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { response in
                 #expect(response.status == .ok)

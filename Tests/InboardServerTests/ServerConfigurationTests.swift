@@ -44,12 +44,18 @@ import Testing
 
     @Test func documentationListsEveryVariable() {
         let documented = Set(ServerConfiguration.documentation.map(\.variable))
-        #expect(documented == ["INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE", "INBOARD_LOG_LEVEL", "INBOARD_POLICY_DIR",
-                               "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL"])
+        #expect(
+            documented == [
+                "INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE",
+                "INBOARD_LOG_LEVEL", "INBOARD_POLICY_DIR",
+                "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL",
+            ])
     }
 
     @Test func thePolicyFolderIsRead() throws {
         #expect(try ServerConfiguration(environment: [:]).policyDir == "policy")
-        #expect(try ServerConfiguration(environment: ["INBOARD_POLICY_DIR": "/srv/inboard/policy"]).policyDir == "/srv/inboard/policy")
+        #expect(
+            try ServerConfiguration(environment: ["INBOARD_POLICY_DIR": "/srv/inboard/policy"]).policyDir
+                == "/srv/inboard/policy")
     }
 }

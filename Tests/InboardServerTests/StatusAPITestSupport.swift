@@ -21,8 +21,12 @@ struct SeededPeople {
         try await db.database.withConnection { connection in
             _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
             let hash = Bcrypt.hash(password, cost: 4)
-            for (name, role, department) in [("ann", "user", "Sales"), ("cat", "user", "Support"), ("dan", "delegate", "Reception"), ("root", "admin", nil)] {
-                let rows = try await connection.query("""
+            for (name, role, department) in [
+                ("ann", "user", "Sales"), ("cat", "user", "Support"), ("dan", "delegate", "Reception"),
+                ("root", "admin", nil),
+            ] {
+                let rows = try await connection.query(
+                    """
                     INSERT INTO people (username, display_name, source, role, password_hash, department)
                     VALUES (\(name), \(name.capitalized + " Example"), 'local', \(role), \(hash), \(department)) RETURNING id
                     """, logger: logger)
@@ -38,22 +42,30 @@ struct APIClient {
     let client: any TestClientProtocol
 
     func login(_ username: String) async throws -> String {
-        let (status, body) = try await send(.post, "/api/v1/auth/login", json: "{\"username\":\"\(username)\",\"password\":\"\(SeededPeople.password)\"}")
+        let (status, body) = try await send(
+            .post, "/api/v1/auth/login",
+            json: "{\"username\":\"\(username)\",\"password\":\"\(SeededPeople.password)\"}")
         #expect(status == 200, "login \(username): \(String(decoding: body, as: UTF8.self))")
         return (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["token"] as? String ?? ""
     }
 
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: String? = nil) async throws -> (Int, Data) {
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: String? = nil) async throws -> (
+        Int, Data
+    ) {
         var headers: HTTPFields = [:]
         if json != nil { headers[.contentType] = "application/json" }
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
+        return try await client.execute(
+            uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }
+        ) {
             (Int($0.status.code), Data(buffer: $0.body))
         }
     }
 
-    func object(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: String?) async throws -> [String: Any] {
+    func object(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: String?) async throws
+        -> [String: Any]
+    {
         let (status, body) = try await send(method, uri, json: json, token: token)
         #expect((200..<300).contains(status), "\(method) \(uri): \(status) \(String(decoding: body, as: UTF8.self))")
         return (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]

@@ -16,11 +16,19 @@ import Testing
             let (ann, cat) = (people.ids["ann"]!, people.ids["cat"]!)
             try await makeTestApp(databaseURL: db.url).test(.live) { client in
                 let api = APIClient(client: client)
-                let (annToken, catToken, danToken, rootToken) = (try await api.login("ann"), try await api.login("cat"), try await api.login("dan"), try await api.login("root"))
+                let (annToken, catToken, danToken, rootToken) = (
+                    try await api.login("ann"), try await api.login("cat"), try await api.login("dan"),
+                    try await api.login("root")
+                )
 
-                let out = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"out\",\"note\":\" Dentist \",\"returnAt\":\"\(isoDate(in: 3600))\"}", token: annToken)
+                let out = try await api.object(
+                    .put, "/api/v1/me/status",
+                    json: "{\"type\":\"out\",\"note\":\" Dentist \",\"returnAt\":\"\(isoDate(in: 3600))\"}",
+                    token: annToken)
                 let status = try #require(out["status"] as? [String: Any])
-                #expect(status["type"] as? String == "Out" && status["note"] as? String == "Dentist" && status["overdue"] as? Bool == false)
+                #expect(
+                    status["type"] as? String == "Out" && status["note"] as? String == "Dentist"
+                        && status["overdue"] as? Bool == false)
 
                 for (body, expected, field) in [
                     ("{\"type\":\"Out\"}", 422, "returnAt"),
@@ -33,28 +41,54 @@ import Testing
                     ("{\"type\":\"In\",\"noteHidden\":\"yes\"}", 400, "noteHidden"),
                 ] {
                     let (code, answer) = try await api.send(.put, "/api/v1/me/status", json: body, token: annToken)
-                    #expect(code == expected && String(decoding: answer, as: UTF8.self).contains(field), "\(body) → \(code) \(String(decoding: answer, as: UTF8.self))")
+                    #expect(
+                        code == expected && String(decoding: answer, as: UTF8.self).contains(field),
+                        "\(body) → \(code) \(String(decoding: answer, as: UTF8.self))")
                 }
 
-                #expect(try await api.send(.put, "/api/v1/people/\(cat)/status", json: "{\"type\":\"In\"}", token: annToken).0 == 403)
-                let byDelegate = try await api.object(.put, "/api/v1/people/\(cat)/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 1800))\"}", token: danToken)
+                #expect(
+                    try await api.send(.put, "/api/v1/people/\(cat)/status", json: "{\"type\":\"In\"}", token: annToken)
+                        .0 == 403)
+                let byDelegate = try await api.object(
+                    .put, "/api/v1/people/\(cat)/status",
+                    json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 1800))\"}", token: danToken)
                 #expect((byDelegate["status"] as? [String: Any])?["setBy"] as? String == "Dan Example")
 
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Lunch\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 4))\"}", token: annToken)   // far enough that a loaded machine's request still arrives before it
-                let seenByCat = try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
-                #expect(seenByCat?["note"] == nil && seenByCat?["noteHidden"] as? Bool == true, "a user saw a hidden note")
-                #expect((try await api.object(.get, "/api/v1/people/\(ann)", token: danToken)["status"] as? [String: Any])?["note"] as? String == "private")
-                #expect((try await api.object(.get, "/api/v1/people/\(ann)", token: annToken)["status"] as? [String: Any])?["note"] as? String == "private")
-                let csvForCat = String(decoding: try await api.send(.get, "/api/v1/people.csv", token: catToken).1, as: UTF8.self)
-                #expect(csvForCat.hasPrefix("name,username,") && csvForCat.contains("Ann Example") && !csvForCat.contains("private"))
-                let historyForCat = String(decoding: try await api.send(.get, "/api/v1/people/\(ann)/history", token: catToken).1, as: UTF8.self)
+                _ = try await api.object(
+                    .put, "/api/v1/me/status",
+                    json:
+                        "{\"type\":\"Lunch\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 4))\"}",
+                    token: annToken)  // far enough that a loaded machine's request still arrives before it
+                let seenByCat =
+                    try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
+                #expect(
+                    seenByCat?["note"] == nil && seenByCat?["noteHidden"] as? Bool == true, "a user saw a hidden note")
+                #expect(
+                    (try await api.object(.get, "/api/v1/people/\(ann)", token: danToken)["status"] as? [String: Any])?[
+                        "note"] as? String == "private")
+                #expect(
+                    (try await api.object(.get, "/api/v1/people/\(ann)", token: annToken)["status"] as? [String: Any])?[
+                        "note"] as? String == "private")
+                let csvForCat = String(
+                    decoding: try await api.send(.get, "/api/v1/people.csv", token: catToken).1, as: UTF8.self)
+                #expect(
+                    csvForCat.hasPrefix("name,username,") && csvForCat.contains("Ann Example")
+                        && !csvForCat.contains("private"))
+                let historyForCat = String(
+                    decoding: try await api.send(.get, "/api/v1/people/\(ann)/history", token: catToken).1,
+                    as: UTF8.self)
                 #expect(!historyForCat.contains("private"), "history leaks the hidden note")
 
                 try await Task.sleep(for: .seconds(4.5))
-                let late = try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
-                #expect(late?["type"] as? String == "Lunch" && late?["overdue"] as? Bool == true, "overdue, never flipped to In")
+                let late =
+                    try await api.object(.get, "/api/v1/people/\(ann)", token: catToken)["status"] as? [String: Any]
+                #expect(
+                    late?["type"] as? String == "Lunch" && late?["overdue"] as? Bool == true,
+                    "overdue, never flipped to In")
 
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"expiresAt\":\"\(isoDate(in: 3))\"}", token: annToken)
+                _ = try await api.object(
+                    .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"expiresAt\":\"\(isoDate(in: 3))\"}",
+                    token: annToken)
                 try await Task.sleep(for: .seconds(3.5))
                 let pool = try db.database.makePool()
                 let expired = try await withThrowingTaskGroup(of: Void.self) { group in
@@ -63,16 +97,24 @@ import Testing
                     return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
                 }
                 #expect(expired <= 1, "the server's own maintenance may have expired it first")
-                let history = try #require(try await api.object(.get, "/api/v1/people/\(ann)/history", token: annToken)["history"] as? [[String: Any]])
+                let history = try #require(
+                    try await api.object(.get, "/api/v1/people/\(ann)/history", token: annToken)["history"]
+                        as? [[String: Any]])
                 #expect(history.map { $0["type"] as? String } == ["In", "Remote", "Lunch", "Out"])
                 #expect(history.first?["source"] as? String == "expiry")
 
-                let everyone = try #require(try await api.object(.get, "/api/v1/people", token: catToken)["people"] as? [[String: Any]])
-                #expect((everyone.first { $0["username"] as? String == "ann" }?["status"] as? [String: Any])?["type"] as? String == "In",
-                        "the cached board missed the latest change")
-                let board = try #require(try await api.object(.get, "/api/v1/people?department=support", token: catToken)["people"] as? [[String: Any]])
+                let everyone = try #require(
+                    try await api.object(.get, "/api/v1/people", token: catToken)["people"] as? [[String: Any]])
+                #expect(
+                    (everyone.first { $0["username"] as? String == "ann" }?["status"] as? [String: Any])?["type"]
+                        as? String == "In",
+                    "the cached board missed the latest change")
+                let board = try #require(
+                    try await api.object(.get, "/api/v1/people?department=support", token: catToken)["people"]
+                        as? [[String: Any]])
                 #expect(board.map { $0["username"] as? String } == ["cat"])
-                let search = try #require(try await api.object(.get, "/api/v1/people?q=EXAM", token: catToken)["people"] as? [[String: Any]])
+                let search = try #require(
+                    try await api.object(.get, "/api/v1/people?q=EXAM", token: catToken)["people"] as? [[String: Any]])
                 #expect(search.count == 3, "ann, cat and dan; root is a local admin account, not on the board")
                 #expect(try await api.send(.get, "/api/v1/people", token: nil).0 == 401)
                 _ = rootToken
@@ -86,18 +128,33 @@ import Testing
             try await makeTestApp(databaseURL: db.url).test(.live) { client in
                 let api = APIClient(client: client)
                 let (catToken, rootToken) = (try await api.login("cat"), try await api.login("root"))
-                let training = "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"needsReturnTime\":true}"
-                #expect(try await api.send(.post, "/api/v1/admin/status-types", json: training, token: catToken).0 == 403)
+                let training =
+                    "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"needsReturnTime\":true}"
+                #expect(
+                    try await api.send(.post, "/api/v1/admin/status-types", json: training, token: catToken).0 == 403)
                 #expect(try await api.send(.get, "/api/v1/admin/status-types", token: catToken).0 == 403)
-                let created = try await api.object(.post, "/api/v1/admin/status-types", json: training, token: rootToken)
+                let created = try await api.object(
+                    .post, "/api/v1/admin/status-types", json: training, token: rootToken)
                 #expect(created["name"] as? String == "Training")
-                #expect(try await api.send(.post, "/api/v1/admin/status-types", json: training, token: rootToken).0 == 409)
-                #expect(try await api.send(.post, "/api/v1/admin/status-types", json: "{\"name\":\"X\",\"colour\":\"red\",\"presence\":\"out\"}", token: rootToken).0 == 422)
+                #expect(
+                    try await api.send(.post, "/api/v1/admin/status-types", json: training, token: rootToken).0 == 409)
+                #expect(
+                    try await api.send(
+                        .post, "/api/v1/admin/status-types",
+                        json: "{\"name\":\"X\",\"colour\":\"red\",\"presence\":\"out\"}", token: rootToken
+                    ).0 == 422)
                 let id = created["id"] as? Int ?? 0
-                _ = try await api.object(.put, "/api/v1/admin/status-types/\(id)", json: "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"active\":false}", token: rootToken)
-                let offered = try #require(try await api.object(.get, "/api/v1/status-types", token: catToken)["statusTypes"] as? [[String: Any]])
+                _ = try await api.object(
+                    .put, "/api/v1/admin/status-types/\(id)",
+                    json: "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"active\":false}",
+                    token: rootToken)
+                let offered = try #require(
+                    try await api.object(.get, "/api/v1/status-types", token: catToken)["statusTypes"]
+                        as? [[String: Any]])
                 #expect(!offered.contains { $0["name"] as? String == "Training" }, "an inactive type is still offered")
-                let (code, body) = try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"Training\",\"returnAt\":\"\(isoDate(in: 600))\"}", token: catToken)
+                let (code, body) = try await api.send(
+                    .put, "/api/v1/me/status", json: "{\"type\":\"Training\",\"returnAt\":\"\(isoDate(in: 600))\"}",
+                    token: catToken)
                 #expect(code == 422 && String(decoding: body, as: UTF8.self).contains("no longer offered"))
             }
         }
@@ -111,17 +168,25 @@ import Testing
             try await makeTestApp(databaseURL: db.url).test(.live) { client in
                 let wrong = "{\"username\":\"ann\",\"password\":\"not-it\"}"
                 for attempt in 1...6 {
-                    let (code, _) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
-                                                             body: ByteBuffer(string: wrong)) { (Int($0.status.code), $0.headers[.retryAfter]) }
+                    let (code, _) = try await client.execute(
+                        uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                        body: ByteBuffer(string: wrong)
+                    ) { (Int($0.status.code), $0.headers[.retryAfter]) }
                     #expect(code == 401, "attempt \(attempt)")
                 }
                 let right = "{\"username\":\"ann\",\"password\":\"\(SeededPeople.password)\"}"
-                let (blocked, retryAfter) = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
-                                                                     body: ByteBuffer(string: right)) { (Int($0.status.code), $0.headers[.retryAfter]) }
-                #expect(blocked == 429 && retryAfter == "1", "even the right password waits: \(blocked) \(retryAfter ?? "-")")
+                let (blocked, retryAfter) = try await client.execute(
+                    uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: right)
+                ) { (Int($0.status.code), $0.headers[.retryAfter]) }
+                #expect(
+                    blocked == 429 && retryAfter == "1",
+                    "even the right password waits: \(blocked) \(retryAfter ?? "-")")
                 try await Task.sleep(for: .seconds(1.2))
                 #expect(try await APIClient(client: client).login("ann").isEmpty == false)
-                #expect(try await APIClient(client: client).login("cat").isEmpty == false, "another user from the same address is not blocked")
+                #expect(
+                    try await APIClient(client: client).login("cat").isEmpty == false,
+                    "another user from the same address is not blocked")
             }
         }
     }
@@ -134,20 +199,32 @@ import Testing
             try await makeTestApp(databaseURL: db.url).test(.live) { client in
                 let api = APIClient(client: client)
                 let token = try await api.login("ann")
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"from home\"}", token: token)
-                let early = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":60}", token: token)
+                _ = try await api.object(
+                    .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"from home\"}", token: token)
+                let early = try await api.object(
+                    .post, "/api/v1/me/presence", json: "{\"idleSeconds\":60}", token: token)
                 #expect(early["changed"] as? Bool == false, "15 idle minutes are needed")
-                let away = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":900}", token: token)
+                let away = try await api.object(
+                    .post, "/api/v1/me/presence", json: "{\"idleSeconds\":900}", token: token)
                 let awayStatus = (away["person"] as? [String: Any])?["status"] as? [String: Any]
-                #expect(away["changed"] as? Bool == true && awayStatus?["type"] as? String == "Away" && awayStatus?["autoAway"] as? Bool == true)
+                #expect(
+                    away["changed"] as? Bool == true && awayStatus?["type"] as? String == "Away"
+                        && awayStatus?["autoAway"] as? Bool == true)
                 let back = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":0}", token: token)
                 let backStatus = (back["person"] as? [String: Any])?["status"] as? [String: Any]
-                #expect(backStatus?["type"] as? String == "Remote" && backStatus?["note"] as? String == "from home" && backStatus?["autoAway"] as? Bool == false)
+                #expect(
+                    backStatus?["type"] as? String == "Remote" && backStatus?["note"] as? String == "from home"
+                        && backStatus?["autoAway"] as? Bool == false)
 
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 3600))\"}", token: token)
-                let kept = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":3600}", token: token)
+                _ = try await api.object(
+                    .put, "/api/v1/me/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 3600))\"}",
+                    token: token)
+                let kept = try await api.object(
+                    .post, "/api/v1/me/presence", json: "{\"idleSeconds\":3600}", token: token)
                 #expect(kept["changed"] as? Bool == false, "a meeting the person chose was replaced")
-                #expect(try await api.send(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":-1}", token: token).0 == 400)
+                #expect(
+                    try await api.send(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":-1}", token: token).0
+                        == 400)
             }
         }
     }
@@ -160,20 +237,37 @@ import Testing
             try await makeTestApp(databaseURL: db.url).test(.live) { client in
                 let api = APIClient(client: client)
                 let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
-                _ = try await api.object(.put, "/api/v1/me/contact", json: "{\"mobile\":\"+44 7700 900123\"}", token: annToken)
-                let (code, body) = try await api.send(.put, "/api/v1/me/contact", json: "{\"email\":\"me@evil.test\"}", token: annToken)
+                _ = try await api.object(
+                    .put, "/api/v1/me/contact", json: "{\"mobile\":\"+44 7700 900123\"}", token: annToken)
+                let (code, body) = try await api.send(
+                    .put, "/api/v1/me/contact", json: "{\"email\":\"me@evil.test\"}", token: annToken)
                 #expect(code == 403 && String(decoding: body, as: UTF8.self).contains("comes from the directory"))
                 #expect(try await api.send(.put, "/api/v1/admin/organisation", json: "{}", token: annToken).0 == 403)
-                let settings = "{\"allowHiddenNotes\":false,\"idleMinutes\":5,\"awayType\":\"Away\",\"editableFields\":[\"mobile\",\"email\"]}"
+                let settings =
+                    "{\"allowHiddenNotes\":false,\"idleMinutes\":5,\"awayType\":\"Away\",\"editableFields\":[\"mobile\",\"email\"]}"
                 _ = try await api.object(.put, "/api/v1/admin/organisation", json: settings, token: rootToken)
-                _ = try await api.object(.put, "/api/v1/me/contact", json: "{\"email\":\"ann@acme.test\"}", token: annToken)
-                #expect(try await api.object(.get, "/api/v1/people/\(people.ids["ann"]!)", token: annToken)["email"] as? String == "ann@acme.test")
-                let (hidden, hiddenBody) = try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"x\",\"noteHidden\":true}", token: annToken)
-                #expect(hidden == 422 && String(decoding: hiddenBody, as: UTF8.self).contains("noteHidden"), "hiding is forbidden now")
-                #expect(try await api.send(.put, "/api/v1/admin/organisation", json: settings.replacingOccurrences(of: "\"Away\"", with: "\"Nap\""), token: rootToken).0 == 422)
+                _ = try await api.object(
+                    .put, "/api/v1/me/contact", json: "{\"email\":\"ann@acme.test\"}", token: annToken)
+                #expect(
+                    try await api.object(.get, "/api/v1/people/\(people.ids["ann"]!)", token: annToken)["email"]
+                        as? String == "ann@acme.test")
+                let (hidden, hiddenBody) = try await api.send(
+                    .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"x\",\"noteHidden\":true}",
+                    token: annToken)
+                #expect(
+                    hidden == 422 && String(decoding: hiddenBody, as: UTF8.self).contains("noteHidden"),
+                    "hiding is forbidden now")
+                #expect(
+                    try await api.send(
+                        .put, "/api/v1/admin/organisation",
+                        json: settings.replacingOccurrences(of: "\"Away\"", with: "\"Nap\""), token: rootToken
+                    ).0 == 422)
 
-                #expect(try await api.send(.delete, "/api/v1/admin/people/\(people.ids["ann"]!)/sessions", token: rootToken).0 == 204)
-                #expect(try await api.send(.get, "/api/v1/me", token: annToken).0 == 401, "a revoked session still works")
+                #expect(
+                    try await api.send(.delete, "/api/v1/admin/people/\(people.ids["ann"]!)/sessions", token: rootToken)
+                        .0 == 204)
+                #expect(
+                    try await api.send(.get, "/api/v1/me", token: annToken).0 == 401, "a revoked session still works")
             }
         }
     }

@@ -20,7 +20,8 @@ import Testing
     }
 
     @Test func formsDecodePlusPercentAndRepeatedNames() {
-        let form = FormBody(encoded: "name=Ada+Lovelace&note=caf%C3%A9+%26+tea&group=cn%3Da&group=&group=cn%3Dc&empty=&flag")
+        let form = FormBody(
+            encoded: "name=Ada+Lovelace&note=caf%C3%A9+%26+tea&group=cn%3Da&group=&group=cn%3Dc&empty=&flag")
         #expect(form["name"] == "Ada Lovelace")
         #expect(form["note"] == "café & tea")
         #expect(form.all("group") == ["cn=a", "", "cn=c"], "table columns keep their row positions")
@@ -51,22 +52,35 @@ import Testing
         let renderer = try WebRenderer(csrf: CSRFTokens(key: secrets.derivedKey(for: "csrf")))
         for name in embeddedTemplates.keys { #expect(renderer.library.getTemplate(named: name) != nil, "\(name)") }
         let hostile = "<script>alert(1)</script>"
-        let json = #"{"id": 7, "username": "x", "displayName": "<script>alert(1)</script>", "department": "\"><img>", "active": true}"#
+        let json =
+            #"{"id": 7, "username": "x", "displayName": "<script>alert(1)</script>", "department": "\"><img>", "active": true}"#
         let row = WebFormat.row(try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8)))
-        let html = renderer.library.render(["people": [row], "counts": ["in": 0, "out": 0, "overdue": 0, "total": 1], "title": "Board"], withTemplate: "board") ?? ""
+        let html =
+            renderer.library.render(
+                ["people": [row], "counts": ["in": 0, "out": 0, "overdue": 0, "total": 1], "title": "Board"],
+                withTemplate: "board") ?? ""
         #expect(!html.contains(hostile) && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(!html.contains("\"><img>"))
     }
 
     @Test func theBinaryCarriesTheWebFilesAsTheyAreOnDisk() throws {
-        let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../web").standardized
-        for (folder, embedded, strip) in [("templates", embeddedTemplates, ".mustache"), ("static", embeddedStaticFiles, "")] {
-            let names = try FileManager.default.contentsOfDirectory(atPath: web.appendingPathComponent(folder).path).sorted()
-            #expect(names.map { strip.isEmpty ? $0 : String($0.dropLast(strip.count)) } == embedded.keys.sorted(), "run scripts/embed-resources")
+        let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../web")
+            .standardized
+        for (folder, embedded, strip) in [
+            ("templates", embeddedTemplates, ".mustache"), ("static", embeddedStaticFiles, ""),
+        ] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: web.appendingPathComponent(folder).path)
+                .sorted()
+            #expect(
+                names.map { strip.isEmpty ? $0 : String($0.dropLast(strip.count)) } == embedded.keys.sorted(),
+                "run scripts/embed-resources")
             for name in names {
-                let onDisk = try String(contentsOf: web.appendingPathComponent(folder).appendingPathComponent(name), encoding: .utf8)
+                let onDisk = try String(
+                    contentsOf: web.appendingPathComponent(folder).appendingPathComponent(name), encoding: .utf8)
                 let key = strip.isEmpty ? name : String(name.dropLast(strip.count))
-                #expect(embedded[key] == onDisk, "web/\(folder)/\(name) differs from its embedded copy: run scripts/embed-resources")
+                #expect(
+                    embedded[key] == onDisk,
+                    "web/\(folder)/\(name) differs from its embedded copy: run scripts/embed-resources")
             }
         }
     }

@@ -16,10 +16,17 @@ import Testing
     }
 
     @Test func overdueIsComputedNotTrusted() throws {
-        #expect(try entry(presence: "out", returnAt: Date().addingTimeInterval(-60), storedOverdue: false).status?.overdue == true)
-        #expect(try entry(presence: "out", returnAt: Date().addingTimeInterval(3600), storedOverdue: true).status?.overdue == false)
-        #expect(try entry(presence: "in", returnAt: Date().addingTimeInterval(-60), storedOverdue: true).status?.overdue == false)
-        let later = try entry(presence: "out", returnAt: Date().addingTimeInterval(3600), storedOverdue: false).refreshed(now: Date().addingTimeInterval(7200))
+        #expect(
+            try entry(presence: "out", returnAt: Date().addingTimeInterval(-60), storedOverdue: false).status?.overdue
+                == true)
+        #expect(
+            try entry(presence: "out", returnAt: Date().addingTimeInterval(3600), storedOverdue: true).status?.overdue
+                == false)
+        #expect(
+            try entry(presence: "in", returnAt: Date().addingTimeInterval(-60), storedOverdue: true).status?.overdue
+                == false)
+        let later = try entry(presence: "out", returnAt: Date().addingTimeInterval(3600), storedOverdue: false)
+            .refreshed(now: Date().addingTimeInterval(7200))
         #expect(later.status?.overdue == true)
     }
 }

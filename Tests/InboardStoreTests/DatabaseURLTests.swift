@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct DatabaseURLTests {
     @Test func parsesAllParts() throws {
-        let url = try DatabaseURL("postgres://app:s%40cret@db.example:6543/inboard?sslmode=verify-full&sslrootcert=/ca.pem")
+        let url = try DatabaseURL(
+            "postgres://app:s%40cret@db.example:6543/inboard?sslmode=verify-full&sslrootcert=/ca.pem")
         #expect(url.host == "db.example")
         #expect(url.port == 6543)
         #expect(url.username == "app")

@@ -39,7 +39,8 @@ import Testing
 
     @Test func newerDatabaseIsRefused() {
         let records = applied(1, 2, 3) + [AppliedMigration(version: 4, name: "future", checksum: "ff")]
-        #expect(throws: MigrationError.databaseNewer(databaseVersion: 4, databaseMigration: "future", binaryVersion: 3)) {
+        #expect(throws: MigrationError.databaseNewer(databaseVersion: 4, databaseMigration: "future", binaryVersion: 3))
+        {
             try MigrationPlan(catalog: catalog, applied: records)
         }
     }
@@ -62,7 +63,11 @@ import Testing
     }
 
     @Test func errorMessagesSayWhatToDo() {
-        #expect(MigrationError.checksumMismatch(version: 2, name: "0002_more.sql").description.contains("new numbered file"))
-        #expect(MigrationError.databaseNewer(databaseVersion: 4, databaseMigration: "x", binaryVersion: 3).description.contains("nothing was changed"))
+        #expect(
+            MigrationError.checksumMismatch(version: 2, name: "0002_more.sql").description.contains("new numbered file")
+        )
+        #expect(
+            MigrationError.databaseNewer(databaseVersion: 4, databaseMigration: "x", binaryVersion: 3).description
+                .contains("nothing was changed"))
     }
 }

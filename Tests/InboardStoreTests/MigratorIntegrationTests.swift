@@ -27,13 +27,17 @@ import Testing
             #expect(applied.map(\.version) == migrator.catalog.migrations.map(\.version))
             let names = try await db.database.withConnection { connection in
                 var names: [String] = []
-                for try await name in try await connection.query("SELECT name FROM status_types ORDER BY sort_order", logger: logger).decode(String.self) {
+                for try await name in try await connection.query(
+                    "SELECT name FROM status_types ORDER BY sort_order", logger: logger
+                ).decode(String.self) {
                     names.append(name)
                 }
                 return names
             }
             #expect(names == ["In", "Away", "Out", "Lunch", "Meeting", "Remote", "Vacation", "Sick"])
-            for table in ["people", "groups", "memberships", "statuses", "status_history", "settings", "audit_log", "sessions"] {
+            for table in [
+                "people", "groups", "memberships", "statuses", "status_history", "settings", "audit_log", "sessions",
+            ] {
                 #expect(try await tableExists(table, in: db), "\(table) missing")
             }
         }
@@ -45,7 +49,9 @@ import Testing
             try await db.database.withConnection { _ = try await migrator.migrate(on: $0) }
             let second = try await db.database.withConnection { try await migrator.migrate(on: $0) }
             #expect(second.isEmpty)
-            #expect(try await db.database.withConnection { try await migrator.currentVersion(on: $0) } == migrator.catalog.latestVersion)
+            #expect(
+                try await db.database.withConnection { try await migrator.currentVersion(on: $0) }
+                    == migrator.catalog.latestVersion)
         }
     }
 
@@ -67,8 +73,10 @@ import Testing
             let v1 = Migration(version: 1, name: "one", sql: "CREATE TABLE one (x int);")
             let v2 = Migration(version: 2, name: "two", sql: "CREATE TABLE two (x int);")
             try await db.database.withConnection { _ = try await self.migrator([v1, v2]).migrate(on: $0) }
-            try await db.execute("DROP TABLE two")   // so that a wrongly re-applied v2 would show
-            await #expect(throws: MigrationError.databaseNewer(databaseVersion: 2, databaseMigration: "two", binaryVersion: 1)) {
+            try await db.execute("DROP TABLE two")  // so that a wrongly re-applied v2 would show
+            await #expect(
+                throws: MigrationError.databaseNewer(databaseVersion: 2, databaseMigration: "two", binaryVersion: 1)
+            ) {
                 try await db.database.withConnection { _ = try await self.migrator([v1]).migrate(on: $0) }
             }
             #expect(try await !tableExists("two", in: db))
@@ -78,7 +86,8 @@ import Testing
     @Test func failingStatementRollsBackItsWholeFile() async throws {
         try await TemporaryDatabase.with { db in
             let v1 = Migration(version: 1, name: "one", sql: "CREATE TABLE one (x int);")
-            let broken = Migration(version: 2, name: "broken", sql: "CREATE TABLE half (x int);\n\nINSERT INTO nowhere VALUES (1);\n")
+            let broken = Migration(
+                version: 2, name: "broken", sql: "CREATE TABLE half (x int);\n\nINSERT INTO nowhere VALUES (1);\n")
             try await db.database.withConnection { _ = try await self.migrator([v1]).migrate(on: $0) }
             do {
                 try await db.database.withConnection { _ = try await self.migrator([v1, broken]).migrate(on: $0) }
@@ -91,7 +100,9 @@ import Testing
                 #expect(message.contains("nowhere"))
             }
             #expect(try await !tableExists("half", in: db))
-            #expect(try await db.database.withConnection { try await self.migrator([v1, broken]).currentVersion(on: $0) } == 1)
+            #expect(
+                try await db.database.withConnection { try await self.migrator([v1, broken]).currentVersion(on: $0) }
+                    == 1)
         }
     }
 

@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct SQLScriptTests {
     @Test func splitsOnSemicolonsAndDropsComments() {
-        let script = SQLScript("""
+        let script = SQLScript(
+            """
             -- a comment; with a semicolon
             CREATE TABLE a (x int);
             /* block; comment
@@ -15,7 +16,8 @@ import Testing
     }
 
     @Test func keepsSemicolonsInsideQuotesAndDollarQuotes() {
-        let script = SQLScript("""
+        let script = SQLScript(
+            """
             INSERT INTO t VALUES ('a;b', 'it''s; fine');
             CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;
             SELECT "odd;name" FROM t;

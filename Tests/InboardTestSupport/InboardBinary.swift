@@ -3,7 +3,8 @@ import Foundation
 /// The built `inboard` executable, next to the test bundle (swift build puts both in .build/<config>/).
 public func inboardBinary() throws -> String {
     let candidates = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inboard").path,
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("inboard")
+            .path,
         TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/inboard").path,
     ]
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -11,4 +12,3 @@ public func inboardBinary() throws -> String {
     }
     return found
 }
-

@@ -9,8 +9,10 @@ public final class ChildProcess: @unchecked Sendable {
     private var exitStatus: Int32?
 
     /// Starts `path`; with `capture` false its output goes to `logFile`, or else /dev/null (for long-running servers).
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, capture: Bool = true,
-                logFile: String? = nil) throws {
+    public init(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil, capture: Bool = true,
+        logFile: String? = nil
+    ) throws {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -65,7 +67,11 @@ public final class ChildProcess: @unchecked Sendable {
             for entry in fds where entry.revents != 0 {
                 let n = read(entry.fd, &buffer, buffer.count)
                 if n > 0 {
-                    if entry.fd == outFD { out.append(contentsOf: buffer[0..<n]) } else { err.append(contentsOf: buffer[0..<n]) }
+                    if entry.fd == outFD {
+                        out.append(contentsOf: buffer[0..<n])
+                    } else {
+                        err.append(contentsOf: buffer[0..<n])
+                    }
                 } else if n == 0 || errno != EINTR {
                     close(entry.fd)
                     open.removeAll { $0 == entry.fd }
@@ -89,7 +95,9 @@ public final class ChildProcess: @unchecked Sendable {
 /// Runs a program to completion on a thread of its own (never blocking Swift's cooperative pool, which has
 /// only as many threads as cores) and returns its exit status, standard output and standard error.
 @discardableResult
-public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String, error: String) {
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (
+    status: Int32, output: String, error: String
+) {
     let child = try ChildProcess(path, arguments, environment: environment)
     return await withCheckedContinuation { continuation in
         Thread.detachNewThread { continuation.resume(returning: child.waitForExit()) }

@@ -19,7 +19,8 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
         let cluster = try TemporaryPostgresCluster()
         try FileManager.default.createDirectory(atPath: cluster.directory, withIntermediateDirectories: true)
         if getuid() == 0 { _ = try await runProgram("/bin/chown", ["postgres", cluster.directory]) }
-        try await cluster.pg("initdb", ["-D", "\(cluster.directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        try await cluster.pg(
+            "initdb", ["-D", "\(cluster.directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
         return cluster
     }
 
@@ -28,8 +29,12 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
     }
 
     public func start() async throws {
-        try await pg("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30",
-                          "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "start"])
+        try await pg(
+            "pg_ctl",
+            [
+                "-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30",
+                "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "start",
+            ])
     }
 
     public func stop() async throws {
@@ -38,8 +43,12 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
 
     /// `pg_ctl restart -m fast`: every connection is terminated (57P01), then the server comes back.
     public func restart() async throws {
-        try await pg("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30", "-m", "fast",
-                          "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "restart"])
+        try await pg(
+            "pg_ctl",
+            [
+                "-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "30", "-m", "fast",
+                "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off", "restart",
+            ])
     }
 
     public func destroy() async {
@@ -49,7 +58,8 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
 
     private func pg(_ tool: String, _ arguments: [String]) async throws {
         let path = "\(binDirectory)/\(tool)"
-        let result = getuid() == 0
+        let result =
+            getuid() == 0
             ? try await runProgram("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
             : try await runProgram(path, arguments)
         guard result.status == 0 else { throw ProgramFailed("\(tool) failed: \(result.error)") }
@@ -66,7 +76,9 @@ public func freeTCPPort() throws -> Int {
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
     }
     guard bound else { throw ProgramFailed("cannot find a free port") }
     return Int(UInt16(bigEndian: address.sin_port))

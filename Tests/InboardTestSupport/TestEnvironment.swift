@@ -18,11 +18,14 @@ public enum TestEnvironment {
     }
 
     public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     private static func localEnvFile() -> [String: String] {
-        let dir = ProcessInfo.processInfo.environment["INBOARD_LOCAL_DIR"] ?? repositoryRoot.appendingPathComponent(".local").path
+        let dir =
+            ProcessInfo.processInfo.environment["INBOARD_LOCAL_DIR"]
+            ?? repositoryRoot.appendingPathComponent(".local").path
         guard let text = try? String(contentsOfFile: dir + "/env", encoding: .utf8) else { return [:] }
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {

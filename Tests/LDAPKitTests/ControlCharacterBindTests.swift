@@ -7,14 +7,17 @@ import Testing
 /// an empty password, which Active Directory takes for an unauthenticated bind, and answers "success".
 @Suite struct ControlCharacterBindTests {
     static let hostilePasswords = ["\u{0}", "\u{0}x", "x\u{0}", "pass\u{1}word", "Passw0rd!\u{7F}", "\u{1F}"]
-    static let hostileNames = ["uid=alice\u{0},dc=acme,dc=test", "uid=alice,dc=acme,dc=test\u{0}junk", "alice\u{1B}@acme.test", "\u{0}"]
+    static let hostileNames = [
+        "uid=alice\u{0},dc=acme,dc=test", "uid=alice,dc=acme,dc=test\u{0}junk", "alice\u{1B}@acme.test", "\u{0}",
+    ]
 
     /// No server listens on port 1: a refusal there can only have come before any network call.
     @Test(arguments: hostilePasswords)
     func passwordIsRefusedBeforeAnyNetworkCall(password: String) async throws {
         let client = try Slapd.client([try LDAPServerURL("ldap://127.0.0.1:1")])
         defer { Task { await client.shutdown() } }
-        let error = try await bindFailure(client, LDAPCredentials(bindName: "uid=alice,dc=acme,dc=test", password: password))
+        let error = try await bindFailure(
+            client, LDAPCredentials(bindName: "uid=alice,dc=acme,dc=test", password: password))
         #expect(error.kind == .invalidCredentials, "\(error)")
         #expect(error.resultCode == 0, "the refusal came from a server: \(error)")
         #expect(!error.description.contains(password), "the password is in the description")
@@ -43,7 +46,7 @@ import Testing
             for name in Self.hostileNames {
                 _ = try await bindFailure(client, LDAPCredentials(bindName: name, password: try Slapd.samplePassword))
             }
-            try await Task.sleep(for: .milliseconds(200))   // let slapd write its log
+            try await Task.sleep(for: .milliseconds(200))  // let slapd write its log
             let after = try slapd.traffic()
             #expect(after.binds == before.binds, "binds reached the server")
             #expect(after.connections == before.connections, "connections reached the server")
@@ -56,7 +59,9 @@ import Testing
 
     @Test func serviceAccountWithControlCharacterIsRefusedAtSetup() throws {
         #expect(throws: LDAPError.self) {
-            try LDAPClient(configuration: .init(servers: [try Slapd.main]), serviceAccount: LDAPCredentials(bindName: "cn=reader", password: "\u{0}secret"))
+            try LDAPClient(
+                configuration: .init(servers: [try Slapd.main]),
+                serviceAccount: LDAPCredentials(bindName: "cn=reader", password: "\u{0}secret"))
         }
     }
 
@@ -65,7 +70,10 @@ import Testing
     @Test func nonASCIIPasswordIsSentAsUTF8() async throws {
         let client = try Slapd.client([try Slapd.main])
         defer { Task { await client.shutdown() } }
-        let error = try await bindFailure(client, LDAPCredentials(bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(try Slapd.base)", password: "Pässwörd✓"))
+        let error = try await bindFailure(
+            client,
+            LDAPCredentials(
+                bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(try Slapd.base)", password: "Pässwörd✓"))
         #expect(error.kind == .invalidCredentials)
         #expect(error.resultCode == 49)
     }

@@ -12,7 +12,9 @@ import Testing
     }
 
     @Test func printsWithRFC4514Escaping() {
-        let dn = DistinguishedName(rdns: [[.init(type: "cn", value: " #lead, \"q\" <x>;trail ")], [.init(type: "dc", value: "test")]])
+        let dn = DistinguishedName(rdns: [
+            [.init(type: "cn", value: " #lead, \"q\" <x>;trail ")], [.init(type: "dc", value: "test")],
+        ])
         #expect(dn.description == #"cn=\ #lead\, \"q\" \<x\>\;trail\ ,dc=test"#)
         #expect(DistinguishedName.escape("#x") == ##"\#x"##)
         #expect(DistinguishedName.escape("a\0b") == #"a\00b"#)

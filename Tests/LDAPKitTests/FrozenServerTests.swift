@@ -9,18 +9,24 @@ import Testing
 @Suite(.serialized) struct FrozenServerTests {
     static let timeout = Duration.seconds(2)
     /// Scheduling allowance on a busy 2-core machine.
-    static let slack = Duration.seconds(3)   // the whole suite runs at once on 2 cores
+    static let slack = Duration.seconds(3)  // the whole suite runs at once on 2 cores
     /// How long a test waits before it calls an operation hung (and thaws the server to free it).
     static let hung = Duration.seconds(20)
 
-    func client(_ servers: [LDAPServerURL], tls: LDAPConfiguration.TLSMode = .none,
-                retryDelay: Duration = .milliseconds(500)) throws -> LDAPClient {
-        try Slapd.client(servers, tls: tls, caFile: tls == .none && !servers.contains(where: \.secure) ? nil : try Slapd.caFile,
-                         operationTimeout: Self.timeout, retryDelay: retryDelay)
+    func client(
+        _ servers: [LDAPServerURL], tls: LDAPConfiguration.TLSMode = .none,
+        retryDelay: Duration = .milliseconds(500)
+    ) throws -> LDAPClient {
+        try Slapd.client(
+            servers, tls: tls, caFile: tls == .none && !servers.contains(where: \.secure) ? nil : try Slapd.caFile,
+            operationTimeout: Self.timeout, retryDelay: retryDelay)
     }
 
     /// `operation` must fail with `.timeout` within `limit`.
-    func expectTimeout(_ what: String, within limit: Duration = timeout + slack, _ operation: @escaping @Sendable () async throws -> Void) async {
+    func expectTimeout(
+        _ what: String, within limit: Duration = timeout + slack,
+        _ operation: @escaping @Sendable () async throws -> Void
+    ) async {
         let start = ContinuousClock.now
         let result = await outcome(within: Self.hung, operation)
         let elapsed = ContinuousClock.now - start
@@ -45,14 +51,18 @@ import Testing
             #expect(try await collect(client.search(base: base, filter: PrivateSlapd.marker)).count == 1)
             await slapd.whileFrozen {
                 await expectTimeout("bind") { try await client.bind(alice) }
-                await expectTimeout("search") { _ = try await collect(client.search(base: base, filter: PrivateSlapd.marker)) }
+                await expectTimeout("search") {
+                    _ = try await collect(client.search(base: base, filter: PrivateSlapd.marker))
+                }
                 await expectTimeout("lookup") { _ = try await client.lookup(base: base, filter: PrivateSlapd.marker) }
                 #expect(await client.bindPool.counts() == (0, 0), "a timed-out bind connection was kept")
                 #expect(await client.searchPool.counts() == (0, 0), "a timed-out search connection was kept")
             }
-            try await Task.sleep(for: .seconds(1))   // past the back-off
+            try await Task.sleep(for: .seconds(1))  // past the back-off
             try await client.bind(alice)
-            #expect(try await client.lookup(base: base, filter: PrivateSlapd.marker).count == 1, "the thawed server is not used again")
+            #expect(
+                try await client.lookup(base: base, filter: PrivateSlapd.marker).count == 1,
+                "the thawed server is not used again")
         }
     }
 
@@ -61,7 +71,8 @@ import Testing
         try await withPrivateSlapd { slapd in
             let client = try client([slapd.url])
             defer { Task { await client.shutdown() } }
-            let base = try Slapd.base, alice = LDAPCredentials(bindName: slapd.aliceDN, password: try Slapd.samplePassword)
+            let base = try Slapd.base,
+                alice = LDAPCredentials(bindName: slapd.aliceDN, password: try Slapd.samplePassword)
             await slapd.whileFrozen {
                 await expectTimeout("search") { _ = try await client.lookup(base: base, filter: PrivateSlapd.marker) }
                 await expectTimeout("bind") { try await client.bind(alice) }
@@ -73,7 +84,9 @@ import Testing
         try await withPrivateSlapd { slapd in
             let base = try Slapd.base
             let warm = try client([slapd.url], tls: .startTLS)
-            #expect(try await warm.lookup(base: base, filter: PrivateSlapd.marker).count == 1, "StartTLS does not work at all")
+            #expect(
+                try await warm.lookup(base: base, filter: PrivateSlapd.marker).count == 1,
+                "StartTLS does not work at all")
             await warm.shutdown()
             let client = try client([slapd.url], tls: .startTLS)
             defer { Task { await client.shutdown() } }
@@ -89,7 +102,8 @@ import Testing
         try await withPrivateSlapd { slapd in
             let base = try Slapd.base
             let warm = try client([slapd.tlsURL])
-            #expect(try await warm.lookup(base: base, filter: PrivateSlapd.marker).count == 1, "LDAPS does not work at all")
+            #expect(
+                try await warm.lookup(base: base, filter: PrivateSlapd.marker).count == 1, "LDAPS does not work at all")
             await warm.shutdown()
             let client = try client([slapd.tlsURL])
             defer { Task { await client.shutdown() } }
@@ -115,7 +129,8 @@ import Testing
             let base = try Slapd.base, password = try Slapd.samplePassword
             let alice = LDAPFilter.equal("uid", "alice")
             @Sendable func login() async throws -> LDAPEntry {
-                let entry = try #require(try await client.lookup(base: base, filter: alice, attributes: ["employeeNumber"]).first)
+                let entry = try #require(
+                    try await client.lookup(base: base, filter: alice, attributes: ["employeeNumber"]).first)
                 try await client.bind(LDAPCredentials(bindName: entry.dn, password: password))
                 return entry
             }
@@ -125,14 +140,17 @@ import Testing
                 switch await outcome(within: Self.hung, login) {
                 case nil: Issue.record("the login still hung after \(Self.hung)")
                 case let .failure(error): Issue.record("the login failed: \(error)")
-                case let .success(entry): #expect(entry.string("employeeNumber") != "PRIVATE-ONLY", "answered by the frozen server?")
+                case let .success(entry):
+                    #expect(entry.string("employeeNumber") != "PRIVATE-ONLY", "answered by the frozen server?")
                 }
                 let elapsed = ContinuousClock.now - start
                 #expect(elapsed < Self.timeout + Self.slack, "the login took \(elapsed)")
                 #expect(await client.preferredServers().first == main, "the frozen server is still preferred")
             }
             try await Task.sleep(for: backOff + .milliseconds(500))
-            #expect(try await login().string("employeeNumber") == "PRIVATE-ONLY", "traffic did not return to the thawed server")
+            #expect(
+                try await login().string("employeeNumber") == "PRIVATE-ONLY",
+                "traffic did not return to the thawed server")
         }
     }
 
@@ -170,8 +188,10 @@ import Testing
             case let .failure(error):
                 Issue.record("\(error)")
             }
-            try await Task.sleep(for: .seconds(1))   // past the back-off
-            #expect(try await collect(client.search(base: base, filter: .present("uid"), attributes: ["uid"], pageSize: 10)).count == 301)
+            try await Task.sleep(for: .seconds(1))  // past the back-off
+            #expect(
+                try await collect(client.search(base: base, filter: .present("uid"), attributes: ["uid"], pageSize: 10))
+                    .count == 301)
         }
     }
 }

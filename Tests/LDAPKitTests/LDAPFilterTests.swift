@@ -4,7 +4,7 @@ import Testing
 @Suite struct LDAPFilterTests {
     @Test func escapesEverySpecialCharacter() {
         #expect(LDAPFilter.escape("a*b(c)d\\e\0f") == #"a\2ab\28c\29d\5ce\00f"#)
-        #expect(LDAPFilter.escape("Zoë Müller") == "Zoë Müller")   // UTF-8 stays as it is
+        #expect(LDAPFilter.escape("Zoë Müller") == "Zoë Müller")  // UTF-8 stays as it is
     }
 
     @Test func hostileValuesCannotChangeTheStructure() {
@@ -14,10 +14,13 @@ import Testing
 
     @Test func rendersEveryKind() {
         #expect(LDAPFilter.or([.present("mail"), .not(.equal("cn", "x"))]).description == "(|(mail=*)(!(cn=x)))")
-        #expect(LDAPFilter.greaterOrEqual("modifyTimestamp", "20260101000000Z").description == "(modifyTimestamp>=20260101000000Z)")
+        #expect(
+            LDAPFilter.greaterOrEqual("modifyTimestamp", "20260101000000Z").description
+                == "(modifyTimestamp>=20260101000000Z)")
         #expect(LDAPFilter.lessOrEqual("uSNChanged", "5").description == "(uSNChanged<=5)")
         #expect(LDAPFilter.approx("sn", "smith").description == "(sn~=smith)")
-        #expect(LDAPFilter.substring("cn", initial: "Jo", any: ["a*", ""], final: "n").description == #"(cn=Jo*a\2a*n)"#)
+        #expect(
+            LDAPFilter.substring("cn", initial: "Jo", any: ["a*", ""], final: "n").description == #"(cn=Jo*a\2a*n)"#)
         #expect(LDAPFilter.substring("cn", initial: nil, any: [], final: nil).description == "(cn=*)")
         #expect(LDAPFilter.memberOfInChain("CN=G,DC=x").description == "(memberOf:1.2.840.113556.1.4.1941:=CN=G,DC=x)")
     }

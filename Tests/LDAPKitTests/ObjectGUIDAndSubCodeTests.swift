@@ -3,7 +3,9 @@ import Testing
 
 @Suite struct ObjectGUIDTests {
     // The example from Microsoft's documentation of objectGUID's string form.
-    let bytes: [UInt8] = [0x2A, 0x8F, 0x6A, 0xB2, 0x5A, 0x41, 0x4E, 0x4B, 0x9B, 0x3A, 0x40, 0xCB, 0x39, 0x31, 0x0B, 0x8C]
+    let bytes: [UInt8] = [
+        0x2A, 0x8F, 0x6A, 0xB2, 0x5A, 0x41, 0x4E, 0x4B, 0x9B, 0x3A, 0x40, 0xCB, 0x39, 0x31, 0x0B, 0x8C,
+    ]
 
     @Test func firstThreeFieldsAreByteSwapped() throws {
         let guid = try #require(ObjectGUID(bytes: bytes))
@@ -17,7 +19,10 @@ import Testing
         #expect(guid.filterValue.hasPrefix(#"\2a\8f\6a\b2"#))
     }
 
-    @Test(arguments: ["", "not-a-guid", "b26a8f2a415a4b4e9b3a40cb39310b8c", "b26a8f2a-415a-4b4e-9b3a-40cb39310b8", "zz6a8f2a-415a-4b4e-9b3a-40cb39310b8c"])
+    @Test(arguments: [
+        "", "not-a-guid", "b26a8f2a415a4b4e9b3a40cb39310b8c", "b26a8f2a-415a-4b4e-9b3a-40cb39310b8",
+        "zz6a8f2a-415a-4b4e-9b3a-40cb39310b8c",
+    ])
     func rejectsMalformed(text: String) {
         #expect(ObjectGUID(text) == nil)
     }
@@ -50,7 +55,9 @@ import Testing
     }
 
     @Test func errorDescriptionCarriesNoPassword() {
-        let error = LDAPError(kind: .invalidCredentials, resultCode: 49, diagnosticMessage: "80090308: LdapErr: DSID, data 533, v1", operation: "bind as alice", server: "ldap://dc1")
+        let error = LDAPError(
+            kind: .invalidCredentials, resultCode: 49, diagnosticMessage: "80090308: LdapErr: DSID, data 533, v1",
+            operation: "bind as alice", server: "ldap://dc1")
         #expect(error.adFailure == .accountDisabled)
         #expect(error.description.contains("disabled"))
     }

@@ -30,21 +30,26 @@ final class PrivateSlapd: Sendable {
         let base = try Slapd.base
         let tls = URL(fileURLWithPath: try Slapd.caFile).deletingLastPathComponent().path
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("inboard-private-slapd-\(UUID())")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("db"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("db"), withIntermediateDirectories: true)
         let conf = directory.appendingPathComponent("slapd.conf").path
-        try configuration(directory: directory.path, tls: tls, base: base).write(toFile: conf, atomically: true, encoding: .utf8)
+        try configuration(directory: directory.path, tls: tls, base: base).write(
+            toFile: conf, atomically: true, encoding: .utf8)
         let seed = directory.appendingPathComponent("seed.ldif").path
         let aliceDN = "uid=alice,ou=Engineering,ou=London,ou=people,\(base)"
-        try seedLDIF(base: base, aliceDN: aliceDN, people: people).write(toFile: seed, atomically: true, encoding: .utf8)
+        try seedLDIF(base: base, aliceDN: aliceDN, people: people).write(
+            toFile: seed, atomically: true, encoding: .utf8)
         let loaded = try await runProgram("/usr/sbin/slapadd", ["-q", "-f", conf, "-l", seed])
         guard loaded.status == 0 else { throw ProgramFailed("slapadd: \(loaded.error)") }
         let port = try freePort(), tlsPort = try freePort()
         let listeners = "ldap://127.0.0.1:\(port)/ ldaps://127.0.0.1:\(tlsPort)/"
         let log = directory.appendingPathComponent("slapd.log").path
         // exec: the shell becomes slapd, so the child's pid is slapd's (-d keeps it in the foreground).
-        let process = try ChildProcess("/bin/sh", ["-c", "exec /usr/sbin/slapd -d 256 -h '\(listeners)' -f '\(conf)' 2>'\(log)'"], capture: false)
-        let slapd = PrivateSlapd(directory: directory, url: LDAPServerURL(host: "127.0.0.1", port: port, secure: false),
-                                 tlsURL: LDAPServerURL(host: "127.0.0.1", port: tlsPort, secure: true), aliceDN: aliceDN, process: process)
+        let process = try ChildProcess(
+            "/bin/sh", ["-c", "exec /usr/sbin/slapd -d 256 -h '\(listeners)' -f '\(conf)' 2>'\(log)'"], capture: false)
+        let slapd = PrivateSlapd(
+            directory: directory, url: LDAPServerURL(host: "127.0.0.1", port: port, secure: false),
+            tlsURL: LDAPServerURL(host: "127.0.0.1", port: tlsPort, secure: true), aliceDN: aliceDN, process: process)
         do {
             try await slapd.waitUntilReady()
         } catch {
@@ -63,10 +68,12 @@ final class PrivateSlapd: Sendable {
 
     private func stopped() -> Bool {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task")) ?? []
-        return !tasks.isEmpty && tasks.allSatisfy { task in
-            let status = (try? String(contentsOfFile: "/proc/\(process.pid)/task/\(task)/status", encoding: .utf8)) ?? ""
-            return status.contains("State:\tT")
-        }
+        return !tasks.isEmpty
+            && tasks.allSatisfy { task in
+                let status =
+                    (try? String(contentsOfFile: "/proc/\(process.pid)/task/\(task)/status", encoding: .utf8)) ?? ""
+                return status.contains("State:\tT")
+            }
     }
     func thaw() { process.signal(SIGCONT) }
 
@@ -96,13 +103,18 @@ final class PrivateSlapd: Sendable {
         let log = try String(contentsOf: directory.appendingPathComponent("slapd.log"), encoding: .utf8)
         let lines = log.split(separator: "\n")
         // A bind request is logged with its method; a successful one gets a second line with its mechanism.
-        return (lines.count { $0.contains(" ACCEPT from ") }, lines.count { $0.contains(" BIND dn=") && $0.contains(" method=") })
+        return (
+            lines.count { $0.contains(" ACCEPT from ") },
+            lines.count { $0.contains(" BIND dn=") && $0.contains(" method=") }
+        )
     }
 
     private func waitUntilReady() async throws {
         let admin = try Slapd.admin
         for _ in 0..<100 {
-            let probe = try await runProgram("/usr/bin/ldapsearch", ["-x", "-H", url.description, "-D", admin.bindName, "-w", admin.password, "-b", "", "-s", "base"])
+            let probe = try await runProgram(
+                "/usr/bin/ldapsearch",
+                ["-x", "-H", url.description, "-D", admin.bindName, "-w", admin.password, "-b", "", "-s", "base"])
             if probe.status == 0 { return }
             guard process.exitCodeIfExited() == nil else { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -113,34 +125,34 @@ final class PrivateSlapd: Sendable {
     private static func configuration(directory: String, tls: String, base: String) throws -> String {
         let admin = try Slapd.admin, reader = try Slapd.reader
         return """
-        include /etc/ldap/schema/core.schema
-        include /etc/ldap/schema/cosine.schema
-        include /etc/ldap/schema/inetorgperson.schema
-        modulepath /usr/lib/ldap
-        moduleload back_mdb
-        pidfile \(directory)/slapd.pid
-        argsfile \(directory)/slapd.args
-        sizelimit unlimited
-        TLSCACertificateFile \(tls)/ca.pem
-        TLSCertificateFile \(tls)/server.pem
-        TLSCertificateKeyFile \(tls)/server.key
-        database mdb
-        maxsize 104857600
-        suffix "\(base)"
-        rootdn "\(admin.bindName)"
-        rootpw \(admin.password)
-        directory \(directory)/db
-        dbnosync
-        access to attrs=userPassword
-          by self write
-          by anonymous auth
-          by * none
-        access to *
-          by dn.exact="\(reader.bindName)" read
-          by users read
-          by * none
+            include /etc/ldap/schema/core.schema
+            include /etc/ldap/schema/cosine.schema
+            include /etc/ldap/schema/inetorgperson.schema
+            modulepath /usr/lib/ldap
+            moduleload back_mdb
+            pidfile \(directory)/slapd.pid
+            argsfile \(directory)/slapd.args
+            sizelimit unlimited
+            TLSCACertificateFile \(tls)/ca.pem
+            TLSCertificateFile \(tls)/server.pem
+            TLSCertificateKeyFile \(tls)/server.key
+            database mdb
+            maxsize 104857600
+            suffix "\(base)"
+            rootdn "\(admin.bindName)"
+            rootpw \(admin.password)
+            directory \(directory)/db
+            dbnosync
+            access to attrs=userPassword
+              by self write
+              by anonymous auth
+              by * none
+            access to *
+              by dn.exact="\(reader.bindName)" read
+              by users read
+              by * none
 
-        """
+            """
     }
 
     private static func seedLDIF(base: String, aliceDN: String, people: Int) throws -> String {
@@ -157,7 +169,9 @@ final class PrivateSlapd: Sendable {
         ]
         for index in 0..<people {
             let uid = String(format: "person%05d", index)
-            entries.append("dn: uid=\(uid),ou=people,\(base)\nobjectClass: inetOrgPerson\nuid: \(uid)\ncn: Person \(index)\nsn: \(index)")
+            entries.append(
+                "dn: uid=\(uid),ou=people,\(base)\nobjectClass: inetOrgPerson\nuid: \(uid)\ncn: Person \(index)\nsn: \(index)"
+            )
         }
         return entries.joined(separator: "\n\n") + "\n"
     }
@@ -172,7 +186,9 @@ final class PrivateSlapd: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw ProgramFailed("cannot find a free port") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -194,7 +210,9 @@ func withPrivateSlapd<T>(people: Int = 0, _ body: (PrivateSlapd) async throws ->
 
 /// Waits for `operation` at most `limit`: nil when it has not finished by then (it may go on in the
 /// background, blocked on a frozen server until that is thawed), so a test reports a hang instead of hanging.
-func outcome<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
+func outcome<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async
+    -> Result<T, any Error>?
+{
     await withCheckedContinuation { continuation in
         let first = FirstAnswer(continuation)
         Task {

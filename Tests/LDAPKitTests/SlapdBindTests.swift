@@ -6,7 +6,9 @@ import Testing
         let client = try Slapd.client([try Slapd.main])
         defer { Task { await client.shutdown() } }
         let base = try Slapd.base
-        try await client.bind(LDAPCredentials(bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(base)", password: try Slapd.samplePassword))
+        try await client.bind(
+            LDAPCredentials(
+                bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(base)", password: try Slapd.samplePassword))
     }
 
     @Test func wrongPasswordIsInvalidCredentials() async throws {
@@ -14,7 +16,8 @@ import Testing
         defer { Task { await client.shutdown() } }
         let base = try Slapd.base
         do {
-            try await client.bind(LDAPCredentials(bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(base)", password: "not-it"))
+            try await client.bind(
+                LDAPCredentials(bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(base)", password: "not-it"))
             Issue.record("wrong password accepted")
         } catch let error as LDAPError {
             #expect(error.kind == .invalidCredentials)
@@ -39,7 +42,9 @@ import Testing
 
     @Test func emptyServiceAccountPasswordIsRefusedAtSetup() throws {
         #expect(throws: LDAPError.self) {
-            try LDAPClient(configuration: .init(servers: [try Slapd.main]), serviceAccount: LDAPCredentials(bindName: "cn=x", password: ""))
+            try LDAPClient(
+                configuration: .init(servers: [try Slapd.main]),
+                serviceAccount: LDAPCredentials(bindName: "cn=x", password: ""))
         }
     }
 
@@ -48,7 +53,10 @@ import Testing
         defer { Task { await client.shutdown() } }
         // gen-org: person 13 is disabled, person 17 locked.
         for employee in ["E000013", "E000017"] {
-            let entry = try #require(try await collect(client.search(base: try Slapd.base, filter: .equal("employeeNumber", employee), attributes: ["uid"])).first)
+            let entry = try #require(
+                try await collect(
+                    client.search(base: try Slapd.base, filter: .equal("employeeNumber", employee), attributes: ["uid"])
+                ).first)
             await #expect(throws: LDAPError.self) {
                 try await client.bind(LDAPCredentials(bindName: entry.dn, password: try Slapd.samplePassword))
             }

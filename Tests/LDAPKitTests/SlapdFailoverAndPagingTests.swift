@@ -57,12 +57,19 @@ import Testing
 
         try await Slapd.secondInstance("stop")
         let start = ContinuousClock.now
-        #expect(try await collect(client.search(base: try Slapd.base, filter: Self.onlyInSecond)).isEmpty, "answered by the fallback")
+        #expect(
+            try await collect(client.search(base: try Slapd.base, filter: Self.onlyInSecond)).isEmpty,
+            "answered by the fallback")
         #expect(ContinuousClock.now - start < .seconds(3), "the dead server was not skipped quickly")
-        try await client.bind(LDAPCredentials(bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(try Slapd.base)", password: try Slapd.samplePassword))
+        try await client.bind(
+            LDAPCredentials(
+                bindName: "uid=alice,ou=Engineering,ou=London,ou=people,\(try Slapd.base)",
+                password: try Slapd.samplePassword))
 
         try await Slapd.secondInstance("start")
-        try await Task.sleep(for: .seconds(2))   // past the back-off
-        #expect(try await collect(client.search(base: try Slapd.base, filter: Self.onlyInSecond)).count == 1, "traffic did not return to the first server")
+        try await Task.sleep(for: .seconds(2))  // past the back-off
+        #expect(
+            try await collect(client.search(base: try Slapd.base, filter: Self.onlyInSecond)).count == 1,
+            "traffic did not return to the first server")
     }
 }

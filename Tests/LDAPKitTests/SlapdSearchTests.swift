@@ -4,7 +4,8 @@ import Testing
 @Suite struct SlapdSearchTests {
     @Test func hostileValuesAreEscapedNotInterpreted() async throws {
         let base = try Slapd.base
-        try await Slapd.add("""
+        try await Slapd.add(
+            """
             dn: cn=Evil \\2A (x) \\5C,ou=service,\(base)
             objectClass: organizationalRole
             cn: Evil * (x) \\
@@ -13,13 +14,15 @@ import Testing
             """)
         let client = try Slapd.client([try Slapd.main])
         defer { Task { await client.shutdown() } }
-        let exact = try await collect(client.search(base: base, filter: .equal("cn", "Evil * (x) \\"), attributes: ["cn"]))
+        let exact = try await collect(
+            client.search(base: base, filter: .equal("cn", "Evil * (x) \\"), attributes: ["cn"]))
         #expect(exact.map { $0.string("cn") } == ["Evil * (x) \\"])
         // As a wildcard "*" would match every entry; escaped it matches none.
         #expect(try await collect(client.search(base: base, filter: .equal("uid", "*"))).isEmpty)
         #expect(try await collect(client.search(base: base, filter: .equal("uid", "alice)(uid=*"))).isEmpty)
         #expect(try await collect(client.search(base: base, filter: .equal("cn", "a\0b"))).isEmpty)
-        let accented = try await collect(client.search(base: base, filter: .equal("givenName", "Chloé"), attributes: ["givenName"]))
+        let accented = try await collect(
+            client.search(base: base, filter: .equal("givenName", "Chloé"), attributes: ["givenName"]))
         #expect(!accented.isEmpty)
         #expect(accented.allSatisfy { $0.string("givenName") == "Chloé" })
     }
@@ -27,10 +30,13 @@ import Testing
     @Test func readsEntriesAttributesAndBinaryValues() async throws {
         let client = try Slapd.client([try Slapd.main])
         defer { Task { await client.shutdown() } }
-        let entries = try await collect(client.search(base: try Slapd.base, filter: .equal("uid", "alice"), attributes: ["uid", "mail", "entryUUID", "memberOf"]))
+        let entries = try await collect(
+            client.search(
+                base: try Slapd.base, filter: .equal("uid", "alice"),
+                attributes: ["uid", "mail", "entryUUID", "memberOf"]))
         let alice = try #require(entries.first)
         #expect(alice.dn.hasPrefix("uid=alice,"))
-        #expect(alice.string("MAIL") == "alice@acme.test")   // names are case-insensitive
+        #expect(alice.string("MAIL") == "alice@acme.test")  // names are case-insensitive
         #expect(alice.string("entryUUID")?.count == 36)
         #expect(try await client.read(dn: "uid=nobody,\(try Slapd.base)") == nil)
     }
@@ -61,7 +67,9 @@ import Testing
         let wrongCA = ca.replacingOccurrences(of: "ca.pem", with: "other-ca.pem")
         for (server, mode) in [(try Slapd.main, LDAPConfiguration.TLSMode.startTLS), (try Slapd.tlsURL, .ldaps)] {
             let good = try Slapd.client([server], tls: mode, caFile: ca)
-            #expect(try await good.rootDSE(attributes: ["namingContexts"]).strings("namingContexts").contains(try Slapd.base))
+            #expect(
+                try await good.rootDSE(attributes: ["namingContexts"]).strings("namingContexts").contains(
+                    try Slapd.base))
             await good.shutdown()
             let bad = try Slapd.client([server], tls: mode, caFile: wrongCA)
             do {

@@ -5,33 +5,44 @@ import Logging
 
 /// Settings of the slapd instances started by scripts/services.
 enum Slapd {
-    static var main: LDAPServerURL { get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_LDAP_URL")) } }
-    static var tlsURL: LDAPServerURL { get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_LDAPS_URL")) } }
-    static var second: LDAPServerURL { get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_LDAP2_URL")) } }
+    static var main: LDAPServerURL {
+        get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_LDAP_URL")) }
+    }
+    static var tlsURL: LDAPServerURL {
+        get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_LDAPS_URL")) }
+    }
+    static var second: LDAPServerURL {
+        get throws { try LDAPServerURL(TestEnvironment.require("INBOARD_TEST_LDAP2_URL")) }
+    }
     static var base: String { get throws { try TestEnvironment.require("INBOARD_TEST_LDAP_BASE") } }
     static var caFile: String { get throws { try TestEnvironment.require("INBOARD_TEST_CA_FILE") } }
     static var samplePassword: String { get throws { try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD") } }
     static var reader: LDAPCredentials {
         get throws {
-            LDAPCredentials(bindName: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"),
-                            password: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"))
+            LDAPCredentials(
+                bindName: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"),
+                password: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"))
         }
     }
     static var admin: LDAPCredentials {
         get throws {
-            LDAPCredentials(bindName: try TestEnvironment.require("INBOARD_TEST_LDAP_ADMIN_DN"),
-                            password: try TestEnvironment.require("INBOARD_TEST_LDAP_ADMIN_PASSWORD"))
+            LDAPCredentials(
+                bindName: try TestEnvironment.require("INBOARD_TEST_LDAP_ADMIN_DN"),
+                password: try TestEnvironment.require("INBOARD_TEST_LDAP_ADMIN_PASSWORD"))
         }
     }
 
-    static func client(_ servers: [LDAPServerURL], tls: LDAPConfiguration.TLSMode = .none, caFile: String? = nil,
-                       operationTimeout: Duration = .seconds(30), retryDelay: Duration = .seconds(1),
-                       account: LDAPCredentials? = nil) throws -> LDAPClient {
+    static func client(
+        _ servers: [LDAPServerURL], tls: LDAPConfiguration.TLSMode = .none, caFile: String? = nil,
+        operationTimeout: Duration = .seconds(30), retryDelay: Duration = .seconds(1),
+        account: LDAPCredentials? = nil
+    ) throws -> LDAPClient {
         var logger = Logger(label: "ldap-test")
         logger.logLevel = .error
         return try LDAPClient(
-            configuration: LDAPConfiguration(servers: servers, tls: tls, caFile: caFile, connectTimeout: .seconds(2),
-                                             operationTimeout: operationTimeout, maxConnections: 4, retryDelay: retryDelay),
+            configuration: LDAPConfiguration(
+                servers: servers, tls: tls, caFile: caFile, connectTimeout: .seconds(2),
+                operationTimeout: operationTimeout, maxConnections: 4, retryDelay: retryDelay),
             serviceAccount: try account ?? reader, logger: logger)
     }
 
@@ -49,13 +60,22 @@ enum Slapd {
 }
 
 /// Runs ldapadd or ldapmodify with `ldif` against `server`, bound as `credentials`.
-func applyLDIF(_ ldif: String, tool: String, server: LDAPServerURL, as credentials: LDAPCredentials, tolerating tolerated: String? = nil) async throws {
+func applyLDIF(
+    _ ldif: String, tool: String, server: LDAPServerURL, as credentials: LDAPCredentials,
+    tolerating tolerated: String? = nil
+) async throws {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(tool)-\(UUID()).ldif")
     try ldif.write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
-    let keepGoing = tolerated == nil ? [] : ["-c"]   // continue past tolerated errors (entries already present)
-    let result = try await runProgram("/usr/bin/\(tool)", ["-x"] + keepGoing + ["-H", server.description, "-D", credentials.bindName, "-w", credentials.password, "-f", file.path])
-    guard result.status == 0 || tolerated.map(result.error.contains) == true else { throw ProgramFailed("\(tool): \(result.error)") }
+    let keepGoing = tolerated == nil ? [] : ["-c"]  // continue past tolerated errors (entries already present)
+    let result = try await runProgram(
+        "/usr/bin/\(tool)",
+        ["-x"] + keepGoing + [
+            "-H", server.description, "-D", credentials.bindName, "-w", credentials.password, "-f", file.path,
+        ])
+    guard result.status == 0 || tolerated.map(result.error.contains) == true else {
+        throw ProgramFailed("\(tool): \(result.error)")
+    }
 }
 
 func collect(_ results: LDAPSearchResults) async throws -> [LDAPEntry] {

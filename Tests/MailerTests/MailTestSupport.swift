@@ -21,8 +21,11 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     func start() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/bench-tools/smtp_sink.py").standardized.path
-        process = try ChildProcess("/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../scripts/bench-tools/smtp_sink.py"
+        ).standardized.path
+        process = try ChildProcess(
+            "/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
         for _ in 0..<100 where !Self.accepts(port) { usleep(50_000) }
         guard Self.accepts(port) else { throw ProgramFailed("the SMTP sink did not start on \(port)") }
     }
@@ -48,10 +51,14 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     static var tlsFolder: URL {
-        URL(fileURLWithPath: (try? TestEnvironment.require("INBOARD_TEST_CA_FILE")) ?? "/nonexistent").deletingLastPathComponent()
+        URL(fileURLWithPath: (try? TestEnvironment.require("INBOARD_TEST_CA_FILE")) ?? "/nonexistent")
+            .deletingLastPathComponent()
     }
     static var tlsArguments: [String] {
-        ["--tls-cert", tlsFolder.appendingPathComponent("server.pem").path, "--tls-key", tlsFolder.appendingPathComponent("server.key").path]
+        [
+            "--tls-cert", tlsFolder.appendingPathComponent("server.pem").path, "--tls-key",
+            tlsFolder.appendingPathComponent("server.key").path,
+        ]
     }
 
     static func freePort() -> Int {
@@ -60,9 +67,15 @@ final class SMTPSink: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -73,7 +86,11 @@ final class SMTPSink: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
     }
 }
 
@@ -83,39 +100,52 @@ struct MailHarness: Sendable {
     let pool: DatabasePool
     let secrets: SecretBox
     let keyFile: String
-    static let logger: Logger = { var l = Logger(label: "mail-test"); l.logLevel = .error; return l }()
+    static let logger: Logger = {
+        var l = Logger(label: "mail-test"); l.logLevel = .error; return l
+    }()
 
     static func with<T: Sendable>(_ body: (MailHarness) async throws -> T) async throws -> T {
         try await TemporaryDatabase.with { db in
             let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
             _ = try await db.database.withConnection { try await migrator.migrate(on: $0) }
             let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("mail-key-\(UUID())").path
-            FileManager.default.createFile(atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+            FileManager.default.createFile(
+                atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
+                attributes: [.posixPermissions: 0o600])
             defer { try? FileManager.default.removeItem(atPath: keyFile) }
             let pool = try db.database.makePool()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
                 defer { group.cancelAll() }
-                try await db.execute("""
+                try await db.execute(
+                    """
                     INSERT INTO people (username, display_name, email, source, role, directory_id) VALUES
                       ('ann', 'Ann Admin', 'ann@acme.test', 'directory', 'admin', 'guid-ann'), ('bob', 'Bob Bright', 'bob@acme.test', 'local', 'user', NULL),
                       ('cat', 'Cat Côté', 'cat@acme.test', 'local', 'user', NULL), ('eve', 'Eve Elsewhere', 'eve@elsewhere.test', 'local', 'user', NULL)
                     """)
-                return try await body(MailHarness(db: db, pool: pool, secrets: try SecretBox.load(keyFile: keyFile), keyFile: keyFile))
+                return try await body(
+                    MailHarness(db: db, pool: pool, secrets: try SecretBox.load(keyFile: keyFile), keyFile: keyFile))
             }
         }
     }
 
-    func useSink(_ sink: SMTPSink, security: SMTPSettings.Security = .none, username: String? = nil, password: String? = nil) async throws {
-        var settings = SMTPSettings(enabled: true, host: "127.0.0.1", port: sink.port, security: security, username: username,
-                                    fromAddress: "inboard@acme.test", fromName: "Inboard",
-                                    events: Dictionary(uniqueKeysWithValues: SMTPSettings.eventNames.map { ($0.key, true) }), password: password)
+    func useSink(
+        _ sink: SMTPSink, security: SMTPSettings.Security = .none, username: String? = nil, password: String? = nil
+    ) async throws {
+        var settings = SMTPSettings(
+            enabled: true, host: "127.0.0.1", port: sink.port, security: security, username: username,
+            fromAddress: "inboard@acme.test", fromName: "Inboard",
+            events: Dictionary(uniqueKeysWithValues: SMTPSettings.eventNames.map { ($0.key, true) }), password: password
+        )
         if security != .none { settings.caFile = try TestEnvironment.require("INBOARD_TEST_CA_FILE") }
-        try await SMTPSettingsStore(database: pool, secrets: secrets, logger: Self.logger).save(settings, by: "test", from: nil)
+        try await SMTPSettingsStore(database: pool, secrets: secrets, logger: Self.logger).save(
+            settings, by: "test", from: nil)
     }
 
     func person(_ username: String) async throws -> Int64 {
-        for try await id in try await pool.query("SELECT id FROM people WHERE username = \(username)", logger: Self.logger).decode(Int64.self) { return id }
+        for try await id in try await pool.query(
+            "SELECT id FROM people WHERE username = \(username)", logger: Self.logger
+        ).decode(Int64.self) { return id }
         throw ProgramFailed("no person \(username)")
     }
 
@@ -123,7 +153,8 @@ struct MailHarness: Sendable {
     func queueNotes(_ count: Int, to username: String = "bob") async throws {
         let author = try await person("ann"), recipient = try await person(username)
         for index in 0..<count {
-            _ = try await NoteStore(database: pool, logger: Self.logger).leave(for: recipient, from: author, body: "note \(index)", rateLimit: nil)
+            _ = try await NoteStore(database: pool, logger: Self.logger).leave(
+                for: recipient, from: author, body: "note \(index)", rateLimit: nil)
         }
     }
 
@@ -140,12 +171,16 @@ struct MailHarness: Sendable {
     /// The Message-IDs the outbox gave its rows.
     func messageIDs() async throws -> Set<String> {
         var ids = Set<String>()
-        for try await id in try await pool.query("SELECT message_id FROM outbox WHERE message_id IS NOT NULL", logger: Self.logger).decode(String.self) { ids.insert(id) }
+        for try await id in try await pool.query(
+            "SELECT message_id FROM outbox WHERE message_id IS NOT NULL", logger: Self.logger
+        ).decode(String.self) { ids.insert(id) }
         return ids
     }
 
     var environment: [String: String] {
-        ["INBOARD_DATABASE_URL": db.url.urlString, "INBOARD_SECRET_KEY_FILE": keyFile, "INBOARD_LOG_LEVEL": "error",
-         "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        [
+            "INBOARD_DATABASE_URL": db.url.urlString, "INBOARD_SECRET_KEY_FILE": keyFile, "INBOARD_LOG_LEVEL": "error",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ]
     }
 }

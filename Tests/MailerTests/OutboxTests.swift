@@ -15,10 +15,13 @@ import Testing
             try await harness.useSink(sink)
             try await harness.queueNotes(1)
             let cat = try await harness.person("cat"), bob = try await harness.person("bob")
-            #expect(try await WatchStore(database: harness.pool, logger: MailHarness.logger).watch(watcher: bob, watched: cat, onlyIn: false))
+            #expect(
+                try await WatchStore(database: harness.pool, logger: MailHarness.logger).watch(
+                    watcher: bob, watched: cat, onlyIn: false))
             let statuses = StatusStore(database: harness.pool, logger: MailHarness.logger)
             let type = try #require(try await statuses.type(named: "Remote"))
-            _ = try await statuses.set(personID: cat, type: type, change: .init(note: "home office"), setBy: cat, source: nil)
+            _ = try await statuses.set(
+                personID: cat, type: type, change: .init(note: "home office"), setBy: cat, source: nil)
             let outcome = try await harness.worker().drainUntilIdle()
             #expect(outcome.sent == 2 && outcome.dead == 0, "\(outcome)")
             #expect(Set(sink.received.map(\.subject)) == ["Ann Admin left you a note", "Cat Côté is now Remote"])
@@ -40,7 +43,8 @@ import Testing
             #expect(second.sent == 1, "\(second)")
             #expect(sink.received.count == 1)
             let problems = try await Outbox(database: harness.pool, logger: MailHarness.logger).problems()
-            #expect(problems.count == 1 && problems[0].state == "dead" && problems[0].error.contains("550"), "\(problems)")
+            #expect(
+                problems.count == 1 && problems[0].state == "dead" && problems[0].error.contains("550"), "\(problems)")
         }
     }
 
@@ -64,18 +68,20 @@ import Testing
 
     @Test func aProcessKilledMidBatchLosesNothingAndItsRetryKeepsTheMessageID() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink(["--delay-ms", "5"])   // slow enough that the kill lands mid-drain on any machine
+            let sink = try SMTPSink(["--delay-ms", "5"])  // slow enough that the kill lands mid-drain on any machine
             try await harness.useSink(sink)
             let total = 400
             try await harness.queueNotes(total)
-            let drain = try ChildProcess(try inboardBinary(), ["mail", "drain"], environment: harness.environment, capture: false)
+            let drain = try ChildProcess(
+                try inboardBinary(), ["mail", "drain"], environment: harness.environment, capture: false)
             for _ in 0..<400 where sink.receivedCount < 40 { try await Task.sleep(for: .milliseconds(25)) }
             drain.signal(SIGKILL)
             _ = drain.waitForExit()
             let counts = try await harness.states()
             #expect((counts["sending"] ?? 0) > 0 || (counts["pending"] ?? 0) > 0, "killed before the end: \(counts)")
             // The dead process's claims last until their lease ends; let it end now rather than in two minutes.
-            try await harness.db.execute("UPDATE outbox SET lease_until = now() - interval '1 second' WHERE state = 'sending'")
+            try await harness.db.execute(
+                "UPDATE outbox SET lease_until = now() - interval '1 second' WHERE state = 'sending'")
             let rest = try await runProgram(try inboardBinary(), ["mail", "drain"], environment: harness.environment)
             #expect(rest.status == 0, "\(rest)")
             #expect(try await harness.states() == ["sent": total])
@@ -83,7 +89,9 @@ import Testing
             #expect(Set(delivered) == (try await harness.messageIDs()), "every row delivered, under its own Message-ID")
             // SMTP has no two-phase commit: a message the server accepted just before the kill, whose row was not
             // yet marked, goes again. The worker keeps that window to two messages, each under its own Message-ID.
-            #expect(delivered.count - Set(delivered).count <= 2, "at most the two messages in flight at the kill are delivered twice")
+            #expect(
+                delivered.count - Set(delivered).count <= 2,
+                "at most the two messages in flight at the kill are delivered twice")
         }
     }
 
@@ -92,8 +100,10 @@ import Testing
             let sink = try SMTPSink()
             try await harness.useSink(sink)
             try await harness.queueNotes(300)
-            async let first = runProgram(try inboardBinary(), ["mail", "drain", "--json"], environment: harness.environment)
-            async let second = runProgram(try inboardBinary(), ["mail", "drain", "--json"], environment: harness.environment)
+            async let first = runProgram(
+                try inboardBinary(), ["mail", "drain", "--json"], environment: harness.environment)
+            async let second = runProgram(
+                try inboardBinary(), ["mail", "drain", "--json"], environment: harness.environment)
             let (a, b) = try await (first, second)
             #expect(a.status == 0 && b.status == 0, "\(a) \(b)")
             #expect(sink.received.count == 300)
@@ -107,7 +117,8 @@ import Testing
             let sink = try SMTPSink()
             try await harness.useSink(sink)
             let bob = try await harness.person("bob")
-            try await harness.db.execute("INSERT INTO mail_preferences (person_id, events) VALUES (\(bob), '{\"note\": false}')")
+            try await harness.db.execute(
+                "INSERT INTO mail_preferences (person_id, events) VALUES (\(bob), '{\"note\": false}')")
             try await harness.db.execute("UPDATE people SET email = NULL WHERE username = 'cat'")
             try await harness.queueNotes(1, to: "bob")
             try await harness.queueNotes(1, to: "cat")
@@ -137,9 +148,13 @@ import Testing
             let now = Calendar.current.dateComponents([.hour, .minute], from: Date().addingTimeInterval(120))
             let end = String(format: "%02d:%02d", now.hour!, now.minute!)
             let start = String(format: "%02d:%02d", (now.hour! + 1) % 24, now.minute!)
-            try await harness.db.execute("UPDATE settings SET value = jsonb_set(value, '{quietHours}', to_jsonb('\(start)-\(end)'::text)) WHERE key = 'smtp'")
+            try await harness.db.execute(
+                "UPDATE settings SET value = jsonb_set(value, '{quietHours}', to_jsonb('\(start)-\(end)'::text)) WHERE key = 'smtp'"
+            )
             try await harness.queueNotes(1)
-            try await harness.db.execute("INSERT INTO outbox (event, payload) VALUES ('sync.held', '{\"run\": 7, \"reason\": \"would disable 90%\"}')")
+            try await harness.db.execute(
+                "INSERT INTO outbox (event, payload) VALUES ('sync.held', '{\"run\": 7, \"reason\": \"would disable 90%\"}')"
+            )
             let outcome = try await harness.worker().drainUntilIdle()
             #expect(outcome.sent == 1 && outcome.released == 1, "\(outcome)")
             #expect(sink.received.map(\.subject) == ["Inboard held directory sync run 7"])
@@ -154,19 +169,25 @@ import Testing
         try await MailHarness.with { harness in
             let sink = try SMTPSink()
             try await harness.useSink(sink)
-            let bob = try await harness.person("bob"), cat = try await harness.person("cat"), ann = try await harness.person("ann")
-            try await MailPreferencesStore(database: harness.pool, logger: MailHarness.logger).save(bob, ["note": true, "watch": true, "watchDigest": true])
+            let bob = try await harness.person("bob"), cat = try await harness.person("cat"),
+                ann = try await harness.person("ann")
+            try await MailPreferencesStore(database: harness.pool, logger: MailHarness.logger).save(
+                bob, ["note": true, "watch": true, "watchDigest": true])
             let watches = WatchStore(database: harness.pool, logger: MailHarness.logger)
             _ = try await watches.watch(watcher: bob, watched: cat, onlyIn: false)
             _ = try await watches.watch(watcher: bob, watched: ann, onlyIn: false)
             let statuses = StatusStore(database: harness.pool, logger: MailHarness.logger)
             for (person, type) in [(cat, "Remote"), (ann, "Sick")] {
-                _ = try await statuses.set(personID: person, type: try #require(try await statuses.type(named: type)), change: .init(), setBy: person, source: nil)
+                _ = try await statuses.set(
+                    personID: person, type: try #require(try await statuses.type(named: type)), change: .init(),
+                    setBy: person, source: nil)
             }
             let early = try await harness.worker().drainUntilIdle()
             #expect(early.released == 2 && sink.received.isEmpty, "held until the top of the hour: \(early)")
             // The hour has passed (as if): both changes go out as one message.
-            try await harness.db.execute("UPDATE outbox SET created_at = now() - interval '1 hour', next_attempt_at = now() WHERE event = 'watch'")
+            try await harness.db.execute(
+                "UPDATE outbox SET created_at = now() - interval '1 hour', next_attempt_at = now() WHERE event = 'watch'"
+            )
             let due = try await harness.worker().drainUntilIdle()
             #expect(due.sent == 2, "\(due)")
             #expect(sink.received.map(\.subject) == ["2 changes among the people you watch"])

@@ -4,11 +4,18 @@ import Testing
 
 /// The protocol logic on its own: replies in, actions out.
 @Suite struct SMTPStateMachineTests {
-    func machine(_ security: SMTPStateMachine.Security = .startTLS, user: String? = "mailer", password: String? = "secret") -> SMTPStateMachine {
-        SMTPStateMachine(configuration: .init(heloName: "inboard.test", security: security, username: user, password: password))
+    func machine(
+        _ security: SMTPStateMachine.Security = .startTLS, user: String? = "mailer", password: String? = "secret"
+    ) -> SMTPStateMachine {
+        SMTPStateMachine(
+            configuration: .init(heloName: "inboard.test", security: security, username: user, password: password))
     }
-    func reply(_ code: Int, _ lines: String...) -> SMTPReply { SMTPReply(code: code, lines: lines.isEmpty ? ["ok"] : lines) }
-    let envelope = SMTPEnvelope(from: "inboard@acme.test", recipients: ["a@acme.test", "b@acme.test"], data: Array("Subject: x\r\n\r\n.hidden dot\r\nbody".utf8))
+    func reply(_ code: Int, _ lines: String...) -> SMTPReply {
+        SMTPReply(code: code, lines: lines.isEmpty ? ["ok"] : lines)
+    }
+    let envelope = SMTPEnvelope(
+        from: "inboard@acme.test", recipients: ["a@acme.test", "b@acme.test"],
+        data: Array("Subject: x\r\n\r\n.hidden dot\r\nbody".utf8))
 
     @Test func startTLSThenAuthPlainThenOneMessage() {
         var m = machine()
@@ -16,7 +23,9 @@ import Testing
         #expect(m.received(reply(250, "mx", "STARTTLS", "SIZE 1000000", "8BITMIME")) == .send("STARTTLS"))
         #expect(m.received(reply(220, "go ahead")) == .startTLS)
         #expect(m.tlsEstablished() == .send("EHLO inboard.test"))
-        #expect(m.received(reply(250, "mx", "AUTH LOGIN PLAIN", "SIZE 1000000")) == .send("AUTH PLAIN AG1haWxlcgBzZWNyZXQ="))
+        #expect(
+            m.received(reply(250, "mx", "AUTH LOGIN PLAIN", "SIZE 1000000")) == .send("AUTH PLAIN AG1haWxlcgBzZWNyZXQ=")
+        )
         #expect(m.received(reply(235)) == .ready)
         #expect(m.send(envelope) == .send("MAIL FROM:<inboard@acme.test> SIZE=\(envelope.data.count)"))
         #expect(m.received(reply(250)) == .send("RCPT TO:<a@acme.test>"))
@@ -42,7 +51,9 @@ import Testing
         var m = machine(.implicitTLS)
         _ = m.received(reply(220))
         _ = m.received(reply(250, "mx", "AUTH PLAIN"))
-        guard case let .failed(error) = m.received(reply(535, "5.7.8 Authentication credentials invalid")) else { Issue.record("no failure"); return }
+        guard case let .failed(error) = m.received(reply(535, "5.7.8 Authentication credentials invalid")) else {
+            Issue.record("no failure"); return
+        }
         #expect(error.kind == .authentication && error.reply?.code == 535)
         #expect(error.description.contains("535 5.7.8 Authentication credentials invalid"))
     }
@@ -50,11 +61,15 @@ import Testing
     @Test func noPasswordInClearTextAndNoSilentDowngrade() {
         var plain = machine(.none)
         _ = plain.received(reply(220))
-        guard case let .failed(clear) = plain.received(reply(250, "mx", "AUTH PLAIN")) else { Issue.record("AUTH over plain text"); return }
+        guard case let .failed(clear) = plain.received(reply(250, "mx", "AUTH PLAIN")) else {
+            Issue.record("AUTH over plain text"); return
+        }
         #expect(clear.kind == .authentication)
         var noTLS = machine(.startTLS)
         _ = noTLS.received(reply(220))
-        guard case let .failed(missing) = noTLS.received(reply(250, "mx", "AUTH PLAIN")) else { Issue.record("STARTTLS skipped"); return }
+        guard case let .failed(missing) = noTLS.received(reply(250, "mx", "AUTH PLAIN")) else {
+            Issue.record("STARTTLS skipped"); return
+        }
         #expect(missing.kind == .tls)
     }
 
@@ -75,7 +90,11 @@ import Testing
         #expect(error.kind == .rejected && error.isPermanent && error.isPerMessage && error.stage == "RCPT TO")
         #expect(m.state == .ready, "the connection carries the next message")
         _ = m.send(envelope)
-        guard case let .deliveryFailed(temporary) = { _ = m.received(reply(451, "try later")); return m.received(reply(250)) }() else { Issue.record("no failure"); return }
+        guard
+            case let .deliveryFailed(temporary) = {
+                _ = m.received(reply(451, "try later")); return m.received(reply(250))
+            }()
+        else { Issue.record("no failure"); return }
         #expect(!temporary.isPermanent)
     }
 
@@ -83,7 +102,9 @@ import Testing
         var m = machine(.none, user: nil, password: nil)
         _ = m.received(reply(220)); _ = m.received(reply(250, "mx"))
         _ = m.send(envelope)
-        guard case let .failed(error) = m.received(reply(421, "shutting down")) else { Issue.record("no failure"); return }
+        guard case let .failed(error) = m.received(reply(421, "shutting down")) else {
+            Issue.record("no failure"); return
+        }
         #expect(error.kind == .connection && !error.isPerMessage)
     }
 
@@ -91,7 +112,10 @@ import Testing
         var m = machine(.none, user: nil, password: nil)
         _ = m.received(reply(220)); _ = m.received(reply(250, "mx", "SIZE 10"))
         for bad in ["no-at-sign", "two@@acme.test", "a@acme.test\r\nRCPT TO:<x@evil.test>", "a b@acme.test"] {
-            guard case let .deliveryFailed(error) = m.send(SMTPEnvelope(from: "inboard@acme.test", recipients: [bad], data: [65])) else { Issue.record("\(bad) accepted"); continue }
+            guard
+                case let .deliveryFailed(error) = m.send(
+                    SMTPEnvelope(from: "inboard@acme.test", recipients: [bad], data: [65]))
+            else { Issue.record("\(bad) accepted"); continue }
             #expect(error.kind == .invalidMessage)
         }
         guard case let .deliveryFailed(size) = m.send(envelope) else { Issue.record("oversized accepted"); return }

@@ -22,11 +22,15 @@ import PolicyFiles
         try set.validate(against: directory, serverVersion: "1.0.0.0", folder: Self.policyDir)
         let asOf = ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!
         let evaluator = PolicyEvaluator(set: set, domain: directory.domain)
-        let targets = directory.users.map { ($0, TargetKind.user) } + (directory.computers ?? []).map { ($0, TargetKind.computer) }
-        let carol = directory.users.first { $0.name == "carol" }!, kiosk = directory.computers!.first { $0.name == "PAR-KIOSK-1" }!
-        let actual = Expected(rsop: targets.map { evaluator.evaluate($0.0, kind: $0.1) },
-                              manifests: ManifestBuilder(set: set, directory: directory, asOf: asOf).build(threads: 1),
-                              loopback: evaluator.evaluate(user: carol, on: kiosk))
+        let targets =
+            directory.users.map { ($0, TargetKind.user) }
+            + (directory.computers ?? []).map { ($0, TargetKind.computer) }
+        let carol = directory.users.first { $0.name == "carol" }!,
+            kiosk = directory.computers!.first { $0.name == "PAR-KIOSK-1" }!
+        let actual = Expected(
+            rsop: targets.map { evaluator.evaluate($0.0, kind: $0.1) },
+            manifests: ManifestBuilder(set: set, directory: directory, asOf: asOf).build(threads: 1),
+            loopback: evaluator.evaluate(user: carol, on: kiosk))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data = try encoder.encode(actual)
@@ -34,7 +38,10 @@ import PolicyFiles
         if ProcessInfo.processInfo.environment["INBOARD_UPDATE_GOLDEN"] == "1" {
             FileManager.default.createFile(atPath: path, contents: data)
         }
-        let expected = try #require(FileManager.default.contents(atPath: path), "missing \(path): run with INBOARD_UPDATE_GOLDEN=1")
-        #expect(String(decoding: data, as: UTF8.self) == String(decoding: expected, as: UTF8.self), "the sample's RSoP changed: review with INBOARD_UPDATE_GOLDEN=1 and git diff")
+        let expected = try #require(
+            FileManager.default.contents(atPath: path), "missing \(path): run with INBOARD_UPDATE_GOLDEN=1")
+        #expect(
+            String(decoding: data, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
+            "the sample's RSoP changed: review with INBOARD_UPDATE_GOLDEN=1 and git diff")
     }
 }

@@ -9,7 +9,9 @@ struct PolicyFolder {
     init(policies: [String: String], links: String) throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID())").path
         try FileManager.default.createDirectory(atPath: path + "/policies", withIntermediateDirectories: true)
-        for (name, text) in policies { try text.write(toFile: path + "/policies/\(name).yaml", atomically: true, encoding: .utf8) }
+        for (name, text) in policies {
+            try text.write(toFile: path + "/policies/\(name).yaml", atomically: true, encoding: .utf8)
+        }
         try links.write(toFile: path + "/links.yaml", atomically: true, encoding: .utf8)
     }
 
@@ -24,11 +26,16 @@ enum Sample {
     static let it = "cn=it,ou=groups,dc=acme,dc=test"
     static let contractors = "cn=contractors,ou=groups,dc=acme,dc=test"
 
-    static func user(_ name: String, ou: String = "ou=Sales,ou=Paris,ou=people", groups: [String] = [staff], attributes: [String: String]? = nil) -> DirectorySnapshot.Target {
+    static func user(
+        _ name: String, ou: String = "ou=Sales,ou=Paris,ou=people", groups: [String] = [staff],
+        attributes: [String: String]? = nil
+    ) -> DirectorySnapshot.Target {
         DirectorySnapshot.Target(name: name, dn: "uid=\(name),\(ou),\(domain)", groups: groups, attributes: attributes)
     }
 
-    static func computer(_ name: String, ou: String = "ou=Paris,ou=computers", groups: [String] = [], site: String? = "HQ") -> DirectorySnapshot.Target {
+    static func computer(
+        _ name: String, ou: String = "ou=Paris,ou=computers", groups: [String] = [], site: String? = "HQ"
+    ) -> DirectorySnapshot.Target {
         DirectorySnapshot.Target(name: name, dn: "cn=\(name),\(ou),\(domain)", groups: groups, site: site)
     }
 

@@ -23,7 +23,9 @@ import Testing
     }
 
     func manifests(_ policy: String, computers: [DirectorySnapshot.Target]) throws -> [Manifest] {
-        let folder = try PolicyFolder(policies: ["client": policy], links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
+        let folder = try PolicyFolder(
+            policies: ["client": policy],
+            links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
         defer { folder.remove() }
         let directory = DirectorySnapshot(domain: Sample.domain, users: [], computers: computers)
         return ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf).build()
@@ -37,12 +39,20 @@ import Testing
             """
         let computers = [Sample.computer("it1", groups: [Sample.it]), Sample.computer("pc1")]
         let live = try manifests(packagePolicy(rings), computers: computers)
-        #expect(live.map { $0.package?.version } == ["1.0.2", "1.0.1"], "pilot is live; early waits out its two-day deferral")
+        #expect(
+            live.map { $0.package?.version } == ["1.0.2", "1.0.1"],
+            "pilot is live; early waits out its two-day deferral")
         #expect(live.map { $0.package?.ring } == ["pilot", "early"])
-        let paused = try manifests(packagePolicy(rings.replacingOccurrences(of: "start: 2026-11-20T00:00:00Z}", with: "start: 2026-11-20T00:00:00Z, paused: true}")), computers: computers)
+        let paused = try manifests(
+            packagePolicy(
+                rings.replacingOccurrences(
+                    of: "start: 2026-11-20T00:00:00Z}", with: "start: 2026-11-20T00:00:00Z, paused: true}")),
+            computers: computers)
         #expect(paused.first?.package?.version == "1.0.1", "a paused ring keeps the previous version")
         let halted = try manifests(packagePolicy(rings + "\n      halted: true"), computers: computers)
-        #expect(halted.allSatisfy { $0.package?.version == "1.0.1" && $0.package?.ring == "halted" }, "a halt rolls every ring back")
+        #expect(
+            halted.allSatisfy { $0.package?.version == "1.0.1" && $0.package?.ring == "halted" },
+            "a halt rolls every ring back")
     }
 
     @Test func stablePercentagesOnlyGrow() {
@@ -54,72 +64,117 @@ import Testing
     }
 
     @Test func theServerFirstRuleRefusesANewerClient() throws {
-        let folder = try PolicyFolder(policies: ["client": packagePolicy("      rings: []", version: "1.1.0")],
-                                      links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
+        let folder = try PolicyFolder(
+            policies: ["client": packagePolicy("      rings: []", version: "1.1.0")],
+            links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
         defer { folder.remove() }
         let set = try folder.load()
         let directory = DirectorySnapshot(domain: Sample.domain, users: [Sample.user("ann")])
-        let error = #expect(throws: PolicyError.self) { try set.validate(against: directory, serverVersion: "1.0.0.0", folder: folder.path) }
+        let error = #expect(throws: PolicyError.self) {
+            try set.validate(against: directory, serverVersion: "1.0.0.0", folder: folder.path)
+        }
         #expect(error?.description.contains("upgrade the server first") == true, "\(String(describing: error))")
-        #expect(throws: Never.self) { try set.validate(against: directory, serverVersion: "1.1.0.0", folder: folder.path) }
+        #expect(throws: Never.self) {
+            try set.validate(against: directory, serverVersion: "1.1.0.0", folder: folder.path)
+        }
     }
 
     @Test func badInputIsNamedWithFileLineAndColumn() throws {
         let cases: [([String: String], String, String)] = [
             (["a": "id: a\nuser:\n  idleMinutesBeforeAway: [oops\n"], "containers: []\n", "a.yaml:4:1: malformed YAML"),
-            (["a": "id: a\nuser:\n  colour: blue\n"], "containers: []\n", "a.yaml:3:11: user.colour: unknown setting 'colour'"),
+            (
+                ["a": "id: a\nuser:\n  colour: blue\n"], "containers: []\n",
+                "a.yaml:3:11: user.colour: unknown setting 'colour'"
+            ),
             (["a": "id: a\nuser:\n  autoStart: 7\n"], "containers: []\n", "a.yaml:3"),
             (["a": "id: a\n", "b": "id: a\n"], "containers: []\n", "duplicate policy id 'a'"),
-            (["a": "id: a\n"], "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: ghost, order: 1}]}\n", "links.yaml:2: link in dc=acme,dc=test to unknown policy 'ghost'"),
-            (["a": "id: a\ntargeting: {filter: x}\n"], "containers: []\nfilters:\n  x: {filter: y}\n  y: {all: [{filter: x}]}\n", "cycle: x → y → x"),
+            (
+                ["a": "id: a\n"], "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: ghost, order: 1}]}\n",
+                "links.yaml:2: link in dc=acme,dc=test to unknown policy 'ghost'"
+            ),
+            (
+                ["a": "id: a\ntargeting: {filter: x}\n"],
+                "containers: []\nfilters:\n  x: {filter: y}\n  y: {all: [{filter: x}]}\n", "cycle: x → y → x"
+            ),
         ]
         for (policies, links, expected) in cases {
             let folder = try PolicyFolder(policies: policies, links: links)
             defer { folder.remove() }
             let error = #expect(throws: PolicyError.self) { _ = try folder.load() }
-            #expect(error?.description.contains(expected) == true, "expected '\(expected)' in: \(String(describing: error))")
+            #expect(
+                error?.description.contains(expected) == true, "expected '\(expected)' in: \(String(describing: error))"
+            )
         }
-        let folder = try PolicyFolder(policies: ["a": "id: a\n"], links: "containers:\n  - {dn: \"ou=Nowhere,dc=acme,dc=test\", links: [{policy: a, order: 1}]}\n")
+        let folder = try PolicyFolder(
+            policies: ["a": "id: a\n"],
+            links: "containers:\n  - {dn: \"ou=Nowhere,dc=acme,dc=test\", links: [{policy: a, order: 1}]}\n")
         defer { folder.remove() }
         let missing = #expect(throws: PolicyError.self) {
-            try folder.load().validate(against: DirectorySnapshot(domain: Sample.domain, users: [Sample.user("ann")]), serverVersion: "1.0.0.0", folder: folder.path)
+            try folder.load().validate(
+                against: DirectorySnapshot(domain: Sample.domain, users: [Sample.user("ann")]),
+                serverVersion: "1.0.0.0", folder: folder.path)
         }
         #expect(missing?.description.contains("not a container in the directory") == true)
     }
 
     @Test func outputIsDeterministicAtomicAndCarriesClientInstallIni() throws {
         let policy = packagePolicy("      rings:\n        - {name: broad, percent: 100, start: 2026-11-01T00:00:00Z}")
-        let folder = try PolicyFolder(policies: ["client": policy, "base": Sample.policy("base", idle: 10)],
-                                      links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}, {policy: base, order: 2}]}\n")
+        let folder = try PolicyFolder(
+            policies: ["client": policy, "base": Sample.policy("base", idle: 10)],
+            links:
+                "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}, {policy: base, order: 2}]}\n"
+        )
         defer { folder.remove() }
-        let directory = DirectorySnapshot(domain: Sample.domain, users: (0..<50).map { Sample.user("u\($0)") }, computers: (0..<20).map { Sample.computer("pc\($0)") })
+        let directory = DirectorySnapshot(
+            domain: Sample.domain, users: (0..<50).map { Sample.user("u\($0)") },
+            computers: (0..<20).map { Sample.computer("pc\($0)") })
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("manifests-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let builder = ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf)
         _ = try builder.write(builder.build(), to: out)
         let first = try String(contentsOfFile: out + "/index.json", encoding: .utf8)
         _ = try builder.write(builder.build(threads: 1), to: out)
-        #expect(try String(contentsOfFile: out + "/index.json", encoding: .utf8) == first, "byte for byte the same, whatever the threads")
+        #expect(
+            try String(contentsOfFile: out + "/index.json", encoding: .utf8) == first,
+            "byte for byte the same, whatever the threads")
         let ini = try String(contentsOfFile: out + "/client-install/client/broad/ClientInstall.ini", encoding: .utf8)
-        #expect(ini == "[Startup Defaults]\r\nWebServiceAddress=https://inboard.acme.test/\r\nClientVersion=1.0.2\r\nInstallMode=assigned\r\n")
-        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/index.json"))) as? [String: Any]
+        #expect(
+            ini
+                == "[Startup Defaults]\r\nWebServiceAddress=https://inboard.acme.test/\r\nClientVersion=1.0.2\r\nInstallMode=assigned\r\n"
+        )
+        let index =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/index.json")))
+            as? [String: Any]
         let files = try #require(index?["files"] as? [String: String])
         let path = try #require(files.keys.first { $0.hasPrefix("users/") && $0.hasSuffix("/u7.json") })
         #expect(files.count == 50 + 20 + 1, "a digest for every manifest and the ClientInstall.ini")
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/" + path)))
-        #expect(manifest.settings["idleMinutesBeforeAway"] == .number(10) && manifest.sources["idleMinutesBeforeAway"]?.policy == "base")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter { $0.hasPrefix("." + (out as NSString).lastPathComponent + ".building-") }.isEmpty, "no staging folder left behind")
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/" + path)))
+        #expect(
+            manifest.settings["idleMinutesBeforeAway"] == .number(10)
+                && manifest.sources["idleMinutesBeforeAway"]?.policy == "base")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter {
+                $0.hasPrefix("." + (out as NSString).lastPathComponent + ".building-")
+            }.isEmpty, "no staging folder left behind")
     }
 
     @Test func aRebuildAfterOneLinkChangesTouchesOnlyTheAffectedTargets() throws {
-        let links = { (parisPolicy: String) in """
+        let links = { (parisPolicy: String) in
+            """
             containers:
               - {dn: "dc=acme,dc=test", links: [{policy: base, order: 1}]}
               - {dn: "ou=Paris,ou=people,dc=acme,dc=test", links: [{policy: \(parisPolicy), order: 1}]}
-            """ }
-        let policies = ["base": Sample.policy("base", idle: 10), "paris": Sample.policy("paris", idle: 5), "paris2": Sample.policy("paris2", idle: 6)]
-        let directory = DirectorySnapshot(domain: Sample.domain, users: (0..<30).map { Sample.user("p\($0)", ou: "ou=Sales,ou=Paris,ou=people") }
-                                            + (0..<70).map { Sample.user("l\($0)", ou: "ou=Sales,ou=London,ou=people") })
+            """
+        }
+        let policies = [
+            "base": Sample.policy("base", idle: 10), "paris": Sample.policy("paris", idle: 5),
+            "paris2": Sample.policy("paris2", idle: 6),
+        ]
+        let directory = DirectorySnapshot(
+            domain: Sample.domain,
+            users: (0..<30).map { Sample.user("p\($0)", ou: "ou=Sales,ou=Paris,ou=people") }
+                + (0..<70).map { Sample.user("l\($0)", ou: "ou=Sales,ou=London,ou=people") })
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("manifests-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         func build(_ paris: String) throws -> ManifestBuilder.WriteOutcome {
@@ -129,10 +184,19 @@ import Testing
             return try builder.write(builder.build(), to: out)
         }
         #expect(try build("paris") == .init(written: 100, reused: 0))
-        let london = try FileManager.default.attributesOfItem(atPath: out + "/" + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[.systemFileNumber]
-        #expect(try build("paris2") == .init(written: 30, reused: 70), "only the 30 people under the changed link are written")
-        let after = try FileManager.default.attributesOfItem(atPath: out + "/" + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[.systemFileNumber]
-        #expect(london != nil && london as? Int == after as? Int, "an unaffected target's file is the same file, untouched")
+        let london = try FileManager.default.attributesOfItem(
+            atPath: out + "/"
+                + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[
+                .systemFileNumber]
+        #expect(
+            try build("paris2") == .init(written: 30, reused: 70),
+            "only the 30 people under the changed link are written")
+        let after = try FileManager.default.attributesOfItem(
+            atPath: out + "/"
+                + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[
+                .systemFileNumber]
+        #expect(
+            london != nil && london as? Int == after as? Int, "an unaffected target's file is the same file, untouched")
     }
 }
 
@@ -169,7 +233,10 @@ import Testing
         let snapshot = try DirectorySnapshot.parseLDIF(ldif, file: "dump.ldif")
         #expect(snapshot.domain == "dc=acme,dc=test")
         #expect(snapshot.users.map(\.name) == ["bob"] && snapshot.users[0].attributes?["title"] == "Clerk")
-        #expect(snapshot.users[0].groups == ["cn=everyone,ou=groups,dc=acme,dc=test", "cn=staff,ou=groups,dc=acme,dc=test"], "nested membership, the folded line joined")
+        #expect(
+            snapshot.users[0].groups == [
+                "cn=everyone,ou=groups,dc=acme,dc=test", "cn=staff,ou=groups,dc=acme,dc=test",
+            ], "nested membership, the folded line joined")
         #expect(snapshot.computers?.map(\.groups) == [["cn=everyone,ou=groups,dc=acme,dc=test"]])
         #expect(throws: PolicyError.self) { try DirectorySnapshot.parseLDIF("nothing here", file: "x.ldif") }
     }

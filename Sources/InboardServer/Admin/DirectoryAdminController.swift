@@ -59,14 +59,18 @@ struct DirectoryAdminController: Sendable {
             throw APIError(.conflict, code: "not_configured", message: "Save directory settings first.")
         }
         let login = body.login.flatMap { name in body.password.map { (name, $0) } }
-        if let login, let refusal = Self.refusal(testLogin: login) { throw APIError(.badRequest, code: "bad_request", message: refusal) }
+        if let login, let refusal = Self.refusal(testLogin: login) {
+            throw APIError(.badRequest, code: "bad_request", message: refusal)
+        }
         let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
         return try JSONResponse(["steps": steps])
     }
 
     /// A test login's name and password pass the same checks as a real login's (no NUL reaches a bind).
     static func refusal(testLogin: (String, String)) -> String? {
-        do { _ = try LoginInput.checked(username: testLogin.0, password: testLogin.1) } catch { return "The test \(error.field) \(error.message)." }
+        do { _ = try LoginInput.checked(username: testLogin.0, password: testLogin.1) } catch {
+            return "The test \(error.field) \(error.message)."
+        }
         return nil
     }
 
@@ -89,7 +93,9 @@ struct DirectoryAdminController: Sendable {
             throw APIError(.conflict, code: "not_configured", message: "Send a settings draft, or save settings first.")
         }
         do {
-            return try JSONResponse(["people": try await DirectoryPreview(settings: settings, logger: logger).firstUsers(limit)])
+            return try JSONResponse([
+                "people": try await DirectoryPreview(settings: settings, logger: logger).firstUsers(limit)
+            ])
         } catch let error as DirectorySettingsError {
             throw APIError(.unprocessableContent, code: "invalid_setting", message: error.description)
         } catch let error as SyncError {
@@ -107,14 +113,16 @@ struct DirectoryAdminController: Sendable {
     /// Starts a run in the background and answers 202 with its id once its record exists.
     @Sendable func startSync(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(as: SyncStart.self, context: context, emptyMeansDefaults: true)
-        let syncRequest = SyncRequest(mode: body.mode ?? .incremental, dryRun: body.dryRun ?? false, trigger: "api",
-                                      requestedBy: context.identity?.username)
+        let syncRequest = SyncRequest(
+            mode: body.mode ?? .incremental, dryRun: body.dryRun ?? false, trigger: "api",
+            requestedBy: context.identity?.username)
         return try await start(syncRequest)
     }
 
     @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
-        return try await start(SyncRequest(mode: .full, trigger: "api", requestedBy: context.identity?.username, approving: id))
+        return try await start(
+            SyncRequest(mode: .full, trigger: "api", requestedBy: context.identity?.username, approving: id))
     }
 
     private func start(_ request: SyncRequest) async throws -> Response {
@@ -134,7 +142,9 @@ struct DirectoryAdminController: Sendable {
 
     @Sendable func showRun(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id", as: Int64.self)
-        guard let run = try await syncer.runs.run(id) else { throw APIError(.notFound, code: "not_found", message: "There is no sync run \(id).") }
+        guard let run = try await syncer.runs.run(id) else {
+            throw APIError(.notFound, code: "not_found", message: "There is no sync run \(id).")
+        }
         return try JSONResponse(run)
     }
 
@@ -153,8 +163,11 @@ extension APIError {
         case .alreadyRunning: self.init(.conflict, code: "sync_running", message: error.description)
         case .notConfigured: self.init(.conflict, code: "not_configured", message: error.description)
         case .notApprovable: self.init(.conflict, code: "not_approvable", message: error.description)
-        case .serverStopping: self.init(.serviceUnavailable, code: "server_stopping", message: error.description, headers: [.retryAfter: "5"])
-        case .directory, .internalFailure: self.init(.unprocessableContent, code: "sync_failed", message: error.description)
+        case .serverStopping:
+            self.init(
+                .serviceUnavailable, code: "server_stopping", message: error.description, headers: [.retryAfter: "5"])
+        case .directory, .internalFailure:
+            self.init(.unprocessableContent, code: "sync_failed", message: error.description)
         }
     }
 }

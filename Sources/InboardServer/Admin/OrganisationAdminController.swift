@@ -16,15 +16,22 @@ struct OrganisationAdminController: Sendable {
         admin.get("admin/organisation") { _, _ in try JSONResponse(try await organisation.load()) }
         admin.put("admin/organisation") { request, context in
             let settings = try await request.decodeJSON(as: OrganisationSettings.self, context: context)
-            guard settings.idleMinutes > 0 else { throw APIError(.unprocessableContent, code: "invalid_field", message: "idleMinutes must be positive") }
+            guard settings.idleMinutes > 0 else {
+                throw APIError(.unprocessableContent, code: "invalid_field", message: "idleMinutes must be positive")
+            }
             if let unknown = settings.editableFields.first(where: { PeopleStore.ContactField(rawValue: $0) == nil }) {
                 let known = PeopleStore.ContactField.allCases.map(\.rawValue).sorted().joined(separator: ", ")
-                throw APIError(.unprocessableContent, code: "invalid_field", message: "editableFields: '\(unknown)' is not one of \(known)")
+                throw APIError(
+                    .unprocessableContent, code: "invalid_field",
+                    message: "editableFields: '\(unknown)' is not one of \(known)")
             }
             guard try await statuses.type(named: settings.awayType) != nil else {
-                throw APIError(.unprocessableContent, code: "invalid_field", message: "awayType: there is no status type '\(settings.awayType)'")
+                throw APIError(
+                    .unprocessableContent, code: "invalid_field",
+                    message: "awayType: there is no status type '\(settings.awayType)'")
             }
-            try await organisation.save(settings, by: try context.requireIdentity().username, from: context.remoteAddress)
+            try await organisation.save(
+                settings, by: try context.requireIdentity().username, from: context.remoteAddress)
             return try JSONResponse(settings)
         }
     }

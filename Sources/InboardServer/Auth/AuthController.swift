@@ -31,13 +31,16 @@ struct AuthController: Sendable {
     /// form (login CSRF); only the login page, with its double-submit token, signs a browser in.
     @Sendable func logIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let credentials = try await request.decodeJSON(as: Credentials.self, context: context)
-        let (person, issued) = try await signIn(username: credentials.username, password: credentials.password,
-                                                address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "api")
+        let (person, issued) = try await signIn(
+            username: credentials.username, password: credentials.password,
+            address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "api")
         return try JSONResponse(LoginAnswer(token: issued.token, expiresAt: issued.expiresAt, person: person))
     }
 
     /// Check the input, throttle, authenticate, open a session: the API and the login page share every step.
-    func signIn(username typed: String, password: String, address: String?, userAgent: String?, kind: String) async throws -> (Person, SessionStore.Issued) {
+    func signIn(username typed: String, password: String, address: String?, userAgent: String?, kind: String)
+        async throws -> (Person, SessionStore.Issued)
+    {
         let username: String
         do { username = try LoginInput.checked(username: typed, password: password) } catch {
             throw APIError(.badRequest, code: "bad_request", message: "The \(error.field) \(error.message).")
@@ -56,29 +59,36 @@ struct AuthController: Sendable {
                 entryKey.withLock { $0 = key }
             }
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
-            throw error   // the attempt stays counted
+            throw error  // the attempt stays counted
         } catch {
-            try? await throttle.refund(keys)   // no password was judged (directory or database away)
+            try? await throttle.refund(keys)  // no password was judged (directory or database away)
             throw error
         }
         try await throttle.succeeded(keys)
-        if let key = entryKey.withLock({ $0 }) { try await throttle.succeeded(LoginThrottle.Keys(account: key, address: nil)) }
-        let issued = try await sessions.create(personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
+        if let key = entryKey.withLock({ $0 }) {
+            try await throttle.succeeded(LoginThrottle.Keys(account: key, address: nil))
+        }
+        let issued = try await sessions.create(
+            personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
         return (person, issued)
     }
 
     static func tooManyAttempts(_ wait: Int) -> APIError {
-        APIError(.tooManyRequests, code: "too_many_attempts", message: "Too many failed logins; try again in \(wait) seconds.",
-                 headers: [.retryAfter: String(wait)])
+        APIError(
+            .tooManyRequests, code: "too_many_attempts",
+            message: "Too many failed logins; try again in \(wait) seconds.",
+            headers: [.retryAfter: String(wait)])
     }
 
     /// The session cookie: HttpOnly, SameSite=Lax, Secure when the client came over TLS (see `ClientAddressMiddleware`).
     static func sessionCookie(_ issued: SessionStore.Issued, context: AppRequestContext) -> Cookie {
-        Cookie(name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
-               secure: context.secureTransport, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
+            secure: context.secureTransport, httpOnly: true, sameSite: .lax)
     }
 
-    static let clearedSessionCookie = Cookie(name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax)
+    static let clearedSessionCookie = Cookie(
+        name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax)
 
     @Sendable func logOut(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let token = context.token { try await sessions.revoke(token: token) }

@@ -10,7 +10,9 @@ struct CSRFMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let tokens: CSRFTokens
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard context.viaCookie, let session = context.token, ![.get, .head, .options].contains(request.method) else {
             return try await next(request, context)
         }
@@ -20,8 +22,9 @@ struct CSRFMiddleware: RouterMiddleware {
             candidate = try await request.form(context: context)[CSRFTokens.formField]
         }
         guard tokens.isValid(candidate, forSession: session) else {
-            throw APIError(.forbidden, code: "csrf_failed",
-                           message: "This form has expired or was sent from another site. Reload the page and try again.")
+            throw APIError(
+                .forbidden, code: "csrf_failed",
+                message: "This form has expired or was sent from another site. Reload the page and try again.")
         }
         return try await next(request, context)
     }

@@ -13,7 +13,10 @@ actor DirectoryClientCache {
     /// How long each LDAP step of a login may take before the next server is tried, or the login fails.
     let operationTimeout: Duration
 
-    init(logger: Logger, settingsLifetime: Duration = .seconds(5), operationTimeout: Duration = DirectorySettings.loginOperationTimeout) {
+    init(
+        logger: Logger, settingsLifetime: Duration = .seconds(5),
+        operationTimeout: Duration = DirectorySettings.loginOperationTimeout
+    ) {
         self.logger = logger
         self.settingsLifetime = settingsLifetime
         self.operationTimeout = operationTimeout
@@ -21,7 +24,8 @@ actor DirectoryClientCache {
 
     /// The authenticator for the stored settings (nil when no directory is configured). The settings are
     /// read at most once per `settingsLifetime`, and only compared with the last ones when read.
-    func authenticator(_ load: @Sendable () async throws -> DirectorySettings?) async throws -> DirectoryAuthenticator? {
+    func authenticator(_ load: @Sendable () async throws -> DirectorySettings?) async throws -> DirectoryAuthenticator?
+    {
         if let stored, ContinuousClock.now - stored.readAt < settingsLifetime { return stored.authenticator }
         var fresh: DirectoryAuthenticator?
         if let settings = try await load() { fresh = try await authenticator(for: settings) }
@@ -36,7 +40,9 @@ actor DirectoryClientCache {
         let key = settings.json() + "\u{0}" + (settings.bindPassword ?? "")
         if let current, current.key == key { return current.authenticator }
         if let old = current?.authenticator.client { await old.shutdown() }
-        let authenticator = DirectoryAuthenticator(settings: settings, client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout))
+        let authenticator = DirectoryAuthenticator(
+            settings: settings,
+            client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout))
         current = (key, authenticator)
         return authenticator
     }

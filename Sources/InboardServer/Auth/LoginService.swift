@@ -19,28 +19,38 @@ struct LoginService: Sendable {
     static let generic = APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.")
 
     /// `entryFound` gets the account key of the directory entry a name led to, before its password is tried.
-    func authenticate(username rawUsername: String, password: String,
-                      entryFound: @Sendable (String) async throws -> Void = { _ in }) async throws -> Person {
+    func authenticate(
+        username rawUsername: String, password: String,
+        entryFound: @Sendable (String) async throws -> Void = { _ in }
+    ) async throws -> Person {
         let username = rawUsername.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !username.isEmpty, !password.allSatisfy(\.isWhitespace) else {
             throw APIError(.unauthorized, code: "missing_credentials", message: "Enter your username and password.")
         }
         if let local = try await people.localAccount(username: username) {
-            let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: local.passwordHash) }
+            let matches = try await NIOThreadPool.singleton.runIfActive {
+                Bcrypt.verify(password, hash: local.passwordHash)
+            }
             guard matches, local.person.active else { throw Self.generic }
             return local.person
         }
         let syncer = self.syncer
         guard let authenticator = try await directory.authenticator({ try await syncer.storedSettings() }) else {
-            throw APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password (no directory is configured yet; only local accounts can log in).")
+            throw APIError(
+                .unauthorized, code: "invalid_credentials",
+                message: "Wrong username or password (no directory is configured yet; only local accounts can log in).")
         }
         let settings = authenticator.settings
         let entry: LDAPEntry
         do {
             let people = self.people
-            entry = try await authenticator.authenticate(username, password: password, attributes: [settings.identityAttribute]) { found in
+            entry = try await authenticator.authenticate(
+                username, password: password, attributes: [settings.identityAttribute]
+            ) { found in
                 // However the name was spelled (escaped DN, full-width letters), the entry it found is one account.
-                let synced = try await settings.identity(of: found).asyncFlatMap { try await people.person(directoryID: $0) }
+                let synced = try await settings.identity(of: found).asyncFlatMap {
+                    try await people.person(directoryID: $0)
+                }
                 try await entryFound(synced.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
             }
         } catch is DirectoryAuthenticator.Failure {
@@ -52,11 +62,16 @@ struct LoginService: Sendable {
             }
             throw answer
         }
-        guard let identity = settings.identity(of: entry), let person = try await people.person(directoryID: identity) else {
-            throw APIError(.forbidden, code: "not_synced", message: "Your directory account is not in Inboard yet; ask an administrator to run a directory sync.")
+        guard let identity = settings.identity(of: entry), let person = try await people.person(directoryID: identity)
+        else {
+            throw APIError(
+                .forbidden, code: "not_synced",
+                message: "Your directory account is not in Inboard yet; ask an administrator to run a directory sync.")
         }
         guard person.active else {
-            throw APIError(.forbidden, code: "account_disabled", message: "Your Inboard account is disabled; ask an administrator.")
+            throw APIError(
+                .forbidden, code: "account_disabled", message: "Your Inboard account is disabled; ask an administrator."
+            )
         }
         return person
     }
@@ -69,8 +84,11 @@ struct LoginService: Sendable {
         case .emptyPassword:
             return APIError(.unauthorized, code: "missing_credentials", message: "Enter your username and password.")
         case .serverDown, .timeout, .tls:
-            return APIError(.serviceUnavailable, code: "directory_unavailable",
-                            message: "The directory cannot be reached right now; try again shortly (a local admin account can still log in).")
+            return APIError(
+                .serviceUnavailable, code: "directory_unavailable",
+                message:
+                    "The directory cannot be reached right now; try again shortly (a local admin account can still log in)."
+            )
         default:
             // The directory's own words (its diagnostic, DNs, URLs) stay in the log: shown to an anonymous caller
             // they would say which accounts exist and where the directory is.

@@ -7,12 +7,18 @@ struct RequireRole: RouterMiddleware {
     typealias Context = AppRequestContext
     let minimum: Person.Role
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let person = context.identity else {
-            throw APIError(.unauthorized, code: "unauthorized", message: "Log in first: POST /api/v1/auth/login, then send the token as 'Authorization: Bearer TOKEN'.")
+            throw APIError(
+                .unauthorized, code: "unauthorized",
+                message: "Log in first: POST /api/v1/auth/login, then send the token as 'Authorization: Bearer TOKEN'.")
         }
         guard person.role >= minimum else {
-            throw APIError(.forbidden, code: "forbidden", message: "This needs the \(minimum.rawValue) role; you are \(person.role.rawValue).")
+            throw APIError(
+                .forbidden, code: "forbidden",
+                message: "This needs the \(minimum.rawValue) role; you are \(person.role.rawValue).")
         }
         return try await next(request, context)
     }

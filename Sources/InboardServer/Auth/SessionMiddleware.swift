@@ -9,7 +9,9 @@ struct SessionMiddleware: RouterMiddleware {
     static let cookieName = "inboard_session"
     let sessions: SessionStore
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         if let (token, viaCookie) = Self.token(in: request), let found = try await sessions.person(forToken: token) {
             context.identity = found.person

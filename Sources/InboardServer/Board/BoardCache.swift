@@ -43,8 +43,9 @@ actor BoardCache {
     private static func build(_ statuses: StatusStore) async throws -> Snapshot {
         let started = ContinuousClock.now
         let entries = try await statuses.board(limit: 100_000)
-        return Snapshot(entries: entries, full: try encode(entries), redacted: try encode(entries.map { $0.withoutHiddenNote() }),
-                        hiddenNoteOwners: Set(entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
+        return Snapshot(
+            entries: entries, full: try encode(entries), redacted: try encode(entries.map { $0.withoutHiddenNote() }),
+            hiddenNoteOwners: Set(entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
     }
 
     static func encode(_ entries: [BoardEntry]) throws -> ByteBuffer {

@@ -25,8 +25,9 @@ struct BoardController: Sendable {
             if ["q", "department", "board", "limit"].allSatisfy({ (query.get($0) ?? "").isEmpty }) {
                 let snapshot = try await cache.current()
                 if viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) {
-                    return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                                    body: .init(byteBuffer: viewer.role >= .delegate ? snapshot.full : snapshot.redacted))
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: viewer.role >= .delegate ? snapshot.full : snapshot.redacted))
                 }
             }
             let people = try await board(request).map { $0.redacted(for: viewer) }
@@ -46,23 +47,31 @@ struct BoardController: Sendable {
             let viewer = try context.requireIdentity()
             try await Self.requireShown(id, to: viewer, people: people)
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 500)
-            let history = try await statuses.history(personID: id, limit: limit).map { $0.redacted(for: viewer, subject: id) }
+            let history = try await statuses.history(personID: id, limit: limit).map {
+                $0.redacted(for: viewer, subject: id)
+            }
             return try JSONResponse(["history": history])
         }
         users.get("boards") { _, _ in try JSONResponse(["boards": try await statuses.boards()]) }
         users.get("people.csv") { request, context in
             let viewer = try context.requireIdentity()
             let csv = BoardCSV.render(try await board(request).map { $0.redacted(for: viewer) })
-            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"inboard-board.csv\""],
-                            body: .init(byteBuffer: ByteBuffer(string: csv)))
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/csv; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"inboard-board.csv\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: csv)))
         }
     }
 
     func board(_ request: Request) async throws -> [BoardEntry] {
         let query = request.uri.queryParameters
         let nonEmpty = { (key: String) -> String? in query.get(key).flatMap { $0.isEmpty ? nil : $0 } }
-        return try await statuses.board(search: nonEmpty("q"), department: nonEmpty("department"), board: nonEmpty("board"),
-                                        limit: min(max(query.get("limit", as: Int.self) ?? 1000, 1), 10_000))
+        return try await statuses.board(
+            search: nonEmpty("q"), department: nonEmpty("department"), board: nonEmpty("board"),
+            limit: min(max(query.get("limit", as: Int.self) ?? 1000, 1), 10_000))
     }
 }
 
@@ -73,8 +82,12 @@ enum BoardCSV {
         var lines = ["name,username,email,department,status,note,return_at,overdue"]
         for entry in entries {
             let status = entry.status
-            lines.append([entry.displayName, entry.username, entry.email ?? "", entry.department ?? "", status?.type ?? "",
-                          status?.note ?? "", status?.returnAt.map { iso.string(from: $0) } ?? "", status?.overdue == true ? "yes" : "no"]
+            lines.append(
+                [
+                    entry.displayName, entry.username, entry.email ?? "", entry.department ?? "", status?.type ?? "",
+                    status?.note ?? "", status?.returnAt.map { iso.string(from: $0) } ?? "",
+                    status?.overdue == true ? "yes" : "no",
+                ]
                 .map(cell).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"

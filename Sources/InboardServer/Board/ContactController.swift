@@ -16,19 +16,30 @@ struct ContactController: Sendable {
             let me = try context.requireIdentity()
             let body = try await request.decodeJSON(as: [String: String?].self, context: context)
             let organisation = try await self.organisation.load()
-            for key in body.keys where !(organisation.editableFields.contains(key) && PeopleStore.ContactField(rawValue: key) != nil) {
-                throw APIError(.forbidden, code: "field_not_editable",
-                               message: "'\(key)' comes from the directory; editable here: \(organisation.editableFields.joined(separator: ", "))")
+            for key in body.keys
+            where !(organisation.editableFields.contains(key) && PeopleStore.ContactField(rawValue: key) != nil) {
+                throw APIError(
+                    .forbidden, code: "field_not_editable",
+                    message:
+                        "'\(key)' comes from the directory; editable here: \(organisation.editableFields.joined(separator: ", "))"
+                )
             }
             var changes: [PeopleStore.ContactField: String?] = [:]
             for (key, value) in body {
                 let text = value?.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard (text?.count ?? 0) <= 200 else { throw APIError(.unprocessableContent, code: "invalid_field", message: "\(key) is longer than 200 characters") }
-                if let field = PeopleStore.ContactField(rawValue: key) { changes[field] = text?.isEmpty == true ? nil : text }
+                guard (text?.count ?? 0) <= 200 else {
+                    throw APIError(
+                        .unprocessableContent, code: "invalid_field", message: "\(key) is longer than 200 characters")
+                }
+                if let field = PeopleStore.ContactField(rawValue: key) {
+                    changes[field] = text?.isEmpty == true ? nil : text
+                }
             }
             try await people.updateContact(me.id, changes)
             await board.invalidate()
-            guard let entry = try await statuses.entry(personID: me.id) else { throw APIError(.notFound, code: "not_found", message: "You are not on the board.") }
+            guard let entry = try await statuses.entry(personID: me.id) else {
+                throw APIError(.notFound, code: "not_found", message: "You are not on the board.")
+            }
             return try JSONResponse(entry.redacted(for: me))
         }
     }

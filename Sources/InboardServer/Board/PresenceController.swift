@@ -24,16 +24,26 @@ struct PresenceController: Sendable {
         group.requiring(.user).post("me/presence") { request, context in
             let me = try context.requireIdentity()
             let report = try await request.decodeJSON(as: Report.self, context: context)
-            guard report.idleSeconds >= 0 else { throw APIError(.badRequest, code: "bad_request", message: "field 'idleSeconds' must not be negative") }
+            guard report.idleSeconds >= 0 else {
+                throw APIError(.badRequest, code: "bad_request", message: "field 'idleSeconds' must not be negative")
+            }
             let organisation = try await self.organisation.load()
-            guard let current = try await statuses.entry(personID: me.id) else { throw APIError(.notFound, code: "not_found", message: "You are not on the board.") }
+            guard let current = try await statuses.entry(personID: me.id) else {
+                throw APIError(.notFound, code: "not_found", message: "You are not on the board.")
+            }
             let idle = report.idleSeconds >= organisation.idleMinutes * 60
             var changed: BoardEntry?
             if idle, current.status.map({ $0.presence == .in && !$0.autoAway }) ?? true {
                 guard let away = try await statuses.type(named: organisation.awayType) else {
-                    throw APIError(.conflict, code: "not_configured", message: "The away status type '\(organisation.awayType)' does not exist; an admin sets it in the organisation settings.")
+                    throw APIError(
+                        .conflict, code: "not_configured",
+                        message:
+                            "The away status type '\(organisation.awayType)' does not exist; an admin sets it in the organisation settings."
+                    )
                 }
-                changed = try await statuses.set(personID: me.id, type: away, change: StatusChange(), setBy: me.id, source: "auto-away", autoAway: true)
+                changed = try await statuses.set(
+                    personID: me.id, type: away, change: StatusChange(), setBy: me.id, source: "auto-away",
+                    autoAway: true)
             } else if !idle, current.status?.autoAway == true {
                 changed = try await restore(me.id)
             }
@@ -47,13 +57,18 @@ struct PresenceController: Sendable {
         let history = try await statuses.history(personID: person, limit: 2)
         let now = Date()
         if history.count == 2, let previous = try await statuses.type(named: history[1].type),
-           let change = try? StatusChange(note: history[1].note, noteHidden: history[1].noteHidden, returnAt: history[1].returnAt,
-                                          expiresAt: history[1].expiresAt).validated(for: previous, now: now, hidingAllowed: true) {
-            return try await statuses.set(personID: person, type: previous, change: change, setBy: person, source: "auto-away")
+            let change = try? StatusChange(
+                note: history[1].note, noteHidden: history[1].noteHidden, returnAt: history[1].returnAt,
+                expiresAt: history[1].expiresAt
+            ).validated(for: previous, now: now, hidingAllowed: true)
+        {
+            return try await statuses.set(
+                personID: person, type: previous, change: change, setBy: person, source: "auto-away")
         }
         guard let fallback = try await statuses.types().first(where: { $0.presence == .in }) else {
             throw APIError(.conflict, code: "not_configured", message: "No active status type counts as in.")
         }
-        return try await statuses.set(personID: person, type: fallback, change: StatusChange(), setBy: person, source: "auto-away")
+        return try await statuses.set(
+            personID: person, type: fallback, change: StatusChange(), setBy: person, source: "auto-away")
     }
 }

@@ -23,7 +23,9 @@ struct StatusController: Sendable {
             return try JSONResponse(try await set(personID: id, request: request, context: context))
         }
         let admin = group.requiring(.admin)
-        admin.get("admin/status-types") { _, _ in try JSONResponse(["statusTypes": try await statuses.types(includeInactive: true)]) }
+        admin.get("admin/status-types") { _, _ in
+            try JSONResponse(["statusTypes": try await statuses.types(includeInactive: true)])
+        }
         admin.post("admin/status-types") { request, context in try await saveType(request, context: context, id: nil) }
         admin.put("admin/status-types/:id") { request, context in
             try await saveType(request, context: context, id: try context.parameters.require("id", as: Int64.self))
@@ -32,12 +34,14 @@ struct StatusController: Sendable {
 
     func set(personID: Int64, request: Request, context: AppRequestContext) async throws -> BoardEntry {
         let body = try await request.decodeJSON(as: StatusRequest.self, context: context)
-        return try await service.set(personID: personID, body, by: try context.requireIdentity(), from: context.remoteAddress)
+        return try await service.set(
+            personID: personID, body, by: try context.requireIdentity(), from: context.remoteAddress)
     }
 
     func saveType(_ request: Request, context: AppRequestContext, id: Int64?) async throws -> Response {
         let body = try await request.decodeJSON(as: StatusTypeRequest.self, context: context)
-        let saved = try await service.saveType(body, id: id, by: try context.requireIdentity(), from: context.remoteAddress)
+        let saved = try await service.saveType(
+            body, id: id, by: try context.requireIdentity(), from: context.remoteAddress)
         return try JSONResponse(saved, status: id == nil ? .created : .ok)
     }
 }

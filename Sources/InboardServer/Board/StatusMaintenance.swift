@@ -22,11 +22,20 @@ struct StatusMaintenance: Service {
                     if expired > 0 { logger.info("statuses expired", metadata: ["count": "\(expired)"]) }
                     if round % pruneEvery == 1 {
                         let pruned = try await housekeeping.prune()
-                        if pruned.total > 0 { logger.info("pruned old rows", metadata: ["throttle": "\(pruned.throttleRows)", "sessions": "\(pruned.sessions)", "events": "\(pruned.events)"]) }
+                        if pruned.total > 0 {
+                            logger.info(
+                                "pruned old rows",
+                                metadata: [
+                                    "throttle": "\(pruned.throttleRows)", "sessions": "\(pruned.sessions)",
+                                    "events": "\(pruned.events)",
+                                ])
+                        }
                     }
                 } catch {
-                    if Task.isCancelled || error is CancellationError { return }   // shutting down
-                    logger.warning("expiring statuses failed; retrying", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    if Task.isCancelled || error is CancellationError { return }  // shutting down
+                    logger.warning(
+                        "expiring statuses failed; retrying",
+                        metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 }
             }
         }

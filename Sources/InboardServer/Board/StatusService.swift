@@ -15,7 +15,10 @@ struct StatusRequest: Decodable, KnownFields {
 
 /// A status type as an admin defines it (API JSON or the admin form).
 struct StatusTypeRequest: Decodable, KnownFields {
-    static let fields: Set<String> = ["id", "name", "colour", "icon", "presence", "needsReturnTime", "defaultExpiryMinutes", "fallbackTypeId", "sortOrder", "active"]
+    static let fields: Set<String> = [
+        "id", "name", "colour", "icon", "presence", "needsReturnTime", "defaultExpiryMinutes", "fallbackTypeId",
+        "sortOrder", "active",
+    ]
     var name: String
     var colour: String
     var icon: String?
@@ -37,29 +40,42 @@ struct StatusService: Sendable {
     let board: BoardCache
     let logger: Logger
 
-    func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws -> BoardEntry {
+    func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws
+        -> BoardEntry
+    {
         if personID != actor.id {
             guard let target = try await people.person(id: personID) else {
                 throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
             }
-            guard DelegateScopeRule.maySetStatus(ofActive: target.active, targetIsAdmin: target.role >= .admin,
-                                                 actorIsAdmin: actor.role >= .admin, actorIsDelegate: actor.role >= .delegate) else {
-                throw APIError(.forbidden, code: "forbidden", message: "A delegate sets the status of active colleagues who are not administrators.")
+            guard
+                DelegateScopeRule.maySetStatus(
+                    ofActive: target.active, targetIsAdmin: target.role >= .admin,
+                    actorIsAdmin: actor.role >= .admin, actorIsDelegate: actor.role >= .delegate)
+            else {
+                throw APIError(
+                    .forbidden, code: "forbidden",
+                    message: "A delegate sets the status of active colleagues who are not administrators.")
             }
         }
         guard let type = try await statuses.type(named: request.type) else {
-            throw APIError(.unprocessableContent, code: "invalid_field", message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
+            throw APIError(
+                .unprocessableContent, code: "invalid_field",
+                message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
         }
         let organisation = try await self.organisation.load()
         let change: StatusChange
         do {
-            change = try StatusChange(note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt, expiresAt: request.expiresAt)
-                .validated(for: type, now: Date(), hidingAllowed: organisation.allowHiddenNotes)
+            change = try StatusChange(
+                note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt,
+                expiresAt: request.expiresAt
+            )
+            .validated(for: type, now: Date(), hidingAllowed: organisation.allowHiddenNotes)
         } catch {
             throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
         }
         do {
-            let entry = try await statuses.set(personID: personID, type: type, change: change, setBy: actor.id, source: address)
+            let entry = try await statuses.set(
+                personID: personID, type: type, change: change, setBy: actor.id, source: address)
             await board.invalidate()
             return entry.redacted(for: actor)
         } catch StatusStoreError.noSuchPerson {
@@ -68,19 +84,25 @@ struct StatusService: Sendable {
     }
 
     /// Creates (`id` nil) or updates a status type, and records it in the audit log.
-    func saveType(_ body: StatusTypeRequest, id: Int64?, by actor: Person, from address: String?) async throws -> StatusType {
-        let type = StatusType(id: id ?? 0, name: body.name.trimmingCharacters(in: .whitespaces), colour: body.colour, icon: body.icon ?? "",
-                              presence: body.presence, needsReturnTime: body.needsReturnTime ?? false,
-                              defaultExpiryMinutes: body.defaultExpiryMinutes, fallbackTypeID: body.fallbackTypeId,
-                              sortOrder: body.sortOrder ?? 100, active: body.active ?? true)
+    func saveType(_ body: StatusTypeRequest, id: Int64?, by actor: Person, from address: String?) async throws
+        -> StatusType
+    {
+        let type = StatusType(
+            id: id ?? 0, name: body.name.trimmingCharacters(in: .whitespaces), colour: body.colour,
+            icon: body.icon ?? "",
+            presence: body.presence, needsReturnTime: body.needsReturnTime ?? false,
+            defaultExpiryMinutes: body.defaultExpiryMinutes, fallbackTypeID: body.fallbackTypeId,
+            sortOrder: body.sortOrder ?? 100, active: body.active ?? true)
         guard !type.name.isEmpty else {
             throw APIError(.unprocessableContent, code: "invalid_field", message: "name is empty")
         }
         guard type.colour.wholeMatch(of: /#[0-9a-fA-F]{6}/) != nil else {
-            throw APIError(.unprocessableContent, code: "invalid_field", message: "colour '\(type.colour)' is not #RRGGBB")
+            throw APIError(
+                .unprocessableContent, code: "invalid_field", message: "colour '\(type.colour)' is not #RRGGBB")
         }
         if let minutes = type.defaultExpiryMinutes, minutes <= 0 {
-            throw APIError(.unprocessableContent, code: "invalid_field", message: "defaultExpiryMinutes must be positive")
+            throw APIError(
+                .unprocessableContent, code: "invalid_field", message: "defaultExpiryMinutes must be positive")
         }
         do {
             return try await statuses.save(type, create: id == nil, by: actor.username, from: address)

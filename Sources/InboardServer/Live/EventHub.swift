@@ -32,8 +32,10 @@ actor EventHub: Service {
     let pollInterval: Duration
     let heartbeatInterval: Duration
 
-    init(log: EventLog, board: BoardCache? = nil, sessions: SessionStore? = nil, logger: Logger,
-         pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)) {
+    init(
+        log: EventLog, board: BoardCache? = nil, sessions: SessionStore? = nil, logger: Logger,
+        pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)
+    ) {
         self.log = log
         self.board = board
         self.sessions = sessions
@@ -49,7 +51,9 @@ actor EventHub: Service {
 
     /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already.
     func subscribe(_ viewer: Person, sessionID: Int64? = nil) -> (UUID, AsyncStream<Message>)? {
-        guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else { return nil }
+        guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else {
+            return nil
+        }
         let id = UUID()
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
@@ -89,7 +93,8 @@ actor EventHub: Service {
             let now = ContinuousClock.now
             gaps = gaps.filter { now - $0.value < gapPatience }
             while true {
-                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys)).map(LiveEvent.init)
+                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys)).map(
+                    LiveEvent.init)
                 if !events.isEmpty { await board?.invalidate() }
                 for event in events {
                     if gaps.removeValue(forKey: event.id) == nil {
@@ -106,8 +111,10 @@ actor EventHub: Service {
                 if events.count < 1000 { return }
             }
         } catch {
-            if Task.isCancelled || error is CancellationError { return }   // shutting down
-            logger.warning("reading the event log failed; retrying at the next wake-up", metadata: ["error": "\(String(reflecting: error))"])
+            if Task.isCancelled || error is CancellationError { return }  // shutting down
+            logger.warning(
+                "reading the event log failed; retrying at the next wake-up",
+                metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -143,22 +150,22 @@ actor EventHub: Service {
 
     private nonisolated func loops() async {
         await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.log.listen { await self.deliverNew() } }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: self.pollInterval)
-                        await self.deliverNew()
-                        await self.revalidateSessions()
-                    }
+            group.addTask { await self.log.listen { await self.deliverNew() } }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.pollInterval)
+                    await self.deliverNew()
+                    await self.revalidateSessions()
                 }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: self.heartbeatInterval)
-                        await self.beat()
-                    }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.heartbeatInterval)
+                    await self.beat()
                 }
-                await group.next()
-                group.cancelAll()
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 

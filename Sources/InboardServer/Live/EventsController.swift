@@ -12,17 +12,20 @@ struct EventsController: Sendable {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
-            let lastSeen = request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
+            let lastSeen =
+                request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)
             guard let (subscription, stream) = await hub.subscribe(viewer, sessionID: context.sessionID) else {
-                throw APIError(.tooManyRequests, code: "too_many_streams",
-                               message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.", headers: [.retryAfter: "30"])
+                throw APIError(
+                    .tooManyRequests, code: "too_many_streams",
+                    message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.",
+                    headers: [.retryAfter: "30"])
             }
             var replay: [LiveEvent] = []
             do {
                 if let lastSeen { replay = try await log.events(after: lastSeen).map(LiveEvent.init) }
             } catch {
-                await hub.unsubscribe(subscription)   // no stream will start: give the slot back
+                await hub.unsubscribe(subscription)  // no stream will start: give the slot back
                 throw error
             }
             let hub = self.hub, events = replay
@@ -42,7 +45,7 @@ struct EventsController: Sendable {
                         case let .event(event, viewerNow) where !replayed.contains(event.id):
                             try await writer.write(ByteBuffer(string: event.frame(for: viewerNow)))
                         case .event:
-                            continue   // already sent by the replay
+                            continue  // already sent by the replay
                         case .heartbeat:
                             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         }
@@ -52,8 +55,12 @@ struct EventsController: Sendable {
                 }
                 try await writer.finish(nil)
             }
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache",
-                                                   .init("X-Accel-Buffering")!: "no"], body: body)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/event-stream", .cacheControl: "no-cache",
+                    .init("X-Accel-Buffering")!: "no",
+                ], body: body)
         }
     }
 }

@@ -23,7 +23,9 @@ struct LiveEvent: Sendable {
         self.kind = kind
         self.recipientID = recipientID
         let frame = { (data: String) in "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n" }
-        let encode = { (entry: BoardEntry) in (try? String(decoding: APIJSON.makeEncoder().encode(entry), as: UTF8.self)) ?? payload }
+        let encode = { (entry: BoardEntry) in
+            (try? String(decoding: APIJSON.makeEncoder().encode(entry), as: UTF8.self)) ?? payload
+        }
         if kind != "note", let entry = try? BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8)) {
             let fresh = entry.refreshed(now: now)
             entryID = entry.id

@@ -30,7 +30,10 @@ struct BoardPages: Sendable {
             var request = request
             let me = try context.requireIdentity()
             let form = try await request.form(context: context)
-            try await mailPreferences.save(me.id, Dictionary(uniqueKeysWithValues: MailPreferencesStore.events.map { ($0.event, form.has("mail." + $0.event)) }))
+            try await mailPreferences.save(
+                me.id,
+                Dictionary(
+                    uniqueKeysWithValues: MailPreferencesStore.events.map { ($0.event, form.has("mail." + $0.event)) }))
             return WebAuthController.redirect(to: "/me?done=mail")
         }
         users.post("people/:id/watch") { request, context in
@@ -52,12 +55,18 @@ struct BoardPages: Sendable {
             let me = try context.requireIdentity(), id = try context.parameters.require("id", as: Int64.self)
             let body = try await request.form(context: context)["body"] ?? ""
             guard body.count <= NoteStore.maxLength else {
-                throw APIError(.unprocessableContent, code: "invalid_field", message: "A note has at most \(NoteStore.maxLength) characters.")
+                throw APIError(
+                    .unprocessableContent, code: "invalid_field",
+                    message: "A note has at most \(NoteStore.maxLength) characters.")
             }
             let left: NoteStore.Note?
-            do { left = body.isEmpty ? nil : try await notes.leave(for: id, from: me.id, body: body) } catch is NoteRateLimited { throw APIError.tooManyNotes }
+            do {
+                left = body.isEmpty ? nil : try await notes.leave(for: id, from: me.id, body: body)
+            } catch is NoteRateLimited { throw APIError.tooManyNotes }
             guard left != nil else {
-                throw APIError(.unprocessableContent, code: "invalid_field", message: "Write something first (and the colleague must be active).")
+                throw APIError(
+                    .unprocessableContent, code: "invalid_field",
+                    message: "Write something first (and the colleague must be active).")
             }
             return WebAuthController.redirect(to: "/people/\(id)?done=note")
         }
@@ -66,17 +75,24 @@ struct BoardPages: Sendable {
     @Sendable func board(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
         let query = request.uri.queryParameters
-        let (q, department, boardName) = (query.get("q").nonBlank, query.get("department").nonBlank, query.get("board").nonBlank)
+        let (q, department, boardName) = (
+            query.get("q").nonBlank, query.get("department").nonBlank, query.get("board").nonBlank
+        )
         let now = Date()
-        let entries = try await statuses.board(search: q, department: department, board: boardName).map { $0.redacted(for: me).refreshed(now: now) }
+        let entries = try await statuses.board(search: q, department: department, board: boardName).map {
+            $0.redacted(for: me).refreshed(now: now)
+        }
         let present = entries.compactMap(\.status)
-        let counts = ["in": present.filter { $0.presence == .in }.count, "out": present.filter { $0.presence == .out }.count,
-                      "overdue": present.filter(\.overdue).count, "total": entries.count]
+        let counts = [
+            "in": present.filter { $0.presence == .in }.count, "out": present.filter { $0.presence == .out }.count,
+            "overdue": present.filter(\.overdue).count, "total": entries.count,
+        ]
         let mine = try await statuses.entry(personID: me.id)?.refreshed(now: now).status
         let organisation = try await service.organisation.load()
         var csv = "/api/v1/people.csv"
         let filters = [("q", q), ("department", department), ("board", boardName)].compactMap { name, value in
-            value.map { name + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } }
+            value.map { name + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+        }
         if !filters.isEmpty { csv += "?" + filters.joined(separator: "&") }
         let boards = try await statuses.boards()
         var values: [String: Any] = [
@@ -89,8 +105,9 @@ struct BoardPages: Sendable {
             "people": entries.map { WebFormat.row($0, now: now) },
         ]
         values["mine"] = mine.map { ["type": $0.type, "colour": $0.colour, "overdue": $0.overdue] }
-        return renderer.page("board", title: "Board", section: "board", context: context, values: values,
-                             notice: query.get("done") == "status" ? "Your status is set." : nil)
+        return renderer.page(
+            "board", title: "Board", section: "board", context: context, values: values,
+            notice: query.get("done") == "status" ? "Your status is set." : nil)
     }
 
     @Sendable func card(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -104,47 +121,75 @@ struct BoardPages: Sendable {
         let onlyIn = try await watches.watchers(of: id).first { $0.id == me.id }?.onlyIn ?? false
         var status: [String: Any]?
         if let current = entry.status {
-            status = ["type": current.type, "colour": current.colour, "overdue": current.overdue, "note": current.note ?? "",
-                      "returnText": WebFormat.shortTime(current.returnAt), "expiresText": WebFormat.shortTime(current.expiresAt),
-                      "setText": WebFormat.shortTime(current.setAt), "setBy": current.setBy ?? ""]
+            status = [
+                "type": current.type, "colour": current.colour, "overdue": current.overdue, "note": current.note ?? "",
+                "returnText": WebFormat.shortTime(current.returnAt),
+                "expiresText": WebFormat.shortTime(current.expiresAt),
+                "setText": WebFormat.shortTime(current.setAt), "setBy": current.setBy ?? "",
+            ]
         }
         let history = try await statuses.history(personID: id, limit: 10).map { $0.redacted(for: me, subject: id) }
-        let done = ["watch": "You are watching \(entry.displayName).", "unwatch": "You no longer watch \(entry.displayName).",
-                    "note": "Your note is waiting for \(entry.displayName).", "status": "\(entry.displayName)'s status is set."]
+        let done = [
+            "watch": "You are watching \(entry.displayName).", "unwatch": "You no longer watch \(entry.displayName).",
+            "note": "Your note is waiting for \(entry.displayName).", "status": "\(entry.displayName)'s status is set.",
+        ]
         let values: [String: Any] = [
-            "person": ["id": entry.id, "displayName": entry.displayName, "username": entry.username, "department": entry.department ?? ""],
+            "person": [
+                "id": entry.id, "displayName": entry.displayName, "username": entry.username,
+                "department": entry.department ?? "",
+            ],
             "entry": status.map { ["status": $0] } ?? [:],
             "contact": try await people.contact(id: id).map { ["label": $0.label, "value": $0.value] },
             "isMe": id == me.id, "watching": watched, "onlyIn": onlyIn,
             "canSetOthers": me.role >= .delegate && id != me.id,
             "types": try await statuses.types().map { ["name": $0.name, "colour": $0.colour] },
-            "history": history.map { ["type": $0.type, "setText": WebFormat.shortTime($0.setAt), "setBy": $0.setBy ?? "", "note": $0.note ?? ""] },
+            "history": history.map {
+                [
+                    "type": $0.type, "setText": WebFormat.shortTime($0.setAt), "setBy": $0.setBy ?? "",
+                    "note": $0.note ?? "",
+                ]
+            },
         ]
-        return renderer.page("person", title: entry.displayName, section: "board", context: context, values: values,
-                             notice: request.uri.queryParameters.get("done").flatMap { done[String($0)] })
+        return renderer.page(
+            "person", title: entry.displayName, section: "board", context: context, values: values,
+            notice: request.uri.queryParameters.get("done").flatMap { done[String($0)] })
     }
 
     @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
         let choices = try await mailPreferences.load(me.id)
         let values: [String: Any] = [
-            "notes": try await notes.notes(for: me.id, all: true, limit: 50).map { ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)] },
-            "watched": try await watches.watched(by: me.id, statuses: statuses).map { WebFormat.row($0.redacted(for: me)) },
-            "watchers": try await watches.watchers(of: me.id).map { ["displayName": $0.displayName, "onlyIn": $0.onlyIn] },
-            "mail": MailPreferencesStore.events.map { ["event": $0.event, "label": $0.label, "on": choices[$0.event] ?? ($0.event != "watchDigest")] },
+            "notes": try await notes.notes(for: me.id, all: true, limit: 50).map {
+                ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)]
+            },
+            "watched": try await watches.watched(by: me.id, statuses: statuses).map {
+                WebFormat.row($0.redacted(for: me))
+            },
+            "watchers": try await watches.watchers(of: me.id).map {
+                ["displayName": $0.displayName, "onlyIn": $0.onlyIn]
+            },
+            "mail": MailPreferencesStore.events.map {
+                ["event": $0.event, "label": $0.label, "on": choices[$0.event] ?? ($0.event != "watchDigest")]
+            },
             "email": me.email ?? "",
         ]
-        return renderer.page("me", title: "Me", section: "me", context: context, values: values,
-                             notice: request.uri.queryParameters.get("done") == "mail" ? "Mail choices saved." : nil)
+        return renderer.page(
+            "me", title: "Me", section: "me", context: context, values: values,
+            notice: request.uri.queryParameters.get("done") == "mail" ? "Mail choices saved." : nil)
     }
 
-    func setStatus(of personID: Int64, request: Request, context: AppRequestContext, back: String) async throws -> Response {
+    func setStatus(of personID: Int64, request: Request, context: AppRequestContext, back: String) async throws
+        -> Response
+    {
         var request = request
         let form = try await request.form(context: context)
         let returnAt = try WebFormat.localDate(form["returnAt"], offsetMinutes: form["tz"]).get()
         let expiresAt = try WebFormat.localDate(form["expiresAt"], offsetMinutes: form["tz"]).get()
-        let change = StatusRequest(type: form["type"] ?? "", note: form["note"], noteHidden: form.has("noteHidden"), returnAt: returnAt, expiresAt: expiresAt)
-        _ = try await service.set(personID: personID, change, by: try context.requireIdentity(), from: context.remoteAddress)
+        let change = StatusRequest(
+            type: form["type"] ?? "", note: form["note"], noteHidden: form.has("noteHidden"), returnAt: returnAt,
+            expiresAt: expiresAt)
+        _ = try await service.set(
+            personID: personID, change, by: try context.requireIdentity(), from: context.remoteAddress)
         return WebAuthController.redirect(to: back + "?done=status")
     }
 }

@@ -11,7 +11,9 @@ struct WebAuthController: Sendable {
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("login") { request, context in
-            if context.identity != nil { return Self.redirect(to: Self.safeNext(request.uri.queryParameters.get("next"))) }
+            if context.identity != nil {
+                return Self.redirect(to: Self.safeNext(request.uri.queryParameters.get("next")))
+            }
             return loginPage(context: context, next: request.uri.queryParameters.get("next") ?? "/")
         }
         group.post("login") { request, context in
@@ -19,17 +21,22 @@ struct WebAuthController: Sendable {
             let form = try await request.form(context: context)
             let next = Self.safeNext(form["next"])
             guard let sent = form[CSRFTokens.formField], sent == request.cookies[CSRFTokens.loginCookie]?.value else {
-                return loginPage(context: context, next: next, username: form["username"],
-                                 error: "The sign-in form expired. Please try again.", status: .forbidden)
+                return loginPage(
+                    context: context, next: next, username: form["username"],
+                    error: "The sign-in form expired. Please try again.", status: .forbidden)
             }
             do {
-                let (_, issued) = try await auth.signIn(username: form["username"] ?? "", password: form.all("password").first ?? "",
-                                                        address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "web")
+                let (_, issued) = try await auth.signIn(
+                    username: form["username"] ?? "", password: form.all("password").first ?? "",
+                    address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "web")
                 var response = Self.redirect(to: next)
-                response.headers[values: .setCookie].append(AuthController.sessionCookie(issued, context: context).description)
+                response.headers[values: .setCookie].append(
+                    AuthController.sessionCookie(issued, context: context).description)
                 return response
             } catch let error as APIError {
-                return loginPage(context: context, next: next, username: form["username"], error: error.message, status: error.status)
+                return loginPage(
+                    context: context, next: next, username: form["username"], error: error.message, status: error.status
+                )
             }
         }
         group.post("logout") { _, context in
@@ -40,12 +47,19 @@ struct WebAuthController: Sendable {
         }
     }
 
-    func loginPage(context: AppRequestContext, next: String, username: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    func loginPage(
+        context: AppRequestContext, next: String, username: String? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         let token = CSRFTokens.randomToken()
         var values: [String: Any] = ["title": "Sign in", "loginToken": token, "next": next, "username": username ?? ""]
         values["error"] = error
         var response = renderer.html("login", values, status: status)
-        response.headers[values: .setCookie].append(Cookie(name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login", secure: context.secureTransport, httpOnly: true, sameSite: .strict).description)
+        response.headers[values: .setCookie].append(
+            Cookie(
+                name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login",
+                secure: context.secureTransport, httpOnly: true, sameSite: .strict
+            ).description)
         return response
     }
 

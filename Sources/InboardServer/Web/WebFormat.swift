@@ -29,13 +29,18 @@ enum WebFormat {
             formatter.dateFormat = format
             if let date = formatter.date(from: text) { return .success(date) }
         }
-        return .failure(APIError(.unprocessableContent, code: "invalid_field", message: "'\(text)' is not a date and time such as 2026-11-25T14:00"))
+        return .failure(
+            APIError(
+                .unprocessableContent, code: "invalid_field",
+                message: "'\(text)' is not a date and time such as 2026-11-25T14:00"))
     }
 
     /// A board entry as the board's rows and cards show it.
     static func row(_ entry: BoardEntry, now: Date = Date()) -> [String: Any] {
-        var row: [String: Any] = ["id": entry.id, "displayName": entry.displayName, "username": entry.username,
-                                  "department": entry.department ?? "", "presence": "none", "overdue": false]
+        var row: [String: Any] = [
+            "id": entry.id, "displayName": entry.displayName, "username": entry.username,
+            "department": entry.department ?? "", "presence": "none", "overdue": false,
+        ]
         if let status = entry.status {
             row["type"] = status.type
             row["colour"] = status.colour

@@ -23,15 +23,19 @@ struct WebRenderer: Sendable {
     }
 
     /// A page for the signed-in person; `values` are the template's own.
-    func page(_ template: String, title: String, section: String, context: AppRequestContext,
-              values: [String: Any] = [:], notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    func page(
+        _ template: String, title: String, section: String, context: AppRequestContext,
+        values: [String: Any] = [:], notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
+    ) -> Response {
         var data = values
         data["title"] = title
         data["notice"] = notice
         data["problem"] = problem
         data["section_" + section] = true
         if let me = context.identity {
-            data["me"] = ["id": me.id, "displayName": me.displayName, "username": me.username, "role": me.role.rawValue]
+            data["me"] = [
+                "id": me.id, "displayName": me.displayName, "username": me.username, "role": me.role.rawValue,
+            ]
             data["isAdmin"] = me.role >= .admin
             data["isDelegate"] = me.role >= .delegate
         }
@@ -39,12 +43,15 @@ struct WebRenderer: Sendable {
         return html(template, data, status: status)
     }
 
-    func html(_ template: String, _ data: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    func html(_ template: String, _ data: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+        -> Response
+    {
         let text = library.render(data, withTemplate: template) ?? "template \(template) is missing"
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        fields[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+        fields[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
         fields[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
@@ -56,28 +63,41 @@ struct WebErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let renderer: WebRenderer
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as APIError where error.status == .unauthorized && request.method == .get {
-            let target = request.uri.path == "/" ? "/login" : "/login?next=" + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")
+            let target =
+                request.uri.path == "/"
+                ? "/login"
+                : "/login?next="
+                    + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")
             return Response(status: .seeOther, headers: [.location: target])
         } catch let error as APIError {
-            return renderer.page("error", title: "Something needs attention", section: "none", context: context,
-                                 values: ["status": Int(error.status.code), "message": error.message], status: error.status)
+            return renderer.page(
+                "error", title: "Something needs attention", section: "none", context: context,
+                values: ["status": Int(error.status.code), "message": error.message], status: error.status)
         } catch let error as HTTPError where error.status == .notFound {
-            return renderer.page("error", title: "Not found", section: "none", context: context,
-                                 values: ["status": 404, "message": "There is no page at \(request.uri.path)."], status: .notFound)
-        } catch where DatabaseUnavailable.isUnavailable(error) {
-            context.logger.warning("web page: database unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(APIErrorMiddleware<Context>.describe(error))"])
-            var response = renderer.page("error", title: "Back in a moment", section: "none", context: context,
-                                         values: ["status": 503, "message": APIError.databaseUnavailable.message], status: .serviceUnavailable)
+            return renderer.page(
+                "error", title: "Not found", section: "none", context: context,
+                values: ["status": 404, "message": "There is no page at \(request.uri.path)."], status: .notFound)
+        } catch  where DatabaseUnavailable.isUnavailable(error) {
+            context.logger.warning(
+                "web page: database unavailable",
+                metadata: ["path": "\(request.uri.path)", "error": "\(APIErrorMiddleware<Context>.describe(error))"])
+            var response = renderer.page(
+                "error", title: "Back in a moment", section: "none", context: context,
+                values: ["status": 503, "message": APIError.databaseUnavailable.message], status: .serviceUnavailable)
             response.headers[.retryAfter] = "2"
             return response
         } catch {
             context.logger.error("web page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return renderer.page("error", title: "Something went wrong", section: "none", context: context,
-                                 values: ["status": 500, "message": "The server could not show this page; its log says why."], status: .internalServerError)
+            return renderer.page(
+                "error", title: "Something went wrong", section: "none", context: context,
+                values: ["status": 500, "message": "The server could not show this page; its log says why."],
+                status: .internalServerError)
         }
     }
 }
@@ -88,9 +108,12 @@ struct StaticFilesController: Sendable {
         router.get("static/:file") { _, context in
             let name = try context.parameters.require("file")
             guard let text = embeddedStaticFiles[name] else { throw HTTPError(.notFound) }
-            let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "image/svg+xml"
-            return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            let type =
+                name.hasSuffix(".css")
+                ? "text/css; charset=utf-8" : name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "image/svg+xml"
+            return Response(
+                status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }
 }

@@ -15,8 +15,9 @@ struct AdminDirectoryPages: Sendable {
         let admin = group.requiring(.admin)
         admin.get("admin/directory") { request, context in
             let stored = try await syncer.storedSettings()
-            return directoryPage(DirectoryDraft(stored: stored), passwordSet: stored?.bindPassword != nil, context: context,
-                                 notice: request.uri.queryParameters.get("saved") != nil ? "Directory settings saved." : nil)
+            return directoryPage(
+                DirectoryDraft(stored: stored), passwordSet: stored?.bindPassword != nil, context: context,
+                notice: request.uri.queryParameters.get("saved") != nil ? "Directory settings saved." : nil)
         }
         admin.post("admin/directory") { request, context in
             var request = request
@@ -27,32 +28,44 @@ struct AdminDirectoryPages: Sendable {
             let passwordSet = draft.password != nil || stored?.bindPassword != nil
             let settings: DirectorySettings
             do { settings = try draft.settings(stored: stored) } catch {
-                return directoryPage(draft, passwordSet: passwordSet, context: context, problem: "\(error)", status: .unprocessableContent)
+                return directoryPage(
+                    draft, passwordSet: passwordSet, context: context, problem: "\(error)",
+                    status: .unprocessableContent)
             }
             switch form["action"] {
             case "test", "testLogin":
-                let login = form["action"] == "testLogin" ? form["testUser"].map { ($0, form.all("testPassword").first ?? "") } : nil
+                let login =
+                    form["action"] == "testLogin"
+                    ? form["testUser"].map { ($0, form.all("testPassword").first ?? "") } : nil
                 if let login, let refusal = DirectoryAdminController.refusal(testLogin: login) {
-                    return directoryPage(draft, passwordSet: passwordSet, context: context, problem: refusal, status: .badRequest)
+                    return directoryPage(
+                        draft, passwordSet: passwordSet, context: context, problem: refusal, status: .badRequest)
                 }
                 let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
-                return directoryPage(draft, passwordSet: passwordSet, context: context, steps: steps, testUser: form["testUser"])
+                return directoryPage(
+                    draft, passwordSet: passwordSet, context: context, steps: steps, testUser: form["testUser"])
             default:
                 do { try await save(settings, context: context) } catch let error as DirectorySettingsError {
-                    return directoryPage(draft, passwordSet: passwordSet, context: context, problem: error.description, status: .unprocessableContent)
+                    return directoryPage(
+                        draft, passwordSet: passwordSet, context: context, problem: error.description,
+                        status: .unprocessableContent)
                 }
                 return WebAuthController.redirect(to: "/admin/directory?saved=1")
             }
         }
         admin.get("admin/mappings") { request, context in
-            mappingsPage(DirectoryDraft(stored: try await syncer.storedSettings()), context: context,
-                         notice: request.uri.queryParameters.get("saved") != nil ? "Mappings saved. They apply from the next sync." : nil)
+            mappingsPage(
+                DirectoryDraft(stored: try await syncer.storedSettings()), context: context,
+                notice: request.uri.queryParameters.get("saved") != nil
+                    ? "Mappings saved. They apply from the next sync." : nil)
         }
         admin.post("admin/mappings") { request, context in
             var request = request
             let form = try await request.form(context: context)
             guard let stored = try await syncer.storedSettings() else {
-                return mappingsPage(DirectoryDraft(stored: nil), context: context, problem: "Connect a directory first (Directory page).", status: .conflict)
+                return mappingsPage(
+                    DirectoryDraft(stored: nil), context: context,
+                    problem: "Connect a directory first (Directory page).", status: .conflict)
             }
             var draft = DirectoryDraft(stored: stored)
             draft.applyMappings(form)
@@ -65,7 +78,8 @@ struct AdminDirectoryPages: Sendable {
                     let people = try await DirectoryPreview(settings: settings, logger: logger).firstUsers(10)
                     return mappingsPage(draft, context: context, preview: people)
                 } catch {
-                    return mappingsPage(draft, context: context, problem: "Preview failed: \(error)", status: .unprocessableContent)
+                    return mappingsPage(
+                        draft, context: context, problem: "Preview failed: \(error)", status: .unprocessableContent)
                 }
             }
             do { try await save(settings, context: context) } catch let error as DirectorySettingsError {
@@ -80,8 +94,10 @@ struct AdminDirectoryPages: Sendable {
         await logins.forgetSettings()
     }
 
-    func directoryPage(_ draft: DirectoryDraft, passwordSet: Bool, context: AppRequestContext, steps: [DirectoryTester.Step]? = nil,
-                       testUser: String? = nil, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    func directoryPage(
+        _ draft: DirectoryDraft, passwordSet: Bool, context: AppRequestContext, steps: [DirectoryTester.Step]? = nil,
+        testUser: String? = nil, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
+    ) -> Response {
         var values = draft.formValues
         values["passwordSet"] = passwordSet
         values["testUser"] = testUser ?? ""
@@ -90,18 +106,25 @@ struct AdminDirectoryPages: Sendable {
             values["testPassed"] = steps.allSatisfy(\.ok)
             values["tested"] = true
         }
-        return renderer.page("admin-directory", title: "Directory", section: "directory", context: context, values: values,
-                             notice: notice, problem: problem, status: status)
+        return renderer.page(
+            "admin-directory", title: "Directory", section: "directory", context: context, values: values,
+            notice: notice, problem: problem, status: status)
     }
 
-    func mappingsPage(_ draft: DirectoryDraft, context: AppRequestContext, preview: [DirectoryPreview.Person]? = nil,
-                      notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    func mappingsPage(
+        _ draft: DirectoryDraft, context: AppRequestContext, preview: [DirectoryPreview.Person]? = nil,
+        notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
+    ) -> Response {
         let attributes = draft.document["attributes"] as? [String: String] ?? [:]
-        let flavour = DirectoryFlavour(rawValue: (draft.document["flavour"] as? String ?? "openldap").lowercased()) ?? .openLDAP
+        let flavour =
+            DirectoryFlavour(rawValue: (draft.document["flavour"] as? String ?? "openldap").lowercased()) ?? .openLDAP
         let defaults = flavour.defaultAttributes
         let fields: [[String: Any]] = PersonField.allCases.map { field in
-            ["field": field.rawValue, "value": attributes[field.rawValue] ?? "",
-             "placeholder": field == .username ? "the login attribute" : defaults[field].map { "default: \($0)" } ?? "not mapped"]
+            [
+                "field": field.rawValue, "value": attributes[field.rawValue] ?? "",
+                "placeholder": field == .username
+                    ? "the login attribute" : defaults[field].map { "default: \($0)" } ?? "not mapped",
+            ]
         }
         var groups = (draft.document["groups"] as? [[String: Any]] ?? []).map { row -> [String: Any] in
             var row = row
@@ -113,13 +136,16 @@ struct AdminDirectoryPages: Sendable {
         if let preview {
             let columns = ["username", "displayName", "email", "department", "title"]
             values["preview"] = preview.map { person -> [String: Any] in
-                ["dn": person.dn, "cells": columns.map { ["value": person.fields[$0] ?? ""] },
-                 "problem": person.problem ?? person.disabledReason.map { "disabled: \($0)" } ?? ""]
+                [
+                    "dn": person.dn, "cells": columns.map { ["value": person.fields[$0] ?? ""] },
+                    "problem": person.problem ?? person.disabledReason.map { "disabled: \($0)" } ?? "",
+                ]
             }
             values["previewColumns"] = columns.map { ["name": $0] }
             values["previewed"] = true
         }
-        return renderer.page("admin-mappings", title: "Mappings", section: "mappings", context: context, values: values,
-                             notice: notice, problem: problem, status: status)
+        return renderer.page(
+            "admin-mappings", title: "Mappings", section: "mappings", context: context, values: values,
+            notice: notice, problem: problem, status: status)
     }
 }

@@ -14,22 +14,32 @@ struct AdminPeoplePages: Sendable {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let admin = group.requiring(.admin)
         admin.get("admin/status-types") { request, context in
-            try await typesPage(context: context, notice: request.uri.queryParameters.get("saved").map { "Status type \($0) saved." })
+            try await typesPage(
+                context: context, notice: request.uri.queryParameters.get("saved").map { "Status type \($0) saved." })
         }
         admin.post("admin/status-types") { request, context in
             var request = request
             let form = try await request.form(context: context)
             let id = form["id"].flatMap { Int64($0) }
             guard let presence = StatusType.Presence(rawValue: form["presence"] ?? "") else {
-                throw APIError(.unprocessableContent, code: "invalid_field", message: "Choose whether the type counts as in or out.")
+                throw APIError(
+                    .unprocessableContent, code: "invalid_field",
+                    message: "Choose whether the type counts as in or out.")
             }
-            let body = StatusTypeRequest(name: form["name"] ?? "", colour: form["colour"] ?? "", icon: form["icon"], presence: presence,
-                                         needsReturnTime: form.has("needsReturnTime"), defaultExpiryMinutes: form["defaultExpiryMinutes"].flatMap { Int($0) },
-                                         fallbackTypeId: form["fallbackTypeId"].flatMap { Int64($0) }, sortOrder: form["sortOrder"].flatMap { Int($0) },
-                                         active: form.has("active"))
+            let body = StatusTypeRequest(
+                name: form["name"] ?? "", colour: form["colour"] ?? "", icon: form["icon"], presence: presence,
+                needsReturnTime: form.has("needsReturnTime"),
+                defaultExpiryMinutes: form["defaultExpiryMinutes"].flatMap { Int($0) },
+                fallbackTypeId: form["fallbackTypeId"].flatMap { Int64($0) },
+                sortOrder: form["sortOrder"].flatMap { Int($0) },
+                active: form.has("active"))
             do {
-                let saved = try await service.saveType(body, id: id, by: try context.requireIdentity(), from: context.remoteAddress)
-                return WebAuthController.redirect(to: "/admin/status-types?saved=\(saved.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+                let saved = try await service.saveType(
+                    body, id: id, by: try context.requireIdentity(), from: context.remoteAddress)
+                return WebAuthController.redirect(
+                    to:
+                        "/admin/status-types?saved=\(saved.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                )
             } catch let error as APIError where error.status == .unprocessableContent || error.status == .conflict {
                 return try await typesPage(context: context, problem: error.message, status: error.status)
             }
@@ -37,14 +47,21 @@ struct AdminPeoplePages: Sendable {
         admin.get("admin/people") { request, context in
             let q = request.uri.queryParameters.get("q").nonBlank
             let rows = try await people.adminList(search: q).map { row -> [String: Any] in
-                ["id": row.id, "username": row.username, "displayName": row.displayName, "source": row.source, "role": row.role.rawValue,
-                 "override": row.roleOverride?.rawValue ?? "", "active": row.active, "disabledReason": row.disabledReason ?? "",
-                 "sessions": row.liveSessions, "isMe": row.id == context.identity?.id,
-                 "roles": [("", "from groups"), ("user", "user"), ("delegate", "delegate"), ("admin", "admin")].map {
-                     ["value": $0.0, "label": $0.1, "selected": $0.0 == (row.roleOverride?.rawValue ?? "")] }]
+                [
+                    "id": row.id, "username": row.username, "displayName": row.displayName, "source": row.source,
+                    "role": row.role.rawValue,
+                    "override": row.roleOverride?.rawValue ?? "", "active": row.active,
+                    "disabledReason": row.disabledReason ?? "",
+                    "sessions": row.liveSessions, "isMe": row.id == context.identity?.id,
+                    "roles": [("", "from groups"), ("user", "user"), ("delegate", "delegate"), ("admin", "admin")].map {
+                        ["value": $0.0, "label": $0.1, "selected": $0.0 == (row.roleOverride?.rawValue ?? "")]
+                    },
+                ]
             }
-            return renderer.page("admin-people", title: "People", section: "people", context: context, values: ["people": rows, "q": q ?? ""],
-                                 notice: request.uri.queryParameters.get("done"))
+            return renderer.page(
+                "admin-people", title: "People", section: "people", context: context,
+                values: ["people": rows, "q": q ?? ""],
+                notice: request.uri.queryParameters.get("done"))
         }
         admin.post("admin/people/:id/:action") { request, context in
             var request = request
@@ -55,37 +72,56 @@ struct AdminPeoplePages: Sendable {
             switch try context.parameters.require("action") {
             case "disable" where id == me.id:
                 throw APIError(.unprocessableContent, code: "invalid_field", message: "You cannot disable yourself.")
-            case "disable": try await people.setActive(id, false, by: me.username, from: context.remoteAddress); done = "Disabled; their sessions ended."
-            case "enable": try await people.setActive(id, true, by: me.username, from: context.remoteAddress); done = "Enabled."
-            case "revoke": try await people.revokeSessions(id, by: me.username, from: context.remoteAddress); done = "Sessions ended."
+            case "disable":
+                try await people.setActive(id, false, by: me.username, from: context.remoteAddress);
+                done = "Disabled; their sessions ended."
+            case "enable":
+                try await people.setActive(id, true, by: me.username, from: context.remoteAddress); done = "Enabled."
+            case "revoke":
+                try await people.revokeSessions(id, by: me.username, from: context.remoteAddress);
+                done = "Sessions ended."
             case "role":
                 let role = form["role"].flatMap(Person.Role.init(rawValue:))
                 try await people.setRoleOverride(id, role, by: me.username, from: context.remoteAddress)
                 done = "Role set."
             default: throw HTTPError(.notFound)
             }
-            return WebAuthController.redirect(to: "/admin/people?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            return WebAuthController.redirect(
+                to: "/admin/people?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         }
         admin.get("admin/audit") { _, context in
             let entries = try await audit.recent(limit: 200).map { record -> [String: Any] in
                 let entry = record.entry
-                return ["at": record.at, "actor": entry.actor, "action": entry.action, "target": entry.target ?? "", "before": entry.before ?? "",
-                        "after": entry.after ?? "", "address": entry.address ?? ""]
+                return [
+                    "at": record.at, "actor": entry.actor, "action": entry.action, "target": entry.target ?? "",
+                    "before": entry.before ?? "",
+                    "after": entry.after ?? "", "address": entry.address ?? "",
+                ]
             }
-            return renderer.page("admin-audit", title: "Audit log", section: "audit", context: context, values: ["entries": entries])
+            return renderer.page(
+                "admin-audit", title: "Audit log", section: "audit", context: context, values: ["entries": entries])
         }
     }
 
-    func typesPage(context: AppRequestContext, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func typesPage(
+        context: AppRequestContext, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let types = try await statuses.types(includeInactive: true)
         let names = Dictionary(uniqueKeysWithValues: types.map { ($0.id, $0.name) })
         let rows = types.map { type -> [String: Any] in
-            ["id": type.id, "name": type.name, "colour": type.colour, "icon": type.icon, "in": type.presence == .in,
-             "needsReturnTime": type.needsReturnTime, "expiry": type.defaultExpiryMinutes.map(String.init) ?? "",
-             "fallback": type.fallbackTypeID.flatMap { names[$0] } ?? "", "sortOrder": type.sortOrder, "active": type.active,
-             "others": types.filter { $0.id != type.id }.map { ["id": $0.id, "name": $0.name, "selected": $0.id == type.fallbackTypeID] }]
+            [
+                "id": type.id, "name": type.name, "colour": type.colour, "icon": type.icon, "in": type.presence == .in,
+                "needsReturnTime": type.needsReturnTime, "expiry": type.defaultExpiryMinutes.map(String.init) ?? "",
+                "fallback": type.fallbackTypeID.flatMap { names[$0] } ?? "", "sortOrder": type.sortOrder,
+                "active": type.active,
+                "others": types.filter { $0.id != type.id }.map {
+                    ["id": $0.id, "name": $0.name, "selected": $0.id == type.fallbackTypeID]
+                },
+            ]
         }
-        return renderer.page("admin-status-types", title: "Status types", section: "types", context: context,
-                             values: ["types": rows, "all": types.map { ["id": $0.id, "name": $0.name] }], notice: notice, problem: problem, status: status)
+        return renderer.page(
+            "admin-status-types", title: "Status types", section: "types", context: context,
+            values: ["types": rows, "all": types.map { ["id": $0.id, "name": $0.name] }], notice: notice,
+            problem: problem, status: status)
     }
 }

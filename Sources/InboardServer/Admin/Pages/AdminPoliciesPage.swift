@@ -20,54 +20,94 @@ struct AdminPoliciesPage: Sendable {
             var values: [String: Any] = ["policyDir": policyDir]
             let set: PolicySet
             do { set = try await policies.current() } catch {
-                return renderer.page("admin-policies", title: "Policies", section: "policies", context: context, values: values,
-                                     problem: "The policy set does not validate: \(error)")
+                return renderer.page(
+                    "admin-policies", title: "Policies", section: "policies", context: context, values: values,
+                    problem: "The policy set does not validate: \(error)")
             }
             let now = Date()
             values["version"] = set.version
             values["policies"] = set.policies.values.sorted { $0.id < $1.id }.map { policy -> [String: Any] in
-                ["id": policy.id, "name": policy.name, "status": policy.status.rawValue, "version": "\(policy.version.user).\(policy.version.computer)",
-                 "user": policy.user.settings.keys.sorted().map { "\($0) = \(policy.user.settings[$0]!)" }.joined(separator: ", "),
-                 "computer": policy.computer.settings.keys.sorted().map { "\($0) = \(policy.computer.settings[$0]!)" }.joined(separator: ", ")]
+                [
+                    "id": policy.id, "name": policy.name, "status": policy.status.rawValue,
+                    "version": "\(policy.version.user).\(policy.version.computer)",
+                    "user": policy.user.settings.keys.sorted().map { "\($0) = \(policy.user.settings[$0]!)" }.joined(
+                        separator: ", "),
+                    "computer": policy.computer.settings.keys.sorted().map {
+                        "\($0) = \(policy.computer.settings[$0]!)"
+                    }.joined(separator: ", "),
+                ]
             }
             values["containers"] = set.links.containers.map { container -> [String: Any] in
-                ["dn": container.dn, "blocks": container.blockInheritance == true,
-                 "links": (container.links ?? []).sorted { $0.order < $1.order }.map {
-                     ["policy": $0.policy, "order": $0.order, "enforced": $0.enforced == true, "disabled": $0.enabled == false] }]
+                [
+                    "dn": container.dn, "blocks": container.blockInheritance == true,
+                    "links": (container.links ?? []).sorted { $0.order < $1.order }.map {
+                        [
+                            "policy": $0.policy, "order": $0.order, "enforced": $0.enforced == true,
+                            "disabled": $0.enabled == false,
+                        ]
+                    },
+                ]
             }
             values["rings"] = set.policies.values.sorted { $0.id < $1.id }.flatMap { policy -> [[String: Any]] in
                 guard let package = policy.computer.package ?? policy.user.package else { return [] }
-                guard let rollout = package.rollout else { return [["policy": policy.id, "ring": "all", "who": "everyone", "version": package.version, "state": "live"]] }
+                guard let rollout = package.rollout else {
+                    return [
+                        [
+                            "policy": policy.id, "ring": "all", "who": "everyone", "version": package.version,
+                            "state": "live",
+                        ]
+                    ]
+                }
                 return rollout.rings.map { ring in
                     let live = rollout.isLive(ring, asOf: now)
-                    let state = rollout.halted == true ? "halted" : ring.paused == true ? "paused" : live ? "live" : "from \(WebFormat.shortTime(rollout.liveFrom(ring)))"
-                    let who = [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }].compactMap { $0 }.joined(separator: " or ")
-                    return ["policy": policy.id, "ring": ring.name, "who": who, "version": live ? package.version : rollout.previousVersion, "state": state]
+                    let state =
+                        rollout.halted == true
+                        ? "halted"
+                        : ring.paused == true
+                            ? "paused" : live ? "live" : "from \(WebFormat.shortTime(rollout.liveFrom(ring)))"
+                    let who = [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }]
+                        .compactMap { $0 }.joined(separator: " or ")
+                    return [
+                        "policy": policy.id, "ring": ring.name, "who": who,
+                        "version": live ? package.version : rollout.previousVersion, "state": state,
+                    ]
                 }
             }
             if let user = request.uri.queryParameters.get("user").nonBlank {
                 values["explainUser"] = user
                 values["explain"] = try await explain(user, set: set)
             }
-            return renderer.page("admin-policies", title: "Policies", section: "policies", context: context, values: values)
+            return renderer.page(
+                "admin-policies", title: "Policies", section: "policies", context: context, values: values)
         }
     }
 
     /// A user's RSoP rows: setting, value, winner and losers; then every link's outcome.
     func explain(_ username: String, set: PolicySet) async throws -> [String: Any] {
-        guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else { return ["missing": "No directory is connected."] }
+        guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else {
+            return ["missing": "No directory is connected."]
+        }
         let snapshot = try await targets.load(.username(username), domain: domain)
-        guard let target = snapshot.users.first else { return ["missing": "No synced directory user named \(username)."] }
+        guard let target = snapshot.users.first else {
+            return ["missing": "No synced directory user named \(username)."]
+        }
         let rsop = PolicyEvaluator(set: set, domain: domain).evaluate(target, kind: .user)
         return [
             "dn": target.dn,
             "settings": rsop.settings.keys.sorted().map { key -> [String: Any] in
                 let result = rsop.settings[key]!
-                return ["key": key, "value": result.value.description, "policy": result.policy, "container": result.container, "enforced": result.enforced,
-                        "losers": result.losers.map { "\($0.policy) (\($0.value))" }.joined(separator: ", ")]
+                return [
+                    "key": key, "value": result.value.description, "policy": result.policy,
+                    "container": result.container, "enforced": result.enforced,
+                    "losers": result.losers.map { "\($0.policy) (\($0.value))" }.joined(separator: ", "),
+                ]
             },
-            "links": rsop.links.map { ["policy": $0.policy, "container": $0.container, "order": $0.order, "enforced": $0.enforced,
-                                        "outcome": $0.outcome.rawValue, "applied": $0.outcome == .applied] },
+            "links": rsop.links.map {
+                [
+                    "policy": $0.policy, "container": $0.container, "order": $0.order, "enforced": $0.enforced,
+                    "outcome": $0.outcome.rawValue, "applied": $0.outcome == .applied,
+                ]
+            },
         ]
     }
 }

@@ -18,18 +18,24 @@ struct AdminSyncPage: Sendable {
             var request = request
             let form = try await request.form(context: context)
             let mode = SyncMode(rawValue: form["mode"] ?? "incremental") ?? .incremental
-            let id = try await launch(SyncRequest(mode: mode, dryRun: form.has("dryRun"), trigger: "web", requestedBy: try context.requireIdentity().username))
+            let id = try await launch(
+                SyncRequest(
+                    mode: mode, dryRun: form.has("dryRun"), trigger: "web",
+                    requestedBy: try context.requireIdentity().username))
             return WebAuthController.redirect(to: "/admin/sync?run=\(id)")
         }
         admin.post("admin/sync/runs/:id/approve") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            let run = try await launch(SyncRequest(mode: .full, trigger: "web", requestedBy: try context.requireIdentity().username, approving: id))
+            let run = try await launch(
+                SyncRequest(
+                    mode: .full, trigger: "web", requestedBy: try context.requireIdentity().username, approving: id))
             return WebAuthController.redirect(to: "/admin/sync?run=\(run)")
         }
         admin.post("admin/sync/runs/:id/discard") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
             guard try await syncer.runs.discard(id, by: try context.requireIdentity().username) else {
-                throw APIError(.conflict, code: "not_held", message: "Run \(id) is not held, so there is nothing to discard.")
+                throw APIError(
+                    .conflict, code: "not_held", message: "Run \(id) is not held, so there is nothing to discard.")
             }
             return WebAuthController.redirect(to: "/admin/sync?discarded=\(id)")
         }
@@ -37,7 +43,8 @@ struct AdminSyncPage: Sendable {
             var request = request
             let form = try await request.form(context: context)
             guard let stored = try await syncer.storedSettings() else {
-                throw APIError(.conflict, code: "not_configured", message: "Connect a directory first (Directory page).")
+                throw APIError(
+                    .conflict, code: "not_configured", message: "Connect a directory first (Directory page).")
             }
             var draft = DirectoryDraft(stored: stored)
             draft.applySchedule(form)
@@ -59,26 +66,33 @@ struct AdminSyncPage: Sendable {
         let schedule = DirectoryDraft(stored: stored).document["schedule"] as? [String: String] ?? [:]
         let runs = try await syncer.runs.recent(limit: 20)
         let query = request.uri.queryParameters
-        let notice = query.get("scheduled") != nil ? "Schedule saved."
+        let notice =
+            query.get("scheduled") != nil
+            ? "Schedule saved."
             : query.get("discarded").map { "Run \($0) discarded: nothing was changed." }
-            ?? query.get("run").map { "Run \($0) started." }
+                ?? query.get("run").map { "Run \($0) started." }
         let values: [String: Any] = [
             "configured": stored != nil,
             "incrementalEvery": schedule["incrementalEvery"] ?? "off", "fullEvery": schedule["fullEvery"] ?? "off",
             "runs": runs.map(Self.row), "hasRuns": !runs.isEmpty,
             "held": runs.filter { $0.state == .held }.map(Self.row),
         ]
-        return renderer.page("admin-sync", title: "Sync", section: "sync", context: context, values: values, notice: notice)
+        return renderer.page(
+            "admin-sync", title: "Sync", section: "sync", context: context, values: values, notice: notice)
     }
 
     static func row(_ run: SyncRun) -> [String: Any] {
         let c = run.counts
         let share = run.estimated.map { $0 > 0 ? min(100, run.processed * 100 / $0) : 0 } ?? 0
-        return ["id": run.id, "mode": run.mode.rawValue, "dryRun": run.dryRun, "state": run.state.rawValue,
-                "running": run.state == .running, "trigger": run.trigger, "started": WebFormat.shortTime(run.startedAt),
-                "seconds": String(format: "%.1f", Double(run.durationMs) / 1000), "phase": run.phase,
-                "processed": run.processed, "estimated": run.estimated ?? 0, "percent": share,
-                "counts": "\(c.seen) seen · \(c.created) new · \(c.updated) updated · \(c.moved) moved · \(c.disabled) disabled · \(c.reenabled) re-enabled",
-                "heldReason": run.heldReason ?? "", "errors": run.errors.map { ["text": $0] }, "warningCount": run.warnings.count]
+        return [
+            "id": run.id, "mode": run.mode.rawValue, "dryRun": run.dryRun, "state": run.state.rawValue,
+            "running": run.state == .running, "trigger": run.trigger, "started": WebFormat.shortTime(run.startedAt),
+            "seconds": String(format: "%.1f", Double(run.durationMs) / 1000), "phase": run.phase,
+            "processed": run.processed, "estimated": run.estimated ?? 0, "percent": share,
+            "counts":
+                "\(c.seen) seen · \(c.created) new · \(c.updated) updated · \(c.moved) moved · \(c.disabled) disabled · \(c.reenabled) re-enabled",
+            "heldReason": run.heldReason ?? "", "errors": run.errors.map { ["text": $0] },
+            "warningCount": run.warnings.count,
+        ]
     }
 }

@@ -15,11 +15,16 @@ struct DirectoryDraft {
 
     /// The connection fields of the Directory page.
     mutating func applyConnection(_ form: FormBody) {
-        for key in ["flavour", "domain", "tls", "caFile", "bindDN", "userFilter", "groupFilter", "loginAttribute", "identityAttribute"] {
+        for key in [
+            "flavour", "domain", "tls", "caFile", "bindDN", "userFilter", "groupFilter", "loginAttribute",
+            "identityAttribute",
+        ] {
             document[key] = form[key]
         }
         for key in ["servers", "baseDN", "groupBaseDN"] {
-            let lines = (form[key] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let lines = (form[key] ?? "").split(whereSeparator: \.isNewline).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
             document[key] = lines.isEmpty ? nil : lines
         }
         document["insecureSkipVerify"] = form.has("insecureSkipVerify")
@@ -33,7 +38,9 @@ struct DirectoryDraft {
             if let value = form["attr." + field.rawValue] { attributes[field.rawValue] = value }
         }
         document["attributes"] = attributes
-        let (groups, roles, departments, boards) = (form.all("group"), form.all("role"), form.all("department"), form.all("board"))
+        let (groups, roles, departments, boards) = (
+            form.all("group"), form.all("role"), form.all("department"), form.all("board")
+        )
         var rows: [[String: String]] = []
         for (index, group) in groups.enumerated() {
             let dn = group.trimmingCharacters(in: .whitespaces)
@@ -50,7 +57,9 @@ struct DirectoryDraft {
 
     /// The schedule fields of the Sync page ("5m", "1d" or "off").
     mutating func applySchedule(_ form: FormBody) {
-        document["schedule"] = ["incrementalEvery": form["incrementalEvery"] ?? "off", "fullEvery": form["fullEvery"] ?? "off"]
+        document["schedule"] = [
+            "incrementalEvery": form["incrementalEvery"] ?? "off", "fullEvery": form["fullEvery"] ?? "off",
+        ]
     }
 
     /// The draft as settings, with the stored password when the form left the password blank (and the servers
@@ -58,7 +67,8 @@ struct DirectoryDraft {
     func settings(stored: DirectorySettings?) throws -> DirectorySettings {
         var body = document
         body["bindPassword"] = password
-        return try DirectorySettings(json: try JSONSerialization.data(withJSONObject: body)).withStoredPassword(from: stored)
+        return try DirectorySettings(json: try JSONSerialization.data(withJSONObject: body)).withStoredPassword(
+            from: stored)
     }
 
     /// The values a form shows (lists one per line).
@@ -67,8 +77,12 @@ struct DirectoryDraft {
         for (key, value) in document {
             if let list = value as? [String] { values[key] = list.joined(separator: "\n") } else { values[key] = value }
         }
-        for option in ["openldap", "activedirectory"] { values["flavour_" + option] = (document["flavour"] as? String)?.lowercased() == option }
-        for option in ["none", "starttls", "ldaps"] { values["tls_" + option] = ((document["tls"] as? String)?.lowercased() ?? "none") == option }
+        for option in ["openldap", "activedirectory"] {
+            values["flavour_" + option] = (document["flavour"] as? String)?.lowercased() == option
+        }
+        for option in ["none", "starttls", "ldaps"] {
+            values["tls_" + option] = ((document["tls"] as? String)?.lowercased() ?? "none") == option
+        }
         return values
     }
 }
