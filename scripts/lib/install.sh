@@ -15,6 +15,15 @@ install_base_packages() {
 install_samba_packages() {
   apt_install samba-ad-dc samba winbind ldb-tools smbclient samba-ad-provision
 }
-install_browser_packages() { # headless Chromium, its driver and Debian's selenium, for Tests/Browser
-  apt_install chromium chromium-driver python3-selenium fonts-dejavu-core
+install_browser_packages() { # headless Chromium, its driver, Debian's selenium and axe-core (from PyPI), for Tests/Browser
+  apt_install chromium chromium-driver python3-selenium python3-pip fonts-dejavu-core
+  # axe-selenium-python bundles axe-core 4.10.2. It declares Python >= 3.12 but its one module runs on Debian 12's 3.11;
+  # --no-deps: it needs only selenium (Debian's) at run time, its pytest requirement is for its own tests.
+  pip_install axe-selenium-python 3.0.0 --ignore-requires-python --no-deps
+}
+pip_install() { # pip_install PACKAGE VERSION [PIP OPTION...]: into Debian's python, only when that version is missing
+  local package="$1" version="$2"; shift 2
+  [ "$("$SYSTEM_PYTHON" -m pip show "$package" 2>/dev/null | sed -n 's/^Version: //p')" = "$version" ] && return 0
+  log "installing $package $version from PyPI"
+  as_root "$SYSTEM_PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore --break-system-packages "$@" "$package==$version"
 }

@@ -19,7 +19,10 @@
   function badge(text, colour, extra) {
     var span = document.createElement("span");
     span.className = "badge" + (extra ? " " + extra : "");
-    if (colour) span.style.setProperty("--c", colour);
+    if (colour) {   // as the templates do: the colour (#rrggbb) for the dot and border, 14% of it (alpha 0x24) behind the text
+      span.style.setProperty("--c", colour);
+      span.style.backgroundColor = colour + "24";
+    }
     span.textContent = text;
     return span;
   }

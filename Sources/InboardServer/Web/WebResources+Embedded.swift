@@ -72,7 +72,7 @@ let embeddedTemplates: [String: String] = [
     <p class="muted small">Tests use what is on this page, without saving it.</p>
     <div class="two">
       <div><label for="testUser">Test login as</label><input id="testUser" name="testUser" value="{{testUser}}" placeholder="a username"></div>
-      <div><label for="testPassword">Their password</label><input id="testPassword" name="testPassword" type="password" autocomplete="off"></div>
+      <div><label for="testPassword">Their password</label><input id="testPassword" name="testPassword" type="password" autocomplete="new-password"></div>
     </div>
     <div class="actions">
       <button type="submit" name="action" value="test" id="test-connection">Test connection</button>
@@ -232,8 +232,7 @@ let embeddedTemplates: [String: String] = [
 {{$content}}
 <h1>People</h1>
 <form method="get" action="/admin/people" class="filters" role="search">
-  <label class="visually-hidden" for="q">Search people</label>
-  <input id="q" name="q" value="{{q}}" placeholder="Search by name or username">
+  <input id="q" name="q" value="{{q}}" placeholder="Search by name or username" aria-label="Search people by name or username">
   <button type="submit">Search</button>
 </form>
 <div class="scroll"><table class="grid" id="people">
@@ -315,19 +314,19 @@ let embeddedTemplates: [String: String] = [
 <h1>Status types</h1>
 <p class="lead">What people can choose. "Out" types with a return time show people as overdue when it passes.</p>
 <div class="scroll"><table class="grid" id="status-types">
-  <thead><tr><th scope="col">Name</th><th scope="col">Colour</th><th scope="col">Counts as</th><th scope="col">Needs return time</th><th scope="col">Expires after (min)</th><th scope="col">Then becomes</th><th scope="col">Order</th><th scope="col">Active</th><th scope="col"><span class="visually-hidden">Save</span></th></tr></thead>
+  <thead><tr><th scope="col">Name</th><th scope="col">Colour</th><th scope="col">Counts as</th><th scope="col" id="col-return">Needs return time</th><th scope="col">Expires after (min)</th><th scope="col">Then becomes</th><th scope="col">Order</th><th scope="col" id="col-active">Active</th><th scope="col"><span class="visually-hidden">Save</span></th></tr></thead>
   <tbody>
   {{#types}}
   <tr>
     <td><form id="type-{{id}}" method="post" action="/admin/status-types"><input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"></form>
-        <input form="type-{{id}}" name="name" value="{{name}}" aria-label="Name" required></td>
+        <input form="type-{{id}}" id="type-{{id}}-name" name="name" value="{{name}}" aria-label="Name" required></td>
     <td><input form="type-{{id}}" name="colour" type="color" value="{{colour}}" aria-label="Colour of {{name}}"></td>
     <td><select form="type-{{id}}" name="presence" aria-label="{{name}} counts as"><option value="in" {{#in}}selected{{/in}}>in</option><option value="out" {{^in}}selected{{/in}}>out</option></select></td>
-    <td><input form="type-{{id}}" type="checkbox" name="needsReturnTime" value="1" {{#needsReturnTime}}checked{{/needsReturnTime}} aria-label="{{name}} needs a return time"></td>
+    <td><input form="type-{{id}}" type="checkbox" name="needsReturnTime" value="1" {{#needsReturnTime}}checked{{/needsReturnTime}} aria-labelledby="type-{{id}}-name col-return"></td>
     <td><input form="type-{{id}}" name="defaultExpiryMinutes" value="{{expiry}}" inputmode="numeric" size="5" aria-label="{{name}} expires after minutes"></td>
     <td><select form="type-{{id}}" name="fallbackTypeId" aria-label="{{name}} becomes"><option value="">the first In type</option>{{#others}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/others}}</select></td>
     <td><input form="type-{{id}}" name="sortOrder" value="{{sortOrder}}" inputmode="numeric" size="4" aria-label="{{name}} order"></td>
-    <td><input form="type-{{id}}" type="checkbox" name="active" value="1" {{#active}}checked{{/active}} aria-label="{{name}} active"></td>
+    <td><input form="type-{{id}}" type="checkbox" name="active" value="1" {{#active}}checked{{/active}} aria-labelledby="type-{{id}}-name col-active"></td>
     <td><button form="type-{{id}}" type="submit">Save</button></td>
   </tr>
   {{/types}}
@@ -340,7 +339,7 @@ let embeddedTemplates: [String: String] = [
     <label>Name <input name="name" required></label>
     <label>Colour <input name="colour" type="color" value="#607d8b"></label>
     <label>Counts as <select name="presence"><option value="out">out</option><option value="in">in</option></select></label>
-    <label class="check"><input type="checkbox" name="needsReturnTime" value="1"> Needs return time</label>
+    <label class="check"><input type="checkbox" name="needsReturnTime" value="1" aria-labelledby="col-return"> Needs return time</label>
     <label>Expires after (min) <input name="defaultExpiryMinutes" inputmode="numeric" size="5"></label>
     <label>Order <input name="sortOrder" value="100" inputmode="numeric" size="4"></label>
     <input type="hidden" name="active" value="1">
@@ -432,16 +431,13 @@ let embeddedTemplates: [String: String] = [
     <p class="counts" aria-live="polite"><span class="pill in" id="count-in">{{counts.in}} in</span> <span class="pill out" id="count-out">{{counts.out}} out</span> <span class="pill overdue" id="count-overdue">{{counts.overdue}} overdue</span> <span class="muted">of {{counts.total}}</span></p>
   </div>
   <form class="filters" method="get" action="/" role="search">
-    <label class="visually-hidden" for="q">Search by name</label>
-    <input id="q" name="q" value="{{q}}" placeholder="Search by name">
-    <label class="visually-hidden" for="department">Department</label>
-    <select id="department" name="department">
+    <input id="q" name="q" value="{{q}}" placeholder="Search by name" aria-label="Search by name">
+    <select id="department" name="department" aria-label="Department">
       <option value="">All departments</option>
       {{#departments}}<option value="{{name}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/departments}}
     </select>
     {{#hasBoards}}
-    <label class="visually-hidden" for="board-filter">Board</label>
-    <select id="board-filter" name="board">
+    <select id="board-filter" name="board" aria-label="Board">
       <option value="">Whole organisation</option>
       {{#boards}}<option value="{{name}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/boards}}
     </select>
@@ -452,7 +448,7 @@ let embeddedTemplates: [String: String] = [
 </div>
 
 <section class="panel mine" aria-labelledby="mine-title">
-  <h2 id="mine-title">My status {{#mine}}<span class="badge" style="--c: {{colour}}">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}{{/mine}}</h2>
+  <h2 id="mine-title">My status {{#mine}}<span class="badge" style="--c: {{colour}}; background-color: {{colour}}24">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}{{/mine}}</h2>
   <form method="post" action="/status" class="status-form" id="status-form">
     <input type="hidden" name="_csrf" value="{{csrf}}">
     <div class="fields">
@@ -476,7 +472,7 @@ let embeddedTemplates: [String: String] = [
   <tr data-person="{{id}}" data-presence="{{presence}}" data-overdue="{{overdue}}">
     <td><a href="/people/{{id}}">{{displayName}}</a></td>
     <td>{{department}}</td>
-    <td class="status"><span class="badge" style="--c: {{colour}}">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}</td>
+    <td class="status"><span class="badge" style="--c: {{colour}}; background-color: {{colour}}24">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}</td>
     <td class="note">{{note}}</td>
     <td class="back">{{returnText}}</td>
   </tr>
@@ -589,7 +585,7 @@ let embeddedTemplates: [String: String] = [
 <section class="panel" aria-labelledby="watching-title">
   <h2 id="watching-title">People I watch</h2>
   <ul class="plain">
-    {{#watched}}<li><a href="/people/{{id}}">{{displayName}}</a> {{#status}}<span class="badge" style="--c: {{colour}}">{{type}}</span>{{/status}}</li>{{/watched}}
+    {{#watched}}<li><a href="/people/{{id}}">{{displayName}}</a> <span class="badge" style="--c: {{colour}}; background-color: {{colour}}24">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}</li>{{/watched}}
     {{^watched}}<li class="muted">Nobody yet: open a colleague's card to watch them.</li>{{/watched}}
   </ul>
   <h2>Who watches me</h2>
@@ -617,14 +613,14 @@ let embeddedTemplates: [String: String] = [
 <div class="card-grid">
 <section class="panel" aria-labelledby="person-name">
   <h1 id="person-name">{{person.displayName}}</h1>
-  <p class="muted">{{person.username}}{{#person.department}} · {{person.department}}{{/person.department}}</p>
+  <p class="muted">{{person.username}}{{^empty(person.department)}} · {{person.department}}{{/empty(person.department)}}</p>
   {{#entry.status}}
-  <p class="status-line"><span class="badge" style="--c: {{colour}}">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}</p>
-  {{#note}}<p class="note-text">“{{note}}”</p>{{/note}}
+  <p class="status-line"><span class="badge" style="--c: {{colour}}; background-color: {{colour}}24">{{type}}</span>{{#overdue}} <span class="badge overdue">overdue</span>{{/overdue}}</p>
+  {{^empty(note)}}<p class="note-text">“{{note}}”</p>{{/empty(note)}}
   <dl class="facts">
-    {{#returnText}}<dt>Back</dt><dd>{{returnText}}</dd>{{/returnText}}
-    {{#expiresText}}<dt>Until</dt><dd>{{expiresText}}</dd>{{/expiresText}}
-    <dt>Set</dt><dd>{{setText}}{{#setBy}} by {{setBy}}{{/setBy}}</dd>
+    {{^empty(returnText)}}<dt>Back</dt><dd>{{returnText}}</dd>{{/empty(returnText)}}
+    {{^empty(expiresText)}}<dt>Until</dt><dd>{{expiresText}}</dd>{{/empty(expiresText)}}
+    <dt>Set</dt><dd>{{setText}}{{^empty(setBy)}} by {{setBy}}{{/empty(setBy)}}</dd>
   </dl>
   {{/entry.status}}
   {{^entry.status}}<p class="muted">No status set yet.</p>{{/entry.status}}
@@ -669,7 +665,7 @@ let embeddedTemplates: [String: String] = [
   {{/canSetOthers}}
   <h2>Recent history</h2>
   <ol class="history">
-    {{#history}}<li><span class="badge" style="--c: #777">{{type}}</span> {{setText}}{{#setBy}} by {{setBy}}{{/setBy}}{{#note}} — {{note}}{{/note}}</li>{{/history}}
+    {{#history}}<li><span class="badge" style="--c: #777777; background-color: #77777724">{{type}}</span> {{setText}}{{^empty(setBy)}} by {{setBy}}{{/empty(setBy)}}{{^empty(note)}} — {{note}}{{/empty(note)}}</li>{{/history}}
     {{^history}}<li class="muted">No changes yet.</li>{{/history}}
   </ol>
 </section>
@@ -703,7 +699,10 @@ let embeddedStaticFiles: [String: String] = [
   function badge(text, colour, extra) {
     var span = document.createElement("span");
     span.className = "badge" + (extra ? " " + extra : "");
-    if (colour) span.style.setProperty("--c", colour);
+    if (colour) {   // as the templates do: the colour (#rrggbb) for the dot and border, 14% of it (alpha 0x24) behind the text
+      span.style.setProperty("--c", colour);
+      span.style.backgroundColor = colour + "24";
+    }
     span.textContent = text;
     return span;
   }
@@ -773,7 +772,10 @@ h2 { font-size: 1.1rem; margin: 1.2rem 0 .6rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .skip { position: absolute; left: -999px; top: 0; background: var(--card); padding: .5rem; }
 .skip:focus { left: .5rem; z-index: 10; }
-:focus-visible { outline: 3px solid #7aa7f0; outline-offset: 2px; }
+/* Focus: 3:1 against white and the page; light on the dark top bar. A date field's own parts (its picker button)
+   take the focus inside the field, where :focus-visible does not reach: :focus-within rings the whole field then. */
+:focus-visible, input:is([type=date], [type=time], [type=datetime-local]):focus-within { outline: 3px solid var(--accent); outline-offset: 2px; }
+.topbar :focus-visible { outline-color: #7aa7f0; }
 
 .topbar { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.2rem; padding: .6rem 1.2rem; background: #14213d; color: #fff; }
 .brand { color: #fff; text-decoration: none; font-weight: 700; font-size: 1.15rem; }
@@ -855,9 +857,13 @@ table.board tr.changed { animation: flash 1.6s ease-out; }
 @keyframes flash { from { background: #fff6c7; } to { background: transparent; } }
 table.grid input, table.grid select { min-width: 6rem; }
 .scroll { overflow-x: auto; }
-.badge { display: inline-flex; align-items: center; gap: .35rem; font-weight: 600; font-size: .9rem; padding: .1rem .55rem; border-radius: 999px; background: color-mix(in srgb, var(--c, #888) 14%, white); color: #1d2433; border: 1px solid color-mix(in srgb, var(--c, #888) 45%, white); }
+/* A status badge: --c is the status type's colour (#rrggbb, chosen by an admin), shown whole in the dot and mixed
+   into the border. The templates set the background to that colour at 14% opacity (background-color: {{colour}}24)
+   over the white panel: always light (#dbdbdb at worst, for black), so the dark text keeps at least 11:1 whatever
+   colour an admin picks. Without a colour it is neutral grey. */
+.badge { display: inline-flex; align-items: center; gap: .35rem; font-weight: 600; font-size: .9rem; padding: .1rem .55rem; border-radius: 999px; background-color: #eee; color: var(--ink); border: 1px solid color-mix(in srgb, var(--c, #888) 45%, white); }
 .badge::before { content: ""; width: .55rem; height: .55rem; border-radius: 50%; background: var(--c, #888); }
-.badge.overdue { --c: #b3261e; color: var(--bad); }
+.badge.overdue { --c: #b3261e; background-color: #fdecea; color: var(--bad); border-color: #f3c1bd; }
 .note-text { font-size: 1.05rem; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
 .facts dt { color: var(--muted); }
