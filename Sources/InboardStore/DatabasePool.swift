@@ -85,8 +85,10 @@ public final class DatabasePool: Sendable {
                 throw error
             case .connect:
                 do { return try await connect() } catch let error as DatabaseUnavailable {
-                    // PostgreSQL may refuse a new connection (max_connections) while the open ones work: wait for one.
-                    if state.withLockedValue({ $0.open > 0 }) { continue }
+                    // PostgreSQL refusing a new connection for max_connections while the open ones work: wait for
+                    // one. Anything else (down, restarting) fails at once: retrying until it is back held requests
+                    // for as long as a restart took (over 10 s on a loaded machine) instead of answering 503.
+                    if error.atCapacity, state.withLockedValue({ $0.open > 0 }) { continue }
                     throw error
                 }
             case let .wait(id):
@@ -190,8 +192,9 @@ public final class DatabasePool: Sendable {
                     "PostgreSQL cannot be reached; requests answer 503 until it is back",
                     metadata: ["error": "\(failure.message)"])
             }
-            for waiter in waiters { waiter.continuation.resume(throwing: DatabaseUnavailable(reason: failure.message)) }
-            throw DatabaseUnavailable(reason: failure.message)
+            let unavailable = DatabaseUnavailable(reason: failure.message, atCapacity: failure.sqlState == "53300")
+            for waiter in waiters { waiter.continuation.resume(throwing: unavailable) }
+            throw unavailable
         }
     }
 
@@ -307,7 +310,14 @@ public final class DatabasePool: Sendable {
 /// the API answers 503 `database_unavailable`.
 public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public let reason: String
+    /// PostgreSQL refused the connection for max_connections (SQLSTATE 53300): it is up, only full.
+    public var atCapacity = false
     public var description: String { reason }
+
+    public init(reason: String, atCapacity: Bool = false) {
+        self.reason = reason
+        self.atCapacity = atCapacity
+    }
 }
 
 /// A query's rows, read in full (so that the connection can go back to the pool before they are used).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import InboardTestSupport
 import Testing
 
@@ -22,14 +23,22 @@ struct DatabaseOutageTests {
         func firstSuccess(after instant: Date) -> Date? { successTimes.filter { $0 >= instant }.min() }
     }
 
+    /// When the writers stop; a test may move it once it knows when the interesting part ended.
+    final class LoadDeadline: Sendable {
+        private let value: Mutex<Date>
+        init(_ date: Date) { value = Mutex(date) }
+        var date: Date { value.withLock { $0 } }
+        func set(_ date: Date) { value.withLock { $0 = date } }
+    }
+
     static func writeLoad(
-        _ setup: ServerOnOwnCluster, tokens: [String], until stop: Date, log: WriteLog, pause: Duration = .zero
+        _ setup: ServerOnOwnCluster, tokens: [String], until stop: LoadDeadline, log: WriteLog, pause: Duration = .zero
     ) async {
         await withTaskGroup(of: Void.self) { group in
             for (writer, token) in tokens.enumerated() {
                 group.addTask {
                     var count = 0
-                    while Date() < stop {
+                    while Date() < stop.date {
                         count += 1
                         let note = "w\(writer)-\(count)"
                         let started = Date()
@@ -55,21 +64,24 @@ struct DatabaseOutageTests {
             let firstEvent =
                 try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
 
-            // An SSE client for the whole run (curl, as a browser would keep it open).
+            // An SSE client for the whole run (curl, as a browser would keep it open); long enough for a restart
+            // that a loaded machine makes slow.
             async let stream = runProgram(
                 "/usr/bin/curl",
                 [
-                    "-sN", "--max-time", "16", "-H", "Authorization: Bearer \(tokens[0])",
+                    "-sN", "--max-time", "45", "-H", "Authorization: Bearer \(tokens[0])",
                     "http://127.0.0.1:\(setup.port)/api/v1/events",
                 ])
             try await Task.sleep(for: .milliseconds(500))
             let log = WriteLog()
-            let stop = Date().addingTimeInterval(10)
+            // The writers go on until 4 s after PostgreSQL is back, however long its restart takes.
+            let stop = LoadDeadline(Date().addingTimeInterval(40))
             async let load: Void = Self.writeLoad(
                 setup, tokens: tokens, until: stop, log: log, pause: .milliseconds(10))
             try await Task.sleep(for: .seconds(3))
             try await setup.cluster.restart()
             let acceptingAgain = Date()
+            stop.set(acceptingAgain.addingTimeInterval(4))
             await load
 
             #expect(setup.serverIsAlive, "the server died when PostgreSQL restarted: \(setup.serverLog.suffix(2000))")
@@ -117,7 +129,7 @@ struct DatabaseOutageTests {
 
             try await setup.cluster.stop()
             let log = WriteLog()
-            let stop = Date().addingTimeInterval(outage)
+            let stop = LoadDeadline(Date().addingTimeInterval(outage))
             async let load: Void = Self.writeLoad(
                 setup, tokens: [token], until: stop, log: log, pause: .milliseconds(250))
             // While it is away: readiness and the API answer 503 at once, the page says so too.
