@@ -167,7 +167,7 @@ let package = Package(
         ),
         .target(
             name: "InboardTestSupport",
-            dependencies: ["InboardStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["InboardStore", "InboardCore", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/InboardTestSupport",
             swiftSettings: swiftSettings
         ),

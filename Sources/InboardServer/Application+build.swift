@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import DirectorySync
 import InboardCore
@@ -27,6 +28,10 @@ public struct AppDependencies: Sendable {
     public var directoryLoginTimeout: Duration = DirectorySettings.loginOperationTimeout
     /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
     public var loginFirstLock: Duration = .seconds(1)
+    /// Stores used instead of the PostgreSQL ones (route and page tests run on in-memory stores).
+    public var boardStores: BoardStores?
+    /// Now, for the status rules, auto-away and overdue (tests move it instead of sleeping).
+    public var clock: @Sendable () -> Date = { Date() }
 
     public init(
         postgres: DatabasePool, databaseURL: DatabaseURL, schemaVersion: Int, metrics: PrometheusCollectorRegistry,
@@ -46,16 +51,16 @@ public struct AppDependencies: Sendable {
 /// The stores every controller and page is given: the only values that reach PostgreSQL (this file is the one
 /// place in the server that holds the pool).
 struct ServerStores: Sendable {
-    let statuses: StatusStore
-    let people: PeopleStore
-    let sessions: SessionStore
-    let organisation: OrganisationStore
+    let statuses: any StatusStoring
+    let people: any PeopleStoring
+    let sessions: any SessionStoring
+    let organisation: any OrganisationStoring
     let audit: AuditLog
-    let watches: WatchStore
-    let notes: NoteStore
+    let watches: any WatchStoring
+    let notes: any NoteStoring
     let events: EventLog
     let outbox: Outbox
-    let mailPreferences: MailPreferencesStore
+    let mailPreferences: any MailPreferencesStoring
     let mailTemplates: MailTemplateStore
     let policyTargets: PolicyTargets
     let throttle: LoginThrottle
@@ -65,16 +70,17 @@ struct ServerStores: Sendable {
 
     init(_ dependencies: AppDependencies) {
         let pool = dependencies.postgres, logger = dependencies.logger
-        statuses = StatusStore(database: pool, logger: logger)
-        people = PeopleStore(database: pool, logger: logger)
-        sessions = SessionStore(database: pool, logger: logger)
-        organisation = OrganisationStore(database: pool, logger: logger)
+        let board = dependencies.boardStores ?? BoardStores(database: pool, logger: logger)
+        statuses = board.statuses
+        people = board.people
+        sessions = board.sessions
+        organisation = board.organisation
         audit = AuditLog(database: pool, logger: logger)
-        watches = WatchStore(database: pool, logger: logger)
-        notes = NoteStore(database: pool, logger: logger)
+        watches = board.watches
+        notes = board.notes
         events = EventLog(database: pool, databaseURL: dependencies.databaseURL, logger: logger)
         outbox = Outbox(database: pool, logger: logger)
-        mailPreferences = MailPreferencesStore(database: pool, logger: logger)
+        mailPreferences = board.mailPreferences
         mailTemplates = MailTemplateStore(database: pool, logger: logger)
         policyTargets = PolicyTargets(database: pool, logger: logger)
         var throttle = LoginThrottle(database: pool, logger: logger)
@@ -137,12 +143,16 @@ func buildRouter(
         to: api.group("admin"))
     OrganisationAdminController(organisation: stores.organisation, statuses: statuses).addRoutes(to: api)
     PeopleAdminController(people: people).addRoutes(to: api)
+    let clock = dependencies.clock
     let statusService = StatusService(
-        statuses: statuses, people: people, organisation: stores.organisation, board: board, logger: logger)
+        statuses: statuses, people: people, organisation: stores.organisation, board: board, clock: clock,
+        logger: logger)
     StatusController(service: statusService).addRoutes(to: api)
-    BoardController(statuses: statuses, people: people, cache: board).addRoutes(to: api)
-    PresenceController(statuses: statuses, organisation: stores.organisation, board: board, logger: logger).addRoutes(
-        to: api)
+    BoardController(statuses: statuses, people: people, cache: board, clock: clock).addRoutes(to: api)
+    PresenceController(
+        statuses: statuses, organisation: stores.organisation, board: board, clock: clock, logger: logger
+    )
+    .addRoutes(to: api)
     ContactController(people: people, organisation: stores.organisation, statuses: statuses, board: board).addRoutes(
         to: api)
     WatchesAndNotesController(watches: stores.watches, notes: stores.notes, statuses: statuses).addRoutes(to: api)
@@ -165,7 +175,7 @@ func buildRouter(
     WebAuthController(auth: auth, sessions: stores.sessions, renderer: renderer).addRoutes(to: web)
     BoardPages(
         statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
-        mailPreferences: stores.mailPreferences, renderer: renderer
+        mailPreferences: stores.mailPreferences, renderer: renderer, clock: clock
     ).addRoutes(to: web)
     AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminSyncPage(syncer: syncer, launcher: launcher, renderer: renderer, logger: logger).addRoutes(to: web)

@@ -22,6 +22,25 @@ public struct BoardEntry: Codable, Sendable, Equatable {
             case type, typeId, colour, presence, note, noteHidden, returnAt, expiresAt, setAt, setBy, autoAway, overdue
         }
 
+        /// A status as of `now`: `overdue` from `OverdueRule`.
+        public init(
+            type: String, typeId: Int64, colour: String, presence: StatusType.Presence, note: String?, noteHidden: Bool,
+            returnAt: Date?, expiresAt: Date?, setAt: Date, setBy: String?, autoAway: Bool, now: Date = Date()
+        ) {
+            self.type = type
+            self.typeId = typeId
+            self.colour = colour
+            self.presence = presence
+            self.note = note
+            self.noteHidden = noteHidden
+            self.returnAt = returnAt
+            self.expiresAt = expiresAt
+            self.setAt = setAt
+            self.setBy = setBy
+            self.autoAway = autoAway
+            overdue = OverdueRule.isOverdue(presence: presence, returnAt: returnAt, now: now)
+        }
+
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             type = try c.decode(String.self, forKey: .type)
@@ -47,6 +66,19 @@ public struct BoardEntry: Codable, Sendable, Equatable {
     public var department: String?
     public var active: Bool
     public var status: Status?
+
+    public init(
+        id: Int64, username: String, displayName: String, email: String?, department: String?, active: Bool,
+        status: Status?
+    ) {
+        self.id = id
+        self.username = username
+        self.displayName = displayName
+        self.email = email
+        self.department = department
+        self.active = active
+        self.status = status
+    }
 
     /// What `viewer` may see: a hidden note only for the person, delegates and admins.
     public func redacted(for viewer: Person) -> BoardEntry {

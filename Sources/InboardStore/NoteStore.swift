@@ -24,6 +24,15 @@ public struct NoteStore: Sendable {
         public let body: String
         public let createdAt: Date
         public let deliveredAt: Date?
+
+        public init(id: Int64, from: String, fromId: Int64, body: String, createdAt: Date, deliveredAt: Date?) {
+            self.id = id
+            self.from = from
+            self.fromId = fromId
+            self.body = body
+            self.createdAt = createdAt
+            self.deliveredAt = deliveredAt
+        }
     }
 
     /// Leaves a note, with its live event and its mail (outbox) in the same statement; nil when the recipient
@@ -92,4 +101,6 @@ public struct NoteStore: Sendable {
 }
 
 /// The author left `NoteStore.rateLimit` notes within `NoteStore.rateWindow` already.
-public struct NoteRateLimited: Error {}
+public struct NoteRateLimited: Error {
+    public init() {}
+}

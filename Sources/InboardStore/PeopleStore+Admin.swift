@@ -13,6 +13,22 @@ extension PeopleStore {
         public let active: Bool
         public let disabledReason: String?
         public let liveSessions: Int
+
+        public init(
+            id: Int64, username: String, displayName: String, source: String, role: Person.Role,
+            roleOverride: Person.Role?,
+            active: Bool, disabledReason: String?, liveSessions: Int
+        ) {
+            self.id = id
+            self.username = username
+            self.displayName = displayName
+            self.source = source
+            self.role = role
+            self.roleOverride = roleOverride
+            self.active = active
+            self.disabledReason = disabledReason
+            self.liveSessions = liveSessions
+        }
     }
 
     /// A LIKE pattern matching names that contain `text`, case-insensitively, with `\\`, `%` and `_` taken literally.

@@ -17,6 +17,11 @@ public struct SessionStore: Sendable {
     public struct Issued: Sendable {
         public let token: String
         public let expiresAt: Date
+
+        public init(token: String, expiresAt: Date) {
+            self.token = token
+            self.expiresAt = expiresAt
+        }
     }
 
     public func create(personID: Int64, kind: String, lifetime: Duration, address: String?, userAgent: String?)

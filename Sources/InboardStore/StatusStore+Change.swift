@@ -146,6 +146,20 @@ public struct HistoryEntry: Codable, Sendable, Equatable {
     public var setBy: String?
     public var source: String?
 
+    public init(
+        type: String, note: String?, noteHidden: Bool, returnAt: Date?, expiresAt: Date?, setAt: Date, setBy: String?,
+        source: String?
+    ) {
+        self.type = type
+        self.note = note
+        self.noteHidden = noteHidden
+        self.returnAt = returnAt
+        self.expiresAt = expiresAt
+        self.setAt = setAt
+        self.setBy = setBy
+        self.source = source
+    }
+
     public func redacted(for viewer: Person, subject: Int64) -> HistoryEntry {
         var copy = self
         if noteHidden, !viewer.mayReadHiddenNote(of: subject) { copy.note = nil }

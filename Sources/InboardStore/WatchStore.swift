@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 
 /// Who watches whom. Watching needs only that both people exist and are active.
-public struct WatchStore: Sendable {
+public struct WatchStore: WatchStoring {
     let database: DatabasePool
     let logger: Logger
 
@@ -29,8 +29,8 @@ public struct WatchStore: Sendable {
     }
 
     /// The board entries of the people `watcher` watches.
-    public func watched(by watcher: Int64, statuses: StatusStore) async throws -> [BoardEntry] {
-        try await statuses.entries(
+    public func watched(by watcher: Int64) async throws -> [BoardEntry] {
+        try await StatusStore(database: database, logger: logger).entries(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT \(StatusStore.entrySQL)::text \(StatusStore.entryFrom) JOIN watches w ON w.watched_id = p.id
@@ -42,6 +42,12 @@ public struct WatchStore: Sendable {
         public let id: Int64
         public let displayName: String
         public let onlyIn: Bool
+
+        public init(id: Int64, displayName: String, onlyIn: Bool) {
+            self.id = id
+            self.displayName = displayName
+            self.onlyIn = onlyIn
+        }
     }
 
     /// Who watches `person`.

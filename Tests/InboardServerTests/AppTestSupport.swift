@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import InboardCore
 import InboardServer
@@ -11,8 +12,10 @@ func makeTestApp(
     databaseURL: DatabaseURL, schemaVersion: Int? = nil, port: Int = 0, secrets: SecretBox? = nil,
     policyDir: String? = nil,
     trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1),
-    directoryLoginTimeout: Duration = .seconds(20)
-) throws -> some ApplicationProtocol {  // a loaded Samba can be slow
+    // a loaded Samba can be slow
+    directoryLoginTimeout: Duration = .seconds(20),
+    boardStores: BoardStores? = nil, clock: (@Sendable () -> Date)? = nil
+) throws -> some ApplicationProtocol {
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
     let logger = Logger(label: "test")
@@ -27,5 +30,7 @@ func makeTestApp(
     dependencies.publicURLIsHTTPS = publicURLIsHTTPS
     dependencies.loginFirstLock = loginFirstLock
     dependencies.directoryLoginTimeout = directoryLoginTimeout
+    dependencies.boardStores = boardStores
+    if let clock { dependencies.clock = clock }
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }

@@ -8,8 +8,8 @@ extension OrganisationSettings: KnownFields {
 /// `GET|PUT /admin/organisation`: the organisation's rules (hidden notes, idle time and its away type, the
 /// contact fields people edit themselves).
 struct OrganisationAdminController: Sendable {
-    let organisation: OrganisationStore
-    let statuses: StatusStore
+    let organisation: any OrganisationStoring
+    let statuses: any StatusStoring
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let admin = group.requiring(.admin)

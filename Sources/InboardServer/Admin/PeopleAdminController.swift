@@ -3,7 +3,7 @@ import InboardStore
 
 /// `DELETE /admin/people/{id}/sessions`: an admin ends every live session of a person (API tokens too).
 struct PeopleAdminController: Sendable {
-    let people: PeopleStore
+    let people: any PeopleStoring
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.requiring(.admin).delete("admin/people/:id/sessions") { _, context in

@@ -8,7 +8,7 @@ import Synchronization
 /// `POST /auth/login`, `POST /auth/logout`, `GET /me`.
 struct AuthController: Sendable {
     let login: LoginService
-    let sessions: SessionStore
+    let sessions: any SessionStoring
     let throttle: LoginThrottle
     static let lifetime: Duration = .seconds(12 * 3600)
 

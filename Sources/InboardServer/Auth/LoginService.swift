@@ -11,7 +11,7 @@ import NIOPosix
 /// directory, and the person must be synced and active in Inboard. Wrong user and wrong password get one
 /// generic answer; states the directory reports (disabled, expired, locked, must change) get their own.
 struct LoginService: Sendable {
-    let people: PeopleStore
+    let people: any PeopleStoring
     let syncer: DirectorySyncer
     let directory: DirectoryClientCache
     var logger: Logger = Logger(label: "inboard.login")

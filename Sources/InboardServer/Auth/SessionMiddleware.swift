@@ -7,7 +7,7 @@ import InboardStore
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     static let cookieName = "inboard_session"
-    let sessions: SessionStore
+    let sessions: any SessionStoring
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

@@ -15,12 +15,12 @@ actor BoardCache {
         let builtAt: ContinuousClock.Instant
     }
 
-    let statuses: StatusStore
+    let statuses: any StatusStoring
     let ttl: Duration
     private var snapshot: Snapshot?
     private var building: Task<Snapshot, any Error>?
 
-    init(statuses: StatusStore, ttl: Duration = .seconds(2)) {
+    init(statuses: any StatusStoring, ttl: Duration = .seconds(2)) {
         self.statuses = statuses
         self.ttl = ttl
     }
@@ -40,7 +40,7 @@ actor BoardCache {
         return built
     }
 
-    private static func build(_ statuses: StatusStore) async throws -> Snapshot {
+    private static func build(_ statuses: any StatusStoring) async throws -> Snapshot {
         let started = ContinuousClock.now
         let entries = try await statuses.board(limit: 100_000)
         return Snapshot(

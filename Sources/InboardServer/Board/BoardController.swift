@@ -6,12 +6,14 @@ import NIOFoundationCompat
 /// The board: people and their statuses (`GET /people`, filters `q`, `department`, `board`), one person, their
 /// history, the list of boards, and a CSV export. Hidden notes are removed for viewers who may not see them.
 struct BoardController: Sendable {
-    let statuses: StatusStore
-    let people: PeopleStore
+    let statuses: any StatusStoring
+    let people: any PeopleStoring
     let cache: BoardCache
+    /// Now, for overdue (`OverdueRule`).
+    let clock: @Sendable () -> Date
 
     /// 404 unless `viewer` may see person `id` (the same answer as for nobody, so ids reveal nothing).
-    static func requireShown(_ id: Int64, to viewer: Person, people: PeopleStore) async throws {
+    static func requireShown(_ id: Int64, to viewer: Person, people: any PeopleStoring) async throws {
         guard let subject = try await people.person(id: id), subject.isShown(to: viewer) else {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
         }
@@ -30,7 +32,7 @@ struct BoardController: Sendable {
                         body: .init(byteBuffer: viewer.role >= .delegate ? snapshot.full : snapshot.redacted))
                 }
             }
-            let people = try await board(request).map { $0.redacted(for: viewer) }
+            let people = try await board(request).map { $0.redacted(for: viewer).refreshed(now: clock()) }
             return try JSONResponse(["people": people])
         }
         users.get("people/:id") { _, context in
@@ -40,7 +42,7 @@ struct BoardController: Sendable {
             guard let entry = try await statuses.entry(personID: id) else {
                 throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
             }
-            return try JSONResponse(entry.redacted(for: viewer))
+            return try JSONResponse(entry.redacted(for: viewer).refreshed(now: clock()))
         }
         users.get("people/:id/history") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
@@ -55,7 +57,7 @@ struct BoardController: Sendable {
         users.get("boards") { _, _ in try JSONResponse(["boards": try await statuses.boards()]) }
         users.get("people.csv") { request, context in
             let viewer = try context.requireIdentity()
-            let csv = BoardCSV.render(try await board(request).map { $0.redacted(for: viewer) })
+            let csv = BoardCSV.render(try await board(request).map { $0.redacted(for: viewer).refreshed(now: clock()) })
             return Response(
                 status: .ok,
                 headers: [

@@ -5,9 +5,9 @@ import InboardStore
 /// `PUT /me/contact`: people edit the contact fields the admin left to them (the directory masters the
 /// rest, and a sync would overwrite them; `OrganisationAdminController` sets which fields those are).
 struct ContactController: Sendable {
-    let people: PeopleStore
-    let organisation: OrganisationStore
-    let statuses: StatusStore
+    let people: any PeopleStoring
+    let organisation: any OrganisationStoring
+    let statuses: any StatusStoring
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
 

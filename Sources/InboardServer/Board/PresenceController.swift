@@ -8,10 +8,11 @@ import Logging
 /// organisation's idle minutes an "in" status becomes the away type; activity restores what was there.
 /// A status the person chose that is not "in" (Out, Lunch, Meeting …) is never replaced.
 struct PresenceController: Sendable {
-    let statuses: StatusStore
-    let organisation: OrganisationStore
+    let statuses: any StatusStoring
+    let organisation: any OrganisationStoring
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
+    let clock: @Sendable () -> Date
     let logger: Logger
 
     struct Report: Decodable, KnownFields {
@@ -55,7 +56,7 @@ struct PresenceController: Sendable {
     /// Back to the status before auto-away (history's second entry) while it still holds, else the first "in" type.
     private func restore(_ person: Int64) async throws -> BoardEntry {
         let history = try await statuses.history(personID: person, limit: 2)
-        let now = Date()
+        let now = clock()
         if history.count == 2, let previous = try await statuses.type(named: history[1].type),
             let change = try? StatusChange(
                 note: history[1].note, noteHidden: history[1].noteHidden, returnAt: history[1].returnAt,

@@ -8,7 +8,7 @@ import Logging
 /// the status types everyone picks from, and the admin's management of those types.
 struct StatusController: Sendable {
     let service: StatusService
-    var statuses: StatusStore { service.statuses }
+    var statuses: any StatusStoring { service.statuses }
     var logger: Logger { service.logger }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Expired statuses fall back to their type's fallback, every `interval`, in every server process (each
 /// expiry is claimed by exactly one of them); every `pruneEvery` rounds, old throttle rows, sessions and events go.
 struct StatusMaintenance: Service {
-    let statuses: StatusStore
+    let statuses: any StatusStoring
     let housekeeping: Housekeeping
     let logger: Logger
     var interval: Duration = .seconds(15)

@@ -33,11 +33,13 @@ struct StatusTypeRequest: Decodable, KnownFields {
 /// Sets statuses for the API and the web board alike: the type must exist, the change must pass its type's
 /// rules and the organisation's privacy setting, and this process's board cache learns of it at once.
 struct StatusService: Sendable {
-    let statuses: StatusStore
-    let people: PeopleStore
-    let organisation: OrganisationStore
+    let statuses: any StatusStoring
+    let people: any PeopleStoring
+    let organisation: any OrganisationStoring
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
+    /// Now, for the type's rules (a return time in the future, the default expiry).
+    let clock: @Sendable () -> Date
     let logger: Logger
 
     func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws
@@ -69,7 +71,7 @@ struct StatusService: Sendable {
                 note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt,
                 expiresAt: request.expiresAt
             )
-            .validated(for: type, now: Date(), hidingAllowed: organisation.allowHiddenNotes)
+            .validated(for: type, now: clock(), hidingAllowed: organisation.allowHiddenNotes)
         } catch {
             throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
         }

@@ -4,9 +4,9 @@ import InboardStore
 
 /// Watches (`/watches`, `/me/watchers`) and notes (`/people/{id}/notes`, `/me/notes`).
 struct WatchesAndNotesController: Sendable {
-    let watches: WatchStore
-    let notes: NoteStore
-    let statuses: StatusStore
+    let watches: any WatchStoring
+    let notes: any NoteStoring
+    let statuses: any StatusStoring
 
     struct WatchRequest: Decodable, KnownFields {
         static let fields: Set<String> = ["personId", "onlyIn"]
@@ -23,7 +23,7 @@ struct WatchesAndNotesController: Sendable {
         users.get("watches") { _, context in
             let me = try context.requireIdentity()
             return try JSONResponse([
-                "people": try await watches.watched(by: me.id, statuses: statuses).map { $0.redacted(for: me) }
+                "people": try await watches.watched(by: me.id).map { $0.redacted(for: me) }
             ])
         }
         users.post("watches") { request, context in

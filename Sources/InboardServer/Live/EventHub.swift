@@ -27,13 +27,13 @@ actor EventHub: Service {
     /// Told of every event, so cached boards never outlive a change.
     let board: BoardCache?
     /// Checks that open streams' sessions still hold.
-    let sessions: SessionStore?
+    let sessions: (any SessionStoring)?
     let logger: Logger
     let pollInterval: Duration
     let heartbeatInterval: Duration
 
     init(
-        log: EventLog, board: BoardCache? = nil, sessions: SessionStore? = nil, logger: Logger,
+        log: EventLog, board: BoardCache? = nil, sessions: (any SessionStoring)? = nil, logger: Logger,
         pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)
     ) {
         self.log = log

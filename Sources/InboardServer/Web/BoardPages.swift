@@ -5,13 +5,14 @@ import InboardStore
 /// The board everyone uses: everyone's status (live through SSE), filters, my status in two clicks, a
 /// person's card with watch and note, my notes and watches. Delegates set others' statuses from the card.
 struct BoardPages: Sendable {
-    let statuses: StatusStore
+    let statuses: any StatusStoring
     let service: StatusService
-    let people: PeopleStore
-    let watches: WatchStore
-    let notes: NoteStore
-    let mailPreferences: MailPreferencesStore
+    let people: any PeopleStoring
+    let watches: any WatchStoring
+    let notes: any NoteStoring
+    let mailPreferences: any MailPreferencesStoring
     let renderer: WebRenderer
+    let clock: @Sendable () -> Date
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let users = group.requiring(.user)
@@ -78,7 +79,7 @@ struct BoardPages: Sendable {
         let (q, department, boardName) = (
             query.get("q").nonBlank, query.get("department").nonBlank, query.get("board").nonBlank
         )
-        let now = Date()
+        let now = clock()
         let entries = try await statuses.board(search: q, department: department, board: boardName).map {
             $0.redacted(for: me).refreshed(now: now)
         }
@@ -114,10 +115,10 @@ struct BoardPages: Sendable {
         let me = try context.requireIdentity()
         let id = try context.parameters.require("id", as: Int64.self)
         try await BoardController.requireShown(id, to: me, people: people)
-        guard let entry = try await statuses.entry(personID: id)?.redacted(for: me).refreshed(now: Date()) else {
+        guard let entry = try await statuses.entry(personID: id)?.redacted(for: me).refreshed(now: clock()) else {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(id).")
         }
-        let watched = try await watches.watched(by: me.id, statuses: statuses).contains { $0.id == id }
+        let watched = try await watches.watched(by: me.id).contains { $0.id == id }
         let onlyIn = try await watches.watchers(of: id).first { $0.id == me.id }?.onlyIn ?? false
         var status: [String: Any]?
         if let current = entry.status {
@@ -162,7 +163,7 @@ struct BoardPages: Sendable {
             "notes": try await notes.notes(for: me.id, all: true, limit: 50).map {
                 ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)]
             },
-            "watched": try await watches.watched(by: me.id, statuses: statuses).map {
+            "watched": try await watches.watched(by: me.id).map {
                 WebFormat.row($0.redacted(for: me))
             },
             "watchers": try await watches.watchers(of: me.id).map {

@@ -6,7 +6,7 @@ import InboardStore
 /// its CSRF token is a random value in a cookie and in the form (double submit).
 struct WebAuthController: Sendable {
     let auth: AuthController
-    let sessions: SessionStore
+    let sessions: any SessionStoring
     let renderer: WebRenderer
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {

@@ -5,9 +5,9 @@ import InboardStore
 
 /// Admin pages for status types, people (disable/enable, role override, revoke sessions) and the audit log.
 struct AdminPeoplePages: Sendable {
-    let statuses: StatusStore
+    let statuses: any StatusStoring
     let service: StatusService
-    let people: PeopleStore
+    let people: any PeopleStoring
     let audit: AuditLog
     let renderer: WebRenderer
 
@@ -46,7 +46,7 @@ struct AdminPeoplePages: Sendable {
         }
         admin.get("admin/people") { request, context in
             let q = request.uri.queryParameters.get("q").nonBlank
-            let rows = try await people.adminList(search: q).map { row -> [String: Any] in
+            let rows = try await people.adminList(search: q, limit: 200).map { row -> [String: Any] in
                 [
                     "id": row.id, "username": row.username, "displayName": row.displayName, "source": row.source,
                     "role": row.role.rawValue,

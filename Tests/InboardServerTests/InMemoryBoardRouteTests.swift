@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// The board's routes on in-memory stores and a hand-moved clock: no PostgreSQL, no sleeping. The database
+/// behind the app is an address nothing listens on, so a route that reached PostgreSQL would answer 503.
+@Suite struct InMemoryBoardRouteTests {
+    static let nowhere = try! DatabaseURL("postgres://nobody@127.0.0.1:1/none")
+
+    func app(_ stores: InMemoryStores) throws -> some ApplicationProtocol {
+        try makeTestApp(
+            databaseURL: Self.nowhere,
+            boardStores: BoardStores(
+                statuses: stores, people: stores, sessions: stores, watches: stores, notes: stores,
+                organisation: stores,
+                mailPreferences: stores),
+            clock: { stores.clock.now })
+    }
+
+    func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+
+    @Test func overdueAndExpiryFollowTheClockWithoutSleeping() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann"), bob = await stores.add("bob")
+        let (annToken, bobToken) = (try await stores.token(for: ann), try await stores.token(for: bob))
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            let back = stores.clock.now.addingTimeInterval(3600)
+            let set = try await api.object(
+                .put, "/api/v1/me/status",
+                json: "{\"type\":\"Out\",\"note\":\"Dentist\",\"returnAt\":\"\(iso(back))\"}",
+                token: annToken)
+            #expect((set["status"] as? [String: Any])?["overdue"] as? Bool == false)
+            stores.clock.advance(by: 2 * 3600)
+            let card = try await api.object(.get, "/api/v1/people/\(ann.id)", token: bobToken)
+            #expect((card["status"] as? [String: Any])?["overdue"] as? Bool == true, "two hours past the return time")
+
+            // Lunch lasts 90 minutes by default, then falls back to In.
+            _ = try await api.object(
+                .put, "/api/v1/me/status",
+                json: "{\"type\":\"Lunch\",\"returnAt\":\"\(iso(stores.clock.now.addingTimeInterval(1800)))\"}",
+                token: bobToken)
+            #expect(try await stores.expireDue() == 0)
+            stores.clock.advance(by: 91 * 60)
+            #expect(try await stores.expireDue() == 1)
+            let history =
+                try await api.object(.get, "/api/v1/people/\(bob.id)/history", token: annToken)["history"]
+                as? [[String: Any]]
+            #expect(history?.map { $0["type"] as? String } == ["In", "Lunch"])
+        }
+    }
+
+    @Test func hiddenNotesLocalAdminsAndDisabledPeopleOnTheBoard() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate)
+        await stores.add("root", role: .admin, source: "local")
+        await stores.add("gone", active: false)
+        let (annToken, delToken) = (try await stores.token(for: ann), try await stores.token(for: del))
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"secret\",\"noteHidden\":true}",
+                token: annToken)
+            for (token, seesNote) in [(delToken, true), (annToken, true)] {
+                let (_, body) = try await api.send(.get, "/api/v1/people?q=", token: token)
+                let text = String(decoding: body, as: UTF8.self)
+                #expect(text.contains("secret") == seesNote)
+                #expect(
+                    !text.contains("\"root\"") && !text.contains("\"gone\""),
+                    "a local admin or a disabled person is listed")
+            }
+            let bob = await stores.add("bob")
+            let (_, body) = try await api.send(.get, "/api/v1/people?q=", token: try await stores.token(for: bob))
+            #expect(!String(decoding: body, as: UTF8.self).contains("secret"), "a hidden note reached a colleague")
+        }
+    }
+
+    @Test func delegatesNotesAndTheirLimit() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate),
+            boss = await stores.add("boss", role: .admin)
+        let (annToken, delToken) = (try await stores.token(for: ann), try await stores.token(for: del))
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            #expect(
+                try await api.send(
+                    .put, "/api/v1/people/\(ann.id)/status", json: "{\"type\":\"Sick\"}", token: delToken
+                ).0 == 200)
+            #expect(
+                try await api.send(
+                    .put, "/api/v1/people/\(boss.id)/status", json: "{\"type\":\"Sick\"}", token: delToken
+                ).0 == 403)
+            #expect(
+                try await api.send(
+                    .put, "/api/v1/people/\(del.id)/status", json: "{\"type\":\"Sick\"}", token: annToken
+                ).0 == 403)
+
+            for index in 0..<NoteStore.rateLimit {
+                let (status, _) = try await api.send(
+                    .post, "/api/v1/people/\(del.id)/notes", json: "{\"body\":\"n\(index)\"}", token: annToken)
+                #expect(status == 201 || status == 200)
+            }
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/people/\(del.id)/notes", json: "{\"body\":\"one more\"}", token: annToken
+                ).0 == 429)
+            stores.clock.advance(by: Double(NoteStore.rateWindow.components.seconds) + 1)
+            let (later, _) = try await api.send(
+                .post, "/api/v1/people/\(del.id)/notes", json: "{\"body\":\"later\"}", token: annToken)
+            #expect(later == 201 || later == 200, "the window moved on with the clock")
+            let notes = try await api.object(.get, "/api/v1/me/notes", token: delToken)["notes"] as? [[String: Any]]
+            #expect(notes?.count == NoteStore.rateLimit + 1)
+        }
+    }
+
+    @Test func anExpiredSessionEndsWithTheClock() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann")
+        let token = try await stores.token(for: ann, lifetime: .seconds(60))
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            let (before, _) = try await api.send(.get, "/api/v1/me", token: token)
+            stores.clock.advance(by: 61)
+            let (after, _) = try await api.send(.get, "/api/v1/me", token: token)
+            #expect(before == 200 && after == 401, "\(before) then \(after)")
+        }
+    }
+}
