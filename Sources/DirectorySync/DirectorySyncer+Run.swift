@@ -39,6 +39,8 @@ extension DirectorySyncer {
             try await Self.stageGroups(on: connection, context: context, result: &staging)
             clock.lap("read and staged \(staging.groups) groups")
             try await Self.stageInChainMembers(on: connection, context: context)
+            // A stopping server cancels the run: nothing it read is applied (checked again before COMMIT).
+            try Task.checkCancellation()
             progress.set(phase: .merging)
             let merge = SyncMerge(
                 connection: connection, logger: logger, full: plan.mode == .full, mappings: settings.groups)
@@ -71,6 +73,8 @@ extension DirectorySyncer {
         try await connection.query("BEGIN", logger: logger)
         do {
             let (value, commit) = try await body()
+            // PostgreSQL's queries do not see a cancellation: a run cancelled during its merge ends here.
+            try Task.checkCancellation()
             try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
             return value
         } catch {

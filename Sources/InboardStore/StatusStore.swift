@@ -14,7 +14,9 @@ public struct StatusStore: Sendable {
         self.logger = logger
     }
 
-    /// A person's board entry as JSON, computed in SQL; `p` is the people row.
+    /// A person's board entry as JSON, computed in SQL; `p` is the people row. `overdue` is always FALSE here and
+    /// never read (`OverdueRule` decides it when the entry is decoded): it stays because servers of the previous
+    /// release, sharing the database during a rolling upgrade, require the key to decode stored events.
     public static let entrySQL = """
         json_build_object(
             'id', p.id, 'username', p.username, 'displayName', p.display_name, 'email', p.email,
@@ -22,7 +24,8 @@ public struct StatusStore: Sendable {
             'status', CASE WHEN s.person_id IS NULL THEN NULL ELSE json_build_object(
                 'type', t.name, 'typeId', t.id, 'colour', t.colour, 'presence', t.presence, 'note', s.note,
                 'noteHidden', s.note_hidden, 'returnAt', extract(epoch FROM s.return_at), 'expiresAt', extract(epoch FROM s.expires_at),
-                'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away) END)
+                'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away,
+                'overdue', FALSE) END)
         """
     public static let entryFrom = """
         FROM people p LEFT JOIN statuses s ON s.person_id = p.id LEFT JOIN status_types t ON t.id = s.type_id

@@ -74,8 +74,10 @@ import Testing
                     "a local admin or a disabled person is listed")
             }
             let bob = await stores.add("bob")
-            let (_, body) = try await api.send(.get, "/api/v1/people?q=", token: try await stores.token(for: bob))
-            #expect(!String(decoding: body, as: UTF8.self).contains("secret"), "a hidden note reached a colleague")
+            let (status, body) = try await api.send(.get, "/api/v1/people?q=", token: try await stores.token(for: bob))
+            let text = String(decoding: body, as: UTF8.self)
+            #expect(status == 200 && text.contains("\"ann\"") && text.contains("Remote"), "\(status) \(text)")
+            #expect(!text.contains("secret"), "a hidden note reached a colleague")
         }
     }
 

@@ -236,7 +236,8 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     }
 
     public func contact(id: Int64) -> [(label: String, value: String)] {
-        guard let record = people[id] else { return [] }
+        guard var record = people[id] else { return [] }
+        record.contact[.email] = record.person.email  // one column in PostgreSQL
         let labelled: [(String, PeopleStore.ContactField)] = [
             ("Title", .title), ("Email", .email), ("Phone", .phone), ("Mobile", .mobile), ("Office", .office),
         ]
@@ -244,7 +245,17 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     }
 
     public func updateContact(_ id: Int64, _ changes: [PeopleStore.ContactField: String?]) {
-        for (field, value) in changes { people[id]?.contact[field] = value }
+        for (field, value) in changes {
+            guard field == .email, let person = people[id]?.person else {
+                people[id]?.contact[field] = value
+                continue
+            }
+            // The address on the board and for mail (one column in PostgreSQL).
+            people[id]?.person = Person(
+                id: person.id, username: person.username, displayName: person.displayName, email: value ?? nil,
+                department: person.department, role: person.role, active: person.active, source: person.source,
+                directoryID: person.directoryID)
+        }
     }
 
     public func adminList(search: String?, limit: Int) -> [PeopleStore.AdminRow] {

@@ -166,8 +166,8 @@ extension APIError {
         case .serverStopping:
             self.init(
                 .serviceUnavailable, code: "server_stopping", message: error.description, headers: [.retryAfter: "5"])
-        case .directory, .internalFailure:
-            self.init(.unprocessableContent, code: "sync_failed", message: error.description)
+        case .directory: self.init(.unprocessableContent, code: "sync_failed", message: error.description)
+        case .internalFailure: self.init(.internalServerError, code: "sync_failed", message: error.description)
         }
     }
 }

@@ -12,6 +12,8 @@ struct LiveEvent: Sendable {
     private let entryID: Int64?
     private let fullFrame: String
     private let publicFrame: String
+    /// False for a board entry that could not be read: it is never sent.
+    private let deliverable: Bool
 
     init(_ stored: StoredEvent) {
         self.init(id: stored.id, kind: stored.kind, recipientID: stored.recipientID, payload: stored.payload)
@@ -24,22 +26,34 @@ struct LiveEvent: Sendable {
         self.recipientID = recipientID
         let frame = { (data: String) in "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n" }
         let encode = { (entry: BoardEntry) in
-            (try? String(decoding: APIJSON.makeEncoder().encode(entry), as: UTF8.self)) ?? payload
+            (try? APIJSON.makeEncoder().encode(entry)).map { String(decoding: $0, as: UTF8.self) }
         }
-        if kind != "note", let entry = try? BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8)) {
-            let fresh = entry.refreshed(now: now)
-            entryID = entry.id
-            fullFrame = frame(encode(fresh))
-            publicFrame = fresh.status?.noteHidden == true ? frame(encode(fresh.withoutHiddenNote())) : fullFrame
-        } else {
+        if kind == "note" {
             entryID = nil
             fullFrame = frame(payload)
             publicFrame = fullFrame
+            deliverable = true
+        } else if let entry = try? BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8)).refreshed(
+            now: now),
+            let full = encode(entry),
+            let redacted = entry.status?.noteHidden == true ? encode(entry.withoutHiddenNote()) : full
+        {
+            entryID = entry.id
+            fullFrame = frame(full)
+            publicFrame = frame(redacted)
+            deliverable = true
+        } else {
+            // A board entry this server cannot read (written by another version?) is never sent as it was
+            // stored: its hidden note would reach everyone. Clients see it at their next full board read.
+            entryID = nil
+            fullFrame = ""
+            publicFrame = ""
+            deliverable = false
         }
     }
 
     /// Whether `viewer` receives it: broadcasts go to everyone, the rest only to their recipient.
-    func isVisible(to viewer: Person) -> Bool { recipientID == nil || recipientID == viewer.id }
+    func isVisible(to viewer: Person) -> Bool { deliverable && (recipientID == nil || recipientID == viewer.id) }
 
     /// The SSE frame for `viewer`: hidden notes are removed unless the viewer may see them.
     func frame(for viewer: Person) -> String {
