@@ -108,7 +108,9 @@ case "status-sql":
     for key in values.keys.sorted(by: { $0.count > $1.count || ($0.count == $1.count && $0 > $1) }) {
         sql = sql.replacingOccurrences(of: key, with: values[key]!)
     }
-    print(sql.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") + ";")
+    // One line for pgbench: a `--` comment would swallow the rest of the statement once lines are joined.
+    let lines = sql.split(separator: "\n").map { line in line.range(of: "--").map { line[..<$0.lowerBound] } ?? line }
+    print(lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") + ";")
 
 case "pool-bind":
     let (url, dn, password, n, concurrency) = (args[2], args[3], args[4], Int(args[5])!, Int(args[6])!)

@@ -80,7 +80,9 @@ public struct LoginThrottle: Sendable {
 
     private func beginAttempt(keyList: [String], accountKey: String) async throws -> Int? {
         var binds = PostgresBindings()
-        binds.append(keyList)
+        // Rows are locked in this order: every statement that locks several takes them sorted, so parallel
+        // logins never wait for each other in a cycle (PostgreSQL would abort one with "deadlock detected").
+        binds.append(keyList.sorted())
         binds.append(Double(window.components.seconds))
         binds.append(Double(maxDelay.components.seconds))
         binds.append(freeFailures)
@@ -118,22 +120,24 @@ public struct LoginThrottle: Sendable {
     }
 
     /// A successful login: the account starts afresh, and the address gets this attempt back.
+    /// Two statements of one row each (one statement locking both rows in its own order deadlocked with
+    /// parallel attempts).
     public func succeeded(_ keys: Keys) async throws {
+        try await database.query("DELETE FROM login_throttle WHERE key = \(keys.account)", logger: logger)
+        guard let address = keys.address else { return }
         try await database.query(
             """
-            WITH cleared AS (DELETE FROM login_throttle WHERE key = \(keys.account))
             UPDATE login_throttle SET failures = greatest(failures - 1, 0),
                 blocked_until = CASE WHEN failures - 1 > \(freeAddressFailures) THEN blocked_until END
-            WHERE key = \(keys.address)
+            WHERE key = \(address)
             """, logger: logger)
     }
 
     /// An attempt that judged no password (the directory or database was away): it does not count.
     public func refund(_ keys: Keys) async throws {
-        try await database.query(
-            """
-            UPDATE login_throttle SET failures = greatest(failures - 1, 0)
-            WHERE key = ANY(\([keys.account] + (keys.address.map { [$0] } ?? [])))
-            """, logger: logger)
+        for key in ([keys.account] + (keys.address.map { [$0] } ?? [])).sorted() {
+            try await database.query(
+                "UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = \(key)", logger: logger)
+        }
     }
 }
