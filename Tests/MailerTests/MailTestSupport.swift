@@ -8,7 +8,7 @@ import PostgresNIO
 /// scripts/bench-tools/smtp_sink.py on a free port, with the faults a test asks for; what it accepted is read
 /// back from its JSON-lines file.
 final class SMTPSink: @unchecked Sendable {
-    let port: Int
+    private(set) var port: Int
     let out: String
     let arguments: [String]
     private var process: ChildProcess?
@@ -24,10 +24,18 @@ final class SMTPSink: @unchecked Sendable {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../scripts/bench-tools/smtp_sink.py"
         ).standardized.path
-        process = try ChildProcess(
-            "/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
-        for _ in 0..<100 where !Self.accepts(port) { usleep(50_000) }
-        guard Self.accepts(port) else { throw ProgramFailed("the SMTP sink did not start on \(port)") }
+        // A loaded machine starts Python slowly, and the free port may be taken before the sink binds it (the
+        // sink then exits): wait up to 20 s, and try another port if it died.
+        for attempt in 1...3 {
+            let child = try ChildProcess(
+                "/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
+            process = child
+            for _ in 0..<400 where !Self.accepts(port) && child.exitCodeIfExited() == nil { usleep(50_000) }
+            if Self.accepts(port) { return }
+            stop()
+            if attempt < 3 { port = Self.freePort() }
+        }
+        throw ProgramFailed("the SMTP sink did not start on \(port)")
     }
 
     func stop() {
