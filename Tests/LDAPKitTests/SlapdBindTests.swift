@@ -74,6 +74,8 @@ import Testing
             #expect(error.kind == .serverDown)
             #expect(error.description.contains("127.0.0.1:1"))
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // Refused at once; the bound is loose because a loaded CI machine queues the blocking call (6.4 s seen),
+        // and still far below the 30 s operation timeout a hang would take.
+        #expect(ContinuousClock.now - start < .seconds(12))
     }
 }
