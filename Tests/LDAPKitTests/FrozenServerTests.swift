@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct FrozenServerTests {
     static let timeout = Duration.seconds(2)
     /// Scheduling allowance on a busy 2-core machine.
-    static let slack = Duration.seconds(3)  // the whole suite runs at once on 2 cores
+    static let slack = Duration.seconds(6)  // the whole suite runs at once on 2 cores (5.4 s seen against 5)
     /// How long a test waits before it calls an operation hung (and thaws the server to free it).
     static let hung = Duration.seconds(20)
 
