@@ -37,7 +37,7 @@ public actor SyncLauncher: Service {
             for try await id in started { return id }
         } catch
             where stopping
-            && (error is CancellationError || Task.isCancelled || "\(error)".contains("CancellationError"))
+            && (error is CancellationError || Task.isCancelled)
         {
             throw SyncError.serverStopping  // stopped before its record was written
         }

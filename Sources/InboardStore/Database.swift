@@ -21,6 +21,8 @@ public struct Database: Sendable {
             connection = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(),
                 configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+        } catch is CancellationError {
+            throw CancellationError()  // the caller gave up: says nothing about PostgreSQL
         } catch {
             throw DatabaseError.describing(error, url: url)
         }

@@ -35,6 +35,9 @@ public struct LoginThrottle: Sendable {
             self.account = account
             self.address = address
         }
+
+        /// Every counter's key: the account's, and the address's when there is one.
+        var all: [String] { [account] + (address.map { [$0] } ?? []) }
     }
 
     /// Resolves the typed name to an account (a person, or the canonical name when it matches none).
@@ -70,7 +73,7 @@ public struct LoginThrottle: Sendable {
     /// Counts an attempt; returns the seconds to wait when any of the keys is locked (the attempt must then
     /// be refused, and is not counted for that key).
     public func beginAttempt(_ keys: Keys) async throws -> Int? {
-        try await beginAttempt(keyList: [keys.account] + (keys.address.map { [$0] } ?? []), accountKey: keys.account)
+        try await beginAttempt(keyList: keys.all, accountKey: keys.account)
     }
 
     /// The same for a further account key found later in the login (the directory entry a name led to).
@@ -135,7 +138,7 @@ public struct LoginThrottle: Sendable {
 
     /// An attempt that judged no password (the directory or database was away): it does not count.
     public func refund(_ keys: Keys) async throws {
-        for key in ([keys.account] + (keys.address.map { [$0] } ?? [])).sorted() {
+        for key in keys.all.sorted() {
             try await database.query(
                 "UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = \(key)", logger: logger)
         }
