@@ -49,8 +49,16 @@ actor EventHub: Service {
     /// Open streams one person may hold in one process (tabs, devices): more is abuse, not use.
     static let maxStreamsPerPerson = 10
 
-    /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already.
-    func subscribe(_ viewer: Person, sessionID: Int64? = nil) -> (UUID, AsyncStream<Message>)? {
+    /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already. Throws when the event log
+    /// cannot be read to learn where live delivery starts.
+    func subscribe(_ viewer: Person, sessionID: Int64? = nil) async throws -> (UUID, AsyncStream<Message>)? {
+        // The first stream fixes where live delivery starts, before it joins: an event committed after it
+        // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
+        // the newest id as its start and skip that event).
+        if lastDelivered == nil {
+            let latest = try await log.latestID()
+            if lastDelivered == nil { lastDelivered = latest }
+        }
         guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else {
             return nil
         }
@@ -169,7 +177,7 @@ actor EventHub: Service {
         }
     }
 
-    private func finishAll() {
+    func finishAll() {
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
     }

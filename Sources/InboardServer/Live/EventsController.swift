@@ -15,7 +15,7 @@ struct EventsController: Sendable {
             let lastSeen =
                 request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)
-            guard let (subscription, stream) = await hub.subscribe(viewer, sessionID: context.sessionID) else {
+            guard let (subscription, stream) = try await hub.subscribe(viewer, sessionID: context.sessionID) else {
                 throw APIError(
                     .tooManyRequests, code: "too_many_streams",
                     message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.",

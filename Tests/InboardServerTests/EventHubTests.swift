@@ -1,0 +1,72 @@
+import Foundation
+@testable import InboardServer
+import InboardStore
+import InboardTestSupport
+import Logging
+import Testing
+
+/// The hub's delivery rules against a real event log, with its loops not running so that each read happens
+/// exactly when the test says (as when the LISTEN connection opens late).
+@Suite struct EventHubTests {
+    static let logger = Logger(label: "test")
+
+    func withHub(_ body: (EventHub, TemporaryDatabase, Person) async throws -> Void) async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let pool = try db.database.makePool(size: 2)
+            defer { pool.shutDown() }
+            let log = EventLog(database: pool, databaseURL: db.url, logger: Self.logger)
+            let cat = Person(
+                id: people.ids["cat"]!, username: "cat", displayName: "Cat Example", email: nil, department: nil,
+                role: .user, active: true, source: "local", directoryID: nil)
+            try await body(EventHub(log: log, logger: Self.logger), db, cat)
+        }
+    }
+
+    /// A note event for `person`, committed as a writer would.
+    func commitNote(_ db: TemporaryDatabase, to person: Person, _ body: String) async throws {
+        try await db.execute(
+            """
+            INSERT INTO events (kind, subject_id, recipient_id, payload)
+            VALUES ('note', \(person.id), \(person.id), '{"body":"\(body)"}')
+            """)
+    }
+
+    static func notes(in stream: AsyncStream<EventHub.Message>, count: Int) async -> [String] {
+        var bodies: [String] = []
+        for await message in stream {
+            if case let .event(event, viewer) = message { bodies.append(event.frame(for: viewer)) }
+            if bodies.count == count { break }
+        }
+        return bodies
+    }
+
+    /// An event committed after a stream joined but before the hub's first read reaches that stream.
+    @Test func anEventCommittedBeforeTheFirstReadReachesAStreamThatJoinedEarlier() async throws {
+        try await withHub { hub, db, cat in
+            try await commitNote(db, to: cat, "before joining")
+            let (_, stream) = try #require(try await hub.subscribe(cat))
+            try await commitNote(db, to: cat, "after joining")
+            await hub.deliverNew()
+            await hub.finishAll()
+            let frames = await Self.notes(in: stream, count: 1)
+            #expect(frames.count == 1 && frames[0].contains("after joining"), "\(frames)")
+        }
+    }
+
+    /// Wake-ups that overlap (LISTEN, the poll, many NOTIFYs at once) deliver each event once, in id order.
+    @Test func overlappingWakeUpsDeliverEachEventOnce() async throws {
+        try await withHub { hub, db, cat in
+            let (_, stream) = try #require(try await hub.subscribe(cat))
+            for index in 0..<50 { try await commitNote(db, to: cat, "n\(index)") }
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 { group.addTask { await hub.deliverNew() } }
+            }
+            await hub.finishAll()
+            let frames = await Self.notes(in: stream, count: 1000)
+            #expect(frames.count == 50, "\(frames.count) frames for 50 events")
+            let ids = frames.compactMap { $0.split(separator: "\n").first.flatMap { Int64($0.dropFirst(4)) } }
+            #expect(ids == ids.sorted() && Set(ids).count == 50)
+        }
+    }
+}
