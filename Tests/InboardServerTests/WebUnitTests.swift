@@ -1,3 +1,4 @@
+@testable import DirectorySync
 import Foundation
 import InboardStore
 import Testing
@@ -54,11 +55,10 @@ import Testing
         let hostile = "<script>alert(1)</script>"
         let json =
             #"{"id": 7, "username": "x", "displayName": "<script>alert(1)</script>", "department": "\"><img>", "active": true}"#
-        let row = WebFormat.row(try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8)))
+        let row = BoardRow(try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8)))
         let html =
             renderer.library.render(
-                ["people": [row], "counts": ["in": 0, "out": 0, "overdue": 0, "total": 1], "title": "Board"],
-                withTemplate: "board") ?? ""
+                PageView(frame: Self.frame(), model: Self.board(people: [row])), withTemplate: "board") ?? ""
         #expect(!html.contains(hostile) && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(!html.contains("\"><img>"))
     }
@@ -83,5 +83,55 @@ import Testing
                     "web/\(folder)/\(name) differs from its embedded copy: run scripts/embed-resources")
             }
         }
+    }
+
+    static func frame(section: String = "board", csrf: String? = "csrf-token-1") -> PageFrame {
+        PageFrame(
+            title: "Page title", notice: nil, problem: nil, section: section,
+            me: .init(id: 1, displayName: "Ann Admin", username: "ann", role: "admin"), isAdmin: true,
+            isDelegate: true, csrf: csrf)
+    }
+
+    static func board(people: [BoardRow]) -> BoardPage {
+        BoardPage(
+            heading: "Everyone", counts: .init(in: 3, out: 1, overdue: 1, total: people.count), q: "",
+            csvLink: "/api/v1/people.csv", departments: [.init(name: "Sales", selected: true)], boards: [],
+            hasBoards: false, types: [.init(name: "Lunch", colour: "#123456")], canHide: true, people: people,
+            mine: nil)
+    }
+
+    func render<Model>(_ template: String, _ model: Model, section: String = "board") throws -> String {
+        let renderer = try WebRenderer(csrf: CSRFTokens(key: secrets.derivedKey(for: "csrf")))
+        return renderer.library.render(
+            PageView(frame: Self.frame(section: section), model: model), withTemplate: template)
+            ?? ""
+    }
+
+    /// The layout's names come from the frame, the page's from its view model, nested names from nested models.
+    @Test func pagesRenderFromTheirTypedViewModels() throws {
+        let board = try render("board", Self.board(people: []))
+        #expect(board.contains("<title>Page title · Inboard</title>") && board.contains("Ann Admin"))
+        #expect(board.contains(#"href="/" aria-current="page""#), "the current section is marked")
+        #expect(!board.contains(#"href="/me" aria-current"#))
+        #expect(board.contains("csrf-token-1") && board.contains("/admin/directory"), "admin links for an admin")
+        #expect(board.contains(#"id="count-in">3 in"#) && board.contains(#"id="count-overdue">1 overdue"#))
+
+        var draft = DirectoryDraft(stored: nil)
+        draft.document["flavour"] = "activedirectory"
+        draft.document["tls"] = "ldaps"
+        draft.document["servers"] = ["ldaps://dc1.example.test", "ldaps://dc2.example.test"]
+        let steps = [DirectoryTester.Step(name: "Connect", ok: true, detail: "reached dc1")]
+        let directory = try render(
+            "admin-directory", DirectoryPage(draft, passwordSet: true, steps: steps, testUser: "bob"),
+            section: "directory")
+        #expect(directory.contains(#"<option value="activedirectory" selected>"#))
+        #expect(directory.contains(#"<option value="ldaps" selected>"#))
+        #expect(directory.contains("ldaps://dc1.example.test\nldaps://dc2.example.test"), "servers one per line")
+        #expect(directory.contains("reached dc1") && directory.contains(#"class="steps passed""#))
+
+        draft.document["groups"] = [["group": "cn=admins,ou=groups,dc=example,dc=test", "role": "admin"]]
+        let mappings = try render("admin-mappings", MappingsPage(draft, preview: nil), section: "mappings")
+        #expect(mappings.contains(#"<option value="admin" selected>"#))
+        #expect(mappings.components(separatedBy: #"name="group""#).count == 5, "the stored row and three empty ones")
     }
 }

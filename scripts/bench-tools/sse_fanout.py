@@ -2,7 +2,10 @@
 """Opens N server-sent-event streams, changes a status once through the API, and reports how long each
 stream took to receive that change (from the moment before the PUT was sent). Standard library only.
 
-  sse_fanout.py --port 8080 --token TOKEN --streams 1000
+  sse_fanout.py --port 8080 --tokens-file TOKENS --streams 1000
+
+TOKENS holds one session token per line; the streams are spread over them (a person may hold at most 10 live
+streams), and the first token's person makes the change.
 """
 import argparse, asyncio, json, statistics, time, urllib.request
 
@@ -36,16 +39,20 @@ def put_status(port, token):
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--token", required=True)
+    ap.add_argument("--tokens-file", required=True)
     ap.add_argument("--streams", type=int, default=1000)
     a = ap.parse_args()
+    tokens = [line.strip() for line in open(a.tokens_file) if line.strip()]
+    if len(tokens) * 10 < a.streams:
+        raise SystemExit(f"{a.streams} streams need at least {(a.streams + 9) // 10} tokens, not {len(tokens)}")
     ready, arrived, started = asyncio.Semaphore(0), [], [None]
-    tasks = [asyncio.create_task(open_stream(a.port, a.token, ready, arrived, started)) for _ in range(a.streams)]
+    tasks = [asyncio.create_task(open_stream(a.port, tokens[i % len(tokens)], ready, arrived, started))
+             for i in range(a.streams)]
     for _ in range(a.streams):
         await asyncio.wait_for(ready.acquire(), 60)
     await asyncio.sleep(0.5)
     started[0] = time.perf_counter()
-    await asyncio.get_running_loop().run_in_executor(None, put_status, a.port, a.token)
+    await asyncio.get_running_loop().run_in_executor(None, put_status, a.port, tokens[0])
     await asyncio.wait(tasks, timeout=10)
     ms = sorted(x * 1000 for x in arrived)
     p = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))] if ms else float("nan")

@@ -17,13 +17,23 @@ bench_api() {
   local suffix="$INBOARD_TEST_LDAP_BASE"
   bench_directory_settings "$work" "$INBOARD_TEST_LDAP_URL"
   "$inboard" directory set --file "$work/directory.yaml" >/dev/null
-  echo "== a person in 300 nested groups (bench-g1 contains bench-g2 … contains bench-g300 contains carol)"
-  python3 - "$suffix" > "$work/groups.ldif" <<'PY'
+  echo "== 250 sample people: 50 in 300 nested groups (bench-g1 contains bench-g2 … contains bench-g300 contains them), 200 in a handful"
+  # Logins and streams spread over many accounts: the throttle counts attempts in flight per account, and a
+  # person may hold at most 10 live streams.
+  ldapsearch -x -LLL -o ldif-wrap=no -E pr=500/noprompt -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_READER_DN" -w "$INBOARD_TEST_LDAP_READER_PASSWORD" \
+    -b "ou=people,$suffix" "(&(objectClass=inetOrgPerson)(!(pwdAccountLockedTime=*)))" uid > "$work/people.ldif" 2>/dev/null
+  awk '/^dn: / {dn = substr($0, 5)} /^uid: / && n < 250 {print $2 "\t" dn; n++}' "$work/people.ldif" > "$work/users.tsv"
+  [ "$(wc -l < "$work/users.tsv")" -ge 250 ] || { echo "error: the sample directory has fewer than 250 people" >&2; exit 1; }
+  head -50 "$work/users.tsv" | cut -f1 > "$work/deep-users.txt"
+  tail -n +51 "$work/users.tsv" | head -200 | cut -f1 > "$work/users.txt"
+  python3 - "$suffix" "$work/users.tsv" > "$work/groups.ldif" <<'PY'
 import sys
 base = sys.argv[1]
+deep = [line.split("\t")[1].strip() for line in open(sys.argv[2])][:50]
 for i in range(300, 0, -1):
-    member = f"cn=bench-g{i + 1},ou=groups,{base}" if i < 300 else f"uid=carol,ou=Finance,ou=Paris,ou=people,{base}"
-    print(f"dn: cn=bench-g{i},ou=groups,{base}\nchangetype: add\nobjectClass: groupOfNames\ncn: bench-g{i}\nmember: {member}\n")
+    members = [f"cn=bench-g{i + 1},ou=groups,{base}"] if i < 300 else deep
+    lines = "".join(f"member: {m}\n" for m in members)
+    print(f"dn: cn=bench-g{i},ou=groups,{base}\nchangetype: add\nobjectClass: groupOfNames\ncn: bench-g{i}\n{lines}")
 PY
   ldapmodify -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" -f "$work/groups.ldif" >/dev/null 2>&1 || true
   trap 'for i in $(seq 1 300); do echo "cn=bench-g$i,ou=groups,'"$suffix"'"; done | ldapdelete -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" >/dev/null 2>&1; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; rm -rf "$BENCH_WORK"' EXIT
@@ -39,10 +49,8 @@ PY
   hwm() { awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status"; }
   local idle_rss; sleep 1; idle_rss="$(rss)"
   token() { curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" | json token; }
-  local admin_token alice_token; admin_token="$(token bench-admin bench-password-1)"; alice_token="$(token alice "$INBOARD_TEST_SAMPLE_PASSWORD")"
-  for who in admin_token alice_token; do
-    [ -n "${!who}" ] || { echo "error: ${who%_token} could not log in: $(curl -s -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"username\":\"alice\",\"password\":\"$INBOARD_TEST_SAMPLE_PASSWORD\"}")" >&2; exit 1; }
-  done
+  local admin_token; admin_token="$(token bench-admin bench-password-1)"
+  [ -n "$admin_token" ] || { echo "error: bench-admin could not log in" >&2; exit 1; }
   wrk_rate() { grep -E '^Requests/sec' | awk '{print $2}'; }
   wrk_p99() { grep -E '^ +99%' | awk '{print $2}'; }
 
@@ -53,10 +61,12 @@ Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slap
 alternating two types (each one a status row, a history row, an event, a NOTIFY, one transaction); baseline:
 pgbench, same connections, a single-row UPDATE of the same statuses table, and the PUT's own statement under
 pgbench (prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
-$people people. Logins: POST /api/v1/auth/login as alice (search, then bind on the pool, a session row); baseline:
+$people people. Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
+next of 200 sample people, 8 connections; baseline:
 raw libldap binds in a tight loop (inboard-bench raw-bind), and, as the least LDAP work a login needs, a raw
-search-then-bind loop on two handles (inboard-bench raw-login); and carol, in 300 nested groups, against alice, in a
-handful. SSE: 1,000 streams open on one server, one status change, time from before the PUT to each arrival.
+search-then-bind loop on two handles (inboard-bench raw-login); and 50 people in 300 nested groups against those
+in a handful. SSE: 1,000 streams of 100 people open on one server, one status change, time from before the PUT
+to each arrival.
 RSS: /proc VmRSS after start, VmHWM after everything.
 METHOD
 
@@ -75,15 +85,16 @@ METHOD
   echo "   peak RSS so far: $(( $(hwm) / 1024 )) MB"
   echo "== logins"
   local login login_p99 deep deep_p99 raw
-  USERNAME=alice PASSWORD="$INBOARD_TEST_SAMPLE_PASSWORD" wrk -t2 -c8 -d"${seconds}s" --latency -s scripts/bench-tools/login.lua "http://127.0.0.1:$port" > "$work/login.txt"
+  USERNAMES="$work/users.txt" PASSWORD="$INBOARD_TEST_SAMPLE_PASSWORD" wrk -t2 -c8 -d"${seconds}s" --latency -s scripts/bench-tools/login.lua "http://127.0.0.1:$port" > "$work/login.txt"
   login="$(wrk_rate < "$work/login.txt")"; login_p99="$(wrk_p99 < "$work/login.txt")"
-  USERNAME=carol PASSWORD="$INBOARD_TEST_SAMPLE_PASSWORD" wrk -t2 -c8 -d"${seconds}s" --latency -s scripts/bench-tools/login.lua "http://127.0.0.1:$port" > "$work/deep.txt"
+  USERNAMES="$work/deep-users.txt" PASSWORD="$INBOARD_TEST_SAMPLE_PASSWORD" wrk -t2 -c8 -d"${seconds}s" --latency -s scripts/bench-tools/login.lua "http://127.0.0.1:$port" > "$work/deep.txt"
   deep="$(wrk_rate < "$work/deep.txt")"; deep_p99="$(wrk_p99 < "$work/deep.txt")"
   echo "   peak RSS so far: $(( $(hwm) / 1024 )) MB"
   raw="$("$bench" raw-bind "$INBOARD_TEST_LDAP_URL" "uid=alice,ou=Engineering,ou=London,ou=people,$suffix" "$INBOARD_TEST_SAMPLE_PASSWORD" 20000 | json perSecond)"
   local raw_login; raw_login="$("$bench" raw-login "$INBOARD_TEST_LDAP_URL" "$INBOARD_TEST_LDAP_READER_DN" "$INBOARD_TEST_LDAP_READER_PASSWORD" "ou=people,$suffix" "(&(objectClass=inetOrgPerson)(uid=alice))" "$INBOARD_TEST_SAMPLE_PASSWORD" 10000 | json perSecond)"
   echo "== SSE fan-out"
-  local sse; sse="$(python3 scripts/bench-tools/sse_fanout.py --port "$port" --token "$alice_token" --streams 1000)"
+  head -100 "$work/users.txt" | while read -r name; do token "$name" "$INBOARD_TEST_SAMPLE_PASSWORD"; done > "$work/tokens.txt"
+  local sse; sse="$(python3 scripts/bench-tools/sse_fanout.py --port "$port" --tokens-file "$work/tokens.txt" --streams 1000)"
   local peak; peak="$(hwm)"
   python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$sse" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" <<'PY'
 import json, sys

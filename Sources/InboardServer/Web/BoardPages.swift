@@ -84,10 +84,9 @@ struct BoardPages: Sendable {
             $0.redacted(for: me).refreshed(now: now)
         }
         let present = entries.compactMap(\.status)
-        let counts = [
-            "in": present.filter { $0.presence == .in }.count, "out": present.filter { $0.presence == .out }.count,
-            "overdue": present.filter(\.overdue).count, "total": entries.count,
-        ]
+        let counts = BoardPage.Counts(
+            in: present.filter { $0.presence == .in }.count, out: present.filter { $0.presence == .out }.count,
+            overdue: present.filter(\.overdue).count, total: entries.count)
         let mine = try await statuses.entry(personID: me.id)?.refreshed(now: now).status
         let organisation = try await service.organisation.load()
         var csv = "/api/v1/people.csv"
@@ -96,18 +95,15 @@ struct BoardPages: Sendable {
         }
         if !filters.isEmpty { csv += "?" + filters.joined(separator: "&") }
         let boards = try await statuses.boards()
-        var values: [String: Any] = [
-            "heading": boardName ?? department ?? "Everyone",
-            "counts": counts, "q": q ?? "", "csvLink": csv,
-            "departments": try await statuses.departments().map { ["name": $0, "selected": $0 == department] },
-            "boards": boards.map { ["name": $0, "selected": $0 == boardName] }, "hasBoards": !boards.isEmpty,
-            "types": try await statuses.types().map { ["name": $0.name, "colour": $0.colour] },
-            "canHide": organisation.allowHiddenNotes,
-            "people": entries.map { WebFormat.row($0, now: now) },
-        ]
-        values["mine"] = mine.map { ["type": $0.type, "colour": $0.colour, "overdue": $0.overdue] }
+        let model = BoardPage(
+            heading: boardName ?? department ?? "Everyone", counts: counts, q: q ?? "", csvLink: csv,
+            departments: try await statuses.departments().map { FilterChoice(name: $0, selected: $0 == department) },
+            boards: boards.map { FilterChoice(name: $0, selected: $0 == boardName) }, hasBoards: !boards.isEmpty,
+            types: try await statuses.types().map { TypeChoice(name: $0.name, colour: $0.colour) },
+            canHide: organisation.allowHiddenNotes, people: entries.map { BoardRow($0, now: now) },
+            mine: mine.map { BoardPage.MyStatus(type: $0.type, colour: $0.colour, overdue: $0.overdue) })
         return renderer.page(
-            "board", title: "Board", section: "board", context: context, values: values,
+            "board", title: "Board", section: "board", context: context, model: model,
             notice: query.get("done") == "status" ? "Your status is set." : nil)
     }
 
@@ -120,62 +116,50 @@ struct BoardPages: Sendable {
         }
         let watched = try await watches.watched(by: me.id).contains { $0.id == id }
         let onlyIn = try await watches.watchers(of: id).first { $0.id == me.id }?.onlyIn ?? false
-        var status: [String: Any]?
-        if let current = entry.status {
-            status = [
-                "type": current.type, "colour": current.colour, "overdue": current.overdue, "note": current.note ?? "",
-                "returnText": WebFormat.shortTime(current.returnAt),
-                "expiresText": WebFormat.shortTime(current.expiresAt),
-                "setText": WebFormat.shortTime(current.setAt), "setBy": current.setBy ?? "",
-            ]
+        let status = entry.status.map { current in
+            PersonCardPage.Status(
+                type: current.type, colour: current.colour, overdue: current.overdue, note: current.note ?? "",
+                returnText: WebFormat.shortTime(current.returnAt), expiresText: WebFormat.shortTime(current.expiresAt),
+                setText: WebFormat.shortTime(current.setAt), setBy: current.setBy ?? "")
         }
         let history = try await statuses.history(personID: id, limit: 10).map { $0.redacted(for: me, subject: id) }
         let done = [
             "watch": "You are watching \(entry.displayName).", "unwatch": "You no longer watch \(entry.displayName).",
             "note": "Your note is waiting for \(entry.displayName).", "status": "\(entry.displayName)'s status is set.",
         ]
-        let values: [String: Any] = [
-            "person": [
-                "id": entry.id, "displayName": entry.displayName, "username": entry.username,
-                "department": entry.department ?? "",
-            ],
-            "entry": status.map { ["status": $0] } ?? [:],
-            "contact": try await people.contact(id: id).map { ["label": $0.label, "value": $0.value] },
-            "isMe": id == me.id, "watching": watched, "onlyIn": onlyIn,
-            "canSetOthers": me.role >= .delegate && id != me.id,
-            "types": try await statuses.types().map { ["name": $0.name, "colour": $0.colour] },
-            "history": history.map {
-                [
-                    "type": $0.type, "setText": WebFormat.shortTime($0.setAt), "setBy": $0.setBy ?? "",
-                    "note": $0.note ?? "",
-                ]
-            },
-        ]
+        let model = PersonCardPage(
+            person: .init(
+                id: entry.id, displayName: entry.displayName, username: entry.username,
+                department: entry.department ?? ""),
+            entry: .init(status: status),
+            contact: try await people.contact(id: id).map { .init(label: $0.label, value: $0.value) },
+            isMe: id == me.id, watching: watched, onlyIn: onlyIn, canSetOthers: me.role >= .delegate && id != me.id,
+            types: try await statuses.types().map { TypeChoice(name: $0.name, colour: $0.colour) },
+            history: history.map {
+                .init(type: $0.type, setText: WebFormat.shortTime($0.setAt), setBy: $0.setBy ?? "", note: $0.note ?? "")
+            })
         return renderer.page(
-            "person", title: entry.displayName, section: "board", context: context, values: values,
+            "person", title: entry.displayName, section: "board", context: context, model: model,
             notice: request.uri.queryParameters.get("done").flatMap { done[String($0)] })
     }
 
     @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
         let choices = try await mailPreferences.load(me.id)
-        let values: [String: Any] = [
-            "notes": try await notes.notes(for: me.id, all: true, limit: 50).map {
-                ["from": $0.from, "body": $0.body, "when": WebFormat.shortTime($0.createdAt)]
+        let model = MyPage(
+            notes: try await notes.notes(for: me.id, all: true, limit: 50).map {
+                .init(from: $0.from, body: $0.body, when: WebFormat.shortTime($0.createdAt))
             },
-            "watched": try await watches.watched(by: me.id).map {
-                WebFormat.row($0.redacted(for: me))
+            watched: try await watches.watched(by: me.id).map { BoardRow($0.redacted(for: me)) },
+            watchers: try await watches.watchers(of: me.id).map {
+                .init(displayName: $0.displayName, onlyIn: $0.onlyIn)
             },
-            "watchers": try await watches.watchers(of: me.id).map {
-                ["displayName": $0.displayName, "onlyIn": $0.onlyIn]
+            mail: MailPreferencesStore.events.map {
+                .init(event: $0.event, label: $0.label, on: choices[$0.event] ?? ($0.event != "watchDigest"))
             },
-            "mail": MailPreferencesStore.events.map {
-                ["event": $0.event, "label": $0.label, "on": choices[$0.event] ?? ($0.event != "watchDigest")]
-            },
-            "email": me.email ?? "",
-        ]
+            email: me.email ?? "")
         return renderer.page(
-            "me", title: "Me", section: "me", context: context, values: values,
+            "me", title: "Me", section: "me", context: context, model: model,
             notice: request.uri.queryParameters.get("done") == "mail" ? "Mail choices saved." : nil)
     }
 

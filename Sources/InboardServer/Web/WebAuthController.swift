@@ -52,9 +52,8 @@ struct WebAuthController: Sendable {
         status: HTTPResponse.Status = .ok
     ) -> Response {
         let token = CSRFTokens.randomToken()
-        var values: [String: Any] = ["title": "Sign in", "loginToken": token, "next": next, "username": username ?? ""]
-        values["error"] = error
-        var response = renderer.html("login", values, status: status)
+        var response = renderer.html(
+            "login", LoginPage(loginToken: token, next: next, username: username ?? "", error: error), status: status)
         response.headers[values: .setCookie].append(
             Cookie(
                 name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login",
@@ -79,4 +78,13 @@ struct WebAuthController: Sendable {
     static func redirect(to path: String) -> Response {
         Response(status: .seeOther, headers: [.location: path])
     }
+}
+
+/// The sign-in form: its double-submit token, where to go after, the name typed so far and why it failed.
+struct LoginPage {
+    let title = "Sign in"
+    let loginToken: String
+    let next: String
+    let username: String
+    let error: String?
 }

@@ -34,25 +34,4 @@ enum WebFormat {
                 .unprocessableContent, code: "invalid_field",
                 message: "'\(text)' is not a date and time such as 2026-11-25T14:00"))
     }
-
-    /// A board entry as the board's rows and cards show it.
-    static func row(_ entry: BoardEntry, now: Date = Date()) -> [String: Any] {
-        var row: [String: Any] = [
-            "id": entry.id, "displayName": entry.displayName, "username": entry.username,
-            "department": entry.department ?? "", "presence": "none", "overdue": false,
-        ]
-        if let status = entry.status {
-            row["type"] = status.type
-            row["colour"] = status.colour
-            row["presence"] = status.presence.rawValue
-            row["note"] = status.note ?? ""
-            row["overdue"] = status.overdue
-            row["returnText"] = shortTime(status.returnAt, now: now)
-            row["returnISO"] = iso(status.returnAt)
-        } else {
-            row["type"] = "No status"
-            row["colour"] = "#9e9e9e"
-        }
-        return row
-    }
 }

@@ -22,31 +22,27 @@ struct WebRenderer: Sendable {
         self.csrf = csrf
     }
 
-    /// A page for the signed-in person; `values` are the template's own.
-    func page(
-        _ template: String, title: String, section: String, context: AppRequestContext,
-        values: [String: Any] = [:], notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
+    /// A page for the signed-in person; `model` is the template's own view model, shown inside the layout.
+    func page<Model>(
+        _ template: String, title: String, section: String, context: AppRequestContext, model: Model,
+        notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
     ) -> Response {
-        var data = values
-        data["title"] = title
-        data["notice"] = notice
-        data["problem"] = problem
-        data["section_" + section] = true
-        if let me = context.identity {
-            data["me"] = [
-                "id": me.id, "displayName": me.displayName, "username": me.username, "role": me.role.rawValue,
-            ]
-            data["isAdmin"] = me.role >= .admin
-            data["isDelegate"] = me.role >= .delegate
-        }
-        if let session = context.token { data["csrf"] = csrf.token(forSession: session) }
-        return html(template, data, status: status)
+        let frame = PageFrame(
+            title: title, notice: notice, problem: problem, section: section,
+            me: context.identity.map {
+                PageFrame.Me(id: $0.id, displayName: $0.displayName, username: $0.username, role: $0.role.rawValue)
+            },
+            isAdmin: (context.identity?.role ?? .user) >= .admin,
+            isDelegate: (context.identity?.role ?? .user) >= .delegate,
+            csrf: context.token.map { csrf.token(forSession: $0) })
+        return html(template, PageView(frame: frame, model: model), status: status)
     }
 
-    func html(_ template: String, _ data: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+    /// A template rendered from `view` (a view model, or a `PageView` of one).
+    func html<View>(_ template: String, _ view: View, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
         -> Response
     {
-        let text = library.render(data, withTemplate: template) ?? "template \(template) is missing"
+        let text = library.render(view, withTemplate: template) ?? "template \(template) is missing"
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
@@ -78,25 +74,26 @@ struct WebErrorMiddleware: RouterMiddleware {
         } catch let error as APIError {
             return renderer.page(
                 "error", title: "Something needs attention", section: "none", context: context,
-                values: ["status": Int(error.status.code), "message": error.message], status: error.status)
+                model: ErrorPage(status: Int(error.status.code), message: error.message), status: error.status)
         } catch let error as HTTPError where error.status == .notFound {
             return renderer.page(
                 "error", title: "Not found", section: "none", context: context,
-                values: ["status": 404, "message": "There is no page at \(request.uri.path)."], status: .notFound)
+                model: ErrorPage(status: 404, message: "There is no page at \(request.uri.path)."), status: .notFound)
         } catch  where DatabaseUnavailable.isUnavailable(error) {
             context.logger.warning(
                 "web page: database unavailable",
                 metadata: ["path": "\(request.uri.path)", "error": "\(APIErrorMiddleware<Context>.describe(error))"])
             var response = renderer.page(
                 "error", title: "Back in a moment", section: "none", context: context,
-                values: ["status": 503, "message": APIError.databaseUnavailable.message], status: .serviceUnavailable)
+                model: ErrorPage(status: 503, message: APIError.databaseUnavailable.message),
+                status: .serviceUnavailable)
             response.headers[.retryAfter] = "2"
             return response
         } catch {
             context.logger.error("web page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return renderer.page(
                 "error", title: "Something went wrong", section: "none", context: context,
-                values: ["status": 500, "message": "The server could not show this page; its log says why."],
+                model: ErrorPage(status: 500, message: "The server could not show this page; its log says why."),
                 status: .internalServerError)
         }
     }

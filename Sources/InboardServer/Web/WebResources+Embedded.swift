@@ -28,8 +28,8 @@ let embeddedTemplates: [String: String] = [
     <legend>Servers</legend>
     <label for="flavour">Directory type</label>
     <select id="flavour" name="flavour">
-      <option value="openldap" {{#flavour_openldap}}selected{{/flavour_openldap}}>OpenLDAP (inetOrgPerson)</option>
-      <option value="activedirectory" {{#flavour_activedirectory}}selected{{/flavour_activedirectory}}>Active Directory</option>
+      <option value="openldap" {{#isOpenLDAP}}selected{{/isOpenLDAP}}>OpenLDAP (inetOrgPerson)</option>
+      <option value="activedirectory" {{#isActiveDirectory}}selected{{/isActiveDirectory}}>Active Directory</option>
     </select>
     <label for="servers">Server URLs, in order of preference <span class="hint">one per line, e.g. ldaps://dc1.example.com</span></label>
     <textarea id="servers" name="servers" rows="3">{{servers}}</textarea>
@@ -37,9 +37,9 @@ let embeddedTemplates: [String: String] = [
     <input id="domain" name="domain" value="{{domain}}">
     <label for="tls">Transport security</label>
     <select id="tls" name="tls">
-      <option value="none" {{#tls_none}}selected{{/tls_none}}>None (ldap://, plain text)</option>
-      <option value="starttls" {{#tls_starttls}}selected{{/tls_starttls}}>StartTLS</option>
-      <option value="ldaps" {{#tls_ldaps}}selected{{/tls_ldaps}}>LDAPS (ldaps://)</option>
+      <option value="none" {{#tlsNone}}selected{{/tlsNone}}>None (ldap://, plain text)</option>
+      <option value="starttls" {{#tlsStartTLS}}selected{{/tlsStartTLS}}>StartTLS</option>
+      <option value="ldaps" {{#tlsLDAPS}}selected{{/tlsLDAPS}}>LDAPS (ldaps://)</option>
     </select>
     <label for="caFile">CA certificate file on the server <span class="hint">PEM; empty uses the system's</span></label>
     <input id="caFile" name="caFile" value="{{caFile}}">
@@ -115,7 +115,7 @@ let embeddedTemplates: [String: String] = [
       <tbody>
       {{#groups}}<tr>
         <td><input name="group" value="{{group}}" aria-label="Group DN" placeholder="cn=…,ou=groups,dc=example,dc=com"></td>
-        <td><select name="role" aria-label="Role"><option value="">—</option><option value="user" {{#role_user}}selected{{/role_user}}>user</option><option value="delegate" {{#role_delegate}}selected{{/role_delegate}}>delegate</option><option value="admin" {{#role_admin}}selected{{/role_admin}}>admin</option></select></td>
+        <td><select name="role" aria-label="Role"><option value="">—</option><option value="user" {{#roleUser}}selected{{/roleUser}}>user</option><option value="delegate" {{#roleDelegate}}selected{{/roleDelegate}}>delegate</option><option value="admin" {{#roleAdmin}}selected{{/roleAdmin}}>admin</option></select></td>
         <td><input name="department" value="{{department}}" aria-label="Department"></td>
         <td><input name="board" value="{{board}}" aria-label="Board"></td>
       </tr>{{/groups}}

@@ -98,16 +98,9 @@ struct AdminDirectoryPages: Sendable {
         _ draft: DirectoryDraft, passwordSet: Bool, context: AppRequestContext, steps: [DirectoryTester.Step]? = nil,
         testUser: String? = nil, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
     ) -> Response {
-        var values = draft.formValues
-        values["passwordSet"] = passwordSet
-        values["testUser"] = testUser ?? ""
-        if let steps {
-            values["steps"] = steps.map { ["name": $0.name, "ok": $0.ok, "detail": $0.detail] }
-            values["testPassed"] = steps.allSatisfy(\.ok)
-            values["tested"] = true
-        }
         return renderer.page(
-            "admin-directory", title: "Directory", section: "directory", context: context, values: values,
+            "admin-directory", title: "Directory", section: "directory", context: context,
+            model: DirectoryPage(draft, passwordSet: passwordSet, steps: steps, testUser: testUser),
             notice: notice, problem: problem, status: status)
     }
 
@@ -115,37 +108,9 @@ struct AdminDirectoryPages: Sendable {
         _ draft: DirectoryDraft, context: AppRequestContext, preview: [DirectoryPreview.Person]? = nil,
         notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
     ) -> Response {
-        let attributes = draft.document["attributes"] as? [String: String] ?? [:]
-        let flavour =
-            DirectoryFlavour(rawValue: (draft.document["flavour"] as? String ?? "openldap").lowercased()) ?? .openLDAP
-        let defaults = flavour.defaultAttributes
-        let fields: [[String: Any]] = PersonField.allCases.map { field in
-            [
-                "field": field.rawValue, "value": attributes[field.rawValue] ?? "",
-                "placeholder": field == .username
-                    ? "the login attribute" : defaults[field].map { "default: \($0)" } ?? "not mapped",
-            ]
-        }
-        var groups = (draft.document["groups"] as? [[String: Any]] ?? []).map { row -> [String: Any] in
-            var row = row
-            for role in ["user", "delegate", "admin"] { row["role_" + role] = (row["role"] as? String) == role }
-            return row
-        }
-        groups += Array(repeating: [:], count: 3)
-        var values: [String: Any] = ["fields": fields, "groups": groups]
-        if let preview {
-            let columns = ["username", "displayName", "email", "department", "title"]
-            values["preview"] = preview.map { person -> [String: Any] in
-                [
-                    "dn": person.dn, "cells": columns.map { ["value": person.fields[$0] ?? ""] },
-                    "problem": person.problem ?? person.disabledReason.map { "disabled: \($0)" } ?? "",
-                ]
-            }
-            values["previewColumns"] = columns.map { ["name": $0] }
-            values["previewed"] = true
-        }
         return renderer.page(
-            "admin-mappings", title: "Mappings", section: "mappings", context: context, values: values,
+            "admin-mappings", title: "Mappings", section: "mappings", context: context,
+            model: MappingsPage(draft, preview: preview),
             notice: notice, problem: problem, status: status)
     }
 }

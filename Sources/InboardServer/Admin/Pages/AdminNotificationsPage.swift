@@ -132,48 +132,99 @@ struct AdminNotificationsPage: Sendable {
             "none": "None (port 25, plain text)", "starttls": "STARTTLS (port 587)",
             "tls": "TLS from the start (port 465)",
         ]
-        var values: [String: Any] = [
-            "enabled": settings.enabled, "host": settings.host, "port": settings.port,
-            "username": settings.username ?? "",
-            "fromAddress": settings.fromAddress, "fromName": settings.fromName, "passwordSet": settings.password != nil,
-            "caFile": settings.caFile ?? "", "quietHours": settings.quietHours ?? "",
-            "testTo": testTo ?? context.identity?.email ?? "",
-            "security": SMTPSettings.Security.allCases.map {
-                [
-                    "value": $0.rawValue, "selected": $0 == settings.security,
-                    "label": labels[$0.rawValue] ?? $0.rawValue,
-                ]
-            },
-            "events": SMTPSettings.eventNames.map {
-                ["key": $0.key, "label": $0.label, "on": settings.events[$0.key] ?? false]
-            },
-            "counts": ["pending", "sending", "sent", "dead", "skipped"].map {
-                ["state": $0, "count": counts[$0] ?? 0]
-            },
-            "problems": try await outbox.problems(limit: 20).map {
-                [
-                    "id": $0.id, "event": $0.event, "state": $0.state, "dead": $0.state == "dead",
-                    "attempts": $0.attempts, "error": $0.error,
-                    "when": WebFormat.shortTime($0.createdAt),
-                ]
-            },
-        ]
-        values["hasProblems"] = !((values["problems"] as? [Any])?.isEmpty ?? true)
-        values["templates"] = MailTemplates.events.filter { Self.samples[$0.event] != nil }.map {
-            event -> [String: Any] in
-            let template = preview?.event == event.event ? preview!.template : templates.template(for: event.event)!
-            var row: [String: Any] = [
-                "event": event.event, "label": event.label, "subject": template.subject, "text": template.text,
-                "html": template.html,
-            ]
-            if let preview, preview.event == event.event {
-                row["preview"] = ["subject": preview.subject, "text": preview.text, "html": preview.html]
-                row["open"] = true
-            }
-            return row
+        let problems = try await outbox.problems(limit: 20).map {
+            NotificationsPage.Problem(
+                id: $0.id, event: $0.event, state: $0.state, dead: $0.state == "dead", attempts: $0.attempts,
+                error: $0.error, when: WebFormat.shortTime($0.createdAt))
         }
+        let model = NotificationsPage(
+            enabled: settings.enabled, host: settings.host, port: settings.port, username: settings.username ?? "",
+            fromAddress: settings.fromAddress, fromName: settings.fromName, passwordSet: settings.password != nil,
+            caFile: settings.caFile ?? "", quietHours: settings.quietHours ?? "",
+            testTo: testTo ?? context.identity?.email ?? "",
+            security: SMTPSettings.Security.allCases.map {
+                .init(value: $0.rawValue, label: labels[$0.rawValue] ?? $0.rawValue, selected: $0 == settings.security)
+            },
+            events: SMTPSettings.eventNames.map {
+                .init(key: $0.key, label: $0.label, on: settings.events[$0.key] ?? false)
+            },
+            counts: ["pending", "sending", "sent", "dead", "skipped"].map { .init(state: $0, count: counts[$0] ?? 0) },
+            problems: problems, hasProblems: !problems.isEmpty,
+            templates: MailTemplates.events.filter { Self.samples[$0.event] != nil }.map { event in
+                let previewed = preview?.event == event.event ? preview : nil
+                let template = previewed?.template ?? templates.template(for: event.event)!
+                return .init(
+                    event: event.event, label: event.label, subject: template.subject, text: template.text,
+                    html: template.html,
+                    preview: previewed.map { .init(subject: $0.subject, text: $0.text, html: $0.html) },
+                    open: previewed != nil)
+            })
         return renderer.page(
             "admin-notifications", title: "Notifications", section: "notifications", context: context,
-            values: values, notice: notice, problem: problem, status: status)
+            model: model, notice: notice, problem: problem, status: status)
     }
+}
+
+/// The Notifications page: SMTP settings (never the password), mailed events, outbox counts and problems, and
+/// each event's templates with an optional preview.
+struct NotificationsPage {
+    struct Option {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+
+    struct Event {
+        let key: String
+        let label: String
+        let on: Bool
+    }
+
+    struct Count {
+        let state: String
+        let count: Int
+    }
+
+    struct Problem {
+        let id: Int64
+        let event: String
+        let state: String
+        let dead: Bool
+        let attempts: Int
+        let error: String
+        let when: String
+    }
+
+    struct Rendered {
+        let subject: String
+        let text: String
+        let html: String
+    }
+
+    struct Template {
+        let event: String
+        let label: String
+        let subject: String
+        let text: String
+        let html: String
+        let preview: Rendered?
+        let open: Bool
+    }
+
+    let enabled: Bool
+    let host: String
+    let port: Int
+    let username: String
+    let fromAddress: String
+    let fromName: String
+    let passwordSet: Bool
+    let caFile: String
+    let quietHours: String
+    let testTo: String
+    let security: [Option]
+    let events: [Event]
+    let counts: [Count]
+    let problems: [Problem]
+    let hasProblems: Bool
+    let templates: [Template]
 }

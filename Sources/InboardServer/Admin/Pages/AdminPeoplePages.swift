@@ -46,22 +46,18 @@ struct AdminPeoplePages: Sendable {
         }
         admin.get("admin/people") { request, context in
             let q = request.uri.queryParameters.get("q").nonBlank
-            let rows = try await people.adminList(search: q, limit: 200).map { row -> [String: Any] in
-                [
-                    "id": row.id, "username": row.username, "displayName": row.displayName, "source": row.source,
-                    "role": row.role.rawValue,
-                    "override": row.roleOverride?.rawValue ?? "", "active": row.active,
-                    "disabledReason": row.disabledReason ?? "",
-                    "sessions": row.liveSessions, "isMe": row.id == context.identity?.id,
-                    "roles": [("", "from groups"), ("user", "user"), ("delegate", "delegate"), ("admin", "admin")].map {
-                        ["value": $0.0, "label": $0.1, "selected": $0.0 == (row.roleOverride?.rawValue ?? "")]
-                    },
-                ]
+            let rows = try await people.adminList(search: q, limit: 200).map { row in
+                AdminPeoplePage.Row(
+                    id: row.id, username: row.username, displayName: row.displayName, source: row.source,
+                    role: row.role.rawValue, active: row.active, disabledReason: row.disabledReason ?? "",
+                    sessions: row.liveSessions, isMe: row.id == context.identity?.id,
+                    roles: [("", "from groups"), ("user", "user"), ("delegate", "delegate"), ("admin", "admin")].map {
+                        .init(value: $0.0, label: $0.1, selected: $0.0 == (row.roleOverride?.rawValue ?? ""))
+                    })
             }
             return renderer.page(
                 "admin-people", title: "People", section: "people", context: context,
-                values: ["people": rows, "q": q ?? ""],
-                notice: request.uri.queryParameters.get("done"))
+                model: AdminPeoplePage(people: rows, q: q ?? ""), notice: request.uri.queryParameters.get("done"))
         }
         admin.post("admin/people/:id/:action") { request, context in
             var request = request
@@ -90,16 +86,15 @@ struct AdminPeoplePages: Sendable {
                 to: "/admin/people?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         }
         admin.get("admin/audit") { _, context in
-            let entries = try await audit.recent(limit: 200).map { record -> [String: Any] in
+            let entries = try await audit.recent(limit: 200).map { record in
                 let entry = record.entry
-                return [
-                    "at": record.at, "actor": entry.actor, "action": entry.action, "target": entry.target ?? "",
-                    "before": entry.before ?? "",
-                    "after": entry.after ?? "", "address": entry.address ?? "",
-                ]
+                return AdminAuditPage.Row(
+                    at: record.at, actor: entry.actor, action: entry.action, target: entry.target ?? "",
+                    before: entry.before ?? "", after: entry.after ?? "", address: entry.address ?? "")
             }
             return renderer.page(
-                "admin-audit", title: "Audit log", section: "audit", context: context, values: ["entries": entries])
+                "admin-audit", title: "Audit log", section: "audit", context: context,
+                model: AdminAuditPage(entries: entries))
         }
     }
 
@@ -107,21 +102,17 @@ struct AdminPeoplePages: Sendable {
         context: AppRequestContext, notice: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let types = try await statuses.types(includeInactive: true)
-        let names = Dictionary(uniqueKeysWithValues: types.map { ($0.id, $0.name) })
-        let rows = types.map { type -> [String: Any] in
-            [
-                "id": type.id, "name": type.name, "colour": type.colour, "icon": type.icon, "in": type.presence == .in,
-                "needsReturnTime": type.needsReturnTime, "expiry": type.defaultExpiryMinutes.map(String.init) ?? "",
-                "fallback": type.fallbackTypeID.flatMap { names[$0] } ?? "", "sortOrder": type.sortOrder,
-                "active": type.active,
-                "others": types.filter { $0.id != type.id }.map {
-                    ["id": $0.id, "name": $0.name, "selected": $0.id == type.fallbackTypeID]
-                },
-            ]
+        let rows = types.map { type in
+            AdminStatusTypesPage.Row(
+                id: type.id, name: type.name, colour: type.colour, icon: type.icon, in: type.presence == .in,
+                needsReturnTime: type.needsReturnTime, expiry: type.defaultExpiryMinutes.map(String.init) ?? "",
+                sortOrder: type.sortOrder, active: type.active,
+                others: types.filter { $0.id != type.id }.map {
+                    .init(id: $0.id, name: $0.name, selected: $0.id == type.fallbackTypeID)
+                })
         }
         return renderer.page(
             "admin-status-types", title: "Status types", section: "types", context: context,
-            values: ["types": rows, "all": types.map { ["id": $0.id, "name": $0.name] }], notice: notice,
-            problem: problem, status: status)
+            model: AdminStatusTypesPage(types: rows), notice: notice, problem: problem, status: status)
     }
 }

@@ -17,97 +17,161 @@ struct AdminPoliciesPage: Sendable {
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.requiring(.admin).get("admin/policies") { request, context in
-            var values: [String: Any] = ["policyDir": policyDir]
             let set: PolicySet
             do { set = try await policies.current() } catch {
                 return renderer.page(
-                    "admin-policies", title: "Policies", section: "policies", context: context, values: values,
-                    problem: "The policy set does not validate: \(error)")
+                    "admin-policies", title: "Policies", section: "policies", context: context,
+                    model: PoliciesPage(policyDir: policyDir), problem: "The policy set does not validate: \(error)")
             }
-            let now = Date()
-            values["version"] = set.version
-            values["policies"] = set.policies.values.sorted { $0.id < $1.id }.map { policy -> [String: Any] in
-                [
-                    "id": policy.id, "name": policy.name, "status": policy.status.rawValue,
-                    "version": "\(policy.version.user).\(policy.version.computer)",
-                    "user": policy.user.settings.keys.sorted().map { "\($0) = \(policy.user.settings[$0]!)" }.joined(
-                        separator: ", "),
-                    "computer": policy.computer.settings.keys.sorted().map {
-                        "\($0) = \(policy.computer.settings[$0]!)"
-                    }.joined(separator: ", "),
-                ]
-            }
-            values["containers"] = set.links.containers.map { container -> [String: Any] in
-                [
-                    "dn": container.dn, "blocks": container.blockInheritance == true,
-                    "links": (container.links ?? []).sorted { $0.order < $1.order }.map {
-                        [
-                            "policy": $0.policy, "order": $0.order, "enforced": $0.enforced == true,
-                            "disabled": $0.enabled == false,
-                        ]
-                    },
-                ]
-            }
-            values["rings"] = set.policies.values.sorted { $0.id < $1.id }.flatMap { policy -> [[String: Any]] in
-                guard let package = policy.computer.package ?? policy.user.package else { return [] }
-                guard let rollout = package.rollout else {
-                    return [
-                        [
-                            "policy": policy.id, "ring": "all", "who": "everyone", "version": package.version,
-                            "state": "live",
-                        ]
-                    ]
-                }
-                return rollout.rings.map { ring in
-                    let live = rollout.isLive(ring, asOf: now)
-                    let state =
-                        rollout.halted == true
-                        ? "halted"
-                        : ring.paused == true
-                            ? "paused" : live ? "live" : "from \(WebFormat.shortTime(rollout.liveFrom(ring)))"
-                    let who = [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }]
-                        .compactMap { $0 }.joined(separator: " or ")
-                    return [
-                        "policy": policy.id, "ring": ring.name, "who": who,
-                        "version": live ? package.version : rollout.previousVersion, "state": state,
-                    ]
-                }
-            }
-            if let user = request.uri.queryParameters.get("user").nonBlank {
-                values["explainUser"] = user
-                values["explain"] = try await explain(user, set: set)
-            }
+            let user = request.uri.queryParameters.get("user").nonBlank
+            var explanation: PoliciesPage.Explanation?
+            if let user { explanation = try await explain(user, set: set) }
+            let model = PoliciesPage(
+                policyDir: policyDir, version: set.version, policies: Self.policyRows(set),
+                containers: Self.containerRows(set), rings: Self.ringRows(set, now: Date()), explainUser: user,
+                explain: explanation)
             return renderer.page(
-                "admin-policies", title: "Policies", section: "policies", context: context, values: values)
+                "admin-policies", title: "Policies", section: "policies", context: context, model: model)
+        }
+    }
+
+    static func policyRows(_ set: PolicySet) -> [PoliciesPage.Policy] {
+        let listed = { (settings: [String: SettingValue]) in
+            settings.keys.sorted().map { "\($0) = \(settings[$0]!)" }.joined(separator: ", ")
+        }
+        return set.policies.values.sorted { $0.id < $1.id }.map { policy in
+            PoliciesPage.Policy(
+                id: policy.id, name: policy.name, status: policy.status.rawValue,
+                version: "\(policy.version.user).\(policy.version.computer)", user: listed(policy.user.settings),
+                computer: listed(policy.computer.settings))
+        }
+    }
+
+    static func containerRows(_ set: PolicySet) -> [PoliciesPage.Container] {
+        set.links.containers.map { container in
+            PoliciesPage.Container(
+                dn: container.dn, blocks: container.blockInheritance == true,
+                links: (container.links ?? []).sorted { $0.order < $1.order }.map {
+                    .init(
+                        policy: $0.policy, order: $0.order, enforced: $0.enforced == true, disabled: $0.enabled == false
+                    )
+                })
+        }
+    }
+
+    /// Each policy's package rings: who is in them, whether they are live, and the version they run now.
+    static func ringRows(_ set: PolicySet, now: Date) -> [PoliciesPage.Ring] {
+        set.policies.values.sorted { $0.id < $1.id }.flatMap { policy -> [PoliciesPage.Ring] in
+            guard let package = policy.computer.package ?? policy.user.package else { return [] }
+            guard let rollout = package.rollout else {
+                return [.init(policy: policy.id, ring: "all", who: "everyone", version: package.version, state: "live")]
+            }
+            return rollout.rings.map { ring in
+                let live = rollout.isLive(ring, asOf: now)
+                let state =
+                    rollout.halted == true
+                    ? "halted"
+                    : ring.paused == true
+                        ? "paused" : live ? "live" : "from \(WebFormat.shortTime(rollout.liveFrom(ring)))"
+                let who = [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }]
+                    .compactMap { $0 }.joined(separator: " or ")
+                return .init(
+                    policy: policy.id, ring: ring.name, who: who,
+                    version: live ? package.version : rollout.previousVersion, state: state)
+            }
         }
     }
 
     /// A user's RSoP rows: setting, value, winner and losers; then every link's outcome.
-    func explain(_ username: String, set: PolicySet) async throws -> [String: Any] {
+    func explain(_ username: String, set: PolicySet) async throws -> PoliciesPage.Explanation {
         guard let settings = try await syncer.storedSettings(), let domain = PolicyTargets.domain(of: settings) else {
-            return ["missing": "No directory is connected."]
+            return .init(missing: "No directory is connected.")
         }
         let snapshot = try await targets.load(.username(username), domain: domain)
         guard let target = snapshot.users.first else {
-            return ["missing": "No synced directory user named \(username)."]
+            return .init(missing: "No synced directory user named \(username).")
         }
         let rsop = PolicyEvaluator(set: set, domain: domain).evaluate(target, kind: .user)
-        return [
-            "dn": target.dn,
-            "settings": rsop.settings.keys.sorted().map { key -> [String: Any] in
+        return .init(
+            dn: target.dn,
+            settings: rsop.settings.keys.sorted().map { key in
                 let result = rsop.settings[key]!
-                return [
-                    "key": key, "value": result.value.description, "policy": result.policy,
-                    "container": result.container, "enforced": result.enforced,
-                    "losers": result.losers.map { "\($0.policy) (\($0.value))" }.joined(separator: ", "),
-                ]
+                return .init(
+                    key: key, value: result.value.description, policy: result.policy, container: result.container,
+                    enforced: result.enforced,
+                    losers: result.losers.map { "\($0.policy) (\($0.value))" }.joined(separator: ", "))
             },
-            "links": rsop.links.map {
-                [
-                    "policy": $0.policy, "container": $0.container, "order": $0.order, "enforced": $0.enforced,
-                    "outcome": $0.outcome.rawValue, "applied": $0.outcome == .applied,
-                ]
-            },
-        ]
+            links: rsop.links.map {
+                .init(
+                    policy: $0.policy, container: $0.container, order: $0.order, enforced: $0.enforced,
+                    outcome: $0.outcome.rawValue, applied: $0.outcome == .applied)
+            })
     }
+}
+
+/// The Policies page: the set's folder and version, its policies, links by container, package rings, and the
+/// explanation of one user's resulting settings.
+struct PoliciesPage {
+    struct Policy {
+        let id: String
+        let name: String
+        let status: String
+        let version: String
+        let user: String
+        let computer: String
+    }
+
+    struct Link {
+        let policy: String
+        let order: Int
+        let enforced: Bool
+        let disabled: Bool
+    }
+
+    struct Container {
+        let dn: String
+        let blocks: Bool
+        let links: [Link]
+    }
+
+    struct Ring {
+        let policy: String
+        let ring: String
+        let who: String
+        let version: String
+        let state: String
+    }
+
+    struct Explanation {
+        struct Setting {
+            let key: String
+            let value: String
+            let policy: String
+            let container: String
+            let enforced: Bool
+            let losers: String
+        }
+
+        struct Outcome {
+            let policy: String
+            let container: String
+            let order: Int
+            let enforced: Bool
+            let outcome: String
+            let applied: Bool
+        }
+
+        var missing: String?
+        var dn: String?
+        var settings: [Setting] = []
+        var links: [Outcome] = []
+    }
+
+    let policyDir: String
+    var version: String?
+    var policies: [Policy] = []
+    var containers: [Container] = []
+    var rings: [Ring] = []
+    var explainUser: String?
+    var explain: Explanation?
 }

@@ -70,19 +70,4 @@ struct DirectoryDraft {
         return try DirectorySettings(json: try JSONSerialization.data(withJSONObject: body)).withStoredPassword(
             from: stored)
     }
-
-    /// The values a form shows (lists one per line).
-    var formValues: [String: Any] {
-        var values: [String: Any] = [:]
-        for (key, value) in document {
-            if let list = value as? [String] { values[key] = list.joined(separator: "\n") } else { values[key] = value }
-        }
-        for option in ["openldap", "activedirectory"] {
-            values["flavour_" + option] = (document["flavour"] as? String)?.lowercased() == option
-        }
-        for option in ["none", "starttls", "ldaps"] {
-            values["tls_" + option] = ((document["tls"] as? String)?.lowercased() ?? "none") == option
-        }
-        return values
-    }
 }
