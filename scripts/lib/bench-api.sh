@@ -17,19 +17,19 @@ bench_api() {
   local suffix="$INBOARD_TEST_LDAP_BASE"
   bench_directory_settings "$work" "$INBOARD_TEST_LDAP_URL"
   "$inboard" directory set --file "$work/directory.yaml" >/dev/null
-  echo "== 250 sample people: 50 in 300 nested groups (bench-g1 contains bench-g2 … contains bench-g300 contains them), 200 in a handful"
+  echo "== 190 sample people: 40 in 300 nested groups (bench-g1 contains bench-g2 … contains bench-g300 contains them), 150 in a handful"
   # Logins and streams spread over many accounts: the throttle counts attempts in flight per account, and a
   # person may hold at most 10 live streams.
   ldapsearch -x -LLL -o ldif-wrap=no -E pr=500/noprompt -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_READER_DN" -w "$INBOARD_TEST_LDAP_READER_PASSWORD" \
     -b "ou=people,$suffix" "(&(objectClass=inetOrgPerson)(!(pwdAccountLockedTime=*)))" uid > "$work/people.ldif" 2>/dev/null
-  awk '/^dn: / {dn = substr($0, 5)} /^uid: / && n < 250 {print $2 "\t" dn; n++}' "$work/people.ldif" > "$work/users.tsv"
-  [ "$(wc -l < "$work/users.tsv")" -ge 250 ] || { echo "error: the sample directory has fewer than 250 people" >&2; exit 1; }
-  head -50 "$work/users.tsv" | cut -f1 > "$work/deep-users.txt"
-  tail -n +51 "$work/users.tsv" | head -200 | cut -f1 > "$work/users.txt"
+  awk '/^dn: / {dn = substr($0, 5)} /^uid: / && n < 190 {print $2 "\t" dn; n++}' "$work/people.ldif" > "$work/users.tsv"
+  [ "$(wc -l < "$work/users.tsv")" -ge 190 ] || { echo "error: the sample directory has fewer than 190 people who can log in" >&2; exit 1; }
+  head -40 "$work/users.tsv" | cut -f1 > "$work/deep-users.txt"
+  tail -n +41 "$work/users.tsv" | cut -f1 > "$work/users.txt"
   python3 - "$suffix" "$work/users.tsv" > "$work/groups.ldif" <<'PY'
 import sys
 base = sys.argv[1]
-deep = [line.split("\t")[1].strip() for line in open(sys.argv[2])][:50]
+deep = [line.split("\t")[1].strip() for line in open(sys.argv[2])][:40]
 for i in range(300, 0, -1):
     members = [f"cn=bench-g{i + 1},ou=groups,{base}"] if i < 300 else deep
     lines = "".join(f"member: {m}\n" for m in members)
@@ -62,9 +62,9 @@ alternating two types (each one a status row, a history row, an event, a NOTIFY,
 pgbench, same connections, a single-row UPDATE of the same statuses table, and the PUT's own statement under
 pgbench (prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
 $people people. Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
-next of 200 sample people, 8 connections; baseline:
+next of 150 sample people, 8 connections; baseline:
 raw libldap binds in a tight loop (inboard-bench raw-bind), and, as the least LDAP work a login needs, a raw
-search-then-bind loop on two handles (inboard-bench raw-login); and 50 people in 300 nested groups against those
+search-then-bind loop on two handles (inboard-bench raw-login); and 40 people in 300 nested groups against those
 in a handful. SSE: 1,000 streams of 100 people open on one server, one status change, time from before the PUT
 to each arrival.
 RSS: /proc VmRSS after start, VmHWM after everything.
