@@ -388,12 +388,16 @@ paths:
         - {name: department, in: query, schema: {type: string}}
         - {name: board, in: query, description: a board given to groups by group mappings, schema: {type: string}}
         - {name: limit, in: query, schema: {type: integer, default: 1000, maximum: 10000}}
+        - {name: If-None-Match, in: header, description: "the ETag of the whole board (no filter) as this viewer last read it", schema: {type: string}}
       responses:
         "200":
-          description: People and their statuses
+          description: "People and their statuses. Without filters the answer carries an ETag (Cache-Control: private, no-cache)."
+          headers:
+            ETag: {description: "validator of the whole board as this viewer sees it", schema: {type: string}}
           content:
             application/json:
               schema: {type: object, properties: {people: {type: array, items: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "304": {description: "The whole board is unchanged since the ETag sent in If-None-Match (no body)"}
         "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/people.csv:
     get:

@@ -21,6 +21,8 @@ public final class DatabasePool: Sendable {
     private let configuration: PostgresConnection.Configuration
     private let state = NIOLockedValueBox(State())
     private let connectionIDs = ManagedAtomicCounter()
+    /// This process's announcements of committed events (see `EventLog.announce`).
+    let eventAnnouncer = EventAnnouncer()
 
     public init(
         url: DatabaseURL, size: Int, logger: Logger,

@@ -11,7 +11,7 @@ public struct StoredEvent: Sendable, Equatable {
 }
 
 /// The event log's owner: the only type that names the `events` table. Writers add their rows as a step of the
-/// statement that makes the change (`insert(selecting:)`), with `notify` to wake every server process; readers
+/// statement that makes the change (`insert(selecting:)`), then `announce` once it committed; readers
 /// fetch what came after an id (fan-out and `Last-Event-ID` replay) and wait for wake-ups (`listen`).
 public struct EventLog: Sendable {
     /// The LISTEN/NOTIFY channel that tells every server process "new events".
@@ -31,8 +31,11 @@ public struct EventLog: Sendable {
         "INSERT INTO events (kind, subject_id, recipient_id, payload) SELECT \(values)"
     }
 
-    /// A statement step that wakes every listening process once the transaction commits.
-    static let notify = "pg_notify('\(channel)', '')"
+    /// Wakes every server process's readers after the writer's transaction committed (not inside it: see
+    /// `EventAnnouncer`). Writers call it once their events are committed.
+    static func announce(on database: DatabasePool, logger: Logger) {
+        database.eventAnnouncer.announce(on: database, logger: logger)
+    }
 
     /// Events after `id`, and those among `gaps` (ids skipped earlier) that have committed since.
     public func events(after id: Int64, orAmong gaps: [Int64] = [], limit: Int = 1000) async throws -> [StoredEvent] {
@@ -59,6 +62,9 @@ public struct EventLog: Sendable {
     /// Calls `wake` once listening starts (anything committed before is then read) and after every NOTIFY,
     /// on a connection of its own, reconnecting a second after it drops, until the task is cancelled.
     public func listen(_ wake: @escaping @Sendable () async -> Void) async {
+        // Commits of this process wake it at once; NOTIFY brings those of the others.
+        let local = database.eventAnnouncer.addLocalReader(wake)
+        defer { database.eventAnnouncer.removeLocalReader(local) }
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(

@@ -41,7 +41,9 @@ public struct NoteStore: Sendable {
     public func leave(for recipient: Int64, from author: Int64, body: String, rateLimit: Int? = Self.rateLimit)
         async throws -> Note?
     {
-        try await insert(for: recipient, from: author, body: body, rateLimit: rateLimit)
+        let note = try await insert(for: recipient, from: author, body: body, rateLimit: rateLimit)
+        if note != nil { EventLog.announce(on: database, logger: logger) }
+        return note
     }
 
     private func insert(for recipient: Int64, from author: Int64, body: String, rateLimit: Int?) async throws -> Note? {
@@ -68,8 +70,7 @@ public struct NoteStore: Sendable {
                 ), mail AS (
                     \(unescaped: Outbox.insert(selecting: "'note', recipient_id, json::jsonb FROM payload")) RETURNING 1
                 )
-                SELECT json::text FROM payload,
-                    (SELECT \(unescaped: EventLog.notify) FROM (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m) n
+                SELECT json::text FROM payload, (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m
                 """, logger: logger)
             for try await json in rows.decode(String.self) {
                 return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8))

@@ -4,8 +4,8 @@ import PostgresNIO
 
 extension StatusStore {
     /// Sets a person's status: the current row, a history row, a `status` event for everyone and a `watch`
-    /// event and mail (outbox) for each watcher (only-In watchers only when the new type counts as in), then NOTIFY. One
-    /// statement, so the person's row is locked for one round trip, not five.
+    /// event and mail (outbox) for each watcher (only-In watchers only when the new type counts as in), in one
+    /// statement, so the person's row is locked for one round trip, not five; then every server process is told.
     public func set(
         personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false
     ) async throws -> BoardEntry {
@@ -20,10 +20,13 @@ extension StatusStore {
         binds.append(autoAway)
         binds.append(source)
         binds.append(type.presence.rawValue)
+        var entry: BoardEntry?
         for try await row in try await database.query(prepared: SetSQL.self, binds, logger: logger) {
-            return try BoardEntry.decoder.decode(BoardEntry.self, from: Data(try row.decode(String.self).utf8))
+            entry = try BoardEntry.decoder.decode(BoardEntry.self, from: Data(try row.decode(String.self).utf8))
         }
-        throw StatusStoreError.noSuchPerson(personID)
+        guard let entry else { throw StatusStoreError.noSuchPerson(personID) }
+        EventLog.announce(on: database, logger: logger)
+        return entry
     }
 
     /// The one statement behind a status change (public for the benchmark's pgbench baseline).
@@ -51,13 +54,13 @@ extension StatusStore {
             ), mail AS (
                 \(Outbox.insert(selecting: "'watch', recipient_id, payload FROM watch")) RETURNING 1
             )
-            SELECT payload::text FROM entry,
-                (SELECT \(EventLog.notify) FROM (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l,
-                                                 (SELECT count(*) FROM status_event) e) n
+            SELECT payload::text FROM entry, (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l,
+                (SELECT count(*) FROM status_event) e
             """
     }
 
-    /// Writes the person's current entry as `status` and `watch` events and wakes every server process.
+    /// Writes the person's current entry as `status` and `watch` events; the caller announces them once its
+    /// transaction committed.
     static func publish(
         personID: Int64, presence: StatusType.Presence, on connection: PostgresConnection, logger: Logger
     ) async throws -> BoardEntry {
@@ -68,7 +71,7 @@ extension StatusStore {
                     status AS (\(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1),
                     watch AS (\(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first"))
                               WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
-                    SELECT payload::text FROM entry, (SELECT \(EventLog.notify) FROM (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s) n
+                    SELECT payload::text FROM entry, (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s
                     """,
                 binds: {
                     var binds = PostgresBindings()
@@ -111,6 +114,7 @@ extension StatusStore {
             }
             expired = changed.count
         }
+        if expired > 0 { EventLog.announce(on: database, logger: logger) }
         return expired
     }
 

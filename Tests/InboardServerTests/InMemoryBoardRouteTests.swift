@@ -131,4 +131,38 @@ import Testing
             #expect(before == 200 && after == 401, "\(before) then \(after)")
         }
     }
+
+    /// The whole board carries an ETag per viewer class: the same bytes again are a bodiless 304.
+    @Test func unchangedBoardsAreNotModified() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate)
+        let bob = await stores.add("bob")
+        let (annToken, delToken, bobToken) = (
+            try await stores.token(for: ann), try await stores.token(for: del), try await stores.token(for: bob)
+        )
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            _ = try await api.object(
+                .put, "/api/v1/me/status",
+                json:
+                    "{\"type\":\"Out\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(iso(stores.clock.now.addingTimeInterval(3600)))\"}",
+                token: annToken)
+            func board(_ token: String, ifNoneMatch: String? = nil) async throws -> (Int, String?, String?, Int) {
+                var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+                if let ifNoneMatch { headers[.ifNoneMatch] = ifNoneMatch }
+                return try await client.execute(uri: "/api/v1/people", method: .get, headers: headers) {
+                    (Int($0.status.code), $0.headers[.eTag], $0.headers[.cacheControl], $0.body.readableBytes)
+                }
+            }
+            let (status, tag, cacheControl, size) = try await board(bobToken)
+            let bobTag = try #require(tag)
+            #expect(status == 200 && size > 0 && cacheControl == "private, no-cache")
+            let (again, againTag, _, againSize) = try await board(bobToken, ifNoneMatch: bobTag)
+            #expect(again == 304 && againTag == bobTag && againSize == 0)
+            #expect(try await board(bobToken, ifNoneMatch: "\"something-else\"").0 == 200)
+            let (_, delegateTag, _, _) = try await board(delToken)
+            #expect(delegateTag != nil && delegateTag != bobTag, "a delegate's board holds the hidden note")
+            #expect(try await board(delToken, ifNoneMatch: bobTag).0 == 200, "a user's tag never matches theirs")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import InboardStore
@@ -10,6 +11,10 @@ actor BoardCache {
         let entries: [BoardEntry]
         let full: ByteBuffer
         let redacted: ByteBuffer
+        /// Strong validators of the two encodings (a digest of their bytes): a client holding the same bytes
+        /// gets 304, whether the snapshot was rebuilt meanwhile or not.
+        let fullTag: String
+        let redactedTag: String
         /// People whose own note is hidden: they see it, so their board is encoded for them.
         let hiddenNoteOwners: Set<Int64>
         let builtAt: ContinuousClock.Instant
@@ -43,9 +48,14 @@ actor BoardCache {
     private static func build(_ statuses: any StatusStoring) async throws -> Snapshot {
         let started = ContinuousClock.now
         let entries = try await statuses.board(limit: 100_000)
+        let full = try encode(entries), redacted = try encode(entries.map { $0.withoutHiddenNote() })
         return Snapshot(
-            entries: entries, full: try encode(entries), redacted: try encode(entries.map { $0.withoutHiddenNote() }),
+            entries: entries, full: full, redacted: redacted, fullTag: tag(full), redactedTag: tag(redacted),
             hiddenNoteOwners: Set(entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
+    }
+
+    static func tag(_ body: ByteBuffer) -> String {
+        "\"" + SHA256.hash(data: body.readableBytesView).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
     }
 
     static func encode(_ entries: [BoardEntry]) throws -> ByteBuffer {

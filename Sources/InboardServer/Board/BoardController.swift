@@ -27,9 +27,17 @@ struct BoardController: Sendable {
             if ["q", "department", "board", "limit"].allSatisfy({ (query.get($0) ?? "").isEmpty }) {
                 let snapshot = try await cache.current()
                 if viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) {
-                    return Response(
-                        status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: viewer.role >= .delegate ? snapshot.full : snapshot.redacted))
+                    let (body, tag) =
+                        viewer.role >= .delegate
+                        ? (snapshot.full, snapshot.fullTag) : (snapshot.redacted, snapshot.redactedTag)
+                    // Private: the answer depends on who asks; no-cache: revalidate each time (304 is cheap).
+                    let headers: HTTPFields = [.eTag: tag, .cacheControl: "private, no-cache"]
+                    if request.headers[values: .ifNoneMatch].contains(where: { $0.contains(tag) }) {
+                        return Response(status: .notModified, headers: headers)
+                    }
+                    var fields = headers
+                    fields[.contentType] = "application/json; charset=utf-8"
+                    return Response(status: .ok, headers: fields, body: .init(byteBuffer: body))
                 }
             }
             let people = try await board(request).map { $0.redacted(for: viewer).refreshed(now: clock()) }
