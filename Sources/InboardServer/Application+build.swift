@@ -101,8 +101,10 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     -> some ApplicationProtocol
 {
     let stores = ServerStores(dependencies)
-    let board = BoardCache(statuses: stores.statuses)
-    let hub = EventHub(log: stores.events, board: board, sessions: stores.sessions, logger: dependencies.logger)
+    let board = BoardCache(statuses: stores.statuses, clock: dependencies.clock)
+    let hub = EventHub(
+        log: stores.events, board: board, sessions: stores.sessions, logger: dependencies.logger,
+        clock: dependencies.clock)
     let launcher = SyncLauncher(syncer: stores.syncer, logger: dependencies.logger)
     let router = buildRouter(dependencies: dependencies, stores: stores, hub: hub, board: board, launcher: launcher)
     let maintenance = StatusMaintenance(

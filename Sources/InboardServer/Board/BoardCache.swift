@@ -22,12 +22,15 @@ actor BoardCache {
 
     let statuses: any StatusStoring
     let ttl: Duration
+    /// Now, for overdue (`OverdueRule`) as the snapshot is built.
+    let clock: @Sendable () -> Date
     private var snapshot: Snapshot?
     private var building: Task<Snapshot, any Error>?
 
-    init(statuses: any StatusStoring, ttl: Duration = .seconds(2)) {
+    init(statuses: any StatusStoring, ttl: Duration = .seconds(2), clock: @escaping @Sendable () -> Date = { Date() }) {
         self.statuses = statuses
         self.ttl = ttl
+        self.clock = clock
     }
 
     /// Something changed (an event was delivered): the next read rebuilds.
@@ -36,8 +39,8 @@ actor BoardCache {
     func current() async throws -> Snapshot {
         if let snapshot, ContinuousClock.now - snapshot.builtAt < ttl { return snapshot }
         if let building { return try await building.value }
-        let statuses = self.statuses
-        let task = Task { try await Self.build(statuses) }
+        let (statuses, clock) = (self.statuses, self.clock)
+        let task = Task { try await Self.build(statuses, now: clock()) }
         building = task
         defer { building = nil }
         let built = try await task.value
@@ -45,9 +48,9 @@ actor BoardCache {
         return built
     }
 
-    private static func build(_ statuses: any StatusStoring) async throws -> Snapshot {
+    private static func build(_ statuses: any StatusStoring, now: Date) async throws -> Snapshot {
         let started = ContinuousClock.now
-        let entries = try await statuses.board(limit: 100_000)
+        let entries = try await statuses.board(limit: 100_000).map { $0.refreshed(now: now) }
         let full = try encode(entries), redacted = try encode(entries.map { $0.withoutHiddenNote() })
         return Snapshot(
             entries: entries, full: full, redacted: redacted, fullTag: tag(full), redactedTag: tag(redacted),

@@ -31,11 +31,15 @@ actor EventHub: Service {
     let logger: Logger
     let pollInterval: Duration
     let heartbeatInterval: Duration
+    /// Now, for overdue (`OverdueRule`) in the frames built from each event.
+    let clock: @Sendable () -> Date
 
     init(
         log: EventLog, board: BoardCache? = nil, sessions: (any SessionStoring)? = nil, logger: Logger,
-        pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15)
+        pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15),
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.clock = clock
         self.log = log
         self.board = board
         self.sessions = sessions
@@ -101,8 +105,10 @@ actor EventHub: Service {
             let now = ContinuousClock.now
             gaps = gaps.filter { now - $0.value < gapPatience }
             while true {
-                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys)).map(
-                    LiveEvent.init)
+                let wallClock = clock()
+                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys)).map {
+                    LiveEvent($0, now: wallClock)
+                }
                 if !events.isEmpty { await board?.invalidate() }
                 for event in events {
                     if gaps.removeValue(forKey: event.id) == nil {

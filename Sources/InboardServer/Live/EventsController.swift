@@ -23,7 +23,10 @@ struct EventsController: Sendable {
             }
             var replay: [LiveEvent] = []
             do {
-                if let lastSeen { replay = try await log.events(after: lastSeen).map(LiveEvent.init) }
+                if let lastSeen {
+                    let now = hub.clock()
+                    replay = try await log.events(after: lastSeen).map { LiveEvent($0, now: now) }
+                }
             } catch {
                 await hub.unsubscribe(subscription)  // no stream will start: give the slot back
                 throw error

@@ -15,8 +15,8 @@ struct LiveEvent: Sendable {
     /// False for a board entry that could not be read: it is never sent.
     private let deliverable: Bool
 
-    init(_ stored: StoredEvent) {
-        self.init(id: stored.id, kind: stored.kind, recipientID: stored.recipientID, payload: stored.payload)
+    init(_ stored: StoredEvent, now: Date = Date()) {
+        self.init(id: stored.id, kind: stored.kind, recipientID: stored.recipientID, payload: stored.payload, now: now)
     }
 
     /// `payload` is the JSON as stored: a board entry for status and watch events, a note for note events.
