@@ -1,5 +1,9 @@
--- wrk: GET /api/v1/people (the whole board) with a bearer token (TOKEN from the environment).
+-- wrk: GET /api/v1/people (the whole board) with a bearer token (TOKEN from the environment), and with
+-- If-None-Match: ETAG when ETAG is set (a client revalidating the board it holds: 304 while unchanged).
 local token = os.getenv("TOKEN")
+local etag = os.getenv("ETAG")
+local headers = {["Authorization"] = "Bearer " .. token}
+if etag and etag ~= "" then headers["If-None-Match"] = etag end
 request = function()
-  return wrk.format("GET", "/api/v1/people", {["Authorization"] = "Bearer " .. token})
+  return wrk.format("GET", "/api/v1/people", headers)
 end
