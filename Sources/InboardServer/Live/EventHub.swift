@@ -101,7 +101,11 @@ actor EventHub: Service {
 
     private func readAndDeliver() async {
         do {
-            if lastDelivered == nil { lastDelivered = try await log.latestID() }
+            if lastDelivered == nil {
+                let latest = try await log.latestID()
+                // A stream may have fixed the start while this read waited: keep the earlier one.
+                if lastDelivered == nil { lastDelivered = latest }
+            }
             let now = ContinuousClock.now
             gaps = gaps.filter { now - $0.value < gapPatience }
             while true {
