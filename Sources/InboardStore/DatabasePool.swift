@@ -134,20 +134,22 @@ public final class DatabasePool: Sendable {
     }
 
     private func enqueue(_ waiter: Waiter) {
-        let immediate: Handoff? = state.withLockedValue { state in
+        let immediate: Result<Handoff, any Error>? = state.withLockedValue { state in
+            // A shutdown between deciding to wait and getting here would otherwise leave the waiter unanswered.
+            if state.isShutDown { return .failure(DatabaseUnavailable(reason: "the server is shutting down")) }
             // Something may have come back between deciding to wait and getting here.
             while let connection = state.idle.popLast() {
-                if !connection.isClosed { return .connection(connection) }
+                if !connection.isClosed { return .success(.connection(connection)) }
                 state.open -= 1
                 Self.closeQuietly(connection)
             }
             if state.open == 0 || (state.open < size && state.failFastUntil.map { ContinuousClock.now >= $0 } ?? true) {
-                return .openYourOwn
+                return .success(.openYourOwn)
             }
             state.waiters.append(waiter)
             return nil
         }
-        if let immediate { waiter.continuation.resume(returning: immediate) }
+        if let immediate { waiter.continuation.resume(with: immediate) }
     }
 
     private func cancelWaiter(_ id: Int) {

@@ -50,6 +50,14 @@ public struct EventLog: Sendable {
         return events
     }
 
+    /// Ids committed after `id` (the hub's start: which ids below the newest are not committed yet).
+    public func committedIDs(after id: Int64) async throws -> [Int64] {
+        var ids: [Int64] = []
+        let rows = try await database.query("SELECT id FROM events WHERE id > \(id) ORDER BY id", logger: logger)
+        for try await id in rows.decode(Int64.self) { ids.append(id) }
+        return ids
+    }
+
     public func latestID() async throws -> Int64 {
         for try await id in try await database.query("SELECT COALESCE(max(id), 0)::bigint FROM events", logger: logger)
             .decode(Int64.self)

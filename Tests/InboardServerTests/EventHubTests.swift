@@ -69,4 +69,25 @@ import Testing
             #expect(ids == ids.sorted() && Set(ids).count == 50)
         }
     }
+
+    /// A writer that took its id before the hub started but commits after: its event still arrives.
+    @Test func anEventStillBeingCommittedWhenTheHubStartsArrivesOnceCommitted() async throws {
+        try await withHub { hub, db, cat in
+            try await db.database.withConnection { slowWriter in
+                _ = try await slowWriter.query("BEGIN", logger: Self.logger)
+                _ = try await slowWriter.query(
+                    """
+                    INSERT INTO events (kind, subject_id, recipient_id, payload)
+                    VALUES ('note', \(cat.id), \(cat.id), '{"body":"slow writer"}'::jsonb)
+                    """, logger: Self.logger)
+                try await commitNote(db, to: cat, "quick writer")  // a higher id, committed first
+                let (_, stream) = try #require(try await hub.subscribe(cat))
+                _ = try await slowWriter.query("COMMIT", logger: Self.logger)
+                await hub.deliverNew()
+                await hub.finishAll()
+                let frames = await Self.notes(in: stream, count: 2)
+                #expect(frames.count == 1 && frames[0].contains("slow writer"), "\(frames)")
+            }
+        }
+    }
 }

@@ -25,7 +25,10 @@ actor BoardCache {
     /// Now, for overdue (`OverdueRule`) as the snapshot is built.
     let clock: @Sendable () -> Date
     private var snapshot: Snapshot?
-    private var building: Task<Snapshot, any Error>?
+    private var building: (task: Task<Snapshot, any Error>, generation: Int)?
+    /// Raised by every invalidation: a build that started before it read the board as it was, so it may answer
+    /// the requests that were waiting for it but is never kept (nor joined by later ones).
+    private var generation = 0
 
     init(statuses: any StatusStoring, ttl: Duration = .seconds(2), clock: @escaping @Sendable () -> Date = { Date() }) {
         self.statuses = statuses
@@ -34,17 +37,20 @@ actor BoardCache {
     }
 
     /// Something changed (an event was delivered): the next read rebuilds.
-    func invalidate() { snapshot = nil }
+    func invalidate() {
+        snapshot = nil
+        generation += 1
+    }
 
     func current() async throws -> Snapshot {
         if let snapshot, ContinuousClock.now - snapshot.builtAt < ttl { return snapshot }
-        if let building { return try await building.value }
-        let (statuses, clock) = (self.statuses, self.clock)
+        if let building, building.generation == generation { return try await building.task.value }
+        let (statuses, clock, started) = (self.statuses, self.clock, generation)
         let task = Task { try await Self.build(statuses, now: clock()) }
-        building = task
-        defer { building = nil }
+        building = (task, started)
+        defer { if building?.generation == started { building = nil } }
         let built = try await task.value
-        snapshot = built
+        if generation == started { snapshot = built }
         return built
     }
 

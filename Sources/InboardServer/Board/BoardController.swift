@@ -32,7 +32,9 @@ struct BoardController: Sendable {
                         ? (snapshot.full, snapshot.fullTag) : (snapshot.redacted, snapshot.redactedTag)
                     // Private: the answer depends on who asks; no-cache: revalidate each time (304 is cheap).
                     let headers: HTTPFields = [.eTag: tag, .cacheControl: "private, no-cache"]
-                    if request.headers[values: .ifNoneMatch].contains(where: { $0.contains(tag) }) {
+                    if request.headers[values: .ifNoneMatch].contains(where: {
+                        $0.contains(tag) || $0.trimmingCharacters(in: .whitespaces) == "*"
+                    }) {
                         return Response(status: .notModified, headers: headers)
                     }
                     var fields = headers

@@ -59,10 +59,7 @@ actor EventHub: Service {
         // The first stream fixes where live delivery starts, before it joins: an event committed after it
         // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
         // the newest id as its start and skip that event).
-        if lastDelivered == nil {
-            let latest = try await log.latestID()
-            if lastDelivered == nil { lastDelivered = latest }
-        }
+        if lastDelivered == nil { try await fixStart() }
         guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else {
             return nil
         }
@@ -75,6 +72,21 @@ actor EventHub: Service {
 
     func unsubscribe(_ id: UUID) {
         subscribers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    /// Live delivery starts after the newest committed event. Ids just below it that are taken but not committed
+    /// yet (a writer still in its transaction) become gaps, delivered when they commit. If a stream fixed the
+    /// start while this read waited, the earlier start stays.
+    private func fixStart() async throws {
+        let latest = try await log.latestID()
+        let window = max(0, latest - 1000)
+        let committed = Set(try await log.committedIDs(after: window))
+        guard lastDelivered == nil else { return }
+        lastDelivered = latest
+        if latest > window {
+            let now = ContinuousClock.now
+            for id in (window + 1)...latest where !committed.contains(id) { gaps[id] = now }
+        }
     }
 
     /// Ids below `lastDelivered` not seen yet, with when they were first missed. Ids come from a sequence when a
@@ -101,11 +113,7 @@ actor EventHub: Service {
 
     private func readAndDeliver() async {
         do {
-            if lastDelivered == nil {
-                let latest = try await log.latestID()
-                // A stream may have fixed the start while this read waited: keep the earlier one.
-                if lastDelivered == nil { lastDelivered = latest }
-            }
+            if lastDelivered == nil { try await fixStart() }
             let now = ContinuousClock.now
             gaps = gaps.filter { now - $0.value < gapPatience }
             while true {
