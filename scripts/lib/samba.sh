@@ -31,7 +31,8 @@ samba_start() {
   samba_provision
   nohup samba --foreground --no-process-group -M single -s "$s/etc/smb.conf" >"$s/samba.out" 2>&1 &
   echo $! > "$s/samba.pid"
-  wait_for "Samba AD" 60 ldapsearch -x -H ldap://127.0.0.1:389 -D "Administrator@example.test" -w "$AD_ADMIN_PASSWORD" \
+  # A loaded 2-core machine once needed more than 60 s for a freshly provisioned DC to answer.
+  wait_for "Samba AD (log: $s/samba.out)" 180 ldapsearch -x -H ldap://127.0.0.1:389 -D "Administrator@example.test" -w "$AD_ADMIN_PASSWORD" \
     -b "DC=example,DC=test" -s base
   # The SRV records name dc1.example.test; its address record is ours to add, once Samba's DNS answers
   # (just after start it may not yet: a silent failure here left discovery without an address in CI).
