@@ -30,12 +30,9 @@ final class EventAnnouncer: Sendable {
 
     func announce(on pool: DatabasePool, logger: Logger) {
         let (readers, startSending) = state.withLockedValue { state -> ([@Sendable () async -> Void], Bool) in
-            if state.sending {
-                state.pending = true
-                return (Array(state.localReaders.values), false)
-            }
-            state.sending = true
-            return (Array(state.localReaders.values), true)
+            let start = !state.sending
+            if start { state.sending = true } else { state.pending = true }
+            return (Array(state.localReaders.values), start)
         }
         for reader in readers { Task { await reader() } }
         if startSending { Task { await sendWhilePending(on: pool, logger: logger) } }

@@ -50,21 +50,15 @@ public struct EventLog: Sendable {
         return events
     }
 
-    /// Ids committed after `id` (the hub's start: which ids below the newest are not committed yet).
-    public func committedIDs(after id: Int64) async throws -> [Int64] {
+    /// The committed ids within `span` of the newest one, in order (the hub's start: the newest, and which ids
+    /// below it are taken but not committed yet). One statement, so both come from one snapshot.
+    public func newestIDs(span: Int64) async throws -> [Int64] {
         var ids: [Int64] = []
-        let rows = try await database.query("SELECT id FROM events WHERE id > \(id) ORDER BY id", logger: logger)
+        let rows = try await database.query(
+            "SELECT id FROM events WHERE id > (SELECT COALESCE(max(id), 0) FROM events) - \(span) ORDER BY id",
+            logger: logger)
         for try await id in rows.decode(Int64.self) { ids.append(id) }
         return ids
-    }
-
-    public func latestID() async throws -> Int64 {
-        for try await id in try await database.query("SELECT COALESCE(max(id), 0)::bigint FROM events", logger: logger)
-            .decode(Int64.self)
-        {
-            return id
-        }
-        return 0
     }
 
     /// Calls `wake` once listening starts (anything committed before is then read) and after every NOTIFY,

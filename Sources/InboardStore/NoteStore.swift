@@ -70,7 +70,7 @@ public struct NoteStore: Sendable {
                 ), mail AS (
                     \(unescaped: Outbox.insert(selecting: "'note', recipient_id, json::jsonb FROM payload")) RETURNING 1
                 )
-                SELECT json::text FROM payload, (SELECT count(*) FROM event) e, (SELECT count(*) FROM mail) m
+                SELECT json::text FROM payload
                 """, logger: logger)
             for try await json in rows.decode(String.self) {
                 return try BoardEntry.decoder.decode(Note.self, from: Data(json.utf8))

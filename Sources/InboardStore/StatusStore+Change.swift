@@ -54,8 +54,7 @@ extension StatusStore {
             ), mail AS (
                 \(Outbox.insert(selecting: "'watch', recipient_id, payload FROM watch")) RETURNING 1
             )
-            SELECT payload::text FROM entry, (SELECT count(*) FROM mail) w, (SELECT count(*) FROM logged) l,
-                (SELECT count(*) FROM status_event) e
+            SELECT payload::text FROM entry
             """
     }
 
@@ -71,7 +70,7 @@ extension StatusStore {
                     status AS (\(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1),
                     watch AS (\(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first"))
                               WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
-                    SELECT payload::text FROM entry, (SELECT count(*) FROM watch) w, (SELECT count(*) FROM status) s
+                    SELECT payload::text FROM entry
                     """,
                 binds: {
                     var binds = PostgresBindings()

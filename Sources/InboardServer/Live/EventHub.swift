@@ -78,15 +78,12 @@ actor EventHub: Service {
     /// yet (a writer still in its transaction) become gaps, delivered when they commit. If a stream fixed the
     /// start while this read waited, the earlier start stays.
     private func fixStart() async throws {
-        let latest = try await log.latestID()
-        let window = max(0, latest - 1000)
-        let committed = Set(try await log.committedIDs(after: window))
+        let committed = try await log.newestIDs(span: 1000)
         guard lastDelivered == nil else { return }
+        let latest = committed.last ?? 0
         lastDelivered = latest
-        if latest > window {
-            let now = ContinuousClock.now
-            for id in (window + 1)...latest where !committed.contains(id) { gaps[id] = now }
-        }
+        let taken = Set(committed), now = ContinuousClock.now
+        for id in max(1, latest - 999)..<max(1, latest) where !taken.contains(id) { gaps[id] = now }
     }
 
     /// Ids below `lastDelivered` not seen yet, with when they were first missed. Ids come from a sequence when a
