@@ -380,32 +380,54 @@ paths:
         "403": {description: "A field comes from the directory", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/people:
     get:
-      summary: The board, alphabetically (hidden notes removed for viewers who may not see them)
+      summary: The board, alphabetically, a page at a time (hidden notes removed for viewers who may not see them)
+      description: >-
+        Pages follow the board's order (name, then id) with a cursor: an answer with more people after it carries
+        `next` in the body and a `Link: <…>; rel="next"` header with the same filters; pass `after=<next>` for the
+        next page. Any page costs what the first does (keyset paging), so an organisation of 100,000 people is
+        read in 100 requests of 1,000.
       tags: [people]
       security: [{bearer: []}, {cookie: []}]
       parameters:
         - {name: q, in: query, description: part of a name or username, schema: {type: string}}
         - {name: department, in: query, schema: {type: string}}
         - {name: board, in: query, description: a board given to groups by group mappings, schema: {type: string}}
-        - {name: limit, in: query, schema: {type: integer, default: 1000, maximum: 10000}}
-        - {name: If-None-Match, in: header, description: "the ETag of the whole board (no filter) as this viewer last read it", schema: {type: string}}
+        - {name: limit, in: query, description: "people per page; above 1000 is lowered to 1000", schema: {type: integer, default: 200, minimum: 1, maximum: 1000}}
+        - {name: after, in: query, description: "the `next` cursor of the previous page (opaque)", schema: {type: string}}
+        - {name: If-None-Match, in: header, description: "the ETag of the first page of the whole board (no filter, no cursor) as this viewer last read it", schema: {type: string}}
       responses:
         "200":
-          description: "People and their statuses. Without filters the answer carries an ETag (Cache-Control: private, no-cache)."
+          description: "People and their statuses. The first page without filters carries an ETag (Cache-Control: private, no-cache)."
           headers:
-            ETag: {description: "validator of the whole board as this viewer sees it", schema: {type: string}}
+            ETag: {description: "validator of the first page of the whole board as this viewer sees it", schema: {type: string}}
+            Link: {description: "RFC 8288 `rel=\"next\"`: the next page with the same filters and limit (absent on the last page)", schema: {type: string}}
           content:
             application/json:
-              schema: {type: object, properties: {people: {type: array, items: {$ref: "#/components/schemas/BoardEntry"}}}}
-        "304": {description: "The whole board is unchanged since the ETag sent in If-None-Match (no body)"}
+              schema:
+                type: object
+                required: [people]
+                properties:
+                  people: {type: array, items: {$ref: "#/components/schemas/BoardEntry"}}
+                  next: {type: string, description: "cursor of the next page; absent on the last page"}
+        "304": {description: "The page is unchanged since the ETag sent in If-None-Match (no body)"}
+        "400": {description: "limit is not a whole number from 1 up (invalid_field), or after is not a cursor this server wrote (invalid_cursor)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/people.csv:
     get:
-      summary: The same board as CSV (same filters)
+      summary: The whole filtered board as CSV, streamed (same filters; no paging)
+      description: >-
+        Every person the filters match, however many: the server streams it a page at a time and never holds the
+        whole file. A database failure before the first byte is a 503; one during the transfer ends it early
+        (chunked, without its last chunk), so a client never takes a cut file for a whole one.
       tags: [people]
       security: [{bearer: []}, {cookie: []}]
+      parameters:
+        - {name: q, in: query, description: part of a name or username, schema: {type: string}}
+        - {name: department, in: query, schema: {type: string}}
+        - {name: board, in: query, description: a board given to groups by group mappings, schema: {type: string}}
       responses:
         "200": {description: "RFC 4180 CSV: name, username, email, department, status, note, return_at, overdue", content: {text/csv: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/people/{id}:
     get:
       summary: One person and their status

@@ -115,34 +115,6 @@ public struct StatusStore: Sendable {
         }
     }
 
-    // MARK: board
-
-    /// People on the board: active ones, filtered by a name search, a department or a board (a mapped group).
-    /// `PersonVisibilityRule.listsOnBoard` in SQL (a test holds the two to the same answers).
-    public static let boardListingSQL = "NOT (p.source = 'local' AND COALESCE(p.role_override, p.role) = 'admin')"
-
-    public func board(
-        search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000,
-        includeInactive: Bool = false
-    ) async throws -> [BoardEntry] {
-        let pattern = search.map(PeopleStore.containsPattern)
-        var binds = PostgresBindings()
-        binds.append(pattern)
-        binds.append(department)
-        binds.append(board)
-        binds.append(includeInactive)
-        binds.append(limit)
-        let sql = """
-            SELECT \(Self.entrySQL)::text \(Self.entryFrom)
-            WHERE (p.active OR $4) AND \(Self.boardListingSQL) AND ($1::text IS NULL OR lower(p.display_name) LIKE $1 OR lower(p.username) LIKE $1)
-              AND ($2::text IS NULL OR lower(COALESCE(p.mapped_department, p.department)) = lower($2))
-              AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN groups g ON g.id = m.group_id
-                                              WHERE m.person_id = p.id AND lower(g.board) = lower($3)))
-            ORDER BY lower(p.display_name), p.id LIMIT $5
-            """
-        return try await entries(PostgresQuery(unsafeSQL: sql, binds: binds))
-    }
-
     public func entry(personID: Int64) async throws -> BoardEntry? {
         try await entries(
             PostgresQuery(
@@ -157,29 +129,6 @@ public struct StatusStore: Sendable {
             result.append(try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8)))
         }
         return result
-    }
-
-    /// The departments active people are in (the mapped one where a group gives it), for board filters.
-    public func departments() async throws -> [String] {
-        var names: [String] = []
-        let rows = try await database.query(
-            """
-            SELECT DISTINCT COALESCE(mapped_department, department) FROM people
-            WHERE active AND COALESCE(mapped_department, department) IS NOT NULL ORDER BY 1
-            """, logger: logger)
-        for try await name in rows.decode(String.self) { names.append(name) }
-        return names
-    }
-
-    /// The boards there are: names given to groups by group mappings.
-    public func boards() async throws -> [String] {
-        var names: [String] = []
-        for try await name in try await database.query(
-            "SELECT DISTINCT board FROM groups WHERE board IS NOT NULL ORDER BY 1", logger: logger
-        ).decode(String.self) {
-            names.append(name)
-        }
-        return names
     }
 }
 

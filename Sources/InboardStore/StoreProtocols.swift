@@ -1,3 +1,4 @@
+import Foundation
 import InboardCore
 
 /// Status types, statuses, history and the board, as controllers and pages use them: `StatusStore` keeps them
@@ -11,9 +12,11 @@ public protocol StatusStoring: Sendable {
     /// Sets a status (validated by the caller), with its history and events; `noSuchPerson` when there is none.
     func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool)
         async throws -> BoardEntry
-    /// People on the board (`PersonVisibilityRule.listsOnBoard`), filtered by a name search, a department or a board.
-    func board(search: String?, department: String?, board: String?, limit: Int, includeInactive: Bool) async throws
-        -> [BoardEntry]
+    /// One page of the board (`PersonVisibilityRule.listsOnBoard`) in name order: at most `limit` people after
+    /// `cursor`, and where the next page starts.
+    func board(_ filter: BoardFilter, after cursor: BoardCursor?, limit: Int) async throws -> BoardSlice
+    /// In, out and overdue (`OverdueRule` as of `now`) over the whole filtered board.
+    func boardCounts(_ filter: BoardFilter, now: Date) async throws -> BoardCounts
     func entry(personID: Int64) async throws -> BoardEntry?
     func history(personID: Int64, limit: Int) async throws -> [HistoryEntry]
     func departments() async throws -> [String]
@@ -31,10 +34,14 @@ extension StatusStoring {
         try await set(personID: personID, type: type, change: change, setBy: setBy, source: source, autoAway: false)
     }
 
+    /// The first `limit` people of a filtered board.
     public func board(
         search: String? = nil, department: String? = nil, board: String? = nil, limit: Int = 1000
     ) async throws -> [BoardEntry] {
-        try await self.board(search: search, department: department, board: board, limit: limit, includeInactive: false)
+        try await self.board(
+            BoardFilter(search: search, department: department, board: board), after: nil, limit: limit
+        )
+        .entries
     }
 
     public func history(personID: Int64) async throws -> [HistoryEntry] {

@@ -94,7 +94,8 @@ import Testing
 
     static func board(people: [BoardRow]) -> BoardPage {
         BoardPage(
-            heading: "Everyone", counts: .init(in: 3, out: 1, overdue: 1, total: people.count), q: "",
+            heading: "Everyone", counts: .init(in: 3, out: 1, overdue: 1, total: people.count),
+            paging: .init(shown: people.count, isComplete: true, nextLink: "", firstLink: ""), q: "",
             csvLink: "/api/v1/people.csv", departments: [.init(name: "Sales", selected: true)], boards: [],
             hasBoards: false, types: [.init(name: "Lunch", colour: "#123456")], canHide: true, people: people,
             mine: nil)

@@ -138,24 +138,40 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         return entry(of: personID)!
     }
 
-    public func board(search: String?, department: String?, board: String?, limit: Int, includeInactive: Bool)
-        -> [BoardEntry]
-    {
-        let text = search?.lowercased()
+    public func board(_ filter: BoardFilter, after cursor: BoardCursor?, limit: Int) -> BoardSlice {
+        let listed = filtered(filter).filter { record in
+            cursor.map { (record.person.displayName.lowercased(), record.person.id) > ($0.sortName, $0.id) } ?? true
+        }
+        let page = listed.prefix(limit).compactMap { record in entry(of: record.person.id).map { (record, $0) } }
+        return BoardSlice(
+            entries: page.map(\.1),
+            cursors: page.map { BoardCursor(sortName: $0.0.person.displayName.lowercased(), id: $0.0.person.id) },
+            hasMore: listed.count > limit)
+    }
+
+    public func boardCounts(_ filter: BoardFilter, now: Date) -> BoardCounts {
+        let statuses = filtered(filter).compactMap { entry(of: $0.person.id)?.refreshed(now: now).status }
+        return BoardCounts(
+            total: filtered(filter).count, in: statuses.filter { $0.presence == .in }.count,
+            out: statuses.filter { $0.presence == .out }.count, overdue: statuses.filter(\.overdue).count)
+    }
+
+    private func filtered(_ filter: BoardFilter) -> [Record] {
+        let text = filter.search?.lowercased()
         return people.values
             .filter { record in
                 let person = record.person
-                return (person.active || includeInactive) && listed(record)
+                return (person.active || filter.includeInactive) && listed(record)
                     && (text.map {
                         person.displayName.lowercased().contains($0) || person.username.lowercased().contains($0)
                     } ?? true)
-                    && (department.map { person.department?.lowercased() == $0.lowercased() } ?? true)
-                    && (board.map { name in record.boards.contains { $0.lowercased() == name.lowercased() } } ?? true)
+                    && (filter.department.map { person.department?.lowercased() == $0.lowercased() } ?? true)
+                    && (filter.board.map { name in record.boards.contains { $0.lowercased() == name.lowercased() } }
+                        ?? true)
             }
             .sorted {
                 ($0.person.displayName.lowercased(), $0.person.id) < ($1.person.displayName.lowercased(), $1.person.id)
             }
-            .prefix(limit).compactMap { entry(of: $0.person.id) }
     }
 
     public func entry(personID: Int64) -> BoardEntry? { entry(of: personID) }

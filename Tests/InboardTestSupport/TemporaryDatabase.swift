@@ -34,9 +34,27 @@ public struct TemporaryDatabase: Sendable {
         }
     }
 
+    /// The first column of the first row of `sql`, a whole number (a count, an id).
+    public func scalar(_ sql: String) async throws -> Int64 {
+        try await database.withConnection { connection in
+            for try await value in try await connection.query(
+                PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test")
+            )
+            .decode(Int64.self) {
+                return value
+            }
+            throw NoRow(sql: sql)
+        }
+    }
+
     static func runAdmin(_ sql: String, on url: DatabaseURL) async throws {
         try await Database(url: url, logger: Logger(label: "test")).withConnection { connection in
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
         }
     }
+}
+
+/// A query that should have answered a row answered none.
+struct NoRow: Error {
+    let sql: String
 }

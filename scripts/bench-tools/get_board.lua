@@ -5,5 +5,5 @@ local etag = os.getenv("ETAG")
 local headers = {["Authorization"] = "Bearer " .. token}
 if etag and etag ~= "" then headers["If-None-Match"] = etag end
 request = function()
-  return wrk.format("GET", "/api/v1/people", headers)
+  return wrk.format("GET", "/api/v1/people?limit=1000", headers)
 end

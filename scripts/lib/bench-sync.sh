@@ -111,5 +111,56 @@ print(f"rate      {users/ours:9,.0f} people/s                            goal >=
 print(f"no-change incremental run {inc:5.2f} s (process start to exit)   goal <= 1 s:         {ok(inc <= 1.0)}")
 print(f"peak RSS  {rss/1024:5.1f} MB during the full sync                   goal <= 150 MB:      {ok(rss <= 150 * 1024)}")
 PY
+  bench_people_scale "$work" "$users"
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" 2>/dev/null || true
+}
+
+# bench_people_scale WORK USERS: the board API of the organisation just synced (USERS people), on a release
+# 'inboard serve': first pages, a page deep in the board, and the whole CSV export, with the server's peak RSS.
+bench_people_scale() {
+  local work="$1" users="$2" port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  printf 'bench-password-1\n' > "$work/admin.pw"
+  "$inboard" admin create --username bench-admin --password-file "$work/admin.pw" >/dev/null
+  psql -q "$INBOARD_DATABASE_URL" -c "INSERT INTO statuses (person_id, type_id, note) SELECT id, (SELECT id FROM status_types WHERE name = 'In'), 'seeded' FROM people WHERE id % 2 = 0"
+  INBOARD_HTTP_PORT="$port" "$inboard" serve & local server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  local token; token="$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"username":"bench-admin","password":"bench-password-1"}' | json token)"
+  [ -n "$token" ] || { echo "error: bench-admin could not log in" >&2; kill "$server_pid"; exit 1; }
+  local base="http://127.0.0.1:$port/api/v1"
+  get_ms() { curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$1" | awk '{printf "%.1f\n", $1 * 1000}'; }
+  local cold warm filtered=() deep=() csv_line csv_base department cursor
+  cold="$(get_ms "$base/people")"
+  warm="$(for _ in $(seq 1 20); do get_ms "$base/people"; done | sort -n | sed -n 10p)"
+  department="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT department FROM people WHERE department IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")"
+  for _ in $(seq 1 20); do filtered+=("$(get_ms "$base/people?department=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$department")")"); done
+  cursor="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT lower(display_name), id FROM people ORDER BY lower(display_name), id OFFSET $(( users / 2 )) LIMIT 1" | python3 -c 'import sys,json,base64; n,i=sys.stdin.read().strip().rsplit("|",1); print(base64.urlsafe_b64encode(json.dumps({"n":n,"i":int(i)}).encode()).decode().rstrip("="))')"
+  for _ in $(seq 1 20); do deep+=("$(get_ms "$base/people?after=$cursor")"); done
+  local t0 t1; t0=$(now)
+  csv_line="$(curl -fs -H "Authorization: Bearer $token" "$base/people.csv" -w '%{size_download}\n' -o "$work/board.csv")"
+  t1=$(now)
+  local rows; rows=$(( $(wc -l < "$work/board.csv") - 1 ))
+  local hwm; hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")"
+  local listed; listed="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT count(*) FROM people p WHERE active AND NOT (source = 'local' AND COALESCE(role_override, role) = 'admin')")"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  local b0; b0=$(now)
+  psql -q "$INBOARD_DATABASE_URL" -c "\\copy (SELECT p.display_name, p.username, p.email, p.department, t.name, s.note, s.return_at FROM people p LEFT JOIN statuses s ON s.person_id = p.id LEFT JOIN status_types t ON t.id = s.type_id WHERE p.active AND NOT (p.source = 'local' AND COALESCE(p.role_override, p.role) = 'admin') ORDER BY lower(p.display_name), p.id) TO '$work/baseline.csv' CSV"
+  csv_base="$(python3 -c "print($(now) - $b0)")"
+  cat <<METHOD
+
+Board API of the $users people just synced (release 'inboard serve', same PostgreSQL, half of them with a status):
+time to the last byte with curl on loopback, median of 20 unless said. Baseline for the export: psql \\copy of
+the same columns in the same order to a CSV file.
+METHOD
+  python3 - "$cold" "$warm" "$(median "${filtered[@]}")" "$(median "${deep[@]}")" "$(python3 -c "print($t1 - $t0)")" "$csv_line" "$rows" "$hwm" "$csv_base" "$users" "$listed" <<'PY'
+import sys
+cold, warm, filtered, deep, csv_s, csv_bytes, rows, hwm, base, users, listed = map(float, sys.argv[1:])
+ok = lambda c: "PASS" if c else "FAIL"
+print(f"first page  {cold:6.1f} ms right after start (reads and caches it), {warm:5.1f} ms cached   goal <= 50 ms: {ok(max(cold, warm) <= 50)}")
+print(f"            {filtered:6.1f} ms with a department filter (not cached)                goal <= 50 ms: {ok(filtered <= 50)}")
+print(f"deep page   {deep:6.1f} ms for the page after person {users / 2:,.0f} (keyset cursor)")
+print(f"CSV export  {rows:,.0f} rows, {csv_bytes / 1e6:.1f} MB in {csv_s:.2f} s ({rows / csv_s:,.0f} rows/s); psql \\copy of the same rows {base:.2f} s ({csv_s / base:.1f}x)")
+print(f"server RSS  {hwm / 1024:5.1f} MB peak after all of it                               goal <= 128 MB: {ok(hwm <= 128 * 1024)}")
+print(f"            the export holds every person the board lists ({listed:,.0f}): {ok(rows == listed)}")
+PY
 }

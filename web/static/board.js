@@ -27,22 +27,30 @@
     return span;
   }
 
-  function recount() {
-    var rows = table.querySelectorAll("tbody tr[data-person]"), inCount = 0, outCount = 0, overdue = 0;
-    rows.forEach(function (row) {
-      if (row.dataset.presence === "in") inCount++;
-      if (row.dataset.presence === "out") outCount++;
-      if (row.dataset.overdue === "true") overdue++;
-    });
-    document.getElementById("count-in").textContent = inCount + " in";
-    document.getElementById("count-out").textContent = outCount + " out";
-    document.getElementById("count-overdue").textContent = overdue + " overdue";
+  // Counts cover the whole filtered board (the server counted them). A change to a row on this page moves
+  // them by what that row was and is now; a change to somebody on another page shows on reload.
+  var counts = { "in": 0, out: 0, overdue: 0 };
+  ["in", "out", "overdue"].forEach(function (name) {
+    counts[name] = parseInt(document.getElementById("count-" + name).textContent, 10) || 0;
+  });
+
+  function shift(row, by) {
+    if (row.dataset.presence === "in") counts["in"] += by;
+    if (row.dataset.presence === "out") counts.out += by;
+    if (row.dataset.overdue === "true") counts.overdue += by;
+  }
+
+  function showCounts() {
+    document.getElementById("count-in").textContent = counts["in"] + " in";
+    document.getElementById("count-out").textContent = counts.out + " out";
+    document.getElementById("count-overdue").textContent = counts.overdue + " overdue";
   }
 
   function apply(entry) {
     var row = table.querySelector('tr[data-person="' + entry.id + '"]');
     if (!row) return;
     var status = entry.status;
+    shift(row, -1);
     var cell = row.querySelector("td.status");
     cell.textContent = "";
     cell.appendChild(status ? badge(status.type, status.colour) : badge("No status", "#9e9e9e"));
@@ -51,8 +59,9 @@
     row.querySelector("td.back").textContent = status ? shortTime(status.returnAt) : "";
     row.dataset.presence = status ? status.presence : "none";
     row.dataset.overdue = status && status.overdue ? "true" : "false";
+    shift(row, 1);
     row.classList.remove("changed"); void row.offsetWidth; row.classList.add("changed");
-    recount();
+    showCounts();
   }
 
   var source = new EventSource("/api/v1/events");

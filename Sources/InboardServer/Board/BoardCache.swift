@@ -3,22 +3,33 @@ import Foundation
 import Hummingbird
 import InboardStore
 
-/// The whole board, read from PostgreSQL at most once per `ttl` (and again after any event), with its JSON
-/// already encoded twice: as delegates and admins see it, and with hidden notes removed. Unfiltered board
-/// reads, the most frequent request, then cost a lookup instead of a query and an encoding of every person.
+/// The first page of the whole board, read from PostgreSQL at most once per `ttl` (and again after any event),
+/// with its JSON already encoded for the page sizes clients ask for most (`cachedLimits`), twice each: as
+/// delegates and admins see it, and with hidden notes removed. Unfiltered board reads, the most frequent
+/// request, then cost a lookup instead of a query and an encoding of every person on the page.
 actor BoardCache {
-    struct Snapshot: Sendable {
-        let entries: [BoardEntry]
+    /// One page size's answer, in its two encodings.
+    struct Page: Sendable {
         let full: ByteBuffer
         let redacted: ByteBuffer
         /// Strong validators of the two encodings (a digest of their bytes): a client holding the same bytes
         /// gets 304, whether the snapshot was rebuilt meanwhile or not.
         let fullTag: String
         let redactedTag: String
+        /// The cursor of the next page (nil when this page holds everybody).
+        let next: BoardCursor?
+    }
+
+    struct Snapshot: Sendable {
+        /// The first `BoardRequest.maxLimit` people.
+        let entries: [BoardEntry]
+        let pages: [Int: Page]
         /// People whose own note is hidden: they see it, so their board is encoded for them.
         let hiddenNoteOwners: Set<Int64>
         let builtAt: ContinuousClock.Instant
     }
+
+    static let cachedLimits = [BoardRequest.defaultLimit, BoardRequest.maxLimit]
 
     let statuses: any StatusStoring
     let ttl: Duration
@@ -56,18 +67,33 @@ actor BoardCache {
 
     private static func build(_ statuses: any StatusStoring, now: Date) async throws -> Snapshot {
         let started = ContinuousClock.now
-        let entries = try await statuses.board(limit: 100_000).map { $0.refreshed(now: now) }
-        let full = try encode(entries), redacted = try encode(entries.map { $0.withoutHiddenNote() })
+        var slice = try await statuses.board(BoardFilter(), after: nil, limit: BoardRequest.maxLimit)
+        slice.entries = slice.entries.map { $0.refreshed(now: now) }
+        var pages: [Int: Page] = [:]
+        for limit in cachedLimits {
+            let page = slice.prefix(limit)
+            let full = try encode(page), redacted = try encode(page, redacting: true)
+            pages[limit] = Page(
+                full: full, redacted: redacted, fullTag: tag(full), redactedTag: tag(redacted), next: page.next)
+        }
         return Snapshot(
-            entries: entries, full: full, redacted: redacted, fullTag: tag(full), redactedTag: tag(redacted),
-            hiddenNoteOwners: Set(entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
+            entries: slice.entries, pages: pages,
+            hiddenNoteOwners: Set(slice.entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
     }
 
     static func tag(_ body: ByteBuffer) -> String {
         "\"" + SHA256.hash(data: body.readableBytesView).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
     }
 
-    static func encode(_ entries: [BoardEntry]) throws -> ByteBuffer {
-        ByteBuffer(data: try APIJSON.makeEncoder().encode(["people": entries]))
+    /// A page as the API answers it: `{"people":[…],"next":"…"}` (`next` only when more follow).
+    static func encode(_ page: BoardSlice, redacting: Bool = false) throws -> ByteBuffer {
+        let people = redacting ? page.entries.map { $0.withoutHiddenNote() } : page.entries
+        return ByteBuffer(data: try APIJSON.makeEncoder().encode(BoardPageBody(people: people, next: page.next?.token)))
     }
+}
+
+/// The board API's answer; `next` is absent on the last page.
+struct BoardPageBody: Encodable {
+    let people: [BoardEntry]
+    let next: String?
 }

@@ -23,27 +23,28 @@ struct BoardController: Sendable {
         let users = group.requiring(.user)
         users.get("people") { request, context in
             let viewer = try context.requireIdentity()
-            let query = request.uri.queryParameters
-            if ["q", "department", "board", "limit"].allSatisfy({ (query.get($0) ?? "").isEmpty }) {
-                let snapshot = try await cache.current()
-                if viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) {
-                    let (body, tag) =
-                        viewer.role >= .delegate
-                        ? (snapshot.full, snapshot.fullTag) : (snapshot.redacted, snapshot.redactedTag)
-                    // Private: the answer depends on who asks; no-cache: revalidate each time (304 is cheap).
-                    let headers: HTTPFields = [.eTag: tag, .cacheControl: "private, no-cache"]
-                    if request.headers[values: .ifNoneMatch].contains(where: {
-                        $0.contains(tag) || $0.trimmingCharacters(in: .whitespaces) == "*"
-                    }) {
-                        return Response(status: .notModified, headers: headers)
-                    }
-                    var fields = headers
-                    fields[.contentType] = "application/json; charset=utf-8"
-                    return Response(status: .ok, headers: fields, body: .init(byteBuffer: body))
+            let asked = try BoardRequest(request.uri.queryParameters)
+            if asked.filter.isEverybody, asked.cursor == nil,
+                let cached = try await cachedPage(asked.limit, for: viewer)
+            {
+                var headers: HTTPFields = [.eTag: cached.tag, .cacheControl: "private, no-cache"]
+                if let next = cached.next { headers[.link] = Self.nextLink(asked, next) }
+                // Private: the answer depends on who asks; no-cache: revalidate each time (304 is cheap).
+                if request.headers[values: .ifNoneMatch].contains(where: {
+                    $0.contains(cached.tag) || $0.trimmingCharacters(in: .whitespaces) == "*"
+                }) {
+                    return Response(status: .notModified, headers: headers)
                 }
+                headers[.contentType] = "application/json; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: cached.body))
             }
-            let people = try await board(request).map { $0.redacted(for: viewer).refreshed(now: clock()) }
-            return try JSONResponse(["people": people])
+            let now = clock()
+            let slice = try await statuses.board(asked.filter, after: asked.cursor, limit: asked.limit)
+            let body = BoardPageBody(
+                people: slice.entries.map { $0.redacted(for: viewer).refreshed(now: now) }, next: slice.next?.token)
+            var response = try JSONResponse(body).response(from: request, context: context)
+            if let next = slice.next { response.headers[.link] = Self.nextLink(asked, next) }
+            return response
         }
         users.get("people/:id") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
@@ -67,31 +68,65 @@ struct BoardController: Sendable {
         users.get("boards") { _, _ in try JSONResponse(["boards": try await statuses.boards()]) }
         users.get("people.csv") { request, context in
             let viewer = try context.requireIdentity()
-            let csv = BoardCSV.render(try await board(request).map { $0.redacted(for: viewer).refreshed(now: clock()) })
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "text/csv; charset=utf-8",
-                    .contentDisposition: "attachment; filename=\"inboard-board.csv\"",
-                ],
-                body: .init(byteBuffer: ByteBuffer(string: csv)))
+            let filter = try BoardRequest(request.uri.queryParameters).filter
+            return try await csvExport(filter, for: viewer)
         }
     }
 
-    func board(_ request: Request) async throws -> [BoardEntry] {
-        let query = request.uri.queryParameters
-        let nonEmpty = { (key: String) -> String? in query.get(key).flatMap { $0.isEmpty ? nil : $0 } }
-        return try await statuses.board(
-            search: nonEmpty("q"), department: nonEmpty("department"), board: nonEmpty("board"),
-            limit: min(max(query.get("limit", as: Int.self) ?? 1000, 1), 10_000))
+    /// The cached first page for `limit` as `viewer` sees it; nil when it is not cached (another page size) or
+    /// the viewer's own hidden note is on it (their board is read for them).
+    func cachedPage(_ limit: Int, for viewer: Person) async throws -> (
+        body: ByteBuffer, tag: String, next: BoardCursor?
+    )? {
+        let snapshot = try await cache.current()
+        guard let page = snapshot.pages[limit],
+            viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id)
+        else { return nil }
+        return viewer.role >= .delegate
+            ? (page.full, page.fullTag, page.next) : (page.redacted, page.redactedTag, page.next)
+    }
+
+    static func nextLink(_ asked: BoardRequest, _ next: BoardCursor) -> String {
+        "<" + asked.link("/api/v1/people", after: next) + ">; rel=\"next\""
+    }
+
+    /// The whole filtered board as CSV, streamed a page at a time: the server never holds more than one page,
+    /// whatever the size of the organisation. The first page is read before answering, so a database that is
+    /// down is a 503, not an empty file; a failure later cuts the transfer short (the client sees it incomplete).
+    func csvExport(_ filter: BoardFilter, for viewer: Person) async throws -> Response {
+        let now = clock()
+        let first = try await statuses.board(filter, after: nil, limit: BoardRequest.maxLimit)
+        let statuses = self.statuses
+        let body = ResponseBody { writer in
+            var slice = first
+            try await writer.write(ByteBuffer(string: BoardCSV.header))
+            while true {
+                try await writer.write(
+                    ByteBuffer(
+                        string: BoardCSV.rows(slice.entries.map { $0.redacted(for: viewer).refreshed(now: now) })))
+                guard let next = slice.next else { break }
+                slice = try await statuses.board(filter, after: next, limit: BoardRequest.maxLimit)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"inboard-board.csv\"",
+            ],
+            body: body)
     }
 }
 
 /// RFC 4180 CSV of the board; cells that a spreadsheet would run as a formula are prefixed with a quote.
 enum BoardCSV {
-    static func render(_ entries: [BoardEntry]) -> String {
+    static let header = "name,username,email,department,status,note,return_at,overdue\r\n"
+
+    /// The rows of `entries`, each ending in CRLF.
+    static func rows(_ entries: [BoardEntry]) -> String {
         let iso = ISO8601DateFormatter()
-        var lines = ["name,username,email,department,status,note,return_at,overdue"]
+        var lines: [String] = []
         for entry in entries {
             let status = entry.status
             lines.append(
@@ -102,7 +137,7 @@ enum BoardCSV {
                 ]
                 .map(cell).joined(separator: ","))
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return lines.map { $0 + "\r\n" }.joined()
     }
 
     static func cell(_ value: String) -> String {

@@ -58,8 +58,17 @@ struct BoardPage {
         let overdue: Bool
     }
 
+    /// Where this page is in the filtered board: links are empty when there is no such page.
+    struct Paging {
+        let shown: Int
+        let isComplete: Bool
+        let nextLink: String
+        let firstLink: String
+    }
+
     let heading: String
     let counts: Counts
+    let paging: Paging
     let q: String
     let csvLink: String
     let departments: [FilterChoice]

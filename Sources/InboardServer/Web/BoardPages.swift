@@ -76,27 +76,23 @@ struct BoardPages: Sendable {
     @Sendable func board(_ request: Request, context: AppRequestContext) async throws -> Response {
         let me = try context.requireIdentity()
         let query = request.uri.queryParameters
-        let (q, department, boardName) = (
-            query.get("q").nonBlank, query.get("department").nonBlank, query.get("board").nonBlank
-        )
+        let asked = try BoardRequest(query, defaultLimit: BoardRequest.maxLimit)
+        let (q, department, boardName) = (asked.filter.search, asked.filter.department, asked.filter.board)
         let now = clock()
-        let entries = try await statuses.board(search: q, department: department, board: boardName).map {
-            $0.redacted(for: me).refreshed(now: now)
-        }
-        let present = entries.compactMap(\.status)
-        let counts = BoardPage.Counts(
-            in: present.filter { $0.presence == .in }.count, out: present.filter { $0.presence == .out }.count,
-            overdue: present.filter(\.overdue).count, total: entries.count)
+        let slice = try await statuses.board(asked.filter, after: asked.cursor, limit: asked.limit)
+        let entries = slice.entries.map { $0.redacted(for: me).refreshed(now: now) }
+        let counts = try await statuses.boardCounts(asked.filter, now: now)
         let mine = try await statuses.entry(personID: me.id)?.refreshed(now: now).status
         let organisation = try await service.organisation.load()
-        var csv = "/api/v1/people.csv"
-        let filters = [("q", q), ("department", department), ("board", boardName)].compactMap { name, value in
-            value.map { name + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
-        }
-        if !filters.isEmpty { csv += "?" + filters.joined(separator: "&") }
         let boards = try await statuses.boards()
         let model = BoardPage(
-            heading: boardName ?? department ?? "Everyone", counts: counts, q: q ?? "", csvLink: csv,
+            heading: boardName ?? department ?? "Everyone",
+            counts: BoardPage.Counts(in: counts.in, out: counts.out, overdue: counts.overdue, total: counts.total),
+            paging: BoardPage.Paging(
+                shown: entries.count, isComplete: asked.cursor == nil && slice.next == nil,
+                nextLink: slice.next.map { asked.link("/", after: $0, includeLimit: false) } ?? "",
+                firstLink: asked.cursor == nil ? "" : asked.filterLink("/")),
+            q: q ?? "", csvLink: asked.filterLink("/api/v1/people.csv"),
             departments: try await statuses.departments().map { FilterChoice(name: $0, selected: $0 == department) },
             boards: boards.map { FilterChoice(name: $0, selected: $0 == boardName) }, hasBoards: !boards.isEmpty,
             types: try await statuses.types().map { TypeChoice(name: $0.name, colour: $0.colour) },
@@ -176,13 +172,5 @@ struct BoardPages: Sendable {
         _ = try await service.set(
             personID: personID, change, by: try context.requireIdentity(), from: context.remoteAddress)
         return WebAuthController.redirect(to: back + "?done=status")
-    }
-}
-
-extension Optional where Wrapped == String {
-    /// nil for a missing or blank query value.
-    var nonBlank: String? {
-        guard let value = self?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        return value
     }
 }

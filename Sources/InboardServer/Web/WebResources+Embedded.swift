@@ -480,6 +480,11 @@ let embeddedTemplates: [String: String] = [
   {{^people}}<tr><td colspan="5" class="muted">Nobody matches.</td></tr>{{/people}}
   </tbody>
 </table>
+{{#paging}}{{^isComplete}}<nav class="pager" aria-label="Board pages">
+  <span class="muted">{{shown}} people on this page of {{counts.total}}.</span>
+  {{#firstLink}}<a class="button subtle" href="{{firstLink}}">First page</a>{{/firstLink}}
+  {{#nextLink}}<a class="button" href="{{nextLink}}" rel="next">Next page</a>{{/nextLink}}
+</nav>{{/isComplete}}{{/paging}}
 <p class="muted small" id="live-state">Live updates connect when the page loads.</p>
 {{/content}}
 {{$scripts}}<script src="/static/board.js" defer></script>{{/scripts}}
@@ -707,22 +712,30 @@ let embeddedStaticFiles: [String: String] = [
     return span;
   }
 
-  function recount() {
-    var rows = table.querySelectorAll("tbody tr[data-person]"), inCount = 0, outCount = 0, overdue = 0;
-    rows.forEach(function (row) {
-      if (row.dataset.presence === "in") inCount++;
-      if (row.dataset.presence === "out") outCount++;
-      if (row.dataset.overdue === "true") overdue++;
-    });
-    document.getElementById("count-in").textContent = inCount + " in";
-    document.getElementById("count-out").textContent = outCount + " out";
-    document.getElementById("count-overdue").textContent = overdue + " overdue";
+  // Counts cover the whole filtered board (the server counted them). A change to a row on this page moves
+  // them by what that row was and is now; a change to somebody on another page shows on reload.
+  var counts = { "in": 0, out: 0, overdue: 0 };
+  ["in", "out", "overdue"].forEach(function (name) {
+    counts[name] = parseInt(document.getElementById("count-" + name).textContent, 10) || 0;
+  });
+
+  function shift(row, by) {
+    if (row.dataset.presence === "in") counts["in"] += by;
+    if (row.dataset.presence === "out") counts.out += by;
+    if (row.dataset.overdue === "true") counts.overdue += by;
+  }
+
+  function showCounts() {
+    document.getElementById("count-in").textContent = counts["in"] + " in";
+    document.getElementById("count-out").textContent = counts.out + " out";
+    document.getElementById("count-overdue").textContent = counts.overdue + " overdue";
   }
 
   function apply(entry) {
     var row = table.querySelector('tr[data-person="' + entry.id + '"]');
     if (!row) return;
     var status = entry.status;
+    shift(row, -1);
     var cell = row.querySelector("td.status");
     cell.textContent = "";
     cell.appendChild(status ? badge(status.type, status.colour) : badge("No status", "#9e9e9e"));
@@ -731,8 +744,9 @@ let embeddedStaticFiles: [String: String] = [
     row.querySelector("td.back").textContent = status ? shortTime(status.returnAt) : "";
     row.dataset.presence = status ? status.presence : "none";
     row.dataset.overdue = status && status.overdue ? "true" : "false";
+    shift(row, 1);
     row.classList.remove("changed"); void row.offsetWidth; row.classList.add("changed");
-    recount();
+    showCounts();
   }
 
   var source = new EventSource("/api/v1/events");
@@ -905,6 +919,8 @@ table.audit td { font-size: .9rem; }
 details.panel summary { cursor: pointer; }
 .preview { border-top: 1px solid var(--line); margin-top: 1rem; padding-top: .6rem; }
 pre.mail-text { white-space: pre-wrap; background: #f6f8fb; border: 1px solid var(--line); border-radius: 7px; padding: .7rem; font-size: .9rem; }
+
+.pager { display: flex; gap: 0.75rem; align-items: center; margin: 1rem 0; }
 
 """#,
     "sync.js": #"""

@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InboardStore
+
+/// A board read as its query asks for it (`q`, `department`, `board`, `after`, `limit`), for the API, the CSV
+/// export and the board page alike, and the links to its next page.
+struct BoardRequest: Sendable {
+    /// A page of the API when `limit` is not given; `limit` may ask for up to `maxLimit`.
+    static let defaultLimit = 200
+    static let maxLimit = 1000
+
+    let filter: BoardFilter
+    let cursor: BoardCursor?
+    let limit: Int
+
+    /// A `limit` above `maxLimit` is lowered to it (the next-page link loses nothing); one that is not a whole
+    /// number from 1 up, or a cursor this server did not write, is a 400.
+    init(_ query: Parameters, defaultLimit: Int = Self.defaultLimit) throws {
+        filter = BoardFilter(
+            search: query.get("q").nonBlank, department: query.get("department").nonBlank,
+            board: query.get("board").nonBlank)
+        if let text = query.get("limit").nonBlank {
+            guard let asked = Int(text), asked >= 1 else {
+                throw APIError(
+                    .badRequest, code: "invalid_field",
+                    message: "limit is how many people a page holds: a whole number from 1 to \(Self.maxLimit).")
+            }
+            limit = min(asked, Self.maxLimit)
+        } else {
+            limit = defaultLimit
+        }
+        if let token = query.get("after").nonBlank {
+            guard let cursor = BoardCursor(token: token) else {
+                throw APIError(
+                    .badRequest, code: "invalid_cursor",
+                    message: "after must be a cursor from a page's next link; start again without it.")
+            }
+            self.cursor = cursor
+        } else {
+            cursor = nil
+        }
+    }
+
+    /// The same filters and page size from `next` on, under `path`.
+    func link(_ path: String, after next: BoardCursor, includeLimit: Bool = true) -> String {
+        let pairs =
+            [("q", filter.search), ("department", filter.department), ("board", filter.board)]
+            .compactMap { name, value in value.map { (name, $0) } }
+            + (includeLimit ? [("limit", String(limit))] : []) + [("after", next.token)]
+        return path + "?" + pairs.map { $0 + "=" + Self.escape($1) }.joined(separator: "&")
+    }
+
+    /// The filters alone (no page), under `path`: the CSV export of what the board shows.
+    func filterLink(_ path: String) -> String {
+        let pairs = [("q", filter.search), ("department", filter.department), ("board", filter.board)]
+            .compactMap { name, value in value.map { name + "=" + Self.escape($0) } }
+        return pairs.isEmpty ? path : path + "?" + pairs.joined(separator: "&")
+    }
+
+    static func escape(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+}
+
+extension Optional where Wrapped == String {
+    /// nil for a missing or blank query value.
+    var nonBlank: String? {
+        guard let value = self?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    /// RFC 8288 web linking: the board's `rel="next"` page.
+    static let link = Self("Link")!
+}
