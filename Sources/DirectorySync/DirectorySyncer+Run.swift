@@ -28,6 +28,8 @@ extension DirectorySyncer {
         let context = SyncContext(
             settings: settings, client: client, logger: logger, progress: progress,
             changedSince: plan.mode == .incremental ? cursor?.changedSince : nil)
+        // Who people are may have changed: this process's session cache forgets at once (others on NOTIFY).
+        defer { pool.identityChanges.signal() }
         return try await Self.inTransaction(on: connection, logger: logger) {
             let activeBefore = try await SyncMerge(connection: connection, logger: logger, full: true, mappings: [])
                 .count("SELECT 1 FROM people WHERE source = 'directory' AND active")

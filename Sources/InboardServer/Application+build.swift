@@ -114,7 +114,7 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
         configuration: .init(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
         services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance, launcher]
-            + dependencies.backgroundServices,
+            + [stores.sessions as? SessionCache].compactMap { $0 } + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 

@@ -29,7 +29,7 @@ public struct BoardStores: Sendable {
         self.init(
             statuses: StatusStore(database: database, logger: logger),
             people: PeopleStore(database: database, logger: logger),
-            sessions: SessionStore(database: database, logger: logger),
+            sessions: SessionCache(store: SessionStore(database: database, logger: logger)),
             watches: WatchStore(database: database, logger: logger),
             notes: NoteStore(database: database, logger: logger),
             organisation: OrganisationStore(database: database, logger: logger),

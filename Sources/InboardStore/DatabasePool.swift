@@ -23,6 +23,8 @@ public final class DatabasePool: Sendable {
     private let connectionIDs = ManagedAtomicCounter()
     /// This process's announcements of committed events (see `EventLog.announce`).
     let eventAnnouncer = EventAnnouncer()
+    /// This process's committed changes to sessions and to who people are (see `SessionStore.localChanges`).
+    public let identityChanges = LocalSignal()
 
     public init(
         url: DatabaseURL, size: Int, logger: Logger,

@@ -1,5 +1,4 @@
 import Logging
-import NIOPosix
 import PostgresNIO
 
 /// One row of the event log: a board entry (`status`, `watch`) or a note (`note`) as JSON.
@@ -67,27 +66,7 @@ public struct EventLog: Sendable {
         // Commits of this process wake it at once; NOTIFY brings those of the others.
         let local = database.eventAnnouncer.addLocalReader(wake)
         defer { database.eventAnnouncer.removeLocalReader(local) }
-        while !Task.isCancelled {
-            do {
-                let connection = try await PostgresConnection.connect(
-                    on: MultiThreadedEventLoopGroup.singleton.any(),
-                    configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
-                // Closing the connection is what ends the notification sequence when the server stops.
-                try await withTaskCancellationHandler {
-                    let notifications = try await connection.listen(Self.channel)
-                    await wake()
-                    for try await _ in notifications { await wake() }
-                } onCancel: {
-                    Task { try? await connection.close() }
-                }
-                try? await connection.close()
-            } catch {
-                if Task.isCancelled { return }
-                logger.notice(
-                    "the LISTEN connection for live events dropped; reconnecting",
-                    metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
+        await ChannelListener(channel: Self.channel, databaseURL: databaseURL, logger: logger, purpose: "live events")
+            .run(listening: wake, notified: wake)
     }
 }

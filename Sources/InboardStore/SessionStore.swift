@@ -42,22 +42,59 @@ public struct SessionStore: Sendable {
         return Issued(token: token, expiresAt: expires)
     }
 
+    /// The LISTEN/NOTIFY channel on which the database itself (triggers of `0008_session_changes.sql`) says
+    /// that a session ended or a person's identity changed: caches of sessions then forget what they hold.
+    public static let changesChannel = "inboard_sessions"
+
+    /// A live session as read from the database.
+    public struct Found: Sendable {
+        public let person: Person
+        public let sessionID: Int64
+        public let expiresAt: Date
+        /// `last_seen_at` is over a minute old (`touch` it).
+        public let lastSeenIsStale: Bool
+    }
+
     /// The person a live token belongs to (not expired, not revoked, person active), nil otherwise.
     /// `last_seen_at` is written at most once a minute, so reading the board does not write a row per request.
     public func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? {
+        guard let found = try await lookup(token: token) else { return nil }
+        if found.lastSeenIsStale { try await touch(sessionID: found.sessionID) }
+        return (found.person, found.sessionID)
+    }
+
+    /// The live session of `token` (nil when unknown, expired, revoked or the person is disabled); writes nothing.
+    public func lookup(token: String) async throws -> Found? {
         for try await row in try await database.query(
             prepared: LookupSQL.self, try Self.bindHash(token), logger: logger)
         {
             let columns = row.makeRandomAccess()
-            let sessionID = try columns[0].decode(Int64.self)
-            if try columns[10].decode(Bool.self) {
-                try await database.query(
-                    "UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
-            }
-            return (try PeopleStore.decode(row, offset: 1), sessionID)
+            return Found(
+                person: try PeopleStore.decode(row, offset: 1), sessionID: try columns[0].decode(Int64.self),
+                expiresAt: try columns[11].decode(Date.self), lastSeenIsStale: try columns[10].decode(Bool.self))
         }
         return nil
     }
+
+    /// Notes that the session was used now.
+    public func touch(sessionID: Int64) async throws {
+        try await database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
+    }
+
+    /// Calls `listening` when listening on `changesChannel` (re)starts, `changed` after every notification and
+    /// `lost` when the connection drops (changes may then go unheard), until the task is cancelled.
+    public func listenForChanges(
+        listening: @escaping @Sendable () async -> Void, changed: @escaping @Sendable () async -> Void,
+        lost: @escaping @Sendable () async -> Void
+    ) async {
+        await ChannelListener(
+            channel: Self.changesChannel, databaseURL: database.url, logger: logger, purpose: "session changes"
+        ).run(listening: listening, notified: changed, lost: lost)
+    }
+
+    /// This process's own changes to sessions and identities, told at once after they commit (the database's
+    /// notification comes a moment later).
+    public var localChanges: LocalSignal { database.identityChanges }
 
     /// Which of these sessions are still good, and who they are now (role and all): for streams opened earlier,
     /// which must end at logout, revocation or disabling, and follow a role change.
@@ -81,6 +118,7 @@ public struct SessionStore: Sendable {
         try await database.query(
             "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL",
             logger: logger)
+        database.identityChanges.signal()
     }
 
     enum InsertSQL: PreparedSQL {
@@ -92,7 +130,8 @@ public struct SessionStore: Sendable {
     enum LookupSQL: PreparedSQL {
         static let sql = """
             SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
-                   COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id, s.last_seen_at < now() - interval '1 minute'
+                   COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id, s.last_seen_at < now() - interval '1 minute',
+                   s.expires_at
             FROM sessions s JOIN people p ON p.id = s.person_id
             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
             """
@@ -104,5 +143,5 @@ public struct SessionStore: Sendable {
         return binds
     }
 
-    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+    public static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 }

@@ -1,0 +1,43 @@
+import Logging
+import NIOPosix
+import PostgresNIO
+
+/// LISTEN on one channel, on a connection of its own, reconnecting a second after it drops, until the task is
+/// cancelled. Whoever relies on the notifications learns when they may have missed some (`lost`), and when
+/// they are listening again (`listening`: anything committed before it is then to be read afresh).
+struct ChannelListener: Sendable {
+    let channel: String
+    let databaseURL: DatabaseURL
+    let logger: Logger
+    /// What the notifications are for, in the log line of a dropped connection.
+    let purpose: String
+
+    func run(
+        listening: @escaping @Sendable () async -> Void, notified: @escaping @Sendable () async -> Void,
+        lost: @escaping @Sendable () async -> Void = {}
+    ) async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: MultiThreadedEventLoopGroup.singleton.any(),
+                    configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
+                // Closing the connection is what ends the notification sequence when the server stops.
+                try await withTaskCancellationHandler {
+                    let notifications = try await connection.listen(channel)
+                    await listening()
+                    for try await _ in notifications { await notified() }
+                } onCancel: {
+                    Task { try? await connection.close() }
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { break }
+                logger.notice(
+                    "the LISTEN connection for \(purpose) dropped; reconnecting",
+                    metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            }
+            await lost()
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
