@@ -150,9 +150,10 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     }
 
     public func boardCounts(_ filter: BoardFilter, now: Date) -> BoardCounts {
-        let statuses = filtered(filter).compactMap { entry(of: $0.person.id)?.refreshed(now: now).status }
+        let listed = filtered(filter)
+        let statuses = listed.compactMap { entry(of: $0.person.id)?.refreshed(now: now).status }
         return BoardCounts(
-            total: filtered(filter).count, in: statuses.filter { $0.presence == .in }.count,
+            total: listed.count, in: statuses.filter { $0.presence == .in }.count,
             out: statuses.filter { $0.presence == .out }.count, overdue: statuses.filter(\.overdue).count)
     }
 

@@ -44,18 +44,21 @@ struct BoardRequest: Sendable {
 
     /// The same filters and page size from `next` on, under `path`.
     func link(_ path: String, after next: BoardCursor, includeLimit: Bool = true) -> String {
-        let pairs =
-            [("q", filter.search), ("department", filter.department), ("board", filter.board)]
-            .compactMap { name, value in value.map { (name, $0) } }
-            + (includeLimit ? [("limit", String(limit))] : []) + [("after", next.token)]
-        return path + "?" + pairs.map { $0 + "=" + Self.escape($1) }.joined(separator: "&")
+        let pairs = filterPairs + (includeLimit ? [("limit", String(limit))] : []) + [("after", next.token)]
+        return Self.url(path, pairs)
     }
 
     /// The filters alone (no page), under `path`: the CSV export of what the board shows.
-    func filterLink(_ path: String) -> String {
-        let pairs = [("q", filter.search), ("department", filter.department), ("board", filter.board)]
-            .compactMap { name, value in value.map { name + "=" + Self.escape($0) } }
-        return pairs.isEmpty ? path : path + "?" + pairs.joined(separator: "&")
+    func filterLink(_ path: String) -> String { Self.url(path, filterPairs) }
+
+    /// The filters the request names, as query pairs.
+    private var filterPairs: [(String, String)] {
+        [("q", filter.search), ("department", filter.department), ("board", filter.board)]
+            .compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    private static func url(_ path: String, _ pairs: [(String, String)]) -> String {
+        pairs.isEmpty ? path : path + "?" + pairs.map { $0 + "=" + escape($1) }.joined(separator: "&")
     }
 
     static func escape(_ value: String) -> String {
