@@ -3,8 +3,9 @@
 //   raw-bind URL DN PASSWORD N                 N sequential simple binds on one libldap handle (the baseline)
 //   pool-bind URL DN PASSWORD N CONCURRENCY    N binds through LDAPClient.bind with CONCURRENCY tasks
 //   search URL BINDDN PASSWORD BASE FILTER PAGE  a paged search through LDAPSearchResults, every attribute read
-//   raw-login URL BINDDN BINDPW BASE FILTER PASSWORD N  N search-then-bind logins on two libldap handles (the
-//                                              least LDAP work a directory login needs)
+//   raw-login URL BINDDN BINDPW BASE FILTER PASSWORD N [DATABASE_URL PERSON]  N search-then-bind logins on two
+//                                              libldap handles (the least LDAP work a directory login needs); with
+//                                              a database, each also commits one session row (SessionStore.create)
 //   status-sql PERSON TYPE                     the statement behind PUT /me/status with literal values, for pgbench
 import CLDAP
 import Foundation
@@ -78,7 +79,14 @@ case "raw-login":
     }
     let searcher = open(bindDN, bindPassword), binder = open(bindDN, bindPassword)
     var failures = 0
-    let elapsed = ContinuousClock().measure {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let pool = try args.count > 10 ? DatabasePool(url: try DatabaseURL(args[9]), size: 1, logger: logger) : nil
+    let sessions = pool.map { SessionStore(database: $0, logger: logger) }
+    let person = args.count > 10 ? Int64(args[10])! : 0
+    let runningPool = Task { await pool?.run() }
+    let started = ContinuousClock.now
+    do {
         for _ in 0..<n {
             var result: OpaquePointer?
             var attributes: [UnsafeMutablePointer<CChar>?] = [strdup("1.1"), nil]
@@ -86,15 +94,23 @@ case "raw-login":
                 searcher, base, LDAP_SCOPE_SUBTREE, filter, &attributes, 0, nil, nil, nil, 2, &result)
             free(attributes[0])
             let dn = rc == LDAP_SUCCESS ? ldap_get_dn(searcher, ldap_first_entry(searcher, result)) : nil
-            if let dn, simpleBind(binder, String(cString: dn), password) == LDAP_SUCCESS {} else { failures += 1 }
+            if let dn, simpleBind(binder, String(cString: dn), password) == LDAP_SUCCESS {
+                _ = try await sessions?.create(
+                    personID: person, kind: "web", lifetime: .seconds(3600), address: "127.0.0.1", userAgent: "bench")
+            } else {
+                failures += 1
+            }
             if let dn { ldap_memfree(dn) }
             ldap_msgfree(result)
         }
     }
+    let elapsed = ContinuousClock.now - started
+    pool?.shutDown()
+    await runningPool.value
     ldap_unbind_ext_s(searcher, nil, nil)
     ldap_unbind_ext_s(binder, nil, nil)
     report([
-        "mode": "raw-login", "logins": n, "failures": failures, "seconds": seconds(elapsed),
+        "mode": "raw-login", "logins": n, "failures": failures, "seconds": seconds(elapsed), "sessions": pool != nil,
         "perSecond": Double(n) / seconds(elapsed),
     ])
 

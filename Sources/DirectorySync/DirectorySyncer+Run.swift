@@ -28,9 +28,7 @@ extension DirectorySyncer {
         let context = SyncContext(
             settings: settings, client: client, logger: logger, progress: progress,
             changedSince: plan.mode == .incremental ? cursor?.changedSince : nil)
-        // Who people are may have changed: this process's session cache forgets at once (others on NOTIFY).
-        defer { pool.identityChanges.signal() }
-        return try await Self.inTransaction(on: connection, logger: logger) {
+        let outcome = try await Self.inTransaction(on: connection, logger: logger) {
             let activeBefore = try await SyncMerge(connection: connection, logger: logger, full: true, mappings: [])
                 .count("SELECT 1 FROM people WHERE source = 'directory' AND active")
             try await Self.createStagingTables(on: connection, context: context)
@@ -64,6 +62,9 @@ extension DirectorySyncer {
                 warnings: plan.warnings + staging.warnings + mergeWarnings)
             return (outcome, commit: ending == .commit)
         }
+        // Who people are may have changed: this process's session cache forgets at once (others on NOTIFY).
+        if outcome.ending == .commit { pool.identityChanges.signal() }
+        return outcome
     }
 
     /// The one place a run's transaction begins and ends: committed when `body` says so, rolled back when it

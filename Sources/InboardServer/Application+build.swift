@@ -64,9 +64,18 @@ struct ServerStores: Sendable {
     let mailTemplates: MailTemplateStore
     let policyTargets: PolicyTargets
     let throttle: LoginThrottle
+    let throttlePool: DatabasePool?
     let housekeeping: Housekeeping
     let readiness: DatabaseReadiness
     let syncer: DirectorySyncer
+
+    /// What the stores themselves run: the throttle's pool, and the session cache's listener.
+    var ownServices: [any Service] {
+        let services: [(any Service)?] = [
+            throttlePool.map { DatabasePoolService(pool: $0) }, sessions as? SessionCache,
+        ]
+        return services.compactMap { $0 }
+    }
 
     init(_ dependencies: AppDependencies) {
         let pool = dependencies.postgres, logger = dependencies.logger
@@ -83,7 +92,9 @@ struct ServerStores: Sendable {
         mailPreferences = board.mailPreferences
         mailTemplates = MailTemplateStore(database: pool, logger: logger)
         policyTargets = PolicyTargets(database: pool, logger: logger)
-        var throttle = LoginThrottle(database: pool, logger: logger)
+        // The throttle's own small pool commits without waiting for the disk (see `LoginThrottle.makePool`).
+        throttlePool = try? LoginThrottle.makePool(url: dependencies.databaseURL, logger: logger)
+        var throttle = LoginThrottle(database: throttlePool ?? pool, logger: logger)
         throttle.firstDelay = dependencies.loginFirstLock
         self.throttle = throttle
         housekeeping = Housekeeping(database: pool, logger: logger)
@@ -114,7 +125,7 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
         configuration: .init(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "Inboard"),
         services: [DatabasePoolService(pool: dependencies.postgres), hub, maintenance, launcher]
-            + [stores.sessions as? SessionCache].compactMap { $0 } + dependencies.backgroundServices,
+            + stores.ownServices + dependencies.backgroundServices,
         logger: dependencies.logger)
 }
 

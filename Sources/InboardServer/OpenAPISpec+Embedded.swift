@@ -392,7 +392,7 @@ paths:
         - {name: q, in: query, description: part of a name or username, schema: {type: string}}
         - {name: department, in: query, schema: {type: string}}
         - {name: board, in: query, description: a board given to groups by group mappings, schema: {type: string}}
-        - {name: limit, in: query, description: "people per page; above 1000 is lowered to 1000", schema: {type: integer, default: 200, minimum: 1, maximum: 1000}}
+        - {name: limit, in: query, description: "people per page, 1 to 1000; above 1000 is lowered to 1000", schema: {type: integer, default: 1000, minimum: 1}}
         - {name: after, in: query, description: "the `next` cursor of the previous page (opaque)", schema: {type: string}}
         - {name: If-None-Match, in: header, description: "the ETag of the first page of the whole board (no filter, no cursor) as this viewer last read it", schema: {type: string}}
       responses:

@@ -40,7 +40,9 @@ public struct BoardCursor: Sendable, Equatable, Codable {
     /// A cursor from its token; nil when the token is not one this server wrote (then the caller says 400).
     public init?(token: String) {
         guard token.utf8.count <= 2048, let data = Data(base64URLEncoded: token),
-            let cursor = try? JSONDecoder().decode(Self.self, from: data)
+            let cursor = try? JSONDecoder().decode(Self.self, from: data),
+            // PostgreSQL text holds no NUL; a name with control characters is not one this server wrote.
+            !cursor.sortName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { return nil }
         self = cursor
     }

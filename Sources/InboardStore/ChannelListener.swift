@@ -11,21 +11,24 @@ struct ChannelListener: Sendable {
     let logger: Logger
     /// What the notifications are for, in the log line of a dropped connection.
     let purpose: String
+    /// The connection's id in PostgresNIO's logs.
+    let connectionID: Int
 
+    /// `notified` gets each notification's payload.
     func run(
-        listening: @escaping @Sendable () async -> Void, notified: @escaping @Sendable () async -> Void,
+        listening: @escaping @Sendable () async -> Void, notified: @escaping @Sendable (String) async -> Void,
         lost: @escaping @Sendable () async -> Void = {}
     ) async {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
                     on: MultiThreadedEventLoopGroup.singleton.any(),
-                    configuration: try databaseURL.connectionConfiguration(), id: 9, logger: logger)
+                    configuration: try databaseURL.connectionConfiguration(), id: connectionID, logger: logger)
                 // Closing the connection is what ends the notification sequence when the server stops.
                 try await withTaskCancellationHandler {
                     let notifications = try await connection.listen(channel)
                     await listening()
-                    for try await _ in notifications { await notified() }
+                    for try await notification in notifications { await notified(notification.payload) }
                 } onCancel: {
                     Task { try? await connection.close() }
                 }

@@ -26,16 +26,20 @@ public final class DatabasePool: Sendable {
     /// This process's committed changes to sessions and to who people are (see `SessionStore.localChanges`).
     public let identityChanges = LocalSignal()
 
+    /// `settings` are PostgreSQL settings every connection of the pool starts with (no extra round trip).
     public init(
         url: DatabaseURL, size: Int, logger: Logger,
-        acquireTimeout: Duration = .seconds(5), retryInterval: Duration = .milliseconds(200)
+        acquireTimeout: Duration = .seconds(5), retryInterval: Duration = .milliseconds(200),
+        settings: [(String, String)] = []
     ) throws {
         self.url = url
         self.size = max(1, size)
         self.logger = logger
         self.acquireTimeout = acquireTimeout
         self.retryInterval = retryInterval
-        self.configuration = try url.connectionConfiguration()
+        var configuration = try url.connectionConfiguration()
+        configuration.options.additionalStartupParameters += settings
+        self.configuration = configuration
     }
 
     struct Waiter {

@@ -66,7 +66,8 @@ public struct EventLog: Sendable {
         // Commits of this process wake it at once; NOTIFY brings those of the others.
         let local = database.eventAnnouncer.addLocalReader(wake)
         defer { database.eventAnnouncer.removeLocalReader(local) }
-        await ChannelListener(channel: Self.channel, databaseURL: databaseURL, logger: logger, purpose: "live events")
-            .run(listening: wake, notified: wake)
+        await ChannelListener(
+            channel: Self.channel, databaseURL: databaseURL, logger: logger, purpose: "live events", connectionID: 9
+        ).run(listening: wake, notified: { _ in await wake() })
     }
 }

@@ -4,11 +4,12 @@ import NIOConcurrencyHelpers
 /// Observers called synchronously, in the signalling task, before `signal()` returns: a cache told this way
 /// has forgotten before the change's HTTP answer leaves the process.
 public final class LocalSignal: Sendable {
-    private let observers = NIOLockedValueBox([UUID: @Sendable () -> Void]())
+    /// Each observer gets the person concerned, or nil for "anyone".
+    private let observers = NIOLockedValueBox([UUID: @Sendable (Int64?) -> Void]())
 
     public init() {}
 
-    public func observe(_ observer: @escaping @Sendable () -> Void) -> UUID {
+    public func observe(_ observer: @escaping @Sendable (Int64?) -> Void) -> UUID {
         let id = UUID()
         observers.withLockedValue { $0[id] = observer }
         return id
@@ -18,7 +19,8 @@ public final class LocalSignal: Sendable {
         _ = observers.withLockedValue { $0.removeValue(forKey: id) }
     }
 
-    public func signal() {
-        for observer in observers.withLockedValue({ Array($0.values) }) { observer() }
+    /// Something changed for `person` (nil: for anyone, or for people not named).
+    public func signal(person: Int64? = nil) {
+        for observer in observers.withLockedValue({ Array($0.values) }) { observer(person) }
     }
 }

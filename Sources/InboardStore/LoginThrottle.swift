@@ -11,6 +11,10 @@ import PostgresNIO
 /// checked, in one atomic statement, so parallel attempts cannot all slip through; a success takes its count
 /// back. After `freeFailures` (per address: `freeAddressFailures`) within `window`, each further attempt waits
 /// twice as long as the one before (`firstDelay`, twice that … up to `maxDelay`). Keys are stored as SHA-256 digests.
+///
+/// Its writes should go through `makePool`'s connections: every login from one address (a NAT, a proxy, a
+/// load test) updates that address's row twice, and with a synchronous commit each holds the row's lock through
+/// a flush to disk, so every login in the organisation would wait for two flushes of the others.
 public struct LoginThrottle: Sendable {
     let database: DatabasePool
     let logger: Logger
@@ -24,6 +28,14 @@ public struct LoginThrottle: Sendable {
     public init(database: DatabasePool, logger: Logger) {
         self.database = database
         self.logger = logger
+    }
+
+    /// A small pool for the throttle whose commits do not wait for the disk (`synchronous_commit = off`): each
+    /// change is visible to every other login as soon as it commits, and the row locks keep every statement
+    /// atomic, so no parallel attempt slips through; what a PostgreSQL crash can lose is the last fraction of a
+    /// second of counts (at most three times `wal_writer_delay`, 600 ms by default).
+    public static func makePool(url: DatabaseURL, logger: Logger) throws -> DatabasePool {
+        try DatabasePool(url: url, size: 4, logger: logger, settings: [("synchronous_commit", "off")])
     }
 
     /// The counters one attempt touches.
@@ -122,18 +134,27 @@ public struct LoginThrottle: Sendable {
             """
     }
 
-    /// A successful login: the account starts afresh, and the address gets this attempt back.
-    /// Two statements of one row each (one statement locking both rows in its own order deadlocked with
-    /// parallel attempts).
+    /// A successful login: the account starts afresh, and the address gets this attempt back. One statement
+    /// that locks both rows first, in key order as every other statement does (a DELETE and an UPDATE that
+    /// each locked their own row, in their own order, deadlocked with parallel attempts).
     public func succeeded(_ keys: Keys) async throws {
-        try await database.query("DELETE FROM login_throttle WHERE key = \(keys.account)", logger: logger)
-        guard let address = keys.address else { return }
-        try await database.query(
+        var binds = PostgresBindings()
+        binds.append(keys.all.sorted())
+        binds.append(keys.account)
+        binds.append(freeAddressFailures)
+        for try await _ in try await database.query(prepared: SucceededSQL.self, binds, logger: logger) {}
+    }
+
+    enum SucceededSQL: PreparedSQL {
+        static let sql = """
+            WITH locked AS (SELECT key FROM login_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE),
+            cleared AS (DELETE FROM login_throttle t USING locked l WHERE t.key = l.key AND t.key = $2),
+            returned AS (
+                UPDATE login_throttle t SET failures = greatest(t.failures - 1, 0),
+                    blocked_until = CASE WHEN t.failures - 1 > $3 THEN t.blocked_until END
+                FROM locked l WHERE t.key = l.key AND t.key <> $2)
+            SELECT count(*) FROM locked
             """
-            UPDATE login_throttle SET failures = greatest(failures - 1, 0),
-                blocked_until = CASE WHEN failures - 1 > \(freeAddressFailures) THEN blocked_until END
-            WHERE key = \(address)
-            """, logger: logger)
     }
 
     /// An attempt that judged no password (the directory or database was away): it does not count.

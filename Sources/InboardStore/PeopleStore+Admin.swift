@@ -64,7 +64,7 @@ extension PeopleStore {
 
     /// Disables (locally: a sync does not re-enable it) or enables a person; disabling ends their sessions.
     public func setActive(_ id: Int64, _ active: Bool, by actor: String, from address: String?) async throws {
-        defer { database.identityChanges.signal() }  // sessions caches forget, committed or not
+        defer { database.identityChanges.signal(person: id) }  // session caches forget, committed or not
         try await database.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
@@ -87,7 +87,7 @@ extension PeopleStore {
     /// Sets or clears (nil) the role that overrides the one group mappings give.
     public func setRoleOverride(_ id: Int64, _ role: Person.Role?, by actor: String, from address: String?) async throws
     {
-        defer { database.identityChanges.signal() }  // sessions caches forget, committed or not
+        defer { database.identityChanges.signal(person: id) }  // session caches forget, committed or not
         try await database.withTransaction(logger: logger) { connection in
             var before: String??
             for try await override in try await connection.query(
@@ -109,7 +109,7 @@ extension PeopleStore {
 
     /// Ends every live session of a person (API tokens too).
     public func revokeSessions(_ id: Int64, by actor: String, from address: String?) async throws {
-        defer { database.identityChanges.signal() }  // sessions caches forget, committed or not
+        defer { database.identityChanges.signal(person: id) }  // session caches forget, committed or not
         try await database.withTransaction(logger: logger) { connection in
             try await connection.query(
                 "UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger)

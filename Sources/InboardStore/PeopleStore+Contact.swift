@@ -11,7 +11,7 @@ extension PeopleStore {
     /// Sets `changes` (nil clears a field) on person `id`, in one transaction.
     public func updateContact(_ id: Int64, _ changes: [ContactField: String?]) async throws {
         guard !changes.isEmpty else { return }
-        defer { database.identityChanges.signal() }  // the email is part of who a session is
+        defer { database.identityChanges.signal(person: id) }  // the email is part of who a session is
         try await database.withTransaction(logger: logger) { connection in
             for (field, value) in changes {
                 var binds = PostgresBindings()

@@ -46,11 +46,15 @@ public struct SessionStore: Sendable {
     /// that a session ended or a person's identity changed: caches of sessions then forget what they hold.
     public static let changesChannel = "inboard_sessions"
 
+    /// The payload a server sends on `changesChannel` to prove its LISTEN connection still hears it.
+    public static let heartbeatPayload = "heartbeat"
+
     /// A live session as read from the database.
     public struct Found: Sendable {
         public let person: Person
         public let sessionID: Int64
-        public let expiresAt: Date
+        /// Until the session expires, by the database's clock (the server's may differ).
+        public let secondsLeft: Double
         /// `last_seen_at` is over a minute old (`touch` it).
         public let lastSeenIsStale: Bool
     }
@@ -71,7 +75,7 @@ public struct SessionStore: Sendable {
             let columns = row.makeRandomAccess()
             return Found(
                 person: try PeopleStore.decode(row, offset: 1), sessionID: try columns[0].decode(Int64.self),
-                expiresAt: try columns[11].decode(Date.self), lastSeenIsStale: try columns[10].decode(Bool.self))
+                secondsLeft: try columns[11].decode(Double.self), lastSeenIsStale: try columns[10].decode(Bool.self))
         }
         return nil
     }
@@ -81,15 +85,21 @@ public struct SessionStore: Sendable {
         try await database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
     }
 
-    /// Calls `listening` when listening on `changesChannel` (re)starts, `changed` after every notification and
-    /// `lost` when the connection drops (changes may then go unheard), until the task is cancelled.
+    /// Calls `listening` when listening on `changesChannel` (re)starts, `changed` with every notification's
+    /// payload and `lost` when the connection drops (changes may then go unheard), until the task is cancelled.
     public func listenForChanges(
-        listening: @escaping @Sendable () async -> Void, changed: @escaping @Sendable () async -> Void,
+        listening: @escaping @Sendable () async -> Void, changed: @escaping @Sendable (String) async -> Void,
         lost: @escaping @Sendable () async -> Void
     ) async {
         await ChannelListener(
-            channel: Self.changesChannel, databaseURL: database.url, logger: logger, purpose: "session changes"
+            channel: Self.changesChannel, databaseURL: database.url, logger: logger, purpose: "session changes",
+            connectionID: 10
         ).run(listening: listening, notified: changed, lost: lost)
+    }
+
+    /// Sends `heartbeatPayload` on `changesChannel`: every listener hears it, or learns it hears nothing.
+    public func heartbeat() async throws {
+        try await database.query("SELECT pg_notify(\(Self.changesChannel), \(Self.heartbeatPayload))", logger: logger)
     }
 
     /// This process's own changes to sessions and identities, told at once after they commit (the database's
@@ -118,7 +128,6 @@ public struct SessionStore: Sendable {
         try await database.query(
             "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL",
             logger: logger)
-        database.identityChanges.signal()
     }
 
     enum InsertSQL: PreparedSQL {
@@ -131,7 +140,7 @@ public struct SessionStore: Sendable {
         static let sql = """
             SELECT s.id, p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department),
                    COALESCE(p.role_override, p.role), p.active, p.source, p.directory_id, s.last_seen_at < now() - interval '1 minute',
-                   s.expires_at
+                   extract(epoch FROM s.expires_at - now())::float8
             FROM sessions s JOIN people p ON p.id = s.person_id
             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active
             """

@@ -97,6 +97,8 @@ import Testing
                 ("/api/v1/people?limit=0", "invalid_field"), ("/api/v1/people?limit=many", "invalid_field"),
                 ("/api/v1/people?after=not-a-cursor", "invalid_cursor"),
                 ("/api/v1/people.csv?after=%00", "invalid_cursor"),
+                // A well-formed cursor whose name PostgreSQL cannot hold (NUL): 400, not a 500 and an error log.
+                ("/api/v1/people?after=" + Data(#"{"n":"\u0000","i":1}"#.utf8).base64URLEncoded, "invalid_cursor"),
             ] {
                 let (status, body) = try await api.send(.get, uri, token: token)
                 #expect(status == 400, "\(uri)")
@@ -184,5 +186,5 @@ import Testing
 
 /// The API's page sizes as a client sees them.
 enum BoardRequestLimits {
-    static let defaultLimit = 200
+    static let defaultLimit = 1000
 }

@@ -130,4 +130,36 @@ import Testing
             _ = await running
         }
     }
+
+    @Test func aCacheThatHearsNothingForAWhileReadsTheDatabase() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let pool = try db.database.makePool()
+            async let running: Void = pool.run()
+            let store = SessionStore(database: pool, logger: Logger(label: "test"))
+            // One heartbeat at the start, then silence (as a half-open connection would be).
+            // (A second: long enough that a loaded test machine does not fall silent before the cached read.)
+            let cache = SessionCache(store: store, heartbeatInterval: .seconds(3600), silenceLimit: .seconds(1))
+            let token = try await store.create(
+                personID: people.ids["ann"]!, kind: "api", lifetime: .seconds(3600), address: nil, userAgent: nil
+            ).token
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await cache.run() }
+                while !cache.isTrusted { try await Task.sleep(for: .milliseconds(5)) }
+                _ = try await cache.person(forToken: token)
+                try await db.execute("ALTER TABLE people DISABLE TRIGGER people_identity_changed")
+                try await db.execute("UPDATE people SET display_name = 'Ann Renamed' WHERE username = 'ann'")
+                #expect(try await cache.person(forToken: token)?.person.displayName == "Ann Example", "not cached")
+                let deadline = Date().addingTimeInterval(5)
+                while cache.isTrusted, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(!cache.isTrusted, "a cache that heard nothing for 5 s still trusted itself")
+                #expect(
+                    try await cache.person(forToken: token)?.person.displayName == "Ann Renamed",
+                    "a cache that heard nothing for longer than its limit answered from memory")
+                group.cancelAll()
+            }
+            pool.shutDown()
+            _ = await running
+        }
+    }
 }

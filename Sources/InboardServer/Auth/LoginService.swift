@@ -5,6 +5,7 @@ import HummingbirdBcrypt
 import InboardStore
 import LDAPKit
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 
 /// Checks a username and password: a local account (bcrypt) first, else search-then-bind against the
@@ -42,16 +43,18 @@ struct LoginService: Sendable {
         }
         let settings = authenticator.settings
         let entry: LDAPEntry
+        // The person the entry is synced as, read once before the bind (for the throttle) and used after it.
+        let synced = NIOLockedValueBox<(identity: String, person: Person)?>(nil)
         do {
             let people = self.people
             entry = try await authenticator.authenticate(
                 username, password: password, attributes: [settings.identityAttribute]
             ) { found in
                 // However the name was spelled (escaped DN, full-width letters), the entry it found is one account.
-                let synced = try await settings.identity(of: found).asyncFlatMap {
-                    try await people.person(directoryID: $0)
-                }
-                try await entryFound(synced.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
+                let identity = settings.identity(of: found)
+                let person = try await identity.asyncFlatMap { try await people.person(directoryID: $0) }
+                if let identity, let person { synced.withLockedValue { $0 = (identity, person) } }
+                try await entryFound(person.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
             }
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
@@ -62,7 +65,10 @@ struct LoginService: Sendable {
             }
             throw answer
         }
-        guard let identity = settings.identity(of: entry), let person = try await people.person(directoryID: identity)
+        let known = synced.withLockedValue { $0 }
+        guard let identity = settings.identity(of: entry),
+            let person = known?.identity == identity
+                ? known?.person : try await people.person(directoryID: identity)
         else {
             throw APIError(
                 .forbidden, code: "not_synced",

@@ -4,40 +4,60 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// Sessions answered from memory: a token seen before costs a hash and a lookup instead of a query. Trusted
-/// only while it listens to the database's own word on session and identity changes (`SessionStore.changesChannel`,
-/// sent by triggers whoever writes); until listening starts, and from the moment the connection drops until
-/// it is back, every request reads the database as if there were no cache. This process's own changes clear it
-/// synchronously before their answer leaves (`SessionStore.localChanges`). Entries also end at the session's
-/// expiry and after `ttl` whatever happens, so a fault in all of the above heals by itself.
+/// Sessions answered from memory: a token seen before costs a hash and a lookup instead of a query.
+///
+/// Trusted only while it hears the database's own word on session and identity changes
+/// (`SessionStore.changesChannel`, sent by triggers whoever writes): every server sends a heartbeat on that
+/// channel each second, and a cache that heard nothing for `silenceLimit` (a LISTEN connection dropped, or
+/// half-open and deaf) answers every request from the database, as if it did not exist, until it hears again.
+/// This process's own changes clear it synchronously before their answer leaves (`SessionStore.localChanges`).
+/// An entry also ends at the session's expiry (by the database's clock) and after `ttl` whatever happens, so a
+/// change that bypasses the triggers (`ALTER TABLE … DISABLE TRIGGER`) is seen within `ttl`.
 final class SessionCache: SessionStoring, Service {
     struct Entry {
         let person: Person
         let sessionID: Int64
-        let expiresAt: Date
-        let cachedAt: ContinuousClock.Instant
+        /// The session's expiry or `ttl`, whichever comes first.
+        let until: ContinuousClock.Instant
         var lastSeenWritten: ContinuousClock.Instant
     }
 
     struct State {
         var entries: [Data: Entry] = [:]
-        /// Listening: a change would be heard. False before the first LISTEN and while reconnecting.
-        var trusted = false
+        /// When the LISTEN connection last heard anything (a heartbeat or a change); nil while not listening.
+        var lastHeard: ContinuousClock.Instant?
         /// Raised by every forgetting: a lookup that started before it is not kept.
         var generation = 0
+
+        func hears(at now: ContinuousClock.Instant, within limit: Duration) -> Bool {
+            lastHeard.map { now - $0 < limit } ?? false
+        }
+
+        /// Forgets `person`'s sessions, or everyone's for nil.
+        mutating func forget(_ person: Int64?) {
+            if let person { entries = entries.filter { $0.value.person.id != person } } else { entries.removeAll() }
+            generation += 1
+        }
     }
 
     let store: SessionStore
     let ttl: Duration
     let capacity: Int
+    let heartbeatInterval: Duration
+    let silenceLimit: Duration
     private let state = NIOLockedValueBox(State())
     private let localObserver = NIOLockedValueBox<UUID?>(nil)
 
-    init(store: SessionStore, ttl: Duration = .seconds(30), capacity: Int = 50_000) {
+    init(
+        store: SessionStore, ttl: Duration = .seconds(5), capacity: Int = 50_000,
+        heartbeatInterval: Duration = .seconds(1), silenceLimit: Duration = .seconds(3)
+    ) {
         self.store = store
         self.ttl = ttl
         self.capacity = capacity
-        let id = store.localChanges.observe { [state] in Self.forget(state) }
+        self.heartbeatInterval = heartbeatInterval
+        self.silenceLimit = silenceLimit
+        let id = store.localChanges.observe { [state] person in state.withLockedValue { $0.forget(person) } }
         localObserver.withLockedValue { $0 = id }
     }
 
@@ -45,42 +65,61 @@ final class SessionCache: SessionStoring, Service {
         if let id = localObserver.withLockedValue({ $0 }) { store.localChanges.stopObserving(id) }
     }
 
-    /// Listens until the server stops; a dropped connection makes the cache untrusted until it is back.
+    /// Listens and sends heartbeats until the server stops.
     func run() async throws {
-        let state = self.state
+        let (state, store, interval, limit) = (self.state, self.store, heartbeatInterval, silenceLimit)
         await cancelWhenGracefulShutdown {
-            await self.store.listenForChanges(
-                listening: { [state] in Self.trust(state, true) }, changed: { [state] in Self.forget(state) },
-                lost: { [state] in Self.trust(state, false) })
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await store.listenForChanges(
+                        listening: { Self.heard(state, payload: "", silenceLimit: limit) },
+                        changed: { Self.heard(state, payload: $0, silenceLimit: limit) },
+                        lost: {
+                            state.withLockedValue {
+                                $0.lastHeard = nil
+                                $0.forget(nil)
+                            }
+                        })
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await store.heartbeat()
+                        try? await Task.sleep(for: interval)
+                    }
+                }
+            }
         }
-        Self.trust(state, false)
+        state.withLockedValue {
+            $0.lastHeard = nil
+            $0.forget(nil)
+        }
     }
 
-    var isTrusted: Bool { state.withLockedValue(\.trusted) }
+    /// Whether answers may come from memory now.
+    var isTrusted: Bool { state.withLockedValue { $0.hears(at: .now, within: silenceLimit) } }
 
-    private static func trust(_ state: NIOLockedValueBox<State>, _ trusted: Bool) {
-        state.withLockedValue {
-            $0.entries.removeAll()
-            $0.generation += 1
-            $0.trusted = trusted
-        }
-    }
-
-    private static func forget(_ state: NIOLockedValueBox<State>) {
-        state.withLockedValue {
-            $0.entries.removeAll()
-            $0.generation += 1
+    /// A notification (or the start of listening, payload ""): a person's id forgets their sessions, the
+    /// heartbeat only proves the connection hears, anything else forgets everyone. The first word after a
+    /// silence forgets everyone too: what was said meanwhile may never arrive.
+    private static func heard(_ state: NIOLockedValueBox<State>, payload: String, silenceLimit: Duration) {
+        state.withLockedValue { state in
+            let now = ContinuousClock.now
+            let wasDeaf = !state.hears(at: now, within: silenceLimit)
+            state.lastHeard = now
+            if payload == SessionStore.heartbeatPayload, !wasDeaf { return }
+            state.forget(payload == SessionStore.heartbeatPayload ? nil : Int64(payload))
         }
     }
 
     func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? {
-        let key = SessionStore.hash(token), now = ContinuousClock.now, wallNow = Date()
+        let key = SessionStore.hash(token), now = ContinuousClock.now
         enum Cached {
             case hit(Entry, touch: Bool)
-            case miss(generation: Int)
+            case miss(generation: Int, trusted: Bool)
         }
         let cached = state.withLockedValue { state -> Cached in
-            if state.trusted, var entry = state.entries[key], entry.expiresAt > wallNow, now - entry.cachedAt < ttl {
+            let trusted = state.hears(at: now, within: silenceLimit)
+            if trusted, var entry = state.entries[key], now < entry.until {
                 let touch = now - entry.lastSeenWritten >= .seconds(60)
                 if touch {
                     entry.lastSeenWritten = now
@@ -88,21 +127,22 @@ final class SessionCache: SessionStoring, Service {
                 }
                 return .hit(entry, touch: touch)
             }
-            return .miss(generation: state.generation)
+            return .miss(generation: state.generation, trusted: trusted)
         }
         switch cached {
         case let .hit(entry, touch):
             if touch { try await store.touch(sessionID: entry.sessionID) }
             return (entry.person, entry.sessionID)
-        case let .miss(generation):
+        case let .miss(generation, trusted):
             guard let found = try await store.lookup(token: token) else { return nil }
             if found.lastSeenIsStale { try await store.touch(sessionID: found.sessionID) }
+            guard trusted else { return (found.person, found.sessionID) }
+            let until = min(now + ttl, now + .milliseconds(Int64(max(0, found.secondsLeft) * 1000)))
             state.withLockedValue { state in
-                guard state.trusted, state.generation == generation else { return }
+                guard state.generation == generation, state.hears(at: .now, within: silenceLimit) else { return }
                 if state.entries.count >= capacity { state.entries.removeAll() }
                 state.entries[key] = Entry(
-                    person: found.person, sessionID: found.sessionID, expiresAt: found.expiresAt, cachedAt: now,
-                    lastSeenWritten: now)
+                    person: found.person, sessionID: found.sessionID, until: until, lastSeenWritten: now)
             }
             return (found.person, found.sessionID)
         }
@@ -117,5 +157,14 @@ final class SessionCache: SessionStoring, Service {
 
     func stillValid(_ sessionIDs: [Int64]) async throws -> [Int64: Person] { try await store.stillValid(sessionIDs) }
 
-    func revoke(token: String) async throws { try await store.revoke(token: token) }
+    /// Ends the session; this process forgets it before answering, others when the database's NOTIFY arrives.
+    func revoke(token: String) async throws {
+        defer {
+            state.withLockedValue {
+                $0.entries[SessionStore.hash(token)] = nil
+                $0.generation += 1
+            }
+        }
+        try await store.revoke(token: token)
+    }
 }

@@ -29,7 +29,7 @@ actor BoardCache {
         let builtAt: ContinuousClock.Instant
     }
 
-    static let cachedLimits = [BoardRequest.defaultLimit, BoardRequest.maxLimit]
+    static let cachedLimits = Set([BoardRequest.defaultLimit, BoardRequest.maxLimit])
 
     let statuses: any StatusStoring
     let ttl: Duration
@@ -47,10 +47,25 @@ actor BoardCache {
         self.clock = clock
     }
 
+    /// In, out and overdue over the whole board, for the board page: an aggregate over everybody, so read at
+    /// most once per `ttl` and change, and only when a page asks (API reads never wait for it).
+    private var counted: (counts: BoardCounts, at: ContinuousClock.Instant, generation: Int)?
+
     /// Something changed (an event was delivered): the next read rebuilds.
     func invalidate() {
         snapshot = nil
+        counted = nil
         generation += 1
+    }
+
+    func counts() async throws -> BoardCounts {
+        if let counted, counted.generation == generation, ContinuousClock.now - counted.at < ttl {
+            return counted.counts
+        }
+        let started = (generation, ContinuousClock.now)
+        let counts = try await statuses.boardCounts(BoardFilter(), now: clock())
+        if generation == started.0 { counted = (counts, started.1, started.0) }
+        return counts
     }
 
     func current() async throws -> Snapshot {

@@ -6,13 +6,16 @@ import InboardStore
 /// A board read as its query asks for it (`q`, `department`, `board`, `after`, `limit`), for the API, the CSV
 /// export and the board page alike, and the links to its next page.
 struct BoardRequest: Sendable {
-    /// A page of the API when `limit` is not given; `limit` may ask for up to `maxLimit`.
-    static let defaultLimit = 200
+    /// A page of the API when `limit` is not given (as before paging, so a client that never read `next` sees
+    /// the same first 1,000); `limit` may ask for fewer.
+    static let defaultLimit = 1000
     static let maxLimit = 1000
 
     let filter: BoardFilter
     let cursor: BoardCursor?
     let limit: Int
+    /// The query named a `limit` (links to the next page repeat it).
+    let limitAsked: Bool
 
     /// A `limit` above `maxLimit` is lowered to it (the next-page link loses nothing); one that is not a whole
     /// number from 1 up, or a cursor this server did not write, is a 400.
@@ -27,8 +30,10 @@ struct BoardRequest: Sendable {
                     message: "limit is how many people a page holds: a whole number from 1 to \(Self.maxLimit).")
             }
             limit = min(asked, Self.maxLimit)
+            limitAsked = true
         } else {
             limit = defaultLimit
+            limitAsked = false
         }
         if let token = query.get("after").nonBlank {
             guard let cursor = BoardCursor(token: token) else {
@@ -43,8 +48,8 @@ struct BoardRequest: Sendable {
     }
 
     /// The same filters and page size from `next` on, under `path`.
-    func link(_ path: String, after next: BoardCursor, includeLimit: Bool = true) -> String {
-        let pairs = filterPairs + (includeLimit ? [("limit", String(limit))] : []) + [("after", next.token)]
+    func link(_ path: String, after next: BoardCursor) -> String {
+        let pairs = filterPairs + (limitAsked ? [("limit", String(limit))] : []) + [("after", next.token)]
         return Self.url(path, pairs)
     }
 

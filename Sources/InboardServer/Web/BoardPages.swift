@@ -81,7 +81,10 @@ struct BoardPages: Sendable {
         let now = clock()
         let slice = try await statuses.board(asked.filter, after: asked.cursor, limit: asked.limit)
         let entries = slice.entries.map { $0.redacted(for: me).refreshed(now: now) }
-        let counts = try await statuses.boardCounts(asked.filter, now: now)
+        // The whole organisation's counts come with the cached board (one aggregate per change, not per view).
+        let counts =
+            asked.filter.isEverybody
+            ? try await service.board.counts() : try await statuses.boardCounts(asked.filter, now: now)
         let mine = try await statuses.entry(personID: me.id)?.refreshed(now: now).status
         let organisation = try await service.organisation.load()
         let boards = try await statuses.boards()
@@ -90,7 +93,7 @@ struct BoardPages: Sendable {
             counts: BoardPage.Counts(in: counts.in, out: counts.out, overdue: counts.overdue, total: counts.total),
             paging: BoardPage.Paging(
                 shown: entries.count, isComplete: asked.cursor == nil && slice.next == nil,
-                nextLink: slice.next.map { asked.link("/", after: $0, includeLimit: false) } ?? "",
+                nextLink: slice.next.map { asked.link("/", after: $0) } ?? "",
                 firstLink: asked.cursor == nil ? "" : asked.filterLink("/")),
             q: q ?? "", csvLink: asked.filterLink("/api/v1/people.csv"),
             departments: try await statuses.departments().map { FilterChoice(name: $0, selected: $0 == department) },
