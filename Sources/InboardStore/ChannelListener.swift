@@ -24,15 +24,20 @@ struct ChannelListener: Sendable {
                 let connection = try await PostgresConnection.connect(
                     on: MultiThreadedEventLoopGroup.singleton.any(),
                     configuration: try databaseURL.connectionConfiguration(), id: connectionID, logger: logger)
-                // Closing the connection is what ends the notification sequence when the server stops.
-                try await withTaskCancellationHandler {
-                    let notifications = try await connection.listen(channel)
-                    await listening()
-                    for try await notification in notifications { await notified(notification.payload) }
-                } onCancel: {
-                    Task { try? await connection.close() }
-                }
+                // Closed on every path: a connection dropped by the server is still open on our side, and
+                // PostgresNIO traps (in debug builds) on one released unclosed.
+                let heard = await Result(catching: {
+                    // Closing the connection is what ends the notification sequence when the server stops.
+                    try await withTaskCancellationHandler {
+                        let notifications = try await connection.listen(channel)
+                        await listening()
+                        for try await notification in notifications { await notified(notification.payload) }
+                    } onCancel: {
+                        Task { try? await connection.close() }
+                    }
+                })
                 try? await connection.close()
+                try heard.get()
             } catch {
                 if Task.isCancelled { break }
                 logger.notice(

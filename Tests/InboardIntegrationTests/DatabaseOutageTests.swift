@@ -31,6 +31,14 @@ struct DatabaseOutageTests {
         func set(_ date: Date) { value.withLock { $0 = date } }
     }
 
+    /// A dead server's log from its first fatal line on (the tail alone is register dumps), or its tail.
+    static func crashReport(_ log: String) -> String {
+        guard let start = log.range(of: "Fatal error") ?? log.range(of: "crashed") else {
+            return String(log.suffix(2000))
+        }
+        return String(log[start.lowerBound...].prefix(6000))
+    }
+
     static func writeLoad(
         _ setup: ServerOnOwnCluster, tokens: [String], until stop: LoadDeadline, log: WriteLog, pause: Duration = .zero
     ) async {
@@ -84,7 +92,8 @@ struct DatabaseOutageTests {
             stop.set(acceptingAgain.addingTimeInterval(4))
             await load
 
-            #expect(setup.serverIsAlive, "the server died when PostgreSQL restarted: \(setup.serverLog.suffix(2000))")
+            #expect(
+                setup.serverIsAlive, "the server died when PostgreSQL restarted: \(Self.crashReport(setup.serverLog))")
             let recovered = await log.firstSuccess(after: acceptingAgain)
             #expect(recovered != nil, "no write succeeded after the restart")
             if let recovered {
