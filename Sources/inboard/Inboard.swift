@@ -15,7 +15,8 @@ struct Inboard: AsyncParsableCommand {
         version: "1.0.0.0",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, AdminCommand.self, DirectoryCommand.self, SyncCommand.self,
-            SMTPCommand.self, MailCommand.self, PolicyCommand.self,
+            SMTPCommand.self, MailCommand.self, PolicyCommand.self, BackupCommand.self, RestoreCommand.self,
+            UpgradeCommand.self, DoctorCommand.self,
         ])
 }
 

@@ -1,0 +1,137 @@
+import Logging
+import PostgresNIO
+
+/// Creates Inboard's database and the login that owns it, from an administrator's URL, or takes an existing
+/// one: what `inboard setup` does before it migrates. Looks first (`survey`), so that the review shows what will
+/// happen, then changes only what is missing: a second run changes nothing.
+public struct DatabaseProvisioner: Sendable {
+    /// A superuser, or a login with CREATEROLE and CREATEDB.
+    let admin: DatabaseURL
+    /// The database and login Inboard will use.
+    let target: DatabaseURL
+    let logger: Logger
+
+    public init(admin: DatabaseURL, target: DatabaseURL, logger: Logger) {
+        self.admin = admin
+        self.target = target
+        self.logger = logger
+    }
+
+    public struct Survey: Sendable, Equatable {
+        public var serverVersion: Int
+        public var roleExists: Bool
+        public var databaseOwner: String?
+        /// Tables in the target database's public schema (0 when it does not exist).
+        public var tables: Int
+
+        public var databaseExists: Bool { databaseOwner != nil }
+    }
+
+    /// What is there now, changing nothing.
+    public func survey() async throws -> Survey {
+        let (role, database) = (target.username, target.database)
+        var survey = try await Database(url: admin, logger: logger).withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT current_setting('server_version_num')::int,
+                       EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role)),
+                       (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = \(database))
+                """, logger: logger)
+            for try await (version, roleExists, owner) in rows.decode((Int, Bool, String?).self) {
+                return Survey(serverVersion: version, roleExists: roleExists, databaseOwner: owner, tables: 0)
+            }
+            throw DatabaseProvisionError.noAnswer
+        }
+        if survey.databaseExists {
+            var inside = admin
+            inside.database = database
+            survey.tables = try await Database(url: inside, logger: logger).withConnection { connection in
+                let rows = try await connection.query(
+                    "SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public'", logger: logger)
+                for try await count in rows.decode(Int.self) { return count }
+                return 0
+            }
+        }
+        return survey
+    }
+
+    /// What `provision` would do to `survey`, in words; throws when it would refuse.
+    public func plan(for survey: Survey) throws(DatabaseProvisionError) -> [String] {
+        var steps: [String] = []
+        if survey.serverVersion < 130_000 { throw .tooOld(survey.serverVersion) }
+        steps.append(
+            survey.roleExists
+                ? "login \(target.username) exists: kept as it is"
+                : "create login \(target.username)\(target.password == nil ? " (no password: pg_hba.conf must admit it)" : " with the password in the database URL")"
+        )
+        switch survey.databaseOwner {
+        case nil:
+            steps.append("create database \(target.database) owned by \(target.username) (UTF8)")
+        case target.username?:
+            steps.append("database \(target.database) exists and is owned by \(target.username): kept")
+        case let owner? where survey.tables == 0:
+            steps.append("database \(target.database) exists, empty, owned by \(owner): give it to \(target.username)")
+        case let owner?:
+            throw .occupied(database: target.database, owner: owner, tables: survey.tables, login: target.username)
+        }
+        return steps
+    }
+
+    /// Creates what is missing; returns what it did (empty when everything was there).
+    @discardableResult
+    public func provision() async throws -> [String] {
+        let survey = try await survey()
+        _ = try plan(for: survey)
+        let (role, database, password) = (target.username, target.database, target.password)
+        var done: [String] = []
+        try await Database(url: admin, logger: logger).withConnection { connection in
+            // Identifiers and the password are quoted by PostgreSQL itself (format's %I and %L), never pasted.
+            func run(_ template: String, _ values: [String]) async throws {
+                var bindings = PostgresBindings()
+                for value in values { bindings.append(value) }
+                let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+                let rows = try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT format('\(template)', \(placeholders))", binds: bindings),
+                    logger: logger)
+                for try await statement in rows.decode(String.self) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+            }
+            if !survey.roleExists {
+                if let password {
+                    try await run("CREATE ROLE %I LOGIN PASSWORD %L", [role, password])
+                } else {
+                    try await run("CREATE ROLE %I LOGIN", [role])
+                }
+                done.append("created login \(role)")
+            }
+            switch survey.databaseOwner {
+            case nil:
+                try await run("CREATE DATABASE %I OWNER %I ENCODING ''UTF8'' TEMPLATE template0", [database, role])
+                done.append("created database \(database) owned by \(role)")
+            case let owner? where owner != role:
+                try await run("ALTER DATABASE %I OWNER TO %I", [database, role])
+                done.append("gave the empty database \(database) to \(role)")
+            default: break
+            }
+        }
+        return done
+    }
+}
+
+public enum DatabaseProvisionError: Error, CustomStringConvertible, Equatable {
+    case noAnswer
+    case tooOld(Int)
+    case occupied(database: String, owner: String, tables: Int, login: String)
+
+    public var description: String {
+        switch self {
+        case .noAnswer: return "PostgreSQL did not answer the survey query"
+        case let .tooOld(version):
+            return "PostgreSQL \(version / 10000) is too old: Inboard needs 13 or newer (15 is tested)"
+        case let .occupied(database, owner, tables, login):
+            return "database \(database) exists, is owned by \(owner) and holds \(tables) tables: choose another "
+                + "database name, or make \(login) its owner if it is Inboard's; nothing was changed"
+        }
+    }
+}
