@@ -62,7 +62,7 @@ public struct DatabaseProvisioner: Sendable {
         steps.append(
             survey.roleExists
                 ? "login \(target.username) exists: kept as it is"
-                : "create login \(target.username)\(target.password == nil ? " (no password: pg_hba.conf must admit it)" : " with the password in the database URL")"
+                : "create login \(target.username)\(target.password == nil ? " without a password (pg_hba.conf must admit it)" : "")"
         )
         switch survey.databaseOwner {
         case nil:

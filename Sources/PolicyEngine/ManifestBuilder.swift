@@ -122,8 +122,7 @@ public struct ManifestBuilder: Sendable {
                         }
                     } ?? [("all", package.version)]
                 for (ring, version) in rings {
-                    let text =
-                        "[Startup Defaults]\r\nWebServiceAddress=\(address)\r\nClientVersion=\(version)\r\nInstallMode=\(package.install.rawValue)\r\n"
+                    let text = ClientInstallINI.text(address: address, clientVersion: version, install: package.install)
                     files.append(
                         ("client-install/\(Self.fileName(policy.id))/\(Self.fileName(ring))/ClientInstall.ini", text))
                 }

@@ -1,0 +1,111 @@
+import DirectorySync
+import Foundation
+import HummingbirdBcrypt
+import InboardServer
+import InboardStore
+import Mailer
+
+extension Setup {
+    /// Step 3: each change, saying what it did. Every step is idempotent, so a run stopped half-way is finished
+    /// by running setup again.
+    func apply() async throws {
+        log.say("[3/4] applying")
+        if let admin {
+            let done = try await DatabaseProvisioner(admin: admin, target: database, logger: logger).provision()
+            log.say(
+                "      database: " + (done.isEmpty ? "login and database already there" : done.joined(separator: "; ")))
+        }
+        let environment = try commandEnvironment()
+        let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
+        let log = self.log
+        let applied = try await environment.database.withConnection { connection in
+            try await migrator.migrate(on: connection) { log.say("      schema: applying \($0.fileName)") }
+        }
+        log.say(
+            "      schema: \(applied.isEmpty ? "already current" : "migrated") (version \(migrator.catalog.latestVersion))"
+        )
+        log.say("      secret key: \(try writeKey())")
+        log.say("      environment file: \(try writeEnvironmentFile())")
+        log.say("      local admin: \(try await createAdmin(environment))")
+        if let file = answers.directoryFile {
+            log.say("      directory: \(try await saveDirectory(file, environment))")
+        }
+        if let file = answers.smtpFile { log.say("      SMTP: \(try await saveMail(file, environment))") }
+    }
+
+    /// The environment `inboard serve` will have, for the steps that use the database and the key.
+    func commandEnvironment() throws -> CommandEnvironment {
+        let configuration = try ServerConfiguration(environment: environmentValues)
+        return CommandEnvironment(configuration: configuration, logger: logger)
+    }
+
+    func writeKey() throws -> String {
+        if FileManager.default.fileExists(atPath: answers.secretKeyFile) {
+            _ = try keyPlan()
+            return "kept"
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = generator.next() }
+        try FileSystem.writeAtomically(
+            Data(bytes), to: answers.secretKeyFile, mode: 0o600, user: "inboard", group: "inboard")
+        return "created (mode 600, owned by the inboard account when it exists)"
+    }
+
+    func writeEnvironmentFile() throws -> String {
+        let text = EnvironmentFile.text(environmentValues)
+        let existing = try? String(contentsOfFile: answers.envFile, encoding: .utf8)
+        if existing == text { return "unchanged" }
+        if existing != nil {
+            try? FileManager.default.removeItem(atPath: answers.envFile + ".previous")
+            try FileManager.default.copyItem(atPath: answers.envFile, toPath: answers.envFile + ".previous")
+        }
+        try FileSystem.writeAtomically(Data(text.utf8), to: answers.envFile, mode: 0o640, group: "inboard")
+        return existing == nil ? "written (mode 640)" : "rewritten; the old one is \(answers.envFile).previous"
+    }
+
+    func createAdmin(_ environment: CommandEnvironment) async throws -> String {
+        let (username, password) = (answers.adminUsername, answers.adminPassword ?? "")
+        return try await environment.withPool { pool in
+            let people = PeopleStore(database: pool, logger: environment.logger)
+            if let existing = try await people.localAccount(username: username),
+                Bcrypt.verify(password, hash: existing.passwordHash)
+            {
+                return "'\(username)' already exists with this password: unchanged"
+            }
+            let created = try await people.upsertLocalAdmin(
+                username: username, passwordHash: Bcrypt.hash(password, cost: 12))
+            return created ? "'\(username)' created" : "'\(username)' existed; its password was set"
+        }
+    }
+
+    func saveDirectory(_ file: String, _ environment: CommandEnvironment) async throws -> String {
+        let secrets = try environment.secrets()
+        let stored = try await storedSettings(environment, secrets)
+        let settings = try DirectorySettings.load(file: file).withStoredPassword(from: stored)
+        if settings == stored { return "unchanged" }
+        let steps = await DirectoryTester(settings: settings, logger: logger).run()
+        for step in steps { log.say("        \(step.ok ? "ok  " : "FAIL") \(step.name): \(step.detail)") }
+        if let failed = steps.first(where: { !$0.ok }) {
+            throw CommandFailure(
+                message: "the directory test failed at '\(failed.name)': \(failed.detail); nothing was saved: "
+                    + "correct \(file) and run setup again")
+        }
+        try await environment.database.withConnection { connection in
+            try await DirectorySettingsStore(secrets: secrets, logger: logger).save(
+                settings, by: "inboard setup", on: connection)
+        }
+        return "tested and saved"
+    }
+
+    func saveMail(_ file: String, _ environment: CommandEnvironment) async throws -> String {
+        let secrets = try environment.secrets()
+        let settings = try SMTPSettings.load(file: file)
+        return try await environment.withPool { pool in
+            let store = SMTPSettingsStore(database: pool, secrets: secrets, logger: environment.logger)
+            if try await store.load() == settings { return "unchanged" }
+            try await store.save(settings, by: "inboard setup", from: nil)
+            return "saved (\(settings.host):\(settings.port)); 'inboard smtp test --to ADDRESS' sends a test mail"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import InboardStore
+import PostgresNIO
+
+extension Setup {
+    /// Checks what setup needs before it changes anything; prints each result and throws with the first fix.
+    /// Returns the survey of the database when an administrator's URL was given.
+    func checkPrerequisites() async throws -> DatabaseProvisioner.Survey? {
+        log.say("[1/4] checking prerequisites")
+        var failures: [String] = []
+        func report(_ ok: Bool, _ name: String, _ detail: String, fix: String = "") {
+            log.say("      \(ok ? "ok  " : "FAIL") \(name): \(detail)\(ok ? "" : "\n           fix: \(fix)")")
+            if !ok { failures.append("\(name): \(fix)") }
+        }
+        var survey: DatabaseProvisioner.Survey?
+        let probe = admin ?? database
+        do {
+            let (version, skew) = try await Self.versionAndClock(probe, logger: logger)
+            report(
+                version >= 130_000, "PostgreSQL",
+                "\(version / 10000).\(version % 100) at \(probe.host):\(probe.port) (as \(probe.username))",
+                fix: "Inboard needs PostgreSQL 13 or newer")
+            report(
+                abs(skew) <= 60, "clock", String(format: "%+.1f s from PostgreSQL's", skew),
+                fix: "synchronise the clocks (NTP)")
+            if let admin {
+                survey = try await DatabaseProvisioner(admin: admin, target: database, logger: logger).survey()
+            }
+        } catch {
+            report(
+                false, "PostgreSQL", "\(error)",
+                fix: admin == nil
+                    ? "start PostgreSQL and check --database-url; to create the database, give --database-admin-url"
+                    : "start PostgreSQL and check --database-admin-url (a superuser, or a login with CREATEROLE and CREATEDB)"
+            )
+        }
+        let port = await PortCheck.state(host: answers.httpHost, port: answers.httpPort)
+        report(
+            port != .taken, "port", "\(answers.httpHost):\(answers.httpPort) \(port.rawValue)",
+            fix: "stop what listens there, or choose --http-port")
+        do {
+            let tool = try PostgresTool.locate("pg_dump")
+            report(true, "pg_dump", "\(tool.path) (for 'inboard backup' and 'inboard upgrade')")
+        } catch {
+            report(false, "pg_dump", "\(error)", fix: "apt install postgresql-client")
+        }
+        report(true, "libldap", "linked (this binary would not start without it)")
+        report(
+            log.isWritable, "setup log", log.path,
+            fix: "run setup as a user who may write \(log.path), or pass --log-file")
+        if !failures.isEmpty {
+            throw CommandFailure(
+                message: "prerequisites not met, nothing was changed: \(failures.joined(separator: "; "))")
+        }
+        return survey
+    }
+
+    static func versionAndClock(_ url: DatabaseURL, logger: Logger) async throws -> (Int, Double) {
+        try await Database(url: url, logger: logger).withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT current_setting('server_version_num')::int, extract(epoch FROM clock_timestamp())::float8",
+                logger: logger)
+            for try await (version, epoch) in rows.decode((Int, Double).self) {
+                return (version, epoch - Date().timeIntervalSince1970)
+            }
+            return (0, 0)
+        }
+    }
+}

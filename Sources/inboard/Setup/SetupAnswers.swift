@@ -1,0 +1,105 @@
+import Foundation
+import InboardStore
+import Yams
+
+/// What `inboard setup` needs to know, from flags, an answers file (the same names, YAML) or the wizard.
+struct SetupAnswers: Equatable {
+    var databaseAdminURL: String?
+    var databaseURL = DatabaseURL.defaultValue
+    var secretKeyFile = "/etc/inboard/secret.key"
+    var envFile = "/etc/inboard/inboard.env"
+    var adminUsername = "admin"
+    var adminPassword: String?
+    var directoryFile: String?
+    var smtpFile: String?
+    var publicURL: String?
+    var httpHost = "0.0.0.0"
+    var httpPort = 8080
+    var logFile: String?
+
+    /// The answers file's keys: the flags' names without dashes, in camel case.
+    struct File: Decodable {
+        var databaseAdminURL: String?
+        var databaseURL: String?
+        var secretKeyFile: String?
+        var envFile: String?
+        var adminUsername: String?
+        var adminPasswordFile: String?
+        var directoryFile: String?
+        var smtpFile: String?
+        var publicURL: String?
+        var httpHost: String?
+        var httpPort: Int?
+        var logFile: String?
+    }
+
+    /// Reads an answers file; relative paths in it are relative to the file.
+    mutating func merge(answersFile path: String) throws(CommandFailure) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure(message: "the answers file \(path) cannot be read")
+        }
+        let file: File
+        do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
+            throw CommandFailure(message: "the answers file \(path) is not valid: \(error)")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func resolve(_ value: String?) -> String? {
+            value.map { $0.hasPrefix("/") ? $0 : folder.appendingPathComponent($0).path }
+        }
+        databaseAdminURL = file.databaseAdminURL ?? databaseAdminURL
+        databaseURL = file.databaseURL ?? databaseURL
+        secretKeyFile = resolve(file.secretKeyFile) ?? secretKeyFile
+        envFile = resolve(file.envFile) ?? envFile
+        adminUsername = file.adminUsername ?? adminUsername
+        if let passwordFile = resolve(file.adminPasswordFile) { adminPassword = try Self.password(from: passwordFile) }
+        directoryFile = resolve(file.directoryFile) ?? directoryFile
+        smtpFile = resolve(file.smtpFile) ?? smtpFile
+        publicURL = file.publicURL ?? publicURL
+        httpHost = file.httpHost ?? httpHost
+        httpPort = file.httpPort ?? httpPort
+        logFile = resolve(file.logFile) ?? logFile
+    }
+
+    /// The first line of `file`.
+    static func password(from file: String) throws(CommandFailure) -> String {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw CommandFailure(message: "the password file \(file) cannot be read")
+        }
+        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+    }
+
+    /// The first problem with the answers, named by its flag; nil when they can be used.
+    func problem() -> String? {
+        do { _ = try DatabaseURL(databaseURL) } catch { return "--database-url: \(error)" }
+        if let databaseAdminURL {
+            do { _ = try DatabaseURL(databaseAdminURL) } catch { return "--database-admin-url: \(error)" }
+        }
+        if adminUsername.trimmingCharacters(in: .whitespaces).isEmpty { return "--admin-username is empty" }
+        guard let adminPassword else { return "--admin-password-file is needed (the local admin's password)" }
+        if adminPassword.count < 12 {
+            return "the admin password is shorter than 12 characters; a local admin bypasses the directory"
+        }
+        if !(1...65535).contains(httpPort) { return "--http-port \(httpPort) is not a port number" }
+        if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
+            return "--public-url must start with https:// or http://"
+        }
+        for (flag, file) in [("--directory-file", directoryFile), ("--smtp-file", smtpFile)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) { return "\(flag) \(file) cannot be read" }
+        }
+        return nil
+    }
+
+    /// Where clients and browsers reach the server.
+    var webAddress: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? publicURL : publicURL + "/" }
+        let host = httpHost == "0.0.0.0" || httpHost == "::" ? ProcessInfo.processInfo.hostName : httpHost
+        return "http://\(host):\(httpPort)/"
+    }
+
+    /// The setup log: /var/log/inboard when it can be written, else beside the environment file.
+    var resolvedLogFile: String {
+        if let logFile { return logFile }
+        if FileManager.default.isWritableFile(atPath: "/var/log/inboard") { return "/var/log/inboard/setup.log" }
+        return URL(fileURLWithPath: envFile).deletingLastPathComponent().appendingPathComponent("setup.log").path
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import InboardCore
+import InboardStore
+import Logging
+import PolicyEngine
+
+struct SetupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "setup",
+        abstract: "Set up Inboard on this server: database, login, schema, key, environment file, first admin.",
+        discussion: """
+            Without --non-interactive, asks each question in turn (Enter keeps the answer in brackets; a wrong \
+            answer is explained and asked again). With it, the answers come from the flags and --answers FILE \
+            (YAML, the flags' names in camel case: databaseAdminURL, databaseURL, secretKeyFile, envFile, \
+            adminUsername, adminPasswordFile, directoryFile, smtpFile, publicURL, httpHost, httpPort, logFile). \
+            Either way: checks the prerequisites, shows a review of what will change, then applies it step by \
+            step: creates the login and the database it owns from --database-admin-url (or takes an existing \
+            empty one), migrates, writes the secret key (mode 600) and the environment file, creates the local \
+            admin, and saves the directory (after testing it) and SMTP settings when given. Every step is \
+            idempotent: running setup again with the same answers changes nothing; after a failure, fix what it \
+            names and run it again. Ends with the web address, ClientInstall.ini for the clients and the next \
+            steps; everything it said is appended to the setup log.
+            """)
+
+    @Flag(help: "Take every answer from the flags and --answers; ask nothing.")
+    var nonInteractive = false
+    @Option(help: "A YAML file of answers (flags given as well win).")
+    var answers: String?
+    @Option(help: "A PostgreSQL superuser URL (or a login with CREATEROLE and CREATEDB), to create the database.")
+    var databaseAdminURL: String?
+    @Option(help: "The URL Inboard will use (its own login and database).")
+    var databaseURL: String?
+    @Option(help: "Where the secret key goes (default /etc/inboard/secret.key).")
+    var secretKeyFile: String?
+    @Option(help: "Where the INBOARD_* settings go (default /etc/inboard/inboard.env).")
+    var envFile: String?
+    @Option(help: "The local admin's username (default admin).")
+    var adminUsername: String?
+    @Option(help: "A file whose first line is the local admin's password (12 characters or more).")
+    var adminPasswordFile: String?
+    @Option(help: "Directory settings to test and save (as 'inboard directory set').")
+    var directoryFile: String?
+    @Option(help: "SMTP settings to save (as 'inboard smtp set').")
+    var smtpFile: String?
+    @Option(help: "The address browsers and clients use, when a proxy is in front.")
+    var publicURL: String?
+    @Option(help: "The address to listen on (default 0.0.0.0).")
+    var httpHost: String?
+    @Option(help: "The port to listen on (default 8080).")
+    var httpPort: Int?
+    @Option(help: "The setup log (default /var/log/inboard/setup.log, else beside the environment file).")
+    var logFile: String?
+
+    func run() async throws {
+        var logger = Logger(label: "inboard-setup")
+        logger.logLevel = .warning
+        var answers = SetupAnswers()
+        if let file = self.answers { try answers.merge(answersFile: file) }
+        try applyFlags(to: &answers)
+        if !nonInteractive {
+            do { answers = try await SetupWizard(logger: logger).ask(starting: answers) } catch is Prompter.Cancelled {
+                throw CommandFailure(message: "setup cancelled: nothing was changed")
+            }
+        }
+        if let problem = answers.problem() { throw CommandFailure(message: "\(problem); nothing was changed") }
+        let log = SetupLog(path: answers.resolvedLogFile)
+        log.record("inboard setup \(InboardVersion.current) started by \(NSUserName())")
+        var setup: Setup
+        do { setup = try Setup(answers: answers, log: log, logger: logger) } catch { throw CommandFailure(error) }
+        do {
+            let survey = try await setup.checkPrerequisites()
+            setup.generatePasswordIfNeeded(survey)
+            log.say("[2/4] review: this is what setup will do")
+            for line in try await setup.review(survey: survey) { log.say("      - \(line)") }
+            if !nonInteractive, !(try Prompter().confirm("Apply these changes?")) {
+                log.say("not applied: nothing was changed")
+                throw CommandFailure(message: "setup not applied: nothing was changed")
+            }
+            try await setup.apply()
+        } catch let failure as CommandFailure {
+            log.record("failed: \(failure.message)")
+            throw failure
+        } catch {
+            log.record("failed: \(error)")
+            throw CommandFailure(message: "\(error); run setup again once it is fixed (finished steps are kept)")
+        }
+        finish(setup, log: log)
+    }
+
+    private func applyFlags(to answers: inout SetupAnswers) throws(CommandFailure) {
+        if let databaseAdminURL { answers.databaseAdminURL = databaseAdminURL }
+        if let databaseURL { answers.databaseURL = databaseURL }
+        if let secretKeyFile { answers.secretKeyFile = secretKeyFile }
+        if let envFile { answers.envFile = envFile }
+        if let adminUsername { answers.adminUsername = adminUsername }
+        if let adminPasswordFile { answers.adminPassword = try SetupAnswers.password(from: adminPasswordFile) }
+        if let directoryFile { answers.directoryFile = directoryFile }
+        if let smtpFile { answers.smtpFile = smtpFile }
+        if let publicURL { answers.publicURL = publicURL }
+        if let httpHost { answers.httpHost = httpHost }
+        if let httpPort { answers.httpPort = httpPort }
+        if let logFile { answers.logFile = logFile }
+    }
+
+    private func finish(_ setup: Setup, log: SetupLog) {
+        let address = setup.answers.webAddress
+        let ini = ClientInstallINI.text(
+            address: address, clientVersion: "\(InboardVersion.current)", install: .assigned)
+        let iniFile = URL(fileURLWithPath: setup.answers.envFile).deletingLastPathComponent()
+            .appendingPathComponent("ClientInstall.ini").path
+        let written = (try? FileSystem.writeAtomically(Data(ini.utf8), to: iniFile, mode: 0o644)) != nil
+        log.say("[4/4] done: Inboard is set up")
+        log.say("      web address: \(address) (sign in as '\(setup.answers.adminUsername)')")
+        log.say("      ClientInstall.ini for the clients\(written ? " (also in \(iniFile))" : ""):")
+        for line in ini.split(separator: "\r\n") { log.say("        \(line)") }
+        log.say("      next steps:")
+        log.say(
+            "        systemctl enable --now inboard     start it (the package's unit reads \(setup.answers.envFile))")
+        log.say("        set -a; . \(setup.answers.envFile); set +a")
+        log.say("        inboard doctor                     check every part with those settings")
+        if setup.answers.directoryFile != nil {
+            log.say("        inboard sync --full                the first import of the directory")
+        }
+        log.say("      setup log: \(log.path)")
+    }
+}
