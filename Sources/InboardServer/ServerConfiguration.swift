@@ -42,6 +42,10 @@ public struct ServerConfiguration: Sendable {
             "INBOARD_PUBLIC_URL", "(none)",
             "the address people use, e.g. https://inboard.example.org (https: Secure cookies and HSTS)"
         ),
+        (
+            "INBOARD_ENV_FILE", "/etc/inboard/inboard.env",
+            "commands read INBOARD_* settings from this file (written by 'inboard setup'); the environment wins"
+        ),
     ]
 
     public init(reader: ConfigReader) throws(ConfigurationError) {

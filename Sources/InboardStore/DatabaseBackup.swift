@@ -37,19 +37,38 @@ public struct DatabaseBackup: Sendable {
         return "inboard-\(InboardVersion.current)-schema\(schemaVersion)-\(formatter.string(from: date)).dump"
     }
 
-    /// Dumps the database to `file` (never over an existing file: a partial dump is renamed only when whole),
-    /// writes the manifest beside it and returns it.
+    /// Dumps the database to `file` and writes the manifest beside it, both readable by the owner only and
+    /// never over an existing file. The row counts and the dump read one snapshot (`pg_dump --snapshot`), so a
+    /// running server's writes cannot make them disagree.
     public func backUp(to file: String) async throws -> BackupManifest {
-        guard !FileManager.default.fileExists(atPath: file) else { throw BackupError.exists(file) }
-        let (schemaVersion, rows) = try await contents()
+        let manifestPath = BackupManifest.path(for: file)
+        for path in [file, manifestPath] where FileManager.default.fileExists(atPath: path) {
+            throw BackupError.exists(path)
+        }
         let partial = file + ".partial"
-        try? FileManager.default.removeItem(atPath: partial)
-        do {
-            try await PostgresTool.locate("pg_dump").run(
-                ["--format=custom", "--no-owner", "--no-privileges", "--file=\(partial)"], on: url)
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
+        try PrivateFile.createEmpty(partial, mode: 0o600)
+        let (schemaVersion, rows) = try await Database(url: url, logger: logger).withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            var snapshot = ""
+            for try await id in try await connection.query("SELECT pg_export_snapshot()", logger: logger)
+                .decode(String.self)
+            {
+                snapshot = id
+            }
+            do {
+                let contents = try await self.contents(on: connection)
+                try await PostgresTool.locate("pg_dump").run(
+                    [
+                        "--no-password", "--format=custom", "--no-owner", "--no-privileges",
+                        "--snapshot=\(snapshot)", "--file=\(partial)",
+                    ], on: url)
+                try await connection.query("COMMIT", logger: logger)
+                return contents
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                unlink(partial)
+                throw error
+            }
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: partial), options: .alwaysMapped)
         let manifest = BackupManifest(
@@ -59,8 +78,8 @@ public struct DatabaseBackup: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(manifest).write(to: URL(fileURLWithPath: BackupManifest.path(for: file)))
-        try FileManager.default.moveItem(atPath: partial, toPath: file)
+        try PrivateFile.place(partial, at: file, replacing: false)
+        try PrivateFile.write(try encoder.encode(manifest), to: manifestPath, mode: 0o600, replacing: false)
         return manifest
     }
 
@@ -69,7 +88,7 @@ public struct DatabaseBackup: Sendable {
     public func schemaVersion(ofBackup file: String) async throws -> Int {
         guard FileManager.default.isReadableFile(atPath: file) else { throw BackupError.unreadable(file) }
         let script = try await PostgresTool.locate("pg_restore").run(
-            ["--data-only", "--table=schema_migrations", "--file=-", file], on: url)
+            ["--no-password", "--data-only", "--table=schema_migrations", "--file=-", file], on: url)
         let text = String(decoding: script, as: UTF8.self)
         guard let copy = text.range(of: "COPY public.schema_migrations") else { throw BackupError.notInboard(file) }
         let rows = text[copy.upperBound...].split(separator: "\n").dropFirst().prefix { $0 != "\\." }
@@ -89,8 +108,8 @@ public struct DatabaseBackup: Sendable {
             let maker = (try? Self.manifest(for: file))??.inboardVersion
             throw BackupError.newerSchema(backup: version, binary: binarySchemaVersion, madeBy: maker)
         }
-        let tables = try await tableNames()
-        guard tables.isEmpty else { throw BackupError.notEmpty(database: url.database, tables: tables.count) }
+        let objects = try await userObjects()
+        guard objects == 0 else { throw BackupError.notEmpty(database: url.database, objects: objects) }
         try await PostgresTool.locate("pg_restore").run(
             [
                 "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", "--dbname=\(url.database)",
@@ -111,28 +130,37 @@ public struct DatabaseBackup: Sendable {
 
     /// The schema version and each table's row count.
     public func contents() async throws -> (schemaVersion: Int, rows: [String: Int]) {
-        let tables = try await tableNames()
-        return try await Database(url: url, logger: logger).withConnection { connection in
-            var rows: [String: Int] = [:]
-            for table in tables {
-                let query = PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM public.\"\(table)\"")
-                for try await count in try await connection.query(query, logger: logger).decode(Int.self) {
-                    rows[table] = count
-                }
-            }
-            let version =
-                try await Migrator(catalog: try MigrationCatalog([]), logger: logger).currentVersion(on: connection)
-            return (version, rows)
-        }
+        try await Database(url: url, logger: logger).withConnection { try await contents(on: $0) }
     }
 
-    private func tableNames() async throws -> [String] {
+    func contents(on connection: PostgresConnection) async throws -> (schemaVersion: Int, rows: [String: Int]) {
+        var rows: [String: Int] = [:]
+        for table in try await tableNames(on: connection) {
+            let query = PostgresQuery(
+                unsafeSQL: "SELECT count(*)::int FROM public.\"\(table.replacingOccurrences(of: "\"", with: "\"\""))\"")
+            for try await count in try await connection.query(query, logger: logger).decode(Int.self) {
+                rows[table] = count
+            }
+        }
+        let version = try await Migrator(catalog: try MigrationCatalog([]), logger: logger).currentVersion(
+            on: connection)
+        return (version, rows)
+    }
+
+    private func tableNames(on connection: PostgresConnection) async throws -> [String] {
+        var names: [String] = []
+        let rows = try await connection.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: logger)
+        for try await name in rows.decode(String.self) { names.append(name) }
+        return names
+    }
+
+    /// Tables, views, sequences and functions outside PostgreSQL's own schemas: what makes a database not empty.
+    private func userObjects() async throws -> Int {
         try await Database(url: url, logger: logger).withConnection { connection in
-            var names: [String] = []
-            let rows = try await connection.query(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: logger)
-            for try await name in rows.decode(String.self) { names.append(name) }
-            return names
+            let rows = try await connection.query(DatabaseProvisioner.userObjectsSQL, logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
         }
     }
 }
@@ -144,7 +172,7 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     case damaged(String)
     case badManifest(String)
     case newerSchema(backup: Int, binary: Int, madeBy: String?)
-    case notEmpty(database: String, tables: Int)
+    case notEmpty(database: String, objects: Int)
 
     public var description: String {
         switch self {
@@ -157,8 +185,9 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         case let .newerSchema(backup, binary, madeBy):
             return "the backup holds schema version \(backup), newer than this Inboard knows (\(binary)): "
                 + "restore it with Inboard \(madeBy ?? "of that version") or newer; nothing was changed"
-        case let .notEmpty(database, tables):
-            return "database \(database) is not empty (\(tables) tables): restore into an empty database "
+        case let .notEmpty(database, objects):
+            return
+                "database \(database) is not empty (\(objects) tables, views, sequences or functions): restore into an empty database "
                 + "(createdb, or inboard setup with a new database name); nothing was changed"
         }
     }

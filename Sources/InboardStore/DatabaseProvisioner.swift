@@ -21,11 +21,20 @@ public struct DatabaseProvisioner: Sendable {
         public var serverVersion: Int
         public var roleExists: Bool
         public var databaseOwner: String?
-        /// Tables in the target database's public schema (0 when it does not exist).
+        /// Tables, views, sequences and functions in the target database (0 when it does not exist).
         public var tables: Int
 
         public var databaseExists: Bool { databaseOwner != nil }
     }
+
+    /// Tables, views, sequences and functions outside PostgreSQL's own schemas: what makes a database not empty.
+    static let userObjectsSQL: PostgresQuery = """
+        SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+                  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%')
+             + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))::int
+        """
 
     /// What is there now, changing nothing.
     public func survey() async throws -> Survey {
@@ -46,8 +55,7 @@ public struct DatabaseProvisioner: Sendable {
             var inside = admin
             inside.database = database
             survey.tables = try await Database(url: inside, logger: logger).withConnection { connection in
-                let rows = try await connection.query(
-                    "SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public'", logger: logger)
+                let rows = try await connection.query(Self.userObjectsSQL, logger: logger)
                 for try await count in rows.decode(Int.self) { return count }
                 return 0
             }
@@ -59,6 +67,9 @@ public struct DatabaseProvisioner: Sendable {
     public func plan(for survey: Survey) throws(DatabaseProvisionError) -> [String] {
         var steps: [String] = []
         if survey.serverVersion < 130_000 { throw .tooOld(survey.serverVersion) }
+        for name in [target.username, target.database] where name.utf8.count > 63 {
+            throw .nameTooLong(name)
+        }
         steps.append(
             survey.roleExists
                 ? "login \(target.username) exists: kept as it is"
@@ -93,7 +104,9 @@ public struct DatabaseProvisioner: Sendable {
                 let rows = try await connection.query(
                     PostgresQuery(unsafeSQL: "SELECT format('\(template)', \(placeholders))", binds: bindings),
                     logger: logger)
-                for try await statement in rows.decode(String.self) {
+                var statements: [String] = []
+                for try await statement in rows.decode(String.self) { statements.append(statement) }
+                for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
@@ -104,6 +117,12 @@ public struct DatabaseProvisioner: Sendable {
                     try await run("CREATE ROLE %I LOGIN", [role])
                 }
                 done.append("created login \(role)")
+                // An administrator who is not a superuser may give a database only to a role it belongs to.
+                let superuser = try await connection.query(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", logger: logger)
+                var isSuperuser = false
+                for try await value in superuser.decode(Bool.self) { isSuperuser = value }
+                if !isSuperuser { try await run("GRANT %I TO CURRENT_USER", [role]) }
             }
             switch survey.databaseOwner {
             case nil:
@@ -123,14 +142,18 @@ public enum DatabaseProvisionError: Error, CustomStringConvertible, Equatable {
     case noAnswer
     case tooOld(Int)
     case occupied(database: String, owner: String, tables: Int, login: String)
+    case nameTooLong(String)
 
     public var description: String {
         switch self {
         case .noAnswer: return "PostgreSQL did not answer the survey query"
         case let .tooOld(version):
             return "PostgreSQL \(version / 10000) is too old: Inboard needs 13 or newer (15 is tested)"
+        case let .nameTooLong(name):
+            return "'\(name)' is longer than PostgreSQL's 63 bytes for a name: choose a shorter one"
         case let .occupied(database, owner, tables, login):
-            return "database \(database) exists, is owned by \(owner) and holds \(tables) tables: choose another "
+            return
+                "database \(database) exists, is owned by \(owner) and holds \(tables) tables, views or functions: choose another "
                 + "database name, or make \(login) its owner if it is Inboard's; nothing was changed"
         }
     }

@@ -57,8 +57,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var urlString: String {
         var components = URLComponents()
         components.scheme = "postgres"
-        components.user = username
-        components.password = password
+        // Everything but unreserved characters percent-encoded: the URL goes into environment files and shells.
+        components.percentEncodedUser = Self.strictlyEncoded(username)
+        components.percentEncodedPassword = password.map(Self.strictlyEncoded)
         components.host = host
         components.port = port
         components.path = "/" + database
@@ -73,6 +74,15 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         let auth = password == nil ? username : "\(username):****"
         return "postgres://\(auth)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
     }
+
+    static func strictlyEncoded(_ text: String) -> String {
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    /// `text` with a URL's password masked, for showing what may be a database URL.
+    public static func masked(_ text: String) -> String { redact(text) }
 
     static func redact(_ text: String) -> String {
         text.replacingOccurrences(of: #"://([^:@/]*):[^@]*@"#, with: "://$1:****@", options: .regularExpression)

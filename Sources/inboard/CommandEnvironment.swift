@@ -11,7 +11,7 @@ struct CommandEnvironment {
 
     static func load() throws(CommandFailure) -> CommandEnvironment {
         let configuration: ServerConfiguration
-        do { configuration = try ServerConfiguration(environment: ProcessInfo.processInfo.environment) } catch {
+        do { configuration = try ServerConfiguration(environment: settings()) } catch {
             throw CommandFailure(error)
         }
         bootstrapLogging(level: configuration.logLevel)
@@ -21,6 +21,14 @@ struct CommandEnvironment {
     }
 
     var database: Database { Database(url: configuration.databaseURL, logger: logger) }
+
+    /// The process environment over the environment file `inboard setup` wrote (INBOARD_ENV_FILE, by default
+    /// /etc/inboard/inboard.env, when it can be read): on a server, `sudo inboard doctor` uses the service's
+    /// settings; a variable set in the environment wins.
+    static func settings(_ process: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        let file = process["INBOARD_ENV_FILE"] ?? "/etc/inboard/inboard.env"
+        return EnvironmentFile.read(file).filter { $0.key.hasPrefix("INBOARD_") }.merging(process) { $1 }
+    }
 
     private static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in

@@ -56,6 +56,11 @@ import Testing
             let file = folder + "/" + dump
             let manifest = try #require(try DatabaseBackup.manifest(for: file))
             #expect(manifest.schemaVersion == latest && manifest.rows["people"] == 300)
+            // Only its owner reads a backup: it holds every person and every stored (sealed) secret.
+            for path in [file, BackupManifest.path(for: file)] {
+                let mode = (try FileManager.default.attributesOfItem(atPath: path))[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(path) has mode \(String(mode ?? 0, radix: 8))")
+            }
             #expect(backup.output.contains("people 300"), "\(backup.output)")
             // A second backup to the same name is refused.
             let again = try await runInboard(["backup", "--out", file], environment: env)

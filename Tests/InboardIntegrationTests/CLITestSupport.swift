@@ -5,7 +5,8 @@ import InboardTestSupport
 func runInboard(_ arguments: [String], environment: [String: String]) async throws -> (
     status: Int32, output: String, error: String
 ) {
-    var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    // No environment file: an installed Inboard's /etc/inboard/inboard.env must not leak into a test.
+    var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "INBOARD_ENV_FILE": "/dev/null"]
     env.merge(environment) { $1 }
     return try await runProgram(try inboardBinary(), arguments, environment: env)
 }

@@ -48,7 +48,7 @@ import Testing
             documented == [
                 "INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE",
                 "INBOARD_LOG_LEVEL", "INBOARD_POLICY_DIR",
-                "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL",
+                "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL", "INBOARD_ENV_FILE",
             ])
     }
 

@@ -17,6 +17,19 @@ enum EnvironmentFile {
     static func text(_ values: [String: String]) -> String {
         "# Inboard's process settings, written by 'inboard setup'; read by inboard.service (EnvironmentFile=).\n"
             + "# It holds the database password: keep it readable by root and the inboard group only.\n"
-            + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined()
+            + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted($0.value))\n" }.joined()
+    }
+
+    /// A value as both systemd and a shell's `.` read it: bare when plain, else in single quotes (values with a
+    /// quote or a line break are refused by `problem`).
+    static func quoted(_ value: String) -> String {
+        value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./:@%+,=?-".contains($0)) }
+            ? value : "'\(value)'"
+    }
+
+    /// Why `value` cannot be written to an environment file, or nil.
+    static func problem(_ name: String, _ value: String) -> String? {
+        value.contains("'") || value.contains("\n") || value.contains("\r")
+            ? "\(name) must not contain a quote or a line break" : nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InboardStore
 
 /// The wizard's questions on the terminal: a default in brackets, an answer checked at once and asked again
 /// with the reason when it is wrong, passwords read without echo.
@@ -10,7 +11,9 @@ struct Prompter {
         async throws -> String
     {
         while true {
-            Terminal.write("\(question)\(value.map { $0.isEmpty ? " [none]" : " [\($0)]" } ?? ""): ")
+            // A default that holds a password (a database URL) is shown masked.
+            Terminal.write(
+                "\(question)\(value.map { $0.isEmpty ? " [none]" : " [\(DatabaseURL.masked($0))]" } ?? ""): ")
             guard let line = readLine() else { throw Cancelled() }
             let answer =
                 line.trimmingCharacters(in: .whitespaces).isEmpty

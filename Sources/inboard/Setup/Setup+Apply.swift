@@ -10,6 +10,10 @@ extension Setup {
     /// by running setup again.
     func apply() async throws {
         log.say("[3/4] applying")
+        // The files first: a generated database password is on disk before the login that uses it exists, so
+        // a run that fails later is finished by running setup again.
+        log.say("      secret key: \(try writeKey())")
+        log.say("      environment file: \(try writeEnvironmentFile())")
         if let admin {
             let done = try await DatabaseProvisioner(admin: admin, target: database, logger: logger).provision()
             log.say(
@@ -24,8 +28,6 @@ extension Setup {
         log.say(
             "      schema: \(applied.isEmpty ? "already current" : "migrated") (version \(migrator.catalog.latestVersion))"
         )
-        log.say("      secret key: \(try writeKey())")
-        log.say("      environment file: \(try writeEnvironmentFile())")
         log.say("      local admin: \(try await createAdmin(environment))")
         if let file = answers.directoryFile {
             log.say("      directory: \(try await saveDirectory(file, environment))")

@@ -83,6 +83,11 @@ struct SetupAnswers: Equatable {
         if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
             return "--public-url must start with https:// or http://"
         }
+        for (flag, value) in [
+            ("--secret-key-file", secretKeyFile), ("--http-host", httpHost), ("--public-url", publicURL ?? ""),
+        ] {
+            if let problem = EnvironmentFile.problem(flag, value) { return problem }
+        }
         for (flag, file) in [("--directory-file", directoryFile), ("--smtp-file", smtpFile)] {
             if let file, !FileManager.default.isReadableFile(atPath: file) { return "\(flag) \(file) cannot be read" }
         }

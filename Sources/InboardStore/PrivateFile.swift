@@ -1,0 +1,86 @@
+import Foundation
+
+/// Files that hold secrets or backups, written so that no one else can read them at any moment: created with
+/// O_EXCL|O_NOFOLLOW at their final mode (a planted symlink or an existing file makes the write fail instead of
+/// following it), owned before the first byte is written, synced, then moved into place.
+public enum PrivateFile {
+    /// Writes `data` to `path` through `path.partial`. With `replacing` false an existing `path` is an error.
+    public static func write(
+        _ data: Data, to path: String, mode: mode_t, user: String? = nil, group: String? = nil, replacing: Bool
+    ) throws {
+        let partial = path + ".partial"
+        try create(partial, mode: mode, user: user, group: group) { descriptor in
+            try data.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    guard written > 0 else { throw PrivateFileError.system("write \(partial)", errno) }
+                    offset += written
+                }
+            }
+        }
+        try place(partial, at: path, replacing: replacing)
+    }
+
+    /// Creates `path` empty (for a program that then writes into it, such as pg_dump).
+    public static func createEmpty(_ path: String, mode: mode_t) throws {
+        try create(path, mode: mode, user: nil, group: nil) { _ in }
+    }
+
+    /// Moves a finished `partial` to `path`; without `replacing`, never over an existing file.
+    public static func place(_ partial: String, at path: String, replacing: Bool) throws {
+        if replacing {
+            guard rename(partial, path) == 0 else { throw PrivateFileError.system("rename to \(path)", errno) }
+        } else {
+            // link(2) refuses an existing name, where rename(2) would replace it.
+            guard link(partial, path) == 0 else {
+                let code = errno
+                unlink(partial)
+                throw code == EEXIST ? PrivateFileError.exists(path) : PrivateFileError.system("create \(path)", code)
+            }
+            unlink(partial)
+        }
+    }
+
+    private static func create(
+        _ path: String, mode: mode_t, user: String?, group: String?,
+        _ body: (Int32) throws -> Void
+    ) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw PrivateFileError.system("create the folder \(folder)", EACCES)
+        }
+        unlink(path)  // a leftover from an interrupted run; a new one is created exclusively below
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw PrivateFileError.system("create \(path)", errno) }
+        var closed = false
+        defer { if !closed { close(descriptor) } }
+        do {
+            guard fchmod(descriptor, mode) == 0 else { throw PrivateFileError.system("chmod \(path)", errno) }
+            if geteuid() == 0, user != nil || group != nil {
+                let uid = user.flatMap { getpwnam($0) }.map { $0.pointee.pw_uid } ?? 0
+                let gid = group.flatMap { getgrnam($0) }.map { $0.pointee.gr_gid } ?? 0
+                guard fchown(descriptor, uid, gid) == 0 else { throw PrivateFileError.system("chown \(path)", errno) }
+            }
+            try body(descriptor)
+            guard fsync(descriptor) == 0 else { throw PrivateFileError.system("sync \(path)", errno) }
+            closed = true
+            guard close(descriptor) == 0 else { throw PrivateFileError.system("close \(path)", errno) }
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+}
+
+public enum PrivateFileError: Error, CustomStringConvertible, Equatable {
+    case exists(String)
+    case system(String, Int32)
+
+    public var description: String {
+        switch self {
+        case let .exists(path): return "\(path) already exists: choose another name (it is never overwritten)"
+        case let .system(action, code): return "cannot \(action): \(String(cString: strerror(code)))"
+        }
+    }
+}
