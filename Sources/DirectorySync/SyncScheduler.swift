@@ -1,51 +1,45 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 
 /// Runs syncs by themselves on the schedule in the directory settings: a full run every `fullEvery`, an
-/// incremental one every `incrementalEvery` in between. Every server process runs one; the sync lock and the
-/// shared run history make sure each due run happens once.
-public struct SyncScheduler: Service {
+/// incremental one every `incrementalEvery` in between. The server's maintenance job calls `runIfDue` (one
+/// server at a time); the sync lock and the shared run history make sure each due run happens once anyway.
+public struct SyncScheduler: Sendable {
     let syncer: DirectorySyncer
     let logger: Logger
-    let tick: Duration
 
-    public init(syncer: DirectorySyncer, logger: Logger, tick: Duration = .seconds(30)) {
+    public init(syncer: DirectorySyncer, logger: Logger) {
         self.syncer = syncer
         self.logger = logger
-        self.tick = tick
     }
 
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: tick)
-                if Task.isCancelled { break }
-                await runIfDue()
-            }
+    /// Runs the sync that is due, if any; says what happened (for the Jobs page), throws when the run failed.
+    public func runIfDue() async throws -> String {
+        guard let settings = try await syncer.storedSettings() else { return "no directory configured" }
+        let lastFull = try await syncer.runs.lastStarted(mode: .full)
+        let lastAny = try await syncer.runs.lastStarted(mode: nil)
+        guard let mode = settings.schedule.due(now: Date(), lastFull: lastFull, lastAny: lastAny) else {
+            return "nothing due"
         }
-    }
-
-    func runIfDue() async {
         do {
-            guard let settings = try await syncer.storedSettings() else { return }
-            let lastFull = try await syncer.runs.lastStarted(mode: .full)
-            let lastAny = try await syncer.runs.lastStarted(mode: nil)
-            guard let mode = settings.schedule.due(now: Date(), lastFull: lastFull, lastAny: lastAny) else { return }
             let run = try await syncer.run(SyncRequest(mode: mode, trigger: "schedule", requestedBy: "schedule"))
+            let summary = String(run.summary.split(separator: "\n").first ?? "")
             logger.info(
                 "scheduled sync finished",
-                metadata: [
-                    "run": "\(run.id)", "state": "\(run.state.rawValue)",
-                    "summary": "\(run.summary.split(separator: "\n")[0])",
-                ])
+                metadata: ["run": "\(run.id)", "state": "\(run.state.rawValue)", "summary": "\(summary)"])
+            guard run.state != .failed else { throw ScheduledSyncFailed(run: run.id, summary: summary) }
+            return "\(mode.rawValue) run \(run.id) \(run.state.rawValue): \(summary)"
         } catch SyncError.alreadyRunning {
-            logger.debug("scheduled sync skipped: another one is running")
-        } catch {
-            if Task.isCancelled || error is CancellationError { return }  // shutting down
-            logger.error("scheduled sync failed", metadata: ["error": "\(error)"])
+            return "skipped: another sync is running"
         }
     }
+}
+
+/// A scheduled run that ended in failure (its record says why).
+public struct ScheduledSyncFailed: Error, CustomStringConvertible {
+    public let run: Int64
+    public let summary: String
+    public var description: String { "run \(run) failed: \(summary)" }
 }
 
 extension SyncSchedule {

@@ -17,6 +17,8 @@ public struct AppDependencies: Sendable {
     public var logger: Logger
     /// Background work that starts and stops with the server (the sync schedule, later the mail worker).
     public var backgroundServices: [any Service]
+    /// Jobs beyond the built-in ones (the sync schedule), run by the same `JobRunner`.
+    public var maintenanceJobs: [MaintenanceJob] = []
     /// Seals and opens the stored secrets (directory and SMTP passwords).
     public var secrets: SecretBox
     /// The policy folder the client manifest endpoint evaluates.
@@ -118,8 +120,9 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
         clock: dependencies.clock)
     let launcher = SyncLauncher(syncer: stores.syncer, logger: dependencies.logger)
     let router = buildRouter(dependencies: dependencies, stores: stores, hub: hub, board: board, launcher: launcher)
-    let maintenance = StatusMaintenance(
-        statuses: stores.statuses, housekeeping: stores.housekeeping, logger: dependencies.logger)
+    let maintenance = JobRunner(
+        jobs: [.statusExpiry(stores.statuses), .housekeeping(stores.housekeeping)] + dependencies.maintenanceJobs,
+        store: JobStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     return Application(
         router: router,
         configuration: .init(
@@ -203,6 +206,8 @@ func buildRouter(
     AdminPeoplePages(
         statuses: statuses, service: statusService, people: people, audit: stores.audit, renderer: renderer
     ).addRoutes(to: web)
+    AdminJobsPage(jobs: JobStore(database: dependencies.postgres, logger: logger), renderer: renderer).addRoutes(
+        web: web, api: api)
     return router
 }
 

@@ -648,6 +648,42 @@ paths:
       responses:
         "204": {description: Revoked}
         "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/admin/jobs:
+    get:
+      summary: The maintenance jobs and their last runs
+      description: >-
+        Every server offers to run each job (status-expiry, housekeeping, directory-sync); exactly one runs it at
+        a time. `runningOn` is set while a run is in progress.
+      tags: [admin]
+      security: [{bearer: []}, {cookie: []}]
+      responses:
+        "200":
+          description: The jobs, by name
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [jobs]
+                properties:
+                  jobs:
+                    type: array
+                    items:
+                      type: object
+                      required: [name, everySeconds, nextRunAt, runs]
+                      properties:
+                        name: {type: string, example: status-expiry}
+                        everySeconds: {type: integer}
+                        nextRunAt: {type: string, format: date-time}
+                        runningOn: {type: string, description: "host:pid of the server running it now"}
+                        runningSince: {type: string, format: date-time}
+                        lastStartedAt: {type: string, format: date-time}
+                        lastFinishedAt: {type: string, format: date-time}
+                        lastDurationMs: {type: integer}
+                        lastResult: {type: string, enum: [succeeded, failed]}
+                        lastDetail: {type: string}
+                        lastServer: {type: string}
+                        runs: {type: integer}
+        "403": {$ref: "#/components/responses/Forbidden"}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}

@@ -45,11 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,
                 schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger, secrets: secrets,
-                backgroundServices: [
-                    SyncScheduler(syncer: syncer, logger: environment.logger),
-                    MailWorker(database: postgres, secrets: secrets, logger: environment.logger),
-                ])
+                backgroundServices: [MailWorker(database: postgres, secrets: secrets, logger: environment.logger)])
             var withPolicies = dependencies
+            withPolicies.maintenanceJobs = [.directorySync(SyncScheduler(syncer: syncer, logger: environment.logger))]
             withPolicies.policyDir = configuration.policyDir
             withPolicies.trustedProxies = configuration.trustedProxies
             withPolicies.publicURLIsHTTPS = configuration.publicURLIsHTTPS

@@ -26,7 +26,7 @@ SHOTS = ROOT / ".local/test-output/browser"
 AXE_OUT = SHOTS / "axe"
 # Every page the tests must have checked with axe by the end (paths, a person's id as {id}).
 PAGES = ["/login", "/", "/people/{id}", "/me", "/admin/directory", "/admin/mappings", "/admin/sync", "/admin/notifications",
-         "/admin/status-types", "/admin/people", "/admin/audit", "/admin/policies"]
+         "/admin/status-types", "/admin/people", "/admin/audit", "/admin/policies", "/admin/jobs"]
 CHECKED = {}   # check name -> (path, number of violating elements), in the order checked
 ENV = os.environ
 PASSWORD = ENV["INBOARD_TEST_SAMPLE_PASSWORD"]
@@ -293,10 +293,12 @@ class WebPages(unittest.TestCase):
         self.assertIn("idleMinutesBeforeAway 5 paris-office", rsop, "bob is in Paris: the OU's policy wins")
         self.assertIn("cacheMinutes 60 cache-baseline", rsop)
         self.shot(driver, "admin-policies", whole=True)
-        for page, heading in [("status-types", "Status types"), ("people", "People"), ("audit", "Audit log")]:
+        for page, heading in [("status-types", "Status types"), ("people", "People"), ("audit", "Audit log"), ("jobs", "Jobs")]:
             driver.get(self.server.url + "/admin/" + page)
             self.assertEqual(driver.find_element(By.CSS_SELECTOR, "main h1").text, heading)
             self.shot(driver, "admin-" + page, whole=True)
+        self.assertIn("status-expiry", driver.find_element(By.ID, "jobs").text)
+        driver.get(self.server.url + "/admin/audit")
         self.assertIn("directory.settings.save", driver.find_element(By.ID, "audit").text)
 
     def test_4_a_non_admin_gets_403_on_every_admin_page_and_sees_no_admin_links(self):
@@ -305,7 +307,7 @@ class WebPages(unittest.TestCase):
         self.wait(driver).until(EC.presence_of_element_located((By.ID, "board")))
         self.assertFalse(driver.find_elements(By.LINK_TEXT, "Directory"))
         cookie = driver.get_cookie("inboard_session")["value"]
-        for path in ["directory", "mappings", "sync", "notifications", "status-types", "people", "audit", "policies"]:
+        for path in ["directory", "mappings", "sync", "notifications", "status-types", "people", "audit", "policies", "jobs"]:
             request = urllib.request.Request(self.server.url + "/admin/" + path, headers={"Cookie": "inboard_session=" + cookie})
             with self.assertRaises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(request)

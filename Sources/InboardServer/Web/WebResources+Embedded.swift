@@ -90,6 +90,22 @@ let embeddedTemplates: [String: String] = [
 {{/layout}}
 
 """#,
+    "admin-jobs": #"""
+{{<layout}}
+{{$content}}
+<h1>Jobs</h1>
+<p class="lead">Background maintenance. Every server offers to run each job; exactly one runs it at a time. Times are this server's.</p>
+<div class="scroll"><table class="grid" id="jobs">
+  <thead><tr><th scope="col">Job</th><th scope="col">Every</th><th scope="col">Last run</th><th scope="col">Took</th><th scope="col">Result</th><th scope="col">Server</th><th scope="col">Now</th><th scope="col">Next run</th></tr></thead>
+  <tbody>
+  {{#jobs}}<tr><th scope="row">{{name}}</th><td>{{every}}</td><td>{{lastRun}}</td><td>{{duration}}</td><td>{{#failed}}<strong class="failed">failed</strong>{{/failed}}{{^failed}}{{result}}{{/failed}}<br><span class="muted small">{{detail}}</span></td><td>{{server}}</td><td>{{running}}</td><td>{{nextRun}}</td></tr>{{/jobs}}
+  {{^jobs}}<tr><td colspan="8" class="muted">No job has run yet: they start with the server.</td></tr>{{/jobs}}
+  </tbody>
+</table></div>
+{{/content}}
+{{/layout}}
+
+"""#,
     "admin-mappings": #"""
 {{<layout}}
 {{$content}}
@@ -532,6 +548,7 @@ let embeddedTemplates: [String: String] = [
     <a href="/admin/policies" {{#section_policies}}aria-current="page"{{/section_policies}}>Policies</a>
     <a href="/admin/people" {{#section_people}}aria-current="page"{{/section_people}}>People</a>
     <a href="/admin/audit" {{#section_audit}}aria-current="page"{{/section_audit}}>Audit log</a>
+    <a href="/admin/jobs" {{#section_jobs}}aria-current="page"{{/section_jobs}}>Jobs</a>
     {{/isAdmin}}
   </nav>
   <form class="signout" method="post" action="/logout">
@@ -921,6 +938,7 @@ details.panel summary { cursor: pointer; }
 pre.mail-text { white-space: pre-wrap; background: #f6f8fb; border: 1px solid var(--line); border-radius: 7px; padding: .7rem; font-size: .9rem; }
 
 .pager { display: flex; gap: 0.75rem; align-items: center; margin: 1rem 0; }
+.failed { color: var(--bad); }
 
 """#,
     "sync.js": #"""

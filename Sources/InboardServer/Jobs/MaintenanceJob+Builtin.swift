@@ -1,0 +1,20 @@
+import InboardStore
+
+extension MaintenanceJob {
+    /// Expired statuses fall back to their type's fallback; auto-away ends.
+    public static func statusExpiry(_ statuses: any StatusStoring) -> MaintenanceJob {
+        MaintenanceJob(name: "status-expiry", every: .seconds(15), staleAfter: .seconds(120)) {
+            let expired = try await statuses.expireDue()
+            return expired == 0 ? "nothing due" : "\(expired) statuses expired"
+        }
+    }
+
+    /// Login throttle rows whose window passed, sessions ended a day ago, live events past the replay horizon.
+    public static func housekeeping(_ housekeeping: Housekeeping) -> MaintenanceJob {
+        MaintenanceJob(name: "housekeeping", every: .seconds(600)) {
+            let pruned = try await housekeeping.prune()
+            return "removed \(pruned.throttleRows) login throttle rows, \(pruned.sessions) ended sessions, "
+                + "\(pruned.events) old live events"
+        }
+    }
+}
