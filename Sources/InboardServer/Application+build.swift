@@ -121,7 +121,8 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     let launcher = SyncLauncher(syncer: stores.syncer, logger: dependencies.logger)
     let router = buildRouter(dependencies: dependencies, stores: stores, hub: hub, board: board, launcher: launcher)
     let maintenance = JobRunner(
-        jobs: [.statusExpiry(stores.statuses), .housekeeping(stores.housekeeping)] + dependencies.maintenanceJobs,
+        jobs: MaintenanceJob.builtIn(statuses: stores.statuses, housekeeping: stores.housekeeping)
+            + dependencies.maintenanceJobs,
         store: JobStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
     return Application(
         router: router,

@@ -73,7 +73,7 @@ public struct DatabaseBackup: Sendable {
         let data = try Data(contentsOf: URL(fileURLWithPath: partial), options: .alwaysMapped)
         let manifest = BackupManifest(
             inboardVersion: "\(InboardVersion.current)", schemaVersion: schemaVersion, createdAt: Date(),
-            database: url.database, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(),
+            database: url.database, sha256: Self.sha256(data),
             bytes: data.count, rows: rows)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -100,8 +100,7 @@ public struct DatabaseBackup: Sendable {
     public func restore(from file: String, binarySchemaVersion: Int) async throws -> [String: Int] {
         if let manifest = try Self.manifest(for: file) {
             let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            guard digest == manifest.sha256 else { throw BackupError.damaged(file) }
+            guard Self.sha256(data) == manifest.sha256 else { throw BackupError.damaged(file) }
         }
         let version = try await schemaVersion(ofBackup: file)
         guard version <= binarySchemaVersion else {
@@ -119,12 +118,21 @@ public struct DatabaseBackup: Sendable {
         return try await contents().rows
     }
 
+    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
     public static func manifest(for file: String) throws -> BackupManifest? {
         guard let data = FileManager.default.contents(atPath: BackupManifest.path(for: file)) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do { return try decoder.decode(BackupManifest.self, from: data) } catch {
             throw BackupError.badManifest(BackupManifest.path(for: file))
+        }
+    }
+
+    /// The database's schema version alone (naming a backup needs no row counts).
+    public func schemaVersion() async throws -> Int {
+        try await Database(url: url, logger: logger).withConnection { connection in
+            try await Migrator(catalog: try MigrationCatalog([]), logger: logger).currentVersion(on: connection)
         }
     }
 

@@ -35,7 +35,7 @@ extension DatabaseBackup {
         guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue else {
             return out
         }
-        let version = try await contents().schemaVersion
+        let version = try await schemaVersion()
         return URL(fileURLWithPath: out).appendingPathComponent(Self.fileName(schemaVersion: version)).path
     }
 }

@@ -28,11 +28,10 @@ struct MaintenanceCommand: AsyncParsableCommand {
                 let syncer = DirectorySyncer(
                     database: environment.database, pool: pool, secrets: secrets, logger: logger)
                 let runner = JobRunner(
-                    jobs: [
-                        .statusExpiry(StatusStore(database: pool, logger: logger)),
-                        .housekeeping(Housekeeping(database: pool, logger: logger)),
-                        .directorySync(SyncScheduler(syncer: syncer, logger: logger)),
-                    ],
+                    jobs: MaintenanceJob.builtIn(
+                        statuses: StatusStore(database: pool, logger: logger),
+                        housekeeping: Housekeeping(database: pool, logger: logger))
+                        + [.directorySync(SyncScheduler(syncer: syncer, logger: logger))],
                     store: JobStore(database: pool, logger: logger), logger: logger)
                 logger.info("maintenance jobs running as \(JobRunner.thisServer)")
                 try await ServiceGroup(

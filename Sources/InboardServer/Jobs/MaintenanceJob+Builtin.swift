@@ -1,6 +1,11 @@
 import InboardStore
 
 extension MaintenanceJob {
+    /// The jobs every process that does maintenance runs (`inboard serve` and `inboard maintenance`).
+    public static func builtIn(statuses: any StatusStoring, housekeeping: Housekeeping) -> [MaintenanceJob] {
+        [.statusExpiry(statuses), .housekeeping(housekeeping)]
+    }
+
     /// Expired statuses fall back to their type's fallback; auto-away ends.
     public static func statusExpiry(_ statuses: any StatusStoring) -> MaintenanceJob {
         MaintenanceJob(name: "status-expiry", every: .seconds(15), staleAfter: .seconds(120)) {

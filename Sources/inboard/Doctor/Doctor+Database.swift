@@ -7,21 +7,13 @@ extension Doctor {
     func databaseCheck() async -> Finding {
         let url = environment.configuration.databaseURL
         let database = environment.database
-        let logger = self.logger
         return await timed(
             "database",
             fix: "start PostgreSQL, or correct INBOARD_DATABASE_URL (now \(url)); 'inboard setup' creates the database"
         ) {
             let started = ContinuousClock.now
-            let (version, epoch) = try await database.withConnection { connection in
-                let rows = try await connection.query(
-                    "SELECT current_setting('server_version_num')::int, extract(epoch FROM clock_timestamp())::float8",
-                    logger: logger)
-                for try await row in rows.decode((Int, Double).self) { return row }
-                return (0, 0)
-            }
+            let (version, skew) = try await database.serverVersionAndClockSkew()
             let elapsed = ContinuousClock.now - started
-            let skew = epoch - Date().timeIntervalSince1970
             let detail =
                 "PostgreSQL \(version / 10000).\(version % 100) at \(url.host):\(url.port)/\(url.database), "
                 + "answered in \(elapsed.formatted(.units(allowed: [.milliseconds]))), clock \(String(format: "%+.1f", skew)) s from this machine's"

@@ -15,7 +15,7 @@ extension Setup {
         var survey: DatabaseProvisioner.Survey?
         let probe = admin ?? database
         do {
-            let (version, skew) = try await Self.versionAndClock(probe, logger: logger)
+            let (version, skew) = try await Database(url: probe, logger: logger).serverVersionAndClockSkew()
             report(
                 version >= 130_000, "PostgreSQL",
                 "\(version / 10000).\(version % 100) at \(probe.host):\(probe.port) (as \(probe.username))",
@@ -53,17 +53,5 @@ extension Setup {
                 message: "prerequisites not met, nothing was changed: \(failures.joined(separator: "; "))")
         }
         return survey
-    }
-
-    static func versionAndClock(_ url: DatabaseURL, logger: Logger) async throws -> (Int, Double) {
-        try await Database(url: url, logger: logger).withConnection { connection in
-            let rows = try await connection.query(
-                "SELECT current_setting('server_version_num')::int, extract(epoch FROM clock_timestamp())::float8",
-                logger: logger)
-            for try await (version, epoch) in rows.decode((Int, Double).self) {
-                return (version, epoch - Date().timeIntervalSince1970)
-            }
-            return (0, 0)
-        }
     }
 }

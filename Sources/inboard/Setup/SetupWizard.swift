@@ -77,7 +77,7 @@ struct SetupWizard {
     static func problem(connectingTo text: String, logger: Logger) async -> String? {
         do {
             let url = try DatabaseURL(text)
-            _ = try await Setup.versionAndClock(url, logger: logger)
+            _ = try await Database(url: url, logger: logger).serverVersionAndClockSkew()
             return nil
         } catch {
             return "\(error)"
