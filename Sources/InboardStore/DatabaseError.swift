@@ -38,14 +38,14 @@ public struct DatabaseError: Error, CustomStringConvertible {
             if psql.code == .connectionError || psql.code == .serverClosedConnection || psql.code == .uncleanShutdown {
                 let cause = psql.underlying.map(Self.networkReason) ?? "the connection failed"
                 return DatabaseError(
-                    "cannot reach PostgreSQL at \(url.host):\(url.port) (\(cause)): is it running? Check INBOARD_DATABASE_URL"
+                    "cannot reach PostgreSQL at \(url.host):\(url.port) (\(cause)): is it running? Check \(url.setting)"
                 )
             }
             return DatabaseError("PostgreSQL error (\(psql.code)) talking to \(url.host):\(url.port)")
         }
         if error is ChannelError || error is IOError || error is NIOConnectionError {
             return DatabaseError(
-                "cannot reach PostgreSQL at \(url.host):\(url.port) (\(Self.networkReason(error))): is it running? Check INBOARD_DATABASE_URL"
+                "cannot reach PostgreSQL at \(url.host):\(url.port) (\(Self.networkReason(error))): is it running? Check \(url.setting)"
             )
         }
         return DatabaseError("database error: \(error)")
@@ -55,8 +55,8 @@ public struct DatabaseError: Error, CustomStringConvertible {
         switch sqlState {
         case "3D000":
             return
-                "\(serverMessage) on \(url.host):\(url.port): create it, or fix the database name in INBOARD_DATABASE_URL"
-        case "28P01", "28000": return "\(serverMessage): fix the user or password in INBOARD_DATABASE_URL"
+                "\(serverMessage) on \(url.host):\(url.port): create it, or fix the database name in \(url.setting)"
+        case "28P01", "28000": return "\(serverMessage): fix the user or password in \(url.setting)"
         default: return "PostgreSQL: \(serverMessage)"
         }
     }

@@ -13,10 +13,17 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     public var sslMode: SSLMode
     public var sslRootCertificate: String?
+    /// Where the URL came from (`INBOARD_DATABASE_URL`, or a setup flag), named in errors about it.
+    public var setting = "INBOARD_DATABASE_URL"
 
     public static let defaultValue = "postgres://inboard@127.0.0.1:5432/inboard"
 
-    public init(_ text: String) throws(DatabaseURLError) {
+    public init(_ text: String, setting: String = "INBOARD_DATABASE_URL") throws(DatabaseURLError) {
+        do { try self.init(parsing: text) } catch { throw DatabaseURLError(error.reason, setting: setting) }
+        self.setting = setting
+    }
+
+    private init(parsing text: String) throws(DatabaseURLError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme else {
             throw .init("'\(Self.redact(text))' is not a URL; expected postgres://user@host:port/database")
         }
@@ -117,6 +124,10 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
 
 public struct DatabaseURLError: Error, CustomStringConvertible, Equatable {
     public let reason: String
-    init(_ reason: String) { self.reason = reason }
-    public var description: String { "INBOARD_DATABASE_URL: \(reason)" }
+    public let setting: String
+    init(_ reason: String, setting: String = "INBOARD_DATABASE_URL") {
+        self.reason = reason
+        self.setting = setting
+    }
+    public var description: String { "\(setting): \(reason)" }
 }

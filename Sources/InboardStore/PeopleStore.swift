@@ -49,13 +49,15 @@ public struct PeopleStore: Sendable {
             "SELECT \(columns), password_hash FROM people WHERE source = 'local' AND lower(username) = lower($1)"
     }
 
-    /// Creates the local admin account, or sets its password when it exists. Returns whether it was created.
+    /// Creates the local admin account, or, when it exists, sets its password and makes it an active admin again
+    /// (what the command is asked for). Returns whether it was created.
     public func upsertLocalAdmin(username: String, passwordHash: String) async throws -> Bool {
         let rows = try await database.query(
             """
             INSERT INTO people (username, display_name, source, role, password_hash, active)
             VALUES (\(username), \(username), 'local', 'admin', \(passwordHash), TRUE)
-            ON CONFLICT ((lower(username))) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = now()
+            ON CONFLICT ((lower(username))) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = 'admin',
+                active = TRUE, disabled_reason = NULL, disabled_at = NULL, updated_at = now()
             WHERE people.source = 'local'
             RETURNING (xmax = 0) AS created
             """, logger: logger)

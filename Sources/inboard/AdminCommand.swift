@@ -48,7 +48,7 @@ struct AdminCommand: AsyncParsableCommand {
                 print(
                     created
                         ? "local admin '\(username)' created"
-                        : "local admin '\(username)' already existed; its password was set")
+                        : "local admin '\(username)' already existed; its password was set and it is an active admin")
             }
         }
     }

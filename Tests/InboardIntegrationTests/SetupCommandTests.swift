@@ -149,6 +149,17 @@ import Testing
                 (try FileManager.default.attributesOfItem(atPath: target.envFile)[.modificationDate] as? Date)
                     == envBefore)
             #expect(try await DatabaseProbe(url: written).text(admins) == adminBefore)
+
+            // An admin someone disabled meanwhile: setup makes it an active admin again, and says so.
+            try await Database(url: written, logger: Logger(label: "test")).withConnection { connection in
+                try await connection.query(
+                    "UPDATE people SET active = FALSE, role = 'user' WHERE username = 'boss'", logger: Logger(label: "test"))
+            }
+            let third = try await runInboard(flags, environment: [:])
+            #expect(third.output.contains("it is an active admin"), "\(third.output)")
+            #expect(
+                try await DatabaseProbe(url: written).text(
+                    "SELECT (active AND role = 'admin')::text FROM people WHERE username = 'boss'") == "true")
         } catch {
             await target.tearDown()
             throw error

@@ -32,12 +32,24 @@ import Testing
         }
     }
 
-    @Test func twoServersRunEachJobOnceAtATime() async throws {
+    /// A job store on a migrated database of the test's own, its pool running for `body`.
+    static func withJobStore(_ body: (JobStore) async throws -> Void) async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
             let pool = try db.database.makePool()
             async let running: Void = pool.run()
-            let store = JobStore(database: pool, logger: Logger(label: "test"))
+            do { try await body(JobStore(database: pool, logger: Logger(label: "test"))) } catch {
+                pool.shutDown()
+                _ = await running
+                throw error
+            }
+            pool.shutDown()
+            _ = await running
+        }
+    }
+
+    @Test func twoServersRunEachJobOnceAtATime() async throws {
+        try await Self.withJobStore { store in
             let tally = Tally()
             let runners = ["server-a", "server-b"].map {
                 JobRunner(
@@ -57,17 +69,11 @@ import Testing
             let record = try #require(try await store.all().first { $0.name == "counting" })
             #expect(record.runs == Int64(tally.runs) && record.lastResult == "succeeded" && record.runningOn == nil)
             #expect(["server-a", "server-b"].contains(record.lastServer ?? ""))
-            pool.shutDown()
-            _ = await running
         }
     }
 
     @Test func aFailureIsRecordedAndAStaleClaimIsTakenOver() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            let pool = try db.database.makePool()
-            async let running: Void = pool.run()
-            let store = JobStore(database: pool, logger: Logger(label: "test"))
+        try await Self.withJobStore { store in
             struct Broken: Error, CustomStringConvertible { var description: String { "the disk is on fire" } }
             let failing = MaintenanceJob(name: "failing", every: .seconds(60)) { throw Broken() }
             let runner = JobRunner(
@@ -87,8 +93,6 @@ import Testing
             #expect(try await store.claim(name: "orphan", server: "dead"))
             try await Task.sleep(for: .milliseconds(1100))
             #expect(try await store.claim(name: "orphan", server: "alive"), "a stale claim was not taken over")
-            pool.shutDown()
-            _ = await running
         }
     }
 

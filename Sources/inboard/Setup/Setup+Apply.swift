@@ -70,14 +70,15 @@ extension Setup {
         let (username, password) = (answers.adminUsername, answers.adminPassword ?? "")
         return try await environment.withPool { pool in
             let people = PeopleStore(database: pool, logger: environment.logger)
-            if let existing = try await people.localAccount(username: username),
-                Bcrypt.verify(password, hash: existing.passwordHash)
+            if let existing = try await people.localAccount(username: username), existing.person.active,
+                existing.person.role == .admin, Bcrypt.verify(password, hash: existing.passwordHash)
             {
                 return "'\(username)' already exists with this password: unchanged"
             }
             let created = try await people.upsertLocalAdmin(
                 username: username, passwordHash: Bcrypt.hash(password, cost: 12))
-            return created ? "'\(username)' created" : "'\(username)' existed; its password was set"
+            return created
+                ? "'\(username)' created" : "'\(username)' existed; its password was set and it is an active admin"
         }
     }
 

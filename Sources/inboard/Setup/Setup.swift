@@ -21,8 +21,8 @@ struct Setup {
         self.answers = answers
         self.log = log
         self.logger = logger
-        admin = try answers.databaseAdminURL.map { try DatabaseURL($0) }
-        var database = try DatabaseURL(answers.databaseURL)
+        admin = try answers.databaseAdminURL.map { try DatabaseURL($0, setting: "--database-admin-url") }
+        var database = try DatabaseURL(answers.databaseURL, setting: "--database-url")
         if database.password == nil, let kept = Self.keptURL(envFile: answers.envFile), kept.sameLogin(as: database) {
             database.password = kept.password
         }

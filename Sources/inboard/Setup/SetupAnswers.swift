@@ -70,9 +70,9 @@ struct SetupAnswers: Equatable {
 
     /// The first problem with the answers, named by its flag; nil when they can be used.
     func problem() -> String? {
-        do { _ = try DatabaseURL(databaseURL) } catch { return "--database-url: \(error)" }
+        do { _ = try DatabaseURL(databaseURL, setting: "--database-url") } catch { return "\(error)" }
         if let databaseAdminURL {
-            do { _ = try DatabaseURL(databaseAdminURL) } catch { return "--database-admin-url: \(error)" }
+            do { _ = try DatabaseURL(databaseAdminURL, setting: "--database-admin-url") } catch { return "\(error)" }
         }
         if adminUsername.trimmingCharacters(in: .whitespaces).isEmpty { return "--admin-username is empty" }
         guard let adminPassword else { return "--admin-password-file is needed (the local admin's password)" }

@@ -17,7 +17,7 @@ struct SetupWizard {
             "PostgreSQL administrator URL, to create Inboard's database and login (empty: use an existing database)",
             default: answers.databaseAdminURL ?? "postgres://postgres@127.0.0.1:5432/postgres"
         ) { answer in
-            answer.isEmpty ? nil : await Self.problem(connectingTo: answer, logger: logger)
+            answer.isEmpty ? nil : await Self.problem(connectingTo: answer, setting: "the administrator URL", logger: logger)
         }
         answers.databaseAdminURL = adminURL.isEmpty ? nil : adminURL
         let creating = answers.databaseAdminURL != nil
@@ -25,8 +25,8 @@ struct SetupWizard {
             "Inboard's database URL (its own login\(creating ? "; without a password one is generated" : ""))",
             default: answers.databaseURL
         ) { answer in
-            do { _ = try DatabaseURL(answer) } catch { return "\(error)" }
-            return creating ? nil : await Self.problem(connectingTo: answer, logger: logger)
+            do { _ = try DatabaseURL(answer, setting: "the database URL") } catch { return "\(error)" }
+            return creating ? nil : await Self.problem(connectingTo: answer, setting: "the database URL", logger: logger)
         }
         answers.httpHost = try await prompter.ask(
             "Address to listen on (0.0.0.0: every interface)", default: answers.httpHost)
@@ -74,9 +74,9 @@ struct SetupWizard {
     }
 
     /// Why `text` cannot be used to reach PostgreSQL, or nil.
-    static func problem(connectingTo text: String, logger: Logger) async -> String? {
+    static func problem(connectingTo text: String, setting: String, logger: Logger) async -> String? {
         do {
-            let url = try DatabaseURL(text)
+            let url = try DatabaseURL(text, setting: setting)
             _ = try await Database(url: url, logger: logger).serverVersionAndClockSkew()
             return nil
         } catch {
