@@ -153,7 +153,8 @@ import Testing
             // An admin someone disabled meanwhile: setup makes it an active admin again, and says so.
             try await Database(url: written, logger: Logger(label: "test")).withConnection { connection in
                 try await connection.query(
-                    "UPDATE people SET active = FALSE, role = 'user' WHERE username = 'boss'", logger: Logger(label: "test"))
+                    "UPDATE people SET active = FALSE, role = 'user' WHERE username = 'boss'",
+                    logger: Logger(label: "test"))
             }
             let third = try await runInboard(flags, environment: [:])
             #expect(third.output.contains("it is an active admin"), "\(third.output)")

@@ -17,7 +17,8 @@ struct SetupWizard {
             "PostgreSQL administrator URL, to create Inboard's database and login (empty: use an existing database)",
             default: answers.databaseAdminURL ?? "postgres://postgres@127.0.0.1:5432/postgres"
         ) { answer in
-            answer.isEmpty ? nil : await Self.problem(connectingTo: answer, setting: "the administrator URL", logger: logger)
+            answer.isEmpty
+                ? nil : await Self.problem(connectingTo: answer, setting: "the administrator URL", logger: logger)
         }
         answers.databaseAdminURL = adminURL.isEmpty ? nil : adminURL
         let creating = answers.databaseAdminURL != nil
@@ -26,7 +27,8 @@ struct SetupWizard {
             default: answers.databaseURL
         ) { answer in
             do { _ = try DatabaseURL(answer, setting: "the database URL") } catch { return "\(error)" }
-            return creating ? nil : await Self.problem(connectingTo: answer, setting: "the database URL", logger: logger)
+            return creating
+                ? nil : await Self.problem(connectingTo: answer, setting: "the database URL", logger: logger)
         }
         answers.httpHost = try await prompter.ask(
             "Address to listen on (0.0.0.0: every interface)", default: answers.httpHost)
