@@ -26,6 +26,8 @@ public struct AppDependencies: Sendable {
     /// Reverse proxies whose forwarded client address is believed, and whether the public URL is https.
     public var trustedProxies: TrustedProxies = .none
     public var publicURLIsHTTPS = false
+    /// How long housekeeping keeps status history (nil: for ever).
+    public var historyRetention: Duration? = .seconds(Housekeeping.defaultHistoryRetentionDays * 86_400)
     /// How long each LDAP step of a login may take (then the next server, or a 503).
     public var directoryLoginTimeout: Duration = DirectorySettings.loginOperationTimeout
     /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
@@ -99,7 +101,8 @@ struct ServerStores: Sendable {
         var throttle = LoginThrottle(database: throttlePool ?? pool, logger: logger)
         throttle.firstDelay = dependencies.loginFirstLock
         self.throttle = throttle
-        housekeeping = Housekeeping(database: pool, logger: logger)
+        housekeeping = Housekeeping(
+            database: pool, logger: logger, historyRetention: dependencies.historyRetention)
         readiness = DatabaseReadiness(
             client: pool, url: dependencies.databaseURL, expectedSchemaVersion: dependencies.schemaVersion,
             logger: logger)

@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies = .none
     /// The address people use; https makes every cookie Secure and adds HSTS.
     public var publicURL: String?
+    /// Days of status history kept; 0 keeps it for ever.
+    public var historyRetentionDays = Housekeeping.defaultHistoryRetentionDays
 
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultHTTPPort = 8080
@@ -41,6 +43,10 @@ public struct ServerConfiguration: Sendable {
         (
             "INBOARD_PUBLIC_URL", "(none)",
             "the address people use, e.g. https://inboard.example.org (https: Secure cookies and HSTS)"
+        ),
+        (
+            "INBOARD_HISTORY_RETENTION_DAYS", "\(Housekeeping.defaultHistoryRetentionDays)",
+            "days of status history kept (0: for ever); set it alike on every server"
         ),
         (
             "INBOARD_ENV_FILE", "/etc/inboard/inboard.env",
@@ -83,6 +89,18 @@ public struct ServerConfiguration: Sendable {
             }
             self.publicURL = publicURL
         }
+        let retention = reader.string(
+            forKey: ["inboard", "history", "retention", "days"], default: "\(Housekeeping.defaultHistoryRetentionDays)")
+        guard let days = Int(retention), (0...36_500).contains(days) else {
+            throw ConfigurationError(
+                "INBOARD_HISTORY_RETENTION_DAYS '\(retention)' is not a number of days (0 keeps history for ever)")
+        }
+        historyRetentionDays = days
+    }
+
+    /// How long housekeeping keeps status history (nil: for ever).
+    public var historyRetention: Duration? {
+        historyRetentionDays == 0 ? nil : .seconds(historyRetentionDays * 86_400)
     }
 
     /// Whether people reach the server over TLS (ended at a proxy or not).

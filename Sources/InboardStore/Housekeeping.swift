@@ -2,27 +2,42 @@ import Logging
 import PostgresNIO
 
 /// Keeps the tables that grow with use from growing for ever: login throttle rows whose window has passed,
-/// sessions that ended a day ago, and live events past the replay horizon. Safe in every server process at once.
+/// sessions that ended a day ago, live events past the replay horizon, mails delivered (or skipped) a month ago,
+/// and status history older than the configured retention. Safe in every server process at once.
 public struct Housekeeping: Sendable {
     public static let eventRetention: Duration = .seconds(7 * 86_400)
+    public static let deliveredMailRetention: Duration = .seconds(30 * 86_400)
+    public static let defaultHistoryRetentionDays = 730
+    /// History rows removed per statement, so that pruning a large backlog never holds long locks.
+    static let historyBatch = 5000
     let database: DatabasePool
     let logger: Logger
+    /// Status history older than this is removed; nil keeps it for ever.
+    public var historyRetention: Duration?
 
-    public init(database: DatabasePool, logger: Logger) {
+    public init(
+        database: DatabasePool, logger: Logger,
+        historyRetention: Duration? = .seconds(Housekeeping.defaultHistoryRetentionDays * 86_400)
+    ) {
         self.database = database
         self.logger = logger
+        self.historyRetention = historyRetention
     }
 
     public struct Pruned: Sendable, Equatable {
         public var throttleRows = 0
         public var sessions = 0
         public var events = 0
-        public var total: Int { throttleRows + sessions + events }
+        public var mails = 0
+        public var historyRows = 0
+        public var total: Int { throttleRows + sessions + events + mails + historyRows }
 
-        public init(throttleRows: Int = 0, sessions: Int = 0, events: Int = 0) {
+        public init(throttleRows: Int = 0, sessions: Int = 0, events: Int = 0, mails: Int = 0, historyRows: Int = 0) {
             self.throttleRows = throttleRows
             self.sessions = sessions
             self.events = events
+            self.mails = mails
+            self.historyRows = historyRows
         }
     }
 
@@ -40,7 +55,28 @@ public struct Housekeeping: Sendable {
             """
             DELETE FROM events WHERE at < now() - make_interval(secs => \(Double(Self.eventRetention.components.seconds)))
             """)
+        pruned.mails = try await count(
+            """
+            DELETE FROM outbox WHERE state IN ('sent', 'skipped') AND created_at < now() - make_interval(secs => \(Double(Self.deliveredMailRetention.components.seconds)))
+            """)
+        if let historyRetention { pruned.historyRows = try await pruneHistory(olderThan: historyRetention) }
         return pruned
+    }
+
+    /// Deletes in batches from the oldest id (ids follow `set_at`), reading only the batch through the primary key,
+    /// so that a table with nothing to prune costs one short index scan, not a full one.
+    private func pruneHistory(olderThan retention: Duration) async throws -> Int {
+        var removed = 0
+        while true {
+            let batch = try await count(
+                """
+                DELETE FROM status_history WHERE id IN (
+                    SELECT id FROM (SELECT id, set_at FROM status_history ORDER BY id LIMIT \(Self.historyBatch)) oldest
+                    WHERE set_at < now() - make_interval(secs => \(Double(retention.components.seconds))))
+                """)
+            removed += batch
+            if batch < Self.historyBatch { return removed }
+        }
     }
 
     private func count(_ statement: String) async throws -> Int {

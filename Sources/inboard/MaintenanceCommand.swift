@@ -11,7 +11,8 @@ struct MaintenanceCommand: AsyncParsableCommand {
         abstract: "Run the background maintenance jobs alone, without serving HTTP.",
         discussion: """
             The jobs 'inboard serve' also runs: status-expiry (every 15 s: expired statuses fall back, auto-away \
-            ends), housekeeping (every 10 min: old login throttle rows, ended sessions, old live events) and \
+            ends), housekeeping (every 10 min: old login throttle rows, ended sessions, old live events, \
+            mails delivered a month ago, status history past INBOARD_HISTORY_RETENTION_DAYS) and \
             directory-sync (every 30 s: the directory's sync schedule). Every process that runs them offers to; \
             exactly one runs each job at a time, so this command may run beside any number of servers. The admin \
             Jobs page and GET /api/v1/admin/jobs show each job's last run. SIGTERM or Ctrl-C stops it after the \
@@ -30,7 +31,9 @@ struct MaintenanceCommand: AsyncParsableCommand {
                 let runner = JobRunner(
                     jobs: MaintenanceJob.builtIn(
                         statuses: StatusStore(database: pool, logger: logger),
-                        housekeeping: Housekeeping(database: pool, logger: logger))
+                        housekeeping: Housekeeping(
+                            database: pool, logger: logger,
+                            historyRetention: environment.configuration.historyRetention))
                         + [.directorySync(SyncScheduler(syncer: syncer, logger: logger))],
                     store: JobStore(database: pool, logger: logger), logger: logger)
                 logger.info("maintenance jobs running as \(JobRunner.thisServer)")

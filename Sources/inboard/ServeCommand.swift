@@ -51,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             withPolicies.policyDir = configuration.policyDir
             withPolicies.trustedProxies = configuration.trustedProxies
             withPolicies.publicURLIsHTTPS = configuration.publicURLIsHTTPS
+            withPolicies.historyRetention = configuration.historyRetention
             let app = buildApplication(configuration: configuration, dependencies: withPolicies)
             environment.logger.info(
                 "Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)"

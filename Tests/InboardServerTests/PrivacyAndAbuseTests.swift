@@ -161,7 +161,7 @@ import Testing
         }
     }
 
-    @Test func housekeepingPrunesOldThrottleRowsSessionsAndEvents() async throws {
+    @Test func housekeepingPrunesOldRowsAndHistoryPastItsRetention() async throws {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
             let ann = people.ids["ann"]!
@@ -169,11 +169,23 @@ import Testing
                 "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ('old', 3, now() - interval '2 days'), ('fresh', 1, now())",
                 "INSERT INTO sessions (token_hash, person_id, kind, expires_at) VALUES ('\\x01', \(ann), 'api', now() - interval '2 days'), ('\\x02', \(ann), 'api', now() + interval '1 day')",
                 "INSERT INTO events (kind, payload, at) VALUES ('status', '{}', now() - interval '8 days'), ('status', '{}', now())",
+                // Delivered a month ago: gone; a dead letter stays for the admin whatever its age.
+                "INSERT INTO outbox (event, state, created_at) VALUES ('watch', 'sent', now() - interval '31 days'), ('watch', 'sent', now()), ('watch', 'dead', now() - interval '90 days')",
+                // More old history than one batch (5,000), then recent rows that stay.
+                "INSERT INTO status_history (person_id, type_id, set_at) SELECT \(ann), (SELECT min(id) FROM status_types), now() - interval '800 days' FROM generate_series(1, 7001)",
+                "INSERT INTO status_history (person_id, type_id, note) SELECT \(ann), (SELECT min(id) FROM status_types), 'recent' FROM generate_series(1, 3)",
             ] { try await db.execute(statement) }
             let pool = try db.database.makePool()
             async let running: Void = pool.run()
+            let keepingAll = Housekeeping(database: pool, logger: Logger(label: "test"), historyRetention: nil)
+            #expect(
+                try await keepingAll.prune() == Housekeeping.Pruned(throttleRows: 1, sessions: 1, events: 1, mails: 1))
             let pruned = try await Housekeeping(database: pool, logger: Logger(label: "test")).prune()
-            #expect(pruned == Housekeeping.Pruned(throttleRows: 1, sessions: 1, events: 1))
+            #expect(pruned == Housekeeping.Pruned(historyRows: 7001))
+            #expect(
+                try await db.scalar("SELECT count(*) FROM status_history WHERE set_at < now() - interval '1 year'") == 0
+            )
+            #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE note = 'recent'") == 3)
             pool.shutDown()
             _ = await running
         }

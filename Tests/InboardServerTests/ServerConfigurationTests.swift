@@ -33,6 +33,7 @@ import Testing
         ("INBOARD_LOG_LEVEL", "loud", "INBOARD_LOG_LEVEL 'loud'"),
         ("INBOARD_DATABASE_URL", "mysql://u@h/d", "INBOARD_DATABASE_URL"),
         ("INBOARD_HTTP_HOST", "", "INBOARD_HTTP_HOST"),
+        ("INBOARD_HISTORY_RETENTION_DAYS", "-1", "INBOARD_HISTORY_RETENTION_DAYS '-1'"),
     ])
     func badValuesNameTheVariable(variable: String, value: String, expected: String) {
         #expect {
@@ -48,8 +49,16 @@ import Testing
             documented == [
                 "INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE",
                 "INBOARD_LOG_LEVEL", "INBOARD_POLICY_DIR",
-                "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL", "INBOARD_ENV_FILE",
+                "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL", "INBOARD_HISTORY_RETENTION_DAYS", "INBOARD_ENV_FILE",
             ])
+    }
+
+    @Test func historyRetentionInDaysZeroKeepsItForEver() throws {
+        #expect(try ServerConfiguration(environment: [:]).historyRetention == .seconds(730 * 86_400))
+        #expect(
+            try ServerConfiguration(environment: ["INBOARD_HISTORY_RETENTION_DAYS": "90"]).historyRetention
+                == .seconds(90 * 86_400))
+        #expect(try ServerConfiguration(environment: ["INBOARD_HISTORY_RETENTION_DAYS": "0"]).historyRetention == nil)
     }
 
     @Test func thePolicyFolderIsRead() throws {

@@ -14,12 +14,14 @@ extension MaintenanceJob {
         }
     }
 
-    /// Login throttle rows whose window passed, sessions ended a day ago, live events past the replay horizon.
+    /// Login throttle rows whose window passed, sessions ended a day ago, live events past the replay horizon,
+    /// delivered mails and status history past its retention.
     public static func housekeeping(_ housekeeping: Housekeeping) -> MaintenanceJob {
         MaintenanceJob(name: "housekeeping", every: .seconds(600)) {
             let pruned = try await housekeeping.prune()
             return "removed \(pruned.throttleRows) login throttle rows, \(pruned.sessions) ended sessions, "
-                + "\(pruned.events) old live events"
+                + "\(pruned.events) old live events, \(pruned.mails) delivered mails, "
+                + "\(pruned.historyRows) status history rows"
         }
     }
 }
