@@ -101,31 +101,43 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     func send(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async -> (
         status: Int, body: String
     ) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        let answer = await request(method, path, json: json, token: token)
+        return (answer.status, answer.body)
+    }
+
+    /// One request to `port` (this set-up's own by default), with the balancer's X-Served-By when there is one.
+    func request(_ method: String, _ path: String, port: Int? = nil, json: String? = nil, token: String? = nil) async
+        -> (status: Int, body: String, servedBy: String?)
+    {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port ?? self.port)\(path)")!)
         request.httpMethod = method
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        guard let (data, response) = try? await Self.session.data(for: request) else { return (0, "") }
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        guard let (data, response) = try? await Self.session.data(for: request) else { return (0, "", nil) }
+        let http = response as? HTTPURLResponse
+        return (
+            http?.statusCode ?? 0, String(decoding: data, as: UTF8.self),
+            http?.value(forHTTPHeaderField: "X-Served-By")
+        )
     }
 
-    func login(_ username: String) async throws -> String {
+    func login(_ username: String, password: String = ServerOnOwnCluster.password) async throws -> String {
         let (status, body) = await send(
-            "POST", "/api/v1/auth/login", json: #"{"username":"\#(username)","password":"\#(Self.password)"}"#)
+            "POST", "/api/v1/auth/login", json: #"{"username":"\#(username)","password":"\#(password)"}"#)
         guard status == 200, let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
             let token = object["token"] as? String
         else { throw ProgramFailed("login \(username): \(status) \(body)") }
         return token
     }
 
-    /// Polls `path` until it answers `status`, for at most `seconds`.
-    func waitFor(_ path: String, status: Int, seconds: Double) async -> Bool {
+    /// Polls `path` (on `port`, or this set-up's own) until it answers `status`, for at most `seconds`.
+    func waitFor(_ path: String, status: Int, seconds: Double, port: Int? = nil) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if await send("GET", path).status == status { return true }
+            if await request("GET", path, port: port).status == status { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false
