@@ -112,7 +112,8 @@ public struct DatabaseProvisioner: Sendable {
             }
             if !survey.roleExists {
                 if let password {
-                    try await run("CREATE ROLE %I LOGIN PASSWORD %L", [role, password])
+                    // The verifier, never the password: nothing a statement log records could sign in.
+                    try await run("CREATE ROLE %I LOGIN PASSWORD %L", [role, ScramVerifier.make(password: password)])
                 } else {
                     try await run("CREATE ROLE %I LOGIN", [role])
                 }
