@@ -27,9 +27,13 @@ struct SetupCommand: AsyncParsableCommand {
     var nonInteractive = false
     @Option(help: "A YAML file of answers (flags given as well win).")
     var answers: String?
-    @Option(help: "A PostgreSQL superuser URL (or a login with CREATEROLE and CREATEDB), to create the database.")
+    @Option(
+        help: """
+            A PostgreSQL superuser URL (or a login with CREATEROLE and CREATEDB), to create the database. \
+            A URL holding a password belongs in --answers FILE: other users can read a command line.
+            """)
     var databaseAdminURL: String?
-    @Option(help: "The URL Inboard will use (its own login and database).")
+    @Option(help: "The URL Inboard will use (its own login and database); a password in it: see above.")
     var databaseURL: String?
     @Option(help: "Where the secret key goes (default /etc/inboard/secret.key).")
     var secretKeyFile: String?
@@ -43,6 +47,8 @@ struct SetupCommand: AsyncParsableCommand {
     var directoryFile: String?
     @Option(help: "SMTP settings to save (as 'inboard smtp set').")
     var smtpFile: String?
+    @Option(help: "An address to send a test mail to once the SMTP settings are saved.")
+    var smtpTestTo: String?
     @Option(help: "The address browsers and clients use, when a proxy is in front.")
     var publicURL: String?
     @Option(help: "The address to listen on (default 0.0.0.0).")
@@ -89,6 +95,14 @@ struct SetupCommand: AsyncParsableCommand {
     }
 
     private func applyFlags(to answers: inout SetupAnswers) throws(CommandFailure) {
+        for (flag, url) in [("--database-admin-url", databaseAdminURL), ("--database-url", databaseURL)] {
+            if let url, (try? DatabaseURL(url))?.password?.isEmpty == false {
+                FileHandle.standardError.write(
+                    Data(
+                        "warning: the password in \(flag) can be read by other users of this machine (ps); put the URL in --answers FILE (mode 600) instead\n"
+                            .utf8))
+            }
+        }
         if let databaseAdminURL { answers.databaseAdminURL = databaseAdminURL }
         if let databaseURL { answers.databaseURL = databaseURL }
         if let secretKeyFile { answers.secretKeyFile = secretKeyFile }
@@ -97,6 +111,7 @@ struct SetupCommand: AsyncParsableCommand {
         if let adminPasswordFile { answers.adminPassword = try SetupAnswers.password(from: adminPasswordFile) }
         if let directoryFile { answers.directoryFile = directoryFile }
         if let smtpFile { answers.smtpFile = smtpFile }
+        if let smtpTestTo { answers.smtpTestTo = smtpTestTo }
         if let publicURL { answers.publicURL = publicURL }
         if let httpHost { answers.httpHost = httpHost }
         if let httpPort { answers.httpPort = httpPort }

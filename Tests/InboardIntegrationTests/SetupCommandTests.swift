@@ -100,13 +100,20 @@ import Testing
             let flags =
                 target.flags(passwordFile: passwordFile)
                 + ["--directory-file", settings.directory, "--smtp-file", settings.smtp]
-            let first = try await runInboard(flags, environment: [:])
+            let testAddress = "setup-\(target.name)@acme.test"
+            let first = try await runInboard(flags + ["--smtp-test-to", testAddress], environment: [:])
             #expect(first.status == 0, "\(first.output)\n\(first.error)")
             #expect(first.output.contains("created login \(target.name)"), "\(first.output)")
             #expect(first.output.contains("created database \(target.name) owned by \(target.name)"))
             #expect(first.output.contains("WebServiceAddress=https://inboard.acme.test/"), "\(first.output)")
             #expect(first.output.contains("directory: tested and saved"), "\(first.output)")
             #expect(first.output.contains("SMTP: saved"), "\(first.output)")
+            #expect(first.output.contains("test mail: sent to \(testAddress)"), "\(first.output)")
+            let maildir = try TestEnvironment.require("INBOARD_TEST_MAILDIR") + "/new"
+            let delivered = try FileManager.default.contentsOfDirectory(atPath: maildir).filter {
+                (try? String(contentsOfFile: maildir + "/" + $0, encoding: .utf8))?.contains(testAddress) == true
+            }
+            #expect(delivered.count == 1, "test mails to \(testAddress) in the sink: \(delivered.count)")
             // The database belongs to its own login, which has no more rights than it needs.
             #expect(
                 try await target.adminQuery(
@@ -197,8 +204,11 @@ import Testing
             #expect(weak.status != 0 && weak.error.contains("shorter than 12"), "\(weak.error)")
             var flags = target.flags(passwordFile: passwordFile)
             let index = try #require(flags.firstIndex(of: "--database-admin-url"))
-            flags[index + 1] = "postgres://postgres@127.0.0.1:1/postgres"
+            flags[index + 1] = "postgres://postgres:hunter2-on-argv@127.0.0.1:1/postgres"
             let unreachable = try await runInboard(flags, environment: [:])
+            #expect(
+                unreachable.error.contains("warning: the password in --database-admin-url can be read by other users"),
+                "\(unreachable.error)")
             #expect(
                 unreachable.status != 0 && unreachable.error.contains("prerequisites not met"), "\(unreachable.error)")
             #expect(unreachable.output.contains("fix: start PostgreSQL"), "\(unreachable.output)")

@@ -23,15 +23,15 @@ extension Doctor {
             ]
         }
         let logger = self.logger
-        let steps = await DirectoryTester(settings: settings, logger: logger).run()
-        let directory: Finding =
+        let fix = "start the directory server or correct the settings; 'inboard directory test' shows each step"
+        // Each LDAP step has its own time limit; this one bounds them all, servers tried in turn included.
+        let directory = await timed("directory", seconds: 60, fix: fix) {
+            let steps = await DirectoryTester(settings: settings, logger: logger).run()
             if let failed = steps.first(where: { !$0.ok }) {
-                .failed(
-                    "directory", "\(failed.name): \(failed.detail)",
-                    fix: "start the directory server or correct the settings; 'inboard directory test' shows each step")
-            } else {
-                .ok("directory", steps.map { "\($0.name): \($0.detail)" }.joined(separator: "; "))
+                return .failed("directory", "\(failed.name): \(failed.detail)", fix: fix)
             }
+            return .ok("directory", steps.map { "\($0.name): \($0.detail)" }.joined(separator: "; "))
+        }
         guard directory.outcome == .ok else {
             return [directory, .skipped("directory clock", "not checked: the directory cannot be used")]
         }

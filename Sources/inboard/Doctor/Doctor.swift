@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import InboardStore
 import Logging
@@ -50,22 +51,28 @@ struct Doctor {
         return findings
     }
 
-    /// `body`'s result, or a failure finding when it throws or takes longer than `seconds`.
+    /// `body`'s result, or a failure finding when it throws or takes longer than `seconds`. A hard limit: a check
+    /// stuck where cancellation cannot reach it (a blocking C call) is left behind, never waited for.
     func timed(
         _ check: String, seconds: Int = 15, fix: String, _ body: @escaping @Sendable () async throws -> Finding
     ) async -> Finding {
-        do {
-            return try await withThrowingTaskGroup(of: Finding.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(seconds))
-                    return .failed(check, "no answer within \(seconds) s", fix: fix)
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
+        let pending = Mutex<CheckedContinuation<Finding, Never>?>(nil)
+        let finish: @Sendable (Finding) -> Void = { finding in
+            pending.withLock { continuation in
+                continuation?.resume(returning: finding)
+                continuation = nil
             }
-        } catch {
-            return .failed(check, "\(error)", fix: fix)
+        }
+        return await withCheckedContinuation { continuation in
+            pending.withLock { $0 = continuation }
+            let work = Task {
+                do { finish(try await body()) } catch { finish(.failed(check, "\(error)", fix: fix)) }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                finish(.failed(check, "no answer within \(seconds) s", fix: fix))
+                work.cancel()
+            }
         }
     }
 }

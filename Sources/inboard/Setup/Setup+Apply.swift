@@ -32,7 +32,12 @@ extension Setup {
         if let file = answers.directoryFile {
             log.say("      directory: \(try await saveDirectory(file, environment))")
         }
-        if let file = answers.smtpFile { log.say("      SMTP: \(try await saveMail(file, environment))") }
+        if let file = answers.smtpFile {
+            log.say("      SMTP: \(try await saveMail(file, environment))")
+            if let address = answers.smtpTestTo {
+                log.say("      test mail: \(await sendTestMail(file, to: address, environment))")
+            }
+        }
     }
 
     /// The environment `inboard serve` will have, for the steps that use the database and the key.
@@ -99,6 +104,18 @@ extension Setup {
                 settings, by: "inboard setup", on: connection)
         }
         return "tested and saved"
+    }
+
+    /// A test mail is a check, not a step: its failure is reported with the fix and undoes nothing.
+    func sendTestMail(_ file: String, to address: String, _ environment: CommandEnvironment) async -> String {
+        guard let settings = try? SMTPSettings.load(file: file) else { return "not sent: \(file) cannot be read" }
+        switch await MailTester.send(with: settings, to: address, sentBy: "inboard setup", logger: environment.logger)
+        {
+        case let .success(reply): return "sent to \(address); the server said: \(reply)"
+        case let .failure(error):
+            return "FAILED: \(error.description); the settings are saved: correct them and run "
+                + "'inboard smtp test --to \(address)'"
+        }
     }
 
     func saveMail(_ file: String, _ environment: CommandEnvironment) async throws -> String {

@@ -26,7 +26,11 @@ extension Setup {
         lines.append(
             answers.directoryFile.map { "directory from \($0): tested, then saved (nothing saved if the test fails)" }
                 ?? "directory: not configured now (the admin pages or 'inboard directory set' later)")
-        lines.append(answers.smtpFile.map { "SMTP from \($0): saved" } ?? "SMTP: not configured now (no mail is sent)")
+        lines.append(
+            answers.smtpFile.map {
+                "SMTP from \($0): saved" + (answers.smtpTestTo.map { ", a test mail sent to \($0)" } ?? "")
+            }
+                ?? "SMTP: not configured now (no mail is sent)")
         lines.append("web address: \(answers.webAddress)")
         return lines
     }

@@ -12,6 +12,8 @@ struct SetupAnswers: Equatable {
     var adminPassword: String?
     var directoryFile: String?
     var smtpFile: String?
+    /// Where setup sends a test mail once the SMTP settings are saved (none when nil).
+    var smtpTestTo: String?
     var publicURL: String?
     var httpHost = "0.0.0.0"
     var httpPort = 8080
@@ -27,6 +29,7 @@ struct SetupAnswers: Equatable {
         var adminPasswordFile: String?
         var directoryFile: String?
         var smtpFile: String?
+        var smtpTestTo: String?
         var publicURL: String?
         var httpHost: String?
         var httpPort: Int?
@@ -54,6 +57,7 @@ struct SetupAnswers: Equatable {
         if let passwordFile = resolve(file.adminPasswordFile) { adminPassword = try Self.password(from: passwordFile) }
         directoryFile = resolve(file.directoryFile) ?? directoryFile
         smtpFile = resolve(file.smtpFile) ?? smtpFile
+        smtpTestTo = file.smtpTestTo ?? smtpTestTo
         publicURL = file.publicURL ?? publicURL
         httpHost = file.httpHost ?? httpHost
         httpPort = file.httpPort ?? httpPort

@@ -61,6 +61,12 @@ struct SetupWizard {
             do { _ = try SMTPSettings.load(file: path) } catch { return "\(error)" }
             return nil
         }
+        if answers.smtpFile != nil {
+            let address = try await prompter.ask(
+                "Send a test mail to (an address, or Enter for none)", default: answers.smtpTestTo ?? ""
+            ) { $0.isEmpty || $0.contains("@") ? nil : "that is not a mail address" }
+            answers.smtpTestTo = address.isEmpty ? nil : address
+        }
         return answers
     }
 
