@@ -7,7 +7,8 @@ let package = Package(
     name: "Inboard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "inboard", targets: ["inboard"])
+        .executable(name: "inboard", targets: ["inboard"]),
+        .executable(name: "inboard-client", targets: ["inboard-client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -79,6 +80,7 @@ let package = Package(
         .target(
             name: "PolicyEngine",
             dependencies: [
+                "InboardCore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -154,6 +156,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The end-user client: InboardCore and a small HTTP client over SwiftNIO, none of the server's modules.
+        .target(
+            name: "InboardClient",
+            dependencies: [
+                "InboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "inboard-client",
+            dependencies: ["InboardClient", "InboardCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "inboard-bench",
             dependencies: [
@@ -198,6 +217,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InboardCoreTests", dependencies: ["InboardCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InboardClientTests", dependencies: ["InboardClient", "InboardCore", "InboardTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "InboardStoreTests", dependencies: ["InboardStore", "InboardTestSupport"],
             swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 import Crypto
+import InboardCore
 import Foundation
 
 /// A target's deployment manifest: effective settings, the client package and its ring, and where each value

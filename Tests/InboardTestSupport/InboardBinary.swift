@@ -12,3 +12,14 @@ public func inboardBinary() throws -> String {
     }
     return found
 }
+
+/// The built `inboard-client` executable, beside `inboard`.
+public func inboardClientBinary() throws -> String {
+    let path = URL(fileURLWithPath: try inboardBinary()).deletingLastPathComponent().appendingPathComponent(
+        "inboard-client"
+    ).path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw ProgramFailed("inboard-client is not built: run 'swift build' first (looked for \(path))")
+    }
+    return path
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The client's folder: `$INBOARD_CLIENT_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inboard`, else
+/// `~/.config/inboard`. It holds `config.json` (the server), `token` (mode 600) and the caches.
+public struct ClientConfig: Sendable {
+    public let folder: String
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let explicit = environment["INBOARD_CLIENT_CONFIG_DIR"], !explicit.isEmpty {
+            folder = explicit
+        } else if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            folder = xdg + "/inboard"
+        } else {
+            folder = (environment["HOME"] ?? NSHomeDirectory()) + "/.config/inboard"
+        }
+    }
+
+    struct Stored: Codable {
+        var server: String?
+    }
+
+    /// The server saved by `login` (or by hand in config.json).
+    public var server: String? { stored().server }
+
+    public func saveServer(_ address: ServerAddress) throws {
+        var stored = stored()
+        stored.server = address.description
+        try write("config.json", Data(try JSONEncoder().encode(stored)), mode: 0o600)
+    }
+
+    public var token: String? {
+        guard let data = FileManager.default.contents(atPath: folder + "/token") else { return nil }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return token.isEmpty ? nil : token
+    }
+
+    public func saveToken(_ token: String) throws { try write("token", Data(token.utf8), mode: 0o600) }
+
+    public func removeToken() { try? FileManager.default.removeItem(atPath: folder + "/token") }
+
+    private func stored() -> Stored {
+        guard let data = FileManager.default.contents(atPath: folder + "/config.json") else { return Stored() }
+        return (try? JSONDecoder().decode(Stored.self, from: data)) ?? Stored()
+    }
+
+    /// Written to a private temporary file, then renamed over the old one: never readable by others, never
+    /// half-written.
+    func write(_ name: String, _ data: Data, mode: mode_t) throws {
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = folder + "/" + name, temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw ClientError.local("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == data.count, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw ClientError.local("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// One server-sent event: its id, kind (`status`, `watch`, `note`) and data (JSON).
+public struct LiveEvent: Sendable, Equatable {
+    public var id: Int64?
+    public var kind: String
+    public var data: String
+
+    public var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// One line for a person: "watch: Carol King (carol): In", "note from Bob Jones: text".
+    public var text: String {
+        switch kind {
+        case "note": NoteText.line(object)
+        default: "\(kind): \(EntryText.line(object))"
+        }
+    }
+}
+
+/// Lines of an SSE stream in, events out (comments and unknown fields skipped, per the EventSource rules).
+public struct LiveEventParser: Sendable {
+    private var id: Int64?
+    private var kind = "message"
+    private var data: [String] = []
+
+    public init() {}
+
+    public mutating func feed(_ line: String) -> LiveEvent? {
+        if line.isEmpty {
+            defer { kind = "message"; data = []; id = nil }
+            return data.isEmpty ? nil : LiveEvent(id: id, kind: kind, data: data.joined(separator: "\n"))
+        }
+        if line.hasPrefix(":") { return nil }
+        let field = line.prefix { $0 != ":" }
+        var value = line.dropFirst(field.count).dropFirst()
+        if value.hasPrefix(" ") { value = value.dropFirst() }
+        switch field {
+        case "id": id = Int64(value)
+        case "event": kind = String(value)
+        case "data": data.append(String(value))
+        default: break
+        }
+        return nil
+    }
+}
+
+public enum NoteText {
+    public static func line(_ note: [String: Any]) -> String {
+        "note from \(note["from"] as? String ?? "?"): \(note["body"] as? String ?? "")"
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import InboardClient
+
+struct ListenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "listen",
+        abstract: "Print watch events and notes as they arrive, one line each (or one JSON object with --json).",
+        discussion: """
+            Runs until interrupted. A dropped connection is resumed with Last-Event-ID, so nothing is missed \
+            while the server restarts or another server takes over. --notify hands each one to the desktop's \
+            notifier (notify-send).
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "One JSON object per event: {\"id\",\"event\",\"data\"}.") var json = false
+    @Flag(help: "Also every status change on the board, not only watch events and notes.") var all = false
+    @Flag(help: "Show each one with notify-send as well.") var notify = false
+
+    func run() async throws {
+        try await reporting {
+            let context = try ClientContext(connection)
+            guard let token = context.config.token else { throw ClientError.notLoggedIn }
+            let follower = EventFollower(http: context.api.http, token: token)
+            try await follower.follow { event in
+                guard all || event.kind == "watch" || event.kind == "note" else { return }
+                if json {
+                    emit(
+                        jsonLine([
+                            "id": event.id.map { Int($0) } ?? NSNull(), "event": event.kind, "data": event.object,
+                        ]))
+                } else {
+                    emit(event.text)
+                }
+                if notify { Notifier.show(event) }
+            }
+        }
+    }
+}
+
+/// The desktop's notifier, where there is one; its absence is not an error.
+enum Notifier {
+    static func show(_ event: LiveEvent) {
+        let title = event.kind == "note" ? "Inboard: note" : "Inboard"
+        var pid: pid_t = 0
+        let arguments = ["notify-send", "--app-name=Inboard", title, event.text]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        if posix_spawnp(&pid, "notify-send", nil, nil, argv, environ) == 0 { waitpid(pid, nil, 0) }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import InboardClient
+
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login",
+        abstract: "Log in with your directory (or local) account and keep the session.",
+        discussion: """
+            The username may be the short name, user@domain, DOMAIN\\user or a DN. Without --password-file the \
+            password is asked for without echo. The token is kept in the config folder (mode 600), and the \
+            server's address in its config.json.
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Your username (asked for when not given).") var username: String?
+    @Option(help: "A file whose first line is the password.") var passwordFile: String?
+
+    func run() async throws {
+        try await reporting {
+            let context = try ClientContext(connection)
+            let name = try username ?? Terminal.ask("Username: ")
+            let password: String
+            if let passwordFile {
+                guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                    throw ClientError.local("cannot read \(passwordFile)")
+                }
+                password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+            } else {
+                password = try Terminal.askSecret("Password for \(name): ")
+            }
+            guard !password.isEmpty else { throw ClientError.usage("the password is empty") }
+            let (token, person) = try await context.api.login(username: name, password: password)
+            try context.config.saveToken(token)
+            try context.config.saveServer(context.found.address)
+            print("logged in to \(context.found.address) as \(person["displayName"] as? String ?? name)")
+        }
+    }
+}
+
+struct LogoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logout", abstract: "End the session on the server and forget the token.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await reporting {
+            let context = try ClientContext(connection)
+            guard context.config.token != nil else { throw ClientError.notLoggedIn }
+            defer { context.config.removeToken() }
+            do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}
+            print("logged out")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// `inboard-client` (the built binary) against `inboard serve` on a PostgreSQL of its own, with people synced
+/// from the sample slapd: logins in every username form, statuses, watches and notes arriving on `listen`,
+/// discovery through ClientInstall.ini, and the documented exit codes.
+struct ClientCommandTests {
+    /// One person's client: its own config folder.
+    struct Client {
+        let folder: String
+        let server: String?
+
+        func run(_ arguments: [String], extra: [String: String] = [:]) async throws -> (
+            status: Int32, output: String, error: String
+        ) {
+            var environment = ["PATH": "/usr/bin:/bin", "INBOARD_CLIENT_CONFIG_DIR": folder, "HOME": folder]
+            if let server { environment["INBOARD_SERVER"] = server }
+            environment.merge(extra) { $1 }
+            return try await runProgram(try inboardClientBinary(), arguments, environment: environment)
+        }
+
+        func start(_ arguments: [String]) throws -> ChildProcess {
+            var environment = ["PATH": "/usr/bin:/bin", "INBOARD_CLIENT_CONFIG_DIR": folder, "HOME": folder]
+            if let server { environment["INBOARD_SERVER"] = server }
+            return try ChildProcess(try inboardClientBinary(), arguments, environment: environment)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func everydayUseAgainstARealServer() async throws {
+        try await ServerOnOwnCluster.with(admins: 1) { setup in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("client-\(UUID())").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let (directory, _) = try LoadBalancerTests.writeDirectoryAndSMTPSettings(in: folder)
+            #expect(
+                try await runInboard(["directory", "set", "--file", directory], environment: setup.environment).status
+                    == 0)
+            let synced = try await runInboard(["sync", "--full"], environment: setup.environment)
+            #expect(synced.status == 0, "\(synced)")
+            try setup.startServer()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "\(setup.serverLog)")
+            let address = "http://127.0.0.1:\(setup.port)/"
+            let password = folder + "/password"
+            try "\(try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD"))\n".write(
+                toFile: password, atomically: true, encoding: .utf8)
+
+            // Bob finds the server through INBOARD_SERVER; Carol through ClientInstall.ini.
+            let bob = Client(folder: folder + "/bob", server: address)
+            let carol = Client(folder: folder + "/carol", server: nil)
+            let ini = folder + "/ClientInstall.ini"
+            try "[Startup Defaults]\r\nWebServiceAddress=\(address)\r\nClientVersion=1.0.0.0\r\n".write(
+                toFile: ini, atomically: true, encoding: .utf8)
+            let nowhere = try await carol.run(["where"])
+            #expect(nowhere.status == 4 && nowhere.error.contains("no server known"), "\(nowhere)")
+            let found = try await carol.run(["where", "--install-ini", ini])
+            #expect(found.output == "\(address) (from \(ini))\n", "\(found)")
+
+            // Every username form: short name, user@domain, DOMAIN\user, and a DN.
+            let carolDN = try #require(
+                try await setup.query("SELECT dn FROM people WHERE username = 'carol'", as: String.self).first)
+            for name in ["bob", "bob@acme.test", "ACME\\bob"] {
+                let login = try await bob.run(["login", "--username", name, "--password-file", password])
+                #expect(login.status == 0 && login.output.contains("logged in to \(address)"), "\(name): \(login)")
+            }
+            let carolLogin = try await carol.run(
+                ["login", "--install-ini", ini, "--username", carolDN, "--password-file", password])
+            #expect(carolLogin.status == 0, "\(carolLogin)")
+            let mode =
+                try FileManager.default.attributesOfItem(atPath: bob.folder + "/token")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            // Once logged in, the saved config.json names the server.
+            #expect(try await carol.run(["where"]).output.contains("config.json"))
+
+            let wrong = folder + "/wrong"
+            try "not-the-password\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+            let refused = try await Client(folder: folder + "/eve", server: address).run(
+                ["login", "--username", "dave", "--password-file", wrong])
+            #expect(refused.status == 1 && refused.error.contains("Wrong username or password"), "\(refused)")
+
+            // A status with a return time, read back.
+            let set = try await bob.run(["set", "Remote", "--note", "from home", "--for", "2h"])
+            #expect(
+                set.status == 0 && set.output.contains("Remote until") && set.output.contains("from home"), "\(set)")
+            let status = try await bob.run(["status", "--json"])
+            let entry = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+            #expect((entry?["status"] as? [String: Any])?["type"] as? String == "Remote", "\(status)")
+            let badTime = try await bob.run(["set", "Out", "--back", "25:00"])
+            #expect(badTime.status == 2 && badTime.error.contains("HH:MM"), "\(badTime)")
+
+            // Bob watches Carol and listens; Carol comes in and leaves him a note.
+            #expect(try await bob.run(["watch", "add", "carol"]).status == 0)
+            #expect(try await bob.run(["watch", "list"]).output.contains("(carol)"))
+            let listener = try bob.start(["listen", "--json"])
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await carol.run(["set", "In", "--note", "at my desk"]).status == 0)
+            let note = "lunch at one? \(UUID().uuidString.prefix(6))"
+            let left = try await carol.run(["note", "bob", note])
+            #expect(left.status == 0 && left.output.contains("note left for"), "\(left)")
+            try await Task.sleep(for: .seconds(1.5))
+            listener.signal(SIGTERM)
+            let heard = listener.waitForExit().output
+            let events = heard.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(
+                events.contains {
+                    $0["event"] as? String == "watch"
+                        && ($0["data"] as? [String: Any])?["username"] as? String == "carol"
+                }, "no watch event for Carol in: \(heard)")
+            #expect(
+                events.contains {
+                    $0["event"] as? String == "note" && ($0["data"] as? [String: Any])?["body"] as? String == note
+                },
+                "no note in: \(heard)")
+            #expect(try await bob.run(["notes"]).output.contains(note))
+            #expect(try await bob.run(["who", "carol"]).output.contains("In, at my desk"))
+
+            // A client newer than its server is told to upgrade the server first.
+            let newer = try await bob.run(["status"], extra: ["INBOARD_CLIENT_VERSION": "1.1.0.0"])
+            #expect(newer.status == 5 && newer.error.contains("server must be upgraded"), "\(newer)")
+
+            // Logged out: the session is gone on the server too.
+            let token = try String(contentsOfFile: bob.folder + "/token", encoding: .utf8)
+            #expect(try await bob.run(["logout"]).status == 0)
+            let after = try await bob.run(["status"])
+            #expect(after.status == 3 && after.error.contains("not logged in"), "\(after)")
+            #expect(await setup.send("GET", "/api/v1/me", token: token).status == 401)
+            let unreachable = try await Client(folder: folder + "/bob", server: "http://127.0.0.1:1/").run(["who", "x"])
+            #expect(unreachable.status == 3 || unreachable.status == 4, "\(unreachable)")
+        }
+    }
+}
