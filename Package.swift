@@ -170,7 +170,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "inboard-client",
-            dependencies: ["InboardClient", "InboardCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "InboardClient", "InboardCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
