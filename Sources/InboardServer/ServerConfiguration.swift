@@ -38,7 +38,7 @@ public struct ServerConfiguration: Sendable {
         ("INBOARD_POLICY_DIR", defaultPolicyDir, "policy folder whose manifests GET /api/v1/clients/manifest serves"),
         (
             "INBOARD_TRUSTED_PROXIES", "(none)",
-            "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed"
+            "reverse proxies' own addresses (or CIDRs, comma-separated) whose X-Forwarded-For is believed; never a range holding clients"
         ),
         (
             "INBOARD_PUBLIC_URL", "(none)",

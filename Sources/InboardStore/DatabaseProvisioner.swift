@@ -70,6 +70,9 @@ public struct DatabaseProvisioner: Sendable {
         for name in [target.username, target.database] where name.utf8.count > 63 {
             throw .nameTooLong(name)
         }
+        if !survey.roleExists, let password = target.password, let problem = ScramVerifier.problem(with: password) {
+            throw .unusablePassword(problem)
+        }
         steps.append(
             survey.roleExists
                 ? "login \(target.username) exists: kept as it is"
@@ -144,12 +147,14 @@ public enum DatabaseProvisionError: Error, CustomStringConvertible, Equatable {
     case tooOld(Int)
     case occupied(database: String, owner: String, tables: Int, login: String)
     case nameTooLong(String)
+    case unusablePassword(String)
 
     public var description: String {
         switch self {
         case .noAnswer: return "PostgreSQL did not answer the survey query"
         case let .tooOld(version):
             return "PostgreSQL \(version / 10000) is too old: Inboard needs 13 or newer (15 is tested)"
+        case let .unusablePassword(problem): return "the database password in the URL \(problem)"
         case let .nameTooLong(name):
             return "'\(name)' is longer than PostgreSQL's 63 bytes for a name: choose a shorter one"
         case let .occupied(database, owner, tables, login):

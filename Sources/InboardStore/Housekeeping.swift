@@ -63,19 +63,34 @@ public struct Housekeeping: Sendable {
         return pruned
     }
 
-    /// Deletes in batches from the oldest id (ids follow `set_at`), reading only the batch through the primary key,
-    /// so that a table with nothing to prune costs one short index scan, not a full one.
+    /// Deletes in batches from the oldest id (ids follow `set_at`), reading each batch through the primary key, so
+    /// that a table with nothing to prune costs one short index scan. Each person's newest row stays whatever its
+    /// age: it is the record of the status they still have.
     private func pruneHistory(olderThan retention: Duration) async throws -> Int {
         var removed = 0
+        var after: Int64 = 0
         while true {
-            let batch = try await count(
-                """
-                DELETE FROM status_history WHERE id IN (
-                    SELECT id FROM (SELECT id, set_at FROM status_history ORDER BY id LIMIT \(Self.historyBatch)) oldest
-                    WHERE set_at < now() - make_interval(secs => \(Double(retention.components.seconds))))
-                """)
-            removed += batch
-            if batch < Self.historyBatch { return removed }
+            let rows = try await database.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH batch AS (
+                            SELECT id, person_id, set_at < now() - make_interval(secs => \(Double(retention.components.seconds))) AS old
+                            FROM status_history WHERE id > \(after) ORDER BY id LIMIT \(Self.historyBatch)
+                        ), gone AS (
+                            DELETE FROM status_history h USING batch b
+                            WHERE h.id = b.id AND b.old
+                              AND EXISTS (SELECT 1 FROM status_history n WHERE n.person_id = b.person_id AND n.id > b.id)
+                            RETURNING 1
+                        )
+                        SELECT (SELECT max(id) FROM batch), (SELECT count(*)::int FROM gone),
+                               (SELECT count(*)::int FROM batch), (SELECT bool_and(old) FROM batch)
+                        """), logger: logger)
+            for try await (last, deleted, read, allOld) in rows.decode((Int64?, Int, Int, Bool?).self) {
+                removed += deleted
+                // Past the old rows, or at the end of the table: done.
+                guard let last, read == Self.historyBatch, allOld == true else { return removed }
+                after = last
+            }
         }
     }
 

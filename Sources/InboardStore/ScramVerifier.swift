@@ -7,6 +7,18 @@ import Foundation
 public enum ScramVerifier {
     public static let iterations = 4096
 
+    /// Why `password` cannot be a database password, or nil. PostgreSQL hashes a password's SASLprep form (or,
+    /// when SASLprep refuses it, the bytes as typed), while PostgresNIO always hashes the bytes as typed: only a
+    /// password that SASLprep leaves unchanged signs in the same way everywhere.
+    public static func problem(with password: String) -> String? {
+        // Bytes, not String equality: Swift calls "e" + U+0301 and "é" equal, PostgreSQL hashes different bytes.
+        prepared(password).utf8.elementsEqual(password.utf8)
+            ? nil
+            : "holds characters that PostgreSQL normalises (such as accents typed as separate marks, full-width "
+                + "letters, soft hyphens or emoji variants); use letters, digits and punctuation, or leave the "
+                + "password out and let setup generate one"
+    }
+
     public static func make(password: String, salt: [UInt8]? = nil, iterations: Int = Self.iterations) -> String {
         let salt = salt ?? (0..<16).map { _ in UInt8.random(in: 0...255) }
         let salted = saltedPassword(Array(prepared(password).utf8), salt: salt, iterations: iterations)
@@ -34,6 +46,7 @@ public enum ScramVerifier {
     /// spaces, characters "mapped to nothing" go, and the rest is NFKC-normalised.
     static func prepared(_ password: String) -> String {
         guard !password.unicodeScalars.allSatisfy(\.isASCII) else { return password }
+        // NFKC composes as well as maps, so "e" + U+0301 becomes "é": different bytes, as in PostgreSQL.
         let mappedToNothing: Set<UInt32> = [
             0x00AD, 0x034F, 0x1806, 0x180B, 0x180C, 0x180D, 0x200B, 0x200C, 0x200D, 0x2060, 0xFE00, 0xFE01, 0xFE02,
             0xFE03, 0xFE04, 0xFE05, 0xFE06, 0xFE07, 0xFE08, 0xFE09, 0xFE0A, 0xFE0B, 0xFE0C, 0xFE0D, 0xFE0E, 0xFE0F,

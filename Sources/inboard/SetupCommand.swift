@@ -96,7 +96,8 @@ struct SetupCommand: AsyncParsableCommand {
 
     private func applyFlags(to answers: inout SetupAnswers) throws(CommandFailure) {
         for (flag, url) in [("--database-admin-url", databaseAdminURL), ("--database-url", databaseURL)] {
-            if let url, (try? DatabaseURL(url))?.password?.isEmpty == false {
+            // The text itself, not a parsed URL: a URL that fails to parse still showed its password to `ps`.
+            if let url, url.contains(/:\/\/[^:@\/]*:[^@]+@/) {
                 FileHandle.standardError.write(
                     Data(
                         "warning: the password in \(flag) can be read by other users of this machine (ps); put the URL in --answers FILE (mode 600) instead\n"

@@ -48,6 +48,9 @@ struct LoadBalancerTests {
             for port in servers.serverPorts {
                 #expect(await setup.request("GET", "/api/v1/me", port: port, token: bob).status == 200)
             }
+            // The metrics stay on the servers' own ports, for Prometheus, not on the public address.
+            #expect(await setup.request("GET", "/metrics").status == 404)
+            #expect(await setup.request("GET", "/metrics", port: servers.serverPorts[0]).status == 200)
             // The sample's TLS front end (the test CA's certificate for 127.0.0.1).
             let overTLS = try await runProgram(
                 "/usr/bin/curl",

@@ -164,7 +164,7 @@ import Testing
     @Test func housekeepingPrunesOldRowsAndHistoryPastItsRetention() async throws {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
-            let ann = people.ids["ann"]!
+            let ann = people.ids["ann"]!, cat = people.ids["cat"]!
             for statement in [
                 "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ('old', 3, now() - interval '2 days'), ('fresh', 1, now())",
                 "INSERT INTO sessions (token_hash, person_id, kind, expires_at) VALUES ('\\x01', \(ann), 'api', now() - interval '2 days'), ('\\x02', \(ann), 'api', now() + interval '1 day')",
@@ -174,6 +174,8 @@ import Testing
                 // More old history than one batch (5,000), then recent rows that stay.
                 "INSERT INTO status_history (person_id, type_id, set_at) SELECT \(ann), (SELECT min(id) FROM status_types), now() - interval '800 days' FROM generate_series(1, 7001)",
                 "INSERT INTO status_history (person_id, type_id, note) SELECT \(ann), (SELECT min(id) FROM status_types), 'recent' FROM generate_series(1, 3)",
+                // Cat's only row is as old, but it is the record of the status she still has: it stays.
+                "INSERT INTO status_history (person_id, type_id, note, set_at) VALUES (\(cat), (SELECT min(id) FROM status_types), 'cat-only', now() - interval '900 days')",
             ] { try await db.execute(statement) }
             let pool = try db.database.makePool()
             async let running: Void = pool.run()
@@ -183,9 +185,12 @@ import Testing
             let pruned = try await Housekeeping(database: pool, logger: Logger(label: "test")).prune()
             #expect(pruned == Housekeeping.Pruned(historyRows: 7001))
             #expect(
-                try await db.scalar("SELECT count(*) FROM status_history WHERE set_at < now() - interval '1 year'") == 0
-            )
+                try await db.scalar(
+                    "SELECT count(*) FROM status_history WHERE set_at < now() - interval '1 year' AND person_id = \(ann)"
+                )
+                    == 0)
             #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE note = 'recent'") == 3)
+            #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE note = 'cat-only'") == 1)
             pool.shutDown()
             _ = await running
         }

@@ -7,7 +7,7 @@ import Testing
 
 /// The verifier `inboard setup` sends in place of a new login's password is the one PostgreSQL itself stores.
 @Suite struct ScramVerifierTests {
-    @Test(arguments: ["correct horse battery", "pässwörd-Ω", "non\u{00A0}breaking\u{00AD}space", "ｆｕｌｌｗｉｄｔｈ"])
+    @Test(arguments: ["correct horse battery", "pässwörd-Ω", "n0-Spaces!#$%&'()*+,-./:;<=>?@[]^_`{|}~"])
     func matchesWhatPostgresComputesForTheSameSalt(password: String) async throws {
         let admin = try DatabaseURL(try TestEnvironment.require("INBOARD_TEST_DATABASE_ADMIN_URL"))
         let role = "inboard_scram_\(UInt32.random(in: 0...UInt32.max))"
@@ -35,7 +35,17 @@ import Testing
         #expect(ScramVerifier.make(password: password + "x", salt: Array(salt), iterations: iterations) != stored)
     }
 
+    /// Passwords PostgreSQL would normalise (or, failing, hash as typed) while PostgresNIO hashes them as typed:
+    /// setup refuses them before it creates anything.
+    @Test(arguments: [
+        "non\u{00A0}breaking", "soft\u{00AD}hyphen", "ｆｕｌｌｗｉｄｔｈ", "cafe\u{0301}", "Sommer☀️2024", "ｐａｓｓ\u{E000}",
+    ])
+    func passwordsThatSignInDifferentlyAreRefused(password: String) {
+        #expect(ScramVerifier.problem(with: password) != nil)
+    }
+
     @Test func eachVerifierHasItsOwnSalt() {
+        #expect(ScramVerifier.problem(with: "pässwörd-Ω") == nil)
         #expect(ScramVerifier.make(password: "same") != ScramVerifier.make(password: "same"))
         #expect(ScramVerifier.make(password: "same").hasPrefix("SCRAM-SHA-256$4096:"))
     }

@@ -95,6 +95,7 @@ struct SetupAnswers: Equatable {
         for (flag, file) in [("--directory-file", directoryFile), ("--smtp-file", smtpFile)] {
             if let file, !FileManager.default.isReadableFile(atPath: file) { return "\(flag) \(file) cannot be read" }
         }
+        if smtpTestTo != nil, smtpFile == nil { return "--smtp-test-to needs --smtp-file (the settings to test)" }
         return nil
     }
 
