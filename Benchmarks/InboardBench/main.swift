@@ -117,7 +117,8 @@ case "raw-login":
 case "status-sql":
     let (person, type) = (args[2], args[3])
     let values = [
-        "$10": "'in'", "$9": "'127.0.0.1'", "$8": "false", "$7": "NULL::bigint", "$6": "NULL::timestamptz",
+        "$11": "NULL::timestamptz", "$10": "'in'", "$9": "'127.0.0.1'", "$8": "false", "$7": "NULL::bigint",
+        "$6": "NULL::timestamptz",
         "$5": "NULL::timestamptz", "$4": "false", "$3": "'pgbench'", "$2": type, "$1": person,
     ]
     var sql = StatusStore.SetSQL.sql

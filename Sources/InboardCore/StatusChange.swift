@@ -8,12 +8,27 @@ public struct StatusChange: Sendable, Equatable {
     public var noteHidden: Bool
     public var returnAt: Date?
     public var expiresAt: Date?
+    /// When the person made the change, for one sent late (a client's offline queue); nil means now.
+    public var madeAt: Date?
+    /// How late a change may arrive: an older one is refused rather than rewriting old history.
+    public static let latestArrival: TimeInterval = 7 * 86_400
 
-    public init(note: String? = nil, noteHidden: Bool = false, returnAt: Date? = nil, expiresAt: Date? = nil) {
+    public init(
+        note: String? = nil, noteHidden: Bool = false, returnAt: Date? = nil, expiresAt: Date? = nil,
+        madeAt: Date? = nil
+    ) {
         self.note = note
         self.noteHidden = noteHidden
         self.returnAt = returnAt
         self.expiresAt = expiresAt
+        self.madeAt = madeAt
+    }
+
+    /// The one rule for a change sent late: it is not applied over a status set after it was made (the
+    /// database's conditional update says the same).
+    public static func isSuperseded(madeAt: Date?, currentSetAt: Date?) -> Bool {
+        guard let madeAt, let currentSetAt else { return false }
+        return currentSetAt > madeAt
     }
 
     /// What is stored: the note trimmed (empty becomes none), the type's default expiry when none is given.
@@ -41,6 +56,12 @@ public struct StatusChange: Sendable, Equatable {
         }
         if let expiresAt, expiresAt <= now {
             throw .init(field: "expiresAt", message: "is in the past")
+        }
+        if let madeAt, madeAt > now.addingTimeInterval(60) {
+            throw .init(field: "madeAt", message: "is in the future")
+        }
+        if let madeAt, madeAt < now.addingTimeInterval(-Self.latestArrival) {
+            throw .init(field: "madeAt", message: "is more than 7 days ago: too old to apply")
         }
         if result.expiresAt == nil, let minutes = type.defaultExpiryMinutes {
             result.expiresAt = now.addingTimeInterval(Double(minutes) * 60)

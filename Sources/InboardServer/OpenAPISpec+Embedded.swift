@@ -342,6 +342,7 @@ paths:
         "200": {description: The person with the new status, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
         "400": {description: "A field has the wrong type or is missing; the message names it", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "409": {description: "superseded - the status was set after the change's madeAt; nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/people/{id}/status:
     put:
@@ -874,6 +875,7 @@ components:
         noteHidden: {type: boolean}
         returnAt: {type: string, format: date-time}
         expiresAt: {type: string, format: date-time}
+        madeAt: {type: string, format: date-time, description: "when the change was made, for one sent late (an offline client's queue; at most 7 days ago); it is not applied over a status set after that time (409 superseded), and it becomes the status's and the history's time"}
     BoardEntry:
       type: object
       required: [id, username, displayName, active]

@@ -20,13 +20,25 @@ extension StatusStore {
         binds.append(autoAway)
         binds.append(source)
         binds.append(type.presence.rawValue)
+        binds.append(change.madeAt)
         var entry: BoardEntry?
         for try await row in try await database.query(prepared: SetSQL.self, binds, logger: logger) {
             entry = try BoardEntry.decoder.decode(BoardEntry.self, from: Data(try row.decode(String.self).utf8))
         }
-        guard let entry else { throw StatusStoreError.noSuchPerson(personID) }
+        guard let entry else {
+            // A late change finds no row when a newer status held it back, or when the person does not exist.
+            if change.madeAt != nil, try await personExists(personID) { throw StatusStoreError.superseded(personID) }
+            throw StatusStoreError.noSuchPerson(personID)
+        }
         EventLog.announce(on: database, logger: logger)
         return entry
+    }
+
+    private func personExists(_ id: Int64) async throws -> Bool {
+        for try await _ in try await database.query("SELECT 1 FROM people WHERE id = \(id)", logger: logger) {
+            return true
+        }
+        return false
     }
 
     /// The one statement behind a status change (public for the benchmark's pgbench baseline).
@@ -34,14 +46,15 @@ extension StatusStore {
         public static let sql = """
             WITH upserted AS (
                 INSERT INTO statuses (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, auto_away)
-                SELECT id, $2, $3, $4, $5, $6, $7, now(), $8 FROM people WHERE id = $1
+                SELECT id, $2, $3, $4, $5, $6, $7, COALESCE($11::timestamptz, now()), $8 FROM people WHERE id = $1
                 ON CONFLICT (person_id) DO UPDATE SET type_id = EXCLUDED.type_id, note = EXCLUDED.note, note_hidden = EXCLUDED.note_hidden,
-                    return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = now(),
+                    return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at,
                     auto_away = EXCLUDED.auto_away
+                WHERE $11::timestamptz IS NULL OR statuses.set_at <= $11::timestamptz   -- a late change never overwrites a newer one
                 RETURNING *
             ), logged AS (
-                INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, source)
-                SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, $9 FROM upserted RETURNING 1
+                INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, source)
+                SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, $9 FROM upserted RETURNING 1
             ), entry AS (
                 SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed
                 FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by

@@ -136,9 +136,12 @@ public enum StatusStoreError: Error, CustomStringConvertible, Equatable {
     case noSuchType(String)
     case noSuchPerson(Int64)
     case duplicateName(String)
+    /// A change sent late arrived after a newer one (see `StatusChange.isSuperseded`).
+    case superseded(Int64)
 
     public var description: String {
         switch self {
+        case let .superseded(id): "person \(id)'s status was set after this change was made"
         case let .noSuchType(key): "there is no status type '\(key)'"
         case let .noSuchPerson(id): "there is no person \(id)"
         case let .duplicateName(name): "a status type named '\(name)' exists already"

@@ -133,7 +133,11 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         throws -> BoardEntry
     {
         guard people[personID] != nil else { throw StatusStoreError.noSuchPerson(personID) }
-        statuses[personID] = StoredStatus(typeID: type.id, change: change, setBy: setBy, setAt: now, autoAway: autoAway)
+        if StatusChange.isSuperseded(madeAt: change.madeAt, currentSetAt: statuses[personID]?.setAt) {
+            throw StatusStoreError.superseded(personID)
+        }
+        statuses[personID] = StoredStatus(
+            typeID: type.id, change: change, setBy: setBy, setAt: change.madeAt ?? now, autoAway: autoAway)
         record(personID, source: source)
         return entry(of: personID)!
     }

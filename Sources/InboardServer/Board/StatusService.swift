@@ -5,12 +5,14 @@ import Logging
 
 /// What a status change asks for, from the API (JSON) or a board form.
 struct StatusRequest: Decodable, KnownFields {
-    static let fields: Set<String> = ["type", "note", "noteHidden", "returnAt", "expiresAt"]
+    static let fields: Set<String> = ["type", "note", "noteHidden", "returnAt", "expiresAt", "madeAt"]
     var type: String
     var note: String?
     var noteHidden: Bool?
     var returnAt: Date?
     var expiresAt: Date?
+    /// When the change was made, for one sent late by an offline client.
+    var madeAt: Date?
 }
 
 /// A status type as an admin defines it (API JSON or the admin form).
@@ -69,7 +71,7 @@ struct StatusService: Sendable {
         do {
             change = try StatusChange(
                 note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt,
-                expiresAt: request.expiresAt
+                expiresAt: request.expiresAt, madeAt: request.madeAt
             )
             .validated(for: type, now: clock(), hidingAllowed: organisation.allowHiddenNotes)
         } catch {
@@ -82,6 +84,10 @@ struct StatusService: Sendable {
             return entry.redacted(for: actor)
         } catch StatusStoreError.noSuchPerson {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
+        } catch StatusStoreError.superseded {
+            throw APIError(
+                .conflict, code: "superseded",
+                message: "The status was changed after this change was made; it was not applied.")
         }
     }
 

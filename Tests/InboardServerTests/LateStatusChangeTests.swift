@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// A change an offline client sends late (`madeAt`): applied with its own time unless a newer status exists.
+@Suite struct LateStatusChangeTests {
+    @Test func aLateChangeKeepsItsTimeAndNeverOverwritesANewerOne() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let ann = people.ids["ann"]!
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let token = try await api.login("ann")
+                // Made 10 minutes ago, while nothing newer was set: applied, with that time in the history.
+                let made = isoDate(in: -600)
+                let late = try await api.object(
+                    .put, "/api/v1/me/status", json: #"{"type":"Remote","note":"late","madeAt":"\#(made)"}"#,
+                    token: token)
+                #expect((late["status"] as? [String: Any])?["note"] as? String == "late")
+                let age = try await db.scalar(
+                    "SELECT extract(epoch FROM now() - set_at)::bigint FROM status_history WHERE person_id = \(ann) AND note = 'late'"
+                )
+                #expect((595...640).contains(age), "history time \(age) s ago, not the change's")
+
+                // A status set now, then a change made 5 minutes ago arrives: refused, the newer one stays.
+                _ = try await api.object(.put, "/api/v1/me/status", json: #"{"type":"In","note":"now"}"#, token: token)
+                let (code, body) = try await api.send(
+                    .put, "/api/v1/me/status",
+                    json: #"{"type":"Remote","note":"stale","madeAt":"\#(isoDate(in: -300))"}"#,
+                    token: token)
+                #expect(code == 409 && String(decoding: body, as: UTF8.self).contains("superseded"))
+                #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE note = 'stale'") == 0)
+                #expect(
+                    try await db.scalar("SELECT count(*) FROM statuses WHERE person_id = \(ann) AND note = 'now'") == 1)
+
+                for (madeAt, field) in [(isoDate(in: -8 * 86_400), "madeAt"), (isoDate(in: 3600), "madeAt")] {
+                    let (code, body) = try await api.send(
+                        .put, "/api/v1/me/status", json: #"{"type":"In","madeAt":"\#(madeAt)"}"#, token: token)
+                    #expect(code == 422 && String(decoding: body, as: UTF8.self).contains(field))
+                }
+            }
+        }
+    }
+}
