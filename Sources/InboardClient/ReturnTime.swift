@@ -51,5 +51,10 @@ public enum ReturnTime {
         return date
     }
 
-    public static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    /// With milliseconds: a queued change's time is compared with the server's to the millisecond.
+    public static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
 }

@@ -21,7 +21,8 @@ struct InboardClientCommand: AsyncParsableCommand {
         version: "\(InboardVersion.current)",
         subcommands: [
             WhereCommand.self, LoginCommand.self, LogoutCommand.self, StatusCommand.self, SetCommand.self,
-            WhoCommand.self, WatchCommand.self, NotesCommand.self, NoteCommand.self, ListenCommand.self,
+            BoardCommand.self, WhoCommand.self, WatchCommand.self, NotesCommand.self, NoteCommand.self,
+            ListenCommand.self,
             PresenceCommand.self, ManifestCommand.self,
         ])
 }
@@ -46,6 +47,15 @@ struct ClientContext {
         config = ClientConfig()
         found = try ServerDiscovery(flag: options.server, installINI: options.installIni, config: config).resolve()
         api = InboardAPI(http: ClientHTTP(server: found.address, caFile: options.caFile), token: config.token)
+    }
+
+    /// Status changes queued while the server was away go first, in order; what became of each is told on
+    /// standard error (standard output stays the command's own).
+    func sendQueued() async throws {
+        guard api.token != nil else { return }
+        for line in try await OfflineQueue(config: config).flush(api) {
+            FileHandle.standardError.write(Data("\(line)\n".utf8))
+        }
     }
 }
 

@@ -9,7 +9,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let api = try ClientContext(connection).api
+            let context = try ClientContext(connection)
+            try await context.sendQueued()
+            let api = context.api
             let me = try await api.call(.GET, "/api/v1/me") as? [String: Any] ?? [:]
             guard let id = me["id"] as? Int else { throw ClientError.local("the server did not say who you are") }
             let entry = try await api.call(.GET, "/api/v1/people/\(id)") as? [String: Any] ?? [:]
@@ -43,8 +45,21 @@ struct SetCommand: AsyncParsableCommand {
             if let back { body["returnAt"] = ReturnTime.iso(try ReturnTime.at(back)) }
             if let duration { body["returnAt"] = ReturnTime.iso(try ReturnTime.after(duration)) }
             if let until { body["expiresAt"] = ReturnTime.iso(try ReturnTime.parse(until)) }
-            let entry = try await ClientContext(connection).api.call(.PUT, "/api/v1/me/status", json: body)
-            if json { printJSON(entry ?? [:]) } else { print(EntryText.line(entry as? [String: Any] ?? [:])) }
+            let context = try ClientContext(connection)
+            guard context.api.token != nil else { throw ClientError.notLoggedIn }
+            let queue = OfflineQueue(config: context.config)
+            let madeAt = Date()
+            do {
+                try await context.sendQueued()
+                let entry = try await context.api.call(.PUT, "/api/v1/me/status", json: body)
+                if json { printJSON(entry ?? [:]) } else { print(EntryText.line(entry as? [String: Any] ?? [:])) }
+            } catch ClientError.unreachable, ClientError.timedOut {
+                // Nothing lost: kept with its time and sent when the server is back (not over a newer change).
+                try queue.append(OfflineQueue.Change(body: body, madeAt: madeAt))
+                print(
+                    "queued: the server cannot be reached; the change (\(queue.changes.count) waiting) is sent with "
+                        + "its time when it is back")
+            }
         }
     }
 }

@@ -118,6 +118,35 @@ struct ClientCommandTests {
             #expect(try await bob.run(["notes"]).output.contains(note))
             #expect(try await bob.run(["who", "carol"]).output.contains("In, at my desk"))
 
+            // While the server is away: changes are queued with their time, the board comes from the cache.
+            #expect(try await bob.run(["board"]).output.contains("(carol)"))
+            let otherBob = Client(folder: folder + "/bob-laptop", server: address)
+            #expect(try await otherBob.run(["login", "--username", "bob", "--password-file", password]).status == 0)
+            setup.server?.signal(SIGTERM)
+            _ = setup.server?.waitForExit()
+            let queued = try await bob.run(["set", "Lunch", "--for", "1h", "--note", "queued-first"])
+            #expect(queued.status == 0 && queued.output.contains("queued"), "\(queued)")
+            let cached = try await bob.run(["board"])
+            #expect(
+                cached.status == 0 && cached.output.contains("(carol)") && cached.error.contains("offline"), "\(cached)"
+            )
+            try setup.startServer()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20))
+            // Bob's other device set his status after the queued change was made: that one is reported, not forced.
+            #expect(try await otherBob.run(["set", "In", "--note", "from the laptop"]).status == 0)
+            let flushed = try await bob.run(["status"])
+            #expect(flushed.error.contains("not sent") && flushed.output.contains("from the laptop"), "\(flushed)")
+            // A change queued with nothing newer after it is sent, with its own time.
+            setup.server?.signal(SIGTERM)
+            _ = setup.server?.waitForExit()
+            #expect(try await bob.run(["set", "Remote", "--note", "queued-second"]).output.contains("queued"))
+            try setup.startServer()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20))
+            let sent = try await bob.run(["status"])
+            #expect(
+                sent.error.contains("sent the change to Remote") && sent.output.contains("queued-second"), "\(sent)")
+            #expect(!FileManager.default.fileExists(atPath: bob.folder + "/queue.json"))
+
             // A client newer than its server is told to upgrade the server first.
             let newer = try await bob.run(["status"], extra: ["INBOARD_CLIENT_VERSION": "1.1.0.0"])
             #expect(newer.status == 5 && newer.error.contains("server must be upgraded"), "\(newer)")

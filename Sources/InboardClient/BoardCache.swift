@@ -1,0 +1,24 @@
+import Foundation
+
+/// The last board and manifest this client read, for when the server cannot be reached (`cache/`, mode 600).
+public struct ClientCache: Sendable {
+    let config: ClientConfig
+    public init(config: ClientConfig) { self.config = config }
+
+    public func save(_ name: String, _ value: Any) {
+        let wrapped: [String: Any] = ["savedAt": ReturnTime.iso(Date()), "value": value]
+        guard let data = try? JSONSerialization.data(withJSONObject: wrapped) else { return }
+        try? FileManager.default.createDirectory(
+            atPath: config.folder + "/cache", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? config.write("cache/\(name).json", data, mode: 0o600)
+    }
+
+    /// What was saved under `name`, and when.
+    public func load(_ name: String) -> (value: Any, savedAt: Date)? {
+        guard let data = FileManager.default.contents(atPath: config.folder + "/cache/\(name).json"),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let value = object["value"], let savedAt = (object["savedAt"] as? String).flatMap(EntryText.parse)
+        else { return nil }
+        return (value, savedAt)
+    }
+}
