@@ -360,10 +360,10 @@ paths:
   /api/v1/me/presence:
     post:
       summary: Report how long the user has been idle (auto-away)
-      description: Past the organisation's idle minutes an "in" status becomes the away type; activity (idleSeconds 0) restores what was there. Other statuses are never replaced.
+      description: Past the idle minutes (idleMinutes when sent, else the organisation's) an "in" status becomes the away type; activity (idleSeconds 0) restores what was there. Other statuses are never replaced.
       tags: [statuses]
       security: [{bearer: []}, {cookie: []}]
-      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [idleSeconds], properties: {idleSeconds: {type: integer, minimum: 0}}}}}}
+      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [idleSeconds], properties: {idleSeconds: {type: integer, minimum: 0}, idleMinutes: {type: integer, minimum: 1, maximum: 1440, description: "the client's idleMinutesBeforeAway policy setting; the organisation's idle minutes when absent"}}}}}}
       responses:
         "200":
           description: Whether the status changed, and the person now

@@ -147,6 +147,44 @@ struct ClientCommandTests {
                 sent.error.contains("sent the change to Remote") && sent.output.contains("queued-second"), "\(sent)")
             #expect(!FileManager.default.fileExists(atPath: bob.folder + "/queue.json"))
 
+            // The agent: Bob works in Paris, whose policy sends him away after 5 idle minutes (the base policy
+            // says 10) and turns watch pop-ups off; a file stands in for his desktop's idle time.
+            #expect(try await bob.run(["set", "In"]).status == 0)
+            let idle = folder + "/idle"
+            try "active\n".write(toFile: idle, atomically: true, encoding: .utf8)
+            let agent = try bob.start(["agent", "--idle-source", idle, "--idle-check-seconds", "1"])
+            func bobsStatus() async throws -> [String: Any] {
+                let answer = try await bob.run(["status", "--json"])
+                let entry = try JSONSerialization.jsonObject(with: Data(answer.output.utf8)) as? [String: Any]
+                return entry?["status"] as? [String: Any] ?? [:]
+            }
+            func waitForStatus(_ wanted: (([String: Any]) -> Bool)) async throws -> [String: Any] {
+                var status: [String: Any] = [:]
+                for _ in 0..<30 {
+                    status = try await bobsStatus()
+                    if wanted(status) { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                return status
+            }
+            try await Task.sleep(for: .seconds(1.5))
+            try "idle 290\n".write(toFile: idle, atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await bobsStatus()["type"] as? String == "In", "away before Paris's 5 minutes")
+            try "idle 301\n".write(toFile: idle, atomically: true, encoding: .utf8)
+            let away = try await waitForStatus { $0["autoAway"] as? Bool == true }
+            #expect(away["autoAway"] as? Bool == true, "not away after 5 idle minutes: \(away)")
+            try "active\n".write(toFile: idle, atomically: true, encoding: .utf8)
+            let back = try await waitForStatus { $0["type"] as? String == "In" }
+            #expect(back["type"] as? String == "In" && back["autoAway"] as? Bool != true, "not back: \(back)")
+            #expect(try await carol.run(["note", "bob", "agent-note"]).status == 0)
+            try await Task.sleep(for: .seconds(1))
+            agent.signal(SIGTERM)
+            let agentOutput = agent.waitForExit().output
+            #expect(agentOutput.contains("away after 5 min"), "\(agentOutput)")
+            #expect(agentOutput.contains("pop-ups for watch events off"), "\(agentOutput)")
+            #expect(agentOutput.contains("note from") && agentOutput.contains("agent-note"), "\(agentOutput)")
+
             // A client newer than its server is told to upgrade the server first.
             let newer = try await bob.run(["status"], extra: ["INBOARD_CLIENT_VERSION": "1.1.0.0"])
             #expect(newer.status == 5 && newer.error.contains("server must be upgraded"), "\(newer)")

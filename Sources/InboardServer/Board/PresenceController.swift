@@ -4,8 +4,10 @@ import InboardCore
 import InboardStore
 import Logging
 
-/// `POST /me/presence {"idleSeconds": N}`: a client reports how long its user has been idle. Past the
-/// organisation's idle minutes an "in" status becomes the away type; activity restores what was there.
+/// `POST /me/presence {"idleSeconds": N, "idleMinutes": M}`: a client reports how long its user has been idle.
+/// Past the idle minutes (the client's policy setting `idleMinutesBeforeAway` when it sends one, else the
+/// organisation's) an "in" status becomes the away type; activity restores what was there. Trusting the
+/// client's minutes gives nothing away: a person may set any status themselves.
 /// A status the person chose that is not "in" (Out, Lunch, Meeting …) is never replaced.
 struct PresenceController: Sendable {
     let statuses: any StatusStoring
@@ -16,8 +18,9 @@ struct PresenceController: Sendable {
     let logger: Logger
 
     struct Report: Decodable, KnownFields {
-        static let fields: Set<String> = ["idleSeconds"]
+        static let fields: Set<String> = ["idleSeconds", "idleMinutes"]
         let idleSeconds: Int
+        let idleMinutes: Int?
     }
     struct Answer: Encodable { let changed: Bool; let person: BoardEntry }
 
@@ -28,11 +31,14 @@ struct PresenceController: Sendable {
             guard report.idleSeconds >= 0 else {
                 throw APIError(.badRequest, code: "bad_request", message: "field 'idleSeconds' must not be negative")
             }
+            if let minutes = report.idleMinutes, !(1...1440).contains(minutes) {
+                throw APIError(.badRequest, code: "bad_request", message: "field 'idleMinutes' must be 1 to 1440")
+            }
             let organisation = try await self.organisation.load()
             guard let current = try await statuses.entry(personID: me.id) else {
                 throw APIError(.notFound, code: "not_found", message: "You are not on the board.")
             }
-            let idle = report.idleSeconds >= organisation.idleMinutes * 60
+            let idle = report.idleSeconds >= (report.idleMinutes ?? organisation.idleMinutes) * 60
             var changed: BoardEntry?
             if idle, current.status.map({ $0.presence == .in && !$0.autoAway }) ?? true {
                 guard let away = try await statuses.type(named: organisation.awayType) else {

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import InboardClient
+import Synchronization
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run for a desktop session: watch events and notes, auto-away from idle time, the policy applied.",
+        discussion: """
+            Start it with the session (the policy's autoStart writes ~/.config/autostart/inboard-client.desktop). It \
+            prints each watch event and note and pops them up as the policy's statusWatchPopups and notePopups say; \
+            reads idle time and screen lock from the session (logind, or X11 through xprintidle) and reports them, \
+            so that "In" becomes the away status after idleMinutesBeforeAway and comes back with activity; sends \
+            status changes queued offline; refreshes the policy manifest and the cached board every cacheMinutes. \
+            Needs a login first ('inboard-client login'); stops on Ctrl-C or SIGTERM.
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Read idle time from this file (active, idle SECONDS or locked) instead of the desktop.")
+    var idleSource: String?
+    @Option(help: "Seconds between idle checks.") var idleCheckSeconds = 5
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func run() async throws {
+        try await reporting {
+            let context = try ClientContext(connection)
+            guard let token = context.config.token else { throw ClientError.notLoggedIn }
+            let settings = CurrentSettings()
+            try await refresh(context, settings)
+            let source = idleSource.map(IdleSource.file) ?? IdleSource.detect()
+            if source == nil { say("no idle source found in this session: auto-away is off") }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await EventFollower(http: context.api.http, token: token).follow { event in
+                        guard event.kind == "watch" || event.kind == "note" else { return }
+                        say(json ? jsonLine(["event": event.kind, "data": event.object]) : event.text)
+                        if settings.value.popsUp(event.kind) { Notifier.show(event) }
+                    }
+                }
+                if let source {
+                    group.addTask { try await senseIdle(source, context.api, settings) }
+                }
+                group.addTask {
+                    while true {
+                        let minutes = settings.value.cacheMinutes
+                        try await Task.sleep(for: .seconds(minutes * 60))
+                        try? await refresh(context, settings)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// The manifest (its settings applied), the queue sent, the board cached; an unreachable server keeps
+    /// what was cached.
+    func refresh(_ context: ClientContext, _ settings: CurrentSettings) async throws {
+        let cache = ClientCache(config: context.config)
+        var manifest: [String: Any]?
+        do {
+            try await context.sendQueued()
+            manifest = try await context.api.call(.GET, "/api/v1/clients/manifest") as? [String: Any]
+            if let manifest { cache.save("manifest", manifest) }
+        } catch ClientError.refused(404, _, _) {
+            manifest = [:]  // a local account has no manifest: the defaults apply
+        } catch ClientError.unreachable, ClientError.timedOut {
+            manifest = cache.load("manifest")?.value as? [String: Any]
+        }
+        let applied = ClientSettings(manifest: manifest ?? [:])
+        let before = settings.replace(with: applied)
+        if applied != before {
+            say(
+                "settings: away after \(applied.idleMinutesBeforeAway.map { "\($0) min" } ?? "the organisation's minutes"), "
+                    + "pop-ups for watch events \(applied.statusWatchPopups ? "on" : "off"), notes \(applied.notePopups ? "on" : "off")"
+            )
+        }
+        if let change = AutostartEntry().apply(
+            wanted: applied.autoStart, executable: ServerDiscovery.executableFolder + "/inboard-client")
+        {
+            say(change)
+        }
+    }
+
+    func senseIdle(_ source: IdleSource, _ api: InboardAPI, _ settings: CurrentSettings) async throws {
+        var tracker = PresenceTracker(idleMinutes: 10)
+        var lastPeriodic = Date.distantPast
+        while true {
+            if let sample = source.sample() {
+                let minutes = settings.value.idleMinutesBeforeAway
+                var report: Int?
+                if let minutes {
+                    tracker.idleMinutes = minutes
+                    report = tracker.next(sample)
+                } else if sample.idleSeconds >= 60 || sample.locked {
+                    // No policy threshold: the server compares with the organisation's, once a minute.
+                    if Date().timeIntervalSince(lastPeriodic) >= 60 {
+                        report = sample.locked ? 86_400 : sample.idleSeconds
+                        lastPeriodic = Date()
+                    }
+                    tracker.idleMinutes = 1
+                    _ = tracker.next(sample)
+                } else if tracker.reportedIdle || lastPeriodic != .distantPast {
+                    report = 0
+                    lastPeriodic = .distantPast
+                    _ = tracker.next(sample)
+                }
+                if let report {
+                    var body: [String: Any] = ["idleSeconds": report]
+                    if let minutes { body["idleMinutes"] = minutes }
+                    if let answer = try? await api.call(.POST, "/api/v1/me/presence", json: body) as? [String: Any],
+                        answer["changed"] as? Bool == true
+                    {
+                        say("now " + EntryText.status(answer["person"] as? [String: Any] ?? [:]))
+                    }
+                }
+            }
+            try await Task.sleep(for: .seconds(idleCheckSeconds))
+        }
+    }
+
+    func say(_ line: String) { emit(line) }
+}
+
+/// The settings in force, replaced when a new manifest arrives.
+final class CurrentSettings: Sendable {
+    private let state = Mutex(ClientSettings())
+    var value: ClientSettings { state.withLock { $0 } }
+
+    /// Puts `new` in force; returns what was.
+    func replace(with new: ClientSettings) -> ClientSettings {
+        state.withLock { current in
+            defer { current = new }
+            return current
+        }
+    }
+}

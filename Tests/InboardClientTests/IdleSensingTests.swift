@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@testable import InboardClient
+
+/// Idle time from the desktop, and when the client tells the server.
+@Suite struct IdleSensingTests {
+    @Test func logindHintsGiveIdleTimeAndLock() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let since = (now.timeIntervalSince1970 - 420) * 1_000_000
+        let idle = IdleSource.parseLogind("IdleHint=yes\nIdleSinceHint=\(Int(since))\nLockedHint=no\n", now: now)
+        #expect(idle == IdleSample(idleSeconds: 420))
+        #expect(
+            IdleSource.parseLogind("IdleHint=no\nIdleSinceHint=0\nLockedHint=yes\n", now: now)
+                == IdleSample(idleSeconds: 0, locked: true))
+        #expect(IdleSource.parseLogind("", now: now) == nil)
+    }
+
+    @Test func theTestFileStandsInForTheDesktop() {
+        #expect(IdleSource.parseFile("idle 90\n") == IdleSample(idleSeconds: 90))
+        #expect(IdleSource.parseFile("active") == IdleSample(idleSeconds: 0))
+        #expect(IdleSource.parseFile("locked") == IdleSample(idleSeconds: 0, locked: true))
+        #expect(IdleSource.parseFile("sleepy") == nil)
+    }
+
+    @Test func aReportOnlyWhenIdlenessChangesAndALockCountsAsIdle() {
+        var tracker = PresenceTracker(idleMinutes: 5)
+        #expect(tracker.next(IdleSample(idleSeconds: 10)) == nil)
+        #expect(tracker.next(IdleSample(idleSeconds: 299)) == nil)
+        #expect(tracker.next(IdleSample(idleSeconds: 300)) == 300)
+        #expect(tracker.next(IdleSample(idleSeconds: 900)) == nil)
+        #expect(tracker.next(IdleSample(idleSeconds: 0)) == 0)
+        #expect(tracker.next(IdleSample(idleSeconds: 0, locked: true)) == 300)
+    }
+
+    @Test func manifestSettingsWithDefaults() {
+        let settings = ClientSettings(manifest: [
+            "settings": ["idleMinutesBeforeAway": 5, "statusWatchPopups": false, "cacheMinutes": 0]
+        ])
+        #expect(settings.idleMinutesBeforeAway == 5 && !settings.popsUp("watch") && settings.popsUp("note"))
+        #expect(settings.cacheMinutes == 1)
+        #expect(ClientSettings(manifest: [:]).idleMinutesBeforeAway == nil)
+    }
+
+    @Test func theAutostartEntryFollowsThePolicyAndLeavesOthersAlone() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let entry = AutostartEntry(environment: ["HOME": home])
+        #expect(entry.apply(wanted: true, executable: "/usr/bin/inboard-client") != nil)
+        #expect(try String(contentsOfFile: entry.path, encoding: .utf8).contains("Exec=/usr/bin/inboard-client agent"))
+        #expect(entry.apply(wanted: true, executable: "/usr/bin/inboard-client") == nil)
+        #expect(
+            entry.apply(wanted: false, executable: "") != nil && !FileManager.default.fileExists(atPath: entry.path))
+        try "[Desktop Entry]\nExec=my-own\n".write(toFile: entry.path, atomically: true, encoding: .utf8)
+        #expect(entry.apply(wanted: false, executable: "") == nil && FileManager.default.fileExists(atPath: entry.path))
+    }
+}
