@@ -85,9 +85,7 @@ public struct ManifestBuilder: Sendable {
 
     /// Every manifest, in a stable order: users by name, then computers by name.
     public func build(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Manifest] {
-        let targets =
-            directory.users.sorted { $0.name < $1.name }.map { ($0, TargetKind.user) }
-            + (directory.computers ?? []).sorted { $0.name < $1.name }.map { ($0, TargetKind.computer) }
+        let targets = orderedTargets()
         let workers = max(1, min(threads, targets.count / 1000 + 1))
         let results = ManifestSlots(count: targets.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -100,11 +98,10 @@ public struct ManifestBuilder: Sendable {
         return results.all
     }
 
-    /// `users/3f/NAME.json`: 256 folders per kind, by a hash of the name, so that no folder holds 100,000
-    /// files (ext4 serialises creations in one folder, and large folders are slow to list).
-    public static func path(of manifest: Manifest) -> String {
-        let shard = PolicyDigest.hex(Data(manifest.name.utf8)).prefix(2)
-        return (manifest.kind == .user ? "users/" : "computers/") + shard + "/" + fileName(manifest.name) + ".json"
+    /// Users by name, then computers by name: the order of every build's output.
+    func orderedTargets() -> [(DirectorySnapshot.Target, TargetKind)] {
+        directory.users.sorted { $0.name < $1.name }.map { ($0, TargetKind.user) }
+            + (directory.computers ?? []).sorted { $0.name < $1.name }.map { ($0, TargetKind.computer) }
     }
 
     /// `ClientInstall.ini` per package policy and ring, in the old product's format.

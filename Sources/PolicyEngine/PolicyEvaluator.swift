@@ -122,13 +122,14 @@ public struct PolicyEvaluator: Sendable {
         return ordered
     }
 
-    /// The RSoP of one user or computer.
-    public func evaluate(_ target: DirectorySnapshot.Target, kind: TargetKind) -> RSoP {
+    /// The RSoP of one user or computer. Site-linked policies come from `site`: for a user, the site of the
+    /// computer they sign in on; without one, the target's own site (as Group Policy does).
+    public func evaluate(_ target: DirectorySnapshot.Target, kind: TargetKind, site: String? = nil) -> RSoP {
         let groups = Set(target.groups.map(DN.normalised))
         let parent = DN.parent(DN.normalised(target.dn)) ?? DN.normalised(domain)
         var result = RSoP(
             kind: kind, name: target.name, dn: target.dn, settings: [:], packageSource: nil, loopback: nil, links: [])
-        for candidate in candidates(parent: parent, site: kind == .computer ? target.site : nil) {
+        for candidate in candidates(parent: parent, site: site ?? target.site) {
             let policy = set.policies[candidate.link.policy]!
             let outcome = self.outcome(candidate, policy: policy, kind: kind, groups: groups, target: target)
             result.links.append(
@@ -198,13 +199,14 @@ public struct PolicyEvaluator: Sendable {
     /// user settings of the policies that apply at the computer's location; Merge applies the user's own first,
     /// then the computer location's, which win.
     public func evaluate(user: DirectorySnapshot.Target, on computer: DirectorySnapshot.Target) -> RSoP {
-        let own = evaluate(user, kind: .user)
+        let site = computer.site ?? user.site
+        let own = evaluate(user, kind: .user, site: site)
         guard let mode = evaluate(computer, kind: .computer).loopback else { return own }
         // The computer's location, with the user's groups for security filtering.
         let located = DirectorySnapshot.Target(
             name: user.name, dn: "cn=" + user.name + "," + (DN.parent(DN.normalised(computer.dn)) ?? domain),
             groups: user.groups, attributes: user.attributes)
-        var there = evaluate(located, kind: .user)
+        var there = evaluate(located, kind: .user, site: site)
         there.name = user.name
         there.dn = user.dn
         guard mode == .merge else { return there }

@@ -80,11 +80,13 @@ public struct PolicySet: Sendable {
 
     /// Checks against a directory and the server: every linked DN exists, and no package assigns a client whose
     /// major.minor is newer than the server's (upgrade the server first).
-    public func validate(against directory: DirectorySnapshot, serverVersion: String, folder: String) throws {
-        let known = directory.knownContainers
+    /// Checks what the files alone cannot: every linked container exists in `directory` (when one is given),
+    /// and no package is newer than the server.
+    public func validate(against directory: DirectorySnapshot?, serverVersion: String, folder: String) throws {
+        let known = directory?.knownContainers
         let linksPath = (folder as NSString).appendingPathComponent("links.yaml")
         for container in links.containers
-        where !container.dn.hasPrefix("site:") && !known.contains(DN.normalised(container.dn)) {
+        where !container.dn.hasPrefix("site:") && known.map({ !$0.contains(DN.normalised(container.dn)) }) == true {
             throw PolicyError(
                 file: linksPath, message: "links to '\(container.dn)', which is not a container in the directory")
         }

@@ -5,71 +5,77 @@ import Foundation
 import PolicyEngine
 
 extension ManifestBuilder {
-    /// Writes `out/users/XX/NAME.json`, `out/computers/XX/NAME.json` (see `path(of:)`), `out/client-install/POLICY/RING/ClientInstall.ini`
-    /// and `out/index.json` (a SHA-256 per file), into a new folder renamed over `out` at the end: a reader sees
-    /// the old output or the new one, never a mix; a failure leaves `out` as it was.
     /// What a write did: files written anew, and files unchanged since the previous output, which are
     /// hard-linked into the new one (the same file, untouched).
     public struct WriteOutcome: Sendable, Equatable {
         public var written = 0
         public var reused = 0
         public var total: Int { written + reused }
+        public init(written: Int = 0, reused: Int = 0) {
+            self.written = written
+            self.reused = reused
+        }
     }
 
-    public func write(
-        _ manifests: [Manifest], to out: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    ) throws -> WriteOutcome {
+    /// Writes, into a new folder renamed over `out` at the end (a reader sees the old output or the new one,
+    /// never a mix; a failure leaves `out` as it was):
+    /// - `manifests/XX/DIGEST.json`: each distinct manifest body once, named by its SHA-256 (never changes);
+    /// - `users/XX.json`, `computers/XX.json`: 256 index shards per kind, by a hash of the name, each mapping
+    ///   a name to its DN and manifest digest;
+    /// - `client-install/POLICY/RING/ClientInstall.ini`;
+    /// - `index.json`: counts and a SHA-256 per file.
+    /// A target's manifest is its shard plus the body it names (`lookup`), or one request to the server.
+    public func write(_ built: IndexedManifests, to out: String) throws -> WriteOutcome {
         let fm = FileManager.default
         let parent = (out as NSString).deletingLastPathComponent
         let staging =
             (parent.isEmpty ? "." : parent) + "/." + (out as NSString).lastPathComponent
             + ".building-\(ProcessInfo.processInfo.processIdentifier)"
         try? fm.removeItem(atPath: staging)
-        for folder in ["users", "computers"] {
-            try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
-        }
         do {
-            // Manifests are encoded and written by several threads; each slot gets its file's path and digest.
-            let paths = manifests.map(Self.path(of:))
-            for folder in Set(paths.map { ($0 as NSString).deletingLastPathComponent }) {
-                try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
-            }
-            let digests = DigestSlots(count: manifests.count)
             let previous = Self.previousDigests(out)
-            let workers = max(1, min(threads, manifests.count / 2000 + 1))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                for index in stride(from: worker, to: manifests.count, by: workers) {
-                    do {
-                        let data = try encoder.encode(manifests[index])
-                        let digest = PolicyDigest.hex(data)
-                        // Unchanged since the last build: link the old file instead of writing it again.
-                        if previous[paths[index]] == digest,
-                            link(out + "/" + paths[index], staging + "/" + paths[index]) == 0
-                        {
-                            digests.store(digest, at: index, reused: true)
-                        } else {
-                            try Self.writeFile(staging + "/" + paths[index], data)
-                            digests.store(digest, at: index, reused: false)
-                        }
-                    } catch {
-                        digests.fail(error)
-                    }
+            var files: [String: String] = [:]
+            var outcome = WriteOutcome()
+            /// Links the previous output's file when its digest is the same, else writes it.
+            func put(_ relative: String, _ data: Data, digest: String? = nil) throws {
+                let digest = digest ?? PolicyDigest.hex(data)
+                files[relative] = digest
+                if previous[relative] == digest, link(out + "/" + relative, staging + "/" + relative) == 0 {
+                    outcome.reused += 1
+                } else {
+                    try Self.writeFile(staging + "/" + relative, data)
+                    outcome.written += 1
                 }
             }
-            if let error = digests.error { throw error }
-            var index = Dictionary(uniqueKeysWithValues: zip(paths, digests.all))
+            for folder in ["users", "computers"] + Self.shardNames.map({ "manifests/" + $0 }) {
+                try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
+            }
+            for (digest, data) in built.bodies.sorted(by: { $0.key < $1.key }) {
+                try put(Self.bodyPath(digest), data, digest: digest)
+            }
+            var shards: [String: [String: [String: String]]] = [:]
+            for entry in built.targets {
+                shards[Self.shardPath(name: entry.name, kind: entry.kind), default: [:]][entry.name] = [
+                    "dn": entry.dn, "manifest": entry.digest,
+                ]
+            }
+            for (path, entries) in shards.sorted(by: { $0.key < $1.key }) {
+                try put(
+                    path,
+                    try JSONSerialization.data(
+                        withJSONObject: entries, options: [.sortedKeys, .withoutEscapingSlashes]))
+            }
             for (relative, text) in clientInstallFiles() {
                 try fm.createDirectory(
                     atPath: staging + "/" + (relative as NSString).deletingLastPathComponent,
                     withIntermediateDirectories: true)
-                let data = Data(text.utf8)
-                try Self.writeFile(staging + "/" + relative, data)
-                index[relative] = PolicyDigest.hex(data)
+                try put(relative, Data(text.utf8))
             }
             let document: [String: Any] = [
-                "policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf), "files": index,
+                "policySetVersion": set.version, "asOf": ISO8601DateFormatter().string(from: asOf),
+                "users": built.targets.filter { $0.kind == .user }.count,
+                "computers": built.targets.filter { $0.kind == .computer }.count,
+                "manifests": built.bodies.count, "files": files,
             ]
             try Self.writeFile(
                 staging + "/index.json",
@@ -79,13 +85,34 @@ extension ManifestBuilder {
             if let old { try fm.moveItem(atPath: out, toPath: old) }
             try fm.moveItem(atPath: staging, toPath: out)
             if let old { try? fm.removeItem(atPath: old) }
-            let reused = digests.reusedCount
-            return WriteOutcome(written: index.count - reused, reused: reused)
+            return outcome
         } catch {
             try? fm.removeItem(atPath: staging)
             throw error
         }
     }
+
+    /// A target's manifest from a written output: its index shard, then the body it names.
+    public static func lookup(name: String, kind: TargetKind, in out: String) throws -> Manifest? {
+        let shardFile = out + "/" + shardPath(name: name, kind: kind)
+        guard let data = FileManager.default.contents(atPath: shardFile) else { return nil }
+        guard let shard = try JSONSerialization.jsonObject(with: data) as? [String: [String: String]],
+            let entry = shard[name], let digest = entry["manifest"]
+        else { return nil }
+        let body = try JSONDecoder().decode(
+            ManifestBody.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/" + bodyPath(digest))))
+        return Manifest(body: body, name: name, dn: entry["dn"] ?? "")
+    }
+
+    static let shardNames = (0..<256).map { String(format: "%02x", $0) }
+
+    /// `users/3f.json`: the shard of a name, by a hash of it.
+    public static func shardPath(name: String, kind: TargetKind) -> String {
+        (kind == .user ? "users/" : "computers/") + PolicyDigest.hex(Data(name.utf8)).prefix(2) + ".json"
+    }
+
+    /// `manifests/ab/ABCDEF….json`.
+    public static func bodyPath(_ digest: String) -> String { "manifests/" + digest.prefix(2) + "/" + digest + ".json" }
 
     /// The digests of the previous output's files (its index.json), empty when there is none.
     static func previousDigests(_ out: String) -> [String: String] {
@@ -95,8 +122,8 @@ extension ManifestBuilder {
         return index["files"] as? [String: String] ?? [:]
     }
 
-    /// One file, written with plain POSIX calls: Foundation's atomic write syncs each of 100,000 files, and
-    /// the staging folder's rename already makes the whole output appear at once.
+    /// One file, written with plain POSIX calls: the staging folder's rename already makes the whole output
+    /// appear at once.
     static func writeFile(_ path: String, _ data: Data) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
@@ -108,19 +135,4 @@ extension ManifestBuilder {
             throw PolicyError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
         }
     }
-
-}
-
-/// Digests written by index from several threads.
-final class DigestSlots: @unchecked Sendable {
-    private var slots: [String]
-    private(set) var error: (any Error)?
-    private(set) var reusedCount = 0
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: "", count: count) }
-    func store(_ digest: String, at index: Int, reused: Bool) {
-        lock.lock(); slots[index] = digest; if reused { reusedCount += 1 }; lock.unlock()
-    }
-    func fail(_ error: any Error) { lock.lock(); if self.error == nil { self.error = error }; lock.unlock() }
-    var all: [String] { slots }
 }

@@ -72,19 +72,49 @@ struct PolicyCommand: AsyncParsableCommand {
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every file; errors name file:line:column and the rule broken.")
+            abstract: "Check every file; errors name file:line:column and the rule broken.",
+            discussion: """
+                Needs no server settings and no database: the files alone are checked (YAML, the schema, links to \
+                known policies, filters, versions). With --directory FILE or --synced, every linked container must \
+                also exist in that directory.
+                """)
         @OptionGroup var inputs: Inputs
+        @Flag(help: "Also check the links against the people synced into the database (needs the server's settings).")
+        var synced = false
+
         func run() async throws {
+            let links = { (set: PolicySet) in set.links.containers.reduce(0) { $0 + ($1.links?.count ?? 0) } }
+            guard inputs.directory != nil || synced else {
+                let set: PolicySet
+                do {
+                    set = try PolicySet.load(folder: inputs.policyDir)
+                    try set.validate(
+                        against: nil, serverVersion: InboardVersion.current.description, folder: inputs.policyDir)
+                } catch let error as PolicyError {
+                    throw CommandFailure(message: error.description)
+                }
+                print(
+                    "policy set \(set.version): \(set.policies.count) policies, \(links(set)) links: valid "
+                        + "(the linked containers were not checked: give --directory FILE or --synced)")
+                return
+            }
             let (set, snapshot) = try await inputs.load()
             print(
-                "policy set \(set.version): \(set.policies.count) policies, \(set.links.containers.reduce(0) { $0 + ($1.links?.count ?? 0) }) links, \(snapshot.users.count) users and \(snapshot.computers?.count ?? 0) computers: valid"
+                "policy set \(set.version): \(set.policies.count) policies, \(links(set)) links, \(snapshot.users.count) users and \(snapshot.computers?.count ?? 0) computers: valid"
             )
         }
     }
 
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a manifest per user and computer, index.json and ClientInstall.ini per ring, atomically.")
+            abstract:
+                "Write each distinct manifest once, an index of every user and computer, and ClientInstall.ini per ring, atomically.",
+            discussion: """
+                OUT/manifests/XX/DIGEST.json holds each distinct manifest once (named by its SHA-256, so it never \
+                changes); OUT/users/XX.json and OUT/computers/XX.json map each name (by a hash, 256 shards) to its DN \
+                and manifest digest; OUT/client-install/POLICY/RING/ClientInstall.ini; OUT/index.json. A rebuild \
+                keeps unchanged files by hard link and the whole folder is replaced at once.
+                """)
         @OptionGroup var inputs: Inputs
         @Option(help: "The output folder (replaced as a whole when the build succeeds).") var out: String
         func run() async throws {
@@ -93,7 +123,7 @@ struct PolicyCommand: AsyncParsableCommand {
             let (set, snapshot) = try await inputs.load()
             marks.append(clock.now)
             let builder = ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date())
-            let manifests = builder.build()
+            let manifests = builder.buildIndexed()
             marks.append(clock.now)
             let files: ManifestBuilder.WriteOutcome
             do { files = try builder.write(manifests, to: out) } catch { throw CommandFailure(message: "\(error)") }
@@ -103,7 +133,7 @@ struct PolicyCommand: AsyncParsableCommand {
                 return String(format: "%.2f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
             }
             print(
-                "policy set \(set.version): \(manifests.count) manifests, \(files.total) files in \(out): \(files.written) written, \(files.reused) unchanged (kept)"
+                "policy set \(set.version): \(manifests.targets.count) targets, \(manifests.bodies.count) distinct manifests, \(files.total) files in \(out): \(files.written) written, \(files.reused) unchanged (kept)"
             )
             print(
                 "read and validate \(seconds(0, 1)) s, evaluate (RSoP and manifests) \(seconds(1, 2)) s, write \(seconds(2, 3)) s, total \(seconds(0, 3)) s"

@@ -26,6 +26,21 @@ import Testing
         #expect(try await runInboard(["migrate", "--help"], environment: [:]).output.contains("schema_migrations"))
     }
 
+    /// No settings, no database: the files alone are checked; a broken one is named with its line.
+    @Test func policyValidateNeedsNoServerSettings() async throws {
+        let sample = TestEnvironment.repositoryRoot.appendingPathComponent("policy").path
+        let valid = try await runInboard(["policy", "validate", "--policy-dir", sample], environment: [:])
+        #expect(valid.status == 0 && valid.output.contains("valid (the linked containers were not checked"), "\(valid)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID())").path
+        try FileManager.default.copyItem(atPath: sample, toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "id: broken\nname: [unclosed\n".write(
+            toFile: folder + "/policies/broken.yaml", atomically: true, encoding: .utf8)
+        expectOneClearLine(
+            try await runInboard(["policy", "validate", "--policy-dir", folder], environment: [:]),
+            containing: "broken.yaml:")
+    }
+
     @Test func unknownSubcommand() async throws {
         expectOneClearLine(try await runInboard(["frobnicate"], environment: [:]), containing: "inboard --help")
     }

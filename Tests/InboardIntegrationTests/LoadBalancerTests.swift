@@ -174,28 +174,7 @@ struct LoadBalancerTests {
     }
 
     static func writeDirectoryAndSMTPSettings(in folder: String) throws -> (directory: String, smtp: String) {
-        let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
-        try "\(try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"))\n".write(
-            toFile: folder + "/ldap-password", atomically: true, encoding: .utf8)
-        let directory = folder + "/directory.yaml"
-        try """
-        flavour: openldap
-        servers: [\(try TestEnvironment.require("INBOARD_TEST_LDAP_URL"))]
-        bindDN: \(try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"))
-        bindPasswordFile: ldap-password
-        baseDN: ou=people,\(base)
-        groupBaseDN: [ou=groups,\(base)]
-        schedule: {incrementalEvery: 1h, fullEvery: 24h}
-        """.write(toFile: directory, atomically: true, encoding: .utf8)
-        let sink = try TestEnvironment.require("INBOARD_TEST_SMTP").split(separator: ":")
-        let smtp = folder + "/smtp.yaml"
-        try """
-        host: \(sink[0])
-        port: \(sink[1])
-        security: none
-        from: "Inboard <inboard@acme.test>"
-        """.write(toFile: smtp, atomically: true, encoding: .utf8)
-        return (directory, smtp)
+        try writeServiceSettings(in: folder, schedule: "{incrementalEvery: 1h, fullEvery: 24h}")
     }
 
     /// Messages in the SMTP sink's maildir that hold `text`.

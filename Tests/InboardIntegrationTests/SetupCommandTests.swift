@@ -58,27 +58,7 @@ import Testing
 
         /// Directory settings for the shared slapd (or `server`), and SMTP settings for the shared sink.
         func writeSettings(server: String? = nil) throws -> (directory: String, smtp: String) {
-            let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
-            try "\(try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"))\n".write(
-                toFile: folder + "/ldap-password", atomically: true, encoding: .utf8)
-            let directory = folder + "/directory.yaml"
-            try """
-            flavour: openldap
-            servers: [\(try server ?? TestEnvironment.require("INBOARD_TEST_LDAP_URL"))]
-            bindDN: \(try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"))
-            bindPasswordFile: ldap-password
-            baseDN: ou=people,\(base)
-            groupBaseDN: [ou=groups,\(base)]
-            """.write(toFile: directory, atomically: true, encoding: .utf8)
-            let sink = try TestEnvironment.require("INBOARD_TEST_SMTP").split(separator: ":")
-            let smtp = folder + "/smtp.yaml"
-            try """
-            host: \(sink[0])
-            port: \(sink[1])
-            security: none
-            from: "Inboard <inboard@acme.test>"
-            """.write(toFile: smtp, atomically: true, encoding: .utf8)
-            return (directory, smtp)
+            try writeServiceSettings(in: folder, ldapServer: server)
         }
 
         func writePassword() throws -> String {
@@ -218,7 +198,9 @@ import Testing
             // the message says what to correct; the same run with it corrected then finishes.
             try await Database(url: target.admin, logger: Logger(label: "test")).withConnection { connection in
                 try await connection.query(
-                    PostgresQuery(unsafeSQL: "DROP DATABASE \(target.name)"), logger: Logger(label: "test"))
+                    // FORCE: the session that made the table may still be closing on a loaded machine.
+                    PostgresQuery(unsafeSQL: "DROP DATABASE \(target.name) WITH (FORCE)"), logger: Logger(label: "test")
+                )
             }
             let dead = try target.writeSettings(server: "ldap://127.0.0.1:\(try freeTCPPort())")
             let deadRun = try await runInboard(

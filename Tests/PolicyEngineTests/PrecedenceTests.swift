@@ -46,6 +46,25 @@ import Testing
         #expect(result.settings["idleMinutesBeforeAway"]?.losers.map(\.policy) == ["domain", "people"])
     }
 
+    @Test func aUserGetsTheSiteOfTheComputerTheySignInOnElseTheirOwn() throws {
+        let folder = try PolicyFolder(
+            policies: ["hq": Sample.policy("hq", idle: 7), "branch": Sample.policy("branch", idle: 9)],
+            links: """
+                containers:
+                  - {dn: "site:HQ", links: [{policy: hq, order: 1}]}
+                  - {dn: "site:Branch", links: [{policy: branch, order: 1}]}
+                """)
+        defer { folder.remove() }
+        let evaluator = PolicyEvaluator(set: try folder.load(), domain: Sample.domain)
+        var ann = Sample.user("ann")
+        #expect(evaluator.evaluate(ann, kind: .user).settings["idleMinutesBeforeAway"] == nil, "no site, no site link")
+        ann.site = "Branch"
+        #expect(evaluator.evaluate(ann, kind: .user).settings["idleMinutesBeforeAway"]?.policy == "branch")
+        let onHQComputer = evaluator.evaluate(user: ann, on: Sample.computer("pc1", site: "HQ"))
+        #expect(onHQComputer.settings["idleMinutesBeforeAway"]?.policy == "hq", "the computer's site wins")
+        #expect(onHQComputer.links.map(\.policy) == ["hq"])
+    }
+
     @Test func linkOrderOneWinsWithinAContainer() throws {
         let result = try rsop(
             ["a": Sample.policy("a", idle: 1), "b": Sample.policy("b", idle: 2), "c": Sample.policy("c", idle: 3)],

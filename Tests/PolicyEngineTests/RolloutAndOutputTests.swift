@@ -131,9 +131,9 @@ import Testing
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("manifests-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let builder = ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf)
-        _ = try builder.write(builder.build(), to: out)
+        _ = try builder.write(builder.buildIndexed(), to: out)
         let first = try String(contentsOfFile: out + "/index.json", encoding: .utf8)
-        _ = try builder.write(builder.build(threads: 1), to: out)
+        _ = try builder.write(builder.buildIndexed(threads: 1), to: out)
         #expect(
             try String(contentsOfFile: out + "/index.json", encoding: .utf8) == first,
             "byte for byte the same, whatever the threads")
@@ -145,14 +145,17 @@ import Testing
         let index =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/index.json")))
             as? [String: Any]
+        #expect(index?["users"] as? Int == 50 && index?["computers"] as? Int == 20)
+        // 50 users alike and 20 computers alike: two manifests, each stored once.
+        #expect(index?["manifests"] as? Int == 2, "\(index?["manifests"] ?? "none")")
         let files = try #require(index?["files"] as? [String: String])
-        let path = try #require(files.keys.first { $0.hasPrefix("users/") && $0.hasSuffix("/u7.json") })
-        #expect(files.count == 50 + 20 + 1, "a digest for every manifest and the ClientInstall.ini")
-        let manifest = try JSONDecoder().decode(
-            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/" + path)))
+        #expect(files.keys.filter { $0.hasPrefix("manifests/") }.count == 2)
+        let manifest = try #require(try ManifestBuilder.lookup(name: "u7", kind: .user, in: out))
         #expect(
             manifest.settings["idleMinutesBeforeAway"] == .number(10)
-                && manifest.sources["idleMinutesBeforeAway"]?.policy == "base")
+                && manifest.sources["idleMinutesBeforeAway"]?.policy == "base" && manifest.dn.hasPrefix("uid=u7,"))
+        #expect(manifest == builder.build().first { $0.name == "u7" }, "the stored manifest is the evaluated one")
+        #expect(try ManifestBuilder.lookup(name: "nobody", kind: .user, in: out) == nil)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter {
                 $0.hasPrefix("." + (out as NSString).lastPathComponent + ".building-")
@@ -181,22 +184,29 @@ import Testing
             let folder = try PolicyFolder(policies: policies, links: links(paris))
             defer { folder.remove() }
             let builder = ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf)
-            return try builder.write(builder.build(), to: out)
+            return try builder.write(builder.buildIndexed(), to: out)
         }
-        #expect(try build("paris") == .init(written: 100, reused: 0))
-        let london = try FileManager.default.attributesOfItem(
-            atPath: out + "/"
-                + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[
+        func londonManifestFile() throws -> Any? {
+            let digest = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        contentsOf: URL(
+                            fileURLWithPath: out + "/" + ManifestBuilder.shardPath(name: "l3", kind: .user))))
+                    as? [String: [String: String]])["l3"]?["manifest"]
+            return try FileManager.default.attributesOfItem(atPath: out + "/" + ManifestBuilder.bodyPath(digest ?? ""))[
                 .systemFileNumber]
+        }
+        let first = try build("paris")
+        // Two distinct manifests (Paris, London) and the shards holding 100 names.
+        let shards = first.total - 2
+        #expect(first.written == first.total && shards <= 100)
+        let london = try londonManifestFile()
+        let second = try build("paris2")
         #expect(
-            try build("paris2") == .init(written: 30, reused: 70),
-            "only the 30 people under the changed link are written")
-        let after = try FileManager.default.attributesOfItem(
-            atPath: out + "/"
-                + ManifestBuilder.path(of: Manifest(kind: .user, name: "l3", dn: "", settings: [:], sources: [:])))[
-                .systemFileNumber]
-        #expect(
-            london != nil && london as? Int == after as? Int, "an unaffected target's file is the same file, untouched")
+            second.written <= 1 + 30, "the new Paris manifest and at most the shards holding the 30 Paris people")
+        #expect(second.reused >= 1)
+        let after = try londonManifestFile()
+        #expect(london != nil && london as? Int == after as? Int, "the unaffected manifest is the same file, untouched")
     }
 }
 
