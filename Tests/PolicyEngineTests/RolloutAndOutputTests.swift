@@ -156,6 +156,13 @@ import Testing
                 && manifest.sources["idleMinutesBeforeAway"]?.policy == "base" && manifest.dn.hasPrefix("uid=u7,"))
         #expect(manifest == builder.build().first { $0.name == "u7" }, "the stored manifest is the evaluated one")
         #expect(try ManifestBuilder.lookup(name: "nobody", kind: .user, in: out) == nil)
+        // The index shards are JSON written by hand: names that need escaping read back as they were.
+        let odd = "o\"dd\\name\u{1}é"
+        let oddBuilder = ManifestBuilder(
+            set: try folder.load(), directory: DirectorySnapshot(domain: Sample.domain, users: [Sample.user(odd)]),
+            asOf: asOf)
+        _ = try oddBuilder.write(oddBuilder.buildIndexed(), to: out)
+        #expect(try ManifestBuilder.lookup(name: odd, kind: .user, in: out)?.dn.hasPrefix("uid=\(odd),") == true)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).filter {
                 $0.hasPrefix("." + (out as NSString).lastPathComponent + ".building-")
