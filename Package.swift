@@ -161,6 +161,7 @@ let package = Package(
             name: "InboardClient",
             dependencies: [
                 "InboardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -23,6 +23,8 @@ public struct AppDependencies: Sendable {
     public var secrets: SecretBox
     /// The policy folder the client manifest endpoint evaluates.
     public var policyDir: String = ServerConfiguration.defaultPolicyDir
+    /// The client packages `GET /api/v1/clients/packages/NAME` serves and manifests name.
+    public var clientPackageDir: String = ServerConfiguration.defaultClientPackageDir
     /// Reverse proxies whose forwarded client address is believed, and whether the public URL is https.
     public var trustedProxies: TrustedProxies = .none
     public var publicURLIsHTTPS = false
@@ -178,8 +180,11 @@ func buildRouter(
     WatchesAndNotesController(watches: stores.watches, notes: stores.notes, statuses: statuses).addRoutes(to: api)
     EventsController(hub: hub, log: stores.events).addRoutes(to: api)
     let policies = PolicySetCache(folder: dependencies.policyDir)
-    ClientManifestController(policies: policies, syncer: syncer, targets: stores.policyTargets, logger: logger)
-        .addRoutes(to: api)
+    ClientManifestController(
+        policies: policies, packages: ClientPackages(folder: dependencies.clientPackageDir), syncer: syncer,
+        targets: stores.policyTargets, logger: logger
+    )
+    .addRoutes(to: api)
 
     let renderer: WebRenderer
     do { renderer = try WebRenderer(csrf: csrf) } catch {

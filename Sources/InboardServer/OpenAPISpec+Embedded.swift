@@ -569,6 +569,17 @@ paths:
                       ring: {type: string}
                       policy: {type: string}
                       container: {type: string}
+                      files:
+                        type: array
+                        description: the assigned version's files in the server's package folder, one per platform
+                        items:
+                          type: object
+                          properties:
+                            name: {type: string}
+                            platform: {type: string, description: "e.g. linux-x86_64"}
+                            size: {type: integer}
+                            sha256: {type: string, description: the file's SHA-256 in hex; a client refuses a download that does not match}
+                            path: {type: string, description: "where to GET it: /api/v1/clients/packages/NAME"}
         "304": {description: Unchanged since the ETag sent}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404":
@@ -578,6 +589,26 @@ paths:
               schema: {$ref: "#/components/schemas/Error"}
         "503":
           description: The policy folder does not validate
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+  /api/v1/clients/packages/{name}:
+    get:
+      summary: A client package from the server's package folder (INBOARD_CLIENT_PACKAGE_DIR), as the manifest names it
+      tags: [clients]
+      security: [{bearer: []}, {cookie: []}]
+      parameters: [{name: name, in: path, required: true, schema: {type: string, pattern: "^inboard-client-[0-9.]+-[a-z0-9_-]+$"}}]
+      responses:
+        "200":
+          description: The file
+          headers:
+            X-Checksum-SHA256: {schema: {type: string}}
+          content:
+            application/octet-stream:
+              schema: {type: string, format: binary}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404":
+          description: No such package
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}

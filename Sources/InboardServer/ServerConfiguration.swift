@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var secretKeyFile: String
     public var logLevel: Logger.Level
     public var policyDir: String
+    /// Where an admin drops client packages (`inboard-client-VERSION-PLATFORM`).
+    public var clientPackageDir = ServerConfiguration.defaultClientPackageDir
     /// Reverse proxies whose X-Forwarded-For (and X-Forwarded-Proto) are believed.
     public var trustedProxies: TrustedProxies = .none
     /// The address people use; https makes every cookie Secure and adds HSTS.
@@ -24,6 +26,7 @@ public struct ServerConfiguration: Sendable {
     public static let defaultSecretKeyFile = "/etc/inboard/secret.key"
     public static let defaultLogLevel = Logger.Level.info
     public static let defaultPolicyDir = "policy"
+    public static let defaultClientPackageDir = "/var/lib/inboard/packages"
 
     /// Every setting, its variable and its default, for `--help` and the README.
     public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
@@ -36,6 +39,10 @@ public struct ServerConfiguration: Sendable {
         ("INBOARD_SECRET_KEY_FILE", defaultSecretKeyFile, "32 random bytes that encrypt secrets at rest"),
         ("INBOARD_LOG_LEVEL", defaultLogLevel.rawValue, "trace, debug, info, notice, warning, error or critical"),
         ("INBOARD_POLICY_DIR", defaultPolicyDir, "policy folder whose manifests GET /api/v1/clients/manifest serves"),
+        (
+            "INBOARD_CLIENT_PACKAGE_DIR", defaultClientPackageDir,
+            "client packages (inboard-client-VERSION-PLATFORM) that manifests name and clients download"
+        ),
         (
             "INBOARD_TRUSTED_PROXIES", "(none)",
             "reverse proxies' own addresses (or CIDRs, comma-separated) whose X-Forwarded-For is believed; never a range holding clients"
@@ -76,6 +83,8 @@ public struct ServerConfiguration: Sendable {
         }
         logLevel = parsed
         policyDir = reader.string(forKey: ["inboard", "policy", "dir"], default: Self.defaultPolicyDir)
+        clientPackageDir = reader.string(
+            forKey: ["inboard", "client", "package", "dir"], default: Self.defaultClientPackageDir)
         do {
             trustedProxies = try TrustedProxies(
                 parsing: reader.string(forKey: ["inboard", "trusted", "proxies"], default: ""))

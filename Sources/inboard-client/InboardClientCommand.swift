@@ -23,7 +23,7 @@ struct InboardClientCommand: AsyncParsableCommand {
             WhereCommand.self, LoginCommand.self, LogoutCommand.self, StatusCommand.self, SetCommand.self,
             BoardCommand.self, WhoCommand.self, WatchCommand.self, NotesCommand.self, NoteCommand.self,
             ListenCommand.self,
-            PresenceCommand.self, ManifestCommand.self, AgentCommand.self,
+            PresenceCommand.self, ManifestCommand.self, UpdateCommand.self, AgentCommand.self,
         ])
 }
 

@@ -49,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             var withPolicies = dependencies
             withPolicies.maintenanceJobs = [.directorySync(SyncScheduler(syncer: syncer, logger: environment.logger))]
             withPolicies.policyDir = configuration.policyDir
+            withPolicies.clientPackageDir = configuration.clientPackageDir
             withPolicies.trustedProxies = configuration.trustedProxies
             withPolicies.publicURLIsHTTPS = configuration.publicURLIsHTTPS
             withPolicies.historyRetention = configuration.historyRetention

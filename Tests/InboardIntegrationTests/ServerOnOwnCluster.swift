@@ -25,11 +25,14 @@ final class ServerOnOwnCluster: @unchecked Sendable {
         self.logFile = "/tmp/inboard-outage-\(port).log"
     }
 
+    /// Settings a test adds for the server (a policy folder, a package folder).
+    var extraEnvironment: [String: String] = [:]
+
     var environment: [String: String] {
         [
             "INBOARD_DATABASE_URL": (try? cluster.url.urlString) ?? "", "INBOARD_SECRET_KEY_FILE": keyFile,
             "INBOARD_HTTP_PORT": "\(port)", "PATH": "/usr/bin:/bin",
-        ]
+        ].merging(extraEnvironment) { $1 }
     }
 
     /// A migrated cluster with `admins` local admin accounts; the server is not started yet.

@@ -1,0 +1,150 @@
+import Crypto
+import Foundation
+import InboardCore
+
+/// `inboard-client update`: the version the policy manifest assigns (its ring's, or the previous one after a
+/// halt), installed beside the others under `versions/VERSION/` with `current` switched to it in one rename;
+/// the previous version is kept, so going back (a halted ring) needs no download. A file whose SHA-256 is not the
+/// manifest's is refused, and so is a version newer (major.minor) than the server: servers are upgraded first.
+public struct ClientUpdater: Sendable {
+    public let api: InboardAPI
+    /// `$INBOARD_CLIENT_INSTALL_DIR`, else `$XDG_DATA_HOME/inboard-client`, else `~/.local/share/inboard-client`.
+    public let folder: String
+    public let platform: String
+
+    public init(
+        api: InboardAPI, environment: [String: String] = ProcessInfo.processInfo.environment,
+        platform: String = ClientUpdater.thisPlatform
+    ) {
+        self.api = api
+        self.platform = platform
+        if let explicit = environment["INBOARD_CLIENT_INSTALL_DIR"], !explicit.isEmpty {
+            folder = explicit
+        } else if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            folder = data + "/inboard-client"
+        } else {
+            folder = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/inboard-client"
+        }
+    }
+
+    public static var thisPlatform: String {
+        #if arch(x86_64)
+            "linux-x86_64"
+        #elseif arch(arm64)
+            "linux-aarch64"
+        #else
+            "linux-unknown"
+        #endif
+    }
+
+    /// What the manifest asks for and what is here.
+    public struct Plan: Sendable, Equatable {
+        public var assigned: String?
+        public var ring: String?
+        public var installed: String?
+        public var file: File?
+        public var upToDate: Bool { assigned == nil || assigned == installed }
+    }
+
+    public struct File: Sendable, Equatable {
+        public var name: String
+        public var path: String
+        public var sha256: String
+        public var size: Int
+    }
+
+    /// The version in `current` (nil before the first update).
+    public var installed: String? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/current") else {
+            return nil
+        }
+        return (target as NSString).lastPathComponent
+    }
+
+    public func plan() async throws -> Plan {
+        let manifest = try await api.call(.GET, "/api/v1/clients/manifest") as? [String: Any] ?? [:]
+        guard let package = manifest["package"] as? [String: Any], let version = package["version"] as? String else {
+            return Plan(assigned: nil, ring: nil, installed: installed, file: nil)
+        }
+        let files = package["files"] as? [[String: Any]] ?? []
+        let file = files.first { $0["platform"] as? String == platform }.flatMap { object -> File? in
+            guard let name = object["name"] as? String, let path = object["path"] as? String,
+                let sha256 = object["sha256"] as? String
+            else { return nil }
+            return File(name: name, path: path, sha256: sha256, size: object["size"] as? Int ?? 0)
+        }
+        return Plan(assigned: version, ring: package["ring"] as? String, installed: installed, file: file)
+    }
+
+    /// Makes `current` the assigned version; says what it did.
+    public func apply(_ plan: Plan) async throws -> String {
+        guard let version = plan.assigned, !plan.upToDate else {
+            return "up to date: \(plan.installed ?? "nothing installed")"
+                + (plan.assigned == nil ? " (no package is assigned to you)" : "")
+        }
+        try await requireServerNotOlder(than: version)
+        let binary = folder + "/versions/" + version + "/inboard-client"
+        var action = "switched back to the kept"
+        if !(FileManager.default.fileExists(atPath: binary)) {
+            guard let file = plan.file else {
+                throw ClientError.local("the server has no \(platform) file for version \(version)")
+            }
+            try await download(file, to: binary)
+            action = "installed"
+        }
+        try switchCurrent(to: version)
+        pruneKeeping([version, plan.installed].compactMap { $0 })
+        return "\(action) \(version) (was \(plan.installed ?? "none"), ring \(plan.ring ?? "?")): "
+            + folder + "/current/inboard-client"
+    }
+
+    func requireServerNotOlder(than version: String) async throws {
+        let info = try await api.call(.GET, "/api/v1/version") as? [String: Any]
+        guard let server = (info?["version"] as? String).flatMap(InboardVersion.init),
+            let client = InboardVersion(version)
+        else { throw ClientError.local("the server did not say its version") }
+        if let message = server.compatibility(withClient: client).message {
+            throw ClientError.serverTooOld(message: "not installed: " + message)
+        }
+    }
+
+    /// Fetched whole, checked against the manifest's digest, then renamed into place.
+    func download(_ file: File, to binary: String) async throws {
+        var http = api.http
+        http.timeout = .seconds(600)
+        let answer = try await http.send(.GET, file.path, headers: api.authorization)
+        try InboardAPI.check(answer)
+        let digest = SHA256.hash(data: answer.body).map { String(format: "%02x", $0) }.joined()
+        guard digest == file.sha256.lowercased() else {
+            throw ClientError.local(
+                "refused \(file.name): its SHA-256 is \(digest), the manifest says \(file.sha256); nothing was installed"
+            )
+        }
+        let directory = (binary as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let partial = binary + ".partial"
+        try? FileManager.default.removeItem(atPath: partial)
+        guard
+            FileManager.default.createFile(
+                atPath: partial, contents: Data(answer.body), attributes: [.posixPermissions: 0o755])
+        else { throw ClientError.local("cannot write \(partial)") }
+        guard rename(partial, binary) == 0 else { throw ClientError.local("cannot install \(binary)") }
+    }
+
+    /// `current` → `versions/VERSION`, replaced in one rename: a starting client sees the old one or the new.
+    func switchCurrent(to version: String) throws {
+        let link = folder + "/current", next = folder + "/current.next"
+        try? FileManager.default.removeItem(atPath: next)
+        try FileManager.default.createSymbolicLink(atPath: next, withDestinationPath: "versions/" + version)
+        guard rename(next, link) == 0 else { throw ClientError.local("cannot switch \(link) to \(version)") }
+    }
+
+    /// Every version but these two goes.
+    func pruneKeeping(_ kept: [String]) {
+        let versions = folder + "/versions"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: versions)) ?? [] where !kept.contains(name) {
+            try? FileManager.default.removeItem(atPath: versions + "/" + name)
+        }
+    }
+}

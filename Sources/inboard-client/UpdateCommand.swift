@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import InboardClient
+
+struct UpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update",
+        abstract: "Install the client version your policy's ring assigns (or go back to the kept one after a halt).",
+        discussion: """
+            Versions live in $INBOARD_CLIENT_INSTALL_DIR (else $XDG_DATA_HOME/inboard-client, else \
+            ~/.local/share/inboard-client) under versions/VERSION, with 'current' pointing at the one in use; \
+            the previous version is kept. A download whose SHA-256 differs from the manifest's is refused, and a \
+            version newer (major.minor) than the server is not installed (exit 5): the server is upgraded first.
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Only say what would be done.") var check = false
+
+    func run() async throws {
+        try await reporting {
+            let context = try ClientContext(connection)
+            let updater = ClientUpdater(api: context.api)
+            let plan = try await updater.plan()
+            if check {
+                print(
+                    plan.upToDate
+                        ? "up to date: \(plan.installed ?? "nothing installed")"
+                        : "\(plan.assigned ?? "?") assigned (ring \(plan.ring ?? "?")); installed: \(plan.installed ?? "none")"
+                )
+                return
+            }
+            print(try await updater.apply(plan))
+        }
+    }
+}

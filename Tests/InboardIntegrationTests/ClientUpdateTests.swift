@@ -1,0 +1,124 @@
+import Foundation
+import InboardTestSupport
+import Testing
+
+/// `inboard-client update` against a real server: a ring moves the client to the next version, a halt brings
+/// it back, a download whose digest is not the manifest's is refused, and a version newer than the server is
+/// not installed.
+struct ClientUpdateTests {
+    static func policy(version: String, halted: Bool) -> String {
+        """
+        id: client-rollout
+        name: Client rollout
+        user:
+          package:
+            version: \(version)
+            install: assigned
+            upgrade: required
+            rollout:
+              previousVersion: 1.0.1
+              halted: \(halted)
+              rings:
+                - {name: everyone, percent: 100, start: 2026-01-01T00:00:00Z}
+        """
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aRingMovesTheClientAndAHaltBringsItBack() async throws {
+        try await ServerOnOwnCluster.with(admins: 1) { setup in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("update-\(UUID())").path
+            let (policyDir, packages) = (folder + "/policy", folder + "/packages")
+            for path in [policyDir + "/policies", packages] {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            }
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client-rollout, order: 1}]}\nfilters: {}\n"
+                .write(toFile: policyDir + "/links.yaml", atomically: true, encoding: .utf8)
+            let policyFile = policyDir + "/policies/client-rollout.yaml"
+            func assign(_ version: String, halted: Bool = false) throws {
+                try Self.policy(version: version, halted: halted).write(
+                    toFile: policyFile, atomically: true, encoding: .utf8)
+            }
+            try assign("1.0.2")
+            // Packages: the real client, each copy marked with its version at the end (still a runnable binary).
+            let binary = try Data(contentsOf: URL(fileURLWithPath: try inboardClientBinary()))
+            let platform =
+                "linux-"
+                + (try await runProgram("/usr/bin/uname", ["-m"]).output.trimmingCharacters(
+                    in: .whitespacesAndNewlines))
+            for version in ["1.0.1", "1.0.2", "1.0.3"] {
+                try (binary + Data("\nversion-\(version)".utf8)).write(
+                    to: URL(fileURLWithPath: "\(packages)/inboard-client-\(version)-\(platform)"))
+            }
+            setup.extraEnvironment = ["INBOARD_POLICY_DIR": policyDir, "INBOARD_CLIENT_PACKAGE_DIR": packages]
+            let (directory, _) = try writeServiceSettings(in: folder)
+            #expect(
+                try await runInboard(["directory", "set", "--file", directory], environment: setup.environment).status
+                    == 0)
+            #expect(try await runInboard(["sync", "--full"], environment: setup.environment).status == 0)
+            try setup.startServer()
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 20), "\(setup.serverLog)")
+
+            let install = folder + "/install"
+            let bob = ClientCommandTests.Client(folder: folder + "/bob", server: "http://127.0.0.1:\(setup.port)/")
+            func run(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
+                try await bob.run(arguments, extra: ["INBOARD_CLIENT_INSTALL_DIR": install])
+            }
+            let password = folder + "/password"
+            try "\(try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD"))\n".write(
+                toFile: password, atomically: true, encoding: .utf8)
+            #expect(try await run(["login", "--username", "bob", "--password-file", password]).status == 0)
+            func current() -> String? {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: install + "/current")
+            }
+            func installedMarker() -> String? {
+                (try? Data(contentsOf: URL(fileURLWithPath: install + "/current/inboard-client")))
+                    .map { String(decoding: $0.suffix(13), as: UTF8.self) }
+            }
+
+            let check = try await run(["update", "--check"])
+            #expect(check.output.contains("1.0.2 assigned (ring everyone); installed: none"), "\(check)")
+            let first = try await run(["update"])
+            #expect(first.status == 0 && first.output.contains("installed 1.0.2"), "\(first)")
+            #expect(current() == "versions/1.0.2" && installedMarker() == "version-1.0.2")
+            let runs = try await runProgram(install + "/current/inboard-client", ["--version"])
+            #expect(runs.status == 0, "the installed client does not run: \(runs)")
+
+            // The ring is halted: back to the previous version; the newer one is kept.
+            try assign("1.0.2", halted: true)
+            let halted = try await run(["update"])
+            #expect(
+                halted.status == 0 && halted.output.contains("installed 1.0.1 (was 1.0.2, ring halted)"), "\(halted)")
+            #expect(current() == "versions/1.0.1" && installedMarker() == "version-1.0.1")
+            #expect(FileManager.default.fileExists(atPath: install + "/versions/1.0.2/inboard-client"))
+            // Resumed: the kept version comes back without a download.
+            try assign("1.0.2")
+            let resumed = try await run(["update"])
+            #expect(resumed.output.contains("switched back to the kept 1.0.2"), "\(resumed)")
+
+            // 1.0.3's file changes under the server after it told its digest: the download is refused.
+            try assign("1.0.3")
+            #expect(try await run(["update", "--check"]).output.contains("1.0.3 assigned"))
+            // Changed in place, same size, its modification time put back to the nanosecond (as a careless copy
+            // or a disk fault might leave it): the server's digest, cached by size and time, is now wrong.
+            let tampered = "\(packages)/inboard-client-1.0.3-\(platform)"
+            let stamp = try await runProgram("/usr/bin/stat", ["-c", "%y", tampered]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let handle = try #require(FileHandle(forWritingAtPath: tampered))
+            try handle.seek(toOffset: UInt64(binary.count + "\nversion-1.0.".utf8.count))
+            try handle.write(contentsOf: Data("X".utf8))
+            try handle.close()
+            #expect(try await runProgram("/usr/bin/touch", ["-m", "-d", stamp, tampered]).status == 0)
+            let refused = try await run(["update"])
+            #expect(refused.status == 1 && refused.error.contains("SHA-256"), "\(refused)")
+            #expect(
+                current() == "versions/1.0.2" && !FileManager.default.fileExists(atPath: install + "/versions/1.0.3"))
+
+            // A version newer (major.minor) than the server is not installed: the server goes first.
+            try assign("1.1.0")
+            let newer = try await run(["update"])
+            #expect(newer.status == 5 && newer.error.contains("upgrade the server"), "\(newer)")
+            #expect(current() == "versions/1.0.2")
+        }
+    }
+}
