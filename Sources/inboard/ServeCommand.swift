@@ -28,6 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CommandEnvironment.load()
         let configuration = environment.configuration
+        // Before any service starts: a server that cannot listen says so and exits at once (found only by the
+        // HTTP server, the error had to wait for every other service to shut down).
+        guard PortCheck.canListen(host: configuration.httpHost, port: configuration.httpPort) else {
+            throw CommandFailure(
+                message:
+                    "port \(configuration.httpPort) on \(configuration.httpHost) is already in use (or not an address of this machine): stop the other program or set INBOARD_HTTP_PORT and INBOARD_HTTP_HOST"
+            )
+        }
         do {
             let secrets = try SecretBox.load(keyFile: configuration.secretKeyFile)
             let catalog = try MigrationCatalog.embedded()

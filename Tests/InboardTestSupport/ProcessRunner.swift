@@ -3,6 +3,7 @@ import Foundation
 /// A child process started with posix_spawn and reaped with waitpid. Foundation's `Process` is avoided on
 /// purpose: on Linux its exit monitoring can miss a child's exit when several run at once, hanging the test.
 public final class ChildProcess: @unchecked Sendable {
+    private static let spawning = NSLock()
     public let pid: pid_t
     private let outFD: Int32
     private let errFD: Int32
@@ -13,13 +14,18 @@ public final class ChildProcess: @unchecked Sendable {
         _ path: String, _ arguments: [String], environment: [String: String]? = nil, capture: Bool = true,
         logFile: String? = nil
     ) throws {
+        // One spawn at a time in this process: no child is created between another's pipe() and its fcntl().
+        Self.spawning.lock()
+        defer { Self.spawning.unlock() }
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         if capture {
-            // Close-on-exec: a child started meanwhile by another test must not inherit (and hold open) these pipes.
+            // Close-on-exec before any other spawn can happen (see `spawning`): a child another test spawns meanwhile
+            // must not inherit these pipes, or a long-lived server holds a write end and the reader here waits
+            // for an end-of-file that never comes (stalls, and a CI run that hung). Glibc's pipe2 is not visible here.
             guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw ProgramFailed("pipe failed") }
             for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)

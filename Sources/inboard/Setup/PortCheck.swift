@@ -29,6 +29,16 @@ enum PortCheck {
         return answer ? .inboard : .taken
     }
 
+    /// Whether `inboard serve` could listen there now (SO_REUSEADDR, as the server binds: a port whose old
+    /// connections linger in TIME_WAIT is free, one with a listener is not).
+    static func canListen(host: String, port: Int) -> Bool {
+        withSocket(host: host, port: port) { descriptor, address, length in
+            var yes: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+            return bind(descriptor, address, length) == 0
+        }
+    }
+
     /// `body` with a new TCP socket and the address of `host`:`port` (IPv4 or IPv6); false when either fails.
     private static func withSocket(
         host: String, port: Int, _ body: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Bool
