@@ -6,13 +6,9 @@ public struct ClientConfig: Sendable {
     public let folder: String
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        if let explicit = environment["INBOARD_CLIENT_CONFIG_DIR"], !explicit.isEmpty {
-            folder = explicit
-        } else if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
-            folder = xdg + "/inboard"
-        } else {
-            folder = (environment["HOME"] ?? NSHomeDirectory()) + "/.config/inboard"
-        }
+        folder = XDGFolder.resolve(
+            explicit: environment["INBOARD_CLIENT_CONFIG_DIR"], base: environment["XDG_CONFIG_HOME"],
+            home: environment["HOME"], fallback: ".config", name: "inboard")
     }
 
     struct Stored: Codable {
@@ -58,5 +54,15 @@ public struct ClientConfig: Sendable {
             unlink(temporary)
             throw ClientError.local("cannot write \(path): \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+/// A folder of the XDG base directory rules: an explicit setting, else `$XDG_…_HOME/NAME` (absolute only), else
+/// `~/FALLBACK/NAME`.
+enum XDGFolder {
+    static func resolve(explicit: String?, base: String?, home: String?, fallback: String, name: String) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let base, base.hasPrefix("/") { return base + "/" + name }
+        return (home ?? NSHomeDirectory()) + "/" + fallback + "/" + name
     }
 }

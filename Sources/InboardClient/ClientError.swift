@@ -30,6 +30,16 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The server is away or overloaded (unreachable, no answer, or a balancer's 502/503/504): worth retrying
+    /// later, never a verdict on the request.
+    public var isOutage: Bool {
+        switch self {
+        case .unreachable, .timedOut: true
+        case let .refused(status, _, _): [502, 503, 504].contains(status)
+        default: false
+        }
+    }
+
     /// 1 for any failure not listed; scripts rely on these (README, `inboard-client --help`).
     public var exitCode: Int32 {
         switch self {

@@ -46,23 +46,27 @@ public struct AutostartEntry: Sendable {
         path = base + "/autostart/inboard-client.desktop"
     }
 
-    /// Makes the entry match `wanted`; says what it changed, or nil.
+    /// Makes the entry match `wanted`, running `executable` (quoted); an entry of ours that runs another path is
+    /// rewritten. Says what it changed, or nil.
     public func apply(wanted: Bool, executable: String) -> String? {
         let existing = try? String(contentsOfFile: path, encoding: .utf8)
         if wanted {
-            guard existing == nil else { return nil }
+            let quoted = "\"" + executable.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"") + "\""
             let text = """
                 [Desktop Entry]
                 Type=Application
                 Name=Inboard
                 Comment=Your in/out status, watch events and notes
-                Exec=\(executable) agent
+                Exec=\(quoted) agent
                 X-GNOME-Autostart-enabled=true
                 \(Self.marker)
 
                 """
+            if let existing { guard existing.contains(Self.marker), existing != text else { return nil } }
             try? FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: path)
             return FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
                 ? "autostart entry written: \(path)" : nil
         }

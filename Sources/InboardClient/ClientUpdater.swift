@@ -18,13 +18,13 @@ public struct ClientUpdater: Sendable {
     ) {
         self.api = api
         self.platform = platform
-        if let explicit = environment["INBOARD_CLIENT_INSTALL_DIR"], !explicit.isEmpty {
-            folder = explicit
-        } else if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
-            folder = data + "/inboard-client"
-        } else {
-            folder = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/inboard-client"
-        }
+        folder = Self.installFolder(environment: environment)
+    }
+
+    public static func installFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        XDGFolder.resolve(
+            explicit: environment["INBOARD_CLIENT_INSTALL_DIR"], base: environment["XDG_DATA_HOME"],
+            home: environment["HOME"], fallback: ".local/share", name: "inboard-client")
     }
 
     public static var thisPlatform: String {

@@ -5,7 +5,17 @@ public enum EntryText {
     public static func line(_ entry: [String: Any], timeZone: TimeZone = .current) -> String {
         let name = entry["displayName"] as? String ?? "?"
         let username = entry["username"] as? String ?? "?"
-        return "\(name) (\(username)): \(status(entry, timeZone: timeZone))"
+        return printable("\(name) (\(username)): \(status(entry, timeZone: timeZone))")
+    }
+
+    /// Text others wrote, safe for a terminal: control characters (escape sequences above all) become U+FFFD.
+    public static func printable(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            let control = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            out.append(control ? "\u{FFFD}" : scalar)
+        }
+        return String(out)
     }
 
     public static func status(_ entry: [String: Any], timeZone: TimeZone = .current) -> String {

@@ -14,7 +14,7 @@ public struct LiveEvent: Sendable, Equatable {
     public var text: String {
         switch kind {
         case "note": NoteText.line(object)
-        default: "\(kind): \(EntryText.line(object))"
+        default: EntryText.printable(kind) + ": " + EntryText.line(object)
         }
     }
 }
@@ -48,6 +48,6 @@ public struct LiveEventParser: Sendable {
 
 public enum NoteText {
     public static func line(_ note: [String: Any]) -> String {
-        "note from \(note["from"] as? String ?? "?"): \(note["body"] as? String ?? "")"
+        EntryText.printable("note from \(note["from"] as? String ?? "?"): \(note["body"] as? String ?? "")")
     }
 }

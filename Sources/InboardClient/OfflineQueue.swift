@@ -34,12 +34,18 @@ public struct OfflineQueue: Sendable {
     let config: ClientConfig
     public init(config: ClientConfig) { self.config = config }
 
-    public var changes: [Change] {
-        guard let data = FileManager.default.contents(atPath: config.folder + "/queue.json") else { return [] }
-        return (try? Self.decoder.decode([Change].self, from: data)) ?? []
+    /// What is queued; a file that cannot be read is an error, never taken for an empty queue (and overwritten).
+    public func load() throws -> [Change] {
+        let path = config.folder + "/queue.json"
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        do { return try Self.decoder.decode([Change].self, from: data) } catch {
+            throw ClientError.local("\(path) cannot be read (\(error)); it was left as it is: move it away to go on")
+        }
     }
 
-    public func append(_ change: Change) throws { try save(changes + [change]) }
+    public var changes: [Change] { (try? load()) ?? [] }
+
+    public func append(_ change: Change) throws { try save(try load() + [change]) }
 
     func save(_ changes: [Change]) throws {
         if changes.isEmpty {
@@ -52,7 +58,7 @@ public struct OfflineQueue: Sendable {
     /// Sends what is queued, oldest first; returns one line per change for the person. Stops, keeping the
     /// rest, when the server cannot be reached again.
     public func flush(_ api: InboardAPI) async throws -> [String] {
-        var pending = changes
+        var pending = try load()
         var report: [String] = []
         while let change = pending.first {
             let made = EntryText.clock(change.madeAt, timeZone: .current)
@@ -62,6 +68,9 @@ public struct OfflineQueue: Sendable {
             } catch let error as ClientError {
                 switch error {
                 case .unreachable, .timedOut:
+                    try save(pending)
+                    return report
+                case .refused where error.isOutage:
                     try save(pending)
                     return report
                 case let .refused(_, code, message):

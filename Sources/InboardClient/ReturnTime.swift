@@ -27,7 +27,7 @@ public enum ReturnTime {
                 continue
             }
             let unit: Int? = ["d": 86_400, "h": 3600, "m": 60, "s": 1][String(character)]
-            guard let unit, let value = Int(number) else {
+            guard let unit, number.count <= 6, let value = Int(number) else {
                 throw .usage("'\(text)' is not a duration: use e.g. 2h, 30m or 1h30m")
             }
             seconds += value * unit

@@ -26,6 +26,19 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
         basePath = path
     }
 
+    /// This machine (127.0.0.0/8, ::1, localhost): plain HTTP there crosses no network.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Refuses plain HTTP to another machine for what must not cross a network in clear (a password, a program).
+    public func requireTLS(for action: String, allowHTTP: Bool) throws(ClientError) {
+        guard !isTLS, !isLoopback, !allowHTTP else { return }
+        throw .usage(
+            "\(description) is plain HTTP: \(action) would cross the network unprotected; use the server's https:// "
+                + "address, or --allow-http if you accept that")
+    }
+
     var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
         return port == (isTLS ? 443 : 80) ? name : "\(name):\(port)"

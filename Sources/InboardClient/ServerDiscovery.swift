@@ -29,8 +29,13 @@ public struct ServerDiscovery: Sendable {
         self.currentFolder = currentFolder
     }
 
-    public static var executableFolder: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    /// This program's own folder, from the kernel (`/proc/self/exe`): `argv[0]` is a bare name when the shell
+    /// found the program on PATH, and the current folder is nobody's to trust.
+    public static var executableFolder: String { (executablePath as NSString).deletingLastPathComponent }
+
+    public static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
     }
 
     public func resolve() throws(ClientError) -> Found {

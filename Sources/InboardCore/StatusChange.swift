@@ -24,11 +24,11 @@ public struct StatusChange: Sendable, Equatable {
         self.madeAt = madeAt
     }
 
-    /// The one rule for a change sent late: it is not applied over a status set after it was made (the
-    /// database's conditional update says the same).
+    /// The one rule for a change sent late: it is not applied over a status set at or after the time it was
+    /// made (so sending it twice applies it once; the database's conditional update says the same).
     public static func isSuperseded(madeAt: Date?, currentSetAt: Date?) -> Bool {
         guard let madeAt, let currentSetAt else { return false }
-        return currentSetAt > madeAt
+        return currentSetAt >= madeAt
     }
 
     /// What is stored: the note trimmed (empty becomes none), the type's default expiry when none is given.

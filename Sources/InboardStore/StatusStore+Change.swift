@@ -46,11 +46,11 @@ extension StatusStore {
         public static let sql = """
             WITH upserted AS (
                 INSERT INTO statuses (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, auto_away)
-                SELECT id, $2, $3, $4, $5, $6, $7, COALESCE($11::timestamptz, now()), $8 FROM people WHERE id = $1
+                SELECT id, $2, $3, $4, $5, $6, $7, LEAST(COALESCE($11::timestamptz, now()), now()), $8 FROM people WHERE id = $1
                 ON CONFLICT (person_id) DO UPDATE SET type_id = EXCLUDED.type_id, note = EXCLUDED.note, note_hidden = EXCLUDED.note_hidden,
                     return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at,
                     auto_away = EXCLUDED.auto_away
-                WHERE $11::timestamptz IS NULL OR statuses.set_at <= $11::timestamptz   -- a late change never overwrites a newer one
+                WHERE $11::timestamptz IS NULL OR statuses.set_at < $11::timestamptz   -- a late change never overwrites a newer one (nor itself, sent twice)
                 RETURNING *
             ), logged AS (
                 INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, source)

@@ -55,7 +55,8 @@ extension ManifestBuilder {
                     digests.store(digest, at: index)
                     continue
                 }
-                guard let data = try? encoder.encode(manifest.body) else { continue }
+                // Settings are plain values: encoding cannot fail, and a failure must not leave a target unindexed.
+                let data = (try? encoder.encode(manifest.body)) ?? Data("{}".utf8)
                 let digest = PolicyDigest.hex(data)
                 known[key] = digest
                 bodies[digest] = data
@@ -72,9 +73,11 @@ extension ManifestBuilder {
     /// Equal keys mean equal bodies: the kind, the links that applied in processing order, and the package
     /// assignment (a ring's percentage depends on the target).
     static func sharingKey(_ manifest: Manifest, links: [EvaluatedLink]) -> String {
+        // Each part length-prefixed: no two different lists of names can spell the same key.
+        func part(_ text: String) -> String { "\(text.utf8.count):" + text }
         var key = manifest.kind.rawValue
-        for link in links where link.outcome == .applied { key += "|" + link.policy + "@" + link.container }
-        if let package = manifest.package { key += "#" + package.version + "/" + package.ring }
+        for link in links where link.outcome == .applied { key += "|" + part(link.policy) + part(link.container) }
+        if let package = manifest.package { key += "#" + part(package.version) + part(package.ring) }
         return key
     }
 }

@@ -24,7 +24,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
-            guard let token = context.config.token else { throw ClientError.notLoggedIn }
+            guard let token = context.api.token else { throw ClientError.notLoggedIn }
             let settings = CurrentSettings()
             try await refresh(context, settings)
             let source = idleSource.map(IdleSource.file) ?? IdleSource.detect()
@@ -76,10 +76,17 @@ struct AgentCommand: AsyncParsableCommand {
             )
         }
         if let change = AutostartEntry().apply(
-            wanted: applied.autoStart, executable: ServerDiscovery.executableFolder + "/inboard-client")
+            wanted: applied.autoStart, executable: Self.autostartExecutable)
         {
             say(change)
         }
+    }
+
+    /// What the session should start: the updater's `current` when this client was installed by `update` (its
+    /// versions come and go), else this program itself.
+    static var autostartExecutable: String {
+        let current = ClientUpdater.installFolder() + "/current/inboard-client"
+        return FileManager.default.isExecutableFile(atPath: current) ? current : ServerDiscovery.executablePath
     }
 
     func senseIdle(_ source: IdleSource, _ api: InboardAPI, _ settings: CurrentSettings) async throws {
@@ -88,31 +95,35 @@ struct AgentCommand: AsyncParsableCommand {
         while true {
             if let sample = source.sample() {
                 let minutes = settings.value.idleMinutesBeforeAway
+                // A trial copy: the tracker moves on only once the server has taken the report, so a report lost
+                // to an outage is sent again at the next check.
+                var trial = tracker
                 var report: Int?
                 if let minutes {
-                    tracker.idleMinutes = minutes
-                    report = tracker.next(sample)
+                    trial.idleMinutes = minutes
+                    report = trial.next(sample)
                 } else if sample.idleSeconds >= 60 || sample.locked {
                     // No policy threshold: the server compares with the organisation's, once a minute.
-                    if Date().timeIntervalSince(lastPeriodic) >= 60 {
-                        report = sample.locked ? 86_400 : sample.idleSeconds
-                        lastPeriodic = Date()
-                    }
-                    tracker.idleMinutes = 1
-                    _ = tracker.next(sample)
+                    trial.idleMinutes = 1
+                    _ = trial.next(sample)
+                    if Date().timeIntervalSince(lastPeriodic) >= 60 { report = sample.locked ? 86_400 : sample.idleSeconds }
                 } else if tracker.reportedIdle || lastPeriodic != .distantPast {
+                    trial.idleMinutes = 1
+                    _ = trial.next(sample)
                     report = 0
-                    lastPeriodic = .distantPast
-                    _ = tracker.next(sample)
                 }
                 if let report {
                     var body: [String: Any] = ["idleSeconds": report]
                     if let minutes { body["idleMinutes"] = minutes }
-                    if let answer = try? await api.call(.POST, "/api/v1/me/presence", json: body) as? [String: Any],
-                        answer["changed"] as? Bool == true
-                    {
-                        say("now " + EntryText.status(answer["person"] as? [String: Any] ?? [:]))
+                    if let answer = try? await api.call(.POST, "/api/v1/me/presence", json: body) as? [String: Any] {
+                        tracker = trial
+                        lastPeriodic = report == 0 ? .distantPast : Date()
+                        if answer["changed"] as? Bool == true {
+                            say("now " + EntryText.printable(EntryText.status(answer["person"] as? [String: Any] ?? [:])))
+                        }
                     }
+                } else {
+                    tracker = trial
                 }
             }
             try await Task.sleep(for: .seconds(idleCheckSeconds))

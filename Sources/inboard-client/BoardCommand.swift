@@ -38,7 +38,7 @@ struct BoardCommand: AsyncParsableCommand {
             } else {
                 for entry in people { print(EntryText.line(entry)) }
             }
-            guard live, let token = context.config.token else { return }
+            guard live, let token = context.api.token else { return }
             let shown = Set(people.compactMap { $0["id"] as? Int })
             try await EventFollower(http: context.api.http, token: token).follow { event in
                 guard event.kind == "status", let id = event.object["id"] as? Int, shown.contains(id) else { return }

@@ -46,7 +46,10 @@ struct ClientContext {
     init(_ options: ConnectionOptions) throws(ClientError) {
         config = ClientConfig()
         found = try ServerDiscovery(flag: options.server, installINI: options.installIni, config: config).resolve()
-        api = InboardAPI(http: ClientHTTP(server: found.address, caFile: options.caFile), token: config.token)
+        // The token goes only to the server it was issued by (saved with it at login).
+        let issuer = config.server.flatMap { try? ServerAddress($0) }
+        let token = issuer == nil || issuer == found.address ? config.token : nil
+        api = InboardAPI(http: ClientHTTP(server: found.address, caFile: options.caFile), token: token)
     }
 
     /// Status changes queued while the server was away go first, in order; what became of each is told on

@@ -19,7 +19,7 @@ struct ListenCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
-            guard let token = context.config.token else { throw ClientError.notLoggedIn }
+            guard let token = context.api.token else { throw ClientError.notLoggedIn }
             let follower = EventFollower(http: context.api.http, token: token)
             try await follower.follow { event in
                 guard all || event.kind == "watch" || event.kind == "note" else { return }

@@ -14,17 +14,21 @@ struct LoginCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Your username (asked for when not given).") var username: String?
     @Option(help: "A file whose first line is the password.") var passwordFile: String?
+    @Flag(help: "Send the password to a server without TLS (not on this machine) all the same.") var allowHttp = false
 
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
+            try context.found.address.requireTLS(for: "your password", allowHTTP: allowHttp)
+            FileHandle.standardError.write(Data("server: \(context.found.address) (from \(context.found.source))\n".utf8))
             let name = try username ?? Terminal.ask("Username: ")
             let password: String
             if let passwordFile {
                 guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                     throw ClientError.local("cannot read \(passwordFile)")
                 }
-                password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+                let line = text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+                password = String(line.hasSuffix("\r") ? line.dropLast() : line)
             } else {
                 password = try Terminal.askSecret("Password for \(name): ")
             }
@@ -45,7 +49,7 @@ struct LogoutCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
-            guard context.config.token != nil else { throw ClientError.notLoggedIn }
+            guard context.api.token != nil else { throw ClientError.notLoggedIn }
             defer { context.config.removeToken() }
             do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}
             print("logged out")

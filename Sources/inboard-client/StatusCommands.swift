@@ -53,7 +53,7 @@ struct SetCommand: AsyncParsableCommand {
                 try await context.sendQueued()
                 let entry = try await context.api.call(.PUT, "/api/v1/me/status", json: body)
                 if json { printJSON(entry ?? [:]) } else { print(EntryText.line(entry as? [String: Any] ?? [:])) }
-            } catch ClientError.unreachable, ClientError.timedOut {
+            } catch let error as ClientError where error.isOutage {
                 // Nothing lost: kept with its time and sent when the server is back (not over a newer change).
                 try queue.append(OfflineQueue.Change(body: body, madeAt: madeAt))
                 print(

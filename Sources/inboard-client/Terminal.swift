@@ -16,6 +16,10 @@ enum Terminal {
         var saved = termios()
         let isTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
         if isTerminal {
+            // Ctrl-C while echo is off must not leave the terminal silent.
+            echoToRestore = saved
+            signal(SIGINT, restoreEchoAndExit)
+            signal(SIGTERM, restoreEchoAndExit)
             var silent = saved
             silent.c_lflag &= ~tcflag_t(ECHO)
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
@@ -23,10 +27,20 @@ enum Terminal {
         defer {
             if isTerminal {
                 tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                signal(SIGINT, SIG_DFL)
+                signal(SIGTERM, SIG_DFL)
                 FileHandle.standardError.write(Data("\n".utf8))
             }
         }
         guard let line = readLine(strippingNewline: true) else { throw .usage("no password given") }
         return line
     }
+}
+
+/// The terminal settings to put back if a signal ends the program during a password prompt.
+nonisolated(unsafe) private var echoToRestore: termios?
+
+private func restoreEchoAndExit(_ signal: Int32) {
+    if var saved = echoToRestore { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+    _exit(128 + signal)
 }

@@ -14,10 +14,13 @@ struct UpdateCommand: AsyncParsableCommand {
             """)
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Only say what would be done.") var check = false
+    @Flag(help: "Install from a server without TLS (not on this machine) all the same.") var allowHttp = false
 
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
+            // The digest travels with the file: without TLS anyone between could replace both.
+            if !check { try context.found.address.requireTLS(for: "a program to install", allowHTTP: allowHttp) }
             let updater = ClientUpdater(api: context.api)
             let plan = try await updater.plan()
             if check {

@@ -47,11 +47,35 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: home) }
         let entry = AutostartEntry(environment: ["HOME": home])
         #expect(entry.apply(wanted: true, executable: "/usr/bin/inboard-client") != nil)
-        #expect(try String(contentsOfFile: entry.path, encoding: .utf8).contains("Exec=/usr/bin/inboard-client agent"))
+        #expect(try String(contentsOfFile: entry.path, encoding: .utf8).contains("Exec=\"/usr/bin/inboard-client\" agent"))
         #expect(entry.apply(wanted: true, executable: "/usr/bin/inboard-client") == nil)
+        // Ours, pointing elsewhere (an update moved the program): rewritten.
+        #expect(entry.apply(wanted: true, executable: "/home/x/.local/share/inboard-client/current/inboard-client") != nil)
         #expect(
             entry.apply(wanted: false, executable: "") != nil && !FileManager.default.fileExists(atPath: entry.path))
         try "[Desktop Entry]\nExec=my-own\n".write(toFile: entry.path, atomically: true, encoding: .utf8)
         #expect(entry.apply(wanted: false, executable: "") == nil && FileManager.default.fileExists(atPath: entry.path))
+    }
+
+    @Test func othersTextCannotDriveTheTerminal() {
+        let entry: [String: Any] = [
+            "displayName": "Eve\u{1B}]0;owned\u{7}", "username": "eve",
+            "status": ["type": "In", "note": "\u{1B}[2Jcleared\u{9B}31m"],
+        ]
+        let line = EntryText.line(entry)
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(line)")
+        #expect(line.contains("cleared"))
+    }
+
+    @Test func aDamagedQueueIsAnErrorAndIsLeftAsItIs() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("queue-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "[{\"type\": truncated".write(toFile: folder + "/queue.json", atomically: true, encoding: .utf8)
+        let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
+        #expect(throws: ClientError.self) {
+            try queue.append(OfflineQueue.Change(body: ["type": "In"], madeAt: Date()))
+        }
+        #expect(try String(contentsOfFile: folder + "/queue.json", encoding: .utf8) == "[{\"type\": truncated")
     }
 }

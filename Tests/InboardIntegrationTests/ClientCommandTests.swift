@@ -185,6 +185,13 @@ struct ClientCommandTests {
             #expect(agentOutput.contains("pop-ups for watch events off"), "\(agentOutput)")
             #expect(agentOutput.contains("note from") && agentOutput.contains("agent-note"), "\(agentOutput)")
 
+            // The token goes only to the server that issued it; a password never goes to another machine in clear.
+            let elsewhere = try await bob.run(["status", "--server", "http://127.0.0.1:1/"])
+            #expect(elsewhere.status == 3 && elsewhere.error.contains("not logged in"), "\(elsewhere)")
+            let clear = try await Client(folder: folder + "/mallory", server: "http://192.0.2.1/").run(
+                ["login", "--username", "bob", "--password-file", password])
+            #expect(clear.status == 2 && clear.error.contains("plain HTTP"), "\(clear)")
+
             // A client newer than its server is told to upgrade the server first.
             let newer = try await bob.run(["status"], extra: ["INBOARD_CLIENT_VERSION": "1.1.0.0"])
             #expect(newer.status == 5 && newer.error.contains("server must be upgraded"), "\(newer)")

@@ -37,6 +37,19 @@ import Testing
                 #expect(
                     try await db.scalar("SELECT count(*) FROM statuses WHERE person_id = \(ann) AND note = 'now'") == 1)
 
+                // The same late change sent twice (a retry after a lost answer) is applied once.
+                let resend = #"{"type":"Remote","note":"twice","madeAt":"\#(isoDate(in: -1))"}"#
+                #expect(try await api.send(.put, "/api/v1/me/status", json: resend, token: token).0 == 200)
+                #expect(try await api.send(.put, "/api/v1/me/status", json: resend, token: token).0 == 409)
+                #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE note = 'twice'") == 1)
+
+                // A delegate cannot date someone else's status back.
+                let dan = try await api.login("dan")
+                let (byDelegate, _) = try await api.send(
+                    .put, "/api/v1/people/\(people.ids["cat"]!)/status",
+                    json: #"{"type":"In","madeAt":"\#(isoDate(in: -600))"}"#, token: dan)
+                #expect(byDelegate == 422)
+
                 for (madeAt, field) in [(isoDate(in: -8 * 86_400), "madeAt"), (isoDate(in: 3600), "madeAt")] {
                     let (code, body) = try await api.send(
                         .put, "/api/v1/me/status", json: #"{"type":"In","madeAt":"\#(madeAt)"}"#, token: token)

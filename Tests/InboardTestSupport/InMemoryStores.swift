@@ -137,7 +137,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             throw StatusStoreError.superseded(personID)
         }
         statuses[personID] = StoredStatus(
-            typeID: type.id, change: change, setBy: setBy, setAt: change.madeAt ?? now, autoAway: autoAway)
+            typeID: type.id, change: change, setBy: setBy, setAt: min(change.madeAt ?? now, now), autoAway: autoAway)
         record(personID, source: source)
         return entry(of: personID)!
     }

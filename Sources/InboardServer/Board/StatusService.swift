@@ -61,6 +61,11 @@ struct StatusService: Sendable {
                     message: "A delegate sets the status of active colleagues who are not administrators.")
             }
         }
+        if request.madeAt != nil, personID != actor.id {
+            throw APIError(
+                .unprocessableContent, code: "invalid_field",
+                message: "madeAt is for a person's own changes sent late; it cannot date someone else's status")
+        }
         guard let type = try await statuses.type(named: request.type) else {
             throw APIError(
                 .unprocessableContent, code: "invalid_field",
