@@ -51,7 +51,9 @@ public struct AutostartEntry: Sendable {
     public func apply(wanted: Bool, executable: String) -> String? {
         let existing = try? String(contentsOfFile: path, encoding: .utf8)
         if wanted {
-            let quoted = "\"" + executable.replacingOccurrences(of: "\\", with: "\\\\")
+            let quoted =
+                "\""
+                + executable.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"") + "\""
             let text = """
                 [Desktop Entry]

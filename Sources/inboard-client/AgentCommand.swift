@@ -106,7 +106,9 @@ struct AgentCommand: AsyncParsableCommand {
                     // No policy threshold: the server compares with the organisation's, once a minute.
                     trial.idleMinutes = 1
                     _ = trial.next(sample)
-                    if Date().timeIntervalSince(lastPeriodic) >= 60 { report = sample.locked ? 86_400 : sample.idleSeconds }
+                    if Date().timeIntervalSince(lastPeriodic) >= 60 {
+                        report = sample.locked ? 86_400 : sample.idleSeconds
+                    }
                 } else if tracker.reportedIdle || lastPeriodic != .distantPast {
                     trial.idleMinutes = 1
                     _ = trial.next(sample)
@@ -119,7 +121,9 @@ struct AgentCommand: AsyncParsableCommand {
                         tracker = trial
                         lastPeriodic = report == 0 ? .distantPast : Date()
                         if answer["changed"] as? Bool == true {
-                            say("now " + EntryText.printable(EntryText.status(answer["person"] as? [String: Any] ?? [:])))
+                            say(
+                                "now "
+                                    + EntryText.printable(EntryText.status(answer["person"] as? [String: Any] ?? [:])))
                         }
                     }
                 } else {

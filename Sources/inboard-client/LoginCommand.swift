@@ -20,7 +20,8 @@ struct LoginCommand: AsyncParsableCommand {
         try await reporting {
             let context = try ClientContext(connection)
             try context.found.address.requireTLS(for: "your password", allowHTTP: allowHttp)
-            FileHandle.standardError.write(Data("server: \(context.found.address) (from \(context.found.source))\n".utf8))
+            FileHandle.standardError.write(
+                Data("server: \(context.found.address) (from \(context.found.source))\n".utf8))
             let name = try username ?? Terminal.ask("Username: ")
             let password: String
             if let passwordFile {

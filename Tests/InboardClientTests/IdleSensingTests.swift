@@ -47,10 +47,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: home) }
         let entry = AutostartEntry(environment: ["HOME": home])
         #expect(entry.apply(wanted: true, executable: "/usr/bin/inboard-client") != nil)
-        #expect(try String(contentsOfFile: entry.path, encoding: .utf8).contains("Exec=\"/usr/bin/inboard-client\" agent"))
+        #expect(
+            try String(contentsOfFile: entry.path, encoding: .utf8).contains("Exec=\"/usr/bin/inboard-client\" agent"))
         #expect(entry.apply(wanted: true, executable: "/usr/bin/inboard-client") == nil)
         // Ours, pointing elsewhere (an update moved the program): rewritten.
-        #expect(entry.apply(wanted: true, executable: "/home/x/.local/share/inboard-client/current/inboard-client") != nil)
+        #expect(
+            entry.apply(wanted: true, executable: "/home/x/.local/share/inboard-client/current/inboard-client") != nil)
         #expect(
             entry.apply(wanted: false, executable: "") != nil && !FileManager.default.fileExists(atPath: entry.path))
         try "[Desktop Entry]\nExec=my-own\n".write(toFile: entry.path, atomically: true, encoding: .utf8)
