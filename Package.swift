@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "PolicyFiles",
-            dependencies: ["PolicyEngine"],
+            dependencies: ["PolicyEngine", "InboardCore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -210,12 +210,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "PolicyEngineTests", dependencies: ["PolicyEngine", "PolicyFiles"], swiftSettings: swiftSettings),
+            name: "PolicyEngineTests", dependencies: ["PolicyEngine", "PolicyFiles", "InboardTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "MailerTests",
             dependencies: [
                 "Mailer", "InboardStore", "InboardTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

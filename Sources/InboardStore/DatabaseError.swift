@@ -92,13 +92,31 @@ extension DatabaseError {
         return (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
     }
 
-    /// A unique index refused the row (SQLSTATE 23505).
-    public static func isUniqueViolation(_ error: any Error) -> Bool {
-        if let transaction = error as? PostgresTransactionError,
-            let inner = transaction.closureError ?? transaction.commitError
-        {
-            return isUniqueViolation(inner)
+    /// The SQLSTATE PostgreSQL gave for `error`, looking inside transaction errors; nil for other errors.
+    public static func sqlState(of error: any Error) -> String? {
+        if let described = error as? DatabaseError { return described.sqlState }
+        if let transaction = error as? PostgresTransactionError {
+            return transaction.causes.lazy.compactMap(sqlState(of:)).first
         }
-        return (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
     }
+
+    /// A unique index refused the row (SQLSTATE 23505).
+    public static func isUniqueViolation(_ error: any Error) -> Bool { sqlState(of: error) == "23505" }
+
+    /// A value does not fit its column (SQLSTATE 22003, a number out of range; 22001, a text too long).
+    public static func isOutOfRange(_ error: any Error) -> Bool { ["22003", "22001"].contains(sqlState(of: error)) }
+
+    /// A foreign key refused the row: it names a row that does not exist (SQLSTATE 23503).
+    public static func isForeignKeyViolation(_ error: any Error) -> Bool { sqlState(of: error) == "23503" }
+
+    /// PostgreSQL refused to write because its disk is full (SQLSTATE 53100): nothing of the change was kept, and
+    /// retrying helps only once an administrator frees space. (A full disk under the write-ahead log instead
+    /// stops the server: that is `DatabaseUnavailable.isUnavailable`.)
+    public static func isOutOfDiskSpace(_ error: any Error) -> Bool { sqlState(of: error) == "53100" }
+}
+
+extension PostgresTransactionError {
+    /// The errors inside: beginning, the work itself, committing.
+    var causes: [any Error] { [beginError, closureError, commitError].compactMap { $0 } }
 }

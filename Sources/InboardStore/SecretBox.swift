@@ -19,6 +19,12 @@ public struct SecretBox: Sendable {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("inboard \(purpose)".utf8), outputByteCount: 32)
     }
 
+    /// 32 bytes from the system's secure generator (getrandom on Linux): a new key file's content.
+    public static func newKeyBytes() -> Data {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
     /// Reads the key file, explaining how to create one when it is missing or wrong.
     public static func load(keyFile path: String) throws(SecretKeyError) -> SecretBox {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }

@@ -16,7 +16,7 @@ struct Inboard: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, AdminCommand.self, DirectoryCommand.self, SyncCommand.self,
             SMTPCommand.self, MailCommand.self, PolicyCommand.self, BackupCommand.self, RestoreCommand.self,
-            UpgradeCommand.self, DoctorCommand.self, SetupCommand.self, MaintenanceCommand.self,
+            UpgradeCommand.self, DoctorCommand.self, SetupCommand.self, MaintenanceCommand.self, SecretKeyCommand.self,
         ])
 }
 

@@ -51,11 +51,8 @@ extension Setup {
             _ = try keyPlan()
             return "kept"
         }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = generator.next() }
         try FileSystem.writeAtomically(
-            Data(bytes), to: answers.secretKeyFile, mode: 0o600, user: "inboard", group: "inboard")
+            SecretBox.newKeyBytes(), to: answers.secretKeyFile, mode: 0o600, user: "inboard", group: "inboard")
         return "created (mode 600, owned by the inboard account when it exists)"
     }
 
