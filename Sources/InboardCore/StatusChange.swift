@@ -42,8 +42,8 @@ public struct StatusChange: Sendable, Equatable {
         var result = self
         let trimmed = note?.trimmingCharacters(in: .whitespacesAndNewlines)
         result.note = trimmed?.isEmpty == false ? trimmed : nil
-        if let note = result.note, note.count > Self.maxNoteLength {
-            throw .init(field: "note", message: "is \(note.count) characters; at most \(Self.maxNoteLength)")
+        if let note = result.note, note.limitLength > Self.maxNoteLength {
+            throw .init(field: "note", message: "is \(note.limitLength) characters; at most \(Self.maxNoteLength)")
         }
         if noteHidden && !hidingAllowed {
             throw .init(field: "noteHidden", message: "your organisation does not allow hiding the note")

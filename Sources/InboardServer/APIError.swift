@@ -22,6 +22,15 @@ public struct APIError: HTTPResponseError, Sendable {
         .serviceUnavailable, code: "database_unavailable",
         message: "The database is unavailable right now; try again in a few seconds.", headers: [.retryAfter: "2"])
 
+    /// PostgreSQL's disk is full: nothing was saved. 503 (not 507): the change is worth retrying unchanged once
+    /// space returns, and clients queue a 503 as an outage. Says nothing of where the database is.
+    public static let databaseOutOfSpace = APIError(
+        .serviceUnavailable, code: "database_full",
+        message:
+            "The database has run out of disk space, so nothing was saved; an administrator must free space. "
+            + "Try again later.",
+        headers: [.retryAfter: "30"])
+
     struct Body: Encodable {
         struct Detail: Encodable { let code: String; let message: String }
         let error: Detail
@@ -46,6 +55,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
+            if error.status == .notFound, let refusal = Self.methodNotAllowed(request) { throw refusal }
             throw APIError(
                 error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
@@ -53,6 +63,14 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch  where DatabaseUnavailable.isUnavailable(error) {
             context.logger.warning("database unavailable", metadata: ["error": "\(Self.describe(error))"])
             throw APIError.databaseUnavailable
+        } catch  where DatabaseError.isOutOfDiskSpace(error) {
+            context.logger.error("database out of disk space", metadata: ["error": "\(Self.describe(error))"])
+            throw APIError.databaseOutOfSpace
+        } catch  where DatabaseError.isOutOfRange(error) {
+            // A number past what its column holds (a sort order of 2^45): the caller's value, not a server fault.
+            throw APIError(
+                .unprocessableContent, code: "out_of_range",
+                message: "A value is too large for what it is stored in: \(Self.describe(error)).")
         } catch {
             // PostgreSQL's errors hide their details from descriptions on purpose: log the server's own message.
             let detail = Self.describe(error)
@@ -66,6 +84,18 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// What the log says of an unexpected error (PostgreSQL's own message for database errors).
     static func describe(_ error: any Error) -> String { DatabaseError.logDetail(error) }
+
+    /// A documented path asked with a method it does not have: 405 naming the ones it has (RFC 9110 15.5.6).
+    static func methodNotAllowed(_ request: Request) -> APIError? {
+        guard let allowed = OpenAPIRoutes.documented.methods(forPath: request.uri.path),
+            !allowed.contains(request.method.rawValue)
+        else { return nil }
+        let list = allowed.joined(separator: ", ")
+        return APIError(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(list).",
+            headers: [.allow: list])
+    }
 
     static func code(for status: HTTPResponse.Status) -> String {
         switch status {

@@ -9,10 +9,11 @@ info:
     Inboard's HTTP API: an in/out board for organisations that run a directory.
     Clients send `X-Inboard-Client-Version`; a client whose major.minor is newer than the server's gets 426.
     Every error answers `{"error":{"code","message"}}`. A JSON body with an unknown field, a field of the wrong
-    type or a missing required field is a 400 whose message names the field; a body sent with a Content-Type other
+    type or a missing required field is a 400 whose message names the field (a field sent as null is one left out); a body sent with a Content-Type other
     than `application/json` is a 415 (a cross-site form cannot send JSON's own type). While PostgreSQL is away
     (restarting, stopped, failing over) every route that needs it answers 503 `database_unavailable` at once, with
-    `Retry-After`, and works again as soon as the database is back.
+    `Retry-After`, and works again as soon as the database is back. When its disk is full, a change answers 503
+    `database_full` (Retry-After 30): nothing of it was saved, and it succeeds once an administrator frees space.
 servers:
   - url: http://127.0.0.1:8080
 paths:
@@ -63,6 +64,7 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/VersionInfo"}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "426":
           $ref: "#/components/responses/UpgradeServer"
   /api/v1/openapi.yaml:
@@ -74,7 +76,7 @@ paths:
           description: The OpenAPI document
           content:
             application/yaml:
-              schema: {type: string}
+              schema: {type: object, description: "an OpenAPI 3.0 document (YAML)", required: [openapi, info, paths]}
   /api/v1/auth/login:
     post:
       summary: Log in with a directory or local account (search, then bind); answers a token (no cookie)
@@ -94,6 +96,7 @@ paths:
             schema:
               type: object
               required: [username, password]
+              additionalProperties: false
               properties:
                 username: {type: string}
                 password: {type: string, format: password}
@@ -132,8 +135,9 @@ paths:
   /api/v1/auth/logout:
     post:
       summary: End the session (the token is revoked and the cookie cleared)
+      description: Without a session there is nothing to end; the answer is the same 204 (the cookie is cleared).
       tags: [auth]
-      security: [{bearer: []}, {cookie: []}]
+      security: [{bearer: []}, {cookie: []}, {}]
       responses:
         "204": {description: Logged out}
   /api/v1/me:
@@ -181,8 +185,10 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/DirectorySettingsView"}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: A setting is wrong; the message names it, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/directory/test:
     post:
@@ -194,9 +200,10 @@ paths:
           application/json:
             schema:
               type: object
+              additionalProperties: false
               properties:
-                login: {type: string}
-                password: {type: string, format: password}
+                login: {type: string, nullable: true}
+                password: {type: string, format: password, nullable: true}
       responses:
         "200":
           description: Each step and its outcome; the first failure names the setting to fix
@@ -217,13 +224,14 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
   /api/v1/admin/directory/preview:
     post:
       summary: The first people as a sync would map them, for a settings draft (the body) or the stored settings (no body)
       tags: [admin]
       security: [{bearer: []}, {cookie: []}]
       parameters:
-        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
+        - {name: limit, in: query, description: "people, 1 to 100; above 100 is lowered to 100", schema: {type: integer, minimum: 1, default: 10}}
       requestBody:
         content:
           application/json:
@@ -246,8 +254,10 @@ paths:
                         fields: {type: object, additionalProperties: {type: string}}
                         disabledReason: {type: string}
                         problem: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: The draft is wrong or the directory refused it, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/sync:
     post:
@@ -259,15 +269,17 @@ paths:
           application/json:
             schema:
               type: object
+              additionalProperties: false
               properties:
-                mode: {type: string, enum: [full, incremental], default: incremental}
-                dryRun: {type: boolean, default: false}
+                mode: {type: string, enum: [full, incremental, null], default: incremental, nullable: true}
+                dryRun: {type: boolean, default: false, nullable: true}
       responses:
         "202": {$ref: "#/components/responses/SyncStarted"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "409": {description: "The run cannot start now: another is running (sync_running) or no directory settings are saved (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: The directory settings are wrong (sync_failed), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "503": {description: The server is stopping (server_stopping); start the run again once it is back, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/sync/runs:
@@ -276,7 +288,7 @@ paths:
       tags: [admin]
       security: [{bearer: []}, {cookie: []}]
       parameters:
-        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 20}}
+        - {name: limit, in: query, description: "runs, 1 to 200; above 200 is lowered to 200", schema: {type: integer, minimum: 1, default: 20}}
       responses:
         "200":
           description: Runs
@@ -286,6 +298,7 @@ paths:
                 type: object
                 properties:
                   runs: {type: array, items: {$ref: "#/components/schemas/SyncRun"}}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
   /api/v1/admin/sync/runs/{id}:
@@ -301,6 +314,7 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/SyncRun"}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {description: No such run, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
@@ -313,6 +327,7 @@ paths:
         - {name: id, in: path, required: true, schema: {type: integer}}
       responses:
         "202": {$ref: "#/components/responses/SyncStarted"}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "409": {description: "The run is not held (not_approvable) or another sync is running (sync_running)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
@@ -343,6 +358,7 @@ paths:
         "400": {description: "A field has the wrong type or is missing; the message names it", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "409": {description: "superseded - the status was set after the change's madeAt; nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/people/{id}/status:
     put:
@@ -354,8 +370,12 @@ paths:
       requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusRequest"}}}}
       responses:
         "200": {description: The person with the new status, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {description: "No such person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "superseded - the status was set after the change's madeAt; nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/me/presence:
     post:
@@ -363,13 +383,16 @@ paths:
       description: Past the idle minutes (idleMinutes when sent, else the organisation's) an "in" status becomes the away type; activity (idleSeconds 0) restores what was there. Other statuses are never replaced.
       tags: [statuses]
       security: [{bearer: []}, {cookie: []}]
-      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [idleSeconds], properties: {idleSeconds: {type: integer, minimum: 0}, idleMinutes: {type: integer, minimum: 1, maximum: 1440, description: "the client's idleMinutesBeforeAway policy setting; the organisation's idle minutes when absent"}}}}}}
+      requestBody: {required: true, content: {application/json: {schema: {type: object, additionalProperties: false, required: [idleSeconds], properties: {idleSeconds: {type: integer, minimum: 0}, idleMinutes: {type: integer, minimum: 1, maximum: 1440, nullable: true, description: "the client's idleMinutesBeforeAway policy setting; the organisation's idle minutes when absent or null"}}}}}}
       responses:
         "200":
           description: Whether the status changed, and the person now
           content:
             application/json:
               schema: {type: object, properties: {changed: {type: boolean}, person: {$ref: "#/components/schemas/BoardEntry"}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
   /api/v1/me/contact:
     put:
       summary: Edit my contact fields that the directory does not master (the organisation's editableFields)
@@ -378,7 +401,10 @@ paths:
       requestBody: {required: true, content: {application/json: {schema: {type: object, additionalProperties: {type: string, nullable: true}}}}}
       responses:
         "200": {description: Me on the board, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {description: "A field comes from the directory", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
   /api/v1/people:
     get:
       summary: The board, alphabetically, a page at a time (hidden notes removed for viewers who may not see them)
@@ -428,6 +454,7 @@ paths:
         - {name: board, in: query, description: a board given to groups by group mappings, schema: {type: string}}
       responses:
         "200": {description: "RFC 4180 CSV: name, username, email, department, status, note, return_at, overdue", content: {text/csv: {schema: {type: string}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/people/{id}:
     get:
@@ -437,6 +464,8 @@ paths:
       parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
       responses:
         "200": {description: The person, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {description: "No such person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/people/{id}/history:
     get:
@@ -445,7 +474,7 @@ paths:
       security: [{bearer: []}, {cookie: []}]
       parameters:
         - {name: id, in: path, required: true, schema: {type: integer}}
-        - {name: limit, in: query, schema: {type: integer, default: 50, maximum: 500}}
+        - {name: limit, in: query, description: "entries, 1 to 500; above 500 is lowered to 500", schema: {type: integer, default: 50, minimum: 1}}
       responses:
         "200":
           description: History
@@ -467,6 +496,9 @@ paths:
                         setAt: {type: string, format: date-time}
                         setBy: {type: string}
                         source: {type: string, description: "client address, expiry or auto-away"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {description: "No such person, or one the caller may not see", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/boards:
     get:
       summary: The names of the boards group mappings define
@@ -474,6 +506,7 @@ paths:
       security: [{bearer: []}, {cookie: []}]
       responses:
         "200": {description: Board names, content: {application/json: {schema: {type: object, properties: {boards: {type: array, items: {type: string}}}}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/watches:
     get:
       summary: The people I watch
@@ -481,14 +514,18 @@ paths:
       security: [{bearer: []}, {cookie: []}]
       responses:
         "200": {description: People, content: {application/json: {schema: {type: object, properties: {people: {type: array, items: {$ref: "#/components/schemas/BoardEntry"}}}}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
     post:
       summary: Watch someone (I get a watch event when their status changes; onlyIn - only when they become In)
       tags: [watches]
       security: [{bearer: []}, {cookie: []}]
-      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [personId], properties: {personId: {type: integer}, onlyIn: {type: boolean}}}}}}
+      requestBody: {required: true, content: {application/json: {schema: {type: object, additionalProperties: false, required: [personId], properties: {personId: {type: integer}, onlyIn: {type: boolean, nullable: true}}}}}}
       responses:
         "204": {description: Watching}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {description: "No such active person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "You cannot watch yourself", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/watches/{id}:
     delete:
@@ -498,6 +535,8 @@ paths:
       parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
       responses:
         "204": {description: Not watching}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/me/watchers:
     get:
       summary: Who watches me
@@ -512,16 +551,20 @@ paths:
                 type: object
                 properties:
                   watchers: {type: array, items: {type: object, properties: {id: {type: integer}, displayName: {type: string}, onlyIn: {type: boolean}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/people/{id}/notes:
     post:
       summary: Leave a note for someone (they get a note event, and see it when they next fetch their notes)
       tags: [notes]
       security: [{bearer: []}, {cookie: []}]
       parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
-      requestBody: {required: true, content: {application/json: {schema: {type: object, required: [body], properties: {body: {type: string, maxLength: 1000}}}}}}
+      requestBody: {required: true, content: {application/json: {schema: {type: object, additionalProperties: false, required: [body], properties: {body: {type: string, minLength: 1, maxLength: 1000}}}}}}
       responses:
         "201": {description: Left, content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {description: "No such active person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "The body is empty or too long", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "429": {description: "30 notes in the last 10 minutes already (each note is an email)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/me/notes:
@@ -532,6 +575,8 @@ paths:
       parameters: [{name: all, in: query, schema: {type: boolean}}]
       responses:
         "200": {description: Notes, content: {application/json: {schema: {type: object, properties: {notes: {type: array, items: {$ref: "#/components/schemas/Note"}}}}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
   /api/v1/clients/manifest:
     get:
       summary: The caller's client deployment manifest from the policy folder (INBOARD_POLICY_DIR)
@@ -606,6 +651,7 @@ paths:
           content:
             application/octet-stream:
               schema: {type: string, format: binary}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404":
           description: No such package
@@ -625,7 +671,17 @@ paths:
       security: [{bearer: []}, {cookie: []}]
       parameters: [{name: Last-Event-ID, in: header, schema: {type: integer}}]
       responses:
-        "200": {description: An event stream, content: {text/event-stream: {schema: {type: string}}}}
+        "200":
+          description: An event stream; each event has its type, its id (for Last-Event-ID) and JSON data
+          content:
+            text/event-stream:
+              schema:
+                type: object
+                properties:
+                  event: {type: string, enum: [status, watch, note]}
+                  id: {type: string, pattern: '^[0-9]+$'}
+                  data: {type: string}
+        "400": {description: "Last-Event-ID (or lastEventId) is not an event id", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "429": {description: "Ten streams are open for this person already", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/status-types:
@@ -635,6 +691,7 @@ paths:
       security: [{bearer: []}, {cookie: []}]
       responses:
         "200": {description: Types, content: {application/json: {schema: {type: object, properties: {statusTypes: {type: array, items: {$ref: "#/components/schemas/StatusType"}}}}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
     post:
       summary: Create a status type
@@ -643,8 +700,11 @@ paths:
       requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
       responses:
         "201": {description: Created, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "409": {description: "A type with this name exists", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A field is wrong (colour must be #RRGGBB)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/status-types/{id}:
     put:
@@ -655,7 +715,13 @@ paths:
       requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
       responses:
         "200": {description: Saved, content: {application/json: {schema: {$ref: "#/components/schemas/StatusType"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
         "404": {description: "No such type", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "Another type has this name", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "422": {description: "A field is wrong (an empty name, a colour that is not #RRGGBB, a fallback type that does not exist)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/organisation:
     get:
       summary: The organisation's rules
@@ -663,6 +729,8 @@ paths:
       security: [{bearer: []}, {cookie: []}]
       responses:
         "200": {description: Settings, content: {application/json: {schema: {$ref: "#/components/schemas/OrganisationSettings"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
     put:
       summary: Change the organisation's rules
       tags: [admin]
@@ -670,6 +738,10 @@ paths:
       requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/OrganisationSettings"}}}}
       responses:
         "200": {description: Saved, content: {application/json: {schema: {$ref: "#/components/schemas/OrganisationSettings"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "403": {$ref: "#/components/responses/Forbidden"}
         "422": {description: "A field is wrong; the message names it", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/people/{id}/sessions:
     delete:
@@ -679,6 +751,8 @@ paths:
       parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
       responses:
         "204": {description: Revoked}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
   /api/v1/admin/jobs:
     get:
@@ -715,6 +789,7 @@ paths:
                         lastDetail: {type: string}
                         lastServer: {type: string}
                         runs: {type: integer}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
 components:
   securitySchemes:
@@ -732,8 +807,8 @@ components:
       name: X-Inboard-Client-Version
       in: header
       required: false
-      description: The calling client's version (major.minor.build.revision)
-      schema: {type: string, example: 1.0.0.0}
+      description: "The calling client's version (major.minor.build.revision; one to four numbers); any other text is a 400 `bad_client_version`"
+      schema: {type: string, pattern: '^[0-9]{1,9}(\.[0-9]{1,9}){0,3}$', example: 1.0.0.0}
   responses:
     BadRequest:
       description: The body is not JSON, has an unknown field, a wrong type or a missing field; the message names it
@@ -890,23 +965,24 @@ components:
         id: {type: integer, readOnly: true}
         name: {type: string}
         colour: {type: string, pattern: "^#[0-9a-fA-F]{6}$"}
-        icon: {type: string}
+        icon: {type: string, nullable: true}
         presence: {type: string, enum: [in, out]}
-        needsReturnTime: {type: boolean}
-        defaultExpiryMinutes: {type: integer, minimum: 1, nullable: true}
+        needsReturnTime: {type: boolean, nullable: true}
+        defaultExpiryMinutes: {type: integer, minimum: 1, maximum: 2147483647, nullable: true}
         fallbackTypeId: {type: integer, nullable: true}
-        sortOrder: {type: integer}
-        active: {type: boolean}
+        sortOrder: {type: integer, minimum: -2147483648, maximum: 2147483647, nullable: true}
+        active: {type: boolean, nullable: true}
     StatusRequest:
       type: object
+      additionalProperties: false
       required: [type]
       properties:
-        type: {type: string, description: a type's name or id}
-        note: {type: string, maxLength: 280}
-        noteHidden: {type: boolean}
-        returnAt: {type: string, format: date-time}
-        expiresAt: {type: string, format: date-time}
-        madeAt: {type: string, format: date-time, description: "when the change was made, for one sent late (an offline client's queue; at most 7 days ago); it is not applied over a status set after that time (409 superseded), and it becomes the status's and the history's time"}
+        type: {type: string, minLength: 1, description: a type's name or id}
+        note: {type: string, maxLength: 280, nullable: true}
+        noteHidden: {type: boolean, nullable: true}
+        returnAt: {type: string, format: date-time, nullable: true}
+        expiresAt: {type: string, format: date-time, nullable: true}
+        madeAt: {type: string, format: date-time, description: "when the change was made, for one sent late (an offline client's queue; at most 7 days ago); it is not applied over a status set after that time (409 superseded), and it becomes the status's and the history's time", nullable: true}
     BoardEntry:
       type: object
       required: [id, username, displayName, active]

@@ -24,15 +24,8 @@ extension Request {
         if emptyMeansDefaults, blank {
             body = ByteBuffer(string: "{}")
         }
-        if let known = T.self as? any KnownFields.Type,
-            let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-            let unknown = object.keys.sorted().first(where: { !known.fields.contains($0) })
-        {
-            throw APIError(
-                .badRequest, code: "bad_request",
-                message:
-                    "field '\(unknown)' is unknown; the fields are: \(known.fields.sorted().joined(separator: ", "))")
-        }
+        let data = Data(buffer: body)
+        try Self.refuseNULAndUnknownFields(in: data, knownFields: (T.self as? any KnownFields.Type)?.fields)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -41,11 +34,50 @@ extension Request {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "'\(text)' is not an ISO 8601 date such as 2026-11-25T14:00:00Z")
         }
-        do { return try decoder.decode(T.self, from: Data(buffer: body)) } catch let error as DecodingError {
+        do { return try decoder.decode(T.self, from: data) } catch let error as DecodingError {
             throw APIError(.badRequest, code: "bad_request", message: Self.describe(error))
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "the body is not JSON")
         }
+    }
+
+    /// Refuses (400) a string holding U+0000, which PostgreSQL's text cannot store, and a top-level field the
+    /// request type does not know. The body is parsed for this at most once, and only when there is something
+    /// to look for: a body spelling `\u0000`, or a type with known fields.
+    static func refuseNULAndUnknownFields(in data: Data, knownFields: Set<String>?) throws {
+        let mayHoldNUL = data.range(of: Data(#"\u0000"#.utf8)) != nil
+        guard mayHoldNUL || knownFields != nil,
+            let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        else { return }
+        if mayHoldNUL, let field = fieldHoldingNUL(in: parsed) {
+            throw APIError(.badRequest, code: "bad_request", message: TextRules.nulMessage(field: field))
+        }
+        if let knownFields, let object = parsed as? [String: Any],
+            let unknown = object.keys.sorted().first(where: { !knownFields.contains($0) })
+        {
+            throw APIError(
+                .badRequest, code: "bad_request",
+                message:
+                    "field '\(unknown)' is unknown; the fields are: \(knownFields.sorted().joined(separator: ", "))")
+        }
+    }
+
+    /// The path of a string holding U+0000 in a parsed JSON value, or nil.
+    static func fieldHoldingNUL(in object: Any) -> String? {
+        func search(_ value: Any, _ path: String) -> String? {
+            switch value {
+            case let text as String: return text.utf8.contains(0) ? path : nil
+            case let array as [Any]:
+                return array.enumerated().lazy.compactMap { search($0.element, "\(path)[\($0.offset)]") }.first
+            case let object as [String: Any]:
+                return object.sorted { $0.key < $1.key }.lazy.compactMap { entry in
+                    entry.key.utf8.contains(0)
+                        ? path : search(entry.value, path.isEmpty ? entry.key : "\(path).\(entry.key)")
+                }.first
+            default: return nil
+            }
+        }
+        return search(object, "")
     }
 
     static func isJSON(_ contentType: String?) -> Bool {

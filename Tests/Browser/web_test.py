@@ -246,8 +246,9 @@ class WebPages(unittest.TestCase):
         self.accessible(driver, "admin-sync-before")
         driver.find_element(By.CSS_SELECTOR, "input[name=mode][value=full]").click()
         driver.find_element(By.ID, "run-now").click()
-        self.wait(driver).until(lambda d: "run=" in d.current_url)
-        run = urllib.parse.parse_qs(urllib.parse.urlparse(driver.current_url).query)["run"][0]
+        # Read the run id from the same URL that matched: a quick run ends and the page reloads without it.
+        started = self.wait(driver).until(lambda d: d.current_url if "run=" in d.current_url else False)
+        run = urllib.parse.parse_qs(urllib.parse.urlparse(started).query)["run"][0]
 
         def finished(d):   # the page reloads itself when the run ends: look again each time
             try:

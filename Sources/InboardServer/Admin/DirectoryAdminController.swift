@@ -76,7 +76,7 @@ struct DirectoryAdminController: Sendable {
 
     /// The first users of a draft (the body; its password may be left out to use the stored one) or of the stored settings.
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 10, 1), 100)
+        let limit = try request.uri.queryParameters.count("limit", default: 10, in: 1...100)
         let stored = try await syncer.storedSettings()
         let body = try await request.body.collect(upTo: 1 << 20)
         var settings: DirectorySettings
@@ -136,7 +136,7 @@ struct DirectoryAdminController: Sendable {
     }
 
     @Sendable func listRuns(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 20, 1), 200)
+        let limit = try request.uri.queryParameters.count("limit", default: 20, in: 1...200)
         return try JSONResponse(["runs": try await syncer.runs.recent(limit: limit)])
     }
 

@@ -21,20 +21,9 @@ struct BoardRequest: Sendable {
     /// number from 1 up, or a cursor this server did not write, is a 400.
     init(_ query: Parameters, defaultLimit: Int = Self.defaultLimit) throws {
         filter = BoardFilter(
-            search: query.get("q").nonBlank, department: query.get("department").nonBlank,
-            board: query.get("board").nonBlank)
-        if let text = query.get("limit").nonBlank {
-            guard let asked = Int(text), asked >= 1 else {
-                throw APIError(
-                    .badRequest, code: "invalid_field",
-                    message: "limit is how many people a page holds: a whole number from 1 to \(Self.maxLimit).")
-            }
-            limit = min(asked, Self.maxLimit)
-            limitAsked = true
-        } else {
-            limit = defaultLimit
-            limitAsked = false
-        }
+            search: try query.text("q"), department: try query.text("department"), board: try query.text("board"))
+        limit = try query.count("limit", default: defaultLimit, in: 1...Self.maxLimit)
+        limitAsked = query.get("limit") != nil
         if let token = query.get("after").nonBlank {
             guard let cursor = BoardCursor(token: token) else {
                 throw APIError(

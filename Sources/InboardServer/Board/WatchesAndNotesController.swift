@@ -52,7 +52,7 @@ struct WatchesAndNotesController: Sendable {
             let recipient = try context.parameters.require("id", as: Int64.self)
             let body = try await request.decodeJSON(as: NoteRequest.self, context: context).body.trimmingCharacters(
                 in: .whitespacesAndNewlines)
-            guard !body.isEmpty, body.count <= NoteStore.maxLength else {
+            guard !body.isEmpty, body.limitLength <= NoteStore.maxLength else {
                 throw APIError(
                     .unprocessableContent, code: "invalid_field",
                     message: "body must have 1 to \(NoteStore.maxLength) characters")
@@ -67,7 +67,7 @@ struct WatchesAndNotesController: Sendable {
             return try JSONResponse(note, status: .created)
         }
         users.get("me/notes") { request, context in
-            let all = request.uri.queryParameters.get("all") == "true"
+            let all = try request.uri.queryParameters.flag("all")
             return try JSONResponse(["notes": try await notes.notes(for: try context.requireIdentity().id, all: all)])
         }
     }

@@ -55,7 +55,7 @@ struct BoardPages: Sendable {
             var request = request
             let me = try context.requireIdentity(), id = try context.parameters.require("id", as: Int64.self)
             let body = try await request.form(context: context)["body"] ?? ""
-            guard body.count <= NoteStore.maxLength else {
+            guard body.limitLength <= NoteStore.maxLength else {
                 throw APIError(
                     .unprocessableContent, code: "invalid_field",
                     message: "A note has at most \(NoteStore.maxLength) characters.")

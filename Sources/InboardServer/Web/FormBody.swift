@@ -32,6 +32,12 @@ extension Request {
     /// The form this request carries (its body is kept for the handler, which may read it again).
     mutating func form(context: some RequestContext) async throws -> FormBody {
         let buffer = try await collectBody(upTo: 1 << 20)
-        return FormBody(encoded: String(buffer: buffer))
+        let form = FormBody(encoded: String(buffer: buffer))
+        if let field = form.pairs.first(where: { $0.name.utf8.contains(0) || $0.value.utf8.contains(0) }) {
+            throw APIError(
+                .badRequest, code: "bad_request",
+                message: TextRules.nulMessage(field: field.name.replacingOccurrences(of: "\0", with: "")))
+        }
+        return form
     }
 }

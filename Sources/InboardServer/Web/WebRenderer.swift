@@ -83,12 +83,12 @@ struct WebErrorMiddleware: RouterMiddleware {
             context.logger.warning(
                 "web page: database unavailable",
                 metadata: ["path": "\(request.uri.path)", "error": "\(APIErrorMiddleware<Context>.describe(error))"])
-            var response = renderer.page(
-                "error", title: "Back in a moment", section: "none", context: context,
-                model: ErrorPage(status: 503, message: APIError.databaseUnavailable.message),
-                status: .serviceUnavailable)
-            response.headers[.retryAfter] = "2"
-            return response
+            return databasePage(APIError.databaseUnavailable, title: "Back in a moment", context: context)
+        } catch  where DatabaseError.isOutOfDiskSpace(error) {
+            context.logger.error(
+                "web page: database out of disk space",
+                metadata: ["path": "\(request.uri.path)", "error": "\(APIErrorMiddleware<Context>.describe(error))"])
+            return databasePage(APIError.databaseOutOfSpace, title: "Nothing was saved", context: context)
         } catch {
             context.logger.error("web page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return renderer.page(
@@ -96,6 +96,15 @@ struct WebErrorMiddleware: RouterMiddleware {
                 model: ErrorPage(status: 500, message: "The server could not show this page; its log says why."),
                 status: .internalServerError)
         }
+    }
+
+    /// The page for a database that cannot serve: the API's message, status and Retry-After.
+    private func databasePage(_ error: APIError, title: String, context: Context) -> Response {
+        var response = renderer.page(
+            "error", title: title, section: "none", context: context,
+            model: ErrorPage(status: Int(error.status.code), message: error.message), status: error.status)
+        response.headers[.retryAfter] = error.headers[.retryAfter]
+        return response
     }
 }
 

@@ -45,7 +45,7 @@ struct AdminPeoplePages: Sendable {
             }
         }
         admin.get("admin/people") { request, context in
-            let q = request.uri.queryParameters.get("q").nonBlank
+            let q = try request.uri.queryParameters.text("q")
             let rows = try await people.adminList(search: q, limit: 200).map { row in
                 AdminPeoplePage.Row(
                     id: row.id, username: row.username, displayName: row.displayName, source: row.source,

@@ -23,7 +23,7 @@ struct AdminPoliciesPage: Sendable {
                     "admin-policies", title: "Policies", section: "policies", context: context,
                     model: PoliciesPage(policyDir: policyDir), problem: "The policy set does not validate: \(error)")
             }
-            let user = request.uri.queryParameters.get("user").nonBlank
+            let user = try request.uri.queryParameters.text("user")
             var explanation: PoliciesPage.Explanation?
             if let user { explanation = try await explain(user, set: set) }
             let model = PoliciesPage(
