@@ -13,14 +13,19 @@ public struct ClientConfig: Sendable {
 
     struct Stored: Codable {
         var server: String?
+        /// The certificate authorities given at login (`--ca-file`), so the agent and later commands trust them.
+        var caFile: String?
     }
 
     /// The server saved by `login` (or by hand in config.json).
     public var server: String? { stored().server }
+    public var caFile: String? { stored().caFile }
 
-    public func saveServer(_ address: ServerAddress) throws {
+    /// Saves the server `login` used and the CA file it was given (an absolute path; none forgets an old one).
+    public func saveServer(_ address: ServerAddress, caFile: String?) throws {
         var stored = stored()
         stored.server = address.description
+        stored.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         try write("config.json", Data(try JSONEncoder().encode(stored)), mode: 0o600)
     }
 

@@ -6,6 +6,8 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
     case sessionEnded
     case unreachable(server: String, reason: String)
     case timedOut(Duration)
+    /// An answer (or one line of a stream) larger than the client accepts.
+    case answerTooLarge(limit: Int)
     case serverTooOld(message: String)
     /// The server answered with an error (`{"error":{"code","message"}}`).
     case refused(status: Int, code: String, message: String)
@@ -23,6 +25,7 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
         case .sessionEnded: "the session ended (expired, or logged out elsewhere): run 'inboard-client login'"
         case let .unreachable(server, reason): "cannot reach the server \(server): \(reason)"
         case let .timedOut(limit): "the server did not answer within \(limit)"
+        case let .answerTooLarge(limit): "the server's answer is larger than this client accepts (\(limit) bytes)"
         case let .serverTooOld(message): "\(message) (the server must be upgraded before its clients)"
         case let .refused(status, code, message): "\(message) (\(status) \(code))"
         case let .usage(text): text
@@ -47,7 +50,7 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
         case .notLoggedIn, .sessionEnded: 3
         case .unreachable, .timedOut, .noServer: 4
         case .serverTooOld: 5
-        case .refused, .local: 1
+        case .refused, .local, .answerTooLarge: 1
         }
     }
 }

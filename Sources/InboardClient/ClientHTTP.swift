@@ -12,6 +12,14 @@ public struct ClientHTTP: Sendable {
     /// Extra trusted certificate authorities (PEM), for a server whose certificate the system does not trust.
     public var caFile: String?
     public var timeout: Duration = .seconds(15)
+    /// The largest answer `send` reads (a package download sets the manifest's size): a broken or hostile
+    /// server cannot fill the memory.
+    public var maxAnswerBytes = 16 << 20
+    /// A stream with nothing at all (not even the server's 15-second heartbeat) for this long is dead: it fails
+    /// as an outage, and the follower reconnects with Last-Event-ID.
+    public var streamSilence: Duration = .seconds(45)
+    /// The longest line a stream may send.
+    public var maxLineBytes = 1 << 20
 
     public init(server: ServerAddress, caFile: String? = nil) {
         self.server = server
@@ -52,9 +60,16 @@ public struct ClientHTTP: Sendable {
     {
         try await withDeadline(timeout) {
             var answer = Answer(status: 0, headers: [], body: [])
+            let limit = maxAnswerBytes
             try await exchange(
-                method, path, headers: headers, body: body,
-                onHead: { head in answer = Answer(head) }, onBody: { answer.body += $0 })
+                method, path, headers: headers, body: body, readTimeout: nil,
+                onHead: { head in answer = Answer(head) },
+                onBody: { part in
+                    guard answer.body.count + part.count <= limit else {
+                        throw ClientError.answerTooLarge(limit: limit)
+                    }
+                    answer.body += part
+                })
             return answer
         }
     }
@@ -67,18 +82,27 @@ public struct ClientHTTP: Sendable {
     ) async throws {
         var head: Answer?
         var pending: [UInt8] = []
+        let (maxLine, maxAnswer) = (maxLineBytes, maxAnswerBytes)
         try await exchange(
             .GET, path, headers: headers + [("Accept", "text/event-stream")], body: nil,
+            readTimeout: .nanoseconds(
+                streamSilence.components.seconds * 1_000_000_000 + streamSilence.components.attoseconds / 1_000_000_000),
             onHead: { answer in
                 head = Answer(answer)
                 if answer.status.code == 200 { try onHead(Answer(answer)) }
             },
             onBody: { part in
                 guard head?.status == 200 else {
+                    guard (head?.body.count ?? 0) + part.count <= maxAnswer else {
+                        throw ClientError.answerTooLarge(limit: maxAnswer)
+                    }
                     head?.body += part
                     return
                 }
                 pending += part
+                guard pending.count <= maxLine || pending.contains(UInt8(ascii: "\n")) else {
+                    throw ClientError.answerTooLarge(limit: maxLine)
+                }
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     var line = pending[..<newline]
                     if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
@@ -90,7 +114,7 @@ public struct ClientHTTP: Sendable {
     }
 
     private func exchange(
-        _ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]?,
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]?, readTimeout: TimeAmount?,
         onHead: (HTTPResponseHead) throws -> Void, onBody: ([UInt8]) async throws -> Void
     ) async throws {
         let tls = try server.isTLS ? makeTLSContext() : nil
@@ -107,6 +131,11 @@ public struct ClientHTTP: Sendable {
                                 try NIOSSLClientHandler(context: tls, serverHostname: serverName))
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        if let readTimeout {
+                            try channel.pipeline.syncOperations.addHandlers([
+                                IdleStateHandler(readTimeout: readTimeout), SilenceIsAnError(limit: readTimeout),
+                            ])
+                        }
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                             wrappingChannelSynchronously: channel)
                     }
@@ -116,9 +145,12 @@ public struct ClientHTTP: Sendable {
         }
         let requestHead = makeHead(method, path, headers: headers, bodyLength: body?.count)
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(requestHead))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // The whole request in one write: a server that answers as soon as it has read a GET's head, and
+            // closes ("Connection: close"), must not turn a later separate write into "I/O on closed channel".
+            var request: [HTTPClientRequestPart] = [.head(requestHead)]
+            if let body { request.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            request.append(.end(nil))
+            try await outbound.write(contentsOf: request)
             var sawHead = false
             for try await part in inbound {
                 switch part {
@@ -168,5 +200,24 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable ()
         }
         defer { group.cancelAll() }
         return try await group.next()!
+    }
+}
+
+/// Turns the idle handler's "nothing read" into an error on the stream, so that a silent connection (a dead
+/// balancer, a half-open TCP connection) ends instead of waiting for ever.
+final class SilenceIsAnError: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundOut = HTTPClientResponsePart
+    let limit: TimeAmount
+
+    init(limit: TimeAmount) { self.limit = limit }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? IdleStateHandler.IdleStateEvent, event == .read {
+            context.fireErrorCaught(ClientError.timedOut(.nanoseconds(limit.nanoseconds)))
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

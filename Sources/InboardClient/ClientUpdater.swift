@@ -85,12 +85,23 @@ public struct ClientUpdater: Sendable {
         try await requireServerNotOlder(than: version)
         let binary = folder + "/versions/" + version + "/inboard-client"
         var action = "switched back to the kept"
-        if !(FileManager.default.fileExists(atPath: binary)) {
+        // A kept copy is used only while it is still the file the manifest names, or (when the server offers no
+        // file for this platform any more) the file that was checked when it was downloaded.
+        let kept = FileManager.default.contents(atPath: binary).map { SHA256.hash(data: $0).lowercaseHex }
+        let expected =
+            plan.file?.sha256.lowercased()
+            ?? (try? String(contentsOfFile: binary + ".sha256", encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        if kept == nil || kept != expected {
             guard let file = plan.file else {
-                throw ClientError.local("the server has no \(platform) file for version \(version)")
+                throw ClientError.local(
+                    kept == nil
+                        ? "the server has no \(platform) file for version \(version)"
+                        : "the kept copy of \(version) does not match the digest it was installed with, and the server has no \(platform) file to replace it"
+                )
             }
             try await download(file, to: binary)
-            action = "installed"
+            action = kept == nil ? "installed" : "replaced the altered kept copy of"
         }
         try switchCurrent(to: version)
         pruneKeeping([version, plan.installed].compactMap { $0 })
@@ -112,9 +123,10 @@ public struct ClientUpdater: Sendable {
     func download(_ file: File, to binary: String) async throws {
         var http = api.http
         http.timeout = .seconds(600)
+        http.maxAnswerBytes = file.size > 0 ? file.size : 1 << 30  // the manifest's size, to the byte
         let answer = try await http.send(.GET, file.path, headers: api.authorization)
         try InboardAPI.check(answer)
-        let digest = SHA256.hash(data: answer.body).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: answer.body).lowercaseHex
         guard digest == file.sha256.lowercased() else {
             throw ClientError.local(
                 "refused \(file.name): its SHA-256 is \(digest), the manifest says \(file.sha256); nothing was installed"
@@ -130,6 +142,7 @@ public struct ClientUpdater: Sendable {
                 atPath: partial, contents: Data(answer.body), attributes: [.posixPermissions: 0o755])
         else { throw ClientError.local("cannot write \(partial)") }
         guard rename(partial, binary) == 0 else { throw ClientError.local("cannot install \(binary)") }
+        try? Data((digest + "\n").utf8).write(to: URL(fileURLWithPath: binary + ".sha256"))
     }
 
     /// `current` → `versions/VERSION`, replaced in one rename: a starting client sees the old one or the new.

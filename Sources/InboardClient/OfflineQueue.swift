@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Foundation
 
 /// Status changes made while the server could not be reached, kept in the config folder (`queue.json`, mode 600)
@@ -45,7 +48,25 @@ public struct OfflineQueue: Sendable {
 
     public var changes: [Change] { (try? load()) ?? [] }
 
-    public func append(_ change: Change) throws { try save(try load() + [change]) }
+    public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }
+
+    /// The queue file is read and rewritten only under an exclusive lock on `queue.lock`: the agent flushing
+    /// and a `set` made at the same moment must not lose each other's change. No lock is held across a request.
+    func locked<T>(_ body: () throws -> T) throws -> T {
+        guard let lock = try FileLock(config.folder + "/queue.lock", wait: true) else {
+            throw ClientError.local("cannot lock \(config.folder)/queue.lock")
+        }
+        return try withExtendedLifetime(lock) { try body() }
+    }
+
+    /// Removes `change` from the front of the queue when it is still there (another process may have sent it).
+    func removeSent(_ change: Change) throws {
+        try locked {
+            var pending = try load()
+            if pending.first == change { pending.removeFirst() }
+            try save(pending)
+        }
+    }
 
     func save(_ changes: [Change]) throws {
         if changes.isEmpty {
@@ -58,33 +79,29 @@ public struct OfflineQueue: Sendable {
     /// Sends what is queued, oldest first; returns one line per change for the person. Stops, keeping the
     /// rest, when the server cannot be reached again.
     public func flush(_ api: InboardAPI) async throws -> [String] {
-        var pending = try load()
+        // One sender at a time (the agent, or a command): a second would send the same change again and be
+        // told, wrongly, that it was superseded. It leaves the queue to the one already sending (and anything
+        // queued stays queued when the lock cannot be had at all).
+        guard let sending = try? FileLock(config.folder + "/queue.flush.lock", wait: false) else { return [] }
+        defer { withExtendedLifetime(sending) {} }  // held on every way out, early returns included
         var report: [String] = []
-        while let change = pending.first {
+        while let change = try locked({ try load().first }) {
             let made = EntryText.clock(change.madeAt, timeZone: .current)
             do {
                 try await api.call(.PUT, "/api/v1/me/status", json: change.body)
                 report.append("sent the change to \(change.type) made at \(made) while the server was away")
             } catch let error as ClientError {
+                if error.isOutage { return report }
                 switch error {
-                case .unreachable, .timedOut:
-                    try save(pending)
-                    return report
-                case .refused where error.isOutage:
-                    try save(pending)
-                    return report
                 case let .refused(_, code, message):
                     report.append(
                         code == "superseded"
                             ? "not sent: the change to \(change.type) made at \(made), because your status was changed after it"
                             : "not sent: the change to \(change.type) made at \(made): \(message)")
-                default:
-                    try save(pending)
-                    throw error
+                default: throw error
                 }
             }
-            pending.removeFirst()
-            try save(pending)
+            try removeSent(change)
         }
         return report
     }
@@ -109,4 +126,27 @@ public struct OfflineQueue: Sendable {
         }
         return decoder
     }()
+}
+
+/// An exclusive `flock` on a file in the client's folder, held until the value is released.
+final class FileLock {
+    private let descriptor: Int32
+
+    /// Nil when `wait` is false and another process holds the lock.
+    init?(_ path: String, wait: Bool) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ClientError.local("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, wait ? LOCK_EX : LOCK_EX | LOCK_NB) == 0 else {
+            let error = errno
+            close(descriptor)
+            if !wait, error == EWOULDBLOCK { return nil }
+            throw ClientError.local("cannot lock \(path): \(String(cString: strerror(error)))")
+        }
+    }
+
+    deinit { close(descriptor) }  // closing releases the lock
 }

@@ -49,7 +49,9 @@ struct ClientContext {
         // The token goes only to the server it was issued by (saved with it at login).
         let issuer = config.server.flatMap { try? ServerAddress($0) }
         let token = issuer == nil || issuer == found.address ? config.token : nil
-        api = InboardAPI(http: ClientHTTP(server: found.address, caFile: options.caFile), token: token)
+        // A CA file saved at login belongs to the server it was saved with, like the token.
+        let savedCA = issuer == found.address ? config.caFile : nil
+        api = InboardAPI(http: ClientHTTP(server: found.address, caFile: options.caFile ?? savedCA), token: token)
     }
 
     /// Status changes queued while the server was away go first, in order; what became of each is told on

@@ -36,7 +36,7 @@ struct LoginCommand: AsyncParsableCommand {
             guard !password.isEmpty else { throw ClientError.usage("the password is empty") }
             let (token, person) = try await context.api.login(username: name, password: password)
             try context.config.saveToken(token)
-            try context.config.saveServer(context.found.address)
+            try context.config.saveServer(context.found.address, caFile: context.api.http.caFile)
             print("logged in to \(context.found.address) as \(person["displayName"] as? String ?? name)")
         }
     }

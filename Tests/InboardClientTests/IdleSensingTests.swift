@@ -80,4 +80,27 @@ import Testing
         }
         #expect(try String(contentsOfFile: folder + "/queue.json", encoding: .utf8) == "[{\"type\": truncated")
     }
+
+    /// The agent and a `set` in another terminal write the same queue: every change made survives.
+    @Test func changesQueuedAtTheSameMomentAreAllKept() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("queue-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
+        DispatchQueue.concurrentPerform(iterations: 40) { index in
+            try? queue.append(OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date()))
+        }
+        #expect(Set(try queue.load().map(\.type)) == Set((0..<40).map { "T\($0)" }))
+    }
+
+    @Test func theCAFileGivenAtLoginIsSavedWithTheServer() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let config = ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder])
+        try config.saveServer(try ServerAddress("https://inboard.acme.test/"), caFile: "relative/ca.pem")
+        #expect(config.caFile == FileManager.default.currentDirectoryPath + "/relative/ca.pem")
+        #expect(config.server == "https://inboard.acme.test/")
+        try config.saveServer(try ServerAddress("https://other.acme.test/"), caFile: nil)
+        #expect(config.caFile == nil, "a login without one forgets the old server's")
+    }
 }

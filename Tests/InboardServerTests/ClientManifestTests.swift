@@ -41,17 +41,18 @@ import Testing
             try await auth.prepare(db, secrets: secrets)
             try await makeTestApp(databaseURL: db.url, secrets: secrets, policyDir: folder).test(.live) { client in
                 let root = try await auth.login(client, "root", AuthAndAdminAPITests.adminPassword)
-                #expect(
-                    try await auth.post(client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token).0 == 202
-                )
+                let (accepted, startedBody, _) = try await auth.post(
+                    client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
+                #expect(accepted == 202)
+                let started = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: startedBody)
+                // Wait for the run itself (logging in meanwhile would count failures against alice's budget).
+                let run = try await auth.finishedRun(client, started.id, token: root.token, within: .seconds(120))
+                #expect(run.state == "succeeded")
                 let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
-                var alice: AuthAndAdminAPITests.Login?
-                for _ in 0..<100 where alice == nil {
-                    try await Task.sleep(for: .milliseconds(100))
-                    let (status, body, _) = try await auth.post(
-                        client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(password)\"}")
-                    if status == 200 { alice = try JSONDecoder().decode(AuthAndAdminAPITests.Login.self, from: body) }
-                }
+                let (loginStatus, loginBody, _) = try await auth.post(
+                    client, "/api/v1/auth/login", "{\"username\":\"alice\",\"password\":\"\(password)\"}")
+                #expect(loginStatus == 200)
+                let alice = try? JSONDecoder().decode(AuthAndAdminAPITests.Login.self, from: loginBody)
                 let token = try #require(alice).token
                 let (status, etag, body) = try await client.execute(
                     uri: "/api/v1/clients/manifest", method: .get, headers: [.authorization: "Bearer \(token)"]
@@ -72,6 +73,18 @@ import Testing
                 #expect(
                     try await client.execute(uri: "/api/v1/clients/manifest", method: .get) { Int($0.status.code) }
                         == 401)
+                // Packages are for signed-in people only, and only files named as packages are ever served.
+                #expect(
+                    try await client.execute(
+                        uri: "/api/v1/clients/packages/inboard-client-1.0.0-linux-x86_64", method: .get
+                    ) { Int($0.status.code) } == 401)
+                for name in ["..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", ".inboard-client-1.0.0-linux"] {
+                    #expect(
+                        try await client.execute(
+                            uri: "/api/v1/clients/packages/\(name)", method: .get,
+                            headers: [.authorization: "Bearer \(token)"]
+                        ) { Int($0.status.code) } == 404, "\(name)")
+                }
                 #expect(
                     try await client.execute(
                         uri: "/api/v1/clients/manifest", method: .get, headers: [.authorization: "Bearer \(root.token)"]

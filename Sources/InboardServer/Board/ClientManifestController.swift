@@ -70,20 +70,52 @@ struct ClientManifestController: Sendable {
     /// The manifest's JSON, its package given the files of the assigned version (`files`: name, platform,
     /// size, sha256 and the path to fetch it).
     func served(_ manifest: Manifest) async throws -> Data {
+        var files: [ClientPackages.File] = []
+        if let version = manifest.package?.version { files = await packages.files(version: version) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(manifest)
-        guard let version = manifest.package?.version,
-            var object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            var package = object["package"] as? [String: Any]
-        else { return data }
-        package["files"] = await packages.files(version: version).map { file in
-            [
-                "name": file.name, "platform": file.platform, "size": file.size, "sha256": file.sha256,
-                "path": "/api/v1/clients/packages/" + file.name,
-            ] as [String: Any]
+        return try encoder.encode(ServedManifest(manifest: manifest, files: files))
+    }
+}
+
+/// A manifest as the client receives it: the policy's manifest with the package's files added.
+struct ServedManifest: Encodable {
+    let manifest: Manifest
+    let files: [ClientPackages.File]
+
+    struct ServedPackage: Encodable {
+        let assignment: Manifest.PackageAssignment
+        let files: [ServedFile]
+        enum CodingKeys: String, CodingKey { case files }
+        func encode(to encoder: any Encoder) throws {
+            try assignment.encode(to: encoder)  // its own keys, then files beside them
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(files, forKey: .files)
         }
-        object["package"] = package
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    struct ServedFile: Encodable {
+        let name: String, platform: String, size: Int, sha256: String, path: String
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, name, dn, settings, sources, package }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(manifest.kind, forKey: .kind)
+        try container.encode(manifest.name, forKey: .name)
+        try container.encode(manifest.dn, forKey: .dn)
+        try container.encode(manifest.settings, forKey: .settings)
+        try container.encode(manifest.sources, forKey: .sources)
+        let package = manifest.package.map { assignment in
+            ServedPackage(
+                assignment: assignment,
+                files: files.map {
+                    ServedFile(
+                        name: $0.name, platform: $0.platform, size: $0.size, sha256: $0.sha256,
+                        path: "/api/v1/clients/packages/" + $0.name)
+                })
+        }
+        try container.encodeIfPresent(package, forKey: .package)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InboardCore
 
 /// The client packages an admin dropped into the package folder (`INBOARD_CLIENT_PACKAGE_DIR`), named
 /// `inboard-client-VERSION-PLATFORM` (for example `inboard-client-1.0.2-linux-x86_64`), each with its SHA-256,
@@ -60,6 +61,6 @@ actor ClientPackages {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().lowercaseHex
     }
 }

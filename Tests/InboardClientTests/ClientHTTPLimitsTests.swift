@@ -1,0 +1,86 @@
+import Foundation
+import InboardTestSupport
+import Testing
+
+@testable import InboardClient
+
+/// A broken or hostile server cannot make the client hold an endless answer or wait for ever on a silent
+/// stream: a real HTTP server of the test's own (Python) misbehaves on purpose.
+@Suite struct ClientHTTPLimitsTests {
+    static let misbehavingServer = #"""
+        import http.server, sys, time
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_GET(self):
+                stream = self.path != "/big"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+                self.end_headers()
+                if self.path == "/ping":
+                    self.wfile.write(b"ok")
+                elif self.path == "/big":
+                    for _ in range(48): self.wfile.write(b"x" * 65536)
+                elif self.path == "/long-line":
+                    for _ in range(48): self.wfile.write(b"y" * 65536); self.wfile.flush()
+                    time.sleep(30)
+                else:  # one event, then silence with the connection open
+                    self.wfile.write(b"id: 1\ndata: {}\n\n"); self.wfile.flush()
+                    time.sleep(30)
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+        """#
+
+    /// `silence`: how long a stream may be quiet; short only where the test is about silence (a loaded machine
+    /// can pause the test's server for longer between chunks).
+    func withServer(silence: Duration = .seconds(30), _ body: (ClientHTTP) async throws -> Void) async throws {
+        let port = try freeTCPPort()
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("misbehave-\(UUID()).py").path
+        try Self.misbehavingServer.write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let server = try ChildProcess("/usr/bin/python3", [script, "\(port)"], capture: false)
+        defer {
+            server.signal(SIGKILL)
+            _ = server.waitForExit()
+        }
+        var http = ClientHTTP(server: try ServerAddress("http://127.0.0.1:\(port)/"))
+        http.maxAnswerBytes = 1 << 20
+        http.streamSilence = silence
+        for _ in 0..<100 {  // until it listens
+            let probe = try await runProgram(
+                "/usr/bin/curl", ["-s", "--max-time", "2", "-o", "/dev/null", "http://127.0.0.1:\(port)/ping"])
+            if probe.status == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await body(http)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anAnswerLargerThanTheLimitIsRefused() async throws {
+        try await withServer { http in
+            await #expect(throws: ClientError.answerTooLarge(limit: 1 << 20)) {
+                _ = try await http.send(.GET, "/big")
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aSilentStreamEndsAsATimeout() async throws {
+        try await withServer(silence: .seconds(1)) { http in
+            let started = ContinuousClock.now
+            var lines: [String] = []
+            await #expect(throws: ClientError.timedOut(.seconds(1))) {
+                try await http.stream("/silent", onHead: { _ in }, onLine: { lines.append($0) })
+            }
+            #expect(lines.first == "id: 1", "the event before the silence arrived")
+            #expect(ContinuousClock.now - started < .seconds(10), "ended soon after a second of silence")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aLineWithoutEndIsRefused() async throws {
+        try await withServer { http in
+            await #expect(throws: ClientError.answerTooLarge(limit: 1 << 20)) {
+                try await http.stream("/long-line", onHead: { _ in }, onLine: { _ in })
+            }
+        }
+    }
+}
