@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InboardCore
 import InboardStore
 import Logging
 import PostgresNIO
@@ -69,6 +70,6 @@ extension DirectorySettings {
     /// Identifies what a sync reads: a change of any of it makes the next incremental run a full one.
     var fingerprint: String {
         let digest = SHA256.hash(data: Data(json().utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return digest.lowercaseHex
     }
 }

@@ -62,19 +62,24 @@ struct SyncMerge {
             // Local accounts may still hold a name the directory uses.
             warnings += try await freeUsernames()
         }
-        counts.created = try await count(
-            """
-            INSERT INTO people (directory_id, dn, \(unescaped: Self.fieldColumns.joined(separator: ", ")), source, active, disabled_reason, disabled_at, disabled_by_sync)
-            SELECT s.directory_id, s.dn, \(unescaped: Self.fieldColumns.map { "s.\($0)" }.joined(separator: ", ")), 'directory',
-                   s.disabled_reason IS NULL, s.disabled_reason, CASE WHEN s.disabled_reason IS NOT NULL THEN now() END, s.disabled_reason IS NOT NULL
-            FROM sync_people s WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.directory_id = s.directory_id) RETURNING 1
-            """)
+        // A first import fills empty tables: their plain indexes are built once at the end instead.
+        counts.created = try await rebuildingPlainIndexes(of: ["people"], if: known == 0) {
+            try await count(
+                """
+                INSERT INTO people (directory_id, dn, \(unescaped: Self.fieldColumns.joined(separator: ", ")), source, active, disabled_reason, disabled_at, disabled_by_sync)
+                SELECT s.directory_id, s.dn, \(unescaped: Self.fieldColumns.map { "s.\($0)" }.joined(separator: ", ")), 'directory',
+                       s.disabled_reason IS NULL, s.disabled_reason, CASE WHEN s.disabled_reason IS NOT NULL THEN now() END, s.disabled_reason IS NOT NULL
+                FROM sync_people s WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.directory_id = s.directory_id) RETURNING 1
+                """)
+        }
         if counts.created + counts.updated > 1000 {
             // The plans below join against people: give them today's sizes, not those from before this import.
             try await execute("ANALYZE people (id, directory_id, dn, username, source, active, role)")
         }
         clock.lap("merged people")
-        let groupChanges = try await mergeGroups(createdPeople: counts.created)
+        let groupChanges = try await rebuildingPlainIndexes(of: ["memberships", "group_nesting"], if: known == 0) {
+            try await mergeGroups(createdPeople: counts.created)
+        }
         clock.lap("merged groups and memberships")
         counts.groups = groupChanges.groups
         counts.memberships = groupChanges.memberships

@@ -48,7 +48,7 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     public func trusts(_ address: String) -> Bool {
-        guard let bytes = Self.parseAddress(address) else { return false }
+        guard !networks.isEmpty, let bytes = Self.parseAddress(address) else { return false }
         return networks.contains { $0.contains(bytes) }
     }
 
@@ -65,11 +65,15 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     static func parseAddress(_ text: String) -> [UInt8]? {
+        // Checked on the UTF-8 bytes: this runs for every request (Foundation's contains() was a hot spot).
+        let utf8 = text.utf8
         // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: compare them as the IPv4 they are.
-        if text.lowercased().hasPrefix("::ffff:"), text.dropFirst(7).contains(".") {
+        if utf8.count > 7, utf8.prefix(7).map(ASCII.lowercased).elementsEqual("::ffff:".utf8),
+            utf8.dropFirst(7).contains(UInt8(ascii: "."))
+        {
             return parseAddress(String(text.dropFirst(7)))
         }
-        if text.contains(":") { return parseIPv6(text) }
+        if utf8.contains(UInt8(ascii: ":")) { return parseIPv6(text) }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []

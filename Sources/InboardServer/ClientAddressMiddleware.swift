@@ -19,8 +19,10 @@ struct ClientAddressMiddleware: RouterMiddleware {
         var context = context
         let peer = context.remoteAddress
         let viaTrustedProxy = peer.map(trusted.trusts) ?? false
-        context.remoteAddress = trusted.clientAddress(
-            peer: peer, forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))
+        if viaTrustedProxy {
+            context.remoteAddress = trusted.clientAddress(
+                peer: peer, forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))
+        }
         context.secureTransport =
             publicURLIsHTTPS || request.uri.scheme == .https
             || (viaTrustedProxy && request.headers[Self.forwardedProto]?.lowercased() == "https")

@@ -118,7 +118,7 @@ public struct DatabaseBackup: Sendable {
         return try await contents().rows
     }
 
-    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).lowercaseHex }
 
     public static func manifest(for file: String) throws -> BackupManifest? {
         guard let data = FileManager.default.contents(atPath: BackupManifest.path(for: file)) else { return nil }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InboardCore
 
 /// One numbered schema file, `schema/NNNN_name.sql`, applied in a transaction of its own.
 public struct Migration: Sendable, Equatable {
@@ -8,7 +9,7 @@ public struct Migration: Sendable, Equatable {
     public let sql: String
 
     public var checksum: String {
-        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(sql.utf8)).lowercaseHex
     }
 
     public var fileName: String { String(format: "%04d_%@.sql", version, name) }

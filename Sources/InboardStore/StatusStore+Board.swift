@@ -44,25 +44,17 @@ extension StatusStore {
             after = "AND (lower(p.display_name), p.id) > ($6, $7)"
         }
         let sql = """
-            SELECT \(Self.entrySQL)::text, lower(p.display_name) \(Self.entryFrom)
+            SELECT \(Self.entryColumns), lower(p.display_name) \(Self.entryFrom)
             WHERE \(Self.filterSQL(from: 1)) \(after)
             ORDER BY lower(p.display_name), p.id LIMIT $5
             """
-        var entries: [BoardEntry] = []
-        var cursors: [BoardCursor] = []
-        var hasMore = false
-        for try await (json, sortName) in try await database.query(
-            PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger
-        ).decode((String, String).self) {
-            guard entries.count < limit else {
-                hasMore = true
-                continue
-            }
-            let entry = try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8))
-            entries.append(entry)
-            cursors.append(BoardCursor(sortName: sortName, id: entry.id))
+        let rows = try await entries(PostgresQuery(unsafeSQL: sql, binds: binds)) { cells in
+            try cells[Self.entryColumnCount].decode(String.self)
         }
-        return BoardSlice(entries: entries, cursors: cursors, hasMore: hasMore)
+        let page = rows.prefix(limit)
+        return BoardSlice(
+            entries: page.map(\.0), cursors: page.map { BoardCursor(sortName: $0.1, id: $0.0.id) },
+            hasMore: rows.count > limit)
     }
 
     /// In, out and overdue over the whole filtered board, as of `now`.

@@ -112,23 +112,22 @@ public struct StatusStore: Sendable {
             }
         } catch  where DatabaseError.isUniqueViolation(error) {
             throw StatusStoreError.duplicateName(type.name)
+        } catch  where DatabaseError.isForeignKeyViolation(error) {
+            throw StatusStoreError.noSuchFallback(type.fallbackTypeID ?? 0)
         }
     }
 
     public func entry(personID: Int64) async throws -> BoardEntry? {
         try await entries(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.entrySQL)::text \(Self.entryFrom) WHERE p.id = $1",
+                unsafeSQL: "SELECT \(Self.entryColumns) \(Self.entryFrom) WHERE p.id = $1",
                 binds: PeopleStore.bind(personID))
         ).first
     }
 
+    /// Entries from a query that selects `entryColumns`.
     public func entries(_ query: PostgresQuery) async throws -> [BoardEntry] {
-        var result: [BoardEntry] = []
-        for try await json in try await database.query(query, logger: logger).decode(String.self) {
-            result.append(try BoardEntry.decoder.decode(BoardEntry.self, from: Data(json.utf8)))
-        }
-        return result
+        try await entries(query) { _ in () }.map(\.0)
     }
 }
 
@@ -136,15 +135,21 @@ public enum StatusStoreError: Error, CustomStringConvertible, Equatable {
     case noSuchType(String)
     case noSuchPerson(Int64)
     case duplicateName(String)
+    /// The fallback type named does not exist.
+    case noSuchFallback(Int64)
     /// A change sent late arrived after a newer one (see `StatusChange.isSuperseded`).
     case superseded(Int64)
+    /// A status type's presence this release does not know (written by a newer one).
+    case unknownPresence(String)
 
     public var description: String {
         switch self {
         case let .superseded(id): "person \(id)'s status was set after this change was made"
+        case let .unknownPresence(text): "a status type has the presence '\(text)', which this release does not know"
         case let .noSuchType(key): "there is no status type '\(key)'"
         case let .noSuchPerson(id): "there is no person \(id)"
         case let .duplicateName(name): "a status type named '\(name)' exists already"
+        case let .noSuchFallback(id): "there is no status type \(id) to fall back to"
         }
     }
 }

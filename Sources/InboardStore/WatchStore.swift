@@ -33,7 +33,7 @@ public struct WatchStore: WatchStoring {
         try await StatusStore(database: database, logger: logger).entries(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT \(StatusStore.entrySQL)::text \(StatusStore.entryFrom) JOIN watches w ON w.watched_id = p.id
+                    SELECT \(StatusStore.entryColumns) \(StatusStore.entryFrom) JOIN watches w ON w.watched_id = p.id
                     WHERE w.watcher_id = $1 AND p.active AND \(StatusStore.boardListingSQL) ORDER BY lower(p.display_name)
                     """, binds: PeopleStore.bind(watcher)))
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InboardCore
 
 /// A mailbox: an address and an optional display name. Line breaks anywhere are refused, so no value can
 /// add a header (header injection).
@@ -88,7 +89,7 @@ public struct MailMessage: Sendable, Equatable {
         if let html {
             let boundary =
                 "=_inboard_"
-                + SHA256.hash(data: Data(messageID.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+                + SHA256.hash(data: Data(messageID.utf8)).prefix(12).lowercaseHex
             head.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
             body =
                 ["This is a message in text and HTML.", "", "--" + boundary] + textPart

@@ -39,12 +39,9 @@ public struct DirectorySnapshot: Codable, Sendable {
 
     /// A snapshot file's text: JSON (domain, users, computers) or LDIF; `file` names it in errors.
     public static func parse(_ data: Data, file path: String) throws -> DirectorySnapshot {
-        let text = String(decoding: data, as: UTF8.self)
-        if !text.drop(while: \.isWhitespace).hasPrefix("{") { return try parseLDIF(text, file: path) }  // LDIF
-        do { return try JSONDecoder().decode(DirectorySnapshot.self, from: data) } catch {
-            throw PolicyError(
-                file: path, message: "not a directory snapshot (JSON with domain, users, computers): \(error)")
-        }
+        let first = data.first { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
+        if first != UInt8(ascii: "{") { return try parseLDIF(String(decoding: data, as: UTF8.self), file: path) }
+        return try decodeJSON(data, file: path)
     }
 
     /// Every container that exists: the listed ones, the domain, and every OU above a target.

@@ -33,9 +33,9 @@ public struct IndexedManifests: Sendable {
 }
 
 extension ManifestBuilder {
-    /// Every target evaluated, each distinct body encoded once: targets whose applied links (in order) and
-    /// package assignment are the same get the same body, so it is encoded and hashed once per worker, not once
-    /// per target, and only the index grows with the number of targets.
+    /// Every target evaluated, each distinct body encoded once. Targets whose applied links (in order) and
+    /// package assignment are the same get the same body, so settings are merged, encoded and hashed once per
+    /// such group and worker, not once per target: only the index grows with the number of targets.
     public func buildIndexed(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> IndexedManifests {
         let targets = orderedTargets()
         let workers = max(1, min(threads, targets.count / 1000 + 1))
@@ -44,17 +44,23 @@ extension ManifestBuilder {
             let evaluator = PolicyEvaluator(set: set, domain: directory.domain)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var known: [String: String] = [:]
+            var known: [SharingKey: String] = [:]
             var bodies: [String: Data] = [:]
             for index in stride(from: worker, to: targets.count, by: workers) {
                 let (target, kind) = targets[index]
-                let rsop = evaluator.evaluate(target, kind: kind)
-                let manifest = manifest(for: rsop, target: target)
-                let key = Self.sharingKey(manifest, links: rsop.links)
+                let applicability = evaluator.applicability(target, kind: kind)
+                let applied = applicability.applied
+                let package = evaluator.packageSource(applied, kind: kind).map {
+                    assignment($0.1, source: $0.source, target: target, groups: applicability.groups)
+                }
+                let key = SharingKey(kind: kind, links: applied.map(\.id), package: package)
                 if let digest = known[key] {
                     digests.store(digest, at: index)
                     continue
                 }
+                let rsop = evaluator.evaluate(target, kind: kind, applicability: applicability)
+                var manifest = manifest(for: rsop, target: target)
+                manifest.package = package
                 // Settings are plain values: encoding cannot fail, and a failure must not leave a target unindexed.
                 let data = (try? encoder.encode(manifest.body)) ?? Data("{}".utf8)
                 let digest = PolicyDigest.hex(data)
@@ -70,15 +76,12 @@ extension ManifestBuilder {
         return IndexedManifests(targets: entries, bodies: digests.bodies)
     }
 
-    /// Equal keys mean equal bodies: the kind, the links that applied in processing order, and the package
-    /// assignment (a ring's percentage depends on the target).
-    static func sharingKey(_ manifest: Manifest, links: [EvaluatedLink]) -> String {
-        // Each part length-prefixed: no two different lists of names can spell the same key.
-        func part(_ text: String) -> String { "\(text.utf8.count):" + text }
-        var key = manifest.kind.rawValue
-        for link in links where link.outcome == .applied { key += "|" + part(link.policy) + part(link.container) }
-        if let package = manifest.package { key += "#" + part(package.version) + part(package.ring) }
-        return key
+    /// Equal keys mean equal bodies: the kind, the links that applied in processing order (by their place
+    /// in links.yaml), and the package assignment (a ring's percentage depends on the target).
+    struct SharingKey: Hashable {
+        var kind: TargetKind
+        var links: [PolicyEvaluator.LinkID]
+        var package: Manifest.PackageAssignment?
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 /// A target's deployment manifest: effective settings, the client package and its ring, and where each value
 /// came from.
 public struct Manifest: Codable, Sendable, Equatable {
-    public struct PackageAssignment: Codable, Sendable, Equatable {
+    public struct PackageAssignment: Codable, Sendable, Hashable {
         public var version: String
         public var install: Policy.Package.Install
         public var upgrade: Policy.Package.Upgrade
@@ -72,15 +72,22 @@ public struct ManifestBuilder: Sendable {
             sources: rsop.settings.mapValues { .init(policy: $0.policy, container: $0.container) },
             package: nil)
         if let source = rsop.packageSource, let package = rsop.policies[source.policy] {
-            let (version, ring) = RolloutPlan.assignment(
-                package, policy: source.policy, target: target,
-                groups: Set(target.groups.map(DN.normalised)), asOf: asOf)
-            manifest.package = .init(
-                version: version, install: package.install, upgrade: package.upgrade,
-                uninstallWhenOutOfScope: package.uninstallWhenOutOfScope, ring: ring, policy: source.policy,
-                container: source.container)
+            manifest.package = assignment(
+                package, source: source, target: target, groups: Set(target.groups.map(DN.normalised)))
         }
         return manifest
+    }
+
+    /// The package version and ring a target gets from the winning package policy.
+    func assignment(
+        _ package: Policy.Package, source: RSoP.PackageSource, target: DirectorySnapshot.Target, groups: Set<String>
+    ) -> Manifest.PackageAssignment {
+        let (version, ring) = RolloutPlan.assignment(
+            package, policy: source.policy, target: target, groups: groups, asOf: asOf)
+        return .init(
+            version: version, install: package.install, upgrade: package.upgrade,
+            uninstallWhenOutOfScope: package.uninstallWhenOutOfScope, ring: ring, policy: source.policy,
+            container: source.container)
     }
 
     /// Every manifest, in a stable order: users by name, then computers by name.
@@ -145,14 +152,10 @@ final class ManifestSlots: @unchecked Sendable {
     var all: [Manifest] { slots.compactMap { $0 } }
 }
 
-/// SHA-256 in hex: file digests in index.json, the set's version, and the manifest endpoint's ETag.
+/// SHA-256 as lower-case hex: manifest names, file digests in index.json, the set's version.
 public enum PolicyDigest {
-    static let digits = Array("0123456789abcdef".utf8)
-    public static func hex(_ data: Data) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in SHA256.hash(data: data) { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ data: Data) -> String { SHA256.hash(data: data).lowercaseHex }
     static func hex(_ text: String) -> String { hex(Data(text.utf8)) }
+    /// The raw 32 bytes (a shard takes the first).
+    public static func bytes(_ data: Data) -> [UInt8] { Array(SHA256.hash(data: data)) }
 }

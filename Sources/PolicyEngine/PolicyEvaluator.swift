@@ -77,11 +77,29 @@ public struct PolicyEvaluator: Sendable {
         let container: String
         let depth: Int
         let blocked: Bool
+        /// The link's place in links.yaml: equal ids are the same link.
+        let id: LinkID
+    }
+
+    /// A link by its place in links.yaml: its container's position and its own within that container.
+    struct LinkID: Hashable {
+        let container: Int
+        let link: Int
+    }
+
+    /// The links that reach a target in processing order, and whether each applied: the RSoP is built from
+    /// this, and targets with the same applied links (and package assignment) share one manifest.
+    struct Applicability {
+        let candidates: [Candidate]
+        let outcomes: [LinkOutcome]
+        /// Normalised group DNs, for rings.
+        let groups: Set<String>
+        var applied: [Candidate] { zip(candidates, outcomes).filter { $0.1 == .applied }.map(\.0) }
     }
 
     /// Each policy's security groups, normalised once.
     private let filters: [String: (apply: Set<String>, deny: Set<String>)]
-    private let containersByDN: [String: LinksDocument.Container]
+    private let containersByDN: [String: (index: Int, container: LinksDocument.Container)]
 
     public init(set: PolicySet, domain: String) {
         self.set = set
@@ -91,7 +109,8 @@ public struct PolicyEvaluator: Sendable {
             (Set($0.security.apply.map(DN.normalised)), Set($0.security.deny.map(DN.normalised)))
         }
         containersByDN = Dictionary(
-            set.links.containers.map { (DN.normalised($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
+            set.links.containers.enumerated().map { (DN.normalised($0.element.dn), ($0.offset, $0.element)) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// The candidate links for a target under `parent` (and in `site`), in processing order (last wins).
@@ -99,19 +118,22 @@ public struct PolicyEvaluator: Sendable {
         let key = (site ?? "") + "|" + parent
         if let cached = chains.cache[key] { return cached }
         let byDN = containersByDN
-        var scopes: [(dn: String, container: LinksDocument.Container?)] = []
+        var scopes: [(dn: String, container: (index: Int, container: LinksDocument.Container)?)] = []
         if let site { scopes.append(("site:" + site.lowercased(), byDN["site:" + site.lowercased()])) }
         for dn in DN.chain(of: "cn=x," + parent, domain: domain) { scopes.append((dn, byDN[dn])) }
         var normal: [Candidate] = [], enforced: [Candidate] = []
         for (depth, scope) in scopes.enumerated() {
-            guard let container = scope.container else { continue }
+            guard let (containerIndex, container) = scope.container else { continue }
             if container.blockInheritance == true {
                 normal = normal.map {
-                    Candidate(link: $0.link, container: $0.container, depth: $0.depth, blocked: true)
+                    Candidate(link: $0.link, container: $0.container, depth: $0.depth, blocked: true, id: $0.id)
                 }
             }
-            for link in (container.links ?? []).sorted(by: { $0.order > $1.order }) {  // order 1 last: it wins
-                let candidate = Candidate(link: link, container: container.dn, depth: depth, blocked: false)
+            let links = (container.links ?? []).enumerated().sorted { $0.element.order > $1.element.order }
+            for (linkIndex, link) in links {  // order 1 last: it wins
+                let candidate = Candidate(
+                    link: link, container: container.dn, depth: depth, blocked: false,
+                    id: LinkID(container: containerIndex, link: linkIndex))
                 if link.enforced == true { enforced.append(candidate) } else { normal.append(candidate) }
             }
         }
@@ -125,13 +147,26 @@ public struct PolicyEvaluator: Sendable {
     /// The RSoP of one user or computer. Site-linked policies come from `site`: for a user, the site of the
     /// computer they sign in on; without one, the target's own site (as Group Policy does).
     public func evaluate(_ target: DirectorySnapshot.Target, kind: TargetKind, site: String? = nil) -> RSoP {
+        evaluate(target, kind: kind, applicability: applicability(target, kind: kind, site: site))
+    }
+
+    /// Which links reach the target and which of them apply (security filtering, targeting, blocking).
+    func applicability(_ target: DirectorySnapshot.Target, kind: TargetKind, site: String? = nil) -> Applicability {
         let groups = Set(target.groups.map(DN.normalised))
         let parent = DN.parent(DN.normalised(target.dn)) ?? DN.normalised(domain)
+        let candidates = candidates(parent: parent, site: site ?? target.site)
+        let outcomes = candidates.map { candidate in
+            outcome(candidate, policy: set.policies[candidate.link.policy]!, kind: kind, groups: groups, target: target)
+        }
+        return Applicability(candidates: candidates, outcomes: outcomes, groups: groups)
+    }
+
+    /// The RSoP from the applicable links: each applied policy's settings over the previous ones.
+    func evaluate(_ target: DirectorySnapshot.Target, kind: TargetKind, applicability: Applicability) -> RSoP {
         var result = RSoP(
             kind: kind, name: target.name, dn: target.dn, settings: [:], packageSource: nil, loopback: nil, links: [])
-        for candidate in candidates(parent: parent, site: site ?? target.site) {
+        for (candidate, outcome) in zip(applicability.candidates, applicability.outcomes) {
             let policy = set.policies[candidate.link.policy]!
-            let outcome = self.outcome(candidate, policy: policy, kind: kind, groups: groups, target: target)
             result.links.append(
                 EvaluatedLink(
                     policy: policy.id, container: candidate.container, order: candidate.link.order,
@@ -142,6 +177,16 @@ public struct PolicyEvaluator: Sendable {
                 enforced: candidate.link.enforced == true, to: &result)
         }
         return result
+    }
+
+    /// The package that wins for these applied links (the last applied policy with one), without the settings.
+    func packageSource(_ applied: [Candidate], kind: TargetKind) -> (source: RSoP.PackageSource, Policy.Package)? {
+        for candidate in applied.reversed() {
+            if let package = set.policies[candidate.link.policy]!.half(kind).package {
+                return (RSoP.PackageSource(policy: candidate.link.policy, container: candidate.container), package)
+            }
+        }
+        return nil
     }
 
     func outcome(

@@ -2,6 +2,7 @@
     import Glibc
 #endif
 import Foundation
+import InboardCore
 import PolicyEngine
 
 extension ManifestBuilder {
@@ -19,9 +20,9 @@ extension ManifestBuilder {
 
     /// Writes, into a new folder renamed over `out` at the end (a reader sees the old output or the new one,
     /// never a mix; a failure leaves `out` as it was):
-    /// - `manifests/XX/DIGEST.json`: each distinct manifest body once, named by its SHA-256 (never changes);
-    /// - `users/XX.json`, `computers/XX.json`: 256 index shards per kind, by a hash of the name, each mapping
-    ///   a name to its DN and manifest digest;
+    /// - `manifests/DIGEST.json`: each distinct manifest body once, named by its SHA-256 (never changes);
+    /// - `users/XX.json`, `computers/XX.json`: 64 index shards per kind, by a hash of the name, each mapping
+    ///   a name to its DN and manifest digest (creating files is most of the write: fewer, larger shards);
     /// - `client-install/POLICY/RING/ClientInstall.ini`;
     /// - `index.json`: counts and a SHA-256 per file.
     /// A target's manifest is its shard plus the body it names (`lookup`), or one request to the server.
@@ -47,7 +48,7 @@ extension ManifestBuilder {
                     outcome.written += 1
                 }
             }
-            for folder in ["users", "computers"] + Self.shardNames.map({ "manifests/" + $0 }) {
+            for folder in ["users", "computers", "manifests"] {
                 try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
             }
             for (digest, data) in built.bodies.sorted(by: { $0.key < $1.key }) {
@@ -85,30 +86,35 @@ extension ManifestBuilder {
         }
     }
 
-    /// `{"NAME":{"dn":"…","manifest":"DIGEST"},…}` sorted by name, written by hand: Foundation's
+    /// `{"NAME":{"dn":"…","manifest":"DIGEST"},…}` sorted by name, written by hand in bytes: Foundation's
     /// JSONSerialization took seconds for 110,000 small dictionaries.
     static func shardJSON(_ entries: [IndexedManifests.Entry]) -> Data {
-        var out = "{"
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(entries.count * 160)
         for (index, entry) in entries.sorted(by: { $0.name < $1.name }).enumerated() {
-            if index > 0 { out += "," }
-            out +=
-                jsonString(entry.name) + ":{\"dn\":" + jsonString(entry.dn) + ",\"manifest\":\"" + entry.digest + "\"}"
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(entry.name, to: &out)
+            out.append(contentsOf: #":{"dn":"#.utf8)
+            appendJSONString(entry.dn, to: &out)
+            out.append(contentsOf: #","manifest":""#.utf8)
+            out.append(contentsOf: entry.digest.utf8)
+            out.append(contentsOf: #""}"#.utf8)
         }
-        return Data((out + "}").utf8)
+        out.append(UInt8(ascii: "}"))
+        return Data(out)
     }
 
-    /// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(scalar)
+    /// A JSON string literal (RFC 8259: quote, backslash and control characters escaped; UTF-8 kept).
+    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
+            case ..<0x20: out.append(contentsOf: ("\\u00" + CollectionOfOne(byte).lowercaseHex).utf8)
+            default: out.append(byte)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     /// A target's manifest from a written output: its index shard, then the body it names.
@@ -123,15 +129,17 @@ extension ManifestBuilder {
         return Manifest(body: body, name: name, dn: entry["dn"] ?? "")
     }
 
-    static let shardNames = (0..<256).map { String(format: "%02x", $0) }
+    /// Index shards per kind.
+    static let shardCount = 64
 
-    /// `users/3f.json`: the shard of a name, by a hash of it.
+    /// `users/3f.json`: the shard of a name, by a hash of it (00 to 3f).
     public static func shardPath(name: String, kind: TargetKind) -> String {
-        (kind == .user ? "users/" : "computers/") + PolicyDigest.hex(Data(name.utf8)).prefix(2) + ".json"
+        let shard = Int(PolicyDigest.bytes(Data(name.utf8))[0]) % shardCount
+        return (kind == .user ? "users/" : "computers/") + String(format: "%02x", shard) + ".json"
     }
 
-    /// `manifests/ab/ABCDEF….json`.
-    public static func bodyPath(_ digest: String) -> String { "manifests/" + digest.prefix(2) + "/" + digest + ".json" }
+    /// `manifests/ABCDEF….json`.
+    public static func bodyPath(_ digest: String) -> String { "manifests/" + digest + ".json" }
 
     /// The digests of the previous output's files (its index.json), empty when there is none.
     static func previousDigests(_ out: String) -> [String: String] {

@@ -110,8 +110,8 @@ struct PolicyCommand: AsyncParsableCommand {
             abstract:
                 "Write each distinct manifest once, an index of every user and computer, and ClientInstall.ini per ring, atomically.",
             discussion: """
-                OUT/manifests/XX/DIGEST.json holds each distinct manifest once (named by its SHA-256, so it never \
-                changes); OUT/users/XX.json and OUT/computers/XX.json map each name (by a hash, 256 shards) to its DN \
+                OUT/manifests/DIGEST.json holds each distinct manifest once (named by its SHA-256, so it never \
+                changes); OUT/users/XX.json and OUT/computers/XX.json map each name (by a hash, 64 shards) to its DN \
                 and manifest digest; OUT/client-install/POLICY/RING/ClientInstall.ini; OUT/index.json. A rebuild \
                 keeps unchanged files by hard link and the whole folder is replaced at once.
                 """)

@@ -107,6 +107,18 @@ import Testing
             let (status, body) = try await api.send(.get, "/api/v1/people?limit=5000", token: token)
             #expect(status == 200)
             #expect(try Self.page(body).ids.count == 1000, "a limit above 1,000 is lowered to it")
+            // Every route reads its query the same strict way: present but not of its type is a 400.
+            let someone = try Self.page(body).ids[0]
+            for uri in [
+                "/api/v1/people?limit=", "/api/v1/people/\(someone)/history?limit=false",
+                "/api/v1/people/\(someone)/history?limit=0", "/api/v1/me/notes?all=-1", "/api/v1/me/notes?all=",
+                "/api/v1/events?lastEventId=abc", "/api/v1/people.csv?q=%00x", "/api/v1/people?department=a%00",
+            ] {
+                let (status, body) = try await api.send(.get, uri, token: token)
+                #expect(status == 400 && String(decoding: body, as: UTF8.self).contains("invalid_field"), "\(uri)")
+            }
+            #expect(try await api.send(.get, "/api/v1/people/\(someone)/history?limit=9999", token: token).0 == 200)
+            #expect(try await api.send(.get, "/api/v1/me/notes?all=true", token: token).0 == 200)
         }
     }
 

@@ -44,4 +44,22 @@ import PolicyFiles
             String(decoding: data, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
             "the sample's RSoP changed: review with INBOARD_UPDATE_GOLDEN=1 and git diff")
     }
+
+    /// The build shares one stored manifest among targets with the same applied links, deciding that before it
+    /// merges any settings: every target's stored manifest must still be exactly its own evaluated one.
+    @Test func everyStoredManifestIsTheTargetsOwn() throws {
+        let set = try PolicySet.load(folder: Self.policyDir)
+        let directory = try DirectorySnapshot.load(file: Self.policyDir + "/sample-directory.json")
+        let builder = ManifestBuilder(
+            set: set, directory: directory, asOf: ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let indexed = builder.buildIndexed(threads: 2)
+        _ = try builder.write(indexed, to: out)
+        let evaluated = builder.build(threads: 1)
+        #expect(indexed.bodies.count > 1 && indexed.bodies.count < evaluated.count, "some shared, not all")
+        for manifest in evaluated {
+            #expect(try ManifestBuilder.lookup(name: manifest.name, kind: manifest.kind, in: out) == manifest)
+        }
+    }
 }

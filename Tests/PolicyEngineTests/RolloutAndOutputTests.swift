@@ -117,6 +117,31 @@ import Testing
         #expect(missing?.description.contains("not a container in the directory") == true)
     }
 
+    /// Targets under the same links but in different rings get different versions: they must not share a
+    /// stored manifest, while those in the same ring do.
+    @Test func ringsSplitTargetsThatShareTheirLinks() throws {
+        let policy = packagePolicy(
+            "      rings:\n        - {name: early, percent: 50, start: 2026-11-01T00:00:00Z}\n"
+                + "        - {name: late, percent: 100, start: 2026-12-24T00:00:00Z}")
+        let folder = try PolicyFolder(
+            policies: ["client": policy],
+            links: "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client, order: 1}]}\n")
+        defer { folder.remove() }
+        let directory = DirectorySnapshot(
+            domain: Sample.domain, users: [], computers: (0..<40).map { Sample.computer("pc\($0)") })
+        let builder = ManifestBuilder(set: try folder.load(), directory: directory, asOf: asOf)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rings-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let indexed = builder.buildIndexed()
+        _ = try builder.write(indexed, to: out)
+        #expect(indexed.bodies.count == 2, "one manifest per ring")
+        let evaluated = builder.build()
+        #expect(Set(evaluated.compactMap { $0.package?.version }) == ["1.0.1", "1.0.2"])
+        for manifest in evaluated {
+            #expect(try ManifestBuilder.lookup(name: manifest.name, kind: .computer, in: out) == manifest)
+        }
+    }
+
     @Test func outputIsDeterministicAtomicAndCarriesClientInstallIni() throws {
         let policy = packagePolicy("      rings:\n        - {name: broad, percent: 100, start: 2026-11-01T00:00:00Z}")
         let folder = try PolicyFolder(

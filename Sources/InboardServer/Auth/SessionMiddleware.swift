@@ -1,3 +1,4 @@
+import InboardCore
 import Hummingbird
 import HTTPTypes
 import InboardStore
@@ -24,8 +25,13 @@ struct SessionMiddleware: RouterMiddleware {
 
     /// The bearer token, else the session cookie's, and whether it was the cookie.
     static func token(in request: Request) -> (token: String, viaCookie: Bool)? {
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        // On the bytes, without Foundation: this runs for every request.
+        if let header = request.headers[.authorization], header.utf8.count >= 7,
+            header.utf8.prefix(7).map(ASCII.lowercased).elementsEqual("bearer ".utf8)
+        {
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            let value = header.utf8.dropFirst(7).drop(while: isBlank)
+            let token = String(Substring(value.prefix(value.count - value.reversed().prefix(while: isBlank).count)))
             return token.isEmpty ? nil : (token, false)
         }
         return request.cookies[cookieName].map { ($0.value, true) }

@@ -1,32 +1,58 @@
 import Crypto
 import Foundation
+import InboardCore
 import Hummingbird
 import InboardStore
+import Synchronization
 
 /// The first page of the whole board, read from PostgreSQL at most once per `ttl` (and again after any event),
-/// with its JSON already encoded for the page sizes clients ask for most (`cachedLimits`), twice each: as
-/// delegates and admins see it, and with hidden notes removed. Unfiltered board reads, the most frequent
-/// request, then cost a lookup instead of a query and an encoding of every person on the page.
+/// with its JSON encoded once per page size clients ask for most (`cachedLimits`) and per audience (as
+/// delegates and admins see it, and with hidden notes removed), on first use. Unfiltered board reads, the most
+/// frequent request, then cost a lookup instead of a query and an encoding of every person on the page.
 actor BoardCache {
-    /// One page size's answer, in its two encodings.
+    /// One page size's answer for one audience.
     struct Page: Sendable {
-        let full: ByteBuffer
-        let redacted: ByteBuffer
-        /// Strong validators of the two encodings (a digest of their bytes): a client holding the same bytes
-        /// gets 304, whether the snapshot was rebuilt meanwhile or not.
-        let fullTag: String
-        let redactedTag: String
+        let body: ByteBuffer
+        /// A strong validator (a digest of the bytes): a client holding the same bytes gets 304, whether the
+        /// snapshot was rebuilt meanwhile or not.
+        let tag: String
         /// The cursor of the next page (nil when this page holds everybody).
         let next: BoardCursor?
     }
 
     struct Snapshot: Sendable {
         /// The first `BoardRequest.maxLimit` people.
-        let entries: [BoardEntry]
-        let pages: [Int: Page]
+        let slice: BoardSlice
         /// People whose own note is hidden: they see it, so their board is encoded for them.
         let hiddenNoteOwners: Set<Int64>
         let builtAt: ContinuousClock.Instant
+        fileprivate let encoded = EncodedPages()
+
+        /// The first `limit` people as the API answers them, encoded on first use (a cold start encodes only
+        /// the page asked for); nil for a page size that is not cached.
+        func page(_ limit: Int, redacted: Bool) throws -> Page? {
+            guard BoardCache.cachedLimits.contains(limit) else { return nil }
+            return try encoded.page(limit, redacted: redacted) {
+                let page = slice.prefix(limit)
+                let body = try BoardCache.encode(page, redacting: redacted)
+                return Page(body: body, tag: BoardCache.tag(body), next: page.next)
+            }
+        }
+    }
+
+    /// A snapshot's encoded pages: shared by every request that reads the snapshot, each encoded once.
+    fileprivate final class EncodedPages: Sendable {
+        private let pages = Mutex<[Int: Page]>([:])
+
+        func page(_ limit: Int, redacted: Bool, encode: () throws -> Page) throws -> Page {
+            let key = redacted ? -limit : limit
+            return try pages.withLock { pages in
+                if let page = pages[key] { return page }
+                let page = try encode()
+                pages[key] = page
+                return page
+            }
+        }
     }
 
     static let cachedLimits = Set([BoardRequest.defaultLimit, BoardRequest.maxLimit])
@@ -84,20 +110,13 @@ actor BoardCache {
         let started = ContinuousClock.now
         var slice = try await statuses.board(BoardFilter(), after: nil, limit: BoardRequest.maxLimit)
         slice.entries = slice.entries.map { $0.refreshed(now: now) }
-        var pages: [Int: Page] = [:]
-        for limit in cachedLimits {
-            let page = slice.prefix(limit)
-            let full = try encode(page), redacted = try encode(page, redacting: true)
-            pages[limit] = Page(
-                full: full, redacted: redacted, fullTag: tag(full), redactedTag: tag(redacted), next: page.next)
-        }
         return Snapshot(
-            entries: slice.entries, pages: pages,
-            hiddenNoteOwners: Set(slice.entries.filter { $0.status?.noteHidden == true }.map(\.id)), builtAt: started)
+            slice: slice, hiddenNoteOwners: Set(slice.entries.filter { $0.status?.noteHidden == true }.map(\.id)),
+            builtAt: started)
     }
 
     static func tag(_ body: ByteBuffer) -> String {
-        "\"" + SHA256.hash(data: body.readableBytesView).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+        "\"" + SHA256.hash(data: body.readableBytesView).prefix(12).lowercaseHex + "\""
     }
 
     /// A page as the API answers it: `{"people":[…],"next":"…"}` (`next` only when more follow).

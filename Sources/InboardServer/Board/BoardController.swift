@@ -59,7 +59,7 @@ struct BoardController: Sendable {
             let id = try context.parameters.require("id", as: Int64.self)
             let viewer = try context.requireIdentity()
             try await Self.requireShown(id, to: viewer, people: people)
-            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1), 500)
+            let limit = try request.uri.queryParameters.count("limit", default: 50, in: 1...500)
             let history = try await statuses.history(personID: id, limit: limit).map {
                 $0.redacted(for: viewer, subject: id)
             }
@@ -79,11 +79,10 @@ struct BoardController: Sendable {
         body: ByteBuffer, tag: String, next: BoardCursor?
     )? {
         let snapshot = try await cache.current()
-        guard let page = snapshot.pages[limit],
-            viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id)
+        guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id),
+            let page = try snapshot.page(limit, redacted: viewer.role < .delegate)
         else { return nil }
-        return viewer.role >= .delegate
-            ? (page.full, page.fullTag, page.next) : (page.redacted, page.redactedTag, page.next)
+        return (page.body, page.tag, page.next)
     }
 
     static func nextLink(_ asked: BoardRequest, _ next: BoardCursor) -> String {

@@ -123,6 +123,10 @@ struct StatusService: Sendable {
             throw APIError(.notFound, code: "not_found", message: "There is no status type \(id ?? 0).")
         } catch StatusStoreError.duplicateName {
             throw APIError(.conflict, code: "duplicate", message: "A status type named '\(type.name)' exists already.")
+        } catch StatusStoreError.noSuchFallback(let fallback) {
+            throw APIError(
+                .unprocessableContent, code: "invalid_field", message: "fallbackTypeId \(fallback) is not a status type"
+            )
         }
     }
 }

@@ -12,9 +12,7 @@ struct EventsController: Sendable {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
-            let lastSeen =
-                request.headers[.init("Last-Event-ID")!].flatMap { Int64($0) }
-                ?? request.uri.queryParameters.get("lastEventId", as: Int64.self)
+            let lastSeen = try Self.lastSeen(request)
             guard let (subscription, stream) = try await hub.subscribe(viewer, sessionID: context.sessionID) else {
                 throw APIError(
                     .tooManyRequests, code: "too_many_streams",
@@ -39,14 +37,14 @@ struct EventsController: Sendable {
                 let replayed = Set(events.map(\.id))
                 try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
                 for event in events where event.isVisible(to: viewer) {
-                    try await writer.write(ByteBuffer(string: event.frame(for: viewer)))
+                    try await writer.write(event.frameBuffer(for: viewer))
                 }
                 // A server shutting down ends the stream (the client reconnects elsewhere with Last-Event-ID).
                 try await withGracefulShutdownHandler {
                     for await message in stream {
                         switch message {
                         case let .event(event, viewerNow) where !replayed.contains(event.id):
-                            try await writer.write(ByteBuffer(string: event.frame(for: viewerNow)))
+                            try await writer.write(event.frameBuffer(for: viewerNow))
                         case .event:
                             continue  // already sent by the replay
                         case .heartbeat:
@@ -65,5 +63,16 @@ struct EventsController: Sendable {
                     .init("X-Accel-Buffering")!: "no",
                 ], body: body)
         }
+    }
+
+    /// The last event the client saw (`Last-Event-ID`, or `lastEventId` where a header cannot be set); one that
+    /// is not an event id is a 400, so a client never silently misses what it asked to resume from.
+    static func lastSeen(_ request: Request) throws -> Int64? {
+        guard let text = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters.get("lastEventId")
+        else { return nil }
+        guard let id = Int64(text), id >= 0 else {
+            throw APIError(.badRequest, code: "invalid_field", message: "Last-Event-ID must be an event id.")
+        }
+        return id
     }
 }

@@ -1,17 +1,19 @@
 import Foundation
 import InboardStore
+import NIOCore
 
 /// One row of the event log as it travels to SSE clients. Its frames are built once, when the row is read,
 /// not once per stream: one with the note (for the person, delegates and admins) and, when the note is
-/// hidden, one without it for everyone else.
+/// hidden, one without it for everyone else. Each is one buffer that every stream writes as it is (shared,
+/// not copied).
 struct LiveEvent: Sendable {
     let id: Int64
     let kind: String
     let recipientID: Int64?
     /// The person a board-entry event is about (nil for notes).
     private let entryID: Int64?
-    private let fullFrame: String
-    private let publicFrame: String
+    private let fullFrame: ByteBuffer
+    private let publicFrame: ByteBuffer
     /// False for a board entry that could not be read: it is never sent.
     private let deliverable: Bool
 
@@ -24,7 +26,7 @@ struct LiveEvent: Sendable {
         self.id = id
         self.kind = kind
         self.recipientID = recipientID
-        let frame = { (data: String) in "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n" }
+        let frame = { (data: String) in ByteBuffer(string: "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n") }
         let encode = { (entry: BoardEntry) in
             (try? APIJSON.makeEncoder().encode(entry)).map { String(decoding: $0, as: UTF8.self) }
         }
@@ -46,8 +48,8 @@ struct LiveEvent: Sendable {
             // A board entry this server cannot read (written by another version?) is never sent as it was
             // stored: its hidden note would reach everyone. Clients see it at their next full board read.
             entryID = nil
-            fullFrame = ""
-            publicFrame = ""
+            fullFrame = ByteBuffer()
+            publicFrame = ByteBuffer()
             deliverable = false
         }
     }
@@ -56,7 +58,9 @@ struct LiveEvent: Sendable {
     func isVisible(to viewer: Person) -> Bool { deliverable && (recipientID == nil || recipientID == viewer.id) }
 
     /// The SSE frame for `viewer`: hidden notes are removed unless the viewer may see them.
-    func frame(for viewer: Person) -> String {
+    func frameBuffer(for viewer: Person) -> ByteBuffer {
         entryID.map(viewer.mayReadHiddenNote(of:)) ?? (viewer.role >= .delegate) ? fullFrame : publicFrame
     }
+
+    func frame(for viewer: Person) -> String { String(buffer: frameBuffer(for: viewer)) }
 }
