@@ -2,36 +2,42 @@
 # The Debian package end to end on this machine: build it (scripts/package), install it (apt, which also
 # installs what it depends on), check the binary needs no Swift toolchain and the unit passes
 # systemd-analyze verify, run the installed binary's setup against the test PostgreSQL, serve it as the
-# inboard account with the installed environment file, sign in, then remove (configuration kept) and purge
-# (configuration gone). Needs root and the test services (source .local/env first).
+# inboard account with the installed environment file, sign in (with the installed inboard-client too, from
+# its own package), then remove (configuration kept) and purge (configuration gone). Needs root and the test
+# services (source .local/env first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { echo "[package test] $*"; }
 fail() { echo "[package test] FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (it installs the package)"
 : "${INBOARD_TEST_DATABASE_ADMIN_URL:?source .local/env first}" "${INBOARD_DATABASE_URL:?source .local/env first}"
-if dpkg -s inboard >/dev/null 2>&1; then fail "a package named inboard is installed already; remove it first (dpkg --purge inboard)"; fi
+for package in inboard inboard-client; do
+  if dpkg -s "$package" >/dev/null 2>&1; then fail "a package named $package is installed already; remove it first (dpkg --purge $package)"; fi
+done
 
 work=$(mktemp -d) name="inboard_pkg_$RANDOM" server=""
 pg_host_port=$(echo "$INBOARD_DATABASE_URL" | sed -E 's|^[a-z]+://[^@]*@([^/]*)/.*|\1|')
 cleanup() {
   [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  dpkg --purge inboard >/dev/null 2>&1 || true
+  dpkg --purge inboard inboard-client >/dev/null 2>&1 || true
   psql -q "$INBOARD_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "DROP ROLE IF EXISTS $name" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 scripts/package "$work/dist"
-deb=$(ls "$work"/dist/inboard_*.deb)
-say "installing $deb"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb" > "$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install"; }
+deb=$(ls "$work"/dist/inboard_*.deb) client_deb=$(ls "$work"/dist/inboard-client_*.deb)
+say "installing $deb and $client_deb"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb" "$client_deb" > "$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install"; }
 id inboard >/dev/null || fail "no inboard account"
 [ "$(stat -c '%a %U %G' /etc/inboard)" = "750 root inboard" ] || fail "/etc/inboard is $(stat -c '%a %U %G' /etc/inboard)"
 [ -d /var/lib/inboard/policy ] || fail "no sample policies in /var/lib/inboard/policy"
 if ldd /usr/bin/inboard | grep -q /opt/swift; then fail "the installed binary links the Swift toolchain"; fi
 env -i /usr/bin/inboard --version | grep -q '^1\.' || fail "the installed binary does not run without the toolchain"
 zcat /usr/share/man/man1/inboard.1.gz | grep -q 'INBOARD SETUP' || fail "the man page lacks setup"
+if ldd /usr/bin/inboard-client | grep -q /opt/swift; then fail "the installed client links the Swift toolchain"; fi
+env -i /usr/bin/inboard-client --version | grep -q '^1\.' || fail "the installed client does not run without the toolchain"
+zcat /usr/share/man/man1/inboard-client.1.gz | grep -q 'INBOARD-CLIENT AGENT' || fail "the client's man page lacks agent"
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify /lib/systemd/system/inboard.service > "$work/verify.log" 2>&1 \
     || { cat "$work/verify.log"; fail "systemd-analyze verify"; }
@@ -67,13 +73,17 @@ token=$(curl -fs -H 'Content-Type: application/json' -d '{"username":"pkgadmin",
   "http://127.0.0.1:$port/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') \
   || fail "the admin cannot sign in"
 curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/me" | grep -q pkgadmin || fail "GET /api/v1/me"
+client_home="$work/client-home"; mkdir -p "$client_home"
+env -i HOME="$client_home" INBOARD_SERVER="http://127.0.0.1:$port/" /usr/bin/inboard-client login --username pkgadmin \
+  --password-file "$work/admin-password" > "$work/client.log" 2>&1 || { cat "$work/client.log"; fail "inboard-client login"; }
+env -i HOME="$client_home" /usr/bin/inboard-client where | grep -q "127.0.0.1:$port" || fail "inboard-client where"
 pgrep -u inboard -f '/usr/bin/inboard serve' >/dev/null || fail "serve does not run as the inboard account"
 kill -TERM "$server"; wait "$server" || fail "serve did not stop cleanly on SIGTERM"; server=""
 (set -a; . /etc/inboard/inboard.env; set +a; /usr/bin/inboard doctor > "$work/doctor.log" 2>&1) || { cat "$work/doctor.log"; fail "doctor"; }
-say "served, signed in, stopped cleanly; doctor passed"
+say "served, signed in (browser API and inboard-client), stopped cleanly; doctor passed"
 
-dpkg -r inboard >/dev/null
-[ ! -e /usr/bin/inboard ] || fail "remove left the binary"
+dpkg -r inboard inboard-client >/dev/null
+[ ! -e /usr/bin/inboard ] && [ ! -e /usr/bin/inboard-client ] || fail "remove left a binary"
 [ -f /etc/inboard/inboard.env ] && [ -f /etc/inboard/secret.key ] || fail "remove took the configuration"
 dpkg --purge inboard >/dev/null
 [ ! -e /etc/inboard ] || fail "purge left /etc/inboard"
