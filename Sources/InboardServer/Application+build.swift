@@ -98,8 +98,10 @@ struct ServerStores: Sendable {
         mailPreferences = board.mailPreferences
         mailTemplates = MailTemplateStore(database: pool, logger: logger)
         policyTargets = PolicyTargets(database: pool, logger: logger)
-        // The throttle's own small pool commits without waiting for the disk (see `LoginThrottle.makePool`).
-        throttlePool = try? LoginThrottle.makePool(url: dependencies.databaseURL, logger: logger)
+        // The throttle's own small pool commits without waiting for the disk (see `LoginThrottle.makePool`); a
+        // login waits for one of its connections as long as for one of the main pool's.
+        throttlePool = try? LoginThrottle.makePool(
+            url: dependencies.databaseURL, logger: logger, acquireTimeout: pool.acquireTimeout)
         var throttle = LoginThrottle(database: throttlePool ?? pool, logger: logger)
         throttle.firstDelay = dependencies.loginFirstLock
         self.throttle = throttle

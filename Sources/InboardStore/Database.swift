@@ -41,8 +41,10 @@ public struct Database: Sendable {
     }
 
     /// A pool of at most `size` connections, opened on demand; run it as a service (`pool.run()`).
-    public func makePool(size: Int = 10) throws -> DatabasePool {
-        try DatabasePool(url: url, size: size, logger: logger)
+    public func makePool(size: Int = 10, acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout) throws
+        -> DatabasePool
+    {
+        try DatabasePool(url: url, size: size, logger: logger, acquireTimeout: acquireTimeout)
     }
 
     /// Connections `inboard serve` keeps open to PostgreSQL.

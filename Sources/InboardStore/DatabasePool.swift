@@ -16,7 +16,8 @@ public final class DatabasePool: Sendable {
     public let url: DatabaseURL
     public let size: Int
     let logger: Logger
-    let acquireTimeout: Duration
+    /// How long a caller waits for a busy pool's next free connection before `DatabaseUnavailable`.
+    public let acquireTimeout: Duration
     let retryInterval: Duration
     private let configuration: PostgresConnection.Configuration
     private let state = NIOLockedValueBox(State())
@@ -26,10 +27,13 @@ public final class DatabasePool: Sendable {
     /// This process's committed changes to sessions and to who people are (see `SessionStore.localChanges`).
     public let identityChanges = LocalSignal()
 
+    /// How long a caller waits for a busy pool's next free connection before `DatabaseUnavailable` (a 503).
+    public static let defaultAcquireTimeout: Duration = .seconds(5)
+
     /// `settings` are PostgreSQL settings every connection of the pool starts with (no extra round trip).
     public init(
         url: DatabaseURL, size: Int, logger: Logger,
-        acquireTimeout: Duration = .seconds(5), retryInterval: Duration = .milliseconds(200),
+        acquireTimeout: Duration = defaultAcquireTimeout, retryInterval: Duration = .milliseconds(200),
         settings: [(String, String)] = []
     ) throws {
         self.url = url
@@ -365,9 +369,7 @@ extension DatabaseUnavailable {
     public static func isUnavailable(_ error: any Error) -> Bool {
         if error is DatabaseUnavailable { return true }
         if let transaction = error as? PostgresTransactionError {
-            return [transaction.beginError, transaction.closureError, transaction.commitError].contains {
-                $0.map(isUnavailable) ?? false
-            }
+            return transaction.causes.contains(where: isUnavailable)
         }
         guard let psql = error as? PSQLError else { return false }
         if let state = psql.serverInfo?[.sqlState] {

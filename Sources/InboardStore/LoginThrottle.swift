@@ -34,8 +34,12 @@ public struct LoginThrottle: Sendable {
     /// change is visible to every other login as soon as it commits, and the row locks keep every statement
     /// atomic, so no parallel attempt slips through; what a PostgreSQL crash can lose is the last fraction of a
     /// second of counts (at most three times `wal_writer_delay`, 600 ms by default).
-    public static func makePool(url: DatabaseURL, logger: Logger) throws -> DatabasePool {
-        try DatabasePool(url: url, size: 4, logger: logger, settings: [("synchronous_commit", "off")])
+    public static func makePool(
+        url: DatabaseURL, logger: Logger, acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout
+    ) throws -> DatabasePool {
+        try DatabasePool(
+            url: url, size: 4, logger: logger, acquireTimeout: acquireTimeout, settings: [("synchronous_commit", "off")]
+        )
     }
 
     /// The counters one attempt touches.
@@ -79,7 +83,7 @@ public struct LoginThrottle: Sendable {
     }
 
     static func digest(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).lowercaseHex
     }
 
     /// Counts an attempt; returns the seconds to wait when any of the keys is locked (the attempt must then
