@@ -104,10 +104,11 @@ import Testing
             let before = try await h.snapshot()
             let active = try await h.int("SELECT count(*) FROM people WHERE active")
             let killed = KillOnce()
+            let killedPID = Mutex<pid_t?>(nil)
             do {
                 let run = try await h.sync(.full) { progress in
                     if progress.phase == .readingUsers, progress.processed >= 500 {
-                        killed.fire { try? Directory.killThird() }
+                        killed.fire { killedPID.withLock { $0 = try? Directory.killThird() } }
                     }
                 }
                 Issue.record("the run finished although its directory was killed: \(run.summary)")
@@ -117,6 +118,7 @@ import Testing
             let failed = try #require(try await h.syncer.runs.recent(limit: 1).first)
             #expect(failed.state == .failed && failed.processed >= 500 && failed.processed < 10_000)
             #expect(try await h.snapshot() == before)
+            try await Directory.waitUntilGone(try #require(killedPID.withLock { $0 }))
             try await Directory.thirdInstance("start")
             let next = try await h.sync(.full)
             #expect(next.state == .succeeded && next.counts.disabled == 0)

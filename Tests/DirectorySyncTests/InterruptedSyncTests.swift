@@ -22,26 +22,18 @@ import Testing
                         "INBOARD_SECRET_KEY_FILE": h.keyFile,
                         "INBOARD_LOG_LEVEL": "error",
                     ])
-                var waiting = false
-                for _ in 0..<400 where !waiting {
-                    try await Task.sleep(for: .milliseconds(25))
-                    waiting =
-                        try await h.int(
-                            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
-                    if child.exitCodeIfExited() != nil { break }
-                }
+                let waiting = try await h.runIsBlockedInItsMerge { child.exitCodeIfExited() != nil }
                 #expect(waiting, "the command never reached its merge")
                 child.signal(SIGKILL)
-                _ = await Task.detached { child.waitForExit() }.value
+                _ = await child.exit()
                 try await blocker.query("ROLLBACK", logger: logger)
             }
             #expect(try await h.int("SELECT count(*) FROM people") == 0, "the killed run's work was committed")
             // The server notices the dead client at its next read; until then the lock may still be held.
             var run: SyncRun?
-            for _ in 0..<100 where run == nil {
-                do { run = try await h.sync(.full) } catch SyncError.alreadyRunning {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
+            try await eventually(within: .seconds(120)) {
+                do { run = try await h.sync(.full) } catch SyncError.alreadyRunning { return false }
+                return true
             }
             let completed = try #require(run)
             #expect(completed.state == .succeeded && completed.counts.created == 200)

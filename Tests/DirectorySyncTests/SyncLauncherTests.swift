@@ -21,17 +21,10 @@ import Testing
                     try await blocker.query("BEGIN", logger: logger)
                     try await blocker.query("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE", logger: logger)
                     let id = try await launcher.launch(SyncRequest(mode: .full, trigger: "test", requestedBy: "test"))
-                    var waiting = false
-                    for _ in 0..<400 where !waiting {
-                        try await Task.sleep(for: .milliseconds(25))
-                        waiting =
-                            try await h.int(
-                                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
-                    }
-                    #expect(waiting, "the run never reached its merge")
+                    #expect(try await h.runIsBlockedInItsMerge(), "the run never reached its merge")
                     #expect(await launcher.inProgress == 1)
                     await group.triggerGracefulShutdown()
-                    for _ in 0..<200 where !(await launcher.isStopping) { try await Task.sleep(for: .milliseconds(25)) }
+                    try await eventually(within: .seconds(120), every: .milliseconds(25)) { await launcher.isStopping }
                     #expect(await launcher.isStopping)
                     var refusal: (any Error)?
                     do {

@@ -61,6 +61,18 @@ struct SyncHarness: Sendable {
             SyncRequest(mode: mode, dryRun: dryRun, requestedBy: "test", approving: approving), onProgress: onProgress)
     }
 
+    /// Waits until a run is blocked in its merge on a lock the test holds on `people` (two minutes at most: a
+    /// loaded machine starts and reads slowly); `gaveUp` ends the wait early (the run's process has exited).
+    func runIsBlockedInItsMerge(unless gaveUp: () -> Bool = { false }) async throws -> Bool {
+        var blocked = false
+        try await eventually(within: .seconds(120), every: .milliseconds(25)) {
+            blocked =
+                try await int("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'people'::regclass") > 0
+            return blocked || gaveUp()
+        }
+        return blocked
+    }
+
     func int(_ sql: String) async throws -> Int {
         for try await value in try await pool.query(
             PostgresQuery(unsafeSQL: "SELECT (\(sql))::bigint"), logger: Self.logger
@@ -119,8 +131,10 @@ enum Directory {
         guard result.status == 0 else { throw ProgramFailed("slapd3 \(action): \(result.error)") }
     }
 
-    /// Kills the third slapd at once (SIGKILL): a directory that vanishes mid-read.
-    static func killThird() throws {
+    /// Kills the third slapd at once (SIGKILL): a directory that vanishes mid-read. Returns its process id, for
+    /// `waitUntilGone` (the kill only starts its exit; this runs inside a sync's progress callback).
+    @discardableResult
+    static func killThird() throws -> pid_t {
         let local =
             ProcessInfo.processInfo.environment["INBOARD_LOCAL_DIR"]
             ?? TestEnvironment.repositoryRoot.appendingPathComponent(".local").path
@@ -130,12 +144,18 @@ enum Directory {
             throw ProgramFailed("slapd3 is not running")
         }
         kill(pid, SIGKILL)
-        // Gone before anyone restarts it (the start script would otherwise see it still alive).
-        for _ in 0..<200 where kill(pid, 0) == 0 {
-            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-            if status.contains("State:\tZ") { break }  // a zombie: dead, waiting for its parent
-            usleep(10_000)
+        return pid
+    }
+
+    /// Waits until a killed process is gone (or a zombie), so that a restart does not find it "still running".
+    /// A process killed in the middle of a disk write exits only when the write ends: seconds on a loaded disk.
+    static func waitUntilGone(_ pid: pid_t, within limit: Duration = .seconds(60)) async throws {
+        let gone = try await eventually(within: limit, every: .milliseconds(20)) {
+            // A zombie is dead too, only waiting for its parent.
+            kill(pid, 0) != 0
+                || ((try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? "").contains("State:\tZ")
         }
+        guard gone else { throw ProgramFailed("process \(pid) outlived SIGKILL") }
     }
 
     static func modifyThird(_ ldif: String) async throws {

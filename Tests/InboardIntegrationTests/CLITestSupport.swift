@@ -22,9 +22,9 @@ func makeSecretKeyFile() throws -> String {
 
 /// `directory.yaml` for the shared sample slapd (or `ldapServer`) with its reader's password beside it, and
 /// `smtp.yaml` for the shared SMTP sink, in `folder`: the files `inboard directory set` and `smtp set` read.
-func writeServiceSettings(in folder: String, ldapServer: String? = nil, schedule: String? = nil) throws -> (
-    directory: String, smtp: String
-) {
+func writeServiceSettings(
+    in folder: String, ldapServer: String? = nil, schedule: String? = nil, peopleBase: String? = nil
+) throws -> (directory: String, smtp: String) {
     let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
     try "\(try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"))\n".write(
         toFile: folder + "/ldap-password", atomically: true, encoding: .utf8)
@@ -34,7 +34,7 @@ func writeServiceSettings(in folder: String, ldapServer: String? = nil, schedule
     servers: [\(try ldapServer ?? TestEnvironment.require("INBOARD_TEST_LDAP_URL"))]
     bindDN: \(try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"))
     bindPasswordFile: ldap-password
-    baseDN: ou=people,\(base)
+    baseDN: \(peopleBase ?? "ou=people,\(base)")
     groupBaseDN: [ou=groups,\(base)]
     \(schedule.map { "schedule: \($0)" } ?? "")
     """.write(toFile: directory, atomically: true, encoding: .utf8)

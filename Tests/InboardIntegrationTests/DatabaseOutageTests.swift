@@ -9,16 +9,26 @@ struct DatabaseOutageTests {
     actor WriteLog {
         var acknowledged: [String] = []
         var failures: [Int: Int] = [:]
+        /// Failures by status and the API's error code ("503 database_full").
+        var failureKinds: [String: Int] = [:]
         var successTimes: [Date] = []
+        var failureTimes: [Date] = []
         var slowestFailure: TimeInterval = 0
-        func record(note: String, status: Int, started: Date) {
+        func record(note: String, status: Int, started: Date, body: String = "") {
             if status == 200 {
                 acknowledged.append(note)
                 successTimes.append(Date())
             } else {
                 failures[status, default: 0] += 1
+                let code = (try? JSONDecoder().decode(APIErrorBody.self, from: Data(body.utf8)))?.error.code
+                failureKinds["\(status) \(code ?? "-")", default: 0] += 1
+                failureTimes.append(Date())
                 slowestFailure = max(slowestFailure, Date().timeIntervalSince(started))
             }
+        }
+        struct APIErrorBody: Decodable {
+            struct Detail: Decodable { let code: String }
+            let error: Detail
         }
         func firstSuccess(after instant: Date) -> Date? { successTimes.filter { $0 >= instant }.min() }
     }
@@ -50,9 +60,9 @@ struct DatabaseOutageTests {
                         count += 1
                         let note = "w\(writer)-\(count)"
                         let started = Date()
-                        let (status, _) = await setup.send(
+                        let (status, body) = await setup.send(
                             "PUT", "/api/v1/me/status", json: #"{"type":"in","note":"\#(note)"}"#, token: token)
-                        await log.record(note: note, status: status, started: started)
+                        await log.record(note: note, status: status, started: started, body: body)
                         if pause > .zero { try? await Task.sleep(for: pause) }
                     }
                 }
@@ -63,12 +73,7 @@ struct DatabaseOutageTests {
     @Test(.timeLimit(.minutes(3)))
     func restartUnderWriteLoadWithAnSSEClient() async throws {
         try await ServerOnOwnCluster.with(admins: 4) { setup in
-            try setup.startServer()
-            #expect(
-                await setup.waitFor("/health/ready", status: 200, seconds: 20),
-                "the server did not become ready: \(setup.serverLog)")
-            var tokens: [String] = []
-            for index in 1...4 { tokens.append(try await setup.login("admin\(index)")) }
+            let tokens = try await setup.startSignedIn(admins: 4)
             let firstEvent =
                 try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
 
@@ -130,11 +135,7 @@ struct DatabaseOutageTests {
     func stoppedForAMinuteUnderLightLoad() async throws {
         let outage = Double(ProcessInfo.processInfo.environment["INBOARD_TEST_OUTAGE_SECONDS"] ?? "") ?? 60
         try await ServerOnOwnCluster.with(admins: 1) { setup in
-            try setup.startServer()
-            #expect(
-                await setup.waitFor("/health/ready", status: 200, seconds: 20),
-                "the server did not become ready: \(setup.serverLog)")
-            let token = try await setup.login("admin1")
+            let token = try await setup.startSignedIn(admins: 1)[0]
 
             try await setup.cluster.stop()
             let log = WriteLog()

@@ -98,14 +98,14 @@ import Testing
 
             // The mail server stopped.
             mail.signal(SIGTERM)
-            _ = mail.waitForExit()
+            _ = await mail.exit()
             let noMail = try await Self.doctor(setup)
             #expect(noMail.status != 0)
             #expect(noMail.findings["smtp"]?.outcome == "failed", "\(String(describing: noMail.findings["smtp"]))")
             #expect(noMail.findings["directory"]?.outcome == "ok")
             mail = try Self.startMailServer(port: mailPort)
             defer {
-                mail.signal(SIGTERM)
+                mail.signal(SIGKILL)  // killed, not stopped: a defer cannot wait off the cooperative pool
                 _ = mail.waitForExit()
             }
             try await Self.waitForPort(mailPort)

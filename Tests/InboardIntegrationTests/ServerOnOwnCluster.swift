@@ -35,9 +35,10 @@ final class ServerOnOwnCluster: @unchecked Sendable {
         ].merging(extraEnvironment) { $1 }
     }
 
-    /// A migrated cluster with `admins` local admin accounts; the server is not started yet.
-    static func prepare(admins: Int) async throws -> ServerOnOwnCluster {
-        let cluster = try await TemporaryPostgresCluster.create()
+    /// A migrated cluster with `admins` local admin accounts (on a disk of its own of `diskMegabytes`, if given);
+    /// the server is not started yet.
+    static func prepare(admins: Int, diskMegabytes: Int? = nil) async throws -> ServerOnOwnCluster {
+        let cluster = try await TemporaryPostgresCluster.create(diskMegabytes: diskMegabytes)
         try await cluster.start()
         let setup = ServerOnOwnCluster(cluster: cluster, port: try freeTCPPort(), keyFile: try makeSecretKeyFile())
         do { try await setup.populate(admins: admins) } catch {
@@ -67,8 +68,10 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     }
 
     /// A prepared cluster for `body`, always torn down afterwards (the server killed, the cluster stopped and removed).
-    static func with(admins: Int, _ body: (ServerOnOwnCluster) async throws -> Void) async throws {
-        let setup = try await prepare(admins: admins)
+    static func with(
+        admins: Int, diskMegabytes: Int? = nil, _ body: (ServerOnOwnCluster) async throws -> Void
+    ) async throws {
+        let setup = try await prepare(admins: admins, diskMegabytes: diskMegabytes)
         do { try await body(setup) } catch {
             await setup.tearDown()
             throw error
@@ -81,11 +84,27 @@ final class ServerOnOwnCluster: @unchecked Sendable {
             try inboardBinary(), ["serve"], environment: environment, capture: false, logFile: logFile)
     }
 
+    /// Starts `inboard serve` and waits until it is ready, or throws with its log.
+    func startReadyServer(within seconds: Double = 90) async throws {
+        try startServer()
+        guard await waitFor("/health/ready", status: 200, seconds: seconds) else {
+            throw ProgramFailed("the server did not become ready within \(Int(seconds)) s: \(serverLog)")
+        }
+    }
+
+    /// Starts a ready server and signs in admin1...adminN, returning their tokens in that order.
+    func startSignedIn(admins count: Int) async throws -> [String] {
+        try await startReadyServer()
+        var tokens: [String] = []
+        for index in 1...count { tokens.append(try await login("admin\(index)")) }
+        return tokens
+    }
+
     var serverIsAlive: Bool { server?.exitCodeIfExited() == nil }
     var serverLog: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
     func tearDown() async {
-        if let server, server.exitCodeIfExited() == nil { server.signal(SIGKILL); _ = server.waitForExit() }
+        if let server, server.exitCodeIfExited() == nil { server.signal(SIGKILL); _ = await server.exit() }
         await cluster.destroy()
         try? FileManager.default.removeItem(atPath: keyFile)
         try? FileManager.default.removeItem(atPath: logFile)

@@ -20,8 +20,9 @@ func makeTestApp(
     configuration.httpPort = port
     let logger = Logger(label: "test")
     var dependencies = AppDependencies(
-        // many apps run at once
-        postgres: try Database(url: databaseURL, logger: logger).makePool(size: 4), databaseURL: databaseURL,
+        // Many apps run at once on a loaded machine: a request waits for a connection rather than failing at 5 s.
+        postgres: try Database(url: databaseURL, logger: logger).makePool(size: 4, acquireTimeout: .seconds(60)),
+        databaseURL: databaseURL,
         schemaVersion: try schemaVersion ?? MigrationCatalog.embedded().latestVersion,
         metrics: PrometheusCollectorRegistry(), logger: logger,
         secrets: try secrets ?? SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))

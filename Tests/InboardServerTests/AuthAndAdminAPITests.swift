@@ -66,6 +66,19 @@ import Testing
         }
     }
 
+    /// Polls sync run `id` until it is no longer running, for at most `limit` (a loaded machine syncs slowly).
+    func finishedRun(_ client: some TestClientProtocol, _ id: Int64, token: String, within limit: Duration)
+        async throws -> Run
+    {
+        var run = Run(state: "running", seen: 0, created: 0)
+        try await eventually(within: limit) {
+            run = try JSONDecoder().decode(
+                Run.self, from: try await get(client, "/api/v1/admin/sync/runs/\(id)", token: token).1)
+            return run.state != "running"
+        }
+        return run
+    }
+
     func login(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> Login {
         let (status, body, _) = try await post(
             client, "/api/v1/auth/login", "{\"username\":\"\(user)\",\"password\":\"\(password)\"}")
@@ -124,13 +137,7 @@ import Testing
                     client, "/api/v1/admin/sync", "{\"mode\":\"full\"}", token: root.token)
                 #expect(accepted == 202)
                 let started = try JSONDecoder().decode(Started.self, from: startedBody)
-                var run = Run(state: "running", seen: 0, created: 0)
-                for _ in 0..<100 where run.state == "running" {
-                    try await Task.sleep(for: .milliseconds(100))
-                    run = try JSONDecoder().decode(
-                        Run.self,
-                        from: try await get(client, "/api/v1/admin/sync/runs/\(started.id)", token: root.token).1)
-                }
+                let run = try await finishedRun(client, started.id, token: root.token, within: .seconds(120))
                 #expect(run.state == "succeeded" && run.seen == 200 && run.created == 200)
 
                 #expect(try await login(client, "alice", samplePassword).person.role == .admin)
@@ -251,18 +258,10 @@ import Testing
                     body: ByteBuffer(string: "{\"mode\":\"full\"}")
                 ) { String(buffer: $0.body) }
                 let id = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: Data(started.utf8)).id
-                var state = "running"
-                for _ in 0..<600 where state == "running" {
-                    try await Task.sleep(for: .milliseconds(100))
-                    state = try await client.execute(
-                        uri: "/api/v1/admin/sync/runs/\(id)", method: .get,
-                        headers: [.authorization: "Bearer \(root.token)"]
-                    ) {
-                        (try? JSONDecoder().decode(AuthAndAdminAPITests.Run.self, from: Data(buffer: $0.body)))?.state
-                            ?? "?"
-                    }
-                }
-                #expect(state == "succeeded")
+                // A loaded Samba syncs its 1,600 people slowly.
+                let run = try await AuthAndAdminAPITests().finishedRun(
+                    client, id, token: root.token, within: .seconds(300))
+                #expect(run.state == "succeeded")
                 let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
                 for form in [
                     "alice", "ALICE", "alice@example.test", "EXAMPLE\\alice",

@@ -25,11 +25,12 @@ import Testing
                         try await one.object(.get, "/api/v1/me/watchers", token: annToken)["watchers"].map { "\($0)" }?
                             .contains("Cat Example") == true)
 
-                    // cat and dan listen on the second process; ann acts through the first.
-                    // Long enough for a loaded 2-core machine (CI saw 4 s run out before the note arrived).
-                    async let catStream = readEvents(port: port, token: catToken, seconds: 10)
-                    async let danStream = readEvents(port: port, token: danToken, seconds: 10)
-                    try await Task.sleep(for: .seconds(1))
+                    // cat and dan listen on the second process; ann acts through the first. Each wait ends when
+                    // what it waits for arrives (a minute at most): no fixed window for a loaded machine to miss.
+                    let catStream = try EventStreamReader(port: port, token: catToken)
+                    let danStream = try EventStreamReader(port: port, token: danToken)
+                    let (catOpen, danOpen) = (try await catStream.connected(), try await danStream.connected())
+                    #expect(catOpen && danOpen, "the streams did not open")
                     _ = try await one.object(
                         .put, "/api/v1/me/status",
                         json:
@@ -37,33 +38,46 @@ import Testing
                         token: annToken)
                     _ = try await one.object(
                         .post, "/api/v1/people/\(cat)/notes", json: "{\"body\":\"Call me back\"}", token: annToken)
-                    let (catEvents, danEvents) = try await (catStream, danStream)
-
+                    // A last change after them: once dan has it, anything meant for cat would have reached him.
+                    _ = try await one.object(.put, "/api/v1/me/status", json: "{\"type\":\"In\"}", token: annToken)
+                    let everything = ["status", "watch", "note", "status", "watch"]
                     #expect(
-                        catEvents.contains("event: status") && catEvents.contains("\"username\":\"ann\""),
-                        "cat got: \(catEvents)")
-                    #expect(catEvents.contains("event: watch"), "the watcher was not told")
-                    #expect(catEvents.contains("event: note") && catEvents.contains("Call me back"))
+                        try await catStream.wait { _ in catStream.kinds == everything }, "cat got: \(catStream.text)")
+                    #expect(try await danStream.wait { _ in danStream.kinds.count >= 2 }, "dan got: \(danStream.text)")
+                    let (catEvents, danEvents) = (await catStream.stop(), await danStream.stop())
+
+                    #expect(catEvents.contains("\"username\":\"ann\""), "cat got: \(catEvents)")
+                    #expect(catEvents.contains("Call me back"))
                     #expect(!catEvents.contains("secret"), "a hidden note reached a user")
                     #expect(
                         danEvents.contains("event: status") && danEvents.contains("secret"),
                         "a delegate sees hidden notes: \(danEvents)")
                     #expect(
                         !danEvents.contains("event: watch") && !danEvents.contains("Call me back"),
-                        "dan got events meant for cat")
+                        "dan got events meant for cat: \(danEvents)")
 
                     // cat reconnects having seen nothing: everything visible to cat comes back, in order.
-                    let replay = try await readEvents(port: port, token: catToken, seconds: 1, lastEventID: 0)
+                    let replaying = try EventStreamReader(port: port, token: catToken, lastEventID: 0)
+                    #expect(try await replaying.wait { _ in replaying.kinds.count >= everything.count })
+                    let replay = await replaying.stop()
                     let kinds = replay.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map {
                         String($0.dropFirst(7))
                     }
-                    #expect(kinds == ["status", "watch", "note"], "replay: \(replay)")
+                    #expect(kinds == everything, "replay: \(replay)")
                     let ids = replay.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap {
                         Int64($0.dropFirst(4))
                     }
-                    #expect(ids == ids.sorted() && ids.count == 3)
-                    let later = try await readEvents(port: port, token: catToken, seconds: 1, lastEventID: ids.last)
-                    #expect(!later.contains("event: "), "events already seen were replayed: \(later)")
+                    #expect(ids == ids.sorted() && ids.count == everything.count)
+                    // Resuming from the last id replays nothing: the next live change is the first event to arrive.
+                    let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: ids.last)
+                    #expect(try await resumed.connected())
+                    _ = try await one.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
+                    #expect(try await resumed.wait { _ in resumed.kinds.count >= 2 })
+                    let laterKinds = resumed.kinds
+                    let later = await resumed.stop()
+                    #expect(
+                        laterKinds == ["status", "watch"] && later.contains("\"Remote\""),
+                        "events already seen were replayed: \(later)")
 
                     let notes = try #require(
                         try await two.object(.get, "/api/v1/me/notes", token: catToken)["notes"] as? [[String: Any]])

@@ -37,7 +37,7 @@ import Testing
     func behindTrustedProxy(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(60)).test(
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(900)).test(
                 .live
             ) { client in
                 try await body(try #require(client.port))

@@ -72,13 +72,5 @@ struct APIClient {
     }
 }
 
-/// Reads a server's SSE stream with curl for `seconds`, then returns what arrived.
-func readEvents(port: Int, token: String, seconds: Double, lastEventID: Int64? = nil) async throws -> String {
-    var arguments = ["-sN", "--max-time", String(seconds), "-H", "Authorization: Bearer \(token)"]
-    if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
-    let result = try await runProgram("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/events"])
-    return result.output
-}
-
 /// ISO 8601 `seconds` from now.
 func isoDate(in seconds: Double) -> String { ISO8601DateFormatter().string(from: Date().addingTimeInterval(seconds)) }

@@ -103,6 +103,14 @@ public final class ChildProcess: @unchecked Sendable {
         return (exitStatus!, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// Waits for the child's exit on a thread of its own: blocking here would hold one of the cooperative pool's
+    /// threads (two on a two-core machine), and every test and in-process server of the run would wait with it.
+    public func exit() async -> (status: Int32, output: String, error: String) {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.waitForExit()) }
+        }
+    }
+
     /// Exit code, or 128 + signal number for a child killed by a signal (as shells report it).
     private static func decode(_ status: Int32) -> Int32 {
         (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -115,10 +123,7 @@ public final class ChildProcess: @unchecked Sendable {
 public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (
     status: Int32, output: String, error: String
 ) {
-    let child = try ChildProcess(path, arguments, environment: environment)
-    return await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: child.waitForExit()) }
-    }
+    return try await ChildProcess(path, arguments, environment: environment).exit()
 }
 
 public struct ProgramFailed: Error, CustomStringConvertible {

@@ -14,13 +14,29 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
         directory = "/tmp/inboard-test-pg-\(UUID().uuidString.prefix(8))"
     }
 
-    /// A new, initialised (not yet started) cluster.
-    public static func create() async throws -> TemporaryPostgresCluster {
+    /// Its folder is a disk of its own of this size (a tmpfs), so that a test can fill it; nil on the shared disk.
+    public private(set) var diskMegabytes: Int?
+
+    /// A new, initialised (not yet started) cluster; with `diskMegabytes`, on a disk of its own that size
+    /// (mounting one needs root).
+    public static func create(diskMegabytes: Int? = nil) async throws -> TemporaryPostgresCluster {
         let cluster = try TemporaryPostgresCluster()
         try FileManager.default.createDirectory(atPath: cluster.directory, withIntermediateDirectories: true)
-        if getuid() == 0 { _ = try await runProgram("/bin/chown", ["postgres", cluster.directory]) }
-        try await cluster.pg(
-            "initdb", ["-D", "\(cluster.directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        if let diskMegabytes {
+            let mounted = try await runProgram(
+                "/bin/mount", ["-t", "tmpfs", "-o", "size=\(diskMegabytes)m,mode=0755", "tmpfs", cluster.directory])
+            guard mounted.status == 0 else { throw ProgramFailed("cannot mount a small disk: \(mounted.error)") }
+            cluster.diskMegabytes = diskMegabytes
+        }
+        do {
+            if getuid() == 0 { _ = try await runProgram("/bin/chown", ["postgres", cluster.directory]) }
+            try await cluster.pg(
+                "initdb",
+                ["-D", "\(cluster.directory)/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
         return cluster
     }
 
@@ -53,7 +69,47 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
 
     public func destroy() async {
         _ = try? await pg("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+        if diskMegabytes != nil { _ = try? await runProgram("/bin/umount", ["-l", directory]) }
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Whether the server is up (`pg_ctl status`): a full disk under its write-ahead log stops it.
+    public func isRunning() async -> Bool {
+        (try? await pg("pg_ctl", ["-D", "\(directory)/data", "status"])) != nil
+    }
+
+    /// Fills this cluster's own disk to the last byte with a file beside the data; returns the bytes written.
+    public func fillDisk() throws -> Int {
+        precondition(diskMegabytes != nil, "fillDisk() on the shared disk")
+        let fd = open(fillerPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw ProgramFailed("cannot create \(fillerPath)") }
+        defer { close(fd) }
+        var written = 0
+        for chunk in [1 << 20, 4096, 1] {
+            let zeros = [UInt8](repeating: 0, count: chunk)
+            while true {
+                let n = zeros.withUnsafeBytes { write(fd, $0.baseAddress, chunk) }
+                if n <= 0 { break }
+                written += n
+            }
+        }
+        return written
+    }
+
+    /// Gives the space `fillDisk()` took back.
+    public func freeDisk() throws { try FileManager.default.removeItem(atPath: fillerPath) }
+
+    private var fillerPath: String { "\(directory)/filler" }
+
+    /// `pg_amcheck` over every table and index of the database: heap and B-tree structure (it installs the
+    /// amcheck extension when missing). Nil when all is well, else what it found.
+    public func corruption() async throws -> String? {
+        let path = "\(binDirectory)/pg_amcheck"
+        let arguments = [
+            "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "--install-missing", "--heapallindexed", "postgres",
+        ]
+        let result = try await runProgram(path, arguments)
+        return result.status == 0 ? nil : "pg_amcheck exit \(result.status): \(result.output)\(result.error)"
     }
 
     private func pg(_ tool: String, _ arguments: [String]) async throws {

@@ -88,13 +88,7 @@ final class PrivateSlapd: Sendable {
     /// signals (SIGINT and SIGTERM among them), and its database is thrown away anyway.
     func stop() async {
         process.signal(SIGKILL)
-        let process = self.process
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                _ = process.waitForExit()
-                continuation.resume()
-            }
-        }
+        _ = await process.exit()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -111,14 +105,15 @@ final class PrivateSlapd: Sendable {
 
     private func waitUntilReady() async throws {
         let admin = try Slapd.admin
-        for _ in 0..<100 {
+        var answered = false
+        try await eventually(within: .seconds(60)) {  // a loaded machine starts slapd slowly
             let probe = try await runProgram(
                 "/usr/bin/ldapsearch",
                 ["-x", "-H", url.description, "-D", admin.bindName, "-w", admin.password, "-b", "", "-s", "base"])
-            if probe.status == 0 { return }
-            guard process.exitCodeIfExited() == nil else { break }
-            try await Task.sleep(for: .milliseconds(100))
+            answered = probe.status == 0
+            return answered || process.exitCodeIfExited() != nil
         }
+        guard !answered else { return }
         throw ProgramFailed("the private slapd did not start; see \(directory.path)/slapd.log")
     }
 

@@ -8,7 +8,7 @@ import Testing
 @Suite struct HiddenNoteMailTests {
     @Test func aHiddenNoteNeverReachesAPlainWatcherButReachesAnAdminWatcher() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
             let cat = try await harness.person("cat"), bob = try await harness.person("bob"),
                 ann = try await harness.person("ann")

@@ -13,24 +13,32 @@ final class SMTPSink: @unchecked Sendable {
     let arguments: [String]
     private var process: ChildProcess?
 
-    init(_ arguments: [String] = []) throws {
+    /// A sink already accepting connections.
+    static func running(_ arguments: [String] = []) async throws -> SMTPSink {
+        let sink = SMTPSink(arguments)
+        try await sink.start()
+        return sink
+    }
+
+    private init(_ arguments: [String]) {
         port = Self.freePort()
         out = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(UUID()).jsonl").path
         self.arguments = arguments
-        try start()
     }
 
-    func start() throws {
+    func start() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../scripts/bench-tools/smtp_sink.py"
         ).standardized.path
         // A loaded machine starts Python slowly, and the free port may be taken before the sink binds it (the
-        // sink then exits): wait up to 20 s, and try another port if it died.
+        // sink then exits): wait up to a minute, and try another port if it died.
         for attempt in 1...3 {
             let child = try ChildProcess(
                 "/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
             process = child
-            for _ in 0..<400 where !Self.accepts(port) && child.exitCodeIfExited() == nil { usleep(50_000) }
+            for _ in 0..<1200 where !Self.accepts(port) && child.exitCodeIfExited() == nil {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             if Self.accepts(port) { return }
             stop()
             if attempt < 3 { port = Self.freePort() }
@@ -170,7 +178,7 @@ struct MailHarness: Sendable {
         var options = MailWorker.Options()
         options.backoffBase = backoff
         options.batchSize = batch
-        options.commandTimeout = .seconds(5)
+        options.commandTimeout = .seconds(60)
         return MailWorker(database: pool, secrets: secrets, logger: Self.logger, options: options)
     }
 

@@ -11,7 +11,7 @@ import Testing
 @Suite struct OutboxTests {
     @Test func aNoteIsMailedOnceWithItsTemplateAndAWatchMailFollowsAStatusChange() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
             try await harness.queueNotes(1)
             let cat = try await harness.person("cat"), bob = try await harness.person("bob")
@@ -32,7 +32,7 @@ import Testing
 
     @Test func aTemporaryRefusalIsRetriedAndAPermanentOneIsADeadLetter() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink(["--temp-fail", "1", "--reject-domain", "elsewhere.test"])
+            let sink = try await SMTPSink.running(["--temp-fail", "1", "--reject-domain", "elsewhere.test"])
             try await harness.useSink(sink)
             try await harness.queueNotes(1, to: "bob")
             try await harness.queueNotes(1, to: "eve")
@@ -50,14 +50,14 @@ import Testing
 
     @Test func anOutageLosesNothingAndSendsEachMessageOnce() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
             sink.stop()
             try await harness.queueNotes(5)
             let during = try await harness.worker().drainOnce()
             #expect(during.retried == 5 && during.lastError?.contains("cannot reach") == true, "\(during)")
             #expect(try await harness.states()["pending"] == 5)
-            try sink.start()
+            try await sink.start()
             try await Task.sleep(for: .milliseconds(300))
             let after = try await harness.worker().drainUntilIdle()
             #expect(after.sent == 5, "\(after)")
@@ -68,15 +68,16 @@ import Testing
 
     @Test func aProcessKilledMidBatchLosesNothingAndItsRetryKeepsTheMessageID() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink(["--delay-ms", "5"])  // slow enough that the kill lands mid-drain on any machine
+            // Slow enough that the kill lands mid-drain on any machine.
+            let sink = try await SMTPSink.running(["--delay-ms", "20"])
             try await harness.useSink(sink)
             let total = 400
             try await harness.queueNotes(total)
             let drain = try ChildProcess(
                 try inboardBinary(), ["mail", "drain"], environment: harness.environment, capture: false)
-            for _ in 0..<400 where sink.receivedCount < 40 { try await Task.sleep(for: .milliseconds(25)) }
+            try await eventually(within: .seconds(60), every: .milliseconds(25)) { sink.receivedCount >= 40 }
             drain.signal(SIGKILL)
-            _ = drain.waitForExit()
+            _ = await drain.exit()
             let counts = try await harness.states()
             #expect((counts["sending"] ?? 0) > 0 || (counts["pending"] ?? 0) > 0, "killed before the end: \(counts)")
             // The dead process's claims last until their lease ends; let it end now rather than in two minutes.
@@ -97,7 +98,7 @@ import Testing
 
     @Test func twoProcessesDrainingOneOutboxSendEachMessageOnce() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
             try await harness.queueNotes(300)
             async let first = runProgram(
@@ -114,7 +115,7 @@ import Testing
 
     @Test func mailOffOrNoAddressOrOptedOutIsSkippedWithAReason() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
             let bob = try await harness.person("bob")
             try await harness.db.execute(
@@ -142,10 +143,10 @@ import Testing
 
     @Test func notesWaitOutQuietHoursButAdminMailDoesNot() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
-            // Quiet all day but one minute from now, whatever the time: the note must wait.
-            let now = Calendar.current.dateComponents([.hour, .minute], from: Date().addingTimeInterval(120))
+            // Quiet all day but the hour that starts half an hour from now, whatever the time: the note must wait.
+            let now = Calendar.current.dateComponents([.hour, .minute], from: Date().addingTimeInterval(1800))
             let end = String(format: "%02d:%02d", now.hour!, now.minute!)
             let start = String(format: "%02d:%02d", (now.hour! + 1) % 24, now.minute!)
             try await harness.db.execute(
@@ -167,7 +168,7 @@ import Testing
 @Suite struct WatchDigestTests {
     @Test func aDigestReaderGetsOneMailPerHourForAllTheirWatchChanges() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink()
+            let sink = try await SMTPSink.running()
             try await harness.useSink(sink)
             let bob = try await harness.person("bob"), cat = try await harness.person("cat"),
                 ann = try await harness.person("ann")
@@ -182,6 +183,10 @@ import Testing
                     personID: person, type: try #require(try await statuses.type(named: type)), change: .init(),
                     setBy: person, source: nil)
             }
+            // Half an hour ahead, so that the top of the hour after it is surely ahead of the worker's clock
+            // (changes made a moment before the hour would otherwise be due at once).
+            try await harness.db.execute(
+                "UPDATE outbox SET created_at = now() + interval '30 minutes' WHERE event = 'watch'")
             let early = try await harness.worker().drainUntilIdle()
             #expect(early.released == 2 && sink.received.isEmpty, "held until the top of the hour: \(early)")
             // The hour has passed (as if): both changes go out as one message.

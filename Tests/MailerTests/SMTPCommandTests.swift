@@ -6,7 +6,7 @@ import Testing
 @Suite struct SMTPCommandTests {
     @Test func setShowAndTestWithAPasswordFileThatIsNeverShownBack() async throws {
         try await MailHarness.with { harness in
-            let sink = try SMTPSink(SMTPSink.tlsArguments + ["--starttls", "--auth", "mailer:pa55-word"])
+            let sink = try await SMTPSink.running(SMTPSink.tlsArguments + ["--starttls", "--auth", "mailer:pa55-word"])
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID())")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }

@@ -24,11 +24,11 @@ import Testing
         let caFile = try ca ?? TestEnvironment.require("INBOARD_TEST_CA_FILE")
         return SMTPServer(
             host: "127.0.0.1", port: sink.port, security: security, username: user, password: password,
-            caFile: security == .none ? nil : caFile, commandTimeout: .seconds(5))
+            caFile: security == .none ? nil : caFile, commandTimeout: .seconds(60))
     }
 
     @Test func plainSessionCarriesSeveralMessagesOnOneConnection() async throws {
-        let sink = try SMTPSink()
+        let sink = try await SMTPSink.running()
         let connection = try await SMTPConnection.connect(to: try server(sink, .none), logger: logger)
         let first = try message("bob@acme.test", "First"),
             second = try message("cat@acme.test", "Zweite Nachricht für Cat")
@@ -40,14 +40,15 @@ import Testing
     }
 
     @Test func startTLSAndImplicitTLSWithAuthentication() async throws {
-        let starttls = try SMTPSink(SMTPSink.tlsArguments + ["--starttls", "--auth", "mailer:s3cret"])
+        let starttls = try await SMTPSink.running(SMTPSink.tlsArguments + ["--starttls", "--auth", "mailer:s3cret"])
         let connection = try await SMTPConnection.connect(
             to: try server(starttls, .starttls, user: "mailer", password: "s3cret"), logger: logger)
         #expect(try await connection.send(try message("bob@acme.test").envelope).code == 250)
         await connection.quit()
         #expect(starttls.received.count == 1)
 
-        let implicit = try SMTPSink(SMTPSink.tlsArguments + ["--implicit-tls", "--auth", "mailer:s3cret"])
+        let implicit = try await SMTPSink.running(
+            SMTPSink.tlsArguments + ["--implicit-tls", "--auth", "mailer:s3cret"])
         let tls = try await SMTPConnection.connect(
             to: try server(implicit, .tls, user: "mailer", password: "s3cret"), logger: logger)
         #expect(try await tls.send(try message("bob@acme.test").envelope).code == 250)
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func aWrongPasswordIsAClearAuthenticationError() async throws {
-        let sink = try SMTPSink(SMTPSink.tlsArguments + ["--starttls", "--auth", "mailer:s3cret"])
+        let sink = try await SMTPSink.running(SMTPSink.tlsArguments + ["--starttls", "--auth", "mailer:s3cret"])
         let error = await #expect(throws: SMTPError.self) {
             _ = try await SMTPConnection.connect(
                 to: try server(sink, .starttls, user: "mailer", password: "wrong"), logger: logger)
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func anUntrustedCertificateIsATLSError() async throws {
-        let sink = try SMTPSink(SMTPSink.tlsArguments + ["--implicit-tls"])
+        let sink = try await SMTPSink.running(SMTPSink.tlsArguments + ["--implicit-tls"])
         let other = SMTPSink.tlsFolder.appendingPathComponent("other-ca.pem").path
         let error = await #expect(throws: SMTPError.self) {
             _ = try await SMTPConnection.connect(to: try server(sink, .tls, ca: other), logger: logger)
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func relayDeniedFailsThatMessageOnlyAndAHangUpFailsTheSession() async throws {
-        let sink = try SMTPSink(["--reject-domain", "elsewhere.test", "--drop-during-data", "2"])
+        let sink = try await SMTPSink.running(["--reject-domain", "elsewhere.test", "--drop-during-data", "2"])
         let connection = try await SMTPConnection.connect(to: try server(sink, .none), logger: logger)
         let refused = await #expect(throws: SMTPError.self) {
             _ = try await connection.send(try message("eve@elsewhere.test").envelope)

@@ -35,20 +35,20 @@ wait_for() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A killed process can linger as a zombie until its parent reaps it: that is not "alive".
-pid_alive() {
-  [ -f "$1" ] || return 1
-  local pid; pid="$(cat "$1")"
-  kill -0 "$pid" 2>/dev/null || return 1
-  ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
-}
+pid_running() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+pid_alive() { [ -f "$1" ] && pid_running "$(cat "$1")"; }
 
 stop_pidfile() { # stop_pidfile NAME PIDFILE SIGNAL
   local name="$1" pidfile="$2" sig="${3:-TERM}"
   if pid_alive "$pidfile"; then
     local pid; pid="$(cat "$pidfile")"
     kill "-$sig" "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do pid_running "$pid" || break; sleep 0.1; done
+    if pid_running "$pid"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      # Gone before anyone restarts it: a killed process still writing to disk exits only when the write ends.
+      for _ in $(seq 1 600); do pid_running "$pid" || break; sleep 0.1; done
+    fi
     log "$name stopped"
   fi
   rm -f "$pidfile"

@@ -57,21 +57,27 @@ CONF
 
 slapd_sizelimit() { if [ "${1:-}" = 2 ]; then echo "size.soft=1000 size.hard=1000 size.prtotal=unlimited"; else echo unlimited; fi; }
 
+slapd_answers() { ldapsearch -x -H "ldap://127.0.0.1:$1" -D "$LDAP_ADMIN_DN" -w "$LDAP_ADMIN_PASSWORD" -b "" -s base; }
+
 slapd_running() { pid_alive "$(slapd_dir "${1:-}")/slapd.pid"; }
 
 slapd_start() { # slapd_start [2|3]  -- "2" starts the second instance on $SLAPD2_PORT, "3" the third on $SLAPD3_PORT
   local n="${1:-}" d; d="$(slapd_dir "$n")"
   [ -f "$d/slapd.conf" ] || slapd_write_conf "$d" "$(slapd_sizelimit "$n")"
-  if slapd_running "$n"; then log "slapd$n already running"; return 0; fi
   local urls="ldap://127.0.0.1:$SLAPD_PORT/ ldaps://127.0.0.1:$SLAPD_TLS_PORT/" port="$SLAPD_PORT"
   [ "$n" = 2 ] && { urls="ldap://127.0.0.1:$SLAPD2_PORT/"; port="$SLAPD2_PORT"; }
   [ "$n" = 3 ] && { urls="ldap://127.0.0.1:$SLAPD3_PORT/"; port="$SLAPD3_PORT"; }
+  if slapd_running "$n"; then
+    # "Running" must also mean answering: a killed slapd still exiting is not a directory.
+    wait_for "slapd$n (already running)" 60 slapd_answers "$port"
+    log "slapd$n already running"; return 0
+  fi
   port_free "$port" || die "port $port is in use by another program; set INBOARD_SLAPD${n}_PORT to a free port"
   if [ ! -f "$d/db/data.mdb" ]; then
     if [ -n "$n" ]; then slapd_seed "$d" 10000 100; else slapd_seed "$d" 200 20; fi
   fi
   slapd -h "$urls" -f "$d/slapd.conf" 2>"$d/slapd.log" || die "slapd failed to start; see $d/slapd.log"
-  wait_for "slapd$n" 15 ldapsearch -x -H "ldap://127.0.0.1:$port" -D "$LDAP_ADMIN_DN" -w "$LDAP_ADMIN_PASSWORD" -b "" -s base
+  wait_for "slapd$n" 60 slapd_answers "$port"
   log "slapd$n started on $urls"
 }
 

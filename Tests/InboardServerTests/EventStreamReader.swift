@@ -1,0 +1,42 @@
+import Foundation
+import InboardTestSupport
+
+/// An SSE stream read by curl into a file while the test goes on: the test waits for what it expects to arrive
+/// (however slow the machine) instead of giving the stream a fixed number of seconds.
+final class EventStreamReader: Sendable {
+    let file: String
+    private let curl: ChildProcess
+
+    init(port: Int, token: String, lastEventID: Int64? = nil) throws {
+        file = FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID()).txt").path
+        var arguments = ["-sN", "--max-time", "600", "-o", file, "-H", "Authorization: Bearer \(token)"]
+        if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
+        curl = try ChildProcess(
+            "/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/events"], capture: false)
+    }
+
+    var text: String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+
+    /// The `event:` kinds received so far, in order.
+    var kinds: [String] {
+        text.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }
+    }
+
+    /// Waits until what arrived satisfies `condition`, for at most `limit`; returns whether it did.
+    @discardableResult
+    func wait(upTo limit: Duration = .seconds(60), until condition: (String) -> Bool) async throws -> Bool {
+        try await eventually(within: limit) { condition(text) }
+    }
+
+    /// Waits until the server has subscribed the stream (its first line), so that what follows reaches it.
+    func connected() async throws -> Bool { try await wait { $0.contains(": connected") } }
+
+    /// Ends the stream and returns everything it received.
+    func stop() async -> String {
+        curl.signal(SIGTERM)
+        _ = await curl.exit()
+        let received = text
+        try? FileManager.default.removeItem(atPath: file)
+        return received
+    }
+}
