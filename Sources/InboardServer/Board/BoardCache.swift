@@ -34,7 +34,7 @@ actor BoardCache {
             guard BoardCache.cachedLimits.contains(limit) else { return nil }
             return try encoded.page(limit, redacted: redacted) {
                 let page = slice.prefix(limit)
-                let body = try BoardCache.encode(page, redacting: redacted)
+                let body = BoardCache.encode(page, redacting: redacted)
                 return Page(body: body, tag: BoardCache.tag(body), next: page.next)
             }
         }
@@ -120,9 +120,9 @@ actor BoardCache {
     }
 
     /// A page as the API answers it: `{"people":[…],"next":"…"}` (`next` only when more follow).
-    static func encode(_ page: BoardSlice, redacting: Bool = false) throws -> ByteBuffer {
+    static func encode(_ page: BoardSlice, redacting: Bool = false) -> ByteBuffer {
         let people = redacting ? page.entries.map { $0.withoutHiddenNote() } : page.entries
-        return ByteBuffer(data: try APIJSON.makeEncoder().encode(BoardPageBody(people: people, next: page.next?.token)))
+        return BoardPageBody(people: people, next: page.next?.token).json()
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import InboardCore
 import InboardStore
 import NIOFoundationCompat
 
@@ -42,9 +43,9 @@ struct BoardController: Sendable {
             let slice = try await statuses.board(asked.filter, after: asked.cursor, limit: asked.limit)
             let body = BoardPageBody(
                 people: slice.entries.map { $0.redacted(for: viewer).refreshed(now: now) }, next: slice.next?.token)
-            var response = try JSONResponse(body).response(from: request, context: context)
-            if let next = slice.next { response.headers[.link] = Self.nextLink(asked, next) }
-            return response
+            var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+            if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body.json()))
         }
         users.get("people/:id") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
@@ -124,14 +125,13 @@ enum BoardCSV {
 
     /// The rows of `entries`, each ending in CRLF.
     static func rows(_ entries: [BoardEntry]) -> String {
-        let iso = ISO8601DateFormatter()
         var lines: [String] = []
         for entry in entries {
             let status = entry.status
             lines.append(
                 [
                     entry.displayName, entry.username, entry.email ?? "", entry.department ?? "", status?.type ?? "",
-                    status?.note ?? "", status?.returnAt.map { iso.string(from: $0) } ?? "",
+                    status?.note ?? "", status?.returnAt.map(ISO8601Seconds.string) ?? "",
                     status?.overdue == true ? "yes" : "no",
                 ]
                 .map(cell).joined(separator: ","))

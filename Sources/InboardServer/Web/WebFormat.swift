@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import InboardStore
 
 /// How pages show times and read the times forms send. Forms send `datetime-local` values (no zone) plus
@@ -14,7 +15,7 @@ enum WebFormat {
     }
 
     static func iso(_ date: Date?) -> String {
-        date.map { ISO8601DateFormatter().string(from: $0) } ?? ""
+        date.map(ISO8601Seconds.string) ?? ""
     }
 
     /// A `datetime-local` value in the browser's zone; nil when blank, an error message when unreadable.
