@@ -63,14 +63,19 @@ struct JSONBytes {
         needsComma = true
     }
 
-    /// Optional members are left out when nil, as the encoder's synthesized `encodeIfPresent` does.
-    mutating func string(_ name: StaticString, ifPresent value: String?) {
+    /// One member, name and value. Optional ones are left out when nil, as the encoder's synthesized
+    /// `encodeIfPresent` does.
+    mutating func member(_ name: StaticString, _ value: String?) {
         if let value { key(name); string(value) }
     }
 
-    mutating func date(_ name: StaticString, ifPresent value: Date?) {
+    mutating func member(_ name: StaticString, _ value: Date?) {
         if let value { key(name); date(value) }
     }
+
+    mutating func member(_ name: StaticString, _ value: Bool) { key(name); bool(value) }
+
+    mutating func member(_ name: StaticString, _ value: Int64) { key(name); number(value) }
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
