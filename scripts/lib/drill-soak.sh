@@ -20,7 +20,7 @@ drill_soak() {
   pg_durable_start
   local admin_url="postgres://postgres@127.0.0.1:$PG_DURABLE_PORT/postgres" db="inboard_soak"
   echo "== soak: building inboard (release)"
-  swift build -c release --product inboard 2>&1 | grep -E "error|Build complete" || true
+  swift build -c release --product inboard 2>&1 | grep -E "error|Build( of product .*)? complete" || true
   local inboard work port sink_port server_pid="" sink_pid=""
   inboard="$(swift build -c release --show-bin-path)/inboard"
   work="$(mktemp -d)"
