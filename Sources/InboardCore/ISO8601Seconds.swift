@@ -6,16 +6,18 @@ import Foundation
 public enum ISO8601Seconds {
     /// Appends `date`'s text to `out`.
     public static func append(_ date: Date, to out: inout [UInt8]) {
+        // Outside the Gregorian calendar's years (Foundation switches to the Julian one before 15 October
+        // 1582) and four-digit years, Foundation's own text: no board holds such a date.
+        guard (gregorianStart...lastFourDigitSecond).contains(date.timeIntervalSince1970) else {
+            out.append(contentsOf: date.formatted(.iso8601).utf8)
+            return
+        }
         // Down to the second, as JSONEncoder does (ISO8601DateFormatter rounds to the millisecond first, so
         // …:02.9996 differed between the API and the CSV export).
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let (day, secondOfDay) = second < 0 ? (days - 1, second + 86_400) : (days, second)
         let (year, month, dayOfMonth) = civil(daysSince1970: day)
-        guard (0...9999).contains(year) else {
-            out.append(contentsOf: date.formatted(.iso8601).utf8)  // far outside any board
-            return
-        }
         digits(year, 4, &out)
         out.append(UInt8(ascii: "-"))
         digits(month, 2, &out)
@@ -29,6 +31,10 @@ public enum ISO8601Seconds {
         digits(secondOfDay % 60, 2, &out)
         out.append(UInt8(ascii: "Z"))
     }
+
+    /// 1582-10-15T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970.
+    static let gregorianStart: TimeInterval = -12_219_292_800
+    static let lastFourDigitSecond: TimeInterval = 253_402_300_799.999
 
     public static func string(_ date: Date) -> String {
         var out: [UInt8] = []

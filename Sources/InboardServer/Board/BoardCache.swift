@@ -30,9 +30,9 @@ actor BoardCache {
 
         /// The first `limit` people as the API answers them, encoded on first use (a cold start encodes only
         /// the page asked for); nil for a page size that is not cached.
-        func page(_ limit: Int, redacted: Bool) throws -> Page? {
+        func page(_ limit: Int, redacted: Bool) -> Page? {
             guard BoardCache.cachedLimits.contains(limit) else { return nil }
-            return try encoded.page(limit, redacted: redacted) {
+            return encoded.page(limit, redacted: redacted) {
                 let page = slice.prefix(limit)
                 let body = BoardCache.encode(page, redacting: redacted)
                 return Page(body: body, tag: BoardCache.tag(body), next: page.next)
@@ -44,11 +44,11 @@ actor BoardCache {
     fileprivate final class EncodedPages: Sendable {
         private let pages = Mutex<[Int: Page]>([:])
 
-        func page(_ limit: Int, redacted: Bool, encode: () throws -> Page) throws -> Page {
+        func page(_ limit: Int, redacted: Bool, encode: () -> Page) -> Page {
             let key = redacted ? -limit : limit
-            return try pages.withLock { pages in
+            return pages.withLock { pages in
                 if let page = pages[key] { return page }
-                let page = try encode()
+                let page = encode()
                 pages[key] = page
                 return page
             }
@@ -124,10 +124,4 @@ actor BoardCache {
         let people = redacting ? page.entries.map { $0.withoutHiddenNote() } : page.entries
         return BoardPageBody(people: people, next: page.next?.token).json()
     }
-}
-
-/// The board API's answer; `next` is absent on the last page.
-struct BoardPageBody: Encodable {
-    let people: [BoardEntry]
-    let next: String?
 }

@@ -81,7 +81,7 @@ struct BoardController: Sendable {
     )? {
         let snapshot = try await cache.current()
         guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id),
-            let page = try snapshot.page(limit, redacted: viewer.role < .delegate)
+            let page = snapshot.page(limit, redacted: viewer.role < .delegate)
         else { return nil }
         return (page.body, page.tag, page.next)
     }

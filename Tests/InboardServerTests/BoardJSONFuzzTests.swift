@@ -7,7 +7,7 @@ import Testing
 @testable import InboardServer
 
 /// The board's hand-written JSON against JSONEncoder, byte for byte, over hostile text and awkward dates.
-@Suite struct BoardJSONTests {
+@Suite struct BoardJSONFuzzTests {
     static let alphabet = Fuzz.hostile + ["/", "\u{8}", "\u{C}", "\u{1F}", "\u{2028}", "'", "&", "%"]
 
     @Test func aPageIsWrittenAsJSONEncoderWritesIt() throws {
@@ -37,6 +37,8 @@ import Testing
         let encoder = APIJSON.makeEncoder()
         let fixed: [TimeInterval] = [
             0, -1, -0.5, 0.999, 0.9996, 86_399.9, 951_782_400, 4_107_542_400, -2_208_988_800, 253_402_300_799,
+            // the edges: the Gregorian calendar's first day and the day before, year 1, the last four-digit second
+            -12_219_292_800, -12_219_292_801, -62_135_596_800, 253_402_300_799.5, 253_402_300_800,
         ]
         let random = (0..<Fuzz.iterations * 10).map { _ in
             Double(Int64.random(in: -2_208_988_800...4_102_444_800, using: &fuzz))

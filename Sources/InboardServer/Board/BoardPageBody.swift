@@ -1,7 +1,11 @@
 import InboardStore
 import NIOCore
 
-extension BoardPageBody {
+/// The board API's answer; `next` is absent on the last page.
+struct BoardPageBody: Encodable {
+    let people: [BoardEntry]
+    let next: String?
+
     /// The page as `APIJSON.makeEncoder()` writes it (a test holds the two to the same bytes), written directly:
     /// JSONEncoder took most of the time of a first page of 1,000 people.
     func json() -> ByteBuffer {
