@@ -3,6 +3,7 @@ import Foundation
 import InboardStore
 import InboardTestSupport
 import Logging
+import Synchronization
 import Testing
 
 /// The hub's delivery rules against a real event log, with its loops not running so that each read happens
@@ -10,7 +11,9 @@ import Testing
 @Suite struct EventHubTests {
     static let logger = Logger(label: "test")
 
-    func withHub(_ body: (EventHub, TemporaryDatabase, Person) async throws -> Void) async throws {
+    func withHub(
+        sessions: (any SessionStoring)? = nil, _ body: (EventHub, TemporaryDatabase, Person) async throws -> Void
+    ) async throws {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
             let pool = try db.database.makePool(size: 2)
@@ -19,7 +22,7 @@ import Testing
             let cat = Person(
                 id: people.ids["cat"]!, username: "cat", displayName: "Cat Example", email: nil, department: nil,
                 role: .user, active: true, source: "local", directoryID: nil)
-            try await body(EventHub(log: log, logger: Self.logger), db, cat)
+            try await body(EventHub(log: log, sessions: sessions, logger: Self.logger), db, cat)
         }
     }
 
@@ -90,4 +93,52 @@ import Testing
             }
         }
     }
+
+    /// A stream opened while the hub asks whether open streams' sessions still hold is not in that answer, and
+    /// stays open (it was closed as if its session had ended: a CI run saw a fresh stream receive nothing).
+    @Test func aStreamOpenedWhileSessionsAreCheckedStaysOpen() async throws {
+        let check = HeldSessionCheck()
+        try await withHub(sessions: check) { hub, _, cat in
+            let (_, first) = try #require(try await hub.subscribe(cat, sessionID: 1))
+            let revalidating = Task { await hub.revalidateSessions() }
+            await check.waitUntilAsked()
+            let (_, second) = try #require(try await hub.subscribe(cat, sessionID: 2))
+            check.answer([1: cat])
+            await revalidating.value
+            #expect(check.askedAbout == [1])
+            #expect(await hub.subscriberCount == 2, "the stream that opened during the check was closed")
+            _ = (first, second)
+        }
+    }
+}
+
+/// Session checks that wait until the test answers, so that a stream can open while one is on its way.
+final class HeldSessionCheck: SessionStoring, Sendable {
+    private let asked = AsyncStream<[Int64]>.makeStream()
+    private let answers = AsyncStream<[Int64: Person]>.makeStream()
+    private let lastAsked = Mutex<[Int64]>([])
+
+    var askedAbout: [Int64] { lastAsked.withLock { $0 } }
+
+    func waitUntilAsked() async {
+        for await ids in asked.stream {
+            lastAsked.withLock { $0 = ids.sorted() }
+            return
+        }
+    }
+
+    func answer(_ valid: [Int64: Person]) { answers.continuation.yield(valid) }
+
+    func stillValid(_ sessionIDs: [Int64]) async throws -> [Int64: Person] {
+        asked.continuation.yield(sessionIDs)
+        for await valid in answers.stream { return valid }
+        return [:]
+    }
+
+    struct NotInThisTest: Error {}
+    func create(personID: Int64, kind: String, lifetime: Duration, address: String?, userAgent: String?) async throws
+        -> SessionStore.Issued
+    { throw NotInThisTest() }
+    func person(forToken token: String) async throws -> (person: Person, sessionID: Int64)? { throw NotInThisTest() }
+    func revoke(token: String) async throws { throw NotInThisTest() }
 }

@@ -142,13 +142,14 @@ actor EventHub: Service {
     }
 
     /// Ends the streams of sessions that ended (logout, revoked, expired, person disabled) and re-scopes the
-    /// others to their person as they are now (a role change takes effect on open streams).
+    /// others to their person as they are now (a role change takes effect on open streams). Only the sessions
+    /// asked about are judged: a stream that opened while the answer was on its way is not in it.
     func revalidateSessions() async {
         guard let sessions else { return }
-        let ids = Array(Set(subscribers.values.compactMap(\.sessionID)))
-        guard !ids.isEmpty, let valid = try? await sessions.stillValid(ids) else { return }
+        let asked = Set(subscribers.values.compactMap(\.sessionID))
+        guard !asked.isEmpty, let valid = try? await sessions.stillValid(Array(asked)) else { return }
         for (id, subscriber) in subscribers {
-            guard let session = subscriber.sessionID else { continue }
+            guard let session = subscriber.sessionID, asked.contains(session) else { continue }
             if let person = valid[session] {
                 subscribers[id]?.viewer = person
             } else {
