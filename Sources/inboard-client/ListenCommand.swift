@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InboardClient
+import InboardCore
 
 struct ListenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +46,11 @@ enum Notifier {
         let arguments = ["notify-send", "--app-name=Inboard", title, event.text]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        if posix_spawnp(&pid, "notify-send", nil, nil, argv, environ) == 0 { waitpid(pid, nil, 0) }
+        // The notifier gets none of the client's descriptors (its connection to the server among them).
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        SpawnActions.closeOthers(&actions)
+        if posix_spawnp(&pid, "notify-send", &actions, nil, argv, environ) == 0 { waitpid(pid, nil, 0) }
     }
 }

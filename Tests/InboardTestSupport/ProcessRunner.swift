@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 
 /// A child process started with posix_spawn and reaped with waitpid. Foundation's `Process` is avoided on
 /// purpose: on Linux its exit monitoring can miss a child's exit when several run at once, hanging the test.
@@ -34,6 +35,12 @@ public final class ChildProcess: @unchecked Sendable {
         } else {
             posix_spawn_file_actions_addopen(&actions, 1, logFile ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        // Nothing else of this process reaches the child: a long-lived child (a test's own PostgreSQL, slapd) holding
+        // copies of other tests' connections and listeners keeps them open after those tests close them, and peers
+        // wait for an end-of-file that never comes (the runs that stalled with every thread idle, 4 December).
+        guard SpawnActions.closeOthers(&actions) else {
+            throw ProgramFailed("this C library cannot close descriptors in a child (glibc 2.34 or later needed)")
         }
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
