@@ -16,7 +16,7 @@ final class SMTPSink: @unchecked Sendable {
     /// A sink already accepting connections.
     static func running(_ arguments: [String] = []) async throws -> SMTPSink {
         let sink = SMTPSink(arguments)
-        try await sink.start()
+        try await sink.start(mayMove: true)
         return sink
     }
 
@@ -26,12 +26,14 @@ final class SMTPSink: @unchecked Sendable {
         self.arguments = arguments
     }
 
-    func start() async throws {
+    /// Starts the sink on its port; a first start (`mayMove`) moves to another port when that one was taken
+    /// meanwhile, a restart after `stop()` must not: the worker under test was told this port.
+    func start(mayMove: Bool = false) async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../scripts/bench-tools/smtp_sink.py"
         ).standardized.path
-        // A loaded machine starts Python slowly, and the free port may be taken before the sink binds it (the
-        // sink then exits): wait up to a minute, and try another port if it died.
+        // A loaded machine starts Python slowly, and another sink may bind the port first (this one then exits):
+        // wait up to a minute for it to answer, and try again.
         for attempt in 1...3 {
             let child = try ChildProcess(
                 "/usr/bin/python3", [script, "--port", String(port), "--out", out] + arguments, capture: false)
@@ -39,9 +41,9 @@ final class SMTPSink: @unchecked Sendable {
             for _ in 0..<1200 where !Self.accepts(port) && child.exitCodeIfExited() == nil {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            if Self.accepts(port) { return }
+            if Self.accepts(port), child.exitCodeIfExited() == nil { return }
             stop()
-            if attempt < 3 { port = Self.freePort() }
+            if attempt < 3, mayMove { port = Self.freePort() }
         }
         throw ProgramFailed("the SMTP sink did not start on \(port)")
     }
@@ -77,22 +79,31 @@ final class SMTPSink: @unchecked Sendable {
         ]
     }
 
+    /// A port that bind(0) and outgoing connections never hand out: Linux takes those from 32768-60999, so a
+    /// sink stopped for an outage gets its port back when it starts again (a port from bind(0) was once taken
+    /// by another test meanwhile, and the restarted sink moved where the worker was not looking).
     static func freePort() -> Int {
+        while true {
+            let candidate = Int.random(in: 20_000..<32_000)
+            if canBind(candidate) { return candidate }
+        }
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        // As the sink binds (asyncio sets SO_REUSEADDR): a closed connection's TIME_WAIT is no obstacle.
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
+        return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func accepts(_ port: Int) -> Bool { acceptsConnections(port: port) }
