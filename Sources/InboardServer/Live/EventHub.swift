@@ -142,14 +142,14 @@ actor EventHub: Service {
     }
 
     /// Ends the streams of sessions that ended (logout, revoked, expired, person disabled) and re-scopes the
-    /// others to their person as they are now (a role change takes effect on open streams). Only the sessions
-    /// asked about are judged: a stream that opened while the answer was on its way is not in it.
+    /// others to their person as they are now (a role change takes effect on open streams). Only the streams open
+    /// when the question was asked are judged by its answer: one that opened while it was on its way (a new tab, a
+    /// reconnect on the same session) was checked when it opened, more recently than the answer.
     func revalidateSessions() async {
         guard let sessions else { return }
-        let asked = Set(subscribers.values.compactMap(\.sessionID))
-        guard !asked.isEmpty, let valid = try? await sessions.stillValid(Array(asked)) else { return }
-        for (id, subscriber) in subscribers {
-            guard let session = subscriber.sessionID, asked.contains(session) else { continue }
+        let asked = subscribers.compactMapValues(\.sessionID)
+        guard !asked.isEmpty, let valid = try? await sessions.stillValid(Array(Set(asked.values))) else { return }
+        for (id, session) in asked where subscribers[id] != nil {
             if let person = valid[session] {
                 subscribers[id]?.viewer = person
             } else {
