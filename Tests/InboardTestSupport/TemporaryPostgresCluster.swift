@@ -121,21 +121,3 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
         guard result.status == 0 else { throw ProgramFailed("\(tool) failed: \(result.error)") }
     }
 }
-
-/// A TCP port nothing listens on right now (the kernel picks it).
-public func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-        }
-    }
-    guard bound else { throw ProgramFailed("cannot find a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}

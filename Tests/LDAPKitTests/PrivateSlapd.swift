@@ -41,7 +41,7 @@ final class PrivateSlapd: Sendable {
             toFile: seed, atomically: true, encoding: .utf8)
         let loaded = try await runProgram("/usr/sbin/slapadd", ["-q", "-f", conf, "-l", seed])
         guard loaded.status == 0 else { throw ProgramFailed("slapadd: \(loaded.error)") }
-        let port = try freePort(), tlsPort = try freePort()
+        let port = try freeTCPPort(), tlsPort = try freeTCPPort()
         let listeners = "ldap://127.0.0.1:\(port)/ ldaps://127.0.0.1:\(tlsPort)/"
         let log = directory.appendingPathComponent("slapd.log").path
         // exec: the shell becomes slapd, so the child's pid is slapd's (-d keeps it in the foreground).
@@ -169,24 +169,6 @@ final class PrivateSlapd: Sendable {
             )
         }
         return entries.joined(separator: "\n\n") + "\n"
-    }
-
-    /// A TCP port nothing listens on now (the kernel's choice for an ephemeral bind).
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ProgramFailed("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw ProgramFailed("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -79,32 +79,9 @@ final class SMTPSink: @unchecked Sendable {
         ]
     }
 
-    /// A port that bind(0) and outgoing connections never hand out: Linux takes those from 32768-60999, so a
-    /// sink stopped for an outage gets its port back when it starts again (a port from bind(0) was once taken
-    /// by another test meanwhile, and the restarted sink moved where the worker was not looking).
-    static func freePort() -> Int {
-        while true {
-            let candidate = Int.random(in: 20_000..<32_000)
-            if canBind(candidate) { return candidate }
-        }
-    }
-
-    private static func canBind(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        // As the sink binds (asyncio sets SO_REUSEADDR): a closed connection's TIME_WAIT is no obstacle.
-        var reuse: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
+    /// Below the ephemeral range (`freeTCPPort`): a sink stopped for an outage gets its port back when it starts
+    /// again (a bind(0) port was once taken by another test meanwhile, and the restarted sink moved).
+    static func freePort() -> Int { (try? freeTCPPort()) ?? 25_025 }
 
     static func accepts(_ port: Int) -> Bool { acceptsConnections(port: port) }
 }
