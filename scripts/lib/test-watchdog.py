@@ -5,6 +5,7 @@ A test that never ends would otherwise hold CI until its 90 minutes are gone, an
 When no test has finished for --quiet seconds, this prints the tests still running, the process tree and
 every thread's stack of the test process (gdb), kills the run and exits 124.
 
+Exit status: the command's own; 124 for a stall with no failure seen before it, 125 for a stall after a failure.
 Usage: test-watchdog.py [--quiet SECONDS] [--evidence SHELL-COMMAND] [--unfinished FILE] -- COMMAND...
 With --unfinished, the names of the tests still running at a stall are written to FILE, one per line.
 """
@@ -17,9 +18,12 @@ import sys
 import threading
 import time
 
-# Names as Swift Testing prints them; a parameterised test's cases ("Test case passing …") are not counted.
-STARTED = re.compile(r"◇ Test (\w+\([^)]*\)) started\.")
-ENDED = re.compile(r"Test (\w+\([^)]*\)) (passed|failed|skipped)")
+# Swift Testing's lines for a test function (a parameterised one's cases are not counted apart).
+STARTED = re.compile(r"^◇ Test (\w+\([^)]*\)) started\.")
+ENDED = re.compile(r"^[✔✘➜] Test (\w+\([^)]*\)) (passed after|failed after|skipped)")
+FAILED = re.compile(r"^✘ Test (\w+\([^)]*\)) failed after")
+# Test credentials on command lines (ldap tools' -w, curl's bearer tokens, URLs with a password) stay out of the log.
+SECRET = re.compile(r"(-w |Bearer |://[^:/@\s]+:)\S+?(?=[\s@]|$)")
 
 
 def descendants(root):
@@ -78,11 +82,15 @@ def report_stall(root, running, quiet, evidence):
         print(f"==   {name}", flush=True)
     if evidence:
         print(f"== {evidence}:", flush=True)
-        subprocess.run(["bash", "-c", evidence], timeout=60)
+        try:
+            subprocess.run(["bash", "-c", evidence], timeout=90)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            print(f"==   the evidence could not be gathered: {error}", flush=True)
     processes = descendants(root)
     print("== process tree:", flush=True)
     for pid in processes:
-        print(f"==   {pid} {command_line(pid)[:200]}", flush=True)
+        shown = SECRET.sub(lambda m: m.group(1) + "…", command_line(pid))
+        print(f"==   {pid} {shown[:200]}", flush=True)
     for pid in processes:
         if ".xctest" not in command_line(pid) and "swiftpm-testing-helper" not in command_line(pid):
             continue
@@ -94,6 +102,8 @@ def report_stall(root, running, quiet, evidence):
             print("\n".join(compact_stacks(stacks.stdout)), flush=True)
         except (OSError, subprocess.TimeoutExpired) as error:
             print(f"==   gdb failed: {error}", flush=True)
+        except Exception as error:  # the stacks are a courtesy: the kill must still happen
+            print(f"==   stacks unreadable: {error}", flush=True)
 
 
 def main():
@@ -105,7 +115,7 @@ def main():
     options = parser.parse_args()
     command = options.command[1:] if options.command[:1] == ["--"] else options.command
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    running, last_end = {}, [time.monotonic()]
+    running, failed, last_end = {}, set(), [time.monotonic()]
     lock = threading.Lock()
 
     def pump():
@@ -114,9 +124,9 @@ def main():
             sys.stdout.write(line)
             sys.stdout.flush()
             with lock:
-                if "Test case passing" in line:
-                    pass
-                elif m := STARTED.search(line):
+                if m := FAILED.search(line):
+                    failed.add(m.group(1))
+                if m := STARTED.search(line):
                     running[m.group(1)] = running.get(m.group(1), 0) + 1
                 elif m := ENDED.search(line):
                     last_end[0] = time.monotonic()
@@ -131,9 +141,12 @@ def main():
         time.sleep(1)
         with lock:
             stalled = time.monotonic() - last_end[0] > options.quiet
-            names = list(running)
+            names, any_failed = list(running), bool(failed)
         if stalled:
-            report_stall(child.pid, names, options.quiet, options.evidence)
+            try:
+                report_stall(child.pid, names, options.quiet, options.evidence)
+            except Exception as error:
+                print(f"== the stall report failed: {error}", flush=True)
             if options.unfinished:
                 with open(options.unfinished, "w") as f:
                     f.write("".join(name.split("(")[0] + "\n" for name in sorted(names)))
@@ -146,7 +159,7 @@ def main():
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
             print("error: the test run stalled and was stopped (see the stacks above)", file=sys.stderr, flush=True)
-            sys.exit(124)
+            sys.exit(125 if any_failed else 124)
     reader.join(timeout=5)
     sys.exit(child.returncode)
 
