@@ -98,24 +98,21 @@ struct ServedManifest: Encodable {
         let name: String, platform: String, size: Int, sha256: String, path: String
     }
 
-    enum CodingKeys: String, CodingKey { case kind, name, dn, settings, sources, package }
+    enum PackageKey: String, CodingKey { case package }
 
+    /// Every field of the manifest as it encodes itself (a field added there is served without a change here),
+    /// then its package again, with the files beside the assignment's own keys.
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(manifest.kind, forKey: .kind)
-        try container.encode(manifest.name, forKey: .name)
-        try container.encode(manifest.dn, forKey: .dn)
-        try container.encode(manifest.settings, forKey: .settings)
-        try container.encode(manifest.sources, forKey: .sources)
-        let package = manifest.package.map { assignment in
-            ServedPackage(
-                assignment: assignment,
-                files: files.map {
-                    ServedFile(
-                        name: $0.name, platform: $0.platform, size: $0.size, sha256: $0.sha256,
-                        path: "/api/v1/clients/packages/" + $0.name)
-                })
-        }
-        try container.encodeIfPresent(package, forKey: .package)
+        try manifest.encode(to: encoder)
+        guard let assignment = manifest.package else { return }
+        var container = encoder.container(keyedBy: PackageKey.self)
+        let served = ServedPackage(
+            assignment: assignment,
+            files: files.map {
+                ServedFile(
+                    name: $0.name, platform: $0.platform, size: $0.size, sha256: $0.sha256,
+                    path: "/api/v1/clients/packages/" + $0.name)
+            })
+        try container.encode(served, forKey: .package)
     }
 }
