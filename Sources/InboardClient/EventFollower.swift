@@ -27,9 +27,11 @@ public struct EventFollower: Sendable {
                         try InboardAPI.check(answer)
                     },
                     onLine: { line in
-                        guard let event = parser.feed(line) else { return }
+                        let event = parser.feed(line)
+                        // The stream's starting point counts too: a drop before the first event resumes from it.
+                        if let id = parser.lastEventID { lastID = id }
+                        guard let event else { return }
                         delay = .seconds(1)
-                        if let id = event.id { lastID = id }
                         try await handle(event)
                     })
             } catch let error as ClientError {

@@ -27,8 +27,13 @@ public struct LiveEventParser: Sendable {
 
     public init() {}
 
+    /// The id of the last complete block that had one, with or without data (SSE's "last event ID": a server
+    /// tells a new stream where it starts with an id and no data).
+    public private(set) var lastEventID: Int64?
+
     public mutating func feed(_ line: String) -> LiveEvent? {
         if line.isEmpty {
+            if let id { lastEventID = id }
             defer { kind = "message"; data = []; id = nil }
             return data.isEmpty ? nil : LiveEvent(id: id, kind: kind, data: data.joined(separator: "\n"))
         }

@@ -664,7 +664,8 @@ paths:
       description: |
         `event: status` (someone's board entry changed), `event: watch` (someone I watch changed), `event: note`
         (a note for me). Each has an `id:`; reconnecting with `Last-Event-ID` replays what was missed (up to
-        1,000). Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
+        1,000). A stream opened without `Last-Event-ID` starts with an `id:` and no data (where it starts), so a
+        reconnect before its first event misses nothing. Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
         A stream ends within 5 s of its session ending (logout, revocation, expiry, the person disabled), and
         follows a role change. One person holds at most 10 streams per server process.
       tags: [live]

@@ -48,7 +48,7 @@ import Testing
     @Test func anEventCommittedBeforeTheFirstReadReachesAStreamThatJoinedEarlier() async throws {
         try await withHub { hub, db, cat in
             try await commitNote(db, to: cat, "before joining")
-            let (_, stream) = try #require(try await hub.subscribe(cat))
+            let stream = try #require(try await hub.subscribe(cat)).stream
             try await commitNote(db, to: cat, "after joining")
             await hub.deliverNew()
             await hub.finishAll()
@@ -60,7 +60,7 @@ import Testing
     /// Wake-ups that overlap (LISTEN, the poll, many NOTIFYs at once) deliver each event once, in id order.
     @Test func overlappingWakeUpsDeliverEachEventOnce() async throws {
         try await withHub { hub, db, cat in
-            let (_, stream) = try #require(try await hub.subscribe(cat))
+            let stream = try #require(try await hub.subscribe(cat)).stream
             for index in 0..<50 { try await commitNote(db, to: cat, "n\(index)") }
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<20 { group.addTask { await hub.deliverNew() } }
@@ -84,7 +84,7 @@ import Testing
                     VALUES ('note', \(cat.id), \(cat.id), '{"body":"slow writer"}'::jsonb)
                     """, logger: Self.logger)
                 try await commitNote(db, to: cat, "quick writer")  // a higher id, committed first
-                let (_, stream) = try #require(try await hub.subscribe(cat))
+                let stream = try #require(try await hub.subscribe(cat)).stream
                 _ = try await slowWriter.query("COMMIT", logger: Self.logger)
                 await hub.deliverNew()
                 await hub.finishAll()
@@ -99,12 +99,12 @@ import Testing
     @Test func aStreamOpenedWhileSessionsAreCheckedStaysOpen() async throws {
         let check = HeldSessionCheck()
         try await withHub(sessions: check) { hub, _, cat in
-            let (_, first) = try #require(try await hub.subscribe(cat, sessionID: 1))
+            let first = try #require(try await hub.subscribe(cat, sessionID: 1)).stream
             let revalidating = Task { await hub.revalidateSessions() }
             await check.waitUntilAsked()
             // Another session, and a reconnect on the asked-about session (its answer is older than the reconnect).
-            let (_, second) = try #require(try await hub.subscribe(cat, sessionID: 2))
-            let (_, reconnected) = try #require(try await hub.subscribe(cat, sessionID: 1))
+            let second = try #require(try await hub.subscribe(cat, sessionID: 2)).stream
+            let reconnected = try #require(try await hub.subscribe(cat, sessionID: 1)).stream
             check.answer([:])  // session 1 ended before the answer left
             await revalidating.value
             #expect(check.askedAbout == [1])

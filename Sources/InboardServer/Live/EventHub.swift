@@ -53,9 +53,18 @@ actor EventHub: Service {
     /// Open streams one person may hold in one process (tabs, devices): more is abuse, not use.
     static let maxStreamsPerPerson = 10
 
+    /// An open stream: what it receives, and where it starts.
+    struct Subscription: Sendable {
+        let id: UUID
+        let stream: AsyncStream<Message>
+        /// Live delivery to this stream starts after this event id: a client that reconnects with it as
+        /// `Last-Event-ID` misses nothing, even when no event reached it before the connection dropped.
+        let startsAfter: Int64
+    }
+
     /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already. Throws when the event log
     /// cannot be read to learn where live delivery starts.
-    func subscribe(_ viewer: Person, sessionID: Int64? = nil) async throws -> (UUID, AsyncStream<Message>)? {
+    func subscribe(_ viewer: Person, sessionID: Int64? = nil) async throws -> Subscription? {
         // The first stream fixes where live delivery starts, before it joins: an event committed after it
         // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
         // the newest id as its start and skip that event).
@@ -67,7 +76,7 @@ actor EventHub: Service {
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
-        return (id, stream)
+        return Subscription(id: id, stream: stream, startsAfter: lastDelivered ?? 0)
     }
 
     func unsubscribe(_ id: UUID) {

@@ -13,7 +13,7 @@ struct EventsController: Sendable {
         group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
             let lastSeen = try Self.lastSeen(request)
-            guard let (subscription, stream) = try await hub.subscribe(viewer, sessionID: context.sessionID) else {
+            guard let subscription = try await hub.subscribe(viewer, sessionID: context.sessionID) else {
                 throw APIError(
                     .tooManyRequests, code: "too_many_streams",
                     message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.",
@@ -26,16 +26,21 @@ struct EventsController: Sendable {
                     replay = try await log.events(after: lastSeen).map { LiveEvent($0, now: now) }
                 }
             } catch {
-                await hub.unsubscribe(subscription)  // no stream will start: give the slot back
+                await hub.unsubscribe(subscription.id)  // no stream will start: give the slot back
                 throw error
             }
-            let hub = self.hub, events = replay
+            let hub = self.hub, events = replay, stream = subscription.stream
+            // Without Last-Event-ID the client learns where its stream starts (an id with no data sets an
+            // EventSource's last id and dispatches nothing), so a reconnect before its first event misses nothing.
+            let preamble =
+                lastSeen == nil
+                ? "retry: 3000\nid: \(subscription.startsAfter)\n: connected\n\n" : "retry: 3000\n: connected\n\n"
             let body = ResponseBody { writer in
-                defer { Task { await hub.unsubscribe(subscription) } }
+                defer { Task { await hub.unsubscribe(subscription.id) } }
                 // Live events arrive in commit order, which is not always id order, so only those the replay
                 // already sent are skipped (never "everything below the last id").
                 let replayed = Set(events.map(\.id))
-                try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+                try await writer.write(ByteBuffer(string: preamble))
                 for event in events where event.isVisible(to: viewer) {
                     try await writer.write(event.frameBuffer(for: viewer))
                 }
@@ -52,7 +57,7 @@ struct EventsController: Sendable {
                         }
                     }
                 } onGracefulShutdown: {
-                    Task { await hub.unsubscribe(subscription) }
+                    Task { await hub.unsubscribe(subscription.id) }
                 }
                 try await writer.finish(nil)
             }

@@ -1,0 +1,17 @@
+import InboardClient
+import Testing
+
+/// SSE lines in, events out, and the last event id kept as EventSource keeps it.
+@Suite struct LiveEventParserTests {
+    @Test func aStreamsStartingIdCountsBeforeAnyEvent() {
+        var parser = LiveEventParser()
+        let preamble = ["retry: 3000", "id: 41", ": connected", ""].compactMap { parser.feed($0) }
+        #expect(preamble.isEmpty, "an id without data is not an event")
+        #expect(parser.lastEventID == 41, "a reconnect now resumes after 41")
+        let events = ["id: 42", "event: note", "data: {\"body\":\"hi\"}", "", ": keep-alive", ""].compactMap {
+            parser.feed($0)
+        }
+        #expect(events.count == 1 && events[0].id == 42 && events[0].kind == "note")
+        #expect(parser.lastEventID == 42, "a comment after the event changes nothing")
+    }
+}
