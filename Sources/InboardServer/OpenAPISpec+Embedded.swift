@@ -685,6 +685,7 @@ paths:
         "400": {description: "Last-Event-ID (or lastEventId) is not an event id", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "429": {description: "Ten streams are open for this person already", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "503": {description: "The server is stopping (server_stopping) or the database is unavailable; reconnect shortly", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/status-types:
     get:
       summary: All status types, inactive ones too

@@ -114,6 +114,16 @@ import Testing
             _ = (second, reconnected)
         }
     }
+
+    /// Once the hub has ended every stream (the server is stopping), a new stream is refused with a 503 rather
+    /// than opened with nothing left to end it.
+    @Test func aStreamAfterShutdownBeganIsRefused() async throws {
+        try await withHub { hub, _, cat in
+            await hub.finishAll()
+            await #expect(throws: APIError.self) { _ = try await hub.subscribe(cat) }
+            #expect(await hub.subscriberCount == 0)
+        }
+    }
 }
 
 /// Session checks that wait until the test answers, so that a stream can open while one is on its way.

@@ -22,6 +22,8 @@ actor EventHub: Service {
     }
 
     private var subscribers: [UUID: Subscriber] = [:]
+    /// Set by `finishAll` (the server is stopping): a stream subscribed after it would never be finished.
+    private var finished = false
     private var lastDelivered: Int64?
     let log: EventLog
     /// Told of every event, so cached boards never outlive a change.
@@ -69,6 +71,11 @@ actor EventHub: Service {
         // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
         // the newest id as its start and skip that event).
         if lastDelivered == nil { try await fixStart() }
+        guard !finished else {
+            throw APIError(
+                .serviceUnavailable, code: "server_stopping",
+                message: "This server is stopping; reconnect in a moment.", headers: [.retryAfter: "5"])
+        }
         guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else {
             return nil
         }
@@ -157,7 +164,17 @@ actor EventHub: Service {
     func revalidateSessions() async {
         guard let sessions else { return }
         let asked = subscribers.compactMapValues(\.sessionID)
-        guard !asked.isEmpty, let valid = try? await sessions.stillValid(Array(Set(asked.values))) else { return }
+        guard !asked.isEmpty else { return }
+        let valid: [Int64: Person]
+        do {
+            valid = try await sessions.stillValid(Array(Set(asked.values)))
+        } catch {
+            // Streams stay as they are until a check succeeds: say so, as ended sessions keep streaming meanwhile.
+            logger.warning(
+                "checking open streams' sessions failed; retrying at the next poll",
+                metadata: ["error": "\(String(reflecting: error))"])
+            return
+        }
         for (id, session) in asked where subscribers[id] != nil {
             if let person = valid[session] {
                 subscribers[id]?.viewer = person
@@ -203,6 +220,7 @@ actor EventHub: Service {
     }
 
     func finishAll() {
+        finished = true
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
     }
