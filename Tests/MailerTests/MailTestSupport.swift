@@ -15,13 +15,15 @@ final class SMTPSink: @unchecked Sendable {
 
     /// A sink already accepting connections.
     static func running(_ arguments: [String] = []) async throws -> SMTPSink {
-        let sink = SMTPSink(arguments)
+        let sink = try SMTPSink(arguments)
         try await sink.start(mayMove: true)
         return sink
     }
 
-    private init(_ arguments: [String]) {
-        port = Self.freePort()
+    /// Its port is below the ephemeral range (`freeTCPPort`), so a sink stopped for an outage gets it back when it
+    /// starts again (a bind(0) port was once taken by another test meanwhile, and the restarted sink moved).
+    private init(_ arguments: [String]) throws {
+        port = try freeTCPPort()
         out = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(UUID()).jsonl").path
         self.arguments = arguments
     }
@@ -43,7 +45,7 @@ final class SMTPSink: @unchecked Sendable {
             }
             if Self.accepts(port), child.exitCodeIfExited() == nil { return }
             stop()
-            if attempt < 3, mayMove { port = Self.freePort() }
+            if attempt < 3, mayMove { port = try freeTCPPort() }
         }
         throw ProgramFailed("the SMTP sink did not start on \(port)")
     }
@@ -78,10 +80,6 @@ final class SMTPSink: @unchecked Sendable {
             tlsFolder.appendingPathComponent("server.key").path,
         ]
     }
-
-    /// Below the ephemeral range (`freeTCPPort`): a sink stopped for an outage gets its port back when it starts
-    /// again (a bind(0) port was once taken by another test meanwhile, and the restarted sink moved).
-    static func freePort() -> Int { (try? freeTCPPort()) ?? 25_025 }
 
     static func accepts(_ port: Int) -> Bool { acceptsConnections(port: port) }
 }

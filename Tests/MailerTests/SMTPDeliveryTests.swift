@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test func nobodyListeningIsAConnectionError() async throws {
-        let port = SMTPSink.freePort()
+        let port = try freeTCPPort()
         let error = await #expect(throws: SMTPError.self) {
             _ = try await SMTPConnection.connect(
                 to: SMTPServer(host: "127.0.0.1", port: port, security: .none), logger: logger)
