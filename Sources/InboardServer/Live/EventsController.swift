@@ -33,8 +33,7 @@ struct EventsController: Sendable {
             // Without Last-Event-ID the client learns where its stream starts (an id with no data sets an
             // EventSource's last id and dispatches nothing), so a reconnect before its first event misses nothing.
             let preamble =
-                lastSeen == nil
-                ? "retry: 3000\nid: \(subscription.startsAfter)\n: connected\n\n" : "retry: 3000\n: connected\n\n"
+                "retry: 3000\n" + (lastSeen == nil ? "id: \(subscription.startsAfter)\n" : "") + ": connected\n\n"
             let body = ResponseBody { writer in
                 defer { Task { await hub.unsubscribe(subscription.id) } }
                 // Live events arrive in commit order, which is not always id order, so only those the replay
