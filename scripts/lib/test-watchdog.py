@@ -26,6 +26,11 @@ FAILED = re.compile(r"^✘ Test (\w+\([^)]*\)) failed after")
 SECRET = re.compile(r"(-w |Bearer |://[^:/@\s]+:)\S+?(?=[\s@]|$)")
 
 
+def masked(text):
+    """`text` with the test credentials SECRET finds replaced by an ellipsis: one rule for all the watchdog prints."""
+    return SECRET.sub(lambda m: m.group(1) + "…", text)
+
+
 def descendants(root):
     """Every process below `root`, from /proc (ps may be missing)."""
     children = {}
@@ -83,16 +88,17 @@ def report_stall(root, running, quiet, evidence):
     if evidence:
         print(f"== {evidence}:", flush=True)
         try:
-            subprocess.run(["bash", "-c", evidence], timeout=90)
+            gathered = subprocess.run(["bash", "-c", evidence], capture_output=True, text=True, timeout=90)
+            print(masked(gathered.stdout + gathered.stderr), end="", flush=True)
         except (OSError, subprocess.TimeoutExpired) as error:
             print(f"==   the evidence could not be gathered: {error}", flush=True)
     processes = descendants(root)
     print("== process tree:", flush=True)
-    for pid in processes:
-        shown = SECRET.sub(lambda m: m.group(1) + "…", command_line(pid))
-        print(f"==   {pid} {shown[:200]}", flush=True)
-    for pid in processes:
-        if ".xctest" not in command_line(pid) and "swiftpm-testing-helper" not in command_line(pid):
+    commands = {pid: command_line(pid) for pid in processes}
+    for pid, command in commands.items():
+        print(f"==   {pid} {masked(command)[:200]}", flush=True)
+    for pid, command in commands.items():
+        if ".xctest" not in command and "swiftpm-testing-helper" not in command:
             continue
         print(f"== thread stacks of {pid}:", flush=True)
         try:
