@@ -15,9 +15,12 @@ public struct AppRequestContext: RequestContext {
     public var remoteAddress: String?
     /// The client reached us over TLS (directly, or through a trusted proxy or an https public URL).
     public var secureTransport = false
+    /// The connection the request came on: a long response (a live stream) watches it for the client leaving.
+    let connection: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
+        connection = source.channel
     }
 }

@@ -34,8 +34,15 @@ struct EventsController: Sendable {
             // EventSource's last id and dispatches nothing), so a reconnect before its first event misses nothing.
             let preamble =
                 "retry: 3000\n" + (lastSeen == nil ? "id: \(subscription.startsAfter)\n" : "") + ": connected\n\n"
+            let connection = context.connection
             let body = ResponseBody { writer in
-                defer { Task { await hub.unsubscribe(subscription.id) } }
+                let stopWatching = ClientDepartureHandler.watch(connection) {
+                    Task { await hub.unsubscribe(subscription.id) }
+                }
+                defer {
+                    stopWatching()
+                    Task { await hub.unsubscribe(subscription.id) }
+                }
                 // Live events arrive in commit order, which is not always id order, so only those the replay
                 // already sent are skipped (never "everything below the last id").
                 let replayed = Set(events.map(\.id))
