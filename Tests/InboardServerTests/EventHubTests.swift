@@ -115,6 +115,32 @@ import Testing
         }
     }
 
+    /// A person's ten streams are counted as they open and given back as each ends, however it ends (the client
+    /// leaving, or its session ending at a check).
+    @Test func aPersonsStreamSlotsComeBackAsTheirStreamsEnd() async throws {
+        let check = HeldSessionCheck()
+        try await withHub(sessions: check) { hub, _, cat in
+            // Held until the end: a stream nobody holds any more ends by itself.
+            var open: [EventHub.Subscription] = []
+            for session in 1...Int64(EventHub.maxStreamsPerPerson) {
+                open.append(try #require(try await hub.subscribe(cat, sessionID: session)))
+            }
+            #expect(try await hub.subscribe(cat) == nil, "an eleventh stream is refused")
+            await hub.unsubscribe(open[0].id)
+            await hub.unsubscribe(open[0].id)  // twice (the client left, then its stream ended): one slot, not two
+            open.append(try #require(try await hub.subscribe(cat, sessionID: 1), "the slot of an ended stream is free"))
+            #expect(try await hub.subscribe(cat) == nil)
+            let revalidating = Task { await hub.revalidateSessions() }
+            await check.waitUntilAsked()
+            check.answer([2: cat, 3: cat])  // every other session ended: 2 of 10 streams stay
+            await revalidating.value
+            #expect(await hub.subscriberCount == 2)
+            for _ in 0..<(EventHub.maxStreamsPerPerson - 2) { open.append(try #require(try await hub.subscribe(cat))) }
+            #expect(try await hub.subscribe(cat) == nil)
+            await hub.finishAll()
+        }
+    }
+
     /// Once the hub has ended every stream (the server is stopping), a new stream is refused with a 503 rather
     /// than opened with nothing left to end it.
     @Test func aStreamAfterShutdownBeganIsRefused() async throws {

@@ -22,6 +22,9 @@ actor EventHub: Service {
     }
 
     private var subscribers: [UUID: Subscriber] = [:]
+    /// Open streams per person, kept beside `subscribers` so that a subscribe does not count them all (thousands of
+    /// clients reconnecting at once, after a restart, would otherwise cost the square of their number).
+    private var streamsPerPerson: [Int64: Int] = [:]
     /// Set by `finishAll` (the server is stopping): a stream subscribed after it would never be finished.
     private var finished = false
     private var lastDelivered: Int64?
@@ -76,9 +79,8 @@ actor EventHub: Service {
                 .serviceUnavailable, code: "server_stopping",
                 message: "This server is stopping; reconnect in a moment.", headers: [.retryAfter: "5"])
         }
-        guard subscribers.values.lazy.filter({ $0.viewer.id == viewer.id }).count < Self.maxStreamsPerPerson else {
-            return nil
-        }
+        guard streamsPerPerson[viewer.id, default: 0] < Self.maxStreamsPerPerson else { return nil }
+        streamsPerPerson[viewer.id, default: 0] += 1
         let id = UUID()
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
@@ -87,7 +89,10 @@ actor EventHub: Service {
     }
 
     func unsubscribe(_ id: UUID) {
-        subscribers.removeValue(forKey: id)?.continuation.finish()
+        guard let subscriber = subscribers.removeValue(forKey: id) else { return }
+        subscriber.continuation.finish()
+        let person = subscriber.viewer.id  // a session's person never changes, only what we know of them
+        streamsPerPerson[person] = streamsPerPerson[person].flatMap { $0 > 1 ? $0 - 1 : nil }
     }
 
     /// Live delivery starts after the newest committed event. Ids just below it that are taken but not committed
@@ -179,7 +184,7 @@ actor EventHub: Service {
             if let person = valid[session] {
                 subscribers[id]?.viewer = person
             } else {
-                subscribers.removeValue(forKey: id)?.continuation.finish()
+                unsubscribe(id)
             }
         }
     }
@@ -223,5 +228,6 @@ actor EventHub: Service {
         finished = true
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
+        streamsPerPerson.removeAll()
     }
 }
