@@ -7,6 +7,9 @@
 //                                              libldap handles (the least LDAP work a directory login needs); with
 //                                              a database, each also commits one session row (SessionStore.create)
 //   status-sql PERSON TYPE                     the statement behind PUT /me/status with literal values, for pgbench
+//   sse-fanout PORT TOKENS_FILE STREAMS [PID]  STREAMS event streams (tokens from the file, one per line, in turn),
+//                                              one status change, each stream's time to receive it (SSEFanout);
+//                                              with the server's PID, also the CPU time it spent on the change
 import CLDAP
 import Foundation
 import LDAPKit
@@ -185,6 +188,23 @@ case "search":
     report([
         "mode": "search", "entries": entries, "values": values, "bytes": bytes, "seconds": seconds(elapsed),
         "perSecond": Double(entries) / seconds(elapsed),
+    ])
+
+case "sse-fanout":
+    let (port, tokensFile, streams) = (UInt16(args[2])!, args[3], Int(args[4])!)
+    let tokens = try String(contentsOfFile: tokensFile, encoding: .utf8).split(separator: "\n").map(String.init)
+    guard tokens.count * 10 >= streams else {
+        FileHandle.standardError.write(Data("\(streams) streams need at least \((streams + 9) / 10) tokens\n".utf8))
+        exit(2)
+    }
+    let server = args.count > 5 ? Int32(args[5]) : nil
+    let result = try SSEFanout(port: port, tokens: tokens, streams: streams, serverPID: server).run()
+    let ms = result.arrivals
+    let percentile = { (q: Double) in ms.isEmpty ? -1 : ms[min(ms.count - 1, Int(q * Double(ms.count)))] }
+    report([
+        "mode": "sse-fanout", "streams": streams, "received": ms.count, "putStatus": result.putStatus,
+        "min_ms": ms.first ?? -1, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "max_ms": ms.last ?? -1,
+        "serverCPU_ms": result.serverCPUMilliseconds ?? -1,
     ])
 
 default:
