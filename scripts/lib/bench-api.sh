@@ -36,7 +36,7 @@ for i in range(300, 0, -1):
     print(f"dn: cn=bench-g{i},ou=groups,{base}\nchangetype: add\nobjectClass: groupOfNames\ncn: bench-g{i}\n{lines}")
 PY
   ldapmodify -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" -f "$work/groups.ldif" >/dev/null 2>&1 || true
-  trap 'for i in $(seq 1 300); do echo "cn=bench-g$i,ou=groups,'"$suffix"'"; done | ldapdelete -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" >/dev/null 2>&1; [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; rm -rf "$BENCH_WORK"' EXIT
+  trap 'for i in $(seq 1 300); do echo "cn=bench-g$i,ou=groups,'"$suffix"'"; done | ldapdelete -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" >/dev/null 2>&1 || true; [ -z "${server_pid:-}" ] || kill "$server_pid" 2>/dev/null || true; rm -rf "$BENCH_WORK"' EXIT
   "$inboard" sync --full >/dev/null
   psql -q "$INBOARD_DATABASE_URL" -c "INSERT INTO people (username, display_name, source, department) SELECT 'bench' || i, 'Bench Person ' || i, 'local', 'Dept ' || (i % 8) FROM generate_series(1, $people - 200) i" \
     -c "INSERT INTO statuses (person_id, type_id, note) SELECT p.id, (SELECT id FROM status_types WHERE name = 'In'), 'seeded' FROM people p"
@@ -124,7 +124,7 @@ METHOD
   naive_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$naive_port" --tokens-file "$work/tokens.txt" --streams 1000)"
   kill "$naive_pid" 2>/dev/null; wait "$naive_pid" 2>/dev/null || true
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$sse" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" <<'PY'
 import json, statistics, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
