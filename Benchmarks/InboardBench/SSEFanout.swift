@@ -62,7 +62,8 @@ struct SSEFanout {
         let put = try connectLoopback()
         sockets.append(put)
         watched[streams].fd = put
-        let body = #"{"type":"In","note":"bench \#(Date().timeIntervalSince1970)"}"#
+        let note = "bench \(Date().timeIntervalSince1970)"
+        let body = #"{"type":"In","note":"\#(note)"}"#
         try send(
             put,
             "PUT /api/v1/me/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens[0])\r\n"
@@ -78,14 +79,16 @@ struct SSEFanout {
                 return false
             }
             seen[index] += bytes
-            guard seen[index].contains("event: status") else { return false }
+            // This run's change (its note), not any status event that happens by.
+            guard seen[index].contains("event: status"), seen[index].contains(note) else { return false }
             arrivals.append(Double(now() - started) / 1e6)
             return true
         }
         let status = Int(putAnswer.split(separator: " ").dropFirst().first ?? "") ?? 0
         usleep(300_000)
         let cpuAfter = serverPID.flatMap(Self.cpuNanoseconds(of:))
-        let cpu = cpuBefore.flatMap { before in cpuAfter.map { Double($0 - before) / 1e6 } }
+        // A thread that ended between the readings takes its time with it: no figure then, rather than a wrong one.
+        let cpu = cpuBefore.flatMap { before in cpuAfter.flatMap { $0 >= before ? Double($0 - before) / 1e6 : nil } }
         return Result(arrivals: arrivals.sorted(), putStatus: status, serverCPUMilliseconds: cpu)
     }
 
@@ -109,7 +112,8 @@ struct SSEFanout {
             if ready < 0 && errno != EINTR { throw Failure("poll: \(errno)") }
             guard ready > 0 else { continue }
             for index in watched.indices where watched[index].fd >= 0 && watched[index].revents != 0 {
-                let count = recv(watched[index].fd, &buffer, buffer.count, 0)
+                var count = recv(watched[index].fd, &buffer, buffer.count, 0)
+                while count < 0 && errno == EINTR { count = recv(watched[index].fd, &buffer, buffer.count, 0) }
                 if count <= 0 || received(index, String(decoding: buffer[0..<count], as: UTF8.self)) {
                     watched[index].fd = -1
                 }

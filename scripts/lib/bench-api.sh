@@ -136,7 +136,10 @@ naive = [json.loads(line) for line in open(sys.argv[18])]
 raw_session = float(sys.argv[19])
 sse_python, naive_python = json.loads(sys.argv[20]), json.loads(sys.argv[21])
 med = lambda runs, key: statistics.median(r[key] for r in runs)
-all_received = all(r["received"] == r["streams"] for r in sse)
+complete = lambda runs: all(r["received"] == r["streams"] and r["putStatus"] == 200 for r in runs)
+all_received = complete(sse)
+if not complete(naive):
+    sys.exit(f"error: a naive fan-out run lost streams or its PUT failed: {naive}")
 runs = lambda rs: ", ".join(f"{r['p99_ms']:.1f}" for r in rs)
 ms = lambda s: float(s[:-2]) if s.endswith("ms") else float(s[:-2]) / 1000 if s.endswith("us") else float(s[:-1]) * 1000
 ok = lambda c: "PASS" if c else "FAIL"

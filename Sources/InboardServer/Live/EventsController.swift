@@ -19,6 +19,11 @@ struct EventsController: Sendable {
                     message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.",
                     headers: [.retryAfter: "30"])
             }
+            // Watched from here, not from the first write: a client leaving during the replay read is noticed too.
+            let hub = self.hub
+            let stopWatching = ClientDepartureHandler.watch(context.connection) {
+                Task { await hub.unsubscribe(subscription.id) }
+            }
             var replay: [LiveEvent] = []
             do {
                 if let lastSeen {
@@ -26,19 +31,16 @@ struct EventsController: Sendable {
                     replay = try await log.events(after: lastSeen).map { LiveEvent($0, now: now) }
                 }
             } catch {
+                stopWatching()
                 await hub.unsubscribe(subscription.id)  // no stream will start: give the slot back
                 throw error
             }
-            let hub = self.hub, events = replay, stream = subscription.stream
+            let events = replay, stream = subscription.stream
             // Without Last-Event-ID the client learns where its stream starts (an id with no data sets an
             // EventSource's last id and dispatches nothing), so a reconnect before its first event misses nothing.
             let preamble =
                 "retry: 3000\n" + (lastSeen == nil ? "id: \(subscription.startsAfter)\n" : "") + ": connected\n\n"
-            let connection = context.connection
             let body = ResponseBody { writer in
-                let stopWatching = ClientDepartureHandler.watch(connection) {
-                    Task { await hub.unsubscribe(subscription.id) }
-                }
                 defer {
                     stopWatching()
                     Task { await hub.unsubscribe(subscription.id) }
