@@ -13,12 +13,12 @@ public struct EventFollower: Sendable {
     }
 
     public func follow(_ handle: (LiveEvent) async throws -> Void) async throws {
-        var lastID: Int64?
+        var lastID: String?
         var delay: Duration = .seconds(1)
         while !Task.isCancelled {
             var parser = LiveEventParser()
             var headers = [("Authorization", "Bearer \(token)")]
-            if let lastID { headers.append(("Last-Event-ID", "\(lastID)")) }
+            if let lastID { headers.append(("Last-Event-ID", lastID)) }
             do {
                 try await http.stream(
                     "/api/v1/events", headers: headers,

@@ -2,7 +2,11 @@ import Foundation
 
 /// One server-sent event: its id, kind (`status`, `watch`, `note`) and data (JSON).
 public struct LiveEvent: Sendable, Equatable {
-    public var id: Int64?
+    /// The frame's id as the server sent it: the event's id, followed by where the stream is when earlier events
+    /// were still being committed ("105.103", "103:105"). Opaque: handed back as it is to resume.
+    public var streamID: String?
+    /// The event's own id (the frame id's leading number).
+    public var id: Int64? { streamID.flatMap { Int64($0.prefix(while: \.isNumber)) } }
     public var kind: String
     public var data: String
 
@@ -21,7 +25,7 @@ public struct LiveEvent: Sendable, Equatable {
 
 /// Lines of an SSE stream in, events out (comments and unknown fields skipped, per the EventSource rules).
 public struct LiveEventParser: Sendable {
-    private var id: Int64?
+    private var id: String?
     private var kind = "message"
     private var data: [String] = []
 
@@ -29,20 +33,20 @@ public struct LiveEventParser: Sendable {
 
     /// The id of the last complete block that had one, with or without data (SSE's "last event ID": a server
     /// tells a new stream where it starts with an id and no data).
-    public private(set) var lastEventID: Int64?
+    public private(set) var lastEventID: String?
 
     public mutating func feed(_ line: String) -> LiveEvent? {
         if line.isEmpty {
             if let id { lastEventID = id }
             defer { kind = "message"; data = []; id = nil }
-            return data.isEmpty ? nil : LiveEvent(id: id, kind: kind, data: data.joined(separator: "\n"))
+            return data.isEmpty ? nil : LiveEvent(streamID: id, kind: kind, data: data.joined(separator: "\n"))
         }
         if line.hasPrefix(":") { return nil }
         let field = line.prefix { $0 != ":" }
         var value = line.dropFirst(field.count).dropFirst()
         if value.hasPrefix(" ") { value = value.dropFirst() }
         switch field {
-        case "id": id = Int64(value)
+        case "id" where !value.contains("\u{0}"): id = String(value)  // as EventSource: an id with NUL is ignored
         case "event": kind = String(value)
         case "data": data.append(String(value))
         default: break

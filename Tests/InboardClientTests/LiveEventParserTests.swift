@@ -7,11 +7,17 @@ import Testing
         var parser = LiveEventParser()
         let preamble = ["retry: 3000", "id: 41", ": connected", ""].compactMap { parser.feed($0) }
         #expect(preamble.isEmpty, "an id without data is not an event")
-        #expect(parser.lastEventID == 41, "a reconnect now resumes after 41")
+        #expect(parser.lastEventID == "41", "a reconnect now resumes after 41")
         let events = ["id: 42", "event: note", "data: {\"body\":\"hi\"}", "", ": keep-alive", ""].compactMap {
             parser.feed($0)
         }
         #expect(events.count == 1 && events[0].id == 42 && events[0].kind == "note")
-        #expect(parser.lastEventID == 42, "a comment after the event changes nothing")
+        #expect(parser.lastEventID == "42", "a comment after the event changes nothing")
+        // A position with ids still being committed is kept whole, to be handed back as it is.
+        let pending = ["id: 45.43", "event: status", "data: {}", ""].compactMap { parser.feed($0) }
+        #expect(pending.first?.streamID == "45.43" && pending.first?.id == 45)
+        let late = ["id: 43:45", "event: note", "data: {}", ""].compactMap { parser.feed($0) }
+        #expect(late.first?.id == 43, "the late event is named by its own id")
+        #expect(parser.lastEventID == "43:45")
     }
 }

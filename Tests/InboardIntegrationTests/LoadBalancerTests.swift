@@ -208,7 +208,7 @@ final class ResumingEventStream: Sendable {
 
     func run(port: Int, token: String, until deadline: Date) async -> Result {
         var result = Result()
-        var lastID: Int64?
+        var lastID: String?
         while case let remaining = deadline.timeIntervalSinceNow, remaining > 0.3 {
             try? FileManager.default.removeItem(atPath: headersFile)
             var arguments = [
@@ -220,11 +220,11 @@ final class ResumingEventStream: Sendable {
             guard let output = try? await runProgram("/usr/bin/curl", arguments).output else { break }
             result.connections += 1
             if let server = currentServer { result.servers.append(server) }
+            // A frame's id names its event first; the whole id is handed back to resume, as EventSource does.
             for line in output.split(separator: "\n") where line.hasPrefix("id:") {
-                if let id = Int64(line.dropFirst(3).trimmingCharacters(in: .whitespaces)) {
-                    result.ids.insert(id)
-                    lastID = id
-                }
+                let frameID = line.dropFirst(3).trimmingCharacters(in: .whitespaces)
+                if let id = Int64(frameID.prefix(while: \.isNumber)) { result.ids.insert(id) }
+                lastID = frameID
             }
             try? await Task.sleep(for: .milliseconds(200))
         }

@@ -180,10 +180,10 @@ final class ServerOnOwnCluster: @unchecked Sendable {
     }
 }
 
-/// Event ids in an SSE stream's text (`id: N` lines).
+/// Event ids in an SSE stream's text (`id:` lines: a frame's id names its event first, "105" or "103:105.104").
 func eventIDs(inStream text: String) -> Set<Int64> {
     Set(
         text.split(separator: "\n").compactMap { line in
-            line.hasPrefix("id:") ? Int64(line.dropFirst(3).trimmingCharacters(in: .whitespaces)) : nil
+            line.hasPrefix("id:") ? Int64(line.dropFirst(3).drop { $0 == " " }.prefix(while: \.isNumber)) : nil
         })
 }

@@ -7,7 +7,7 @@ final class EventStreamReader: Sendable {
     let file: String
     private let curl: ChildProcess
 
-    init(port: Int, token: String, lastEventID: Int64? = nil) throws {
+    init(port: Int, token: String, lastEventID: String? = nil) throws {
         file = FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID()).txt").path
         var arguments = ["-sN", "--max-time", "600", "-o", file, "-H", "Authorization: Bearer \(token)"]
         if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }

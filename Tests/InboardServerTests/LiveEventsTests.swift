@@ -3,6 +3,8 @@ import HummingbirdTesting
 import InboardServer
 import InboardStore
 import InboardTestSupport
+import Logging
+import PostgresNIO
 import Testing
 
 /// Live updates over SSE with two server processes on one database: a change made through one reaches
@@ -57,7 +59,7 @@ import Testing
                         "dan got events meant for cat: \(danEvents)")
 
                     // cat reconnects having seen nothing: everything visible to cat comes back, in order.
-                    let replaying = try EventStreamReader(port: port, token: catToken, lastEventID: 0)
+                    let replaying = try EventStreamReader(port: port, token: catToken, lastEventID: "0")
                     #expect(try await replaying.wait { _ in replaying.kinds.count >= everything.count })
                     let replay = await replaying.stop()
                     let kinds = replay.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map {
@@ -69,7 +71,8 @@ import Testing
                     }
                     #expect(ids == ids.sorted() && ids.count == everything.count)
                     // Resuming from the last id replays nothing: the next live change is the first event to arrive.
-                    let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: ids.last)
+                    let resumed = try EventStreamReader(
+                        port: port, token: catToken, lastEventID: ids.last.map(String.init))
                     #expect(try await resumed.connected())
                     _ = try await one.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
                     #expect(try await resumed.wait { _ in resumed.kinds.count >= 2 })
@@ -86,6 +89,59 @@ import Testing
                         (try await two.object(.get, "/api/v1/me/notes", token: catToken)["notes"] as? [Any])?.isEmpty
                             == true, "delivered notes came again")
                 }
+            }
+        }
+    }
+
+    /// An event whose transaction commits after a later one's (its id is lower) reaches a client that left in
+    /// between and resumes with the id of the last frame it saw: that id names the ids still being committed.
+    @Test func anEventCommittedLateReachesAClientThatResumesAfterALaterOne() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let cat = people.ids["cat"]!
+            let pool = try db.database.makePool(size: 1)
+            defer { pool.shutDown() }
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
+                let port = try #require(client.port)
+                let first = try EventStreamReader(port: port, token: catToken)
+                // Another of cat's streams stays open: the late event reaches it live before the first resumes.
+                let staying = try EventStreamReader(port: port, token: catToken)
+                #expect(try await first.connected())
+                #expect(try await staying.connected())
+                // A writer takes an event id and holds its transaction open.
+                let (inserted, insertedNow) = AsyncStream<Void>.makeStream()
+                let (commit, commitNow) = AsyncStream<Void>.makeStream()
+                let writer = Task {
+                    try await pool.withConnection { connection in
+                        let logger = Logger(label: "test")
+                        try await connection.query("BEGIN", logger: logger)
+                        try await connection.query(
+                            PostgresQuery(
+                                unsafeSQL: "INSERT INTO events (kind, subject_id, recipient_id, payload) VALUES "
+                                    + "('note', \(cat), \(cat), '{\"body\":\"committed late\"}')"), logger: logger)
+                        insertedNow.yield()
+                        for await _ in commit { break }
+                        try await connection.query("COMMIT", logger: logger)
+                    }
+                }
+                for await _ in inserted { break }
+                // A later change commits first and reaches the stream; then the client goes away.
+                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
+                #expect(try await first.wait { _ in first.kinds.contains("status") })
+                let seen = await first.stop()
+                let lastID = try #require(
+                    seen.split(separator: "\n").last { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) })
+                #expect(lastID.contains("."), "the frame's id names the id still being committed: \(seen)")
+                commitNow.yield()
+                try await writer.value
+                #expect(try await staying.wait { $0.contains("committed late") }, "the hub never delivered it")
+                _ = await staying.stop()
+                let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: lastID)
+                #expect(try await resumed.wait { $0.contains("committed late") }, "the late note was lost")
+                let text = await resumed.stop()
+                #expect(!text.contains("event: status"), "the change it saw came again: \(text)")
             }
         }
     }
@@ -108,7 +164,7 @@ import Testing
                 #expect(!preamble.contains("event: "), "an event before any change: \(preamble)")
 
                 _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
-                let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: start)
+                let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: String(start))
                 #expect(try await resumed.wait { _ in resumed.kinds.contains("status") })
                 let text = await resumed.stop()
                 #expect(text.contains("\"Remote\""), "the change made while away did not come: \(text)")

@@ -27,7 +27,8 @@ actor EventHub: Service {
     private var streamsPerPerson: [Int64: Int] = [:]
     /// Set by `finishAll` (the server is stopping): a stream subscribed after it would never be finished.
     private var finished = false
-    private var lastDelivered: Int64?
+    /// How far delivery has got (nil until the first stream fixes where it starts).
+    private var delivered: EventPosition?
     let log: EventLog
     /// Told of every event, so cached boards never outlive a change.
     let board: BoardCache?
@@ -62,9 +63,9 @@ actor EventHub: Service {
     struct Subscription: Sendable {
         let id: UUID
         let stream: AsyncStream<Message>
-        /// Live delivery to this stream starts after this event id: a client that reconnects with it as
+        /// Live delivery to this stream starts after this position: a client that reconnects with it as
         /// `Last-Event-ID` misses nothing, even when no event reached it before the connection dropped.
-        let startsAfter: Int64
+        let startsAt: EventPosition
     }
 
     /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already. Throws when the event log
@@ -73,7 +74,7 @@ actor EventHub: Service {
         // The first stream fixes where live delivery starts, before it joins: an event committed after it
         // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
         // the newest id as its start and skip that event).
-        if lastDelivered == nil { try await fixStart() }
+        if delivered == nil { try await fixStart() }
         guard !finished else {
             throw APIError(
                 .serviceUnavailable, code: "server_stopping",
@@ -85,7 +86,7 @@ actor EventHub: Service {
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
-        return Subscription(id: id, stream: stream, startsAfter: lastDelivered ?? 0)
+        return Subscription(id: id, stream: stream, startsAt: delivered ?? EventPosition(after: 0))
     }
 
     func unsubscribe(_ id: UUID) {
@@ -96,21 +97,22 @@ actor EventHub: Service {
     }
 
     /// Live delivery starts after the newest committed event. Ids just below it that are taken but not committed
-    /// yet (a writer still in its transaction) become gaps, delivered when they commit. If a stream fixed the
+    /// yet (a writer still in its transaction) are pending, delivered when they commit. If a stream fixed the
     /// start while this read waited, the earlier start stays.
     private func fixStart() async throws {
         let committed = try await log.newestIDs(span: 1000)
-        guard lastDelivered == nil else { return }
+        guard delivered == nil else { return }
         let latest = committed.last ?? 0
-        lastDelivered = latest
         let taken = Set(committed), now = ContinuousClock.now
-        for id in max(1, latest - 999)..<max(1, latest) where !taken.contains(id) { gaps[id] = now }
+        let waiting = (max(1, latest - 999)..<max(1, latest)).filter { !taken.contains($0) }
+        delivered = EventPosition(after: latest, pending: waiting)
+        for id in waiting { pendingSince[id] = now }
     }
 
-    /// Ids below `lastDelivered` not seen yet, with when they were first missed. Ids come from a sequence when a
-    /// row is inserted, so a transaction that commits after a later one leaves a gap that fills in a moment
-    /// later; a rolled-back one leaves a gap for good, forgotten after `gapPatience`.
-    private var gaps: [Int64: ContinuousClock.Instant] = [:]
+    /// When each of `delivered`'s pending ids was first missed: a transaction that commits after a later one
+    /// leaves a gap that fills in a moment later; a rolled-back one leaves it for good, forgotten after
+    /// `gapPatience`.
+    private var pendingSince: [Int64: ContinuousClock.Instant] = [:]
     let gapPatience: Duration = .seconds(30)
 
     /// A read is running; another wake-up meanwhile asks it to read once more instead of reading beside it
@@ -131,28 +133,28 @@ actor EventHub: Service {
 
     private func readAndDeliver() async {
         do {
-            if lastDelivered == nil { try await fixStart() }
+            if delivered == nil { try await fixStart() }
             let now = ContinuousClock.now
-            gaps = gaps.filter { now - $0.value < gapPatience }
+            let expired = pendingSince.filter { now - $0.value >= gapPatience }.keys
+            for id in expired { pendingSince[id] = nil }
+            delivered?.forget(expired)
             while true {
                 let wallClock = clock()
-                let events = try await log.events(after: lastDelivered ?? 0, orAmong: Array(gaps.keys)).map {
-                    LiveEvent($0, now: wallClock)
-                }
-                if !events.isEmpty { await board?.invalidate() }
-                for event in events {
-                    if gaps.removeValue(forKey: event.id) == nil {
-                        let last = lastDelivered ?? 0
-                        if event.id > last + 1, event.id - last <= 10_000 {
-                            for missing in (last + 1)..<event.id { gaps[missing] = now }
-                        }
-                        lastDelivered = max(last, event.id)
-                    }
+                let start = delivered ?? EventPosition(after: 0)
+                let stored = try await log.events(after: start.after, orAmong: Array(start.pending))
+                if !stored.isEmpty { await board?.invalidate() }
+                for row in stored {
+                    var position = delivered ?? start
+                    for skipped in position.read(row.id) { pendingSince[skipped] = now }
+                    pendingSince[row.id] = nil
+                    delivered = position
+                    // The frame's SSE id names the event and the position after it, which a resuming client hands back.
+                    let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
                     for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
                         subscriber.continuation.yield(.event(event, viewer: subscriber.viewer))
                     }
                 }
-                if events.count < 1000 { return }
+                if stored.count < 1000 { return }
             }
         } catch {
             if Task.isCancelled || error is CancellationError { return }  // shutting down

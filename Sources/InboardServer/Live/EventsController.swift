@@ -26,9 +26,12 @@ struct EventsController: Sendable {
             }
             var replay: [LiveEvent] = []
             do {
-                if let lastSeen {
+                if var position = lastSeen {
                     let now = hub.clock()
-                    replay = try await log.events(after: lastSeen).map { LiveEvent($0, now: now) }
+                    replay = try await log.events(after: position.after, orAmong: Array(position.pending)).map {
+                        _ = position.read($0.id)
+                        return LiveEvent($0, now: now, streamID: position.frameID(for: $0.id))
+                    }
                 }
             } catch {
                 stopWatching()
@@ -39,7 +42,7 @@ struct EventsController: Sendable {
             // Without Last-Event-ID the client learns where its stream starts (an id with no data sets an
             // EventSource's last id and dispatches nothing), so a reconnect before its first event misses nothing.
             let preamble =
-                "retry: 3000\n" + (lastSeen == nil ? "id: \(subscription.startsAfter)\n" : "") + ": connected\n\n"
+                "retry: 3000\n" + (lastSeen == nil ? "id: \(subscription.startsAt.text)\n" : "") + ": connected\n\n"
             let body = ResponseBody { writer in
                 defer {
                     stopWatching()
@@ -78,14 +81,17 @@ struct EventsController: Sendable {
         }
     }
 
-    /// The last event the client saw (`Last-Event-ID`, or `lastEventId` where a header cannot be set); one that
-    /// is not an event id is a 400, so a client never silently misses what it asked to resume from.
-    static func lastSeen(_ request: Request) throws -> Int64? {
+    /// Where the client's stream had got (`Last-Event-ID`, or `lastEventId` where a header cannot be set: the id of
+    /// the last frame it saw); one this server could not have sent is a 400, so a client never silently misses
+    /// what it asked to resume from.
+    static func lastSeen(_ request: Request) throws -> EventPosition? {
         guard let text = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters.get("lastEventId")
         else { return nil }
-        guard let id = Int64(text), id >= 0 else {
-            throw APIError(.badRequest, code: "invalid_field", message: "Last-Event-ID must be an event id.")
+        guard let position = EventPosition(text: text) else {
+            throw APIError(
+                .badRequest, code: "invalid_field",
+                message: "Last-Event-ID must be the id of a frame this server sent.")
         }
-        return id
+        return position
     }
 }

@@ -17,16 +17,20 @@ struct LiveEvent: Sendable {
     /// False for a board entry that could not be read: it is never sent.
     private let deliverable: Bool
 
-    init(_ stored: StoredEvent, now: Date = Date()) {
-        self.init(id: stored.id, kind: stored.kind, recipientID: stored.recipientID, payload: stored.payload, now: now)
+    /// `streamID` is the frame's SSE id (`EventPosition.frameID`), by default the event's own id.
+    init(_ stored: StoredEvent, now: Date = Date(), streamID: String? = nil) {
+        self.init(
+            id: stored.id, kind: stored.kind, recipientID: stored.recipientID, payload: stored.payload, now: now,
+            streamID: streamID)
     }
 
     /// `payload` is the JSON as stored: a board entry for status and watch events, a note for note events.
-    init(id: Int64, kind: String, recipientID: Int64?, payload: String, now: Date = Date()) {
+    init(id: Int64, kind: String, recipientID: Int64?, payload: String, now: Date = Date(), streamID: String? = nil) {
         self.id = id
         self.kind = kind
         self.recipientID = recipientID
-        let frame = { (data: String) in ByteBuffer(string: "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n") }
+        let streamID = streamID ?? String(id)
+        let frame = { (data: String) in ByteBuffer(string: "id: \(streamID)\nevent: \(kind)\ndata: \(data)\n\n") }
         let encode = { (entry: BoardEntry) in
             (try? APIJSON.makeEncoder().encode(entry)).map { String(decoding: $0, as: UTF8.self) }
         }
