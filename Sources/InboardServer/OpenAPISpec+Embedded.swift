@@ -665,15 +665,19 @@ paths:
         `event: status` (someone's board entry changed), `event: watch` (someone I watch changed), `event: note`
         (a note for me). Each has an `id:`; reconnecting with `Last-Event-ID` replays what was missed (up to
         1,000). An id starts with the event's own id; when earlier events were still being committed it goes on
-        with where the stream is (`105.103`: 103 still to come; `103:105`: 103 came late), so that a client
-        resuming with it also gets those. Clients hand the id back as it is. A stream opened without
+        with where the stream is (`105.103`: 103 still to come; `105.101-103`: a run of them; `103:105`: 103 came
+        late; `105:99`: too many to list, resume from 99), so that a client resuming with it also gets those
+        (up to 30 s late). Clients hand the id back as it is (before 5 December 2026 ids were plain numbers; a
+        client that keeps only a number resumes as before). A stream opened without
         `Last-Event-ID` starts with an `id:` and no data (where it starts), so a reconnect before its first event
         misses nothing. Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
         A stream ends within 5 s of its session ending (logout, revocation, expiry, the person disabled), and
         follows a role change. One person holds at most 10 streams per server process.
       tags: [live]
       security: [{bearer: []}, {cookie: []}]
-      parameters: [{name: Last-Event-ID, in: header, schema: {type: string, pattern: '^([0-9]+:)?[0-9]+(\.[0-9]+)*$'}}]
+      parameters:
+        - {name: Last-Event-ID, in: header, schema: {type: string, pattern: '^([0-9]+:)?[0-9]+(\.[0-9]+(-[0-9]+)?)*$'}}
+        - {name: lastEventId, in: query, description: "Last-Event-ID where a header cannot be set", schema: {type: string, pattern: '^([0-9]+:)?[0-9]+(\.[0-9]+(-[0-9]+)?)*$'}}
       responses:
         "200":
           description: An event stream; each event has its type, its id (for Last-Event-ID) and JSON data
@@ -683,7 +687,7 @@ paths:
                 type: object
                 properties:
                   event: {type: string, enum: [status, watch, note]}
-                  id: {type: string, pattern: '^([0-9]+:)?[0-9]+(\.[0-9]+)*$'}
+                  id: {type: string, pattern: '^([0-9]+:)?[0-9]+(\.[0-9]+(-[0-9]+)?)*$'}
                   data: {type: string}
         "400": {description: "Last-Event-ID (or lastEventId) is not the id of a frame this server sent", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}

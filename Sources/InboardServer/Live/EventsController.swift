@@ -27,9 +27,10 @@ struct EventsController: Sendable {
             var replay: [LiveEvent] = []
             do {
                 if var position = lastSeen {
-                    let now = hub.clock()
+                    let now = hub.clock(), live = subscription.startsAt
                     replay = try await log.events(after: position.after, orAmong: Array(position.pending)).map {
                         _ = position.read($0.id)
+                        position.settle(against: live)  // the hub's position when this stream joined
                         return LiveEvent($0, now: now, streamID: position.frameID(for: $0.id))
                     }
                 }
