@@ -212,6 +212,55 @@ import Testing
         }
     }
 
+    /// Last-Event-ID names ids a stream still waits for (`105.101-104`): a user who writes every earlier id there gets
+    /// them through the same visibility rule as live frames (no one else's note, no hidden note), and an id this
+    /// server could not have written is refused rather than read.
+    @Test func aCraftedLastEventIDReadsNothingTheUserMayNotSee() async throws {
+        try await withPeople { api, people, db, port in
+            let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
+            let hidden =
+                "{\"type\":\"Lunch\",\"note\":\"hidden-from-cat\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 3600))\"}"
+            _ = try await api.object(.put, "/api/v1/me/status", json: hidden, token: annToken)
+            _ = try await api.object(
+                .post, "/api/v1/people/\(people.ids["dan"]!)/notes", json: "{\"body\":\"for-dan-only\"}",
+                token: annToken)
+            let newest = try await db.scalar("SELECT max(id) FROM events")
+            let noteID = try await db.scalar("SELECT max(id) FROM events WHERE kind = 'note'")
+            // Every id so far as "still pending" (ann's status comes back, without its note), and the note's id alone
+            // in the frame-id form.
+            for (crafted, replaysAnn) in [
+                ("\(newest + 1).1-\(newest)", true), ("\(noteID):\(newest + 1).\(noteID)", false),
+            ] {
+                let stream = try EventStreamReader(port: port, token: catToken, lastEventID: crafted)
+                #expect(try await stream.connected(), "Last-Event-ID \(crafted)")
+                // A change after the replay: once it arrives, everything the replay would send has been sent.
+                _ = try await api.object(
+                    .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"marker\"}", token: catToken)
+                #expect(try await stream.wait { $0.contains("marker") }, "Last-Event-ID \(crafted)")
+                let received = await stream.stop()
+                #expect(received.contains("\"username\":\"ann\"") == replaysAnn, "the replay: \(received)")
+                #expect(!received.contains("for-dan-only"), "another person's note: \(received)")
+                #expect(!received.contains("hidden-from-cat"), "a hidden note: \(received)")
+                #expect(!received.contains("event: note"), "a note event: \(received)")
+            }
+            let malformed = [
+                "-1", "1.-5", "99999999999999999999", "\(newest + 20_000).1", "1:2:3", "١٢", "5.3-2", "5.5", "0:5",
+                "5." + String(repeating: "1.", count: 40) + "1",
+            ]
+            for crafted in malformed {
+                let code = try await runProgram(
+                    "/usr/bin/curl",
+                    [
+                        "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-H",
+                        "Authorization: Bearer \(catToken)", "-H", "Last-Event-ID: \(crafted)",
+                        "http://127.0.0.1:\(port)/api/v1/events",
+                    ]
+                ).output
+                #expect(code == "400", "Last-Event-ID \(crafted): \(code)")
+            }
+        }
+    }
+
     @Test func housekeepingPrunesOldRowsAndHistoryPastItsRetention() async throws {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
