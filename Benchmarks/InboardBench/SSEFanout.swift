@@ -56,6 +56,29 @@ struct SSEFanout {
         }
         guard connected == streams else { throw Failure("only \(connected) of \(streams) streams opened in 60 s") }
         usleep(500_000)
+        // SSE_PROFILE_CHANGES=N: N unmeasured changes first, each awaited on every stream, so that a profiler
+        // attached to the server sees fan-outs rather than connections opening.
+        let extra = Int(ProcessInfo.processInfo.environment["SSE_PROFILE_CHANGES"] ?? "0") ?? 0
+        for round in 0..<extra {
+            let put = try connectLoopback()
+            let body = #"{"type":"In","note":"round \#(round)"}"#
+            try send(
+                put,
+                "PUT /api/v1/me/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens[0])\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+                    + body)
+            var count = 0
+            let giveUp = Date().addingTimeInterval(10)
+            try loop(&watched, until: { count == streams || Date() > giveUp }) { index, bytes in
+                if index < streams, bytes.contains("round \(round)") { count += 1 }
+                return false
+            }
+            close(put)
+            guard count == streams else {
+                throw Failure("profile change \(round) reached \(count) of \(streams) streams")
+            }
+            usleep(20_000)
+        }
         let cpuBefore = serverPID.flatMap(Self.cpuNanoseconds(of:))
         // The change: its own connection, watched on the same loop (its answer may come after the frames).
         let started = now()

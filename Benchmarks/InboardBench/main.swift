@@ -9,7 +9,8 @@
 //   status-sql PERSON TYPE                     the statement behind PUT /me/status with literal values, for pgbench
 //   sse-fanout PORT TOKENS_FILE STREAMS [PID]  STREAMS event streams (tokens from the file, one per line, in turn),
 //                                              one status change, each stream's time to receive it (SSEFanout);
-//                                              with the server's PID, also the CPU time it spent on the change
+//                                              with the server's PID, also the CPU time it spent on the change;
+//                                              SSE_PROFILE_CHANGES=N makes N unmeasured changes first (for perf)
 import CLDAP
 import Foundation
 import LDAPKit

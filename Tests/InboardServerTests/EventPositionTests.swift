@@ -57,3 +57,23 @@ import Testing
         #expect(position.pending.isEmpty)
     }
 }
+
+/// The hub's position: a gap in the ids is waited for `patience` from when it was first missed, then given up.
+@Suite struct DeliveryPositionTests {
+    @Test func aGapIsWaitedForItsPatienceFromWhenItWasMissedThenGivenUp() {
+        let start = ContinuousClock.now
+        var delivered = DeliveryPosition(after: 10, pending: [8], now: start, patience: .seconds(30))
+        delivered.read(13, now: start + .seconds(20))  // 11 and 12 are missed from here
+        #expect(delivered.position.pending == [8, 11, 12])
+        delivered.giveUp(now: start + .seconds(29))
+        #expect(delivered.position.pending == [8, 11, 12], "nothing is given up before its patience")
+        delivered.giveUp(now: start + .seconds(30))
+        #expect(delivered.position.pending == [11, 12], "the gap missed at the start is given up at 30 s")
+        delivered.read(11, now: start + .seconds(40))
+        #expect(delivered.position.pending == [12], "a gap that fills in is no longer waited for")
+        delivered.giveUp(now: start + .seconds(50))
+        #expect(delivered.position.pending.isEmpty && delivered.position.text == "13")
+        delivered.read(12, now: start + .seconds(51))
+        #expect(delivered.position.text == "13", "an id given up and read later does not move the position back")
+    }
+}

@@ -28,7 +28,7 @@ actor EventHub: Service {
     /// Set by `finishAll` (the server is stopping): a stream subscribed after it would never be finished.
     private var finished = false
     /// How far delivery has got (nil until the first stream fixes where it starts).
-    private var delivered: EventPosition?
+    private var delivered: DeliveryPosition?
     let log: EventLog
     /// Told of every event, so cached boards never outlive a change.
     let board: BoardCache?
@@ -86,7 +86,7 @@ actor EventHub: Service {
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
-        return Subscription(id: id, stream: stream, startsAt: delivered ?? EventPosition(after: 0))
+        return Subscription(id: id, stream: stream, startsAt: delivered?.position ?? EventPosition(after: 0))
     }
 
     func unsubscribe(_ id: UUID) {
@@ -103,16 +103,12 @@ actor EventHub: Service {
         let committed = try await log.newestIDs(span: 1000)
         guard delivered == nil else { return }
         let latest = committed.last ?? 0
-        let taken = Set(committed), now = ContinuousClock.now
+        let taken = Set(committed)
         let waiting = (max(1, latest - 999)..<max(1, latest)).filter { !taken.contains($0) }
-        delivered = EventPosition(after: latest, pending: waiting)
-        for id in waiting { pendingSince[id] = now }
+        delivered = DeliveryPosition(after: latest, pending: waiting, now: .now, patience: gapPatience)
     }
 
-    /// When each of `delivered`'s pending ids was first missed: a transaction that commits after a later one
-    /// leaves a gap that fills in a moment later; a rolled-back one leaves it for good, forgotten after
-    /// `gapPatience`.
-    private var pendingSince: [Int64: ContinuousClock.Instant] = [:]
+    /// How long a gap in the ids (a transaction still committing) is waited for before it is taken as rolled back.
     let gapPatience: Duration = .seconds(30)
 
     /// A read is running; another wake-up meanwhile asks it to read once more instead of reading beside it
@@ -135,19 +131,15 @@ actor EventHub: Service {
         do {
             if delivered == nil { try await fixStart() }
             let now = ContinuousClock.now
-            let expired = pendingSince.filter { now - $0.value >= gapPatience }.keys
-            for id in expired { pendingSince[id] = nil }
-            delivered?.forget(expired)
+            delivered?.giveUp(now: now)
             while true {
                 let wallClock = clock()
-                let start = delivered ?? EventPosition(after: 0)
+                guard let start = delivered?.position else { return }
                 let stored = try await log.events(after: start.after, orAmong: Array(start.pending))
                 if !stored.isEmpty { await board?.invalidate() }
                 for row in stored {
-                    var position = delivered ?? start
-                    for skipped in position.read(row.id) { pendingSince[skipped] = now }
-                    pendingSince[row.id] = nil
-                    delivered = position
+                    delivered?.read(row.id, now: now)
+                    guard let position = delivered?.position else { return }
                     // The frame's SSE id names the event and the position after it, which a resuming client hands back.
                     let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
                     for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
