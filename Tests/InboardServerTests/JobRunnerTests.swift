@@ -97,26 +97,22 @@ import Testing
     }
 
     @Test func theJobsPageAndAPIAreForAdminsOnly() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
-                // The server's own runner registers and runs the built-in jobs as it starts.
-                var names: [String] = []
-                for _ in 0..<100 where !names.contains("status-expiry") {
-                    let jobs =
-                        try await api.object(.get, "/api/v1/admin/jobs", token: rootToken)["jobs"] as? [[String: Any]]
-                    names = (jobs ?? []).compactMap { $0["name"] as? String }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                #expect(names.contains("status-expiry") && names.contains("housekeeping"), "\(names)")
-                let (code, page) = try await api.send(.get, "/admin/jobs", token: rootToken)
-                #expect(code == 200 && String(decoding: page, as: UTF8.self).contains("status-expiry"))
-                #expect(try await api.send(.get, "/api/v1/admin/jobs", token: annToken).0 == 403)
-                #expect(try await api.send(.get, "/admin/jobs", token: annToken).0 == 403)
-                #expect(try await api.send(.get, "/api/v1/admin/jobs").0 == 401)
+        try await withPeople { api, _, _, _ in
+            let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
+            // The server's own runner registers and runs the built-in jobs as it starts.
+            var names: [String] = []
+            for _ in 0..<100 where !names.contains("status-expiry") {
+                let jobs =
+                    try await api.object(.get, "/api/v1/admin/jobs", token: rootToken)["jobs"] as? [[String: Any]]
+                names = (jobs ?? []).compactMap { $0["name"] as? String }
+                try await Task.sleep(for: .milliseconds(50))
             }
+            #expect(names.contains("status-expiry") && names.contains("housekeeping"), "\(names)")
+            let (code, page) = try await api.send(.get, "/admin/jobs", token: rootToken)
+            #expect(code == 200 && String(decoding: page, as: UTF8.self).contains("status-expiry"))
+            #expect(try await api.send(.get, "/api/v1/admin/jobs", token: annToken).0 == 403)
+            #expect(try await api.send(.get, "/admin/jobs", token: annToken).0 == 403)
+            #expect(try await api.send(.get, "/api/v1/admin/jobs").0 == 401)
         }
     }
 }

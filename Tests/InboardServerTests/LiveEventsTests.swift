@@ -149,29 +149,25 @@ import Testing
     /// A stream opened without Last-Event-ID is told where it starts, so a client that loses it before its first
     /// event and reconnects from there gets what happened while it was away.
     @Test func aStreamDroppedBeforeItsFirstEventResumesFromWhereItStarted() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
-                let port = try #require(client.port)
-                let first = try EventStreamReader(port: port, token: catToken)
-                #expect(try await first.connected())
-                let preamble = await first.stop()
-                let start = try #require(
-                    preamble.split(separator: "\n").first { $0.hasPrefix("id: ") }.flatMap { Int64($0.dropFirst(4)) },
-                    "no starting id: \(preamble)")
-                #expect(!preamble.contains("event: "), "an event before any change: \(preamble)")
+        try await withPeople { api, _, _, port in
+            let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
+            let port = port
+            let first = try EventStreamReader(port: port, token: catToken)
+            #expect(try await first.connected())
+            let preamble = await first.stop()
+            let start = try #require(
+                preamble.split(separator: "\n").first { $0.hasPrefix("id: ") }.flatMap { Int64($0.dropFirst(4)) },
+                "no starting id: \(preamble)")
+            #expect(!preamble.contains("event: "), "an event before any change: \(preamble)")
 
-                _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
-                let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: String(start))
-                #expect(try await resumed.wait { _ in resumed.kinds.contains("status") })
-                let text = await resumed.stop()
-                #expect(text.contains("\"Remote\""), "the change made while away did not come: \(text)")
-                #expect(
-                    !text.split(separator: "\n").contains { $0 == "id: \(start)" },
-                    "a resumed stream is not told a starting id again")
-            }
+            _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
+            let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: String(start))
+            #expect(try await resumed.wait { _ in resumed.kinds.contains("status") })
+            let text = await resumed.stop()
+            #expect(text.contains("\"Remote\""), "the change made while away did not come: \(text)")
+            #expect(
+                !text.split(separator: "\n").contains { $0 == "id: \(start)" },
+                "a resumed stream is not told a starting id again")
         }
     }
 }

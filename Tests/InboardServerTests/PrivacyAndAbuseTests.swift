@@ -11,17 +11,6 @@ import Testing
 /// Security: what a plain user may read of others, what a delegate may change, and the abuse limits.
 /// Seeded people: ann and cat (users), dan (delegate), root (local admin).
 @Suite struct PrivacyAndAbuseTests {
-    func withPeople(_ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase, Int) async throws -> Void)
-        async throws
-    {
-        try await TemporaryDatabase.with { db in
-            let people = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                try await body(APIClient(client: client), people, db, try #require(client.port))
-            }
-        }
-    }
-
     @Test func whereAStatusWasSetFromIsForThePersonAndAdmins() async throws {
         try await withPeople { api, people, _, _ in
             let ann = people.ids["ann"]!

@@ -13,16 +13,15 @@ import Testing
 /// the next request: at once when this server made the change, within a notification's time when anything
 /// else did (another server, the command line, SQL).
 @Suite struct SessionCacheTests {
-    func withPeople(_ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase) async throws -> Void)
+    func withListeningCache(
+        _ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase) async throws -> Void
+    )
         async throws
     {
-        try await TemporaryDatabase.with { db in
-            let people = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                // Let the cache start listening, so that the requests below are answered from it.
-                try await Task.sleep(for: .milliseconds(500))
-                try await body(APIClient(client: client), people, db)
-            }
+        try await withPeople { api, people, db, _ in
+            // Let the cache start listening, so that the requests below are answered from it.
+            try await Task.sleep(for: .milliseconds(500))
+            try await body(api, people, db)
         }
     }
 
@@ -45,7 +44,7 @@ import Testing
     }
 
     @Test func sessionsEndedByThisServerAreRefusedOnTheNextRequest() async throws {
-        try await withPeople { api, people, _ in
+        try await withListeningCache { api, people, _ in
             let ann = try await api.login("ann"), root = try await api.login("root")
             try await warm(api, ann)
             #expect(
@@ -64,7 +63,7 @@ import Testing
     }
 
     @Test func changesWrittenElsewhereReachTheCache() async throws {
-        try await withPeople { api, _, db in
+        try await withListeningCache { api, _, db in
             let ann = try await api.login("ann"), cat = try await api.login("cat"), dan = try await api.login("dan")
             for token in [ann, cat, dan] { try await warm(api, token) }
 

@@ -23,32 +23,28 @@ import Testing
     static let bound: TimeInterval = 10
 
     @Test func logoutAndDisablingEndOpenStreamsWithinSeconds() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let port = try #require(client.port)
-                let (annToken, catToken, danToken) = (
-                    try await api.login("ann"), try await api.login("cat"), try await api.login("dan")
-                )
-                async let ann = Self.stream(port: port, token: annToken, seconds: 30)
-                async let cat = Self.stream(port: port, token: catToken, seconds: 30)
-                async let dan = Self.stream(port: port, token: danToken, seconds: 15)
-                try await Task.sleep(for: .seconds(1))
-                try await api.send(.post, "/api/v1/auth/logout", token: annToken)
-                let loggedOut = Date()
-                try await db.execute(
-                    "UPDATE people SET active = false, disabled_reason = 'test' WHERE username = 'cat'")
-                let disabled = Date()
-                let (annEnd, catEnd, danEnd) = try await (ann, cat, dan)
-                let annOpen = annEnd.endedAt.timeIntervalSince(loggedOut)
-                let catOpen = catEnd.endedAt.timeIntervalSince(disabled)
-                #expect(annEnd.byServer && annOpen < Self.bound, "ann's stream stayed open \(annOpen) s after logout")
-                #expect(
-                    catEnd.byServer && catOpen < Self.bound,
-                    "cat's stream stayed open \(catOpen) s after being disabled")
-                #expect(!danEnd.byServer, "dan's stream (still signed in) was ended by the server")
-            }
+        try await withPeople { api, people, db, port in
+            let port = port
+            let (annToken, catToken, danToken) = (
+                try await api.login("ann"), try await api.login("cat"), try await api.login("dan")
+            )
+            async let ann = Self.stream(port: port, token: annToken, seconds: 30)
+            async let cat = Self.stream(port: port, token: catToken, seconds: 30)
+            async let dan = Self.stream(port: port, token: danToken, seconds: 15)
+            try await Task.sleep(for: .seconds(1))
+            try await api.send(.post, "/api/v1/auth/logout", token: annToken)
+            let loggedOut = Date()
+            try await db.execute(
+                "UPDATE people SET active = false, disabled_reason = 'test' WHERE username = 'cat'")
+            let disabled = Date()
+            let (annEnd, catEnd, danEnd) = try await (ann, cat, dan)
+            let annOpen = annEnd.endedAt.timeIntervalSince(loggedOut)
+            let catOpen = catEnd.endedAt.timeIntervalSince(disabled)
+            #expect(annEnd.byServer && annOpen < Self.bound, "ann's stream stayed open \(annOpen) s after logout")
+            #expect(
+                catEnd.byServer && catOpen < Self.bound,
+                "cat's stream stayed open \(catOpen) s after being disabled")
+            #expect(!danEnd.byServer, "dan's stream (still signed in) was ended by the server")
         }
     }
 }

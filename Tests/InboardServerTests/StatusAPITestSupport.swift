@@ -74,3 +74,16 @@ struct APIClient {
 
 /// ISO 8601 `seconds` from now.
 func isoDate(in seconds: Double) -> String { ISO8601DateFormatter().string(from: Date().addingTimeInterval(seconds)) }
+
+/// A live server (a real port) on a fresh database with the seeded people: the client, the people, the database and
+/// the port, for tests that attack the running server or read its streams with curl.
+func withPeople(_ body: @escaping @Sendable (APIClient, SeededPeople, TemporaryDatabase, Int) async throws -> Void)
+    async throws
+{
+    try await TemporaryDatabase.with { db in
+        let people = try await SeededPeople.seed(db)
+        try await makeTestApp(databaseURL: db.url).test(.live) { client in
+            try await body(APIClient(client: client), people, db, try #require(client.port))
+        }
+    }
+}

@@ -132,79 +132,71 @@ import Testing
     /// PostgreSQL's text cannot hold U+0000: a note, a status note or a contact field holding one is a 400 that
     /// names the field (a note with one was a 500, found by the schemathesis drill), and nothing is stored.
     @Test func aNULCharacterIsRefusedWithItsFieldAndNothingIsStored() async throws {
-        try await TemporaryDatabase.with { db in
-            let people = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let annToken = try await api.login("ann")
-                for (method, uri, json, field) in [
-                    (
-                        HTTPRequest.Method.post, "/api/v1/people/\(people.ids["cat"]!)/notes", #"{"body":"a\u0000b"}"#,
-                        "body"
-                    ),
-                    (.put, "/api/v1/me/status", #"{"type":"In","note":"x\u0000"}"#, "note"),
-                    (.put, "/api/v1/me/contact", #"{"phone":"\u0000"}"#, "phone"),
-                ] {
-                    let (status, body) = try await api.send(method, uri, json: json, token: annToken)
-                    let text = String(decoding: body, as: UTF8.self)
-                    #expect(status == 400 && text.contains("'\(field)' holds a NUL"), "\(uri): \(status) \(text)")
-                }
-                #expect(try await db.scalar("SELECT count(*) FROM notes") == 0)
-                // A backslash followed by u0000 is text, not NUL: stored as written.
-                let (status, _) = try await api.send(
-                    .put, "/api/v1/me/status", json: #"{"type":"In","note":"C:\\u0000"}"#, token: annToken)
-                #expect(status == 200)
+        try await withPeople { api, people, db, _ in
+            let annToken = try await api.login("ann")
+            for (method, uri, json, field) in [
+                (
+                    HTTPRequest.Method.post, "/api/v1/people/\(people.ids["cat"]!)/notes", #"{"body":"a\u0000b"}"#,
+                    "body"
+                ),
+                (.put, "/api/v1/me/status", #"{"type":"In","note":"x\u0000"}"#, "note"),
+                (.put, "/api/v1/me/contact", #"{"phone":"\u0000"}"#, "phone"),
+            ] {
+                let (status, body) = try await api.send(method, uri, json: json, token: annToken)
+                let text = String(decoding: body, as: UTF8.self)
+                #expect(status == 400 && text.contains("'\(field)' holds a NUL"), "\(uri): \(status) \(text)")
             }
+            #expect(try await db.scalar("SELECT count(*) FROM notes") == 0)
+            // A backslash followed by u0000 is text, not NUL: stored as written.
+            let (status, _) = try await api.send(
+                .put, "/api/v1/me/status", json: #"{"type":"In","note":"C:\\u0000"}"#, token: annToken)
+            #expect(status == 200)
         }
     }
 
     @Test func statusTypesAreManagedByAdminsOnly() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let (catToken, rootToken) = (try await api.login("cat"), try await api.login("root"))
-                let training =
-                    "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"needsReturnTime\":true}"
-                #expect(
-                    try await api.send(.post, "/api/v1/admin/status-types", json: training, token: catToken).0 == 403)
-                #expect(try await api.send(.get, "/api/v1/admin/status-types", token: catToken).0 == 403)
-                let created = try await api.object(
-                    .post, "/api/v1/admin/status-types", json: training, token: rootToken)
-                #expect(created["name"] as? String == "Training")
-                #expect(
-                    try await api.send(.post, "/api/v1/admin/status-types", json: training, token: rootToken).0 == 409)
-                #expect(
-                    try await api.send(
-                        .post, "/api/v1/admin/status-types",
-                        json: "{\"name\":\"X\",\"colour\":\"red\",\"presence\":\"out\"}", token: rootToken
-                    ).0 == 422)
-                // A fallback that does not exist is the admin's mistake (422), not the server's (it was a 500).
-                let (noFallback, noFallbackBody) = try await api.send(
+        try await withPeople { api, _, _, _ in
+            let (catToken, rootToken) = (try await api.login("cat"), try await api.login("root"))
+            let training =
+                "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"needsReturnTime\":true}"
+            #expect(
+                try await api.send(.post, "/api/v1/admin/status-types", json: training, token: catToken).0 == 403)
+            #expect(try await api.send(.get, "/api/v1/admin/status-types", token: catToken).0 == 403)
+            let created = try await api.object(
+                .post, "/api/v1/admin/status-types", json: training, token: rootToken)
+            #expect(created["name"] as? String == "Training")
+            #expect(
+                try await api.send(.post, "/api/v1/admin/status-types", json: training, token: rootToken).0 == 409)
+            #expect(
+                try await api.send(
                     .post, "/api/v1/admin/status-types",
-                    json: "{\"name\":\"Y\",\"colour\":\"#123456\",\"presence\":\"out\",\"fallbackTypeId\":-7917}",
-                    token: rootToken)
-                #expect(noFallback == 422 && String(decoding: noFallbackBody, as: UTF8.self).contains("fallbackTypeId"))
-                // A number its column cannot hold is the caller's mistake too (it was a 500).
-                let (tooBig, _) = try await api.send(
-                    .post, "/api/v1/admin/status-types",
-                    json: "{\"name\":\"Z\",\"colour\":\"#123456\",\"presence\":\"out\",\"sortOrder\":34657053834255}",
-                    token: rootToken)
-                #expect(tooBig == 422)
-                let id = created["id"] as? Int ?? 0
-                _ = try await api.object(
-                    .put, "/api/v1/admin/status-types/\(id)",
-                    json: "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"active\":false}",
-                    token: rootToken)
-                let offered = try #require(
-                    try await api.object(.get, "/api/v1/status-types", token: catToken)["statusTypes"]
-                        as? [[String: Any]])
-                #expect(!offered.contains { $0["name"] as? String == "Training" }, "an inactive type is still offered")
-                let (code, body) = try await api.send(
-                    .put, "/api/v1/me/status", json: "{\"type\":\"Training\",\"returnAt\":\"\(isoDate(in: 600))\"}",
-                    token: catToken)
-                #expect(code == 422 && String(decoding: body, as: UTF8.self).contains("no longer offered"))
-            }
+                    json: "{\"name\":\"X\",\"colour\":\"red\",\"presence\":\"out\"}", token: rootToken
+                ).0 == 422)
+            // A fallback that does not exist is the admin's mistake (422), not the server's (it was a 500).
+            let (noFallback, noFallbackBody) = try await api.send(
+                .post, "/api/v1/admin/status-types",
+                json: "{\"name\":\"Y\",\"colour\":\"#123456\",\"presence\":\"out\",\"fallbackTypeId\":-7917}",
+                token: rootToken)
+            #expect(noFallback == 422 && String(decoding: noFallbackBody, as: UTF8.self).contains("fallbackTypeId"))
+            // A number its column cannot hold is the caller's mistake too (it was a 500).
+            let (tooBig, _) = try await api.send(
+                .post, "/api/v1/admin/status-types",
+                json: "{\"name\":\"Z\",\"colour\":\"#123456\",\"presence\":\"out\",\"sortOrder\":34657053834255}",
+                token: rootToken)
+            #expect(tooBig == 422)
+            let id = created["id"] as? Int ?? 0
+            _ = try await api.object(
+                .put, "/api/v1/admin/status-types/\(id)",
+                json: "{\"name\":\"Training\",\"colour\":\"#123456\",\"presence\":\"out\",\"active\":false}",
+                token: rootToken)
+            let offered = try #require(
+                try await api.object(.get, "/api/v1/status-types", token: catToken)["statusTypes"]
+                    as? [[String: Any]])
+            #expect(!offered.contains { $0["name"] as? String == "Training" }, "an inactive type is still offered")
+            let (code, body) = try await api.send(
+                .put, "/api/v1/me/status", json: "{\"type\":\"Training\",\"returnAt\":\"\(isoDate(in: 600))\"}",
+                token: catToken)
+            #expect(code == 422 && String(decoding: body, as: UTF8.self).contains("no longer offered"))
         }
     }
 }
@@ -244,81 +236,73 @@ import Testing
 
 @Suite struct PresenceTests {
     @Test func idleTurnsInIntoAwayAndActivityRestoresItButChosenStatusesStay() async throws {
-        try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let token = try await api.login("ann")
-                _ = try await api.object(
-                    .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"from home\"}", token: token)
-                let early = try await api.object(
-                    .post, "/api/v1/me/presence", json: "{\"idleSeconds\":60}", token: token)
-                #expect(early["changed"] as? Bool == false, "15 idle minutes are needed")
-                let away = try await api.object(
-                    .post, "/api/v1/me/presence", json: "{\"idleSeconds\":900}", token: token)
-                let awayStatus = (away["person"] as? [String: Any])?["status"] as? [String: Any]
-                #expect(
-                    away["changed"] as? Bool == true && awayStatus?["type"] as? String == "Away"
-                        && awayStatus?["autoAway"] as? Bool == true)
-                let back = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":0}", token: token)
-                let backStatus = (back["person"] as? [String: Any])?["status"] as? [String: Any]
-                #expect(
-                    backStatus?["type"] as? String == "Remote" && backStatus?["note"] as? String == "from home"
-                        && backStatus?["autoAway"] as? Bool == false)
+        try await withPeople { api, _, _, _ in
+            let token = try await api.login("ann")
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"from home\"}", token: token)
+            let early = try await api.object(
+                .post, "/api/v1/me/presence", json: "{\"idleSeconds\":60}", token: token)
+            #expect(early["changed"] as? Bool == false, "15 idle minutes are needed")
+            let away = try await api.object(
+                .post, "/api/v1/me/presence", json: "{\"idleSeconds\":900}", token: token)
+            let awayStatus = (away["person"] as? [String: Any])?["status"] as? [String: Any]
+            #expect(
+                away["changed"] as? Bool == true && awayStatus?["type"] as? String == "Away"
+                    && awayStatus?["autoAway"] as? Bool == true)
+            let back = try await api.object(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":0}", token: token)
+            let backStatus = (back["person"] as? [String: Any])?["status"] as? [String: Any]
+            #expect(
+                backStatus?["type"] as? String == "Remote" && backStatus?["note"] as? String == "from home"
+                    && backStatus?["autoAway"] as? Bool == false)
 
-                _ = try await api.object(
-                    .put, "/api/v1/me/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 3600))\"}",
-                    token: token)
-                let kept = try await api.object(
-                    .post, "/api/v1/me/presence", json: "{\"idleSeconds\":3600}", token: token)
-                #expect(kept["changed"] as? Bool == false, "a meeting the person chose was replaced")
-                #expect(
-                    try await api.send(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":-1}", token: token).0
-                        == 400)
-            }
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: "{\"type\":\"Meeting\",\"returnAt\":\"\(isoDate(in: 3600))\"}",
+                token: token)
+            let kept = try await api.object(
+                .post, "/api/v1/me/presence", json: "{\"idleSeconds\":3600}", token: token)
+            #expect(kept["changed"] as? Bool == false, "a meeting the person chose was replaced")
+            #expect(
+                try await api.send(.post, "/api/v1/me/presence", json: "{\"idleSeconds\":-1}", token: token).0
+                    == 400)
         }
     }
 }
 
 @Suite struct ContactAndOrganisationTests {
     @Test func peopleEditOnlyTheFieldsTheAdminLeftThemAndAdminsRevokeSessions() async throws {
-        try await TemporaryDatabase.with { db in
-            let people = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url).test(.live) { client in
-                let api = APIClient(client: client)
-                let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
-                _ = try await api.object(
-                    .put, "/api/v1/me/contact", json: "{\"mobile\":\"+44 7700 900123\"}", token: annToken)
-                let (code, body) = try await api.send(
-                    .put, "/api/v1/me/contact", json: "{\"email\":\"me@evil.test\"}", token: annToken)
-                #expect(code == 403 && String(decoding: body, as: UTF8.self).contains("comes from the directory"))
-                #expect(try await api.send(.put, "/api/v1/admin/organisation", json: "{}", token: annToken).0 == 403)
-                let settings =
-                    "{\"allowHiddenNotes\":false,\"idleMinutes\":5,\"awayType\":\"Away\",\"editableFields\":[\"mobile\",\"email\"]}"
-                _ = try await api.object(.put, "/api/v1/admin/organisation", json: settings, token: rootToken)
-                _ = try await api.object(
-                    .put, "/api/v1/me/contact", json: "{\"email\":\"ann@acme.test\"}", token: annToken)
-                #expect(
-                    try await api.object(.get, "/api/v1/people/\(people.ids["ann"]!)", token: annToken)["email"]
-                        as? String == "ann@acme.test")
-                let (hidden, hiddenBody) = try await api.send(
-                    .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"x\",\"noteHidden\":true}",
-                    token: annToken)
-                #expect(
-                    hidden == 422 && String(decoding: hiddenBody, as: UTF8.self).contains("noteHidden"),
-                    "hiding is forbidden now")
-                #expect(
-                    try await api.send(
-                        .put, "/api/v1/admin/organisation",
-                        json: settings.replacingOccurrences(of: "\"Away\"", with: "\"Nap\""), token: rootToken
-                    ).0 == 422)
+        try await withPeople { api, people, _, _ in
+            let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
+            _ = try await api.object(
+                .put, "/api/v1/me/contact", json: "{\"mobile\":\"+44 7700 900123\"}", token: annToken)
+            let (code, body) = try await api.send(
+                .put, "/api/v1/me/contact", json: "{\"email\":\"me@evil.test\"}", token: annToken)
+            #expect(code == 403 && String(decoding: body, as: UTF8.self).contains("comes from the directory"))
+            #expect(try await api.send(.put, "/api/v1/admin/organisation", json: "{}", token: annToken).0 == 403)
+            let settings =
+                "{\"allowHiddenNotes\":false,\"idleMinutes\":5,\"awayType\":\"Away\",\"editableFields\":[\"mobile\",\"email\"]}"
+            _ = try await api.object(.put, "/api/v1/admin/organisation", json: settings, token: rootToken)
+            _ = try await api.object(
+                .put, "/api/v1/me/contact", json: "{\"email\":\"ann@acme.test\"}", token: annToken)
+            #expect(
+                try await api.object(.get, "/api/v1/people/\(people.ids["ann"]!)", token: annToken)["email"]
+                    as? String == "ann@acme.test")
+            let (hidden, hiddenBody) = try await api.send(
+                .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"x\",\"noteHidden\":true}",
+                token: annToken)
+            #expect(
+                hidden == 422 && String(decoding: hiddenBody, as: UTF8.self).contains("noteHidden"),
+                "hiding is forbidden now")
+            #expect(
+                try await api.send(
+                    .put, "/api/v1/admin/organisation",
+                    json: settings.replacingOccurrences(of: "\"Away\"", with: "\"Nap\""), token: rootToken
+                ).0 == 422)
 
-                #expect(
-                    try await api.send(.delete, "/api/v1/admin/people/\(people.ids["ann"]!)/sessions", token: rootToken)
-                        .0 == 204)
-                #expect(
-                    try await api.send(.get, "/api/v1/me", token: annToken).0 == 401, "a revoked session still works")
-            }
+            #expect(
+                try await api.send(.delete, "/api/v1/admin/people/\(people.ids["ann"]!)/sessions", token: rootToken)
+                    .0 == 204)
+            #expect(
+                try await api.send(.get, "/api/v1/me", token: annToken).0 == 401, "a revoked session still works")
         }
     }
 }
