@@ -39,14 +39,24 @@ public struct EventLog: Sendable {
     /// Events after `id`, and those among `gaps` (ids skipped earlier) that have committed since.
     public func events(after id: Int64, orAmong gaps: [Int64] = [], limit: Int = 1000) async throws -> [StoredEvent] {
         var events: [StoredEvent] = []
-        let rows = try await database.query(
-            """
-            SELECT id, kind, recipient_id, payload::text FROM events WHERE id > \(id) OR id = ANY(\(gaps)) ORDER BY id LIMIT \(limit)
-            """, logger: logger)
+        let rows = try await database.query(Self.eventsQuery(after: id, orAmong: gaps, limit: limit), logger: logger)
         for try await (id, kind, recipient, payload) in rows.decode((Int64, String, Int64?, String).self) {
             events.append(StoredEvent(id: id, kind: kind, recipientID: recipient, payload: payload))
         }
         return events
+    }
+
+    /// The read behind `events(after:orAmong:limit:)`: two ranges of the primary key merged, so a reader far behind
+    /// (a client resuming after hours) reads `limit` rows, not every row below its position (`id > a OR id = ANY(b)`
+    /// scanned the key from its start and filtered: 69 ms at 700,000 events, against 1 ms this way).
+    static func eventsQuery(after id: Int64, orAmong gaps: [Int64], limit: Int) -> PostgresQuery {
+        """
+        SELECT id, kind, recipient_id, payload::text FROM (
+            (SELECT id, kind, recipient_id, payload FROM events WHERE id > \(id) ORDER BY id LIMIT \(limit))
+            UNION ALL
+            SELECT id, kind, recipient_id, payload FROM events WHERE id = ANY(\(gaps)) AND id <= \(id)
+        ) e ORDER BY id LIMIT \(limit)
+        """
     }
 
     /// The committed ids within `span` of the newest one, in order (the hub's start: the newest, and which ids
