@@ -4,11 +4,16 @@ library only, no database, no authentication, no per-viewer rules: GET /api/v1/e
 (": connected" first); PUT /api/v1/me/status encodes one "status" frame and writes it to every open stream,
 then answers 200. sse_fanout.py measures it exactly as it measures Inboard.
 
-  naive_sse_server.py --port 8081
+With --database URL it first commits the change as one INSERT (asyncpg, PostgreSQL's durable defaults): the least
+durable work a change can do before it is sent, so the gap to Inboard that durability explains can be told apart
+from the gap its own code adds.
+
+  naive_sse_server.py --port 8081 [--database postgres://...]
 """
 import argparse, asyncio, json, time
 
 streams = set()
+database = None
 
 
 async def handle(reader, writer):
@@ -33,6 +38,8 @@ async def handle(reader, writer):
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":", 1)[1])
     body = await reader.readexactly(length) if length else b""
+    if database is not None:
+        await database.execute("INSERT INTO naive_changes (body) VALUES ($1)", body.decode("utf-8", "replace"))
     frame = ("event: status\ndata: " + json.dumps({"at": time.time(), "body": body.decode("utf-8", "replace")}) + "\n\n").encode()
     for stream in list(streams):
         stream.write(frame)
@@ -44,7 +51,13 @@ async def handle(reader, writer):
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--database")
     a = ap.parse_args()
+    if a.database:
+        import asyncpg
+        global database
+        database = await asyncpg.create_pool(a.database, min_size=1, max_size=1)
+        await database.execute("CREATE TABLE IF NOT EXISTS naive_changes (id bigserial PRIMARY KEY, body text NOT NULL)")
     server = await asyncio.start_server(handle, "127.0.0.1", a.port, backlog=2048)
     async with server:
         await server.serve_forever()

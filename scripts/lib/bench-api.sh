@@ -6,7 +6,7 @@
 bench_api() {
   source scripts/lib/common.sh
   source scripts/lib/install.sh
-  apt_install wrk
+  apt_install wrk python3-asyncpg
   local seconds=10 connections=32 people=1000 sse_runs=5
   local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_api"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
@@ -68,7 +68,8 @@ a raw loop doing the same work: search, bind on a second handle, and the server'
 in a handful. SSE: 1,000 streams of 100 people open on one server, one status change, time from before the PUT
 to each arrival, and the server's CPU time from the change until 300 ms after the last arrival (its threads'
 schedstat), $sse_runs runs, medians; the client is inboard-bench's (one thread, poll(2)); baseline: the same client against a
-naive asyncio fan-out server (no database, no rules), runs taken in turn; then the Python client of earlier figures once each.
+naive asyncio fan-out server (no database, no rules), and for reference the same server committing one INSERT before
+it fans out (asyncpg, this PostgreSQL), runs taken in turn; then the Python client of earlier figures once each.
 RSS: /proc VmRSS after start, VmHWM after everything.
 METHOD
 
@@ -110,21 +111,30 @@ METHOD
   local naive_port naive_pid
   naive_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   python3 scripts/bench-tools/naive_sse_server.py --port "$naive_port" & naive_pid=$!
-  for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$naive_port") 2>/dev/null && break; sleep 0.1; done
+  # And the same with one durable INSERT committed before the fan-out (what durability alone costs).
+  local durable_port durable_pid
+  durable_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  # Debian's python3 (python3-asyncpg is installed for it), not whichever python3 comes first on PATH.
+  /usr/bin/python3 scripts/bench-tools/naive_sse_server.py --port "$durable_port" --database "$INBOARD_DATABASE_URL" & durable_pid=$!
+  for port_up in "$naive_port" "$durable_port"; do
+    for _ in $(seq 1 50); do (echo > "/dev/tcp/127.0.0.1/$port_up") 2>/dev/null && break; sleep 0.1; done
+    (echo > "/dev/tcp/127.0.0.1/$port_up") 2>/dev/null || { echo "error: a naive fan-out server did not start on port $port_up" >&2; exit 1; }
+  done
   # Each server $sse_runs times in turn with inboard-bench's client (a few µs per stream, so the figure is the
   # server's), then once each with the Python client of earlier figures (about 50 µs of one core per stream:
   # mostly the client's own time).
-  : > "$work/sse.jsonl"; : > "$work/naive.jsonl"
+  : > "$work/sse.jsonl"; : > "$work/naive.jsonl"; : > "$work/naive-durable.jsonl"
   for _ in $(seq 1 "$sse_runs"); do
     "$bench" sse-fanout "$port" "$work/tokens.txt" 1000 "$server_pid" >> "$work/sse.jsonl"
     "$bench" sse-fanout "$naive_port" "$work/tokens.txt" 1000 "$naive_pid" >> "$work/naive.jsonl"
+    "$bench" sse-fanout "$durable_port" "$work/tokens.txt" 1000 "$durable_pid" >> "$work/naive-durable.jsonl"
   done
   local sse_python naive_python
   sse_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$port" --tokens-file "$work/tokens.txt" --streams 1000)"
   naive_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$naive_port" --tokens-file "$work/tokens.txt" --streams 1000)"
-  kill "$naive_pid" 2>/dev/null; wait "$naive_pid" 2>/dev/null || true
+  kill "$naive_pid" "$durable_pid" 2>/dev/null; wait "$naive_pid" "$durable_pid" 2>/dev/null || true
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" <<'PY'
 import json, statistics, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
@@ -135,11 +145,12 @@ not_modified, not_modified_p99 = float(sys.argv[16]), sys.argv[17]
 naive = [json.loads(line) for line in open(sys.argv[18])]
 raw_session = float(sys.argv[19])
 sse_python, naive_python = json.loads(sys.argv[20]), json.loads(sys.argv[21])
+naive_durable = [json.loads(line) for line in open(sys.argv[22])]
 med = lambda runs, key: statistics.median(r[key] for r in runs)
 complete = lambda runs: all(r["received"] == r["streams"] and r["putStatus"] == 200 for r in runs)
 all_received = complete(sse)
-if not complete(naive):
-    sys.exit(f"error: a naive fan-out run lost streams or its PUT failed: {naive}")
+if not complete(naive) or not complete(naive_durable):
+    sys.exit(f"error: a naive fan-out run lost streams or its PUT failed: {naive} {naive_durable}")
 runs = lambda rs: ", ".join(f"{r['p99_ms']:.1f}" for r in rs)
 ms = lambda s: float(s[:-2]) if s.endswith("ms") else float(s[:-2]) / 1000 if s.endswith("us") else float(s[:-1]) * 1000
 ok = lambda c: "PASS" if c else "FAIL"
@@ -153,6 +164,7 @@ print(f"            for reference: raw search-then-bind without the session {raw
 print(f"300 groups  {deep:8,.0f}/s (p99 {deep_p99}) vs 1 group {login:,.0f}/s: {login/deep:4.2f}x          goal <= 1.5x: {ok(login <= 1.5 * deep)}")
 print(f"SSE fan-out {len(sse)} runs of 1,000 streams, all received: {all_received}; median p50 {med(sse, 'p50_ms'):.1f} ms, p99 {med(sse, 'p99_ms'):.1f} ms (runs: {runs(sse)}), server CPU {med(sse, 'serverCPU_ms'):.0f} ms   goal p99 < 50 ms: {ok(all_received and med(sse, 'p99_ms') < 50)}")
 print(f"            naive asyncio fan-out (no database, same client): median p50 {med(naive, 'p50_ms'):.1f} ms, p99 {med(naive, 'p99_ms'):.1f} ms (runs: {runs(naive)}), server CPU {med(naive, 'serverCPU_ms'):.0f} ms   goal <= it: {ok(med(sse, 'p99_ms') <= med(naive, 'p99_ms'))}")
+print(f"            for reference, the naive fan-out after one durable INSERT (what durability alone adds): median p50 {med(naive_durable, 'p50_ms'):.1f} ms, p99 {med(naive_durable, 'p99_ms'):.1f} ms (runs: {runs(naive_durable)})")
 print(f"            with the Python client of earlier figures (the client's own time dominates): p99 {sse_python['p99_ms']:.1f} ms vs naive {naive_python['p99_ms']:.1f} ms")
 print(f"server RSS  idle {idle:5.1f} MB, peak {peak:5.1f} MB                            goal <= 64 / <= 128 MB: {ok(idle <= 64 and peak <= 128)}")
 PY
