@@ -58,7 +58,7 @@ struct SSEFanout {
         usleep(500_000)
         // SSE_PROFILE_CHANGES=N: N unmeasured changes first, each awaited on every stream, so that a profiler
         // attached to the server sees fan-outs rather than connections opening.
-        let extra = Int(ProcessInfo.processInfo.environment["SSE_PROFILE_CHANGES"] ?? "0") ?? 0
+        let extra = max(0, Int(ProcessInfo.processInfo.environment["SSE_PROFILE_CHANGES"] ?? "0") ?? 0)
         for round in 0..<extra {
             let put = try connectLoopback()
             let body = #"{"type":"In","note":"round \#(round)"}"#
@@ -68,9 +68,15 @@ struct SSEFanout {
                     + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
                     + body)
             var count = 0
+            var received = [String](repeating: "", count: streams)  // a frame may arrive in two reads
             let giveUp = Date().addingTimeInterval(10)
             try loop(&watched, until: { count == streams || Date() > giveUp }) { index, bytes in
-                if index < streams, bytes.contains("round \(round)") { count += 1 }
+                guard index < streams else { return false }
+                received[index] += bytes
+                if received[index].contains("round \(round)\"") {
+                    count += 1
+                    received[index] = ""
+                }
                 return false
             }
             close(put)

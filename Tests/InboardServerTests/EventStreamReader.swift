@@ -31,6 +31,20 @@ final class EventStreamReader: Sendable {
     /// Waits until the server has subscribed the stream (its first line), so that what follows reaches it.
     func connected() async throws -> Bool { try await wait { $0.contains(": connected") } }
 
+    /// Waits for the stream to end on its own, for at most `limit`: whether the server ended it (curl's exit 0),
+    /// false when it is still open then or ended otherwise.
+    func endedByServer(within limit: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let status = curl.exitCodeIfExited() { return status == 0 }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Whether curl is still reading the stream.
+    var isOpen: Bool { curl.exitCodeIfExited() == nil }
+
     /// Ends the stream and returns everything it received.
     func stop() async -> String {
         curl.signal(SIGTERM)

@@ -151,7 +151,6 @@ import Testing
     @Test func aStreamDroppedBeforeItsFirstEventResumesFromWhereItStarted() async throws {
         try await withPeople { api, _, _, port in
             let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
-            let port = port
             let first = try EventStreamReader(port: port, token: catToken)
             #expect(try await first.connected())
             let preamble = await first.stop()

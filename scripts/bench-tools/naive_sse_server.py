@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """The SSE fan-out baseline: the least a server can do to fan one change out to N streams. asyncio, standard
-library only, no database, no authentication, no per-viewer rules: GET /api/v1/events holds a stream open
+library only (asyncpg with --database), no authentication, no per-viewer rules: GET /api/v1/events holds a stream open
 (": connected" first); PUT /api/v1/me/status encodes one "status" frame and writes it to every open stream,
 then answers 200. sse_fanout.py measures it exactly as it measures Inboard.
 
 With --database URL it first commits the change as one INSERT (asyncpg, PostgreSQL's durable defaults): the least
-durable work a change can do before it is sent, so the gap to Inboard that durability explains can be told apart
-from the gap its own code adds.
+work that makes a change durable before it is sent, so the part of the gap to Inboard that a durable commit
+explains can be told apart from the part its own code adds.
 
   naive_sse_server.py --port 8081 [--database postgres://...]
 """
