@@ -1,6 +1,7 @@
 import Foundation
 
-/// One server-sent event: its id, kind (`status`, `watch`, `note`) and data (JSON).
+/// One server-sent event: its id, kind (`status`, `watch`, `note`; `reset` when more was missed than the server
+/// replays) and data (JSON).
 public struct LiveEvent: Sendable, Equatable {
     /// The frame's id as the server sent it: the event's id, followed by where the stream is when earlier events
     /// were still being committed ("105.103", "103:105"). Opaque: handed back as it is to resume.
@@ -10,6 +11,12 @@ public struct LiveEvent: Sendable, Equatable {
     public var kind: String
     public var data: String
 
+    public init(streamID: String? = nil, kind: String, data: String) {
+        self.streamID = streamID
+        self.kind = kind
+        self.data = data
+    }
+
     public var object: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]) ?? [:]
     }
@@ -18,6 +25,8 @@ public struct LiveEvent: Sendable, Equatable {
     public var text: String {
         switch kind {
         case "note": NoteText.line(object)
+        case "reset":
+            "missed more than the server replays: `inboard-client notes` and `inboard-client board` show what changed"
         default: EntryText.printable(kind) + ": " + EntryText.line(object)
         }
     }

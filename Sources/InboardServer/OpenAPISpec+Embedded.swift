@@ -664,7 +664,9 @@ paths:
       description: |
         `event: status` (someone's board entry changed), `event: watch` (someone I watch changed), `event: note`
         (a note for me). Each has an `id:`; reconnecting with `Last-Event-ID` replays what was missed (up to
-        1,000). An id starts with the event's own id; when earlier events were still being committed it goes on
+        1,000; a client that missed more gets one `event: reset` instead, with data
+        `{"reason":"too_far_behind","replayLimit":1000}` and the id live delivery starts after: it reads the board
+        and `GET /api/v1/me/notes` again, and live events follow). An id starts with the event's own id; when earlier events were still being committed it goes on
         with where the stream is (`105.103`: 103 still to come; `105.101-103`: a run of them; `103:105`: 103 came
         late; `105:99`: too many to list, resume from 99), so that a client resuming with it also gets those
         (up to 30 s late). Clients hand the id back as it is (before 5 December 2026 ids were plain numbers; a
@@ -686,7 +688,7 @@ paths:
               schema:
                 type: object
                 properties:
-                  event: {type: string, enum: [status, watch, note]}
+                  event: {type: string, enum: [status, watch, note, reset]}
                   id: {type: string, pattern: '^([0-9]+:)?[0-9]+(\.[0-9]+(-[0-9]+)?)*$'}
                   data: {type: string}
         "400": {description: "Last-Event-ID (or lastEventId) is not the id of a frame this server sent", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}

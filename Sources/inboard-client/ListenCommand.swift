@@ -9,8 +9,9 @@ struct ListenCommand: AsyncParsableCommand {
         abstract: "Print watch events and notes as they arrive, one line each (or one JSON object with --json).",
         discussion: """
             Runs until interrupted. A dropped connection is resumed with Last-Event-ID, so nothing is missed \
-            while the server restarts or another server takes over. --notify hands each one to the desktop's \
-            notifier (notify-send).
+            while the server restarts or another server takes over; after more than the server replays (1,000 \
+            events) it prints a reset line instead: read your notes and the board again. --notify hands each \
+            one to the desktop's notifier (notify-send).
             """)
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "One JSON object per event: {\"id\",\"event\",\"data\"}.") var json = false
@@ -23,7 +24,7 @@ struct ListenCommand: AsyncParsableCommand {
             guard let token = context.api.token else { throw ClientError.notLoggedIn }
             let follower = EventFollower(http: context.api.http, token: token)
             try await follower.follow { event in
-                guard all || event.kind == "watch" || event.kind == "note" else { return }
+                guard all || ["watch", "note", "reset"].contains(event.kind) else { return }
                 if json {
                     emit(
                         jsonLine([

@@ -20,4 +20,13 @@ import Testing
         #expect(late.first?.id == 43, "the late event is named by its own id")
         #expect(parser.lastEventID == "43:45")
     }
+
+    /// More missed than the server replays: a `reset` whose id is where live delivery starts, said in words.
+    @Test func aResetIsAnEventWithItsOwnIdAndExplanation() {
+        var parser = LiveEventParser()
+        let lines = ["id: 1102", "event: reset", "data: {\"reason\":\"too_far_behind\",\"replayLimit\":1000}", ""]
+        let reset = lines.compactMap { parser.feed($0) }
+        #expect(reset.first?.kind == "reset" && parser.lastEventID == "1102", "a reconnect resumes after the reset")
+        #expect(reset.first?.text.contains("inboard-client notes") == true, "\(reset.first?.text ?? "")")
+    }
 }

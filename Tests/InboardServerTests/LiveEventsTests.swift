@@ -169,4 +169,65 @@ import Testing
                 "a resumed stream is not told a starting id again")
         }
     }
+
+    /// A client that missed more than a replay holds is told so (`event: reset`, with the id live delivery starts
+    /// after) instead of getting the oldest 1,000 and then live events with everything between silently skipped;
+    /// one that missed exactly 1,000 gets them replayed.
+    @Test func aClientTooFarBehindIsToldToReadTheBoardAgain() async throws {
+        try await withPeople { api, people, db, port in
+            let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
+            let start = try await db.scalar("SELECT COALESCE(max(id), 0) FROM events")
+            // 1,100 events cat may not see (notes for dan), then a note for cat among what cat missed.
+            try await db.execute(
+                """
+                INSERT INTO events (kind, recipient_id, payload)
+                SELECT 'note', \(people.ids["dan"]!), '{"from":"x","body":"for dan"}' FROM generate_series(1, 1100)
+                """)
+            _ = try await api.object(
+                .post, "/api/v1/people/\(people.ids["cat"]!)/notes", json: "{\"body\":\"missed\"}", token: annToken)
+            // Once this server's hub has read them all (a stream opened without Last-Event-ID starts where it is), cat
+            // comes back from before them.
+            let newest = try await db.scalar("SELECT max(id) FROM events")
+            let caughtUp = try await eventually(within: .seconds(60)) {
+                let probe = try EventStreamReader(port: port, token: annToken)
+                guard try await probe.connected() else { return false }
+                let preamble = await probe.stop()
+                let startsAt = preamble.split(separator: "\n").first { $0.hasPrefix("id: ") }.map {
+                    Int64($0.dropFirst(4).prefix { $0.isNumber }) ?? 0
+                }
+                return (startsAt ?? 0) >= newest
+            }
+            #expect(caughtUp, "the hub never read up to \(newest)")
+            let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: String(start))
+            #expect(try await resumed.wait { _ in resumed.kinds.contains("reset") }, "no reset: \(resumed.text)")
+            _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
+            #expect(try await resumed.wait { _ in resumed.kinds.contains("status") })
+            let text = await resumed.stop()
+            #expect(
+                text.split(separator: "\n").first { $0.hasPrefix("event: ") } == "event: reset", "reset first: \(text)")
+            #expect(!text.contains("missed") && !text.contains("for dan"), "a replay was sent with the reset: \(text)")
+            let lines = text.split(separator: "\n")
+            let resetID = try #require(
+                lines.firstIndex { $0 == "event: reset" }.map { lines[$0 - 1] }.flatMap {
+                    $0.hasPrefix("id: ") ? String($0.dropFirst(4)) : nil
+                }, "the reset carries no id: \(text)")
+            #expect(
+                (Int64(resetID.prefix { $0.isNumber }) ?? 0) >= newest,
+                "the reset's id is not where live delivery starts")
+            // What cat missed is still there to read: the note waits in its notes.
+            let notes = try #require(
+                try await api.object(.get, "/api/v1/me/notes", token: catToken)["notes"] as? [[String: Any]])
+            #expect(notes.contains { $0["body"] as? String == "missed" }, "\(notes)")
+
+            // Exactly a replay's worth missed: replayed, no reset.
+            let latest = try await db.scalar("SELECT max(id) FROM events")
+            let replaying = try EventStreamReader(port: port, token: catToken, lastEventID: String(latest - 1000))
+            #expect(try await replaying.connected())
+            _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"In\"}", token: annToken)
+            #expect(try await replaying.wait { $0.contains("\"In\"") })
+            let replayed = await replaying.stop()
+            #expect(!replayed.contains("event: reset"), "a reset for 1,000 missed events: \(replayed.prefix(500))")
+            #expect(replayed.contains("\"Remote\""), "the replay did not come: \(replayed.prefix(500))")
+        }
+    }
 }

@@ -4,7 +4,8 @@ import InboardStore
 import ServiceLifecycle
 
 /// `GET /events`: server-sent events for the logged-in person. `Last-Event-ID` replays what was missed (up
-/// to 1,000 events) before live ones; a comment line every 15 s keeps proxies from closing the stream.
+/// to 1,000 events; past that, an `event: reset`) before live ones; a comment every 15 s keeps proxies from closing
+/// the stream.
 struct EventsController: Sendable {
     let hub: EventHub
     let log: EventLog
@@ -25,14 +26,21 @@ struct EventsController: Sendable {
                 Task { await hub.unsubscribe(subscription.id) }
             }
             var replay: [LiveEvent] = []
+            var tooFarBehind = false
             do {
                 if var position = lastSeen {
                     let now = hub.clock(), live = subscription.startsAt
-                    replay = try await log.events(after: position.after, orAmong: Array(position.pending)).map {
-                        _ = position.read($0.id)
-                        position.settle(against: live)  // the hub's position when this stream joined
-                        return LiveEvent($0, now: now, streamID: position.frameID(for: $0.id))
-                    }
+                    let missed = try await log.events(
+                        after: position.after, orAmong: Array(position.pending), limit: Self.maxReplay + 1)
+                    tooFarBehind = missed.count > Self.maxReplay
+                    replay =
+                        tooFarBehind
+                        ? []
+                        : missed.map {
+                            _ = position.read($0.id)
+                            position.settle(against: live)  // the hub's position when this stream joined
+                            return LiveEvent($0, now: now, streamID: position.frameID(for: $0.id))
+                        }
                 }
             } catch {
                 stopWatching()
@@ -42,8 +50,11 @@ struct EventsController: Sendable {
             let events = replay, stream = subscription.stream
             // Without Last-Event-ID the client learns where its stream starts (an id with no data sets an
             // EventSource's last id and dispatches nothing), so a reconnect before its first event misses nothing.
+            // A client that missed more than a replay holds is told to read the board (and its notes) again, with
+            // the id live delivery starts after: nothing it missed is skipped without its knowing.
             let preamble =
                 "retry: 3000\n" + (lastSeen == nil ? "id: \(subscription.startsAt.text)\n" : "") + ": connected\n\n"
+                + (tooFarBehind ? Self.resetFrame(startingAfter: subscription.startsAt) : "")
             let body = ResponseBody { writer in
                 defer {
                     stopWatching()
@@ -80,6 +91,15 @@ struct EventsController: Sendable {
                     .init("X-Accel-Buffering")!: "no",
                 ], body: body)
         }
+    }
+
+    /// Missed events a resuming stream is sent at most; past that it gets `resetFrame` instead.
+    static let maxReplay = 1000
+
+    /// `event: reset`: more was missed than a replay holds; the client reads the board and its notes again. Its id is
+    /// where live delivery starts, so a reconnect after it resumes from there.
+    static func resetFrame(startingAfter live: EventPosition) -> String {
+        "id: \(live.text)\nevent: reset\ndata: {\"reason\":\"too_far_behind\",\"replayLimit\":\(maxReplay)}\n\n"
     }
 
     /// Where the client's stream had got (`Last-Event-ID`, or `lastEventId` where a header cannot be set: the id of

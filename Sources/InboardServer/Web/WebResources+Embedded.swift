@@ -769,6 +769,8 @@ let embeddedStaticFiles: [String: String] = [
   var source = new EventSource("/api/v1/events");
   source.addEventListener("open", function () { if (state) state.textContent = "Live: changes appear as they happen."; });
   source.addEventListener("error", function () { if (state) state.textContent = "Reconnecting to live updates…"; });
+  // More was missed than the server replays (a long sleep, a long outage): the page is read again, whole.
+  source.addEventListener("reset", function () { location.reload(); });
   source.addEventListener("status", function (event) {
     var entry;
     try { entry = JSON.parse(event.data); } catch (e) { return; }   // a malformed frame is skipped
