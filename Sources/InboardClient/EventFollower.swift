@@ -2,7 +2,9 @@ import Foundation
 
 /// Follows the live-event stream for as long as it is wanted: a stream that ends or a server that cannot be
 /// reached is retried (1 s, then doubling up to 30 s) with the last id seen as Last-Event-ID, so nothing is
-/// missed. A session that ended or a server too old for this client stops it.
+/// missed; after more than the server replays (1,000 events, or older than the seven days it keeps), the server
+/// sends a `reset` event instead, which the handler sees. A session that ended or a server too old for this client
+/// stops it.
 public struct EventFollower: Sendable {
     let http: ClientHTTP
     let token: String

@@ -11,12 +11,6 @@ public struct LiveEvent: Sendable, Equatable {
     public var kind: String
     public var data: String
 
-    public init(streamID: String? = nil, kind: String, data: String) {
-        self.streamID = streamID
-        self.kind = kind
-        self.data = data
-    }
-
     public var object: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]) ?? [:]
     }

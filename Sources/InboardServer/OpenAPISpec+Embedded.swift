@@ -664,7 +664,8 @@ paths:
       description: |
         `event: status` (someone's board entry changed), `event: watch` (someone I watch changed), `event: note`
         (a note for me). Each has an `id:`; reconnecting with `Last-Event-ID` replays what was missed (up to
-        1,000; a client that missed more gets one `event: reset` instead, with data
+        1,000 events, counting every event in the log, and within the seven days the log keeps; a client that
+        missed more, or older ones, gets one `event: reset` instead, with data
         `{"reason":"too_far_behind","replayLimit":1000}` and the id live delivery starts after: it reads the board
         and `GET /api/v1/me/notes` again, and live events follow). An id starts with the event's own id; when earlier events were still being committed it goes on
         with where the stream is (`105.103`: 103 still to come; `105.101-103`: a run of them; `103:105`: 103 came

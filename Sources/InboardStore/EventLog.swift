@@ -59,6 +59,15 @@ public struct EventLog: Sendable {
         """
     }
 
+    /// The oldest event the log still holds (nil when it holds none): housekeeping deletes events after seven days,
+    /// so a reader whose position is below it cannot be told what it missed.
+    public func oldestID() async throws -> Int64? {
+        for try await id in try await database.query("SELECT min(id) FROM events", logger: logger).decode(Int64?.self) {
+            return id
+        }
+        return nil
+    }
+
     /// The committed ids within `span` of the newest one, in order (the hub's start: the newest, and which ids
     /// below it are taken but not committed yet). One statement, so both come from one snapshot.
     public func newestIDs(span: Int64) async throws -> [Int64] {

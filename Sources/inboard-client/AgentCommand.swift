@@ -32,16 +32,12 @@ struct AgentCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await EventFollower(http: context.api.http, token: token).follow { event in
-                        let show = { (event: LiveEvent) in
-                            say(json ? jsonLine(["event": event.kind, "data": event.object]) : event.text)
-                            if settings.value.popsUp(event.kind) { Notifier.show(event) }
-                        }
-                        if event.kind == "reset" {
-                            // More was missed than the server replays: the notes left meanwhile wait to be read.
-                            for note in await unreadNotes(context.api) { show(note) }
-                        }
-                        guard event.kind == "watch" || event.kind == "note" else { return }
-                        show(event)
+                        guard ["watch", "note", "reset"].contains(event.kind) else { return }
+                        say(json ? jsonLine(["event": event.kind, "data": event.object]) : event.text)
+                        // A reset (more missed than the server replays) says where to look; notes left meanwhile
+                        // stay unread on the server for `inboard-client notes`.
+                        if settings.value.popsUp(event.kind == "reset" ? "note" : event.kind) { Notifier.show(event) }
+                        if event.kind == "reset" { try? await refresh(context, settings) }
                     }
                 }
                 if let source {
@@ -56,16 +52,6 @@ struct AgentCommand: AsyncParsableCommand {
                 }
                 try await group.next()
                 group.cancelAll()
-            }
-        }
-    }
-
-    /// The notes not read yet, as note events (now marked read); none when the server cannot be asked.
-    func unreadNotes(_ api: InboardAPI) async -> [LiveEvent] {
-        let answer = try? await api.call(.GET, "/api/v1/me/notes") as? [String: Any]
-        return ((answer?["notes"] as? [[String: Any]]) ?? []).compactMap { note in
-            (try? JSONSerialization.data(withJSONObject: note)).map {
-                LiveEvent(kind: "note", data: String(decoding: $0, as: UTF8.self))
             }
         }
     }

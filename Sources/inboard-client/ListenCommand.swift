@@ -10,7 +10,8 @@ struct ListenCommand: AsyncParsableCommand {
         discussion: """
             Runs until interrupted. A dropped connection is resumed with Last-Event-ID, so nothing is missed \
             while the server restarts or another server takes over; after more than the server replays (1,000 \
-            events) it prints a reset line instead: read your notes and the board again. --notify hands each \
+            events, or older than the seven days it keeps) it prints a reset line instead: read your notes and \
+            the board again. --notify hands each \
             one to the desktop's notifier (notify-send).
             """)
     @OptionGroup var connection: ConnectionOptions

@@ -177,7 +177,11 @@ import Testing
         try await withPeople { api, people, db, port in
             let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
             let start = try await db.scalar("SELECT COALESCE(max(id), 0) FROM events")
-            // 1,100 events cat may not see (notes for dan), then a note for cat among what cat missed.
+            // A note for cat first (a replay of any part would show it), 1,100 events cat may not see (notes for dan),
+            // then another note for cat among what cat missed.
+            _ = try await api.object(
+                .post, "/api/v1/people/\(people.ids["cat"]!)/notes", json: "{\"body\":\"first missed\"}",
+                token: annToken)
             try await db.execute(
                 """
                 INSERT INTO events (kind, recipient_id, payload)
@@ -187,17 +191,19 @@ import Testing
                 .post, "/api/v1/people/\(people.ids["cat"]!)/notes", json: "{\"body\":\"missed\"}", token: annToken)
             // Once this server's hub has read them all (a stream opened without Last-Event-ID starts where it is), cat
             // comes back from before them.
-            let newest = try await db.scalar("SELECT max(id) FROM events")
-            let caughtUp = try await eventually(within: .seconds(60)) {
-                let probe = try EventStreamReader(port: port, token: annToken)
-                guard try await probe.connected() else { return false }
-                let preamble = await probe.stop()
-                let startsAt = preamble.split(separator: "\n").first { $0.hasPrefix("id: ") }.map {
-                    Int64($0.dropFirst(4).prefix { $0.isNumber }) ?? 0
+            func hubHasRead(_ id: Int64) async throws -> Bool {
+                try await eventually(within: .seconds(60)) {
+                    let probe = try EventStreamReader(port: port, token: annToken)
+                    guard try await probe.connected() else { return false }
+                    let preamble = await probe.stop()
+                    let startsAt = preamble.split(separator: "\n").first { $0.hasPrefix("id: ") }.map {
+                        Int64($0.dropFirst(4).prefix { $0.isNumber }) ?? 0
+                    }
+                    return (startsAt ?? 0) >= id
                 }
-                return (startsAt ?? 0) >= newest
             }
-            #expect(caughtUp, "the hub never read up to \(newest)")
+            let newest = try await db.scalar("SELECT max(id) FROM events")
+            #expect(try await hubHasRead(newest), "the hub never read up to \(newest)")
             let resumed = try EventStreamReader(port: port, token: catToken, lastEventID: String(start))
             #expect(try await resumed.wait { _ in resumed.kinds.contains("reset") }, "no reset: \(resumed.text)")
             _ = try await api.object(.put, "/api/v1/me/status", json: "{\"type\":\"Remote\"}", token: annToken)
@@ -218,6 +224,7 @@ import Testing
             let notes = try #require(
                 try await api.object(.get, "/api/v1/me/notes", token: catToken)["notes"] as? [[String: Any]])
             #expect(notes.contains { $0["body"] as? String == "missed" }, "\(notes)")
+            #expect(notes.contains { $0["body"] as? String == "first missed" }, "\(notes)")
 
             // Exactly a replay's worth missed: replayed, no reset.
             let latest = try await db.scalar("SELECT max(id) FROM events")
@@ -228,6 +235,17 @@ import Testing
             let replayed = await replaying.stop()
             #expect(!replayed.contains("event: reset"), "a reset for 1,000 missed events: \(replayed.prefix(500))")
             #expect(replayed.contains("\"Remote\""), "the replay did not come: \(replayed.prefix(500))")
+
+            // A few missed, but the oldest of them already deleted by housekeeping (the log keeps seven days): reset.
+            let before = try await db.scalar("SELECT max(id) FROM events")
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"pruned-change\"}", token: annToken)
+            #expect(try await hubHasRead(before + 1), "the hub never read the change")
+            try await db.execute("DELETE FROM events WHERE id <= \(before + 1)")
+            let pruned = try EventStreamReader(port: port, token: catToken, lastEventID: String(before))
+            #expect(try await pruned.wait { _ in pruned.kinds.contains("reset") }, "no reset after pruning")
+            let prunedText = await pruned.stop()
+            #expect(!prunedText.contains("pruned-change"), "a replay with a hole in it: \(prunedText)")
         }
     }
 }

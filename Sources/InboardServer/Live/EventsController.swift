@@ -32,7 +32,11 @@ struct EventsController: Sendable {
                     let now = hub.clock(), live = subscription.startsAt
                     let missed = try await log.events(
                         after: position.after, orAmong: Array(position.pending), limit: Self.maxReplay + 1)
-                    tooFarBehind = missed.count > Self.maxReplay
+                    // Events just after the position deleted by housekeeping (kept seven days): what is left would
+                    // replay without them.
+                    let oldest = position.after < live.after ? try await log.oldestID() : nil
+                    let pruned = position.after < live.after && (oldest.map { $0 > position.after + 1 } ?? true)
+                    tooFarBehind = missed.count > Self.maxReplay || pruned
                     replay =
                         tooFarBehind
                         ? []
@@ -93,7 +97,8 @@ struct EventsController: Sendable {
         }
     }
 
-    /// Missed events a resuming stream is sent at most; past that it gets `resetFrame` instead.
+    /// Missed events a resuming stream is sent at most (counting every event in the log, not only those its
+    /// viewer may see); past that, or past what the log still holds, it gets `resetFrame` instead.
     static let maxReplay = 1000
 
     /// `event: reset`: more was missed than a replay holds; the client reads the board and its notes again. Its id is
