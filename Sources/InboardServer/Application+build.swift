@@ -202,7 +202,7 @@ func buildRouter(
     WebAuthController(auth: auth, sessions: stores.sessions, renderer: renderer).addRoutes(to: web)
     BoardPages(
         statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
-        mailPreferences: stores.mailPreferences, renderer: renderer, clock: clock
+        mailPreferences: stores.mailPreferences, renderer: renderer, hub: hub, clock: clock
     ).addRoutes(to: web)
     AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminSyncPage(syncer: syncer, launcher: launcher, renderer: renderer, logger: logger).addRoutes(to: web)

@@ -7,12 +7,17 @@ final class EventStreamReader: Sendable {
     let file: String
     private let curl: ChildProcess
 
-    init(port: Int, token: String, lastEventID: String? = nil) throws {
+    /// `inQuery`: the last event id as `?lastEventId=` (as the board page sends it), not as the header.
+    init(port: Int, token: String, lastEventID: String? = nil, inQuery: Bool = false) throws {
         file = FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID()).txt").path
         var arguments = ["-sN", "--max-time", "600", "-o", file, "-H", "Authorization: Bearer \(token)"]
-        if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
-        curl = try ChildProcess(
-            "/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)/api/v1/events"], capture: false)
+        var url = "http://127.0.0.1:\(port)/api/v1/events"
+        if let lastEventID, inQuery {
+            url += "?lastEventId=" + (lastEventID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        } else if let lastEventID {
+            arguments += ["-H", "Last-Event-ID: \(lastEventID)"]
+        }
+        curl = try ChildProcess("/usr/bin/curl", arguments + [url], capture: false)
     }
 
     var text: String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }

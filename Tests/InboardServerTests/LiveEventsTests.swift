@@ -248,4 +248,23 @@ import Testing
             #expect(!prunedText.contains("pruned-change"), "a replay with a hole in it: \(prunedText)")
         }
     }
+
+    /// The board page carries where the hub was before it read the board; its stream resumes from there, so a change
+    /// made between the page's read and the stream opening reaches the page (a plain stream would start after it).
+    @Test func theBoardPagesStreamGetsAChangeMadeBeforeItOpened() async throws {
+        try await withPeople { api, _, _, port in
+            let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
+            let page = String(decoding: try await api.send(.get, "/", token: catToken).1, as: UTF8.self)
+            let marker = #"data-stream-from=""#
+            let from = try #require(
+                page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) },
+                "the board page carries no stream position")
+            #expect(!from.isEmpty && from.allSatisfy { "0123456789.:-".contains($0) }, "\(from)")
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: "{\"type\":\"Remote\",\"note\":\"between\"}", token: annToken)
+            let stream = try EventStreamReader(port: port, token: catToken, lastEventID: from, inQuery: true)
+            #expect(try await stream.wait { $0.contains("between") }, "the change before the stream opened was lost")
+            _ = await stream.stop()
+        }
+    }
 }

@@ -98,7 +98,7 @@ import Testing
             paging: .init(shown: people.count, isComplete: true, nextLink: "", firstLink: ""), q: "",
             csvLink: "/api/v1/people.csv", departments: [.init(name: "Sales", selected: true)], boards: [],
             hasBoards: false, types: [.init(name: "Lunch", colour: "#123456")], canHide: true, people: people,
-            mine: nil)
+            mine: nil, streamFrom: "105.103")
     }
 
     func render<Model>(_ template: String, _ model: Model, section: String = "board") throws -> String {
@@ -111,6 +111,7 @@ import Testing
     /// The layout's names come from the frame, the page's from its view model, nested names from nested models.
     @Test func pagesRenderFromTheirTypedViewModels() throws {
         let board = try render("board", Self.board(people: []))
+        #expect(board.contains(#"data-stream-from="105.103""#), "the page's stream position")
         #expect(board.contains("<title>Page title · Inboard</title>") && board.contains("Ann Admin"))
         #expect(board.contains(#"href="/" aria-current="page""#), "the current section is marked")
         #expect(!board.contains(#"href="/me" aria-current"#))

@@ -64,7 +64,9 @@
     showCounts();
   }
 
-  var source = new EventSource("/api/v1/events");
+  // From where the hub was before the page read the board: a change in between is replayed, not lost.
+  var from = table.getAttribute("data-stream-from");
+  var source = new EventSource("/api/v1/events" + (from ? "?lastEventId=" + encodeURIComponent(from) : ""));
   source.addEventListener("open", function () { if (state) state.textContent = "Live: changes appear as they happen."; });
   source.addEventListener("error", function () { if (state) state.textContent = "Reconnecting to live updates…"; });
   // More was missed than the server replays (a long sleep, a long outage): the page is read again, whole.

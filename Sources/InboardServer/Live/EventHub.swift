@@ -89,6 +89,13 @@ actor EventHub: Service {
         return Subscription(id: id, stream: stream, startsAt: delivered?.position ?? EventPosition(after: 0))
     }
 
+    /// Where live delivery has got: a page that asks before it reads the board, and opens its stream with this as
+    /// Last-Event-ID, gets every change its read might have missed.
+    func position() async throws -> EventPosition {
+        if delivered == nil { try await fixStart() }
+        return delivered?.position ?? EventPosition(after: 0)
+    }
+
     func unsubscribe(_ id: UUID) {
         guard let subscriber = subscribers.removeValue(forKey: id) else { return }
         subscriber.continuation.finish()

@@ -78,6 +78,9 @@ struct BoardPage {
     let canHide: Bool
     let people: [BoardRow]
     let mine: MyStatus?
+    /// The live stream's position before the board was read: the page's stream resumes from it, so a change
+    /// between the read and the stream opening still arrives.
+    let streamFrom: String
 }
 
 /// A person's card: their status, contact details, history, and watch, note and (for delegates) status forms.

@@ -12,6 +12,7 @@ struct BoardPages: Sendable {
     let notes: any NoteStoring
     let mailPreferences: any MailPreferencesStoring
     let renderer: WebRenderer
+    let hub: EventHub
     let clock: @Sendable () -> Date
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -79,6 +80,9 @@ struct BoardPages: Sendable {
         let asked = try BoardRequest(query, defaultLimit: BoardRequest.maxLimit)
         let (q, department, boardName) = (asked.filter.search, asked.filter.department, asked.filter.board)
         let now = clock()
+        // Before the read: every change the hub had read by then is in the board below, and a later one is replayed
+        // to the page's stream (empty when the event log cannot be read: the stream then starts where it opens).
+        let streamFrom = (try? await hub.position())?.text ?? ""
         let slice = try await statuses.board(asked.filter, after: asked.cursor, limit: asked.limit)
         let entries = slice.entries.map { $0.redacted(for: me).refreshed(now: now) }
         // The whole organisation's counts come with the cached board (one aggregate per change, not per view).
@@ -100,7 +104,8 @@ struct BoardPages: Sendable {
             boards: boards.map { FilterChoice(name: $0, selected: $0 == boardName) }, hasBoards: !boards.isEmpty,
             types: try await statuses.types().map { TypeChoice(name: $0.name, colour: $0.colour) },
             canHide: organisation.allowHiddenNotes, people: entries.map { BoardRow($0, now: now) },
-            mine: mine.map { BoardPage.MyStatus(type: $0.type, colour: $0.colour, overdue: $0.overdue) })
+            mine: mine.map { BoardPage.MyStatus(type: $0.type, colour: $0.colour, overdue: $0.overdue) },
+            streamFrom: streamFrom)
         return renderer.page(
             "board", title: "Board", section: "board", context: context, model: model,
             notice: query.get("done") == "status" ? "Your status is set." : nil)

@@ -480,7 +480,7 @@ let embeddedTemplates: [String: String] = [
   </form>
 </section>
 
-<table class="board" id="board">
+<table class="board" id="board" data-stream-from="{{streamFrom}}">
   <caption class="visually-hidden">Everyone's status</caption>
   <thead><tr><th scope="col">Name</th><th scope="col">Department</th><th scope="col">Status</th><th scope="col">Note</th><th scope="col">Back</th></tr></thead>
   <tbody>
@@ -766,7 +766,9 @@ let embeddedStaticFiles: [String: String] = [
     showCounts();
   }
 
-  var source = new EventSource("/api/v1/events");
+  // From where the hub was before the page read the board: a change in between is replayed, not lost.
+  var from = table.getAttribute("data-stream-from");
+  var source = new EventSource("/api/v1/events" + (from ? "?lastEventId=" + encodeURIComponent(from) : ""));
   source.addEventListener("open", function () { if (state) state.textContent = "Live: changes appear as they happen."; });
   source.addEventListener("error", function () { if (state) state.textContent = "Reconnecting to live updates…"; });
   // More was missed than the server replays (a long sleep, a long outage): the page is read again, whole.
