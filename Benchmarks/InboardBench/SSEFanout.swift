@@ -60,20 +60,14 @@ struct SSEFanout {
         // attached to the server sees fan-outs rather than connections opening.
         let extra = max(0, Int(ProcessInfo.processInfo.environment["SSE_PROFILE_CHANGES"] ?? "0") ?? 0)
         for round in 0..<extra {
-            let put = try connectLoopback()
-            let body = #"{"type":"In","note":"round \#(round)"}"#
-            try send(
-                put,
-                "PUT /api/v1/me/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens[0])\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-                    + body)
+            let put = try changeStatus(note: "round \(round) end")
             var count = 0
             var received = [String](repeating: "", count: streams)  // a frame may arrive in two reads
             let giveUp = Date().addingTimeInterval(10)
             try loop(&watched, until: { count == streams || Date() > giveUp }) { index, bytes in
                 guard index < streams else { return false }
                 received[index] += bytes
-                if received[index].contains("round \(round)\"") {
+                if received[index].contains("round \(round) end") {
                     count += 1
                     received[index] = ""
                 }
@@ -88,16 +82,10 @@ struct SSEFanout {
         let cpuBefore = serverPID.flatMap(Self.cpuNanoseconds(of:))
         // The change: its own connection, watched on the same loop (its answer may come after the frames).
         let started = now()
-        let put = try connectLoopback()
+        let note = "bench \(Date().timeIntervalSince1970)"
+        let put = try changeStatus(note: note)
         sockets.append(put)
         watched[streams].fd = put
-        let note = "bench \(Date().timeIntervalSince1970)"
-        let body = #"{"type":"In","note":"\#(note)"}"#
-        try send(
-            put,
-            "PUT /api/v1/me/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens[0])\r\n"
-                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-                + body)
         var arrivals: [Double] = []
         var putAnswer = ""
         let giveUp = Date().addingTimeInterval(10)
@@ -148,6 +136,19 @@ struct SSEFanout {
                 }
             }
         }
+    }
+
+    /// Sets the first token's person's status to In with `note`, on a connection of its own (returned, to read the
+    /// answer from and close).
+    private func changeStatus(note: String) throws -> Int32 {
+        let put = try connectLoopback()
+        let body = #"{"type":"In","note":"\#(note)"}"#
+        try send(
+            put,
+            "PUT /api/v1/me/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens[0])\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+                + body)
+        return put
     }
 
     private func connectLoopback() throws -> Int32 {

@@ -11,6 +11,9 @@ public struct LiveEvent: Sendable, Equatable {
     public var kind: String
     public var data: String
 
+    /// Told to the person (`listen`, `agent`): watch events, notes for them, and a reset; not every board change.
+    public var isPersonal: Bool { ["watch", "note", "reset"].contains(kind) }
+
     public var object: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]) ?? [:]
     }

@@ -32,7 +32,7 @@ struct AgentCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await EventFollower(http: context.api.http, token: token).follow { event in
-                        guard ["watch", "note", "reset"].contains(event.kind) else { return }
+                        guard event.isPersonal else { return }
                         say(json ? jsonLine(["event": event.kind, "data": event.object]) : event.text)
                         // A reset (more missed than the server replays) says where to look; notes left meanwhile
                         // stay unread on the server for `inboard-client notes`.

@@ -25,7 +25,7 @@ struct ListenCommand: AsyncParsableCommand {
             guard let token = context.api.token else { throw ClientError.notLoggedIn }
             let follower = EventFollower(http: context.api.http, token: token)
             try await follower.follow { event in
-                guard all || ["watch", "note", "reset"].contains(event.kind) else { return }
+                guard all || event.isPersonal else { return }
                 if json {
                     emit(
                         jsonLine([

@@ -27,6 +27,9 @@ import Testing
         let lines = ["id: 1102", "event: reset", "data: {\"reason\":\"too_far_behind\",\"replayLimit\":1000}", ""]
         let reset = lines.compactMap { parser.feed($0) }
         #expect(reset.first?.kind == "reset" && parser.lastEventID == "1102", "a reconnect resumes after the reset")
+        #expect(reset.first?.isPersonal == true, "listen and the agent show it")
+        let status = ["id: 1103", "event: status", "data: {}", ""].compactMap { parser.feed($0) }
+        #expect(status.first?.isPersonal == false, "a board change is not told to everyone by listen")
         #expect(reset.first?.text.contains("inboard-client notes") == true, "\(reset.first?.text ?? "")")
     }
 }

@@ -74,7 +74,7 @@ actor EventHub: Service {
         // The first stream fixes where live delivery starts, before it joins: an event committed after it
         // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
         // the newest id as its start and skip that event).
-        if delivered == nil { try await fixStart() }
+        let startsAt = try await position()
         guard !finished else {
             throw APIError(
                 .serviceUnavailable, code: "server_stopping",
@@ -86,7 +86,7 @@ actor EventHub: Service {
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
-        return Subscription(id: id, stream: stream, startsAt: delivered?.position ?? EventPosition(after: 0))
+        return Subscription(id: id, stream: stream, startsAt: startsAt)
     }
 
     /// Where live delivery has got: a page that asks before it reads the board, and opens its stream with this as

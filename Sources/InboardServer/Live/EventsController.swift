@@ -34,8 +34,10 @@ struct EventsController: Sendable {
                         after: position.after, orAmong: Array(position.pending), limit: Self.maxReplay + 1)
                     // Events just after the position deleted by housekeeping (kept seven days): what is left would
                     // replay without them.
-                    let oldest = position.after < live.after ? try await log.oldestID() : nil
-                    let pruned = position.after < live.after && (oldest.map { $0 > position.after + 1 } ?? true)
+                    var pruned = false
+                    if position.after < live.after {
+                        pruned = try await log.oldestID().map { $0 > position.after + 1 } ?? true
+                    }
                     tooFarBehind = missed.count > Self.maxReplay || pruned
                     replay =
                         tooFarBehind
