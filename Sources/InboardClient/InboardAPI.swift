@@ -51,10 +51,7 @@ public struct InboardAPI: Sendable {
 
     /// The one active person whose name matches `name` (username first, then display name).
     public func person(named name: String) async throws -> [String: Any] {
-        let query =
-            name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "=", "#"]))
-            ?? name
-        let answer = try await call(.GET, "/api/v1/people?q=\(query)&limit=50") as? [String: Any]
+        let answer = try await call(.GET, "/api/v1/people?q=\(Self.queryValue(name))&limit=50") as? [String: Any]
         let people = answer?["people"] as? [[String: Any]] ?? []
         let lowered = name.lowercased()
         if let exact = people.first(where: { ($0["username"] as? String)?.lowercased() == lowered }) { return exact }

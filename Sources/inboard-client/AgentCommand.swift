@@ -70,6 +70,8 @@ struct AgentCommand: AsyncParsableCommand {
         } catch ClientError.unreachable, ClientError.timedOut {
             manifest = cache.load("manifest")?.value as? [String: Any]
         }
+        // What `inboard-client board` shows while the server is away: never older than cacheMinutes.
+        if let people = try? await context.api.board() { cache.save("board", people) }
         let applied = ClientSettings(manifest: manifest ?? [:])
         let before = settings.replace(with: applied)
         if applied != before {

@@ -25,7 +25,8 @@ struct BoardCommand: AsyncParsableCommand {
             let people: [[String: Any]]
             do {
                 try await context.sendQueued()
-                people = try await read(context.api)
+                people = try await context.api.board(
+                    .init(department: department, board: board, search: search), limit: limit)
                 cache.save("board", people)
             } catch let error as ClientError {
                 guard case .unreachable = error, let cached = cache.load("board"), !live else { throw error }
@@ -45,28 +46,5 @@ struct BoardCommand: AsyncParsableCommand {
                 emit(json ? jsonLine(event.object) : EntryText.line(event.object))
             }
         }
-    }
-
-    /// Pages with the server's cursor until `limit` people or the end.
-    func read(_ api: InboardAPI) async throws -> [[String: Any]] {
-        var query: [String] = []
-        let encode = { (value: String) in
-            value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "=", "#"]))
-                ?? value
-        }
-        if let department { query.append("department=\(encode(department))") }
-        if let board { query.append("board=\(encode(board))") }
-        if let search { query.append("q=\(encode(search))") }
-        var people: [[String: Any]] = []
-        var next: String?
-        repeat {
-            let page = min(1000, limit - people.count)
-            let cursor = next.map { ["after=\(encode($0))"] } ?? []
-            let path = "/api/v1/people?" + (query + ["limit=\(page)"] + cursor).joined(separator: "&")
-            let answer = try await api.call(.GET, path) as? [String: Any] ?? [:]
-            people += answer["people"] as? [[String: Any]] ?? []
-            next = answer["next"] as? String
-        } while next != nil && people.count < limit
-        return people
     }
 }

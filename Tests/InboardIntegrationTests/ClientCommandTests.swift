@@ -167,6 +167,9 @@ struct ClientCommandTests {
             let idle = folder + "/idle"
             try "active\n".write(toFile: idle, atomically: true, encoding: .utf8)
             let agentLog = folder + "/agent.log"
+            let cachedBoard = bob.folder + "/cache/board.json"
+            // `board` above left one: the agent writes its own.
+            try? FileManager.default.removeItem(atPath: cachedBoard)
             let agent = try bob.start(["agent", "--idle-source", idle, "--idle-check-seconds", "1"], logFile: agentLog)
             func bobsStatus() async throws -> [String: Any] {
                 let answer = try await bob.run(["status", "--json"])
@@ -193,6 +196,31 @@ struct ClientCommandTests {
             #expect(back["type"] as? String == "In" && back["autoAway"] as? Bool != true, "not back: \(back)")
             #expect(try await carol.run(["note", "bob", "agent-note"]).status == 0)
             #expect(try await Self.wait(for: "agent-note", in: agentLog), "the note did not reach the agent")
+
+            // The agent keeps the board cached for `board` offline from its start, and reads it again when told it
+            // missed more than a replay holds: its server is down while 1,001 events are written and Bob's note changes.
+            #expect(try await Self.wait(for: "\"username\"", in: cachedBoard), "the agent cached no board")
+            setup.server?.signal(SIGTERM)
+            _ = await setup.server?.exit()
+            let written = try await setup.query(
+                """
+                INSERT INTO events (kind, subject_id, payload)
+                SELECT newest.kind, newest.subject_id, newest.payload
+                FROM (SELECT * FROM events WHERE kind = 'status' ORDER BY id DESC LIMIT 1) newest, generate_series(1, 1001)
+                RETURNING id
+                """, as: Int64.self)
+            #expect(written.count == 1001)
+            let changed = try await setup.query(
+                "UPDATE statuses SET note = 'changed-while-away' FROM people WHERE people.id = statuses.person_id "
+                    + "AND people.username = 'bob' RETURNING statuses.person_id", as: Int64.self)
+            #expect(changed.count == 1)
+            try await setup.startReadyServer()
+            #expect(
+                try await Self.wait(for: "missed more than the server replays", in: agentLog, upTo: .seconds(90)),
+                "the agent was not told it missed too much")
+            #expect(
+                try await Self.wait(for: "changed-while-away", in: cachedBoard),
+                "the agent did not read the board again after the reset")
             agent.signal(SIGTERM)
             _ = await agent.exit()
             let agentOutput = (try? String(contentsOfFile: agentLog, encoding: .utf8)) ?? ""

@@ -1,0 +1,41 @@
+import Foundation
+
+extension InboardAPI {
+    /// What `board` narrows the board to; all nil is everybody.
+    public struct BoardQuery: Sendable {
+        public var department: String?
+        public var board: String?
+        public var search: String?
+
+        public init(department: String? = nil, board: String? = nil, search: String? = nil) {
+            self.department = department
+            self.board = board
+            self.search = search
+        }
+    }
+
+    /// The board (people with their statuses), paged with the server's cursor until `limit` people or the end.
+    public func board(_ query: BoardQuery = BoardQuery(), limit: Int = 1000) async throws -> [[String: Any]] {
+        let encode = Self.queryValue
+        var filters: [String] = []
+        if let department = query.department { filters.append("department=\(encode(department))") }
+        if let board = query.board { filters.append("board=\(encode(board))") }
+        if let search = query.search { filters.append("q=\(encode(search))") }
+        var people: [[String: Any]] = []
+        var next: String?
+        repeat {
+            let page = min(1000, limit - people.count)
+            let cursor = next.map { ["after=\(encode($0))"] } ?? []
+            let path = "/api/v1/people?" + (filters + ["limit=\(page)"] + cursor).joined(separator: "&")
+            let answer = try await call(.GET, path) as? [String: Any] ?? [:]
+            people += answer["people"] as? [[String: Any]] ?? []
+            next = answer["next"] as? String
+        } while next != nil && people.count < limit
+        return people
+    }
+
+    /// `value` as one query parameter's value (`&`, `+`, `=` and `#` escaped too).
+    static func queryValue(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "+", "=", "#"])) ?? value
+    }
+}
