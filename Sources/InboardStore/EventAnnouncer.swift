@@ -16,6 +16,8 @@ final class EventAnnouncer: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// The NOTIFY payload naming this process, so that its own listener skips what its readers already read.
+    let origin = UUID().uuidString
 
     /// Wakes `reader` after every commit this process announces, until the returned id is removed.
     func addLocalReader(_ reader: @escaping @Sendable () async -> Void) -> UUID {
@@ -41,7 +43,7 @@ final class EventAnnouncer: Sendable {
     private func sendWhilePending(on pool: DatabasePool, logger: Logger) async {
         repeat {
             do {
-                try await pool.query("SELECT pg_notify(\(EventLog.channel), '')", logger: logger)
+                try await pool.query("SELECT pg_notify(\(EventLog.channel), \(origin))", logger: logger)
             } catch {
                 logger.debug(
                     "NOTIFY for new events failed; other processes read them at their next poll",
