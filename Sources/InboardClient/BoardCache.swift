@@ -10,6 +10,7 @@ public struct ClientCache: Sendable {
         guard let data = try? JSONSerialization.data(withJSONObject: wrapped) else { return }
         try? FileManager.default.createDirectory(
             atPath: config.folder + "/cache", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(config.folder + "/cache", 0o700)  // a folder made by hand, or by an older version, is closed too
         try? config.write("cache/\(name).json", data, mode: 0o600)
     }
 

@@ -39,6 +39,9 @@ public struct ClientConfig: Sendable {
 
     public func removeToken() { try? FileManager.default.removeItem(atPath: folder + "/token") }
 
+    /// What was cached for this person (the board, the manifest): gone with their session.
+    public func removeCache() { try? FileManager.default.removeItem(atPath: folder + "/cache") }
+
     private func stored() -> Stored {
         guard let data = FileManager.default.contents(atPath: folder + "/config.json") else { return Stored() }
         return (try? JSONDecoder().decode(Stored.self, from: data)) ?? Stored()
@@ -49,7 +52,8 @@ public struct ClientConfig: Sendable {
     func write(_ name: String, _ data: Data, mode: mode_t) throws {
         try FileManager.default.createDirectory(
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = folder + "/" + name, temporary = path + ".tmp-\(getpid())"
+        // Unique per write: two tasks of one process (the agent's refreshes) may write the same file at once.
+        let path = folder + "/" + name, temporary = path + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ClientError.local("cannot write \(temporary): \(String(cString: strerror(errno)))") }
         let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }

@@ -12,6 +12,23 @@ extension InboardAPI {
             self.board = board
             self.search = search
         }
+
+        /// The whole board, not a part of it.
+        public var isEverybody: Bool { department == nil && board == nil && search == nil }
+
+        /// `people` narrowed here as the server would by department (the same, in any case) and search (in the name
+        /// or username); nil when the query names a board, which only the server knows the members of.
+        public func narrow(_ people: [[String: Any]]) -> [[String: Any]]? {
+            guard board == nil else { return nil }
+            let department = department?.lowercased(), search = search?.lowercased()
+            return people.filter { entry in
+                if let department, (entry["department"] as? String)?.lowercased() != department { return false }
+                guard let search else { return true }
+                return [entry["displayName"], entry["username"]].contains {
+                    ($0 as? String)?.lowercased().contains(search) == true
+                }
+            }
+        }
     }
 
     /// The board (people with their statuses), paged with the server's cursor until `limit` people or the end.

@@ -16,7 +16,8 @@ final class EventAnnouncer: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
-    /// The NOTIFY payload naming this process, so that its own listener skips what its readers already read.
+    /// The NOTIFY payload naming this announcer (one pool, one per server process), so that its own pool's
+    /// listener skips what its readers already read.
     let origin = UUID().uuidString
 
     /// Wakes `reader` after every commit this process announces, until the returned id is removed.

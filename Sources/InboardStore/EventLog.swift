@@ -94,13 +94,14 @@ public struct EventLog: Sendable {
         return ids
     }
 
-    /// Calls `wake` once listening starts (anything committed before is then read) and after every NOTIFY,
-    /// on a connection of its own, reconnecting a second after it drops, until the task is cancelled.
+    /// Calls `wake` once listening starts (anything committed before is then read), after every commit announced
+    /// through this pool, and after every NOTIFY from another pool (another server process), on a connection of
+    /// its own, reconnecting a second after it drops, until the task is cancelled.
     public func listen(_ wake: @escaping @Sendable () async -> Void) async {
         // Commits of this process wake it at once; NOTIFY brings those of the others.
         let local = database.eventAnnouncer.addLocalReader(wake)
         defer { database.eventAnnouncer.removeLocalReader(local) }
-        // This process's own NOTIFY is for the others: its readers woke at the commit already.
+        // This pool's own NOTIFY is for the other processes: its readers woke at the commit already.
         let own = database.eventAnnouncer.origin
         await ChannelListener(
             channel: Self.channel, databaseURL: databaseURL, logger: logger, purpose: "live events", connectionID: 9

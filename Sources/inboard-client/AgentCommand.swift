@@ -12,7 +12,8 @@ struct AgentCommand: AsyncParsableCommand {
             prints each watch event and note and pops them up as the policy's statusWatchPopups and notePopups say; \
             reads idle time and screen lock from the session (logind, or X11 through xprintidle) and reports them, \
             so that "In" becomes the away status after idleMinutesBeforeAway and comes back with activity; sends \
-            status changes queued offline; refreshes the policy manifest and the cached board every cacheMinutes. \
+            status changes queued offline; refreshes the policy manifest and the cached board (what 'board' shows \
+            offline) at its start, every cacheMinutes and after a reset (more missed than the server replays). \
             Needs a login first ('inboard-client login'); stops on Ctrl-C or SIGTERM.
             """)
     @OptionGroup var connection: ConnectionOptions
@@ -61,6 +62,7 @@ struct AgentCommand: AsyncParsableCommand {
     func refresh(_ context: ClientContext, _ settings: CurrentSettings) async throws {
         let cache = ClientCache(config: context.config)
         var manifest: [String: Any]?
+        var reachable = true
         do {
             try await context.sendQueued()
             manifest = try await context.api.call(.GET, "/api/v1/clients/manifest") as? [String: Any]
@@ -69,9 +71,11 @@ struct AgentCommand: AsyncParsableCommand {
             manifest = [:]  // a local account has no manifest: the defaults apply
         } catch ClientError.unreachable, ClientError.timedOut {
             manifest = cache.load("manifest")?.value as? [String: Any]
+            reachable = false
         }
-        // What `inboard-client board` shows while the server is away: never older than cacheMinutes.
-        if let people = try? await context.api.board() { cache.save("board", people) }
+        // What `inboard-client board` shows while the server is away (not asked for when it just was away: each
+        // try can wait for the client's timeout).
+        if reachable, let people = try? await context.api.board() { cache.save("board", people) }
         let applied = ClientSettings(manifest: manifest ?? [:])
         let before = settings.replace(with: applied)
         if applied != before {

@@ -7,8 +7,10 @@ struct BoardCommand: AsyncParsableCommand {
         commandName: "board",
         abstract: "The board: everyone's status (or a department's), optionally kept up to date as it changes.",
         discussion: """
-            When the server cannot be reached, the last board read is shown, with its time. --live prints each \
-            change as a line of its own after the board, until interrupted.
+            When the server cannot be reached, the last whole board read (by 'board' or the agent, the first 1,000 \
+            people) is shown, with its time, narrowed here by --department and --search (not --board, whose \
+            members only the server knows). --live prints each change as a line of its own after the board, until \
+            interrupted.
             """)
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Only this department.") var department: String?
@@ -22,17 +24,23 @@ struct BoardCommand: AsyncParsableCommand {
         try await reporting {
             let context = try ClientContext(connection)
             let cache = ClientCache(config: context.config)
+            let query = InboardAPI.BoardQuery(department: department, board: board, search: search)
             let people: [[String: Any]]
             do {
                 try await context.sendQueued()
-                people = try await context.api.board(
-                    .init(department: department, board: board, search: search), limit: limit)
-                cache.save("board", people)
+                people = try await context.api.board(query, limit: limit)
+                // Only the whole board is kept (the agent keeps it too): a part would stand in for it offline.
+                if query.isEverybody && limit >= 1000 { cache.save("board", people) }
             } catch let error as ClientError {
-                guard case .unreachable = error, let cached = cache.load("board"), !live else { throw error }
+                guard case .unreachable = error, !live, let cached = cache.load("board") else { throw error }
+                guard let narrowed = query.narrow(cached.value as? [[String: Any]] ?? []) else {
+                    throw ClientError.local(
+                        "\(error); offline, --board cannot be applied (its members are the server's)")
+                }
+                let how = query.isEverybody ? "" : ", narrowed here"
                 FileHandle.standardError.write(
-                    Data("offline: \(error); the board as it was at \(cached.savedAt)\n".utf8))
-                people = cached.value as? [[String: Any]] ?? []
+                    Data("offline: \(error); the board as it was at \(cached.savedAt)\(how)\n".utf8))
+                people = Array(narrowed.prefix(limit))
             }
             if json {
                 printJSON(["people": people])

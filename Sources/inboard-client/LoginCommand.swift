@@ -44,14 +44,17 @@ struct LoginCommand: AsyncParsableCommand {
 
 struct LogoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logout", abstract: "End the session on the server and forget the token.")
+        commandName: "logout", abstract: "End the session on the server and forget the token and the cached board.")
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
             guard context.api.token != nil else { throw ClientError.notLoggedIn }
-            defer { context.config.removeToken() }
+            defer {
+                context.config.removeToken()
+                context.config.removeCache()
+            }
             do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}
             print("logged out")
         }

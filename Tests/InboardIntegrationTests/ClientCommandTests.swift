@@ -136,6 +136,8 @@ struct ClientCommandTests {
 
             // While the server is away: changes are queued with their time, the board comes from the cache.
             #expect(try await bob.run(["board"]).output.contains("(carol)"))
+            // A narrowed read is not kept: it would stand in for the whole board offline.
+            #expect(try await bob.run(["board", "--search", "bob"]).output.contains("(bob)"))
             let otherBob = Client(folder: folder + "/bob-laptop", server: address)
             #expect(try await otherBob.run(["login", "--username", "bob", "--password-file", password]).status == 0)
             setup.server?.signal(SIGTERM)
@@ -146,6 +148,13 @@ struct ClientCommandTests {
             #expect(
                 cached.status == 0 && cached.output.contains("(carol)") && cached.error.contains("offline"), "\(cached)"
             )
+            // Offline, the cached whole board is narrowed here; a board's members are the server's to say.
+            let narrowed = try await bob.run(["board", "--search", "caro"])
+            #expect(
+                narrowed.status == 0 && narrowed.output.contains("(carol)") && !narrowed.output.contains("(bob)")
+                    && narrowed.error.contains("narrowed here"), "\(narrowed)")
+            let byBoard = try await bob.run(["board", "--board", "Sales"])
+            #expect(byBoard.status != 0 && byBoard.error.contains("--board cannot be applied"), "\(byBoard)")
             try await setup.startReadyServer()
             // Bob's other device set his status after the queued change was made: that one is reported, not forced.
             #expect(try await otherBob.run(["set", "In", "--note", "from the laptop"]).status == 0)
@@ -242,6 +251,8 @@ struct ClientCommandTests {
             // Logged out: the session is gone on the server too.
             let token = try String(contentsOfFile: bob.folder + "/token", encoding: .utf8)
             #expect(try await bob.run(["logout"]).status == 0)
+            #expect(
+                !FileManager.default.fileExists(atPath: bob.folder + "/cache"), "the cached board outlived the session")
             let after = try await bob.run(["status"])
             #expect(after.status == 3 && after.error.contains("not logged in"), "\(after)")
             #expect(await setup.send("GET", "/api/v1/me", token: token).status == 401)

@@ -13,27 +13,40 @@ import Testing
 
     @Test func aReaderFarBehindReadsOnePageNotTheWholeLog() async throws {
         try await withLog { db, connection in
-            // Far behind with no gap, far behind with one, at the head with gaps (the hub's usual read); planned for
-            // the values, and as the prepared statement's generic plan (PostgreSQL's choice after five runs).
-            for planMode in ["force_custom_plan", "force_generic_plan"] {
-                try await connection.query(
-                    PostgresQuery(unsafeSQL: "SET plan_cache_mode = \(planMode)"), logger: logger)
-                for (after, gaps) in [(Int64(20_000), [Int64]()), (30_000, [29_990]), (59_995, [59_990, 59_991])] {
-                    let query = EventLog.eventsQuery(after: after, orAmong: gaps, limit: 1000)
-                    var plan = ""
-                    for try await line in try await connection.query(
-                        PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds),
-                        logger: logger
-                    ).decode(String.self) {
-                        plan += line
-                    }
+            // Planned for the values (an unprepared query), and as the prepared statement's generic plan (which
+            // PostgreSQL may settle on after five runs): EXPLAIN EXECUTE of a PREPARE, parameters left as $n.
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "PREPARE events_after (bigint, bigint[], bigint) AS " + EventLog.EventsAfterSQL.sql),
+                logger: logger)
+            // Far behind with no gap, far behind with one, at the head with gaps (the hub's usual read).
+            for (after, gaps) in [(Int64(20_000), [Int64]()), (30_000, [29_990]), (59_995, [59_990, 59_991])] {
+                let query = EventLog.eventsQuery(after: after, orAmong: gaps, limit: 1000)
+                let custom = try await Self.plan(
+                    PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds),
+                    on: connection, logger: logger)
+                try await connection.query("SET plan_cache_mode = force_generic_plan", logger: logger)
+                let array = "'{" + gaps.map(String.init).joined(separator: ",") + "}'"
+                let generic = try await Self.plan(
+                    PostgresQuery(
+                        unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE events_after (\(after), \(array), 1000)"),
+                    on: connection, logger: logger)
+                try await connection.query("RESET plan_cache_mode", logger: logger)
+                #expect(generic.contains("$1"), "not a generic plan: \(generic.prefix(300))")
+                for (kind, plan) in [("custom", custom), ("generic", generic)] {
                     let read = try #require(Self.rowsRead(plan), "a scan without row counts: \(plan.prefix(400))")
                     #expect(
-                        read <= 1000 + gaps.count,
-                        "\(planMode), after \(after): \(read) rows read (\(plan.prefix(300)))")
+                        read <= 1000 + gaps.count, "\(kind), after \(after): \(read) rows read (\(plan.prefix(300)))")
                 }
             }
         }
+    }
+
+    static func plan(_ explain: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> String
+    {
+        var plan = ""
+        for try await line in try await connection.query(explain, logger: logger).decode(String.self) { plan += line }
+        return plan
     }
 
     @Test func itAnswersWhatTheOrQueryAnswered() async throws {

@@ -3,9 +3,10 @@ import InboardStore
 import Logging
 import ServiceLifecycle
 
-/// Fans the event log out to this process's SSE clients. One LISTEN connection per process wakes it when
-/// any process commits an event; it then reads everything after the last id it delivered, once, and hands
-/// each subscriber what it may see. A poll every few seconds covers a lost LISTEN connection.
+/// Fans the event log out to this process's SSE clients. A commit of this process wakes it at once, and one
+/// LISTEN connection per process wakes it when another process commits; it then reads everything after the last
+/// id it delivered, once, and hands each subscriber what it may see. A poll every few seconds covers a lost
+/// NOTIFY or LISTEN connection.
 actor EventHub: Service {
     enum Message: Sendable {
         /// An event, and the viewer as they are now (their role decides which frame they get).
@@ -143,6 +144,7 @@ actor EventHub: Service {
                 let wallClock = clock()
                 guard let start = delivered?.position else { return }
                 let stored = try await log.events(after: start.after, orAmong: Array(start.pending))
+                failedInARow = 0
                 if !stored.isEmpty { await board?.invalidate() }
                 for row in stored {
                     delivered?.read(row.id, now: now)
@@ -157,11 +159,23 @@ actor EventHub: Service {
             }
         } catch {
             if Task.isCancelled || error is CancellationError { return }  // shutting down
+            failedInARow += 1
             logger.warning(
-                "reading the event log failed; retrying at the next wake-up",
+                "reading the event log failed; retrying shortly, then at the next wake-up or poll",
                 metadata: ["error": "\(String(reflecting: error))"])
+            // The commit that woke this read will wake nothing else: one quick retry for a passing failure; a
+            // lasting one is left to the poll (no warning every 250 ms while the database is down).
+            if failedInARow == 1 {
+                Task {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await self.deliverNew()
+                }
+            }
         }
     }
+
+    /// Reads that failed since the last one that did not.
+    private var failedInARow = 0
 
     /// Ends the streams of sessions that ended (logout, revoked, expired, person disabled) and re-scopes the
     /// others to their person as they are now (a role change takes effect on open streams). Only the streams open
