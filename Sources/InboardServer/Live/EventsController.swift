@@ -33,9 +33,9 @@ struct EventsController: Sendable {
                     let missed = try await log.events(
                         after: position.after, orAmong: Array(position.pending), limit: Self.maxReplay + 1)
                     // Events just after the position deleted by housekeeping (kept seven days): what is left would
-                    // replay without them.
+                    // replay without them. When the event right after the position is there, nothing after it was.
                     var pruned = false
-                    if position.after < live.after {
+                    if position.after < live.after, !missed.contains(where: { $0.id == position.after + 1 }) {
                         pruned = try await log.oldestID().map { $0 > position.after + 1 } ?? true
                     }
                     tooFarBehind = missed.count > Self.maxReplay || pruned
