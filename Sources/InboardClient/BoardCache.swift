@@ -22,4 +22,21 @@ public struct ClientCache: Sendable {
         else { return nil }
         return (value, savedAt)
     }
+
+    /// The whole board as last read (`board` with no filter, or the agent): what `board` shows offline. Partial
+    /// reads are never kept; `complete` is false when the server had more than the people kept.
+    public func saveBoard(_ people: [[String: Any]]) {
+        save("board", ["people": people, "complete": people.count < Self.boardSize])
+    }
+
+    public func loadBoard() -> (people: [[String: Any]], complete: Bool, savedAt: Date)? {
+        // A list (an older client's cache, which may hold a filtered read) is not taken for the whole board.
+        guard let cached = load("board"), let board = cached.value as? [String: Any],
+            let people = board["people"] as? [[String: Any]]
+        else { return nil }
+        return (people, board["complete"] as? Bool ?? false, cached.savedAt)
+    }
+
+    /// People kept: one page of the server's.
+    public static let boardSize = 1000
 }

@@ -7,10 +7,14 @@ extension InboardAPI {
         public var board: String?
         public var search: String?
 
+        /// Values are trimmed, and a blank one is no filter, as the server takes them.
         public init(department: String? = nil, board: String? = nil, search: String? = nil) {
-            self.department = department
-            self.board = board
-            self.search = search
+            let given = { (value: String?) in
+                value.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            }
+            self.department = given(department)
+            self.board = given(board)
+            self.search = given(search)
         }
 
         /// The whole board, not a part of it.

@@ -50,6 +50,9 @@ public struct OfflineQueue: Sendable {
 
     public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }
 
+    /// Forgets what is queued (at logout: no session is left to send it).
+    public func discard() { try? locked { try save([]) } }
+
     /// The queue file is read and rewritten only under an exclusive lock on `queue.lock`: the agent flushing
     /// and a `set` made at the same moment must not lose each other's change. No lock is held across a request.
     func locked<T>(_ body: () throws -> T) throws -> T {

@@ -69,13 +69,13 @@ struct AgentCommand: AsyncParsableCommand {
             if let manifest { cache.save("manifest", manifest) }
         } catch ClientError.refused(404, _, _) {
             manifest = [:]  // a local account has no manifest: the defaults apply
-        } catch ClientError.unreachable, ClientError.timedOut {
+        } catch let error as ClientError where error.isOutage {
             manifest = cache.load("manifest")?.value as? [String: Any]
             reachable = false
         }
         // What `inboard-client board` shows while the server is away (not asked for when it just was away: each
         // try can wait for the client's timeout).
-        if reachable, let people = try? await context.api.board() { cache.save("board", people) }
+        if reachable, let people = try? await context.api.board() { cache.saveBoard(people) }
         let applied = ClientSettings(manifest: manifest ?? [:])
         let before = settings.replace(with: applied)
         if applied != before {

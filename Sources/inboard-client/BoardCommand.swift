@@ -7,7 +7,8 @@ struct BoardCommand: AsyncParsableCommand {
         commandName: "board",
         abstract: "The board: everyone's status (or a department's), optionally kept up to date as it changes.",
         discussion: """
-            When the server cannot be reached, the last whole board read (by 'board' or the agent, the first 1,000 \
+            When the server cannot be reached or is overloaded, the last whole board read (by 'board' or the agent, \
+            the first 1,000 \
             people) is shown, with its time, narrowed here by --department and --search (not --board, whose \
             members only the server knows). --live prints each change as a line of its own after the board, until \
             interrupted.
@@ -20,6 +21,10 @@ struct BoardCommand: AsyncParsableCommand {
     @Flag(help: "Keep printing changes as they happen.") var live = false
     @Flag(help: "One JSON object: {\"people\":[…]}.") var json = false
 
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be 1 or more") }
+    }
+
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
@@ -30,14 +35,19 @@ struct BoardCommand: AsyncParsableCommand {
                 try await context.sendQueued()
                 people = try await context.api.board(query, limit: limit)
                 // Only the whole board is kept (the agent keeps it too): a part would stand in for it offline.
-                if query.isEverybody && limit >= 1000 { cache.save("board", people) }
+                if query.isEverybody && limit >= ClientCache.boardSize { cache.saveBoard(people) }
             } catch let error as ClientError {
-                guard case .unreachable = error, !live, let cached = cache.load("board") else { throw error }
-                guard let narrowed = query.narrow(cached.value as? [[String: Any]] ?? []) else {
-                    throw ClientError.local(
-                        "\(error); offline, --board cannot be applied (its members are the server's)")
+                guard error.isOutage, !live, let cached = cache.loadBoard() else { throw error }
+                guard let narrowed = query.narrow(cached.people) else {
+                    FileHandle.standardError.write(
+                        Data(
+                            "offline, --board cannot be applied to the cached board: its members are the server's\n"
+                                .utf8))
+                    throw error
                 }
-                let how = query.isEverybody ? "" : ", narrowed here"
+                let how =
+                    query.isEverybody
+                    ? "" : cached.complete ? ", narrowed here" : ", narrowed here from its first 1,000 people"
                 FileHandle.standardError.write(
                     Data("offline: \(error); the board as it was at \(cached.savedAt)\(how)\n".utf8))
                 people = Array(narrowed.prefix(limit))

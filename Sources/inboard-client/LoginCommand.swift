@@ -44,16 +44,30 @@ struct LoginCommand: AsyncParsableCommand {
 
 struct LogoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logout", abstract: "End the session on the server and forget the token and the cached board.")
+        commandName: "logout",
+        abstract: "End the session on the server and forget the token and the cached board.",
+        discussion: """
+            Status changes queued while the server was away are sent first; any it cannot send are discarded, with a \
+            warning: no session is left to send them, and the next login here may be someone else's.
+            """)
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         try await reporting {
             let context = try ClientContext(connection)
             guard context.api.token != nil else { throw ClientError.notLoggedIn }
+            // Changes made offline go now if they can: after this, no session could send them, and the next login
+            // here may be someone else's.
+            try? await context.sendQueued()
             defer {
                 context.config.removeToken()
                 context.config.removeCache()
+                let unsent = OfflineQueue(config: context.config).changes.count
+                if unsent > 0 {
+                    OfflineQueue(config: context.config).discard()
+                    FileHandle.standardError.write(
+                        Data("discarded \(unsent) status change(s) made while the server was away: never sent\n".utf8))
+                }
             }
             do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}
             print("logged out")

@@ -22,6 +22,11 @@ import Testing
         #expect(usernames(.init(search: "bo")) == ["bob"], "the username counts")
     }
 
+    @Test func valuesAreTrimmedAndBlankOnesAreNoFilter() {
+        #expect(usernames(.init(department: " Sales ", search: " carol")) == ["carol"])
+        #expect(InboardAPI.BoardQuery(department: "  ", board: "", search: " ").isEverybody)
+    }
+
     @Test func aBoardFilterNeedsTheServer() {
         #expect(usernames(.init(board: "Sales")) == nil)
         #expect(InboardAPI.BoardQuery().isEverybody && !InboardAPI.BoardQuery(search: "x").isEverybody)

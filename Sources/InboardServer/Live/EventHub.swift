@@ -126,6 +126,7 @@ actor EventHub: Service {
 
     /// Reads and delivers everything after the last delivered event, and any gap that has filled in.
     func deliverNew() async {
+        guard !finished else { return }  // stopping: a late retry or wake-up has nobody to deliver to
         if reading { readAgain = true; return }
         reading = true
         defer { reading = false }
@@ -144,7 +145,10 @@ actor EventHub: Service {
                 let wallClock = clock()
                 guard let start = delivered?.position else { return }
                 let stored = try await log.events(after: start.after, orAmong: Array(start.pending))
-                failedInARow = 0
+                if failedInARow > 0 {
+                    logger.notice("reading the event log works again", metadata: ["failedReads": "\(failedInARow)"])
+                    failedInARow = 0
+                }
                 if !stored.isEmpty { await board?.invalidate() }
                 for row in stored {
                     delivered?.read(row.id, now: now)
@@ -160,11 +164,14 @@ actor EventHub: Service {
         } catch {
             if Task.isCancelled || error is CancellationError { return }  // shutting down
             failedInARow += 1
-            logger.warning(
-                "reading the event log failed; retrying shortly, then at the next wake-up or poll",
-                metadata: ["error": "\(String(reflecting: error))"])
+            // The first failure, then one a minute or so at the 5 s poll: an outage is not a warning every poll.
+            if failedInARow % 12 == 1 {
+                logger.warning(
+                    "reading the event log failed; retrying at the next wake-up or poll",
+                    metadata: ["error": "\(String(reflecting: error))", "failedReads": "\(failedInARow)"])
+            }
             // The commit that woke this read will wake nothing else: one quick retry for a passing failure; a
-            // lasting one is left to the poll (no warning every 250 ms while the database is down).
+            // lasting one is left to the poll.
             if failedInARow == 1 {
                 Task {
                     try? await Task.sleep(for: .milliseconds(250))
