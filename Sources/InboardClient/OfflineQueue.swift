@@ -50,8 +50,14 @@ public struct OfflineQueue: Sendable {
 
     public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }
 
-    /// Forgets what is queued (at logout: no session is left to send it).
-    public func discard() { try? locked { try save([]) } }
+    /// Forgets what is queued (at logout: no session is left to send it); how many changes that was.
+    public func discard() -> Int {
+        (try? locked {
+            let queued = try load().count
+            try save([])
+            return queued
+        }) ?? 0
+    }
 
     /// The queue file is read and rewritten only under an exclusive lock on `queue.lock`: the agent flushing
     /// and a `set` made at the same moment must not lose each other's change. No lock is held across a request.

@@ -75,7 +75,9 @@ struct AgentCommand: AsyncParsableCommand {
         }
         // What `inboard-client board` shows while the server is away (not asked for when it just was away: each
         // try can wait for the client's timeout).
-        if reachable, let people = try? await context.api.board() { cache.saveBoard(people) }
+        if reachable, let people = try? await context.api.board(limit: ClientCache.boardSize) {
+            cache.saveBoard(people)
+        }
         let applied = ClientSettings(manifest: manifest ?? [:])
         let before = settings.replace(with: applied)
         if applied != before {

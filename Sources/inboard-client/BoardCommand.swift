@@ -8,10 +8,9 @@ struct BoardCommand: AsyncParsableCommand {
         abstract: "The board: everyone's status (or a department's), optionally kept up to date as it changes.",
         discussion: """
             When the server cannot be reached or is overloaded, the last whole board read (by 'board' or the agent, \
-            the first 1,000 \
-            people) is shown, with its time, narrowed here by --department and --search (not --board, whose \
-            members only the server knows). --live prints each change as a line of its own after the board, until \
-            interrupted.
+            the first 1,000 people) is shown, with its time, narrowed here by --department and --search (not \
+            --board, whose members only the server knows). --live prints each change as a line of its own after the \
+            board, until interrupted.
             """)
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Only this department.") var department: String?

@@ -62,9 +62,8 @@ struct LogoutCommand: AsyncParsableCommand {
             defer {
                 context.config.removeToken()
                 context.config.removeCache()
-                let unsent = OfflineQueue(config: context.config).changes.count
+                let unsent = OfflineQueue(config: context.config).discard()
                 if unsent > 0 {
-                    OfflineQueue(config: context.config).discard()
                     FileHandle.standardError.write(
                         Data("discarded \(unsent) status change(s) made while the server was away: never sent\n".utf8))
                 }

@@ -164,8 +164,8 @@ actor EventHub: Service {
         } catch {
             if Task.isCancelled || error is CancellationError { return }  // shutting down
             failedInARow += 1
-            // The first failure, then one a minute or so at the 5 s poll: an outage is not a warning every poll.
-            if failedInARow % 12 == 1 {
+            // The first failure, then about one a minute: an outage is not a warning every poll.
+            if (failedInARow - 1) % max(1, Int(Duration.seconds(60) / pollInterval)) == 0 {
                 logger.warning(
                     "reading the event log failed; retrying at the next wake-up or poll",
                     metadata: ["error": "\(String(reflecting: error))", "failedReads": "\(failedInARow)"])
