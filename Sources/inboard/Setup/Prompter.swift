@@ -52,7 +52,6 @@ struct Prompter {
     }
 
     private func readSecret(_ prompt: String) throws -> String {
-        Terminal.write(prompt)
         var saved = termios()
         let isTerminal = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &saved) == 0
         if isTerminal {
@@ -60,6 +59,8 @@ struct Prompter {
             silent.c_lflag &= ~tcflag_t(ECHO)
             tcsetattr(STDIN_FILENO, TCSANOW, &silent)
         }
+        // Echo is off before the prompt shows: a password typed as soon as it appears is never echoed.
+        Terminal.write(prompt)
         defer {
             if isTerminal {
                 tcsetattr(STDIN_FILENO, TCSANOW, &saved)
