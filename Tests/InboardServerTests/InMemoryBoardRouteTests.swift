@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -163,6 +164,62 @@ import Testing
             let (_, delegateTag, _, _) = try await board(delToken)
             #expect(delegateTag != nil && delegateTag != bobTag, "a delegate's board holds the hidden note")
             #expect(try await board(delToken, ifNoneMatch: bobTag).0 == 200, "a user's tag never matches theirs")
+        }
+    }
+
+    /// A client that takes gzip gets the board without hidden notes gzipped, with its own ETag; the board with
+    /// hidden notes never is (BoardCompressionRule: its compressed length would give the notes away).
+    @Test func boardsWithoutHiddenNotesAreGzippedForClientsThatTakeIt() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate)
+        let bob = await stores.add("bob")
+        for index in 0..<40 { _ = await stores.add("person\(index)") }
+        let (annToken, delToken, bobToken) = (
+            try await stores.token(for: ann), try await stores.token(for: del), try await stores.token(for: bob)
+        )
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            _ = try await api.object(
+                .put, "/api/v1/me/status",
+                json:
+                    "{\"type\":\"Out\",\"note\":\"secret plan\",\"noteHidden\":true,\"returnAt\":\"\(iso(stores.clock.now.addingTimeInterval(3600)))\"}",
+                token: annToken)
+            struct Answer {
+                var status: Int
+                var encoding: String?
+                var tag: String?
+                var vary: String?
+                var body: ByteBuffer
+            }
+            func board(_ token: String, accept: String?, ifNoneMatch: String? = nil) async throws -> Answer {
+                var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+                if let accept { headers[.acceptEncoding] = accept }
+                if let ifNoneMatch { headers[.ifNoneMatch] = ifNoneMatch }
+                return try await client.execute(uri: "/api/v1/people", method: .get, headers: headers) {
+                    Answer(
+                        status: Int($0.status.code), encoding: $0.headers[.contentEncoding], tag: $0.headers[.eTag],
+                        vary: $0.headers[.vary], body: $0.body)
+                }
+            }
+            let plain = try await board(bobToken, accept: nil)
+            let gzipped = try await board(bobToken, accept: "br;q=1.0, gzip;q=0.8, *;q=0.1")
+            #expect(plain.status == 200 && plain.encoding == nil && plain.vary == "Accept-Encoding")
+            #expect(gzipped.status == 200 && gzipped.encoding == "gzip" && gzipped.vary == "Accept-Encoding")
+            #expect(gzipped.body.readableBytes < plain.body.readableBytes / 2)
+            var compressed = gzipped.body
+            let inflated = try compressed.decompress(with: .gzip())
+            #expect(inflated == plain.body, "the same JSON, compressed")
+            #expect(!String(buffer: inflated).contains("secret plan"))
+            let gzipTag = try #require(gzipped.tag)
+            #expect(gzipTag != plain.tag, "a strong validator names one encoding")
+            #expect(try await board(bobToken, accept: "gzip", ifNoneMatch: gzipTag).status == 304)
+            #expect(try await board(bobToken, accept: nil, ifNoneMatch: gzipTag).status == 200)
+            #expect(try await board(bobToken, accept: "gzip;q=0").encoding == nil, "q=0 refuses gzip")
+            #expect(try await board(bobToken, accept: "identity").encoding == nil)
+
+            let delegates = try await board(delToken, accept: "gzip")
+            #expect(delegates.status == 200 && delegates.encoding == nil, "hidden notes are never compressed")
+            #expect(String(buffer: delegates.body).contains("secret plan"))
         }
     }
 }

@@ -61,7 +61,9 @@ Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slap
 alternating two types (each one a status row, a history row, an event, a NOTIFY, one transaction); baseline:
 pgbench, same connections, a single-row UPDATE of the same statuses table, and the PUT's own statement under
 pgbench (prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
-$people people, then the same with If-None-Match of its ETag (304s). Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
+$people people as an administrator (the JSON as it is), then the same with If-None-Match of its ETag (304s), then
+as a colleague whose client takes gzip (Accept-Encoding: gzip, as every browser sends; the colleague's answer,
+without hidden notes, is the one kept gzipped). Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
 next of 150 sample people, 8 connections; baseline:
 a raw loop doing the same work: search, bind on a second handle, and the server's own session INSERT committed
 (inboard-bench raw-login with a database; also shown without the INSERT, and raw binds alone); and 40 people in 300 nested groups against those
@@ -92,6 +94,14 @@ METHOD
   not_modified="$(wrk_rate < "$work/board304.txt")"; not_modified_p99="$(wrk_p99 < "$work/board304.txt")"
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token" -H "If-None-Match: $etag")" = 304 ] \
     || echo "   warning: the board changed during the 304 run, so some answers were 200s"
+  local user_token board_gzip board_gzip_p99 plain_bytes gzip_bytes
+  user_token="$(token "$(head -1 "$work/users.txt")" "$INBOARD_TEST_SAMPLE_PASSWORD")"
+  [ -n "$user_token" ] || { echo "error: a sample colleague could not log in" >&2; exit 1; }
+  plain_bytes="$(curl -fs -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $user_token")"
+  gzip_bytes="$(curl -fs -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $user_token" -H 'Accept-Encoding: gzip')"
+  [ "$gzip_bytes" -lt "$plain_bytes" ] || { echo "error: the board was not gzipped ($gzip_bytes of $plain_bytes bytes)" >&2; exit 1; }
+  TOKEN="$user_token" ACCEPT_ENCODING=gzip wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board-gzip.txt"
+  board_gzip="$(wrk_rate < "$work/board-gzip.txt")"; board_gzip_p99="$(wrk_p99 < "$work/board-gzip.txt")"
   echo "   peak RSS so far: $(( $(hwm) / 1024 )) MB"
   echo "== logins"
   local login login_p99 deep deep_p99 raw
@@ -134,7 +144,7 @@ METHOD
   naive_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$naive_port" --tokens-file "$work/tokens.txt" --streams 1000)"
   kill "$naive_pid" "$durable_pid" 2>/dev/null; wait "$naive_pid" "$durable_pid" 2>/dev/null || true
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" <<'PY'
 import json, statistics, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
@@ -146,6 +156,7 @@ naive = [json.loads(line) for line in open(sys.argv[18])]
 raw_session = float(sys.argv[19])
 sse_python, naive_python = json.loads(sys.argv[20]), json.loads(sys.argv[21])
 naive_durable = [json.loads(line) for line in open(sys.argv[22])]
+board_gzip, board_gzip_p99, plain_bytes, gzip_bytes = float(sys.argv[23]), sys.argv[24], int(sys.argv[25]), int(sys.argv[26])
 med = lambda runs, key: statistics.median(r[key] for r in runs)
 complete = lambda runs: all(r["received"] == r["streams"] and r["putStatus"] == 200 for r in runs)
 all_received = complete(sse)
@@ -157,7 +168,8 @@ ok = lambda c: "PASS" if c else "FAIL"
 print()
 print(f"status PUT  {put:8,.0f}/s (p99 {put_p99}) | pgbench single-row UPDATE {pg:8,.0f}/s | {put/pg:4.0%}   goal >= 50%: {ok(put >= 0.5 * pg)}")
 print(f"            same work: pgbench of the PUT's own statement (prepared) {pg_same:8,.0f}/s | {put/pg_same:4.0%}")
-print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people                         goal >= 10,000/s: {ok(board >= 10000)}")
+print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people, JSON as it is ({plain_bytes:,} bytes)   goal >= 10,000/s: {ok(board >= 10000)}")
+print(f"board GET   {board_gzip:8,.0f}/s (p99 {board_gzip_p99}), the same as a colleague's browser asks, gzip ({gzip_bytes:,} bytes)   goal >= 10,000/s: {ok(board_gzip >= 10000)}")
 print(f"board 304   {not_modified:8,.0f}/s (p99 {not_modified_p99}), If-None-Match of the same board   goal >= 20,000/s: {ok(not_modified >= 20000)}")
 print(f"login       {login:8,.0f}/s (p99 {login_p99}) | raw search, bind and session INSERT committed {raw_session:8,.0f}/s | {login/raw_session:4.0%}   goal >= 50%: {ok(login >= 0.5 * raw_session)}, p99 < 25 ms: {ok(ms(login_p99) < 25)}")
 print(f"            for reference: raw search-then-bind without the session {raw_login:8,.0f}/s ({login/raw_login:4.0%}); raw libldap binds alone {raw:8,.0f}/s")

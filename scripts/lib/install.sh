@@ -10,7 +10,7 @@ apt_install() { # apt_install PACKAGE... (only the missing ones are installed)
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 install_base_packages() {
-  apt_install postgresql-15 slapd ldap-utils libldap2-dev pkg-config python3-aiosmtpd openssl haproxy
+  apt_install postgresql-15 slapd ldap-utils libldap2-dev zlib1g-dev pkg-config python3-aiosmtpd openssl haproxy
 }
 install_samba_packages() {
   apt_install samba-ad-dc samba winbind ldb-tools smbclient samba-ad-provision

@@ -9,6 +9,7 @@ import Synchronization
 /// with its JSON encoded once per page size clients ask for most (`cachedLimits`) and per audience (as
 /// delegates and admins see it, and with hidden notes removed), on first use. Unfiltered board reads, the most
 /// frequent request, then cost a lookup instead of a query and an encoding of every person on the page.
+/// The page with hidden notes removed is also kept gzipped, for clients that take it (`BoardCompressionRule`).
 actor BoardCache {
     /// One page size's answer for one audience.
     struct Page: Sendable {
@@ -18,6 +19,8 @@ actor BoardCache {
         let tag: String
         /// The cursor of the next page (nil when this page holds everybody).
         let next: BoardCursor?
+        /// `gzip` when `body` is compressed, nil for the JSON as it is.
+        var contentEncoding: String? = nil
     }
 
     struct Snapshot: Sendable {
@@ -29,24 +32,33 @@ actor BoardCache {
         fileprivate let encoded = EncodedPages()
 
         /// The first `limit` people as the API answers them, encoded on first use (a cold start encodes only
-        /// the page asked for); nil for a page size that is not cached.
-        func page(_ limit: Int, redacted: Bool) -> Page? {
+        /// the page asked for); gzipped when `gzip` and `BoardCompressionRule` allows it for the audience; nil
+        /// for a page size that is not cached.
+        func page(_ limit: Int, redacted: Bool, gzip: Bool = false) -> Page? {
             guard BoardCache.cachedLimits.contains(limit) else { return nil }
-            return encoded.page(limit, redacted: redacted) {
+            let plain = encoded.page(.init(limit: limit, redacted: redacted, gzip: false)) {
                 let page = slice.prefix(limit)
                 let body = BoardCache.encode(page, redacting: redacted)
                 return Page(body: body, tag: BoardCache.tag(body), next: page.next)
+            }
+            guard gzip, BoardCompressionRule.mayCompress(hidingNotes: redacted) else { return plain }
+            return encoded.page(.init(limit: limit, redacted: redacted, gzip: true)) {
+                BoardCompressionRule.gzipped(plain) ?? plain
             }
         }
     }
 
     /// A snapshot's encoded pages: shared by every request that reads the snapshot, each encoded once.
     fileprivate final class EncodedPages: Sendable {
-        private let pages = Mutex<[Int: Page]>([:])
+        struct Key: Hashable {
+            let limit: Int
+            let redacted: Bool
+            let gzip: Bool
+        }
+        private let pages = Mutex<[Key: Page]>([:])
 
-        func page(_ limit: Int, redacted: Bool, encode: () -> Page) -> Page {
-            let key = redacted ? -limit : limit
-            return pages.withLock { pages in
+        func page(_ key: Key, encode: () -> Page) -> Page {
+            pages.withLock { pages in
                 if let page = pages[key] { return page }
                 let page = encode()
                 pages[key] = page

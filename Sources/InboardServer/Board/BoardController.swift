@@ -25,18 +25,22 @@ struct BoardController: Sendable {
         users.get("people") { request, context in
             let viewer = try context.requireIdentity()
             let asked = try BoardRequest(request.uri.queryParameters)
+            let gzip = AcceptEncoding.allowsGzip(request.headers[values: .acceptEncoding])
             if asked.filter.isEverybody, asked.cursor == nil,
-                let cached = try await cachedPage(asked.limit, for: viewer)
+                let cached = try await cachedPage(asked.limit, for: viewer, gzip: gzip)
             {
-                var headers: HTTPFields = [.eTag: cached.tag, .cacheControl: "private, no-cache"]
-                if let next = cached.next { headers[.link] = Self.nextLink(asked, next) }
                 // Private: the answer depends on who asks; no-cache: revalidate each time (304 is cheap).
+                var headers: HTTPFields = [
+                    .eTag: cached.tag, .cacheControl: "private, no-cache", .vary: "Accept-Encoding",
+                ]
+                if let next = cached.next { headers[.link] = Self.nextLink(asked, next) }
                 if request.headers[values: .ifNoneMatch].contains(where: {
                     $0.contains(cached.tag) || $0.trimmingCharacters(in: .whitespaces) == "*"
                 }) {
                     return Response(status: .notModified, headers: headers)
                 }
                 headers[.contentType] = "application/json; charset=utf-8"
+                if let encoding = cached.contentEncoding { headers[.contentEncoding] = encoding }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: cached.body))
             }
             let now = clock()
@@ -74,16 +78,12 @@ struct BoardController: Sendable {
         }
     }
 
-    /// The cached first page for `limit` as `viewer` sees it; nil when it is not cached (another page size) or
-    /// the viewer's own hidden note is on it (their board is read for them).
-    func cachedPage(_ limit: Int, for viewer: Person) async throws -> (
-        body: ByteBuffer, tag: String, next: BoardCursor?
-    )? {
+    /// The cached first page for `limit` as `viewer` sees it, gzipped if asked and allowed; nil when it is not
+    /// cached (another page size) or the viewer's own hidden note is on it (their board is read for them).
+    func cachedPage(_ limit: Int, for viewer: Person, gzip: Bool = false) async throws -> BoardCache.Page? {
         let snapshot = try await cache.current()
-        guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id),
-            let page = snapshot.page(limit, redacted: viewer.role < .delegate)
-        else { return nil }
-        return (page.body, page.tag, page.next)
+        guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) else { return nil }
+        return snapshot.page(limit, redacted: viewer.role < .delegate, gzip: gzip)
     }
 
     static func nextLink(_ asked: BoardRequest, _ next: BoardCursor) -> String {
