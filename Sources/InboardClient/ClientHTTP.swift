@@ -54,15 +54,16 @@ public struct ClientHTTP: Sendable {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    /// One request and its whole answer, within `timeout`.
+    /// One request and its whole answer, within `timeout`; the answer may come gzipped (it is inflated here).
     public func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil)
         async throws -> Answer
     {
-        try await withDeadline(timeout) {
+        let asked = headers.contains { $0.0.lowercased() == "accept-encoding" } ? [] : [("Accept-Encoding", "gzip")]
+        return try await withDeadline(timeout) {
             var answer = Answer(status: 0, headers: [], body: [])
             let limit = maxAnswerBytes
             try await exchange(
-                method, path, headers: headers, body: body, readTimeout: nil,
+                method, path, headers: headers + asked, body: body, readTimeout: nil,
                 onHead: { head in answer = Answer(head) },
                 onBody: { part in
                     guard answer.body.count + part.count <= limit else {
@@ -70,7 +71,7 @@ public struct ClientHTTP: Sendable {
                     }
                     answer.body += part
                 })
-            return answer
+            return try answer.inflated(limit: limit)
         }
     }
 

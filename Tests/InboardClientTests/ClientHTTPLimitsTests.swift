@@ -8,10 +8,21 @@ import Testing
 /// stream: a real HTTP server of the test's own (Python) misbehaves on purpose.
 @Suite struct ClientHTTPLimitsTests {
     static let misbehavingServer = #"""
-        import http.server, sys, time
+        import gzip, http.server, sys, time
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args): pass
             def do_GET(self):
+                if self.path in ("/gzip", "/gzip-bomb"):
+                    asked = "gzip" in self.headers.get("Accept-Encoding", "")
+                    plain = b'{"asked":true}' if self.path == "/gzip" else b"0" * (48 << 20)
+                    body = gzip.compress(plain) if asked else b'{"asked":false}'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    if asked: self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 stream = self.path != "/big"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
@@ -80,6 +91,20 @@ import Testing
         try await withServer { http in
             await #expect(throws: ClientError.answerTooLarge(limit: 1 << 20)) {
                 try await http.stream("/long-line", onHead: { _ in }, onLine: { _ in })
+            }
+        }
+    }
+
+    /// The client asks for gzip and reads a gzipped answer as the JSON it is; 48 MB of zeros gzipped into
+    /// 48 KB is refused at the limit after inflating, as a plain answer that large is.
+    @Test(.timeLimit(.minutes(1)))
+    func gzippedAnswersAreInflatedWithinTheLimit() async throws {
+        try await withServer { http in
+            let answer = try await http.send(.GET, "/gzip")
+            #expect(answer.text == #"{"asked":true}"#)
+            #expect(answer.header("Content-Encoding") == nil)
+            await #expect(throws: ClientError.answerTooLarge(limit: 1 << 20)) {
+                _ = try await http.send(.GET, "/gzip-bomb")
             }
         }
     }
