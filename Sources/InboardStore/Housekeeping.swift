@@ -51,9 +51,14 @@ public struct Housekeeping: Sendable {
             """
             DELETE FROM sessions WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'
             """)
+        // Events go from the oldest id up to the first one inside the horizon, never by `at` alone: ids are
+        // taken in commit order only roughly, so by `at` a later id could go while an earlier one stayed, and
+        // a replay takes "the log starts at min(id)" for "nothing below it was ever missed".
         pruned.events = try await count(
             """
-            DELETE FROM events WHERE at < now() - make_interval(secs => \(Double(Self.eventRetention.components.seconds)))
+            DELETE FROM events WHERE id < COALESCE(
+                (SELECT id FROM events WHERE at >= now() - make_interval(secs => \(Double(Self.eventRetention.components.seconds))) ORDER BY id LIMIT 1),
+                (SELECT max(id) + 1 FROM events))
             """)
         pruned.mails = try await count(
             """
