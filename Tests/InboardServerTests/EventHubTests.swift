@@ -73,6 +73,31 @@ import Testing
         }
     }
 
+    /// A read that fails once (here: the table is away for a moment) is tried again a quarter of a second later,
+    /// unasked: the commit that woke it wakes nothing else, and the poll is seconds away (not running here).
+    @Test func aReadThatFailsOnceIsRetriedWithoutAnotherWakeUp() async throws {
+        try await withHub { hub, db, cat in
+            let stream = try #require(try await hub.subscribe(cat)).stream
+            await hub.deliverNew()
+            try await db.execute("ALTER TABLE events RENAME TO events_away")
+            try await db.execute(
+                """
+                INSERT INTO events_away (kind, subject_id, recipient_id, payload)
+                VALUES ('note', \(cat.id), \(cat.id), '{"body":"after the failure"}')
+                """)
+            await hub.deliverNew()  // fails: no table called events
+            try await db.execute("ALTER TABLE events_away RENAME TO events")
+            let stop = Task {
+                try await Task.sleep(for: .seconds(5))
+                await hub.finishAll()
+            }
+            let frames = await Self.notes(in: stream, count: 1)
+            stop.cancel()
+            await hub.finishAll()
+            #expect(frames.count == 1 && frames[0].contains("after the failure"), "\(frames)")
+        }
+    }
+
     /// A writer that took its id before the hub started but commits after: its event still arrives.
     @Test func anEventStillBeingCommittedWhenTheHubStartsArrivesOnceCommitted() async throws {
         try await withHub { hub, db, cat in
