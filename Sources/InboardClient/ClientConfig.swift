@@ -15,17 +15,35 @@ public struct ClientConfig: Sendable {
         var server: String?
         /// The certificate authorities given at login (`--ca-file`), so the agent and later commands trust them.
         var caFile: String?
+        /// The username of the person logged in (as the server spells it): changes queued offline are theirs.
+        var account: String?
     }
 
     /// The server saved by `login` (or by hand in config.json).
     public var server: String? { stored().server }
     public var caFile: String? { stored().caFile }
+    /// Who is logged in here (nil before a login, after a logout, or for a login by an older client).
+    public var account: String? { stored().account }
 
-    /// Saves the server `login` used and the CA file it was given (an absolute path; none forgets an old one).
-    public func saveServer(_ address: ServerAddress, caFile: String?) throws {
+    /// Saves the server `login` used, the CA file it was given (an absolute path; none forgets an old one) and
+    /// who logged in.
+    public func saveServer(_ address: ServerAddress, caFile: String?, account: String?) throws {
         var stored = stored()
         stored.server = address.description
         stored.caFile = caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        stored.account = account
+        try save(stored)
+    }
+
+    /// Forgets who was logged in (at logout; the server stays).
+    public func removeAccount() {
+        var stored = stored()
+        guard stored.account != nil else { return }
+        stored.account = nil
+        try? save(stored)
+    }
+
+    private func save(_ stored: Stored) throws {
         try write("config.json", Data(try JSONEncoder().encode(stored)), mode: 0o600)
     }
 

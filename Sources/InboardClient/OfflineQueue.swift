@@ -5,7 +5,9 @@ import Foundation
 
 /// Status changes made while the server could not be reached, kept in the config folder (`queue.json`, mode 600)
 /// and sent when it is back: oldest first, each with the time it was made, so that one the person has since
-/// replaced on another device is reported (409 superseded), never forced over the newer one.
+/// replaced on another device is reported (409 superseded), never forced over the newer one. Each change is its
+/// maker's: only their session sends it, so a change waiting through a logout goes with their next login here,
+/// never as whoever logs in next.
 public struct OfflineQueue: Sendable {
     public struct Change: Codable, Sendable, Equatable {
         public var type: String
@@ -14,14 +16,23 @@ public struct OfflineQueue: Sendable {
         public var returnAt: Date?
         public var expiresAt: Date?
         public var madeAt: Date
+        /// The username of who made it (nil: queued by an older client, sent by whoever is logged in).
+        public var owner: String?
 
-        public init(body: [String: Any], madeAt: Date) {
+        public init(body: [String: Any], madeAt: Date, owner: String?) {
             type = body["type"] as? String ?? ""
             note = body["note"] as? String
             noteHidden = body["noteHidden"] as? Bool
             returnAt = (body["returnAt"] as? String).flatMap(EntryText.parse)
             expiresAt = (body["expiresAt"] as? String).flatMap(EntryText.parse)
             self.madeAt = madeAt
+            self.owner = owner
+        }
+
+        /// Whether the session of `account` may send it.
+        func isSendable(by account: String?) -> Bool {
+            guard let owner else { return true }
+            return owner.lowercased() == account?.lowercased()
         }
 
         var body: [String: Any] {
@@ -50,13 +61,15 @@ public struct OfflineQueue: Sendable {
 
     public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }
 
-    /// Forgets what is queued (at logout: no session is left to send it); how many changes that was.
-    public func discard() -> Int {
+    /// At `account`'s logout: forgets the changes nobody owns (an older client's: any next login would send them)
+    /// and keeps the owned ones for their maker's next login here; how many of each were `account`'s or nobody's.
+    public func discardUnowned(at account: String?) -> (discarded: Int, kept: Int) {
         (try? locked {
-            let queued = try load().count
-            try save([])
-            return queued
-        }) ?? 0
+            let queued = try load()
+            let owned = queued.filter { $0.owner != nil }
+            try save(owned)
+            return (queued.count - owned.count, owned.filter { $0.isSendable(by: account) }.count)
+        }) ?? (0, 0)
     }
 
     /// The queue file is read and rewritten only under an exclusive lock on `queue.lock`: the agent flushing
@@ -68,11 +81,11 @@ public struct OfflineQueue: Sendable {
         return try withExtendedLifetime(lock) { try body() }
     }
 
-    /// Removes `change` from the front of the queue when it is still there (another process may have sent it).
+    /// Removes `change` from the queue when it is still there (another process may have sent it).
     func removeSent(_ change: Change) throws {
         try locked {
             var pending = try load()
-            if pending.first == change { pending.removeFirst() }
+            if let index = pending.firstIndex(of: change) { pending.remove(at: index) }
             try save(pending)
         }
     }
@@ -85,16 +98,17 @@ public struct OfflineQueue: Sendable {
         try config.write("queue.json", try Self.encoder.encode(changes), mode: 0o600)
     }
 
-    /// Sends what is queued, oldest first; returns one line per change for the person. Stops, keeping the
-    /// rest, when the server cannot be reached again.
+    /// Sends what `config.account` queued (and what nobody owns), oldest first; returns one line per change for
+    /// the person. Stops, keeping the rest, when the server cannot be reached again; others' changes stay.
     public func flush(_ api: InboardAPI) async throws -> [String] {
+        let account = config.account
         // One sender at a time (the agent, or a command): a second would send the same change again and be
         // told, wrongly, that it was superseded. It leaves the queue to the one already sending (and anything
         // queued stays queued when the lock cannot be had at all).
         guard let sending = try? FileLock(config.folder + "/queue.flush.lock", wait: false) else { return [] }
         defer { withExtendedLifetime(sending) {} }  // held on every way out, early returns included
         var report: [String] = []
-        while let change = try locked({ try load().first }) {
+        while let change = try locked({ try load().first { $0.isSendable(by: account) } }) {
             let made = EntryText.clock(change.madeAt, timeZone: .current)
             do {
                 try await api.call(.PUT, "/api/v1/me/status", json: change.body)

@@ -36,8 +36,11 @@ struct LoginCommand: AsyncParsableCommand {
             guard !password.isEmpty else { throw ClientError.usage("the password is empty") }
             let (token, person) = try await context.api.login(username: name, password: password)
             try context.config.saveToken(token)
-            try context.config.saveServer(context.found.address, caFile: context.api.http.caFile)
+            try context.config.saveServer(
+                context.found.address, caFile: context.api.http.caFile, account: person["username"] as? String)
             print("logged in to \(context.found.address) as \(person["displayName"] as? String ?? name)")
+            // Changes this person queued here while the server was away (before a logout) go now.
+            try? await ClientContext(connection).sendQueued()
         }
     }
 }
@@ -47,8 +50,9 @@ struct LogoutCommand: AsyncParsableCommand {
         commandName: "logout",
         abstract: "End the session on the server and forget the token and the cached board.",
         discussion: """
-            Status changes queued while the server was away are sent first; any it cannot send are discarded, with a \
-            warning: no session is left to send them, and the next login here may be someone else's.
+            Status changes queued while the server was away are sent first; any it cannot send stay queued for your \
+            next login here (nobody else's session sends them). Changes queued by an older client, which does not \
+            record whose they are, are discarded with a warning.
             """)
     @OptionGroup var connection: ConnectionOptions
 
@@ -56,16 +60,25 @@ struct LogoutCommand: AsyncParsableCommand {
         try await reporting {
             let context = try ClientContext(connection)
             guard context.api.token != nil else { throw ClientError.notLoggedIn }
-            // Changes made offline go now if they can: after this, no session could send them, and the next login
-            // here may be someone else's.
+            // Changes made offline go now if they can; those that cannot wait for this person's next login here.
             try? await context.sendQueued()
             defer {
+                let account = context.config.account
                 context.config.removeToken()
+                context.config.removeAccount()
                 context.config.removeCache()
-                let unsent = OfflineQueue(config: context.config).discard()
-                if unsent > 0 {
+                let (discarded, kept) = OfflineQueue(config: context.config).discardUnowned(at: account)
+                if discarded > 0 {
                     FileHandle.standardError.write(
-                        Data("discarded \(unsent) status change(s) made while the server was away: never sent\n".utf8))
+                        Data(
+                            "discarded \(discarded) status change(s) made while the server was away: never sent\n".utf8)
+                    )
+                }
+                if kept > 0 {
+                    FileHandle.standardError.write(
+                        Data(
+                            "kept \(kept) status change(s) made while the server was away: sent at your next login here\n"
+                                .utf8))
                 }
             }
             do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}

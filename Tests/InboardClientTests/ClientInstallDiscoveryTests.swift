@@ -43,7 +43,7 @@ import Testing
         #expect(try discovery().resolve().address.host == "beside-binary")
         try ini("http://named/").write(toFile: folder + "/named.ini", atomically: true, encoding: .utf8)
         #expect(try discovery(ini: folder + "/named.ini").resolve().address.host == "named")
-        try config.saveServer(try ServerAddress("https://saved.example:8443/inboard/"), caFile: nil)
+        try config.saveServer(try ServerAddress("https://saved.example:8443/inboard/"), caFile: nil, account: nil)
         let saved = try discovery(ini: folder + "/named.ini").resolve()
         #expect(
             saved.address.description == "https://saved.example:8443/inboard/" && saved.source.hasSuffix("config.json"))

@@ -76,7 +76,7 @@ import Testing
         try "[{\"type\": truncated".write(toFile: folder + "/queue.json", atomically: true, encoding: .utf8)
         let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
         #expect(throws: ClientError.self) {
-            try queue.append(OfflineQueue.Change(body: ["type": "In"], madeAt: Date()))
+            try queue.append(OfflineQueue.Change(body: ["type": "In"], madeAt: Date(), owner: nil))
         }
         #expect(try String(contentsOfFile: folder + "/queue.json", encoding: .utf8) == "[{\"type\": truncated")
     }
@@ -88,7 +88,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
         DispatchQueue.concurrentPerform(iterations: 40) { index in
-            try? queue.append(OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date()))
+            try? queue.append(OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date(), owner: nil))
         }
         #expect(Set(try queue.load().map(\.type)) == Set((0..<40).map { "T\($0)" }))
     }
@@ -97,10 +97,10 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let config = ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder])
-        try config.saveServer(try ServerAddress("https://inboard.acme.test/"), caFile: "relative/ca.pem")
+        try config.saveServer(try ServerAddress("https://inboard.acme.test/"), caFile: "relative/ca.pem", account: nil)
         #expect(config.caFile == FileManager.default.currentDirectoryPath + "/relative/ca.pem")
         #expect(config.server == "https://inboard.acme.test/")
-        try config.saveServer(try ServerAddress("https://other.acme.test/"), caFile: nil)
+        try config.saveServer(try ServerAddress("https://other.acme.test/"), caFile: nil, account: nil)
         #expect(config.caFile == nil, "a login without one forgets the old server's")
     }
 }

@@ -144,11 +144,11 @@ struct ClientCommandTests {
             #expect(try await deskBob.run(["login", "--username", "bob", "--password-file", password]).status == 0)
             setup.server?.signal(SIGTERM)
             _ = await setup.server?.exit()
-            // A logout while changes wait: no session is left to send them, and the next login may be another's.
-            #expect(try await deskBob.run(["set", "Out", "--note", "never-sent"]).output.contains("queued"))
+            // A logout while a change waits: it stays, Bob's, for his next login at that desk (below).
+            #expect(try await deskBob.run(["set", "Out", "--note", "left-at-the-desk"]).output.contains("queued"))
             let loggedOut = try await deskBob.run(["logout"])
-            #expect(loggedOut.error.contains("discarded 1 status change"), "\(loggedOut)")
-            #expect(!FileManager.default.fileExists(atPath: deskBob.folder + "/queue.json"))
+            #expect(loggedOut.error.contains("kept 1 status change"), "\(loggedOut)")
+            #expect(FileManager.default.fileExists(atPath: deskBob.folder + "/queue.json"))
             #expect(!FileManager.default.fileExists(atPath: deskBob.folder + "/token"))
             let queued = try await bob.run(["set", "Lunch", "--for", "1h", "--note", "queued-first"])
             #expect(queued.status == 0 && queued.output.contains("queued"), "\(queued)")
@@ -177,6 +177,17 @@ struct ClientCommandTests {
             #expect(
                 sent.error.contains("sent the change to Remote") && sent.output.contains("queued-second"), "\(sent)")
             #expect(!FileManager.default.fileExists(atPath: bob.folder + "/queue.json"))
+            // Carol logging in at Bob's desk does not send his change as hers; Bob's next login there does (it is
+            // reported: his status changed after he made it).
+            let carolAtTheDesk = try await deskBob.run(["login", "--username", "carol", "--password-file", password])
+            #expect(carolAtTheDesk.status == 0 && !carolAtTheDesk.error.contains("sent"), "\(carolAtTheDesk)")
+            #expect(!(try await deskBob.run(["status"]).output.contains("left-at-the-desk")))
+            #expect(FileManager.default.fileExists(atPath: deskBob.folder + "/queue.json"))
+            let carolLeaves = try await deskBob.run(["logout"])
+            #expect(carolLeaves.status == 0 && !carolLeaves.error.contains("status change"), "\(carolLeaves)")
+            let bobBack = try await deskBob.run(["login", "--username", "bob", "--password-file", password])
+            #expect(bobBack.error.contains("not sent: the change to Out"), "\(bobBack)")
+            #expect(!FileManager.default.fileExists(atPath: deskBob.folder + "/queue.json"))
 
             // The agent: Bob works in Paris, whose policy sends him away after 5 idle minutes (the base policy
             // says 10) and turns watch pop-ups off; a file stands in for his desktop's idle time.
