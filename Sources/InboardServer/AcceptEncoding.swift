@@ -5,18 +5,19 @@ enum AcceptEncoding {
     /// Whether the client takes gzip: `gzip` or `x-gzip` listed with a weight above zero, or `*` above zero when
     /// gzip is not listed itself. No header means identity only, as every client that cannot inflate sends.
     static func allowsGzip(_ values: [String]) -> Bool {
-        var wildcard: Bool?
+        var gzip: Bool?, wildcard: Bool?
         for value in values {
             for member in value.split(separator: ",") {
                 let parts = member.split(separator: ";")
                 guard let first = parts.first else { continue }
                 let coding = first.trimmingCharacters(in: .whitespaces).lowercased()
                 let accepted = weight(parts.dropFirst()) > 0
-                if coding == "gzip" || coding == "x-gzip" { return accepted }
+                // x-gzip is the same coding (RFC 9110 §8.4.1.3): either name with a weight above zero will do.
+                if coding == "gzip" || coding == "x-gzip" { gzip = (gzip ?? false) || accepted }
                 if coding == "*" { wildcard = accepted }
             }
         }
-        return wildcard ?? false
+        return gzip ?? wildcard ?? false
     }
 
     /// The `q` parameter (1 when absent; 0 when it is not a number, so a garbled weight never turns gzip on).

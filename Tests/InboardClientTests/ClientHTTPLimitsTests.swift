@@ -12,10 +12,11 @@ import Testing
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args): pass
             def do_GET(self):
-                if self.path in ("/gzip", "/gzip-bomb"):
+                if self.path in ("/gzip", "/gzip-bomb", "/gzip-cut"):
                     asked = "gzip" in self.headers.get("Accept-Encoding", "")
-                    plain = b'{"asked":true}' if self.path == "/gzip" else b"0" * (48 << 20)
+                    plain = b"0" * (48 << 20) if self.path == "/gzip-bomb" else b'{"asked":true}' * 100
                     body = gzip.compress(plain) if asked else b'{"asked":false}'
+                    if self.path == "/gzip-cut": body = body[:-6]
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     if asked: self.send_header("Content-Encoding", "gzip")
@@ -96,16 +97,19 @@ import Testing
     }
 
     /// The client asks for gzip and reads a gzipped answer as the JSON it is; 48 MB of zeros gzipped into
-    /// 48 KB is refused at the limit after inflating, as a plain answer that large is.
+    /// 48 KB is refused at the limit after inflating, as a plain answer that large is; a cut one is an error.
     @Test(.timeLimit(.minutes(1)))
     func gzippedAnswersAreInflatedWithinTheLimit() async throws {
         try await withServer { http in
             let answer = try await http.send(.GET, "/gzip")
-            #expect(answer.text == #"{"asked":true}"#)
+            #expect(answer.text == String(repeating: #"{"asked":true}"#, count: 100))
             #expect(answer.header("Content-Encoding") == nil)
             await #expect(throws: ClientError.answerTooLarge(limit: 1 << 20)) {
                 _ = try await http.send(.GET, "/gzip-bomb")
             }
+            let cut = await #expect(throws: ClientError.self) { _ = try await http.send(.GET, "/gzip-cut") }
+            #expect(
+                "\(cut.map(String.init(describing:)) ?? "")".contains("gzipped answer"), "\(String(describing: cut))")
         }
     }
 }

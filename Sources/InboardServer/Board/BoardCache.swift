@@ -48,21 +48,33 @@ actor BoardCache {
         }
     }
 
-    /// A snapshot's encoded pages: shared by every request that reads the snapshot, each encoded once.
+    /// A snapshot's encoded pages: shared by every request that reads the snapshot, each encoded once. Each
+    /// page has a lock of its own, held while it is encoded (or gzipped): a request for another page, or for
+    /// one already made, never waits behind that work.
     fileprivate final class EncodedPages: Sendable {
         struct Key: Hashable {
             let limit: Int
             let redacted: Bool
             let gzip: Bool
         }
-        private let pages = Mutex<[Key: Page]>([:])
+        private let slots = Mutex<[Key: Slot]>([:])
+
+        final class Slot: Sendable {
+            let page = Mutex<Page?>(nil)
+        }
 
         func page(_ key: Key, encode: () -> Page) -> Page {
-            pages.withLock { pages in
-                if let page = pages[key] { return page }
-                let page = encode()
-                pages[key] = page
-                return page
+            let slot = slots.withLock { slots in
+                if let slot = slots[key] { return slot }
+                let slot = Slot()
+                slots[key] = slot
+                return slot
+            }
+            return slot.page.withLock { page in
+                if let page { return page }
+                let made = encode()
+                page = made
+                return made
             }
         }
     }

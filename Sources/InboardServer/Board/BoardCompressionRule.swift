@@ -8,12 +8,15 @@ import NIOCore
 enum BoardCompressionRule {
     static func mayCompress(hidingNotes: Bool) -> Bool { hidingNotes }
 
-    /// `page` gzipped, with its own validator (a strong ETag names one encoding of the bytes, RFC 9110 §8.8.3);
-    /// nil if zlib fails, and the page is then sent as it is.
+    /// `page` gzipped, with the validator of those bytes (a strong ETag names one encoding, RFC 9110 §8.8.3; and
+    /// servers whose zlib compresses differently give different tags); nil if zlib fails, and the page is then
+    /// sent as it is.
     static func gzipped(_ page: BoardCache.Page) -> BoardCache.Page? {
         var source = page.body
-        guard let body = try? source.compress(with: .gzip()) else { return nil }
-        return BoardCache.Page(
-            body: body, tag: String(page.tag.dropLast()) + "-gzip\"", next: page.next, contentEncoding: "gzip")
+        guard let compressed = try? source.compress(with: .gzip()) else { return nil }
+        // The compressor's buffer is sized for the JSON; the cache keeps only the bytes.
+        var body = ByteBufferAllocator().buffer(capacity: compressed.readableBytes)
+        body.writeImmutableBuffer(compressed)
+        return BoardCache.Page(body: body, tag: BoardCache.tag(body), next: page.next, contentEncoding: "gzip")
     }
 }

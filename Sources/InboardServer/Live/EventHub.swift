@@ -37,16 +37,19 @@ actor EventHub: Service {
     let sessions: (any SessionStoring)?
     let logger: Logger
     let pollInterval: Duration
+    /// How soon a failed read is tried once more (a test gives itself time to mend the failure).
+    let retryDelay: Duration
     let heartbeatInterval: Duration
     /// Now, for overdue (`OverdueRule`) in the frames built from each event.
     let clock: @Sendable () -> Date
 
     init(
         log: EventLog, board: BoardCache? = nil, sessions: (any SessionStoring)? = nil, logger: Logger,
-        pollInterval: Duration = .seconds(5), heartbeatInterval: Duration = .seconds(15),
-        clock: @escaping @Sendable () -> Date = { Date() }
+        pollInterval: Duration = .seconds(5), retryDelay: Duration = .milliseconds(250),
+        heartbeatInterval: Duration = .seconds(15), clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.clock = clock
+        self.retryDelay = retryDelay
         self.log = log
         self.board = board
         self.sessions = sessions
@@ -174,7 +177,7 @@ actor EventHub: Service {
             // lasting one is left to the poll.
             if failedInARow == 1 {
                 Task {
-                    try? await Task.sleep(for: .milliseconds(250))
+                    try? await Task.sleep(for: self.retryDelay)
                     await self.deliverNew()
                 }
             }
