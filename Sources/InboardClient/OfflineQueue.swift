@@ -1,13 +1,15 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Crypto
 import Foundation
 
 /// Status changes made while the server could not be reached, kept in the config folder (`queue.json`, mode 600)
 /// and sent when it is back: oldest first, each with the time it was made, so that one the person has since
 /// replaced on another device is reported (409 superseded), never forced over the newer one. Each change is its
-/// maker's: only their session sends it, so a change waiting through a logout goes with their next login here,
-/// never as whoever logs in next.
+/// maker's: only the session it was queued under, or a later session of the same person (as the server names
+/// them), sends it, so a change waiting through a logout goes with its maker's next login here, never as
+/// whoever logs in next.
 public struct OfflineQueue: Sendable {
     public struct Change: Codable, Sendable, Equatable {
         public var type: String
@@ -16,10 +18,13 @@ public struct OfflineQueue: Sendable {
         public var returnAt: Date?
         public var expiresAt: Date?
         public var madeAt: Date
-        /// The username of who made it (nil: queued by an older client, sent by whoever is logged in).
+        /// The username of who made it, when this client knew it (nil for a login made by an older client).
         public var owner: String?
+        /// The session it was queued under (`OfflineQueue.session(of:)`). Neither this nor `owner`: queued by an
+        /// older client, sent by whoever is logged in.
+        public var session: String?
 
-        public init(body: [String: Any], madeAt: Date, owner: String?) {
+        public init(body: [String: Any], madeAt: Date, owner: String?, session: String?) {
             type = body["type"] as? String ?? ""
             note = body["note"] as? String
             noteHidden = body["noteHidden"] as? Bool
@@ -27,12 +32,15 @@ public struct OfflineQueue: Sendable {
             expiresAt = (body["expiresAt"] as? String).flatMap(EntryText.parse)
             self.madeAt = madeAt
             self.owner = owner
+            self.session = session
         }
 
-        /// Whether the session of `account` may send it.
-        func isSendable(by account: String?) -> Bool {
-            guard let owner else { return true }
-            return owner.lowercased() == account?.lowercased()
+        /// Whether it is the change of `session`, which belongs to `account` (nil when not known).
+        func belongs(toSession session: String?, account: String?) -> Bool {
+            if owner == nil, self.session == nil { return true }
+            if let session, self.session == session { return true }
+            guard let owner, let account else { return false }
+            return owner.lowercased() == account.lowercased()
         }
 
         var body: [String: Any] {
@@ -59,17 +67,47 @@ public struct OfflineQueue: Sendable {
 
     public var changes: [Change] { (try? load()) ?? [] }
 
+    /// A session's mark on the changes queued under it: a digest of its token (the token itself is not copied).
+    public static func session(of token: String?) -> String? {
+        token.map { SHA256.hash(data: Data($0.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() }
+    }
+
+    /// The changes of `token`'s session, or of `account`'s earlier ones.
+    public func count(ofSession token: String?, account: String?) -> Int {
+        changes.filter { $0.belongs(toSession: Self.session(of: token), account: account) }.count
+    }
+
     public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }
 
-    /// At `account`'s logout: forgets the changes nobody owns (an older client's: any next login would send them)
-    /// and keeps the owned ones for their maker's next login here; how many of each were `account`'s or nobody's.
-    public func discardUnowned(at account: String?) -> (discarded: Int, kept: Int) {
-        (try? locked {
-            let queued = try load()
-            let owned = queued.filter { $0.owner != nil }
-            try save(owned)
-            return (queued.count - owned.count, owned.filter { $0.isSendable(by: account) }.count)
-        }) ?? (0, 0)
+    /// What a logout leaves of the changes of `token`'s session (and `account`'s): those with a known maker stay
+    /// for that person's next login here, except those with a hidden note, which are not left on the machine;
+    /// those whose maker is not known go (no later session could tell they are its own). Others' stay as they are.
+    public func logout(_ token: String?, account: String?) -> (discarded: Int, hidden: Int, kept: Int) {
+        let session = Self.session(of: token)
+        return
+            (try? locked {
+                var (discarded, hidden, kept) = (0, 0, 0)
+                let left = try load().filter { change in
+                    guard change.belongs(toSession: session, account: account) else { return true }
+                    if change.noteHidden == true {
+                        hidden += 1
+                        return false
+                    }
+                    guard change.owner != nil || account != nil else {
+                        discarded += 1
+                        return false
+                    }
+                    kept += 1
+                    return true
+                }
+                .map { change in
+                    var change = change
+                    if change.owner == nil, change.session == session { change.owner = account }
+                    return change
+                }
+                try save(left)
+                return (discarded, hidden, kept)
+            }) ?? (0, 0, 0)
     }
 
     /// The queue file is read and rewritten only under an exclusive lock on `queue.lock`: the agent flushing
@@ -98,17 +136,26 @@ public struct OfflineQueue: Sendable {
         try config.write("queue.json", try Self.encoder.encode(changes), mode: 0o600)
     }
 
-    /// Sends what `config.account` queued (and what nobody owns), oldest first; returns one line per change for
-    /// the person. Stops, keeping the rest, when the server cannot be reached again; others' changes stay.
+    /// Sends what the session of `api` (or an earlier one of its person) queued, oldest first; returns one line
+    /// per change for the person. Who the session is comes from the server (`/me`), not from a file another
+    /// login may have rewritten meanwhile. Stops, keeping the rest, when the server cannot be reached again;
+    /// others' changes stay.
     public func flush(_ api: InboardAPI) async throws -> [String] {
-        let account = config.account
+        guard !changes.isEmpty else { return [] }
+        let session = Self.session(of: api.token)
+        let account: String?
+        do {
+            account = (try await api.call(.GET, "/api/v1/me") as? [String: Any])?["username"] as? String
+        } catch let error as ClientError where error.isOutage {
+            return []
+        }
         // One sender at a time (the agent, or a command): a second would send the same change again and be
         // told, wrongly, that it was superseded. It leaves the queue to the one already sending (and anything
         // queued stays queued when the lock cannot be had at all).
         guard let sending = try? FileLock(config.folder + "/queue.flush.lock", wait: false) else { return [] }
         defer { withExtendedLifetime(sending) {} }  // held on every way out, early returns included
         var report: [String] = []
-        while let change = try locked({ try load().first { $0.isSendable(by: account) } }) {
+        while let change = try locked({ try load().first { $0.belongs(toSession: session, account: account) } }) {
             let made = EntryText.clock(change.madeAt, timeZone: .current)
             do {
                 try await api.call(.PUT, "/api/v1/me/status", json: change.body)

@@ -51,8 +51,8 @@ struct LogoutCommand: AsyncParsableCommand {
         abstract: "End the session on the server and forget the token and the cached board.",
         discussion: """
             Status changes queued while the server was away are sent first; any it cannot send stay queued for your \
-            next login here (nobody else's session sends them). Changes queued by an older client, which does not \
-            record whose they are, are discarded with a warning.
+            next login here (nobody else's session sends them), except those with a hidden note and those whose \
+            maker this client does not know (a login made by an older client), which are discarded with a warning.
             """)
     @OptionGroup var connection: ConnectionOptions
 
@@ -63,22 +63,25 @@ struct LogoutCommand: AsyncParsableCommand {
             // Changes made offline go now if they can; those that cannot wait for this person's next login here.
             try? await context.sendQueued()
             defer {
-                let account = context.config.account
+                let queue = OfflineQueue(config: context.config)
+                let left = queue.logout(context.api.token, account: context.config.account)
                 context.config.removeToken()
                 context.config.removeAccount()
                 context.config.removeCache()
-                let (discarded, kept) = OfflineQueue(config: context.config).discardUnowned(at: account)
-                if discarded > 0 {
-                    FileHandle.standardError.write(
-                        Data(
-                            "discarded \(discarded) status change(s) made while the server was away: never sent\n".utf8)
-                    )
-                }
-                if kept > 0 {
-                    FileHandle.standardError.write(
-                        Data(
-                            "kept \(kept) status change(s) made while the server was away: sent at your next login here\n"
-                                .utf8))
+                let notices = [
+                    (left.discarded, "status change(s) made while the server was away: never sent", "discarded"),
+                    (
+                        left.hidden,
+                        "status change(s) with a hidden note made while the server was away: a hidden note is not "
+                            + "left on this machine", "discarded"
+                    ),
+                    (
+                        left.kept, "status change(s) made while the server was away: sent at your next login here",
+                        "kept"
+                    ),
+                ]
+                for (count, what, done) in notices where count > 0 {
+                    FileHandle.standardError.write(Data("\(done) \(count) \(what)\n".utf8))
                 }
             }
             do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}

@@ -55,9 +55,13 @@ struct SetCommand: AsyncParsableCommand {
                 if json { printJSON(entry ?? [:]) } else { print(EntryText.line(entry as? [String: Any] ?? [:])) }
             } catch let error as ClientError where error.isOutage {
                 // Nothing lost: kept with its time and sent when the server is back (not over a newer change).
-                try queue.append(OfflineQueue.Change(body: body, madeAt: madeAt, owner: context.config.account))
+                let (token, account) = (context.api.token, context.config.account)
+                try queue.append(
+                    OfflineQueue.Change(
+                        body: body, madeAt: madeAt, owner: account, session: OfflineQueue.session(of: token)))
+                let waiting = queue.count(ofSession: token, account: account)
                 print(
-                    "queued: the server cannot be reached; the change (\(queue.changes.count) waiting) is sent with "
+                    "queued: the server cannot be reached; the change (\(waiting) waiting) is sent with "
                         + "its time when it is back")
             }
         }

@@ -76,7 +76,7 @@ import Testing
         try "[{\"type\": truncated".write(toFile: folder + "/queue.json", atomically: true, encoding: .utf8)
         let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
         #expect(throws: ClientError.self) {
-            try queue.append(OfflineQueue.Change(body: ["type": "In"], madeAt: Date(), owner: nil))
+            try queue.append(OfflineQueue.Change(body: ["type": "In"], madeAt: Date(), owner: nil, session: nil))
         }
         #expect(try String(contentsOfFile: folder + "/queue.json", encoding: .utf8) == "[{\"type\": truncated")
     }
@@ -88,7 +88,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
         DispatchQueue.concurrentPerform(iterations: 40) { index in
-            try? queue.append(OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date(), owner: nil))
+            try? queue.append(OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date(), owner: nil, session: nil))
         }
         #expect(Set(try queue.load().map(\.type)) == Set((0..<40).map { "T\($0)" }))
     }

@@ -145,9 +145,17 @@ struct ClientCommandTests {
             setup.server?.signal(SIGTERM)
             _ = await setup.server?.exit()
             // A logout while a change waits: it stays, Bob's, for his next login at that desk (below).
+            // One with a hidden note is not left on the machine.
             #expect(try await deskBob.run(["set", "Out", "--note", "left-at-the-desk"]).output.contains("queued"))
+            let hidden = try await deskBob.run(["set", "Lunch", "--for", "1h", "--note", "dentist", "--hide-note"])
+            #expect(hidden.output.contains("(2 waiting)"), "\(hidden)")
             let loggedOut = try await deskBob.run(["logout"])
-            #expect(loggedOut.error.contains("kept 1 status change"), "\(loggedOut)")
+            #expect(
+                loggedOut.error.contains("kept 1 status change")
+                    && loggedOut.error.contains("discarded 1 status change(s) with a hidden note"), "\(loggedOut)")
+            #expect(
+                !((try? String(contentsOfFile: deskBob.folder + "/queue.json", encoding: .utf8)) ?? "").contains(
+                    "dentist"))
             #expect(FileManager.default.fileExists(atPath: deskBob.folder + "/queue.json"))
             #expect(!FileManager.default.fileExists(atPath: deskBob.folder + "/token"))
             let queued = try await bob.run(["set", "Lunch", "--for", "1h", "--note", "queued-first"])
