@@ -88,7 +88,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
         DispatchQueue.concurrentPerform(iterations: 40) { index in
-            try? queue.append(OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date(), owner: nil, session: nil))
+            try? queue.append(
+                OfflineQueue.Change(body: ["type": "T\(index)"], madeAt: Date(), owner: nil, session: nil))
         }
         #expect(Set(try queue.load().map(\.type)) == Set((0..<40).map { "T\($0)" }))
     }
