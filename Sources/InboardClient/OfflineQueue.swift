@@ -141,7 +141,7 @@ public struct OfflineQueue: Sendable {
     /// login may have rewritten meanwhile. Stops, keeping the rest, when the server cannot be reached again;
     /// others' changes stay.
     public func flush(_ api: InboardAPI) async throws -> [String] {
-        guard !changes.isEmpty else { return [] }
+        guard try !load().isEmpty else { return [] }  // a damaged queue is an error, as in every other use
         let session = Self.session(of: api.token)
         let account: String?
         do {
