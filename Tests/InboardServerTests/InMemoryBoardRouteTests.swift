@@ -24,6 +24,21 @@ import Testing
 
     func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
+    /// The tokens of Ann, Del (a delegate) and Bob.
+    func annDelAndBob(_ stores: InMemoryStores) async throws -> (ann: String, del: String, bob: String) {
+        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate)
+        let bob = await stores.add("bob")
+        return (try await stores.token(for: ann), try await stores.token(for: del), try await stores.token(for: bob))
+    }
+
+    /// Out for an hour, with `note` hidden (only the person, delegates and admins see it).
+    func hideNote(_ note: String, of token: String, api: APIClient, stores: InMemoryStores) async throws {
+        let back = iso(stores.clock.now.addingTimeInterval(3600))
+        _ = try await api.object(
+            .put, "/api/v1/me/status",
+            json: "{\"type\":\"Out\",\"note\":\"\(note)\",\"noteHidden\":true,\"returnAt\":\"\(back)\"}", token: token)
+    }
+
     @Test func overdueAndExpiryFollowTheClockWithoutSleeping() async throws {
         let stores = InMemoryStores()
         let ann = await stores.add("ann"), bob = await stores.add("bob")
@@ -136,18 +151,9 @@ import Testing
     /// The whole board carries an ETag per viewer class: the same bytes again are a bodiless 304.
     @Test func unchangedBoardsAreNotModified() async throws {
         let stores = InMemoryStores()
-        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate)
-        let bob = await stores.add("bob")
-        let (annToken, delToken, bobToken) = (
-            try await stores.token(for: ann), try await stores.token(for: del), try await stores.token(for: bob)
-        )
+        let (annToken, delToken, bobToken) = try await annDelAndBob(stores)
         try await app(stores).test(.router) { client in
-            let api = APIClient(client: client)
-            _ = try await api.object(
-                .put, "/api/v1/me/status",
-                json:
-                    "{\"type\":\"Out\",\"note\":\"private\",\"noteHidden\":true,\"returnAt\":\"\(iso(stores.clock.now.addingTimeInterval(3600)))\"}",
-                token: annToken)
+            try await hideNote("private", of: annToken, api: APIClient(client: client), stores: stores)
             func board(_ token: String, ifNoneMatch: String? = nil) async throws -> (Int, String?, String?, Int) {
                 var headers: HTTPFields = [.authorization: "Bearer \(token)"]
                 if let ifNoneMatch { headers[.ifNoneMatch] = ifNoneMatch }
@@ -171,19 +177,10 @@ import Testing
     /// hidden notes never is (BoardCompressionRule: its compressed length would give the notes away).
     @Test func boardsWithoutHiddenNotesAreGzippedForClientsThatTakeIt() async throws {
         let stores = InMemoryStores()
-        let ann = await stores.add("ann"), del = await stores.add("del", role: .delegate)
-        let bob = await stores.add("bob")
+        let (annToken, delToken, bobToken) = try await annDelAndBob(stores)
         for index in 0..<40 { _ = await stores.add("person\(index)") }
-        let (annToken, delToken, bobToken) = (
-            try await stores.token(for: ann), try await stores.token(for: del), try await stores.token(for: bob)
-        )
         try await app(stores).test(.router) { client in
-            let api = APIClient(client: client)
-            _ = try await api.object(
-                .put, "/api/v1/me/status",
-                json:
-                    "{\"type\":\"Out\",\"note\":\"secret plan\",\"noteHidden\":true,\"returnAt\":\"\(iso(stores.clock.now.addingTimeInterval(3600)))\"}",
-                token: annToken)
+            try await hideNote("secret plan", of: annToken, api: APIClient(client: client), stores: stores)
             struct Answer {
                 var status: Int
                 var encoding: String?
