@@ -7,7 +7,7 @@ import Foundation
 /// Status changes made while the server could not be reached, kept in the config folder (`queue.json`, mode 600)
 /// and sent when it is back: oldest first, each with the time it was made, so that one the person has since
 /// replaced on another device is reported (409 superseded), never forced over the newer one. Each change is its
-/// maker's: only the session it was queued under, or a later session of the same person (as the server names
+/// maker's: only the session it was queued under, or another session of the same person (as the server names
 /// them), sends it, so a change waiting through a logout goes with its maker's next login here, never as
 /// whoever logs in next.
 public struct OfflineQueue: Sendable {
@@ -72,38 +72,39 @@ public struct OfflineQueue: Sendable {
         token.map { SHA256.hash(data: Data($0.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() }
     }
 
-    /// The changes of `token`'s session, or of `account`'s earlier ones.
+    /// The changes of `token`'s session, or of `account`'s other sessions.
     public func count(ofSession token: String?, account: String?) -> Int {
         changes.filter { $0.belongs(toSession: Self.session(of: token), account: account) }.count
     }
 
     public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }
 
-    /// What a logout leaves of the changes of `token`'s session (and `account`'s): those with a known maker stay
-    /// for that person's next login here, except those with a hidden note, which are not left on the machine;
-    /// those whose maker is not known go (no later session could tell they are its own). Others' stay as they are.
+    /// What a logout leaves of the changes of `token`'s session (and `account`'s, and an older client's): those
+    /// with a maker (theirs, or `account`) stay, named, for that person's next login here, except those with a
+    /// hidden note, which are not left on the machine; those with no maker to name go (no later session could
+    /// tell they are its own). Others' changes stay as they are.
     public func logout(_ token: String?, account: String?) -> (discarded: Int, hidden: Int, kept: Int) {
         let session = Self.session(of: token)
         return
             (try? locked {
                 var (discarded, hidden, kept) = (0, 0, 0)
-                let left = try load().filter { change in
-                    guard change.belongs(toSession: session, account: account) else { return true }
+                var left: [Change] = []
+                for var change in try load() {
+                    guard change.belongs(toSession: session, account: account) else {
+                        left.append(change)
+                        continue
+                    }
                     if change.noteHidden == true {
                         hidden += 1
-                        return false
-                    }
-                    guard change.owner != nil || account != nil else {
+                    } else if let maker = change.owner ?? account {
+                        // Named now if it was not (queued under this session, or by an older client): from here
+                        // on only this person's sessions send it.
+                        change.owner = maker
+                        left.append(change)
+                        kept += 1
+                    } else {
                         discarded += 1
-                        return false
                     }
-                    kept += 1
-                    return true
-                }
-                .map { change in
-                    var change = change
-                    if change.owner == nil, change.session == session { change.owner = account }
-                    return change
                 }
                 try save(left)
                 return (discarded, hidden, kept)

@@ -3,7 +3,8 @@ import Foundation
 /// A request's `Accept-Encoding` (RFC 9110 §12.5.3), read for the one coding Inboard sends: gzip.
 enum AcceptEncoding {
     /// Whether the client takes gzip: `gzip` or `x-gzip` listed with a weight above zero, or `*` above zero when
-    /// gzip is not listed itself. No header means identity only, as every client that cannot inflate sends.
+    /// gzip is not listed itself. No header: sent as it is (Inboard's choice; RFC 9110 would allow any coding,
+    /// and a client that cannot inflate often sends none).
     static func allowsGzip(_ values: [String]) -> Bool {
         var gzip: Bool?, wildcard: Bool?
         for value in values {

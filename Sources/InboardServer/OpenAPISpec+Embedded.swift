@@ -425,7 +425,7 @@ paths:
         - {name: Accept-Encoding, in: header, description: "with gzip (weight above 0), the first page of the whole board is sent gzipped when it is the board with hidden notes removed; a board with hidden notes is never compressed (its length would give them away)", schema: {type: string}}
       responses:
         "200":
-          description: "People and their statuses. The first page without filters carries an ETag (Cache-Control: private, no-cache, Vary: Accept-Encoding)."
+          description: "People and their statuses. The first page without filters carries an ETag, Cache-Control: private, no-cache and Vary: Accept-Encoding."
           headers:
             ETag: {description: "validator of the first page of the whole board as this viewer sees it, one per encoding", schema: {type: string}}
             Content-Encoding: {description: "gzip when the answer is gzipped (see Accept-Encoding); absent otherwise", schema: {type: string, enum: [gzip]}}

@@ -9,7 +9,8 @@ struct LoginCommand: AsyncParsableCommand {
         discussion: """
             The username may be the short name, user@domain, DOMAIN\\user or a DN. Without --password-file the \
             password is asked for without echo. The token is kept in the config folder (mode 600), and the \
-            server's address in its config.json.
+            server's address and your username in its config.json. Status changes you queued here while the server \
+            was away (before a logout) are sent now.
             """)
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Your username (asked for when not given).") var username: String?

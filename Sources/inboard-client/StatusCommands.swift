@@ -54,7 +54,8 @@ struct SetCommand: AsyncParsableCommand {
                 let entry = try await context.api.call(.PUT, "/api/v1/me/status", json: body)
                 if json { printJSON(entry ?? [:]) } else { print(EntryText.line(entry as? [String: Any] ?? [:])) }
             } catch let error as ClientError where error.isOutage {
-                // Nothing lost: kept with its time and sent when the server is back (not over a newer change).
+                // Kept with its time and sent when the server is back (not over a newer change); a logout before
+                // then keeps it for this person's next login here (one with a hidden note is dropped).
                 let (token, account) = (context.api.token, context.config.account)
                 try queue.append(
                     OfflineQueue.Change(

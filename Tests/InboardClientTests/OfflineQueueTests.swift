@@ -42,10 +42,14 @@ import Testing
             let left = queue.logout("bob-1", account: nil)
             #expect(left.kept == 1 && left.hidden == 1 && left.discarded == 1, "\(left)")
             #expect(queue.changes.map(\.type) == ["Out", "In"], "Carol's change is not Bob's to drop")
-            // The same queue at a logout whose maker is known: a change with no owner is given it and kept.
+            // The same queue at a logout whose maker is known: changes with no owner (this session's, an older
+            // client's) are named and kept, so nobody else's login sends them.
             try queue.append(change("Remote", owner: nil, token: "bob-2"))
-            #expect(queue.logout("bob-2", account: "bob").kept == 2)
-            #expect(queue.changes.filter { $0.owner == "bob" }.count == 2)
+            try queue.append(change("Away", owner: nil, token: nil))
+            #expect(queue.logout("bob-2", account: "bob").kept == 3)
+            #expect(queue.changes.filter { $0.owner == "bob" }.count == 3)
+            #expect(queue.changes.last?.type == "Away")
+            #expect(!queue.changes.last!.belongs(toSession: OfflineQueue.session(of: "carol-1"), account: "carol"))
         }
     }
 }
