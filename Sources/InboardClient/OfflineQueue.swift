@@ -3,6 +3,7 @@
 #endif
 import Crypto
 import Foundation
+import InboardCore
 
 /// Status changes made while the server could not be reached, kept in the config folder (`queue.json`, mode 600)
 /// and sent when it is back: oldest first, each with the time it was made, so that one the person has since
@@ -69,12 +70,13 @@ public struct OfflineQueue: Sendable {
 
     /// A session's mark on the changes queued under it: a digest of its token (the token itself is not copied).
     public static func session(of token: String?) -> String? {
-        token.map { SHA256.hash(data: Data($0.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() }
+        token.map { SHA256.hash(data: Data($0.utf8)).prefix(8).lowercaseHex }
     }
 
     /// The changes of `token`'s session, or of `account`'s other sessions.
     public func count(ofSession token: String?, account: String?) -> Int {
-        changes.filter { $0.belongs(toSession: Self.session(of: token), account: account) }.count
+        let session = Self.session(of: token)
+        return changes.filter { $0.belongs(toSession: session, account: account) }.count
     }
 
     public func append(_ change: Change) throws { try locked { try save(try load() + [change]) } }

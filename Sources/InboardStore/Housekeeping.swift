@@ -2,8 +2,9 @@ import Logging
 import PostgresNIO
 
 /// Keeps the tables that grow with use from growing for ever: login throttle rows whose window has passed,
-/// sessions that ended a day ago, live events up to the first one inside the replay horizon, mails delivered (or skipped) a month ago,
-/// and status history older than the configured retention. Safe in every server process at once.
+/// sessions that ended a day ago, live events up to the first one inside the replay horizon, mails delivered (or
+/// skipped) a month ago, and status history older than the configured retention. Safe in every server process at
+/// once.
 public struct Housekeeping: Sendable {
     public static let eventRetention: Duration = .seconds(7 * 86_400)
     public static let deliveredMailRetention: Duration = .seconds(30 * 86_400)

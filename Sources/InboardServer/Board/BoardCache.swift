@@ -34,7 +34,7 @@ actor BoardCache {
         /// The first `limit` people as the API answers them, encoded on first use (a cold start encodes only
         /// the page asked for); gzipped when `gzip` and `BoardCompressionRule` allows it for the audience; nil
         /// for a page size that is not cached.
-        func page(_ limit: Int, redacted: Bool, gzip: Bool = false) -> Page? {
+        func page(_ limit: Int, redacted: Bool, gzip: Bool) -> Page? {
             guard BoardCache.cachedLimits.contains(limit) else { return nil }
             let plain = encoded.page(.init(limit: limit, redacted: redacted, gzip: false)) {
                 let page = slice.prefix(limit)

@@ -80,7 +80,7 @@ struct BoardController: Sendable {
 
     /// The cached first page for `limit` as `viewer` sees it, gzipped if asked and allowed; nil when it is not
     /// cached (another page size) or the viewer's own hidden note is on it (their board is read for them).
-    func cachedPage(_ limit: Int, for viewer: Person, gzip: Bool = false) async throws -> BoardCache.Page? {
+    func cachedPage(_ limit: Int, for viewer: Person, gzip: Bool) async throws -> BoardCache.Page? {
         let snapshot = try await cache.current()
         guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) else { return nil }
         return snapshot.page(limit, redacted: viewer.role < .delegate, gzip: gzip)
