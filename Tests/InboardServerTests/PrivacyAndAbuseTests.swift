@@ -201,6 +201,36 @@ import Testing
         }
     }
 
+    /// Over a real connection, with `Accept-Encoding: gzip`: a colleague's board comes gzipped and without the
+    /// hidden note; the board that holds it (a delegate's, or the person's own) is never compressed, whatever the
+    /// client asks (BoardCompressionRule: its compressed length would give the note away).
+    @Test func aBoardWithAHiddenNoteIsNeverCompressed() async throws {
+        try await withPeople { api, _, _, port in
+            let (annToken, catToken, danToken) = (
+                try await api.login("ann"), try await api.login("cat"), try await api.login("dan")
+            )
+            let hidden =
+                "{\"type\":\"Lunch\",\"note\":\"hidden-from-cat\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 3600))\"}"
+            _ = try await api.object(.put, "/api/v1/me/status", json: hidden, token: annToken)
+            func board(_ token: String) async throws -> (headers: String, body: String) {
+                let common = ["-s", "--max-time", "10", "-H", "Authorization: Bearer \(token)"]
+                let url = "http://127.0.0.1:\(port)/api/v1/people"
+                let headers = try await runProgram(
+                    "/usr/bin/curl", common + ["-H", "Accept-Encoding: gzip", "-D", "-", "-o", "/dev/null", url])
+                let body = try await runProgram("/usr/bin/curl", common + ["--compressed", url])
+                return (headers.output.lowercased(), body.output)
+            }
+            let cat = try await board(catToken)
+            #expect(cat.headers.contains("content-encoding: gzip"), "\(cat.headers)")
+            #expect(cat.body.contains("\"username\":\"ann\"") && !cat.body.contains("hidden-from-cat"), "\(cat.body)")
+            for (name, token) in [("dan, a delegate", danToken), ("ann herself", annToken)] {
+                let seen = try await board(token)
+                #expect(!seen.headers.contains("content-encoding"), "\(name): \(seen.headers)")
+                #expect(seen.body.contains("hidden-from-cat"), "\(name): \(seen.body)")
+            }
+        }
+    }
+
     /// Last-Event-ID names ids a stream still waits for (`105.101-104`): a user who writes every earlier id there gets
     /// them through the same visibility rule as live frames (no one else's note, no hidden note), and an id this
     /// server could not have written is refused rather than read.
