@@ -6,6 +6,8 @@ import InboardCore
 /// which a test holds it to, at a small part of its cost.
 struct JSONBytes {
     private(set) var bytes: [UInt8] = []
+    /// Where the values written with `member(_:secret:)` lie in `bytes` (their text inside the quotes), in order.
+    private(set) var secrets: [Range<Int>] = []
     /// Whether the next member or element needs a comma before it.
     private var needsComma = false
 
@@ -68,6 +70,16 @@ struct JSONBytes {
     /// `encodeIfPresent` does.
     mutating func member(_ name: StaticString, _ value: String?) {
         if let value { key(name); string(value) }
+    }
+
+    /// A member whose value not every reader may see: written as any other, its place kept in `secrets` so a
+    /// compressor can keep it apart (`SecretIsolatingGzip`).
+    mutating func member(_ name: StaticString, secret value: String?) {
+        guard let value else { return }
+        key(name)
+        let start = bytes.count + 1
+        string(value)
+        secrets.append(start..<(bytes.count - 1))
     }
 
     mutating func member(_ name: StaticString, _ value: Date?) {

@@ -173,9 +173,9 @@ import Testing
         }
     }
 
-    /// A client that takes gzip gets the board without hidden notes gzipped, with its own ETag; the board with
-    /// hidden notes never is (BoardCompressionRule: its compressed length would give the notes away).
-    @Test func boardsWithoutHiddenNotesAreGzippedForClientsThatTakeIt() async throws {
+    /// A client that takes gzip gets the board gzipped, with its own ETag; in the board with hidden notes their
+    /// text is stored as it is (BoardCompressionRule: compressed, its length would give the notes away).
+    @Test func boardsAreGzippedForClientsThatTakeItHiddenNotesStoredApart() async throws {
         let stores = InMemoryStores()
         let (annToken, delToken, bobToken) = try await annDelAndBob(stores)
         for index in 0..<40 { _ = await stores.add("person\(index)") }
@@ -215,8 +215,13 @@ import Testing
             #expect(try await board(bobToken, accept: "identity").encoding == nil)
 
             let delegates = try await board(delToken, accept: "gzip")
-            #expect(delegates.status == 200 && delegates.encoding == nil, "hidden notes are never compressed")
-            #expect(String(buffer: delegates.body).contains("secret plan"))
+            let delegatesPlain = try await board(delToken, accept: nil)
+            #expect(delegates.status == 200 && delegates.encoding == "gzip")
+            #expect(delegates.body.readableBytes < delegatesPlain.body.readableBytes / 2)
+            #expect(String(buffer: delegates.body).contains("secret plan"), "the hidden note stored as it is")
+            var delegatesCompressed = delegates.body
+            #expect(try delegatesCompressed.decompress(with: .gzip()) == delegatesPlain.body)
+            #expect(delegates.tag != gzipTag && delegates.tag != delegatesPlain.tag)
         }
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// with its JSON encoded once per page size clients ask for most (`cachedLimits`) and per audience (as
 /// delegates and admins see it, and with hidden notes removed), on first use. Unfiltered board reads, the most
 /// frequent request, then cost a lookup instead of a query and an encoding of every person on the page.
-/// The page with hidden notes removed is also kept gzipped, for clients that take it (`BoardCompressionRule`).
+/// Each is also kept gzipped, for clients that take it, hidden notes stored apart (`BoardCompressionRule`).
 actor BoardCache {
     /// One page size's answer for one audience.
     struct Page: Sendable {
@@ -21,6 +21,8 @@ actor BoardCache {
         let next: BoardCursor?
         /// `gzip` when `body` is compressed, nil for the JSON as it is.
         var contentEncoding: String? = nil
+        /// Where hidden notes' text lies in the JSON, for the compressor to keep apart.
+        var hiddenNotes: [Range<Int>] = []
     }
 
     struct Snapshot: Sendable {
@@ -32,16 +34,16 @@ actor BoardCache {
         fileprivate let encoded = EncodedPages()
 
         /// The first `limit` people as the API answers them, encoded on first use (a cold start encodes only
-        /// the page asked for); gzipped when `gzip` and `BoardCompressionRule` allows it for the audience; nil
-        /// for a page size that is not cached.
+        /// the page asked for); gzipped when `gzip` (`BoardCompressionRule`); nil for a page size that is not
+        /// cached.
         func page(_ limit: Int, redacted: Bool, gzip: Bool) -> Page? {
             guard BoardCache.cachedLimits.contains(limit) else { return nil }
             let plain = encoded.page(.init(limit: limit, redacted: redacted, gzip: false)) {
                 let page = slice.prefix(limit)
-                let body = BoardCache.encode(page, redacting: redacted)
-                return Page(body: body, tag: BoardCache.tag(body), next: page.next)
+                let (body, hiddenNotes) = BoardCache.encode(page, redacting: redacted)
+                return Page(body: body, tag: BoardCache.tag(body), next: page.next, hiddenNotes: hiddenNotes)
             }
-            guard gzip, BoardCompressionRule.mayCompress(hidingNotes: redacted) else { return plain }
+            guard gzip else { return plain }
             return encoded.page(.init(limit: limit, redacted: redacted, gzip: true)) {
                 BoardCompressionRule.gzipped(plain) ?? plain
             }
@@ -143,9 +145,10 @@ actor BoardCache {
         "\"" + SHA256.hash(data: body.readableBytesView).prefix(12).lowercaseHex + "\""
     }
 
-    /// A page as the API answers it: `{"people":[…],"next":"…"}` (`next` only when more follow).
-    static func encode(_ page: BoardSlice, redacting: Bool = false) -> ByteBuffer {
+    /// A page as the API answers it: `{"people":[…],"next":"…"}` (`next` only when more follow), with where the
+    /// hidden notes left in it lie.
+    static func encode(_ page: BoardSlice, redacting: Bool = false) -> (body: ByteBuffer, hiddenNotes: [Range<Int>]) {
         let people = redacting ? page.entries.map { $0.withoutHiddenNote() } : page.entries
-        return BoardPageBody(people: people, next: page.next?.token).json()
+        return BoardPageBody(people: people, next: page.next?.token).encoded()
     }
 }

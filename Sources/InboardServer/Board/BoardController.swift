@@ -45,11 +45,21 @@ struct BoardController: Sendable {
             }
             let now = clock()
             let slice = try await statuses.board(asked.filter, after: asked.cursor, limit: asked.limit)
-            let body = BoardPageBody(
-                people: slice.entries.map { $0.redacted(for: viewer).refreshed(now: now) }, next: slice.next?.token)
+            let (json, hiddenNotes) = BoardPageBody(
+                people: slice.entries.map { $0.redacted(for: viewer).refreshed(now: now) }, next: slice.next?.token
+            ).encoded()
             var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
             if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body.json()))
+            // The first page of the whole board outside the cache (a page size not cached, or a viewer whose own
+            // hidden note is on it) is gzipped as a cached one is; later pages and searches are sent as they are.
+            if asked.filter.isEverybody, asked.cursor == nil {
+                headers[.vary] = "Accept-Encoding"
+                if gzip, let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes) {
+                    headers[.contentEncoding] = "gzip"
+                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed))
+                }
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: json))
         }
         users.get("people/:id") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)

@@ -8,7 +8,10 @@ struct BoardPageBody: Encodable {
 
     /// The page as `APIJSON.makeEncoder()` writes it (a test holds the two to the same bytes), written directly:
     /// JSONEncoder took most of the time of a first page of 1,000 people.
-    func json() -> ByteBuffer {
+    func json() -> ByteBuffer { encoded().body }
+
+    /// The JSON, with where each hidden note's text lies in it (for `SecretIsolatingGzip`).
+    func encoded() -> (body: ByteBuffer, hiddenNotes: [Range<Int>]) {
         var out = JSONBytes(capacity: 320 * people.count + 64)
         out.beginObject()
         out.member("next", next)
@@ -17,7 +20,7 @@ struct BoardPageBody: Encodable {
         for person in people { Self.write(person, to: &out) }
         out.endArray()
         out.endObject()
-        return ByteBuffer(bytes: out.bytes)
+        return (ByteBuffer(bytes: out.bytes), out.secrets)
     }
 
     /// One entry, its members in sorted order.
@@ -34,7 +37,8 @@ struct BoardPageBody: Encodable {
             out.member("autoAway", status.autoAway)
             out.member("colour", status.colour)
             out.member("expiresAt", status.expiresAt)
-            out.member("note", status.note)
+            // The note a reader who may not see it never gets (`BoardEntry.withoutHiddenNote`).
+            if status.noteHidden { out.member("note", secret: status.note) } else { out.member("note", status.note) }
             out.member("noteHidden", status.noteHidden)
             out.member("overdue", status.overdue)
             out.member("presence", status.presence.rawValue)

@@ -1,0 +1,129 @@
+import CompressNIO
+import Foundation
+import InboardStore
+import InboardTestSupport
+import NIOCore
+import Testing
+
+@testable import InboardServer
+
+/// gzip that keeps secrets apart: what it writes inflates to the input (zlib and the gzip tool, CRC checked),
+/// and its length does not follow how well an attacker's text guesses a secret, where plain gzip's does.
+@Suite struct SecretIsolatingGzipTests {
+    static func inflate(_ compressed: ByteBuffer) throws -> ByteBuffer {
+        var input = compressed
+        return try input.decompress(with: .gzip())
+    }
+
+    static func gzip(_ text: String, secrets: [Range<Int>]) throws -> ByteBuffer {
+        try SecretIsolatingGzip.compress(ByteBuffer(string: text), keepingApart: secrets)
+    }
+
+    /// The first range of `secret` in `text`, in bytes.
+    static func range(of secret: String, in text: String) -> Range<Int> {
+        let bytes = Array(text.utf8)
+        let needle = Array(secret.utf8)
+        let start = (0...(bytes.count - needle.count)).first { Array(bytes[$0..<$0 + needle.count]) == needle }!
+        return start..<start + needle.count
+    }
+
+    @Test func anyBodyAndSecretsInflateToTheBody() throws {
+        var fuzz = Fuzz()
+        for _ in 0..<max(50, Fuzz.iterations) {
+            let repeated = String(repeating: fuzz.text(maxLength: 30, from: Fuzz.hostile + ["a", "b", "{"]), count: 40)
+            let body = Array((repeated + fuzz.text(maxLength: 200, from: Fuzz.hostile)).utf8)
+            var cuts = (0..<Int.random(in: 0...8, using: &fuzz)).map { _ in Int.random(in: 0...body.count, using: &fuzz)
+            }
+            cuts.sort()
+            if cuts.count % 2 == 1 { cuts.removeLast() }
+            let secrets = stride(from: 0, to: cuts.count, by: 2).map { cuts[$0]..<cuts[$0 + 1] }
+            let compressed = try SecretIsolatingGzip.compress(ByteBuffer(bytes: body), keepingApart: secrets)
+            #expect(Array(try Self.inflate(compressed).readableBytesView) == body, "seed \(fuzz.seed): \(secrets)")
+        }
+    }
+
+    @Test func edgesInflate() throws {
+        let long = String(repeating: "0123456789abcdef", count: 10_000)  // 160,000 bytes: three stored blocks
+        let cases: [(String, [Range<Int>])] = [
+            ("", []), ("", [0..<0]), ("secret", [0..<6]), ("{\"a\":\"x\"}", [6..<7, 7..<7, 7..<8]),
+            ("[" + long + "]", [1..<160_001]), ("[" + long + "]", []),
+        ]
+        for (text, secrets) in cases {
+            #expect(String(buffer: try Self.inflate(try Self.gzip(text, secrets: secrets))) == text, "\(secrets)")
+        }
+        #expect(throws: SecretIsolatingGzip.Failure.self) { try Self.gzip("abcdef", secrets: [2..<4, 3..<5]) }
+        #expect(throws: SecretIsolatingGzip.Failure.self) { try Self.gzip("abcdef", secrets: [4..<7]) }
+    }
+
+    /// The same tool a browser's or curl's gzip stands for: the stream, its CRC and length, accepted.
+    @Test func theGzipToolReadsIt() async throws {
+        let text = String(repeating: "{\"note\":\"public\",\"hidden\":\"s3cr3t\"},", count: 500)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("isolated-\(UUID()).gz")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let compressed = try Self.gzip(text, secrets: [Self.range(of: "s3cr3t", in: text)])
+        try Data(compressed.readableBytesView).write(to: file)
+        let unzipped = try await runProgram("/bin/gzip", ["-dc", file.path])
+        #expect(unzipped.output == text)
+    }
+
+    /// The attack: a colleague's note tries guesses at a hidden note on the same page. With plain gzip a right
+    /// guess makes the answer shorter (the control); kept apart, every guess gives the same length, and the
+    /// answers differ only in the secret's own bytes.
+    @Test func theLengthDoesNotFollowAGuess() throws {
+        /// A page with mallory's note and ann's hidden one, and where ann's lies.
+        func page(guess: String, secret: String) -> (text: String, secret: Range<Int>) {
+            let before = "{\"people\":[{\"note\":\"\(guess)\",\"username\":\"mallory\"},{\"note\":\""
+            let text = before + secret + "\",\"noteHidden\":true,\"username\":\"ann\"}]}"
+            return (text, before.utf8.count..<before.utf8.count + secret.utf8.count)
+        }
+        let secret = "pin 4711 at the desk"
+        let wrongGuess = "qzx 0815 vy wok mjgh"
+        let right = page(guess: secret, secret: secret)
+        let wrong = page(guess: wrongGuess, secret: secret)
+        var plainRight = ByteBuffer(string: right.text)
+        var plainWrong = ByteBuffer(string: wrong.text)
+        let plainGap =
+            try plainWrong.compress(with: .gzip()).readableBytes - plainRight.compress(with: .gzip()).readableBytes
+        #expect(plainGap > 5, "plain gzip gives a right guess away (\(plainGap) bytes shorter)")
+
+        let keptRight = try Self.gzip(right.text, secrets: [right.secret])
+        let keptWrong = try Self.gzip(wrong.text, secrets: [wrong.secret])
+        #expect(keptRight.readableBytes == keptWrong.readableBytes)
+        // The guess fixed, secrets of the same length: the same length, and the same bytes but the secret's own
+        // and the trailer's checksum.
+        let answers = try [secret, wrongGuess, "aaaaaaaaaaaaaaaaaaaa"].map { secret in
+            let made = page(guess: wrongGuess, secret: secret)
+            return Array(try Self.gzip(made.text, secrets: [made.secret]).readableBytesView)
+        }
+        #expect(Set(answers.map(\.count)).count == 1)
+        #expect(String(decoding: answers[0], as: UTF8.self).contains(secret), "the secret is stored as it is")
+        let differing = (0..<answers[0].count - 8).filter { answers[0][$0] != answers[2][$0] }
+        let span = (differing.last ?? 0) - (differing.first ?? 0) + 1
+        #expect(!differing.isEmpty && span <= secret.utf8.count, "only the secret's bytes differ: \(span) bytes do")
+    }
+
+    /// The board's JSON marks exactly each hidden note's text, escaped as written, and nothing else.
+    @Test func theBoardMarksItsHiddenNotes() throws {
+        func entry(_ id: Int64, note: String?, hidden: Bool) -> BoardEntry {
+            BoardEntry(
+                id: id, username: "u\(id)", displayName: "U \(id)", email: nil, department: nil, active: true,
+                status: BoardEntry.Status(
+                    type: "Out", typeId: 2, colour: "#000000", presence: .out, note: note, noteHidden: hidden,
+                    returnAt: nil, expiresAt: nil, setAt: Date(timeIntervalSince1970: 0), setBy: nil, autoAway: false,
+                    now: Date(timeIntervalSince1970: 0)))
+        }
+        let people = [
+            entry(1, note: "public \"quoted\"", hidden: false), entry(2, note: "at \"the\" dentist\n", hidden: true),
+            entry(3, note: nil, hidden: true), entry(4, note: "", hidden: true),
+        ]
+        let (body, hiddenNotes) = BoardPageBody(people: people, next: nil).encoded()
+        let bytes = Array(body.readableBytesView)
+        let marked = hiddenNotes.map { String(decoding: bytes[$0], as: UTF8.self) }
+        #expect(marked == ["at \\\"the\\\" dentist\\n", ""])
+        let redacted = BoardPageBody(people: people.map { $0.withoutHiddenNote() }, next: nil).encoded()
+        #expect(redacted.hiddenNotes.isEmpty)
+        #expect(
+            String(buffer: try Self.inflate(try SecretIsolatingGzip.compress(body, keepingApart: hiddenNotes)))
+                == String(buffer: body))
+    }
+}
