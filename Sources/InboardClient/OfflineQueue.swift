@@ -10,7 +10,7 @@ import InboardCore
 /// replaced on another device is reported (409 superseded), never forced over the newer one. Each change is its
 /// maker's: only the session it was queued under, or another session of the same person (as the server names
 /// them), sends it, so a change waiting through a logout goes with its maker's next login here, never as
-/// whoever logs in next.
+/// whoever logs in next. A change too old for the server to apply is dropped (`keptFor`).
 public struct OfflineQueue: Sendable {
     public struct Change: Codable, Sendable, Equatable {
         public var type: String
@@ -57,6 +57,18 @@ public struct OfflineQueue: Sendable {
     let config: ClientConfig
     public init(config: ClientConfig) { self.config = config }
 
+    /// How long a queued change is kept: the server applies one at most `StatusChange.latestArrival` after it
+    /// was made, and a day more allows for this machine's clock running ahead. An older change can never be
+    /// applied; it goes at the next flush or logout here, whoever's it is (its maker is told when it is theirs),
+    /// so the change of someone who never comes back to this machine (and their note) is not kept on it for ever.
+    public static let keptFor: TimeInterval = StatusChange.latestArrival + 86_400
+
+    /// `changes` split into those still worth sending and those too old to apply.
+    static func expiring(_ changes: [Change], now: Date = Date()) -> (kept: [Change], expired: [Change]) {
+        let oldest = now.addingTimeInterval(-keptFor)
+        return (changes.filter { $0.madeAt >= oldest }, changes.filter { $0.madeAt < oldest })
+    }
+
     /// What is queued; a file that cannot be read is an error, never taken for an empty queue (and overwritten).
     public func load() throws -> [Change] {
         let path = config.folder + "/queue.json"
@@ -91,7 +103,7 @@ public struct OfflineQueue: Sendable {
             (try? locked {
                 var (discarded, hidden, kept) = (0, 0, 0)
                 var left: [Change] = []
-                for var change in try load() {
+                for var change in Self.expiring(try load()).kept {
                     guard change.belongs(toSession: session, account: account) else {
                         left.append(change)
                         continue
@@ -157,7 +169,15 @@ public struct OfflineQueue: Sendable {
         // queued stays queued when the lock cannot be had at all).
         guard let sending = try? FileLock(config.folder + "/queue.flush.lock", wait: false) else { return [] }
         defer { withExtendedLifetime(sending) {} }  // held on every way out, early returns included
-        var report: [String] = []
+        let expired = try locked {
+            let (kept, expired) = Self.expiring(try load())
+            if !expired.isEmpty { try save(kept) }
+            return expired.filter { $0.belongs(toSession: session, account: account) }
+        }
+        var report = expired.map {
+            "not sent: the change to \($0.type) made at \(EntryText.clock($0.madeAt, timeZone: .current)): "
+                + "it is more than 7 days old, too old to apply"
+        }
         while let change = try locked({ try load().first { $0.belongs(toSession: session, account: account) } }) {
             let made = EntryText.clock(change.madeAt, timeZone: .current)
             do {

@@ -12,10 +12,12 @@ import Testing
         try body(OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder])))
     }
 
-    func change(_ type: String, owner: String?, token: String?, hidden: Bool = false) -> OfflineQueue.Change {
+    func change(_ type: String, owner: String?, token: String?, hidden: Bool = false, daysAgo: Double = 0)
+        -> OfflineQueue.Change
+    {
         OfflineQueue.Change(
-            body: ["type": type, "noteHidden": hidden], madeAt: Date(), owner: owner,
-            session: OfflineQueue.session(of: token))
+            body: ["type": type, "noteHidden": hidden], madeAt: Date().addingTimeInterval(-daysAgo * 86_400),
+            owner: owner, session: OfflineQueue.session(of: token))
     }
 
     @Test func aChangeBelongsToItsSessionAndItsMakersLaterSessionsOnly() {
@@ -51,5 +53,19 @@ import Testing
             #expect(queue.changes.last?.type == "Away")
             #expect(!queue.changes.last!.belongs(toSession: OfflineQueue.session(of: "carol-1"), account: "carol"))
         }
+    }
+
+    /// A change the server can no longer apply (made more than 7 days ago, a day allowed for the clock) is not
+    /// kept: whoever's it is, it goes at the next logout (or flush) here, so a person who never comes back to
+    /// this machine does not leave their note on it for ever.
+    @Test func aChangeTooOldToApplyIsNotKept() throws {
+        try withQueue { queue in
+            try queue.append(change("Out", owner: "bob", token: "bob-1", daysAgo: 9))
+            try queue.append(change("Lunch", owner: "bob", token: "bob-1", daysAgo: 7.5))
+            try queue.append(change("In", owner: "carol", token: "carol-1"))
+            #expect(queue.logout("carol-1", account: "carol").kept == 1)
+            #expect(queue.changes.map(\.type) == ["Lunch", "In"], "Bob's nine-day-old change went at Carol's logout")
+        }
+        #expect(OfflineQueue.keptFor > 7 * 86_400, "never shorter than the server's own limit")
     }
 }

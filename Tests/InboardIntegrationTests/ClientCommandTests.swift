@@ -179,11 +179,20 @@ struct ClientCommandTests {
             // A change queued with nothing newer after it is sent, with its own time.
             setup.server?.signal(SIGTERM)
             _ = await setup.server?.exit()
+            // And one made nine days ago (its time rewritten here) is not sent: the server could not apply it.
+            #expect(try await bob.run(["set", "Away", "--note", "too-old"]).output.contains("queued"))
+            let queueFile = bob.folder + "/queue.json"
+            var waiting = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: queueFile)))
+                    as? [[String: Any]])
+            waiting[0]["madeAt"] = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-9 * 86_400))
+            try JSONSerialization.data(withJSONObject: waiting).write(to: URL(fileURLWithPath: queueFile))
             #expect(try await bob.run(["set", "Remote", "--note", "queued-second"]).output.contains("queued"))
             try await setup.startReadyServer()
             let sent = try await bob.run(["status"])
             #expect(
                 sent.error.contains("sent the change to Remote") && sent.output.contains("queued-second"), "\(sent)")
+            #expect(sent.error.contains("not sent: the change to Away") && sent.error.contains("too old"), "\(sent)")
             #expect(!FileManager.default.fileExists(atPath: bob.folder + "/queue.json"))
             // Carol logging in at Bob's desk does not send his change as hers; Bob's next login there does (it is
             // reported: his status changed after he made it).
