@@ -53,7 +53,9 @@ enum SecretIsolatingGzip {
         var input = ByteBuffer(bytes: bytes[bytes.startIndex + run.lowerBound..<bytes.startIndex + run.upperBound])
         out.reserveCapacity(minimumWritableBytes: compressor.maxSize(from: input))
         try compressor.deflate(from: &input, to: &out, flush: .sync)
-        guard input.readableBytes == 0 else { throw Failure.zlib(.bufferOverflow) }
+        // All read and all written: zlib stops with output pending only when the buffer is full, and the next
+        // reset would drop it.
+        guard input.readableBytes == 0, out.writableBytes > 0 else { throw Failure.zlib(.bufferOverflow) }
     }
 
     /// Stored blocks (not final) of at most 65,535 bytes each: a header byte, the length, its complement, the bytes.

@@ -126,4 +126,67 @@ import Testing
             String(buffer: try Self.inflate(try SecretIsolatingGzip.compress(body, keepingApart: hiddenNotes)))
                 == String(buffer: body))
     }
+
+    /// The board as the cache serves it, over random pages: a delegate's answer differs from a colleague's only
+    /// inside the ranges marked as hidden notes (and their `"note":"…",` wrapper), and two boards whose hidden
+    /// notes differ in text but not in length give gzipped answers of one length, differing only inside those
+    /// notes and the trailer's checksum.
+    @Test func theCachedBoardKeepsEveryHiddenNoteApartAndNothingElse() throws {
+        var fuzz = Fuzz()
+        for _ in 0..<max(20, Fuzz.iterations / 5) {
+            var entries = (0..<Int.random(in: 1...60, using: &fuzz)).map { _ in BoardJSONFuzzTests.entry(&fuzz) }
+            // Colleagues' notes guess at the hidden ones: copies of them, here and there.
+            let hiddenTexts = entries.compactMap { $0.status?.noteHidden == true ? $0.status?.note : nil }
+            for index in entries.indices where entries[index].status?.noteHidden == false {
+                if let guess = hiddenTexts.randomElement(using: &fuzz) { entries[index].status?.note = guess }
+            }
+            // The same board with every hidden note's text replaced by other text of the same length.
+            let other = entries.map { entry -> BoardEntry in
+                guard entry.status?.noteHidden == true, let note = entry.status?.note else { return entry }
+                var copy = entry
+                // Characters JSON escapes are kept (so is the escaped length); any other becomes x's of its size.
+                copy.status?.note = String(
+                    note.flatMap { character -> [Character] in
+                        character.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+                            ? [character] : Array(repeating: "x", count: character.utf8.count)
+                    })
+                return copy
+            }
+            func pages(_ entries: [BoardEntry]) throws -> (
+                plain: BoardCache.Page, gzipped: BoardCache.Page, redacted: BoardCache.Page
+            ) {
+                let slice = BoardSlice(
+                    entries: entries, cursors: entries.map { BoardCursor(sortName: $0.displayName, id: $0.id) },
+                    hasMore: false)
+                let snapshot = BoardCache.Snapshot(slice: slice, hiddenNoteOwners: [], builtAt: .now)
+                return (
+                    try #require(snapshot.page(BoardRequest.maxLimit, redacted: false, gzip: false)),
+                    try #require(snapshot.page(BoardRequest.maxLimit, redacted: false, gzip: true)),
+                    try #require(snapshot.page(BoardRequest.maxLimit, redacted: true, gzip: false))
+                )
+            }
+            let (plain, gzipped, redacted) = try pages(entries)
+            #expect(gzipped.contentEncoding == "gzip")
+            #expect(try Self.inflate(gzipped.body) == plain.body, "seed \(fuzz.seed)")
+            var withoutNotes = Array(plain.body.readableBytesView)
+            for range in plain.hiddenNotes.reversed() {
+                let wrapper = Array("\"note\":\"".utf8)
+                #expect(Array(withoutNotes[(range.lowerBound - wrapper.count)..<range.lowerBound]) == wrapper)
+                withoutNotes.removeSubrange((range.lowerBound - wrapper.count)..<(range.upperBound + 2))
+            }
+            #expect(
+                withoutNotes == Array(redacted.body.readableBytesView), "seed \(fuzz.seed): only hidden notes differ")
+
+            let otherGzipped = Array(try pages(other).gzipped.body.readableBytesView)
+            let these = Array(gzipped.body.readableBytesView)
+            #expect(these.count == otherGzipped.count, "seed \(fuzz.seed): the length follows a hidden note's text")
+            guard these.count == otherGzipped.count else { continue }
+            // Where the notes lie in the compressed answer: each stored as it is, the same length in both.
+            let differing = (0..<these.count - 8).filter { these[$0] != otherGzipped[$0] }
+            let noteBytes = plain.hiddenNotes.reduce(0) { $0 + $1.count }
+            #expect(
+                differing.count <= noteBytes,
+                "seed \(fuzz.seed): \(differing.count) bytes differ, notes hold \(noteBytes)")
+        }
+    }
 }

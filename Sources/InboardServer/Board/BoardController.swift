@@ -48,11 +48,14 @@ struct BoardController: Sendable {
             let (json, hiddenNotes) = BoardPageBody(
                 people: slice.entries.map { $0.redacted(for: viewer).refreshed(now: now) }, next: slice.next?.token
             ).encoded()
-            var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+            // Private: it may hold the viewer's own hidden note, and a cookie, not a header, may have signed it in.
+            var headers: HTTPFields = [
+                .contentType: "application/json; charset=utf-8", .cacheControl: "private, no-cache",
+            ]
             if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
-            // The first page of the whole board outside the cache (a page size not cached, or a viewer whose own
-            // hidden note is on it) is gzipped as a cached one is; later pages and searches are sent as they are.
-            if asked.filter.isEverybody, asked.cursor == nil {
+            // A cached first page read for a viewer whose own hidden note is on it is gzipped as the cached one
+            // is; other page sizes, later pages and searches are sent as they are (no compression per request).
+            if asked.filter.isEverybody, asked.cursor == nil, BoardCache.cachedLimits.contains(asked.limit) {
                 headers[.vary] = "Accept-Encoding"
                 if gzip, let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes) {
                     headers[.contentEncoding] = "gzip"
