@@ -422,7 +422,7 @@ paths:
         - {name: limit, in: query, description: "people per page, 1 to 1000; above 1000 is lowered to 1000", schema: {type: integer, default: 1000, minimum: 1}}
         - {name: after, in: query, description: "the `next` cursor of the previous page (opaque)", schema: {type: string}}
         - {name: If-None-Match, in: header, description: "the ETag of the first page of the whole board (no filter, no cursor) as this viewer last read it", schema: {type: string}}
-        - {name: Accept-Encoding, in: header, description: "with gzip (weight above 0), the first page of the whole board is sent gzipped; the text of each hidden note in it is stored apart, uncompressed (compressed, its length would give the note away)", schema: {type: string}}
+        - {name: Accept-Encoding, in: header, description: "with gzip (weight above 0), the first page of the whole board at the default page size is sent gzipped; the text of each hidden note in it is stored apart, uncompressed (compressed, its length would give the note away)", schema: {type: string}}
       responses:
         "200":
           description: "People and their statuses. The first page without filters carries an ETag, Cache-Control: private, no-cache and Vary: Accept-Encoding."
