@@ -12,12 +12,15 @@ struct PersonMapper: Sendable {
 
     let settings: DirectorySettings
     let mappings: [(field: PersonField, mapping: AttributeMapping)]
+    /// Worked out once, not per entry: a sync maps 100,000 of them.
+    let usernameMapping: AttributeMapping?
     let now: Date
 
     init(settings: DirectorySettings, now: Date = Date()) {
         self.settings = settings
         let effective = settings.effectiveAttributes
         mappings = PersonField.allCases.filter { $0 != .username }.map { ($0, effective[$0] ?? .constant("")) }
+        usernameMapping = effective[.username]
         self.now = now
     }
 
@@ -32,7 +35,7 @@ struct PersonMapper: Sendable {
             return .failure(
                 SkippedEntry("\(entry.dn) has no \(settings.identityAttribute) that can be stored: skipped"))
         }
-        guard let username = settings.effectiveAttributes[.username]?.text(reading: { values.string($0) }),
+        guard let username = usernameMapping?.text(reading: { values.string($0) }),
             !username.isEmpty
         else {
             return .failure(SkippedEntry("\(entry.dn) has no \(settings.loginAttribute): skipped"))

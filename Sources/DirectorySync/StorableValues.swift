@@ -13,7 +13,7 @@ struct StorableValues {
 
     /// The first value of `attribute`; nil when there is none or when it was dropped.
     mutating func string(_ attribute: String) -> String? {
-        guard let first = entry.withValues(attribute, Self.decode).first else { return nil }
+        guard let first = entry.withFirstValue(attribute, Self.decode) else { return nil }
         return keep(first, of: attribute)
     }
 

@@ -11,11 +11,6 @@ extension SyncMerge {
             SELECT DISTINCT ON (group_id) group_id AS directory_id, a AS dn, b AS name, c AS description
             FROM sync_group_rows WHERE kind = 'g' ORDER BY group_id
             """)
-        try await execute(
-            """
-            CREATE TEMP TABLE sync_members ON COMMIT DROP AS
-            SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm'
-            """)
         let stagedGroups = try await count("SELECT 1 FROM sync_groups")
         try await execute(
             """
@@ -48,7 +43,8 @@ extension SyncMerge {
             """
             CREATE TEMP TABLE sync_links ON COMMIT DROP AS
             SELECT g.id AS group_id, m.member, m.by_uid, p.id AS person_id, c.id AS child_id
-            FROM sync_members m JOIN groups g ON g.directory_id = m.group_id
+            FROM (SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm') m
+            JOIN groups g ON g.directory_id = m.group_id
             LEFT JOIN people p ON NOT m.by_uid AND p.dn = m.member
             LEFT JOIN groups c ON NOT m.by_uid AND c.dn = m.member
             """)
@@ -69,11 +65,6 @@ extension SyncMerge {
             """)
         try await execute(
             """
-            CREATE TEMP TABLE sync_direct ON COMMIT DROP AS
-            SELECT DISTINCT group_id, person_id FROM sync_links WHERE person_id IS NOT NULL
-            """)
-        try await execute(
-            """
             DELETE FROM group_nesting n USING groups g, sync_groups s
             WHERE n.parent_id = g.id AND g.directory_id = s.directory_id
             """)
@@ -82,6 +73,20 @@ extension SyncMerge {
             INSERT INTO group_nesting (parent_id, child_id)
             SELECT DISTINCT group_id, child_id FROM sync_links WHERE child_id IS NOT NULL
             ON CONFLICT DO NOTHING
+            """)
+        if try await count("SELECT 1 FROM memberships LIMIT 1") == 0 {
+            // Nothing stored to keep, remove or mark: the direct members go straight in, sorted.
+            try await execute(
+                """
+                INSERT INTO memberships (group_id, person_id, direct)
+                SELECT DISTINCT group_id, person_id, TRUE FROM sync_links WHERE person_id IS NOT NULL ORDER BY 1, 2
+                """)
+            return
+        }
+        try await execute(
+            """
+            CREATE TEMP TABLE sync_direct ON COMMIT DROP AS
+            SELECT DISTINCT group_id, person_id FROM sync_links WHERE person_id IS NOT NULL
             """)
         try await execute(
             """

@@ -62,8 +62,8 @@ struct SyncMerge {
             // Local accounts may still hold a name the directory uses.
             warnings += try await freeUsernames()
         }
-        // A first import fills empty tables: their plain indexes are built once at the end instead.
-        counts.created = try await rebuildingPlainIndexes(of: ["people"], if: known == 0) {
+        // A first import fills empty tables: their indexes are built once at the end instead.
+        counts.created = try await rebuildingIndexes(of: ["people"], if: known == 0) {
             try await count(
                 """
                 INSERT INTO people (directory_id, dn, \(unescaped: Self.fieldColumns.joined(separator: ", ")), source, active, disabled_reason, disabled_at, disabled_by_sync)
@@ -77,7 +77,7 @@ struct SyncMerge {
             try await execute("ANALYZE people (id, directory_id, dn, username, source, active, role)")
         }
         clock.lap("merged people")
-        let groupChanges = try await rebuildingPlainIndexes(of: ["memberships", "group_nesting"], if: known == 0) {
+        let groupChanges = try await rebuildingIndexes(of: ["memberships", "group_nesting"], if: known == 0) {
             try await mergeGroups(createdPeople: counts.created)
         }
         clock.lap("merged groups and memberships")

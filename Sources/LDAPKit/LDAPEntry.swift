@@ -83,10 +83,33 @@ public struct LDAPEntry: Sendable {
         (value == 0 ? 0 : Int(valueEnds[value - 1]))..<Int(valueEnds[value])
     }
 
+    /// Names are stored lower-cased; LDAP attribute descriptions are ASCII (RFC 4512), so they are compared
+    /// ASCII-case-insensitively in place: a sync asks for a dozen attributes of each of 100,000 entries.
     private func attributeIndex(_ attribute: String) -> Int? {
-        if let exact = attributeNames.firstIndex(of: attribute) { return exact }
-        let lower = attribute.lowercased()
-        return attributeNames.firstIndex(of: lower)
+        var attribute = attribute
+        return attribute.withUTF8 { wanted in
+            attributeNames.firstIndex { stored in
+                var stored = stored
+                return stored.withUTF8 { name in
+                    name.count == wanted.count
+                        && zip(name, wanted).allSatisfy { pair in
+                            pair.0 == pair.1 || (pair.1 >= 0x41 && pair.1 <= 0x5A && pair.0 == pair.1 | 0x20)
+                        }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the first value of `attribute` in place; nil when it has none.
+    public func withFirstValue<R>(_ attribute: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows
+        -> R?
+    {
+        guard let index = attributeIndex(attribute) else { return nil }
+        let values = valueRange(ofAttributeAt: index)
+        guard let first = values.first else { return nil }
+        return try storage.withUnsafeBufferPointer { buffer in
+            try body(UnsafeBufferPointer(rebasing: buffer[bounds(ofValue: first)]))
+        }
     }
 
     /// Calls `body` with each value of `attribute` in place, without copying it.
@@ -105,9 +128,11 @@ public struct LDAPEntry: Sendable {
         withValues(attribute) { String(decoding: $0, as: UTF8.self) }
     }
 
-    public func string(_ attribute: String) -> String? { strings(attribute).first }
+    public func string(_ attribute: String) -> String? {
+        withFirstValue(attribute) { String(decoding: $0, as: UTF8.self) }
+    }
 
-    public func bytes(_ attribute: String) -> [UInt8]? { values(attribute).first }
+    public func bytes(_ attribute: String) -> [UInt8]? { withFirstValue(attribute) { Array($0) } }
 
     /// Every attribute with its values, keyed by lower-cased name (copies everything: for tests and tools).
     public var attributes: [String: [[UInt8]]] {
