@@ -20,7 +20,7 @@ extension SyncMerge {
             LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = t.oid AND c.contype IN ('p', 'u')
             WHERE t.relname = ANY(\(tables)) AND t.relnamespace = current_schema()::regnamespace
               AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
-            ORDER BY i.indisunique DESC, 1
+            ORDER BY i.indisunique DESC, 1  -- keys first: a duplicate fails the run before the other builds
             """, logger: logger)
         var drops: [String] = []
         var builds: [String] = []

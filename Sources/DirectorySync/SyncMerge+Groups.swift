@@ -94,7 +94,7 @@ extension SyncMerge {
             WHERE m.group_id = g.id AND g.directory_id = s.directory_id AND m.direct
               AND NOT EXISTS (SELECT 1 FROM sync_direct d WHERE d.group_id = m.group_id AND d.person_id = m.person_id)
             """)
-        // Sorted, and only what is missing: far cheaper than ON CONFLICT on a large first import.
+        // Sorted, and only what is missing: far cheaper than ON CONFLICT on a large sync.
         try await execute(
             """
             INSERT INTO memberships (group_id, person_id, direct) SELECT d.group_id, d.person_id, TRUE FROM sync_direct d

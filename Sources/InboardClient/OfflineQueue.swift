@@ -59,8 +59,9 @@ public struct OfflineQueue: Sendable {
 
     /// How long a queued change is kept: the server applies one at most `StatusChange.latestArrival` after it
     /// was made, and a day more allows for this machine's clock running ahead. An older change can never be
-    /// applied; it goes at the next flush or logout here, whoever's it is (its maker is told when it is theirs),
-    /// so the change of someone who never comes back to this machine (and their note) is not kept on it for ever.
+    /// applied; it goes at the next flush or logout here, whoever's it is (the flush or logout of its maker's
+    /// session says so), so the change of someone who never comes back to this machine (and their note) is not
+    /// kept on it for ever.
     public static let keptFor: TimeInterval = StatusChange.latestArrival + 86_400
 
     /// `changes` split into those still worth sending and those too old to apply.
@@ -96,14 +97,16 @@ public struct OfflineQueue: Sendable {
     /// What a logout leaves of the changes of `token`'s session (and `account`'s, and an older client's): those
     /// with a maker (theirs, or `account`) stay, named, for that person's next login here, except those with a
     /// hidden note, which are not left on the machine; those with no maker to name go (no later session could
-    /// tell they are its own). Others' changes stay as they are.
-    public func logout(_ token: String?, account: String?) -> (discarded: Int, hidden: Int, kept: Int) {
+    /// tell they are its own), as do those too old to apply (`expired` counts the person's own). Others' changes
+    /// stay as they are, unless too old.
+    public func logout(_ token: String?, account: String?) -> (discarded: Int, hidden: Int, kept: Int, expired: Int) {
         let session = Self.session(of: token)
         return
             (try? locked {
                 var (discarded, hidden, kept) = (0, 0, 0)
                 var left: [Change] = []
-                for var change in Self.expiring(try load()).kept {
+                let (current, expired) = Self.expiring(try load())
+                for var change in current {
                     guard change.belongs(toSession: session, account: account) else {
                         left.append(change)
                         continue
@@ -121,8 +124,10 @@ public struct OfflineQueue: Sendable {
                     }
                 }
                 try save(left)
-                return (discarded, hidden, kept)
-            }) ?? (0, 0, 0)
+                return (
+                    discarded, hidden, kept, expired.filter { $0.belongs(toSession: session, account: account) }.count
+                )
+            }) ?? (0, 0, 0, 0)
     }
 
     /// The queue file is read and rewritten only under an exclusive lock on `queue.lock`: the agent flushing

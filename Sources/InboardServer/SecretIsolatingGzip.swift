@@ -8,7 +8,7 @@ import NIOCore
 /// secret, from before or after it, and no Huffman table counts its bytes: the length shows only how long each
 /// secret is, as the uncompressed answer's length does.
 enum SecretIsolatingGzip {
-    enum Failure: Error { case secretsOutOfOrder, zlib(CompressNIOError) }
+    enum Failure: Error { case badSecretRanges, zlib(CompressNIOError) }
 
     /// `body` gzipped, the bytes in `secrets` (in order, not overlapping, inside `body`) stored as they are.
     static func compress(_ body: ByteBuffer, keepingApart secrets: [Range<Int>]) throws -> ByteBuffer {
@@ -16,7 +16,7 @@ enum SecretIsolatingGzip {
         var previousEnd = 0
         for secret in secrets {
             guard secret.lowerBound >= previousEnd, secret.upperBound <= bytes.count else {
-                throw Failure.secretsOutOfOrder
+                throw Failure.badSecretRanges
             }
             previousEnd = secret.upperBound
         }
@@ -70,20 +70,5 @@ enum SecretIsolatingGzip {
             out.writeBytes(secret[start..<end])
             start = end
         } while start < secret.endIndex
-    }
-}
-
-/// CRC-32 as gzip's trailer spells it (ISO 3309, reflected, polynomial 0xEDB88320).
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
-    }
-
-    static func checksum<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return ~crc
     }
 }

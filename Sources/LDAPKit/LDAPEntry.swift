@@ -1,5 +1,5 @@
 /// One search result: its DN and attribute values as bytes (binary attributes stay binary).
-/// Attribute names are matched case-insensitively, as LDAP defines them.
+/// Attribute names are matched case-insensitively, as LDAP defines them (ASCII: RFC 4512's descriptions are).
 ///
 /// Stored compactly, because a sync holds a page of a thousand of these and reads a few attributes of each:
 /// every value of the entry lies in one byte buffer, found through two offset tables, instead of one array

@@ -52,8 +52,9 @@ struct LogoutCommand: AsyncParsableCommand {
         abstract: "End the session on the server and forget the token and the cached board.",
         discussion: """
             Status changes queued while the server was away are sent first; any it cannot send stay queued for your \
-            next login here (nobody else's session sends them), except those with a hidden note and those whose \
-            maker this client does not know (a login made by an older client), which are discarded with a warning.
+            next login here (nobody else's session sends them), except those with a hidden note, those whose maker \
+            this client does not know (a login made by an older client) and those more than 8 days old (the \
+            server applies a change up to 7 days late), which are discarded with a warning.
             """)
     @OptionGroup var connection: ConnectionOptions
 
@@ -79,6 +80,11 @@ struct LogoutCommand: AsyncParsableCommand {
                     (
                         left.kept, "status change(s) made while the server was away: sent at your next login here",
                         "kept"
+                    ),
+                    (
+                        left.expired,
+                        "status change(s) made while the server was away, more than 8 days ago: too old to apply",
+                        "discarded"
                     ),
                 ]
                 for (count, what, done) in notices where count > 0 {

@@ -55,7 +55,8 @@ struct SetCommand: AsyncParsableCommand {
                 if json { printJSON(entry ?? [:]) } else { print(EntryText.line(entry as? [String: Any] ?? [:])) }
             } catch let error as ClientError where error.isOutage {
                 // Kept with its time and sent when the server is back (not over a newer change); a logout before
-                // then keeps it for this person's next login here (one with a hidden note is dropped).
+                // then keeps it for this person's next login here (one with a hidden note, or more than 8 days
+                // old, is dropped).
                 let (token, account) = (context.api.token, context.config.account)
                 try queue.append(
                     OfflineQueue.Change(

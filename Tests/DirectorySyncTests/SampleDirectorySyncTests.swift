@@ -7,8 +7,20 @@ import Testing
 @Suite struct SampleDirectorySyncTests {
     @Test func fullSyncBringsPeopleGroupsRolesAndNestedMembershipsThenIncrementalChangesNothing() async throws {
         try await SyncHarness.with(try Directory.sample()) { h in
+            // A first import drops the tables' indexes and keys and builds them at the end: all of them come back.
+            let keys = """
+                SELECT string_agg(d, E'\\n' ORDER BY d) FROM (
+                    SELECT indexdef AS d FROM pg_indexes
+                    WHERE tablename IN ('people', 'memberships', 'group_nesting') AND schemaname = current_schema()
+                    UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+                    WHERE conrelid IN ('people'::regclass, 'memberships'::regclass, 'group_nesting'::regclass)) k
+                """
+            let keysBefore = try await h.string(keys)
             let run = try await h.sync(.full)
             #expect(run.state == .succeeded)
+            #expect(try await h.string(keys) == keysBefore)
+            #expect(
+                keysBefore?.contains("memberships_pkey") == true && keysBefore?.contains("people_username_key") == true)
             #expect(run.counts.seen == 200 && run.counts.created == 200 && run.counts.groups == 20)
             #expect(run.counts.updated == 0, "role and department of new people are not updates")
             #expect(try await h.int("SELECT count(*) FROM people") == 200)

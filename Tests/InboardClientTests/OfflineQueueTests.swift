@@ -63,8 +63,13 @@ import Testing
             try queue.append(change("Out", owner: "bob", token: "bob-1", daysAgo: 9))
             try queue.append(change("Lunch", owner: "bob", token: "bob-1", daysAgo: 7.5))
             try queue.append(change("In", owner: "carol", token: "carol-1"))
-            #expect(queue.logout("carol-1", account: "carol").kept == 1)
+            let carols = queue.logout("carol-1", account: "carol")
+            #expect(carols.kept == 1 && carols.expired == 0, "\(carols)")
             #expect(queue.changes.map(\.type) == ["Lunch", "In"], "Bob's nine-day-old change went at Carol's logout")
+            // Bob's own logout says so when one of his goes.
+            try queue.append(change("Remote", owner: "bob", token: "bob-2", daysAgo: 8.5))
+            let bobs = queue.logout("bob-2", account: "bob")
+            #expect(bobs.expired == 1 && bobs.kept == 1, "\(bobs)")
         }
         #expect(OfflineQueue.keptFor > 7 * 86_400, "never shorter than the server's own limit")
     }

@@ -67,8 +67,8 @@ import Testing
     }
 
     /// The attack: a colleague's note tries guesses at a hidden note on the same page. With plain gzip a right
-    /// guess makes the answer shorter (the control); kept apart, every guess gives the same length, and the
-    /// answers differ only in the secret's own bytes.
+    /// guess makes the answer shorter (the control); kept apart, a right guess is no shorter than a wrong one of
+    /// like text, and for a fixed guess, secrets of one length give one length and differ only in their own bytes.
     @Test func theLengthDoesNotFollowAGuess() throws {
         /// A page with mallory's note and ann's hidden one, and where ann's lies.
         func page(guess: String, secret: String) -> (text: String, secret: Range<Int>) {

@@ -104,7 +104,8 @@ METHOD
   [ "$gzip_bytes" -lt "$plain_bytes" ] || { echo "error: the board was not gzipped ($gzip_bytes of $plain_bytes bytes)" >&2; exit 1; }
   TOKEN="$user_token" ACCEPT_ENCODING=gzip wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board-gzip.txt"
   board_gzip="$(wrk_rate < "$work/board-gzip.txt")"; board_gzip_p99="$(wrk_p99 < "$work/board-gzip.txt")"
-  local admin_gzip admin_gzip_p99 admin_gzip_bytes
+  local admin_gzip admin_gzip_p99 admin_gzip_bytes hidden_notes
+  hidden_notes="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT count(*) FROM statuses WHERE note_hidden")"
   admin_gzip_bytes="$(curl -fs -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token" -H 'Accept-Encoding: gzip')"
   TOKEN="$admin_token" ACCEPT_ENCODING=gzip wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board-admin-gzip.txt"
   admin_gzip="$(wrk_rate < "$work/board-admin-gzip.txt")"; admin_gzip_p99="$(wrk_p99 < "$work/board-admin-gzip.txt")"
@@ -150,7 +151,7 @@ METHOD
   naive_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$naive_port" --tokens-file "$work/tokens.txt" --streams 1000)"
   kill "$naive_pid" "$durable_pid" 2>/dev/null; wait "$naive_pid" "$durable_pid" 2>/dev/null || true
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" "$admin_gzip" "$admin_gzip_p99" "$admin_gzip_bytes" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" "$admin_gzip" "$admin_gzip_p99" "$admin_gzip_bytes" "$hidden_notes" <<'PY'
 import json, statistics, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
@@ -163,7 +164,7 @@ raw_session = float(sys.argv[19])
 sse_python, naive_python = json.loads(sys.argv[20]), json.loads(sys.argv[21])
 naive_durable = [json.loads(line) for line in open(sys.argv[22])]
 board_gzip, board_gzip_p99, plain_bytes, gzip_bytes = float(sys.argv[23]), sys.argv[24], int(sys.argv[25]), int(sys.argv[26])
-admin_gzip, admin_gzip_p99, admin_gzip_bytes = float(sys.argv[27]), sys.argv[28], int(sys.argv[29])
+admin_gzip, admin_gzip_p99, admin_gzip_bytes, hidden_notes = float(sys.argv[27]), sys.argv[28], int(sys.argv[29]), int(sys.argv[30])
 med = lambda runs, key: statistics.median(r[key] for r in runs)
 complete = lambda runs: all(r["received"] == r["streams"] and r["putStatus"] == 200 for r in runs)
 all_received = complete(sse)
@@ -177,7 +178,7 @@ print(f"status PUT  {put:8,.0f}/s (p99 {put_p99}) | pgbench single-row UPDATE {p
 print(f"            same work: pgbench of the PUT's own statement (prepared) {pg_same:8,.0f}/s | {put/pg_same:4.0%}")
 print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people, JSON as it is ({plain_bytes:,} bytes)   goal >= 10,000/s: {ok(board >= 10000)}")
 print(f"board GET   {board_gzip:8,.0f}/s (p99 {board_gzip_p99}), a colleague's, gzip, hidden notes removed ({gzip_bytes:,} bytes)   goal >= 10,000/s: {ok(board_gzip >= 10000)}")
-print(f"board GET   {admin_gzip:8,.0f}/s (p99 {admin_gzip_p99}), the administrator's, gzip, hidden notes stored apart ({admin_gzip_bytes:,} bytes)   goal >= 10,000/s: {ok(admin_gzip >= 10000)}")
+print(f"board GET   {admin_gzip:8,.0f}/s (p99 {admin_gzip_p99}), the administrator's, gzip, its {hidden_notes} hidden notes stored apart ({admin_gzip_bytes:,} bytes)   goal >= 10,000/s: {ok(admin_gzip >= 10000)}")
 print(f"board 304   {not_modified:8,.0f}/s (p99 {not_modified_p99}), If-None-Match of the same board   goal >= 20,000/s: {ok(not_modified >= 20000)}")
 print(f"login       {login:8,.0f}/s (p99 {login_p99}) | raw search, bind and session INSERT committed {raw_session:8,.0f}/s | {login/raw_session:4.0%}   goal >= 50%: {ok(login >= 0.5 * raw_session)}, p99 < 25 ms: {ok(ms(login_p99) < 25)}")
 print(f"            for reference: raw search-then-bind without the session {raw_login:8,.0f}/s ({login/raw_login:4.0%}); raw libldap binds alone {raw:8,.0f}/s")

@@ -53,8 +53,8 @@ struct BoardController: Sendable {
                 .contentType: "application/json; charset=utf-8", .cacheControl: "private, no-cache",
             ]
             if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
-            // A cached first page read for a viewer whose own hidden note is on it is gzipped as the cached one
-            // is; other page sizes, later pages and searches are sent as they are (no compression per request).
+            // The first page at a cached size, read here because the viewer's own hidden note is on it, is gzipped
+            // like the cached one; other page sizes, later pages and searches are sent as they are.
             if asked.filter.isEverybody, asked.cursor == nil, BoardCache.cachedLimits.contains(asked.limit) {
                 headers[.vary] = "Accept-Encoding"
                 if gzip, let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes) {
@@ -91,7 +91,7 @@ struct BoardController: Sendable {
         }
     }
 
-    /// The cached first page for `limit` as `viewer` sees it, gzipped if asked and allowed; nil when it is not
+    /// The cached first page for `limit` as `viewer` sees it, gzipped if asked; nil when it is not
     /// cached (another page size) or the viewer's own hidden note is on it (their board is read for them).
     func cachedPage(_ limit: Int, for viewer: Person, gzip: Bool) async throws -> BoardCache.Page? {
         let snapshot = try await cache.current()

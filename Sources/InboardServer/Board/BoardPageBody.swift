@@ -37,7 +37,8 @@ struct BoardPageBody: Encodable {
             out.member("autoAway", status.autoAway)
             out.member("colour", status.colour)
             out.member("expiresAt", status.expiresAt)
-            // The note a reader who may not see it never gets (`BoardEntry.withoutHiddenNote`).
+            // The note a reader who may not see it never gets (`BoardEntry.withoutHiddenNote`): marked, so gzip
+            // keeps it apart from text others write (BREACH, `BoardCompressionRule`).
             if status.noteHidden { out.member("note", secret: status.note) } else { out.member("note", status.note) }
             out.member("noteHidden", status.noteHidden)
             out.member("overdue", status.overdue)
