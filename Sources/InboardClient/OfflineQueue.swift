@@ -64,6 +64,9 @@ public struct OfflineQueue: Sendable {
     /// kept on it for ever.
     public static let keptFor: TimeInterval = StatusChange.latestArrival + 86_400
 
+    /// Why such a change goes, as the person is told (at a send or a logout).
+    public static let tooOldToApply = "more than \(Int(keptFor / 86_400)) days old: too old to apply"
+
     /// `changes` split into those still worth sending and those too old to apply.
     static func expiring(_ changes: [Change], now: Date = Date()) -> (kept: [Change], expired: [Change]) {
         let oldest = now.addingTimeInterval(-keptFor)
@@ -181,7 +184,7 @@ public struct OfflineQueue: Sendable {
         }
         var report = expired.map {
             "not sent: the change to \($0.type) made at \(EntryText.clock($0.madeAt, timeZone: .current)): "
-                + "it is more than 7 days old, too old to apply"
+                + "it is \(Self.tooOldToApply)"
         }
         while let change = try locked({ try load().first { $0.belongs(toSession: session, account: account) } }) {
             let made = EntryText.clock(change.madeAt, timeZone: .current)

@@ -83,7 +83,7 @@ struct LogoutCommand: AsyncParsableCommand {
                     ),
                     (
                         left.expired,
-                        "status change(s) made while the server was away, more than 8 days ago: too old to apply",
+                        "status change(s) made while the server was away, \(OfflineQueue.tooOldToApply)",
                         "discarded"
                     ),
                 ]

@@ -26,9 +26,7 @@ struct BoardController: Sendable {
             let viewer = try context.requireIdentity()
             let asked = try BoardRequest(request.uri.queryParameters)
             let gzip = AcceptEncoding.allowsGzip(request.headers[values: .acceptEncoding])
-            if asked.filter.isEverybody, asked.cursor == nil,
-                let cached = try await cachedPage(asked.limit, for: viewer, gzip: gzip)
-            {
+            if Self.asksForACachedPage(asked), let cached = try await cachedPage(asked.limit, for: viewer, gzip: gzip) {
                 // Private: the answer depends on who asks; no-cache: revalidate each time (304 is cheap).
                 var headers: HTTPFields = [
                     .eTag: cached.tag, .cacheControl: "private, no-cache", .vary: "Accept-Encoding",
@@ -55,7 +53,7 @@ struct BoardController: Sendable {
             if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
             // The first page at a cached size, read here because the viewer's own hidden note is on it, is gzipped
             // like the cached one; other page sizes, later pages and searches are sent as they are.
-            if asked.filter.isEverybody, asked.cursor == nil, BoardCache.cachedLimits.contains(asked.limit) {
+            if Self.asksForACachedPage(asked) {
                 headers[.vary] = "Accept-Encoding"
                 if gzip, let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes) {
                     headers[.contentEncoding] = "gzip"
@@ -97,6 +95,11 @@ struct BoardController: Sendable {
         let snapshot = try await cache.current()
         guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) else { return nil }
         return snapshot.page(limit, redacted: viewer.role < .delegate, gzip: gzip)
+    }
+
+    /// The first page of the whole board at a page size the cache keeps.
+    static func asksForACachedPage(_ asked: BoardRequest) -> Bool {
+        asked.filter.isEverybody && asked.cursor == nil && BoardCache.cachedLimits.contains(asked.limit)
     }
 
     static func nextLink(_ asked: BoardRequest, _ next: BoardCursor) -> String {
