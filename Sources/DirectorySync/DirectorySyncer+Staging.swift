@@ -23,7 +23,7 @@ extension DirectorySyncer {
             separator: ", ")
         for statement in [
             "CREATE TEMP TABLE sync_people (\(people)) ON COMMIT DROP",
-            "CREATE TEMP TABLE sync_group_rows (kind text, group_id text, a text, b text, c text) ON COMMIT DROP",
+            "CREATE TEMP TABLE sync_group_rows (kind text, group_id text, a text, b text, c text, d bytea) ON COMMIT DROP",
             "CREATE TEMP TABLE sync_inchain (group_dn text, directory_id text) ON COMMIT DROP",
         ] {
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: context.logger)
@@ -95,8 +95,8 @@ extension DirectorySyncer {
         }
     }
 
-    /// Groups and their direct members as one stream of rows: `g` rows (dn, name, description) and `m` rows
-    /// (member value, `dn` or `uid`). AD's ranged `member` values are fetched to the end.
+    /// Groups and their direct members as one stream of rows: `g` rows (dn, name, description, digest of the
+    /// members) and `m` rows (member value, `dn` or `uid`). AD's ranged `member` values are fetched to the end.
     static func stageGroups(on connection: PostgresConnection, context: SyncContext, result: inout StagingResult)
         async throws
     {
@@ -128,16 +128,19 @@ extension DirectorySyncer {
             var values = StorableValues(entry)
             let name =
                 values.string(settings.groupNameAttribute) ?? (try? DistinguishedName(entry.dn))?.leafValue ?? entry.dn
-            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name);
-            encoder.text(values.string("description"))
-            encoder.endRow()
+            var digest = MemberDigest()
             for attribute in settings.membershipAttributes {
                 let kind = attribute.lowercased() == "memberuid" ? "uid" : "dn"
                 for member in try await members(of: &values, attribute: attribute, client: context.client) {
+                    digest.add(member, kind: kind)
                     encoder.text("m"); encoder.text(id); encoder.text(member); encoder.text(kind); encoder.text(nil)
+                    encoder.bytea(nil)
                     encoder.endRow()
                 }
             }
+            encoder.text("g"); encoder.text(id); encoder.text(entry.dn); encoder.text(name)
+            encoder.text(values.string("description")); encoder.bytea(digest.finish())
+            encoder.endRow()
             result.warnings += values.warnings
             result.groups += 1
             result.noteChange(entry, flavour: settings.flavour)

@@ -3,39 +3,65 @@ import PostgresNIO
 extension SyncMerge {
     /// Groups, nesting and memberships. Direct memberships are kept for every group; memberships through
     /// nesting are kept for mapped groups (role, department, board), which is what logins and boards read.
-    /// Nesting is resolved with a recursive query whose UNION stops at cycles.
-    func mergeGroups(createdPeople: Int) async throws -> (groups: Int, memberships: Int) {
+    /// Nesting is resolved with a recursive query whose UNION stops at cycles. Only groups whose members
+    /// changed are resolved again, unless a change elsewhere can change what their members resolve to.
+    func mergeGroups(peopleChanged: PeopleIdentityChange) async throws -> (groups: Int, memberships: Int) {
         try await execute(
             """
             CREATE TEMP TABLE sync_groups ON COMMIT DROP AS
-            SELECT DISTINCT ON (group_id) group_id AS directory_id, a AS dn, b AS name, c AS description
+            SELECT DISTINCT ON (group_id) group_id AS directory_id, a AS dn, b AS name, c AS description, d AS members_digest
             FROM sync_group_rows WHERE kind = 'g' ORDER BY group_id
             """)
         let stagedGroups = try await count("SELECT 1 FROM sync_groups")
+        let removedGroups =
+            full
+            ? try await count(
+                "DELETE FROM groups g WHERE NOT EXISTS (SELECT 1 FROM sync_groups s WHERE s.directory_id = g.directory_id) RETURNING 1"
+            ) : 0
+        let newOrRenamedGroups = try await count(
+            """
+            SELECT 1 FROM sync_groups s LEFT JOIN groups g USING (directory_id) WHERE g.dn IS DISTINCT FROM s.dn
+            """)
+        // A member value may now name someone (or some group) else, or nobody: every staged group is resolved again.
+        let everyGroup = peopleChanged.any || removedGroups > 0 || newOrRenamedGroups > 0
         try await execute(
             """
-            INSERT INTO groups (directory_id, dn, name, description)
-            SELECT directory_id, dn, name, description FROM sync_groups
-            ON CONFLICT (directory_id) DO UPDATE SET dn = EXCLUDED.dn, name = EXCLUDED.name, description = EXCLUDED.description,
-                active = TRUE, updated_at = now()
-            WHERE (groups.dn, groups.name, groups.description, groups.active) IS DISTINCT FROM (EXCLUDED.dn, EXCLUDED.name, EXCLUDED.description, TRUE)
+            CREATE TEMP TABLE sync_changed ON COMMIT DROP AS
+            SELECT s.directory_id FROM sync_groups s LEFT JOIN groups g USING (directory_id)
+            WHERE \(everyGroup ? "TRUE" : "g.members_digest IS DISTINCT FROM s.members_digest")
             """)
-        if full {
+        let changedGroups = try await count("SELECT 1 FROM sync_changed")
+        if everyGroup && !full {
+            // Groups this incremental run did not read keep memberships resolved against the people before it:
+            // their digests no longer vouch for them, so the next full run resolves them again.
             try await execute(
-                "DELETE FROM groups g WHERE NOT EXISTS (SELECT 1 FROM sync_groups s WHERE s.directory_id = g.directory_id)"
-            )
+                """
+                UPDATE groups g SET members_digest = NULL
+                WHERE members_digest IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync_changed s WHERE s.directory_id = g.directory_id)
+                """)
         }
+        try await execute(
+            """
+            INSERT INTO groups (directory_id, dn, name, description, members_digest)
+            SELECT directory_id, dn, name, description, members_digest FROM sync_groups
+            ON CONFLICT (directory_id) DO UPDATE SET dn = EXCLUDED.dn, name = EXCLUDED.name, description = EXCLUDED.description,
+                members_digest = EXCLUDED.members_digest, active = TRUE, updated_at = now()
+            WHERE (groups.dn, groups.name, groups.description, groups.members_digest, groups.active)
+                IS DISTINCT FROM (EXCLUDED.dn, EXCLUDED.name, EXCLUDED.description, EXCLUDED.members_digest, TRUE)
+            """)
+        if changedGroups > 0 { try await replaceDirectEdges() }
         let inChain = try await count("SELECT 1 FROM sync_inchain")
-        if stagedGroups > 0 || inChain > 0 || createdPeople > 0 {
-            try await replaceDirectEdges()
+        var resolveNesting = changedGroups > 0 || removedGroups > 0 || inChain > 0
+        if !resolveNesting { resolveNesting = try await mappedGroupsChanged() }
+        if resolveNesting {
             try await resolveMappedGroups()
-            if stagedGroups > 100 { try await execute("ANALYZE memberships") }
+            if changedGroups > 100 { try await execute("ANALYZE memberships") }
         }
         let total = try await count("SELECT 1 FROM memberships")
         return (stagedGroups, total)
     }
 
-    /// The staged groups' direct members (people by DN or username, groups by DN) replace what was stored for
+    /// The changed groups' direct members (people by DN or username, groups by DN) replace what was stored for
     /// them. DNs are matched exactly first (a plain hash join); only members left unmatched are compared
     /// case-insensitively, so the common case never lower-cases 300,000 strings.
     private func replaceDirectEdges() async throws {
@@ -44,6 +70,7 @@ extension SyncMerge {
             CREATE TEMP TABLE sync_links ON COMMIT DROP AS
             SELECT g.id AS group_id, m.member, m.by_uid, p.id AS person_id, c.id AS child_id
             FROM (SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm') m
+            JOIN sync_changed sc ON sc.directory_id = m.group_id
             JOIN groups g ON g.directory_id = m.group_id
             LEFT JOIN people p ON NOT m.by_uid AND p.dn = m.member
             LEFT JOIN groups c ON NOT m.by_uid AND c.dn = m.member
@@ -56,7 +83,8 @@ extension SyncMerge {
         try await execute(
             """
             UPDATE sync_links l SET person_id = p.id FROM sync_unmatched u, people p
-            WHERE l.ctid = u.link AND ((NOT u.by_uid AND lower(p.dn) = u.member) OR (u.by_uid AND lower(p.username) = u.member))
+            WHERE l.ctid = u.link AND p.source = 'directory'
+              AND ((NOT u.by_uid AND lower(p.dn) = u.member) OR (u.by_uid AND lower(p.username) = u.member))
             """)
         try await execute(
             """
@@ -65,7 +93,7 @@ extension SyncMerge {
             """)
         try await execute(
             """
-            DELETE FROM group_nesting n USING groups g, sync_groups s
+            DELETE FROM group_nesting n USING groups g, sync_changed s
             WHERE n.parent_id = g.id AND g.directory_id = s.directory_id
             """)
         try await execute(
@@ -90,7 +118,7 @@ extension SyncMerge {
             """)
         try await execute(
             """
-            DELETE FROM memberships m USING groups g, sync_groups s
+            DELETE FROM memberships m USING groups g, sync_changed s
             WHERE m.group_id = g.id AND g.directory_id = s.directory_id AND m.direct
               AND NOT EXISTS (SELECT 1 FROM sync_direct d WHERE d.group_id = m.group_id AND d.person_id = m.person_id)
             """)
@@ -106,6 +134,14 @@ extension SyncMerge {
             UPDATE memberships m SET direct = TRUE FROM sync_direct d
             WHERE m.group_id = d.group_id AND m.person_id = d.person_id AND NOT m.direct
             """)
+    }
+
+    /// Whether the groups mapped now differ from those whose memberships through nesting were last resolved:
+    /// a mapping added or removed by an administrator is resolved by the next run, with or without changes.
+    private func mappedGroupsChanged() async throws -> Bool {
+        let mapped = mappings.map { $0.group.lowercased() }
+        return try await count(
+            "SELECT 1 FROM groups WHERE nesting_resolved <> (lower(dn) = ANY(\(mapped))) LIMIT 1") > 0
     }
 
     /// Members of mapped groups through any depth of nesting (and, on AD, the DC's in-chain answer).
@@ -137,6 +173,11 @@ extension SyncMerge {
             WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = n.group_id AND m.person_id = n.person_id)
             ORDER BY 1, 2
             """)
+        try await connection.query(
+            """
+            UPDATE groups SET nesting_resolved = (lower(dn) = ANY(\(mapped)))
+            WHERE nesting_resolved <> (lower(dn) = ANY(\(mapped)))
+            """, logger: logger)
     }
 
     /// Marks mapped groups with their role, department and board, then gives each person the highest role

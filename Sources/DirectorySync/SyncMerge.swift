@@ -20,6 +20,7 @@ struct SyncMerge {
     func run(clock: PhaseClock) async throws -> (counts: SyncCounts, warnings: [String]) {
         var counts = SyncCounts()
         var warnings: [String] = []
+        var renamed = 0
         // On a first import there is nobody to disable, move or re-enable: skip those scans.
         let known = try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1")
         try await execute("CREATE INDEX ON sync_people (directory_id)")
@@ -28,10 +29,10 @@ struct SyncMerge {
             warnings += try await freeUsernames()
             counts.moved = try await count(
                 "SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
-            try await execute(
+            renamed = try await count(
                 """
                 UPDATE people p SET username = '~sync~' || p.id FROM sync_people s
-                WHERE p.directory_id = s.directory_id AND p.username <> s.username
+                WHERE p.directory_id = s.directory_id AND p.username <> s.username RETURNING 1
                 """)
             counts.updated = try await count(
                 """
@@ -77,8 +78,10 @@ struct SyncMerge {
             try await execute("ANALYZE people (id, directory_id, dn, username, source, active, role)")
         }
         clock.lap("merged people")
+        let peopleChanged = PeopleIdentityChange(
+            created: counts.created, moved: counts.moved, renamed: renamed, usernamesFreed: !warnings.isEmpty)
         let groupChanges = try await rebuildingIndexes(of: ["memberships", "group_nesting"], if: known == 0) {
-            try await mergeGroups(createdPeople: counts.created)
+            try await mergeGroups(peopleChanged: peopleChanged)
         }
         clock.lap("merged groups and memberships")
         counts.groups = groupChanges.groups
@@ -138,4 +141,15 @@ struct SyncMerge {
         for try await value in rows.decode(String.self) { result.append(value) }
         return result
     }
+}
+
+/// What this run changed about the people a group's member value can name (by DN or by username): after any
+/// of it, a group whose members are the same may still resolve to other people.
+struct PeopleIdentityChange {
+    var created = 0
+    var moved = 0
+    var renamed = 0
+    var usernamesFreed = false
+
+    var any: Bool { created > 0 || moved > 0 || renamed > 0 || usernamesFreed }
 }

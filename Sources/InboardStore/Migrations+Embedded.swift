@@ -446,4 +446,11 @@ CREATE INDEX people_board_department_order_idx
 DROP INDEX IF EXISTS events_at_idx;
 
 """#),
+    ("0012_group_member_digests.sql", #"""
+-- A full sync re-resolves only the groups whose members changed: each group keeps a digest of the member values
+-- its memberships were last resolved from, and whether memberships through nesting were last resolved for it
+-- (a mapped group), so a change of the mappings alone is still resolved.
+ALTER TABLE groups ADD COLUMN members_digest bytea, ADD COLUMN nesting_resolved boolean NOT NULL DEFAULT FALSE;
+
+"""#),
 ]

@@ -49,11 +49,11 @@ indexes, nested groups of the mapped groups, and the commit), timed with /usr/bi
 peak RSS. Baseline, same run: 'ldapsearch -E pr=1000/noprompt' of the same entries and attributes to a file,
 then 'psql \\copy' of the same rows (people, groups, memberships, nesting, exported from Inboard's result) into
 the same tables of an empty, migrated database, with their indexes. (Also shown: the same \\copy into plain
-tables without indexes.) No-change incremental: 'inboard sync --incremental' right after the full run. Each figure is the
-median of $runs runs.
+tables without indexes.) No-change incremental: 'inboard sync --incremental' right after the full run; no-change full:
+'inboard sync --full' right after that (the same reads, nothing to write). Each figure is the median of $runs runs.
 METHOD
 
-  local ours=() base=() dumps=() copies=() plains=() incs=() rss=() seen=""
+  local ours=() base=() dumps=() copies=() plains=() incs=() agains=() rss=() seen=""
   for _ in $(seq 1 "$runs"); do
     fresh_db "$db"
     "$inboard" directory set --file "$work/directory.yaml" >/dev/null
@@ -64,6 +64,8 @@ METHOD
     ours+=("$secs"); rss+=("$kb")
     /usr/bin/time -f "%e" -o "$work/time" "$inboard" sync --incremental --json > "$work/inc.json"
     incs+=("$(cat "$work/time")")
+    /usr/bin/time -f "%e" -o "$work/time" "$inboard" sync --full --json > "$work/again.json"
+    agains+=("$(cat "$work/time")")
 
     # The same rows, exported once from what Inboard stored (in id order, so the copies get the same ids).
     if [ ! -s "$work/people.tsv" ]; then
@@ -98,9 +100,10 @@ METHOD
   done
   local memberships; memberships="$(tail -1 "$work/run.json" | json memberships)"
   python3 - "$(median "${ours[@]}")" "$(median "${base[@]}")" "$(median "${dumps[@]}")" "$(median "${copies[@]}")" \
-    "$(median "${incs[@]}")" "$(median "${rss[@]}")" "$users" "$groups" "$memberships" "$(median "${plains[@]}")" <<'PY'
+    "$(median "${incs[@]}")" "$(median "${rss[@]}")" "$users" "$groups" "$memberships" "$(median "${plains[@]}")" \
+    "$(median "${agains[@]}")" <<'PY'
 import sys
-ours, base, dump, copy, inc, rss, users, groups, memberships, plain = map(float, sys.argv[1:])
+ours, base, dump, copy, inc, rss, users, groups, memberships, plain, again = map(float, sys.argv[1:])
 ok = lambda c: "PASS" if c else "FAIL"
 print()
 print(f"baseline  ldapsearch dump {dump:5.2f} s + psql \\copy into the same tables {copy:5.2f} s = {base:5.2f} s")
@@ -109,6 +112,7 @@ print(f"inboard   full sync {ours:5.2f} s: {users/ours:,.0f} people/s ({users:,.
 print(f"ratio     {ours/base:4.2f}x the baseline                       goal <= 1.5x:        {ok(ours <= 1.5 * base)}")
 print(f"rate      {users/ours:9,.0f} people/s                            goal >= 15,000/s:    {ok(users / ours >= 15000)}")
 print(f"no-change incremental run {inc:5.2f} s (process start to exit)   goal <= 1 s:         {ok(inc <= 1.0)}")
+print(f"no-change full run {again:5.2f} s: {again/ours:4.2f}x the first import (reading the directory: ldapsearch {dump:5.2f} s)")
 print(f"peak RSS  {rss/1024:5.1f} MB during the full sync                   goal <= 150 MB:      {ok(rss <= 150 * 1024)}")
 PY
   bench_people_scale "$work" "$users"
