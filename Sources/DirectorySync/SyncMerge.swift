@@ -27,22 +27,21 @@ struct SyncMerge {
         try await execute("ANALYZE sync_people (directory_id, username, dn)")
         if known > 0 {
             warnings += try await freeUsernames()
-            counts.moved = try await count(
-                "SELECT 1 FROM sync_people s JOIN people p USING (directory_id) WHERE lower(p.dn) <> lower(s.dn)")
+            try await findChanges()
+            counts.moved = try await count("SELECT 1 FROM sync_diff WHERE moved")
             renamed = try await count(
                 """
-                UPDATE people p SET username = '~sync~' || p.id FROM sync_people s
-                WHERE p.directory_id = s.directory_id AND p.username <> s.username RETURNING 1
+                UPDATE people p SET username = '~sync~' || p.id FROM sync_diff d WHERE p.id = d.id AND d.renamed RETURNING 1
                 """)
             counts.updated = try await count(
                 """
-                UPDATE people p SET \(unescaped: Self.assignments), updated_at = now() FROM sync_people s
-                WHERE p.directory_id = s.directory_id AND \(unescaped: Self.differs) RETURNING 1
+                UPDATE people p SET \(unescaped: Self.assignments), updated_at = now()
+                FROM sync_diff d JOIN sync_people s USING (directory_id) WHERE p.id = d.id AND d.differs RETURNING 1
                 """)
             counts.disabled = try await count(
                 """
                 UPDATE people p SET active = FALSE, disabled_reason = s.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
-                FROM sync_people s WHERE p.directory_id = s.directory_id AND p.active AND s.disabled_reason IS NOT NULL RETURNING 1
+                FROM sync_diff d JOIN sync_people s USING (directory_id) WHERE p.id = d.id AND d.disable RETURNING 1
                 """)
             if full {
                 counts.disabled += try await count(
@@ -56,8 +55,7 @@ struct SyncMerge {
             counts.reenabled = try await count(
                 """
                 UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
-                FROM sync_people s WHERE p.directory_id = s.directory_id AND NOT p.active AND p.disabled_by_sync AND s.disabled_reason IS NULL
-                RETURNING 1
+                FROM sync_diff d WHERE p.id = d.id AND d.reenable RETURNING 1
                 """)
         } else {
             // Local accounts may still hold a name the directory uses.
@@ -89,6 +87,23 @@ struct SyncMerge {
         counts.updated += try await applyGroupMappings()
         clock.lap("applied group mappings")
         return (counts, warnings)
+    }
+
+    /// One pass over the staged and the stored people finds everyone the statements after it change (moved,
+    /// renamed, any field, disabled or re-enabled in the directory), so each of those touches only its rows: on
+    /// a run with few changes, one join of the two instead of five. The flags are exclusive where order
+    /// matters (disabling needs a reason staged, re-enabling none), so computing them first changes nothing.
+    private func findChanges() async throws {
+        let disable = "p.active AND s.disabled_reason IS NOT NULL"
+        let reenable = "NOT p.active AND p.disabled_by_sync AND s.disabled_reason IS NULL"
+        try await execute(
+            """
+            CREATE TEMP TABLE sync_diff ON COMMIT DROP AS
+            SELECT p.id, s.directory_id, lower(p.dn) <> lower(s.dn) AS moved, p.username <> s.username AS renamed,
+                   \(Self.differs) AS differs, \(disable) AS disable, \(reenable) AS reenable
+            FROM sync_people s JOIN people p USING (directory_id)
+            WHERE \(Self.differs) OR (\(disable)) OR (\(reenable))
+            """)
     }
 
     static var assignments: String {
