@@ -43,7 +43,8 @@ extension DirectorySyncer {
             try Task.checkCancellation()
             progress.set(phase: .merging)
             let merge = SyncMerge(
-                connection: connection, logger: logger, full: plan.mode == .full, mappings: settings.groups)
+                connection: connection, logger: logger, full: plan.mode == .full, mappings: settings.groups,
+                askedInChain: Self.asksInChain(settings))
             var (counts, mergeWarnings) = try await merge.run(clock: clock)
             counts.seen = staging.people
             let ending = plan.ending(

@@ -157,11 +157,16 @@ extension DirectorySyncer {
         return values.strings(all, of: attribute)
     }
 
+    /// Whether a run asks the DC for each mapped group's members through nesting (AD, with mappings).
+    static func asksInChain(_ settings: DirectorySettings) -> Bool {
+        settings.flavour == .activeDirectory && !settings.groups.isEmpty
+    }
+
     /// AD: the people in each mapped group through any depth of nesting, asked of the DC with the in-chain
     /// rule, so nesting through groups outside the group filter still counts.
     static func stageInChainMembers(on connection: PostgresConnection, context: SyncContext) async throws {
         let settings = context.settings
-        guard settings.flavour == .activeDirectory, !settings.groups.isEmpty else { return }
+        guard asksInChain(settings) else { return }
         let mapper = PersonMapper(settings: settings)
         for mapping in settings.groups {
             let filter = LDAPFilter.and([.raw(settings.userFilter), .memberOfInChain(mapping.group)])

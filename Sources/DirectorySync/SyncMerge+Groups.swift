@@ -9,9 +9,14 @@ extension SyncMerge {
         try await execute(
             """
             CREATE TEMP TABLE sync_groups ON COMMIT DROP AS
-            SELECT DISTINCT ON (group_id) group_id AS directory_id, a AS dn, b AS name, c AS description, d AS members_digest
-            FROM sync_group_rows WHERE kind = 'g' ORDER BY group_id
+            WITH staged AS (SELECT * FROM sync_group_rows WHERE kind = 'g'),
+                 digests AS (SELECT group_id, count(DISTINCT d) AS n FROM staged GROUP BY group_id)
+            SELECT DISTINCT ON (s.group_id) s.group_id AS directory_id, s.a AS dn, s.b AS name, s.c AS description,
+                   CASE WHEN x.n = 1 THEN s.d END AS members_digest
+            FROM staged s JOIN digests x USING (group_id) ORDER BY s.group_id
             """)
+        // Two entries with one identity (a misconfigured identity attribute) merge their members: no digest
+        // stands for both, so such a group has none and is resolved on every run.
         let stagedGroups = try await count("SELECT 1 FROM sync_groups")
         let removedGroups =
             full
@@ -28,7 +33,7 @@ extension SyncMerge {
             """
             CREATE TEMP TABLE sync_changed ON COMMIT DROP AS
             SELECT s.directory_id FROM sync_groups s LEFT JOIN groups g USING (directory_id)
-            WHERE \(everyGroup ? "TRUE" : "g.members_digest IS DISTINCT FROM s.members_digest")
+            WHERE \(everyGroup ? "TRUE" : "s.members_digest IS NULL OR g.members_digest IS DISTINCT FROM s.members_digest")
             """)
         let changedGroups = try await count("SELECT 1 FROM sync_changed")
         if everyGroup && !full {
@@ -50,8 +55,7 @@ extension SyncMerge {
                 IS DISTINCT FROM (EXCLUDED.dn, EXCLUDED.name, EXCLUDED.description, EXCLUDED.members_digest, TRUE)
             """)
         if changedGroups > 0 { try await replaceDirectEdges() }
-        let inChain = try await count("SELECT 1 FROM sync_inchain")
-        var resolveNesting = changedGroups > 0 || removedGroups > 0 || inChain > 0
+        var resolveNesting = changedGroups > 0 || removedGroups > 0 || askedInChain
         if !resolveNesting { resolveNesting = try await mappedGroupsChanged() }
         if resolveNesting {
             try await resolveMappedGroups()

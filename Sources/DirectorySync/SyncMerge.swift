@@ -9,6 +9,8 @@ struct SyncMerge {
     let logger: Logger
     let full: Bool
     let mappings: [GroupMapping]
+    /// The DC's in-chain answer was asked for (AD): it is the truth for mapped groups on every run, even empty.
+    var askedInChain = false
 
     static let fieldColumns = PersonField.allCases.map(\.column)
     static var differs: String {
@@ -20,16 +22,19 @@ struct SyncMerge {
     func run(clock: PhaseClock) async throws -> (counts: SyncCounts, warnings: [String]) {
         var counts = SyncCounts()
         var warnings: [String] = []
-        var renamed = 0
+        var identities = PeopleIdentityChange()
         // On a first import there is nobody to disable, move or re-enable: skip those scans.
         let known = try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1")
         try await execute("CREATE INDEX ON sync_people (directory_id)")
         try await execute("ANALYZE sync_people (directory_id, username, dn)")
         if known > 0 {
-            warnings += try await freeUsernames()
+            let freed = try await freeUsernames()
+            warnings += freed.warnings
+            identities.usernamesFreed = freed.any
             try await findChanges()
             counts.moved = try await count("SELECT 1 FROM sync_diff WHERE moved")
-            renamed = try await count(
+            identities.dnChanged = try await count("SELECT 1 FROM sync_diff WHERE dn_changed")
+            identities.usernameChanged = try await count(
                 """
                 UPDATE people p SET username = '~sync~' || p.id FROM sync_diff d WHERE p.id = d.id AND d.renamed RETURNING 1
                 """)
@@ -59,7 +64,7 @@ struct SyncMerge {
                 """)
         } else {
             // Local accounts may still hold a name the directory uses.
-            warnings += try await freeUsernames()
+            warnings += try await freeUsernames().warnings
         }
         // A first import fills empty tables: their indexes are built once at the end instead.
         counts.created = try await rebuildingIndexes(of: ["people"], if: known == 0) {
@@ -76,10 +81,9 @@ struct SyncMerge {
             try await execute("ANALYZE people (id, directory_id, dn, username, source, active, role)")
         }
         clock.lap("merged people")
-        let peopleChanged = PeopleIdentityChange(
-            created: counts.created, moved: counts.moved, renamed: renamed, usernamesFreed: !warnings.isEmpty)
+        identities.created = counts.created
         let groupChanges = try await rebuildingIndexes(of: ["memberships", "group_nesting"], if: known == 0) {
-            try await mergeGroups(peopleChanged: peopleChanged)
+            try await mergeGroups(peopleChanged: identities)
         }
         clock.lap("merged groups and memberships")
         counts.groups = groupChanges.groups
@@ -99,7 +103,8 @@ struct SyncMerge {
         try await execute(
             """
             CREATE TEMP TABLE sync_diff ON COMMIT DROP AS
-            SELECT p.id, s.directory_id, lower(p.dn) <> lower(s.dn) AS moved, p.username <> s.username AS renamed,
+            SELECT p.id, s.directory_id, lower(p.dn) <> lower(s.dn) AS moved, p.dn <> s.dn AS dn_changed,
+                   p.username <> s.username AS renamed,
                    \(Self.differs) AS differs, \(disable) AS disable, \(reenable) AS reenable
             FROM sync_people s JOIN people p USING (directory_id)
             WHERE \(Self.differs) OR (\(disable)) OR (\(reenable))
@@ -112,11 +117,13 @@ struct SyncMerge {
 
     /// A staged person whose username belongs to someone else: a full run frees it from people it is about
     /// to disable (a new hire reusing a leaver's name); a local account or an unchanged person keeps it.
-    private func freeUsernames() async throws -> [String] {
-        var warnings: [String] = []
+    /// Returns the warnings, and whether any stored person's username was freed (which changes who a
+    /// `memberUid` names; a staged person skipped changes nobody stored).
+    private func freeUsernames() async throws -> (warnings: [String], any: Bool) {
+        var freed: [String] = []
         // On a first import nobody can have left the directory: skip that scan.
         if full, try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1") > 0 {
-            warnings += try await strings(
+            freed = try await strings(
                 """
                 UPDATE people p SET username = p.username || '~' || p.id
                 WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
@@ -124,7 +131,7 @@ struct SyncMerge {
                 RETURNING 'username ' || split_part(p.username, '~', 1) || ' moved from a person who left the directory to its new owner'
                 """)
         }
-        warnings += try await strings(
+        let skipped = try await strings(
             """
             DELETE FROM sync_people s USING people p
             WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
@@ -132,7 +139,7 @@ struct SyncMerge {
             RETURNING 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
                 CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped'
             """)
-        return warnings
+        return (freed + skipped, !freed.isEmpty)
     }
 
     func execute(_ sql: String) async throws {
@@ -159,12 +166,13 @@ struct SyncMerge {
 }
 
 /// What this run changed about the people a group's member value can name (by DN or by username): after any
-/// of it, a group whose members are the same may still resolve to other people.
+/// of it, a group whose members are the same may still resolve to other people. A DN that changed only in
+/// case counts: members are matched by exact DN first.
 struct PeopleIdentityChange {
     var created = 0
-    var moved = 0
-    var renamed = 0
+    var dnChanged = 0
+    var usernameChanged = 0
     var usernamesFreed = false
 
-    var any: Bool { created > 0 || moved > 0 || renamed > 0 || usernamesFreed }
+    var any: Bool { created > 0 || dnChanged > 0 || usernameChanged > 0 || usernamesFreed }
 }
