@@ -209,6 +209,7 @@ let package = Package(
                 "DirectorySync", "LDAPKit", "InboardStore", "InboardTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -5,18 +5,25 @@ import Crypto
 /// the order the directory gave them: a reordered list only costs one group's re-resolution.
 struct MemberDigest {
     private var hash = SHA256()
+    /// Values are gathered and hashed 64 KiB at a time rather than with a call each.
+    private var pending: [UInt8] = []
 
     mutating func add(_ value: String, kind: String) {
         // Neither part can hold a NUL byte (StorableValues drops such values), so NUL separates them unambiguously.
-        update(with: kind)
-        update(with: value)
+        pending.append(contentsOf: kind.utf8)
+        pending.append(0)
+        pending.append(contentsOf: value.utf8)
+        pending.append(0)
+        if pending.count >= 1 << 16 { flush() }
     }
 
-    func finish() -> [UInt8] { Array(hash.finalize()) }
+    mutating func finish() -> [UInt8] {
+        flush()
+        return Array(hash.finalize())
+    }
 
-    private mutating func update(with text: String) {
-        var text = text
-        text.withUTF8 { hash.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        withUnsafeBytes(of: UInt8(0)) { hash.update(bufferPointer: $0) }
+    private mutating func flush() {
+        hash.update(data: pending)
+        pending.removeAll(keepingCapacity: true)
     }
 }

@@ -54,7 +54,7 @@ extension SyncMerge {
             WHERE (groups.dn, groups.name, groups.description, groups.members_digest, groups.active)
                 IS DISTINCT FROM (EXCLUDED.dn, EXCLUDED.name, EXCLUDED.description, EXCLUDED.members_digest, TRUE)
             """)
-        if changedGroups > 0 { try await replaceDirectEdges() }
+        if changedGroups > 0 { try await replaceDirectEdges(onlyChanged: changedGroups < stagedGroups) }
         var resolveNesting = changedGroups > 0 || removedGroups > 0 || askedInChain
         if !resolveNesting { resolveNesting = try await mappedGroupsChanged() }
         if resolveNesting {
@@ -68,13 +68,14 @@ extension SyncMerge {
     /// The changed groups' direct members (people by DN or username, groups by DN) replace what was stored for
     /// them. DNs are matched exactly first (a plain hash join); only members left unmatched are compared
     /// case-insensitively, so the common case never lower-cases 300,000 strings.
-    private func replaceDirectEdges() async throws {
+    private func replaceDirectEdges(onlyChanged: Bool) async throws {
+        // Filtering by the changed groups when they are all of them cost a first import 0.3 s.
+        let changed = onlyChanged ? "AND group_id IN (SELECT directory_id FROM sync_changed)" : ""
         try await execute(
             """
             CREATE TEMP TABLE sync_links ON COMMIT DROP AS
             SELECT g.id AS group_id, m.member, m.by_uid, p.id AS person_id, c.id AS child_id
-            FROM (SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm') m
-            JOIN sync_changed sc ON sc.directory_id = m.group_id
+            FROM (SELECT group_id, a AS member, b = 'uid' AS by_uid FROM sync_group_rows WHERE kind = 'm' \(changed)) m
             JOIN groups g ON g.directory_id = m.group_id
             LEFT JOIN people p ON NOT m.by_uid AND p.dn = m.member
             LEFT JOIN groups c ON NOT m.by_uid AND c.dn = m.member
