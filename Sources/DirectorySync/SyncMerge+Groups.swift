@@ -6,6 +6,8 @@ extension SyncMerge {
     /// Nesting is resolved with a recursive query whose UNION stops at cycles. Only groups whose members
     /// changed are resolved again, unless a change elsewhere can change what their members resolve to.
     func mergeGroups(peopleChanged: PeopleIdentityChange) async throws -> (groups: Int, memberships: Int) {
+        // Two entries with one identity (a misconfigured identity attribute) merge their members: no digest
+        // stands for both, so such a group has none and is resolved on every run.
         try await execute(
             """
             CREATE TEMP TABLE sync_groups ON COMMIT DROP AS
@@ -15,8 +17,6 @@ extension SyncMerge {
                    CASE WHEN x.n = 1 THEN s.d END AS members_digest
             FROM staged s JOIN digests x USING (group_id) ORDER BY s.group_id
             """)
-        // Two entries with one identity (a misconfigured identity attribute) merge their members: no digest
-        // stands for both, so such a group has none and is resolved on every run.
         let stagedGroups = try await count("SELECT 1 FROM sync_groups")
         let removedGroups =
             full
