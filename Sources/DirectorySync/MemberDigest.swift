@@ -2,7 +2,8 @@ import Crypto
 
 /// A group's member values (each with how it names its member: `dn` or `uid`) reduced to a SHA-256 digest, so
 /// a full sync can tell which groups' members changed since they were last resolved. The values are taken in
-/// the order the directory gave them: a reordered list only costs one group's re-resolution.
+/// the order the directory gave them: a reordered list only costs that group's re-resolution (and the
+/// recomputation of the mapped groups' nesting that any changed group brings).
 struct MemberDigest {
     private var hash = SHA256()
     /// Values are gathered and hashed 64 KiB at a time rather than with a call each.

@@ -3,8 +3,10 @@ import PostgresNIO
 extension SyncMerge {
     /// Groups, nesting and memberships. Direct memberships are kept for every group; memberships through
     /// nesting are kept for mapped groups (role, department, board), which is what logins and boards read.
-    /// Nesting is resolved with a recursive query whose UNION stops at cycles. Only groups whose members
-    /// changed are resolved again, unless a change elsewhere can change what their members resolve to.
+    /// Nesting is resolved with a recursive query whose UNION stops at cycles. Only groups whose member values
+    /// changed have their direct members matched again, unless a change elsewhere can change what their members
+    /// resolve to; memberships through nesting of mapped groups are recomputed when any group changed or was
+    /// removed, the mapped groups changed, or (AD with mappings) on every run.
     func mergeGroups(peopleChanged: PeopleIdentityChange) async throws -> (groups: Int, memberships: Int) {
         // Two entries with one identity (a misconfigured identity attribute) merge their members: no digest
         // stands for both, so such a group has none and is resolved on every run.

@@ -3,7 +3,8 @@ import InboardTestSupport
 import Testing
 
 /// A full run resolves again only the groups whose members changed, unless something else changed what a member
-/// value names (people created, moved or renamed, groups added, renamed or removed, a mapping). To see whether a
+/// value names (people created, moved or renamed, groups added, renamed or removed); a mapping added or removed
+/// resolves the mapped groups' nesting. To see whether a
 /// run resolved a group again, a test takes one of its stored memberships out behind the sync's back: a run that
 /// resolves the group puts it back.
 extension ChangingDirectorySyncTests {

@@ -66,6 +66,12 @@ METHOD
     incs+=("$(cat "$work/time")")
     /usr/bin/time -f "%e" -o "$work/time" "$inboard" sync --full --json > "$work/again.json"
     agains+=("$(cat "$work/time")")
+    python3 - "$work/again.json" <<'PY'
+import json, sys
+run = json.loads(open(sys.argv[1]).readlines()[-1])
+if run["state"] != "succeeded" or any(run[k] for k in ("created", "updated", "moved", "disabled", "reenabled")):
+    sys.exit(f"error: the no-change full run changed something or did not succeed: {run}")
+PY
 
     # The same rows, exported once from what Inboard stored (in id order, so the copies get the same ids).
     if [ ! -s "$work/people.tsv" ]; then
