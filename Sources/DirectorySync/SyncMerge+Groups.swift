@@ -146,14 +146,14 @@ extension SyncMerge {
     /// Whether the groups mapped now differ from those whose memberships through nesting were last resolved:
     /// a mapping added or removed by an administrator is resolved by the next run, with or without changes.
     private func mappedGroupsChanged() async throws -> Bool {
-        let mapped = mappings.map { $0.group.lowercased() }
+        let mapped = mappedGroupDNs
         return try await count(
             "SELECT 1 FROM groups WHERE nesting_resolved <> (lower(dn) = ANY(\(mapped))) LIMIT 1") > 0
     }
 
     /// Members of mapped groups through any depth of nesting (and, on AD, the DC's in-chain answer).
     private func resolveMappedGroups() async throws {
-        let mapped = mappings.map { $0.group.lowercased() }
+        let mapped = mappedGroupDNs
         try await connection.query(
             """
             CREATE TEMP TABLE sync_nested ON COMMIT DROP AS
@@ -201,7 +201,7 @@ extension SyncMerge {
                 WHERE lower(dn) = lower(\(mapping.group))
                 """, logger: logger)
         }
-        let order = mappings.map { $0.group.lowercased() }
+        let order = mappedGroupDNs
         return try await count(
             """
             WITH mapped AS (

@@ -12,6 +12,9 @@ struct SyncMerge {
     /// The DC's in-chain answer was asked for (AD): it is the truth for mapped groups on every run, even empty.
     var askedInChain = false
 
+    /// The mapped groups' DNs, lower-cased, in the mappings' order (the first mapped department wins).
+    var mappedGroupDNs: [String] { mappings.map { $0.group.lowercased() } }
+
     static let fieldColumns = PersonField.allCases.map(\.column)
     static var differs: String {
         let columns = ["dn"] + fieldColumns
@@ -28,7 +31,7 @@ struct SyncMerge {
         try await execute("CREATE INDEX ON sync_people (directory_id)")
         try await execute("ANALYZE sync_people (directory_id, username, dn)")
         if known > 0 {
-            let freed = try await freeUsernames()
+            let freed = try await freeUsernames(leaversPossible: full)
             warnings += freed.warnings
             identities.usernamesFreed = freed.any
             try await findChanges()
@@ -64,7 +67,7 @@ struct SyncMerge {
                 """)
         } else {
             // Local accounts may still hold a name the directory uses.
-            warnings += try await freeUsernames().warnings
+            warnings += try await freeUsernames(leaversPossible: false).warnings
         }
         // A first import fills empty tables: their indexes are built once at the end instead.
         counts.created = try await rebuildingIndexes(of: ["people"], if: known == 0) {
@@ -117,12 +120,13 @@ struct SyncMerge {
 
     /// A staged person whose username belongs to someone else: a full run frees it from people it is about
     /// to disable (a new hire reusing a leaver's name); a local account or an unchanged person keeps it.
-    /// Returns the warnings, and whether any stored person's username was freed (which changes who a
-    /// `memberUid` names; a staged person skipped changes nobody stored).
-    private func freeUsernames() async throws -> (warnings: [String], any: Bool) {
+    /// Leavers are looked for only when `leaversPossible`: a full run with directory people stored (on a first
+    /// import nobody can have left, and an incremental run cannot tell who did). Returns the warnings, and
+    /// whether any stored person's username was freed (which changes who a `memberUid` names; a staged person
+    /// skipped changes nobody stored).
+    private func freeUsernames(leaversPossible: Bool) async throws -> (warnings: [String], any: Bool) {
         var freed: [String] = []
-        // On a first import nobody can have left the directory: skip that scan.
-        if full, try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1") > 0 {
+        if leaversPossible {
             freed = try await strings(
                 """
                 UPDATE people p SET username = p.username || '~' || p.id
