@@ -11,6 +11,9 @@ extension DirectorySyncer {
         var groups = 0
         var newestChange: String?
         var warnings: [String] = []
+        /// Entries left out for a username another entry read before them has: still in the directory, so a
+        /// full run must not take them for leavers.
+        var skippedForUsername: [String] = []
 
         mutating func noteChange(_ entry: LDAPEntry, flavour: DirectoryFlavour) {
             guard flavour == .openLDAP, let stamp = entry.string("entryCSN") else { return }
@@ -25,6 +28,8 @@ extension DirectorySyncer {
             "CREATE TEMP TABLE sync_people (\(people)) ON COMMIT DROP",
             "CREATE TEMP TABLE sync_group_rows (kind text, group_id text, a text, b text, c text, d bytea) ON COMMIT DROP",
             "CREATE TEMP TABLE sync_inchain (group_dn text, directory_id text) ON COMMIT DROP",
+            // People in the directory whose entries are not applied (a username clash): never disabled as leavers.
+            "CREATE TEMP TABLE sync_skipped (directory_id text) ON COMMIT DROP",
         ] {
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: context.logger)
         }
@@ -84,6 +89,7 @@ extension DirectorySyncer {
                 guard usernames.insert(username.lowercased()).inserted else {
                     result.warnings.append(
                         "username \(username) of \(entry.dn) is already used by another directory entry: skipped")
+                    result.skippedForUsername.append(identity)
                     break
                 }
                 mapper.encode(&values, identity: identity, username: username, into: &encoder)
@@ -92,6 +98,10 @@ extension DirectorySyncer {
             }
             result.noteChange(entry, flavour: settings.flavour)
             context.progress.advance()
+        }
+        if !result.skippedForUsername.isEmpty {
+            try await connection.query(
+                "INSERT INTO sync_skipped SELECT unnest(\(result.skippedForUsername)::text[])", logger: context.logger)
         }
     }
 

@@ -57,6 +57,7 @@ struct SyncMerge {
                     UPDATE people p SET active = FALSE, disabled_reason = 'no longer in the directory (deleted, moved out of the base DN or filtered out)',
                         disabled_at = now(), disabled_by_sync = TRUE
                     WHERE p.source = 'directory' AND p.active AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = p.directory_id)
+                      AND NOT EXISTS (SELECT 1 FROM sync_skipped k WHERE k.directory_id = p.directory_id)
                     RETURNING 1
                     """)
             }
@@ -119,7 +120,8 @@ struct SyncMerge {
     }
 
     /// A staged person whose username belongs to someone else: a full run frees it from people it is about
-    /// to disable (a new hire reusing a leaver's name); a local account or an unchanged person keeps it.
+    /// to disable (a new hire reusing a leaver's name); a local account, an unchanged person or one still in the
+    /// directory keeps it, and the staged person is skipped (kept in `sync_skipped`: not a leaver either).
     /// Leavers are looked for only when `leaversPossible`: a full run with directory people stored (on a first
     /// import nobody can have left, and an incremental run cannot tell who did). Returns the warnings, and
     /// whether any stored person's username was freed (which changes who a `memberUid` names; a staged person
@@ -131,18 +133,22 @@ struct SyncMerge {
                 """
                 UPDATE people p SET username = p.username || '~' || p.id
                 WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
+                  AND NOT EXISTS (SELECT 1 FROM sync_skipped k WHERE k.directory_id = p.directory_id)
                   AND EXISTS (SELECT 1 FROM sync_people s WHERE lower(s.username) = lower(p.username))
                 RETURNING 'username ' || split_part(p.username, '~', 1) || ' moved from a person who left the directory to its new owner'
                 """)
         }
         let skipped = try await strings(
             """
-            DELETE FROM sync_people s USING people p
-            WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
-              AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
-            RETURNING 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
-                CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped'
-            """)
+            WITH skipped AS (
+                DELETE FROM sync_people s USING people p
+                WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
+                  AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
+                RETURNING s.directory_id, 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
+                    CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped' AS warning
+            ), kept AS (INSERT INTO sync_skipped SELECT directory_id FROM skipped)
+            SELECT warning FROM skipped
+            """, wrapped: false)
         return (freed + skipped, !freed.isEmpty)
     }
 
@@ -160,9 +166,11 @@ struct SyncMerge {
         return 0
     }
 
-    func strings(_ sql: String) async throws -> [String] {
+    /// The strings `sql` returns; `wrapped` (a statement's `RETURNING`) unless it is a query with a `WITH` of
+    /// its own (PostgreSQL allows data-changing `WITH` steps only at the top).
+    func strings(_ sql: String, wrapped: Bool = true) async throws -> [String] {
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: "WITH changed AS (\(sql)) SELECT * FROM changed"), logger: logger)
+            PostgresQuery(unsafeSQL: wrapped ? "WITH changed AS (\(sql)) SELECT * FROM changed" : sql), logger: logger)
         var result: [String] = []
         for try await value in rows.decode(String.self) { result.append(value) }
         return result

@@ -1,0 +1,70 @@
+import DirectorySync
+import InboardTestSupport
+import Testing
+
+/// Two directory entries with one username: the person who holds it in Inboard keeps it, the other entry is
+/// skipped with a warning, and neither is disabled (both are still in the directory). Only a leaver's username
+/// passes to a new owner.
+extension ChangingDirectorySyncTests {
+    @Test func aUsernameGivenToASecondEntryDisablesNobodyAndOnlyALeaversNamePasses() async throws {
+        try await Directory.thirdInstance("reset")
+        let base = try Directory.base
+        try await SyncHarness.with(try Directory.third()) { h in
+            _ = try await h.sync(.full)
+            // The holder is added after the seed, so the directory returns it after every seeded entry: the
+            // seeded person renamed to its username below is read first and would take the name.
+            let holderDN = "uid=name.holder,ou=people,\(base)"
+            try await Directory.modifyThird(
+                """
+                dn: \(holderDN)
+                changetype: add
+                objectClass: inetOrgPerson
+                uid: name.holder
+                cn: Name Holder
+                sn: Holder
+
+                """)
+            #expect(try await h.sync(.incremental).counts.created == 1)
+            let holder = try await h.int("SELECT id FROM people WHERE username = 'name.holder'")
+            let other = try await h.int("SELECT min(id) FROM people WHERE source = 'directory' AND active")
+            let otherName = try #require(try await h.string("SELECT username FROM people WHERE id = \(other)"))
+            let otherDN = try #require(try await h.string("SELECT dn FROM people WHERE id = \(other)"))
+            let parent = otherDN.split(separator: ",", maxSplits: 1)[1]
+            try await Directory.modifyThird(
+                "dn: \(otherDN)\nchangetype: modrdn\nnewrdn: uid=name.holder\ndeleteoldrdn: 1\n\n")
+
+            let clash = try await h.sync(.full)
+            #expect(clash.state == .succeeded && clash.counts.disabled == 0, "\(clash.counts)")
+            let state = { (id: Int) async throws -> String? in
+                try await h.string("SELECT username || ' ' || active::text FROM people WHERE id = \(id)")
+            }
+            #expect(try await state(holder) == "name.holder true", "the holder lost its name or was disabled")
+            #expect(try await state(other) == "\(otherName) true", "the second entry took the name or was disabled")
+            #expect(
+                clash.warnings.contains { $0.contains("name.holder") && $0.hasSuffix("skipped") }, "\(clash.warnings)")
+
+            // The directory puts it right: nothing is left over, and nobody was disabled on the way.
+            try await Directory.modifyThird(
+                "dn: uid=name.holder,\(parent)\nchangetype: modrdn\nnewrdn: uid=\(otherName)\ndeleteoldrdn: 1\n\n")
+            let mended = try await h.sync(.full)
+            #expect(mended.counts.disabled == 0 && !mended.warnings.contains { $0.contains("name.holder") })
+
+            // The holder leaves and the other entry takes its name: now the name passes to its new owner.
+            try await Directory.modifyThird(
+                """
+                dn: \(holderDN)
+                changetype: delete
+
+                dn: uid=\(otherName),\(parent)
+                changetype: modrdn
+                newrdn: uid=name.holder
+                deleteoldrdn: 1
+
+                """)
+            let reused = try await h.sync(.full)
+            #expect(reused.counts.disabled == 1, "\(reused.counts)")
+            #expect(try await state(holder) == "name.holder~\(holder) false")
+            #expect(try await state(other) == "name.holder true")
+        }
+    }
+}
