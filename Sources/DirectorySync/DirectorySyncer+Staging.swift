@@ -11,8 +11,8 @@ extension DirectorySyncer {
         var groups = 0
         var newestChange: String?
         var warnings: [String] = []
-        /// Entries left out for a username another entry read before them has: still in the directory, so a
-        /// full run must not take them for leavers.
+        /// Entries left out for their username (none, or one another entry read before them has): still in the
+        /// directory, so a full run must not take them for leavers.
         var skippedForUsername: [String] = []
 
         mutating func noteChange(_ entry: LDAPEntry, flavour: DirectoryFlavour) {
@@ -83,6 +83,7 @@ extension DirectorySyncer {
             switch mapper.keys(of: &values) {
             case let .failure(skipped):
                 result.warnings += values.warnings + [skipped.reason]
+                if let identity = skipped.identity { result.skippedForUsername.append(identity) }
             case let .success((identity, username)):
                 // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
                 guard identities.insert(identity).inserted else { break }

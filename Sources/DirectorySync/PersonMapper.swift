@@ -38,7 +38,7 @@ struct PersonMapper: Sendable {
         guard let username = usernameMapping?.text(reading: { values.string($0) }),
             !username.isEmpty
         else {
-            return .failure(SkippedEntry("\(entry.dn) has no \(settings.loginAttribute): skipped"))
+            return .failure(SkippedEntry("\(entry.dn) has no \(settings.loginAttribute): skipped", identity: identity))
         }
         return .success((identity, username))
     }
@@ -93,5 +93,10 @@ struct PersonMapper: Sendable {
 
 struct SkippedEntry: Error {
     let reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// The entry's identity when it has one: the person is still in the directory, only not applied.
+    let identity: String?
+    init(_ reason: String, identity: String? = nil) {
+        self.reason = reason
+        self.identity = identity
+    }
 }

@@ -67,4 +67,23 @@ extension ChangingDirectorySyncTests {
             #expect(try await state(other) == "name.holder true")
         }
     }
+
+    @Test func anEntryThatLosesItsLoginAttributeIsKeptNotTakenForALeaver() async throws {
+        try await Directory.thirdInstance("reset")
+        let base = try Directory.base
+        try await SyncHarness.with(try Directory.third()) { h in
+            _ = try await h.sync(.full)
+            let dn = "cn=No Login,ou=people,\(base)"
+            try await Directory.modifyThird(
+                "dn: \(dn)\nchangetype: add\nobjectClass: inetOrgPerson\ncn: No Login\nsn: Login\nuid: no.login\n\n")
+            #expect(try await h.sync(.incremental).counts.created == 1)
+            try await Directory.modifyThird("dn: \(dn)\nchangetype: modify\ndelete: uid\n\n")
+            let run = try await h.sync(.full)
+            #expect(run.counts.disabled == 0, "\(run.counts)")
+            #expect(run.warnings.contains { $0.contains("No Login") && $0.hasSuffix("skipped") }, "\(run.warnings)")
+            #expect(try await h.string("SELECT active::text FROM people WHERE username = 'no.login'") == "true")
+            try await Directory.modifyThird("dn: \(dn)\nchangetype: delete\n\n")
+            #expect(try await h.sync(.full).counts.disabled == 1, "a leaver is still disabled")
+        }
+    }
 }
