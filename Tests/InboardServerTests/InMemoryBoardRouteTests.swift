@@ -1,6 +1,7 @@
 import CompressNIO
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import InboardServer
 import InboardStore
@@ -222,6 +223,43 @@ import Testing
             var delegatesCompressed = delegates.body
             #expect(try delegatesCompressed.decompress(with: .gzip()) == delegatesPlain.body)
             #expect(delegates.tag != gzipTag && delegates.tag != delegatesPlain.tag)
+        }
+    }
+
+    /// Other page sizes, later pages and searches are gzipped the same way (hidden notes stored apart); an answer
+    /// that fits in a packet is sent as it is.
+    @Test func everyPageAndSearchIsGzippedHiddenNotesStoredApart() async throws {
+        let stores = InMemoryStores()
+        let (annToken, delToken, bobToken) = try await annDelAndBob(stores)
+        for index in 0..<40 { _ = await stores.add("person\(index)") }
+        try await app(stores).test(.router) { client in
+            try await hideNote("secret plan", of: annToken, api: APIClient(client: client), stores: stores)
+            func get(_ uri: String, _ token: String, gzip: Bool) async throws -> (String?, String?, ByteBuffer, String?)
+            {
+                var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+                if gzip { headers[.acceptEncoding] = "gzip" }
+                return try await client.execute(uri: uri, method: .get, headers: headers) {
+                    #expect($0.status == .ok && $0.headers[.vary] == "Accept-Encoding")
+                    return (
+                        $0.headers[.contentEncoding], $0.headers[HTTPField.Name("Link")!], $0.body, $0.headers[.eTag]
+                    )
+                }
+            }
+            let firstTen = try await get("/api/v1/people?limit=20", bobToken, gzip: false)
+            let next = try #require(firstTen.1?.split(separator: "<").last?.split(separator: ">").first)
+            for uri in ["/api/v1/people?limit=20", String(next), "/api/v1/people?q=person"] {
+                let plain = try await get(uri, delToken, gzip: false)
+                let gzipped = try await get(uri, delToken, gzip: true)
+                #expect(plain.0 == nil && gzipped.0 == "gzip", "\(uri)")
+                #expect(gzipped.2.readableBytes < plain.2.readableBytes, "\(uri)")
+                var compressed = gzipped.2
+                #expect(try compressed.decompress(with: .gzip()) == plain.2, "\(uri): the same JSON, compressed")
+                #expect(plain.3 == nil && gzipped.3 == nil, "only the cached first page has a validator")
+            }
+            let delegates = try await get("/api/v1/people?limit=20", delToken, gzip: true)
+            #expect(String(buffer: delegates.2).contains("secret plan"), "the hidden note stored as it is")
+            let small = try await get("/api/v1/people?q=bob", bobToken, gzip: true)
+            #expect(small.0 == nil && String(buffer: small.2).contains("\"username\":\"bob\""))
         }
     }
 }

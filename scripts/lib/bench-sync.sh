@@ -138,14 +138,17 @@ bench_people_scale() {
   local token; token="$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"username":"bench-admin","password":"bench-password-1"}' | json token)"
   [ -n "$token" ] || { echo "error: bench-admin could not log in" >&2; kill "$server_pid"; exit 1; }
   local base="http://127.0.0.1:$port/api/v1"
-  get_ms() { curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$1" | awk '{printf "%.1f\n", $1 * 1000}'; }
-  local cold warm filtered=() deep=() csv_line csv_base department cursor
+  get_ms() { curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$@" | awk '{printf "%.1f\n", $1 * 1000}'; }
+  local cold warm filtered=() deep=() deep_gzip=() csv_line csv_base department cursor deep_bytes deep_gzip_bytes
   cold="$(get_ms "$base/people")"
   warm="$(for _ in $(seq 1 20); do get_ms "$base/people"; done | sort -n | sed -n 10p)"
   department="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT department FROM people WHERE department IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")"
   for _ in $(seq 1 20); do filtered+=("$(get_ms "$base/people?department=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$department")")"); done
   cursor="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT lower(display_name), id FROM people ORDER BY lower(display_name), id OFFSET $(( users / 2 )) LIMIT 1" | python3 -c 'import sys,json,base64; n,i=sys.stdin.read().strip().rsplit("|",1); print(base64.urlsafe_b64encode(json.dumps({"n":n,"i":int(i)}).encode()).decode().rstrip("="))')"
   for _ in $(seq 1 20); do deep+=("$(get_ms "$base/people?after=$cursor")"); done
+  for _ in $(seq 1 20); do deep_gzip+=("$(get_ms --compressed "$base/people?after=$cursor")"); done
+  deep_bytes="$(curl -fs -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $token" "$base/people?after=$cursor")"
+  deep_gzip_bytes="$(curl -fs -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $token" -H 'Accept-Encoding: gzip' "$base/people?after=$cursor")"
   local t0 t1; t0=$(now)
   csv_line="$(curl -fs -H "Authorization: Bearer $token" "$base/people.csv" -w '%{size_download}\n' -o "$work/board.csv")"
   t1=$(now)
@@ -162,13 +165,14 @@ Board API of the $users people just synced (release 'inboard serve', same Postgr
 time to the last byte with curl on loopback, median of 20 unless said. Baseline for the export: psql \\copy of
 the same columns in the same order to a CSV file.
 METHOD
-  python3 - "$cold" "$warm" "$(median "${filtered[@]}")" "$(median "${deep[@]}")" "$(python3 -c "print($t1 - $t0)")" "$csv_line" "$rows" "$hwm" "$csv_base" "$users" "$listed" <<'PY'
+  python3 - "$cold" "$warm" "$(median "${filtered[@]}")" "$(median "${deep[@]}")" "$(python3 -c "print($t1 - $t0)")" "$csv_line" "$rows" "$hwm" "$csv_base" "$users" "$listed" "$(median "${deep_gzip[@]}")" "$deep_bytes" "$deep_gzip_bytes" <<'PY'
 import sys
-cold, warm, filtered, deep, csv_s, csv_bytes, rows, hwm, base, users, listed = map(float, sys.argv[1:])
+cold, warm, filtered, deep, csv_s, csv_bytes, rows, hwm, base, users, listed, deep_gzip, deep_bytes, deep_gzip_bytes = map(float, sys.argv[1:])
 ok = lambda c: "PASS" if c else "FAIL"
 print(f"first page  {cold:6.1f} ms right after start (reads and caches it), {warm:5.1f} ms cached   goal <= 50 ms: {ok(max(cold, warm) <= 50)}")
 print(f"            {filtered:6.1f} ms with a department filter (not cached)                goal <= 50 ms: {ok(filtered <= 50)}")
-print(f"deep page   {deep:6.1f} ms for the page after person {users / 2:,.0f} (keyset cursor)")
+print(f"deep page   {deep:6.1f} ms for the page after person {users / 2:,.0f} (keyset cursor), {deep_bytes / 1e3:,.0f} KB")
+print(f"            {deep_gzip:6.1f} ms the same page gzipped (curl --compressed; compressed for each request), {deep_gzip_bytes / 1e3:,.0f} KB")
 print(f"CSV export  {rows:,.0f} rows, {csv_bytes / 1e6:.1f} MB in {csv_s:.2f} s ({rows / csv_s:,.0f} rows/s); psql \\copy of the same rows {base:.2f} s ({csv_s / base:.1f}x)")
 print(f"server RSS  {hwm / 1024:5.1f} MB peak after all of it                               goal <= 128 MB: {ok(hwm <= 128 * 1024)}")
 print(f"            the export holds every person the board lists ({listed:,.0f}): {ok(rows == listed)}")

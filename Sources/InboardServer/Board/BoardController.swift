@@ -49,16 +49,16 @@ struct BoardController: Sendable {
             // Private: it may hold the viewer's own hidden note, and a cookie, not a header, may have signed it in.
             var headers: HTTPFields = [
                 .contentType: "application/json; charset=utf-8", .cacheControl: "private, no-cache",
+                .vary: "Accept-Encoding",
             ]
             if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
-            // The first page at a cached size, read here because the viewer's own hidden note is on it, is gzipped
-            // like the cached one; other page sizes, later pages and searches are sent as they are.
-            if Self.asksForACachedPage(asked) {
-                headers[.vary] = "Accept-Encoding"
-                if gzip, let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes) {
-                    headers[.contentEncoding] = "gzip"
-                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed))
-                }
+            // Every page and search is gzipped like the cached page (hidden notes stored apart), unless it fits in
+            // a packet or two as it is.
+            if gzip, json.readableBytes >= Self.smallestGzipped,
+                let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes)
+            {
+                headers[.contentEncoding] = "gzip"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed))
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: json))
         }
@@ -96,6 +96,9 @@ struct BoardController: Sendable {
         guard viewer.role >= .delegate || !snapshot.hiddenNoteOwners.contains(viewer.id) else { return nil }
         return snapshot.page(limit, redacted: viewer.role < .delegate, gzip: gzip)
     }
+
+    /// Answers smaller than this are sent as they are: gzip would save less than its header and a round of zlib.
+    static let smallestGzipped = 1400
 
     /// The first page of the whole board at a page size the cache keeps.
     static func asksForACachedPage(_ asked: BoardRequest) -> Bool {
