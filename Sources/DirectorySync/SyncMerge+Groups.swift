@@ -7,7 +7,9 @@ extension SyncMerge {
     /// changed have their direct members matched again, unless a change elsewhere can change what their members
     /// resolve to; memberships through nesting of mapped groups are recomputed when any group changed or was
     /// removed, the mapped groups changed, or (AD with mappings) on every run.
-    func mergeGroups(peopleChanged: PeopleIdentityChange) async throws -> (groups: Int, memberships: Int) {
+    func mergeGroups(peopleChanged: PeopleIdentityChange) async throws -> (
+        groups: Int, memberships: Int, membershipsChanged: Bool
+    ) {
         // Two entries with one identity (a misconfigured identity attribute) merge their members: no digest
         // stands for both, so such a group has none and is resolved on every run.
         try await execute(
@@ -64,7 +66,7 @@ extension SyncMerge {
             if changedGroups > 100 { try await execute("ANALYZE memberships") }
         }
         let total = try await count("SELECT 1 FROM memberships")
-        return (stagedGroups, total)
+        return (stagedGroups, total, changedGroups > 0 || resolveNesting)
     }
 
     /// The changed groups' direct members (people by DN or username, groups by DN) replace what was stored for
@@ -185,6 +187,26 @@ extension SyncMerge {
             UPDATE groups SET nesting_resolved = (lower(dn) = ANY(\(mapped)))
             WHERE nesting_resolved <> (lower(dn) = ANY(\(mapped)))
             """, logger: logger)
+    }
+
+    /// Whether every group's role, department and board are those the mappings give it now (the last mapping of a
+    /// group wins, as in `applyGroupMappings`): then, with memberships unchanged, so are everyone's.
+    func mappingsApplied() async throws -> Bool {
+        var byGroup: [String: GroupMapping] = [:]
+        for mapping in mappings { byGroup[mapping.group.lowercased()] = mapping }
+        let entries = Array(byGroup)  // NULL travels as '' (arrays of optionals are not bound)
+        let (dns, roles, departments, boards) = (
+            entries.map(\.key), entries.map { $0.value.role?.rawValue ?? "" },
+            entries.map { $0.value.department ?? "" }, entries.map { $0.value.board ?? "" }
+        )
+        return try await count(
+            """
+            SELECT 1 FROM groups g
+            LEFT JOIN unnest(\(dns)::text[], \(roles)::text[], \(departments)::text[], \(boards)::text[]) AS m(dn, role, department, board)
+                ON lower(g.dn) = m.dn
+            WHERE (g.role, g.department, g.board) IS DISTINCT FROM (NULLIF(m.role, ''), NULLIF(m.department, ''), NULLIF(m.board, ''))
+            LIMIT 1
+            """) == 0
     }
 
     /// Marks mapped groups with their role, department and board, then gives each person the highest role

@@ -92,8 +92,12 @@ struct SyncMerge {
         clock.lap("merged groups and memberships")
         counts.groups = groupChanges.groups
         counts.memberships = groupChanges.memberships
-        counts.updated += try await applyGroupMappings()
-        clock.lap("applied group mappings")
+        // Roles and departments follow from memberships and the mappings: with neither changed, they stand.
+        let rolesMayDiffer = groupChanges.membershipsChanged ? true : !(try await mappingsApplied())
+        if rolesMayDiffer {
+            counts.updated += try await applyGroupMappings()
+            clock.lap("applied group mappings")
+        }
         return (counts, warnings)
     }
 

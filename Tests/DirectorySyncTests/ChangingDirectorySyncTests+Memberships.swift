@@ -101,6 +101,33 @@ extension ChangingDirectorySyncTests {
         }
     }
 
+    /// Roles and departments are worked out again when memberships or the mappings change, and only then: a quiet
+    /// run leaves the mapped groups' rows as they were; a mapping given another role, with nothing changed in the
+    /// directory, still reaches its members.
+    @Test func aMappingChangedAloneReachesItsMembersAndAQuietRunRewritesNoMappedGroup() async throws {
+        try await Directory.thirdInstance("reset")
+        var settings = try Directory.third()
+        try await SyncHarness.with(settings) { h in
+            _ = try await h.sync(.full)
+            let admins = "SELECT count(*) FROM people WHERE source = 'directory' AND role = 'admin'"
+            let adminsBefore = try await h.int(admins)
+            #expect(adminsBefore > 0)
+            let mappedRows =
+                "SELECT string_agg(xmin::text, ',' ORDER BY id) FROM groups WHERE role IS NOT NULL OR department IS NOT NULL OR board IS NOT NULL"
+            let rowsBefore = try await h.string(mappedRows)
+            let quiet = try await h.sync(.full)
+            #expect(quiet.counts.updated == 0 && quiet.counts.created == 0)
+            #expect(try await h.string(mappedRows) == rowsBefore, "a quiet run wrote the mapped groups again")
+
+            let index = try #require(settings.groups.firstIndex { $0.role == .admin })
+            settings.groups[index].role = .delegate
+            try await h.save(settings)
+            let remapped = try await h.sync(.full)
+            #expect(remapped.counts.updated >= adminsBefore, "\(remapped.counts)")
+            #expect(try await h.int(admins) == 0)
+        }
+    }
+
     /// A `memberUid` names a directory person only: a local account of that name (a break-glass administrator,
     /// say) never becomes a member of a directory group, and so never appears on that group's board.
     @Test func aMemberUidNeverNamesALocalAccount() async throws {
