@@ -12,8 +12,9 @@ extension DirectorySyncer {
         var newestChange: String?
         var warnings: [String] = []
         /// Entries left out for their username (none, or one another entry read before them has): still in the
-        /// directory, so a full run must not take them for leavers.
-        var skippedForUsername: [String] = []
+        /// directory, so a full run must not take them for leavers, and whether the directory disables them
+        /// still applies (`SkippedPerson`).
+        var skippedPeople: [SkippedPerson] = []
 
         mutating func noteChange(_ entry: LDAPEntry, flavour: DirectoryFlavour) {
             guard flavour == .openLDAP, let stamp = entry.string("entryCSN") else { return }
@@ -28,8 +29,8 @@ extension DirectorySyncer {
             "CREATE TEMP TABLE sync_people (\(people)) ON COMMIT DROP",
             "CREATE TEMP TABLE sync_group_rows (kind text, group_id text, a text, b text, c text, d bytea) ON COMMIT DROP",
             "CREATE TEMP TABLE sync_inchain (group_dn text, directory_id text) ON COMMIT DROP",
-            // People in the directory whose entries are not applied (a username clash): never disabled as leavers.
-            "CREATE TEMP TABLE sync_skipped (directory_id text) ON COMMIT DROP",
+            // People in the directory whose entries are not applied for their username (SkippedPerson).
+            "CREATE TEMP TABLE sync_skipped (directory_id text, disabled_reason text, claims_username bool) ON COMMIT DROP",
         ] {
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: context.logger)
         }
@@ -83,14 +84,19 @@ extension DirectorySyncer {
             switch mapper.keys(of: &values) {
             case let .failure(skipped):
                 result.warnings += values.warnings + [skipped.reason]
-                if let identity = skipped.identity { result.skippedForUsername.append(identity) }
+                if let identity = skipped.identity {
+                    result.skippedPeople.append(
+                        SkippedPerson(identity, disabledReason: mapper.disabledReason(of: entry), claimsUsername: false)
+                    )
+                }
             case let .success((identity, username)):
                 // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
                 guard identities.insert(identity).inserted else { break }
                 guard usernames.insert(username.lowercased()).inserted else {
                     result.warnings.append(
                         "username \(username) of \(entry.dn) is already used by another directory entry: skipped")
-                    result.skippedForUsername.append(identity)
+                    result.skippedPeople.append(
+                        SkippedPerson(identity, disabledReason: mapper.disabledReason(of: entry), claimsUsername: true))
                     break
                 }
                 mapper.encode(&values, identity: identity, username: username, into: &encoder)
@@ -100,9 +106,15 @@ extension DirectorySyncer {
             result.noteChange(entry, flavour: settings.flavour)
             context.progress.advance()
         }
-        if !result.skippedForUsername.isEmpty {
+        if !result.skippedPeople.isEmpty {
+            // '' stands for NULL: arrays of optionals are not bound (no disabled reason is empty).
+            let skipped = result.skippedPeople
+            let (ids, reasons, claims) = (
+                skipped.map(\.identity), skipped.map { $0.disabledReason ?? "" }, skipped.map(\.claimsUsername)
+            )
             try await connection.query(
-                "INSERT INTO sync_skipped SELECT unnest(\(result.skippedForUsername)::text[])", logger: context.logger)
+                "INSERT INTO sync_skipped SELECT i, NULLIF(r, ''), c FROM unnest(\(ids)::text[], \(reasons)::text[], \(claims)::bool[]) AS s(i, r, c)",
+                logger: context.logger)
         }
     }
 

@@ -61,12 +61,13 @@ extension SyncMerge {
         if changedGroups > 0 { try await replaceDirectEdges(onlyChanged: changedGroups < stagedGroups) }
         var resolveNesting = changedGroups > 0 || removedGroups > 0 || askedInChain
         if !resolveNesting { resolveNesting = try await mappedGroupsChanged() }
+        var nestedChanged = 0
         if resolveNesting {
-            try await resolveMappedGroups()
+            nestedChanged = try await resolveMappedGroups()
             if changedGroups > 100 { try await execute("ANALYZE memberships") }
         }
         let total = try await count("SELECT 1 FROM memberships")
-        return (stagedGroups, total, changedGroups > 0 || resolveNesting)
+        return (stagedGroups, total, changedGroups > 0 || removedGroups > 0 || nestedChanged > 0)
     }
 
     /// The changed groups' direct members (people by DN or username, groups by DN) replace what was stored for
@@ -153,8 +154,9 @@ extension SyncMerge {
             "SELECT 1 FROM groups WHERE nesting_resolved <> (lower(dn) = ANY(\(mapped))) LIMIT 1") > 0
     }
 
-    /// Members of mapped groups through any depth of nesting (and, on AD, the DC's in-chain answer).
-    private func resolveMappedGroups() async throws {
+    /// Members of mapped groups through any depth of nesting (and, on AD, the DC's in-chain answer). Returns how
+    /// many memberships through nesting it removed or added.
+    private func resolveMappedGroups() async throws -> Int {
         let mapped = mappedGroupDNs
         try await connection.query(
             """
@@ -171,42 +173,25 @@ extension SyncMerge {
             SELECT g.id, p.id FROM sync_inchain i JOIN groups g ON lower(g.dn) = lower(i.group_dn)
             JOIN people p ON p.directory_id = i.directory_id
             """, logger: logger)
-        try await execute(
+        let removed = try await count(
             """
             DELETE FROM memberships m WHERE NOT m.direct
               AND NOT EXISTS (SELECT 1 FROM sync_nested n WHERE n.group_id = m.group_id AND n.person_id = m.person_id)
+            RETURNING 1
             """)
-        try await execute(
+        let added = try await count(
             """
             INSERT INTO memberships (group_id, person_id, direct) SELECT n.group_id, n.person_id, FALSE FROM sync_nested n
             WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = n.group_id AND m.person_id = n.person_id)
             ORDER BY 1, 2
+            RETURNING 1
             """)
         try await connection.query(
             """
             UPDATE groups SET nesting_resolved = (lower(dn) = ANY(\(mapped)))
             WHERE nesting_resolved <> (lower(dn) = ANY(\(mapped)))
             """, logger: logger)
-    }
-
-    /// Whether every group's role, department and board are those the mappings give it now (the last mapping of a
-    /// group wins, as in `applyGroupMappings`): then, with memberships unchanged, so are everyone's.
-    func mappingsApplied() async throws -> Bool {
-        var byGroup: [String: GroupMapping] = [:]
-        for mapping in mappings { byGroup[mapping.group.lowercased()] = mapping }
-        let entries = Array(byGroup)  // NULL travels as '' (arrays of optionals are not bound)
-        let (dns, roles, departments, boards) = (
-            entries.map(\.key), entries.map { $0.value.role?.rawValue ?? "" },
-            entries.map { $0.value.department ?? "" }, entries.map { $0.value.board ?? "" }
-        )
-        return try await count(
-            """
-            SELECT 1 FROM groups g
-            LEFT JOIN unnest(\(dns)::text[], \(roles)::text[], \(departments)::text[], \(boards)::text[]) AS m(dn, role, department, board)
-                ON lower(g.dn) = m.dn
-            WHERE (g.role, g.department, g.board) IS DISTINCT FROM (NULLIF(m.role, ''), NULLIF(m.department, ''), NULLIF(m.board, ''))
-            LIMIT 1
-            """) == 0
+        return removed + added
     }
 
     /// Marks mapped groups with their role, department and board, then gives each person the highest role

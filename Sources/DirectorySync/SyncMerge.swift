@@ -11,6 +11,9 @@ struct SyncMerge {
     let mappings: [GroupMapping]
     /// The DC's in-chain answer was asked for (AD): it is the truth for mapped groups on every run, even empty.
     var askedInChain = false
+    /// The settings differ from those of the last committed run (or there was none): the mappings, in their
+    /// order, may give people other roles and departments even when no membership changed.
+    var settingsChanged = true
 
     /// The mapped groups' DNs, lower-cased, in the mappings' order (the first mapped department wins).
     var mappedGroupDNs: [String] { mappings.map { $0.group.lowercased() } }
@@ -66,6 +69,9 @@ struct SyncMerge {
                 UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
                 FROM sync_diff d WHERE p.id = d.id AND d.reenable RETURNING 1
                 """)
+            let skippedState = try await applySkippedPeoplesState()
+            counts.disabled += skippedState.disabled
+            counts.reenabled += skippedState.reenabled
         } else {
             // Local accounts may still hold a name the directory uses.
             warnings += try await freeUsernames(leaversPossible: false).warnings
@@ -93,8 +99,7 @@ struct SyncMerge {
         counts.groups = groupChanges.groups
         counts.memberships = groupChanges.memberships
         // Roles and departments follow from memberships and the mappings: with neither changed, they stand.
-        let rolesMayDiffer = groupChanges.membershipsChanged ? true : !(try await mappingsApplied())
-        if rolesMayDiffer {
+        if groupChanges.membershipsChanged || settingsChanged {
             counts.updated += try await applyGroupMappings()
             clock.lap("applied group mappings")
         }
@@ -123,9 +128,11 @@ struct SyncMerge {
         (["dn"] + fieldColumns).map { "\($0) = s.\($0)" }.joined(separator: ", ")
     }
 
-    /// A staged person whose username belongs to someone else: a full run frees it from people it is about
-    /// to disable (a new hire reusing a leaver's name); a local account, an unchanged person or one still in the
-    /// directory keeps it, and the staged person is skipped (kept in `sync_skipped`: not a leaver either).
+    /// A staged person whose username belongs to someone else: a full run frees it from people who no longer
+    /// carry it in the directory (a leaver, or an entry that lost its login attribute: a new hire reusing the
+    /// name); a local account, an unchanged person or one still carrying it keeps it, and the staged person is
+    /// skipped (kept in `sync_skipped`: not a leaver either). Skipping one may leave the name it held to be
+    /// claimed in turn by another staged person, so it repeats until nothing more is skipped.
     /// Leavers are looked for only when `leaversPossible`: a full run with directory people stored (on a first
     /// import nobody can have left, and an incremental run cannot tell who did). Returns the warnings, and
     /// whether any stored person's username was freed (which changes who a `memberUid` names; a staged person
@@ -137,23 +144,45 @@ struct SyncMerge {
                 """
                 UPDATE people p SET username = p.username || '~' || p.id
                 WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
-                  AND NOT EXISTS (SELECT 1 FROM sync_skipped k WHERE k.directory_id = p.directory_id)
+                  AND NOT EXISTS (SELECT 1 FROM sync_skipped k WHERE k.directory_id = p.directory_id AND k.claims_username)
                   AND EXISTS (SELECT 1 FROM sync_people s WHERE lower(s.username) = lower(p.username))
-                RETURNING 'username ' || split_part(p.username, '~', 1) || ' moved from a person who left the directory to its new owner'
+                RETURNING 'username ' || split_part(p.username, '~', 1) || ' passed to its new owner from a person who left the directory or no longer carries it'
                 """)
         }
-        let skipped = try await strings(
-            """
-            WITH skipped AS (
-                DELETE FROM sync_people s USING people p
-                WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
-                  AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
-                RETURNING s.directory_id, 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
-                    CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped' AS warning
-            ), kept AS (INSERT INTO sync_skipped SELECT directory_id FROM skipped)
-            SELECT warning FROM skipped
-            """, wrapped: false)
+        var skipped: [String] = []
+        while true {
+            let round = try await strings(
+                """
+                WITH skipped AS (
+                    DELETE FROM sync_people s USING people p
+                    WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
+                      AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
+                    RETURNING s.directory_id, s.disabled_reason, 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
+                        CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped' AS warning
+                ), kept AS (INSERT INTO sync_skipped SELECT directory_id, disabled_reason, TRUE FROM skipped)
+                SELECT warning FROM skipped
+                """, wrapped: false)
+            if round.isEmpty { break }
+            skipped += round
+        }
         return (freed + skipped, !freed.isEmpty)
+    }
+
+    /// People in the directory whose entries were skipped for their username are disabled and re-enabled as the
+    /// directory says, like everyone else (an account disabled at offboarding never stays active for a clash).
+    private func applySkippedPeoplesState() async throws -> (disabled: Int, reenabled: Int) {
+        let disabled = try await count(
+            """
+            UPDATE people p SET active = FALSE, disabled_reason = k.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
+            FROM sync_skipped k WHERE p.directory_id = k.directory_id AND p.active AND k.disabled_reason IS NOT NULL RETURNING 1
+            """)
+        let reenabled = try await count(
+            """
+            UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
+            FROM sync_skipped k WHERE p.directory_id = k.directory_id AND NOT p.active AND p.disabled_by_sync AND k.disabled_reason IS NULL
+            RETURNING 1
+            """)
+        return (disabled, reenabled)
     }
 
     func execute(_ sql: String) async throws {

@@ -125,6 +125,20 @@ extension ChangingDirectorySyncTests {
             let remapped = try await h.sync(.full)
             #expect(remapped.counts.updated >= adminsBefore, "\(remapped.counts)")
             #expect(try await h.int(admins) == 0)
+
+            // Two department mappings for one person: the first in the mappings' order wins, so reordering them
+            // changes departments though no group's own mapping does.
+            let everyone = try #require(settings.groups.firstIndex { $0.board == "Everyone" })
+            settings.groups[everyone].department = "Staff (group)"
+            try await h.save(settings)
+            _ = try await h.sync(.full)
+            let sales = "SELECT count(*) FROM people WHERE mapped_department = 'Sales (group)'"
+            let salesBefore = try await h.int(sales)
+            let salesMapping = try #require(settings.groups.firstIndex { $0.department == "Sales (group)" })
+            settings.groups.insert(settings.groups.remove(at: salesMapping), at: 0)
+            try await h.save(settings)
+            let reordered = try await h.sync(.full)
+            #expect(try await h.int(sales) > salesBefore, "\(reordered.counts)")
         }
     }
 

@@ -40,8 +40,26 @@ extension ChangingDirectorySyncTests {
             }
             #expect(try await state(holder) == "name.holder true", "the holder lost its name or was disabled")
             #expect(try await state(other) == "\(otherName) true", "the second entry took the name or was disabled")
+            // The other entry was read first and took the name in staging; the holder's entry was skipped for it,
+            // and the other entry then for the name the holder keeps.
             #expect(
-                clash.warnings.contains { $0.contains("name.holder") && $0.hasSuffix("skipped") }, "\(clash.warnings)")
+                clash.warnings.contains(
+                    "username name.holder of \(holderDN) is already used by another directory entry: skipped"),
+                "\(clash.warnings)")
+            #expect(
+                clash.warnings.contains(
+                    "username name.holder of uid=name.holder,\(parent) belongs to another person: skipped"),
+                "\(clash.warnings)")
+
+            // While the clash lasts, the directory still disables and re-enables the holder.
+            try await Directory.modifyThird(
+                "dn: \(holderDN)\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n\n"
+            )
+            #expect(try await h.sync(.full).counts.disabled == 1)
+            #expect(try await state(holder) == "name.holder false", "a locked account stayed active")
+            try await Directory.modifyThird(
+                "dn: \(holderDN)\nchangetype: modify\ndelete: pwdAccountLockedTime\n\n")
+            #expect(try await h.sync(.full).counts.reenabled == 1)
 
             // The directory puts it right: nothing is left over, and nobody was disabled on the way.
             try await Directory.modifyThird(
@@ -82,8 +100,59 @@ extension ChangingDirectorySyncTests {
             #expect(run.counts.disabled == 0, "\(run.counts)")
             #expect(run.warnings.contains { $0.contains("No Login") && $0.hasSuffix("skipped") }, "\(run.warnings)")
             #expect(try await h.string("SELECT active::text FROM people WHERE username = 'no.login'") == "true")
+            // A new hire given that name: it passes to them (the entry no longer carries it), and the entry that
+            // lost it stays active under the name kept apart.
+            try await Directory.modifyThird(
+                "dn: uid=no.login,ou=people,\(base)\nchangetype: add\nobjectClass: inetOrgPerson\nuid: no.login\ncn: New Hire\nsn: Hire\n\n"
+            )
+            let hired = try await h.sync(.full)
+            #expect(hired.counts.created == 1 && hired.counts.disabled == 0, "\(hired.counts)")
+            #expect(
+                try await h.string("SELECT dn FROM people WHERE username = 'no.login'")
+                    == "uid=no.login,ou=people,\(base)")
+            #expect(try await h.string("SELECT active::text FROM people WHERE dn = '\(dn)'") == "true")
             try await Directory.modifyThird("dn: \(dn)\nchangetype: delete\n\n")
             #expect(try await h.sync(.full).counts.disabled == 1, "a leaver is still disabled")
+        }
+    }
+
+    /// A chain of clashes: one entry renamed to a name another person holds is skipped and keeps its own name, which
+    /// a new hire also claims; the hire is skipped in turn, and the run succeeds (it failed on the key).
+    @Test func aChainOfUsernameClashesSkipsEachClaimAndTheRunSucceeds() async throws {
+        try await Directory.thirdInstance("reset")
+        let base = try Directory.base
+        try await SyncHarness.with(try Directory.third()) { h in
+            _ = try await h.sync(.full)
+            let holderDN = "uid=name.holder,ou=people,\(base)"
+            try await Directory.modifyThird(
+                "dn: \(holderDN)\nchangetype: add\nobjectClass: inetOrgPerson\nuid: name.holder\ncn: Name Holder\nsn: Holder\n\n"
+            )
+            _ = try await h.sync(.incremental)
+            let other = try await h.int("SELECT min(id) FROM people WHERE source = 'directory' AND active")
+            let otherName = try #require(try await h.string("SELECT username FROM people WHERE id = \(other)"))
+            let otherDN = try #require(try await h.string("SELECT dn FROM people WHERE id = \(other)"))
+            try await Directory.modifyThird(
+                """
+                dn: \(otherDN)
+                changetype: modrdn
+                newrdn: uid=name.holder
+                deleteoldrdn: 1
+
+                dn: uid=\(otherName),ou=people,\(base)
+                changetype: add
+                objectClass: inetOrgPerson
+                uid: \(otherName)
+                cn: Second Claim
+                sn: Claim
+
+                """)
+            let run = try await h.sync(.full)
+            #expect(run.state == .succeeded && run.counts.created == 0 && run.counts.disabled == 0, "\(run)")
+            #expect(try await h.string("SELECT username FROM people WHERE id = \(other)") == otherName)
+            #expect(
+                run.warnings.contains(
+                    "username \(otherName) of uid=\(otherName),ou=people,\(base) belongs to another person: skipped"),
+                "\(run.warnings)")
         }
     }
 }
