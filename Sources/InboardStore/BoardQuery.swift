@@ -35,7 +35,13 @@ public struct BoardCursor: Sendable, Equatable, Codable {
         case id = "i"
     }
 
-    public var token: String { (try? JSONEncoder().encode(self))?.base64URLEncoded ?? "" }
+    /// The same cursor always gives the same token (keys sorted: JSONEncoder's order varies from one process to
+    /// the next), so the cached first page, and its ETag, is the same bytes on every server behind a balancer.
+    public var token: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(self))?.base64URLEncoded ?? ""
+    }
 
     /// A cursor from its token; nil when the token is not one this server wrote (then the caller says 400).
     public init?(token: String) {

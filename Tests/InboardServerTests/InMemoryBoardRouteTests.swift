@@ -231,9 +231,19 @@ import Testing
     @Test func everyPageAndSearchIsGzippedHiddenNotesStoredApart() async throws {
         let stores = InMemoryStores()
         let (annToken, delToken, bobToken) = try await annDelAndBob(stores)
-        for index in 0..<40 { _ = await stores.add("person\(index)") }
+        var added: [Person] = []
+        for index in 0..<40 { added.append(await stores.add("person\(index)")) }
+        let people = added
         try await app(stores).test(.router) { client in
-            try await hideNote("secret plan", of: annToken, api: APIClient(client: client), stores: stores)
+            let api = APIClient(client: client)
+            try await hideNote("secret plan", of: annToken, api: api, stores: stores)
+            // Hidden notes all over the board, so that later pages and the search hold some too.
+            var secrets = ["secret plan"]
+            for person in people where person.id % 4 == 0 {
+                secrets.append("hidden-\(person.id)")
+                try await hideNote(
+                    "hidden-\(person.id)", of: try await stores.token(for: person), api: api, stores: stores)
+            }
             func get(_ uri: String, _ token: String, gzip: Bool) async throws -> (String?, String?, ByteBuffer, String?)
             {
                 var headers: HTTPFields = [.authorization: "Bearer \(token)"]
@@ -245,16 +255,22 @@ import Testing
                     )
                 }
             }
-            let firstTen = try await get("/api/v1/people?limit=20", bobToken, gzip: false)
-            let next = try #require(firstTen.1?.split(separator: "<").last?.split(separator: ">").first)
+            let firstPage = try await get("/api/v1/people?limit=20", bobToken, gzip: false)
+            let next = try #require(firstPage.1?.split(separator: "<").last?.split(separator: ">").first)
             for uri in ["/api/v1/people?limit=20", String(next), "/api/v1/people?q=person"] {
                 let plain = try await get(uri, delToken, gzip: false)
                 let gzipped = try await get(uri, delToken, gzip: true)
                 #expect(plain.0 == nil && gzipped.0 == "gzip", "\(uri)")
                 #expect(gzipped.2.readableBytes < plain.2.readableBytes, "\(uri)")
                 var compressed = gzipped.2
-                #expect(try compressed.decompress(with: .gzip()) == plain.2, "\(uri): the same JSON, compressed")
+                let inflated = try compressed.decompress(with: .gzip())
+                #expect(inflated == plain.2, "\(uri): the same JSON, compressed")
                 #expect(plain.3 == nil && gzipped.3 == nil, "only the cached first page has a validator")
+                let onPage = secrets.filter { String(buffer: plain.2).contains($0) }
+                #expect(!onPage.isEmpty, "\(uri) holds no hidden note")
+                for secret in onPage {
+                    #expect(String(buffer: gzipped.2).contains(secret), "\(uri): \(secret) was compressed")
+                }
             }
             let delegates = try await get("/api/v1/people?limit=20", delToken, gzip: true)
             #expect(String(buffer: delegates.2).contains("secret plan"), "the hidden note stored as it is")
