@@ -170,16 +170,20 @@ struct SyncMerge {
 
     /// People in the directory whose entries were skipped for their username are disabled and re-enabled as the
     /// directory says, like everyone else (an account disabled at offboarding never stays active for a clash).
+    /// An identity also staged (two entries sharing a custom identity attribute) is left to the staged entry.
     private func applySkippedPeoplesState() async throws -> (disabled: Int, reenabled: Int) {
         let disabled = try await count(
             """
             UPDATE people p SET active = FALSE, disabled_reason = k.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
-            FROM sync_skipped k WHERE p.directory_id = k.directory_id AND p.active AND k.disabled_reason IS NOT NULL RETURNING 1
+            FROM sync_skipped k WHERE p.directory_id = k.directory_id AND p.active AND k.disabled_reason IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = k.directory_id)
+            RETURNING 1
             """)
         let reenabled = try await count(
             """
             UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
             FROM sync_skipped k WHERE p.directory_id = k.directory_id AND NOT p.active AND p.disabled_by_sync AND k.disabled_reason IS NULL
+              AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = k.directory_id)
             RETURNING 1
             """)
         return (disabled, reenabled)
