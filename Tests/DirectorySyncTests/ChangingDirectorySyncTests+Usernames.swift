@@ -10,25 +10,7 @@ extension ChangingDirectorySyncTests {
         try await Directory.thirdInstance("reset")
         let base = try Directory.base
         try await SyncHarness.with(try Directory.third()) { h in
-            _ = try await h.sync(.full)
-            // The holder is added after the seed, so the directory returns it after every seeded entry: the
-            // seeded person renamed to its username below is read first and would take the name.
-            let holderDN = "uid=name.holder,ou=people,\(base)"
-            try await Directory.modifyThird(
-                """
-                dn: \(holderDN)
-                changetype: add
-                objectClass: inetOrgPerson
-                uid: name.holder
-                cn: Name Holder
-                sn: Holder
-
-                """)
-            #expect(try await h.sync(.incremental).counts.created == 1)
-            let holder = try await h.int("SELECT id FROM people WHERE username = 'name.holder'")
-            let other = try await h.int("SELECT min(id) FROM people WHERE source = 'directory' AND active")
-            let otherName = try #require(try await h.string("SELECT username FROM people WHERE id = \(other)"))
-            let otherDN = try #require(try await h.string("SELECT dn FROM people WHERE id = \(other)"))
+            let (holderDN, holder, other, otherName, otherDN) = try await holderAndAnother(h, base: base)
             let parent = otherDN.split(separator: ",", maxSplits: 1)[1]
             try await Directory.modifyThird(
                 "dn: \(otherDN)\nchangetype: modrdn\nnewrdn: uid=name.holder\ndeleteoldrdn: 1\n\n")
@@ -122,15 +104,7 @@ extension ChangingDirectorySyncTests {
         try await Directory.thirdInstance("reset")
         let base = try Directory.base
         try await SyncHarness.with(try Directory.third()) { h in
-            _ = try await h.sync(.full)
-            let holderDN = "uid=name.holder,ou=people,\(base)"
-            try await Directory.modifyThird(
-                "dn: \(holderDN)\nchangetype: add\nobjectClass: inetOrgPerson\nuid: name.holder\ncn: Name Holder\nsn: Holder\n\n"
-            )
-            _ = try await h.sync(.incremental)
-            let other = try await h.int("SELECT min(id) FROM people WHERE source = 'directory' AND active")
-            let otherName = try #require(try await h.string("SELECT username FROM people WHERE id = \(other)"))
-            let otherDN = try #require(try await h.string("SELECT dn FROM people WHERE id = \(other)"))
+            let (_, _, other, otherName, otherDN) = try await holderAndAnother(h, base: base)
             try await Directory.modifyThird(
                 """
                 dn: \(otherDN)
@@ -154,5 +128,22 @@ extension ChangingDirectorySyncTests {
                     "username \(otherName) of uid=\(otherName),ou=people,\(base) belongs to another person: skipped"),
                 "\(run.warnings)")
         }
+    }
+
+    /// After a full run, `name.holder` is added and synced; it is added after the seed, so the directory returns
+    /// it after every seeded entry, and the seeded person returned first (`other`), renamed to its username, is
+    /// read first and would take the name. Returns the holder's DN and id, and the other person's id, name, DN.
+    func holderAndAnother(_ h: SyncHarness, base: String) async throws -> (String, Int, Int, String, String) {
+        _ = try await h.sync(.full)
+        let holderDN = "uid=name.holder,ou=people,\(base)"
+        try await Directory.modifyThird(
+            "dn: \(holderDN)\nchangetype: add\nobjectClass: inetOrgPerson\nuid: name.holder\ncn: Name Holder\nsn: Holder\n\n"
+        )
+        #expect(try await h.sync(.incremental).counts.created == 1)
+        let holder = try await h.int("SELECT id FROM people WHERE username = 'name.holder'")
+        let other = try await h.int("SELECT min(id) FROM people WHERE source = 'directory' AND active")
+        let otherName = try #require(try await h.string("SELECT username FROM people WHERE id = \(other)"))
+        let otherDN = try #require(try await h.string("SELECT dn FROM people WHERE id = \(other)"))
+        return (holderDN, holder, other, otherName, otherDN)
     }
 }
