@@ -422,10 +422,10 @@ paths:
         - {name: limit, in: query, description: "people per page, 1 to 1000; above 1000 is lowered to 1000", schema: {type: integer, default: 1000, minimum: 1}}
         - {name: after, in: query, description: "the `next` cursor of the previous page (opaque)", schema: {type: string}}
         - {name: If-None-Match, in: header, description: "the ETag of the first page of the whole board (no filter, no cursor) as this viewer last read it", schema: {type: string}}
-        - {name: Accept-Encoding, in: header, description: "with gzip (weight above 0), every page and search of 1,400 bytes or more (and the cached first page of the whole board, whatever its size) is sent gzipped; the text of each hidden note in it is stored apart, uncompressed (compressed, its length would give the note away)", schema: {type: string}}
+        - {name: Accept-Encoding, in: header, description: "with gzip (weight above 0), every page and search of 1,400 bytes or more (and the first page of the whole board at the default limit, whatever its size) is sent gzipped; the text of each hidden note in it is stored apart, uncompressed (compressed, its length would give the note away)", schema: {type: string}}
       responses:
         "200":
-          description: "People and their statuses. Every answer carries Cache-Control: private, no-cache and Vary: Accept-Encoding; the first page without filters also an ETag."
+          description: "People and their statuses. Every answer carries Cache-Control: private, no-cache and Vary: Accept-Encoding; the first page of the whole board at the default limit also an ETag (unless the reader's own hidden note is on it)."
           headers:
             ETag: {description: "validator of the first page of the whole board as this viewer sees it, one per encoding", schema: {type: string}}
             Content-Encoding: {description: "gzip when the answer is gzipped (see Accept-Encoding); absent otherwise", schema: {type: string, enum: [gzip]}}
