@@ -52,9 +52,10 @@ struct BoardController: Sendable {
                 .vary: "Accept-Encoding",
             ]
             if let next = slice.next { headers[.link] = Self.nextLink(asked, next) }
-            // Every page and search is gzipped like the cached page (hidden notes stored apart), unless it fits in
-            // a packet or two as it is.
-            if gzip, json.readableBytes >= Self.smallestGzipped,
+            // Every page and search is gzipped like the cached page (hidden notes stored apart), unless it fits in a
+            // packet as it is; the first page read for its viewer (their hidden note is on it) always, like the
+            // cached one.
+            if gzip, json.readableBytes >= Self.smallestGzipped || Self.asksForACachedPage(asked),
                 let compressed = BoardCompressionRule.gzip(json, hiddenNotes: hiddenNotes)
             {
                 headers[.contentEncoding] = "gzip"
