@@ -44,7 +44,7 @@ extension DirectorySyncer {
             progress.set(phase: .merging)
             let merge = SyncMerge(
                 connection: connection, logger: logger, full: plan.mode == .full, mappings: settings.groups,
-                askedInChain: Self.asksInChain(settings),
+                askedInChain: Self.asksInChain(settings), clashing: staging.clashing,
                 settingsChanged: SyncPlan.needsFullRun(cursor: cursor, settings: settings) != nil)
             var (counts, mergeWarnings) = try await merge.run(clock: clock)
             counts.seen = staging.people

@@ -11,10 +11,11 @@ extension DirectorySyncer {
         var groups = 0
         var newestChange: String?
         var warnings: [String] = []
-        /// Entries left out for their username (none, or one another entry read before them has): still in the
-        /// directory, so a full run must not take them for leavers, and whether the directory disables them
-        /// still applies (`SkippedPerson`).
+        /// Entries left out for having no username: still in the directory, so a full run must not take them
+        /// for leavers, and whether the directory disables them still applies (`SkippedPerson`).
         var skippedPeople: [SkippedPerson] = []
+        /// Entries staged after another entry with the same username.
+        var clashing: [String] = []
 
         mutating func noteChange(_ entry: LDAPEntry, flavour: DirectoryFlavour) {
             guard flavour == .openLDAP, let stamp = entry.string("entryCSN") else { return }
@@ -90,15 +91,10 @@ extension DirectorySyncer {
                     )
                 }
             case let .success((identity, username)):
-                // The same entry under two base DNs counts once; a second entry with a taken username is skipped.
+                // The same entry under two base DNs counts once. A second entry with a taken username is staged
+                // too, marked: which one keeps the name is settled against what is stored (SyncMerge).
                 guard identities.insert(identity).inserted else { break }
-                guard usernames.insert(username.lowercased()).inserted else {
-                    result.warnings.append(
-                        "username \(username) of \(entry.dn) is already used by another directory entry: skipped")
-                    result.skippedPeople.append(
-                        SkippedPerson(identity, disabledReason: mapper.disabledReason(of: entry), claimsUsername: true))
-                    break
-                }
+                if !usernames.insert(username.lowercased()).inserted { result.clashing.append(identity) }
                 mapper.encode(&values, identity: identity, username: username, into: &encoder)
                 result.warnings += values.warnings
                 result.people += 1

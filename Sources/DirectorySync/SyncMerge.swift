@@ -11,6 +11,8 @@ struct SyncMerge {
     let mappings: [GroupMapping]
     /// The DC's in-chain answer was asked for (AD): it is the truth for mapped groups on every run, even empty.
     var askedInChain = false
+    /// Identities of entries staged after another with the same username (`settleUsernameClashes`).
+    var clashing: [String] = []
     /// The settings differ from those of the last committed run (or there was none): the mappings, in their
     /// order, may give people other roles and departments even when no membership changed.
     var settingsChanged = true
@@ -33,6 +35,7 @@ struct SyncMerge {
         let known = try await count("SELECT 1 FROM people WHERE source = 'directory' LIMIT 1")
         try await execute("CREATE INDEX ON sync_people (directory_id)")
         try await execute("ANALYZE sync_people (directory_id, username, dn)")
+        warnings += try await settleUsernameClashes()
         if known > 0 {
             let freed = try await freeUsernames(leaversPossible: full)
             warnings += freed.warnings
@@ -128,67 +131,6 @@ struct SyncMerge {
         (["dn"] + fieldColumns).map { "\($0) = s.\($0)" }.joined(separator: ", ")
     }
 
-    /// A staged person whose username belongs to someone else: a full run frees it from people who no longer
-    /// carry it in the directory (a leaver, or an entry that lost its login attribute: a new hire reusing the
-    /// name); a local account, an unchanged person or one still carrying it keeps it, and the staged person is
-    /// skipped (kept in `sync_skipped`: not a leaver either). Skipping one may leave the name it held to be
-    /// claimed in turn by another staged person, so it repeats until nothing more is skipped.
-    /// Leavers are looked for only when `leaversPossible`: a full run with directory people stored (on a first
-    /// import nobody can have left, and an incremental run cannot tell who did). Returns the warnings, and
-    /// whether any stored person's username was freed (which changes who a `memberUid` names; a staged person
-    /// skipped changes nobody stored).
-    private func freeUsernames(leaversPossible: Bool) async throws -> (warnings: [String], any: Bool) {
-        var freed: [String] = []
-        if leaversPossible {
-            freed = try await strings(
-                """
-                UPDATE people p SET username = p.username || '~' || p.id
-                WHERE p.source = 'directory' AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
-                  AND NOT EXISTS (SELECT 1 FROM sync_skipped k WHERE k.directory_id = p.directory_id AND k.claims_username)
-                  AND EXISTS (SELECT 1 FROM sync_people s WHERE lower(s.username) = lower(p.username))
-                RETURNING 'username ' || split_part(p.username, '~', 1) || ' passed to its new owner from a person who left the directory or no longer carries it'
-                """)
-        }
-        var skipped: [String] = []
-        while true {
-            let round = try await strings(
-                """
-                WITH skipped AS (
-                    DELETE FROM sync_people s USING people p
-                    WHERE lower(p.username) = lower(s.username) AND p.directory_id IS DISTINCT FROM s.directory_id
-                      AND NOT EXISTS (SELECT 1 FROM sync_people o WHERE o.directory_id = p.directory_id)
-                    RETURNING s.directory_id, s.disabled_reason, 'username ' || s.username || ' of ' || s.dn || ' belongs to ' ||
-                        CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped' AS warning
-                ), kept AS (INSERT INTO sync_skipped SELECT directory_id, disabled_reason, TRUE FROM skipped)
-                SELECT warning FROM skipped
-                """, wrapped: false)
-            if round.isEmpty { break }
-            skipped += round
-        }
-        return (freed + skipped, !freed.isEmpty)
-    }
-
-    /// People in the directory whose entries were skipped for their username are disabled and re-enabled as the
-    /// directory says, like everyone else (an account disabled at offboarding never stays active for a clash).
-    /// An identity also staged (two entries sharing a custom identity attribute) is left to the staged entry.
-    private func applySkippedPeoplesState() async throws -> (disabled: Int, reenabled: Int) {
-        let disabled = try await count(
-            """
-            UPDATE people p SET active = FALSE, disabled_reason = k.disabled_reason, disabled_at = now(), disabled_by_sync = TRUE
-            FROM sync_skipped k WHERE p.directory_id = k.directory_id AND p.active AND k.disabled_reason IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = k.directory_id)
-            RETURNING 1
-            """)
-        let reenabled = try await count(
-            """
-            UPDATE people p SET active = TRUE, disabled_reason = NULL, disabled_at = NULL, disabled_by_sync = FALSE
-            FROM sync_skipped k WHERE p.directory_id = k.directory_id AND NOT p.active AND p.disabled_by_sync AND k.disabled_reason IS NULL
-              AND NOT EXISTS (SELECT 1 FROM sync_people s WHERE s.directory_id = k.directory_id)
-            RETURNING 1
-            """)
-        return (disabled, reenabled)
-    }
-
     func execute(_ sql: String) async throws {
         try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
@@ -206,8 +148,12 @@ struct SyncMerge {
     /// The strings `sql` returns; `wrapped` (a statement's `RETURNING`) unless it is a query with a `WITH` of
     /// its own (PostgreSQL allows data-changing `WITH` steps only at the top).
     func strings(_ sql: String, wrapped: Bool = true) async throws -> [String] {
-        let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: wrapped ? "WITH changed AS (\(sql)) SELECT * FROM changed" : sql), logger: logger)
+        try await strings(PostgresQuery(unsafeSQL: wrapped ? "WITH changed AS (\(sql)) SELECT * FROM changed" : sql))
+    }
+
+    /// The strings `query` returns, run as it is (its values bound).
+    func strings(_ query: PostgresQuery) async throws -> [String] {
+        let rows = try await connection.query(query, logger: logger)
         var result: [String] = []
         for try await value in rows.decode(String.self) { result.append(value) }
         return result
