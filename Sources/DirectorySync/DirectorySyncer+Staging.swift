@@ -87,8 +87,7 @@ extension DirectorySyncer {
                 result.warnings += values.warnings + [skipped.reason]
                 if let identity = skipped.identity {
                     result.skippedPeople.append(
-                        SkippedPerson(identity, disabledReason: mapper.disabledReason(of: entry), claimsUsername: false)
-                    )
+                        SkippedPerson(identity: identity, disabledReason: mapper.disabledReason(of: entry)))
                 }
             case let .success((identity, username)):
                 // The same entry under two base DNs counts once. A second entry with a taken username is staged
@@ -105,11 +104,9 @@ extension DirectorySyncer {
         if !result.skippedPeople.isEmpty {
             // '' stands for NULL: arrays of optionals are not bound (no disabled reason is empty).
             let skipped = result.skippedPeople
-            let (ids, reasons, claims) = (
-                skipped.map(\.identity), skipped.map { $0.disabledReason ?? "" }, skipped.map(\.claimsUsername)
-            )
+            let (ids, reasons) = (skipped.map(\.identity), skipped.map { $0.disabledReason ?? "" })
             try await connection.query(
-                "INSERT INTO sync_skipped SELECT i, NULLIF(r, ''), c FROM unnest(\(ids)::text[], \(reasons)::text[], \(claims)::bool[]) AS s(i, r, c)",
+                "INSERT INTO sync_skipped SELECT i, NULLIF(r, ''), FALSE FROM unnest(\(ids)::text[], \(reasons)::text[]) AS s(i, r)",
                 logger: context.logger)
         }
     }

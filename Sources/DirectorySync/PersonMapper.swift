@@ -101,16 +101,9 @@ struct SkippedEntry: Error {
     }
 }
 
-/// A person whose entry is in the directory but not applied, for its username: none (`claimsUsername` false),
-/// or one another entry or person holds. Not a leaver; the directory disabling or re-enabling them still applies.
+/// A person whose entry is in the directory but has no username to apply. Not a leaver, and claims no name (a
+/// new hire may take theirs); the directory disabling or re-enabling them still applies.
 struct SkippedPerson {
     let identity: String
     let disabledReason: String?
-    let claimsUsername: Bool
-
-    init(_ identity: String, disabledReason: String?, claimsUsername: Bool) {
-        self.identity = identity
-        self.disabledReason = disabledReason
-        self.claimsUsername = claimsUsername
-    }
 }

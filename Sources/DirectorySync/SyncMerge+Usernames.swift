@@ -67,7 +67,7 @@ extension SyncMerge {
                         CASE p.source WHEN 'local' THEN 'a local account' ELSE 'another person' END || ': skipped' AS warning
                 ), kept AS (INSERT INTO sync_skipped SELECT directory_id, disabled_reason, TRUE FROM skipped)
                 SELECT warning FROM skipped
-                """, wrapped: false)
+                """ as PostgresQuery)
             if round.isEmpty { break }
             skipped += round
         }

@@ -145,13 +145,13 @@ struct SyncMerge {
         return 0
     }
 
-    /// The strings `sql` returns; `wrapped` (a statement's `RETURNING`) unless it is a query with a `WITH` of
-    /// its own (PostgreSQL allows data-changing `WITH` steps only at the top).
-    func strings(_ sql: String, wrapped: Bool = true) async throws -> [String] {
-        try await strings(PostgresQuery(unsafeSQL: wrapped ? "WITH changed AS (\(sql)) SELECT * FROM changed" : sql))
+    /// The strings a statement's `RETURNING` gives.
+    func strings(_ sql: String) async throws -> [String] {
+        try await strings(PostgresQuery(unsafeSQL: "WITH changed AS (\(sql)) SELECT * FROM changed"))
     }
 
-    /// The strings `query` returns, run as it is (its values bound).
+    /// The strings `query` returns, run as it is (its values bound; a query with data-changing `WITH` steps of
+    /// its own, which PostgreSQL allows only at the top).
     func strings(_ query: PostgresQuery) async throws -> [String] {
         let rows = try await connection.query(query, logger: logger)
         var result: [String] = []
