@@ -244,18 +244,25 @@ class WebPages(unittest.TestCase):
         self.accessible(driver, "admin-mappings-saved")
         driver.get(self.server.url + "/admin/sync")
         self.accessible(driver, "admin-sync-before")
+
+        def newest_run(d):
+            ids = [int(row.get_attribute("data-run")) for row in d.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")]
+            return max(ids, default=0)
+
+        before = newest_run(driver)
         driver.find_element(By.CSS_SELECTOR, "input[name=mode][value=full]").click()
         driver.find_element(By.ID, "run-now").click()
-        # Read the run id from the same URL that matched: a quick run ends and the page reloads without it.
-        started = self.wait(driver).until(lambda d: d.current_url if "run=" in d.current_url else False)
-        run = urllib.parse.parse_qs(urllib.parse.urlparse(started).query)["run"][0]
 
-        def finished(d):   # the page reloads itself when the run ends: look again each time
+        # The run's own row, not the URL: a quick run ends and the page reloads (dropping ?run=) within
+        # milliseconds, sooner than a wait polls, and any read may land on a page being replaced.
+        def finished(d):
             try:
-                return d.find_element(By.CSS_SELECTOR, '#runs tr[data-run="%s"]' % run).get_attribute("data-state") != "running"
+                run = newest_run(d)
+                state = d.find_element(By.CSS_SELECTOR, '#runs tr[data-run="%s"]' % run).get_attribute("data-state")
+                return run if run > before and state != "running" else False
             except Exception:
                 return False
-        self.wait(driver, 60).until(finished)
+        run = self.wait(driver, 60).until(finished)
         first = driver.find_element(By.CSS_SELECTOR, '#runs tr[data-run="%s"]' % run)
         self.assertEqual(first.get_attribute("data-state"), "succeeded", first.text)
         self.assertIn("updated", first.text)
