@@ -66,9 +66,18 @@ public struct PostgresTool: Sendable {
         environment["PGDATABASE"] = database.database
         environment["PGPASSWORD"] = database.password
         environment["PGSSLMODE"] = database.sslMode.rawValue
-        environment["PGSSLROOTCERT"] = database.sslRootCertificate
+        environment["PGSSLROOTCERT"] = database.sslRootCertificate ?? systemRootsForVerifyFull(database)
         environment["PGCONNECT_TIMEOUT"] = "10"
         return environment
+    }
+
+    /// verify-full without sslrootcert: the server checks the system's roots, but libpq (before 16) looks for
+    /// ~/.postgresql/root.crt and fails, so `backup` and `upgrade` could not reach a database `serve` reaches.
+    static func systemRootsForVerifyFull(_ database: DatabaseURL) -> String? {
+        guard database.sslMode == .verifyFull else { return nil }
+        return ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"].first {
+            FileManager.default.isReadableFile(atPath: $0)
+        }
     }
 }
 

@@ -13,13 +13,14 @@ struct SetupCommand: AsyncParsableCommand {
             Without --non-interactive, asks each question in turn (Enter keeps the answer in brackets; a wrong \
             answer is explained and asked again). With it, the answers come from the flags and --answers FILE \
             (YAML, the flags' names in camel case: databaseAdminURL, databaseURL, secretKeyFile, envFile, \
-            adminUsername, adminPasswordFile, directoryFile, smtpFile, publicURL, httpHost, httpPort, logFile). \
+            adminUsername, adminPasswordFile, directoryFile, smtpFile, smtpTestTo, publicURL, httpHost, httpPort, logFile). \
             Either way: checks the prerequisites, shows a review of what will change, then applies it step by \
             step: creates the login and the database it owns from --database-admin-url (or takes an existing \
             empty one), migrates, writes the secret key (mode 600) and the environment file, creates the local \
             admin, and saves the directory (after testing it) and SMTP settings when given. Every step is \
             idempotent: running setup again with the same answers changes nothing; after a failure, fix what it \
-            names and run it again. Ends with the web address, ClientInstall.ini for the clients and the next \
+            names and run it again. A second run starts from the environment file: answers not given again, and \
+            every other INBOARD_* setting in it, stay as they are. Ends with the web address, ClientInstall.ini for the clients and the next \
             steps; everything it said is appended to the setup log.
             """)
 
@@ -35,7 +36,7 @@ struct SetupCommand: AsyncParsableCommand {
     var databaseAdminURL: String?
     @Option(help: "The URL Inboard will use (its own login and database); a password in it: see above.")
     var databaseURL: String?
-    @Option(help: "Where the secret key goes (default /etc/inboard/secret.key).")
+    @Option(help: "Where the secret key goes (default: the environment file's, else /etc/inboard/secret.key).")
     var secretKeyFile: String?
     @Option(help: "Where the INBOARD_* settings go (default /etc/inboard/inboard.env).")
     var envFile: String?
@@ -51,9 +52,9 @@ struct SetupCommand: AsyncParsableCommand {
     var smtpTestTo: String?
     @Option(help: "The address browsers and clients use, when a proxy is in front.")
     var publicURL: String?
-    @Option(help: "The address to listen on (default 0.0.0.0).")
+    @Option(help: "The address to listen on (default: the environment file's, else 0.0.0.0).")
     var httpHost: String?
-    @Option(help: "The port to listen on (default 8080).")
+    @Option(help: "The port to listen on (default: the environment file's, else 8080).")
     var httpPort: Int?
     @Option(help: "The setup log (default /var/log/inboard/setup.log, else beside the environment file).")
     var logFile: String?
@@ -61,9 +62,13 @@ struct SetupCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "inboard-setup")
         logger.logLevel = .warning
-        var answers = SetupAnswers()
-        if let file = self.answers { try answers.merge(answersFile: file) }
-        try applyFlags(to: &answers)
+        warnOfPasswordsOnTheCommandLine()
+        // The answers given start from what the environment file holds (a second run), which the answers file and
+        // the flags name.
+        var kept = SetupAnswers()
+        kept.envFile = try given(startingFrom: kept).envFile
+        kept.keep(EnvironmentFile.read(kept.envFile))
+        var answers = try given(startingFrom: kept)
         if !nonInteractive {
             do { answers = try await SetupWizard(logger: logger).ask(starting: answers) } catch is Prompter.Cancelled {
                 throw CommandFailure(message: "setup cancelled: nothing was changed")
@@ -94,7 +99,15 @@ struct SetupCommand: AsyncParsableCommand {
         finish(setup, log: log)
     }
 
-    private func applyFlags(to answers: inout SetupAnswers) throws(CommandFailure) {
+    /// `answers` with the answers file's and the flags' answers over it.
+    private func given(startingFrom answers: SetupAnswers) throws(CommandFailure) -> SetupAnswers {
+        var answers = answers
+        if let file = self.answers { try answers.merge(answersFile: file) }
+        try applyFlags(to: &answers)
+        return answers
+    }
+
+    private func warnOfPasswordsOnTheCommandLine() {
         for (flag, url) in [("--database-admin-url", databaseAdminURL), ("--database-url", databaseURL)] {
             // The text itself, not a parsed URL: a URL that fails to parse still showed its password to `ps`.
             if let url, url.contains(/:\/\/[^:@\/]*:[^@]+@/) {
@@ -104,6 +117,9 @@ struct SetupCommand: AsyncParsableCommand {
                             .utf8))
             }
         }
+    }
+
+    private func applyFlags(to answers: inout SetupAnswers) throws(CommandFailure) {
         if let databaseAdminURL { answers.databaseAdminURL = databaseAdminURL }
         if let databaseURL { answers.databaseURL = databaseURL }
         if let secretKeyFile { answers.secretKeyFile = secretKeyFile }

@@ -155,6 +155,63 @@ import Testing
         await target.tearDown()
     }
 
+    /// A second run given one new answer (the port) keeps everything else the environment file says: the database
+    /// (its URL quoted in the file, as one with `&` is), the key file, the public URL and settings added by hand;
+    /// and a new key is never made for a database holding secrets sealed with another.
+    @Test func aSecondRunKeepsWhatItIsNotToldAgain() async throws {
+        let target = try Target()
+        do {
+            let passwordFile = try target.writePassword()
+            let settings = try target.writeSettings()
+            var flags = target.flags(passwordFile: passwordFile) + ["--directory-file", settings.directory]
+            let index = try #require(flags.firstIndex(of: "--database-url"))
+            flags[index + 1] = target.databaseURL + "?sslmode=disable&sslrootcert=/etc/ssl/certs/ca-certificates.crt"
+            let first = try await runInboard(flags, environment: [:])
+            #expect(first.status == 0, "\(first.output)\n\(first.error)")
+            let written = try String(contentsOfFile: target.envFile, encoding: .utf8)
+            #expect(written.contains("INBOARD_DATABASE_URL='postgres://"), "the URL is quoted: \(written)")
+            let migrate = try await runInboard(
+                ["migrate", "--status"], environment: ["INBOARD_ENV_FILE": target.envFile])
+            #expect(migrate.status == 0 && migrate.output.contains("schema version"), "\(migrate)")
+            // Settings an admin added by hand, as the README says to.
+            let byHand = "INBOARD_TRUSTED_PROXIES=10.0.0.0/8\nINBOARD_HISTORY_RETENTION_DAYS=0\n"
+            try (written + byHand).write(toFile: target.envFile, atomically: true, encoding: .utf8)
+            func values() throws -> [String: String] {
+                var values: [String: String] = [:]
+                for line in try String(contentsOfFile: target.envFile, encoding: .utf8).split(separator: "\n")
+                where !line.hasPrefix("#") {
+                    let parts = line.split(separator: "=", maxSplits: 1)
+                    values[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+                }
+                return values
+            }
+            let before = try values()
+            let port = try freeTCPPort()
+            let second = try await runInboard(
+                [
+                    "setup", "--non-interactive", "--env-file", target.envFile, "--admin-username", "boss",
+                    "--admin-password-file", passwordFile, "--http-port", "\(port)",
+                ], environment: [:])
+            #expect(second.status == 0, "\(second.output)\n\(second.error)")
+            #expect(second.output.contains("secret key: kept"), "\(second.output)")
+            var expected = before
+            expected["INBOARD_HTTP_PORT"] = "\(port)"
+            #expect(try values() == expected)
+
+            // The key file gone (a second server set up before the key was copied to it): refused, no new key.
+            let moved = target.keyFile + ".elsewhere"
+            try FileManager.default.moveItem(atPath: target.keyFile, toPath: moved)
+            let keyless = try await runInboard(flags, environment: [:])
+            #expect(keyless.status != 0 && keyless.output.contains("sealed with a key"), "\(keyless)")
+            #expect(keyless.error.contains("copy the key file"), "\(keyless.error)")
+            #expect(!FileManager.default.fileExists(atPath: target.keyFile), "a new key was written")
+        } catch {
+            await target.tearDown()
+            throw error
+        }
+        await target.tearDown()
+    }
+
     @Test func refusalsChangeNothingAndSayWhatToFix() async throws {
         let target = try Target()
         do {

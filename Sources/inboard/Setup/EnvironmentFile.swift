@@ -2,15 +2,38 @@ import Foundation
 
 /// The `INBOARD_*` lines systemd reads (`EnvironmentFile=`): `NAME=value`, one per line, `#` comments.
 enum EnvironmentFile {
+    /// The values as systemd reads them: quotes around a value are taken off (`text` quotes some values: a
+    /// database URL with `&` in it, read with its quotes, stopped every command but `serve`).
     static func read(_ path: String) -> [String: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        return parse(text)
+    }
+
+    static func parse(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<equals]).trimmingCharacters(in: .whitespaces)] = String(
-                line[line.index(after: equals)...])
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            guard !line.hasPrefix("#"), !line.hasPrefix(";"), let equals = line.firstIndex(of: "=") else { continue }
+            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+            values[name] = unquoted(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
         }
         return values
+    }
+
+    /// A value without the quotes around it: nothing is escaped in single quotes; in double quotes a backslash
+    /// escapes the next character (systemd's rules).
+    static func unquoted(_ value: String) -> String {
+        guard value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote else {
+            return value
+        }
+        let inner = value.dropFirst().dropLast()
+        guard quote == "\"" else { return String(inner) }
+        var result = ""
+        var escaped = false
+        for character in inner {
+            if escaped || character != "\\" { result.append(character); escaped = false } else { escaped = true }
+        }
+        return result
     }
 
     /// The file's text for `values`, in a stable order (so that the same answers write the same bytes).
@@ -20,11 +43,20 @@ enum EnvironmentFile {
             + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted($0.value))\n" }.joined()
     }
 
-    /// A value as both systemd and a shell's `.` read it: bare when plain, else in single quotes (values with a
-    /// quote or a line break are refused by `problem`).
+    /// A value as both systemd and a shell's `.` read it: bare when plain, else in single quotes; a value with a
+    /// single quote in it (one kept from the file: setup's own answers are refused by `problem`) in double quotes,
+    /// with `\`, `"`, `$` and `` ` `` escaped.
     static func quoted(_ value: String) -> String {
-        value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./:@%+,=?-".contains($0)) }
-            ? value : "'\(value)'"
+        if value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_./:@%+,=?-".contains($0)) }) {
+            return value
+        }
+        guard value.contains("'") else { return "'\(value)'" }
+        var escaped = ""
+        for character in value {
+            if "\\\"$`".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "\"\(escaped)\""
     }
 
     /// Why `value` cannot be written to an environment file, or nil.

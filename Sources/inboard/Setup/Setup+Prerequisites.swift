@@ -34,6 +34,16 @@ extension Setup {
                     : "start PostgreSQL and check --database-admin-url (a superuser, or a login with CREATEROLE and CREATEDB)"
             )
         }
+        if !FileManager.default.fileExists(atPath: answers.secretKeyFile),
+            let sealed = try? await Database(url: database, logger: logger).sealedSecretCount(), sealed > 0
+        {
+            report(
+                false, "secret key",
+                "\(answers.secretKeyFile) does not exist, but the database holds \(sealed) secret(s) sealed with a key "
+                    + "(a new one could open none of them)",
+                fix: "copy the key file from the server that set this database up (every server needs the same "
+                    + "key), or give its path with --secret-key-file")
+        }
         let port = await PortCheck.state(host: answers.httpHost, port: answers.httpPort)
         report(
             port != .taken, "port", "\(answers.httpHost):\(answers.httpPort) \(port.rawValue)",

@@ -42,12 +42,15 @@ struct Setup {
         database.password = String((0..<32).map { _ in alphabet.randomElement(using: &generator)! })
     }
 
+    /// The environment file's settings: the answers, over every other setting the file holds already (set by
+    /// hand: trusted proxies, history retention, ...), which a second run keeps as they are.
     var environmentValues: [String: String] {
-        var values = [
-            "INBOARD_DATABASE_URL": database.urlString, "INBOARD_SECRET_KEY_FILE": answers.secretKeyFile,
-            "INBOARD_HTTP_HOST": answers.httpHost, "INBOARD_HTTP_PORT": String(answers.httpPort),
-        ]
-        if let publicURL = answers.publicURL { values["INBOARD_PUBLIC_URL"] = publicURL }
+        var values = EnvironmentFile.read(answers.envFile)
+        values["INBOARD_DATABASE_URL"] = database.urlString
+        values["INBOARD_SECRET_KEY_FILE"] = answers.secretKeyFile
+        values["INBOARD_HTTP_HOST"] = answers.httpHost
+        values["INBOARD_HTTP_PORT"] = String(answers.httpPort)
+        values["INBOARD_PUBLIC_URL"] = answers.publicURL
         return values
     }
 }

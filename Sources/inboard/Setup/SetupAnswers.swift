@@ -64,6 +64,21 @@ struct SetupAnswers: Equatable {
         logFile = resolve(file.logFile) ?? logFile
     }
 
+    /// The answers an earlier run wrote into the environment file (`values`), as the starting point of this one:
+    /// running setup again to change one thing (the port) leaves the database, the key file and the rest as they
+    /// are, rather than putting the defaults back.
+    mutating func keep(_ values: [String: String]) {
+        // Without its password: the wizard shows this answer; `Setup` takes the kept password back for the same login.
+        if var database = values["INBOARD_DATABASE_URL"].flatMap({ try? DatabaseURL($0) }) {
+            database.password = nil
+            databaseURL = database.urlString
+        }
+        secretKeyFile = values["INBOARD_SECRET_KEY_FILE"] ?? secretKeyFile
+        httpHost = values["INBOARD_HTTP_HOST"] ?? httpHost
+        httpPort = values["INBOARD_HTTP_PORT"].flatMap { Int($0) } ?? httpPort
+        publicURL = values["INBOARD_PUBLIC_URL"] ?? publicURL
+    }
+
     /// The first line of `file`.
     static func password(from file: String) throws(CommandFailure) -> String {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
