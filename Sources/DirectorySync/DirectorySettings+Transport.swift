@@ -1,3 +1,4 @@
+import InboardCore
 import LDAPKit
 
 extension DirectorySettings {
@@ -5,15 +6,10 @@ extension DirectorySettings {
     /// machine means every user's password travels readable. Nil when TLS is on or every server is loopback.
     public func cleartextWarning(for servers: [LDAPServerURL]) -> String? {
         guard tls == .none else { return nil }
-        let exposed = servers.filter { !$0.secure && !Self.isLoopback($0.host) }
+        let exposed = servers.filter { !$0.secure && !LoopbackHost.contains($0.host) }
         guard !exposed.isEmpty else { return nil }
         return
             "WARNING: no TLS to \(exposed.map(\.host).joined(separator: ", ")): every login sends its password over the network "
             + "in clear. Set tls to starttls or ldaps (with caFile)."
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        let lower = host.lowercased()
-        return lower == "localhost" || lower.hasPrefix("127.") || lower == "::1" || lower == "[::1]"
     }
 }

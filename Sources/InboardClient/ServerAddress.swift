@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 
 /// The server's web address: `http(s)://host[:port][/path]`, as ClientInstall.ini's WebServiceAddress holds it.
 public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
@@ -26,10 +27,8 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
         basePath = path
     }
 
-    /// This machine (127.0.0.0/8, ::1, localhost): plain HTTP there crosses no network.
-    public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
+    /// This machine: plain HTTP there crosses no network.
+    public var isLoopback: Bool { LoopbackHost.contains(host) }
 
     /// Refuses plain HTTP to another machine for what must not cross a network in clear (a password, a program).
     public func requireTLS(for action: String, allowHTTP: Bool) throws(ClientError) {

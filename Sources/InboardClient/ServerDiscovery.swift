@@ -7,6 +7,9 @@ public struct ServerDiscovery: Sendable {
     public struct Found: Sendable, Equatable {
         public let address: ServerAddress
         public let source: String
+        /// Found in a ClientInstall.ini in the current folder: whoever gave you that folder (an archive, a clone)
+        /// chose the server, so a password is not sent there without asking.
+        public var fromCurrentFolder = false
     }
 
     public var flag: String?
@@ -54,7 +57,11 @@ public struct ServerDiscovery: Sendable {
         }
         for folder in [binaryFolder, currentFolder] {
             let file = folder + "/ClientInstall.ini"
-            if let text = try? String(contentsOfFile: file, encoding: .utf8) { return try found(in: text, file: file) }
+            if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+                var found = try found(in: text, file: file)
+                found.fromCurrentFolder = folder == currentFolder && folder != binaryFolder
+                return found
+            }
         }
         throw .noServer
     }

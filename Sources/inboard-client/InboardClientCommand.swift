@@ -10,8 +10,8 @@ struct InboardClientCommand: AsyncParsableCommand {
         abstract: "Inboard from the command line: your status, the board, watches and notes.",
         discussion: """
             The server comes from --server URL, INBOARD_SERVER, the config file (saved by 'login'), or \
-            ClientInstall.ini (--install-ini FILE, else beside this program, else in the current folder); \
-            'inboard-client where' says which. The token and settings live in $INBOARD_CLIENT_CONFIG_DIR, else \
+            ClientInstall.ini (--install-ini FILE, else beside this program, else in the current folder: 'login' \
+            sends a password to a server found there only when you confirm it); 'inboard-client where' says which. The token and settings live in $INBOARD_CLIENT_CONFIG_DIR, else \
             $XDG_CONFIG_HOME/inboard, else ~/.config/inboard (the token file is mode 600).
 
             Exit codes: 0 done; 1 the server refused (the message says why) or a local failure; 2 a wrong \

@@ -23,6 +23,7 @@ struct LoginCommand: AsyncParsableCommand {
             try context.found.address.requireTLS(for: "your password", allowHTTP: allowHttp)
             FileHandle.standardError.write(
                 Data("server: \(context.found.address) (from \(context.found.source))\n".utf8))
+            if context.found.fromCurrentFolder { try confirmServerFromCurrentFolder(context.found) }
             let name = try username ?? Terminal.ask("Username: ")
             let password: String
             if let passwordFile {
@@ -94,5 +95,18 @@ struct LogoutCommand: AsyncParsableCommand {
             do { try await context.api.call(.POST, "/api/v1/auth/logout") } catch ClientError.sessionEnded {}
             print("logged out")
         }
+    }
+}
+
+extension LoginCommand {
+    /// A ClientInstall.ini in the current folder was written by whoever gave you the folder: the password goes
+    /// there only when the person at the terminal says so, and never without one (a script names its server).
+    func confirmServerFromCurrentFolder(_ found: ServerDiscovery.Found) throws(ClientError) {
+        let refusal = ClientError.usage(
+            "\(found.address) comes from \(found.source) in the current folder; to send your password there, "
+                + "name it: --install-ini \(found.source) or --server \(found.address)")
+        guard isatty(STDIN_FILENO) == 1, passwordFile == nil else { throw refusal }
+        let answer = try Terminal.ask("Send your password to \(found.address)? [y/N] ")
+        guard ["y", "yes"].contains(answer.lowercased()) else { throw refusal }
     }
 }

@@ -38,9 +38,11 @@ import Testing
         }
         try ini("http://from-cwd/").write(toFile: folder + "/cwd/ClientInstall.ini", atomically: true, encoding: .utf8)
         #expect(try discovery().resolve().source == folder + "/cwd/ClientInstall.ini")
+        #expect(try discovery().resolve().fromCurrentFolder, "login asks before sending a password there")
         try ini("http://beside-binary/").write(
             toFile: folder + "/bin/ClientInstall.ini", atomically: true, encoding: .utf8)
         #expect(try discovery().resolve().address.host == "beside-binary")
+        #expect(try !discovery().resolve().fromCurrentFolder)
         try ini("http://named/").write(toFile: folder + "/named.ini", atomically: true, encoding: .utf8)
         #expect(try discovery(ini: folder + "/named.ini").resolve().address.host == "named")
         try config.saveServer(try ServerAddress("https://saved.example:8443/inboard/"), caFile: nil, account: nil)

@@ -66,6 +66,17 @@ struct ClientCommandTests {
             #expect(nowhere.status == 4 && nowhere.error.contains("no server known"), "\(nowhere)")
             let found = try await carol.run(["where", "--install-ini", ini])
             #expect(found.output == "\(address) (from \(ini))\n", "\(found)")
+            // The same file in the current folder (an unpacked archive, a clone): whoever wrote it chose the
+            // server, so no password goes there unless named (a script) or confirmed (a person).
+            let fromHere = try await runProgram(
+                "/bin/sh",
+                [
+                    "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", folder, try inboardClientBinary(), "login",
+                    "--username", "carol", "--password-file", password,
+                ],
+                environment: ["PATH": "/usr/bin:/bin", "INBOARD_CLIENT_CONFIG_DIR": carol.folder, "HOME": carol.folder])
+            #expect(fromHere.status == 2 && fromHere.error.contains("--install-ini \(ini)"), "\(fromHere)")
+            #expect(!FileManager.default.fileExists(atPath: carol.folder + "/token"), "the password was sent")
 
             // Every username form: short name, user@domain, DOMAIN\user, and a DN.
             let carolDN = try #require(
@@ -276,9 +287,12 @@ struct ClientCommandTests {
             // The token goes only to the server that issued it; a password never goes to another machine in clear.
             let elsewhere = try await bob.run(["status", "--server", "http://127.0.0.1:1/"])
             #expect(elsewhere.status == 3 && elsewhere.error.contains("not logged in"), "\(elsewhere)")
-            let clear = try await Client(folder: folder + "/mallory", server: "http://192.0.2.1/").run(
-                ["login", "--username", "bob", "--password-file", password])
-            #expect(clear.status == 2 && clear.error.contains("plain HTTP"), "\(clear)")
+            // (A name that starts like a loopback address is someone else's machine.)
+            for server in ["http://192.0.2.1/", "http://127.evil.example/"] {
+                let clear = try await Client(folder: folder + "/mallory", server: server).run(
+                    ["login", "--username", "bob", "--password-file", password])
+                #expect(clear.status == 2 && clear.error.contains("plain HTTP"), "\(server): \(clear)")
+            }
 
             // A client newer than its server is told to upgrade the server first.
             let newer = try await bob.run(["status"], extra: ["INBOARD_CLIENT_VERSION": "1.1.0.0"])
