@@ -66,6 +66,10 @@ public struct ClientUpdater: Sendable {
         guard let package = manifest["package"] as? [String: Any], let version = package["version"] as? String else {
             return Plan(assigned: nil, ring: nil, installed: installed, file: nil)
         }
+        // Numbers and dots only: the version names a folder here.
+        guard InboardVersion(version) != nil else {
+            throw ClientError.local("the server's manifest names no valid version ('\(version)')")
+        }
         let files = package["files"] as? [[String: Any]] ?? []
         let file = files.first { $0["platform"] as? String == platform }.flatMap { object -> File? in
             guard let name = object["name"] as? String, let path = object["path"] as? String,

@@ -13,8 +13,9 @@ public struct IdleSample: Sendable, Equatable {
 /// Where idle time comes from: the desktop session (logind's idle and lock hints, X11's screensaver timer),
 /// or a file standing in for the desktop in tests and on machines without one.
 public enum IdleSource: Sendable, Equatable {
-    /// logind's IdleHint, IdleSinceHint and LockedHint for this session (`loginctl show-session`).
-    case logind(session: String)
+    /// logind's IdleHint, IdleSinceHint and LockedHint for this session (`loginctl show-session`), and X11's idle
+    /// time beside it on an X display with `xprintidle` (many X desktops never set logind's IdleHint).
+    case logind(session: String, x11: Bool = false)
     /// X11's idle time from `xprintidle` (milliseconds), for desktops whose logind session reports none.
     case x11
     /// A file holding `active`, `idle SECONDS` or `locked`.
@@ -22,11 +23,11 @@ public enum IdleSource: Sendable, Equatable {
 
     /// The desktop's own source where it has one; nil when none is found.
     public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> IdleSource? {
+        let x11 = environment["DISPLAY"] != nil && Shell.find("xprintidle") != nil
         if let session = environment["XDG_SESSION_ID"], !session.isEmpty, Shell.find("loginctl") != nil {
-            return .logind(session: session)
+            return .logind(session: session, x11: x11)
         }
-        if environment["DISPLAY"] != nil, Shell.find("xprintidle") != nil { return .x11 }
-        return nil
+        return x11 ? .x11 : nil
     }
 
     public func sample(now: Date = Date()) -> IdleSample? {
@@ -35,15 +36,25 @@ public enum IdleSource: Sendable, Equatable {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
             return Self.parseFile(text)
         case .x11:
-            return Shell.run("xprintidle", []).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-                .map { IdleSample(idleSeconds: $0 / 1000) }
-        case let .logind(session):
-            guard
-                let text = Shell.run(
-                    "loginctl", ["show-session", session, "-p", "IdleHint", "-p", "IdleSinceHint", "-p", "LockedHint"])
-            else { return nil }
-            return Self.parseLogind(text, now: now)
+            return Self.x11Sample()
+        case let .logind(session, x11):
+            let text = Shell.run(
+                "loginctl", ["show-session", session, "-p", "IdleHint", "-p", "IdleSinceHint", "-p", "LockedHint"])
+            return Self.combined(
+                logind: text.flatMap { Self.parseLogind($0, now: now) }, x11: x11 ? Self.x11Sample() : nil)
         }
+    }
+
+    static func x11Sample() -> IdleSample? {
+        Shell.run("xprintidle", []).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .map { IdleSample(idleSeconds: $0 / 1000) }
+    }
+
+    /// logind's lock, and the longer idle time of the two (a desktop that never sets IdleHint reports 0 there).
+    static func combined(logind: IdleSample?, x11: IdleSample?) -> IdleSample? {
+        guard let logind else { return x11 }
+        guard let x11 else { return logind }
+        return IdleSample(idleSeconds: max(logind.idleSeconds, x11.idleSeconds), locked: logind.locked)
     }
 
     static func parseFile(_ text: String) -> IdleSample? {

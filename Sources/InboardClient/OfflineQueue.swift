@@ -194,6 +194,13 @@ public struct OfflineQueue: Sendable {
             } catch let error as ClientError {
                 if error.isOutage { return report }
                 switch error {
+                case let .refused(500, _, message):
+                    // The server failed, which is no verdict on the change (nothing of it was stored): kept, and
+                    // the rest after it, for the next try.
+                    report.append(
+                        "kept: the server failed on the change to \(change.type) made at \(made) (\(message)); "
+                            + "it is sent again next time")
+                    return report
                 case let .refused(_, code, message):
                     report.append(
                         code == "superseded"

@@ -11,7 +11,19 @@ import Testing
         import gzip, http.server, sys, time
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args): pass
+            def answer(self, status, body):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def do_PUT(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.answer(500, b'{"error":{"code":"internal","message":"Something went wrong (request 7)."}}')
             def do_GET(self):
+                if self.path == "/api/v1/me":
+                    self.answer(200, b'{"username":"bob"}')
+                    return
                 if self.path in ("/gzip", "/gzip-bomb", "/gzip-cut"):
                     asked = "gzip" in self.headers.get("Accept-Encoding", "")
                     plain = b"0" * (48 << 20) if self.path == "/gzip-bomb" else b'{"asked":true}' * 100
@@ -110,6 +122,25 @@ import Testing
             let cut = await #expect(throws: ClientError.self) { _ = try await http.send(.GET, "/gzip-cut") }
             #expect(
                 "\(cut.map(String.init(describing:)) ?? "")".contains("gzipped answer"), "\(String(describing: cut))")
+        }
+    }
+
+    /// A server that fails on a queued change (500: nothing of it was stored) is no verdict on it: the offline
+    /// queue keeps it, and what came after it, for the next try (it dropped it for good before).
+    @Test(.timeLimit(.minutes(1)))
+    func aChangeTheServerFailedOnStaysQueued() async throws {
+        try await withServer { http in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("queue-\(UUID())").path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
+            for type in ["Out", "In"] {
+                try queue.append(
+                    OfflineQueue.Change(
+                        body: ["type": type], madeAt: Date(), owner: "bob", session: OfflineQueue.session(of: "t")))
+            }
+            let report = try await queue.flush(InboardAPI(http: http, token: "t"))
+            #expect(report.count == 1 && report[0].contains("kept: the server failed"), "\(report)")
+            #expect(queue.changes.map(\.type) == ["Out", "In"])
         }
     }
 }

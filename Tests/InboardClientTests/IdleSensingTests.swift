@@ -16,6 +16,19 @@ import Testing
         #expect(IdleSource.parseLogind("", now: now) == nil)
     }
 
+    /// An X desktop whose logind session never sets IdleHint (i3, plain Xorg): X11's idle time counts, logind's
+    /// lock still does (the agent never went away there before).
+    @Test func x11IdleTimeCountsBesideLogind() {
+        let quietLogind = IdleSample(idleSeconds: 0, locked: false)
+        #expect(
+            IdleSource.combined(logind: quietLogind, x11: IdleSample(idleSeconds: 600)) == IdleSample(idleSeconds: 600))
+        #expect(
+            IdleSource.combined(logind: IdleSample(idleSeconds: 30, locked: true), x11: IdleSample(idleSeconds: 5))
+                == IdleSample(idleSeconds: 30, locked: true))
+        #expect(IdleSource.combined(logind: nil, x11: IdleSample(idleSeconds: 7)) == IdleSample(idleSeconds: 7))
+        #expect(IdleSource.combined(logind: quietLogind, x11: nil) == quietLogind)
+    }
+
     @Test func theTestFileStandsInForTheDesktop() {
         #expect(IdleSource.parseFile("idle 90\n") == IdleSample(idleSeconds: 90))
         #expect(IdleSource.parseFile("active") == IdleSample(idleSeconds: 0))
