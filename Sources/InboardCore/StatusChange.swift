@@ -51,10 +51,13 @@ public struct StatusChange: Sendable, Equatable {
         if type.needsReturnTime && returnAt == nil {
             throw .init(field: "returnAt", message: "'\(type.name)' needs a return time")
         }
-        if let returnAt, returnAt <= now {
+        // A change sent late is judged as of when it was made: "Out, back at 14:00" made at 13:00 and sent at
+        // 14:05 is what happened (and overdue now), and a type's default expiry runs from then.
+        let madeAsOf = min(madeAt ?? now, now)
+        if let returnAt, returnAt <= madeAsOf {
             throw .init(field: "returnAt", message: "is in the past")
         }
-        if let expiresAt, expiresAt <= now {
+        if let expiresAt, expiresAt <= madeAsOf {
             throw .init(field: "expiresAt", message: "is in the past")
         }
         if let madeAt, madeAt > now.addingTimeInterval(60) {
@@ -64,7 +67,7 @@ public struct StatusChange: Sendable, Equatable {
             throw .init(field: "madeAt", message: "is more than 7 days ago: too old to apply")
         }
         if result.expiresAt == nil, let minutes = type.defaultExpiryMinutes {
-            result.expiresAt = now.addingTimeInterval(Double(minutes) * 60)
+            result.expiresAt = madeAsOf.addingTimeInterval(Double(minutes) * 60)
         }
         return result
     }

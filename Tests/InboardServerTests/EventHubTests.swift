@@ -12,7 +12,7 @@ import Testing
     static let logger = Logger(label: "test")
 
     func withHub(
-        sessions: (any SessionStoring)? = nil, retryDelay: Duration = .milliseconds(250),
+        sessions: (any SessionStoring)? = nil, retryDelay: Duration = .milliseconds(250), streamBuffer: Int = 10_000,
         _ body: (EventHub, TemporaryDatabase, Person) async throws -> Void
     ) async throws {
         try await TemporaryDatabase.with { db in
@@ -24,7 +24,9 @@ import Testing
                 id: people.ids["cat"]!, username: "cat", displayName: "Cat Example", email: nil, department: nil,
                 role: .user, active: true, source: "local", directoryID: nil)
             try await body(
-                EventHub(log: log, sessions: sessions, logger: Self.logger, retryDelay: retryDelay), db, cat)
+                EventHub(
+                    log: log, sessions: sessions, logger: Self.logger, retryDelay: retryDelay,
+                    streamBuffer: streamBuffer), db, cat)
         }
     }
 
@@ -72,6 +74,24 @@ import Testing
             #expect(frames.count == 50, "\(frames.count) frames for 50 events")
             let ids = frames.compactMap { $0.split(separator: "\n").first.flatMap { Int64($0.dropFirst(4)) } }
             #expect(ids == ids.sorted() && Set(ids).count == 50)
+        }
+    }
+
+    /// A client that stopped reading: once its stream holds `streamBuffer` messages it is ended, keeping the oldest,
+    /// so the client resumes from the last one it got (replayed or reset) and no event is skipped unseen (the
+    /// newest were kept before, the oldest silently dropped, and the stream stayed open).
+    @Test func aStreamTooFarBehindIsEndedWithNothingSkipped() async throws {
+        try await withHub(streamBuffer: 5) { hub, db, cat in
+            let stream = try #require(try await hub.subscribe(cat)).stream
+            for index in 0..<8 { try await commitNote(db, to: cat, "n\(index)") }
+            await hub.deliverNew()
+            #expect(await hub.subscriberCount == 0, "the stream that fell behind is still open")
+            await hub.finishAll()
+            let frames = await Self.notes(in: stream, count: 100)
+            #expect(frames.count == 5, "\(frames)")
+            for (index, frame) in frames.enumerated() {
+                #expect(frame.contains("n\(index)"), "the oldest kept: \(frames)")
+            }
         }
     }
 

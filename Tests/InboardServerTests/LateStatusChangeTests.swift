@@ -64,4 +64,34 @@ import Testing
             }
         }
     }
+
+    /// Made two hours ago while offline: "Lunch, back an hour ago" is what happened then (refused before, so the
+    /// offline queue dropped it), its default expiry runs from when it was made; a return before then is refused.
+    @Test func aLateChangeIsJudgedAsOfWhenItWasMade() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let ann = people.ids["ann"]!
+            try await makeTestApp(databaseURL: db.url).test(.live) { client in
+                let api = APIClient(client: client)
+                let token = try await api.login("ann")
+                let made = isoDate(in: -7200)
+                let (early, earlyBody) = try await api.send(
+                    .put, "/api/v1/me/status",
+                    json: #"{"type":"Lunch","returnAt":"\#(isoDate(in: -7800))","madeAt":"\#(made)"}"#, token: token)
+                #expect(early == 422 && String(decoding: earlyBody, as: UTF8.self).contains("returnAt"))
+                let (code, body) = try await api.send(
+                    .put, "/api/v1/me/status",
+                    json: #"{"type":"Lunch","note":"queued","returnAt":"\#(isoDate(in: -3600))","madeAt":"\#(made)"}"#,
+                    token: token)
+                #expect(code == 200, "\(String(decoding: body, as: UTF8.self))")
+                #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE note = 'queued'") == 1)
+                // Lunch's default expiry (90 minutes) from when it was made, not from when it arrived.
+                // (Read from the history: the expiry job may already have moved ann on.)
+                let lasts = try await db.scalar(
+                    "SELECT extract(epoch FROM expires_at - set_at)::bigint FROM status_history WHERE person_id = \(ann) AND note = 'queued'"
+                )
+                #expect(lasts == 5400, "Lunch lasted \(lasts) s from when it was made")
+            }
+        }
+    }
 }

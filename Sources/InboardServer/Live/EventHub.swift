@@ -42,13 +42,17 @@ actor EventHub: Service {
     let heartbeatInterval: Duration
     /// Now, for overdue (`OverdueRule`) in the frames built from each event.
     let clock: @Sendable () -> Date
+    /// Messages a stream may have waiting; a stream that falls further behind is ended (`yieldOrEnd`).
+    let streamBuffer: Int
 
     init(
         log: EventLog, board: BoardCache? = nil, sessions: (any SessionStoring)? = nil, logger: Logger,
         pollInterval: Duration = .seconds(5), retryDelay: Duration = .milliseconds(250),
-        heartbeatInterval: Duration = .seconds(15), clock: @escaping @Sendable () -> Date = { Date() }
+        heartbeatInterval: Duration = .seconds(15), clock: @escaping @Sendable () -> Date = { Date() },
+        streamBuffer: Int = 10_000
     ) {
         self.clock = clock
+        self.streamBuffer = streamBuffer
         self.retryDelay = retryDelay
         self.log = log
         self.board = board
@@ -87,7 +91,7 @@ actor EventHub: Service {
         guard streamsPerPerson[viewer.id, default: 0] < Self.maxStreamsPerPerson else { return nil }
         streamsPerPerson[viewer.id, default: 0] += 1
         let id = UUID()
-        let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingOldest(streamBuffer))
         subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
         return Subscription(id: id, stream: stream, startsAt: startsAt)
@@ -158,8 +162,8 @@ actor EventHub: Service {
                     guard let position = delivered?.position else { return }
                     // The frame's SSE id names the event and the position after it, which a resuming client hands back.
                     let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
-                    for subscriber in subscribers.values where event.isVisible(to: subscriber.viewer) {
-                        subscriber.continuation.yield(.event(event, viewer: subscriber.viewer))
+                    for (id, subscriber) in subscribers where event.isVisible(to: subscriber.viewer) {
+                        yieldOrEnd(.event(event, viewer: subscriber.viewer), to: id)
                     }
                 }
                 if stored.count < 1000 { return }
@@ -215,7 +219,16 @@ actor EventHub: Service {
     }
 
     private func beat() {
-        for subscriber in subscribers.values { subscriber.continuation.yield(.heartbeat) }
+        for id in subscribers.keys { yieldOrEnd(.heartbeat, to: id) }
+    }
+
+    /// A stream whose client stopped reading (`streamBuffer` messages waiting) is ended rather than left with a
+    /// hole: it keeps what it holds, oldest first, so the client reconnects from the last event it got and is
+    /// replayed the rest, or told to reload (`reset`); dropping the oldest, as before, lost events unseen.
+    private func yieldOrEnd(_ message: Message, to id: UUID) {
+        guard case .dropped = subscribers[id]?.continuation.yield(message) else { return }
+        logger.notice("a stream fell \(streamBuffer) messages behind; ended so that its client resumes")
+        unsubscribe(id)
     }
 
     nonisolated func run() async throws {
