@@ -216,13 +216,8 @@ import Testing
             _ = try await api.object(.put, "/api/v1/me/status", json: hidden, token: annToken)
             _ = try await api.object(
                 .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"\(secret)\"}", token: catToken)
-            func board(_ token: String) async throws -> (headers: String, raw: String, body: String) {
-                let common = ["-s", "--max-time", "10", "-H", "Authorization: Bearer \(token)"]
-                let url = "http://127.0.0.1:\(port)/api/v1/people"
-                let raw = try await runProgram(
-                    "/usr/bin/curl", common + ["-H", "Accept-Encoding: gzip", "-D", "/dev/stderr", url])
-                let body = try await runProgram("/usr/bin/curl", common + ["--compressed", url])
-                return (raw.error.lowercased(), raw.output, body.output)
+            func board(_ token: String) async throws -> BoardOverTheWire {
+                try await BoardOverTheWire.read("/api/v1/people", port: port, token: token)
             }
             let cat = try await board(catToken)
             #expect(cat.headers.contains("content-encoding: gzip"), "\(cat.headers)")
@@ -238,6 +233,47 @@ import Testing
             #expect(ann.headers.contains("content-encoding: gzip"), "\(ann.headers)")
             #expect(ann.body.contains("\"note\":\"\(secret)\",\"noteHidden\":true"), "ann sees her own note")
             #expect(ann.raw.contains(secret), "her hidden note is stored as it is")
+        }
+    }
+
+    /// The same attack on a later page and on a search (each compressed per request, not cached): with enough people
+    /// that both are over the size that is sent plain, ann's hidden note and cat's guess on the same answer, the
+    /// delegate's answer is gzipped with the hidden note stored as it is; cat's never holds it.
+    @Test func aHiddenNoteOnALaterPageOrInASearchIsNeverCompressedWithAGuessAtIt() async throws {
+        try await withPeople { api, _, db, port in
+            // Thirty people sorted before ann, so that a page of twenty puts ann, cat and dan on the second one.
+            try await db.execute(
+                """
+                INSERT INTO people (username, display_name, source, role, department)
+                SELECT 'filler' || g, 'Aa Example ' || lpad(g::text, 2, '0'), 'local', 'user', 'Sales'
+                FROM generate_series(1, 30) g
+                """)
+            let (annToken, catToken, danToken) = (
+                try await api.login("ann"), try await api.login("cat"), try await api.login("dan")
+            )
+            let secret = "hidden-from-cat-0815"
+            let hidden =
+                "{\"type\":\"Lunch\",\"note\":\"\(secret)\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 3600))\"}"
+            _ = try await api.object(.put, "/api/v1/me/status", json: hidden, token: annToken)
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"\(secret)\"}", token: catToken)
+            let first = try await BoardOverTheWire.read("/api/v1/people?limit=20", port: port, token: danToken)
+            #expect(!first.body.contains("\"username\":\"ann\""), "ann is on the first page: \(first.body)")
+            let next = try #require(first.next, "no next page: \(first.headers)")
+            for path in [next, "/api/v1/people?q=example"] {
+                let dan = try await BoardOverTheWire.read(path, port: port, token: danToken)
+                #expect(dan.headers.contains("content-encoding: gzip"), "\(path): \(dan.headers)")
+                #expect(dan.body.contains("\"note\":\"\(secret)\",\"noteHidden\":true"), "\(path): \(dan.body)")
+                #expect(dan.raw.contains(secret), "\(path): the hidden note is stored in the gzip stream as it is")
+                let ann = try await BoardOverTheWire.read(path, port: port, token: annToken)
+                #expect(ann.headers.contains("content-encoding: gzip"), "\(path): \(ann.headers)")
+                #expect(ann.raw.contains(secret), "\(path): ann's own hidden note is stored as it is")
+                let cat = try await BoardOverTheWire.read(path, port: port, token: catToken)
+                #expect(cat.headers.contains("content-encoding: gzip"), "\(path): \(cat.headers)")
+                #expect(
+                    cat.body.contains("\"username\":\"ann\"")
+                        && !cat.body.contains("\"note\":\"\(secret)\",\"noteHidden\":true"), "\(path): \(cat.body)")
+            }
         }
     }
 
@@ -356,5 +392,25 @@ import Testing
                     "an admin should see which file to fix")
             }
         }
+    }
+}
+
+/// One board answer read over a real connection with curl: the headers (lower-cased, to look for one) and the
+/// bytes as sent when gzip is accepted, the next page's link as sent, and the body as JSON.
+struct BoardOverTheWire {
+    let headers: String
+    let next: String?
+    let raw: String
+    let body: String
+
+    static func read(_ path: String, port: Int, token: String) async throws -> BoardOverTheWire {
+        let common = ["-s", "--max-time", "10", "-H", "Authorization: Bearer \(token)"]
+        let url = "http://127.0.0.1:\(port)\(path)"
+        let raw = try await runProgram(
+            "/usr/bin/curl", common + ["-H", "Accept-Encoding: gzip", "-D", "/dev/stderr", url])
+        let body = try await runProgram("/usr/bin/curl", common + ["--compressed", url])
+        let link = raw.error.split(separator: "\r\n").first { $0.lowercased().hasPrefix("link:") }
+        let next = link?.split(separator: "<").last?.split(separator: ">").first.map(String.init)
+        return BoardOverTheWire(headers: raw.error.lowercased(), next: next, raw: raw.output, body: body.output)
     }
 }

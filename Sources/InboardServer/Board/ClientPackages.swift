@@ -29,11 +29,15 @@ actor ClientPackages {
         return (String(match.1), String(match.2))
     }
 
-    /// The files of `version`, one per platform.
+    /// The files of `version`, one per platform; versions compare as numbers (a policy's `1.0.0` is the file
+    /// `inboard-client-1.0.0.0-…`, as the README names them).
     func files(version: String) -> [File] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let wanted = InboardVersion(version)
         return names.sorted().compactMap { name in
-            guard let parsed = Self.parse(name), parsed.version == version else { return nil }
+            guard let parsed = Self.parse(name), let wanted, InboardVersion(parsed.version) == wanted else {
+                return nil
+            }
             return file(named: name)
         }
     }
