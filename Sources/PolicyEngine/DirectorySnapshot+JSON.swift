@@ -64,7 +64,7 @@ struct SnapshotJSONReader {
     mutating func target() throws -> DirectorySnapshot.Target {
         skipSpace()
         let start = offset
-        var name: String?, dn: String?, groups: [String]?, attributes: [String: String]?, site: String?
+        var name: String?, dn: String?, groups: [String]?, attributes: [String: String]?, site: String?, id: String?
         try object { reader, key in
             switch key {
             case "name": name = try reader.string()
@@ -76,13 +76,14 @@ struct SnapshotJSONReader {
                 try reader.object { reader, key in values[reader.shared(key)] = try reader.string(shared: true) }
                 attributes = values
             case "site": site = try reader.isNull() ? nil : reader.string(shared: true)
+            case "id": id = try reader.isNull() ? nil : reader.string()
             default: try reader.skipValue()
             }
         }
         guard let name, let dn, let groups else {
             throw Failure(offset: start, message: "a user or computer needs \"name\", \"dn\" and \"groups\"")
         }
-        return DirectorySnapshot.Target(name: name, dn: dn, groups: groups, attributes: attributes, site: site)
+        return DirectorySnapshot.Target(name: name, dn: dn, groups: groups, attributes: attributes, site: site, id: id)
     }
 
     mutating func strings(shared: Bool = false) throws -> [String] {

@@ -34,7 +34,8 @@ extension DirectorySnapshot {
         for entry in entries {
             let dn = DN.normalised(entry.dn)
             if entry.classes.contains("computer") {
-                computers.append(Target(name: entry.first("cn") ?? entry.dn, dn: entry.dn, groups: closure(dn)))
+                computers.append(
+                    Target(name: entry.first("cn") ?? entry.dn, dn: entry.dn, groups: closure(dn), id: entry.stableID))
             } else if entry.classes.contains("person") || entry.classes.contains("inetorgperson")
                 || entry.classes.contains("user")
             {
@@ -44,7 +45,7 @@ extension DirectorySnapshot {
                 users.append(
                     Target(
                         name: entry.first("uid") ?? entry.first("samaccountname") ?? entry.first("cn") ?? entry.dn,
-                        dn: entry.dn, groups: closure(dn), attributes: attributes))
+                        dn: entry.dn, groups: closure(dn), attributes: attributes, id: entry.stableID))
             }
         }
         var shared: [String]?
@@ -69,6 +70,18 @@ extension DirectorySnapshot {
         var values: [String: [String]] = [:]
         var classes: Set<String> { Set((values["objectclass"] ?? []).map { $0.lowercased() }) }
         func first(_ name: String) -> String? { values[name]?.first }
+        /// The stable id as the sync stores it: entryUUID, or objectGUID in its 8-4-4-4-12 form.
+        var stableID: String? { first("entryuuid")?.lowercased() ?? first("objectguid") }
+    }
+
+    /// AD's objectGUID (16 bytes, the first three fields little-endian) as text, as the sync writes it.
+    static func guidText(_ bytes: Data) -> String? {
+        guard bytes.count == 16 else { return nil }
+        let b = Array(bytes)
+        let ordered = [b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]] + b[8..<16]
+        let hex = ordered.map { String(format: "%02x", $0) }
+        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(
+            separator: "-")
     }
 
     /// Entries from LDIF text: folded lines joined, comments skipped, `attr:: base64` decoded.
@@ -93,10 +106,10 @@ extension DirectorySnapshot {
             var value: String
             if rest.hasPrefix(":") {
                 rest = rest.dropFirst()
+                let bytes = Data(base64Encoded: rest.trimmingCharacters(in: .whitespaces))
                 value =
-                    Data(base64Encoded: rest.trimmingCharacters(in: .whitespaces)).map {
-                        String(decoding: $0, as: UTF8.self)
-                    } ?? ""
+                    (name == "objectguid" ? bytes.flatMap(guidText) : nil)
+                    ?? bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
             } else {
                 value = rest.trimmingCharacters(in: .whitespaces)
             }

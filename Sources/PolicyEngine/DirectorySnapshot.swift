@@ -11,15 +11,20 @@ public struct DirectorySnapshot: Codable, Sendable {
         public var attributes: [String: String]?
         /// The AD site (computers).
         public var site: String?
+        /// The directory's stable id (entryUUID, objectGUID): what a ring's percentage is worked out from, so a
+        /// move to another OU or a rename keeps the target in its ring. The DN when the directory gave none.
+        public var id: String?
 
         public init(
-            name: String, dn: String, groups: [String], attributes: [String: String]? = nil, site: String? = nil
+            name: String, dn: String, groups: [String], attributes: [String: String]? = nil, site: String? = nil,
+            id: String? = nil
         ) {
             self.name = name
             self.dn = dn
             self.groups = groups
             self.attributes = attributes
             self.site = site
+            self.id = id
         }
     }
 

@@ -38,16 +38,25 @@ enum RolloutPlan {
         if rollout.halted == true { return (rollout.previousVersion, "halted") }
         for ring in rollout.rings {
             let inGroups = ring.groups?.contains { groups.contains(DN.normalised($0)) } ?? false
-            let inShare = ring.percent.map { bucket(policy: policy, target: target.dn) < $0 } ?? false
+            let inShare = ring.percent.map { bucket(rollout: rolloutID(policy, package), target: target) < $0 } ?? false
             guard inGroups || inShare else { continue }
             return (rollout.isLive(ring, asOf: asOf) ? package.version : rollout.previousVersion, ring.name)
         }
         return (rollout.previousVersion, "none")
     }
 
-    /// A stable number in 0..<100 for a target in a rollout: the same as the percentage grows.
-    static func bucket(policy: String, target: String) -> Double {
-        let digest = SHA256.hash(data: Data((policy + "\n" + DN.normalised(target)).utf8))
+    /// One rollout: a policy's package version (the next version's rollout reaches its first share in another
+    /// order, so the same people are not always first).
+    static func rolloutID(_ policy: String, _ package: Policy.Package) -> String { policy + "\n" + package.version }
+
+    /// A stable number in 0..<100 for a target in a rollout, from the target's stable id (its DN without one):
+    /// the same as the percentage grows, and when the target moves or is renamed.
+    static func bucket(rollout: String, target: DirectorySnapshot.Target) -> Double {
+        bucket(rollout: rollout, id: target.id.map { "id:" + $0.lowercased() } ?? DN.normalised(target.dn))
+    }
+
+    static func bucket(rollout: String, id: String) -> Double {
+        let digest = SHA256.hash(data: Data((rollout + "\n" + id).utf8))
         let value = digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         return Double(value % 10_000) / 100
     }

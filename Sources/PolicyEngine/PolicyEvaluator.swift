@@ -250,7 +250,7 @@ public struct PolicyEvaluator: Sendable {
         // The computer's location, with the user's groups for security filtering.
         let located = DirectorySnapshot.Target(
             name: user.name, dn: "cn=" + user.name + "," + (DN.parent(DN.normalised(computer.dn)) ?? domain),
-            groups: user.groups, attributes: user.attributes)
+            groups: user.groups, attributes: user.attributes, id: user.id)
         var there = evaluate(located, kind: .user, site: site)
         there.name = user.name
         there.dn = user.dn

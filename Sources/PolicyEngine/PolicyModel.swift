@@ -53,7 +53,8 @@ public struct Policy: Codable, Sendable, Equatable {
             public var name: String
             /// Members by group (DN) …
             public var groups: [String]?
-            /// … or a stable share of all targets (a hash of the target and the policy), 0–100.
+            /// … or a stable share of all targets (a hash of the target's stable id and the rollout: the policy and
+            /// its package version), 0–100.
             public var percent: Double?
             public var start: Date
             public var deferralDays: Int?

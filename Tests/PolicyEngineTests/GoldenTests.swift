@@ -62,4 +62,18 @@ import PolicyFiles
             #expect(try ManifestBuilder.lookup(name: manifest.name, kind: manifest.kind, in: out) == manifest)
         }
     }
+
+    /// The client asks for its signed-in person's manifest (`GET /api/v1/clients/manifest`, a user's), so the
+    /// sample's client package must be in a user half: under `computer:` alone no client ever got it.
+    @Test func theSampleRollsTheClientOutToEveryPersonsClient() throws {
+        let set = try PolicySet.load(folder: Self.policyDir)
+        let directory = try DirectorySnapshot.load(file: Self.policyDir + "/sample-directory.json")
+        let builder = ManifestBuilder(
+            set: set, directory: directory, asOf: ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!)
+        let evaluator = PolicyEvaluator(set: set, domain: directory.domain)
+        for user in directory.users {
+            let manifest = builder.manifest(for: evaluator.evaluate(user, kind: .user), target: user)
+            #expect(manifest.package?.policy == "base-client", "\(user.name): \(String(describing: manifest.package))")
+        }
+    }
 }

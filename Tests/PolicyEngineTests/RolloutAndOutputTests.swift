@@ -57,10 +57,37 @@ import Testing
 
     @Test func stablePercentagesOnlyGrow() {
         let targets = (0..<2000).map { "cn=pc\($0),ou=computers,dc=acme,dc=test" }
-        let at10 = Set(targets.filter { RolloutPlan.bucket(policy: "client", target: $0) < 10 })
-        let at50 = Set(targets.filter { RolloutPlan.bucket(policy: "client", target: $0) < 50 })
+        let at10 = Set(targets.filter { RolloutPlan.bucket(rollout: "client\n1.0.1", id: $0) < 10 })
+        let at50 = Set(targets.filter { RolloutPlan.bucket(rollout: "client\n1.0.1", id: $0) < 50 })
         #expect(at10.isSubset(of: at50), "a target in the 10% stays in as the share grows")
         #expect((150...250).contains(at10.count) && (900...1100).contains(at50.count), "\(at10.count) \(at50.count)")
+        let nextAt10 = Set(targets.filter { RolloutPlan.bucket(rollout: "client\n1.0.2", id: $0) < 10 })
+        #expect(at10.intersection(nextAt10).count < 60, "the next version's first 10% are mostly other targets")
+    }
+
+    /// A person moved to another OU or renamed keeps their bucket: it is worked out from the directory's stable
+    /// id, not the DN (a move could take them out of a live ring back to the previous version).
+    @Test func aTargetKeepsItsRingWhenItMovesOrIsRenamed() {
+        let rollout = "client\n1.0.1"
+        var moved = 0
+        for index in 0..<500 {
+            let id = "1f0e\(index)-7c1a-4b55-9d2e-5a6b7c8d9e0f"
+            let before = DirectorySnapshot.Target(
+                name: "p\(index)", dn: "uid=p\(index),ou=London,dc=acme,dc=test", groups: [], id: id)
+            let after = DirectorySnapshot.Target(
+                name: "q\(index)", dn: "uid=q\(index),ou=Paris,dc=acme,dc=test", groups: [], id: id.uppercased())
+            #expect(
+                RolloutPlan.bucket(rollout: rollout, target: before)
+                    == RolloutPlan.bucket(rollout: rollout, target: after))
+            let withoutID = DirectorySnapshot.Target(name: "p", dn: before.dn, groups: [])
+            let movedWithoutID = DirectorySnapshot.Target(name: "p", dn: after.dn, groups: [])
+            let (wasIn, isIn) = (
+                RolloutPlan.bucket(rollout: rollout, target: withoutID) < 10,
+                RolloutPlan.bucket(rollout: rollout, target: movedWithoutID) < 10
+            )
+            if wasIn != isIn { moved += 1 }
+        }
+        #expect(moved > 0, "without an id the DN decides, and a move changes it (what the id is there for)")
     }
 
     @Test func theServerFirstRuleRefusesANewerClient() throws {
@@ -256,10 +283,12 @@ import Testing
             objectClass: inetOrgPerson
             uid: bob
             title: Clerk
+            entryUUID: 5C1B7D2E-0A4F-4E39-8D6B-2F1E3C4D5A6B
 
             dn: cn=PAR-1,ou=computers,dc=acme,dc=test
             objectClass: computer
             cn: PAR-1
+            objectGUID:: ZUNBAwIBBQQGBwgJCgsMDQ==
 
             dn: cn=staff,ou=groups,dc=acme,dc=test
             objectClass: groupOfNames
@@ -280,6 +309,11 @@ import Testing
                 "cn=everyone,ou=groups,dc=acme,dc=test", "cn=staff,ou=groups,dc=acme,dc=test",
             ], "nested membership, the folded line joined")
         #expect(snapshot.computers?.map(\.groups) == [["cn=everyone,ou=groups,dc=acme,dc=test"]])
+        // Stable ids as the sync stores them: entryUUID in lower case, objectGUID's bytes in 8-4-4-4-12 form.
+        #expect(snapshot.users[0].id == "5c1b7d2e-0a4f-4e39-8d6b-2f1e3c4d5a6b")
+        #expect(
+            snapshot.computers?.first?.id == "03414365-0102-0405-0607-08090a0b0c0d",
+            "\(String(describing: snapshot.computers?.first?.id))")
         #expect(throws: PolicyError.self) { try DirectorySnapshot.parseLDIF("nothing here", file: "x.ldif") }
     }
 }

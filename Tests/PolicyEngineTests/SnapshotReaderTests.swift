@@ -21,7 +21,8 @@ import Testing
              "users": [
                {"name": "amélie", "dn": "cn=Am\u00e9lie \"Q\",ou=Paris\\, FR,dc=acme,dc=test",
                 "groups": ["cn=staff,dc=acme,dc=test", "cn=\ud83d\ude00 fans,dc=acme,dc=test"],
-                "attributes": {"title": "Engineer\n\t/", "l": "Paris"}, "site": "Paris", "unknown": {}},
+                "attributes": {"title": "Engineer\n\t/", "l": "Paris"}, "site": "Paris", "unknown": {},
+                "id": "5c1b7d2e-0a4f-4e39-8d6b-2f1e3c4d5a6b"},
                {"name": "bob", "dn": "cn=Bob,dc=acme,dc=test", "groups": [], "attributes": null, "site": null}
              ],
              "computers": null, "containers": ["ou=empty,dc=acme,dc=test"]}
@@ -38,7 +39,9 @@ import Testing
             #expect(a.groups == b.groups)
             #expect(a.attributes == b.attributes)
             #expect(a.site == b.site)
+            #expect(a.id == b.id)
         }
+        #expect(ours.users[0].id == "5c1b7d2e-0a4f-4e39-8d6b-2f1e3c4d5a6b" && ours.users[1].id == nil)
         #expect(ours.users[0].dn == #"cn=Amélie "Q",ou=Paris\, FR,dc=acme,dc=test"#)
         #expect(ours.users[0].groups[1] == "cn=😀 fans,dc=acme,dc=test")
     }
