@@ -67,7 +67,7 @@ public struct ClientUpdater: Sendable {
             return Plan(assigned: nil, ring: nil, installed: installed, file: nil)
         }
         // Numbers and dots only: the version names a folder here.
-        guard InboardVersion(version) != nil else {
+        guard version.wholeMatch(of: /[0-9]{1,9}(\.[0-9]{1,9}){0,3}/) != nil else {
             throw ClientError.local("the server's manifest names no valid version ('\(version)')")
         }
         let files = package["files"] as? [[String: Any]] ?? []

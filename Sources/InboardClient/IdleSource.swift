@@ -23,11 +23,18 @@ public enum IdleSource: Sendable, Equatable {
 
     /// The desktop's own source where it has one; nil when none is found.
     public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> IdleSource? {
-        let x11 = environment["DISPLAY"] != nil && Shell.find("xprintidle") != nil
+        let x11 = isX11Session(environment) && Shell.find("xprintidle") != nil
         if let session = environment["XDG_SESSION_ID"], !session.isEmpty, Shell.find("loginctl") != nil {
             return .logind(session: session, x11: x11)
         }
         return x11 ? .x11 : nil
+    }
+
+    /// An X session, not a Wayland one with XWayland's DISPLAY: there X11's idle time counts only input to X
+    /// windows, and would send a person working in native windows away.
+    static func isX11Session(_ environment: [String: String]) -> Bool {
+        environment["DISPLAY"] != nil && environment["WAYLAND_DISPLAY"] == nil
+            && environment["XDG_SESSION_TYPE"].map { $0 == "x11" } ?? true
     }
 
     public func sample(now: Date = Date()) -> IdleSample? {

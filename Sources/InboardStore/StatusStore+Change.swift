@@ -97,7 +97,9 @@ extension StatusStore {
         throw StatusStoreError.noSuchPerson(personID)
     }
 
-    /// Statuses whose expiry has passed fall back to their type's fallback (history source "expiry").
+    /// Statuses whose expiry has passed fall back to their type's fallback (history source "expiry"), as of the
+    /// expiry time: a change sent late that expired before it arrived is followed by its fallback at the time it
+    /// ended, and a later change queued with it still applies (stamped now, the fallback superseded it).
     /// Safe with several server processes: each row is claimed by exactly one UPDATE.
     public func expireDue() async throws -> Int {
         var expired = 0
@@ -110,10 +112,10 @@ extension StatusStore {
                     WHERE s.expires_at <= now() FOR UPDATE OF s SKIP LOCKED
                 ), changed AS (
                     UPDATE statuses s SET type_id = d.next_type, note = NULL, note_hidden = FALSE, return_at = NULL, expires_at = NULL,
-                        set_by = NULL, set_at = now(), auto_away = FALSE
-                    FROM due d WHERE s.person_id = d.person_id RETURNING s.person_id, s.type_id
+                        set_by = NULL, set_at = s.expires_at, auto_away = FALSE
+                    FROM due d WHERE s.person_id = d.person_id RETURNING s.person_id, s.type_id, s.set_at
                 ), logged AS (
-                    INSERT INTO status_history (person_id, type_id, source) SELECT person_id, type_id, 'expiry' FROM changed RETURNING person_id
+                    INSERT INTO status_history (person_id, type_id, source, set_at) SELECT person_id, type_id, 'expiry', set_at FROM changed RETURNING person_id
                 )
                 SELECT c.person_id, t.presence FROM changed c JOIN status_types t ON t.id = c.type_id
                 """, logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import InboardServer
 import InboardStore
 import Logging

@@ -67,8 +67,11 @@ struct SetupCommand: AsyncParsableCommand {
         // the flags name.
         var kept = SetupAnswers()
         kept.envFile = try given(startingFrom: kept).envFile
-        kept.keep(EnvironmentFile.read(kept.envFile))
+        let unkept = kept.keep(EnvironmentFile.read(kept.envFile))
         var answers = try given(startingFrom: kept)
+        if let unkept, answers.databaseURL == kept.databaseURL {
+            throw CommandFailure(message: "\(unkept); nothing was changed")
+        }
         if !nonInteractive {
             do { answers = try await SetupWizard(logger: logger).ask(starting: answers) } catch is Prompter.Cancelled {
                 throw CommandFailure(message: "setup cancelled: nothing was changed")

@@ -27,6 +27,12 @@ import Testing
                 == IdleSample(idleSeconds: 30, locked: true))
         #expect(IdleSource.combined(logind: nil, x11: IdleSample(idleSeconds: 7)) == IdleSample(idleSeconds: 7))
         #expect(IdleSource.combined(logind: quietLogind, x11: nil) == quietLogind)
+        // Not on Wayland, whose XWayland sets DISPLAY but sees no input to native windows.
+        #expect(IdleSource.isX11Session(["DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"]))
+        #expect(IdleSource.isX11Session(["DISPLAY": ":0"]))
+        #expect(!IdleSource.isX11Session(["DISPLAY": ":0", "XDG_SESSION_TYPE": "wayland"]))
+        #expect(!IdleSource.isX11Session(["DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"]))
+        #expect(!IdleSource.isX11Session([:]))
     }
 
     @Test func theTestFileStandsInForTheDesktop() {

@@ -205,6 +205,16 @@ import Testing
             #expect(keyless.status != 0 && keyless.output.contains("sealed with a key"), "\(keyless)")
             #expect(keyless.error.contains("copy the key file"), "\(keyless.error)")
             #expect(!FileManager.default.fileExists(atPath: target.keyFile), "a new key was written")
+
+            // A database URL in the file that cannot be read is named, not replaced by the default.
+            let unreadable = "INBOARD_DATABASE_URL=postgres://inboard@db.example/inboard?sslmode=prefer\n"
+            try unreadable.write(toFile: target.envFile, atomically: true, encoding: .utf8)
+            let named = try await runInboard(
+                [
+                    "setup", "--non-interactive", "--env-file", target.envFile, "--admin-password-file", passwordFile,
+                ], environment: [:])
+            #expect(named.status != 0 && named.error.contains("sslmode 'prefer'"), "\(named)")
+            #expect(try String(contentsOfFile: target.envFile, encoding: .utf8) == unreadable)
         } catch {
             await target.tearDown()
             throw error

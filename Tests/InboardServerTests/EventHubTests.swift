@@ -82,10 +82,17 @@ import Testing
     /// newest were kept before, the oldest silently dropped, and the stream stayed open).
     @Test func aStreamTooFarBehindIsEndedWithNothingSkipped() async throws {
         try await withHub(streamBuffer: 5) { hub, db, cat in
-            let stream = try #require(try await hub.subscribe(cat)).stream
+            let subscription = try #require(try await hub.subscribe(cat))
+            let stream = subscription.stream
             for index in 0..<8 { try await commitNote(db, to: cat, "n\(index)") }
             await hub.deliverNew()
             #expect(await hub.subscriberCount == 0, "the stream that fell behind is still open")
+            // Its connection is open until its writer ends: it still holds one of cat's ten slots.
+            var others: [EventHub.Subscription] = []
+            for _ in 1..<EventHub.maxStreamsPerPerson { others.append(try #require(try await hub.subscribe(cat))) }
+            #expect(try await hub.subscribe(cat) == nil, "a stalled connection no longer counted")
+            await hub.unsubscribe(subscription.id)  // its writer ended
+            #expect(try await hub.subscribe(cat) != nil)
             await hub.finishAll()
             let frames = await Self.notes(in: stream, count: 100)
             #expect(frames.count == 5, "\(frames)")

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import InboardServer
 import InboardStore
 import InboardTestSupport
+import Logging
 import Testing
 
 /// A change an offline client sends late (`madeAt`): applied with its own time unless a newer status exists.
@@ -91,6 +92,23 @@ import Testing
                     "SELECT extract(epoch FROM expires_at - set_at)::bigint FROM status_history WHERE person_id = \(ann) AND note = 'queued'"
                 )
                 #expect(lasts == 5400, "Lunch lasted \(lasts) s from when it was made")
+                // It expired half an hour ago: its fallback starts then, so the change queued after it (made 20
+                // minutes ago, sent next) still applies (stamped now, the fallback superseded it).
+                let pool = try db.database.makePool()
+                _ = try await withThrowingTaskGroup(of: Int.self) { group in
+                    group.addTask {
+                        await pool.run(); return 0
+                    }
+                    defer { group.cancelAll() }
+                    return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
+                }
+                let fellBack = try await db.scalar(
+                    "SELECT extract(epoch FROM now() - set_at)::bigint FROM statuses WHERE person_id = \(ann)")
+                #expect(abs(fellBack - 1800) <= 60, "the fallback starts when Lunch ended, \(fellBack) s ago")
+                let (next, nextBody) = try await api.send(
+                    .put, "/api/v1/me/status",
+                    json: #"{"type":"Remote","note":"queued next","madeAt":"\#(isoDate(in: -1200))"}"#, token: token)
+                #expect(next == 200, "\(String(decoding: nextBody, as: UTF8.self))")
             }
         }
     }

@@ -26,6 +26,9 @@ actor EventHub: Service {
     /// Open streams per person, kept beside `subscribers` so that a subscribe does not count them all (thousands of
     /// clients reconnecting at once, after a restart, would otherwise cost the square of their number).
     private var streamsPerPerson: [Int64: Int] = [:]
+    /// Streams ended for falling behind whose connections are still open (their writers blocked on a client
+    /// that stopped reading): each keeps its person's slot until its writer ends and unsubscribes.
+    private var ending: [UUID: Int64] = [:]
     /// Set by `finishAll` (the server is stopping): a stream subscribed after it would never be finished.
     private var finished = false
     /// How far delivery has got (nil until the first stream fixes where it starts).
@@ -105,9 +108,15 @@ actor EventHub: Service {
     }
 
     func unsubscribe(_ id: UUID) {
-        guard let subscriber = subscribers.removeValue(forKey: id) else { return }
-        subscriber.continuation.finish()
-        let person = subscriber.viewer.id  // a session's person never changes, only what we know of them
+        let person: Int64  // a session's person never changes, only what we know of them
+        if let subscriber = subscribers.removeValue(forKey: id) {
+            subscriber.continuation.finish()
+            person = subscriber.viewer.id
+        } else if let ended = ending.removeValue(forKey: id) {
+            person = ended
+        } else {
+            return
+        }
         streamsPerPerson[person] = streamsPerPerson[person].flatMap { $0 > 1 ? $0 - 1 : nil }
     }
 
@@ -226,9 +235,14 @@ actor EventHub: Service {
     /// hole: it keeps what it holds, oldest first, so the client reconnects from the last event it got and is
     /// replayed the rest, or told to reload (`reset`); dropping the oldest, as before, lost events unseen.
     private func yieldOrEnd(_ message: Message, to id: UUID) {
-        guard case .dropped = subscribers[id]?.continuation.yield(message) else { return }
+        guard case .dropped = subscribers[id]?.continuation.yield(message),
+            let subscriber = subscribers.removeValue(forKey: id)
+        else { return }
         logger.notice("a stream fell \(streamBuffer) messages behind; ended so that its client resumes")
-        unsubscribe(id)
+        // Its slot stays taken until the connection's writer unsubscribes (not when the stream finishes).
+        ending[id] = subscriber.viewer.id
+        subscriber.continuation.onTermination = nil
+        subscriber.continuation.finish()
     }
 
     nonisolated func run() async throws {
@@ -266,6 +280,7 @@ actor EventHub: Service {
         finished = true
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
+        ending.removeAll()
         streamsPerPerson.removeAll()
     }
 }

@@ -34,8 +34,8 @@ extension Setup {
                     : "start PostgreSQL and check --database-admin-url (a superuser, or a login with CREATEROLE and CREATEDB)"
             )
         }
-        if !FileManager.default.fileExists(atPath: answers.secretKeyFile),
-            let sealed = try? await Database(url: database, logger: logger).sealedSecretCount(), sealed > 0
+        if !FileManager.default.fileExists(atPath: answers.secretKeyFile), let sealed = await sealedSecrets(),
+            sealed > 0
         {
             report(
                 false, "secret key",
@@ -63,5 +63,14 @@ extension Setup {
                 message: "prerequisites not met, nothing was changed: \(failures.joined(separator: "; "))")
         }
         return survey
+    }
+
+    /// Secrets the target database holds already (nil when it cannot be read: it does not exist yet), read with
+    /// Inboard's login, else the administrator's (a second server given only the administrator's URL).
+    func sealedSecrets() async -> Int? {
+        if let count = try? await Database(url: database, logger: logger).sealedSecretCount() { return count }
+        guard var inside = admin else { return nil }
+        inside.database = database.database
+        return try? await Database(url: inside, logger: logger).sealedSecretCount()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import InboardStore
 
 extension Setup {

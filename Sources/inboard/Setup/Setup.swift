@@ -1,6 +1,7 @@
 import DirectorySync
 import Foundation
 import HummingbirdBcrypt
+import InboardCore
 import InboardServer
 import InboardStore
 import Logging

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import InboardStore
 import Yams
 
@@ -67,16 +68,25 @@ struct SetupAnswers: Equatable {
     /// The answers an earlier run wrote into the environment file (`values`), as the starting point of this one:
     /// running setup again to change one thing (the port) leaves the database, the key file and the rest as they
     /// are, rather than putting the defaults back.
-    mutating func keep(_ values: [String: String]) {
-        // Without its password: the wizard shows this answer; `Setup` takes the kept password back for the same login.
-        if var database = values["INBOARD_DATABASE_URL"].flatMap({ try? DatabaseURL($0) }) {
-            database.password = nil
-            databaseURL = database.urlString
+    /// Returns why the file's database URL cannot be kept (it cannot be read), which stops setup unless another
+    /// is given: the default must not silently replace it.
+    mutating func keep(_ values: [String: String]) -> String? {
+        var problem: String?
+        if let text = values["INBOARD_DATABASE_URL"] {
+            do {
+                // Without its password: the wizard shows this answer; `Setup` takes it back for the same login.
+                var database = try DatabaseURL(text, setting: "INBOARD_DATABASE_URL in \(envFile)")
+                database.password = nil
+                databaseURL = database.urlString
+            } catch {
+                problem = "\(error); correct it, or give --database-url"
+            }
         }
         secretKeyFile = values["INBOARD_SECRET_KEY_FILE"] ?? secretKeyFile
         httpHost = values["INBOARD_HTTP_HOST"] ?? httpHost
         httpPort = values["INBOARD_HTTP_PORT"].flatMap { Int($0) } ?? httpPort
         publicURL = values["INBOARD_PUBLIC_URL"] ?? publicURL
+        return problem
     }
 
     /// The first line of `file`.

@@ -22,13 +22,17 @@ struct SetupWizard {
         }
         answers.databaseAdminURL = adminURL.isEmpty ? nil : adminURL
         let creating = answers.databaseAdminURL != nil
+        let kept = Setup.keptURL(envFile: answers.envFile)
         answers.databaseURL = try await prompter.ask(
             "Inboard's database URL (its own login\(creating ? "; without a password one is generated" : ""))",
             default: answers.databaseURL
         ) { answer in
-            do { _ = try DatabaseURL(answer, setting: "the database URL") } catch { return "\(error)" }
+            var url: DatabaseURL
+            do { url = try DatabaseURL(answer, setting: "the database URL") } catch { return "\(error)" }
+            // The same login as the environment file's: tried with its kept password (never shown here).
+            if url.password == nil, let kept, kept.sameLogin(as: url) { url.password = kept.password }
             return creating
-                ? nil : await Self.problem(connectingTo: answer, setting: "the database URL", logger: logger)
+                ? nil : await Self.problem(connectingTo: url.urlString, setting: "the database URL", logger: logger)
         }
         answers.httpHost = try await prompter.ask(
             "Address to listen on (0.0.0.0: every interface)", default: answers.httpHost)

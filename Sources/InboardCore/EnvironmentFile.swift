@@ -1,15 +1,15 @@
 import Foundation
 
 /// The `INBOARD_*` lines systemd reads (`EnvironmentFile=`): `NAME=value`, one per line, `#` comments.
-enum EnvironmentFile {
+public enum EnvironmentFile {
     /// The values as systemd reads them: quotes around a value are taken off (`text` quotes some values: a
     /// database URL with `&` in it, read with its quotes, stopped every command but `serve`).
-    static func read(_ path: String) -> [String: String] {
+    public static func read(_ path: String) -> [String: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
         return parse(text)
     }
 
-    static func parse(_ text: String) -> [String: String] {
+    public static func parse(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
         for rawLine in text.split(whereSeparator: \.isNewline) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
@@ -20,24 +20,33 @@ enum EnvironmentFile {
         return values
     }
 
-    /// A value without the quotes around it: nothing is escaped in single quotes; in double quotes a backslash
-    /// escapes the next character (systemd's rules).
-    static func unquoted(_ value: String) -> String {
+    /// A value as systemd reads it: without the quotes around it; nothing is escaped in single quotes; in double
+    /// quotes a backslash escapes `\`, `"`, `$` and `` ` `` (what `quoted` escapes) and stays before anything else.
+    public static func unquoted(_ value: String) -> String {
         guard value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote else {
             return value
         }
         let inner = value.dropFirst().dropLast()
         guard quote == "\"" else { return String(inner) }
         var result = ""
-        var escaped = false
+        var escaping = false
         for character in inner {
-            if escaped || character != "\\" { result.append(character); escaped = false } else { escaped = true }
+            if escaping {
+                if !"\\\"$`".contains(character) { result.append("\\") }
+                result.append(character)
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                result.append(character)
+            }
         }
+        if escaping { result.append("\\") }
         return result
     }
 
     /// The file's text for `values`, in a stable order (so that the same answers write the same bytes).
-    static func text(_ values: [String: String]) -> String {
+    public static func text(_ values: [String: String]) -> String {
         "# Inboard's process settings, written by 'inboard setup'; read by inboard.service (EnvironmentFile=).\n"
             + "# It holds the database password: keep it readable by root and the inboard group only.\n"
             + values.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted($0.value))\n" }.joined()
@@ -46,7 +55,7 @@ enum EnvironmentFile {
     /// A value as both systemd and a shell's `.` read it: bare when plain, else in single quotes; a value with a
     /// single quote in it (one kept from the file: setup's own answers are refused by `problem`) in double quotes,
     /// with `\`, `"`, `$` and `` ` `` escaped.
-    static func quoted(_ value: String) -> String {
+    public static func quoted(_ value: String) -> String {
         if value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_./:@%+,=?-".contains($0)) }) {
             return value
         }
@@ -60,7 +69,7 @@ enum EnvironmentFile {
     }
 
     /// Why `value` cannot be written to an environment file, or nil.
-    static func problem(_ name: String, _ value: String) -> String? {
+    public static func problem(_ name: String, _ value: String) -> String? {
         value.contains("'") || value.contains("\n") || value.contains("\r")
             ? "\(name) must not contain a quote or a line break" : nil
     }
