@@ -4,11 +4,6 @@ import Foundation
 public enum EnvironmentFile {
     /// The values as systemd reads them: quotes around a value are taken off (`text` quotes some values: a
     /// database URL with `&` in it, read with its quotes, stopped every command but `serve`).
-    public static func read(_ path: String) -> [String: String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
-        return parse(text)
-    }
-
     public static func parse(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
         for rawLine in text.split(whereSeparator: \.isNewline) {
