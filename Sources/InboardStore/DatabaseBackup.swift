@@ -196,7 +196,8 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         case let .notEmpty(database, objects):
             return
                 "database \(database) is not empty (\(objects) tables, views, sequences or functions): restore into an empty database "
-                + "(createdb, or inboard setup with a new database name); nothing was changed"
+                + "(createdb -O LOGIN NAME, with INBOARD_DATABASE_URL naming it; run 'inboard setup' after the restore, "
+                + "not before: it migrates the database it sets up); nothing was changed"
         }
     }
 }

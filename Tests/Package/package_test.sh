@@ -20,10 +20,12 @@ pg_host_port=$(echo "$INBOARD_DATABASE_URL" | sed -E 's|^[a-z]+://[^@]*@([^/]*)/
 cleanup() {
   [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
   dpkg --purge inboard inboard-client >/dev/null 2>&1 || true
+  rm -rf /var/lib/inboard/policy  # the package keeps an admin's policies; this machine's are the test's own
   psql -q "$INBOARD_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "DROP ROLE IF EXISTS $name" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+rm -rf /var/lib/inboard/policy  # left by an earlier run: install copies the samples only where none are
 
 scripts/package "$work/dist"
 deb=$(ls "$work"/dist/inboard_*.deb) client_deb=$(ls "$work"/dist/inboard-client_*.deb)
@@ -87,4 +89,5 @@ dpkg -r inboard inboard-client >/dev/null
 [ -f /etc/inboard/inboard.env ] && [ -f /etc/inboard/secret.key ] || fail "remove took the configuration"
 dpkg --purge inboard >/dev/null
 [ ! -e /etc/inboard ] || fail "purge left /etc/inboard"
-say "removed (configuration kept), then purged (configuration gone): passed"
+[ -d /var/lib/inboard/policy ] || fail "purge took the policies (an administrator's work, in no backup)"
+say "removed (configuration kept), then purged (configuration gone, policies kept): passed"
