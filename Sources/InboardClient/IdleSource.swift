@@ -30,11 +30,11 @@ public enum IdleSource: Sendable, Equatable {
         return x11 ? .x11 : nil
     }
 
-    /// An X session, not a Wayland one with XWayland's DISPLAY: there X11's idle time counts only input to X
-    /// windows, and would send a person working in native windows away.
+    /// An X display, not a Wayland session with XWayland's DISPLAY: there X11's idle time counts only input to X
+    /// windows, and would send a person working in native windows away (`startx` from a console says `tty`).
     static func isX11Session(_ environment: [String: String]) -> Bool {
         environment["DISPLAY"] != nil && environment["WAYLAND_DISPLAY"] == nil
-            && environment["XDG_SESSION_TYPE"].map { $0 == "x11" } ?? true
+            && environment["XDG_SESSION_TYPE"] != "wayland"
     }
 
     public func sample(now: Date = Date()) -> IdleSample? {

@@ -6,7 +6,7 @@ public enum EnvironmentFile {
     /// database URL with `&` in it, read with its quotes, stopped every command but `serve`).
     public static func parse(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
-        for rawLine in text.split(whereSeparator: \.isNewline) {
+        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.hasPrefix("#"), !line.hasPrefix(";"), let equals = line.firstIndex(of: "=") else { continue }
             let name = line[..<equals].trimmingCharacters(in: .whitespaces)
@@ -65,7 +65,7 @@ public enum EnvironmentFile {
 
     /// Why `value` cannot be written to an environment file, or nil.
     public static func problem(_ name: String, _ value: String) -> String? {
-        value.contains("'") || value.contains("\n") || value.contains("\r")
+        value.contains("'") || value.contains(where: \.isNewline)
             ? "\(name) must not contain a quote or a line break" : nil
     }
 }

@@ -63,6 +63,7 @@ extension StatusStore {
             ), watch AS (
                 \(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status_event) first"))
                 WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')   -- after the status event: ids in that order
+                  AND NOT EXISTS (SELECT 1 FROM upserted WHERE expires_at <= now())   -- a late change already over: its fallback is what watchers hear of
                 RETURNING recipient_id, payload
             ), mail AS (
                 \(Outbox.insert(selecting: "'watch', recipient_id, payload FROM watch")) RETURNING 1

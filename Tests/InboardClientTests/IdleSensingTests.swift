@@ -30,6 +30,7 @@ import Testing
         // Not on Wayland, whose XWayland sets DISPLAY but sees no input to native windows.
         #expect(IdleSource.isX11Session(["DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"]))
         #expect(IdleSource.isX11Session(["DISPLAY": ":0"]))
+        #expect(IdleSource.isX11Session(["DISPLAY": ":0", "XDG_SESSION_TYPE": "tty"]), "startx from a console")
         #expect(!IdleSource.isX11Session(["DISPLAY": ":0", "XDG_SESSION_TYPE": "wayland"]))
         #expect(!IdleSource.isX11Session(["DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"]))
         #expect(!IdleSource.isX11Session([:]))

@@ -79,6 +79,8 @@ import Testing
     @Test func aLateChangeIsJudgedAsOfWhenItWasMade() async throws {
         try await asAnn { api, db, people, token in
             let ann = people.ids["ann"]!
+            let cat = try await api.login("cat")
+            _ = try await api.object(.post, "/api/v1/watches", json: "{\"personId\":\(ann)}", token: cat)
             let made = isoDate(in: -7200)
             let (early, earlyBody) = try await api.send(
                 .put, "/api/v1/me/status",
@@ -96,6 +98,10 @@ import Testing
                 "SELECT extract(epoch FROM expires_at - set_at)::bigint FROM status_history WHERE person_id = \(ann) AND note = 'queued'"
             )
             #expect(lasts == 5400, "Lunch lasted \(lasts) s from when it was made")
+            // Already over when it arrived: on the board's history, but no watch event or mail tells cat of it.
+            let watchEvents = "SELECT count(*) FROM events WHERE kind = 'watch' AND payload->'status'->>'note' = "
+            #expect(try await db.scalar(watchEvents + "'queued'") == 0)
+            #expect(try await db.scalar("SELECT count(*) FROM outbox WHERE payload->'status'->>'note' = 'queued'") == 0)
             // It expired half an hour ago: its fallback starts then, so the change queued after it (made 20
             // minutes ago, sent next) still applies (stamped now, the fallback superseded it).
             let pool = try db.database.makePool()
@@ -113,6 +119,7 @@ import Testing
                 .put, "/api/v1/me/status",
                 json: #"{"type":"Remote","note":"queued next","madeAt":"\#(isoDate(in: -1200))"}"#, token: token)
             #expect(next == 200, "\(String(decoding: nextBody, as: UTF8.self))")
+            #expect(try await db.scalar(watchEvents + "'queued next'") == 1, "a change still current is told")
         }
     }
 }

@@ -34,9 +34,17 @@ extension Setup {
                     : "start PostgreSQL and check --database-admin-url (a superuser, or a login with CREATEROLE and CREATEDB)"
             )
         }
-        if !FileManager.default.fileExists(atPath: answers.secretKeyFile), let sealed = await sealedSecrets(),
-            sealed > 0
-        {
+        let keyMissing = !FileManager.default.fileExists(atPath: answers.secretKeyFile)
+        let sealed = keyMissing ? await sealedSecrets() : nil
+        if keyMissing, sealed == nil, let survey, survey.databaseExists, survey.tables > 0 {
+            report(
+                false, "secret key",
+                "\(answers.secretKeyFile) does not exist, and neither login may read the settings of database "
+                    + "\(database.database) to tell whether it holds secrets sealed with another key",
+                fix: "copy the key file from the server that set this database up, or give its path with "
+                    + "--secret-key-file")
+        }
+        if let sealed, sealed > 0 {
             report(
                 false, "secret key",
                 "\(answers.secretKeyFile) does not exist, but the database holds \(sealed) secret(s) sealed with a key "
@@ -65,8 +73,9 @@ extension Setup {
         return survey
     }
 
-    /// Secrets the target database holds already (nil when it cannot be read: it does not exist yet), read with
-    /// Inboard's login, else the administrator's (a second server given only the administrator's URL).
+    /// Secrets the target database holds already (nil when it cannot be read: it does not exist yet, or neither
+    /// login may read it), read with Inboard's login, else the administrator's (a second server given only the
+    /// administrator's URL).
     func sealedSecrets() async -> Int? {
         if let count = try? await Database(url: database, logger: logger).sealedSecretCount() { return count }
         guard var inside = admin else { return nil }
