@@ -25,10 +25,13 @@ public struct StatusChange: Sendable, Equatable {
     }
 
     /// The one rule for a change sent late: it is not applied over a status set at or after the time it was
-    /// made (so sending it twice applies it once; the database's conditional update says the same).
-    public static func isSuperseded(madeAt: Date?, currentSetAt: Date?) -> Bool {
+    /// made (so sending it twice applies it once; the database's conditional update says the same). A fallback
+    /// the expiry job applied stands for the status it ended and counts from when that one was set
+    /// (`expiredStatusSetAt`): "Out, back at 17:00" chosen offline at 12:45 still applies after a 12:00 Lunch
+    /// expired at 13:00, and the expiry is then undone, as the person had moved on before it.
+    public static func isSuperseded(madeAt: Date?, currentSetAt: Date?, expiredStatusSetAt: Date? = nil) -> Bool {
         guard let madeAt, let currentSetAt else { return false }
-        return currentSetAt >= madeAt
+        return (expiredStatusSetAt ?? currentSetAt) >= madeAt
     }
 
     /// What is stored: the note trimmed (empty becomes none), the type's default expiry when none is given.

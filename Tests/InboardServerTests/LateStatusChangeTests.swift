@@ -122,4 +122,43 @@ import Testing
             #expect(try await db.scalar(watchEvents + "'queued next'") == 1, "a change still current is told")
         }
     }
+
+    /// Lunch set at 12:00 expires at 13:00 while the laptop is offline; "Out, back at 17:00" chosen at 12:45
+    /// arrives at 13:30. The expiry's fallback stands for Lunch, so the change applies and the expiry that never
+    /// should have happened leaves the history (it was refused as superseded, the board showing In); a change
+    /// made before Lunch is still refused.
+    @Test func aChangeMadeBeforeAnExpiryStillAppliesAfterIt() async throws {
+        try await asAnn { api, db, people, token in
+            let ann = people.ids["ann"]!
+            _ = try await api.object(
+                .put, "/api/v1/me/status", json: #"{"type":"Lunch","returnAt":"\#(isoDate(in: 3600))"}"#, token: token)
+            // Lunch set 90 minutes ago, over 30 minutes ago (the history first: the server's own expiry job may
+            // run at any moment once the status is due).
+            for (table, rows) in [("status_history", "AND source IS DISTINCT FROM 'expiry'"), ("statuses", "")] {
+                try await db.execute(
+                    "UPDATE \(table) SET set_at = now() - interval '90 minutes', expires_at = now() - interval '30 minutes' WHERE person_id = \(ann) \(rows)"
+                )
+            }
+            let pool = try db.database.makePool()
+            _ = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    await pool.run(); return 0
+                }
+                defer { group.cancelAll() }
+                return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
+            }
+            #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE source = 'expiry'") == 1)
+            let stale = #"{"type":"Remote","madeAt":"\#(isoDate(in: -6000))"}"#
+            #expect(try await api.send(.put, "/api/v1/me/status", json: stale, token: token).0 == 409)
+            let (code, body) = try await api.send(
+                .put, "/api/v1/me/status",
+                json:
+                    #"{"type":"Out","note":"offline","returnAt":"\#(isoDate(in: 7200))","madeAt":"\#(isoDate(in: -2700))"}"#,
+                token: token)
+            #expect(code == 200, "\(String(decoding: body, as: UTF8.self))")
+            #expect(
+                try await db.scalar("SELECT count(*) FROM statuses WHERE person_id = \(ann) AND note = 'offline'") == 1)
+            #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE source = 'expiry'") == 0)
+        }
+    }
 }

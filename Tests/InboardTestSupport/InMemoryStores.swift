@@ -26,6 +26,8 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         var setBy: Int64?
         var setAt: Date
         var autoAway: Bool
+        /// For an expiry's fallback: when the status it ended was set.
+        var expiredStatusSetAt: Date? = nil
     }
 
     struct StoredSession {
@@ -133,7 +135,10 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         throws -> BoardEntry
     {
         guard people[personID] != nil else { throw StatusStoreError.noSuchPerson(personID) }
-        if StatusChange.isSuperseded(madeAt: change.madeAt, currentSetAt: statuses[personID]?.setAt) {
+        if StatusChange.isSuperseded(
+            madeAt: change.madeAt, currentSetAt: statuses[personID]?.setAt,
+            expiredStatusSetAt: statuses[personID]?.expiredStatusSetAt)
+        {
             throw StatusStoreError.superseded(personID)
         }
         statuses[personID] = StoredStatus(
@@ -198,7 +203,8 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             let current = types.first { $0.id == status.typeID }
             let next = current?.fallbackTypeID ?? types(includeInactive: true).first { $0.presence == .in }?.id ?? 1
             statuses[personID] = StoredStatus(
-                typeID: next, change: StatusChange(), setBy: nil, setAt: now, autoAway: false)
+                typeID: next, change: StatusChange(), setBy: nil, setAt: expiry, autoAway: false,
+                expiredStatusSetAt: status.setAt)
             record(personID, source: "expiry")
             expired += 1
         }
