@@ -996,7 +996,7 @@ components:
         noteHidden: {type: boolean, nullable: true}
         returnAt: {type: string, format: date-time, nullable: true}
         expiresAt: {type: string, format: date-time, nullable: true}
-        madeAt: {type: string, format: date-time, description: "when the change was made, for one sent late (an offline client's queue; at most 7 days ago); it is not applied over a status set after that time (409 superseded; an expiry's fallback counts from when the status it ended was set), it becomes the status's and the history's time, and the change is judged as of then (returnAt and expiresAt need only be after it; a type's default expiry counts from it)", nullable: true}
+        madeAt: {type: string, format: date-time, description: "when the change was made, for one sent late (an offline client's queue; at most 7 days ago); it is not applied over a status set after that time (409 superseded; an expiry's fallback counts from when the status it ended was set; the same change sent again after a lost answer is answered as applied, written once), it becomes the status's and the history's time, and the change is judged as of then (returnAt and expiresAt need only be after it; a type's default expiry counts from it)", nullable: true}
     BoardEntry:
       type: object
       required: [id, username, displayName, active]

@@ -26,12 +26,36 @@ extension StatusStore {
             entry = try BoardEntry.decoder.decode(BoardEntry.self, from: Data(try row.decode(String.self).utf8))
         }
         guard let entry else {
-            // A late change finds no row when a newer status held it back, or when the person does not exist.
-            if change.madeAt != nil, try await personExists(personID) { throw StatusStoreError.superseded(personID) }
+            // A late change finds no row when a newer status held it back, when it was applied already (sent
+            // again after its answer was lost: answered as applied, nothing written twice), or when the person
+            // does not exist.
+            if change.madeAt != nil, try await personExists(personID) {
+                if try await isCurrent(change, of: personID, type: type, setBy: setBy),
+                    let current = try await self.entry(personID: personID)
+                {
+                    return current
+                }
+                throw StatusStoreError.superseded(personID)
+            }
             throw StatusStoreError.noSuchPerson(personID)
         }
         EventLog.announce(on: database, logger: logger)
         return entry
+    }
+
+    /// The person's current status is this very change: made at the same time, setting the same things.
+    private func isCurrent(_ change: StatusChange, of personID: Int64, type: StatusType, setBy: Int64?) async throws
+        -> Bool
+    {
+        let rows = try await database.query(
+            """
+            SELECT 1 FROM statuses WHERE person_id = \(personID) AND set_at = \(change.madeAt) AND type_id = \(type.id)
+              AND note IS NOT DISTINCT FROM \(change.note) AND note_hidden = \(change.noteHidden)
+              AND return_at IS NOT DISTINCT FROM \(change.returnAt) AND expires_at IS NOT DISTINCT FROM \(change.expiresAt)
+              AND set_by IS NOT DISTINCT FROM \(setBy)
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
     }
 
     private func personExists(_ id: Int64) async throws -> Bool {

@@ -139,6 +139,12 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             madeAt: change.madeAt, currentSetAt: statuses[personID]?.setAt,
             expiredStatusSetAt: statuses[personID]?.expiredStatusSetAt)
         {
+            // Sent again after a lost answer: the current status is this change (as StatusStore answers it).
+            if let current = statuses[personID], current.setAt == change.madeAt, current.typeID == type.id,
+                current.change == change, current.setBy == setBy
+            {
+                return entry(of: personID)!
+            }
             throw StatusStoreError.superseded(personID)
         }
         statuses[personID] = StoredStatus(
