@@ -9,6 +9,19 @@ import Testing
 
 /// A change an offline client sends late (`madeAt`): applied with its own time unless a newer status exists.
 @Suite struct LateStatusChangeTests {
+    /// The expiry job's work, now (the server's own job may have done it first).
+    func expireDue(_ db: TemporaryDatabase) async throws {
+        let pool = try db.database.makePool()
+        _ = try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                await pool.run()
+                return 0
+            }
+            defer { group.cancelAll() }
+            return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
+        }
+    }
+
     /// Ann logged in to a server of the test's own, on a database of its own.
     func asAnn(_ body: @escaping @Sendable (APIClient, TemporaryDatabase, SeededPeople, String) async throws -> Void)
         async throws
@@ -112,14 +125,7 @@ import Testing
             #expect(try await db.scalar("SELECT count(*) FROM outbox WHERE payload->'status'->>'note' = 'queued'") == 0)
             // It expired half an hour ago: its fallback starts then, so the change queued after it (made 20
             // minutes ago, sent next) still applies (stamped now, the fallback superseded it).
-            let pool = try db.database.makePool()
-            _ = try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask {
-                    await pool.run(); return 0
-                }
-                defer { group.cancelAll() }
-                return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
-            }
+            try await expireDue(db)
             let fellBack = try await db.scalar(
                 "SELECT extract(epoch FROM now() - set_at)::bigint FROM statuses WHERE person_id = \(ann)")
             #expect(abs(fellBack - 1800) <= 60, "the fallback starts when Lunch ended, \(fellBack) s ago")
@@ -147,14 +153,7 @@ import Testing
                     "UPDATE \(table) SET set_at = now() - interval '90 minutes', expires_at = now() - interval '30 minutes' WHERE person_id = \(ann) \(rows)"
                 )
             }
-            let pool = try db.database.makePool()
-            _ = try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask {
-                    await pool.run(); return 0
-                }
-                defer { group.cancelAll() }
-                return try await StatusStore(database: pool, logger: Logger(label: "test")).expireDue()
-            }
+            try await expireDue(db)
             #expect(try await db.scalar("SELECT count(*) FROM status_history WHERE source = 'expiry'") == 1)
             let stale = #"{"type":"Remote","madeAt":"\#(isoDate(in: -6000))"}"#
             #expect(try await api.send(.put, "/api/v1/me/status", json: stale, token: token).0 == 409)
