@@ -32,6 +32,8 @@ public struct AppDependencies: Sendable {
     public var historyRetention: Duration? = .seconds(Housekeeping.defaultHistoryRetentionDays * 86_400)
     /// How long each LDAP step of a login may take (then the next server, or a 503).
     public var directoryLoginTimeout: Duration = DirectorySettings.loginOperationTimeout
+    /// How long a live stream's connection may take no writes before its client is taken as gone and it is closed.
+    public var streamStallLimit: Duration = ClientDepartureHandler.defaultStallLimit
     /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
     public var loginFirstLock: Duration = .seconds(1)
     /// Stores used instead of the PostgreSQL ones (route and page tests run on in-memory stores).
@@ -180,7 +182,7 @@ func buildRouter(
     ContactController(people: people, organisation: stores.organisation, statuses: statuses, board: board).addRoutes(
         to: api)
     WatchesAndNotesController(watches: stores.watches, notes: stores.notes, statuses: statuses).addRoutes(to: api)
-    EventsController(hub: hub, log: stores.events).addRoutes(to: api)
+    EventsController(hub: hub, log: stores.events, stallLimit: dependencies.streamStallLimit).addRoutes(to: api)
     let policies = PolicySetCache(folder: dependencies.policyDir)
     ClientManifestController(
         policies: policies, packages: ClientPackages(folder: dependencies.clientPackageDir), syncer: syncer,

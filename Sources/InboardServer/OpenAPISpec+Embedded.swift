@@ -677,7 +677,8 @@ paths:
         `Last-Event-ID` starts with an `id:` and no data (where it starts), so a reconnect before its first event
         misses nothing. Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
         A stream ends within 5 s of its session ending (logout, revocation, expiry, the person disabled), and
-        follows a role change. One person holds at most 10 streams per server process.
+        follows a role change. One person holds at most 10 streams per server process. A stream whose connection
+        takes no writes for 60 s (its client stopped reading) is closed.
       tags: [live]
       security: [{bearer: []}, {cookie: []}]
       parameters:

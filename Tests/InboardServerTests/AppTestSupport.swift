@@ -14,7 +14,7 @@ func makeTestApp(
     trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1),
     // a loaded Samba can be slow
     directoryLoginTimeout: Duration = .seconds(20),
-    boardStores: BoardStores? = nil, clock: (@Sendable () -> Date)? = nil
+    boardStores: BoardStores? = nil, clock: (@Sendable () -> Date)? = nil, streamStallLimit: Duration? = nil
 ) throws -> some ApplicationProtocol {
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
@@ -33,5 +33,6 @@ func makeTestApp(
     dependencies.directoryLoginTimeout = directoryLoginTimeout
     dependencies.boardStores = boardStores
     if let clock { dependencies.clock = clock }
+    if let streamStallLimit { dependencies.streamStallLimit = streamStallLimit }
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }

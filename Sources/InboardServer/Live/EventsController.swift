@@ -9,6 +9,8 @@ import ServiceLifecycle
 struct EventsController: Sendable {
     let hub: EventHub
     let log: EventLog
+    /// How long a stream's connection may take no writes before it is closed (`ClientDepartureHandler`).
+    let stallLimit: Duration
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.requiring(.user).get("events") { request, context in
@@ -22,7 +24,9 @@ struct EventsController: Sendable {
             }
             // Watched from here, not from the first write: a client leaving during the replay read is noticed too.
             let hub = self.hub
-            let stopWatching = ClientDepartureHandler.watch(context.connection) {
+            let stopWatching = ClientDepartureHandler.watch(
+                context.connection, stallLimit: stallLimit, logger: context.logger
+            ) {
                 Task { await hub.unsubscribe(subscription.id) }
             }
             var replay: [LiveEvent] = []

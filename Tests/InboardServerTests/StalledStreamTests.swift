@@ -1,0 +1,116 @@
+import Foundation
+import HummingbirdTesting
+@testable import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A client that opens live streams and then stops reading (a stalled browser, or an attacker holding
+/// connections) must not hold them for ever: each stream's writer would wait on its connection, keeping the
+/// connection, the kernel's send buffer and one of the person's ten stream slots.
+@Suite struct StalledStreamTests {
+    @Test func streamsWhoseClientsStopReadingAreClosedAndTheirSlotsGivenBack() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, streamStallLimit: .seconds(1)).test(.live) { client in
+                let api = APIClient(client: client)
+                let port = try #require(client.port)
+                let token = try await api.login("ann")
+                // Every slot taken by a stream that reads its preamble and then nothing more.
+                var stalled: [StalledStreamClient] = []
+                for _ in 0..<EventHub.maxStreamsPerPerson {
+                    let stream = try StalledStreamClient(port: port, token: token)
+                    #expect(try stream.readPreamble(), "a stream did not open")
+                    stalled.append(stream)
+                }
+                let refused = try EventStreamReader(port: port, token: token)
+                #expect(try await refused.endedByServer(within: .seconds(30)), "an eleventh stream was let in")
+                _ = await refused.stop()
+
+                // 20 MB of notes for ann: more than the kernel's and the server's buffers hold for a client
+                // that reads nothing, so every stream's writer blocks.
+                try await db.execute(
+                    """
+                    INSERT INTO events (kind, recipient_id, payload)
+                    SELECT 'note', \(people.ids["ann"]!), json_build_object('from', 'x', 'body', repeat('n', 1000))
+                    FROM generate_series(1, 20000)
+                    """)
+                try await db.execute("SELECT pg_notify('\(EventLog.channel)', '')")
+
+                // The stalled connections are closed; ann can open a stream again.
+                let again = try await eventually(within: .seconds(90)) {
+                    let probe = try EventStreamReader(port: port, token: token)
+                    let opened = try await probe.wait(upTo: .seconds(5)) { $0.contains(": connected") }
+                    _ = await probe.stop()
+                    return opened
+                }
+                #expect(again, "the stalled streams still hold every slot")
+                // Closed by the server: what it had sent arrives, then the end of the connection.
+                let deadline = ContinuousClock.now + .seconds(60)
+                for stream in stalled {
+                    #expect(stream.readsToEnd(by: deadline), "a stalled connection is still open")
+                }
+            }
+        }
+    }
+}
+
+/// A raw HTTP connection to `GET /api/v1/events` with a small receive buffer, read only when told to.
+final class StalledStreamClient: @unchecked Sendable {
+    private let socket: Int32
+
+    init(port: Int, token: String) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.EMFILE) }
+        var size: Int32 = 4096  // before connect, so the window offered stays small
+        setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let request = "GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n"
+        let sent = request.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) }
+        guard sent == request.utf8.count else { throw POSIXError(.EPIPE) }
+    }
+
+    deinit { close(socket) }
+
+    /// Reads until the stream says it is connected (a few hundred bytes); true when it did within 30 s.
+    func readPreamble() throws -> Bool {
+        var received = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !received.contains(": connected"), ContinuousClock.now < deadline {
+            guard case .bytes(let chunk) = receive(waitingUpTo: 1) else { continue }
+            received += String(decoding: chunk, as: UTF8.self)
+        }
+        return received.contains(": connected")
+    }
+
+    /// Reads whatever is left; true when the server closed the connection (end of file or reset) by `deadline`.
+    func readsToEnd(by deadline: ContinuousClock.Instant) -> Bool {
+        while ContinuousClock.now < deadline {
+            if case .closed = receive(waitingUpTo: 1) { return true }
+        }
+        return false
+    }
+
+    private enum Received { case bytes([UInt8]), nothingYet, closed }
+
+    private func receive(waitingUpTo seconds: Int32) -> Received {
+        var watch = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        guard poll(&watch, 1, seconds * 1000) > 0 else { return .nothingYet }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(socket, &buffer, buffer.count, 0)
+        return count > 0 ? .bytes(Array(buffer.prefix(count))) : .closed  // 0: end of file; below: reset
+    }
+}
