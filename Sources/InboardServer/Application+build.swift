@@ -132,7 +132,8 @@ public func buildApplication(configuration: ServerConfiguration, dependencies: A
     let maintenance = JobRunner(
         jobs: MaintenanceJob.builtIn(statuses: stores.statuses, housekeeping: stores.housekeeping)
             + dependencies.maintenanceJobs,
-        store: JobStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger)
+        store: JobStore(database: dependencies.postgres, logger: dependencies.logger), logger: dependencies.logger,
+        schemaVersion: dependencies.schemaVersion)
     return Application(
         router: router,
         configuration: .init(

@@ -39,19 +39,39 @@ public struct JobStore: Sendable {
             """, logger: logger)
     }
 
-    /// Takes the job for `server` when it is due and no one else runs it (or their claim went stale):
-    /// one UPDATE, so of several servers asking at once exactly one gets it.
-    public func claim(name: String, server: String) async throws -> Bool {
+    /// What a claim found.
+    public enum Claim: Sendable, Equatable {
+        case claimed
+        /// Not due, or running elsewhere.
+        case notNow
+        /// The database's schema is not the one this server was built for (a rolling upgrade migrated it, or
+        /// this server is newer): servers of that version run the job.
+        case schemaDiffers(databaseVersion: Int)
+    }
+
+    /// Takes the job for `server` when it is due, no one else runs it (or their claim went stale) and the
+    /// database's schema is `schemaVersion` (nil: any): one statement, so of several servers asking at once
+    /// exactly one gets it, and a server left on the old version in a rolling upgrade never runs its jobs
+    /// against the migrated schema.
+    public func claim(name: String, server: String, schemaVersion: Int? = nil) async throws -> Claim {
         let rows = try await database.query(
             """
-            UPDATE jobs SET running_on = \(server), running_since = now(), last_started_at = now(),
-                   next_run_at = now() + make_interval(secs => every_seconds)
-            WHERE name = \(name) AND next_run_at <= now()
-              AND (running_since IS NULL OR running_since < now() - make_interval(secs => stale_after_seconds))
-            RETURNING 1
+            WITH schema AS (SELECT coalesce(max(version), 0) AS version FROM schema_migrations),
+            claimed AS (
+                UPDATE jobs SET running_on = \(server), running_since = now(), last_started_at = now(),
+                       next_run_at = now() + make_interval(secs => every_seconds)
+                WHERE name = \(name) AND next_run_at <= now()
+                  AND (running_since IS NULL OR running_since < now() - make_interval(secs => stale_after_seconds))
+                  AND (\(schemaVersion)::int IS NULL OR (SELECT version FROM schema) = \(schemaVersion)::int)
+                RETURNING 1
+            )
+            SELECT (SELECT version FROM schema)::int8, EXISTS (SELECT 1 FROM claimed)
             """, logger: logger)
-        for try await _ in rows.decode(Int.self) { return true }
-        return false
+        for try await (version, claimed) in rows.decode((Int, Bool).self) {
+            if claimed { return .claimed }
+            if let schemaVersion, version != schemaVersion { return .schemaDiffers(databaseVersion: version) }
+        }
+        return .notNow
     }
 
     /// Records how the run went and frees the job (only if this server still holds it).

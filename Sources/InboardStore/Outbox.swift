@@ -51,13 +51,18 @@ public struct Outbox: Sendable {
                 }()), logger: logger)
     }
 
-    /// Claims up to `limit` due rows: pending ones whose time has come, and sending ones whose lease ended.
-    public func claim(limit: Int, lease: Duration, domain: String) async throws -> [OutboxItem] {
+    /// Claims up to `limit` due rows: pending ones whose time has come, and sending ones whose lease ended; none
+    /// while the database's schema is not `schemaVersion` (nil: any).
+    public func claim(limit: Int, lease: Duration, domain: String, schemaVersion: Int? = nil) async throws
+        -> [OutboxItem]
+    {
         let rows = try await database.query(
             """
             WITH due AS (
                 SELECT id FROM outbox
                 WHERE state IN ('pending', 'sending') AND next_attempt_at <= now() AND (state = 'pending' OR lease_until < now())
+                  AND (\(schemaVersion)::int IS NULL
+                       OR (SELECT coalesce(max(version), 0) FROM schema_migrations) = \(schemaVersion)::int)
                 ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
             )
             UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1, claimed_by = \(workerID),

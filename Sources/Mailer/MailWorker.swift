@@ -18,6 +18,9 @@ public struct MailWorker: Service {
         public var backoffBase: Duration = .seconds(30)
         public var backoffCap: Duration = .seconds(3600)
         public var commandTimeout: Duration = .seconds(60)
+        /// The schema this worker was built for: it claims mail only while the database is at it, so a server
+        /// left on the old version in a rolling upgrade leaves the outbox to upgraded ones (nil: any schema).
+        public var schemaVersion: Int?
         public init() {}
     }
 
@@ -78,7 +81,8 @@ public struct MailWorker: Service {
         guard let smtp = try await settings.load(), smtp.enabled else { return outcome }  // rows wait until mail is on
         let from = try MailAddress(smtp.fromAddress, name: smtp.fromName)
         let domain = String(from.address.split(separator: "@").last ?? "inboard.invalid")
-        let items = try await outbox.claim(limit: options.batchSize, lease: options.lease, domain: domain)
+        let items = try await outbox.claim(
+            limit: options.batchSize, lease: options.lease, domain: domain, schemaVersion: options.schemaVersion)
         guard !items.isEmpty else { return outcome }
         let templates = try await MailTemplateStore(database: database, logger: logger).load()
         let recipients = try await MailRecipients.load(for: items, database: database, logger: logger)

@@ -21,8 +21,11 @@ struct MailCommand: AsyncParsableCommand {
             try await environment.reporting {
                 try await environment.requireCurrentSchema()
                 let clock = ContinuousClock(), started = clock.now
-                let outcome = try await environment.withPool { pool in
-                    try await MailWorker(database: pool, secrets: secrets, logger: environment.logger).drainUntilIdle()
+                var options = MailWorker.Options()
+                options.schemaVersion = try MigrationCatalog.embedded().latestVersion
+                let outcome = try await environment.withPool { [options] pool in
+                    try await MailWorker(database: pool, secrets: secrets, logger: environment.logger, options: options)
+                        .drainUntilIdle()
                 }
                 let seconds =
                     Double((clock.now - started).components.attoseconds) / 1e18

@@ -35,7 +35,8 @@ struct MaintenanceCommand: AsyncParsableCommand {
                             database: pool, logger: logger,
                             historyRetention: environment.configuration.historyRetention))
                         + [.directorySync(SyncScheduler(syncer: syncer, logger: logger))],
-                    store: JobStore(database: pool, logger: logger), logger: logger)
+                    store: JobStore(database: pool, logger: logger), logger: logger,
+                    schemaVersion: try MigrationCatalog.embedded().latestVersion)
                 logger.info("maintenance jobs running as \(JobRunner.thisServer)")
                 try await ServiceGroup(
                     configuration: .init(

@@ -50,10 +50,14 @@ struct ServeCommand: AsyncParsableCommand {
             let postgres = try environment.database.makePool(size: Database.serverPoolSize)
             let syncer = DirectorySyncer(
                 database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
+            var mail = MailWorker.Options()
+            mail.schemaVersion = catalog.latestVersion
             let dependencies = AppDependencies(
                 postgres: postgres, databaseURL: configuration.databaseURL,
                 schemaVersion: catalog.latestVersion, metrics: registry, logger: environment.logger, secrets: secrets,
-                backgroundServices: [MailWorker(database: postgres, secrets: secrets, logger: environment.logger)])
+                backgroundServices: [
+                    MailWorker(database: postgres, secrets: secrets, logger: environment.logger, options: mail)
+                ])
             var withPolicies = dependencies
             withPolicies.maintenanceJobs = [.directorySync(SyncScheduler(syncer: syncer, logger: environment.logger))]
             withPolicies.policyDir = configuration.policyDir

@@ -51,10 +51,11 @@ import Testing
     @Test func twoServersRunEachJobOnceAtATime() async throws {
         try await Self.withJobStore { store in
             let tally = Tally()
+            let schema = try MigrationCatalog.embedded().latestVersion
             let runners = ["server-a", "server-b"].map {
                 JobRunner(
                     jobs: [Self.countingJob(tally)], store: store, logger: Logger(label: "test"), server: $0,
-                    poll: .milliseconds(50))
+                    poll: .milliseconds(50), schemaVersion: schema)
             }
             let started = Date()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -72,12 +73,45 @@ import Testing
         }
     }
 
+    /// A rolling upgrade: one server migrated the schema and others still run the old version. Only servers of
+    /// the database's schema run jobs; the old ones leave them (their SQL was written for the schema before).
+    @Test func aServerLeftOnTheOldSchemaRunsNoJob() async throws {
+        try await Self.withJobStore { store in
+            let current = try MigrationCatalog.embedded().latestVersion
+            let ran = Mutex<Set<String>>([])
+            let runners = [("old", current - 1), ("new", current)].map { server, schema in
+                JobRunner(
+                    jobs: [
+                        MaintenanceJob(name: "upgrade-safe", every: .seconds(1)) {
+                            ran.withLock { _ = $0.insert(server) }
+                            return "ran on \(server)"
+                        }
+                    ], store: store, logger: Logger(label: "test"), server: server, poll: .milliseconds(50),
+                    schemaVersion: schema)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for runner in runners { group.addTask { try await runner.run() } }
+                try await Task.sleep(for: .milliseconds(2500))
+                group.cancelAll()
+            }
+            #expect(ran.withLock { $0 } == ["new"], "ran on \(ran.withLock { $0 })")
+            let record = try #require(try await store.all().first { $0.name == "upgrade-safe" })
+            #expect(record.runs >= 2 && record.lastServer == "new", "\(record)")
+            try await store.register(name: "due", every: .seconds(60), staleAfter: .seconds(60))
+            #expect(
+                try await store.claim(name: "due", server: "old", schemaVersion: current - 1)
+                    == .schemaDiffers(databaseVersion: current))
+            #expect(try await store.claim(name: "due", server: "new", schemaVersion: current) == .claimed)
+        }
+    }
+
     @Test func aFailureIsRecordedAndAStaleClaimIsTakenOver() async throws {
         try await Self.withJobStore { store in
             struct Broken: Error, CustomStringConvertible { var description: String { "the disk is on fire" } }
             let failing = MaintenanceJob(name: "failing", every: .seconds(60)) { throw Broken() }
             let runner = JobRunner(
-                jobs: [failing], store: store, logger: Logger(label: "test"), server: "a", poll: .milliseconds(50))
+                jobs: [failing], store: store, logger: Logger(label: "test"), server: "a", poll: .milliseconds(50),
+                schemaVersion: nil)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await runner.run() }
                 for _ in 0..<100 where try await store.all().first(where: { $0.name == "failing" })?.runs != 1 {
@@ -90,9 +124,10 @@ import Testing
             #expect(failed.runningOn == nil, "a failed run kept its claim")
             // A server that claimed a job and died: others wait until the claim is stale, then take it.
             try await store.register(name: "orphan", every: .seconds(1), staleAfter: .seconds(1))
-            #expect(try await store.claim(name: "orphan", server: "dead"))
+            #expect(try await store.claim(name: "orphan", server: "dead") == .claimed)
             try await Task.sleep(for: .milliseconds(1100))
-            #expect(try await store.claim(name: "orphan", server: "alive"), "a stale claim was not taken over")
+            #expect(
+                try await store.claim(name: "orphan", server: "alive") == .claimed, "a stale claim was not taken over")
         }
     }
 

@@ -148,8 +148,9 @@ struct MailHarness: Sendable {
         }
     }
 
-    func worker(backoff: Duration = .milliseconds(100), batch: Int = 100) -> MailWorker {
+    func worker(backoff: Duration = .milliseconds(100), batch: Int = 100, schemaVersion: Int? = nil) -> MailWorker {
         var options = MailWorker.Options()
+        options.schemaVersion = schemaVersion
         options.backoffBase = backoff
         options.batchSize = batch
         options.commandTimeout = .seconds(60)

@@ -30,6 +30,21 @@ import Testing
         }
     }
 
+    /// A rolling upgrade: a server still on the old version leaves the outbox to those of the database's schema.
+    @Test func aWorkerLeftOnTheOldSchemaSendsNothing() async throws {
+        try await MailHarness.with { harness in
+            let sink = try await SMTPSink.running()
+            try await harness.useSink(sink)
+            try await harness.queueNotes(2)
+            let current = try MigrationCatalog.embedded().latestVersion
+            let old = try await harness.worker(schemaVersion: current - 1).drainUntilIdle()
+            #expect(old.claimed == 0 && sink.received.isEmpty, "an old server sent mail: \(old)")
+            #expect(try await harness.states()["pending"] == 2)
+            let upgraded = try await harness.worker(schemaVersion: current).drainUntilIdle()
+            #expect(upgraded.sent == 2 && sink.received.count == 2, "\(upgraded)")
+        }
+    }
+
     @Test func aTemporaryRefusalIsRetriedAndAPermanentOneIsADeadLetter() async throws {
         try await MailHarness.with { harness in
             let sink = try await SMTPSink.running(["--temp-fail", "1", "--reject-domain", "elsewhere.test"])

@@ -14,12 +14,15 @@ public struct JobRunner: Service {
     let server: String
     /// The longest wait between two looks at a job's row (a job made due elsewhere is seen within it).
     let poll: Duration
+    /// The schema this server was built for: jobs run only on it (nil: on any).
+    let schemaVersion: Int?
 
     public init(
         jobs: [MaintenanceJob], store: JobStore, logger: Logger, server: String = JobRunner.thisServer,
-        poll: Duration = .seconds(5)
+        poll: Duration = .seconds(5), schemaVersion: Int?
     ) {
         self.jobs = jobs
+        self.schemaVersion = schemaVersion
         self.store = store
         self.logger = logger
         self.server = server
@@ -38,13 +41,27 @@ public struct JobRunner: Service {
 
     func loop(_ job: MaintenanceJob) async {
         var registered = false
+        var waitingForUpgrade = false
         while !Task.isCancelled {
             do {
                 if !registered {
                     try await store.register(name: job.name, every: job.every, staleAfter: job.staleAfter)
                     registered = true
                 }
-                if try await store.claim(name: job.name, server: server) { await runOnce(job) }
+                switch try await store.claim(name: job.name, server: server, schemaVersion: schemaVersion) {
+                case .claimed:
+                    waitingForUpgrade = false
+                    await runOnce(job)
+                case .schemaDiffers(let databaseVersion) where !waitingForUpgrade:
+                    waitingForUpgrade = true
+                    logger.notice(
+                        "maintenance job \(job.name) left to servers of the database's schema version",
+                        metadata: [
+                            "databaseSchema": "\(databaseVersion)", "thisServerSchema": "\(schemaVersion ?? 0)",
+                        ])
+                case .schemaDiffers, .notNow:
+                    break
+                }
                 let wait = try await store.secondsUntilDue(name: job.name) ?? 1
                 try? await Task.sleep(for: min(poll, .milliseconds(Int64(max(wait, 0.05) * 1000))))
             } catch {
