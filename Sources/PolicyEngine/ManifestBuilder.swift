@@ -120,15 +120,17 @@ public struct ManifestBuilder: Sendable {
             + (directory.computers ?? []).sorted { $0.name < $1.name }.map { ($0, TargetKind.computer) }
     }
 
-    /// `ClientInstall.ini` per package policy and ring, in the old product's format.
-    package func clientInstallFiles() -> [(String, String)] {
+    /// `ClientInstall.ini` per package policy and ring, in the old product's format. Its server address is the
+    /// package policy's own `webServiceAddress`, else the one most of the ring's targets get from the policies
+    /// that apply to them (`built`): a package policy need not set the address (another policy linked higher
+    /// up often does), and an empty address left its clients with no server to find.
+    package func clientInstallFiles(for built: IndexedManifests) -> [(String, String)] {
+        let received = Self.addressesReceived(built)
         var files: [(String, String)] = []
         for policy in set.policies.values.sorted(by: { $0.id < $1.id }) {
             for half in [policy.computer, policy.user] {
                 guard let package = half.package else { continue }
-                let address =
-                    half.settings["webServiceAddress"]?.description ?? policy.user.settings["webServiceAddress"]?
-                    .description ?? ""
+                let own = half.settings["webServiceAddress"] ?? policy.user.settings["webServiceAddress"]
                 let rings =
                     package.rollout.map { rollout in
                         rollout.rings.map { ring in
@@ -136,6 +138,9 @@ public struct ManifestBuilder: Sendable {
                         }
                     } ?? [("all", package.version)]
                 for (ring, version) in rings {
+                    let address =
+                        own?.description ?? received[policy.id + "\n" + ring]
+                        ?? received[policy.id + "\n"] ?? ""
                     let text = ClientInstallINI.text(address: address, clientVersion: version, install: package.install)
                     files.append(
                         ("client-install/\(Self.fileName(policy.id))/\(Self.fileName(ring))/ClientInstall.ini", text))
@@ -143,6 +148,26 @@ public struct ManifestBuilder: Sendable {
             }
         }
         return files
+    }
+
+    /// The address most targets of each package policy's ring get ("POLICY\nRING"), and of the policy over all its
+    /// rings ("POLICY\n"): counted over the targets, ties to the first in sorted order.
+    static func addressesReceived(_ built: IndexedManifests) -> [String: String] {
+        let decoder = JSONDecoder()
+        var perDigest: [String: Int] = [:]
+        for entry in built.targets { perDigest[entry.digest, default: 0] += 1 }
+        var counts: [String: [String: Int]] = [:]
+        for (digest, data) in built.bodies {
+            guard let body = try? decoder.decode(ManifestBody.self, from: data), let package = body.package,
+                case let .text(address)? = body.settings["webServiceAddress"], !address.isEmpty
+            else { continue }
+            let targets = perDigest[digest, default: 0]
+            counts[package.policy + "\n" + package.ring, default: [:]][address, default: 0] += targets
+            counts[package.policy + "\n", default: [:]][address, default: 0] += targets
+        }
+        return counts.mapValues { tally in
+            tally.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.first?.key ?? ""
+        }
     }
 
     /// A name safe as a file name (no path separators, no dots at the start).

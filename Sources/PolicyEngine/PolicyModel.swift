@@ -11,6 +11,18 @@ public struct Policy: Codable, Sendable, Equatable {
         public var computer: Int
         /// Group Policy's encoding: user changes in the high 16 bits, computer changes in the low 16.
         public var combined: Int { user << 16 | computer }
+
+        init(user: Int, computer: Int) {
+            self.user = user
+            self.computer = computer
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(["user", "computer"])
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            user = try c.decode(Int.self, forKey: .user)
+            computer = try c.decode(Int.self, forKey: .computer)
+        }
     }
 
     public struct Security: Codable, Sendable, Equatable {
@@ -22,6 +34,7 @@ public struct Policy: Codable, Sendable, Equatable {
         init() {}
 
         public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(["apply", "deny"])
             let c = try decoder.container(keyedBy: CodingKeys.self)
             apply = try c.decodeIfPresent([String].self, forKey: .apply) ?? []
             deny = try c.decodeIfPresent([String].self, forKey: .deny) ?? []
@@ -37,8 +50,11 @@ public struct Policy: Codable, Sendable, Equatable {
         public var uninstallWhenOutOfScope: Bool = false
         public var rollout: Rollout?
 
-        enum CodingKeys: String, CodingKey { case version, install, upgrade, uninstallWhenOutOfScope, rollout }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case version, install, upgrade, uninstallWhenOutOfScope, rollout
+        }
         public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             version = try c.decode(String.self, forKey: .version)
             install = try c.decodeIfPresent(Install.self, forKey: .install) ?? .assigned
@@ -59,11 +75,51 @@ public struct Policy: Codable, Sendable, Equatable {
             public var start: Date
             public var deferralDays: Int?
             public var paused: Bool?
+
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case name, groups, percent, start, deferralDays, paused
+            }
+
+            public init(from decoder: any Decoder) throws {
+                try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                name = try c.decode(String.self, forKey: .name)
+                groups = try c.decodeIfPresent([String].self, forKey: .groups)
+                percent = try c.decodeIfPresent(Double.self, forKey: .percent)
+                start = try c.decode(Date.self, forKey: .start)
+                deferralDays = try c.decodeIfPresent(Int.self, forKey: .deferralDays)
+                paused = try c.decodeIfPresent(Bool.self, forKey: .paused)
+                if let percent, !(0...100).contains(percent) {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .percent, in: c, debugDescription: "must be from 0 to 100 (a share of all targets)")
+                }
+                if let deferralDays, !(0...30).contains(deferralDays) {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .deferralDays, in: c, debugDescription: "must be from 0 to 30 days")
+                }
+            }
         }
         /// The version targets get until their ring is live, and everyone gets after a halt.
         public var previousVersion: String
         public var rings: [Ring]
         public var halted: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case previousVersion, rings, halted }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            previousVersion = try c.decode(String.self, forKey: .previousVersion)
+            rings = try c.decode([Ring].self, forKey: .rings)
+            halted = try c.decodeIfPresent(Bool.self, forKey: .halted)
+            // Each ring has a ClientInstall.ini of its own, named by the ring.
+            var names = Set<String>()
+            if let twice = rings.first(where: { !names.insert($0.name.lowercased()).inserted }) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .rings, in: c,
+                    debugDescription: "two rings are named '\(twice.name)'; ring names are unique")
+            }
+        }
 
         /// When a ring goes live: its start plus its deferral.
         public func liveFrom(_ ring: Ring) -> Date {
@@ -129,9 +185,12 @@ public struct Policy: Codable, Sendable, Equatable {
     public var user: Half
     public var computer: Half
 
-    enum CodingKeys: String, CodingKey { case id, name, version, status, security, targeting, user, computer }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, name, version, status, security, targeting, user, computer
+    }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? id
@@ -141,6 +200,18 @@ public struct Policy: Codable, Sendable, Equatable {
         targeting = try c.decodeIfPresent(Targeting.self, forKey: .targeting)
         user = try c.decodeIfPresent(Half.self, forKey: .user) ?? Half()
         computer = try c.decodeIfPresent(Half.self, forKey: .computer) ?? Half()
+        // ClientInstall.ini is written per policy and ring: two packages in one policy would share its files.
+        if user.package != nil, computer.package != nil {
+            throw DecodingError.dataCorruptedError(
+                forKey: .computer, in: c,
+                debugDescription:
+                    "a package in both the user and the computer half; put one of them in a policy of its own")
+        }
+        // Loopback is a computer setting (it changes which user settings apply on that computer).
+        if user.loopback != nil {
+            throw DecodingError.dataCorruptedError(
+                forKey: .user, in: c, debugDescription: "loopback belongs in the computer half")
+        }
     }
 
     func halfEnabled(_ kind: TargetKind) -> Bool {
@@ -213,11 +284,28 @@ public indirect enum Targeting: Codable, Sendable, Equatable {
     case group(String), ou(String), attribute(name: String, equals: String), filter(String)
 
     enum CodingKeys: String, CodingKey { case all, any, not, group, ou, attribute, filter }
-    struct AttributeMatch: Codable { var name: String; var equals: String }
+    struct AttributeMatch: Codable {
+        var name: String
+        var equals: String
+
+        init(name: String, equals: String) {
+            self.name = name
+            self.equals = equals
+        }
+
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(["name", "equals"])
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            equals = try c.decode(String.self, forKey: .equals)
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
+        // A key beside the one condition (a misspelt second one) is refused too, not dropped.
+        let keys = try decoder.container(keyedBy: AnyPolicyKey.self).allKeys
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        guard c.allKeys.count == 1, let key = c.allKeys.first else {
+        guard keys.count == 1, let key = c.allKeys.first else {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: decoder.codingPath,
@@ -267,6 +355,16 @@ public struct LinksDocument: Codable, Sendable {
         public var dn: String
         public var blockInheritance: Bool?
         public var links: [Link]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case dn, blockInheritance, links }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            dn = try c.decode(String.self, forKey: .dn)
+            blockInheritance = try c.decodeIfPresent(Bool.self, forKey: .blockInheritance)
+            links = try c.decodeIfPresent([Link].self, forKey: .links)
+        }
     }
 
     public struct Link: Codable, Sendable, Equatable {
@@ -274,10 +372,30 @@ public struct LinksDocument: Codable, Sendable {
         public var order: Int
         public var enforced: Bool?
         public var enabled: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case policy, order, enforced, enabled }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            policy = try c.decode(String.self, forKey: .policy)
+            order = try c.decode(Int.self, forKey: .order)
+            enforced = try c.decodeIfPresent(Bool.self, forKey: .enforced)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled)
+        }
     }
 
     public var containers: [Container]
     public var filters: [String: Targeting]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case containers, filters }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        containers = try c.decode([Container].self, forKey: .containers)
+        filters = try c.decodeIfPresent([String: Targeting].self, forKey: .filters)
+    }
 }
 
 public enum TargetKind: String, Codable, Sendable { case user, computer }

@@ -34,7 +34,15 @@ public struct PolicySet: Sendable {
     mutating func validateLinks(file: String, text: String) throws {
         let lines = text.components(separatedBy: "\n")
         func line(of needle: String) -> Int? { lines.firstIndex { $0.contains(needle) }.map { $0 + 1 } }
+        var containers: [String: String] = [:]
         for container in links.containers {
+            // One entry per container: a second one (the same DN in other case or spacing) was silently dropped,
+            // with its links and its block on inheritance.
+            if let first = containers.updateValue(container.dn, forKey: DN.normalised(container.dn)) {
+                throw PolicyError(
+                    file: file, line: line(of: container.dn),
+                    message: "\(container.dn) is listed twice (also as \(first)); put all its links in one entry")
+            }
             var orders = Set<Int>()
             for link in container.links ?? [] {
                 guard policies[link.policy] != nil else {
@@ -128,7 +136,10 @@ public struct PolicySet: Sendable {
             return try YAMLDecoder().decode(T.self, from: node)
         } catch let error as DecodingError {
             let (codingPath, message) = describe(error)
-            let mark = Self.node(at: codingPath, in: node)?.mark ?? node.mark
+            // An unknown key is pointed at itself, not at what it holds.
+            let mark =
+                (message.hasPrefix("unknown key") ? Self.key(at: codingPath, in: node) : nil)?.mark
+                ?? Self.node(at: codingPath, in: node)?.mark ?? node.mark
             let place = codingPath.map(\.stringValue).joined(separator: ".")
             throw PolicyError(
                 file: path, line: mark.map { $0.line }, column: mark.map { $0.column },
@@ -144,6 +155,14 @@ public struct PolicySet: Sendable {
         case let .dataCorrupted(context): (context.codingPath, context.debugDescription)
         @unknown default: ([], "\(error)")
         }
+    }
+
+    /// The key node that ends `path`.
+    static func key(at path: [any CodingKey], in root: Node) -> Node? {
+        guard let last = path.last, case let .mapping(mapping)? = node(at: Array(path.dropLast()), in: root) else {
+            return nil
+        }
+        return mapping.first { $0.key.string == last.stringValue }?.key
     }
 
     /// The deepest node along `path`, for its line and column.

@@ -59,7 +59,7 @@ extension ManifestBuilder {
                 shards[Self.shardPath(name: entry.name, kind: entry.kind), default: []].append(entry)
             }
             for (path, entries) in shards.sorted(by: { $0.key < $1.key }) { try put(path, Self.shardJSON(entries)) }
-            for (relative, text) in clientInstallFiles() {
+            for (relative, text) in clientInstallFiles(for: built) {
                 try fm.createDirectory(
                     atPath: staging + "/" + (relative as NSString).deletingLastPathComponent,
                     withIntermediateDirectories: true)

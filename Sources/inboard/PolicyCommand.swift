@@ -169,9 +169,10 @@ struct PolicyCommand: AsyncParsableCommand {
             case let (nil, computer?): rsop = evaluator.evaluate(computer, kind: .computer)
             default: return
             }
+            // The RSoP is the user's when a user is named (on a computer too): their groups and id pick their ring.
             let target = (userTarget ?? computerTarget)!
             let manifest = ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date()).manifest(
-                for: rsop, target: computerTarget ?? target)
+                for: rsop, target: target)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -41,6 +41,22 @@ import Testing
             containing: "broken.yaml:")
     }
 
+    /// A user on a computer gets the package ring of the user (their groups and id), not the computer's.
+    @Test func policyExplainGivesAUserOnAComputerTheirOwnRing() async throws {
+        let sample = TestEnvironment.repositoryRoot.appendingPathComponent("policy").path
+        let common = [
+            "policy", "explain", "--policy-dir", sample, "--directory", sample + "/sample-directory.json", "--user",
+            "alice", "--as-of", "2026-11-05T00:00:00Z",
+        ]
+        let alone = try await runInboard(common, environment: [:])
+        let onComputer = try await runInboard(common + ["--computer", "LON-PC-001"], environment: [:])
+        func package(_ output: String) -> String? {
+            output.split(separator: "\n").first { $0.hasPrefix("Client package:") }.map(String.init)
+        }
+        #expect(package(alone.output)?.contains("ring pilot") == true, "\(alone)")
+        #expect(package(onComputer.output) == package(alone.output), "\(onComputer)")
+    }
+
     @Test func unknownSubcommand() async throws {
         expectOneClearLine(try await runInboard(["frobnicate"], environment: [:]), containing: "inboard --help")
     }
