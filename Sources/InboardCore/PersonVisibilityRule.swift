@@ -11,4 +11,7 @@ public enum PersonVisibilityRule {
     /// Local accounts with the admin role are break-glass sign-ins, not people: no board lists them.
     /// (The board's SQL applies the same condition; `StatusStore.boardListingSQL` is its one spelling.)
     public static func listsOnBoard(isLocalAccount: Bool, role: String) -> Bool { !(isLocalAccount && role == "admin") }
+
+    /// How a status set by an account no board lists names who set it (`setBy`), to everyone.
+    public static let unlistedSetter = "an administrator"
 }

@@ -1021,7 +1021,7 @@ components:
             returnAt: {type: string, format: date-time}
             expiresAt: {type: string, format: date-time}
             setAt: {type: string, format: date-time}
-            setBy: {type: string}
+            setBy: {type: string, description: "who set it (display name); \"an administrator\" for a local admin account; absent when set by the server (expiry, auto-away)"}
             autoAway: {type: boolean}
             overdue: {type: boolean, description: out with a return time that has passed}
     Note:

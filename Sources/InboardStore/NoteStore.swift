@@ -59,7 +59,7 @@ public struct NoteStore: Sendable {
             let rows = try await connection.query(
                 """
                 WITH note AS (
-                    INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people WHERE id = \(recipient) AND active
+                    INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people p WHERE id = \(recipient) AND active AND \(unescaped: StatusStore.boardListingSQL)
                     RETURNING id, recipient_id, author_id, body, created_at
                 ), payload AS (
                     SELECT n.recipient_id, n.author_id, json_build_object('id', n.id, 'from', a.display_name, 'fromId', a.id, 'body', n.body,

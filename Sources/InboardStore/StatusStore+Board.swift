@@ -6,7 +6,19 @@ import PostgresNIO
 extension StatusStore {
     /// People on the board: active ones, filtered by a name search, a department or a board (a mapped group).
     /// `PersonVisibilityRule.listsOnBoard` in SQL (a test holds the two to the same answers).
-    public static let boardListingSQL = "NOT (p.source = 'local' AND COALESCE(p.role_override, p.role) = 'admin')"
+    public static let boardListingSQL = listingSQL("p")
+
+    /// `PersonVisibilityRule.listsOnBoard` for the people row `alias`.
+    static func listingSQL(_ alias: String) -> String {
+        "NOT (\(alias).source = 'local' AND COALESCE(\(alias).role_override, \(alias).role) = 'admin')"
+    }
+
+    /// Who set a status (the people row `sb`), as every output names them: an account no board lists is
+    /// `PersonVisibilityRule.unlistedSetter`, never its username (the break-glass account's name, for guessing).
+    public static let setByNameSQL = """
+        CASE WHEN sb.id IS NULL THEN NULL WHEN \(listingSQL("sb")) THEN sb.display_name
+             ELSE '\(PersonVisibilityRule.unlistedSetter)' END
+        """
 
     /// `OverdueRule` in SQL, for counts only (entries get it from the rule as they are decoded); `$1` is now.
     /// A test holds the two to the same answers.

@@ -88,7 +88,7 @@ extension StatusStore {
                 INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, source)
                 SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, $9 FROM upserted RETURNING 1
             ), entry AS (
-                SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed
+                SELECT \(entrySQL)::jsonb AS payload, p.active AND \(boardListingSQL) AS listed
                 FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by
             ), status_event AS (
                 \(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1
@@ -112,7 +112,7 @@ extension StatusStore {
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    WITH entry AS (SELECT \(entrySQL)::jsonb AS payload, \(boardListingSQL) AS listed \(entryFrom) WHERE p.id = $1),
+                    WITH entry AS (SELECT \(entrySQL)::jsonb AS payload, p.active AND \(boardListingSQL) AS listed \(entryFrom) WHERE p.id = $1),
                     status AS (\(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING 1),
                     watch AS (\(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status) first"))
                               WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $2 = 'in') RETURNING 1)
@@ -174,7 +174,7 @@ extension StatusStore {
             PostgresQuery(
                 unsafeSQL: """
                     SELECT json_build_object('type', t.name, 'note', h.note, 'noteHidden', h.note_hidden, 'returnAt', extract(epoch FROM h.return_at),
-                        'expiresAt', extract(epoch FROM h.expires_at), 'setAt', extract(epoch FROM h.set_at), 'setBy', sb.display_name, 'source', h.source)::text
+                        'expiresAt', extract(epoch FROM h.expires_at), 'setAt', extract(epoch FROM h.set_at), 'setBy', \(StatusStore.setByNameSQL), 'source', h.source)::text
                     FROM status_history h JOIN status_types t ON t.id = h.type_id LEFT JOIN people sb ON sb.id = h.set_by
                     WHERE h.person_id = $1 ORDER BY h.set_at DESC, h.id DESC LIMIT $2
                     """, binds: binds), logger: logger)

@@ -10,7 +10,7 @@ extension StatusStore {
     public static let entryColumns = """
         p.id, p.username, p.display_name, p.email, COALESCE(p.mapped_department, p.department), p.active,
         s.person_id IS NOT NULL, t.name, t.id, t.colour, t.presence, s.note, s.note_hidden, s.return_at,
-        s.expires_at, s.set_at, sb.display_name, s.auto_away
+        s.expires_at, s.set_at, \(setByNameSQL), s.auto_away
         """
     static let entryColumnCount = 18
 

@@ -24,7 +24,7 @@ public struct StatusStore: Sendable {
             'status', CASE WHEN s.person_id IS NULL THEN NULL ELSE json_build_object(
                 'type', t.name, 'typeId', t.id, 'colour', t.colour, 'presence', t.presence, 'note', s.note,
                 'noteHidden', s.note_hidden, 'returnAt', extract(epoch FROM s.return_at), 'expiresAt', extract(epoch FROM s.expires_at),
-                'setAt', extract(epoch FROM s.set_at), 'setBy', sb.display_name, 'autoAway', s.auto_away,
+                'setAt', extract(epoch FROM s.set_at), 'setBy', \(setByNameSQL), 'autoAway', s.auto_away,
                 'overdue', FALSE) END)
         """
     public static let entryFrom = """

@@ -29,6 +29,9 @@ struct LoginService: Sendable {
             throw APIError(.unauthorized, code: "missing_credentials", message: "Enter your username and password.")
         }
         if let local = try await people.localAccount(username: username) {
+            // Counted under the account however the name was spelled: PostgreSQL matched it (`lower`), while the
+            // throttle's own lower-casing may differ ("ADMİN"), which gave each spelling a fresh budget.
+            try await entryFound("person:\(local.person.id)")
             let matches = try await NIOThreadPool.singleton.runIfActive {
                 Bcrypt.verify(password, hash: local.passwordHash)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import InboardStore
 import NIOCore
 
@@ -16,6 +17,8 @@ struct LiveEvent: Sendable {
     private let publicFrame: ByteBuffer
     /// False for a board entry that could not be read: it is never sent.
     private let deliverable: Bool
+    /// False for the entry of a disabled person (a leaver's timed status ending): for admins only.
+    private let aboutActivePerson: Bool
 
     /// `streamID` is the frame's SSE id (`EventPosition.frameID`), by default the event's own id.
     init(_ stored: StoredEvent, now: Date = Date(), streamID: String? = nil) {
@@ -39,6 +42,7 @@ struct LiveEvent: Sendable {
             fullFrame = frame(payload)
             publicFrame = fullFrame
             deliverable = true
+            aboutActivePerson = true
         } else if let entry = try? BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8)).refreshed(
             now: now),
             let full = encode(entry),
@@ -48,6 +52,7 @@ struct LiveEvent: Sendable {
             fullFrame = frame(full)
             publicFrame = frame(redacted)
             deliverable = true
+            aboutActivePerson = entry.active
         } else {
             // A board entry this server cannot read (written by another version?) is never sent as it was
             // stored: its hidden note would reach everyone. Clients see it at their next full board read.
@@ -55,11 +60,16 @@ struct LiveEvent: Sendable {
             fullFrame = ByteBuffer()
             publicFrame = ByteBuffer()
             deliverable = false
+            aboutActivePerson = false
         }
     }
 
-    /// Whether `viewer` receives it: broadcasts go to everyone, the rest only to their recipient.
-    func isVisible(to viewer: Person) -> Bool { deliverable && (recipientID == nil || recipientID == viewer.id) }
+    /// Whether `viewer` receives it: broadcasts go to everyone, the rest only to their recipient; a disabled
+    /// person's entry only to admins (`PersonVisibilityRule`), as their card is.
+    func isVisible(to viewer: Person) -> Bool {
+        deliverable && (recipientID == nil || recipientID == viewer.id)
+            && (aboutActivePerson || PersonVisibilityRule.showsDisabledPerson(toAdmin: viewer.role >= .admin))
+    }
 
     /// The SSE frame for `viewer`: hidden notes are removed unless the viewer may see them.
     func frameBuffer(for viewer: Person) -> ByteBuffer {
