@@ -45,8 +45,26 @@ public struct DirectorySnapshot: Codable, Sendable {
     /// A snapshot file's text: JSON (domain, users, computers) or LDIF; `file` names it in errors.
     public static func parse(_ data: Data, file path: String) throws -> DirectorySnapshot {
         let first = data.first { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
-        if first != UInt8(ascii: "{") { return try parseLDIF(String(decoding: data, as: UTF8.self), file: path) }
-        return try decodeJSON(data, file: path)
+        let snapshot =
+            first != UInt8(ascii: "{")
+            ? try parseLDIF(String(decoding: data, as: UTF8.self), file: path) : try decodeJSON(data, file: path)
+        try snapshot.refuseDuplicateNames(file: path)
+        return snapshot
+    }
+
+    /// A name is what a manifest is looked up by: two users (or two computers) of one name would leave which
+    /// manifest a client gets to the order of an index file.
+    func refuseDuplicateNames(file path: String) throws {
+        for (kind, targets) in [("users", users), ("computers", computers ?? [])] {
+            var seen: [String: String] = [:]
+            for target in targets {
+                if let other = seen.updateValue(target.dn, forKey: target.name) {
+                    throw PolicyError(
+                        file: path,
+                        message: "two \(kind) are named '\(target.name)' (\(other) and \(target.dn)); names are unique")
+                }
+            }
+        }
     }
 
     /// Every container that exists: the listed ones, the domain, and every OU above a target.

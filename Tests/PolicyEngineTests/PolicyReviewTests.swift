@@ -137,3 +137,19 @@ import Testing
         }
     }
 }
+
+extension PolicyReviewTests {
+    /// Two users of one name in a snapshot gave an index shard the name twice: which manifest a lookup returned
+    /// was the order of the file.
+    @Test func aSnapshotWithTwoTargetsOfOneNameIsRefused() throws {
+        let json = """
+            {"domain": "dc=acme,dc=test", "users": [
+              {"name": "carol", "dn": "uid=carol,ou=Paris,ou=people,dc=acme,dc=test", "groups": []},
+              {"name": "carol", "dn": "uid=carol,ou=London,ou=people,dc=acme,dc=test", "groups": []}]}
+            """
+        let error = #expect(throws: PolicyError.self) {
+            _ = try DirectorySnapshot.parse(Data(json.utf8), file: "snapshot.json")
+        }
+        #expect(error?.description.contains("two users are named 'carol'") == true, "\(String(describing: error))")
+    }
+}
