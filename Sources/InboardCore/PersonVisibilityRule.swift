@@ -12,6 +12,6 @@ public enum PersonVisibilityRule {
     /// (The board's SQL applies the same condition; `StatusStore.boardListingSQL` is its one spelling.)
     public static func listsOnBoard(isLocalAccount: Bool, role: String) -> Bool { !(isLocalAccount && role == "admin") }
 
-    /// How a status set by an account no board lists names who set it (`setBy`), to everyone.
-    public static let unlistedSetter = "an administrator"
+    /// How an account no board lists is named where it acted: who set a status (`setBy`), who left a note.
+    public static let unlistedAccountName = "an administrator"
 }

@@ -678,7 +678,7 @@ paths:
         misses nothing. Hidden notes are removed for viewers who may not see them. A comment every 15 s keeps the stream open.
         A stream ends within 5 s of its session ending (logout, revocation, expiry, the person disabled), and
         follows a role change. One person holds at most 10 streams per server process. A stream whose connection
-        takes no writes for 60 s (its client stopped reading) is closed.
+        has stayed full for 60 s (its client stopped reading) is closed; the client resumes with Last-Event-ID.
       tags: [live]
       security: [{bearer: []}, {cookie: []}]
       parameters:
@@ -1021,7 +1021,7 @@ components:
             returnAt: {type: string, format: date-time}
             expiresAt: {type: string, format: date-time}
             setAt: {type: string, format: date-time}
-            setBy: {type: string, description: "who set it (display name); \"an administrator\" for a local admin account; absent when set by the server (expiry, auto-away)"}
+            setBy: {type: string, description: "who set it (display name); \"an administrator\" for a local admin account; absent when set by the expiry of a status"}
             autoAway: {type: boolean}
             overdue: {type: boolean, description: out with a return time that has passed}
     Note:

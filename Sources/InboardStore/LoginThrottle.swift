@@ -68,19 +68,20 @@ public struct LoginThrottle: Sendable {
         {
             account = "person:\(id)"
         }
-        return Keys(account: Self.digest(account), address: address.map { Self.digest("addr:" + Self.network(of: $0)) })
+        return Keys(account: Self.digest(account), address: address.map { Self.digest("addr:" + Self.client(of: $0)) })
     }
 
-    /// What one client's address is counted as: an IPv4 address itself, an IPv6 address its /64 (one host is
-    /// usually given a whole /64, so counting each address let it try without limit from its own network).
-    static func network(of address: String) -> String {
+    /// What one client's address is counted as: the address in one spelling (`2001:DB8::1` and
+    /// `2001:db8:0:0::1` are one client; an IPv4 address a dual-stack socket gives as `::ffff:192.0.2.7` is
+    /// `192.0.2.7`). Not an IPv6 /64: an office LAN shares one, and its failures would lock every colleague out.
+    static func client(of address: String) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
         guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
         if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
-            return bytes[12...].map(String.init).joined(separator: ".")  // IPv4-mapped: the IPv4 address
+            return bytes[12...].map(String.init).joined(separator: ".")
         }
-        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":") + "::/64"
+        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":")
     }
 
     /// The stored key for an account named the way `keys(username:address:)` names one ("person:ID", …).

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import Logging
 import PostgresNIO
 
@@ -16,6 +17,12 @@ public struct NoteStore: Sendable {
         self.database = database
         self.logger = logger
     }
+
+    /// The author's name as a note shows it (the people row `a`): an account no board lists (the break-glass
+    /// local admin) is `PersonVisibilityRule.unlistedAccountName`, never its name.
+    static let authorNameSQL = """
+        CASE WHEN \(StatusStore.listingSQL("a")) THEN a.display_name ELSE '\(PersonVisibilityRule.unlistedAccountName)' END
+        """
 
     public struct Note: Codable, Sendable, Equatable {
         public let id: Int64
@@ -62,7 +69,7 @@ public struct NoteStore: Sendable {
                     INSERT INTO notes (recipient_id, author_id, body) SELECT id, \(author), \(body) FROM people p WHERE id = \(recipient) AND active AND \(unescaped: StatusStore.boardListingSQL)
                     RETURNING id, recipient_id, author_id, body, created_at
                 ), payload AS (
-                    SELECT n.recipient_id, n.author_id, json_build_object('id', n.id, 'from', a.display_name, 'fromId', a.id, 'body', n.body,
+                    SELECT n.recipient_id, n.author_id, json_build_object('id', n.id, 'from', \(unescaped: Self.authorNameSQL), 'fromId', a.id, 'body', n.body,
                         'createdAt', extract(epoch FROM n.created_at), 'deliveredAt', NULL) AS json
                     FROM note n JOIN people a ON a.id = n.author_id
                 ), event AS (
@@ -89,7 +96,7 @@ public struct NoteStore: Sendable {
                 UPDATE notes n SET delivered_at = COALESCE(n.delivered_at, now()) FROM picked WHERE n.id = picked.id
                 RETURNING n.id, n.author_id, n.body, n.created_at, n.delivered_at
             )
-            SELECT json_build_object('id', m.id, 'from', a.display_name, 'fromId', a.id, 'body', m.body,
+            SELECT json_build_object('id', m.id, 'from', \(unescaped: Self.authorNameSQL), 'fromId', a.id, 'body', m.body,
                 'createdAt', extract(epoch FROM m.created_at), 'deliveredAt', extract(epoch FROM m.delivered_at))::text
             FROM marked m JOIN people a ON a.id = m.author_id ORDER BY m.created_at DESC
             """, logger: logger)

@@ -14,10 +14,10 @@ extension StatusStore {
     }
 
     /// Who set a status (the people row `sb`), as every output names them: an account no board lists is
-    /// `PersonVisibilityRule.unlistedSetter`, never its username (the break-glass account's name, for guessing).
+    /// `PersonVisibilityRule.unlistedAccountName`, never its username (the break-glass account's name, for guessing).
     public static let setByNameSQL = """
         CASE WHEN sb.id IS NULL THEN NULL WHEN \(listingSQL("sb")) THEN sb.display_name
-             ELSE '\(PersonVisibilityRule.unlistedSetter)' END
+             ELSE '\(PersonVisibilityRule.unlistedAccountName)' END
         """
 
     /// `OverdueRule` in SQL, for counts only (entries get it from the rule as they are decoded); `$1` is now.

@@ -31,6 +31,9 @@ extension DirectorySnapshot {
             return seen.sorted()
         }
         var users: [Target] = [], computers: [Target] = []
+        // Users with a login name (uid, sAMAccountName): a client looks its manifest up by it. Entries named by
+        // their cn (contacts, which cannot sign in) may share a name.
+        var loginNamed: [Target] = []
         for entry in entries {
             let dn = DN.normalised(entry.dn)
             if entry.classes.contains("computer") {
@@ -42,10 +45,12 @@ extension DirectorySnapshot {
                 let attributes = Dictionary(
                     entry.values.compactMap { key, values in values.first.map { (key, $0) } },
                     uniquingKeysWith: { first, _ in first })
+                let login = entry.first("uid") ?? entry.first("samaccountname")
                 users.append(
                     Target(
-                        name: entry.first("uid") ?? entry.first("samaccountname") ?? entry.first("cn") ?? entry.dn,
-                        dn: entry.dn, groups: closure(dn), attributes: attributes, id: entry.stableID))
+                        name: login ?? entry.first("cn") ?? entry.dn, dn: entry.dn, groups: closure(dn),
+                        attributes: attributes, id: entry.stableID))
+                if login != nil { loginNamed.append(users[users.count - 1]) }
             }
         }
         var shared: [String]?
@@ -60,6 +65,7 @@ extension DirectorySnapshot {
         let containers = entries.filter {
             $0.classes.contains("organizationalunit") || $0.classes.contains("container")
         }.map(\.dn)
+        try refuseDuplicateNames(file: file, users: loginNamed, computers: computers)
         return DirectorySnapshot(
             domain: shared.reversed().joined(separator: ","), users: users, computers: computers, containers: containers
         )

@@ -8,6 +8,8 @@ public struct DirectorySnapshot: Codable, Sendable {
         public var dn: String
         /// Group DNs, nested memberships included.
         public var groups: [String]
+        /// By lower-cased name: LDAP attribute names are case-insensitive (an LDIF dump's are lower-cased, a
+        /// policy's camelCase).
         public var attributes: [String: String]?
         /// The AD site (computers).
         public var site: String?
@@ -22,7 +24,11 @@ public struct DirectorySnapshot: Codable, Sendable {
             self.name = name
             self.dn = dn
             self.groups = groups
-            self.attributes = attributes
+            let hasUpperCase = attributes?.keys.contains { $0.utf8.contains { (65...90).contains($0) } } ?? false
+            self.attributes =
+                hasUpperCase
+                ? attributes.map { Dictionary($0.map { ($0.key.lowercased(), $0.value) }) { first, _ in first } }
+                : attributes
             self.site = site
             self.id = id
         }
@@ -45,17 +51,16 @@ public struct DirectorySnapshot: Codable, Sendable {
     /// A snapshot file's text: JSON (domain, users, computers) or LDIF; `file` names it in errors.
     public static func parse(_ data: Data, file path: String) throws -> DirectorySnapshot {
         let first = data.first { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
-        let snapshot =
-            first != UInt8(ascii: "{")
-            ? try parseLDIF(String(decoding: data, as: UTF8.self), file: path) : try decodeJSON(data, file: path)
-        try snapshot.refuseDuplicateNames(file: path)
+        if first != UInt8(ascii: "{") { return try parseLDIF(String(decoding: data, as: UTF8.self), file: path) }
+        let snapshot = try decodeJSON(data, file: path)
+        try refuseDuplicateNames(file: path, users: snapshot.users, computers: snapshot.computers ?? [])
         return snapshot
     }
 
     /// A name is what a manifest is looked up by: two users (or two computers) of one name would leave which
     /// manifest a client gets to the order of an index file.
-    func refuseDuplicateNames(file path: String) throws {
-        for (kind, targets) in [("users", users), ("computers", computers ?? [])] {
+    static func refuseDuplicateNames(file path: String, users: [Target], computers: [Target]) throws {
+        for (kind, targets) in [("users", users), ("computers", computers)] {
             var seen: [String: String] = [:]
             for target in targets {
                 if let other = seen.updateValue(target.dn, forKey: target.name) {

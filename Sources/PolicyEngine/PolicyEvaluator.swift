@@ -236,9 +236,7 @@ public struct PolicyEvaluator: Sendable {
         case let .group(dn): groups.contains(DN.normalised(dn))
         case let .ou(dn): DN.isWithin(target.dn, dn)
         case let .attribute(name, equals):
-            // LDAP attribute names are case-insensitive (an LDIF snapshot's are lower-cased, a policy's camelCase).
-            target.attributes?.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value.lowercased()
-                == equals.lowercased()
+            target.attributes?[name.lowercased()]?.lowercased() == equals.lowercased()
         case let .filter(name): set.links.filters?[name].map { matches($0, target: target, groups: groups) } ?? false
         }
     }

@@ -112,12 +112,14 @@ public struct Policy: Codable, Sendable, Equatable {
             previousVersion = try c.decode(String.self, forKey: .previousVersion)
             rings = try c.decode([Ring].self, forKey: .rings)
             halted = try c.decodeIfPresent(Bool.self, forKey: .halted)
-            // Each ring has a ClientInstall.ini of its own, named by the ring.
+            // Each ring has a ClientInstall.ini of its own, in a folder named by the ring (`a b` is `a_b` there).
             var names = Set<String>()
-            if let twice = rings.first(where: { !names.insert($0.name.lowercased()).inserted }) {
+            if let twice = rings.first(where: { !names.insert(ManifestBuilder.fileName($0.name).lowercased()).inserted }
+            ) {
                 throw DecodingError.dataCorruptedError(
                     forKey: .rings, in: c,
-                    debugDescription: "two rings are named '\(twice.name)'; ring names are unique")
+                    debugDescription:
+                        "two rings are named '\(twice.name)' (ignoring case and punctuation); ring names are unique")
             }
         }
 

@@ -40,7 +40,7 @@ public struct PolicySet: Sendable {
             // with its links and its block on inheritance.
             if let first = containers.updateValue(container.dn, forKey: DN.normalised(container.dn)) {
                 throw PolicyError(
-                    file: file, line: line(of: container.dn),
+                    file: file, line: lines.lastIndex { $0.contains(container.dn) }.map { $0 + 1 },
                     message: "\(container.dn) is listed twice (also as \(first)); put all its links in one entry")
             }
             var orders = Set<Int>()

@@ -39,14 +39,24 @@ import Testing
     }
 
     /// Notes go only to people the board lists: a note to the local admin was accepted (201) where its card and
-    /// watches answer 404, which found its id and let anyone flood it with notes and mail.
-    @Test func noNoteReachesTheLocalAdmin() async throws {
+    /// watches answer 404, which found its id and let anyone flood it with notes and mail. A note the local admin
+    /// leaves says it is from "an administrator", not the account's name.
+    @Test func notesNeitherReachNorNameTheLocalAdmin() async throws {
         try await withPeople { api, people, db, _ in
-            let annToken = try await api.login("ann")
+            let (annToken, rootToken) = (try await api.login("ann"), try await api.login("root"))
             let (status, _) = try await api.send(
                 .post, "/api/v1/people/\(people.ids["root"]!)/notes", json: "{\"body\":\"hello\"}", token: annToken)
             #expect(status == 404)
             #expect(try await db.scalar("SELECT count(*) FROM notes") == 0)
+            let (left, answer) = try await api.send(
+                .post, "/api/v1/people/\(people.ids["ann"]!)/notes", json: "{\"body\":\"call IT\"}", token: rootToken)
+            #expect(left == 201, "\(String(decoding: answer, as: UTF8.self))")
+            let notes = String(
+                decoding: try await api.send(.get, "/api/v1/me/notes", token: annToken).1, as: UTF8.self)
+            #expect(notes.contains("\"from\":\"an administrator\"") && !notes.contains("Root Example"), "\(notes)")
+            let stored = try await db.scalar(
+                "SELECT count(*) FROM events WHERE kind = 'note' AND payload->>'from' = 'an administrator'")
+            #expect(stored == 1, "the live event and the mail carry the same payload")
         }
     }
 

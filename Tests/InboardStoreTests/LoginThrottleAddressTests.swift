@@ -1,16 +1,16 @@
 import Testing
 @testable import InboardStore
 
-/// What a client address is counted as: one host usually holds a whole IPv6 /64, so counting each address let
-/// it spray passwords without limit from its own network.
+/// What a client address is counted as: one client, however its address is written, and never its whole IPv6
+/// /64 (an office LAN shares one: its failures would lock every colleague out).
 @Suite struct LoginThrottleAddressTests {
-    @Test func anIPv6AddressCountsAsItsSlash64() {
-        let one = LoginThrottle.network(of: "2001:db8:1:2::1")
-        #expect(one == "2001:db8:1:2::/64")
-        #expect(LoginThrottle.network(of: "2001:0db8:0001:0002:ffff:1234:5678:9abc") == one)
-        #expect(LoginThrottle.network(of: "2001:db8:1:3::1") != one)
-        #expect(LoginThrottle.network(of: "::ffff:192.0.2.7") == "192.0.2.7", "IPv4-mapped: the IPv4 address")
-        #expect(LoginThrottle.network(of: "192.0.2.7") == "192.0.2.7")
-        #expect(LoginThrottle.network(of: "not an address") == "not an address")
+    @Test func oneClientIsOneKeyHoweverItsAddressIsWritten() {
+        let one = LoginThrottle.client(of: "2001:db8:1:2::1")
+        #expect(one == "2001:db8:1:2:0:0:0:1")
+        #expect(LoginThrottle.client(of: "2001:0DB8:0001:0002:0:0:0:0001") == one)
+        #expect(LoginThrottle.client(of: "2001:db8:1:2::2") != one, "a neighbour on the same /64 is another client")
+        #expect(LoginThrottle.client(of: "::ffff:192.0.2.7") == "192.0.2.7", "IPv4-mapped: the IPv4 address")
+        #expect(LoginThrottle.client(of: "192.0.2.7") == "192.0.2.7")
+        #expect(LoginThrottle.client(of: "not an address") == "not an address")
     }
 }

@@ -222,6 +222,11 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             isLocalAccount: record.person.source == "local", role: (record.roleOverride ?? record.person.role).rawValue)
     }
 
+    /// Who acted (set a status, left a note), as every output names them (`StatusStore.setByNameSQL`).
+    private func actorName(_ personID: Int64) -> String? {
+        people[personID].map { listed($0) ? $0.person.displayName : PersonVisibilityRule.unlistedAccountName }
+    }
+
     private func entry(of personID: Int64) -> BoardEntry? {
         guard let record = people[personID] else { return nil }
         let person = record.person
@@ -232,7 +237,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
                 note: stored.change.note,
                 noteHidden: stored.change.noteHidden, returnAt: stored.change.returnAt,
                 expiresAt: stored.change.expiresAt,
-                setAt: stored.setAt, setBy: stored.setBy.flatMap { people[$0]?.person.displayName },
+                setAt: stored.setAt, setBy: stored.setBy.flatMap(actorName),
                 autoAway: stored.autoAway,
                 now: now)
         }
@@ -247,7 +252,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             HistoryEntry(
                 type: type.name, note: stored.change.note, noteHidden: stored.change.noteHidden,
                 returnAt: stored.change.returnAt, expiresAt: stored.change.expiresAt, setAt: stored.setAt,
-                setBy: stored.setBy.flatMap { people[$0]?.person.displayName }, source: source))
+                setBy: stored.setBy.flatMap(actorName), source: source))
     }
 
     // MARK: PeopleStoring
@@ -419,7 +424,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         if storedNotes.filter({ $0.author == author && $0.createdAt > windowStart }).count >= rateLimit ?? .max {
             throw NoteRateLimited()
         }
-        guard let record = people[recipient], record.person.active else { return nil }
+        guard let record = people[recipient], record.person.active, listed(record) else { return nil }
         nextID += 1
         let note = StoredNote(id: nextID, recipient: recipient, author: author, body: body, createdAt: now)
         storedNotes.append(note)
@@ -436,7 +441,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
 
     private func shown(_ note: StoredNote) -> NoteStore.Note {
         NoteStore.Note(
-            id: note.id, from: people[note.author]?.person.displayName ?? "", fromId: note.author, body: note.body,
+            id: note.id, from: actorName(note.author) ?? "", fromId: note.author, body: note.body,
             createdAt: note.createdAt, deliveredAt: note.deliveredAt)
     }
 

@@ -59,6 +59,13 @@ import Testing
             (["a": Self.packaged(ring.replacingOccurrences(of: "}", with: ", deferralDays: 31}"))], "", "0 to 30"),
             (["a": Self.packaged(ring + "\n" + ring)], "", "two rings are named 'broad'"),
             (
+                [
+                    "a": Self.packaged(
+                        ring.replacingOccurrences(of: "broad", with: "\"broad x\"") + "\n"
+                            + ring.replacingOccurrences(of: "broad", with: "Broad_X"))
+                ], "", "two rings are named 'Broad_X'"
+            ),
+            (
                 ["a": Self.packaged(ring).replacingOccurrences(of: "rollout:", with: "rolout:")], "",
                 "unknown key 'rolout'"
             ),
@@ -149,6 +156,29 @@ extension PolicyReviewTests {
             """
         let error = #expect(throws: PolicyError.self) {
             _ = try DirectorySnapshot.parse(Data(json.utf8), file: "snapshot.json")
+        }
+        #expect(error?.description.contains("two users are named 'carol'") == true, "\(String(describing: error))")
+    }
+}
+
+extension PolicyReviewTests {
+    /// Contacts (no uid or sAMAccountName) are named by their cn and cannot sign in: two of one name are kept;
+    /// two users of one login name are refused.
+    @Test func anLDIFDumpMayHoldContactsOfOneNameButNotTwoLogins() throws {
+        func entry(_ dn: String, _ extra: String) -> String {
+            "dn: \(dn)\nobjectClass: top\nobjectClass: person\n\(extra)\n"
+        }
+        let contacts = [
+            entry("cn=John Smith,ou=Paris,dc=acme,dc=test", "cn: John Smith"),
+            entry("cn=John Smith,ou=London,dc=acme,dc=test", "cn: John Smith"),
+        ].joined(separator: "\n")
+        #expect(try DirectorySnapshot.parse(Data(contacts.utf8), file: "dump.ldif").users.count == 2)
+        let logins = [
+            entry("uid=carol,ou=Paris,dc=acme,dc=test", "uid: carol"),
+            entry("uid=carol,ou=London,dc=acme,dc=test", "uid: carol"),
+        ].joined(separator: "\n")
+        let error = #expect(throws: PolicyError.self) {
+            _ = try DirectorySnapshot.parse(Data(logins.utf8), file: "dump.ldif")
         }
         #expect(error?.description.contains("two users are named 'carol'") == true, "\(String(describing: error))")
     }

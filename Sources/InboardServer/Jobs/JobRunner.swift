@@ -52,14 +52,19 @@ public struct JobRunner: Service {
                 case .claimed:
                     waitingForUpgrade = false
                     await runOnce(job)
-                case .schemaDiffers(let databaseVersion) where !waitingForUpgrade:
-                    waitingForUpgrade = true
-                    logger.notice(
-                        "maintenance job \(job.name) left to servers of the database's schema version",
-                        metadata: [
-                            "databaseSchema": "\(databaseVersion)", "thisServerSchema": "\(schemaVersion ?? 0)",
-                        ])
-                case .schemaDiffers, .notNow:
+                case .schemaDiffers(let databaseVersion):
+                    if !waitingForUpgrade {
+                        waitingForUpgrade = true
+                        logger.notice(
+                            "maintenance job \(job.name) left to servers of the database's schema version",
+                            metadata: [
+                                "databaseSchema": "\(databaseVersion)", "thisServerSchema": "\(schemaVersion ?? 0)",
+                            ])
+                    }
+                    // The job stays due until an upgraded server claims it: look again at the poll, not at once.
+                    try? await Task.sleep(for: poll)
+                    continue
+                case .notNow:
                     break
                 }
                 let wait = try await store.secondsUntilDue(name: job.name) ?? 1
