@@ -61,13 +61,12 @@ public struct DirectorySnapshot: Codable, Sendable {
     /// manifest a client gets to the order of an index file.
     static func refuseDuplicateNames(file path: String, users: [Target], computers: [Target]) throws {
         for (kind, targets) in [("users", users), ("computers", computers)] {
-            var seen: [String: String] = [:]
-            for target in targets {
-                if let other = seen.updateValue(target.dn, forKey: target.name) {
-                    throw PolicyError(
-                        file: path,
-                        message: "two \(kind) are named '\(target.name)' (\(other) and \(target.dn)); names are unique")
-                }
+            var seen = Set<String>(minimumCapacity: targets.count)
+            for target in targets where !seen.insert(target.name).inserted {
+                let other = targets.first { $0.name == target.name }?.dn ?? ""
+                throw PolicyError(
+                    file: path,
+                    message: "two \(kind) are named '\(target.name)' (\(other) and \(target.dn)); names are unique")
             }
         }
     }
