@@ -12,6 +12,6 @@ public enum PersonVisibilityRule {
     /// (The board's SQL applies the same condition; `StatusStore.boardListingSQL` is its one spelling.)
     public static func listsOnBoard(isLocalAccount: Bool, role: String) -> Bool { !(isLocalAccount && role == "admin") }
 
-    /// How an account no board lists is named where it acted: who set a status (`setBy`), who left a note.
+    /// How an account no board lists is named where it acted: who set a status (`setBy`), left a note, watches.
     public static let unlistedAccountName = "an administrator"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InboardCore
 import Logging
 import PostgresNIO
 
@@ -55,7 +56,9 @@ public struct WatchStore: WatchStoring {
         var result: [Watcher] = []
         let rows = try await database.query(
             """
-            SELECT p.id, p.display_name, w.only_in FROM watches w JOIN people p ON p.id = w.watcher_id
+            SELECT p.id, CASE WHEN \(unescaped: StatusStore.boardListingSQL) THEN p.display_name
+                              ELSE \(PersonVisibilityRule.unlistedAccountName) END, w.only_in
+            FROM watches w JOIN people p ON p.id = w.watcher_id
             WHERE w.watched_id = \(person) ORDER BY lower(p.display_name)
             """, logger: logger)
         for try await (id, name, onlyIn) in rows.decode((Int64, String, Bool).self) {

@@ -33,7 +33,7 @@ extension DirectorySnapshot {
         var users: [Target] = [], computers: [Target] = []
         // Users with a login name (uid, sAMAccountName): a client looks its manifest up by it. Entries named by
         // their cn (contacts, which cannot sign in) may share a name.
-        var loginNamed: [Target] = []
+        var loginNamed: [Target] = [], contacts: [Target] = []
         for entry in entries {
             let dn = DN.normalised(entry.dn)
             if entry.classes.contains("computer") {
@@ -50,7 +50,11 @@ extension DirectorySnapshot {
                     Target(
                         name: login ?? entry.first("cn") ?? entry.dn, dn: entry.dn, groups: closure(dn),
                         attributes: attributes, id: entry.stableID))
-                if login != nil { loginNamed.append(users[users.count - 1]) }
+                if login != nil {
+                    loginNamed.append(users[users.count - 1])
+                } else {
+                    contacts.append(users[users.count - 1])
+                }
             }
         }
         var shared: [String]?
@@ -65,7 +69,10 @@ extension DirectorySnapshot {
         let containers = entries.filter {
             $0.classes.contains("organizationalunit") || $0.classes.contains("container")
         }.map(\.dn)
-        try refuseDuplicateNames(file: file, users: loginNamed, computers: computers)
+        // Contacts may share a name among themselves, never with a login.
+        let logins = Set(loginNamed.map(\.name))
+        let contactsNamedLikeALogin = contacts.filter { logins.contains($0.name) }
+        try refuseDuplicateNames(file: file, users: loginNamed + contactsNamedLikeALogin, computers: computers)
         return DirectorySnapshot(
             domain: shared.reversed().joined(separator: ","), users: users, computers: computers, containers: containers
         )

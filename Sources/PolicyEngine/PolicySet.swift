@@ -13,15 +13,20 @@ public struct PolicySet: Sendable {
     /// Parses and validates what `PolicySource` read (no I/O); every problem is a `PolicyError`.
     public static func parse(_ source: PolicySource) throws -> PolicySet {
         var policies: [String: Policy] = [:], origins: [String: (String, Int)] = [:]
+        // ClientInstall.ini files sit in a folder named after the policy (`a b` is `a_b` there).
+        var folders: [String: String] = [:]
         for file in source.policies {
             let policy: Policy = try decode(file.text, path: file.path)
-            if let other = origins[policy.id] {
+            if let other = origins[policy.id]
+                ?? folders[ManifestBuilder.fileName(policy.id).lowercased()].flatMap({ origins[$0] })
+            {
                 throw PolicyError(
                     file: file.path, line: 1,
                     message: "duplicate policy id '\(policy.id)' (also in \(other.0):\(other.1))")
             }
             policies[policy.id] = policy
             origins[policy.id] = (file.path, 1)
+            folders[ManifestBuilder.fileName(policy.id).lowercased()] = policy.id
         }
         let links: LinksDocument = try decode(source.links.text, path: source.links.path)
         var set = PolicySet(policies: policies, links: links, origins: origins, version: source.version)
@@ -35,12 +40,17 @@ public struct PolicySet: Sendable {
         let lines = text.components(separatedBy: "\n")
         func line(of needle: String) -> Int? { lines.firstIndex { $0.contains(needle) }.map { $0 + 1 } }
         var containers: [String: String] = [:]
-        for container in links.containers {
+        // The n-th `dn:` line is the n-th container's (each entry names its DN once).
+        let dnLines = lines.indices.filter { lines[$0].contains("dn:") }
+        func lineOfContainer(at position: Int) -> Int? {
+            dnLines.count == links.containers.count ? dnLines[position] + 1 : nil
+        }
+        for (position, container) in links.containers.enumerated() {
             // One entry per container: a second one (the same DN in other case or spacing) was silently dropped,
             // with its links and its block on inheritance.
             if let first = containers.updateValue(container.dn, forKey: DN.normalised(container.dn)) {
                 throw PolicyError(
-                    file: file, line: lines.lastIndex { $0.contains(container.dn) }.map { $0 + 1 },
+                    file: file, line: lineOfContainer(at: position) ?? line(of: container.dn),
                     message: "\(container.dn) is listed twice (also as \(first)); put all its links in one entry")
             }
             var orders = Set<Int>()

@@ -57,6 +57,13 @@ import Testing
             let stored = try await db.scalar(
                 "SELECT count(*) FROM events WHERE kind = 'note' AND payload->>'from' = 'an administrator'")
             #expect(stored == 1, "the live event and the mail carry the same payload")
+            // Watching: the local admin watching ann is "an administrator" in her list of watchers.
+            try await db.execute(
+                "INSERT INTO watches (watcher_id, watched_id, only_in) VALUES (\(people.ids["root"]!), \(people.ids["ann"]!), false)"
+            )
+            let watchers = String(
+                decoding: try await api.send(.get, "/api/v1/me/watchers", token: annToken).1, as: UTF8.self)
+            #expect(watchers.contains("an administrator") && !watchers.contains("Root Example"), "\(watchers)")
         }
     }
 

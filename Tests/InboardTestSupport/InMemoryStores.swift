@@ -222,7 +222,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             isLocalAccount: record.person.source == "local", role: (record.roleOverride ?? record.person.role).rawValue)
     }
 
-    /// Who acted (set a status, left a note), as every output names them (`StatusStore.setByNameSQL`).
+    /// Who acted (set a status, left a note, watches), as every output names them (`StatusStore.setByNameSQL`).
     private func actorName(_ personID: Int64) -> String? {
         people[personID].map { listed($0) ? $0.person.displayName : PersonVisibilityRule.unlistedAccountName }
     }
@@ -408,9 +408,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     public func watchers(of person: Int64) -> [WatchStore.Watcher] {
         watches.compactMap { watcher, watched in
             watched[person].flatMap { onlyIn in
-                people[watcher].map {
-                    WatchStore.Watcher(id: watcher, displayName: $0.person.displayName, onlyIn: onlyIn)
-                }
+                actorName(watcher).map { WatchStore.Watcher(id: watcher, displayName: $0, onlyIn: onlyIn) }
             }
         }
         .sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }

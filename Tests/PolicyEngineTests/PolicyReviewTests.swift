@@ -84,6 +84,18 @@ import Testing
                 """,
                 "links.yaml:3: OU=Paris, OU=People,DC=acme,DC=test is listed twice"
             ),
+            (
+                ["a": "id: a\n"],
+                """
+                containers:
+                  - dn: "ou=Sales,dc=acme,dc=test"
+                  - dn: "ou=Sales,dc=acme,dc=test"
+                  - dn: "ou=Paris,ou=Sales,dc=acme,dc=test"
+
+                """,
+                "links.yaml:3: ou=Sales,dc=acme,dc=test is listed twice"
+            ),
+            (["a": "id: a b\n", "b": "id: A_B\n"], Self.domainLinks, "duplicate policy id"),
         ]
         for (policies, links, expected) in cases {
             let folder = try PolicyFolder(policies: policies, links: links.isEmpty ? Self.domainLinks : links)
@@ -173,13 +185,16 @@ extension PolicyReviewTests {
             entry("cn=John Smith,ou=London,dc=acme,dc=test", "cn: John Smith"),
         ].joined(separator: "\n")
         #expect(try DirectorySnapshot.parse(Data(contacts.utf8), file: "dump.ldif").users.count == 2)
-        let logins = [
-            entry("uid=carol,ou=Paris,dc=acme,dc=test", "uid: carol"),
+        for second in [
             entry("uid=carol,ou=London,dc=acme,dc=test", "uid: carol"),
-        ].joined(separator: "\n")
-        let error = #expect(throws: PolicyError.self) {
-            _ = try DirectorySnapshot.parse(Data(logins.utf8), file: "dump.ldif")
+            entry("cn=carol,ou=Contacts,dc=acme,dc=test", "cn: carol"),  // a contact named like a login
+        ] {
+            let dump = entry("uid=carol,ou=Paris,dc=acme,dc=test", "uid: carol") + "\n" + second
+            let error = #expect(throws: PolicyError.self) {
+                _ = try DirectorySnapshot.parse(Data(dump.utf8), file: "dump.ldif")
+            }
+            #expect(
+                error?.description.contains("two users are named 'carol'") == true, "\(String(describing: error))")
         }
-        #expect(error?.description.contains("two users are named 'carol'") == true, "\(String(describing: error))")
     }
 }
