@@ -31,13 +31,15 @@ import Testing
                 #expect(try await refused.endedByServer(within: .seconds(30)), "an eleventh stream was let in")
                 _ = await refused.stop()
 
-                // 20 MB of notes for ann: more than the kernel's and the server's buffers hold for a client
-                // that reads nothing, so every stream's writer blocks.
+                // 5 MB of notes for ann: more than the kernel's and the server's buffers hold for a client that
+                // reads nothing (3 MB was enough here, 0.6 MB was not), so every stream's writer blocks. (The
+                // suite runs in scripts/test's one-at-a-time pass: ten blocked streams and 50 MB queued for them
+                // slowed the parallel pass until other suites' PostgreSQL connections timed out.)
                 try await db.execute(
                     """
                     INSERT INTO events (kind, recipient_id, payload)
                     SELECT 'note', \(people.ids["ann"]!), json_build_object('from', 'x', 'body', repeat('n', 1000))
-                    FROM generate_series(1, 20000)
+                    FROM generate_series(1, 5000)
                     """)
                 try await db.execute("SELECT pg_notify('\(EventLog.channel)', '')")
 
