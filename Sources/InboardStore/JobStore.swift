@@ -56,7 +56,7 @@ public struct JobStore: Sendable {
     public func claim(name: String, server: String, schemaVersion: Int? = nil) async throws -> Claim {
         let rows = try await database.query(
             """
-            WITH schema AS (SELECT coalesce(max(version), 0) AS version FROM schema_migrations),
+            WITH schema AS (SELECT \(unescaped: DatabasePool.schemaVersionSQL) AS version),
             claimed AS (
                 UPDATE jobs SET running_on = \(server), running_since = now(), last_started_at = now(),
                        next_run_at = now() + make_interval(secs => every_seconds)

@@ -18,11 +18,8 @@ public struct NoteStore: Sendable {
         self.logger = logger
     }
 
-    /// The author's name as a note shows it (the people row `a`): an account no board lists (the break-glass
-    /// local admin) is `PersonVisibilityRule.unlistedAccountName`, never its name.
-    static let authorNameSQL = """
-        CASE WHEN \(StatusStore.listingSQL("a")) THEN a.display_name ELSE '\(PersonVisibilityRule.unlistedAccountName)' END
-        """
+    /// The author's name as a note shows it (the people row `a`).
+    static let authorNameSQL = StatusStore.accountNameSQL("a")
 
     public struct Note: Codable, Sendable, Equatable {
         public let id: Int64

@@ -61,8 +61,7 @@ public struct Outbox: Sendable {
             WITH due AS (
                 SELECT id FROM outbox
                 WHERE state IN ('pending', 'sending') AND next_attempt_at <= now() AND (state = 'pending' OR lease_until < now())
-                  AND (\(schemaVersion)::int IS NULL
-                       OR (SELECT coalesce(max(version), 0) FROM schema_migrations) = \(schemaVersion)::int)
+                  AND (\(schemaVersion)::int IS NULL OR \(unescaped: DatabasePool.schemaVersionSQL) = \(schemaVersion)::int)
                 ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
             )
             UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1, claimed_by = \(workerID),

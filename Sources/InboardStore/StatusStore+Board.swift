@@ -13,12 +13,18 @@ extension StatusStore {
         "NOT (\(alias).source = 'local' AND COALESCE(\(alias).role_override, \(alias).role) = 'admin')"
     }
 
-    /// Who set a status (the people row `sb`), as every output names them: an account no board lists is
-    /// `PersonVisibilityRule.unlistedAccountName`, never its username (the break-glass account's name, for guessing).
-    public static let setByNameSQL = """
-        CASE WHEN sb.id IS NULL THEN NULL WHEN \(listingSQL("sb")) THEN sb.display_name
+    /// An account's name as every output gives it (the people row `alias`; NULL when the row is missing): an
+    /// account no board lists is `PersonVisibilityRule.unlistedAccountName`, never its username (the break-glass
+    /// account's name, for guessing). Who set a status, who wrote a note and who watches a person all use it.
+    static func accountNameSQL(_ alias: String) -> String {
+        """
+        CASE WHEN \(alias).id IS NULL THEN NULL WHEN \(listingSQL(alias)) THEN \(alias).display_name
              ELSE '\(PersonVisibilityRule.unlistedAccountName)' END
         """
+    }
+
+    /// Who set a status (the people row `sb`).
+    public static let setByNameSQL = accountNameSQL("sb")
 
     /// `OverdueRule` in SQL, for counts only (entries get it from the rule as they are decoded); `$1` is now.
     /// A test holds the two to the same answers.

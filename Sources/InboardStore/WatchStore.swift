@@ -56,8 +56,7 @@ public struct WatchStore: WatchStoring {
         var result: [Watcher] = []
         let rows = try await database.query(
             """
-            SELECT p.id, CASE WHEN \(unescaped: StatusStore.boardListingSQL) THEN p.display_name
-                              ELSE \(PersonVisibilityRule.unlistedAccountName) END, w.only_in
+            SELECT p.id, \(unescaped: StatusStore.accountNameSQL("p")), w.only_in
             FROM watches w JOIN people p ON p.id = w.watcher_id
             WHERE w.watched_id = \(person) ORDER BY lower(p.display_name)
             """, logger: logger)

@@ -24,10 +24,7 @@ struct SyncHarness: Sendable {
         try await TemporaryDatabase.with { db in
             let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
             _ = try await db.database.withConnection { try await migrator.migrate(on: $0) }
-            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("sync-key-\(UUID())").path
-            FileManager.default.createFile(
-                atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
-                attributes: [.posixPermissions: 0o600])
+            let keyFile = try makeSecretKeyFile()
             defer { try? FileManager.default.removeItem(atPath: keyFile) }
             let secrets = try SecretBox.load(keyFile: keyFile)
             let pool = try db.database.makePool()

@@ -129,7 +129,7 @@ import Testing
         try await TemporaryDatabase.with { db in
             let catalog = try MigrationCatalog.embedded()
             let first = Migrator(catalog: try MigrationCatalog([catalog.migrations[0]]), logger: Logger(label: "test"))
-            try await db.database.withConnection { try await first.migrate(on: $0) }
+            _ = try await db.database.withConnection { try await first.migrate(on: $0) }
             try await Self.seed(db)
             let before = try await Self.digest(db)
 

@@ -11,15 +11,6 @@ func runInboard(_ arguments: [String], environment: [String: String]) async thro
     return try await runProgram(try inboardBinary(), arguments, environment: env)
 }
 
-/// A key file with 32 random bytes, removed by the caller.
-func makeSecretKeyFile() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("inboard-key-\(UUID().uuidString)").path
-    var bytes = [UInt8](repeating: 0, count: 32)
-    for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-    FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
-    return path
-}
-
 /// `directory.yaml` for the shared sample slapd (or `ldapServer`) with its reader's password beside it, and
 /// `smtp.yaml` for the shared SMTP sink, in `folder`: the files `inboard directory set` and `smtp set` read.
 func writeServiceSettings(

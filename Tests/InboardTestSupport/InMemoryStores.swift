@@ -96,7 +96,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
 
     /// A live session token for `person`.
     public func token(for person: Person, lifetime: Duration = .seconds(86_400)) async throws -> String {
-        try await create(personID: person.id, kind: "api", lifetime: lifetime, address: nil, userAgent: nil).token
+        create(personID: person.id, kind: "api", lifetime: lifetime, address: nil, userAgent: nil).token
     }
 
     // MARK: StatusStoring

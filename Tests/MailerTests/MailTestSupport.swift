@@ -98,10 +98,7 @@ struct MailHarness: Sendable {
         try await TemporaryDatabase.with { db in
             let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
             _ = try await db.database.withConnection { try await migrator.migrate(on: $0) }
-            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("mail-key-\(UUID())").path
-            FileManager.default.createFile(
-                atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
-                attributes: [.posixPermissions: 0o600])
+            let keyFile = try makeSecretKeyFile()
             defer { try? FileManager.default.removeItem(atPath: keyFile) }
             let pool = try db.database.makePool()
             return try await withThrowingTaskGroup(of: Void.self) { group in
