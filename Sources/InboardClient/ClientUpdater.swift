@@ -43,7 +43,17 @@ public struct ClientUpdater: Sendable {
         public var ring: String?
         public var installed: String?
         public var file: File?
-        public var upToDate: Bool { assigned == nil || assigned == installed }
+        /// The assigning policy's: "assigned" (installed at logon by the agent) or "published" (on request).
+        public var install: String?
+        public var policy: String?
+        public var uninstallWhenOutOfScope = false
+        /// What this install last remembered of its assignment (the manifest says nothing once out of scope).
+        public var remembered: Assignment?
+        /// No policy assigns a package any more, and the one that did asked for its removal then.
+        public var removesInstalled: Bool {
+            assigned == nil && installed != nil && remembered?.uninstallWhenOutOfScope == true
+        }
+        public var upToDate: Bool { assigned == nil ? !removesInstalled : assigned == installed }
     }
 
     public struct File: Sendable, Equatable {
@@ -62,9 +72,12 @@ public struct ClientUpdater: Sendable {
     }
 
     public func plan() async throws -> Plan {
-        let manifest = try await api.call(.GET, "/api/v1/clients/manifest") as? [String: Any] ?? [:]
+        try plan(manifest: try await api.call(.GET, "/api/v1/clients/manifest") as? [String: Any] ?? [:])
+    }
+
+    public func plan(manifest: [String: Any]) throws -> Plan {
         guard let package = manifest["package"] as? [String: Any], let version = package["version"] as? String else {
-            return Plan(assigned: nil, ring: nil, installed: installed, file: nil)
+            return Plan(assigned: nil, ring: nil, installed: installed, file: nil, remembered: remembered)
         }
         // Numbers and dots only: the version names a folder here.
         guard version.wholeMatch(of: /[0-9]{1,9}(\.[0-9]{1,9}){0,3}/) != nil else {
@@ -77,14 +90,19 @@ public struct ClientUpdater: Sendable {
             else { return nil }
             return File(name: name, path: path, sha256: sha256, size: object["size"] as? Int ?? 0)
         }
-        return Plan(assigned: version, ring: package["ring"] as? String, installed: installed, file: file)
+        return Plan(
+            assigned: version, ring: package["ring"] as? String, installed: installed, file: file,
+            install: package["install"] as? String, policy: package["policy"] as? String,
+            uninstallWhenOutOfScope: package["uninstallWhenOutOfScope"] as? Bool ?? false, remembered: remembered)
     }
 
-    /// Makes `current` the assigned version; says what it did.
+    /// Makes `current` the assigned version, or removes it when it fell out of scope and its policy asked for
+    /// that; says what it did.
     public func apply(_ plan: Plan) async throws -> String {
+        if plan.removesInstalled { return try uninstallOutOfScope(plan) }
         guard let version = plan.assigned, !plan.upToDate else {
-            return "up to date: \(plan.installed ?? "nothing installed")"
-                + (plan.assigned == nil ? " (no package is assigned to you)" : "")
+            remember(plan)
+            return plan.summary
         }
         try await requireServerNotOlder(than: version)
         let binary = folder + "/versions/" + version + "/inboard-client"
@@ -108,6 +126,7 @@ public struct ClientUpdater: Sendable {
             action = kept == nil ? "installed" : "replaced the altered kept copy of"
         }
         try switchCurrent(to: version)
+        remember(plan)
         pruneKeeping([version, plan.installed].compactMap { $0 })
         return "\(action) \(version) (was \(plan.installed ?? "none"), ring \(plan.ring ?? "?")): "
             + folder + "/current/inboard-client"

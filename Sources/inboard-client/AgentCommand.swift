@@ -12,7 +12,8 @@ struct AgentCommand: AsyncParsableCommand {
             prints each watch event and note and pops them up as the policy's statusWatchPopups and notePopups say; \
             reads idle time and screen lock from the session (logind, or X11 through xprintidle) and reports them, \
             so that "In" becomes the away status after idleMinutesBeforeAway and comes back with activity; sends \
-            status changes queued offline; refreshes the policy manifest and the cached board (what 'board' shows \
+            status changes queued offline; installs the client version an assigned package policy gives you at its \
+            start ('inboard-client update' does it for a published one); refreshes the policy manifest and the cached board (what 'board' shows \
             offline) at its start, every cacheMinutes and after a reset (more missed than the server replays). \
             Needs a login first ('inboard-client login'); stops on Ctrl-C or SIGTERM.
             """)
@@ -27,7 +28,7 @@ struct AgentCommand: AsyncParsableCommand {
             let context = try ClientContext(connection)
             guard let token = context.api.token else { throw ClientError.notLoggedIn }
             let settings = CurrentSettings()
-            try await refresh(context, settings)
+            if let manifest = try await refresh(context, settings) { await installAtLogon(context, manifest) }
             let source = idleSource.map(IdleSource.file) ?? IdleSource.detect()
             if source == nil { say("no idle source found in this session: auto-away is off") }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -38,7 +39,7 @@ struct AgentCommand: AsyncParsableCommand {
                         // A reset (more missed than the server replays) says where to look; notes left meanwhile
                         // stay unread on the server for `inboard-client notes`.
                         if settings.value.popsUp(event.kind == "reset" ? "note" : event.kind) { Notifier.show(event) }
-                        if event.kind == "reset" { try? await refresh(context, settings) }
+                        if event.kind == "reset" { _ = try? await refresh(context, settings) }
                     }
                 }
                 if let source {
@@ -48,7 +49,7 @@ struct AgentCommand: AsyncParsableCommand {
                     while true {
                         let minutes = settings.value.cacheMinutes
                         try await Task.sleep(for: .seconds(minutes * 60))
-                        try? await refresh(context, settings)
+                        _ = try? await refresh(context, settings)
                     }
                 }
                 try await group.next()
@@ -58,8 +59,9 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     /// The manifest (its settings applied), the queue sent, the board cached; an unreachable server keeps
-    /// what was cached.
-    func refresh(_ context: ClientContext, _ settings: CurrentSettings) async throws {
+    /// what was cached. Returns the server's manifest (nil when it was unreachable).
+    @discardableResult
+    func refresh(_ context: ClientContext, _ settings: CurrentSettings) async throws -> [String: Any]? {
         let cache = ClientCache(config: context.config)
         var manifest: [String: Any]?
         var reachable = true
@@ -91,13 +93,33 @@ struct AgentCommand: AsyncParsableCommand {
         {
             say(change)
         }
+        return reachable ? manifest : nil
+    }
+
+    /// As Group Policy installs an assigned package at logon: the version the person's ring assigns, or the
+    /// removal of one out of scope whose policy asked for it; a published one is only offered. The session
+    /// runs it from its next start. A failure is said and changes nothing.
+    func installAtLogon(_ context: ClientContext, _ manifest: [String: Any]) async {
+        let updater = ClientUpdater(api: context.api)
+        do {
+            let plan = try updater.plan(manifest: manifest)
+            guard !plan.upToDate else { return updater.remember(plan) }
+            if plan.assigned != nil, plan.install != "assigned" {
+                updater.remember(plan)
+                return say("update: \(plan.summary); offered to you: 'inboard-client update' installs it")
+            }
+            try context.found.address.requireTLS(for: "a program to install", allowHTTP: false)
+            say("update: " + (try await updater.apply(plan)))
+        } catch {
+            say("update: \(error)")
+        }
     }
 
     /// What the session should start: the updater's `current` when this client was installed by `update` (its
     /// versions come and go), else this program itself.
     static var autostartExecutable: String {
         let current = ClientUpdater.installFolder() + "/current/inboard-client"
-        return FileManager.default.isExecutableFile(atPath: current) ? current : ServerDiscovery.executablePath
+        return FileManager.default.isExecutableFile(atPath: current) ? current : ClientUpdater.unmanagedClient()
     }
 
     func senseIdle(_ source: IdleSource, _ api: InboardAPI, _ settings: CurrentSettings) async throws {

@@ -9,7 +9,8 @@ struct UpdateCommand: AsyncParsableCommand {
         discussion: """
             Versions live in $INBOARD_CLIENT_INSTALL_DIR (else $XDG_DATA_HOME/inboard-client, else \
             ~/.local/share/inboard-client) under versions/VERSION, with 'current' pointing at the one in use; \
-            the previous version is kept. A download whose SHA-256 differs from the manifest's is refused, and a \
+            the previous version is kept. Once no policy assigns you a package, the installed version is removed if \
+            the policy that assigned it set uninstallWhenOutOfScope, and stays otherwise. A download whose SHA-256 differs from the manifest's is refused, and a \
             version newer (major.minor) than the server is not installed (exit 5): the server is upgraded first.
             """)
     @OptionGroup var connection: ConnectionOptions
@@ -23,14 +24,7 @@ struct UpdateCommand: AsyncParsableCommand {
             if !check { try context.found.address.requireTLS(for: "a program to install", allowHTTP: allowHttp) }
             let updater = ClientUpdater(api: context.api)
             let plan = try await updater.plan()
-            if check {
-                print(
-                    plan.upToDate
-                        ? "up to date: \(plan.installed ?? "nothing installed")"
-                        : "\(plan.assigned ?? "?") assigned (ring \(plan.ring ?? "?")); installed: \(plan.installed ?? "none")"
-                )
-                return
-            }
+            if check { return print(plan.summary) }
             print(try await updater.apply(plan))
         }
     }

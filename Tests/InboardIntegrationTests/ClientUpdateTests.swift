@@ -23,57 +23,88 @@ struct ClientUpdateTests {
         """
     }
 
-    @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
-    func aRingMovesTheClientAndAHaltBringsItBack() async throws {
-        try await ServerOnOwnCluster.with(admins: 1) { setup in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("update-\(UUID())").path
-            let (policyDir, packages) = (folder + "/policy", folder + "/packages")
-            for path in [policyDir + "/policies", packages] {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    /// A server on its own cluster with the sample directory synced, a policy folder and a package folder
+    /// holding 1.0.1–1.0.3 of the real client (each marked with its version at its end), and Bob logged in.
+    struct Rig {
+        let folder: String
+        let install: String
+        let bob: ClientCommandTests.Client
+        let setup: ServerOnOwnCluster
+
+        var policyFile: String { folder + "/policy/policies/client-rollout.yaml" }
+
+        func link(enabled: Bool = true) throws {
+            try
+                "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client-rollout, order: 1, enabled: \(enabled)}]}\nfilters: {}\n"
+                .write(toFile: folder + "/policy/links.yaml", atomically: true, encoding: .utf8)
+        }
+
+        func run(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
+            try await bob.run(arguments, extra: ["INBOARD_CLIENT_INSTALL_DIR": install])
+        }
+
+        func current() -> String? {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: install + "/current")
+        }
+
+        func installedMarker() -> String? {
+            (try? Data(contentsOf: URL(fileURLWithPath: install + "/current/inboard-client")))
+                .map { String(decoding: $0.suffix(13), as: UTF8.self) }
+        }
+
+        static func with(_ body: (Rig) async throws -> Void) async throws {
+            try await ServerOnOwnCluster.with(admins: 1) { setup in
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("update-\(UUID())").path
+                let (policyDir, packages) = (folder + "/policy", folder + "/packages")
+                for path in [policyDir + "/policies", packages] {
+                    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                }
+                defer { try? FileManager.default.removeItem(atPath: folder) }
+                let binary = try Data(contentsOf: URL(fileURLWithPath: try inboardClientBinary()))
+                for version in ["1.0.1", "1.0.2", "1.0.3"] {
+                    try (binary + Data("\nversion-\(version)".utf8)).write(
+                        to: URL(fileURLWithPath: "\(packages)/inboard-client-\(version)-\(try await platform())"))
+                }
+                setup.extraEnvironment = ["INBOARD_POLICY_DIR": policyDir, "INBOARD_CLIENT_PACKAGE_DIR": packages]
+                let (directory, _) = try writeServiceSettings(in: folder)
+                #expect(
+                    try await runInboard(["directory", "set", "--file", directory], environment: setup.environment)
+                        .status == 0)
+                #expect(try await runInboard(["sync", "--full"], environment: setup.environment).status == 0)
+                let rig = Rig(
+                    folder: folder, install: folder + "/install",
+                    bob: ClientCommandTests.Client(folder: folder + "/bob", server: "http://127.0.0.1:\(setup.port)/"),
+                    setup: setup)
+                try rig.link()
+                try ClientUpdateTests.policy(version: "1.0.2", halted: false).write(
+                    toFile: rig.policyFile, atomically: true, encoding: .utf8)
+                try await setup.startReadyServer()
+                let password = folder + "/password"
+                try "\(try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD"))\n".write(
+                    toFile: password, atomically: true, encoding: .utf8)
+                #expect(try await rig.run(["login", "--username", "bob", "--password-file", password]).status == 0)
+                try await body(rig)
             }
-            defer { try? FileManager.default.removeItem(atPath: folder) }
-            try "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client-rollout, order: 1}]}\nfilters: {}\n"
-                .write(toFile: policyDir + "/links.yaml", atomically: true, encoding: .utf8)
-            let policyFile = policyDir + "/policies/client-rollout.yaml"
-            func assign(_ version: String, halted: Bool = false) throws {
-                try Self.policy(version: version, halted: halted).write(
-                    toFile: policyFile, atomically: true, encoding: .utf8)
-            }
-            try assign("1.0.2")
-            // Packages: the real client, each copy marked with its version at the end (still a runnable binary).
-            let binary = try Data(contentsOf: URL(fileURLWithPath: try inboardClientBinary()))
-            let platform =
-                "linux-"
+        }
+
+        static func platform() async throws -> String {
+            "linux-"
                 + (try await runProgram("/usr/bin/uname", ["-m"]).output.trimmingCharacters(
                     in: .whitespacesAndNewlines))
-            for version in ["1.0.1", "1.0.2", "1.0.3"] {
-                try (binary + Data("\nversion-\(version)".utf8)).write(
-                    to: URL(fileURLWithPath: "\(packages)/inboard-client-\(version)-\(platform)"))
-            }
-            setup.extraEnvironment = ["INBOARD_POLICY_DIR": policyDir, "INBOARD_CLIENT_PACKAGE_DIR": packages]
-            let (directory, _) = try writeServiceSettings(in: folder)
-            #expect(
-                try await runInboard(["directory", "set", "--file", directory], environment: setup.environment).status
-                    == 0)
-            #expect(try await runInboard(["sync", "--full"], environment: setup.environment).status == 0)
-            try await setup.startReadyServer()
+        }
+    }
 
-            let install = folder + "/install"
-            let bob = ClientCommandTests.Client(folder: folder + "/bob", server: "http://127.0.0.1:\(setup.port)/")
-            func run(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
-                try await bob.run(arguments, extra: ["INBOARD_CLIENT_INSTALL_DIR": install])
+    @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
+    func aRingMovesTheClientAndAHaltBringsItBack() async throws {
+        try await Rig.with { rig in
+            let (install, packages) = (rig.install, rig.folder + "/packages")
+            let binary = try Data(contentsOf: URL(fileURLWithPath: try inboardClientBinary()))
+            let platform = try await Rig.platform()
+            func assign(_ version: String, halted: Bool = false) throws {
+                try ClientUpdateTests.policy(version: version, halted: halted).write(
+                    toFile: rig.policyFile, atomically: true, encoding: .utf8)
             }
-            let password = folder + "/password"
-            try "\(try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD"))\n".write(
-                toFile: password, atomically: true, encoding: .utf8)
-            #expect(try await run(["login", "--username", "bob", "--password-file", password]).status == 0)
-            func current() -> String? {
-                try? FileManager.default.destinationOfSymbolicLink(atPath: install + "/current")
-            }
-            func installedMarker() -> String? {
-                (try? Data(contentsOf: URL(fileURLWithPath: install + "/current/inboard-client")))
-                    .map { String(decoding: $0.suffix(13), as: UTF8.self) }
-            }
+            let (run, current, installedMarker) = (rig.run, rig.current, rig.installedMarker)
 
             let check = try await run(["update", "--check"])
             #expect(check.output.contains("1.0.2 assigned (ring everyone); installed: none"), "\(check)")
@@ -129,6 +160,76 @@ struct ClientUpdateTests {
             let newer = try await run(["update"])
             #expect(newer.status == 5 && newer.error.contains("upgrade the server"), "\(newer)")
             #expect(current() == "versions/1.0.2")
+        }
+    }
+
+    static func package(install: String, uninstall: Bool) -> String {
+        """
+        id: client-rollout
+        name: Client rollout
+        user:
+          package: {version: 1.0.2, install: \(install), upgrade: required, uninstallWhenOutOfScope: \(uninstall)}
+        """
+    }
+
+    /// Group Policy's software installation: an assigned package is installed by the agent at logon, a
+    /// published one only offered; out of scope, the installed version goes only when its policy asked for it.
+    @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
+    func theAgentInstallsAnAssignedPackageAndOutOfScopeItGoesOnlyWhenItsPolicySaysSo() async throws {
+        try await Rig.with { rig in
+            func assign(install: String, uninstall: Bool) throws {
+                try Self.package(install: install, uninstall: uninstall).write(
+                    toFile: rig.policyFile, atomically: true, encoding: .utf8)
+            }
+            func logon(until text: String) async throws -> String {
+                let log = rig.folder + "/agent-\(UUID()).log"
+                let agent = try rig.bob.start(
+                    ["agent", "--idle-source", "/dev/null"], logFile: log,
+                    extra: ["INBOARD_CLIENT_INSTALL_DIR": rig.install])
+                let said = try await ClientCommandTests.wait(for: text, in: log)
+                agent.signal(SIGTERM)
+                _ = await agent.exit()
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                #expect(said, "the agent did not say '\(text)': \(output)")
+                return output
+            }
+            try assign(install: "published", uninstall: false)
+            _ = try await logon(until: "offered to you")
+            #expect(rig.current() == nil, "a published package was installed without being asked for")
+            try assign(install: "assigned", uninstall: false)
+            _ = try await logon(until: "update: installed 1.0.2")
+            #expect(rig.current() == "versions/1.0.2" && rig.installedMarker() == "version-1.0.2")
+
+            // Out of scope (the link disabled), its policy not asking for removal: it stays.
+            try rig.link(enabled: false)
+            let kept = try await rig.run(["update"])
+            #expect(kept.status == 0 && kept.output.contains("it stays, as client-rollout did not ask"), "\(kept)")
+            #expect(rig.current() == "versions/1.0.2")
+
+            // Back in scope with uninstallWhenOutOfScope: the install remembers it, and once out of scope again
+            // `update --check` says what `update` then does.
+            try assign(install: "assigned", uninstall: true)
+            try rig.link()
+            #expect(try await rig.run(["update"]).output.contains("up to date: 1.0.2"))
+            try rig.link(enabled: false)
+            let check = try await rig.run(["update", "--check"])
+            #expect(
+                check.output.contains("no longer assigned to you and client-rollout asked for its removal"), "\(check)")
+            #expect(rig.current() == "versions/1.0.2", "--check changed something")
+            // The session's autostart entry ran the installed copy (as the agent writes it once one is there).
+            let autostart = rig.bob.folder + "/.config/autostart/inboard-client.desktop"
+            try FileManager.default.createDirectory(
+                atPath: rig.bob.folder + "/.config/autostart", withIntermediateDirectories: true)
+            try
+                "[Desktop Entry]\nType=Application\nExec=\"\(rig.install)/current/inboard-client\" agent\nX-Inboard-Managed=true\n"
+                .write(toFile: autostart, atomically: true, encoding: .utf8)
+            let removed = try await rig.run(["update"])
+            #expect(removed.status == 0 && removed.output.contains("uninstalled 1.0.2"), "\(removed)")
+            #expect(rig.current() == nil && !FileManager.default.fileExists(atPath: rig.install + "/versions"))
+            let entry = (try? String(contentsOfFile: autostart, encoding: .utf8)) ?? ""
+            let system = (try inboardClientBinary() as NSString).resolvingSymlinksInPath
+            #expect(entry.contains("Exec=\"\(system)\" agent"), "the session would start a removed program: \(entry)")
+            #expect(try await rig.run(["update"]).output.contains("up to date: nothing installed"))
         }
     }
 }
