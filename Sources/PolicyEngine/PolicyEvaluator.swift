@@ -7,7 +7,7 @@ public enum LinkOutcome: String, Codable, Sendable {
     case halfDisabled = "this half of the policy is disabled"
     case blocked = "blocked by Block Inheritance"
     case denied = "security filtering: denied"
-    case notInApplyGroups = "security filtering: not in an apply group"
+    case notInApplyGroups = "security filtering: neither the account nor a group of it may apply it"
     case targetingFalse = "item-level targeting is false"
 }
 
@@ -150,13 +150,20 @@ public struct PolicyEvaluator: Sendable {
         evaluate(target, kind: kind, applicability: applicability(target, kind: kind, site: site))
     }
 
-    /// Which links reach the target and which of them apply (security filtering, targeting, blocking).
-    func applicability(_ target: DirectorySnapshot.Target, kind: TargetKind, site: String? = nil) -> Applicability {
+    /// Which links reach the target and which of them apply (security filtering, targeting, blocking). The links
+    /// are those of the target's own container, or of `location` (loopback: the computer's); filtering and
+    /// targeting are always about the target itself.
+    func applicability(
+        _ target: DirectorySnapshot.Target, kind: TargetKind, site: String? = nil, linksFrom location: String? = nil
+    ) -> Applicability {
         let groups = Set(target.groups.map(DN.normalised))
-        let parent = DN.parent(DN.normalised(target.dn)) ?? DN.normalised(domain)
+        let account = DN.normalised(target.dn)
+        let parent = location ?? DN.parent(account) ?? DN.normalised(domain)
         let candidates = candidates(parent: parent, site: site ?? target.site)
         let outcomes = candidates.map { candidate in
-            outcome(candidate, policy: set.policies[candidate.link.policy]!, kind: kind, groups: groups, target: target)
+            outcome(
+                candidate, policy: set.policies[candidate.link.policy]!, kind: kind,
+                principals: Principals(account: account, groups: groups), target: target)
         }
         return Applicability(candidates: candidates, outcomes: outcomes, groups: groups)
     }
@@ -189,15 +196,25 @@ public struct PolicyEvaluator: Sendable {
         return nil
     }
 
+    /// Whom a policy's security filter names: the user or computer account itself, or a group it is in.
+    struct Principals {
+        let account: String
+        let groups: Set<String>
+
+        func named(in filter: Set<String>) -> Bool { filter.contains(account) || !filter.isDisjoint(with: groups) }
+    }
+
     func outcome(
-        _ candidate: Candidate, policy: Policy, kind: TargetKind, groups: Set<String>, target: DirectorySnapshot.Target
+        _ candidate: Candidate, policy: Policy, kind: TargetKind, principals: Principals,
+        target: DirectorySnapshot.Target
     ) -> LinkOutcome {
         if candidate.link.enabled == false { return .linkDisabled }
         if candidate.blocked { return .blocked }
         if !policy.halfEnabled(kind) { return .halfDisabled }
         let filter = filters[policy.id]!
-        if !filter.deny.isDisjoint(with: groups) { return .denied }
-        if !filter.apply.isEmpty, filter.apply.isDisjoint(with: groups) { return .notInApplyGroups }
+        if principals.named(in: filter.deny) { return .denied }
+        if !filter.apply.isEmpty, !principals.named(in: filter.apply) { return .notInApplyGroups }
+        let groups = principals.groups
         if let targeting = policy.targeting, !matches(targeting, target: target, groups: groups) {
             return .targetingFalse
         }
@@ -248,13 +265,11 @@ public struct PolicyEvaluator: Sendable {
         let site = computer.site ?? user.site
         let own = evaluate(user, kind: .user, site: site)
         guard let mode = evaluate(computer, kind: .computer).loopback else { return own }
-        // The computer's location, with the user's groups for security filtering.
-        let located = DirectorySnapshot.Target(
-            name: user.name, dn: "cn=" + user.name + "," + (DN.parent(DN.normalised(computer.dn)) ?? domain),
-            groups: user.groups, attributes: user.attributes, id: user.id)
-        var there = evaluate(located, kind: .user, site: site)
-        there.name = user.name
-        there.dn = user.dn
+        // The user settings of the policies linked at the computer's location, filtered and targeted against the
+        // user (who must be allowed to apply them), as Group Policy does.
+        let location = DN.parent(DN.normalised(computer.dn)) ?? DN.normalised(domain)
+        let there = evaluate(
+            user, kind: .user, applicability: applicability(user, kind: .user, site: site, linksFrom: location))
         guard mode == .merge else { return there }
         var merged = own
         for link in there.links where link.outcome == .applied {

@@ -26,9 +26,10 @@ public struct Policy: Codable, Sendable, Equatable {
     }
 
     public struct Security: Codable, Sendable, Equatable {
-        /// Groups (DNs) that may apply the policy; empty means every authenticated user and computer.
+        /// Groups, users or computers (DNs) that may apply the policy (a group for its members); empty means every
+        /// authenticated user and computer.
         public var apply: [String] = []
-        /// Groups denied: a deny wins over any apply.
+        /// Groups, users or computers denied: a deny wins over any apply.
         public var deny: [String] = []
 
         init() {}

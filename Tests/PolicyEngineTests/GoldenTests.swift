@@ -36,7 +36,7 @@ import PolicyFiles
         let data = try encoder.encode(actual)
         let path = Self.folder.appendingPathComponent("Golden/sample-rsop.json").path
         if ProcessInfo.processInfo.environment["INBOARD_UPDATE_GOLDEN"] == "1" {
-            FileManager.default.createFile(atPath: path, contents: data)
+            try data.write(to: URL(fileURLWithPath: path))
         }
         let expected = try #require(
             FileManager.default.contents(atPath: path), "missing \(path): run with INBOARD_UPDATE_GOLDEN=1")

@@ -146,6 +146,44 @@ import Testing
         #expect(contractor.settings.isEmpty)
     }
 
+    /// Group Policy's security filter lists users and computers as well as groups.
+    @Test func securityFilteringNamesAccountsByTheirOwnDN() throws {
+        let ann = Sample.user("ann"), bob = Sample.user("bob")
+        let policies = [
+            "just-ann": Sample.policy("just-ann", idle: 7, extra: "security: {apply: [\"\(ann.dn)\"]}\n"),
+            "not-bob": Sample.policy("not-bob", idle: 8, extra: "security: {deny: [\"\(bob.dn.uppercased())\"]}\n"),
+        ]
+        let links =
+            "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: just-ann, order: 1}, {policy: not-bob, order: 2}]}\n"
+        let forAnn = try rsop(policies, links, user: ann), forBob = try rsop(policies, links, user: bob)
+        #expect(outcome(forAnn, "just-ann") == .applied && outcome(forAnn, "not-bob") == .applied)
+        #expect(outcome(forBob, "just-ann") == .notInApplyGroups, "an apply list naming Ann applied to Bob")
+        #expect(outcome(forBob, "not-bob") == .denied, "a deny naming Bob (in another case) did not hold")
+    }
+
+    /// Under loopback the location's policies are about the user all the same: its own DN, groups and OU.
+    @Test func loopbackFiltersAndTargetsTheUserItself() throws {
+        let ann = Sample.user("ann"), bob = Sample.user("bob")
+        let folder = try PolicyFolder(
+            policies: [
+                "kiosk": "id: kiosk\ncomputer:\n  loopback: replace\n",
+                "kiosk-people": Sample.policy(
+                    "kiosk-people", idle: 30,
+                    extra: "security: {deny: [\"\(bob.dn)\"]}\ntargeting: {ou: \"ou=people,dc=acme,dc=test\"}\n"),
+            ],
+            links: """
+                containers:
+                  - {dn: "ou=kiosks,ou=computers,dc=acme,dc=test", links: [{policy: kiosk, order: 2}, {policy: kiosk-people, order: 1}]}
+                """)
+        defer { folder.remove() }
+        let evaluator = PolicyEvaluator(set: try folder.load(), domain: Sample.domain)
+        let kiosk = Sample.computer("kiosk1", ou: "ou=kiosks,ou=computers")
+        let forAnn = evaluator.evaluate(user: ann, on: kiosk), forBob = evaluator.evaluate(user: bob, on: kiosk)
+        #expect(outcome(forAnn, "kiosk-people") == .applied, "targeted at the kiosk's OU instead of Ann's")
+        #expect(forAnn.name == "ann" && forAnn.dn == ann.dn)
+        #expect(outcome(forBob, "kiosk-people") == .denied, "a deny naming Bob did not hold on a kiosk")
+    }
+
     @Test func itemLevelTargetingWithNamedFilters() throws {
         let policies = [
             "paris-sales": Sample.policy(
