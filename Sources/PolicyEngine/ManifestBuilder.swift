@@ -27,7 +27,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var package: PackageAssignment?
 }
 
-/// Rings: a target is in the first ring whose groups it is in or whose stable percentage covers it; the
+/// Rings: a target is in the first ring whose groups it is in or whose stable percentage covers it (and none of
+/// whose excluded groups it is in); the
 /// ring's version applies once its start (plus deferral) has passed and unless it is paused; a halt sends
 /// every ring back to the previous version. Targets in no ring keep the previous version.
 enum RolloutPlan {
@@ -37,6 +38,7 @@ enum RolloutPlan {
         guard let rollout = package.rollout else { return (package.version, "all") }
         if rollout.halted == true { return (rollout.previousVersion, "halted") }
         for ring in rollout.rings {
+            if ring.exclude?.contains(where: { groups.contains(DN.normalised($0)) }) == true { continue }
             let inGroups = ring.groups?.contains { groups.contains(DN.normalised($0)) } ?? false
             let inShare = ring.percent.map { bucket(rollout: rolloutID(policy, package), target: target) < $0 } ?? false
             guard inGroups || inShare else { continue }

@@ -70,6 +70,9 @@ public struct Policy: Codable, Sendable, Equatable {
             public var name: String
             /// Members by group (DN) …
             public var groups: [String]?
+            /// Groups (DNs) whose members are never in this ring, whatever its groups or share (Intune's excluded
+            /// groups): they go on to the next ring.
+            public var exclude: [String]?
             /// … or a stable share of all targets (a hash of the target's stable id and the rollout: the policy and
             /// its package version), 0–100.
             public var percent: Double?
@@ -78,7 +81,7 @@ public struct Policy: Codable, Sendable, Equatable {
             public var paused: Bool?
 
             enum CodingKeys: String, CodingKey, CaseIterable {
-                case name, groups, percent, start, deferralDays, paused
+                case name, groups, exclude, percent, start, deferralDays, paused
             }
 
             public init(from decoder: any Decoder) throws {
@@ -86,6 +89,7 @@ public struct Policy: Codable, Sendable, Equatable {
                 let c = try decoder.container(keyedBy: CodingKeys.self)
                 name = try c.decode(String.self, forKey: .name)
                 groups = try c.decodeIfPresent([String].self, forKey: .groups)
+                exclude = try c.decodeIfPresent([String].self, forKey: .exclude)
                 percent = try c.decodeIfPresent(Double.self, forKey: .percent)
                 start = try c.decode(Date.self, forKey: .start)
                 deferralDays = try c.decodeIfPresent(Int.self, forKey: .deferralDays)

@@ -55,6 +55,24 @@ import Testing
             "a halt rolls every ring back")
     }
 
+    /// Intune's excluded groups: a member is never in that ring, whatever its groups or share, and goes on to
+    /// the next ring (or none: the previous version).
+    @Test func aRingsExcludedGroupsKeepTheirMembersOut() throws {
+        let rings = """
+                  rings:
+                    - {name: pilot, groups: ["\(Sample.it)"], exclude: ["\(Sample.contractors.uppercased())"], start: 2026-11-20T00:00:00Z}
+                    - {name: broad, percent: 100, exclude: ["\(Sample.it)"], start: 2026-11-20T00:00:00Z}
+            """
+        let computers = [
+            Sample.computer("it1", groups: [Sample.it]),
+            Sample.computer("it2", groups: [Sample.it, Sample.contractors]),
+            Sample.computer("pc1"),
+        ]
+        let built = try manifests(packagePolicy(rings), computers: computers)
+        #expect(built.map { $0.package?.ring } == ["pilot", "none", "broad"], "\(built.map { $0.package })")
+        #expect(built.map { $0.package?.version } == ["1.0.2", "1.0.1", "1.0.2"])
+    }
+
     @Test func stablePercentagesOnlyGrow() {
         let targets = (0..<2000).map { "cn=pc\($0),ou=computers,dc=acme,dc=test" }
         let at10 = Set(targets.filter { RolloutPlan.bucket(rollout: "client\n1.0.1", id: $0) < 10 })
