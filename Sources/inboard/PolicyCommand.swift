@@ -3,6 +3,7 @@ import DirectorySync
 import Foundation
 import InboardCore
 import InboardStore
+import LDAPKit
 import PolicyEngine
 import PolicyFiles
 
@@ -180,27 +181,6 @@ struct PolicyCommand: AsyncParsableCommand {
             } else {
                 print(RSoPReport.text(rsop, manifest: manifest))
             }
-        }
-    }
-
-    struct WhatIf: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "what-if", abstract: "Model a hypothetical user: a name in an OU with groups.")
-        @OptionGroup var inputs: Inputs
-        @Option(help: "The user's name.") var user: String
-        @Option(help: "The OU the user would be in (a DN).") var ou: String
-        @Option(help: "Group DNs, separated by semicolons.") var groups: String = ""
-        func run() async throws {
-            let (set, snapshot) = try await inputs.load()
-            let target = DirectorySnapshot.Target(
-                name: user, dn: "cn=\(user),\(ou)",
-                groups: groups.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
-            let rsop = PolicyEvaluator(set: set, domain: snapshot.domain).evaluate(target, kind: .user)
-            print(
-                RSoPReport.text(
-                    rsop,
-                    manifest: ManifestBuilder(set: set, directory: snapshot, asOf: try inputs.date()).manifest(
-                        for: rsop, target: target)))
         }
     }
 

@@ -57,6 +57,36 @@ import Testing
         #expect(package(onComputer.output) == package(alone.output), "\(onComputer)")
     }
 
+    /// Modelling a user who does not exist, alone and on a kiosk that does not exist either (loopback merge:
+    /// the kiosk's user settings win); a contractor is denied the kiosk policy; a site without a computer is
+    /// refused.
+    @Test func policyWhatIfModelsAUserOnAHypotheticalComputer() async throws {
+        let sample = TestEnvironment.repositoryRoot.appendingPathComponent("policy").path
+        let common = [
+            "policy", "what-if", "--policy-dir", sample, "--directory", sample + "/sample-directory.json", "--user",
+            "zoe, jr", "--ou", "ou=Paris,ou=people,dc=acme,dc=test", "--as-of", "2026-11-05T00:00:00Z",
+        ]
+        let staff = "cn=all-staff,ou=groups,dc=acme,dc=test"
+        let kiosk = [
+            "--computer-ou", "ou=kiosks,ou=computers,dc=acme,dc=test", "--computer-groups",
+            "cn=kiosk-computers,ou=groups,dc=acme,dc=test", "--site", "Paris",
+        ]
+        let alone = try await runInboard(common + ["--groups", staff], environment: [:])
+        #expect(
+            alone.status == 0 && alone.output.contains("idleMinutesBeforeAway = 5    from paris-office"), "\(alone)")
+        #expect(alone.output.contains("(cn=zoe\\, jr,ou=Paris"), "the name was not escaped in the DN: \(alone)")
+        let onKiosk = try await runInboard(common + ["--groups", staff] + kiosk, environment: [:])
+        #expect(onKiosk.output.contains("idleMinutesBeforeAway = 2    from kiosk"), "\(onKiosk)")
+        let contractor = try await runInboard(
+            common + ["--groups", staff + ";cn=contractors,ou=groups,dc=acme,dc=test"] + kiosk, environment: [:])
+        #expect(
+            contractor.output.contains(
+                "kiosk at ou=kiosks,ou=computers,dc=acme,dc=test, order 1: security filtering: denied"), "\(contractor)"
+        )
+        expectOneClearLine(
+            try await runInboard(common + ["--site", "Paris"], environment: [:]), containing: "give --computer-ou too")
+    }
+
     @Test func unknownSubcommand() async throws {
         expectOneClearLine(try await runInboard(["frobnicate"], environment: [:]), containing: "inboard --help")
     }
