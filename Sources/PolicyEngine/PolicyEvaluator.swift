@@ -201,7 +201,10 @@ public struct PolicyEvaluator: Sendable {
         let account: String
         let groups: Set<String>
 
-        func named(in filter: Set<String>) -> Bool { filter.contains(account) || !filter.isDisjoint(with: groups) }
+        /// An empty list names no one (and most are empty: nothing is hashed for them).
+        func named(in filter: Set<String>) -> Bool {
+            !filter.isEmpty && (filter.contains(account) || !filter.isDisjoint(with: groups))
+        }
     }
 
     func outcome(
