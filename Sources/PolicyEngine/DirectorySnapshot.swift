@@ -89,30 +89,67 @@ public struct DirectorySnapshot: Codable, Sendable {
     }
 }
 
-/// DN handling enough for containment: lower-cased, spaces around commas dropped, escaped commas respected.
+/// DN handling enough for containment and comparison: lower-cased, spaces around `,` `+` `=` dropped (an
+/// escaped space kept), hex escapes decoded (`\2C` is `\,`, `\41` is `a`), escaped commas respected.
 /// Works on UTF-8 bytes: a build normalises hundreds of thousands of DNs.
 enum DN {
+    /// What stays escaped in a normalised DN: RFC 4514's specials, and a space or `#` (which mean something at
+    /// a value's ends).
+    private static let keptEscaped: Set<UInt8> = Set(#",+"\<>;= #"#.utf8)
+
     static func normalised(_ dn: String) -> String {
+        let bytes = Array(dn.utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(dn.utf8.count)
-        var escaped = false, nonASCII = false
-        for byte in dn.utf8 {
-            if escaped { out.append(byte); escaped = false; continue }
+        out.reserveCapacity(bytes.count)
+        var nonASCII = false
+        var kept = 0  // bytes before this are data (escaped): never trimmed
+        var afterSeparator = true  // at the start or after `,` `+` `=`: spaces are dropped
+        var index = 0
+        while index < bytes.count {
+            var byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: "\\"), index < bytes.count {
+                byte = bytes[index]
+                index += 1
+                if let high = hexValue(byte), index < bytes.count, let low = hexValue(bytes[index]) {
+                    byte = high << 4 | low
+                    index += 1
+                }
+                if keptEscaped.contains(byte) { out.append(UInt8(ascii: "\\")) }
+                if byte >= 0x80 { nonASCII = true }
+                out.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                kept = out.count
+                afterSeparator = false
+                continue
+            }
             switch byte {
-            case UInt8(ascii: "\\"): out.append(byte); escaped = true
-            case UInt8(ascii: ","):
-                while out.last == UInt8(ascii: " ") { out.removeLast() }
+            case UInt8(ascii: ","), UInt8(ascii: "+"), UInt8(ascii: "="):
+                while out.count > kept, out.last == UInt8(ascii: " ") { out.removeLast() }
                 out.append(byte)
-            case UInt8(ascii: " ") where out.isEmpty || out.last == UInt8(ascii: ","): break  // space after a comma
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(byte + 32)
+                kept = out.count
+                afterSeparator = true
+            case UInt8(ascii: " ") where afterSeparator: break
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                out.append(byte + 32)
+                afterSeparator = false
             default:
                 if byte >= 0x80 { nonASCII = true }
                 out.append(byte)
+                afterSeparator = false
             }
         }
-        while out.last == UInt8(ascii: " ") { out.removeLast() }
+        while out.count > kept, out.last == UInt8(ascii: " ") { out.removeLast() }
         let text = String(decoding: out, as: UTF8.self)
         return nonASCII ? text.lowercased() : text
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     static func components(_ dn: String) -> [String] {

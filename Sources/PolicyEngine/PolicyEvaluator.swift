@@ -7,7 +7,7 @@ public enum LinkOutcome: String, Codable, Sendable {
     case halfDisabled = "this half of the policy is disabled"
     case blocked = "blocked by Block Inheritance"
     case denied = "security filtering: denied"
-    case notInApplyGroups = "security filtering: neither the account nor a group of it may apply it"
+    case notInApplyGroups = "security filtering: not in an apply group"  // also an account not named: kept for JSON readers
     case targetingFalse = "item-level targeting is false"
 }
 

@@ -94,6 +94,11 @@ public struct Policy: Codable, Sendable, Equatable {
                 start = try c.decode(Date.self, forKey: .start)
                 deferralDays = try c.decodeIfPresent(Int.self, forKey: .deferralDays)
                 paused = try c.decodeIfPresent(Bool.self, forKey: .paused)
+                if groups?.isEmpty ?? true, percent == nil {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .name, in: c,
+                        debugDescription: "ring '\(name)' takes no one: give it groups, a percent, or both")
+                }
                 if let percent, !(0...100).contains(percent) {
                     throw DecodingError.dataCorruptedError(
                         forKey: .percent, in: c, debugDescription: "must be from 0 to 100 (a share of all targets)")

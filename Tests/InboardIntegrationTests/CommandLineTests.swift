@@ -85,6 +85,32 @@ import Testing
         )
         expectOneClearLine(
             try await runInboard(common + ["--site", "Paris"], environment: [:]), containing: "give --computer-ou too")
+
+        // A copy of the sample with a policy linked at the Paris site, and the kiosk policy denying Zoe by name.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("what-if-\(UUID())").path
+        try FileManager.default.copyItem(atPath: sample, toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "id: paris-site\nname: Paris site\nuser:\n  cacheMinutes: 15\n".write(
+            toFile: folder + "/policies/paris-site.yaml", atomically: true, encoding: .utf8)
+        let links = try String(contentsOfFile: folder + "/links.yaml", encoding: .utf8)
+        try links.replacingOccurrences(
+            of: "containers:\n", with: "containers:\n  - dn: site:Paris\n    links: [{policy: paris-site, order: 1}]\n"
+        ).write(toFile: folder + "/links.yaml", atomically: true, encoding: .utf8)
+        let kioskPolicy = try String(contentsOfFile: folder + "/policies/kiosk.yaml", encoding: .utf8)
+        try kioskPolicy.replacingOccurrences(
+            of: "deny: [", with: "deny: [\"cn=zoe\\\\, jr,ou=paris,ou=people,dc=acme,dc=test\", "
+        ).write(toFile: folder + "/policies/kiosk.yaml", atomically: true, encoding: .utf8)
+        let copied = common.map {
+            $0 == sample ? folder : $0 == sample + "/sample-directory.json" ? folder + "/sample-directory.json" : $0
+        }
+        let inParis = try await runInboard(copied + ["--groups", staff] + kiosk, environment: [:])
+        #expect(inParis.output.contains("paris-site at site:Paris, order 1: applied"), "\(inParis)")
+        #expect(
+            inParis.output.contains(
+                "kiosk at ou=kiosks,ou=computers,dc=acme,dc=test, order 1: security filtering: denied"), "\(inParis)")
+        let elsewhere = try await runInboard(
+            copied + ["--groups", staff] + kiosk.map { $0 == "Paris" ? "London" : $0 }, environment: [:])
+        #expect(elsewhere.status == 0 && !elsewhere.output.contains("paris-site"), "\(elsewhere)")
     }
 
     @Test func unknownSubcommand() async throws {

@@ -73,10 +73,11 @@ struct AdminPoliciesPage: Sendable {
                     ? "halted"
                     : ring.paused == true
                         ? "paused" : live ? "live" : "from \(WebFormat.shortTime(rollout.liveFrom(ring)))"
-                let who =
+                let who = [
                     [ring.groups.map { "\($0.count) group(s)" }, ring.percent.map { "\($0)% of targets" }]
-                    .compactMap { $0 }.joined(separator: " or ")
-                    + (ring.exclude.map { $0.isEmpty ? "" : ", except \($0.count) group(s)" } ?? "")
+                        .compactMap { $0 }.joined(separator: " or "),
+                    ring.exclude.flatMap { $0.isEmpty ? nil : "except \($0.count) group(s)" },
+                ].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
                 return .init(
                     policy: policy.id, ring: ring.name, who: who,
                     version: live ? package.version : rollout.previousVersion, state: state)
