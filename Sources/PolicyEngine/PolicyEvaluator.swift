@@ -7,7 +7,8 @@ public enum LinkOutcome: String, Codable, Sendable {
     case halfDisabled = "this half of the policy is disabled"
     case blocked = "blocked by Block Inheritance"
     case denied = "security filtering: denied"
-    case notInApplyGroups = "security filtering: not in an apply group"  // also an account not named: kept for JSON readers
+    /// Also an account the apply list does not name (the text is kept as it was for readers of the JSON).
+    case notInApplyGroups = "security filtering: not in an apply group"
     case targetingFalse = "item-level targeting is false"
 }
 
