@@ -46,15 +46,23 @@ public struct AutostartEntry: Sendable {
         path = base + "/autostart/inboard-client.desktop"
     }
 
+    /// Whether `Exec=` can run `path` as it is, quoted: none of the characters the desktop entry format reads as
+    /// syntax in a quoted argument (`"` `` ` `` `$` `\\`, `%` for field codes) and no control character.
+    public static func canRun(_ path: String) -> Bool {
+        !path.unicodeScalars.contains {
+            "\"`$\\%".unicodeScalars.contains($0) || $0.properties.generalCategory == .control
+        }
+    }
+
     /// Makes the entry match `wanted`, running `executable` (quoted); an entry of ours that runs another path is
-    /// rewritten. Says what it changed, or nil.
+    /// rewritten. Says what it changed, or nil; a path `Exec=` cannot carry as it is is never written.
     public func apply(wanted: Bool, executable: String) -> String? {
         let existing = try? String(contentsOfFile: path, encoding: .utf8)
         if wanted {
-            let quoted =
-                "\""
-                + executable.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            guard Self.canRun(executable) else {
+                return "autostart entry not written: \(executable) holds a character a desktop entry cannot carry"
+            }
+            let quoted = "\"" + executable + "\""
             let text = """
                 [Desktop Entry]
                 Type=Application

@@ -49,9 +49,13 @@ public struct ClientUpdater: Sendable {
         public var uninstallWhenOutOfScope = false
         /// What this install last remembered of its assignment (the manifest says nothing once out of scope).
         public var remembered: Assignment?
-        /// No policy assigns a package any more, and the one that did asked for its removal then.
+        /// The server asked (its address).
+        public var server = ""
+        /// No policy of this server assigns a package any more, and the one that assigned the installed version
+        /// asked for its removal then.
         public var removesInstalled: Bool {
-            assigned == nil && installed != nil && remembered?.uninstallWhenOutOfScope == true
+            guard assigned == nil, let installed, let remembered else { return false }
+            return remembered.uninstallWhenOutOfScope && remembered.version == installed && remembered.server == server
         }
         public var upToDate: Bool { assigned == nil ? !removesInstalled : assigned == installed }
     }
@@ -75,9 +79,15 @@ public struct ClientUpdater: Sendable {
         try plan(manifest: try await api.call(.GET, "/api/v1/clients/manifest") as? [String: Any] ?? [:])
     }
 
+    /// The plan for a manifest the server answered (200): an absent package means out of scope.
     public func plan(manifest: [String: Any]) throws -> Plan {
-        guard let package = manifest["package"] as? [String: Any], let version = package["version"] as? String else {
-            return Plan(assigned: nil, ring: nil, installed: installed, file: nil, remembered: remembered)
+        let server = api.http.server.description
+        guard let value = manifest["package"], !(value is NSNull) else {
+            return Plan(
+                assigned: nil, ring: nil, installed: installed, file: nil, remembered: remembered, server: server)
+        }
+        guard let package = value as? [String: Any], let version = package["version"] as? String else {
+            throw ClientError.local("the server's manifest has a package without a version: nothing was changed")
         }
         // Numbers and dots only: the version names a folder here.
         guard version.wholeMatch(of: /[0-9]{1,9}(\.[0-9]{1,9}){0,3}/) != nil else {
@@ -93,12 +103,18 @@ public struct ClientUpdater: Sendable {
         return Plan(
             assigned: version, ring: package["ring"] as? String, installed: installed, file: file,
             install: package["install"] as? String, policy: package["policy"] as? String,
-            uninstallWhenOutOfScope: package["uninstallWhenOutOfScope"] as? Bool ?? false, remembered: remembered)
+            uninstallWhenOutOfScope: package["uninstallWhenOutOfScope"] as? Bool ?? false, remembered: remembered,
+            server: server)
     }
 
     /// Makes `current` the assigned version, or removes it when it fell out of scope and its policy asked for
     /// that; says what it did.
     public func apply(_ plan: Plan) async throws -> String {
+        try await InstallLock.holding(in: folder) { try await applyLocked(plan) }
+    }
+
+    func applyLocked(_ plan: Plan) async throws -> String {
+        rememberSystemClient()
         if plan.removesInstalled { return try uninstallOutOfScope(plan) }
         guard let version = plan.assigned, !plan.upToDate else {
             remember(plan)
@@ -126,7 +142,9 @@ public struct ClientUpdater: Sendable {
             action = kept == nil ? "installed" : "replaced the altered kept copy of"
         }
         try switchCurrent(to: version)
-        remember(plan)
+        var installedPlan = plan
+        installedPlan.installed = version
+        remember(installedPlan)
         pruneKeeping([version, plan.installed].compactMap { $0 })
         return "\(action) \(version) (was \(plan.installed ?? "none"), ring \(plan.ring ?? "?")): "
             + folder + "/current/inboard-client"

@@ -13,7 +13,8 @@ struct AgentCommand: AsyncParsableCommand {
             reads idle time and screen lock from the session (logind, or X11 through xprintidle) and reports them, \
             so that "In" becomes the away status after idleMinutesBeforeAway and comes back with activity; sends \
             status changes queued offline; installs the client version an assigned package policy gives you at its \
-            start ('inboard-client update' does it for a published one); refreshes the policy manifest and the cached board (what 'board' shows \
+            start ('inboard-client update' does it for a published one), and removes it once out of scope when its \
+            policy set uninstallWhenOutOfScope; refreshes the policy manifest and the cached board (what 'board' shows \
             offline) at its start, every cacheMinutes and after a reset (more missed than the server replays). \
             Needs a login first ('inboard-client login'); stops on Ctrl-C or SIGTERM.
             """)
@@ -64,10 +65,12 @@ struct AgentCommand: AsyncParsableCommand {
     func refresh(_ context: ClientContext, _ settings: CurrentSettings) async throws -> [String: Any]? {
         let cache = ClientCache(config: context.config)
         var manifest: [String: Any]?
+        var answered: [String: Any]?  // the server's own answer (200): the only one a package change follows
         var reachable = true
         do {
             try await context.sendQueued()
             manifest = try await context.api.call(.GET, "/api/v1/clients/manifest") as? [String: Any]
+            answered = manifest
             if let manifest { cache.save("manifest", manifest) }
         } catch ClientError.refused(404, _, _) {
             manifest = [:]  // a local account has no manifest: the defaults apply
@@ -88,12 +91,14 @@ struct AgentCommand: AsyncParsableCommand {
                     + "pop-ups for watch events \(applied.statusWatchPopups ? "on" : "off"), notes \(applied.notePopups ? "on" : "off")"
             )
         }
-        if let change = AutostartEntry().apply(
-            wanted: applied.autoStart, executable: Self.autostartExecutable)
+        // Once an installed copy removed itself, and no other client is known, the entry is left as it is.
+        let executable = Self.autostartExecutable
+        if executable != nil || !applied.autoStart,
+            let change = AutostartEntry().apply(wanted: applied.autoStart, executable: executable ?? "")
         {
             say(change)
         }
-        return reachable ? manifest : nil
+        return answered
     }
 
     /// As Group Policy installs an assigned package at logon: the version the person's ring assigns, or the
@@ -108,7 +113,12 @@ struct AgentCommand: AsyncParsableCommand {
                 updater.remember(plan)
                 return say("update: \(plan.summary); offered to you: 'inboard-client update' installs it")
             }
-            try context.found.address.requireTLS(for: "a program to install", allowHTTP: false)
+            let address = context.found.address
+            guard address.isTLS || address.isLoopback || plan.removesInstalled else {
+                return say(
+                    "update: \(plan.summary), not installed: \(address) is plain HTTP; "
+                        + "'inboard-client update --allow-http' installs it from there all the same")
+            }
             say("update: " + (try await updater.apply(plan)))
         } catch {
             say("update: \(error)")
@@ -117,7 +127,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     /// What the session should start: the updater's `current` when this client was installed by `update` (its
     /// versions come and go), else this program itself.
-    static var autostartExecutable: String {
+    static var autostartExecutable: String? {
         let current = ClientUpdater.installFolder() + "/current/inboard-client"
         return FileManager.default.isExecutableFile(atPath: current) ? current : ClientUpdater.unmanagedClient()
     }

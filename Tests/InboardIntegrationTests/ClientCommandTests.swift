@@ -23,12 +23,15 @@ struct ClientCommandTests {
 
         /// Starts a long-running command writing its output (and errors) to `logFile`, which the test reads as
         /// it goes.
-        func start(_ arguments: [String], logFile: String, extra: [String: String] = [:]) throws -> ChildProcess {
+        func start(
+            _ arguments: [String], logFile: String, extra: [String: String] = [:], executable: String? = nil
+        ) throws -> ChildProcess {
             var environment = ["PATH": "/usr/bin:/bin", "INBOARD_CLIENT_CONFIG_DIR": folder, "HOME": folder]
             if let server { environment["INBOARD_SERVER"] = server }
             environment.merge(extra) { $1 }
             return try ChildProcess(
-                try inboardClientBinary(), arguments, environment: environment, capture: false, logFile: logFile)
+                try executable ?? inboardClientBinary(), arguments, environment: environment, capture: false,
+                logFile: logFile)
         }
     }
 

@@ -33,9 +33,14 @@ struct ClientUpdateTests {
 
         var policyFile: String { folder + "/policy/policies/client-rollout.yaml" }
 
+        /// Links client-rollout at the domain (and session, when the test wrote that policy: settings that stay
+        /// in scope when client-rollout leaves it).
         func link(enabled: Bool = true) throws {
+            let session =
+                FileManager.default.fileExists(atPath: folder + "/policy/policies/session.yaml")
+                ? ", {policy: session, order: 2}" : ""
             try
-                "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client-rollout, order: 1, enabled: \(enabled)}]}\nfilters: {}\n"
+                "containers:\n  - {dn: \"dc=acme,dc=test\", links: [{policy: client-rollout, order: 1, enabled: \(enabled)}\(session)]}\nfilters: {}\n"
                 .write(toFile: folder + "/policy/links.yaml", atomically: true, encoding: .utf8)
         }
 
@@ -173,7 +178,8 @@ struct ClientUpdateTests {
     }
 
     /// Group Policy's software installation: an assigned package is installed by the agent at logon, a
-    /// published one only offered; out of scope, the installed version goes only when its policy asked for it.
+    /// published one only offered; out of scope, the installed version goes only when its policy asked for it,
+    /// and the session's autostart entry goes back to the client it ran before.
     @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
     func theAgentInstallsAnAssignedPackageAndOutOfScopeItGoesOnlyWhenItsPolicySaysSo() async throws {
         try await Rig.with { rig in
@@ -181,11 +187,14 @@ struct ClientUpdateTests {
                 try Self.package(install: install, uninstall: uninstall).write(
                     toFile: rig.policyFile, atomically: true, encoding: .utf8)
             }
-            func logon(until text: String) async throws -> String {
+            let system = (try inboardClientBinary() as NSString).resolvingSymlinksInPath
+            let installedCopy = rig.install + "/current/inboard-client"
+            /// The agent started by a logon (with `program`), stopped once it said `text`.
+            func logon(running program: String? = nil, until text: String) async throws -> String {
                 let log = rig.folder + "/agent-\(UUID()).log"
                 let agent = try rig.bob.start(
                     ["agent", "--idle-source", "/dev/null"], logFile: log,
-                    extra: ["INBOARD_CLIENT_INSTALL_DIR": rig.install])
+                    extra: ["INBOARD_CLIENT_INSTALL_DIR": rig.install], executable: program)
                 let said = try await ClientCommandTests.wait(for: text, in: log)
                 agent.signal(SIGTERM)
                 _ = await agent.exit()
@@ -193,43 +202,55 @@ struct ClientUpdateTests {
                 #expect(said, "the agent did not say '\(text)': \(output)")
                 return output
             }
-            try assign(install: "published", uninstall: false)
+            let autostart = rig.bob.folder + "/.config/autostart/inboard-client.desktop"
+            func autostartRuns() -> String? {
+                let entry = (try? String(contentsOfFile: autostart, encoding: .utf8)) ?? ""
+                return entry.split(separator: "\n").first { $0.hasPrefix("Exec=") }.map {
+                    String($0.dropFirst("Exec=\"".count).dropLast("\" agent".count))
+                }
+            }
+
+            try "id: session\nname: Session\nuser:\n  autoStart: true\n".write(
+                toFile: rig.folder + "/policy/policies/session.yaml", atomically: true, encoding: .utf8)
+            try assign(install: "published", uninstall: true)
+            try rig.link()
             _ = try await logon(until: "offered to you")
             #expect(rig.current() == nil, "a published package was installed without being asked for")
-            try assign(install: "assigned", uninstall: false)
+            try assign(install: "assigned", uninstall: true)
             _ = try await logon(until: "update: installed 1.0.2")
             #expect(rig.current() == "versions/1.0.2" && rig.installedMarker() == "version-1.0.2")
+            // The next logon starts the installed copy, which points the session at itself.
+            _ = try await logon(running: installedCopy, until: "autostart entry written")
+            #expect(autostartRuns() == installedCopy)
 
-            // Out of scope (the link disabled), its policy not asking for removal: it stays.
-            try rig.link(enabled: false)
-            let kept = try await rig.run(["update"])
-            #expect(kept.status == 0 && kept.output.contains("it stays, as client-rollout did not ask"), "\(kept)")
-            #expect(rig.current() == "versions/1.0.2")
-
-            // Back in scope with uninstallWhenOutOfScope: the install remembers it, and once out of scope again
-            // `update --check` says what `update` then does.
-            try assign(install: "assigned", uninstall: true)
-            try rig.link()
-            #expect(try await rig.run(["update"]).output.contains("up to date: 1.0.2"))
+            // Out of scope (the link disabled): `update --check` says what the next logon does, and the installed
+            // copy removes itself, pointing the session back at the client that installed it.
             try rig.link(enabled: false)
             let check = try await rig.run(["update", "--check"])
             #expect(
                 check.output.contains("no longer assigned to you and client-rollout asked for its removal"), "\(check)")
             #expect(rig.current() == "versions/1.0.2", "--check changed something")
-            // The session's autostart entry ran the installed copy (as the agent writes it once one is there).
-            let autostart = rig.bob.folder + "/.config/autostart/inboard-client.desktop"
-            try FileManager.default.createDirectory(
-                atPath: rig.bob.folder + "/.config/autostart", withIntermediateDirectories: true)
-            try
-                "[Desktop Entry]\nType=Application\nExec=\"\(rig.install)/current/inboard-client\" agent\nX-Inboard-Managed=true\n"
-                .write(toFile: autostart, atomically: true, encoding: .utf8)
-            let removed = try await rig.run(["update"])
-            #expect(removed.status == 0 && removed.output.contains("uninstalled 1.0.2"), "\(removed)")
+            let removal = try await logon(running: installedCopy, until: "uninstalled 1.0.2")
+            #expect(removal.contains("the session now starts \(system)"), "\(removal)")
             #expect(rig.current() == nil && !FileManager.default.fileExists(atPath: rig.install + "/versions"))
-            let entry = (try? String(contentsOfFile: autostart, encoding: .utf8)) ?? ""
-            let system = (try inboardClientBinary() as NSString).resolvingSymlinksInPath
-            #expect(entry.contains("Exec=\"\(system)\" agent"), "the session would start a removed program: \(entry)")
+            #expect(autostartRuns() == system, "the session would start a removed program")
             #expect(try await rig.run(["update"]).output.contains("up to date: nothing installed"))
+
+            // Installed again, its policy not asking for removal: out of scope, it stays.
+            try assign(install: "assigned", uninstall: false)
+            try rig.link()
+            #expect(try await rig.run(["update"]).output.contains("installed 1.0.2"))
+            try rig.link(enabled: false)
+            let kept = try await rig.run(["update"])
+            #expect(kept.status == 0 && kept.output.contains("it stays, as client-rollout did not ask"), "\(kept)")
+            #expect(rig.current() == "versions/1.0.2")
+            // A published policy asking for removal, offered but never installed, does not make 1.0.2 its own.
+            try assign(install: "published", uninstall: true)
+            try rig.link()
+            #expect(try await rig.run(["update", "--check"]).output.contains("up to date: 1.0.2"))
+            try rig.link(enabled: false)
+            #expect(try await rig.run(["update"]).output.contains("it stays"))
+            #expect(rig.current() == "versions/1.0.2")
         }
     }
 }
