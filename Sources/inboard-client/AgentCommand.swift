@@ -110,8 +110,7 @@ struct AgentCommand: AsyncParsableCommand {
             let plan = try updater.plan(manifest: manifest)
             guard !plan.upToDate else { return updater.remember(plan) }
             if plan.assigned != nil, plan.install != "assigned" {
-                updater.remember(plan)
-                return say("update: \(plan.summary); offered to you: 'inboard-client update' installs it")
+                return say("update: \(plan.summary): 'inboard-client update' installs it")
             }
             let address = context.found.address
             guard address.isTLS || address.isLoopback || plan.removesInstalled else {
@@ -125,8 +124,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
     }
 
-    /// What the session should start: the updater's `current` when this client was installed by `update` (its
-    /// versions come and go), else this program itself.
+    /// What the session should start: the updater's `current` when a version is installed (its versions come
+    /// and go), else the client outside the install folder (nil when none is known).
     static var autostartExecutable: String? {
         let current = ClientUpdater.installFolder() + "/current/inboard-client"
         return FileManager.default.isExecutableFile(atPath: current) ? current : ClientUpdater.unmanagedClient()

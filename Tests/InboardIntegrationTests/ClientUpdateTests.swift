@@ -214,7 +214,7 @@ struct ClientUpdateTests {
                 toFile: rig.folder + "/policy/policies/session.yaml", atomically: true, encoding: .utf8)
             try assign(install: "published", uninstall: true)
             try rig.link()
-            _ = try await logon(until: "offered to you")
+            _ = try await logon(until: "1.0.2 offered (ring all); installed: none: 'inboard-client update' installs it")
             #expect(rig.current() == nil, "a published package was installed without being asked for")
             try assign(install: "assigned", uninstall: true)
             _ = try await logon(until: "update: installed 1.0.2")
