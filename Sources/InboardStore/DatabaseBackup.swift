@@ -46,30 +46,34 @@ public struct DatabaseBackup: Sendable {
             throw BackupError.exists(path)
         }
         let partial = file + ".partial"
-        try PrivateFile.createEmpty(partial, mode: 0o600)
-        let (schemaVersion, rows) = try await Database(url: url, logger: logger).withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            var snapshot = ""
-            for try await id in try await connection.query("SELECT pg_export_snapshot()", logger: logger)
-                .decode(String.self)
-            {
-                snapshot = id
-            }
-            do {
-                let contents = try await self.contents(on: connection)
-                try await PostgresTool.locate("pg_dump").run(
-                    [
-                        "--no-password", "--format=custom", "--no-owner", "--no-privileges",
-                        "--snapshot=\(snapshot)", "--file=\(partial)",
-                    ], on: url)
-                try await connection.query("COMMIT", logger: logger)
-                return contents
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                unlink(partial)
-                throw error
+        var counted: (Int, [String: Int])?
+        // pg_dump writes to the descriptor opened here (exclusively, never through a link): a file it opened by
+        // name could have been swapped for a link meanwhile by whoever else can write in the folder.
+        try await PrivateFile.writing(partial, mode: 0o600) { output in
+            counted = try await Database(url: url, logger: logger).withConnection { connection in
+                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                var snapshot = ""
+                for try await id in try await connection.query("SELECT pg_export_snapshot()", logger: logger)
+                    .decode(String.self)
+                {
+                    snapshot = id
+                }
+                do {
+                    let contents = try await self.contents(on: connection)
+                    try await PostgresTool.locate("pg_dump").run(
+                        [
+                            "--no-password", "--format=custom", "--no-owner", "--no-privileges",
+                            "--snapshot=\(snapshot)",
+                        ], on: url, output: output)
+                    try await connection.query("COMMIT", logger: logger)
+                    return contents
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
             }
         }
+        guard let (schemaVersion, rows) = counted else { throw BackupError.notInboard(file) }
         let data = try Data(contentsOf: URL(fileURLWithPath: partial), options: .alwaysMapped)
         let manifest = BackupManifest(
             inboardVersion: "\(InboardVersion.current)", schemaVersion: schemaVersion, createdAt: Date(),

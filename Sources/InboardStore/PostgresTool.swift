@@ -23,24 +23,25 @@ public struct PostgresTool: Sendable {
     /// Runs the program with `arguments`; standard output goes to `outputFile` (or is returned when nil).
     /// Throws with the program's own last error lines when it fails.
     @discardableResult
-    public func run(_ arguments: [String], on database: DatabaseURL, outputFile: String? = nil) async throws -> Data {
+    /// Runs the tool; its standard output is returned, or goes to `output` when given.
+    public func run(_ arguments: [String], on database: DatabaseURL, output: FileHandle? = nil) async throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = Self.connectionEnvironment(for: database)
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "inboard-\(UUID().uuidString).err")
-        let outputPath = outputFile ?? errorFile.path + ".out"
+        let outputPath = errorFile.path + ".out"
         for file in [errorFile.path, outputPath]
         where !FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600]) {
             throw PostgresToolError.couldNotStart(path, "cannot create \(file)")
         }
         defer {
             try? FileManager.default.removeItem(at: errorFile)
-            if outputFile == nil { try? FileManager.default.removeItem(atPath: outputPath) }
+            try? FileManager.default.removeItem(atPath: outputPath)
         }
         process.standardError = try FileHandle(forWritingTo: errorFile)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardOutput = try output ?? FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardInput = FileHandle.nullDevice
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
@@ -54,7 +55,7 @@ public struct PostgresTool: Sendable {
             let lines = message.split(separator: "\n").suffix(3).joined(separator: "; ")
             throw PostgresToolError.failed(URL(fileURLWithPath: path).lastPathComponent, status: status, lines)
         }
-        return outputFile == nil ? (FileManager.default.contents(atPath: outputPath) ?? Data()) : Data()
+        return output == nil ? (FileManager.default.contents(atPath: outputPath) ?? Data()) : Data()
     }
 
     /// libpq's PG* variables for `database`, with nothing else inherited but PATH and the locale.

@@ -22,9 +22,21 @@ public enum PrivateFile {
         try place(partial, at: path, replacing: replacing)
     }
 
-    /// Creates `path` empty (for a program that then writes into it, such as pg_dump).
-    public static func createEmpty(_ path: String, mode: mode_t) throws {
-        try create(path, mode: mode, user: nil, group: nil) { _ in }
+    /// Creates `path` exclusively (never through a link someone put there) and hands it to `body` open, for a
+    /// program that writes into it (pg_dump on its standard output): nothing reopens the file by name.
+    public static func writing(_ path: String, mode: mode_t, _ body: (FileHandle) async throws -> Void) async throws {
+        let descriptor = try openExclusively(path, mode: mode)
+        var closed = false
+        defer { if !closed { close(descriptor) } }
+        do {
+            try await body(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false))
+            guard fsync(descriptor) == 0 else { throw PrivateFileError.system("sync \(path)", errno) }
+            closed = true
+            guard close(descriptor) == 0 else { throw PrivateFileError.system("close \(path)", errno) }
+        } catch {
+            unlink(path)
+            throw error
+        }
     }
 
     /// Moves a finished `partial` to `path`; without `replacing`, never over an existing file.
@@ -46,13 +58,7 @@ public enum PrivateFile {
         _ path: String, mode: mode_t, user: String?, group: String?,
         _ body: (Int32) throws -> Void
     ) throws {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw PrivateFileError.system("create the folder \(folder)", EACCES)
-        }
-        unlink(path)  // a leftover from an interrupted run; a new one is created exclusively below
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw PrivateFileError.system("create \(path)", errno) }
+        let descriptor = try openExclusively(path, mode: mode)
         var closed = false
         defer { if !closed { close(descriptor) } }
         do {
@@ -70,6 +76,25 @@ public enum PrivateFile {
             unlink(path)
             throw error
         }
+    }
+}
+
+extension PrivateFile {
+    /// A new file at `path` with `mode`, opened for writing; a leftover from an interrupted run is removed first,
+    /// and a link put in its place makes this fail rather than write through it.
+    static func openExclusively(_ path: String, mode: mode_t) throws -> Int32 {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw PrivateFileError.system("create the folder \(folder)", EACCES)
+        }
+        unlink(path)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw PrivateFileError.system("create \(path)", errno) }
+        guard fchmod(descriptor, mode) == 0 else {
+            close(descriptor)
+            throw PrivateFileError.system("chmod \(path)", errno)
+        }
+        return descriptor
     }
 }
 

@@ -14,7 +14,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Where the backup taken first goes.")
-    var backupDir = "/var/lib/inboard/backups"
+    var backupDir = "/var/backups/inboard"
 
     func run() async throws {
         let environment = try CommandEnvironment.load()
@@ -40,7 +40,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             // Counted just before and after migrating, not against the backup: servers still running (a rolling
             // upgrade) delete rows meanwhile (housekeeping, logins), which is no loss of the migration's.
             let before = try await backup.contents().rows
-            try await environment.database.withConnection { connection in
+            _ = try await environment.database.withConnection { connection in
                 try await migrator.migrate(on: connection) { print("    applying \($0.fileName)") }
             }
             let after = try await backup.contents().rows

@@ -138,7 +138,7 @@ import Testing
             #expect(try await DatabaseProbe(url: written).text(admins) == adminBefore)
 
             // An admin someone disabled meanwhile: setup makes it an active admin again, and says so.
-            try await Database(url: written, logger: Logger(label: "test")).withConnection { connection in
+            _ = try await Database(url: written, logger: Logger(label: "test")).withConnection { connection in
                 try await connection.query(
                     "UPDATE people SET active = FALSE, role = 'user' WHERE username = 'boss'",
                     logger: Logger(label: "test"))
@@ -198,6 +198,26 @@ import Testing
             expected["INBOARD_HTTP_PORT"] = "\(port)"
             #expect(try values() == expected)
 
+            // A newer inboard's setup run on a database it has not upgraded: refused, pointing to `upgrade`
+            // (which takes a backup first), and the database untouched.
+            let database = try DatabaseURL(
+                target.admin.urlString.replacingOccurrences(
+                    of: "/\(target.admin.database)", with: "/\(target.name)"))
+            let latest = try MigrationCatalog.embedded().latestVersion
+            _ = try await Database(url: database, logger: Logger(label: "test")).withConnection { connection in
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "DELETE FROM schema_migrations WHERE version = \(latest)"),
+                    logger: Logger(label: "test"))
+            }
+            let behind = try await runInboard(
+                [
+                    "setup", "--non-interactive", "--env-file", target.envFile, "--admin-password-file", passwordFile,
+                ], environment: [:])
+            #expect(behind.status != 0 && behind.error.contains("run 'sudo inboard upgrade' first"), "\(behind)")
+            let status = try await runInboard(
+                ["migrate", "--status"], environment: ["INBOARD_ENV_FILE": target.envFile])
+            #expect(status.output.contains("schema version \(latest - 1);"), "setup changed the schema: \(status)")
+
             // The key file gone (a second server set up before the key was copied to it): refused, no new key.
             let moved = target.keyFile + ".elsewhere"
             try FileManager.default.moveItem(atPath: target.keyFile, toPath: moved)
@@ -215,6 +235,18 @@ import Testing
                 ], environment: [:])
             #expect(named.status != 0 && named.error.contains("sslmode 'prefer'"), "\(named)")
             #expect(try String(contentsOfFile: target.envFile, encoding: .utf8) == unreadable)
+
+            // A link put in the setup log's place (by whoever else may write in its folder): refused, and the
+            // file it points to is not appended to.
+            let victim = target.folder + "/victim"
+            try "untouched\n".write(toFile: victim, atomically: true, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(
+                atPath: target.folder + "/linked.log", withDestinationPath: victim)
+            let linked = try await runInboard(
+                target.flags(passwordFile: passwordFile) + ["--log-file", target.folder + "/linked.log"],
+                environment: [:])
+            #expect(linked.status != 0 && linked.output.contains("not a link"), "\(linked)")
+            #expect(try String(contentsOfFile: victim, encoding: .utf8) == "untouched\n")
         } catch {
             await target.tearDown()
             throw error
@@ -227,13 +259,13 @@ import Testing
         do {
             let passwordFile = try target.writePassword()
             // A database of that name that is someone else's and not empty.
-            try await Database(url: target.admin, logger: Logger(label: "test")).withConnection { connection in
+            _ = try await Database(url: target.admin, logger: Logger(label: "test")).withConnection { connection in
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "CREATE DATABASE \(target.name)"), logger: Logger(label: "test"))
             }
             var inside = target.admin
             inside.database = target.name
-            try await Database(url: inside, logger: Logger(label: "test")).withConnection { connection in
+            _ = try await Database(url: inside, logger: Logger(label: "test")).withConnection { connection in
                 try await connection.query("CREATE TABLE payroll (id int)", logger: Logger(label: "test"))
             }
             let occupied = try await runInboard(target.flags(passwordFile: passwordFile), environment: [:])
@@ -263,7 +295,7 @@ import Testing
 
             // A directory that does not answer: everything before it is done, the directory is not saved, and
             // the message says what to correct; the same run with it corrected then finishes.
-            try await Database(url: target.admin, logger: Logger(label: "test")).withConnection { connection in
+            _ = try await Database(url: target.admin, logger: Logger(label: "test")).withConnection { connection in
                 try await connection.query(
                     // FORCE: the session that made the table may still be closing on a loaded machine.
                     PostgresQuery(unsafeSQL: "DROP DATABASE \(target.name) WITH (FORCE)"), logger: Logger(label: "test")

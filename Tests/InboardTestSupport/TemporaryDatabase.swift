@@ -29,7 +29,7 @@ public struct TemporaryDatabase: Sendable {
 
     /// Runs SQL as the owner of this database (for tests that tamper with it on purpose).
     public func execute(_ sql: String) async throws {
-        try await database.withConnection { connection in
+        _ = try await database.withConnection { connection in
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
         }
     }
@@ -48,7 +48,7 @@ public struct TemporaryDatabase: Sendable {
     }
 
     static func runAdmin(_ sql: String, on url: DatabaseURL) async throws {
-        try await Database(url: url, logger: Logger(label: "test")).withConnection { connection in
+        _ = try await Database(url: url, logger: Logger(label: "test")).withConnection { connection in
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
         }
     }

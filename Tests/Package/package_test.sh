@@ -34,6 +34,10 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb" "$client_deb" > "$wo
 id inboard >/dev/null || fail "no inboard account"
 [ "$(stat -c '%a %U %G' /etc/inboard)" = "750 root inboard" ] || fail "/etc/inboard is $(stat -c '%a %U %G' /etc/inboard)"
 [ -d /var/lib/inboard/policy ] || fail "no sample policies in /var/lib/inboard/policy"
+# What root writes (backups, the setup log) lives where the service account cannot put a link.
+[ "$(stat -c '%a %U %G' /var/backups/inboard)" = "700 root root" ] || fail "/var/backups/inboard is $(stat -c '%a %U %G' /var/backups/inboard)"
+[ "$(stat -c '%a %U %G' /var/log/inboard)" = "750 root inboard" ] || fail "/var/log/inboard is $(stat -c '%a %U %G' /var/log/inboard)"
+[ "$(stat -c '%U' /var/lib/inboard/policy/links.yaml)" = "inboard" ] || fail "the sample policies are not the service account's"
 if ldd /usr/bin/inboard | grep -q /opt/swift; then fail "the installed binary links the Swift toolchain"; fi
 env -i /usr/bin/inboard --version | grep -q '^1\.' || fail "the installed binary does not run without the toolchain"
 zcat /usr/share/man/man1/inboard.1.gz | grep -q 'INBOARD SETUP' || fail "the man page lacks setup"

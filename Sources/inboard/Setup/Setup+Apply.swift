@@ -24,7 +24,15 @@ extension Setup {
         let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
         let log = self.log
         let applied = try await environment.database.withConnection { connection in
-            try await migrator.migrate(on: connection) { log.say("      schema: applying \($0.fileName)") }
+            // An existing schema behind this binary is `inboard upgrade`'s work: it takes a backup first.
+            let plan = try await migrator.plan(on: connection)
+            if plan.currentVersion > 0, !plan.pending.isEmpty {
+                throw CommandFailure(
+                    message: "the database is at schema version \(plan.currentVersion) and this inboard brings "
+                        + "\(migrator.catalog.latestVersion): run 'sudo inboard upgrade' first (a backup, then the "
+                        + "migration), then setup again; the database was not changed")
+            }
+            return try await migrator.migrate(on: connection) { log.say("      schema: applying \($0.fileName)") }
         }
         log.say(
             "      schema: \(applied.isEmpty ? "already current" : "migrated") (version \(migrator.catalog.latestVersion))"

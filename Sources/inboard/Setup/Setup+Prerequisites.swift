@@ -65,7 +65,9 @@ extension Setup {
         report(true, "libldap", "linked (this binary would not start without it)")
         report(
             log.isWritable, "setup log", log.path,
-            fix: "run setup as a user who may write \(log.path), or pass --log-file")
+            fix:
+                "run setup as a user who may write \(log.path) (a plain file of that user's, not a link), or pass --log-file"
+        )
         if !failures.isEmpty {
             throw CommandFailure(
                 message: "prerequisites not met, nothing was changed: \(failures.joined(separator: "; "))")
