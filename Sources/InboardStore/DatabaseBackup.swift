@@ -92,7 +92,7 @@ public struct DatabaseBackup: Sendable {
     public func schemaVersion(ofBackup file: String) async throws -> Int {
         guard FileManager.default.isReadableFile(atPath: file) else { throw BackupError.unreadable(file) }
         let script = try await PostgresTool.locate("pg_restore").run(
-            ["--no-password", "--data-only", "--table=schema_migrations", "--file=-", file], on: url)
+            ["--no-password", "--data-only", "--table=schema_migrations", "--file=-", Self.operand(file)], on: url)
         let text = String(decoding: script, as: UTF8.self)
         guard let copy = text.range(of: "COPY public.schema_migrations") else { throw BackupError.notInboard(file) }
         let rows = text[copy.upperBound...].split(separator: "\n").dropFirst().prefix { $0 != "\\." }
@@ -115,14 +115,24 @@ public struct DatabaseBackup: Sendable {
         guard objects == 0 else { throw BackupError.notEmpty(database: url.database, objects: objects) }
         try await PostgresTool.locate("pg_restore").run(
             [
-                "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", "--dbname=\(url.database)",
-                file,
+                "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+                "--dbname=" + Self.connectionString(database: url.database), Self.operand(file),
             ],
             on: url)
         return try await contents().rows
     }
 
     static func sha256(_ data: Data) -> String { SHA256.hash(data: data).lowercaseHex }
+
+    /// A file name as a command's operand: `-x.dump` would be read as an option.
+    static func operand(_ file: String) -> String { file.hasPrefix("-") ? "./" + file : file }
+
+    /// libpq's connection string naming only the database (host, port and login come from PG* variables): a
+    /// database name holding `=` is never read as a connection string of its own.
+    static func connectionString(database: String) -> String {
+        "dbname='" + database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            + "'"
+    }
 
     public static func manifest(for file: String) throws -> BackupManifest? {
         guard let data = FileManager.default.contents(atPath: BackupManifest.path(for: file)) else { return nil }
