@@ -20,10 +20,9 @@ public struct PostgresTool: Sendable {
         throw .notInstalled(name)
     }
 
-    /// Runs the program with `arguments`; standard output goes to `outputFile` (or is returned when nil).
+    /// Runs the program with `arguments`; its standard output goes to `output` (or is returned when nil).
     /// Throws with the program's own last error lines when it fails.
     @discardableResult
-    /// Runs the tool; its standard output is returned, or goes to `output` when given.
     public func run(_ arguments: [String], on database: DatabaseURL, output: FileHandle? = nil) async throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -32,7 +31,7 @@ public struct PostgresTool: Sendable {
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "inboard-\(UUID().uuidString).err")
         let outputPath = errorFile.path + ".out"
-        for file in [errorFile.path, outputPath]
+        for file in [errorFile.path] + (output == nil ? [outputPath] : [])
         where !FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600]) {
             throw PostgresToolError.couldNotStart(path, "cannot create \(file)")
         }

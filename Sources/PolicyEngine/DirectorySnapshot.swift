@@ -89,13 +89,12 @@ public struct DirectorySnapshot: Codable, Sendable {
     }
 }
 
-/// DN handling enough for containment and comparison: lower-cased, spaces around `,` `+` `=` dropped (an
-/// escaped space kept), hex escapes decoded (`\2C` is `\,`, `\41` is `a`), escaped commas respected.
+/// DN handling enough for containment and comparison, as RFC 4514 reads a DN: lower-cased; spaces around `,`,
+/// `+` and each attribute's `=` dropped (an `=` inside a value is data); hex escapes decoded (`\2C` is `\,`,
+/// `\41` is `a`, `\3D` is `=`); escaped only what must be (`,+"\<>;`, a leading `#` or space, a trailing space).
 /// Works on UTF-8 bytes: a build normalises hundreds of thousands of DNs.
 enum DN {
-    /// What stays escaped in a normalised DN: RFC 4514's specials, and a space or `#` (which mean something at
-    /// a value's ends).
-    private static let keptEscaped: Set<UInt8> = Set(#",+"\<>;= #"#.utf8)
+    private static let alwaysEscaped: Set<UInt8> = Set(#",+"\<>;"#.utf8)
 
     static func normalised(_ dn: String) -> String {
         let bytes = Array(dn.utf8)
@@ -103,8 +102,10 @@ enum DN {
         out.reserveCapacity(bytes.count)
         var nonASCII = false
         var kept = 0  // bytes before this are data (escaped): never trimmed
-        var afterSeparator = true  // at the start or after `,` `+` `=`: spaces are dropped
+        var inValue = false  // past this attribute's `=`
+        var valueStart = 0  // where the current value begins in `out`
         var index = 0
+        func trimTrailingSpaces() { while out.count > kept, out.last == UInt8(ascii: " ") { out.removeLast() } }
         while index < bytes.count {
             var byte = bytes[index]
             index += 1
@@ -115,32 +116,46 @@ enum DN {
                     byte = high << 4 | low
                     index += 1
                 }
-                if keptEscaped.contains(byte) { out.append(UInt8(ascii: "\\")) }
+                let atStart = out.count == valueStart
+                let escape =
+                    alwaysEscaped.contains(byte) || (byte == UInt8(ascii: "#") && atStart)
+                    || (byte == UInt8(ascii: " ") && (atStart || endsValue(bytes, from: index)))
+                if escape { out.append(UInt8(ascii: "\\")) }
                 if byte >= 0x80 { nonASCII = true }
                 out.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
                 kept = out.count
-                afterSeparator = false
                 continue
             }
             switch byte {
-            case UInt8(ascii: ","), UInt8(ascii: "+"), UInt8(ascii: "="):
-                while out.count > kept, out.last == UInt8(ascii: " ") { out.removeLast() }
+            case UInt8(ascii: ","), UInt8(ascii: "+"):
+                trimTrailingSpaces()
                 out.append(byte)
                 kept = out.count
-                afterSeparator = true
-            case UInt8(ascii: " ") where afterSeparator: break
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                out.append(byte + 32)
-                afterSeparator = false
+                inValue = false
+                valueStart = out.count
+            case UInt8(ascii: "=") where !inValue:
+                trimTrailingSpaces()
+                out.append(byte)
+                kept = out.count
+                inValue = true
+                valueStart = out.count
+            case UInt8(ascii: " ") where out.count == valueStart: break  // leading: not part of the value
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(byte + 32)
             default:
                 if byte >= 0x80 { nonASCII = true }
                 out.append(byte)
-                afterSeparator = false
             }
         }
-        while out.count > kept, out.last == UInt8(ascii: " ") { out.removeLast() }
+        trimTrailingSpaces()
         let text = String(decoding: out, as: UTF8.self)
         return nonASCII ? text.lowercased() : text
+    }
+
+    /// Whether only unescaped spaces follow `index` before the value ends (an escaped space there is trailing).
+    private static func endsValue(_ bytes: [UInt8], from index: Int) -> Bool {
+        var index = index
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+        return index == bytes.count || bytes[index] == UInt8(ascii: ",") || bytes[index] == UInt8(ascii: "+")
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
@@ -200,7 +215,17 @@ enum DN {
 
     static func isWithin(_ dn: String, _ container: String) -> Bool {
         let target = normalised(dn), base = normalised(container)
-        return target == base || target.hasSuffix("," + base)
+        guard target != base else { return true }
+        guard target.hasSuffix("," + base) else { return false }
+        // That comma must separate RDNs: `cn=a\,ou=x` is not within `ou=x`.
+        var backslashes = 0
+        var index = target.utf8.index(target.utf8.endIndex, offsetBy: -(base.utf8.count + 1))
+        while index > target.utf8.startIndex {
+            index = target.utf8.index(before: index)
+            guard target.utf8[index] == UInt8(ascii: "\\") else { break }
+            backslashes += 1
+        }
+        return backslashes % 2 == 0
     }
 }
 

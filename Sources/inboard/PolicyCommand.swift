@@ -3,7 +3,6 @@ import DirectorySync
 import Foundation
 import InboardCore
 import InboardStore
-import LDAPKit
 import PolicyEngine
 import PolicyFiles
 

@@ -16,7 +16,8 @@ struct SetupCommand: AsyncParsableCommand {
             adminUsername, adminPasswordFile, directoryFile, smtpFile, smtpTestTo, publicURL, httpHost, httpPort, logFile). \
             Either way: checks the prerequisites, shows a review of what will change, then applies it step by \
             step: creates the login and the database it owns from --database-admin-url (or takes an existing \
-            empty one), migrates, writes the secret key (mode 600) and the environment file, creates the local \
+            empty one), migrates (a database with people in it on an older schema is left to 'inboard upgrade', \
+            which takes a backup first), writes the secret key (mode 600) and the environment file, creates the local \
             admin, and saves the directory (after testing it) and SMTP settings when given. Every step is \
             idempotent: running setup again with the same answers changes nothing; after a failure, fix what it \
             names and run it again. A second run starts from the environment file: answers not given again, and \

@@ -12,6 +12,12 @@ struct DNTests {
         ("cn=\\5A\\6f\\65,ou=paris", "cn=zoe,ou=paris"),
         ("cn=Andr\\C3\\A9,ou=paris", "cn=andré,ou=paris"),
         ("cn=a + uid=B,ou=x", "cn=a+uid=b,ou=x"),
+        ("cn=a\\=b,ou=x", "cn=a=b,ou=x"),
+        ("cn=a\\3Db,ou=x", "cn=a=b,ou=x"),
+        ("cn=a\\20b,ou=x", "cn=a b,ou=x"),
+        ("cn=a\\23b,ou=x", "cn=a#b,ou=x"),
+        ("cn=\\23b,ou=x", "cn=\\#b,ou=x"),
+        ("cn=a\\20,ou=x", "cn=a\\ ,ou=x"),
     ])
     func spellingsOfOneDNAreOne(_ spelling: String, _ expected: String) {
         #expect(DN.normalised(spelling) == expected)
@@ -26,13 +32,27 @@ struct DNTests {
         #expect(DN.normalised("cn=\\ zoe,ou=x") != DN.normalised("cn=zoe,ou=x"))
     }
 
+    @Test func anEqualsSignInAValueIsData() {
+        #expect(DN.normalised("cn=a = b,ou=x") != DN.normalised("cn=a=b,ou=x"))
+        #expect(DN.normalised("cn = a = b,ou=x") == "cn=a = b,ou=x")
+    }
+
+    @Test func anEscapedCommaIsNotAContainersBoundary() {
+        #expect(!DN.isWithin("cn=a\\,ou=x,dc=t", "ou=x,dc=t"))
+        #expect(DN.isWithin("cn=a\\\\,ou=x,dc=t", "ou=x,dc=t"), "an escaped backslash, then a separator")
+        #expect(DN.isWithin("cn=a,ou=x,dc=t", "OU=X, DC=t"))
+    }
+
     @Test func differentNamesStayDifferent() {
         #expect(DN.normalised("cn=zoe\\, jr,ou=x") != DN.normalised("cn=zoe\\,jr,ou=x"))
         #expect(DN.normalised("cn=zoe\\,ou=x") != DN.normalised("cn=zoe,ou=x"))
     }
 
     @Test func normalisingTwiceChangesNothing() {
-        for dn in ["cn=zoe\\ ,ou=Paris", "cn=a\\2Cb,ou=x", "cn=\\#1,ou=x", "cn=\\\\,ou=x", "CN=Ä,OU=x"] {
+        for dn in [
+            "cn=zoe\\ ,ou=Paris", "cn=a\\2Cb,ou=x", "cn=\\#1,ou=x", "cn=\\\\,ou=x", "CN=Ä,OU=x", "cn=a\\ \\ ,ou=x",
+            "cn=\\ a,ou=x", "cn=a = b,ou=x", "cn=a\\5C41,ou=x",
+        ] {
             #expect(DN.normalised(DN.normalised(dn)) == DN.normalised(dn), "\(dn)")
         }
     }

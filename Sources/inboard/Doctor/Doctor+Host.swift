@@ -31,7 +31,7 @@ extension Doctor {
     /// Free space where the database backups and the key live.
     func diskCheck() -> Finding {
         let folder =
-            ["/var/lib/inboard", FileManager.default.currentDirectoryPath].first {
+            ["/var/backups/inboard", "/var/lib/inboard", FileManager.default.currentDirectoryPath].first {
                 FileManager.default.isWritableFile(atPath: $0)
             } ?? "/"
         var stats = statvfs()

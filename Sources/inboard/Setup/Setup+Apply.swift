@@ -4,7 +4,9 @@ import HummingbirdBcrypt
 import InboardCore
 import InboardServer
 import InboardStore
+import Logging
 import Mailer
+import PostgresNIO
 
 extension Setup {
     /// Step 3: each change, saying what it did. Every step is idempotent, so a run stopped half-way is finished
@@ -24,9 +26,10 @@ extension Setup {
         let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
         let log = self.log
         let applied = try await environment.database.withConnection { connection in
-            // An existing schema behind this binary is `inboard upgrade`'s work: it takes a backup first.
+            // A database in use (people in it) on a schema behind this binary is `inboard upgrade`'s work: it takes
+            // a backup first. A first setup stopped half-way through its migrations just carries on.
             let plan = try await migrator.plan(on: connection)
-            if plan.currentVersion > 0, !plan.pending.isEmpty {
+            if plan.currentVersion > 0, !plan.pending.isEmpty, try await Self.holdsPeople(connection) {
                 throw CommandFailure(
                     message: "the database is at schema version \(plan.currentVersion) and this inboard brings "
                         + "\(migrator.catalog.latestVersion): run 'sudo inboard upgrade' first (a backup, then the "
@@ -47,6 +50,22 @@ extension Setup {
                 log.say("      test mail: \(await sendTestMail(file, to: address, environment))")
             }
         }
+    }
+
+    /// Whether the database has people in it (two statements: a query naming a missing table fails to parse).
+    static func holdsPeople(_ connection: PostgresConnection) async throws -> Bool {
+        let logger = Logger(label: "setup")
+        for try await exists in try await connection.query(
+            "SELECT to_regclass('public.people') IS NOT NULL", logger: logger
+        ).decode(Bool.self) where !exists {
+            return false
+        }
+        for try await any in try await connection.query("SELECT EXISTS (SELECT 1 FROM people)", logger: logger)
+            .decode(Bool.self)
+        {
+            return any
+        }
+        return false
     }
 
     /// The environment `inboard serve` will have, for the steps that use the database and the key.

@@ -66,7 +66,7 @@ extension Setup {
         report(
             log.isWritable, "setup log", log.path,
             fix:
-                "run setup as a user who may write \(log.path) (a plain file of that user's, not a link), or pass --log-file"
+                "run setup as a user who may write \(log.path) (a plain file, not a link), or pass --log-file"
         )
         if !failures.isEmpty {
             throw CommandFailure(

@@ -13,15 +13,13 @@ final class SetupLog: @unchecked Sendable {  // used by one task at a time; File
         handle = Self.openForAppending(path)
     }
 
-    /// Only a plain file of this user's with one name: setup runs as root, and a link put in the log's place
-    /// (by whoever else can write in its folder) must not make root append to the file it points to.
+    /// Only a plain file with one name: setup runs as root, and a link put in the log's place (symbolic or hard,
+    /// by whoever else can write in its folder) must not make root append to the file it points to.
     static func openForAppending(_ path: String) -> FileHandle? {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return nil }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1,
-            info.st_uid == geteuid()
-        else {
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1 else {
             close(descriptor)
             return nil
         }
