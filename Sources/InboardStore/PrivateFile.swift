@@ -26,17 +26,11 @@ public enum PrivateFile {
     /// program that writes into it (pg_dump on its standard output): nothing reopens the file by name.
     public static func writing(_ path: String, mode: mode_t, _ body: (FileHandle) async throws -> Void) async throws {
         let descriptor = try openExclusively(path, mode: mode)
-        var closed = false
-        defer { if !closed { close(descriptor) } }
-        do {
-            try await body(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false))
-            guard fsync(descriptor) == 0 else { throw PrivateFileError.system("sync \(path)", errno) }
-            closed = true
-            guard close(descriptor) == 0 else { throw PrivateFileError.system("close \(path)", errno) }
-        } catch {
-            unlink(path)
-            throw error
+        var outcome: Result<Void, any Error> = .success(())
+        do { try await body(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)) } catch {
+            outcome = .failure(error)
         }
+        try seal(descriptor, path) { try outcome.get() }
     }
 
     /// Moves a finished `partial` to `path`; without `replacing`, never over an existing file.
@@ -59,16 +53,22 @@ public enum PrivateFile {
         _ body: (Int32) throws -> Void
     ) throws {
         let descriptor = try openExclusively(path, mode: mode)
-        var closed = false
-        defer { if !closed { close(descriptor) } }
-        do {
-            guard fchmod(descriptor, mode) == 0 else { throw PrivateFileError.system("chmod \(path)", errno) }
+        try seal(descriptor, path) {
             if geteuid() == 0, user != nil || group != nil {
                 let uid = user.flatMap { getpwnam($0) }.map { $0.pointee.pw_uid } ?? 0
                 let gid = group.flatMap { getgrnam($0) }.map { $0.pointee.gr_gid } ?? 0
                 guard fchown(descriptor, uid, gid) == 0 else { throw PrivateFileError.system("chown \(path)", errno) }
             }
             try body(descriptor)
+        }
+    }
+
+    /// Runs `body` on the open file, then syncs and closes it; on any failure it is closed and removed.
+    private static func seal(_ descriptor: Int32, _ path: String, _ body: () throws -> Void) throws {
+        var closed = false
+        defer { if !closed { close(descriptor) } }
+        do {
+            try body()
             guard fsync(descriptor) == 0 else { throw PrivateFileError.system("sync \(path)", errno) }
             closed = true
             guard close(descriptor) == 0 else { throw PrivateFileError.system("close \(path)", errno) }
