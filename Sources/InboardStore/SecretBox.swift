@@ -57,7 +57,8 @@ public enum SecretKeyError: Error, CustomStringConvertible, Equatable {
     case wrongSize(path: String?, bytes: Int)
     case cannotOpen
 
-    static let howToCreate = "create one with: head -c 32 /dev/urandom > FILE && chmod 600 FILE"
+    static let howToCreate =
+        "create one with: (umask 077 && head -c 32 /dev/urandom > FILE), readable by the account the server runs as"
 
     public var description: String {
         switch self {

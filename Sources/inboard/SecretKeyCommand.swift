@@ -13,7 +13,7 @@ struct SecretKeyCommand: AsyncParsableCommand {
             abstract: "Re-seal every stored secret with a new key, all of them or none.",
             discussion: """
                 Reads the current key from INBOARD_SECRET_KEY_FILE and the new one from --new-key-file (32 bytes; \
-                with --generate it is created, mode 600, and must not exist yet). Stop every server first, rotate, \
+                with --generate it is created, owned and readable like the current key, and must not exist yet). Stop every server first, rotate, \
                 point INBOARD_SECRET_KEY_FILE at the new file (/etc/inboard/inboard.env), then start them: a server \
                 still on the old key cannot open the re-sealed passwords. Keep the old key: backups made before the \
                 rotation hold secrets sealed with it, so restore those with INBOARD_SECRET_KEY_FILE set to the old \
@@ -22,7 +22,7 @@ struct SecretKeyCommand: AsyncParsableCommand {
                 """)
 
         @Option(help: "The new key file.") var newKeyFile: String
-        @Flag(help: "Create the new key file with 32 random bytes (mode 600); it must not exist yet.")
+        @Flag(help: "Create the new key file with 32 random bytes (owned like the current key); it must not exist yet.")
         var generate = false
 
         func run() async throws {
@@ -30,12 +30,11 @@ struct SecretKeyCommand: AsyncParsableCommand {
             let current = try environment.secrets()
             if generate {
                 // Owned like the current key, so the account the servers run as can read it.
-                let owner = try? FileManager.default.attributesOfItem(atPath: environment.configuration.secretKeyFile)
+                let ownership = KeyFileOwnership.like(environment.configuration.secretKeyFile)
                 do {
                     try PrivateFile.write(
-                        SecretBox.newKeyBytes(), to: newKeyFile, mode: 0o600,
-                        user: owner?[.ownerAccountName] as? String, group: owner?[.groupOwnerAccountName] as? String,
-                        replacing: false)
+                        SecretBox.newKeyBytes(), to: newKeyFile, mode: ownership.mode, user: ownership.user,
+                        group: ownership.group, replacing: false)
                 } catch { throw CommandFailure(message: "cannot create \(newKeyFile): \(error)") }
             }
             let next: SecretBox

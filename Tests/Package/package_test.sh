@@ -59,7 +59,7 @@ printf 'package-test-password\n' > "$work/admin-password"
   --database-url "postgres://$name@$pg_host_port/$name" --secret-key-file /etc/inboard/secret.key \
   --env-file /etc/inboard/inboard.env --admin-username pkgadmin --admin-password-file "$work/admin-password" \
   --http-host 127.0.0.1 --http-port "$port" > "$work/setup.log" 2>&1 || { cat "$work/setup.log"; fail "setup"; }
-[ "$(stat -c '%a %U' /etc/inboard/secret.key)" = "600 inboard" ] || fail "secret.key is $(stat -c '%a %U' /etc/inboard/secret.key)"
+[ "$(stat -c '%a %U %G' /etc/inboard/secret.key)" = "640 root inboard" ] || fail "secret.key is $(stat -c '%a %U %G' /etc/inboard/secret.key)"
 [ "$(stat -c '%a %U %G' /etc/inboard/inboard.env)" = "640 root inboard" ] || fail "inboard.env is $(stat -c '%a %U %G' /etc/inboard/inboard.env)"
 [ -f /var/log/inboard/setup.log ] || fail "no /var/log/inboard/setup.log"
 

@@ -2,13 +2,13 @@ import Foundation
 import InboardStore
 
 extension Doctor {
-    /// The secret key: present, 32 bytes, readable by no one else.
+    /// The secret key: present, 32 bytes, readable by no one else (but the service group, when root owns it).
     func secretKeyCheck() -> (finding: Finding, box: SecretBox?) {
         let path = environment.configuration.secretKeyFile
         do {
             let box = try SecretBox.load(keyFile: path)
             let mode = ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? 0
-            if mode & 0o077 != 0 {
+            if !KeyFileOwnership.isPrivate(path) {
                 return (
                     .failed(
                         "secret key", "\(path) is readable by others (mode \(String(mode, radix: 8)))",

@@ -79,9 +79,12 @@ extension Setup {
             _ = try keyPlan()
             return "kept"
         }
+        // Root's, read by the inboard group: the service can read the key but not replace it.
+        let ownership = KeyFileOwnership.forNewKey()
         try FileSystem.writeAtomically(
-            SecretBox.newKeyBytes(), to: answers.secretKeyFile, mode: 0o600, user: "inboard", group: "inboard")
-        return "created (mode 600, owned by the inboard account when it exists)"
+            SecretBox.newKeyBytes(), to: answers.secretKeyFile, mode: Int(ownership.mode), user: ownership.user,
+            group: ownership.group)
+        return "created (\(ownership.description))"
     }
 
     func writeEnvironmentFile() throws -> String {

@@ -38,7 +38,7 @@ extension Setup {
 
     func keyPlan() throws(CommandFailure) -> String {
         guard FileManager.default.fileExists(atPath: answers.secretKeyFile) else {
-            return "created (32 random bytes, mode 600)"
+            return "created (32 random bytes, \(KeyFileOwnership.forNewKey().description))"
         }
         do { _ = try SecretBox.load(keyFile: answers.secretKeyFile) } catch {
             throw CommandFailure(
