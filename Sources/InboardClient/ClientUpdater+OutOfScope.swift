@@ -37,7 +37,7 @@ extension ClientUpdater {
     /// Notes this program as the session's client to go back to, when it is not an installed copy.
     func rememberSystemClient() {
         let executable = ServerDiscovery.executablePath
-        guard !Self.isInstalledCopy(executable, folder: folder), Self.isUsableClient(executable, folder: folder),
+        guard Self.isUsableClient(executable, folder: folder),  // never an installed copy
             (try? String(contentsOfFile: folder + "/system-client", encoding: .utf8)) != executable
         else { return }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -30,9 +30,12 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
     /// This machine: plain HTTP there crosses no network.
     public var isLoopback: Bool { LoopbackHost.contains(host) }
 
+    /// Plain HTTP to another machine: what is sent crosses a network in clear.
+    public var crossesNetworkInClear: Bool { !isTLS && !isLoopback }
+
     /// Refuses plain HTTP to another machine for what must not cross a network in clear (a password, a program).
     public func requireTLS(for action: String, allowHTTP: Bool) throws(ClientError) {
-        guard !isTLS, !isLoopback, !allowHTTP else { return }
+        guard crossesNetworkInClear, !allowHTTP else { return }
         throw .usage(
             "\(description) is plain HTTP: \(action) would cross the network unprotected; use the server's https:// "
                 + "address, or --allow-http if you accept that")

@@ -38,8 +38,8 @@ enum RolloutPlan {
         guard let rollout = package.rollout else { return (package.version, "all") }
         if rollout.halted == true { return (rollout.previousVersion, "halted") }
         for ring in rollout.rings {
-            if ring.exclude?.contains(where: { groups.contains(DN.normalised($0)) }) == true { continue }
-            let inGroups = ring.groups?.contains { groups.contains(DN.normalised($0)) } ?? false
+            if !ring.excludedDNs.isDisjoint(with: groups) { continue }
+            let inGroups = !ring.memberDNs.isDisjoint(with: groups)
             let inShare = ring.percent.map { bucket(rollout: rolloutID(policy, package), target: target) < $0 } ?? false
             guard inGroups || inShare else { continue }
             return (rollout.isLive(ring, asOf: asOf) ? package.version : rollout.previousVersion, ring.name)

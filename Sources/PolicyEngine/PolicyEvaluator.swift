@@ -161,10 +161,11 @@ public struct PolicyEvaluator: Sendable {
         let account = DN.normalised(target.dn)
         let parent = location ?? DN.parent(account) ?? DN.normalised(domain)
         let candidates = candidates(parent: parent, site: site ?? target.site)
+        let principals = Principals(account: account, groups: groups)
         let outcomes = candidates.map { candidate in
             outcome(
-                candidate, policy: set.policies[candidate.link.policy]!, kind: kind,
-                principals: Principals(account: account, groups: groups), target: target)
+                candidate, policy: set.policies[candidate.link.policy]!, kind: kind, principals: principals,
+                target: target)
         }
         return Applicability(candidates: candidates, outcomes: outcomes, groups: groups)
     }

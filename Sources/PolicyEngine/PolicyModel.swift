@@ -69,10 +69,13 @@ public struct Policy: Codable, Sendable, Equatable {
         public struct Ring: Codable, Sendable, Equatable {
             public var name: String
             /// Members by group (DN) …
-            public var groups: [String]?
+            public let groups: [String]?
             /// Groups (DNs) whose members are never in this ring, whatever its groups or share (Intune's excluded
             /// groups): they go on to the next ring.
-            public var exclude: [String]?
+            public let exclude: [String]?
+            /// `groups` and `exclude` normalised once, when read: a build asks for every target.
+            let memberDNs: Set<String>
+            let excludedDNs: Set<String>
             /// … or a stable share of all targets (a hash of the target's stable id and the rollout: the policy and
             /// its package version), 0–100.
             public var percent: Double?
@@ -90,6 +93,8 @@ public struct Policy: Codable, Sendable, Equatable {
                 name = try c.decode(String.self, forKey: .name)
                 groups = try c.decodeIfPresent([String].self, forKey: .groups)
                 exclude = try c.decodeIfPresent([String].self, forKey: .exclude)
+                memberDNs = Set((groups ?? []).map(DN.normalised))
+                excludedDNs = Set((exclude ?? []).map(DN.normalised))
                 percent = try c.decodeIfPresent(Double.self, forKey: .percent)
                 start = try c.decode(Date.self, forKey: .start)
                 deferralDays = try c.decodeIfPresent(Int.self, forKey: .deferralDays)

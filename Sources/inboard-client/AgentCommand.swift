@@ -113,7 +113,7 @@ struct AgentCommand: AsyncParsableCommand {
                 return say("update: \(plan.summary): 'inboard-client update' installs it")
             }
             let address = context.found.address
-            guard address.isTLS || address.isLoopback || plan.removesInstalled else {
+            guard !address.crossesNetworkInClear || plan.removesInstalled else {
                 return say(
                     "update: \(plan.summary), not installed: \(address) is plain HTTP; "
                         + "'inboard-client update --allow-http' installs it from there all the same")

@@ -25,11 +25,10 @@ struct KeyFileOwnership: Equatable {
             group: attributes?[.groupOwnerAccountName] as? String)
     }
 
-    /// Whether `path`'s permissions keep the key to its owner (and the service group, when root owns it).
-    static func isPrivate(_ path: String) -> Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let mode = attributes[.posixPermissions] as? Int
-        else { return false }
+    /// Whether a key file's permissions (its `attributesOfItem`) keep it to its owner (and the service group,
+    /// when root owns it).
+    static func isPrivate(_ attributes: [FileAttributeKey: Any]) -> Bool {
+        guard let mode = attributes[.posixPermissions] as? Int else { return false }
         if mode & 0o077 == 0 { return true }
         return mode & 0o037 == 0 && attributes[.ownerAccountName] as? String == "root"
             && attributes[.groupOwnerAccountName] as? String == serviceGroup

@@ -7,8 +7,9 @@ extension Doctor {
         let path = environment.configuration.secretKeyFile
         do {
             let box = try SecretBox.load(keyFile: path)
-            let mode = ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? 0
-            if !KeyFileOwnership.isPrivate(path) {
+            let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
+            let mode = attributes[.posixPermissions] as? Int ?? 0
+            if !KeyFileOwnership.isPrivate(attributes) {
                 return (
                     .failed(
                         "secret key", "\(path) is readable by others (mode \(String(mode, radix: 8)))",
