@@ -116,7 +116,7 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "429":
-          description: Too many failed logins for this account or address; `Retry-After` says how many seconds to wait (even the right password waits)
+          description: Too many failed logins for this account, address or IPv6 /64; `Retry-After` says how many seconds to wait (even the right password waits)
           headers:
             Retry-After: {schema: {type: integer}}
           content:

@@ -4,12 +4,12 @@ import InboardCore
 import Logging
 import PostgresNIO
 
-/// Back-off after failed logins, per account and per client address, shared by every server process.
+/// Back-off after failed logins, per account, per client address and per IPv6 /64, shared by every server process.
 ///
 /// The account is what the typed name resolves to (every spelling of one person shares a budget; a name that
 /// resolves to nobody is counted under its canonical form). Each attempt is counted before the password is
 /// checked, in one atomic statement, so parallel attempts cannot all slip through; a success takes its count
-/// back. After `freeFailures` (per address: `freeAddressFailures`) within `window`, each further attempt waits
+/// back. After `freeFailures` (per address: `freeAddressFailures`, per /64: `freeNetworkFailures`) within `window`, each further attempt waits
 /// twice as long as the one before (`firstDelay`, twice that … up to `maxDelay`). Keys are stored as SHA-256 digests.
 ///
 /// Its writes should go through `makePool`'s connections: every login from one address (a NAT, a proxy, a
@@ -20,6 +20,9 @@ public struct LoginThrottle: Sendable {
     let logger: Logger
     public var freeFailures = 5
     public var freeAddressFailures = 20
+    /// An IPv6 client changes its address within its /64 at will; the /64 shares a budget five times an
+    /// address's, so an office LAN on one /64 has more room than an office behind one IPv4 NAT address.
+    public var freeNetworkFailures = 100
     public var window: Duration = .seconds(900)
     public var maxDelay: Duration = .seconds(900)
     /// The first lock after the free failures; each further one doubles it.
@@ -46,14 +49,17 @@ public struct LoginThrottle: Sendable {
     public struct Keys: Sendable, Equatable {
         public let account: String
         public let address: String?
+        /// The address's IPv6 /64, when it is an IPv6 address.
+        public let network: String?
 
-        public init(account: String, address: String?) {
+        public init(account: String, address: String?, network: String? = nil) {
             self.account = account
             self.address = address
+            self.network = network
         }
 
-        /// Every counter's key: the account's, and the address's when there is one.
-        var all: [String] { [account] + (address.map { [$0] } ?? []) }
+        /// Every counter's key: the account's, and the address's and its /64's when there are.
+        var all: [String] { [account] + [address, network].compactMap { $0 } }
     }
 
     /// Resolves the typed name to an account (a person, or the canonical name when it matches none).
@@ -68,20 +74,40 @@ public struct LoginThrottle: Sendable {
         {
             account = "person:\(id)"
         }
-        return Keys(account: Self.digest(account), address: address.map { Self.digest("addr:" + Self.client(of: $0)) })
+        return Keys(
+            account: Self.digest(account), address: address.map { Self.digest("addr:" + Self.client(of: $0)) },
+            network: address.flatMap(Self.network(of:)).map { Self.digest("net:" + $0) })
     }
 
     /// What one client's address is counted as: the address in one spelling (`2001:DB8::1` and
     /// `2001:db8:0:0::1` are one client; an IPv4 address a dual-stack socket gives as `::ffff:192.0.2.7` is
-    /// `192.0.2.7`). Not an IPv6 /64: an office LAN shares one, and its failures would lock every colleague out.
+    /// `192.0.2.7`). Not its IPv6 /64 (an office LAN shares one): that is `network(of:)`, with a larger budget.
     static func client(of address: String) -> String {
+        guard let bytes = ipv6Bytes(address) else { return address }
+        if isIPv4Mapped(bytes) { return bytes[12...].map(String.init).joined(separator: ".") }
+        return groups(bytes[...]).joined(separator: ":")
+    }
+
+    /// The /64 an IPv6 address is in (`2001:db8:1:2::/64`); nil for IPv4, IPv4-mapped and unreadable addresses.
+    static func network(of address: String) -> String? {
+        guard let bytes = ipv6Bytes(address), !isIPv4Mapped(bytes) else { return nil }
+        return groups(bytes[0..<8]).joined(separator: ":") + "::/64"
+    }
+
+    private static func ipv6Bytes(_ address: String) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: 16)
-        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
-            return bytes[12...].map(String.init).joined(separator: ".")
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return nil }
+        return bytes
+    }
+
+    private static func isIPv4Mapped(_ bytes: [UInt8]) -> Bool {
+        bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+    }
+
+    private static func groups(_ bytes: ArraySlice<UInt8>) -> [String] {
+        stride(from: bytes.startIndex, to: bytes.endIndex, by: 2).map {
+            String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
         }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
     }
 
     /// The stored key for an account named the way `keys(username:address:)` names one ("person:ID", …).
@@ -102,24 +128,28 @@ public struct LoginThrottle: Sendable {
     /// Counts an attempt; returns the seconds to wait when any of the keys is locked (the attempt must then
     /// be refused, and is not counted for that key).
     public func beginAttempt(_ keys: Keys) async throws -> Int? {
-        try await beginAttempt(keyList: keys.all, accountKey: keys.account)
+        try await beginAttempt(counters(keys))
     }
 
     /// The same for a further account key found later in the login (the directory entry a name led to).
     public func beginAttempt(account key: String) async throws -> Int? {
-        try await beginAttempt(keyList: [key], accountKey: key)
+        try await beginAttempt([(key, freeFailures)])
     }
 
-    private func beginAttempt(keyList: [String], accountKey: String) async throws -> Int? {
+    /// Each counter's key with the failures it allows before it locks, sorted by key: rows are locked in this
+    /// order, and every statement that locks several takes them sorted, so parallel logins never wait for each
+    /// other in a cycle (PostgreSQL would abort one with "deadlock detected").
+    private func counters(_ keys: Keys) -> [(key: String, free: Int)] {
+        let others = [keys.address.map { ($0, freeAddressFailures) }, keys.network.map { ($0, freeNetworkFailures) }]
+        return ([(keys.account, freeFailures)] + others.compactMap { $0 }).sorted { $0.key < $1.key }
+    }
+
+    private func beginAttempt(_ counters: [(key: String, free: Int)]) async throws -> Int? {
         var binds = PostgresBindings()
-        // Rows are locked in this order: every statement that locks several takes them sorted, so parallel
-        // logins never wait for each other in a cycle (PostgreSQL would abort one with "deadlock detected").
-        binds.append(keyList.sorted())
+        binds.append(counters.map(\.key))
         binds.append(Double(window.components.seconds))
         binds.append(Double(maxDelay.components.seconds))
-        binds.append(freeFailures)
-        binds.append(freeAddressFailures)
-        binds.append(accountKey)
+        binds.append(counters.map(\.free))
         binds.append(Double(firstDelay.components.seconds))
         var wait: Int?
         for try await (seconds, counted) in try await database.query(prepared: AttemptSQL.self, binds, logger: logger)
@@ -144,21 +174,22 @@ public struct LoginThrottle: Sendable {
                 blocked_until = CASE
                     WHEN t.blocked_until > now() THEN t.blocked_until
                     WHEN t.last_failure_at >= now() - make_interval(secs => $2)
-                         AND t.failures + 1 > (CASE WHEN t.key = $6 THEN $4 ELSE $5 END)
-                    THEN now() + make_interval(secs => least($3, $7 * power(2, t.failures - (CASE WHEN t.key = $6 THEN $4 ELSE $5 END))::float8))
+                         AND t.failures + 1 > $4[array_position($1, t.key)]
+                    THEN now() + make_interval(secs => least($3, $5 * power(2, t.failures - $4[array_position($1, t.key)])::float8))
                 END
             RETURNING ceil(extract(epoch FROM t.blocked_until - now()))::int, t.last_failure_at = now()
             """
     }
 
-    /// A successful login: the account starts afresh, and the address gets this attempt back. One statement
-    /// that locks both rows first, in key order as every other statement does (a DELETE and an UPDATE that
-    /// each locked their own row, in their own order, deadlocked with parallel attempts).
+    /// A successful login: the account starts afresh, and the address and its /64 get this attempt back. One
+    /// statement that locks the rows first, in key order as every other statement does (a DELETE and an UPDATE
+    /// that each locked their own row, in their own order, deadlocked with parallel attempts).
     public func succeeded(_ keys: Keys) async throws {
+        let counters = counters(keys)
         var binds = PostgresBindings()
-        binds.append(keys.all.sorted())
+        binds.append(counters.map(\.key))
         binds.append(keys.account)
-        binds.append(freeAddressFailures)
+        binds.append(counters.map(\.free))
         for try await _ in try await database.query(prepared: SucceededSQL.self, binds, logger: logger) {}
     }
 
@@ -168,7 +199,7 @@ public struct LoginThrottle: Sendable {
             cleared AS (DELETE FROM login_throttle t USING locked l WHERE t.key = l.key AND t.key = $2),
             returned AS (
                 UPDATE login_throttle t SET failures = greatest(t.failures - 1, 0),
-                    blocked_until = CASE WHEN t.failures - 1 > $3 THEN t.blocked_until END
+                    blocked_until = CASE WHEN t.failures - 1 > $3[array_position($1, t.key)] THEN t.blocked_until END
                 FROM locked l WHERE t.key = l.key AND t.key <> $2)
             SELECT count(*) FROM locked
             """

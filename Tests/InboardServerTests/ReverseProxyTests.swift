@@ -23,10 +23,12 @@ import Testing
             ?? 0
     }
 
-    /// 25 wrong logins, each for another name (so no account budget runs out first); the last answer.
-    static func failManyTimes(port: Int, from address: String, forwardedFor: (Int) -> String) async throws -> Int {
+    /// Wrong logins (25 unless told), each for another name (so no account budget runs out first); the last answer.
+    static func failManyTimes(
+        _ times: Int = 25, port: Int, from address: String, forwardedFor: (Int) -> String
+    ) async throws -> Int {
         var last = 0
-        for index in 0..<25 {
+        for index in 0..<times {
             last = try await curlLogin(
                 port: port, from: address, forwardedFor: forwardedFor(index), "nobody\(index)", "wrong")
         }
@@ -52,6 +54,20 @@ import Testing
             let colleague = try await Self.curlLogin(
                 port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
             #expect(colleague == 200, "a colleague behind the same proxy was locked out: \(colleague)")
+        }
+    }
+
+    /// An IPv6 client picks any address in its /64: one address each try escaped the per-address budget, so a
+    /// password spray over many names went on unthrottled. The /64 has a budget of its own (100).
+    @Test func aClientChangingAddressesWithinItsSlash64IsThrottled() async throws {
+        try await behindTrustedProxy { port in
+            let last = try await Self.failManyTimes(102, port: port, from: "127.0.0.1") {
+                "2001:db8:1:2::\(String($0 + 1, radix: 16))"
+            }
+            #expect(last == 429, "a client rotating addresses within its /64 was not throttled: \(last)")
+            let neighbour = try await Self.curlLogin(
+                port: port, from: "127.0.0.1", forwardedFor: "2001:db8:1:3::1", "ann", SeededPeople.password)
+            #expect(neighbour == 200, "a client in another /64 was locked out: \(neighbour)")
         }
     }
 
