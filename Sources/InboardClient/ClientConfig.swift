@@ -57,6 +57,16 @@ public struct ClientConfig: Sendable {
 
     public func removeToken() { try? FileManager.default.removeItem(atPath: folder + "/token") }
 
+    /// The server's device token for the last account logged in here; kept across logouts (it only lets that
+    /// account's own logins past a lock others ran up).
+    public var deviceToken: String? {
+        guard let data = FileManager.default.contents(atPath: folder + "/device-token") else { return nil }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return token.isEmpty ? nil : token
+    }
+
+    public func saveDeviceToken(_ token: String) throws { try write("device-token", Data(token.utf8), mode: 0o600) }
+
     /// What was cached for this person (the board, the manifest): gone with their session.
     public func removeCache() { try? FileManager.default.removeItem(atPath: folder + "/cache") }
 

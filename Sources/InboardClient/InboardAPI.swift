@@ -41,12 +41,18 @@ public struct InboardAPI: Sendable {
         throw ClientError.refused(status: answer.status, code: code, message: message)
     }
 
-    public func login(username: String, password: String) async throws -> (token: String, person: [String: Any]) {
-        let answer = try await call(.POST, "/api/v1/auth/login", json: ["username": username, "password": password])
+    /// Logs in, bringing the device token an earlier login here was given: with it, a lock that others ran up
+    /// on the account by guessing does not hold this client (the server's answer carries the token to keep).
+    public func login(username: String, password: String, deviceToken: String?) async throws -> (
+        token: String, person: [String: Any], deviceToken: String?
+    ) {
+        var fields = ["username": username, "password": password]
+        if let deviceToken { fields["deviceToken"] = deviceToken }
+        let answer = try await call(.POST, "/api/v1/auth/login", json: fields)
         guard let object = answer as? [String: Any], let token = object["token"] as? String else {
             throw ClientError.local("the server's login answer holds no token")
         }
-        return (token, object["person"] as? [String: Any] ?? [:])
+        return (token, object["person"] as? [String: Any] ?? [:], object["deviceToken"] as? String)
     }
 
     /// The one active person whose name matches `name` (username first, then display name).

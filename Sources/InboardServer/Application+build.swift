@@ -164,7 +164,9 @@ func buildRouter(
         middleware: CSRFMiddleware(tokens: csrf))
     let directoryLogins = DirectoryClientCache(logger: logger, operationTimeout: dependencies.directoryLoginTimeout)
     let login = LoginService(people: people, syncer: syncer, directory: directoryLogins)
-    let auth = AuthController(login: login, sessions: stores.sessions, throttle: stores.throttle)
+    let auth = AuthController(
+        login: login, sessions: stores.sessions, throttle: stores.throttle,
+        devices: DeviceTokens(key: dependencies.secrets.derivedKey(for: "login device tokens")))
     auth.addRoutes(to: api)
     DirectoryAdminController(syncer: syncer, launcher: launcher, logins: directoryLogins, logger: logger).addRoutes(
         to: api.group("admin"))

@@ -100,6 +100,9 @@ paths:
               properties:
                 username: {type: string}
                 password: {type: string, format: password}
+                deviceToken:
+                  type: string
+                  description: The deviceToken an earlier login to this account from this client was given; with it, a lock that failed logins from elsewhere put on the account does not hold this login (its own failures lock the token instead)
       responses:
         "200":
           description: "Logged in; the token goes in the Authorization header as Bearer TOKEN"
@@ -107,11 +110,12 @@ paths:
             application/json:
               schema:
                 type: object
-                required: [token, expiresAt, person]
+                required: [token, expiresAt, person, deviceToken]
                 properties:
                   token: {type: string}
                   expiresAt: {type: string, format: date-time}
                   person: {$ref: "#/components/schemas/Person"}
+                  deviceToken: {type: string, description: "Keep it (privately) and send it with this client's next logins: the one sent when it was valid for this account, else a new one"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}

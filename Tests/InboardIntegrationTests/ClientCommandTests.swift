@@ -92,9 +92,12 @@ struct ClientCommandTests {
             let carolLogin = try await carol.run(
                 ["login", "--install-ini", ini, "--username", carolDN, "--password-file", password])
             #expect(carolLogin.status == 0, "\(carolLogin)")
-            let mode =
-                try FileManager.default.attributesOfItem(atPath: bob.folder + "/token")[.posixPermissions] as? Int
-            #expect(mode == 0o600)
+            for file in ["/token", "/device-token"] {
+                let mode =
+                    try FileManager.default.attributesOfItem(atPath: bob.folder + file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file)")
+            }
+            let device = try String(contentsOfFile: bob.folder + "/device-token", encoding: .utf8)
             // Once logged in, the saved config.json names the server.
             #expect(try await carol.run(["where"]).output.contains("config.json"))
 
@@ -312,6 +315,11 @@ struct ClientCommandTests {
             #expect(await setup.send("GET", "/api/v1/me", token: token).status == 401)
             let unreachable = try await Client(folder: folder + "/bob", server: "http://127.0.0.1:1/").run(["who", "x"])
             #expect(unreachable.status == 3 || unreachable.status == 4, "\(unreachable)")
+            // The device token outlives the session and goes with the next login (the server keeps a valid one:
+            // a login that brought none, or another account's, would have been given a new one).
+            #expect(try await bob.run(["login", "--username", "bob", "--password-file", password]).status == 0)
+            let kept = try String(contentsOfFile: bob.folder + "/device-token", encoding: .utf8)
+            #expect(kept == device, "the device token was not sent, or not kept")
         }
     }
 }

@@ -26,12 +26,15 @@ struct WebAuthController: Sendable {
                     error: "The sign-in form expired. Please try again.", status: .forbidden)
             }
             do {
-                let (_, issued) = try await auth.signIn(
+                let signedIn = try await auth.signIn(
                     username: form["username"] ?? "", password: form.all("password").first ?? "",
+                    deviceToken: request.cookies[DeviceTokens.cookieName]?.value,
                     address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "web")
                 var response = Self.redirect(to: next)
                 response.headers[values: .setCookie].append(
-                    AuthController.sessionCookie(issued, context: context).description)
+                    AuthController.sessionCookie(signedIn.session, context: context).description)
+                response.headers[values: .setCookie].append(
+                    AuthController.deviceCookie(signedIn.deviceToken, context: context).description)
                 return response
             } catch let error as APIError {
                 return loginPage(

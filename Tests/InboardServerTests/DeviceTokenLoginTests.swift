@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import InboardServer
+import InboardStore
+import InboardTestSupport
+import Testing
+
+/// Anyone who knows a name can keep its account locked with wrong passwords; a client that signed in to that
+/// account before brings its device token and is not held by that lock, while the token's own failures lock it.
+@Suite struct DeviceTokenLoginTests {
+    struct Answer {
+        let status: Int
+        let deviceToken: String?
+    }
+
+    func withServer(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            // A long first lock, so that a slow machine cannot outlast it between the attack's requests.
+            try await makeTestApp(databaseURL: db.url, loginFirstLock: .seconds(900)).test(.live) { client in
+                try await body(client)
+            }
+        }
+    }
+
+    func login(_ client: some TestClientProtocol, _ username: String, _ password: String, device: String? = nil)
+        async throws -> Answer
+    {
+        var fields = ["username": username, "password": password]
+        if let device { fields["deviceToken"] = device }
+        let body = try JSONSerialization.data(withJSONObject: fields)
+        return try await client.execute(
+            uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(data: body)
+        ) { response in
+            let json = try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            return Answer(status: Int(response.status.code), deviceToken: json?["deviceToken"] as? String)
+        }
+    }
+
+    /// Six wrong passwords for `name` from a client without its token: the account is locked.
+    func lockOut(_ client: some TestClientProtocol, _ name: String) async throws {
+        for attempt in 0..<6 { _ = try await login(client, name, "wrong-\(attempt)") }
+        let locked = try await login(client, name, SeededPeople.password)
+        #expect(locked.status == 429, "the account was not locked: \(locked.status)")
+    }
+
+    @Test func anAccountLockedByOthersLetsItsOwnDeviceIn() async throws {
+        try await withServer { client in
+            let first = try await login(client, "ann", SeededPeople.password)
+            let device = try #require(first.deviceToken)
+            let other = try #require(try await login(client, "cat", SeededPeople.password).deviceToken)
+            try await lockOut(client, "ann")
+            let withDevice = try await login(client, "ann", SeededPeople.password, device: device)
+            #expect(withDevice.status == 200, "ann's own device was held by the lock others ran up")
+            #expect(withDevice.deviceToken == device, "a valid token is kept, not replaced")
+            #expect(try await login(client, "ANN", SeededPeople.password, device: device).status == 200)
+            #expect(try await login(client, "ann", SeededPeople.password).status == 429, "no token: still locked")
+            let borrowed = try await login(client, "ann", SeededPeople.password, device: other)
+            #expect(borrowed.status == 429, "cat's token opened ann's lock")
+            var forged = Array(device)
+            let inCode = try #require(forged.firstIndex(of: ".")) + 5
+            forged[inCode] = forged[inCode] == "A" ? "B" : "A"
+            #expect(try await login(client, "ann", SeededPeople.password, device: String(forged)).status == 429)
+            #expect(try await login(client, "ann", SeededPeople.password, device: "garbage").status == 429)
+        }
+    }
+
+    @Test func aDevicesOwnFailuresLockItAndLeaveTheAccountsLockAlone() async throws {
+        try await withServer { client in
+            let device = try #require(try await login(client, "ann", SeededPeople.password).deviceToken)
+            for attempt in 0..<6 {
+                let answer = try await login(client, "ann", "wrong-\(attempt)", device: device)
+                #expect(answer.status == 401)
+            }
+            let locked = try await login(client, "ann", SeededPeople.password, device: device)
+            #expect(locked.status == 429, "a token's failures did not lock it: \(locked.status)")
+            #expect(try await login(client, "ann", SeededPeople.password).status == 200, "the account was locked")
+        }
+    }
+
+    @Test func theLoginPageKeepsItsDeviceTokenInAStrictCookieForTheLoginForm() async throws {
+        try await withServer { client in
+            let (csrf, csrfCookie) = try await client.execute(uri: "/login", method: .get) {
+                response -> (String, String) in
+                let page = String(buffer: response.body)
+                let token =
+                    page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: {
+                        $0 != "\""
+                    }) ?? ""
+                return (String(token), response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? "")
+            }
+            let post = { @Sendable (cookies: String) in
+                try await client.execute(
+                    uri: "/login", method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookies],
+                    body: ByteBuffer(string: "_csrf=\(csrf)&username=ann&password=\(SeededPeople.password)&next=%2F")
+                ) { response in
+                    (Int(response.status.code), response.headers[values: .setCookie])
+                }
+            }
+            let (status, cookies) = try await post(csrfCookie)
+            #expect(status == 303 || status == 302, "\(status)")
+            let device = try #require(cookies.first { $0.hasPrefix(DeviceTokens.cookieName + "=") })
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/login"] {
+                #expect(device.contains(attribute), "\(attribute) missing: \(device)")
+            }
+            try await lockOut(client, "ann")
+            let pair = String(device.split(separator: ";")[0])
+            let (again, _) = try await post(csrfCookie + "; " + pair)
+            #expect(again == 303 || again == 302, "the page's own device cookie was held by the lock: \(again)")
+        }
+    }
+
+    @Test func aTokenNamesOneAccountUnderOneKey() throws {
+        let tokens = DeviceTokens(key: SymmetricKey(size: .bits256))
+        let token = tokens.issue(forAccount: "account-a")
+        let key = try #require(tokens.throttleKey(token, account: "account-a"))
+        #expect(key != "account-a")
+        #expect(tokens.throttleKey(token, account: "account-b") == nil)
+        #expect(DeviceTokens(key: SymmetricKey(size: .bits256)).throttleKey(token, account: "account-a") == nil)
+        #expect(tokens.throttleKey(tokens.issue(forAccount: "account-a"), account: "account-a") != key)
+        for bad in ["", ".", "a.b", token + ".x", String(repeating: "A", count: 300), token + "A"] {
+            #expect(tokens.throttleKey(bad, account: "account-a") == nil, "\(bad)")
+        }
+    }
+}
