@@ -109,7 +109,8 @@ extension ClientUpdater.Plan {
             return "up to date: \(installed) (no package is assigned to you any more; it stays, \(why))"
         }
         if upToDate { return "up to date: \(assigned)" }
-        let verb = install == "published" ? "offered" : "assigned"
+        let verb =
+            install == "published" ? "offered" : isOptionalUpgrade ? "offered as an optional upgrade" : "assigned"
         return "\(assigned) \(verb) (ring \(ring ?? "?")); installed: \(installed ?? "none")"
     }
 }

@@ -45,6 +45,9 @@ public struct ClientUpdater: Sendable {
         public var file: File?
         /// The assigning policy's: "assigned" (installed at logon by the agent) or "published" (on request).
         public var install: String?
+        /// "required" forces an upgrade over an older installed version at logon; "optional" (the default, as
+        /// Group Policy's "Required upgrade for existing packages" left clear) only offers it.
+        public var upgrade: String?
         public var policy: String?
         public var uninstallWhenOutOfScope = false
         /// What this install last remembered of its assignment (the manifest says nothing once out of scope).
@@ -58,6 +61,14 @@ public struct ClientUpdater: Sendable {
             return remembered.uninstallWhenOutOfScope && remembered.version == installed && remembered.server == server
         }
         public var upToDate: Bool { assigned == nil ? !removesInstalled : assigned == installed }
+        /// A newer version than the installed one, which its policy does not require: the agent offers it and
+        /// `update` installs it. A new install, or going back (a halted ring), is never optional.
+        public var isOptionalUpgrade: Bool {
+            guard upgrade != "required", let assigned = assigned.flatMap(InboardVersion.init),
+                let installed = installed.flatMap(InboardVersion.init)
+            else { return false }
+            return assigned > installed
+        }
     }
 
     public struct File: Sendable, Equatable {
@@ -102,7 +113,8 @@ public struct ClientUpdater: Sendable {
         }
         return Plan(
             assigned: version, ring: package["ring"] as? String, installed: installed, file: file,
-            install: package["install"] as? String, policy: package["policy"] as? String,
+            install: package["install"] as? String, upgrade: package["upgrade"] as? String,
+            policy: package["policy"] as? String,
             uninstallWhenOutOfScope: package["uninstallWhenOutOfScope"] as? Bool ?? false, remembered: remembered,
             server: server)
     }

@@ -47,7 +47,7 @@ public struct Policy: Codable, Sendable, Equatable {
         public enum Upgrade: String, Codable, Sendable { case optional, required }
         public var version: String
         public var install: Install = .assigned
-        public var upgrade: Upgrade = .optional
+        public var upgrade: Upgrade = .required
         public var uninstallWhenOutOfScope: Bool = false
         public var rollout: Rollout?
 
@@ -59,7 +59,7 @@ public struct Policy: Codable, Sendable, Equatable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             version = try c.decode(String.self, forKey: .version)
             install = try c.decodeIfPresent(Install.self, forKey: .install) ?? .assigned
-            upgrade = try c.decodeIfPresent(Upgrade.self, forKey: .upgrade) ?? .optional
+            upgrade = try c.decodeIfPresent(Upgrade.self, forKey: .upgrade) ?? .required
             uninstallWhenOutOfScope = try c.decodeIfPresent(Bool.self, forKey: .uninstallWhenOutOfScope) ?? false
             rollout = try c.decodeIfPresent(Rollout.self, forKey: .rollout)
         }

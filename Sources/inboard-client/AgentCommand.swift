@@ -13,7 +13,8 @@ struct AgentCommand: AsyncParsableCommand {
             reads idle time and screen lock from the session (logind, or X11 through xprintidle) and reports them, \
             so that "In" becomes the away status after idleMinutesBeforeAway and comes back with activity; sends \
             status changes queued offline; installs the client version an assigned package policy gives you at its \
-            start ('inboard-client update' does it for a published one), and removes it once out of scope when its \
+            start ('inboard-client update' does it for a published one, and for an optional upgrade over an older \
+            installed version), and removes it once out of scope when its \
             policy set uninstallWhenOutOfScope; refreshes the policy manifest and the cached board (what 'board' shows \
             offline) at its start, every cacheMinutes and after a reset (more missed than the server replays). \
             Needs a login first ('inboard-client login'); stops on Ctrl-C or SIGTERM.
@@ -102,14 +103,15 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     /// As Group Policy installs an assigned package at logon: the version the person's ring assigns, or the
-    /// removal of one out of scope whose policy asked for it; a published one is only offered. The session
+    /// removal of one out of scope whose policy asked for it; a published one, or an upgrade its policy does not
+    /// require over an installed version, is only offered. The session
     /// runs it from its next start. A failure is said and changes nothing.
     func installAtLogon(_ context: ClientContext, _ manifest: [String: Any]) async {
         let updater = ClientUpdater(api: context.api)
         do {
             let plan = try updater.plan(manifest: manifest)
             guard !plan.upToDate else { return updater.remember(plan) }
-            if plan.assigned != nil, plan.install != "assigned" {
+            if plan.assigned != nil, plan.install != "assigned" || plan.isOptionalUpgrade {
                 return say("update: \(plan.summary): 'inboard-client update' installs it")
             }
             let address = context.found.address

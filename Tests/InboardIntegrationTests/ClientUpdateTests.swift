@@ -168,18 +168,20 @@ struct ClientUpdateTests {
         }
     }
 
-    static func package(install: String, uninstall: Bool) -> String {
+    static func package(
+        version: String = "1.0.2", install: String, upgrade: String = "required", uninstall: Bool
+    ) -> String {
         """
         id: client-rollout
         name: Client rollout
         user:
-          package: {version: 1.0.2, install: \(install), upgrade: required, uninstallWhenOutOfScope: \(uninstall)}
+          package: {version: \(version), install: \(install), upgrade: \(upgrade), uninstallWhenOutOfScope: \(uninstall)}
         """
     }
 
     /// Group Policy's software installation: an assigned package is installed by the agent at logon, a
     /// published one only offered; out of scope, the installed version goes only when its policy asked for it,
-    /// and the session's autostart entry goes back to the client it ran before.
+    /// and the session's autostart entry goes back to the client it ran before; an optional upgrade is offered.
     @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
     func theAgentInstallsAnAssignedPackageAndOutOfScopeItGoesOnlyWhenItsPolicySaysSo() async throws {
         try await Rig.with { rig in
@@ -251,6 +253,19 @@ struct ClientUpdateTests {
             try rig.link(enabled: false)
             #expect(try await rig.run(["update"]).output.contains("it stays"))
             #expect(rig.current() == "versions/1.0.2")
+
+            // A newer version its policy does not require (Group Policy's "Required upgrade for existing packages"
+            // left clear) is offered at logon over the installed one, not forced; a required one is installed.
+            try Self.package(version: "1.0.3", install: "assigned", upgrade: "optional", uninstall: false).write(
+                toFile: rig.policyFile, atomically: true, encoding: .utf8)
+            try rig.link()
+            _ = try await logon(
+                until: "1.0.3 offered as an optional upgrade (ring all); installed: 1.0.2: 'inboard-client update'")
+            #expect(rig.current() == "versions/1.0.2", "an optional upgrade was forced")
+            try Self.package(version: "1.0.3", install: "assigned", uninstall: false).write(
+                toFile: rig.policyFile, atomically: true, encoding: .utf8)
+            _ = try await logon(until: "update: installed 1.0.3")
+            #expect(rig.current() == "versions/1.0.3")
         }
     }
 }

@@ -55,6 +55,17 @@ import Testing
             "a halt rolls every ring back")
     }
 
+    /// A package that says nothing of upgrades forces them (its rings move every install); `optional` reaches the
+    /// manifest for the client to offer instead.
+    @Test func anUpgradeIsRequiredUnlessThePolicySaysOptional() throws {
+        let rings = "      rings: [{name: all, percent: 100, start: 2026-11-20T00:00:00Z}]"
+        let silent = packagePolicy(rings).replacingOccurrences(of: "    upgrade: required\n", with: "")
+        #expect(!silent.contains("upgrade:"))
+        #expect(try manifests(silent, computers: [Sample.computer("pc1")]).first?.package?.upgrade == .required)
+        let optional = packagePolicy(rings).replacingOccurrences(of: "upgrade: required", with: "upgrade: optional")
+        #expect(try manifests(optional, computers: [Sample.computer("pc1")]).first?.package?.upgrade == .optional)
+    }
+
     /// Intune's excluded groups: a member is never in that ring, whatever its groups or share, and goes on to
     /// the next ring (or none: the previous version).
     @Test func aRingsExcludedGroupsKeepTheirMembersOut() throws {
