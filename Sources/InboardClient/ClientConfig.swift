@@ -1,7 +1,7 @@
 import Foundation
 
 /// The client's folder: `$INBOARD_CLIENT_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inboard`, else
-/// `~/.config/inboard`. It holds `config.json` (the server), `token` (mode 600) and the caches.
+/// `~/.config/inboard`. It holds `config.json` (the server), `token` and `device-token` (mode 600) and the caches.
 public struct ClientConfig: Sendable {
     public let folder: String
 
@@ -57,15 +57,19 @@ public struct ClientConfig: Sendable {
 
     public func removeToken() { try? FileManager.default.removeItem(atPath: folder + "/token") }
 
-    /// The server's device token for the last account logged in here; kept across logouts (it only lets that
-    /// account's own logins past a lock others ran up).
-    public var deviceToken: String? {
+    /// The device token `server` gave the last login here (see the server's `DeviceTokens`), sent only back to
+    /// that server; kept across logouts, as it only lets that person's own logins past a lock others ran up.
+    public func deviceToken(for server: ServerAddress) -> String? {
         guard let data = FileManager.default.contents(atPath: folder + "/device-token") else { return nil }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return token.isEmpty ? nil : token
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard lines.count == 2, lines[0] == server.description, !lines[1].isEmpty else { return nil }
+        return lines[1]
     }
 
-    public func saveDeviceToken(_ token: String) throws { try write("device-token", Data(token.utf8), mode: 0o600) }
+    public func saveDeviceToken(_ token: String, for server: ServerAddress) throws {
+        guard !token.contains("\n") else { return }
+        try write("device-token", Data("\(server.description)\n\(token)".utf8), mode: 0o600)
+    }
 
     /// What was cached for this person (the board, the manifest): gone with their session.
     public func removeCache() { try? FileManager.default.removeItem(atPath: folder + "/cache") }

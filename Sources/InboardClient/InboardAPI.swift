@@ -42,13 +42,19 @@ public struct InboardAPI: Sendable {
     }
 
     /// Logs in, bringing the device token an earlier login here was given: with it, a lock that others ran up
-    /// on the account by guessing does not hold this client (the server's answer carries the token to keep).
+    /// on the account by guessing does not hold this client (the server's answer carries the token to keep). A
+    /// server older than device tokens refuses the field: the login is sent again without it.
     public func login(username: String, password: String, deviceToken: String?) async throws -> (
         token: String, person: [String: Any], deviceToken: String?
     ) {
         var fields = ["username": username, "password": password]
         if let deviceToken { fields["deviceToken"] = deviceToken }
-        let answer = try await call(.POST, "/api/v1/auth/login", json: fields)
+        let answer: Any?
+        do {
+            answer = try await call(.POST, "/api/v1/auth/login", json: fields)
+        } catch ClientError.refused(400, _, let message) where deviceToken != nil && message.contains("deviceToken") {
+            return try await login(username: username, password: password, deviceToken: nil)
+        }
         guard let object = answer as? [String: Any], let token = object["token"] as? String else {
             throw ClientError.local("the server's login answer holds no token")
         }

@@ -102,7 +102,7 @@ paths:
                 password: {type: string, format: password}
                 deviceToken:
                   type: string
-                  description: The deviceToken an earlier login to this account from this client was given; with it, a lock that failed logins from elsewhere put on the account does not hold this login (its own failures lock the token instead)
+                  description: The deviceToken an earlier login as this person from this client was given (it ends after a year); with it, a lock that failed logins from elsewhere put on the account does not hold this login (its own failures lock the token instead)
       responses:
         "200":
           description: "Logged in; the token goes in the Authorization header as Bearer TOKEN"
@@ -115,12 +115,12 @@ paths:
                   token: {type: string}
                   expiresAt: {type: string, format: date-time}
                   person: {$ref: "#/components/schemas/Person"}
-                  deviceToken: {type: string, description: "Keep it (privately) and send it with this client's next logins: the one sent when it was valid for this account, else a new one"}
+                  deviceToken: {type: string, description: "Keep it (privately) and send it with this client's next logins: the one sent when it was valid for this person, else a new one"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "429":
-          description: Too many failed logins for this account, address or IPv6 /64; `Retry-After` says how many seconds to wait (even the right password waits)
+          description: Too many failed logins for this account (or this device token), address or IPv6 /64; `Retry-After` says how many seconds to wait (even the right password waits)
           headers:
             Retry-After: {schema: {type: integer}}
           content:

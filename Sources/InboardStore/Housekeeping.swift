@@ -44,9 +44,14 @@ public struct Housekeeping: Sendable {
 
     public func prune() async throws -> Pruned {
         var pruned = Pruned()
+        // Locked in key order, as logins lock several rows (a DELETE locks them in the order it finds them, and
+        // could deadlock with a login); rows a login holds are left for the next run.
         pruned.throttleRows = try await count(
             """
-            DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())
+            DELETE FROM login_throttle WHERE key IN (
+                SELECT key FROM login_throttle
+                WHERE last_failure_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())
+                ORDER BY key FOR UPDATE SKIP LOCKED)
             """)
         pruned.sessions = try await count(
             """

@@ -23,6 +23,9 @@ public struct LoginThrottle: Sendable {
     /// An IPv6 client changes its address within its /64 at will; the /64 shares a budget five times an
     /// address's, so an office LAN on one /64 has more room than an office behind one IPv4 NAT address.
     public var freeNetworkFailures = 100
+    /// Every device token of one account together (see `Keys.devices`): a stolen or hoarded set of tokens
+    /// still meets one budget.
+    public var freeDeviceFailures = 20
     public var window: Duration = .seconds(900)
     public var maxDelay: Duration = .seconds(900)
     /// The first lock after the free failures; each further one doubles it.
@@ -47,19 +50,36 @@ public struct LoginThrottle: Sendable {
 
     /// The counters one attempt touches.
     public struct Keys: Sendable, Equatable {
+        /// The account's, or the device token's when the login brought a valid one for it.
         public let account: String
         public let address: String?
         /// The address's IPv6 /64, when it is an IPv6 address.
         public let network: String?
+        /// With a device token: the counter all of that account's tokens share.
+        public let devices: String?
+        /// The typed name resolved to a person (else `account` counts the name as typed).
+        public let accountIsPerson: Bool
 
-        public init(account: String, address: String?, network: String? = nil) {
+        public init(
+            account: String, address: String?, network: String? = nil, devices: String? = nil,
+            accountIsPerson: Bool = false
+        ) {
             self.account = account
             self.address = address
             self.network = network
+            self.devices = devices
+            self.accountIsPerson = accountIsPerson
         }
 
-        /// Every counter's key: the account's, and the address's and its /64's when there are.
-        var all: [String] { [account] + [address, network].compactMap { $0 } }
+        /// The same attempt counted under a device token (`token`) of the person whose own key is `person`.
+        public func throughDevice(token: String, person: String) -> Keys {
+            Keys(
+                account: token, address: address, network: network, devices: LoginThrottle.digest("devices:" + person),
+                accountIsPerson: true)
+        }
+
+        /// Every counter's key.
+        var all: [String] { [account] + [address, network, devices].compactMap { $0 } }
     }
 
     /// Resolves the typed name to an account (a person, or the canonical name when it matches none).
@@ -76,21 +96,29 @@ public struct LoginThrottle: Sendable {
         }
         return Keys(
             account: Self.digest(account), address: address.map { Self.digest("addr:" + Self.client(of: $0)) },
-            network: address.flatMap(Self.network(of:)).map { Self.digest("net:" + $0) })
+            network: address.flatMap(Self.network(of:)).map { Self.digest("net:" + $0) },
+            accountIsPerson: account.hasPrefix("person:"))
     }
 
     /// What one client's address is counted as: the address in one spelling (`2001:DB8::1` and
-    /// `2001:db8:0:0::1` are one client; an IPv4 address a dual-stack socket gives as `::ffff:192.0.2.7` is
-    /// `192.0.2.7`). Not its IPv6 /64 (an office LAN shares one): that is `network(of:)`, with a larger budget.
+    /// `2001:db8:0:0::1` are one client; an IPv4 address a dual-stack socket gives as `::ffff:192.0.2.7`, or a
+    /// NAT64 gateway as `64:ff9b::c000:207`, is `192.0.2.7`). Not its IPv6 /64 (an office LAN shares one): that
+    /// is `network(of:)`, with a larger budget.
     static func client(of address: String) -> String {
         guard let bytes = ipv6Bytes(address) else { return address }
-        if isIPv4Mapped(bytes) { return bytes[12...].map(String.init).joined(separator: ".") }
+        if isIPv4Mapped(bytes) || isNAT64(bytes) { return bytes[12...].map(String.init).joined(separator: ".") }
         return groups(bytes[...]).joined(separator: ":")
     }
 
-    /// The /64 an IPv6 address is in (`2001:db8:1:2::/64`); nil for IPv4, IPv4-mapped and unreadable addresses.
+    /// The network an IPv6 client can take addresses in at will: its /64 (`2001:db8:1:2::/64`), or for 6to4 the
+    /// whole /48 its one IPv4 address gives it. Nil for IPv4 (also mapped or through NAT64), loopback,
+    /// link-local and Teredo (whose prefix is the relay's, shared by everyone using it), and unreadable text.
     static func network(of address: String) -> String? {
-        guard let bytes = ipv6Bytes(address), !isIPv4Mapped(bytes) else { return nil }
+        guard let bytes = ipv6Bytes(address), !isIPv4Mapped(bytes), !isNAT64(bytes) else { return nil }
+        let teredo = bytes[0..<4] == [0x20, 0x01, 0x00, 0x00]
+        let linkLocal = bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80
+        guard !teredo, !linkLocal, !bytes[0..<8].allSatisfy({ $0 == 0 }) else { return nil }
+        if bytes[0] == 0x20, bytes[1] == 0x02 { return groups(bytes[0..<6]).joined(separator: ":") + "::/48" }
         return groups(bytes[0..<8]).joined(separator: ":") + "::/64"
     }
 
@@ -102,6 +130,11 @@ public struct LoginThrottle: Sendable {
 
     private static func isIPv4Mapped(_ bytes: [UInt8]) -> Bool {
         bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+    }
+
+    /// The well-known NAT64 prefix, 64:ff9b::/96 (RFC 6052): an IPv4 client seen through a translator.
+    private static func isNAT64(_ bytes: [UInt8]) -> Bool {
+        bytes[0..<4] == [0x00, 0x64, 0xff, 0x9b] && bytes[4..<12].allSatisfy { $0 == 0 }
     }
 
     private static func groups(_ bytes: ArraySlice<UInt8>) -> [String] {
@@ -125,22 +158,21 @@ public struct LoginThrottle: Sendable {
         SHA256.hash(data: Data(key.utf8)).lowercaseHex
     }
 
-    /// Counts an attempt; returns the seconds to wait when any of the keys is locked (the attempt must then
-    /// be refused, and is not counted for that key).
+    /// Counts an attempt; returns the seconds to wait when any of the keys is locked: the attempt must then be
+    /// refused, and counts nowhere (it judges no password: counted, a lock on an office's /64 would run up every
+    /// colleague's account as they retried).
     public func beginAttempt(_ keys: Keys) async throws -> Int? {
         try await beginAttempt(counters(keys))
-    }
-
-    /// The same for a further account key found later in the login (the directory entry a name led to).
-    public func beginAttempt(account key: String) async throws -> Int? {
-        try await beginAttempt([(key, freeFailures)])
     }
 
     /// Each counter's key with the failures it allows before it locks, sorted by key: rows are locked in this
     /// order, and every statement that locks several takes them sorted, so parallel logins never wait for each
     /// other in a cycle (PostgreSQL would abort one with "deadlock detected").
     private func counters(_ keys: Keys) -> [(key: String, free: Int)] {
-        let others = [keys.address.map { ($0, freeAddressFailures) }, keys.network.map { ($0, freeNetworkFailures) }]
+        let others = [
+            keys.address.map { ($0, freeAddressFailures) }, keys.network.map { ($0, freeNetworkFailures) },
+            keys.devices.map { ($0, freeDeviceFailures) },
+        ]
         return ([(keys.account, freeFailures)] + others.compactMap { $0 }).sorted { $0.key < $1.key }
     }
 
@@ -160,30 +192,35 @@ public struct LoginThrottle: Sendable {
         return wait
     }
 
-    /// One statement decides from each row's latest committed version (the upsert waits for a parallel
-    /// attempt's row lock and re-reads the row): a row locked before this attempt is left as it is and comes
-    /// back uncounted with its wait; any other row counts this attempt (and may lock the next ones).
+    /// One statement: when any row is locked, the attempt is refused with the longest wait and counts nowhere;
+    /// otherwise every row counts it (and may lock the next ones). The upsert waits for a parallel attempt's row
+    /// lock and re-reads the row, so a row that attempt locked meanwhile comes back uncounted with its wait.
     enum AttemptSQL: PreparedSQL {
         static let sql = """
-            INSERT INTO login_throttle AS t (key, failures, last_failure_at)
-            SELECT k, 1, now() FROM unnest($1::text[]) AS k
-            ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN t.blocked_until > now() THEN t.failures
-                                WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
-                last_failure_at = CASE WHEN t.blocked_until > now() THEN t.last_failure_at ELSE now() END,
-                blocked_until = CASE
-                    WHEN t.blocked_until > now() THEN t.blocked_until
-                    WHEN t.last_failure_at >= now() - make_interval(secs => $2)
-                         AND t.failures + 1 > $4[array_position($1, t.key)]
-                    THEN now() + make_interval(secs => least($3, $5 * power(2, t.failures - $4[array_position($1, t.key)])::float8))
-                END
-            RETURNING ceil(extract(epoch FROM t.blocked_until - now()))::int, t.last_failure_at = now()
+            WITH blocked AS (
+                SELECT ceil(extract(epoch FROM blocked_until - now()))::int AS wait FROM login_throttle
+                WHERE key = ANY($1) AND blocked_until > now()),
+            counted AS (
+                INSERT INTO login_throttle AS t (key, failures, last_failure_at)
+                SELECT k, 1, now() FROM unnest($1::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM blocked) ORDER BY k
+                ON CONFLICT (key) DO UPDATE SET
+                    failures = CASE WHEN t.blocked_until > now() THEN t.failures
+                                    WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
+                    last_failure_at = CASE WHEN t.blocked_until > now() THEN t.last_failure_at ELSE now() END,
+                    blocked_until = CASE
+                        WHEN t.blocked_until > now() THEN t.blocked_until
+                        WHEN t.last_failure_at >= now() - make_interval(secs => $2)
+                             AND t.failures + 1 > $4[array_position($1, t.key)]
+                        THEN now() + make_interval(secs => least($3, $5 * power(2, t.failures - $4[array_position($1, t.key)])::float8))
+                    END
+                RETURNING ceil(extract(epoch FROM t.blocked_until - now()))::int AS wait, t.last_failure_at = now() AS counted)
+            SELECT wait, false FROM blocked UNION ALL SELECT wait, counted FROM counted
             """
     }
 
-    /// A successful login: the account starts afresh, and the address and its /64 get this attempt back. One
-    /// statement that locks the rows first, in key order as every other statement does (a DELETE and an UPDATE
-    /// that each locked their own row, in their own order, deadlocked with parallel attempts).
+    /// A successful login: the account (or device token) starts afresh, and the other counters get this attempt
+    /// back. One statement that locks the rows first, in key order as every other statement does (a DELETE and an
+    /// UPDATE that each locked their own row, in their own order, deadlocked with parallel attempts).
     public func succeeded(_ keys: Keys) async throws {
         let counters = counters(keys)
         var binds = PostgresBindings()

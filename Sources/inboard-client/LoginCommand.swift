@@ -10,7 +10,8 @@ struct LoginCommand: AsyncParsableCommand {
             The username may be the short name, user@domain, DOMAIN\\user or a DN. Without --password-file the \
             password is asked for without echo. The token is kept in the config folder (mode 600), and the \
             server's address and your username in its config.json. The server's device token is kept there too, \
-            across logouts: with it, someone guessing your password elsewhere cannot lock this client out. Status changes you queued here while the server \
+            across logouts, and sent back only to that server: with it, the lock that someone guessing your \
+            password elsewhere runs up on your account does not hold this client. Status changes you queued here while the server \
             was away (before a logout) are sent now.
             """)
     @OptionGroup var connection: ConnectionOptions
@@ -37,10 +38,11 @@ struct LoginCommand: AsyncParsableCommand {
                 password = try Terminal.askSecret("Password for \(name): ")
             }
             guard !password.isEmpty else { throw ClientError.usage("the password is empty") }
+            let server = context.found.address
             let (token, person, device) = try await context.api.login(
-                username: name, password: password, deviceToken: context.config.deviceToken)
+                username: name, password: password, deviceToken: context.config.deviceToken(for: server))
             try context.config.saveToken(token)
-            if let device { try? context.config.saveDeviceToken(device) }
+            if let device { try? context.config.saveDeviceToken(device, for: server) }
             try context.config.saveServer(
                 context.found.address, caFile: context.api.http.caFile, account: person["username"] as? String)
             print("logged in to \(context.found.address) as \(person["displayName"] as? String ?? name)")

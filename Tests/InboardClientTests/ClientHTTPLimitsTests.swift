@@ -5,10 +5,11 @@ import Testing
 @testable import InboardClient
 
 /// A broken or hostile server cannot make the client hold an endless answer or wait for ever on a silent
-/// stream: a real HTTP server of the test's own (Python) misbehaves on purpose.
+/// stream, and a server older than a request field still logs the client in: a real HTTP server of the test's
+/// own (Python) misbehaves on purpose.
 @Suite struct ClientHTTPLimitsTests {
     static let misbehavingServer = #"""
-        import gzip, http.server, sys, time
+        import gzip, http.server, json, sys, time
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args): pass
             def answer(self, status, body):
@@ -17,6 +18,12 @@ import Testing
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+            def do_POST(self):  # a login as servers before device tokens answer it: unknown fields are a 400
+                fields = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                if "deviceToken" in fields:
+                    self.answer(400, b'{"error":{"code":"bad_request","message":"field \'deviceToken\' is unknown; the fields are: password, username"}}')
+                else:
+                    self.answer(200, b'{"token":"t1","expiresAt":"2026-12-07T00:00:00Z","person":{"username":"bob"}}')
             def do_PUT(self):
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 self.answer(500, b'{"error":{"code":"internal","message":"Something went wrong (request 7)."}}')
@@ -141,6 +148,15 @@ import Testing
             let report = try await queue.flush(InboardAPI(http: http, token: "t"))
             #expect(report.count == 1 && report[0].contains("kept: the server failed"), "\(report)")
             #expect(queue.changes.map(\.type) == ["Out", "In"])
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aServerOlderThanDeviceTokensStillLogsTheClientIn() async throws {
+        try await withServer { http in
+            let answer = try await InboardAPI(http: http, token: nil).login(
+                username: "bob", password: "secret", deviceToken: "kept-from-a-newer-server")
+            #expect(answer.token == "t1" && answer.deviceToken == nil)
         }
     }
 }

@@ -20,20 +20,25 @@ import Testing
         try await TemporaryDatabase.with { db in
             _ = try await SeededPeople.seed(db)
             // A long first lock, so that a slow machine cannot outlast it between the attack's requests.
-            try await makeTestApp(databaseURL: db.url, loginFirstLock: .seconds(900)).test(.live) { client in
+            // Behind a trusted proxy, so that each request can come from an address of its own.
+            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(900)).test(
+                .live
+            ) { client in
                 try await body(client)
             }
         }
     }
 
-    func login(_ client: some TestClientProtocol, _ username: String, _ password: String, device: String? = nil)
-        async throws -> Answer
-    {
+    func login(
+        _ client: some TestClientProtocol, _ username: String, _ password: String, device: String? = nil,
+        from address: String = "198.51.100.1"
+    ) async throws -> Answer {
         var fields = ["username": username, "password": password]
         if let device { fields["deviceToken"] = device }
         let body = try JSONSerialization.data(withJSONObject: fields)
         return try await client.execute(
-            uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+            uri: "/api/v1/auth/login", method: .post,
+            headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: address],
             body: ByteBuffer(data: body)
         ) { response in
             let json = try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
@@ -115,16 +120,47 @@ import Testing
         }
     }
 
-    @Test func aTokenNamesOneAccountUnderOneKey() throws {
+    /// Tokens cannot be hoarded into guesses: every token of one person shares a budget of twenty failures.
+    @Test func allOfAPersonsTokensShareOneBudget() async throws {
+        try await withServer { client in
+            var tokens: [String] = []
+            for index in 0..<6 {
+                let answer = try await login(client, "ann", SeededPeople.password, from: "198.51.100.\(10 + index)")
+                tokens.append(try #require(answer.deviceToken))
+            }
+            #expect(Set(tokens).count == 6, "each login without a token gets a new one")
+            var attempt = 0
+            for token in tokens.prefix(5) {
+                for _ in 0..<4 {  // under each token's own five
+                    attempt += 1
+                    let answer = try await login(client, "ann", "wrong", device: token, from: "203.0.113.\(attempt)")
+                    #expect(answer.status == 401, "failure \(attempt) was refused: \(answer.status)")
+                }
+            }
+            _ = try await login(client, "ann", "wrong", device: tokens[5], from: "203.0.113.99")  // the 21st
+            let locked = try await login(client, "ann", SeededPeople.password, device: tokens[5], from: "192.0.2.1")
+            #expect(locked.status == 429, "twenty-one failures across one person's tokens locked nothing")
+        }
+    }
+
+    @Test func aTokenNamesOnePersonUntilItEnds() throws {
         let tokens = DeviceTokens(key: SymmetricKey(size: .bits256))
-        let token = tokens.issue(forAccount: "account-a")
-        let key = try #require(tokens.throttleKey(token, account: "account-a"))
-        #expect(key != "account-a")
-        #expect(tokens.throttleKey(token, account: "account-b") == nil)
-        #expect(DeviceTokens(key: SymmetricKey(size: .bits256)).throttleKey(token, account: "account-a") == nil)
-        #expect(tokens.throttleKey(tokens.issue(forAccount: "account-a"), account: "account-a") != key)
-        for bad in ["", ".", "a.b", token + ".x", String(repeating: "A", count: 300), token + "A"] {
-            #expect(tokens.throttleKey(bad, account: "account-a") == nil, "\(bad)")
+        let now = Date()
+        let token = tokens.issue(forPerson: 7, now: now)
+        let device = try #require(tokens.device(token, now: now))
+        #expect(device.person == 7 && device.personKey == LoginThrottle.accountKey("person:7"))
+        #expect(tokens.device(tokens.issue(forPerson: 7, now: now), now: now)?.throttleKey != device.throttleKey)
+        #expect(DeviceTokens(key: SymmetricKey(size: .bits256)).device(token, now: now) == nil, "another key")
+        #expect(tokens.device(token, now: now.addingTimeInterval(366 * 86_400)) == nil, "expired")
+        #expect(tokens.device(token, now: now.addingTimeInterval(-3600)) == nil, "issued in the future")
+        let parts = token.split(separator: ".").map(String.init)
+        let otherPerson = [parts[0], "8", parts[2], parts[3]].joined(separator: ".")
+        let otherTime = [parts[0], parts[1], String(Int(parts[2])! + 1), parts[3]].joined(separator: ".")
+        for bad in [
+            "", "...", "a.b.c", token + ".x", String(repeating: "A", count: 300), token + "A", otherPerson,
+            otherTime,
+        ] {
+            #expect(tokens.device(bad, now: now) == nil, "\(bad)")
         }
     }
 }

@@ -71,6 +71,23 @@ import Testing
         }
     }
 
+    /// A refused attempt judges no password and counts nowhere: counted, a locked address (or an office's
+    /// locked /64) ran up the account of every colleague who retried from it.
+    @Test func anAttemptRefusedForItsAddressDoesNotCountAgainstTheAccount() async throws {
+        try await behindTrustedProxy { port in
+            let last = try await Self.failManyTimes(port: port, from: "127.0.0.1") { _ in "203.0.113.5" }
+            #expect(last == 429, "the address was not locked: \(last)")
+            for _ in 0..<8 {
+                let refused = try await Self.curlLogin(
+                    port: port, from: "127.0.0.1", forwardedFor: "203.0.113.5", "ann", "wrong")
+                #expect(refused == 429)
+            }
+            let elsewhere = try await Self.curlLogin(
+                port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
+            #expect(elsewhere == 200, "refused attempts locked the account: \(elsewhere)")
+        }
+    }
+
     @Test func anUntrustedPeerCannotChooseItsAddress() async throws {
         try await behindTrustedProxy { port in
             let last = try await Self.failManyTimes(port: port, from: "127.0.0.9") { "192.0.2.\($0)" }

@@ -24,4 +24,20 @@ import Testing
         #expect(LoginThrottle.network(of: "192.0.2.7") == nil)
         #expect(LoginThrottle.network(of: "not an address") == nil)
     }
+
+    /// Prefixes that are not one client's network: a NAT64 gateway's (its clients are IPv4 addresses), Teredo's
+    /// (a relay's), loopback and link-local; 6to4 gives one IPv4 address a whole /48.
+    @Test func specialPrefixesAreCountedAsWhatTheyCarry() {
+        #expect(LoginThrottle.client(of: "64:ff9b::c000:207") == "192.0.2.7", "NAT64: the IPv4 client")
+        #expect(LoginThrottle.network(of: "64:ff9b::c000:207") == nil)
+        #expect(LoginThrottle.network(of: "64:ff9b::c000:208") == nil, "NAT64 clients are not one network")
+        #expect(LoginThrottle.network(of: "2001:0:4136:e378:8000:63bf:3fff:fdd2") == nil, "Teredo")
+        #expect(LoginThrottle.network(of: "::1") == nil)
+        #expect(LoginThrottle.network(of: "fe80::1") == nil)
+        #expect(LoginThrottle.network(of: "febf::1") == nil)
+        let sixToFour = LoginThrottle.network(of: "2002:c000:207:1::1")
+        #expect(sixToFour == "2002:c000:207::/48")
+        #expect(LoginThrottle.network(of: "2002:c000:207:ffff::9") == sixToFour, "another /64 of the same 6to4 /48")
+        #expect(LoginThrottle.network(of: "fec0::1") == "fec0:0:0:0::/64", "not link-local")
+    }
 }

@@ -55,7 +55,7 @@ struct AuthController: Sendable {
     }
 
     /// Check the input, throttle, authenticate, open a session: the API and the login page share every step.
-    /// A device token issued for the account replaces the account's counter with its own (`DeviceTokens`).
+    /// A device token for the person a name leads to counts the attempt instead of the account (`DeviceTokens`).
     func signIn(
         username typed: String, password: String, deviceToken: String?, address: String?, userAgent: String?,
         kind: String
@@ -65,40 +65,43 @@ struct AuthController: Sendable {
             throw APIError(.badRequest, code: "bad_request", message: "The \(error.field) \(error.message).")
         }
         let named = try await throttle.keys(username: username, address: address)
-        let keys =
-            devices.throttleKey(deviceToken, account: named.account).map {
-                LoginThrottle.Keys(account: $0, address: named.address, network: named.network)
-            } ?? named
+        let device = devices.device(deviceToken)
+        // The token counts when the typed name is its person, or names nobody here (a spelling only the
+        // directory knows: the entry it finds is counted on its own below).
+        let viaDevice = device.flatMap { $0.personKey == named.account || !named.accountIsPerson ? $0 : nil }
+        let keys = viaDevice.map { named.throughDevice(token: $0.throttleKey, person: $0.personName) } ?? named
         if let wait = try await throttle.beginAttempt(keys) { throw Self.tooManyAttempts(wait) }
         let person: Person
-        let entryKey = Mutex<String?>(nil)
+        let entryKeys = Mutex<LoginThrottle.Keys?>(nil)
         do {
-            let throttle = self.throttle, devices = self.devices
+            let throttle = self.throttle
             person = try await login.authenticate(username: username, password: password) { account in
-                // The entry the name led to is counted too (under the device's key when the token is for it),
-                // when the typed name did not already resolve to it.
+                // The entry the name led to is counted too, under the token when it is the token's person,
+                // unless the attempt above already counted it.
                 let found = LoginThrottle.accountKey(account)
-                guard found != named.account else { return }
-                let key = devices.throttleKey(deviceToken, account: found) ?? found
-                if let wait = try await throttle.beginAttempt(account: key) { throw Self.tooManyAttempts(wait) }
-                entryKey.withLock { $0 = key }
+                guard found != named.account, found != viaDevice?.personKey else { return }
+                let entry = LoginThrottle.Keys(account: found, address: nil)
+                let counted =
+                    device.flatMap {
+                        $0.personKey == found ? entry.throughDevice(token: $0.throttleKey, person: $0.personName) : nil
+                    }
+                    ?? entry
+                if let wait = try await throttle.beginAttempt(counted) { throw Self.tooManyAttempts(wait) }
+                entryKeys.withLock { $0 = counted }
             }
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
             throw error  // the attempt stays counted
         } catch {
-            try? await throttle.refund(keys)  // no password was judged (directory or database away)
+            try? await throttle.refund(keys)  // no password was judged (directory or database away), or refused
             throw error
         }
         // A device's success clears the device's count, not the account's: the lock someone else ran up stays.
         try await throttle.succeeded(keys)
-        if let key = entryKey.withLock({ $0 }) {
-            try await throttle.succeeded(LoginThrottle.Keys(account: key, address: nil))
-        }
+        if let entry = entryKeys.withLock({ $0 }) { try await throttle.succeeded(entry) }
         let issued = try await sessions.create(
             personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
-        let account = LoginThrottle.accountKey("person:\(person.id)")
-        let kept = deviceToken.flatMap { devices.throttleKey($0, account: account) == nil ? nil : $0 }
-        return SignedIn(person: person, session: issued, deviceToken: kept ?? devices.issue(forAccount: account))
+        let kept = device?.person == person.id ? deviceToken : nil
+        return SignedIn(person: person, session: issued, deviceToken: kept ?? devices.issue(forPerson: person.id))
     }
 
     static func tooManyAttempts(_ wait: Int) -> APIError {
