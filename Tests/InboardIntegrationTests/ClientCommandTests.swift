@@ -320,6 +320,24 @@ struct ClientCommandTests {
             #expect(try await bob.run(["login", "--username", "bob", "--password-file", password]).status == 0)
             let kept = try String(contentsOfFile: bob.folder + "/device-token", encoding: .utf8)
             #expect(kept == device, "the device token was not sent, or not kept")
+
+            // A spelling of Bob's name only the directory knows (an escaped DN) counts under its own key until
+            // the entry is found: someone who locks that spelling does not lock out Bob's device using it.
+            let bobDN = try #require(
+                try await setup.query("SELECT dn FROM people WHERE username = 'bob'", as: String.self).first)
+            let spelled = bobDN.replacingOccurrences(of: "uid=bob,", with: "uid=\\62ob,")
+            #expect(spelled != bobDN)
+            func login(_ secret: String, device: String? = nil) async throws -> Int {
+                var fields = ["username": spelled, "password": secret]
+                fields["deviceToken"] = device
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+                return await setup.send("POST", "/api/v1/auth/login", json: json).status
+            }
+            for attempt in 0..<6 { _ = try await login("wrong-\(attempt)") }
+            let secret = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
+            #expect(try await login(secret) == 429, "the spelling was not locked")
+            let bobsDevice = String(kept.split(separator: "\n").last ?? "")
+            #expect(try await login(secret, device: bobsDevice) == 200, "Bob's device was held by a lock on a spelling")
         }
     }
 }
