@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTesting
 import InboardCore
 import InboardServer
 import InboardStore
@@ -35,4 +36,15 @@ func makeTestApp(
     if let clock { dependencies.clock = clock }
     if let streamStallLimit { dependencies.streamStallLimit = streamStallLimit }
     return buildApplication(configuration: configuration, dependencies: dependencies)
+}
+
+/// The login page's double-submit pair: the form's `_csrf` value and the cookie (`name=value`) that goes with it.
+func loginFormToken(_ client: some TestClientProtocol) async throws -> (token: String, cookie: String) {
+    try await client.execute(uri: "/login", method: .get) { response -> (String, String) in
+        let page = String(buffer: response.body)
+        let token =
+            page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: { $0 != "\"" })
+            ?? ""
+        return (String(token), response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? "")
+    }
 }

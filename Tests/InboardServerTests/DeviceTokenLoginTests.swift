@@ -89,15 +89,7 @@ import Testing
 
     @Test func theLoginPageKeepsItsDeviceTokenInAStrictCookieForTheLoginForm() async throws {
         try await withServer { client in
-            let (csrf, csrfCookie) = try await client.execute(uri: "/login", method: .get) {
-                response -> (String, String) in
-                let page = String(buffer: response.body)
-                let token =
-                    page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: {
-                        $0 != "\""
-                    }) ?? ""
-                return (String(token), response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? "")
-            }
+            let (csrf, csrfCookie) = try await loginFormToken(client)
             let post = { @Sendable (cookies: String) in
                 try await client.execute(
                     uri: "/login", method: .post,

@@ -43,16 +43,7 @@ import Testing
             let (nulUser, _) = try await login(client, "alice\u{0}", "whatever-password")
             #expect(nulUser == 400)
             // The web form, %00 form-encoded, with its double-submit token.
-            let (token, cookie) = try await client.execute(uri: "/login", method: .get) {
-                response -> (String, String) in
-                let page = String(buffer: response.body)
-                let token =
-                    page.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.prefix(while: {
-                        $0 != "\""
-                    }) ?? ""
-                let cookie = response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? ""
-                return (String(token), cookie)
-            }
+            let (token, cookie) = try await loginFormToken(client)
             let status = try await client.execute(
                 uri: "/login", method: .post,
                 headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
