@@ -45,8 +45,8 @@ public struct ClientUpdater: Sendable {
         public var file: File?
         /// The assigning policy's: "assigned" (installed at logon by the agent) or "published" (on request).
         public var install: String?
-        /// "required" forces an upgrade over an older installed version at logon; "optional" (the default, as
-        /// Group Policy's "Required upgrade for existing packages" left clear) only offers it.
+        /// "required" (what a policy that says nothing means) forces an upgrade over an older installed version at
+        /// logon; "optional" (Group Policy's "Required upgrade for existing packages" left clear) only offers it.
         public var upgrade: String?
         public var policy: String?
         public var uninstallWhenOutOfScope = false
@@ -64,7 +64,7 @@ public struct ClientUpdater: Sendable {
         /// A newer version than the installed one, which its policy does not require: the agent offers it and
         /// `update` installs it. A new install, or going back (a halted ring), is never optional.
         public var isOptionalUpgrade: Bool {
-            guard upgrade != "required", let assigned = assigned.flatMap(InboardVersion.init),
+            guard upgrade == "optional", let assigned = assigned.flatMap(InboardVersion.init),
                 let installed = installed.flatMap(InboardVersion.init)
             else { return false }
             return assigned > installed

@@ -85,7 +85,8 @@ paths:
         password get the same answer; states the directory reports (disabled, expired, locked, must change the
         password) get their own. Empty passwords, and usernames or passwords holding a control character (NUL
         above all), never reach the directory: they are a 400. Failed attempts are counted per account (every
-        spelling of one account together) and per client address. This route sets no cookie: browsers sign in
+        spelling of one account together, or the device token the login brings for its person instead), per
+        client address and per IPv6 /64; a refused attempt counts nowhere. This route sets no cookie: browsers sign in
         through the login page, whose form carries a double-submit token (a cookie set here could be planted by
         a cross-site form).
       tags: [auth]
@@ -615,7 +616,7 @@ paths:
                     properties:
                       version: {type: string}
                       install: {type: string, enum: [assigned, published]}
-                      upgrade: {type: string, enum: [optional, required]}
+                      upgrade: {type: string, enum: [optional, required], description: "required: the client's agent installs this version over an older one at logon; optional: it only offers it (inboard-client update installs it); a first install or going back is never optional"}
                       uninstallWhenOutOfScope: {type: boolean}
                       ring: {type: string}
                       policy: {type: string}

@@ -4,12 +4,14 @@ import InboardCore
 import Logging
 import PostgresNIO
 
-/// Back-off after failed logins, per account, per client address and per IPv6 /64, shared by every server process.
+/// Back-off after failed logins, per account (or device token), per client address and per IPv6 /64, shared by
+/// every server process.
 ///
 /// The account is what the typed name resolves to (every spelling of one person shares a budget; a name that
 /// resolves to nobody is counted under its canonical form). Each attempt is counted before the password is
 /// checked, in one atomic statement, so parallel attempts cannot all slip through; a success takes its count
-/// back. After `freeFailures` (per address: `freeAddressFailures`, per /64: `freeNetworkFailures`) within `window`, each further attempt waits
+/// back. After `freeFailures` (per address: `freeAddressFailures`, per /64: `freeNetworkFailures`, per person's
+/// device tokens together: `freeDeviceFailures`) within `window`, each further attempt waits
 /// twice as long as the one before (`firstDelay`, twice that … up to `maxDelay`). Keys are stored as SHA-256 digests.
 ///
 /// Its writes should go through `makePool`'s connections: every login from one address (a NAT, a proxy, a
@@ -50,7 +52,8 @@ public struct LoginThrottle: Sendable {
 
     /// The counters one attempt touches.
     public struct Keys: Sendable, Equatable {
-        /// The account's, or the device token's when the login brought a valid one for it.
+        /// The account's (a person's, or a name's that matches nobody), or in its place a device token's
+        /// (`throughDevice`): the counter a success clears.
         public let account: String
         public let address: String?
         /// The address's IPv6 /64, when it is an IPv6 address.
@@ -71,11 +74,12 @@ public struct LoginThrottle: Sendable {
             self.accountIsPerson = accountIsPerson
         }
 
-        /// The same attempt counted under a device token (`token`) of the person whose own key is `person`.
-        public func throughDevice(token: String, person: String) -> Keys {
+        /// The same attempt counted under a device token's key (`token`, in place of the account's) and the
+        /// counter all tokens of its person share (`personName`: "person:ID").
+        public func throughDevice(token: String, personName: String) -> Keys {
             Keys(
-                account: token, address: address, network: network, devices: LoginThrottle.digest("devices:" + person),
-                accountIsPerson: true)
+                account: token, address: address, network: network,
+                devices: LoginThrottle.digest("devices:" + personName), accountIsPerson: true)
         }
 
         /// Every counter's key.
@@ -132,9 +136,12 @@ public struct LoginThrottle: Sendable {
         bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
     }
 
-    /// The well-known NAT64 prefix, 64:ff9b::/96 (RFC 6052): an IPv4 client seen through a translator.
+    /// A translator's /96 carrying an IPv4 client in its last 32 bits: the well-known 64:ff9b::/96 (RFC 6052)
+    /// or one inside the local-use 64:ff9b:1::/48 (RFC 8215). An operator's own prefix is not recognised: its
+    /// IPv4 clients share one /64 counter (docs/security.md says so).
     private static func isNAT64(_ bytes: [UInt8]) -> Bool {
-        bytes[0..<4] == [0x00, 0x64, 0xff, 0x9b] && bytes[4..<12].allSatisfy { $0 == 0 }
+        guard bytes[0..<4] == [0x00, 0x64, 0xff, 0x9b] else { return false }
+        return bytes[4..<12].allSatisfy { $0 == 0 } || (bytes[4] == 0 && bytes[5] == 1 && bytes[8] == 0)
     }
 
     private static func groups(_ bytes: ArraySlice<UInt8>) -> [String] {

@@ -14,9 +14,9 @@ struct AgentCommand: AsyncParsableCommand {
             so that "In" becomes the away status after idleMinutesBeforeAway and comes back with activity; sends \
             status changes queued offline; installs the client version an assigned package policy gives you at its \
             start ('inboard-client update' does it for a published one, and for an optional upgrade over an older \
-            installed version), and removes it once out of scope when its \
-            policy set uninstallWhenOutOfScope; refreshes the policy manifest and the cached board (what 'board' shows \
-            offline) at its start, every cacheMinutes and after a reset (more missed than the server replays). \
+            installed version), and removes it once out of scope when its policy set uninstallWhenOutOfScope; \
+            refreshes the policy manifest and the cached board (what 'board' shows offline) at its start, every \
+            cacheMinutes and after a reset (more missed than the server replays). \
             Needs a login first ('inboard-client login'); stops on Ctrl-C or SIGTERM.
             """)
     @OptionGroup var connection: ConnectionOptions

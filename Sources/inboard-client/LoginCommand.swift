@@ -9,9 +9,9 @@ struct LoginCommand: AsyncParsableCommand {
         discussion: """
             The username may be the short name, user@domain, DOMAIN\\user or a DN. Without --password-file the \
             password is asked for without echo. The token is kept in the config folder (mode 600), and the \
-            server's address and your username in its config.json. The server's device token is kept there too, \
-            across logouts, and sent back only to that server: with it, the lock that someone guessing your \
-            password elsewhere runs up on your account does not hold this client. Status changes you queued here while the server \
+            server's address and your username in its config.json. The server's device token is kept in its \
+            device-token (mode 600), across logouts, and sent back only to that server: with it, the lock that \
+            someone guessing your password elsewhere runs up on your account does not hold this client. Status changes you queued here while the server \
             was away (before a logout) are sent now.
             """)
     @OptionGroup var connection: ConnectionOptions

@@ -327,17 +327,36 @@ struct ClientCommandTests {
                 try await setup.query("SELECT dn FROM people WHERE username = 'bob'", as: String.self).first)
             let spelled = bobDN.replacingOccurrences(of: "uid=bob,", with: "uid=\\62ob,")
             #expect(spelled != bobDN)
-            func login(_ secret: String, device: String? = nil) async throws -> Int {
-                var fields = ["username": spelled, "password": secret]
+            func login(_ name: String, _ secret: String, device: String? = nil) async throws -> Int {
+                var fields = ["username": name, "password": secret]
                 fields["deviceToken"] = device
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
                 return await setup.send("POST", "/api/v1/auth/login", json: json).status
             }
-            for attempt in 0..<6 { _ = try await login("wrong-\(attempt)") }
+            for attempt in 0..<6 { _ = try await login(spelled, "wrong-\(attempt)") }
             let secret = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
-            #expect(try await login(secret) == 429, "the spelling was not locked")
+            #expect(try await login(spelled, secret) == 429, "the spelling (and Bob's entry) was not locked")
             let bobsDevice = String(kept.split(separator: "\n").last ?? "")
-            #expect(try await login(secret, device: bobsDevice) == 200, "Bob's device was held by a lock on a spelling")
+            #expect(
+                try await login(spelled, secret, device: bobsDevice) == 200,
+                "Bob's device was held by a lock on a spelling")
+
+            // Someone else's token, brought with one's own spelling only the directory knows, keeps the attempt
+            // it was charged when that login succeeds: cleared, guesses at Carol with her token, each followed
+            // by such a login of Dave's, went on for ever.
+            let carolsFile = try String(contentsOfFile: carol.folder + "/device-token", encoding: .utf8)
+            let carolsDevice = String(carolsFile.split(separator: "\n").last ?? "")
+            let daveDN = try #require(
+                try await setup.query("SELECT dn FROM people WHERE username = 'dave'", as: String.self).first)
+            let daveSpelled = daveDN.replacingOccurrences(of: "uid=dave,", with: "uid=\\64ave,")
+            #expect(try await login(daveDN, secret) == 200, "Dave cannot log in at all")
+            var answers: [Int] = []
+            for attempt in 0..<4 {
+                answers.append(try await login("carol", "wrong-\(attempt)", device: carolsDevice))
+                answers.append(try await login(daveSpelled, secret, device: carolsDevice))
+            }
+            let carolNow = try await login("carol", secret, device: carolsDevice)
+            #expect(carolNow == 429, "guesses with Carol's token went on unlocked: \(answers), then \(carolNow)")
         }
     }
 }

@@ -183,7 +183,7 @@ struct ClientUpdateTests {
     /// published one only offered; out of scope, the installed version goes only when its policy asked for it,
     /// and the session's autostart entry goes back to the client it ran before; an optional upgrade is offered.
     @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
-    func theAgentInstallsAnAssignedPackageAndOutOfScopeItGoesOnlyWhenItsPolicySaysSo() async throws {
+    func theAgentInstallsWhatIsAssignedOffersWhatIsOptionalAndRemovesOnlyWhenAsked() async throws {
         try await Rig.with { rig in
             func assign(install: String, uninstall: Bool) throws {
                 try Self.package(install: install, uninstall: uninstall).write(
@@ -262,9 +262,14 @@ struct ClientUpdateTests {
             _ = try await logon(
                 until: "1.0.3 offered as an optional upgrade (ring all); installed: 1.0.2: 'inboard-client update'")
             #expect(rig.current() == "versions/1.0.2", "an optional upgrade was forced")
+            #expect(try await rig.run(["update"]).output.contains("installed 1.0.3"), "update installs it")
+            // Going back is never optional; a required upgrade is installed at logon.
+            try Self.package(version: "1.0.2", install: "assigned", upgrade: "optional", uninstall: false).write(
+                toFile: rig.policyFile, atomically: true, encoding: .utf8)
+            _ = try await logon(until: "update: switched back to the kept 1.0.2")
             try Self.package(version: "1.0.3", install: "assigned", uninstall: false).write(
                 toFile: rig.policyFile, atomically: true, encoding: .utf8)
-            _ = try await logon(until: "update: installed 1.0.3")
+            _ = try await logon(until: "update: switched back to the kept 1.0.3")
             #expect(rig.current() == "versions/1.0.3")
         }
     }

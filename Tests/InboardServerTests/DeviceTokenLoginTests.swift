@@ -16,15 +16,21 @@ import Testing
         let deviceToken: String?
     }
 
-    func withServer(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// The secret key the test servers use: a test can make tokens as the server would (`serverTokens`).
+    static let secrets = try! SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+    static let serverTokens = DeviceTokens(key: secrets.derivedKey(for: "login device tokens"))
+
+    func withServer(
+        _ body: @escaping @Sendable (any TestClientProtocol, SeededPeople) async throws -> Void
+    ) async throws {
         try await TemporaryDatabase.with { db in
-            _ = try await SeededPeople.seed(db)
+            let people = try await SeededPeople.seed(db)
             // A long first lock, so that a slow machine cannot outlast it between the attack's requests.
             // Behind a trusted proxy, so that each request can come from an address of its own.
-            try await makeTestApp(databaseURL: db.url, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(900)).test(
-                .live
-            ) { client in
-                try await body(client)
+            try await makeTestApp(
+                databaseURL: db.url, secrets: Self.secrets, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(900)
+            ).test(.live) { client in
+                try await body(client, people)
             }
         }
     }
@@ -54,7 +60,7 @@ import Testing
     }
 
     @Test func anAccountLockedByOthersLetsItsOwnDeviceIn() async throws {
-        try await withServer { client in
+        try await withServer { client, _ in
             let first = try await login(client, "ann", SeededPeople.password)
             let device = try #require(first.deviceToken)
             let other = try #require(try await login(client, "cat", SeededPeople.password).deviceToken)
@@ -67,7 +73,7 @@ import Testing
             let borrowed = try await login(client, "ann", SeededPeople.password, device: other)
             #expect(borrowed.status == 429, "cat's token opened ann's lock")
             var forged = Array(device)
-            let inCode = try #require(forged.firstIndex(of: ".")) + 5
+            let inCode = try #require(forged.lastIndex(of: ".")) + 5  // inside the HMAC
             forged[inCode] = forged[inCode] == "A" ? "B" : "A"
             #expect(try await login(client, "ann", SeededPeople.password, device: String(forged)).status == 429)
             #expect(try await login(client, "ann", SeededPeople.password, device: "garbage").status == 429)
@@ -75,7 +81,7 @@ import Testing
     }
 
     @Test func aDevicesOwnFailuresLockItAndLeaveTheAccountsLockAlone() async throws {
-        try await withServer { client in
+        try await withServer { client, _ in
             let device = try #require(try await login(client, "ann", SeededPeople.password).deviceToken)
             for attempt in 0..<6 {
                 let answer = try await login(client, "ann", "wrong-\(attempt)", device: device)
@@ -88,7 +94,7 @@ import Testing
     }
 
     @Test func theLoginPageKeepsItsDeviceTokenInAStrictCookieForTheLoginForm() async throws {
-        try await withServer { client in
+        try await withServer { client, _ in
             let (csrf, csrfCookie) = try await loginFormToken(client)
             let post = { @Sendable (cookies: String) in
                 try await client.execute(
@@ -114,7 +120,7 @@ import Testing
 
     /// Tokens cannot be hoarded into guesses: every token of one person shares a budget of twenty failures.
     @Test func allOfAPersonsTokensShareOneBudget() async throws {
-        try await withServer { client in
+        try await withServer { client, _ in
             var tokens: [String] = []
             for index in 0..<6 {
                 let answer = try await login(client, "ann", SeededPeople.password, from: "198.51.100.\(10 + index)")
@@ -132,6 +138,18 @@ import Testing
             _ = try await login(client, "ann", "wrong", device: tokens[5], from: "203.0.113.99")  // the 21st
             let locked = try await login(client, "ann", SeededPeople.password, device: tokens[5], from: "192.0.2.1")
             #expect(locked.status == 429, "twenty-one failures across one person's tokens locked nothing")
+        }
+    }
+
+    /// A token past half its life is replaced at the next sign-in, so a device in daily use never meets its end.
+    @Test func anAgeingTokenIsReplaced() async throws {
+        try await withServer { client, people in
+            let ann = try #require(people.ids["ann"])
+            let old = Self.serverTokens.issue(forPerson: ann, now: Date().addingTimeInterval(-200 * 86_400))
+            let young = Self.serverTokens.issue(forPerson: ann, now: Date().addingTimeInterval(-10 * 86_400))
+            let renewed = try await login(client, "ann", SeededPeople.password, device: old)
+            #expect(renewed.status == 200 && renewed.deviceToken != nil && renewed.deviceToken != old)
+            #expect(try await login(client, "ann", SeededPeople.password, device: young).deviceToken == young)
         }
     }
 

@@ -69,7 +69,7 @@ struct AuthController: Sendable {
         // The token counts when the typed name is its person, or names nobody here (a spelling only the
         // directory knows: the entry it finds is counted on its own below).
         let viaDevice = device.flatMap { $0.personKey == named.account || !named.accountIsPerson ? $0 : nil }
-        let keys = viaDevice.map { named.throughDevice(token: $0.throttleKey, person: $0.personName) } ?? named
+        let keys = viaDevice.map { named.throughDevice(token: $0.throttleKey, personName: $0.personName) } ?? named
         if let wait = try await throttle.beginAttempt(keys) { throw Self.tooManyAttempts(wait) }
         let person: Person
         let entryKeys = Mutex<LoginThrottle.Keys?>(nil)
@@ -83,7 +83,8 @@ struct AuthController: Sendable {
                 let entry = LoginThrottle.Keys(account: found, address: nil)
                 let counted =
                     device.flatMap {
-                        $0.personKey == found ? entry.throughDevice(token: $0.throttleKey, person: $0.personName) : nil
+                        $0.personKey == found
+                            ? entry.throughDevice(token: $0.throttleKey, personName: $0.personName) : nil
                     }
                     ?? entry
                 if let wait = try await throttle.beginAttempt(counted) { throw Self.tooManyAttempts(wait) }
@@ -96,11 +97,14 @@ struct AuthController: Sendable {
             throw error
         }
         // A device's success clears the device's count, not the account's: the lock someone else ran up stays.
-        try await throttle.succeeded(keys)
+        // Someone else's token keeps the attempt it was charged (clearing it let guesses at its person alternate
+        // with one's own logins for ever).
+        try await throttle.succeeded(viaDevice == nil || viaDevice?.person == person.id ? keys : named)
         if let entry = entryKeys.withLock({ $0 }) { try await throttle.succeeded(entry) }
         let issued = try await sessions.create(
             personID: person.id, kind: kind, lifetime: Self.lifetime, address: address, userAgent: userAgent)
-        let kept = device?.person == person.id ? deviceToken : nil
+        // A token past half its life is replaced, so that a device in daily use never meets its end.
+        let kept = device.flatMap { $0.person == person.id && !$0.dueForRenewal ? deviceToken : nil }
         return SignedIn(person: person, session: issued, deviceToken: kept ?? devices.issue(forPerson: person.id))
     }
 

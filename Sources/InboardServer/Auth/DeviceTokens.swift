@@ -26,6 +26,8 @@ struct DeviceTokens: Sendable {
     struct Device: Equatable {
         let person: Int64
         let throttleKey: String
+        /// Past half its lifetime: the next sign-in with it gets a new one.
+        let dueForRenewal: Bool
         /// The person as the throttle names one ("person:ID"), and that name's account key.
         var personName: String { "person:\(person)" }
         var personKey: String { LoginThrottle.accountKey(personName) }
@@ -50,6 +52,8 @@ struct DeviceTokens: Sendable {
         else { return nil }
         let age = now.timeIntervalSince1970 - Double(issued)
         guard age >= -300, age < Double(Self.lifetime.components.seconds) else { return nil }
-        return Device(person: person, throttleKey: LoginThrottle.accountKey("device:" + parts[0]))
+        return Device(
+            person: person, throttleKey: LoginThrottle.accountKey("device:" + parts[0]),
+            dueForRenewal: age > Double(Self.lifetime.components.seconds) / 2)
     }
 }
