@@ -31,6 +31,8 @@ import Testing
         #expect(LoginThrottle.client(of: "64:ff9b::c000:207") == "192.0.2.7", "NAT64: the IPv4 client")
         #expect(LoginThrottle.network(of: "64:ff9b::c000:207") == nil)
         #expect(LoginThrottle.network(of: "64:ff9b::c000:208") == nil, "NAT64 clients are not one network")
+        #expect(LoginThrottle.client(of: "64:ff9b:1:2a::c000:207") == "192.0.2.7", "a local-use translator's /96")
+        #expect(LoginThrottle.network(of: "64:ff9b:1:2a::c000:207") == nil)
         #expect(LoginThrottle.network(of: "2001:0:4136:e378:8000:63bf:3fff:fdd2") == nil, "Teredo")
         #expect(LoginThrottle.network(of: "::1") == nil)
         #expect(LoginThrottle.network(of: "fe80::1") == nil)
