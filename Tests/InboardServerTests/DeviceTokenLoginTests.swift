@@ -21,14 +21,15 @@ import Testing
     static let serverTokens = DeviceTokens(key: secrets.derivedKey(for: "login device tokens"))
 
     func withServer(
-        _ body: @escaping @Sendable (any TestClientProtocol, SeededPeople) async throws -> Void
+        overTLS: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol, SeededPeople) async throws -> Void
     ) async throws {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
             // A long first lock, so that a slow machine cannot outlast it between the attack's requests.
             // Behind a trusted proxy, so that each request can come from an address of its own.
             try await makeTestApp(
-                databaseURL: db.url, secrets: Self.secrets, trustedProxies: "127.0.0.1", loginFirstLock: .seconds(900)
+                databaseURL: db.url, secrets: Self.secrets, trustedProxies: "127.0.0.1", publicURLIsHTTPS: overTLS,
+                loginFirstLock: .seconds(900)
             ).test(.live) { client in
                 try await body(client, people)
             }
@@ -93,8 +94,11 @@ import Testing
         }
     }
 
-    @Test func theLoginPageKeepsItsDeviceTokenInAStrictCookieForTheLoginForm() async throws {
-        try await withServer { client, _ in
+    /// Over TLS a `__Host-` cookie, which a sibling domain cannot plant (a planted plain one is ignored); without
+    /// TLS a plain one sent to the login form only.
+    @Test(arguments: [false, true])
+    func theLoginPageKeepsItsDeviceTokenInAStrictCookie(overTLS: Bool) async throws {
+        try await withServer(overTLS: overTLS) { client, _ in
             let (csrf, csrfCookie) = try await loginFormToken(client)
             let post = { @Sendable (cookies: String) in
                 try await client.execute(
@@ -107,14 +111,20 @@ import Testing
             }
             let (status, cookies) = try await post(csrfCookie)
             #expect(status == 303 || status == 302, "\(status)")
-            let device = try #require(cookies.first { $0.hasPrefix(DeviceTokens.cookieName + "=") })
-            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/login"] {
+            let name = overTLS ? "__Host-inboard_device" : "inboard_device"
+            let device = try #require(cookies.first { $0.hasPrefix(name + "=") })
+            let attributes = ["HttpOnly", "SameSite=Strict"] + (overTLS ? ["Path=/;", "Secure"] : ["Path=/login"])
+            for attribute in attributes {
                 #expect(device.contains(attribute), "\(attribute) missing: \(device)")
             }
             try await lockOut(client, "ann")
-            let pair = String(device.split(separator: ";")[0])
-            let (again, _) = try await post(csrfCookie + "; " + pair)
+            let token = String(device.split(separator: ";")[0].dropFirst(name.count + 1))
+            let (again, _) = try await post(csrfCookie + "; \(name)=\(token)")
             #expect(again == 303 || again == 302, "the page's own device cookie was held by the lock: \(again)")
+            if overTLS {
+                let (planted, _) = try await post(csrfCookie + "; inboard_device=\(token)")
+                #expect(planted == 429, "a plain cookie, which a sibling domain can plant, was believed: \(planted)")
+            }
         }
     }
 

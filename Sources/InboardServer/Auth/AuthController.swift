@@ -122,11 +122,12 @@ struct AuthController: Sendable {
             secure: context.secureTransport, httpOnly: true, sameSite: .lax)
     }
 
-    /// The login page's device cookie: sent back only to the login form's address.
+    /// The login page's device cookie (see `DeviceTokens.cookie`).
     static func deviceCookie(_ token: String, context: AppRequestContext) -> Cookie {
-        Cookie(
-            name: DeviceTokens.cookieName, value: token, maxAge: Int(DeviceTokens.lifetime.components.seconds),
-            path: "/login", secure: context.secureTransport, httpOnly: true, sameSite: .strict)
+        let (name, path) = DeviceTokens.cookie(secure: context.secureTransport)
+        return Cookie(
+            name: name, value: token, maxAge: Int(DeviceTokens.lifetime.components.seconds), path: path,
+            secure: context.secureTransport, httpOnly: true, sameSite: .strict)
     }
 
     static let clearedSessionCookie = Cookie(

@@ -28,7 +28,7 @@ struct WebAuthController: Sendable {
             do {
                 let signedIn = try await auth.signIn(
                     username: form["username"] ?? "", password: form.all("password").first ?? "",
-                    deviceToken: request.cookies[DeviceTokens.cookieName]?.value,
+                    deviceToken: request.cookies[DeviceTokens.cookie(secure: context.secureTransport).name]?.value,
                     address: context.remoteAddress, userAgent: request.headers[.userAgent], kind: "web")
                 var response = Self.redirect(to: next)
                 response.headers[values: .setCookie].append(
