@@ -35,6 +35,12 @@ import Testing
         return last
     }
 
+    /// Locks `address` (as the trusted proxy forwards it) with wrong logins for other names each time.
+    static func lockAddress(port: Int, _ address: String) async throws {
+        let last = try await failManyTimes(port: port, from: "127.0.0.1") { _ in address }
+        #expect(last == 429, "the address was not locked: \(last)")
+    }
+
     /// Runs `body` against a server behind a trusted proxy at 127.0.0.1 (first lock long enough for a slow machine).
     func behindTrustedProxy(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await TemporaryDatabase.with { db in
@@ -49,8 +55,7 @@ import Testing
 
     @Test func failuresBehindATrustedProxyLockOutOnlyTheirClient() async throws {
         try await behindTrustedProxy { port in
-            let last = try await Self.failManyTimes(port: port, from: "127.0.0.1") { _ in "203.0.113.5" }
-            #expect(last == 429, "the attacker's own address was not throttled: \(last)")
+            try await Self.lockAddress(port: port, "203.0.113.5")
             let colleague = try await Self.curlLogin(
                 port: port, from: "127.0.0.1", forwardedFor: "198.51.100.7", "ann", SeededPeople.password)
             #expect(colleague == 200, "a colleague behind the same proxy was locked out: \(colleague)")
@@ -75,8 +80,7 @@ import Testing
     /// locked /64) ran up the account of every colleague who retried from it.
     @Test func anAttemptRefusedForItsAddressDoesNotCountAgainstTheAccount() async throws {
         try await behindTrustedProxy { port in
-            let last = try await Self.failManyTimes(port: port, from: "127.0.0.1") { _ in "203.0.113.5" }
-            #expect(last == 429, "the address was not locked: \(last)")
+            try await Self.lockAddress(port: port, "203.0.113.5")
             for _ in 0..<8 {
                 let refused = try await Self.curlLogin(
                     port: port, from: "127.0.0.1", forwardedFor: "203.0.113.5", "ann", "wrong")

@@ -69,7 +69,7 @@ struct AuthController: Sendable {
         // The token counts when the typed name is its person, or names nobody here (a spelling only the
         // directory knows: the entry it finds is counted on its own below).
         let viaDevice = device.flatMap { $0.personKey == named.account || !named.accountIsPerson ? $0 : nil }
-        let keys = viaDevice.map { named.throughDevice(token: $0.throttleKey, personName: $0.personName) } ?? named
+        let keys = viaDevice.map(named.counted(through:)) ?? named
         if let wait = try await throttle.beginAttempt(keys) { throw Self.tooManyAttempts(wait) }
         let person: Person
         let entryKeys = Mutex<LoginThrottle.Keys?>(nil)
@@ -81,12 +81,7 @@ struct AuthController: Sendable {
                 let found = LoginThrottle.accountKey(account)
                 guard found != named.account, found != viaDevice?.personKey else { return }
                 let entry = LoginThrottle.Keys(account: found, address: nil)
-                let counted =
-                    device.flatMap {
-                        $0.personKey == found
-                            ? entry.throughDevice(token: $0.throttleKey, personName: $0.personName) : nil
-                    }
-                    ?? entry
+                let counted = device.flatMap { $0.personKey == found ? entry.counted(through: $0) : nil } ?? entry
                 if let wait = try await throttle.beginAttempt(counted) { throw Self.tooManyAttempts(wait) }
                 entryKeys.withLock { $0 = counted }
             }

@@ -61,3 +61,10 @@ struct DeviceTokens: Sendable {
             dueForRenewal: age > Double(Self.lifetime.components.seconds) / 2)
     }
 }
+
+extension LoginThrottle.Keys {
+    /// This attempt counted under `device` in place of the account (see `throughDevice`).
+    func counted(through device: DeviceTokens.Device) -> Self {
+        throughDevice(token: device.throttleKey, personName: device.personName)
+    }
+}
