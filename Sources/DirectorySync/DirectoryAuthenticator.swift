@@ -1,5 +1,6 @@
 import Foundation
 import LDAPKit
+import Logging
 
 /// Search-then-bind: the service account finds the person's entry by the login forms people type (short
 /// name, `user@domain`, `DOMAIN\user` or a DN), every typed value escaped, then a bind as that entry's DN
@@ -7,10 +8,13 @@ import LDAPKit
 public struct DirectoryAuthenticator: Sendable {
     public let settings: DirectorySettings
     public let client: LDAPClient
+    /// Keeps logins from locking accounts in the directory (see `DirectoryLockoutGuard`).
+    public let lockout: DirectoryLockoutGuard
 
-    public init(settings: DirectorySettings, client: LDAPClient) {
+    public init(settings: DirectorySettings, client: LDAPClient, logger: Logger = Logger(label: "inboard.login")) {
         self.settings = settings
         self.client = client
+        self.lockout = DirectoryLockoutGuard(client: client, flavour: settings.flavour, logger: logger)
     }
 
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {

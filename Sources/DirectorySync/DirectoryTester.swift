@@ -56,6 +56,8 @@ public struct DirectoryTester: Sendable {
                         Step(
                             name: "groups", ok: true,
                             detail: "\(groups) entries match the group filter \(settings.groupFilter)"))
+                    let lockout = DirectoryLockoutGuard(client: client, flavour: settings.flavour, logger: logger)
+                    steps.append(Step(name: "lockout", ok: true, detail: try await lockout.describeDefaultPolicy()))
                 } catch {
                     throw SyncError.explaining(error)
                 }

@@ -114,8 +114,9 @@ import Testing
         try await withServer { client in
             let port = try #require(client.port)
             let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
-            let rest = ",ou=Engineering,ou=London,ou=people,\(base)"
-            let name = Array("alice")
+            // Rupert, whom no other test signs in: the directory holds these failures against his entry.
+            let rest = ",ou=Finance,ou=NewYork,ou=people,\(base)"
+            let name = Array("rupert")
             // Each spelling escapes other letters as \XX, so the typed names (and their canonical forms) all differ.
             var spellings: [String] = []
             for mask in 1..<32 {

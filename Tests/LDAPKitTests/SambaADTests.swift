@@ -111,20 +111,26 @@ import Testing
         #expect(try await bindFailure(client, "grace@example.test").adFailure == .passwordExpired)
     }
 
-    /// The lockout threshold is domain-wide: set for this test only, on an account no other test uses.
+    /// A fine-grained policy (threshold 3) on an account no other test uses: the domain's own threshold would
+    /// hold for every test's accounts (and Inboard's servers read it) while this test runs.
     @Test func lockedOutAccountIsRefusedEvenWithTheRightPassword() async throws {
         let client = try client()
         defer { Task { await client.shutdown() } }
-        try await sambaTool(["domain", "passwordsettings", "set", "--account-lockout-threshold=3"])
+        let policy = "pso-erin-\(UUID().uuidString.prefix(8))"
+        try await sambaTool([
+            "domain", "passwordsettings", "pso", "create", policy, "10", "--account-lockout-threshold=3",
+            "--account-lockout-duration=30", "--reset-account-lockout-after=30",
+        ])
         do {
+            try await sambaTool(["domain", "passwordsettings", "pso", "apply", policy, "erin"])
             for _ in 0..<3 { _ = try await bindFailure(client, "erin@example.test", password: "wrong") }
             #expect(try await bindFailure(client, "erin@example.test").adFailure == .accountLockedOut)
         } catch {
-            try? await sambaTool(["domain", "passwordsettings", "set", "--account-lockout-threshold=0"])
+            try? await sambaTool(["domain", "passwordsettings", "pso", "delete", policy])
             throw error
         }
         try await sambaTool(["user", "unlock", "erin"])
-        try await sambaTool(["domain", "passwordsettings", "set", "--account-lockout-threshold=0"])
+        try await sambaTool(["domain", "passwordsettings", "pso", "delete", policy])
         try await client.bind(LDAPCredentials(bindName: "erin@example.test", password: try Slapd.samplePassword))
     }
 

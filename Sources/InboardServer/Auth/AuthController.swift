@@ -79,11 +79,13 @@ struct AuthController: Sendable {
                 // The entry the name led to is counted too, under the token when it is the token's person,
                 // unless the attempt above already counted it.
                 let found = LoginThrottle.accountKey(account)
-                guard found != named.account, found != viaDevice?.personKey else { return }
+                let ownDevice = device?.personKey == found
+                guard found != named.account, found != viaDevice?.personKey else { return ownDevice }
                 let entry = LoginThrottle.Keys(account: found, address: nil)
                 let counted = device.flatMap { $0.personKey == found ? entry.counted(through: $0) : nil } ?? entry
                 if let wait = try await throttle.beginAttempt(counted) { throw Self.tooManyAttempts(wait) }
                 entryKeys.withLock { $0 = counted }
+                return ownDevice
             }
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
             throw error  // the attempt stays counted

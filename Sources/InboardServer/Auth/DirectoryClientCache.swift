@@ -42,7 +42,7 @@ actor DirectoryClientCache {
         if let old = current?.authenticator.client { await old.shutdown() }
         let authenticator = DirectoryAuthenticator(
             settings: settings,
-            client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout))
+            client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout), logger: logger)
         current = (key, authenticator)
         return authenticator
     }

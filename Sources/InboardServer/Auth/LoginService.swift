@@ -19,10 +19,12 @@ struct LoginService: Sendable {
 
     static let generic = APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.")
 
-    /// `entryFound` gets the account key of the directory entry a name led to, before its password is tried.
+    /// `entryFound` gets the account key of the directory entry a name led to, before its password is tried,
+    /// and answers whether the attempt comes from a device that account signed in on before (`DeviceTokens`):
+    /// only such a device may still try a password that could bring the directory's own lockout near.
     func authenticate(
         username rawUsername: String, password: String,
-        entryFound: @Sendable (String) async throws -> Void = { _ in }
+        entryFound: @Sendable (String) async throws -> Bool = { _ in false }
     ) async throws -> Person {
         let username = rawUsername.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !username.isEmpty, !password.allSatisfy(\.isWhitespace) else {
@@ -31,7 +33,7 @@ struct LoginService: Sendable {
         if let local = try await people.localAccount(username: username) {
             // Counted under the account however the name was spelled: PostgreSQL matched it (`lower`), while the
             // throttle's own lower-casing may differ ("ADMİN"), which gave each spelling a fresh budget.
-            try await entryFound("person:\(local.person.id)")
+            _ = try await entryFound("person:\(local.person.id)")
             let matches = try await NIOThreadPool.singleton.runIfActive {
                 Bcrypt.verify(password, hash: local.passwordHash)
             }
@@ -50,14 +52,18 @@ struct LoginService: Sendable {
         let synced = NIOLockedValueBox<(identity: String, person: Person)?>(nil)
         do {
             let people = self.people
-            entry = try await authenticator.authenticate(
-                username, password: password, attributes: [settings.identityAttribute]
-            ) { found in
+            let attributes = [settings.identityAttribute] + DirectoryLockoutGuard.attributes(for: settings.flavour)
+            entry = try await authenticator.authenticate(username, password: password, attributes: attributes) {
+                found in
                 // However the name was spelled (escaped DN, full-width letters), the entry it found is one account.
                 let identity = settings.identity(of: found)
                 let person = try await identity.asyncFlatMap { try await people.person(directoryID: $0) }
                 if let identity, let person { synced.withLockedValue { $0 = (identity, person) } }
-                try await entryFound(person.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
+                let ownDevice = try await entryFound(
+                    person.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
+                if !ownDevice, let next = try await authenticator.lockout.nextBind(for: found) {
+                    throw AuthController.tooManyAttempts(Self.secondsUntil(next))
+                }
             }
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
@@ -83,6 +89,12 @@ struct LoginService: Sendable {
             )
         }
         return person
+    }
+
+    /// Retry-After for a directory lockout's end; failures that count until a success elsewhere are looked at
+    /// again after the throttle's longest wait.
+    static func secondsUntil(_ next: Date, now: Date = Date()) -> Int {
+        next == .distantFuture ? 900 : max(1, Int(next.timeIntervalSince(now).rounded(.up)))
     }
 
     static func explain(_ error: LDAPError) -> APIError {
