@@ -20,12 +20,16 @@ public struct DirectoryAuthenticator: Sendable {
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownUser
         case ambiguous(count: Int)
+        /// The directory holds as many failures against the entry as Inboard may cause; a password may go at `until`.
+        case lockoutNear(until: Date)
 
         public var description: String {
             switch self {
             case .unknownUser: "no directory entry matches this username under the configured base DN and user filter"
             case let .ambiguous(count):
                 "\(count) directory entries match this username: the login attribute must be unique"
+            case let .lockoutNear(until):
+                "the directory holds enough failed logins against this account that Inboard sends no password for it before \(until) (it never lets the directory lock an account)"
             }
         }
     }
@@ -69,17 +73,32 @@ public struct DirectoryAuthenticator: Sendable {
 
     /// Finds the entry and checks the password by binding as it. Empty passwords never reach a bind.
     /// `beforeBind` sees the entry the name led to before its password is tried (the login throttle counts
-    /// the entry itself there, however the name was spelled).
+    /// the entry itself there, however the name was spelled) and answers whether the attempt comes from a device
+    /// the person signed in on before, which may spend more of the directory's own lockout threshold
+    /// (`DirectoryLockoutGuard`; `Failure.lockoutNear` past it).
     public func authenticate(
         _ username: String, password: String, attributes: [String] = [],
-        beforeBind: @Sendable (LDAPEntry) async throws -> Void = { _ in }
+        beforeBind: @Sendable (LDAPEntry) async throws -> Bool = { _ in false }
     ) async throws -> LDAPEntry {
         guard !password.allSatisfy(\.isWhitespace) else {
             throw LDAPError(kind: .emptyPassword, operation: "bind as \(username)")
         }
-        let entry = try await findEntry(username, attributes: attributes)
-        try await beforeBind(entry)
-        try await client.bind(LDAPCredentials(bindName: entry.dn, password: password))
+        let readAt = Date()
+        let entry = try await findEntry(
+            username, attributes: attributes + DirectoryLockoutGuard.attributes(for: settings.flavour))
+        let ownDevice = try await beforeBind(entry)
+        if let next = try await lockout.reserveBind(for: entry, readAt: readAt, ownDevice: ownDevice) {
+            throw Failure.lockoutNear(until: next)
+        }
+        do {
+            try await client.bind(LDAPCredentials(bindName: entry.dn, password: password))
+        } catch {
+            // A bind that timed out may have reached the directory: counted as a failure, to be safe.
+            let refused = (error as? LDAPError).map { $0.kind == .invalidCredentials || $0.kind == .timeout } ?? true
+            await lockout.release(entry, failed: refused)
+            throw error
+        }
+        await lockout.release(entry, failed: false)
         return entry
     }
 }

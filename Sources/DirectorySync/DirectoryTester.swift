@@ -56,8 +56,7 @@ public struct DirectoryTester: Sendable {
                         Step(
                             name: "groups", ok: true,
                             detail: "\(groups) entries match the group filter \(settings.groupFilter)"))
-                    let lockout = DirectoryLockoutGuard(client: client, flavour: settings.flavour, logger: logger)
-                    steps.append(Step(name: "lockout", ok: true, detail: try await lockout.describeDefaultPolicy()))
+                    steps.append(try await lockoutStep(client))
                 } catch {
                     throw SyncError.explaining(error)
                 }
@@ -80,6 +79,31 @@ public struct DirectoryTester: Sendable {
             steps.append(Step(name: "error", ok: false, detail: "\(error)"))
         }
         return steps
+    }
+
+    /// The directory's lockout policy and Inboard's share of it; in Active Directory also whether the service
+    /// account sees the failures an account holds (`badPwdCount`: a global catalog does not hold it).
+    private func lockoutStep(_ client: LDAPClient) async throws -> Step {
+        let lockout = DirectoryLockoutGuard(client: client, flavour: settings.flavour, logger: logger)
+        let policy = try await lockout.describeDefaultPolicy()
+        guard settings.flavour == .activeDirectory, let base = settings.baseDN.first else {
+            return Step(name: "lockout", ok: true, detail: policy)
+        }
+        var sample: LDAPEntry?
+        for try await entry in client.search(
+            base: base, filter: .raw(settings.userFilter), attributes: ["badPwdCount"], pageSize: 1)
+        {
+            sample = entry
+            break
+        }
+        guard let sample, sample.string("badPwdCount") == nil else {
+            return Step(name: "lockout", ok: true, detail: policy)
+        }
+        return Step(
+            name: "lockout", ok: false,
+            detail:
+                "\(policy); but the service account cannot read badPwdCount on \(sample.dn) (or the server is a global catalog): Inboard cannot see how near an account is to the lockout; grant it read of badPwdCount and badPasswordTime"
+        )
     }
 
     private func count(_ client: LDAPClient, bases: [String], filter: String, setting: (String, String)) async throws

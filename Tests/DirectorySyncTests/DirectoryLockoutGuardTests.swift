@@ -1,50 +1,13 @@
 @testable import DirectorySync
 import Foundation
+import InboardCore
 import InboardTestSupport
 import LDAPKit
 import Logging
 import Testing
 
-/// How much of the directory's own lockout threshold a login may spend, counted as each directory counts.
-@Suite struct LockoutPolicyTests {
-    let start = Date(timeIntervalSince1970: 1_800_000_000)
-
-    @Test func inboardSpendsHalfTheThresholdAndAtLeastOne() {
-        #expect(LockoutPolicy(threshold: 10, window: nil).allowance == 5)
-        #expect(LockoutPolicy(threshold: 5, window: nil).allowance == 2)
-        #expect(LockoutPolicy(threshold: 3, window: nil).allowance == 1)
-        #expect(LockoutPolicy(threshold: 1, window: nil).allowance == 1)
-        #expect(LockoutPolicy.unreadable(window: .seconds(60)).allowance == 1)
-    }
-
-    /// Active Directory keeps a count and the last failure's time; the whole count ends a window after it.
-    @Test func activeDirectorysCountEndsOneWindowAfterTheLastFailure() {
-        let policy = LockoutPolicy(threshold: 4, window: .seconds(1800))
-        let two = LockoutPolicy.Failures(times: [start, start])
-        #expect(policy.nextBind(after: .init(times: [start]), now: start.addingTimeInterval(1)) == nil)
-        #expect(policy.nextBind(after: two, now: start.addingTimeInterval(60)) == start.addingTimeInterval(1800))
-        #expect(policy.nextBind(after: two, now: start.addingTimeInterval(1800)) == nil)
-    }
-
-    /// A password policy forgets each failure `pwdFailureCountInterval` after it happened.
-    @Test func aPasswordPolicyForgetsEachFailureOnItsOwn() {
-        let policy = LockoutPolicy(threshold: 4, window: .seconds(60))
-        let three = LockoutPolicy.Failures(times: [20, 0, 10].map { start.addingTimeInterval($0) })
-        // Three count; once the two oldest lapse one remains, under the allowance of two.
-        #expect(policy.nextBind(after: three, now: start.addingTimeInterval(30)) == start.addingTimeInterval(70))
-        #expect(policy.nextBind(after: three, now: start.addingTimeInterval(70)) == nil)
-        let forever = LockoutPolicy(threshold: 4, window: nil)
-        #expect(forever.nextBind(after: three, now: start.addingTimeInterval(86_400)) == .distantFuture)
-    }
-
-    @Test func theStricterPolicyAllowsFewerOrCountsLonger() {
-        let (five, ten) = (LockoutPolicy(threshold: 10, window: .seconds(60)), LockoutPolicy(threshold: 4, window: nil))
-        #expect(ten.isStricter(than: five) && !five.isStricter(than: ten))
-        let longer = LockoutPolicy(threshold: 10, window: .seconds(600))
-        #expect(longer.isStricter(than: five) && !five.isStricter(than: longer))
-        #expect(LockoutPolicy(threshold: 10, window: nil).isStricter(than: longer))
-    }
-
+/// Failures read as each directory writes them.
+@Suite struct DirectoryFailuresTests {
     @Test func failuresAreReadAsEachDirectoryWritesThem() {
         // 2027-01-15T00:00:00Z as FILETIME (100 ns since 1601).
         let fileTime = (1_799_971_200 + 11_644_473_600) * 10_000_000
@@ -66,7 +29,7 @@ import Testing
 }
 
 /// The guard against the test slapd, whose sample password policies (`default`, `strict`) lock after 10
-/// failures within 60 seconds: Inboard stops at 5.
+/// failures within 60 seconds: Inboard stops at 4.
 @Suite struct SlapdLockoutGuardTests {
     static func env(_ name: String) throws -> String { try TestEnvironment.require(name) }
 
@@ -95,17 +58,31 @@ import Testing
         let (client, logger) = try readerClient()
         defer { Task { await client.shutdown() } }
         let guardian = DirectoryLockoutGuard(client: client, flavour: .openLDAP, logger: logger)
+        func entry() async throws -> LDAPEntry {
+            try #require(try await client.read(dn: dn, attributes: DirectoryLockoutGuard.attributes(for: .openLDAP)))
+        }
         func nextBind() async throws -> Date? {
-            let entry = try #require(
-                try await client.read(dn: dn, attributes: DirectoryLockoutGuard.attributes(for: .openLDAP)))
-            return try await guardian.nextBind(for: entry)
+            let found = try await entry()
+            let next = try await guardian.reserveBind(for: found, readAt: Date())
+            if next == nil { await guardian.release(found, failed: false) }
+            return next
         }
         #expect(try await nextBind() == nil)
-        for _ in 0..<4 { _ = try? await client.bind(LDAPCredentials(bindName: dn, password: "wrong")) }
-        #expect(try await nextBind() == nil, "four of ten")
+        for _ in 0..<3 { _ = try? await client.bind(LDAPCredentials(bindName: dn, password: "wrong")) }
+        #expect(try await nextBind() == nil, "three of ten")
+        // A bind in flight counts, and so does one that failed since the entry was read: a parallel attempt
+        // reading the same three failures waits.
+        let readAt = Date()
+        let three = try await entry()
+        #expect(try await guardian.reserveBind(for: three, readAt: readAt) == nil)
+        #expect(try await guardian.reserveBind(for: three, readAt: readAt) != nil, "two binds passed one reading")
+        await guardian.release(three, failed: true)
+        #expect(try await guardian.reserveBind(for: three, readAt: readAt) != nil, "a failure since the reading")
+        #expect(try await guardian.reserveBind(for: three, readAt: Date()) == nil, "a reading after the failure")
+        await guardian.release(three, failed: false)
         _ = try? await client.bind(LDAPCredentials(bindName: dn, password: "wrong"))
-        let next = try #require(try await nextBind(), "five of ten")
-        #expect(next > Date().addingTimeInterval(45) && next <= Date().addingTimeInterval(61), "\(next)")
+        let next = try #require(try await nextBind(), "four of ten")
+        #expect(next > Date().addingTimeInterval(45) && next <= Date().addingTimeInterval(66), "\(next)")
     }
 
     /// "Test connection" tells the admin what Inboard found and how much of it a login spends.
@@ -114,7 +91,7 @@ import Testing
         defer { Task { await client.shutdown() } }
         let words = try await DirectoryLockoutGuard(client: client, flavour: .openLDAP, logger: logger)
             .describeDefaultPolicy()
-        #expect(words.contains("after 10 wrong passwords within 1 min") && words.contains("at most 5"), "\(words)")
+        #expect(words.contains("after 10 wrong passwords within 1 min") && words.contains("at most 4"), "\(words)")
     }
 
     func readerClient() throws -> (LDAPClient, Logger) {

@@ -13,8 +13,8 @@ import Testing
 /// Wrong passwords sent through Inboard must never lock an account in Active Directory, where the lock holds
 /// everywhere (Windows logon, mail, VPN): Inboard spends at most half of the threshold that applies to the
 /// account, and past it only a device the account signed in on before still tries a password. Each test has
-/// an OU and accounts of its own under a fine-grained policy (a threshold of 4): the domain's policy is shared
-/// by every test.
+/// an OU and accounts of its own under a fine-grained policy (a threshold of 5, of which Inboard spends 2): the
+/// domain's policy is shared by every test.
 @Suite struct DirectoryLockoutTests {
     static func env(_ name: String) throws -> String { try TestEnvironment.require(name) }
 
@@ -37,7 +37,7 @@ import Testing
 
                 #expect(try await login(client, account.name, "Wrong-1").status == 401)
                 #expect(try await login(client, account.name, "Wrong-2").status == 401)
-                // Two failures are half of 4: the third guess is not sent, and the directory still holds two.
+                // Two failures are Inboard's share of 5: the third guess is not sent; the directory holds two.
                 let third = try await login(client, account.name, "Wrong-3")
                 #expect(third.status == 429, "\(third.body)")
                 #expect((third.retryAfter ?? 0) > 1_700, "the policy's window is 30 minutes: \(third.retryAfter ?? 0)")
@@ -51,6 +51,39 @@ import Testing
                 let own = try await login(client, account.name, password, device: device)
                 #expect(own.status == 200, "\(own.body)")
                 #expect(try await badPasswordCount(account.dn) == 0)
+            }
+        }
+    }
+
+    /// A device the person signed in on before (a phone with an old saved password, a stolen token) may go up to
+    /// one failure short of the threshold, and no further.
+    @Test func aKnownDeviceStopsOneShortOfTheDirectoryLock() async throws {
+        try await withGuardedAccount { account in
+            try await withInboard(bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"), account) { client in
+                let first = try await login(client, account.name, try Self.env("INBOARD_TEST_SAMPLE_PASSWORD"))
+                let device = try #require(first.deviceToken, "\(first.body)")
+                var answers: [Int] = []
+                for attempt in 0..<6 {
+                    answers.append(try await login(client, account.name, "Wrong-\(attempt)", device: device).status)
+                }
+                #expect(answers == [401, 401, 401, 401, 429, 429], "\(answers)")
+                #expect(try await badPasswordCount(account.dn) == 4, "one short of the policy's 5")
+            }
+        }
+    }
+
+    /// Parallel guesses cannot all pass on one reading of the entry's failures.
+    @Test func parallelGuessesStopAtInboardsShareToo() async throws {
+        try await withGuardedAccount { account in
+            try await withInboard(bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"), account, sync: false) { client in
+                let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for attempt in 0..<8 {
+                        group.addTask { try await login(client, account.name, "Wrong-\(attempt)").status }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(answers.filter { $0 == 401 }.count <= 2, "\(answers.sorted())")
+                #expect(try await badPasswordCount(account.dn) ?? 99 <= 2)
             }
         }
     }
@@ -80,7 +113,7 @@ import Testing
                 try await sambaTool(["user", "add", user, password, "--userou=\(ou)", "--use-username-as-cn"])
             }
             try await sambaTool([
-                "domain", "passwordsettings", "pso", "create", policy, "10", "--account-lockout-threshold=4",
+                "domain", "passwordsettings", "pso", "create", policy, "10", "--account-lockout-threshold=5",
                 "--account-lockout-duration=30", "--reset-account-lockout-after=30",
             ])
             try await sambaTool(["domain", "passwordsettings", "pso", "apply", policy, name])

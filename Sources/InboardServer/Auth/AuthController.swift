@@ -90,7 +90,9 @@ struct AuthController: Sendable {
         } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
             throw error  // the attempt stays counted
         } catch {
-            try? await throttle.refund(keys)  // no password was judged (directory or database away), or refused
+            // No password was judged (directory or database away, or refused before the bind).
+            try? await throttle.refund(keys)
+            if let entry = entryKeys.withLock({ $0 }) { try? await throttle.refund(entry) }
             throw error
         }
         // A device's success clears the device's count, not the account's: the lock someone else ran up stays.

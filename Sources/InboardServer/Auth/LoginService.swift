@@ -52,19 +52,18 @@ struct LoginService: Sendable {
         let synced = NIOLockedValueBox<(identity: String, person: Person)?>(nil)
         do {
             let people = self.people
-            let attributes = [settings.identityAttribute] + DirectoryLockoutGuard.attributes(for: settings.flavour)
-            entry = try await authenticator.authenticate(username, password: password, attributes: attributes) {
-                found in
+            entry = try await authenticator.authenticate(
+                username, password: password, attributes: [settings.identityAttribute]
+            ) { found in
                 // However the name was spelled (escaped DN, full-width letters), the entry it found is one account.
                 let identity = settings.identity(of: found)
                 let person = try await identity.asyncFlatMap { try await people.person(directoryID: $0) }
                 if let identity, let person { synced.withLockedValue { $0 = (identity, person) } }
-                let ownDevice = try await entryFound(
+                return try await entryFound(
                     person.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
-                if !ownDevice, let next = try await authenticator.lockout.nextBind(for: found) {
-                    throw AuthController.tooManyAttempts(Self.secondsUntil(next))
-                }
             }
+        } catch DirectoryAuthenticator.Failure.lockoutNear(let next) {
+            throw AuthController.tooManyAttempts(Self.secondsUntil(next))
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
         } catch let error as LDAPError {
@@ -91,10 +90,12 @@ struct LoginService: Sendable {
         return person
     }
 
-    /// Retry-After for a directory lockout's end; failures that count until a success elsewhere are looked at
-    /// again after the throttle's longest wait.
+    /// Retry-After for a directory lockout's end, in whole 5 minutes (the exact time would tell anyone when the
+    /// person last mistyped, anywhere); failures that count until a success elsewhere are looked at again after
+    /// the throttle's longest wait.
     static func secondsUntil(_ next: Date, now: Date = Date()) -> Int {
-        next == .distantFuture ? 900 : max(1, Int(next.timeIntervalSince(now).rounded(.up)))
+        guard next != .distantFuture else { return 900 }
+        return max(1, Int((next.timeIntervalSince(now) / 300).rounded(.up))) * 300
     }
 
     static func explain(_ error: LDAPError) -> APIError {

@@ -1,5 +1,4 @@
 import Foundation
-import LDAPKit
 
 /// The directory's own account lockout: after `threshold` failed binds within `window` the directory locks the
 /// account everywhere (Windows logon, mail, VPN), not just in Inboard. Inboard's logins face the network, so
@@ -8,18 +7,22 @@ import LDAPKit
 public struct LockoutPolicy: Sendable, Equatable {
     /// Failed binds Inboard may cause while the directory still counts them.
     public let allowance: Int
+    /// The same for a login from a device the person signed in on before (`DeviceTokens`): up to one short of the
+    /// threshold, as at their own desk, but never the failure that locks.
+    public let deviceAllowance: Int
     /// How long a failure keeps counting: Active Directory's observation window (from the last failure), a
     /// password policy's `pwdFailureCountInterval` (from each failure); nil when failures count until a success.
     public let window: Duration?
     /// The directory's threshold, when Inboard could read it.
     public let threshold: Int?
 
-    /// Half the directory's threshold, rounded down, and at least one (below that nobody could log in): the one
-    /// rule for how much of it Inboard spends. A threshold of 1 locks an account at its first wrong password
-    /// anywhere, Inboard included.
+    /// Less than half the directory's threshold, and at least one (below that nobody could log in): the one rule
+    /// for how much of it Inboard spends. Less than half, so that two server processes each passing the same
+    /// reading at once still stay under the threshold. A threshold of 1 locks at the first wrong password anywhere.
     public init(threshold: Int, window: Duration?) {
         self.threshold = threshold
-        self.allowance = max(1, threshold / 2)
+        self.allowance = max(1, (threshold - 1) / 2)
+        self.deviceAllowance = max(allowance, threshold - 1)
         self.window = window
     }
 
@@ -31,14 +34,16 @@ public struct LockoutPolicy: Sendable, Equatable {
     private init(allowance: Int, window: Duration?) {
         self.threshold = nil
         self.allowance = allowance
+        self.deviceAllowance = allowance
         self.window = window
     }
 
-    /// Fewer failures allowed, or as many counted for longer (nil: until a success).
-    func isStricter(than other: LockoutPolicy) -> Bool {
-        guard allowance == other.allowance else { return allowance < other.allowance }
-        guard let window else { return other.window != nil }
-        return other.window.map { window > $0 } ?? false
+    /// A policy at least as strict as both: the lower threshold, counted over the longer window (nil: until a
+    /// success), for an entry that may be under either.
+    public func combined(with other: LockoutPolicy) -> LockoutPolicy {
+        let window = self.window.flatMap { mine in other.window.map { max(mine, $0) } }
+        guard let threshold, let otherThreshold = other.threshold else { return .unreadable(window: window) }
+        return LockoutPolicy(threshold: min(threshold, otherThreshold), window: window)
     }
 
     /// The failed binds the directory holds against an account now, as the directory counts them.
@@ -50,14 +55,23 @@ public struct LockoutPolicy: Sendable, Equatable {
         public init(times: [Date]) { self.times = times.sorted() }
     }
 
+    /// A failure counts this much longer than the directory counts it: the directory's clock and ours may
+    /// differ a little, and the times the directories write drop fractions of a second.
+    public static let clockMargin: TimeInterval = 5
+
     /// When a login may next send this account's password to the directory: nil now, else the time its failures
     /// fall back under the allowance (`distantFuture` when they count until a success elsewhere).
-    public func nextBind(after failures: Failures, now: Date = Date()) -> Date? {
-        let counting = failures.times.filter { time in window.map { time.addingTimeInterval($0.seconds) > now } ?? true
-        }
-        guard counting.count >= allowance else { return nil }
-        guard let window else { return .distantFuture }
+    public func nextBind(after failures: Failures, now: Date = Date(), ownDevice: Bool = false) -> Date? {
+        let allowed = ownDevice ? deviceAllowance : allowance
+        let counted = window.map { Self.seconds($0) + Self.clockMargin }
+        let counting = failures.times.filter { time in counted.map { time.addingTimeInterval($0) > now } ?? true }
+        guard counting.count >= allowed else { return nil }
+        guard let counted else { return .distantFuture }
         // Enough of the oldest must lapse that one fewer than the allowance remain.
-        return counting[counting.count - allowance].addingTimeInterval(window.seconds)
+        return counting[counting.count - allowed].addingTimeInterval(counted)
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
     }
 }

@@ -1,0 +1,44 @@
+import Foundation
+import InboardCore
+import LDAPKit
+
+/// The failures each directory writes on an entry, as it counts them.
+extension DirectoryLockoutGuard {
+    /// The failures the directory holds against `entry`, as it counts them.
+    static func failures(of entry: LDAPEntry, flavour: DirectoryFlavour) -> LockoutPolicy.Failures {
+        switch flavour {
+        case .activeDirectory:
+            // A count and the last failure's time: the whole count ends one window after that.
+            guard let count = entry.string("badPwdCount").flatMap(Int.init), count > 0,
+                let last = entry.string("badPasswordTime").flatMap(Int64.init).flatMap(fileTime)
+            else { return .init(times: []) }
+            return .init(times: Array(repeating: last, count: count))
+        case .openLDAP:
+            return .init(times: entry.strings("pwdFailureTime").compactMap(generalizedTime))
+        }
+    }
+
+    /// AD's FILETIME: 100 ns ticks since 1601.
+    static func fileTime(_ ticks: Int64) -> Date? {
+        ticks > 0 ? Date(timeIntervalSince1970: TimeInterval(ticks) / 1e7 - 11_644_473_600) : nil
+    }
+
+    /// AD's intervals are negative 100 ns tick counts.
+    static func interval(_ text: String?) -> Duration? {
+        guard let ticks = text.flatMap(Int64.init), ticks != 0 else { return nil }
+        return .milliseconds(ticks.magnitude / 10_000)
+    }
+
+    /// `20261206174500Z` or `20261206174500.123456Z` (UTC; fractions ignored).
+    static func generalizedTime(_ text: String) -> Date? {
+        let digits = Array(text.utf8.prefix(14))
+        guard digits.count == 14, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + Int($1 - 48) } }
+        var parts = DateComponents()
+        (parts.year, parts.month, parts.day) = (number(0..<4), number(4..<6), number(6..<8))
+        (parts.hour, parts.minute, parts.second) = (number(8..<10), number(10..<12), number(12..<14))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: parts)
+    }
+}
