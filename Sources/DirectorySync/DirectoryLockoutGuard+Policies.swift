@@ -25,7 +25,8 @@ extension DirectoryLockoutGuard {
         }
         let which = ad ? "the domain locks an account" : "the strictest password policies found lock an account"
         let own = ad ? "a fine-grained policy" : "a policy named in pwdPolicySubentry"
-        return "\(which) after \(threshold) wrong passwords \(time); \(share) (under \(own): less than half of its threshold)"
+        let fineGrained = "under \(own): less than half of its threshold"
+        return "\(which) after \(threshold) wrong passwords \(time); \(share) (\(fineGrained))"
     }
 
     static func words(_ window: Duration) -> String {
