@@ -93,8 +93,9 @@ public struct DirectoryAuthenticator: Sendable {
         do {
             try await client.bind(LDAPCredentials(bindName: entry.dn, password: password))
         } catch {
-            // A bind that timed out may have reached the directory: counted as a failure, to be safe.
-            let refused = (error as? LDAPError).map { $0.kind == .invalidCredentials || $0.kind == .timeout } ?? true
+            // A bind that timed out or lost its connection may have reached the directory: counted, to be safe.
+            let refused =
+                (error as? LDAPError).map { [.invalidCredentials, .timeout, .serverDown].contains($0.kind) } ?? true
             await lockout.release(entry, failed: refused)
             throw error
         }

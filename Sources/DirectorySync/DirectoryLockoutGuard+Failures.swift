@@ -5,13 +5,13 @@ import LDAPKit
 /// The failures each directory writes on an entry, as it counts them.
 extension DirectoryLockoutGuard {
     /// The failures the directory holds against `entry`, as it counts them.
-    static func failures(of entry: LDAPEntry, flavour: DirectoryFlavour) -> LockoutPolicy.Failures {
+    static func failures(of entry: LDAPEntry, flavour: DirectoryFlavour, now: Date = Date()) -> LockoutPolicy.Failures {
         switch flavour {
         case .activeDirectory:
-            // A count and the last failure's time: the whole count ends one window after that.
-            guard let count = entry.string("badPwdCount").flatMap(Int.init), count > 0,
-                let last = entry.string("badPasswordTime").flatMap(Int64.init).flatMap(fileTime)
-            else { return .init(times: []) }
+            // A count and the last failure's time: the whole count ends one window after that (without the
+            // time, as if the failures were now).
+            guard let count = entry.string("badPwdCount").flatMap(Int.init), count > 0 else { return .init(times: []) }
+            let last = entry.string("badPasswordTime").flatMap(Int64.init).flatMap(fileTime) ?? now
             return .init(times: Array(repeating: last, count: count))
         case .openLDAP:
             return .init(times: entry.strings("pwdFailureTime").compactMap(generalizedTime))

@@ -11,8 +11,8 @@ extension DirectoryLockoutGuard {
         let ad = flavour == .activeDirectory
         let policy =
             ad
-            ? try await cached("") { try await self.readDomainPolicy() }
-            : try await cached("") { try await self.readStrictestPasswordPolicy() }
+            ? try await cached(Self.defaultPolicyKey) { try await self.readDomainPolicy() }
+            : try await cached(Self.defaultPolicyKey) { try await self.readStrictestPasswordPolicy() }
         guard let policy else {
             return ad
                 ? "the domain does not lock accounts after failed logins"
@@ -38,12 +38,12 @@ extension DirectoryLockoutGuard {
     func policy(for entry: LDAPEntry) async throws -> LockoutPolicy? {
         switch flavour {
         case .activeDirectory:
-            let domain = try await cached("") { try await self.readDomainPolicy() }
+            let domain = try await cached(Self.defaultPolicyKey) { try await self.readDomainPolicy() }
             guard let pso = entry.string("msDS-ResultantPSO") else { return domain }
             return try await cached(pso) { try await self.readFineGrainedPolicy(pso, domainWindow: domain?.window) }
         case .openLDAP:
             guard let subentry = entry.string("pwdPolicySubentry") else {
-                return try await cached("") { try await self.readStrictestPasswordPolicy() }
+                return try await cached(Self.defaultPolicyKey) { try await self.readStrictestPasswordPolicy() }
             }
             return try await cached(subentry) {
                 guard let entry = try await self.readable(subentry, Self.passwordPolicyAttributes) else {
@@ -60,11 +60,17 @@ extension DirectoryLockoutGuard {
         if let known = policies[key], ContinuousClock.now - known.readAt < lifetime { return known.policy }
         let policy: LockoutPolicy?
         do { policy = try await read() } catch let error as LDAPError where !Self.isOutage(error) {
-            policy = unreadable(key.isEmpty ? "the default lockout policy (\(error))" : key, window: Self.adWindow)
+            // Unknown, a password policy's failures may count until a success; a domain's, for its usual window.
+            let window = flavour == .openLDAP ? nil : Self.adWindow
+            let what = key == Self.defaultPolicyKey ? "the default lockout policy (\(error))" : key
+            policy = unreadable(what, window: window)
         }
         policies[key] = (policy, .now)
         return policy
     }
+
+    /// The cache's key for the policy an entry that names none is under.
+    static let defaultPolicyKey = ""
 
     static func isOutage(_ error: LDAPError) -> Bool { [.serverDown, .timeout, .tls].contains(error.kind) }
 
@@ -134,14 +140,14 @@ extension DirectoryLockoutGuard {
     /// An Active Directory entry without `badPwdCount` (hidden from the service account, or read from a global
     /// catalog, which does not hold it): its failures cannot be seen.
     func warnBlind(_ dn: String) {
-        guard warnedUnreadable.insert("badPwdCount").inserted else { return }
+        guard warned.insert("badPwdCount").inserted else { return }
         logger.warning(
             "the service account cannot read badPwdCount: Inboard cannot see how near an account is to the domain's lockout",
             metadata: ["entry": "\(dn)"])
     }
 
     func unreadable(_ what: String, window: Duration?) -> LockoutPolicy {
-        if warnedUnreadable.insert(what).inserted {
+        if warned.insert(what).inserted {
             logger.warning(
                 "the service account cannot read a lockout policy: Inboard sends at most one wrong password per account and window",
                 metadata: ["policy": "\(what)"])

@@ -15,7 +15,8 @@ public actor DirectoryLockoutGuard {
     let logger: Logger
     let lifetime: Duration
     var policies: [String: (policy: LockoutPolicy?, readAt: ContinuousClock.Instant)] = [:]
-    var warnedUnreadable: Set<String> = []
+    /// What the log has already been told Inboard cannot read (policy DNs, `badPwdCount`).
+    var warned: Set<String> = []
     /// This process's binds per entry (lower-cased DN): under way, and when recent ones failed.
     private var ours: [String: Binds] = [:]
     struct Binds {
@@ -46,10 +47,10 @@ public actor DirectoryLockoutGuard {
         for entry: LDAPEntry, readAt: Date, ownDevice: Bool = false, now: Date = Date()
     ) async throws -> Date? {
         let key = entry.dn.lowercased()
-        let failures = Self.failures(of: entry, flavour: flavour)
+        let failures = Self.failures(of: entry, flavour: flavour, now: now)
         if flavour == .activeDirectory, entry.string("badPwdCount") == nil { warnBlind(entry.dn) }
-        // Every policy allows one failure: an entry with none, and no bind of ours under way or just failed,
-        // needs no policy read.
+        // Inboard allows at least one failure under any policy: an entry with none, and no bind of ours under way
+        // or just failed, needs no policy read.
         if !failures.times.isEmpty || ours[key] != nil, let policy = try await policy(for: entry) {
             let mine = ours[key].map { Array(repeating: now, count: $0.inFlight + $0.failedAt.count { $0 >= readAt }) }
             let all = LockoutPolicy.Failures(times: failures.times + (mine ?? []))
@@ -62,11 +63,11 @@ public actor DirectoryLockoutGuard {
     /// The bind `reserveBind` made room for is over; `failed`: the directory refused the password.
     public func release(_ entry: LDAPEntry, failed: Bool, now: Date = Date()) {
         let key = entry.dn.lowercased()
-        guard var binds = ours[key] else { return }
+        guard var binds = ours[key], binds.inFlight > 0 else { return }
         binds.inFlight -= 1
         // A failure stays here as long as an entry read before it may still be weighed (a login's steps each
-        // wait at most a few seconds).
-        binds.failedAt.removeAll { now.timeIntervalSince($0) > 120 }
+        // wait seconds, not minutes).
+        binds.failedAt.removeAll { now.timeIntervalSince($0) > 600 }
         if failed { binds.failedAt.append(now) }
         ours[key] = binds.inFlight == 0 && binds.failedAt.isEmpty ? nil : binds
     }

@@ -7,8 +7,9 @@ import Foundation
 public struct LockoutPolicy: Sendable, Equatable {
     /// Failed binds Inboard may cause while the directory still counts them.
     public let allowance: Int
-    /// The same for a login from a device the person signed in on before (`DeviceTokens`): up to one short of the
-    /// threshold, as at their own desk, but never the failure that locks.
+    /// The same for a login from a device the person signed in on before (`DeviceTokens`): up to two short of the
+    /// threshold, nearly as at their own desk, so that even two server processes passing one reading at once
+    /// never send the failure that locks.
     public let deviceAllowance: Int
     /// How long a failure keeps counting: Active Directory's observation window (from the last failure), a
     /// password policy's `pwdFailureCountInterval` (from each failure); nil when failures count until a success.
@@ -22,7 +23,7 @@ public struct LockoutPolicy: Sendable, Equatable {
     public init(threshold: Int, window: Duration?) {
         self.threshold = threshold
         self.allowance = max(1, (threshold - 1) / 2)
-        self.deviceAllowance = max(allowance, threshold - 1)
+        self.deviceAllowance = max(allowance, threshold - 2)
         self.window = window
     }
 
@@ -62,13 +63,13 @@ public struct LockoutPolicy: Sendable, Equatable {
     /// When a login may next send this account's password to the directory: nil now, else the time its failures
     /// fall back under the allowance (`distantFuture` when they count until a success elsewhere).
     public func nextBind(after failures: Failures, now: Date = Date(), ownDevice: Bool = false) -> Date? {
-        let allowed = ownDevice ? deviceAllowance : allowance
-        let counted = window.map { Self.seconds($0) + Self.clockMargin }
-        let counting = failures.times.filter { time in counted.map { time.addingTimeInterval($0) > now } ?? true }
-        guard counting.count >= allowed else { return nil }
-        guard let counted else { return .distantFuture }
-        // Enough of the oldest must lapse that one fewer than the allowance remain.
-        return counting[counting.count - allowed].addingTimeInterval(counted)
+        let limit = ownDevice ? deviceAllowance : allowance
+        let countsFor = window.map { Self.seconds($0) + Self.clockMargin }
+        let live = failures.times.filter { time in countsFor.map { time.addingTimeInterval($0) > now } ?? true }
+        guard live.count >= limit else { return nil }
+        guard let countsFor else { return .distantFuture }
+        // Enough of the oldest must lapse that one fewer than the limit remain (limit ≥ 1, so the index is valid).
+        return live[live.count - limit].addingTimeInterval(countsFor)
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

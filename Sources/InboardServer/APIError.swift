@@ -108,3 +108,14 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+extension APIError {
+    /// A login refused before its password is judged: by the throttle, or near the directory's own lockout. One
+    /// answer for both, so that neither says which it was.
+    static func tooManyAttempts(_ wait: Int) -> APIError {
+        APIError(
+            .tooManyRequests, code: "too_many_attempts",
+            message: "Too many failed logins; try again in \(wait) seconds.",
+            headers: [.retryAfter: String(wait)])
+    }
+}

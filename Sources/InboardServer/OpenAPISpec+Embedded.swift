@@ -121,7 +121,7 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "429":
-          description: Too many failed logins for this account (or this device token), address or IPv6 /64, or the directory already holds Inboard's share (less than half) of the failures at which it would lock the account itself (a device token of that person goes on up to one failure short of the directory's lock); `Retry-After` says how many seconds to wait (even the right password waits)
+          description: Too many failed logins for this account (or this device token), address or IPv6 /64, or the directory already holds Inboard's share (less than half) of the failures at which it would lock the account itself (a device token of that person goes on up to two failures short of the directory's lock); `Retry-After` says how many seconds to wait (even the right password waits)
           headers:
             Retry-After: {schema: {type: integer}}
           content:

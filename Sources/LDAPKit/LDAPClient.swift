@@ -47,10 +47,13 @@ public final class LDAPClient: Sendable {
     }
 
     /// Runs one blocking operation on a pooled connection; a connection lost on the way is replaced and the
-    /// operation tried once more (possibly on the next server), as every operation here is idempotent. A
-    /// connection whose operation timed out is never reused, and the retry goes to another server.
+    /// operation tried once more (possibly on the next server), as every search here is idempotent. A
+    /// connection whose operation timed out is never reused, and the retry goes to another server, unless
+    /// `retryAfterTimeout` is false: a password bind that timed out may have been counted as a failure by the
+    /// directory, and a second one would count again towards its lockout.
     func withConnection<T: Sendable>(
-        _ pool: LDAPConnectionPool, _ body: @escaping @Sendable (LDAPConnection) throws -> T
+        _ pool: LDAPConnectionPool, retryAfterTimeout: Bool = true,
+        _ body: @escaping @Sendable (LDAPConnection) throws -> T
     ) async throws -> T {
         var attempt = 0
         while true {
@@ -62,7 +65,7 @@ public final class LDAPClient: Sendable {
                 return value
             } catch let error as LDAPError where error.isConnectionFailure {
                 let worthRetrying = await pool.discard(connection, after: error)
-                if attempt >= 2 || !worthRetrying { throw error }
+                if attempt >= 2 || !worthRetrying || (error.kind == .timeout && !retryAfterTimeout) { throw error }
                 logger.info("LDAP connection lost; retrying on a new one", metadata: ["server": "\(connection.server)"])
             } catch {
                 await pool.release(connection, reusable: (error as? LDAPError)?.kind != .tls)
@@ -77,7 +80,7 @@ public final class LDAPClient: Sendable {
     /// "success" (RFC 4513 §5.1.2).
     public func bind(_ credentials: LDAPCredentials) async throws {
         try credentials.validate()
-        try await withConnection(bindPool) { try $0.bind(credentials) }
+        try await withConnection(bindPool, retryAfterTimeout: false) { try $0.bind(credentials) }
     }
 
     /// All entries matching `filter`, fetched a page at a time as the sequence is consumed.

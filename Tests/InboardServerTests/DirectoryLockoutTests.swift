@@ -11,10 +11,10 @@ import Logging
 import Testing
 
 /// Wrong passwords sent through Inboard must never lock an account in Active Directory, where the lock holds
-/// everywhere (Windows logon, mail, VPN): Inboard spends at most half of the threshold that applies to the
-/// account, and past it only a device the account signed in on before still tries a password. Each test has
-/// an OU and accounts of its own under a fine-grained policy (a threshold of 5, of which Inboard spends 2): the
-/// domain's policy is shared by every test.
+/// everywhere (Windows logon, mail, VPN): Inboard spends less than half of the threshold that applies to the
+/// account, and past it only a device the account signed in on before still tries a password, up to two short
+/// of the threshold. Each test has an OU and accounts of its own under a fine-grained policy (a threshold of 5,
+/// of which Inboard spends 2): the domain's policy is shared by every test.
 @Suite struct DirectoryLockoutTests {
     static func env(_ name: String) throws -> String { try TestEnvironment.require(name) }
 
@@ -55,9 +55,18 @@ import Testing
         }
     }
 
+    /// The wait comes in whole 5 minutes: the exact time would say when the person last mistyped, anywhere.
+    @Test func retryAfterComesInWholeFiveMinutes() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(LoginService.secondsUntil(now.addingTimeInterval(1), now: now) == 300)
+        #expect(LoginService.secondsUntil(now.addingTimeInterval(1805), now: now) == 2100)
+        #expect(LoginService.secondsUntil(now.addingTimeInterval(-5), now: now) == 300)
+        #expect(LoginService.secondsUntil(.distantFuture, now: now) == 900)
+    }
+
     /// A device the person signed in on before (a phone with an old saved password, a stolen token) may go up to
-    /// one failure short of the threshold, and no further.
-    @Test func aKnownDeviceStopsOneShortOfTheDirectoryLock() async throws {
+    /// two failures short of the threshold, and no further.
+    @Test func aKnownDeviceStopsShortOfTheDirectoryLock() async throws {
         try await withGuardedAccount { account in
             try await withInboard(bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"), account) { client in
                 let first = try await login(client, account.name, try Self.env("INBOARD_TEST_SAMPLE_PASSWORD"))
@@ -66,8 +75,8 @@ import Testing
                 for attempt in 0..<6 {
                     answers.append(try await login(client, account.name, "Wrong-\(attempt)", device: device).status)
                 }
-                #expect(answers == [401, 401, 401, 401, 429, 429], "\(answers)")
-                #expect(try await badPasswordCount(account.dn) == 4, "one short of the policy's 5")
+                #expect(answers == [401, 401, 401, 429, 429, 429], "\(answers)")
+                #expect(try await badPasswordCount(account.dn) == 3, "two short of the policy's 5")
             }
         }
     }
@@ -82,7 +91,9 @@ import Testing
                     }
                     return try await group.reduce(into: [Int]()) { $0.append($1) }
                 }
-                #expect(answers.filter { $0 == 401 }.count <= 2, "\(answers.sorted())")
+                let judged = answers.filter { $0 == 401 }.count
+                #expect(judged >= 1 && judged <= 2, "\(answers.sorted())")
+                #expect(answers.allSatisfy { $0 == 401 || $0 == 429 }, "\(answers.sorted())")
                 #expect(try await badPasswordCount(account.dn) ?? 99 <= 2)
             }
         }

@@ -70,7 +70,7 @@ struct AuthController: Sendable {
         // directory knows: the entry it finds is counted on its own below).
         let viaDevice = device.flatMap { $0.personKey == named.account || !named.accountIsPerson ? $0 : nil }
         let keys = viaDevice.map(named.counted(through:)) ?? named
-        if let wait = try await throttle.beginAttempt(keys) { throw Self.tooManyAttempts(wait) }
+        if let wait = try await throttle.beginAttempt(keys) { throw APIError.tooManyAttempts(wait) }
         let person: Person
         let entryKeys = Mutex<LoginThrottle.Keys?>(nil)
         do {
@@ -83,7 +83,7 @@ struct AuthController: Sendable {
                 guard found != named.account, found != viaDevice?.personKey else { return ownDevice }
                 let entry = LoginThrottle.Keys(account: found, address: nil)
                 let counted = device.flatMap { $0.personKey == found ? entry.counted(through: $0) : nil } ?? entry
-                if let wait = try await throttle.beginAttempt(counted) { throw Self.tooManyAttempts(wait) }
+                if let wait = try await throttle.beginAttempt(counted) { throw APIError.tooManyAttempts(wait) }
                 entryKeys.withLock { $0 = counted }
                 return ownDevice
             }
@@ -105,13 +105,6 @@ struct AuthController: Sendable {
         // A token past half its life is replaced, so that a device in daily use never meets its end.
         let kept = device.flatMap { $0.person == person.id && !$0.dueForRenewal ? deviceToken : nil }
         return SignedIn(person: person, session: issued, deviceToken: kept ?? devices.issue(forPerson: person.id))
-    }
-
-    static func tooManyAttempts(_ wait: Int) -> APIError {
-        APIError(
-            .tooManyRequests, code: "too_many_attempts",
-            message: "Too many failed logins; try again in \(wait) seconds.",
-            headers: [.retryAfter: String(wait)])
     }
 
     /// The session cookie: HttpOnly, SameSite=Lax, Secure when the client came over TLS (see `ClientAddressMiddleware`).

@@ -63,7 +63,7 @@ struct LoginService: Sendable {
                     person.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
             }
         } catch DirectoryAuthenticator.Failure.lockoutNear(let next) {
-            throw AuthController.tooManyAttempts(Self.secondsUntil(next))
+            throw APIError.tooManyAttempts(Self.secondsUntil(next))
         } catch is DirectoryAuthenticator.Failure {
             throw Self.generic
         } catch let error as LDAPError {
