@@ -48,9 +48,10 @@ public struct ClientConfig: Sendable {
     }
 
     public var token: String? {
-        guard let data = FileManager.default.contents(atPath: folder + "/token") else { return nil }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return token.isEmpty ? nil : token
+        guard let token = text("token")?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            return nil
+        }
+        return token
     }
 
     public func saveToken(_ token: String) throws { try write("token", Data(token.utf8), mode: 0o600) }
@@ -60,9 +61,9 @@ public struct ClientConfig: Sendable {
     /// The device token `server` gave the last login here (see the server's `DeviceTokens`), sent only back to
     /// that server; kept across logouts, as it only lets that person's own logins past a lock others ran up.
     public func deviceToken(for server: ServerAddress) -> String? {
-        guard let data = FileManager.default.contents(atPath: folder + "/device-token") else { return nil }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard lines.count == 2, lines[0] == server.description, !lines[1].isEmpty else { return nil }
+        guard let lines = text("device-token")?.split(separator: "\n").map(String.init), lines.count == 2,
+            lines[0] == server.description, !lines[1].isEmpty
+        else { return nil }
         return lines[1]
     }
 
@@ -73,6 +74,11 @@ public struct ClientConfig: Sendable {
 
     /// What was cached for this person (the board, the manifest): gone with their session.
     public func removeCache() { try? FileManager.default.removeItem(atPath: folder + "/cache") }
+
+    /// A file of this folder as text; nil when it is missing.
+    private func text(_ name: String) -> String? {
+        FileManager.default.contents(atPath: folder + "/" + name).map { String(decoding: $0, as: UTF8.self) }
+    }
 
     private func stored() -> Stored {
         guard let data = FileManager.default.contents(atPath: folder + "/config.json") else { return Stored() }

@@ -185,6 +185,13 @@ import Testing
                     testTypo.0 == 400 && String(decoding: testTypo.1, as: UTF8.self).contains("'user' is unknown"),
                     "\(String(decoding: testTypo.1, as: UTF8.self))")
 
+                // "Test connection" states the directory's lockout policy and Inboard's share of it.
+                let tested = try await post(client, "/api/v1/admin/directory/test", "{}", token: root.token)
+                let testedBody = String(decoding: tested.1, as: UTF8.self)
+                #expect(
+                    tested.0 == 200 && testedBody.contains("after 10 wrong passwords within 1 min")
+                        && testedBody.contains("at most 4"), "\(testedBody)")
+
                 let (shown, settingsBody) = try await get(client, "/api/v1/admin/directory", token: root.token)
                 let readerPassword = try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD")
                 #expect(shown == 200 && !String(decoding: settingsBody, as: UTF8.self).contains(readerPassword))

@@ -1,18 +1,23 @@
 import Foundation
+import Synchronization
 
 /// A TCP port nothing uses now and that the kernel will not hand out meanwhile: chosen below Linux's ephemeral
 /// range (where bind(0) and every outgoing connection take their ports), so a test that passes the port to a
 /// program starting later does not find it taken by another test's connection (a setup run once failed with
-/// "port in use" that way) and a server restarted on it gets it back.
+/// "port in use" that way) and a server restarted on it gets it back. A port is handed out once per test
+/// process: a test that stops its server and starts it again on the port must not find another test's server
+/// there (a readiness test's PostgreSQL once could not start again, once, in CI).
 public func freeTCPPort() throws -> Int {
     let firstEphemeral = ephemeralPortRangeStart()
     let range = max(1024, firstEphemeral - 12_000)..<firstEphemeral
     for _ in 0..<1000 {
         let candidate = Int.random(in: range)
-        if isUnused(candidate) { return candidate }
+        if isUnused(candidate), handedOut.withLock({ $0.insert(candidate).inserted }) { return candidate }
     }
     throw ProgramFailed("no free port found in \(range)")
 }
+
+private let handedOut = Mutex<Set<Int>>([])
 
 /// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
 private func ephemeralPortRangeStart() -> Int {

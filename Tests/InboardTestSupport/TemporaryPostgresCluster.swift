@@ -118,6 +118,11 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
             getuid() == 0
             ? try await runProgram("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
             : try await runProgram(path, arguments)
-        guard result.status == 0 else { throw ProgramFailed("\(tool) failed: \(result.error)") }
+        guard result.status == 0 else {
+            // pg_ctl says only "could not start server": the server's own log says why.
+            let log = (try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? ""
+            let tail = log.split(separator: "\n").suffix(5).joined(separator: "\n")
+            throw ProgramFailed("\(tool) failed: \(result.error)\(tail.isEmpty ? "" : "\nits log ends:\n\(tail)")")
+        }
     }
 }
