@@ -14,7 +14,7 @@ extension DirectoryLockoutGuard {
             let last = entry.string("badPasswordTime").flatMap(Int64.init).flatMap(fileTime) ?? now
             return .init(times: Array(repeating: last, count: count))
         case .openLDAP:
-            return .init(times: entry.strings("pwdFailureTime").compactMap(generalizedTime))
+            return .init(times: entry.strings("pwdFailureTime").compactMap(GeneralizedTime.date))
         }
     }
 
@@ -27,18 +27,5 @@ extension DirectoryLockoutGuard {
     static func interval(_ text: String?) -> Duration? {
         guard let ticks = text.flatMap(Int64.init), ticks != 0 else { return nil }
         return .milliseconds(ticks.magnitude / 10_000)
-    }
-
-    /// `20261206174500Z` or `20261206174500.123456Z` (UTC; fractions ignored).
-    static func generalizedTime(_ text: String) -> Date? {
-        let digits = Array(text.utf8.prefix(14))
-        guard digits.count == 14, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + Int($1 - 48) } }
-        var parts = DateComponents()
-        (parts.year, parts.month, parts.day) = (number(0..<4), number(4..<6), number(6..<8))
-        (parts.hour, parts.minute, parts.second) = (number(8..<10), number(10..<12), number(12..<14))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(from: parts)
     }
 }

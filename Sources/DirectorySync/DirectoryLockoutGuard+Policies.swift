@@ -9,11 +9,7 @@ extension DirectoryLockoutGuard {
     /// Inboard's share of it.
     public func describeDefaultPolicy() async throws -> String {
         let ad = flavour == .activeDirectory
-        let policy =
-            ad
-            ? try await cached(Self.defaultPolicyKey) { try await self.readDomainPolicy() }
-            : try await cached(Self.defaultPolicyKey) { try await self.readStrictestPasswordPolicy() }
-        guard let policy else {
+        guard let policy = try await defaultPolicy() else {
             return ad
                 ? "the domain does not lock accounts after failed logins"
                 : "no password policy that locks accounts was found"
@@ -34,17 +30,23 @@ extension DirectoryLockoutGuard {
         return seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds) s"
     }
 
+    /// The policy of an entry that names none: the domain's, or the strictest readable password policy.
+    func defaultPolicy() async throws -> LockoutPolicy? {
+        try await cached(Self.defaultPolicyKey) {
+            if self.flavour == .activeDirectory { return try await self.readDomainPolicy() }
+            return try await self.readStrictestPasswordPolicy()
+        }
+    }
+
     /// The policy that applies to `entry`, nil when the directory never locks it.
     func policy(for entry: LDAPEntry) async throws -> LockoutPolicy? {
         switch flavour {
         case .activeDirectory:
-            let domain = try await cached(Self.defaultPolicyKey) { try await self.readDomainPolicy() }
+            let domain = try await defaultPolicy()
             guard let pso = entry.string("msDS-ResultantPSO") else { return domain }
             return try await cached(pso) { try await self.readFineGrainedPolicy(pso, domainWindow: domain?.window) }
         case .openLDAP:
-            guard let subentry = entry.string("pwdPolicySubentry") else {
-                return try await cached(Self.defaultPolicyKey) { try await self.readStrictestPasswordPolicy() }
-            }
+            guard let subentry = entry.string("pwdPolicySubentry") else { return try await defaultPolicy() }
             return try await cached(subentry) {
                 guard let entry = try await self.readable(subentry, Self.passwordPolicyAttributes) else {
                     return self.unreadable(subentry, window: nil)

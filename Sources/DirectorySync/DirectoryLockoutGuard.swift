@@ -7,8 +7,8 @@ import Logging
 /// failures the directory already holds against it (read with the entry) are weighed against the directory's
 /// lockout policy (`LockoutPolicy`). Active Directory: the domain's policy, or the fine-grained policy
 /// (`msDS-ResultantPSO`) that applies to the entry; OpenLDAP: the password policy the entry names in
-/// `pwdPolicySubentry` (the overlay's default policy lives in `cn=config`, which Inboard does not read).
-/// Policies are read at most once per `lifetime`.
+/// `pwdPolicySubentry`, else the strictest one the service account can read (the overlay's default policy is
+/// named in `cn=config`, which Inboard does not read). Policies are read at most once per `lifetime`.
 public actor DirectoryLockoutGuard {
     let client: LDAPClient
     let flavour: DirectoryFlavour

@@ -222,16 +222,21 @@ import Testing
     static func env(_ name: String) throws -> String { try TestEnvironment.require(name) }
 
     func prepare(_ db: TemporaryDatabase, secrets: SecretBox, servers: [String]) async throws {
+        let acme = "OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))"
+        let settings = DirectorySettings(
+            flavour: .activeDirectory, servers: servers, caFile: try Self.env("INBOARD_TEST_CA_FILE"),
+            bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"),
+            bindPassword: try Self.env("INBOARD_TEST_AD_ADMIN_PASSWORD"),
+            baseDN: [acme], groupBaseDN: ["OU=Groups,\(acme)"],
+            groups: [GroupMapping(group: "CN=inboard-admins,OU=Groups,\(acme)", role: .admin)])
+        try await Self.store(settings, in: db, secrets: secrets)
+    }
+
+    /// Migrates `db` and stores `settings` (the bind password sealed with `secrets`) and the local admin `root`.
+    static func store(_ settings: DirectorySettings, in db: TemporaryDatabase, secrets: SecretBox) async throws {
         let logger = Logger(label: "test")
         try await db.database.withConnection { connection in
             _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
-            let acme = "OU=Acme,\(try Self.env("INBOARD_TEST_AD_BASE"))"
-            let settings = DirectorySettings(
-                flavour: .activeDirectory, servers: servers, caFile: try Self.env("INBOARD_TEST_CA_FILE"),
-                bindDN: try Self.env("INBOARD_TEST_AD_ADMIN_DN"),
-                bindPassword: try Self.env("INBOARD_TEST_AD_ADMIN_PASSWORD"),
-                baseDN: [acme], groupBaseDN: ["OU=Groups,\(acme)"],
-                groups: [GroupMapping(group: "CN=inboard-admins,OU=Groups,\(acme)", role: .admin)])
             try await DirectorySettingsStore(secrets: secrets, logger: logger).save(
                 settings, by: "test", on: connection)
             let hash = Bcrypt.hash(AuthAndAdminAPITests.adminPassword, cost: 4)
@@ -239,6 +244,19 @@ import Testing
                 "INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))",
                 logger: logger)
         }
+    }
+
+    /// A full sync started through the admin API as `token`, and its run once finished (or at `limit`).
+    static func fullSync(_ client: some TestClientProtocol, token: String, within limit: Duration) async throws
+        -> AuthAndAdminAPITests.Run
+    {
+        let started = try await client.execute(
+            uri: "/api/v1/admin/sync", method: .post,
+            headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+            body: ByteBuffer(string: "{\"mode\":\"full\"}")
+        ) { String(buffer: $0.body) }
+        let id = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: Data(started.utf8)).id
+        return try await AuthAndAdminAPITests().finishedRun(client, id, token: token, within: limit)
     }
 
     func login(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> (Int, String) {
@@ -259,15 +277,8 @@ import Testing
             try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
                 let (_, rootBody) = try await login(client, "root", AuthAndAdminAPITests.adminPassword)
                 let root = try JSONDecoder().decode(AuthAndAdminAPITests.Login.self, from: Data(rootBody.utf8))
-                let started = try await client.execute(
-                    uri: "/api/v1/admin/sync", method: .post,
-                    headers: [.authorization: "Bearer \(root.token)", .contentType: "application/json"],
-                    body: ByteBuffer(string: "{\"mode\":\"full\"}")
-                ) { String(buffer: $0.body) }
-                let id = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: Data(started.utf8)).id
                 // A loaded Samba syncs its 1,600 people slowly.
-                let run = try await AuthAndAdminAPITests().finishedRun(
-                    client, id, token: root.token, within: .seconds(300))
+                let run = try await Self.fullSync(client, token: root.token, within: .seconds(300))
                 #expect(run.state == "succeeded")
                 let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
                 for form in [

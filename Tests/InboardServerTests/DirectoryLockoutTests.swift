@@ -151,35 +151,19 @@ import Testing
     ) async throws {
         try await TemporaryDatabase.with { db in
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
-            let logger = Logger(label: "test")
             let bindPassword =
                 bindDN == (try Self.env("INBOARD_TEST_AD_ADMIN_DN"))
                 ? try Self.env("INBOARD_TEST_AD_ADMIN_PASSWORD") : try Self.env("INBOARD_TEST_SAMPLE_PASSWORD")
-            try await db.database.withConnection { connection in
-                _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
-                let settings = DirectorySettings(
-                    flavour: .activeDirectory, servers: [try Self.env("INBOARD_TEST_ADS_URL")],
-                    caFile: try Self.env("INBOARD_TEST_CA_FILE"), bindDN: bindDN, bindPassword: bindPassword,
-                    baseDN: [account.ou], groupBaseDN: [account.ou])
-                try await DirectorySettingsStore(secrets: secrets, logger: logger).save(
-                    settings, by: "test", on: connection)
-                let hash = Bcrypt.hash(AuthAndAdminAPITests.adminPassword, cost: 4)
-                try await connection.query(
-                    "INSERT INTO people (username, display_name, source, role, password_hash) VALUES ('root', 'Local admin', 'local', 'admin', \(hash))",
-                    logger: logger)
-            }
+            let settings = DirectorySettings(
+                flavour: .activeDirectory, servers: [try Self.env("INBOARD_TEST_ADS_URL")],
+                caFile: try Self.env("INBOARD_TEST_CA_FILE"), bindDN: bindDN, bindPassword: bindPassword,
+                baseDN: [account.ou], groupBaseDN: [account.ou])
+            try await ActiveDirectoryLoginTests.store(settings, in: db, secrets: secrets)
             try await makeTestApp(databaseURL: db.url, secrets: secrets).test(.live) { client in
                 if sync {
                     let root = try await login(client, "root", AuthAndAdminAPITests.adminPassword)
                     let token = try #require(root.token)
-                    let started = try await client.execute(
-                        uri: "/api/v1/admin/sync", method: .post,
-                        headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
-                        body: ByteBuffer(string: "{\"mode\":\"full\"}")
-                    ) { String(buffer: $0.body) }
-                    let id = try JSONDecoder().decode(AuthAndAdminAPITests.Started.self, from: Data(started.utf8)).id
-                    let run = try await AuthAndAdminAPITests().finishedRun(
-                        client, id, token: token, within: .seconds(60))
+                    let run = try await ActiveDirectoryLoginTests.fullSync(client, token: token, within: .seconds(60))
                     try #require(run.state == "succeeded")
                 }
                 try await body(client)

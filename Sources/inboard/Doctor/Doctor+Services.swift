@@ -38,7 +38,7 @@ extension Doctor {
         let clock = await timed("directory clock", fix: "check the directory's reach") {
             try await settings.withClient(logger: logger) { client in
                 let root = try await client.rootDSE(attributes: ["currentTime"])
-                guard let text = root.strings("currentTime").first, let time = Self.generalizedTime(text) else {
+                guard let text = root.strings("currentTime").first, let time = GeneralizedTime.date(text) else {
                     return .skipped("directory clock", "this directory does not publish its time (currentTime)")
                 }
                 let skew = time.timeIntervalSinceNow
@@ -75,14 +75,5 @@ extension Doctor {
             await connection.quit()
             return .ok("smtp", "\(settings.host):\(settings.port) (\(settings.security)) accepted the connection")
         }
-    }
-
-    /// LDAP's GeneralizedTime as AD sends it: `20261203042500.0Z`.
-    static func generalizedTime(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter.date(from: String(text.prefix(14)))
     }
 }
