@@ -183,6 +183,7 @@ let package = Package(
             name: "inboard-bench",
             dependencies: [
                 "LDAPKit", "CLDAP", "DirectorySync", "InboardStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/InboardBench",
             swiftSettings: swiftSettings
@@ -194,7 +195,10 @@ let package = Package(
         ),
         .target(
             name: "InboardTestSupport",
-            dependencies: ["InboardStore", "InboardCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "InboardStore", "InboardCore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Tests/InboardTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -6,6 +6,8 @@
 //   raw-login URL BINDDN BINDPW BASE FILTER PASSWORD N [DATABASE_URL PERSON]  N search-then-bind logins on two
 //                                              libldap handles (the least LDAP work a directory login needs); with
 //                                              a database, each also commits one session row (SessionStore.create)
+//   pool-query DATABASE_URL N CONCURRENCY pool|raw  N `SELECT 1` by CONCURRENCY tasks through DatabasePool, or on
+//                                              raw connections of their own (the baseline: PoolQueries)
 //   status-sql PERSON TYPE                     the statement behind PUT /me/status with literal values, for pgbench
 //   sse-fanout PORT TOKENS_FILE STREAMS [PID]  STREAMS event streams (tokens from the file, one per line, in turn),
 //                                              one status change, each stream's time to receive it (SSEFanout);
@@ -116,6 +118,15 @@ case "raw-login":
     report([
         "mode": "raw-login", "logins": n, "failures": failures, "seconds": seconds(elapsed), "sessions": pool != nil,
         "perSecond": Double(n) / seconds(elapsed),
+    ])
+
+case "pool-query":
+    let (url, n, concurrency, mode) = (try DatabaseURL(args[2]), Int(args[3])!, Int(args[4])!, args[5])
+    let elapsed = try await PoolQueries.run(url: url, count: n, concurrency: concurrency, throughPool: mode == "pool")
+    let done = n / concurrency * concurrency
+    report([
+        "mode": "pool-query", "through": mode, "queries": done, "concurrency": concurrency,
+        "seconds": seconds(elapsed), "perSecond": Double(done) / seconds(elapsed),
     ])
 
 case "status-sql":

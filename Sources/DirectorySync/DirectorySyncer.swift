@@ -3,6 +3,7 @@ import InboardStore
 import LDAPKit
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// What a caller asks of a sync.
 public struct SyncRequest: Sendable {
@@ -66,6 +67,29 @@ public struct DirectorySyncer: Sendable {
         _ request: SyncRequest, onStarted: @escaping @Sendable (Int64) -> Void = { _ in },
         onProgress: @escaping @Sendable (SyncProgress) -> Void = { _ in }
     ) async throws -> SyncRun {
+        let started = Mutex<Int64?>(nil)
+        do {
+            return try await runHoldingTheLock(request, onProgress: onProgress) { id in
+                started.withLock { $0 = id }
+                onStarted(id)
+            }
+        } catch let error as DatabaseUnavailable {
+            // Its connection closed under it and the run was given up mid-statement (`WatchedConnection`): its own
+            // bookkeeping never ran, so the record says how it ended here.
+            if let id = started.withLock({ $0 }) {
+                let reason = "the connection to PostgreSQL was lost during the run; nothing it read was applied"
+                if (try? await runs.fail(id, ifStillRunning: reason)) == true {
+                    try? await runs.tellAdmins("sync.failed", ["run": id, "error": reason])
+                }
+            }
+            throw error
+        }
+    }
+
+    private func runHoldingTheLock(
+        _ request: SyncRequest, onProgress: @escaping @Sendable (SyncProgress) -> Void,
+        onStarted: @escaping @Sendable (Int64) -> Void
+    ) async throws -> SyncRun {
         try await database.withConnection { connection in
             guard try await SyncRunStore.tryLock(on: connection, logger: logger) else {
                 let running = try await runs.recent(limit: 5).first { $0.state == .running }
@@ -104,6 +128,23 @@ public struct DirectorySyncer: Sendable {
         let progress = SyncProgressBox(estimated: estimated)
         let reporter = Task { await report(id, progress: progress, onProgress: onProgress) }
         defer { reporter.cancel() }
+        // A run given up while it waits (its connection closed under it) stops reporting as well.
+        try await withTaskCancellationHandler {
+            try await applyAndRecord(
+                id: id, request: request, settings: settings, connection: connection, plan: plan, cursor: cursor,
+                approvedDisable: approvedDisable, progress: progress, reporter: reporter)
+        } onCancel: {
+            reporter.cancel()
+        }
+        guard let record = try await runs.run(id) else { throw SyncError.internalFailure("run \(id) vanished") }
+        onProgress(SyncProgress(phase: .finished, processed: record.processed, estimated: record.estimated))
+        return record
+    }
+
+    private func applyAndRecord(
+        id: Int64, request: SyncRequest, settings: DirectorySettings, connection: PostgresConnection, plan: SyncPlan,
+        cursor: SyncCursor?, approvedDisable: Int?, progress: SyncProgressBox, reporter: Task<Void, Never>
+    ) async throws {
         do {
             let outcome = try await settings.withClient(logger: logger) { client in
                 try await stageAndMerge(
@@ -132,9 +173,6 @@ public struct DirectorySyncer: Sendable {
             }.value
             throw interrupted ? CancellationError() : describe(error)
         }
-        guard let record = try await runs.run(id) else { throw SyncError.internalFailure("run \(id) vanished") }
-        onProgress(SyncProgress(phase: .finished, processed: record.processed, estimated: record.estimated))
-        return record
     }
 
     /// Saves settings (validated first; a nil password keeps the stored one) and audits the change.

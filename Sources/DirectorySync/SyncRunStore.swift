@@ -63,6 +63,18 @@ public struct SyncRunStore: Sendable {
             errors: [error], heldReason: nil)
     }
 
+    /// Marks run `id` failed with `reason` unless it has ended already; says whether it had not.
+    func fail(_ id: Int64, ifStillRunning reason: String) async throws -> Bool {
+        let errorsJSON = String(decoding: try JSONEncoder().encode([reason]), as: UTF8.self)
+        let rows = try await database.query(
+            """
+            UPDATE sync_runs SET state = 'failed', finished_at = clock_timestamp(), phase = 'finished',
+                errors = \(errorsJSON)::jsonb
+            WHERE id = \(id) AND state = 'running' RETURNING id
+            """, logger: logger)
+        return !rows.rows.isEmpty
+    }
+
     private func finish(
         _ id: Int64, mode: SyncMode, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?,
         warnings: [String], errors: [String], heldReason: String?
@@ -106,8 +118,8 @@ public struct SyncRunStore: Sendable {
 
     /// Marks a held run discarded (kept, never applied) and audits it; false when `id` is not a held run.
     public func discard(_ id: Int64, by actor: String) async throws -> Bool {
-        var discarded = false
         try await database.withTransaction(logger: logger) { connection in
+            var discarded = false
             let rows = try await connection.query(
                 """
                 UPDATE sync_runs SET state = 'discarded', discarded_by = \(actor), discarded_at = now()
@@ -119,8 +131,8 @@ public struct SyncRunStore: Sendable {
                     AuditEntry(actor: actor, action: "sync.discard", target: "run " + String(id)), on: connection,
                     logger: logger)
             }
+            return discarded
         }
-        return discarded
     }
 
     public func run(_ id: Int64) async throws -> SyncRun? {

@@ -12,9 +12,10 @@ public struct Database: Sendable {
         self.logger = logger
     }
 
-    /// One dedicated connection for the duration of `body` (migrations, setup): no pool needed.
+    /// One dedicated connection for the duration of `body` (migrations, setup): no pool needed. A connection that
+    /// closes under `body` fails it with `DatabaseUnavailable` (`WatchedConnection`).
     public func withConnection<Result: Sendable>(
-        _ body: (PostgresConnection) async throws -> Result
+        _ body: sending @escaping (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let connection: PostgresConnection
         do {
@@ -27,7 +28,7 @@ public struct Database: Sendable {
             throw DatabaseError.describing(error, url: url)
         }
         do {
-            let result = try await body(connection)
+            let result = try await WatchedConnection(connection, logger: logger).run(body)
             try? await connection.close()
             return result
         } catch let error as PSQLError {

@@ -53,12 +53,12 @@ public final class DatabasePool: Sendable {
     }
 
     enum Handoff: Sendable {
-        case connection(PostgresConnection)
+        case connection(WatchedConnection)
         case openYourOwn
     }
 
     struct State {
-        var idle: [PostgresConnection] = []
+        var idle: [WatchedConnection] = []
         var open = 0  // connections alive or being opened
         var waiters: [Waiter] = []  // few, and only while every connection is busy
         var nextWaiterID = 0
@@ -70,7 +70,7 @@ public final class DatabasePool: Sendable {
     }
 
     private enum Step {
-        case use(PostgresConnection)
+        case use(WatchedConnection)
         case connect
         case fail(any Error)
         case wait(Int)
@@ -79,15 +79,16 @@ public final class DatabasePool: Sendable {
     // MARK: Leasing
 
     /// A connection for `body`'s exclusive use; it goes back to the pool afterwards (or is dropped if it closed).
-    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws
-        -> Result
-    {
+    /// A connection that closes under `body` fails it with `DatabaseUnavailable` (`WatchedConnection`).
+    public func withConnection<Result: Sendable>(
+        _ body: sending @escaping (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let connection = try await lease()
         defer { release(connection) }
-        return try await body(connection)
+        return try await connection.run(body)
     }
 
-    func lease() async throws -> PostgresConnection {
+    func lease() async throws -> WatchedConnection {
         while true {
             let step = nextStep()
             switch step {
@@ -125,7 +126,7 @@ public final class DatabasePool: Sendable {
             while let connection = state.idle.popLast() {
                 if !connection.isClosed { return .use(connection) }
                 state.open -= 1
-                Self.closeQuietly(connection)
+                Self.closeQuietly(connection.connection)
             }
             if state.open < size {
                 if let until = state.failFastUntil, ContinuousClock.now < until {
@@ -151,7 +152,7 @@ public final class DatabasePool: Sendable {
             while let connection = state.idle.popLast() {
                 if !connection.isClosed { return .success(.connection(connection)) }
                 state.open -= 1
-                Self.closeQuietly(connection)
+                Self.closeQuietly(connection.connection)
             }
             if state.open == 0 || (state.open < size && state.failFastUntil.map { ContinuousClock.now >= $0 } ?? true) {
                 return .success(.openYourOwn)
@@ -170,7 +171,7 @@ public final class DatabasePool: Sendable {
         waiter?.continuation.resume(throwing: CancellationError())
     }
 
-    private func connect() async throws -> PostgresConnection {
+    private func connect() async throws -> WatchedConnection {
         do {
             let connection = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
@@ -180,7 +181,7 @@ public final class DatabasePool: Sendable {
                 return state.lastFailure != nil
             }
             if recovered { logger.notice("PostgreSQL is reachable again") }
-            return connection
+            return WatchedConnection(connection, logger: logger)
         } catch  where error is CancellationError || Task.isCancelled {
             // The caller gave up (a request ended): says nothing about PostgreSQL.
             let waiter: Waiter? = state.withLockedValue { state in
@@ -212,11 +213,11 @@ public final class DatabasePool: Sendable {
         }
     }
 
-    func release(_ connection: PostgresConnection) {
+    func release(_ connection: WatchedConnection) {
         let (waiter, handoff): (Waiter?, Handoff?) = state.withLockedValue { state in
             if connection.isClosed || state.isShutDown {
                 state.open -= 1
-                Self.closeQuietly(connection)
+                Self.closeQuietly(connection.connection)
                 // A waiter may open a replacement in the freed slot.
                 guard !state.isShutDown, let waiter = state.nextWaiter() else { return (nil, nil) }
                 return (waiter, .openYourOwn)
@@ -254,9 +255,9 @@ public final class DatabasePool: Sendable {
 
     /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws). An error of the
     /// caller's own (not the database's) comes out as itself, so stores throw and catch their own errors.
-    public func withTransaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result)
-        async throws -> Result
-    {
+    public func withTransaction<Result: Sendable>(
+        logger: Logger, _ body: sending @escaping (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         do {
             return try await withConnection { connection in
                 try await connection.withTransaction(logger: logger) { try await body($0) }
@@ -313,7 +314,7 @@ public final class DatabasePool: Sendable {
             state.open -= state.idle.count
             return (state.idle, Array(state.waiters))
         }
-        for connection in idle { Self.closeQuietly(connection) }
+        for connection in idle { Self.closeQuietly(connection.connection) }
         for waiter in waiters {
             waiter.continuation.resume(throwing: DatabaseUnavailable(reason: "the server is shutting down"))
         }

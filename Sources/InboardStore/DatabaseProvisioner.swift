@@ -97,8 +97,8 @@ public struct DatabaseProvisioner: Sendable {
         let survey = try await survey()
         _ = try plan(for: survey)
         let (role, database, password) = (target.username, target.database, target.password)
-        var done: [String] = []
-        try await Database(url: admin, logger: logger).withConnection { connection in
+        return try await Database(url: admin, logger: logger).withConnection { connection in
+            var done: [String] = []
             // Identifiers and the password are quoted by PostgreSQL itself (format's %I and %L), never pasted.
             func run(_ template: String, _ values: [String]) async throws {
                 var bindings = PostgresBindings()
@@ -137,8 +137,8 @@ public struct DatabaseProvisioner: Sendable {
                 done.append("gave the empty database \(database) to \(role)")
             default: break
             }
+            return done
         }
-        return done
     }
 }
 

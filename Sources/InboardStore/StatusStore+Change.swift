@@ -135,8 +135,7 @@ extension StatusStore {
     /// ended, and a later change queued with it still applies (stamped now, the fallback superseded it).
     /// Safe with several server processes: each row is claimed by exactly one UPDATE.
     public func expireDue() async throws -> Int {
-        var expired = 0
-        try await database.withTransaction(logger: logger) { connection in
+        let expired = try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 WITH due AS (
@@ -159,7 +158,7 @@ extension StatusStore {
                     personID: person, presence: StatusType.Presence(rawValue: presence) ?? .in, on: connection,
                     logger: logger)
             }
-            expired = changed.count
+            return changed.count
         }
         if expired > 0 { EventLog.announce(on: database, logger: logger) }
         return expired

@@ -89,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// a server started before its database, or during a failover, comes up when the database does.
     static func waitForDatabase<T: Sendable>(
         _ environment: CommandEnvironment,
-        _ body: @escaping (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         var waitingSince: ContinuousClock.Instant?
         var lastLog = ContinuousClock.now

@@ -16,7 +16,7 @@ import Testing
             let group = ServiceGroup(configuration: .init(services: [launcher], logger: SyncHarness.logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                try await h.db.database.withConnection { blocker in
+                let id = try await h.db.database.withConnection { blocker in
                     // Hold the people table so the run waits in its merge, mid-run, while the server stops.
                     try await blocker.query("BEGIN", logger: logger)
                     try await blocker.query("LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE", logger: logger)
@@ -36,15 +36,16 @@ import Testing
                         Issue.record("a start while stopping was not refused as such: \(String(describing: refusal))")
                     }
                     try await blocker.query("ROLLBACK", logger: logger)
-                    try await tasks.next()  // the group ends only once the run has ended
-                    let run = try #require(try await h.syncer.runs.run(id))
-                    #expect(
-                        run.state == .failed && run.errors.first?.hasPrefix("interrupted") == true,
-                        "a run stopped mid-merge must end failed and apply nothing: \(run)")
-                    #expect(
-                        try await h.int("SELECT count(*) FROM people") == 0,
-                        "the interrupted run's people were committed")
+                    return id
                 }
+                try await tasks.next()  // the group ends only once the run has ended
+                let run = try #require(try await h.syncer.runs.run(id))
+                #expect(
+                    run.state == .failed && run.errors.first?.hasPrefix("interrupted") == true,
+                    "a run stopped mid-merge must end failed and apply nothing: \(run)")
+                #expect(
+                    try await h.int("SELECT count(*) FROM people") == 0,
+                    "the interrupted run's people were committed")
             }
             #expect(await launcher.inProgress == 0)
             #expect(try await h.int("SELECT count(*) FROM sync_runs WHERE state = 'running'") == 0)

@@ -1,6 +1,7 @@
 import Foundation
-import Synchronization
+import InboardStore
 import InboardTestSupport
+import Synchronization
 import Testing
 
 /// The server (the real binary) while its PostgreSQL restarts, stops for a while, or is not up yet at start.
@@ -173,6 +174,58 @@ struct DatabaseOutageTests {
             }
             #expect(status == 200, "writes did not resume")
             #expect(setup.serverIsAlive)
+        }
+    }
+
+    /// PostgreSQL ends the server's backends again and again under write load (a failover, an administrator's
+    /// pg_terminate_backend): each request is answered (a 503 at worst), and the server serves normally afterwards.
+    /// A statement written to a connection that had just closed used to wait for ever, its request with it, and the
+    /// pool lost that connection's slot for good (`WatchedConnection`).
+    @Test(.timeLimit(.minutes(2)))
+    func backendsEndedUnderWriteLoadLeaveNoRequestWaitingAndNoSlotLost() async throws {
+        try await ServerOnOwnCluster.with(admins: 4) { setup in
+            let tokens = try await setup.startSignedIn(admins: 4)
+            let log = WriteLog()
+            let stop = LoadDeadline(Date().addingTimeInterval(4))
+            async let load: Void = Self.writeLoad(setup, tokens: tokens, until: stop, log: log)
+            var ended: Int64 = 0
+            while Date() < stop.date {
+                ended +=
+                    try await setup.query(
+                        """
+                        SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::bigint FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                        """, as: Int64.self
+                    ).first ?? 0
+                try await Task.sleep(for: .milliseconds(40))
+            }
+            await load
+            let failures = await log.failures
+            #expect(ended > 20, "too few backends ended to mean anything: \(ended)")
+            #expect(await log.acknowledged.count > 20, "too little load to mean anything")
+            // URLSession gives up after 10 s: status 0 is a request that waited that long.
+            #expect(failures[0] == nil, "requests left waiting: \(failures)")
+            #expect(failures.keys.allSatisfy { $0 == 503 }, "answers other than 503: \(failures)")
+            // Every slot of the pool (10) still works: more concurrent writes than slots all succeed, quickly.
+            let started = Date()
+            let after = await withTaskGroup(of: Int.self) { group in
+                for index in 0..<(2 * Database.serverPoolSize) {
+                    group.addTask {
+                        await setup.send(
+                            "PUT", "/api/v1/me/status", json: #"{"type":"in","note":"after"}"#,
+                            token: tokens[index % tokens.count]
+                        ).status
+                    }
+                }
+                return await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(after == [200: 2 * Database.serverPoolSize], "writes afterwards: \(after)")
+            #expect(
+                Date().timeIntervalSince(started) < 5, "writes afterwards took \(Date().timeIntervalSince(started)) s")
+            #expect(setup.serverIsAlive, "the server died: \(Self.crashReport(setup.serverLog))")
+            print(
+                "backends ended under load: \(ended) ended, \(await log.acknowledged.count) writes acknowledged, failures \(failures)"
+            )
         }
     }
 

@@ -17,8 +17,8 @@ struct SeededPeople {
 
     static func seed(_ db: TemporaryDatabase) async throws -> SeededPeople {
         let logger = Logger(label: "test")
-        var seeded = SeededPeople()
-        try await db.database.withConnection { connection in
+        return try await db.database.withConnection { connection in
+            var seeded = SeededPeople()
             _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
             let hash = Bcrypt.hash(password, cost: 4)
             for (name, role, department) in [
@@ -32,8 +32,8 @@ struct SeededPeople {
                     """, logger: logger)
                 for try await id in rows.decode(Int64.self) { seeded.ids[name] = id }
             }
+            return seeded
         }
-        return seeded
     }
 }
 

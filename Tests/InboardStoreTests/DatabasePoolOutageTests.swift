@@ -2,6 +2,7 @@ import Foundation
 import InboardStore
 import InboardTestSupport
 import Logging
+import PostgresNIO
 import Testing
 
 /// The pool while PostgreSQL is away and one of its connections is still held by a caller: a new lease fails at
@@ -31,6 +32,111 @@ import Testing
             let elapsed = ContinuousClock.now - started
             #expect(elapsed < .seconds(2), "a lease waited \(elapsed) for a database that is down")
             _ = held
+        }
+    }
+}
+
+/// A connection that closes between two statements of a lease (PostgreSQL restarted, or ended the backend):
+/// PostgresNIO 1.33 writes a statement without a promise, so one written to a connection already closed was
+/// dropped and its caller waited for ever, holding its slot of the pool for good (a restart under load could
+/// leave a server whose every request waited for a connection). The lease now fails with `DatabaseUnavailable`.
+@Suite struct DatabasePoolClosedConnectionTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Ends the backend behind `connection` from another connection, and waits until the client has seen it close.
+    static func endBackend(of connection: PostgresConnection, in db: TemporaryDatabase) async throws {
+        try await db.execute("SELECT pg_terminate_backend(\(try await backendPID(of: connection)))")
+        #expect(try await eventually(within: .seconds(5), every: .milliseconds(5)) { connection.isClosed })
+        try await Task.sleep(for: .milliseconds(50))  // NIO takes the closed channel's handlers away just after
+    }
+
+    static func backendPID(of connection: PostgresConnection) async throws -> Int32 {
+        var pid: Int32 = 0
+        for try await value in try await connection.query("SELECT pg_backend_pid()", logger: logger).decode(
+            Int32.self)
+        {
+            pid = value
+        }
+        return pid
+    }
+
+    /// The lease ended, and as "PostgreSQL is unavailable" (a 503).
+    static func expectUnavailable<T>(_ result: Result<T, any Error>?, sourceLocation: SourceLocation = #_sourceLocation)
+    {
+        guard let result else {
+            Issue.record("the lease on a closed connection never ended", sourceLocation: sourceLocation)
+            return
+        }
+        guard case let .failure(error) = result else {
+            Issue.record("a lease on a closed connection succeeded", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(
+            DatabaseUnavailable.isUnavailable(error), "not a 503: \(String(reflecting: error))",
+            sourceLocation: sourceLocation)
+    }
+
+    func withPool(size: Int, _ body: @escaping @Sendable (DatabasePool, TemporaryDatabase) async throws -> Void)
+        async throws
+    {
+        try await TemporaryDatabase.with { db in
+            let pool = try DatabasePool(url: db.url, size: size, logger: Self.logger)
+            let running = Task { await pool.run() }
+            defer {
+                running.cancel()
+                pool.shutDown()
+            }
+            try await body(pool, db)
+        }
+    }
+
+    @Test func aStatementAfterTheConnectionClosedFailsAndTheSlotComesBack() async throws {
+        try await withPool(size: 1) { pool, db in
+            let result = await outcome(within: .seconds(10)) {
+                try await pool.withConnection { connection in
+                    try await Self.endBackend(of: connection, in: db)
+                    try await connection.query("SELECT 1", logger: Self.logger)
+                }
+            }
+            Self.expectUnavailable(result)
+            // The pool's one slot is free again: the next lease opens a new connection.
+            let next = await outcome(within: .seconds(10)) { try await pool.query("SELECT 1", logger: Self.logger) }
+            #expect(next.map { (try? $0.get()) != nil } == true, "the pool's only slot was not given back")
+        }
+    }
+
+    @Test func aTransactionWhoseConnectionClosedBetweenTwoStatementsFails() async throws {
+        try await withPool(size: 2) { pool, db in
+            let result = await outcome(within: .seconds(10)) {
+                try await pool.withTransaction(logger: Self.logger) { connection in
+                    try await Self.endBackend(of: connection, in: db)
+                    try await connection.query("SELECT 1", logger: Self.logger)
+                }
+            }
+            Self.expectUnavailable(result)
+        }
+    }
+
+    /// The statement in flight fails at the close, and PostgresNIO sends no ROLLBACK on a closed connection: this
+    /// one never waited, and must still be a 503.
+    @Test func aTransactionWhoseBackendEndsMidStatementFailsAsUnavailable() async throws {
+        try await withPool(size: 2) { pool, db in
+            let result = await outcome(within: .seconds(10)) {
+                try await pool.withTransaction(logger: Self.logger) { connection in
+                    let pid = try await Self.backendPID(of: connection)
+                    let ender = Task {
+                        try await Task.sleep(for: .milliseconds(300))
+                        try await db.execute("SELECT pg_terminate_backend(\(pid))")
+                    }
+                    defer { ender.cancel() }
+                    try await connection.query("SELECT pg_sleep(20)", logger: Self.logger)
+                }
+            }
+            Self.expectUnavailable(result)
         }
     }
 }

@@ -73,7 +73,8 @@ import Testing
     }
 
     /// A migrated database with 60,000 events (analyzed, as autovacuum would), and a connection to it.
-    func withLog(_ body: (TemporaryDatabase, PostgresConnection) async throws -> Void) async throws {
+    func withLog(_ body: @escaping @Sendable (TemporaryDatabase, PostgresConnection) async throws -> Void) async throws
+    {
         try await TemporaryDatabase.with { db in
             let migrator = Migrator(catalog: try MigrationCatalog.embedded(), logger: logger)
             _ = try await db.database.withConnection { try await migrator.migrate(on: $0) }

@@ -1,0 +1,141 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PostgresNIO
+
+/// A connection whose leases cannot wait for ever once it closes. PostgresNIO 1.33 hands each statement to its
+/// channel without a promise (a fix was merged and reverted upstream, postgres-nio #487 and #501): a statement
+/// written after the channel closed (PostgreSQL restarted, or ended the backend, between two statements of a lease;
+/// or the ROLLBACK after a transaction's statement failed for that reason) is dropped, and its answer never comes.
+/// Its caller waited for ever, and a pool lost the connection's slot for good. So a lease's body runs in a task of
+/// its own, and once the connection has been closed for `grace` with the body still running, the lease fails with
+/// `DatabaseUnavailable` and the body is cancelled (a statement already lost keeps its task for good: a few hundred
+/// bytes and a closed connection, logged).
+final class WatchedConnection: Sendable {
+    let connection: PostgresConnection
+    private let logger: Logger
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var closed = false
+        var nextLease = 0
+        /// The lease running now, and how to end it.
+        var current: (id: Int, fail: @Sendable (DatabaseUnavailable) -> Void)?
+    }
+
+    /// How long a body may go on after its connection closed: every statement in flight is failed at the close, so
+    /// a body that has not ended by then waits for an answer that will not come.
+    static let grace: TimeAmount = .seconds(1)
+
+    init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+        connection.closeFuture.whenComplete { [weak self] _ in self?.closed() }
+    }
+
+    var isClosed: Bool { connection.isClosed }
+
+    /// Runs `body` on the connection; fails with `DatabaseUnavailable` if the connection closes under it and it
+    /// has not ended `grace` later. Cancelling the caller cancels `body`.
+    func run<Result: Sendable>(_ body: sending @escaping (PostgresConnection) async throws -> Result) async throws
+        -> Result
+    {
+        let outcome = LeaseOutcome<Result>()
+        let connection = self.connection
+        // Runs at once on this thread up to its first wait: no hop before the statement is sent.
+        let work = Task.immediate {
+            do { outcome.finish(.success(try await body(connection))) } catch { outcome.finish(.failure(error)) }
+        }
+        let lease = begin { unavailable in
+            outcome.finish(.failure(unavailable))
+            work.cancel()
+        }
+        defer { end(lease) }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            work.cancel()
+        }
+    }
+
+    private func begin(failing fail: @escaping @Sendable (DatabaseUnavailable) -> Void) -> Int {
+        let (id, closedAlready) = state.withLockedValue { state in
+            state.nextLease += 1
+            state.current = (state.nextLease, fail)
+            return (state.nextLease, state.closed)
+        }
+        if closedAlready { failAfterGrace(lease: id) }
+        return id
+    }
+
+    private func end(_ lease: Int) {
+        state.withLockedValue { state in
+            if state.current?.id == lease { state.current = nil }
+        }
+    }
+
+    private func closed() {
+        let lease = state.withLockedValue { state in
+            state.closed = true
+            return state.current?.id
+        }
+        if let lease { failAfterGrace(lease: lease) }
+    }
+
+    private func failAfterGrace(lease: Int) {
+        connection.eventLoop.scheduleTask(in: Self.grace) { [self] in
+            let fail = state.withLockedValue { state -> (@Sendable (DatabaseUnavailable) -> Void)? in
+                guard let current = state.current, current.id == lease else { return nil }
+                state.current = nil
+                return current.fail
+            }
+            guard let fail else { return }
+            logger.warning(
+                "a database connection closed under a request that was still waiting for PostgreSQL; it fails (503)")
+            fail(DatabaseUnavailable(reason: "the connection to PostgreSQL closed before it answered"))
+        }
+    }
+}
+
+/// What a lease's body ended with, handed to the one caller waiting for it (it may end before the caller waits).
+final class LeaseOutcome<Value: Sendable>: Sendable {
+    private enum State {
+        case running
+        case waiting(CheckedContinuation<Value, any Error>)
+        case ended(Result<Value, any Error>)
+        case taken
+    }
+
+    private let state = NIOLockedValueBox(State.running)
+
+    /// Settles the outcome; only the first call counts.
+    func finish(_ result: Result<Value, any Error>) {
+        let waiting = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
+            switch state {
+            case .running:
+                state = .ended(result)
+                return nil
+            case let .waiting(continuation):
+                state = .taken
+                return continuation
+            case .ended, .taken:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
+    }
+
+    func value() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLockedValue { state -> Result<Value, any Error>? in
+                if case let .ended(result) = state {
+                    state = .taken
+                    return result
+                }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
