@@ -8,7 +8,9 @@ import PostgresNIO
 /// on `concurrency` PostgresConnections of their own with nothing around them. The difference is what a lease
 /// costs.
 enum PoolQueries {
-    static func run(url: DatabaseURL, count: Int, concurrency: Int, throughPool: Bool) async throws -> Duration {
+    static func run(url: DatabaseURL, count: Int, concurrency: Int, throughPool: Bool) async throws -> (
+        wall: Duration, cpu: Duration
+    ) {
         let logger = {
             var logger = Logger(label: "bench")
             logger.logLevel = .error
@@ -39,14 +41,24 @@ enum PoolQueries {
         }
     }
 
-    /// Warms every worker once, then times `count` calls shared among `concurrency` workers.
+    /// Warms every worker once, then times `count` calls shared among `concurrency` workers: the wall-clock time,
+    /// and this process's CPU time (steadier on a shared machine than the wall clock).
     private static func measure(
         count: Int, concurrency: Int, _ call: @escaping @Sendable (Int) async throws -> Void
-    ) async throws -> Duration {
+    ) async throws -> (wall: Duration, cpu: Duration) {
         try await everyWorker(concurrency, calls: 1, call)
-        return try await ContinuousClock().measure {
+        let cpuBefore = processCPUTime()
+        let wall = try await ContinuousClock().measure {
             try await everyWorker(concurrency, calls: count / concurrency, call)
         }
+        return (wall, processCPUTime() - cpuBefore)
+    }
+
+    private static func processCPUTime() -> Duration {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func duration(_ time: timeval) -> Duration { .seconds(time.tv_sec) + .microseconds(time.tv_usec) }
+        return duration(usage.ru_utime) + duration(usage.ru_stime)
     }
 
     private static func everyWorker(

@@ -122,11 +122,13 @@ case "raw-login":
 
 case "pool-query":
     let (url, n, concurrency, mode) = (try DatabaseURL(args[2]), Int(args[3])!, Int(args[4])!, args[5])
-    let elapsed = try await PoolQueries.run(url: url, count: n, concurrency: concurrency, throughPool: mode == "pool")
+    let (elapsed, cpu) = try await PoolQueries.run(
+        url: url, count: n, concurrency: concurrency, throughPool: mode == "pool")
     let done = n / concurrency * concurrency
     report([
         "mode": "pool-query", "through": mode, "queries": done, "concurrency": concurrency,
         "seconds": seconds(elapsed), "perSecond": Double(done) / seconds(elapsed),
+        "cpuMicrosecondsEach": seconds(cpu) * 1e6 / Double(done),
     ])
 
 case "status-sql":

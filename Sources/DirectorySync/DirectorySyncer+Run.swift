@@ -83,7 +83,8 @@ extension DirectorySyncer {
             try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
             return value
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            // A closed connection rolled back already; a ROLLBACK written to it would never be answered.
+            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
             throw error
         }
     }

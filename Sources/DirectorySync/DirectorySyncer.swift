@@ -73,18 +73,22 @@ public struct DirectorySyncer: Sendable {
                 started.withLock { $0 = id }
                 onStarted(id)
             }
-        } catch let error as DatabaseUnavailable {
-            // Its connection closed under it and the run was given up mid-statement (`WatchedConnection`): its own
-            // bookkeeping never ran, so the record says how it ended here.
-            if let id = started.withLock({ $0 }) {
-                let reason = "the connection to PostgreSQL was lost during the run; nothing it read was applied"
-                if (try? await runs.fail(id, ifStillRunning: reason)) == true {
-                    try? await runs.tellAdmins("sync.failed", ["run": id, "error": reason])
-                }
+        } catch let error as DatabaseUnavailable where error.closedUnderLease {
+            // Its connection closed under it and the run was given up (`WatchedConnection`): its own bookkeeping
+            // may never run, so the record says how it ended here (whichever records first, the other changes nothing).
+            if let id = started.withLock({ $0 }),
+                (try? await runs.fail(id, ifStillRunning: Self.connectionLost)) == true
+            {
+                try? await runs.tellAdmins("sync.failed", ["run": id, "error": Self.connectionLost])
             }
             throw error
         }
     }
+
+    /// Why a run whose own connection closed under it failed. Its merge commits as a whole, so it applied all or
+    /// nothing; the next run catches up either way.
+    static let connectionLost =
+        "the connection to PostgreSQL was lost during the run; the next run applies whatever this one did not"
 
     private func runHoldingTheLock(
         _ request: SyncRequest, onProgress: @escaping @Sendable (SyncProgress) -> Void,
@@ -160,16 +164,20 @@ public struct DirectorySyncer: Sendable {
             reporter.cancel()
             // A stopping server cancels the run: its record must still say how it ended, so the bookkeeping
             // runs in a task of its own that the cancellation does not reach.
-            let interrupted = Task.isCancelled || error is CancellationError
+            // A run given up because its connection closed is cancelled too: say which it was.
+            let lost = connection.isClosed
+            let interrupted = !lost && (Task.isCancelled || error is CancellationError)
             let reason =
-                interrupted
-                ? "interrupted: the server stopped before the run finished; nothing it read was applied"
-                : "\(describe(error))"
+                lost
+                ? Self.connectionLost
+                : interrupted
+                    ? "interrupted: the server stopped before the run finished; nothing it read was applied"
+                    : "\(describe(error))"
             let processed = progress.current.processed, runs = self.runs
             try await Task {
-                try await runs.finish(
+                let recorded = try await runs.finish(
                     id, failedWith: reason, processed: processed, mode: plan.mode, warnings: plan.warnings)
-                try? await runs.tellAdmins("sync.failed", ["run": id, "error": reason])
+                if recorded { try? await runs.tellAdmins("sync.failed", ["run": id, "error": reason]) }
             }.value
             throw interrupted ? CancellationError() : describe(error)
         }
@@ -202,6 +210,7 @@ public struct DirectorySyncer: Sendable {
         var tick = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: progressInterval)
+            if Task.isCancelled { return }
             let current = progress.current
             onProgress(current)
             tick += 1

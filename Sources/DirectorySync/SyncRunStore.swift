@@ -55,7 +55,10 @@ public struct SyncRunStore: Sendable {
             activeBefore: outcome.activeBefore, warnings: outcome.warnings, errors: [], heldReason: heldReason)
     }
 
-    func finish(_ id: Int64, failedWith error: String, processed: Int, mode: SyncMode, warnings: [String]) async throws
+    /// Records run `id` as failed with `error`; false when it had ended already (given up and recorded elsewhere).
+    @discardableResult
+    func finish(_ id: Int64, failedWith error: String, processed: Int, mode: SyncMode, warnings: [String])
+        async throws -> Bool
     {
         try await finish(
             id, mode: mode, state: .failed, processed: processed, counts: SyncCounts(), activeBefore: nil,
@@ -75,21 +78,24 @@ public struct SyncRunStore: Sendable {
         return !rows.rows.isEmpty
     }
 
+    /// Only a run still running is finished: one given up and recorded as failed stays so.
+    @discardableResult
     private func finish(
         _ id: Int64, mode: SyncMode, state: SyncRun.State, processed: Int, counts: SyncCounts, activeBefore: Int?,
         warnings: [String], errors: [String], heldReason: String?
-    ) async throws {
+    ) async throws -> Bool {
         let warningsJSON = String(decoding: try JSONEncoder().encode(warnings), as: UTF8.self)
         let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
-        try await database.query(
+        let updated = try await database.query(
             """
             UPDATE sync_runs SET state = \(state.rawValue), mode = \(mode.rawValue), finished_at = clock_timestamp(), phase = 'finished',
                 processed = \(processed), seen = \(counts.seen), created = \(counts.created), updated = \(counts.updated), moved = \(counts.moved),
                 disabled = \(counts.disabled), reenabled = \(counts.reenabled), groups = \(counts.groups),
                 memberships = \(counts.memberships), active_before = \(activeBefore), warnings = \(warningsJSON)::jsonb,
                 errors = \(errorsJSON)::jsonb, held_reason = \(heldReason)
-            WHERE id = \(id)
+            WHERE id = \(id) AND state = 'running' RETURNING id
             """, logger: logger)
+        return !updated.rows.isEmpty
     }
 
     /// Tells the admins by mail (a held or failed run): an outbox row without a recipient goes to every admin.
@@ -113,6 +119,8 @@ public struct SyncRunStore: Sendable {
     }
 
     static func unlock(on connection: PostgresConnection, logger: Logger) async throws {
+        // The lock ended with a closed connection; a statement written to one is never answered (`WatchedConnection`).
+        guard !connection.isClosed else { return }
         try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
     }
 

@@ -327,11 +327,15 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public let reason: String
     /// PostgreSQL refused the connection for max_connections (SQLSTATE 53300): it is up, only full.
     public var atCapacity = false
+    /// The lease's connection closed under it and its body was given up (`WatchedConnection`): whatever it was
+    /// doing stopped at an unknown point, and its own error handling never ran.
+    public var closedUnderLease = false
     public var description: String { reason }
 
-    public init(reason: String, atCapacity: Bool = false) {
+    public init(reason: String, atCapacity: Bool = false, closedUnderLease: Bool = false) {
         self.reason = reason
         self.atCapacity = atCapacity
+        self.closedUnderLease = closedUnderLease
     }
 }
 

@@ -9,8 +9,8 @@ import PostgresNIO
 /// or the ROLLBACK after a transaction's statement failed for that reason) is dropped, and its answer never comes.
 /// Its caller waited for ever, and a pool lost the connection's slot for good. So a lease's body runs in a task of
 /// its own, and once the connection has been closed for `grace` with the body still running, the lease fails with
-/// `DatabaseUnavailable` and the body is cancelled (a statement already lost keeps its task for good: a few hundred
-/// bytes and a closed connection, logged).
+/// `DatabaseUnavailable` (`closedUnderLease`) and the body is cancelled. A body waiting on a lost statement keeps its
+/// task, and whatever that task holds, for good; cleanup statements check `isClosed` first so as not to be lost too.
 final class WatchedConnection: Sendable {
     let connection: PostgresConnection
     private let logger: Logger
@@ -47,8 +47,8 @@ final class WatchedConnection: Sendable {
             do { outcome.finish(.success(try await body(connection))) } catch { outcome.finish(.failure(error)) }
         }
         let lease = begin { unavailable in
+            work.cancel()  // first: the caller, resumed next, sees a body that has been told to stop
             outcome.finish(.failure(unavailable))
-            work.cancel()
         }
         defer { end(lease) }
         return try await withTaskCancellationHandler {
@@ -91,8 +91,11 @@ final class WatchedConnection: Sendable {
             }
             guard let fail else { return }
             logger.warning(
-                "a database connection closed under a request that was still waiting for PostgreSQL; it fails (503)")
-            fail(DatabaseUnavailable(reason: "the connection to PostgreSQL closed before it answered"))
+                "a database connection closed while its user was still running; that work is given up",
+                metadata: ["connection": "\(connection.id)", "after": "\(Self.grace)"])
+            fail(
+                DatabaseUnavailable(
+                    reason: "the connection to PostgreSQL closed before it answered", closedUnderLease: true))
         }
     }
 }

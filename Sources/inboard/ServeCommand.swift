@@ -98,15 +98,24 @@ struct ServeCommand: AsyncParsableCommand {
                 let result = try await environment.database.withConnection(body)
                 if waitingSince != nil { environment.logger.notice("PostgreSQL is reachable; starting") }
                 return result
-            } catch let error as DatabaseError where error.isUnreachable {
+            } catch  where Self.meansWaitForDatabase(error) {
                 if waitingSince == nil || ContinuousClock.now - lastLog >= .seconds(30) {
                     environment.logger.warning(
-                        "waiting for PostgreSQL before starting", metadata: ["error": "\(error.message)"])
+                        "waiting for PostgreSQL before starting", metadata: ["error": "\(Self.describe(error))"])
                     lastLog = .now
                 }
                 waitingSince = waitingSince ?? .now
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// PostgreSQL cannot be reached, or the connection closed under the start-up's statements (a restart).
+    static func meansWaitForDatabase(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.isUnreachable == true || (error as? DatabaseUnavailable)?.closedUnderLease == true
+    }
+
+    static func describe(_ error: any Error) -> String {
+        (error as? DatabaseError)?.message ?? String(describing: error)
     }
 }

@@ -1,5 +1,6 @@
 import DirectorySync
 import Foundation
+import InboardStore
 import InboardTestSupport
 import Synchronization
 import Testing
@@ -13,18 +14,19 @@ import Testing
         try await SyncHarness.with(try Directory.sample()) { h in
             let admin = try TestEnvironment.require("INBOARD_TEST_DATABASE_ADMIN_URL")
             let database = h.db.name
-            let reports = Counter()
+            let reports = Counter(), ended = Counter()
             let result = await outcome(within: .seconds(60)) {
                 try await h.syncer.run(
                     SyncRequest(mode: .full, trigger: "test", requestedBy: "test"),
                     onStarted: { _ in
-                        // Called by the run as its record is written, between two statements on the connection it
-                        // holds: every backend of the test's database ends (the run's among them), and this waits
-                        // until the run's side has seen its connection close.
-                        Self.endBackends(of: database, adminURL: admin)
-                        Thread.sleep(forTimeInterval: 0.3)
+                        // Called by the run once its record is written, between two statements on the connection it
+                        // holds: every backend of the test's database ends (the run's among them), and this gives
+                        // the run's side time to see its connection close, so that its next statement is lost.
+                        ended.value.store(Self.endBackends(of: database, adminURL: admin), ordering: .relaxed)
+                        Thread.sleep(forTimeInterval: 0.5)
                     }, onProgress: { _ in reports.value.add(1, ordering: .relaxed) })
             }
+            #expect(ended.value.load(ordering: .relaxed) > 0, "psql ended no backend")
             guard let result else {
                 Issue.record("the run whose connection ended never finished")
                 return
@@ -51,16 +53,20 @@ import Testing
         let value = Atomic(0)
     }
 
-    /// Ends every client backend of `database` with psql, synchronously: the run's callback cannot wait for a task.
-    static func endBackends(of database: String, adminURL: String) {
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+    /// Ends every client backend of `database` with psql and says how many, synchronously: the run's callback
+    /// cannot wait for a task. (The tests' admin URL has no password.)
+    static func endBackends(of database: String, adminURL: String) -> Int {
+        let psql = Process(), output = Pipe()
+        guard let path = try? PostgresTool.locate("psql").path else { return 0 }
+        psql.executableURL = URL(fileURLWithPath: path)
         psql.arguments = [
             "-qAt", adminURL, "-c",
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'",
         ]
-        psql.standardOutput = FileHandle.nullDevice
-        try? psql.run()
+        psql.standardOutput = output
+        guard (try? psql.run()) != nil else { return 0 }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         psql.waitUntilExit()
+        return psql.terminationStatus == 0 ? Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 : 0
     }
 }

@@ -206,7 +206,10 @@ struct DatabaseOutageTests {
             // URLSession gives up after 10 s: status 0 is a request that waited that long.
             #expect(failures[0] == nil, "requests left waiting: \(failures)")
             #expect(failures.keys.allSatisfy { $0 == 503 }, "answers other than 503: \(failures)")
-            // Every slot of the pool (10) still works: more concurrent writes than slots all succeed, quickly.
+            // Every slot of the pool (10) still works: more concurrent writes than slots all succeed, quickly (once
+            // the last ended connections are seen closed and the pool's pause after a failed connect is over).
+            #expect(await setup.waitFor("/health/ready", status: 200, seconds: 10))
+            try await Task.sleep(for: .milliseconds(500))
             let started = Date()
             let after = await withTaskGroup(of: Int.self) { group in
                 for index in 0..<(2 * Database.serverPoolSize) {
@@ -224,7 +227,7 @@ struct DatabaseOutageTests {
                 Date().timeIntervalSince(started) < 5, "writes afterwards took \(Date().timeIntervalSince(started)) s")
             #expect(setup.serverIsAlive, "the server died: \(Self.crashReport(setup.serverLog))")
             print(
-                "backends ended under load: \(ended) ended, \(await log.acknowledged.count) writes acknowledged, failures \(failures)"
+                "backends-ended drill: \(ended) backends ended, \(await log.acknowledged.count) writes acknowledged, failures \(failures)"
             )
         }
     }

@@ -9,22 +9,28 @@ bench_pool() {
 Method: $queries 'SELECT 1' statements (each read in full) by 1 and by 16 concurrent tasks, release build, on
 loopback. Inboard: DatabasePool.query with a pool of as many connections as tasks (one lease per statement).
 Baseline in the same run: one PostgresConnection per task, the statement sent on it directly. Runs alternate
-between the two; each figure is the median of $runs runs.
+between the two; each figure is the median of $runs runs. Besides statements a second, the benchmark process's
+own CPU time per statement (user + system, from getrusage): steadier than the wall clock on a shared machine,
+and PostgreSQL's own work is not in it.
 METHOD
 
-  local ours1=() raw1=() ours16=() raw16=()
+  local out=() tasks through
   for _ in $(seq 1 "$runs"); do
-    raw1+=("$("$bench" pool-query "$INBOARD_DATABASE_URL" "$queries" 1 raw | json perSecond)")
-    ours1+=("$("$bench" pool-query "$INBOARD_DATABASE_URL" "$queries" 1 pool | json perSecond)")
-    raw16+=("$("$bench" pool-query "$INBOARD_DATABASE_URL" "$queries" 16 raw | json perSecond)")
-    ours16+=("$("$bench" pool-query "$INBOARD_DATABASE_URL" "$queries" 16 pool | json perSecond)")
+    for tasks in 1 16; do
+      for through in raw pool; do
+        out+=("$("$bench" pool-query "$INBOARD_DATABASE_URL" "$queries" "$tasks" "$through")")
+      done
+    done
   done
-  python3 - "$(median "${raw1[@]}")" "$(median "${ours1[@]}")" "$(median "${raw16[@]}")" "$(median "${ours16[@]}")" <<'PY'
-import sys
-raw1, ours1, raw16, ours16 = map(float, sys.argv[1:])
+  printf '%s\n' "${out[@]}" | python3 -c '
+import json, statistics, sys
+runs = [json.loads(line) for line in sys.stdin]
 print()
-for tasks, raw, ours in ((1, raw1, ours1), (16, raw16, ours16)):
-    print(f"{tasks:2d} task(s)  raw connections {raw:8.0f}/s | DatabasePool {ours:8.0f}/s ({ours/raw:5.1%}), "
-          f"{(1/ours - 1/raw) * 1e6:+6.1f} µs a statement")
-PY
+for tasks in (1, 16):
+    pick = lambda through, key: statistics.median(r[key] for r in runs if r["concurrency"] == tasks and r["through"] == through)
+    raw, ours = pick("raw", "perSecond"), pick("pool", "perSecond")
+    raw_cpu, ours_cpu = pick("raw", "cpuMicrosecondsEach"), pick("pool", "cpuMicrosecondsEach")
+    print(f"{tasks:2d} task(s)  raw connections {raw:7.0f}/s, {raw_cpu:5.1f} µs CPU each | DatabasePool {ours:7.0f}/s ({ours/raw:5.1%}), "
+          f"{ours_cpu:5.1f} µs CPU each ({ours_cpu - raw_cpu:+5.1f} µs a lease)")
+'
 }
