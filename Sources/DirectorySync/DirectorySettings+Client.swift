@@ -55,11 +55,16 @@ extension DirectorySettings {
     }
 
     /// Runs `body` with a client bound as the service account and shuts the client down afterwards, also when
-    /// `body` throws.
+    /// `body` throws, and at once when the task is cancelled (a run given up while it waits on a statement that
+    /// will never be answered does not keep its directory connections).
     public func withClient<T>(logger: Logger, _ body: (LDAPClient) async throws -> T) async throws -> T {
         let client = try await makeClient(logger: logger)
         do {
-            let value = try await body(client)
+            let value = try await withTaskCancellationHandler {
+                try await body(client)
+            } onCancel: {
+                Task { await client.shutdown() }
+            }
             await client.shutdown()
             return value
         } catch {

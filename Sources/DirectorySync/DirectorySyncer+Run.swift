@@ -75,11 +75,13 @@ extension DirectorySyncer {
         on connection: PostgresConnection, logger: Logger,
         _ body: () async throws -> (T, commit: Bool)
     ) async throws -> T {
+        try connection.ensureOpen()  // it waited for the directory (the LDAP connection, a count) before this
         try await connection.query("BEGIN", logger: logger)
         do {
             let (value, commit) = try await body()
             // PostgreSQL's queries do not see a cancellation: a run cancelled during its merge ends here.
             try Task.checkCancellation()
+            try connection.ensureOpen()
             try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
             return value
         } catch {

@@ -50,6 +50,7 @@ extension DirectorySyncer {
         context: SyncContext, settings: (base: String, filter: String),
         encode: (LDAPEntry, inout CopyRowEncoder) async throws -> Void
     ) async throws {
+        try connection.ensureOpen()  // the previous search may have taken long
         try await connection.copyFrom(table: table, columns: columns, logger: context.logger) { writer in
             var encoder = CopyRowEncoder()
             for search in searches {

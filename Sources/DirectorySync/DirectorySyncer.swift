@@ -74,8 +74,10 @@ public struct DirectorySyncer: Sendable {
                 onStarted(id)
             }
         } catch let error as DatabaseUnavailable where error.closedUnderLease {
-            // Its connection closed under it and the run was given up (`WatchedConnection`): its own bookkeeping
-            // may never run, so the record says how it ended here (whichever records first, the other changes nothing).
+            // A connection closed under a lease and the run was given up there (`WatchedConnection`): if that was
+            // its own connection, its bookkeeping may never run, so the record says how it ended here. Whichever
+            // records first wins (a run that recorded already, or one whose pool lease was given up and that
+            // unwound through its own catch, is left as it is).
             if let id = started.withLock({ $0 }),
                 (try? await runs.fail(id, ifStillRunning: Self.connectionLost)) == true
             {
@@ -156,8 +158,8 @@ public struct DirectorySyncer: Sendable {
                     dryRun: request.dryRun, approvedDisable: approvedDisable, progress: progress)
             }
             reporter.cancel()
-            try await runs.finish(id, outcome, processed: progress.current.processed)
-            if case let .hold(reason) = outcome.ending {
+            let recorded = try await runs.finish(id, outcome, processed: progress.current.processed)
+            if recorded, case let .hold(reason) = outcome.ending {
                 try await runs.tellAdmins("sync.held", ["run": id, "reason": reason])
             }
         } catch {
@@ -165,7 +167,7 @@ public struct DirectorySyncer: Sendable {
             // A stopping server cancels the run: its record must still say how it ended, so the bookkeeping
             // runs in a task of its own that the cancellation does not reach.
             // A run given up because its connection closed is cancelled too: say which it was.
-            let lost = connection.isClosed
+            let lost = connection.isClosed && (error is CancellationError || DatabaseUnavailable.isUnavailable(error))
             let interrupted = !lost && (Task.isCancelled || error is CancellationError)
             let reason =
                 lost

@@ -45,11 +45,13 @@ public struct SyncRunStore: Sendable {
             """, logger: logger)
     }
 
-    /// Records how a run ended, its mode (the plan may have turned an incremental run into a full one) included.
-    func finish(_ id: Int64, _ outcome: DirectorySyncer.Outcome, processed: Int) async throws {
+    /// Records how a run ended, its mode (the plan may have turned an incremental run into a full one) included;
+    /// false when it had ended already (given up and recorded elsewhere).
+    @discardableResult
+    func finish(_ id: Int64, _ outcome: DirectorySyncer.Outcome, processed: Int) async throws -> Bool {
         var heldReason: String?
         if case let .hold(reason) = outcome.ending { heldReason = reason }
-        try await finish(
+        return try await finish(
             id, mode: outcome.mode, state: heldReason == nil ? .succeeded : .held, processed: processed,
             counts: outcome.counts,
             activeBefore: outcome.activeBefore, warnings: outcome.warnings, errors: [], heldReason: heldReason)
@@ -191,14 +193,20 @@ public struct SyncRunStore: Sendable {
         return run
     }
 
-    /// Runs left "running" by a process that died: only called while holding the sync lock.
+    /// Runs left "running" by a process that died (or lost its connection): only called while holding the sync
+    /// lock. The admins are told of each, as of any failed run.
     func failInterrupted() async throws {
-        try await database.query(
+        let reason = "interrupted: the process running it stopped before it finished; nothing it read was applied"
+        let errorJSON = String(decoding: try JSONEncoder().encode([reason]), as: UTF8.self)
+        let rows = try await database.query(
             """
             UPDATE sync_runs SET state = 'failed', finished_at = clock_timestamp(), phase = 'finished',
-                errors = errors || '["interrupted: the process running it stopped before it finished; nothing it read was applied"]'::jsonb
-            WHERE state = 'running'
+                errors = errors || \(errorJSON)::jsonb
+            WHERE state = 'running' RETURNING id
             """, logger: logger)
+        for try await id in rows.decode(Int64.self) {
+            try? await tellAdmins("sync.failed", ["run": id, "error": reason])
+        }
     }
 
     private func binds(_ value: some PostgresEncodable & Sendable) -> PostgresBindings {

@@ -10,7 +10,8 @@ import PostgresNIO
 /// Its caller waited for ever, and a pool lost the connection's slot for good. So a lease's body runs in a task of
 /// its own, and once the connection has been closed for `grace` with the body still running, the lease fails with
 /// `DatabaseUnavailable` (`closedUnderLease`) and the body is cancelled. A body waiting on a lost statement keeps its
-/// task, and whatever that task holds, for good; cleanup statements check `isClosed` first so as not to be lost too.
+/// task, and whatever that task holds, for good: code that holds a connection across long waits (a sync reading
+/// the directory) calls `ensureOpen()` before its next statement, so that it fails and unwinds instead.
 final class WatchedConnection: Sendable {
     let connection: PostgresConnection
     private let logger: Logger
@@ -97,6 +98,14 @@ final class WatchedConnection: Sendable {
                 DatabaseUnavailable(
                     reason: "the connection to PostgreSQL closed before it answered", closedUnderLease: true))
         }
+    }
+}
+
+extension PostgresConnection {
+    /// Throws `DatabaseUnavailable` if the connection has closed: a statement written to it now would never be
+    /// answered (see `WatchedConnection`), so one sent after a long wait checks first.
+    public func ensureOpen() throws {
+        if isClosed { throw DatabaseUnavailable(reason: "the connection to PostgreSQL closed") }
     }
 }
 

@@ -6,9 +6,10 @@ import Synchronization
 import Testing
 
 /// PostgreSQL ends the sync's own connection while the run is between two statements (a restart or failover
-/// while it reads the directory): the run fails within seconds, its record says why, and the next run completes.
-/// Before `WatchedConnection` its next statement was dropped unanswered (PostgresNIO 1.33) and the run waited
-/// for ever: its record stayed "running" and, in the server, no other sync could start.
+/// while it reads the directory): the run fails at once, its record says why, the admins are told once, and the
+/// next run completes. Before, its next statement was dropped unanswered (PostgresNIO 1.33) and the run waited for
+/// ever: its record stayed "running" and, in the server, no other sync could start. Now it checks its connection
+/// before a statement that follows a wait (`ensureOpen`), and `WatchedConnection` gives up on one lost anyway.
 @Suite struct SyncConnectionLostTests {
     @Test func aRunWhoseConnectionEndsBetweenStatementsFailsAndTheNextRunCompletes() async throws {
         try await SyncHarness.with(try Directory.sample()) { h in
@@ -41,7 +42,11 @@ import Testing
             #expect(reports.value.load(ordering: .relaxed) == reported, "the lost run still reports progress")
             let run = try #require(try await h.syncer.runs.recent(limit: 1).first)
             #expect(run.state == .failed, "the run's record: \(run)")
-            #expect(!run.errors.isEmpty, "a failed run must say why")
+            #expect(run.errors.first?.contains("connection to PostgreSQL was lost") == true, "\(run.errors)")
+            #expect(
+                try await h.int(
+                    "SELECT count(*) FROM outbox WHERE event = 'sync.failed' AND payload->>'run' = '\(run.id)'")
+                    == 1, "the admins are told once")
             #expect(try await h.int("SELECT count(*) FROM people") == 0, "the lost run applied something")
 
             let next = try await h.sync(.full)
