@@ -78,10 +78,8 @@ public struct DirectorySyncer: Sendable {
             // its own connection, its bookkeeping may never run, so the record says how it ended here. Whichever
             // records first wins (a run that recorded already, or one whose pool lease was given up and that
             // unwound through its own catch, is left as it is).
-            if let id = started.withLock({ $0 }),
-                (try? await runs.fail(id, ifStillRunning: Self.connectionLost)) == true
-            {
-                try? await runs.tellAdmins("sync.failed", ["run": id, "error": Self.connectionLost])
+            if let id = started.withLock({ $0 }) {
+                _ = try? await runs.failRunning(id, reason: Self.connectionLost)
             }
             throw error
         }
@@ -118,7 +116,7 @@ public struct DirectorySyncer: Sendable {
         _ request: SyncRequest, connection: PostgresConnection, onStarted: @Sendable (Int64) -> Void,
         onProgress: @escaping @Sendable (SyncProgress) -> Void
     ) async throws -> SyncRun {
-        try await runs.failInterrupted()
+        try await runs.failRunning(nil, reason: SyncRunStore.interrupted)
         guard let settings = try await settingsStore.load(on: connection) else { throw SyncError.notConfigured }
         var approvedDisable: Int?
         if let held = request.approving {

@@ -68,18 +68,6 @@ public struct SyncRunStore: Sendable {
             errors: [error], heldReason: nil)
     }
 
-    /// Marks run `id` failed with `reason` unless it has ended already; says whether it had not.
-    func fail(_ id: Int64, ifStillRunning reason: String) async throws -> Bool {
-        let errorsJSON = String(decoding: try JSONEncoder().encode([reason]), as: UTF8.self)
-        let rows = try await database.query(
-            """
-            UPDATE sync_runs SET state = 'failed', finished_at = clock_timestamp(), phase = 'finished',
-                errors = \(errorsJSON)::jsonb
-            WHERE id = \(id) AND state = 'running' RETURNING id
-            """, logger: logger)
-        return !rows.rows.isEmpty
-    }
-
     /// Only a run still running is finished: one given up and recorded as failed stays so.
     @discardableResult
     private func finish(
@@ -193,21 +181,27 @@ public struct SyncRunStore: Sendable {
         return run
     }
 
-    /// Runs left "running" by a process that died (or lost its connection): only called while holding the sync
-    /// lock. The admins are told of each, as of any failed run.
-    func failInterrupted() async throws {
-        let reason = "interrupted: the process running it stopped before it finished; nothing it read was applied"
-        let errorJSON = String(decoding: try JSONEncoder().encode([reason]), as: UTF8.self)
+    /// Marks run `id` failed with `reason` (every running run when nil) unless it has ended already, and tells the
+    /// admins of each run it marked, as of any failed run. Whichever records a run's end first wins.
+    @discardableResult
+    func failRunning(_ id: Int64?, reason: String) async throws -> [Int64] {
+        let reasonJSON = String(decoding: try JSONEncoder().encode([reason]), as: UTF8.self)
         let rows = try await database.query(
             """
             UPDATE sync_runs SET state = 'failed', finished_at = clock_timestamp(), phase = 'finished',
-                errors = errors || \(errorJSON)::jsonb
-            WHERE state = 'running' RETURNING id
+                errors = errors || \(reasonJSON)::jsonb
+            WHERE state = 'running' AND (\(id)::bigint IS NULL OR id = \(id)) RETURNING id
             """, logger: logger)
-        for try await id in rows.decode(Int64.self) {
-            try? await tellAdmins("sync.failed", ["run": id, "error": reason])
-        }
+        var marked: [Int64] = []
+        for try await run in rows.decode(Int64.self) { marked.append(run) }
+        for run in marked { try? await tellAdmins("sync.failed", ["run": run, "error": reason]) }
+        return marked
     }
+
+    /// Why runs left "running" by a process that died (or lost its connection) failed; they are marked so only
+    /// while holding the sync lock.
+    static let interrupted =
+        "interrupted: the process running it stopped before it finished; nothing it read was applied"
 
     private func binds(_ value: some PostgresEncodable & Sendable) -> PostgresBindings {
         var binds = PostgresBindings()

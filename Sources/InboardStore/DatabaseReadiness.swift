@@ -43,7 +43,7 @@ public struct DatabaseReadiness: Sendable {
                 )
             }
             return .ready(schemaVersion: version)
-        } catch is ReadinessTimeout {
+        } catch is TimeLimitExceeded {
             logger.warning(
                 "readiness: PostgreSQL did not answer",
                 metadata: ["database": "\(url.host):\(url.port)", "timeout": "\(timeout)"])
@@ -61,11 +61,14 @@ public struct DatabaseReadiness: Sendable {
     }
 }
 
-struct ReadinessTimeout: Error {}
+/// What `withTimeout` throws when its body had not ended in time.
+public struct TimeLimitExceeded: Error {}
 
-/// Runs `body`, giving up after `limit`. The body runs in a task of its own that is cancelled, not awaited,
-/// when time runs out: a query stuck on a dead connection must not hold the health check.
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+/// Runs `body`, giving up after `limit` (`TimeLimitExceeded`). The body runs in a task of its own that is
+/// cancelled, not awaited, when time runs out: a query stuck on a dead connection must not hold the health check.
+public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws
+    -> T
+{
     let outcome = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
     let resume: @Sendable (Result<T, any Error>) -> Void = { result in
         outcome.withLockedValue { continuation in
@@ -80,7 +83,7 @@ func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () 
         work = Task { resume(await Result(catching: body)) }
         timer = Task {
             try? await Task.sleep(for: limit)
-            resume(.failure(ReadinessTimeout()))
+            resume(.failure(TimeLimitExceeded()))
         }
     }
     work?.cancel()

@@ -38,14 +38,14 @@ final class WatchedConnection: Sendable {
 
     /// Runs `body` on the connection; fails with `DatabaseUnavailable` if the connection closes under it and it
     /// has not ended `grace` later. Cancelling the caller cancels `body`.
-    func run<Result: Sendable>(_ body: sending @escaping (PostgresConnection) async throws -> Result) async throws
-        -> Result
+    func run<Value: Sendable>(_ body: sending @escaping (PostgresConnection) async throws -> Value) async throws
+        -> Value
     {
-        let outcome = LeaseOutcome<Result>()
+        let outcome = LeaseOutcome<Value>()
         let connection = self.connection
         // Runs at once on this thread up to its first wait: no hop before the statement is sent.
         let work = Task.immediate {
-            do { outcome.finish(.success(try await body(connection))) } catch { outcome.finish(.failure(error)) }
+            outcome.finish(await Result(catching: { try await body(connection) }))
         }
         let lease = begin { unavailable in
             work.cancel()  // first: the caller, resumed next, sees a body that has been told to stop
