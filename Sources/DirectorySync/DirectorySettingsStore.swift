@@ -44,7 +44,7 @@ public struct DirectorySettingsStore: Sendable {
                 else { throw DirectorySettings.retypePassword }
             }
         }
-        try await connection.withTransaction(logger: logger) { connection in
+        try await connection.inTransaction(logger: logger) {
             var before: String?
             let rows = try await connection.query(
                 "SELECT value::text FROM settings WHERE key = \(Self.key) FOR UPDATE", logger: logger)

@@ -12,8 +12,8 @@ extension DirectorySyncer {
         var warnings: [String]
     }
 
-    /// Reads the directory into staging tables and merges it, in one transaction (`inTransaction`) committed
-    /// only when the plan says the run applies.
+    /// Reads the directory into staging tables and merges it, in one transaction committed only when the plan
+    /// says the run applies.
     func stageAndMerge(
         settings: DirectorySettings, client: LDAPClient, connection: PostgresConnection, plan: SyncPlan,
         cursor: SyncCursor?, dryRun: Bool, approvedDisable: Int?, progress: SyncProgressBox
@@ -28,7 +28,9 @@ extension DirectorySyncer {
         let context = SyncContext(
             settings: settings, client: client, logger: logger, progress: progress,
             changedSince: plan.mode == .incremental ? cursor?.changedSince : nil)
-        let outcome = try await Self.inTransaction(on: connection, logger: logger) {
+        let outcome = try await connection.inTransaction(
+            logger: logger, commitIf: { (outcome: Outcome) in outcome.ending == .commit }
+        ) {
             let activeBefore = try await SyncMerge(connection: connection, logger: logger, full: true, mappings: [])
                 .count("SELECT 1 FROM people WHERE source = 'directory' AND active")
             try await Self.createStagingTables(on: connection, context: context)
@@ -59,35 +61,14 @@ extension DirectorySyncer {
                 next.invocationID = state.invocationID
                 try await next.save(on: connection, logger: logger)
             }
-            let outcome = Outcome(
+            // PostgreSQL's queries do not see a cancellation: a run cancelled during its merge ends here.
+            try Task.checkCancellation()
+            return Outcome(
                 mode: plan.mode, ending: ending, counts: counts, activeBefore: activeBefore,
                 warnings: plan.warnings + staging.warnings + mergeWarnings)
-            return (outcome, commit: ending == .commit)
         }
         // Who people are may have changed: this process's session cache forgets at once (others on NOTIFY).
         if outcome.ending == .commit { pool.identityChanges.signal() }
         return outcome
-    }
-
-    /// The one place a run's transaction begins and ends: committed when `body` says so, rolled back when it
-    /// says not to or throws.
-    static func inTransaction<T: Sendable>(
-        on connection: PostgresConnection, logger: Logger,
-        _ body: () async throws -> (T, commit: Bool)
-    ) async throws -> T {
-        try connection.ensureOpen()  // it waited for the directory (the LDAP connection, a count) before this
-        try await connection.query("BEGIN", logger: logger)
-        do {
-            let (value, commit) = try await body()
-            // PostgreSQL's queries do not see a cancellation: a run cancelled during its merge ends here.
-            try Task.checkCancellation()
-            try connection.ensureOpen()
-            try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
-            return value
-        } catch {
-            // A closed connection rolled back already; a ROLLBACK written to it would never be answered.
-            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
-            throw error
-        }
     }
 }

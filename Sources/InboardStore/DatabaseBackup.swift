@@ -51,25 +51,20 @@ public struct DatabaseBackup: Sendable {
         // name could have been swapped for a link meanwhile by whoever else can write in the folder.
         try await PrivateFile.writing(partial, mode: 0o600) { output in
             counted = try await Database(url: url, logger: logger).withConnection { connection in
-                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                var snapshot = ""
-                for try await id in try await connection.query("SELECT pg_export_snapshot()", logger: logger)
-                    .decode(String.self)
-                {
-                    snapshot = id
-                }
-                do {
+                try await connection.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger) {
+                    var snapshot = ""
+                    for try await id in try await connection.query("SELECT pg_export_snapshot()", logger: logger)
+                        .decode(String.self)
+                    {
+                        snapshot = id
+                    }
                     let contents = try await self.contents(on: connection)
                     try await PostgresTool.locate("pg_dump").run(
                         [
                             "--no-password", "--format=custom", "--no-owner", "--no-privileges",
                             "--snapshot=\(snapshot)",
                         ], on: url, output: output)
-                    try await connection.query("COMMIT", logger: logger)
                     return contents
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
                 }
             }
         }

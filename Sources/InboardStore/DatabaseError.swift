@@ -80,24 +80,15 @@ public struct DatabaseError: Error, CustomStringConvertible {
 
 extension DatabaseError {
     /// What the log should say about a failed database call: PostgreSQL's own message (its errors hide it from
-    /// their descriptions on purpose), looking inside transaction errors; else the error's type.
+    /// their descriptions on purpose); else the error's type.
     public static func logDetail(_ error: any Error) -> String {
         if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
-        if let transaction = error as? PostgresTransactionError,
-            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError
-        {
-            if inner is PSQLError || inner is DatabaseUnavailable { return logDetail(inner) }
-            return String(describing: inner)
-        }
         return (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
     }
 
-    /// The SQLSTATE PostgreSQL gave for `error`, looking inside transaction errors; nil for other errors.
+    /// The SQLSTATE PostgreSQL gave for `error`; nil for other errors.
     public static func sqlState(of error: any Error) -> String? {
         if let described = error as? DatabaseError { return described.sqlState }
-        if let transaction = error as? PostgresTransactionError {
-            return transaction.causes.lazy.compactMap(sqlState(of:)).first
-        }
         return (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
@@ -114,9 +105,4 @@ extension DatabaseError {
     /// retrying helps only once an administrator frees space. (A full disk under the write-ahead log instead
     /// stops the server: that is `DatabaseUnavailable.isUnavailable`.)
     public static func isOutOfDiskSpace(_ error: any Error) -> Bool { sqlState(of: error) == "53100" }
-}
-
-extension PostgresTransactionError {
-    /// The errors inside: beginning, the work itself, committing.
-    var causes: [any Error] { [beginError, closureError, commitError].compactMap { $0 } }
 }

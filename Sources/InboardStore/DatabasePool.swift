@@ -253,22 +253,13 @@ public final class DatabasePool: Sendable {
         }
     }
 
-    /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws). An error of the
-    /// caller's own (not the database's) comes out as itself, so stores throw and catch their own errors.
-    public func withTransaction<Result: Sendable>(
-        logger: Logger, _ body: sending @escaping (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        do {
-            return try await withConnection { connection in
-                try await connection.withTransaction(logger: logger) { try await body($0) }
-            }
-        } catch let error as PostgresTransactionError {
-            if let own = error.closureError, !(own is PSQLError), !(own is DatabaseUnavailable),
-                error.rollbackError == nil
-            {
-                throw own
-            }
-            throw error
+    /// Runs `body` inside BEGIN … COMMIT on one pooled connection (ROLLBACK when it throws; see
+    /// `PostgresConnection.inTransaction`). Errors come out as thrown, the database's as `PSQLError`.
+    public func withTransaction<Value: Sendable>(
+        logger: Logger, _ body: sending @escaping (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        try await withConnection { connection in
+            try await connection.inTransaction(logger: logger) { try await body(connection) }
         }
     }
 
@@ -373,9 +364,6 @@ extension DatabaseUnavailable {
     /// own refusal, a dropped connection, or the server shutting down or starting up (SQLSTATE 57P01–57P03, 08xxx).
     public static func isUnavailable(_ error: any Error) -> Bool {
         if error is DatabaseUnavailable { return true }
-        if let transaction = error as? PostgresTransactionError {
-            return transaction.causes.contains(where: isUnavailable)
-        }
         guard let psql = error as? PSQLError else { return false }
         if let state = psql.serverInfo?[.sqlState] {
             return DatabaseError.meansUnreachable(sqlState: state)

@@ -74,8 +74,7 @@ public struct Migrator: Sendable {
 
     private func apply(_ migration: Migration, on connection: PostgresConnection) async throws {
         let script = SQLScript(migration.sql)
-        try await connection.query("BEGIN", logger: logger)
-        do {
+        try await connection.inTransaction(logger: logger) {
             for (index, statement) in script.statements.enumerated() {
                 do {
                     try await connection.query(PostgresQuery(unsafeSQL: statement.sql), logger: logger)
@@ -88,12 +87,8 @@ public struct Migrator: Sendable {
             try await connection.query(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
                 logger: logger)
-            try await connection.query("COMMIT", logger: logger)
-            logger.info(
-                "applied schema migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
         }
+        logger.info(
+            "applied schema migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
     }
 }

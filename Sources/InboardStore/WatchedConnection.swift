@@ -101,14 +101,6 @@ final class WatchedConnection: Sendable {
     }
 }
 
-extension PostgresConnection {
-    /// Throws `DatabaseUnavailable` if the connection has closed: a statement written to it now would never be
-    /// answered (see `WatchedConnection`), so one sent after a long wait checks first.
-    public func ensureOpen() throws {
-        if isClosed { throw DatabaseUnavailable(reason: "the connection to PostgreSQL closed") }
-    }
-}
-
 /// What a lease's body ended with, handed to the one caller waiting for it (it may end before the caller waits).
 final class LeaseOutcome<Value: Sendable>: Sendable {
     private enum State {

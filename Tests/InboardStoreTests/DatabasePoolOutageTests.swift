@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import InboardStore
 import InboardTestSupport
@@ -121,8 +122,7 @@ import Testing
         }
     }
 
-    /// The statement in flight fails at the close; the ROLLBACK PostgresNIO sends after it is refused or lost,
-    /// depending on timing (lost: the lease waits out its second). Either way the lease ends as a 503.
+    /// The statement in flight fails at the close (its rows are being read); the lease ends as a 503.
     @Test func aTransactionWhoseBackendEndsMidStatementFailsAsUnavailable() async throws {
         try await withPool(size: 2) { pool, db in
             let result = await outcome(within: .seconds(10)) {
@@ -133,10 +133,33 @@ import Testing
                         try await db.execute("SELECT pg_terminate_backend(\(pid))")
                     }
                     defer { ender.cancel() }
-                    try await connection.query("SELECT pg_sleep(20)", logger: Self.logger)
+                    for try await _ in try await connection.query("SELECT pg_sleep(20)", logger: Self.logger) {}
                 }
             }
             Self.expectUnavailable(result)
+        }
+    }
+
+    struct CallersOwnError: Error {}
+
+    /// A body that throws after its connection closed (it was waiting on something else meanwhile) ends the lease
+    /// at once with its own error: no ROLLBACK is written to the closed connection (PostgresNIO's transactions
+    /// wrote one, which was never answered, so the caller waited out the watch's second and got a 503 instead).
+    @Test func aTransactionWhoseBodyThrowsAfterTheCloseEndsAtOnceWithItsError() async throws {
+        try await withPool(size: 2) { pool, db in
+            let closedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+            let result = await outcome(within: .seconds(10)) {
+                try await pool.withTransaction(logger: Self.logger) { connection in
+                    try await Self.endBackend(of: connection, in: db)
+                    closedAt.withLockedValue { $0 = .now }
+                    throw CallersOwnError()
+                }
+            }
+            let after = closedAt.withLockedValue { $0 }.map { ContinuousClock.now - $0 }
+            #expect(
+                result.map { if case .failure(let error) = $0 { error is CallersOwnError } else { false } } == true,
+                "\(String(describing: result))")
+            #expect(after.map { $0 < .milliseconds(500) } == true, "it ended \(String(describing: after)) after")
         }
     }
 }
