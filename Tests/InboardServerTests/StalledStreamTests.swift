@@ -57,6 +57,43 @@ import Testing
             }
         }
     }
+
+    /// Clients that vanish without a word (their connections' packets held back from here on) acknowledge nothing;
+    /// their connections stay writable while the kernel retransmits for some 15 minutes, holding every slot. The
+    /// next frame sent to them goes unacknowledged, and the kernel gives each connection up after the stall limit
+    /// (TCP_USER_TIMEOUT). Before it, the slots stayed taken past this test's 30 s.
+    @Test func streamsWhoseClientsVanishedAreClosedAndTheirSlotsGivenBack() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, streamStallLimit: .seconds(1)).test(.live) { client in
+                let api = APIClient(client: client)
+                let port = try #require(client.port)
+                let token = try await api.login("ann")
+                var vanished: [StalledStreamClient] = []
+                for _ in 0..<EventHub.maxStreamsPerPerson {
+                    let stream = try StalledStreamClient(port: port, token: token)
+                    #expect(try await stream.readPreamble(), "a stream did not open")
+                    vanished.append(stream)
+                }
+                try await LoopbackHold.holding(ports: vanished.map(\.localPort)) {
+                    try await db.execute(
+                        """
+                        INSERT INTO events (kind, recipient_id, payload)
+                        VALUES ('note', \(people.ids["ann"]!), json_build_object('from', 'x', 'body', 'are you there?'))
+                        """)
+                    try await db.execute("SELECT pg_notify('\(EventLog.channel)', '')")
+                    let again = try await eventually(within: .seconds(30)) {
+                        let probe = try EventStreamReader(port: port, token: token)
+                        let opened = try await probe.wait(upTo: .seconds(5)) { $0.contains(": connected") }
+                        _ = await probe.stop()
+                        return opened
+                    }
+                    #expect(again, "the vanished clients' streams still hold every slot")
+                }
+                withExtendedLifetime(vanished) {}
+            }
+        }
+    }
 }
 
 /// A raw HTTP connection to `GET /api/v1/events` with a small receive buffer, read only when told to.
@@ -76,6 +113,16 @@ final class StalledStreamClient: @unchecked Sendable {
     }
 
     deinit { close(socket) }
+
+    /// The connection's own port on the loopback.
+    var localPort: Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 
     /// Reads until the stream says it is connected (a few hundred bytes); true when it did within 30 s. Never
     /// blocks a thread: the test's cooperative threads run every other suite of the process too.

@@ -21,8 +21,9 @@ install_browser_packages() { # headless Chromium, its driver, Debian's selenium 
   # --no-deps: it needs only selenium (Debian's) at run time, its pytest requirement is for its own tests.
   pip_install axe-selenium-python 3.0.0 --ignore-requires-python --no-deps
 }
-install_test_tools() { # gdb: scripts/test prints every thread's stack when a test pass stalls
-  apt_install gdb
+install_test_tools() { # gdb: scripts/test prints every thread's stack when a test pass stalls; iproute2's tc:
+  # StalledStreamTests holds back a vanished client's packets on the loopback (LoopbackHold)
+  apt_install gdb iproute2
 }
 pip_install() { # pip_install PACKAGE VERSION [PIP OPTION...]: into Debian's python, only when that version is missing
   local package="$1" version="$2"; shift 2

@@ -1,6 +1,10 @@
 import Logging
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Tells a long response that its client left: the connection closed, or the client closed its side of it.
 /// A live stream otherwise learns of it only when a write fails (two heartbeats, up to 30 s later), holding one
 /// of the person's stream slots meanwhile. The server allows half-closed connections, so a client closing its
@@ -10,7 +14,11 @@ import NIOCore
 ///
 /// A client that stays connected but stops reading is taken as gone too once the connection has been unable to
 /// take more for `stallLimit`: its stream's writer waits on it for ever otherwise, holding the connection, the
-/// kernel's send buffer and a stream slot (a slow client on a poor network drains within seconds).
+/// kernel's send buffer and a stream slot (a slow client on a poor network drains within seconds). A client that
+/// vanished without a word (a laptop put to sleep, a network gone) acknowledges nothing, yet its connection stays
+/// writable while the kernel retransmits for some 15 minutes: the connection's TCP_USER_TIMEOUT is `stallLimit`
+/// too, so the kernel gives it up once what was sent (the next event or heartbeat) has gone unacknowledged that
+/// long.
 final class ClientDepartureHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = ByteBuffer
 
@@ -83,9 +91,22 @@ final class ClientDepartureHandler: ChannelInboundHandler, RemovableChannelHandl
         let handler = ClientDepartureHandler(
             departed: departed, stallLimit: .nanoseconds(Int64(stallLimit / .nanoseconds(1))), logger: logger,
             eventLoop: connection.eventLoop)
+        giveUpUnacknowledged(connection, after: stallLimit, logger: logger)
         let watching = connection.pipeline.addHandler(handler, position: .first)
         watching.whenFailure { _ in departed() }  // the pipeline is gone: so is the client
         // After the add, whatever thread this runs on (removing first would leave the handler on the connection).
         return { watching.whenSuccess { connection.pipeline.removeHandler(handler, promise: nil) } }
+    }
+
+    /// Sets TCP_USER_TIMEOUT: the kernel closes the connection when data it sent stays unacknowledged for `limit`.
+    private static func giveUpUnacknowledged(_ connection: any Channel, after limit: Duration, logger: Logger) {
+        #if os(Linux)
+            let option = ChannelOptions.Types.SocketOption(
+                level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(TCP_USER_TIMEOUT)))
+            let milliseconds = Int(min(limit / .milliseconds(1), Double(CInt.max)))
+            connection.setOption(option, value: milliseconds).whenFailure { error in
+                logger.debug("a live stream's connection takes no TCP_USER_TIMEOUT", metadata: ["error": "\(error)"])
+            }
+        #endif
     }
 }
