@@ -14,47 +14,19 @@ import Testing
 /// connection, the kernel's send buffer and one of the person's ten stream slots.
 @Suite struct StalledStreamTests {
     @Test func streamsWhoseClientsStopReadingAreClosedAndTheirSlotsGivenBack() async throws {
-        try await TemporaryDatabase.with { db in
-            let people = try await SeededPeople.seed(db)
-            try await makeTestApp(databaseURL: db.url, streamStallLimit: .seconds(1)).test(.live) { client in
-                let api = APIClient(client: client)
-                let port = try #require(client.port)
-                let token = try await api.login("ann")
-                // Every slot taken by a stream that reads its preamble and then nothing more.
-                var stalled: [StalledStreamClient] = []
-                for _ in 0..<EventHub.maxStreamsPerPerson {
-                    let stream = try StalledStreamClient(port: port, token: token)
-                    #expect(try await stream.readPreamble(), "a stream did not open")
-                    stalled.append(stream)
-                }
-                let refused = try EventStreamReader(port: port, token: token)
-                #expect(try await refused.endedByServer(within: .seconds(30)), "an eleventh stream was let in")
-                _ = await refused.stop()
+        try await withEverySlotTaken { ann in
+            let refused = try EventStreamReader(port: ann.port, token: ann.token)
+            #expect(try await refused.endedByServer(within: .seconds(30)), "an eleventh stream was let in")
+            _ = await refused.stop()
 
-                // 5 MB of notes for ann: more than the kernel's and the server's buffers hold for a client that
-                // reads nothing (3 MB was enough here, 0.6 MB was not), so every stream's writer blocks. (The
-                // suite runs in scripts/test's one-at-a-time pass: ten blocked streams and 50 MB queued for them
-                // slowed the parallel pass until other suites' PostgreSQL connections timed out.)
-                try await db.execute(
-                    """
-                    INSERT INTO events (kind, recipient_id, payload)
-                    SELECT 'note', \(people.ids["ann"]!), json_build_object('from', 'x', 'body', repeat('n', 1000))
-                    FROM generate_series(1, 5000)
-                    """)
-                try await db.execute("SELECT pg_notify('\(EventLog.channel)', '')")
-
-                // The stalled connections are closed; ann can open a stream again.
-                let again = try await eventually(within: .seconds(90)) {
-                    let probe = try EventStreamReader(port: port, token: token)
-                    let opened = try await probe.wait(upTo: .seconds(5)) { $0.contains(": connected") }
-                    _ = await probe.stop()
-                    return opened
-                }
-                #expect(again, "the stalled streams still hold every slot")
-                // (Whether each connection ended shows only after draining what the server had sent through a
-                // 4 KB window: tens of seconds. The slots coming back is the server letting go of them.)
-                withExtendedLifetime(stalled) {}
-            }
+            // 5 MB of notes for ann: more than the kernel's and the server's buffers hold for a client that reads
+            // nothing (3 MB was enough here, 0.6 MB was not), so every stream's writer blocks. (The suite runs in
+            // scripts/test's one-at-a-time pass: ten blocked streams and 50 MB queued for them slowed the parallel
+            // pass until other suites' PostgreSQL connections timed out.)
+            try await ann.receivesNotes(5000, of: 1000)
+            #expect(try await ann.opensAStream(within: .seconds(90)), "the stalled streams still hold every slot")
+            // (Whether each connection ended shows only after draining what the server had sent through a 4 KB
+            // window: tens of seconds. The slots coming back is the server letting go of them.)
         }
     }
 
@@ -63,34 +35,60 @@ import Testing
     /// next frame sent to them goes unacknowledged, and the kernel gives each connection up after the stall limit
     /// (TCP_USER_TIMEOUT). Before it, the slots stayed taken past this test's 30 s.
     @Test func streamsWhoseClientsVanishedAreClosedAndTheirSlotsGivenBack() async throws {
+        try await withEverySlotTaken { ann in
+            try await LoopbackHold.holding(ports: ann.streams.map(\.localPort)) {
+                try await ann.receivesNotes(1, of: 20)
+                #expect(
+                    try await ann.opensAStream(within: .seconds(30)),
+                    "the vanished clients' streams still hold every slot")
+            }
+        }
+    }
+
+    /// Ann, whose every stream slot is taken by a stream that reads its preamble and then nothing more.
+    struct AnnsStreams {
+        let streams: [StalledStreamClient]
+        let db: TemporaryDatabase
+        let id: Int64
+        let port: Int
+        let token: String
+
+        func receivesNotes(_ count: Int, of length: Int) async throws {
+            try await db.execute(
+                """
+                INSERT INTO events (kind, recipient_id, payload)
+                SELECT 'note', \(id), json_build_object('from', 'x', 'body', repeat('n', \(length)))
+                FROM generate_series(1, \(count))
+                """)
+            try await db.execute("SELECT pg_notify('\(EventLog.channel)', '')")
+        }
+
+        func opensAStream(within limit: Duration) async throws -> Bool {
+            try await eventually(within: limit) {
+                let probe = try EventStreamReader(port: port, token: token)
+                let opened = try await probe.wait(upTo: .seconds(5)) { $0.contains(": connected") }
+                _ = await probe.stop()
+                return opened
+            }
+        }
+    }
+
+    private func withEverySlotTaken(_ body: @escaping @Sendable (AnnsStreams) async throws -> Void) async throws {
         try await TemporaryDatabase.with { db in
             let people = try await SeededPeople.seed(db)
             try await makeTestApp(databaseURL: db.url, streamStallLimit: .seconds(1)).test(.live) { client in
-                let api = APIClient(client: client)
                 let port = try #require(client.port)
-                let token = try await api.login("ann")
-                var vanished: [StalledStreamClient] = []
+                let token = try await APIClient(client: client).login("ann")
+                var streams: [StalledStreamClient] = []
                 for _ in 0..<EventHub.maxStreamsPerPerson {
                     let stream = try StalledStreamClient(port: port, token: token)
                     #expect(try await stream.readPreamble(), "a stream did not open")
-                    vanished.append(stream)
+                    streams.append(stream)
                 }
-                try await LoopbackHold.holding(ports: vanished.map(\.localPort)) {
-                    try await db.execute(
-                        """
-                        INSERT INTO events (kind, recipient_id, payload)
-                        VALUES ('note', \(people.ids["ann"]!), json_build_object('from', 'x', 'body', 'are you there?'))
-                        """)
-                    try await db.execute("SELECT pg_notify('\(EventLog.channel)', '')")
-                    let again = try await eventually(within: .seconds(30)) {
-                        let probe = try EventStreamReader(port: port, token: token)
-                        let opened = try await probe.wait(upTo: .seconds(5)) { $0.contains(": connected") }
-                        _ = await probe.stop()
-                        return opened
-                    }
-                    #expect(again, "the vanished clients' streams still hold every slot")
-                }
-                withExtendedLifetime(vanished) {}
+                try await body(
+                    AnnsStreams(streams: streams, db: db, id: try #require(people.ids["ann"]), port: port, token: token)
+                )
+                withExtendedLifetime(streams) {}
             }
         }
     }
