@@ -17,4 +17,7 @@ public struct OrganisationSettings: Codable, Sendable, Equatable {
         self.awayType = awayType
         self.editableFields = editableFields
     }
+
+    /// Idle minutes before auto-away, the organisation's and a client's policy alike: up to a day.
+    public static let idleMinutesAllowed = 1...1440
 }

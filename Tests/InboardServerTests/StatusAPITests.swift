@@ -297,6 +297,16 @@ import Testing
                     .put, "/api/v1/admin/organisation",
                     json: settings.replacingOccurrences(of: "\"Away\"", with: "\"Nap\""), token: rootToken
                 ).0 == 422)
+            // Past a day of idle minutes (a huge one overflowed at every client's presence report and stopped
+            // the server).
+            for idle in ["0", "1441", "9223372036854775807"] {
+                #expect(
+                    try await api.send(
+                        .put, "/api/v1/admin/organisation",
+                        json: settings.replacingOccurrences(of: "\"idleMinutes\":5", with: "\"idleMinutes\":\(idle)"),
+                        token: rootToken
+                    ).0 == 422, "idleMinutes \(idle) was taken")
+            }
 
             #expect(
                 try await api.send(.delete, "/api/v1/admin/people/\(people.ids["ann"]!)/sessions", token: rootToken)

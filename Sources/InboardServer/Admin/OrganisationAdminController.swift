@@ -16,8 +16,12 @@ struct OrganisationAdminController: Sendable {
         admin.get("admin/organisation") { _, _ in try JSONResponse(try await organisation.load()) }
         admin.put("admin/organisation") { request, context in
             let settings = try await request.decodeJSON(as: OrganisationSettings.self, context: context)
-            guard settings.idleMinutes > 0 else {
-                throw APIError(.unprocessableContent, code: "invalid_field", message: "idleMinutes must be positive")
+            guard OrganisationSettings.idleMinutesAllowed.contains(settings.idleMinutes) else {
+                throw APIError(
+                    .unprocessableContent, code: "invalid_field",
+                    message:
+                        "idleMinutes must be \(OrganisationSettings.idleMinutesAllowed.lowerBound) to \(OrganisationSettings.idleMinutesAllowed.upperBound)"
+                )
             }
             if let unknown = settings.editableFields.first(where: { PeopleStore.ContactField(rawValue: $0) == nil }) {
                 let known = PeopleStore.ContactField.allCases.map(\.rawValue).sorted().joined(separator: ", ")
