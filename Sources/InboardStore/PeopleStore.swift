@@ -50,19 +50,36 @@ public struct PeopleStore: Sendable {
     }
 
     /// Creates the local admin account, or, when it exists, sets its password and makes it an active admin again
-    /// (what the command is asked for). Returns whether it was created.
-    public func upsertLocalAdmin(username: String, passwordHash: String) async throws -> Bool {
-        let rows = try await database.query(
-            """
-            INSERT INTO people (username, display_name, source, role, password_hash, active)
-            VALUES (\(username), \(username), 'local', 'admin', \(passwordHash), TRUE)
-            ON CONFLICT ((lower(username))) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = 'admin',
-                active = TRUE, disabled_reason = NULL, disabled_at = NULL, updated_at = now()
-            WHERE people.source = 'local'
-            RETURNING (xmax = 0) AS created
-            """, logger: logger)
-        for try await created in rows.decode(Bool.self) { return created }
-        throw PeopleStoreError.usernameTakenByDirectory(username)
+    /// (what the command is asked for), ending every session it had: whoever held the old password keeps none.
+    /// Returns whether it was created.
+    public func upsertLocalAdmin(username: String, passwordHash: String, by actor: String = "command line")
+        async throws -> Bool
+    {
+        let (id, created) = try await database.withTransaction(logger: logger) { connection -> (Int64, Bool) in
+            let rows = try await connection.query(
+                """
+                INSERT INTO people (username, display_name, source, role, password_hash, active)
+                VALUES (\(username), \(username), 'local', 'admin', \(passwordHash), TRUE)
+                ON CONFLICT ((lower(username))) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = 'admin',
+                    active = TRUE, disabled_reason = NULL, disabled_at = NULL, updated_at = now()
+                WHERE people.source = 'local'
+                RETURNING id, (xmax = 0) AS created
+                """, logger: logger)
+            var upserted: (Int64, Bool)?
+            for try await row in rows.decode((Int64, Bool).self) { upserted = row }
+            guard let (id, created) = upserted else { throw PeopleStoreError.usernameTakenByDirectory(username) }
+            if !created {
+                try await connection.query(
+                    "UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL",
+                    logger: logger)
+                try await AuditLog.record(
+                    AuditEntry(actor: actor, action: "admin.password.set", target: String(id)), on: connection,
+                    logger: logger)
+            }
+            return (id, created)
+        }
+        if !created { database.identityChanges.signal(person: id) }  // this process's session cache, if any
+        return created
     }
 
     func first(_ query: PostgresQuery) async throws -> Person? {

@@ -155,11 +155,12 @@ final class ServerOnOwnCluster: @unchecked Sendable {
         return token
     }
 
-    /// Polls `path` (on `port`, or this set-up's own) until it answers `status`, for at most `seconds`.
-    func waitFor(_ path: String, status: Int, seconds: Double, port: Int? = nil) async -> Bool {
+    /// Polls `path` (on `port`, or this set-up's own; with `token`, if given) until it answers `status`, for at most
+    /// `seconds`.
+    func waitFor(_ path: String, status: Int, seconds: Double, port: Int? = nil, token: String? = nil) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if await request("GET", path, port: port).status == status { return true }
+            if await request("GET", path, port: port, token: token).status == status { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false
