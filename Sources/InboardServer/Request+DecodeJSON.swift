@@ -13,15 +13,8 @@ extension Request {
     func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext, emptyMeansDefaults: Bool = false)
         async throws -> T
     {
-        var body = try await self.body.collect(upTo: 1 << 20)
-        let blank = body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
-        // A cross-site form can send text/plain without a preflight; only JSON's own type is taken.
-        if !(blank && emptyMeansDefaults), !Self.isJSON(headers[.contentType]) {
-            throw APIError(
-                .unsupportedMediaType, code: "unsupported_media_type",
-                message: "send the body as JSON with 'Content-Type: application/json'")
-        }
-        if emptyMeansDefaults, blank {
+        var body = try await jsonBody(allowingEmpty: emptyMeansDefaults)
+        if emptyMeansDefaults, Self.isBlank(body) {
             body = ByteBuffer(string: "{}")
         }
         let data = Data(buffer: body)
@@ -39,6 +32,22 @@ extension Request {
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "the body is not JSON")
         }
+    }
+
+    /// The body (up to 1 MB), refused with a 415 unless it is sent as JSON: a cross-site form can send text/plain
+    /// without a preflight, so only JSON's own type is taken. A blank body passes when `allowingEmpty`.
+    func jsonBody(allowingEmpty: Bool = false) async throws -> ByteBuffer {
+        let body = try await self.body.collect(upTo: 1 << 20)
+        if !(allowingEmpty && Self.isBlank(body)), !Self.isJSON(headers[.contentType]) {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "send the body as JSON with 'Content-Type: application/json'")
+        }
+        return body
+    }
+
+    static func isBlank(_ body: ByteBuffer) -> Bool {
+        body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
     }
 
     /// Refuses (400) a string holding U+0000, which PostgreSQL's text cannot store, and a top-level field the

@@ -197,7 +197,8 @@ import Testing
                 #expect(shown == 200 && !String(decoding: settingsBody, as: UTF8.self).contains(readerPassword))
                 #expect(try JSONDecoder().decode(Settings.self, from: settingsBody).bindPasswordSet)
                 let bad = try await client.execute(
-                    uri: "/api/v1/admin/directory", method: .put, headers: [.authorization: "Bearer \(root.token)"],
+                    uri: "/api/v1/admin/directory", method: .put,
+                    headers: [.authorization: "Bearer \(root.token)", .contentType: "application/json"],
                     body: ByteBuffer(
                         string:
                             "{\"servers\":[\"ldap://127.0.0.1:3890\"],\"bindDN\":\"cn=x\",\"baseDN\":\"dc=acme,dc=test\",\"userFilter\":\"(uid=a\"}"

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import InboardServer
 import InboardStore
@@ -50,6 +51,41 @@ import Yams
                 #expect(
                     code != "not_found" && code != "method_not_allowed",
                     "\(method) \(path) is documented but not routed")
+            }
+        }
+    }
+
+    /// Every documented operation that takes a JSON body refuses any other type with a 415 before it reads the body
+    /// (a cross-site form can send text/plain without a preflight), even to an administrator. The directory's
+    /// settings and preview took any type. A route whose `{id}` names nobody may answer 404 first.
+    @Test func everyJSONBodyRefusesOtherTypes() async throws {
+        let spec = try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let paths = try #require((try Yams.load(yaml: spec) as? [String: Any])?["paths"] as? [String: [String: Any]])
+        let takingJSON = paths.flatMap { path, item in
+            item.compactMap { method, operation -> (HTTPRequest.Method, String)? in
+                let content = ((operation as? [String: Any])?["requestBody"] as? [String: Any])?["content"]
+                guard (content as? [String: Any])?["application/json"] != nil,
+                    let method = HTTPRequest.Method(method.uppercased())
+                else { return nil }
+                return (method, path.replacingOccurrences(of: "{id}", with: "1"))
+            }
+        }
+        #expect(takingJSON.count > 10, "the spec names only \(takingJSON.count) operations taking JSON")
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url).test(.router) { client in
+                let token = try await APIClient(client: client).login("root")
+                for (method, path) in takingJSON {
+                    let status = try await client.execute(
+                        uri: path, method: method,
+                        headers: [.contentType: "text/plain", .authorization: "Bearer \(token)"],
+                        body: ByteBuffer(string: "{}")
+                    ) { Int($0.status.code) }
+                    #expect(
+                        status == 415 || (status == 404 && path.contains("/1")),
+                        "\(method) \(path) answered \(status) to a text/plain body")
+                }
             }
         }
     }

@@ -78,9 +78,9 @@ struct DirectoryAdminController: Sendable {
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
         let limit = try request.uri.queryParameters.count("limit", default: 10, in: 1...100)
         let stored = try await syncer.storedSettings()
-        let body = try await request.body.collect(upTo: 1 << 20)
+        let body = try await request.jsonBody(allowingEmpty: true)
         var settings: DirectorySettings
-        if body.readableBytes > 0 {
+        if !Request.isBlank(body) {
             do { settings = try DirectorySettings(json: Data(buffer: body)) } catch {
                 throw APIError(.unprocessableContent, code: "invalid_setting", message: "\(error)")
             }
@@ -149,7 +149,7 @@ struct DirectoryAdminController: Sendable {
     }
 
     static func settings(from request: Request, context: AppRequestContext) async throws -> DirectorySettings {
-        let body = try await request.body.collect(upTo: 1 << 20)
+        let body = try await request.jsonBody()
         do { return try DirectorySettings(json: Data(buffer: body)) } catch {
             throw APIError(.unprocessableContent, code: "invalid_setting", message: "\(error)")
         }
