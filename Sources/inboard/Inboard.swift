@@ -10,7 +10,8 @@ struct Inboard: AsyncParsableCommand {
             Process settings come from the environment (defaults in brackets):
             \(ServerConfiguration.documentation.map { "  \($0.variable) [\($0.defaultValue)]\n      \($0.meaning)" }.joined(separator: "\n"))
 
-            Everything an administrator manages (directory, SMTP, status types, policies) is stored in PostgreSQL.
+            What an administrator manages on the web (directory, SMTP, status types) is stored in PostgreSQL; \
+            policies are the files in INBOARD_POLICY_DIR (a backup of the database does not hold them).
             """,
         version: "1.0.0.0",
         subcommands: [

@@ -17,7 +17,8 @@ struct SetupCommand: AsyncParsableCommand {
             Either way: checks the prerequisites, shows a review of what will change, then applies it step by \
             step: creates the login and the database it owns from --database-admin-url (or takes an existing \
             empty one), migrates (a database with people in it on an older schema is left to 'inboard upgrade', \
-            which takes a backup first), writes the secret key (mode 600) and the environment file, creates the local \
+            which takes a backup first), writes the secret key (mode 600; as root with an 'inboard' group, mode 640, owned by root and readable \
+            by that group) and the environment file, creates the local \
             admin, and saves the directory (after testing it) and SMTP settings when given. Every step is \
             idempotent: running setup again with the same answers changes nothing; after a failure, fix what it \
             names and run it again. A second run starts from the environment file: answers not given again, and \

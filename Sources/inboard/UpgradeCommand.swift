@@ -8,8 +8,8 @@ struct UpgradeCommand: AsyncParsableCommand {
         abstract: "Back up the database, then migrate it to this version of Inboard, then report.",
         discussion: """
             Nothing to migrate: says so and changes nothing. Otherwise writes a backup (as 'inboard backup') \
-            into --backup-dir, applies the pending schema files, and compares every table's row count with the \
-            backup's. Upgrade the servers before the clients. A database newer than this binary is refused \
+            into --backup-dir, applies the pending schema files, and checks that no table lost rows (counted \
+            just before and after migrating: servers still running meanwhile may delete rows of their own). Upgrade the servers before the clients. A database newer than this binary is refused \
             before anything is written.
             """)
 
