@@ -194,12 +194,12 @@ public struct OfflineQueue: Sendable {
             } catch let error as ClientError {
                 if error.isOutage { return report }
                 switch error {
-                case let .refused(500, _, message):
-                    // The server failed, which is no verdict on the change (nothing of it was stored): kept, and
-                    // the rest after it, for the next try.
+                case let .refused(status, _, message) where status == 500 || status == 429:
+                    // The server failed, or asks for a pause (too many changes lately): no verdict on the change
+                    // (nothing of it was stored), so it is kept, and the rest after it, for the next try.
                     report.append(
-                        "kept: the server failed on the change to \(change.type) made at \(made) (\(message)); "
-                            + "it is sent again next time")
+                        "kept: the server \(status == 429 ? "asked for a pause before" : "failed on") the change to "
+                            + "\(change.type) made at \(made) (\(message)); it is sent again next time")
                     return report
                 case let .refused(_, code, message):
                     report.append(

@@ -34,6 +34,8 @@ public struct AppDependencies: Sendable {
     public var directoryLoginTimeout: Duration = DirectorySettings.loginOperationTimeout
     /// How long a live stream's connection may take no writes before its client is taken as gone and it is closed.
     public var streamStallLimit: Duration = ClientDepartureHandler.defaultStallLimit
+    /// Changes one person's status takes per 10 minutes in this process (`StatusChangeLimiter`); 0: no limit.
+    public var statusChangeLimit = StatusChangeLimiter.defaultPerWindow
     /// The login throttle's first lock (1 s, doubling per further failure up to 15 minutes).
     public var loginFirstLock: Duration = .seconds(1)
     /// Stores used instead of the PostgreSQL ones (route and page tests run on in-memory stores).
@@ -173,13 +175,15 @@ func buildRouter(
     OrganisationAdminController(organisation: stores.organisation, statuses: statuses).addRoutes(to: api)
     PeopleAdminController(people: people).addRoutes(to: api)
     let clock = dependencies.clock
+    let limiter = StatusChangeLimiter(perWindow: dependencies.statusChangeLimit)
     let statusService = StatusService(
         statuses: statuses, people: people, organisation: stores.organisation, board: board, clock: clock,
-        logger: logger)
+        limiter: limiter, logger: logger)
     StatusController(service: statusService).addRoutes(to: api)
     BoardController(statuses: statuses, people: people, cache: board, clock: clock).addRoutes(to: api)
     PresenceController(
-        statuses: statuses, organisation: stores.organisation, board: board, clock: clock, logger: logger
+        statuses: statuses, organisation: stores.organisation, board: board, clock: clock, limiter: limiter,
+        logger: logger
     )
     .addRoutes(to: api)
     ContactController(people: people, organisation: stores.organisation, statuses: statuses, board: board).addRoutes(

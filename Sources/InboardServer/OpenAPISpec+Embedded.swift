@@ -229,6 +229,7 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "409": {description: "No directory settings are saved (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
   /api/v1/admin/directory/preview:
     post:
@@ -262,6 +263,7 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "409": {description: "No body was sent and no directory settings are saved (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: The draft is wrong or the directory refused it, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/sync:
@@ -336,6 +338,8 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "409": {description: "The run is not held (not_approvable) or another sync is running (sync_running)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "422": {description: The directory settings are wrong (sync_failed), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "503": {description: The server is stopping (server_stopping); approve again once it is back, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/status-types:
     get:
       summary: The status types people choose from (active ones)
@@ -365,6 +369,7 @@ paths:
         "409": {description: "superseded - the status was set after the change's madeAt; nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "429": {description: "too_many_changes - this person's status changed INBOARD_STATUS_CHANGE_LIMIT times (30 by default) in the last 10 minutes on this server; Retry-After says when to try again", headers: {Retry-After: {schema: {type: integer}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/people/{id}/status:
     put:
       summary: Set someone else's status (delegates and admins)
@@ -382,6 +387,7 @@ paths:
         "409": {description: "superseded - the status was set after the change's madeAt; nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "429": {description: "too_many_changes - this person's status changed INBOARD_STATUS_CHANGE_LIMIT times (30 by default) in the last 10 minutes on this server; Retry-After says when to try again", headers: {Retry-After: {schema: {type: integer}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/me/presence:
     post:
       summary: Report how long the user has been idle (auto-away)
@@ -397,7 +403,10 @@ paths:
               schema: {type: object, properties: {changed: {type: boolean}, person: {$ref: "#/components/schemas/BoardEntry"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {description: "The caller is not on the board (not_found)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "No active status type serves as in or away (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {description: "too_many_changes - this person's status changed INBOARD_STATUS_CHANGE_LIMIT times (30 by default) in the last 10 minutes on this server; Retry-After says when to try again", headers: {Retry-After: {schema: {type: integer}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/me/contact:
     put:
       summary: Edit my contact fields that the directory does not master (the organisation's editableFields)
@@ -410,6 +419,7 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {description: "A field comes from the directory", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "422": {description: "A value is longer than the field takes (200 characters)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/people:
     get:
       summary: The board, alphabetically, a page at a time (hidden notes removed for viewers who may not see them)
@@ -639,6 +649,7 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
+        "409": {description: "No directory is connected (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "503":
           description: The policy folder does not validate
           content:
@@ -878,7 +889,7 @@ components:
       required: [version, schemaVersion, minimumClientVersion]
       properties:
         version: {type: string, example: 1.0.0.0}
-        schemaVersion: {type: integer, example: 6}
+        schemaVersion: {type: integer, example: 12}
         minimumClientVersion: {type: string, example: "1.0"}
     Error:
       type: object
@@ -956,8 +967,8 @@ components:
         id: {type: integer}
         mode: {type: string, enum: [full, incremental]}
         dryRun: {type: boolean}
-        state: {type: string, enum: [running, succeeded, failed, held]}
-        trigger: {type: string, enum: [command, schedule, api, approval]}
+        state: {type: string, enum: [running, succeeded, failed, held, discarded], description: "discarded: a held run an administrator turned down"}
+        trigger: {type: string, enum: [command, schedule, api, web, approval], description: "web: started on the admin Sync page; approval: a held run approved"}
         startedAt: {type: string, format: date-time}
         finishedAt: {type: string, format: date-time}
         phase: {type: string}
@@ -1043,7 +1054,7 @@ components:
       required: [allowHiddenNotes, idleMinutes, awayType, editableFields]
       properties:
         allowHiddenNotes: {type: boolean}
-        idleMinutes: {type: integer, minimum: 1}
+        idleMinutes: {type: integer, minimum: 1, maximum: 1440}
         awayType: {type: string}
         editableFields: {type: array, items: {type: string, enum: [phone, mobile, office, title, email]}}
 

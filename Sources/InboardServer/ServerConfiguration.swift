@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Days of status history kept; 0 keeps it for ever.
     public var historyRetentionDays = Housekeeping.defaultHistoryRetentionDays
+    /// Changes one person's status takes per 10 minutes on each server; 0: no limit.
+    public var statusChangeLimit = StatusChangeLimiter.defaultPerWindow
 
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultHTTPPort = 8080
@@ -54,6 +56,10 @@ public struct ServerConfiguration: Sendable {
         (
             "INBOARD_HISTORY_RETENTION_DAYS", "\(Housekeeping.defaultHistoryRetentionDays)",
             "days of status history kept (0: for ever); set it alike on every server"
+        ),
+        (
+            "INBOARD_STATUS_CHANGE_LIMIT", "\(StatusChangeLimiter.defaultPerWindow)",
+            "changes one person's status takes per 10 minutes on each server (each mails their watchers); 0: no limit"
         ),
         (
             "INBOARD_ENV_FILE", "/etc/inboard/inboard.env",
@@ -105,6 +111,13 @@ public struct ServerConfiguration: Sendable {
                 "INBOARD_HISTORY_RETENTION_DAYS '\(retention)' is not a number of days (0 keeps history for ever)")
         }
         historyRetentionDays = days
+        let limit = reader.string(
+            forKey: ["inboard", "status", "change", "limit"], default: "\(StatusChangeLimiter.defaultPerWindow)")
+        guard let changes = Int(limit), (0...100_000).contains(changes) else {
+            throw ConfigurationError(
+                "INBOARD_STATUS_CHANGE_LIMIT '\(limit)' is not a number of changes per 10 minutes (0: no limit)")
+        }
+        statusChangeLimit = changes
     }
 
     /// How long housekeeping keeps status history (nil: for ever).

@@ -65,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             withPolicies.trustedProxies = configuration.trustedProxies
             withPolicies.publicURLIsHTTPS = configuration.publicURLIsHTTPS
             withPolicies.historyRetention = configuration.historyRetention
+            withPolicies.statusChangeLimit = configuration.statusChangeLimit
             let app = buildApplication(configuration: configuration, dependencies: withPolicies)
             environment.logger.info(
                 "Inboard \(InboardVersion.current) listening on http://\(configuration.httpHost):\(configuration.httpPort)"

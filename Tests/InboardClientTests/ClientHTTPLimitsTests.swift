@@ -27,9 +27,12 @@ import Testing
                 else:  # the token says whether a refusal came first
                     token = b"after-refusal" if Handler.refused else b"first-try"
                     self.answer(200, b'{"token":"' + token + b'","expiresAt":"2026-12-07T00:00:00Z","person":{"username":"bob"}}')
-            def do_PUT(self):
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self.answer(500, b'{"error":{"code":"internal","message":"Something went wrong (request 7)."}}')
+            def do_PUT(self):  # a change to "Busy" is one too many (429); any other, a server failing (500)
+                change = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+                if change.get("type") == "Busy":
+                    self.answer(429, b'{"error":{"code":"too_many_changes","message":"try again in a few minutes"}}')
+                else:
+                    self.answer(500, b'{"error":{"code":"internal","message":"Something went wrong (request 7)."}}')
             def do_GET(self):
                 if self.path == "/api/v1/me":
                     self.answer(200, b'{"username":"bob"}')
@@ -135,22 +138,23 @@ import Testing
         }
     }
 
-    /// A server that fails on a queued change (500: nothing of it was stored) is no verdict on it: the offline
-    /// queue keeps it, and what came after it, for the next try (it dropped it for good before).
-    @Test(.timeLimit(.minutes(1)))
-    func aChangeTheServerFailedOnStaysQueued() async throws {
+    /// A server that fails on a queued change (500: nothing of it was stored), or asks for a pause (429: too many
+    /// changes lately), is no verdict on it: the offline queue keeps it, and what came after it, for the next try
+    /// (it dropped it for good before).
+    @Test(.timeLimit(.minutes(1)), arguments: [("Out", "kept: the server failed on"), ("Busy", "asked for a pause")])
+    func aChangeTheServerFailedOnOrPausedStaysQueued(first: String, said: String) async throws {
         try await withServer { http in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("queue-\(UUID())").path
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let queue = OfflineQueue(config: ClientConfig(environment: ["INBOARD_CLIENT_CONFIG_DIR": folder]))
-            for type in ["Out", "In"] {
+            for type in [first, "In"] {
                 try queue.append(
                     OfflineQueue.Change(
                         body: ["type": type], madeAt: Date(), owner: "bob", session: OfflineQueue.session(of: "t")))
             }
             let report = try await queue.flush(InboardAPI(http: http, token: "t"))
-            #expect(report.count == 1 && report[0].contains("kept: the server failed"), "\(report)")
-            #expect(queue.changes.map(\.type) == ["Out", "In"])
+            #expect(report.count == 1 && report[0].contains(said), "\(report)")
+            #expect(queue.changes.map(\.type) == [first, "In"])
         }
     }
 

@@ -15,7 +15,8 @@ func makeTestApp(
     trustedProxies: String = "", publicURLIsHTTPS: Bool = false, loginFirstLock: Duration = .seconds(1),
     // a loaded Samba can be slow
     directoryLoginTimeout: Duration = .seconds(20),
-    boardStores: BoardStores? = nil, clock: (@Sendable () -> Date)? = nil, streamStallLimit: Duration? = nil
+    boardStores: BoardStores? = nil, clock: (@Sendable () -> Date)? = nil, streamStallLimit: Duration? = nil,
+    statusChangeLimit: Int? = nil
 ) throws -> some ApplicationProtocol {
     var configuration = try ServerConfiguration(environment: [:])
     configuration.httpPort = port
@@ -35,6 +36,7 @@ func makeTestApp(
     dependencies.boardStores = boardStores
     if let clock { dependencies.clock = clock }
     if let streamStallLimit { dependencies.streamStallLimit = streamStallLimit }
+    if let statusChangeLimit { dependencies.statusChangeLimit = statusChangeLimit }
     return buildApplication(configuration: configuration, dependencies: dependencies)
 }
 

@@ -1,4 +1,6 @@
+import Foundation
 import InboardServer
+import InboardTestSupport
 import Testing
 
 @Suite struct ServerConfigurationTests {
@@ -50,8 +52,19 @@ import Testing
                 "INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE",
                 "INBOARD_LOG_LEVEL", "INBOARD_POLICY_DIR",
                 "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL", "INBOARD_HISTORY_RETENTION_DAYS", "INBOARD_ENV_FILE",
-                "INBOARD_CLIENT_PACKAGE_DIR",
+                "INBOARD_CLIENT_PACKAGE_DIR", "INBOARD_STATUS_CHANGE_LIMIT",
             ])
+    }
+
+    /// The README's and the administrator's guide's tables of settings list every variable `--help` prints.
+    @Test func theGuidesListEveryVariable() throws {
+        for document in ["README.md", "docs/admin-guide.md"] {
+            let text = try String(
+                contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent(document), encoding: .utf8)
+            for variable in ServerConfiguration.documentation.map(\.variable) {
+                #expect(text.contains("| `\(variable)` |"), "\(document) has no row for \(variable)")
+            }
+        }
     }
 
     @Test func historyRetentionInDaysZeroKeepsItForEver() throws {

@@ -15,6 +15,7 @@ struct PresenceController: Sendable {
     /// Told of changes made here, so this process's next board read already shows them.
     let board: BoardCache
     let clock: @Sendable () -> Date
+    let limiter: StatusChangeLimiter
     let logger: Logger
 
     struct Report: Decodable, KnownFields {
@@ -31,14 +32,19 @@ struct PresenceController: Sendable {
             guard report.idleSeconds >= 0 else {
                 throw APIError(.badRequest, code: "bad_request", message: "field 'idleSeconds' must not be negative")
             }
-            if let minutes = report.idleMinutes, !(1...1440).contains(minutes) {
-                throw APIError(.badRequest, code: "bad_request", message: "field 'idleMinutes' must be 1 to 1440")
+            let allowed = OrganisationSettings.idleMinutesAllowed
+            if let minutes = report.idleMinutes, !allowed.contains(minutes) {
+                throw APIError(
+                    .badRequest, code: "bad_request",
+                    message: "field 'idleMinutes' must be \(allowed.lowerBound) to \(allowed.upperBound)")
             }
             let organisation = try await self.organisation.load()
             guard let current = try await statuses.entry(personID: me.id) else {
                 throw APIError(.notFound, code: "not_found", message: "You are not on the board.")
             }
-            let idle = report.idleSeconds >= (report.idleMinutes ?? organisation.idleMinutes) * 60
+            // Clamped: settings stored before the upper bound existed may be larger (and overflow times 60).
+            let idle =
+                report.idleSeconds >= min(report.idleMinutes ?? organisation.idleMinutes, allowed.upperBound) * 60
             var changed: BoardEntry?
             if idle, current.status.map({ $0.presence == .in && !$0.autoAway }) ?? true {
                 guard let away = try await statuses.type(named: organisation.awayType) else {
@@ -48,10 +54,12 @@ struct PresenceController: Sendable {
                             "The away status type '\(organisation.awayType)' does not exist; an admin sets it in the organisation settings."
                     )
                 }
+                try limiter.require(me.id)
                 changed = try await statuses.set(
                     personID: me.id, type: away, change: StatusChange(), setBy: me.id, source: "auto-away",
                     autoAway: true)
             } else if !idle, current.status?.autoAway == true {
+                try limiter.require(me.id)
                 changed = try await restore(me.id)
             }
             if changed != nil { await board.invalidate() }

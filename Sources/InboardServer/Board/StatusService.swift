@@ -42,6 +42,7 @@ struct StatusService: Sendable {
     let board: BoardCache
     /// Now, for the type's rules (a return time in the future, the default expiry).
     let clock: @Sendable () -> Date
+    let limiter: StatusChangeLimiter
     let logger: Logger
 
     func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws
@@ -82,6 +83,7 @@ struct StatusService: Sendable {
         } catch {
             throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
         }
+        try limiter.require(personID)
         do {
             let entry = try await statuses.set(
                 personID: personID, type: type, change: change, setBy: actor.id, source: address)
