@@ -75,11 +75,9 @@ public struct ServerConfiguration: Sendable {
         guard !httpHost.isEmpty else {
             throw ConfigurationError("INBOARD_HTTP_HOST is empty; use an address such as 127.0.0.1 or 0.0.0.0")
         }
-        let port = reader.string(forKey: ["inboard", "http", "port"], default: "\(Self.defaultHTTPPort)")
-        guard let portNumber = Int(port), (1...65535).contains(portNumber) else {
-            throw ConfigurationError("INBOARD_HTTP_PORT '\(port)' is not a port number (1-65535)")
-        }
-        httpPort = portNumber
+        httpPort = try Self.wholeNumber(
+            reader, ["inboard", "http", "port"], default: Self.defaultHTTPPort, in: 1...65535,
+            is: "a port number (1-65535)")
         secretKeyFile = reader.string(forKey: ["inboard", "secret", "key", "file"], default: Self.defaultSecretKeyFile)
         let level = reader.string(forKey: ["inboard", "log", "level"], default: Self.defaultLogLevel.rawValue)
         guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
@@ -104,20 +102,23 @@ public struct ServerConfiguration: Sendable {
             }
             self.publicURL = publicURL
         }
-        let retention = reader.string(
-            forKey: ["inboard", "history", "retention", "days"], default: "\(Housekeeping.defaultHistoryRetentionDays)")
-        guard let days = Int(retention), (0...36_500).contains(days) else {
-            throw ConfigurationError(
-                "INBOARD_HISTORY_RETENTION_DAYS '\(retention)' is not a number of days (0 keeps history for ever)")
+        historyRetentionDays = try Self.wholeNumber(
+            reader, ["inboard", "history", "retention", "days"], default: Housekeeping.defaultHistoryRetentionDays,
+            in: 0...36_500, is: "a number of days (0 keeps history for ever)")
+        statusChangeLimit = try Self.wholeNumber(
+            reader, ["inboard", "status", "change", "limit"], default: StatusChangeLimiter.defaultPerWindow,
+            in: 0...100_000, is: "a number of changes per 10 minutes (0: no limit)")
+    }
+
+    /// The whole number under `key` (INBOARD_ and the key's words, upper-cased), or an error naming the variable.
+    private static func wholeNumber(
+        _ reader: ConfigReader, _ key: [String], default value: Int, in range: ClosedRange<Int>, is meaning: String
+    ) throws(ConfigurationError) -> Int {
+        let text = reader.string(forKey: ConfigKey(key), default: "\(value)")
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError("\(key.joined(separator: "_").uppercased()) '\(text)' is not \(meaning)")
         }
-        historyRetentionDays = days
-        let limit = reader.string(
-            forKey: ["inboard", "status", "change", "limit"], default: "\(StatusChangeLimiter.defaultPerWindow)")
-        guard let changes = Int(limit), (0...100_000).contains(changes) else {
-            throw ConfigurationError(
-                "INBOARD_STATUS_CHANGE_LIMIT '\(limit)' is not a number of changes per 10 minutes (0: no limit)")
-        }
-        statusChangeLimit = changes
+        return number
     }
 
     /// How long housekeeping keeps status history (nil: for ever).
