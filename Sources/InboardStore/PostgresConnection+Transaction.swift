@@ -31,7 +31,10 @@ extension PostgresConnection {
         if shouldCommit(value) {
             try await query("COMMIT", logger: logger)
         } else {
-            try await query("ROLLBACK", logger: logger)
+            do { try await query("ROLLBACK", logger: logger) } catch {
+                try? await close()
+                throw error
+            }
         }
         return value
     }

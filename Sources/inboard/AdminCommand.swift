@@ -11,9 +11,11 @@ struct AdminCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a local admin account, or set its password when it exists (idempotent).",
+            abstract: "Create a local admin account, or set its password when it exists.",
             discussion:
-                "The password is read from a file (first line), stored as a bcrypt hash (cost 12) and never printed.")
+                "The password is read from a file (first line), stored as a bcrypt hash (cost 12) and never printed. "
+                + "Setting another password on an existing account ends every session it had (the break-glass "
+                + "reset); run again with the same password, it changes nothing.")
 
         @Option(help: "The account's username.")
         var username: String
@@ -40,15 +42,12 @@ struct AdminCommand: AsyncParsableCommand {
             }
             try await environment.reporting {
                 try await environment.requireCurrentSchema()
-                let hash = Bcrypt.hash(password, cost: 12)
-                let created = try await environment.withPool { pool in
-                    try await PeopleStore(database: pool, logger: environment.logger).upsertLocalAdmin(
-                        username: username, passwordHash: hash)
+                let outcome = try await environment.withPool { pool in
+                    try await LocalAdminAccount.set(
+                        username: username, password: password,
+                        people: PeopleStore(database: pool, logger: environment.logger))
                 }
-                print(
-                    created
-                        ? "local admin '\(username)' created"
-                        : "local admin '\(username)' already existed; its password was set and it is an active admin")
+                print("local admin \(outcome)")
             }
         }
     }

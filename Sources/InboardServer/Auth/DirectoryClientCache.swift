@@ -6,7 +6,13 @@ import Logging
 /// logins reuse pooled connections instead of connecting for each attempt.
 actor DirectoryClientCache {
     private var current: (key: String, authenticator: DirectoryAuthenticator)?
-    private var building: (key: String, task: Task<DirectoryAuthenticator, any Error>)?
+    private var building: Build?
+    private var builds = 0
+    private struct Build {
+        let id: Int
+        let key: String
+        let task: Task<DirectoryAuthenticator, any Error>
+    }
     private var stored: (authenticator: DirectoryAuthenticator?, readAt: ContinuousClock.Instant)?
     let logger: Logger
     /// How long the stored settings are trusted before they are read (and their password opened) again.
@@ -45,28 +51,41 @@ actor DirectoryClientCache {
     private func authenticator(for settings: DirectorySettings) async throws -> DirectoryAuthenticator {
         let key = settings.json() + "\u{0}" + (settings.bindPassword ?? "")
         if let current, current.key == key { return current.authenticator }
-        if let building, building.key == key { return try await building.task.value }
+        if let building, building.key == key { return try await finished(building) }
         let (old, logger, operationTimeout) = (current?.authenticator.client, logger, operationTimeout)
         current = nil
-        let task = Task {
-            if let old { await old.shutdown() }
-            return DirectoryAuthenticator(
-                settings: settings,
-                client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout),
-                logger: logger)
-        }
-        building = (key, task)
-        do {
-            let authenticator = try await task.value
-            if building?.key == key {  // else newer settings are being built, and they take its place
-                building = nil
-                current = (key, authenticator)
-            }
-            return authenticator
-        } catch {
-            if building?.key == key { building = nil }
+        builds += 1
+        let build = Build(
+            id: builds, key: key,
+            task: Task {
+                if let old { await old.shutdown() }
+                return DirectoryAuthenticator(
+                    settings: settings,
+                    client: try await settings.makeClient(logger: logger, operationTimeout: operationTimeout),
+                    logger: logger)
+            })
+        building = build
+        return try await finished(build)
+    }
+
+    /// The authenticator `build` made, once it is the current one. Newer settings may have started a build of
+    /// their own meanwhile: then this one is shut down (none of its waiters uses it) and they wait for the newer.
+    private func finished(_ build: Build) async throws -> DirectoryAuthenticator {
+        let made: DirectoryAuthenticator
+        do { made = try await build.task.value } catch {
+            if building?.id == build.id { building = nil }
             throw error
         }
+        if building?.id == build.id {
+            building = nil
+            current = (build.key, made)
+        }
+        if let current, current.authenticator.client === made.client { return made }
+        await made.client.shutdown()
+        if let current, current.key == build.key { return current.authenticator }
+        if let building { return try await finished(building) }
+        if let current { return current.authenticator }
+        throw CancellationError()  // shut down meanwhile
     }
 
     func shutdown() async {

@@ -54,13 +54,13 @@ struct PresenceController: Sendable {
                             "The away status type '\(organisation.awayType)' does not exist; an admin sets it in the organisation settings."
                     )
                 }
-                try limiter.require(me.id)
-                changed = try await statuses.set(
-                    personID: me.id, type: away, change: StatusChange(), setBy: me.id, source: "auto-away",
-                    autoAway: true)
+                changed = try await limiter.counting(me.id) {
+                    try await statuses.set(
+                        personID: me.id, type: away, change: StatusChange(), setBy: me.id, source: "auto-away",
+                        autoAway: true)
+                }
             } else if !idle, current.status?.autoAway == true {
-                try limiter.require(me.id)
-                changed = try await restore(me.id)
+                changed = try await limiter.counting(me.id) { try await restore(me.id) }
             }
             if changed != nil { await board.invalidate() }
             return try JSONResponse(Answer(changed: changed != nil, person: (changed ?? current).redacted(for: me)))

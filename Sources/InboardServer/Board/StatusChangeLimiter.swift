@@ -3,8 +3,8 @@ import NIOConcurrencyHelpers
 /// How many changes one person's status takes in a window: 30 in 10 minutes by default
 /// (`INBOARD_STATUS_CHANGE_LIMIT`), as for notes, since each change mails everyone who watches them (and empties
 /// every server's board cache). Counted per server process, by arrival, whoever asks (the person, a delegate,
-/// their client's presence reports); expiry does not count. A person changing their status by hand never comes
-/// near it; a loop does.
+/// their client's presence reports), once the change is applied; expiry does not count. A person changing their
+/// status by hand never comes near it; a loop does.
 final class StatusChangeLimiter: Sendable {
     static let defaultPerWindow = 30
     static let window: Duration = .seconds(600)
@@ -17,29 +17,42 @@ final class StatusChangeLimiter: Sendable {
         self.perWindow = perWindow
     }
 
-    /// Counts a change of `person`'s status; false, counting nothing, when the window is full.
-    func admit(_ person: Int64, now: ContinuousClock.Instant = .now) -> Bool {
-        guard perWindow > 0 else { return true }
+    /// Counts a change of `person`'s status and returns nil; or, counting nothing when the window is full, how
+    /// long until it has room.
+    func reserve(_ person: Int64, now: ContinuousClock.Instant = .now) -> Duration? {
+        guard perWindow > 0 else { return nil }
         return recent.withLockedValue { recent in
             if recent.count > 10_000 {  // people who changed nothing lately are forgotten
                 recent = recent.filter { $0.value.last.map { now - $0 < Self.window } ?? false }
             }
             var times = recent[person, default: []].filter { now - $0 < Self.window }
-            let admitted = times.count < perWindow
-            if admitted { times.append(now) }
-            recent[person] = times
-            return admitted
+            defer { recent[person] = times }
+            guard times.count < perWindow else { return Self.window - (now - times[times.count - perWindow]) }
+            times.append(now)
+            return nil
         }
     }
 
-    /// `admit`, or the 429 that says why not.
-    func require(_ person: Int64) throws {
-        guard admit(person) else {
+    /// Takes back the last change `reserve` counted for `person` (it was not applied).
+    func refund(_ person: Int64) {
+        recent.withLockedValue { recent in
+            if recent[person]?.isEmpty == false { recent[person]?.removeLast() }
+        }
+    }
+
+    /// Runs `change` if `person`'s window has room (else a 429 saying when it will), counting it unless it throws.
+    func counting<T>(_ person: Int64, _ change: () async throws -> T) async throws -> T {
+        if let wait = reserve(person) {
+            let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
             throw APIError(
                 .tooManyRequests, code: "too_many_changes",
                 message:
-                    "This status changed \(perWindow) times in the last 10 minutes already (each change tells everyone watching); try again in a few minutes.",
-                headers: [.retryAfter: "60"])
+                    "This status took \(perWindow) changes in the last 10 minutes (each tells everyone watching); the next can be made in \(seconds) s.",
+                headers: [.retryAfter: "\(seconds)"])
+        }
+        do { return try await change() } catch {
+            refund(person)
+            throw error
         }
     }
 }

@@ -83,10 +83,10 @@ struct StatusService: Sendable {
         } catch {
             throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
         }
-        try limiter.require(personID)
         do {
-            let entry = try await statuses.set(
-                personID: personID, type: type, change: change, setBy: actor.id, source: address)
+            let entry = try await limiter.counting(personID) {
+                try await statuses.set(personID: personID, type: type, change: change, setBy: actor.id, source: address)
+            }
             await board.invalidate()
             return entry.redacted(for: actor)
         } catch StatusStoreError.noSuchPerson {

@@ -102,16 +102,8 @@ extension Setup {
     func createAdmin(_ environment: CommandEnvironment) async throws -> String {
         let (username, password) = (answers.adminUsername, answers.adminPassword ?? "")
         return try await environment.withPool { pool in
-            let people = PeopleStore(database: pool, logger: environment.logger)
-            if let existing = try await people.localAccount(username: username), existing.person.active,
-                existing.person.role == .admin, Bcrypt.verify(password, hash: existing.passwordHash)
-            {
-                return "'\(username)' already exists with this password: unchanged"
-            }
-            let created = try await people.upsertLocalAdmin(
-                username: username, passwordHash: Bcrypt.hash(password, cost: 12))
-            return created
-                ? "'\(username)' created" : "'\(username)' existed; its password was set and it is an active admin"
+            try await LocalAdminAccount.set(
+                username: username, password: password, people: PeopleStore(database: pool, logger: environment.logger))
         }
     }
 
