@@ -205,7 +205,9 @@ struct DatabaseOutageTests {
             #expect(await log.acknowledged.count > 20, "too little load to mean anything")
             // URLSession gives up after 10 s: status 0 is a request that waited that long.
             #expect(failures[0] == nil, "requests left waiting: \(failures)")
-            #expect(failures.keys.allSatisfy { $0 == 503 }, "answers other than 503: \(failures)")
+            #expect(
+                failures.keys.allSatisfy { $0 == 503 },
+                "answers other than 503: \(failures); the server's errors: \(setup.serverErrors)")
             // Every slot of the pool (10) still works: more concurrent writes than slots all succeed, quickly (once
             // the last ended connections are seen closed and the pool's pause after a failed connect is over).
             #expect(await setup.waitFor("/health/ready", status: 200, seconds: 10))

@@ -103,6 +103,10 @@ final class ServerOnOwnCluster: @unchecked Sendable {
 
     var serverIsAlive: Bool { server?.exitCodeIfExited() == nil }
     var serverLog: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+    /// The lines of the server's log that say it failed a request (a 500), for a test's failure message.
+    var serverErrors: String {
+        serverLog.split(separator: "\n").filter { $0.contains("unhandled error") }.suffix(5).joined(separator: "\n")
+    }
 
     func tearDown() async {
         if let server, server.exitCodeIfExited() == nil { server.signal(SIGKILL); _ = await server.exit() }
