@@ -830,7 +830,8 @@ components:
       in: cookie
       name: inboard_session
       description: >-
-        The web pages' session. A request that changes state (POST, PUT, PATCH, DELETE) with this cookie must also
+        The web pages' session (over TLS the cookie is `__Host-inboard_session`, and a plain `inboard_session` is
+        not read). A request that changes state (POST, PUT, PATCH, DELETE) with this cookie must also
         send the page's CSRF token in `X-CSRF-Token` (the `csrf-token` meta tag of any page), else 403 `csrf_failed`.
         Bearer tokens need no CSRF token.
   parameters:

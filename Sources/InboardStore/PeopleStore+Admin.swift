@@ -73,9 +73,7 @@ extension PeopleStore {
                 WHERE id = \(id)
                 """, logger: logger)
             if !active {
-                try await connection.query(
-                    "UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL",
-                    logger: logger)
+                try await SessionStore.endAll(of: id, on: connection, logger: logger)
             }
             try await AuditLog.record(
                 AuditEntry(
@@ -111,8 +109,7 @@ extension PeopleStore {
     public func revokeSessions(_ id: Int64, by actor: String, from address: String?) async throws {
         defer { database.identityChanges.signal(person: id) }  // session caches forget, committed or not
         try await database.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                "UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL", logger: logger)
+            try await SessionStore.endAll(of: id, on: connection, logger: logger)
             try await AuditLog.record(
                 AuditEntry(actor: actor, action: "sessions.revoke", target: String(id), address: address),
                 on: connection, logger: logger)

@@ -69,9 +69,7 @@ public struct PeopleStore: Sendable {
             for try await row in rows.decode((Int64, Bool).self) { upserted = row }
             guard let (id, created) = upserted else { throw PeopleStoreError.usernameTakenByDirectory(username) }
             if !created {
-                try await connection.query(
-                    "UPDATE sessions SET revoked_at = now() WHERE person_id = \(id) AND revoked_at IS NULL",
-                    logger: logger)
+                try await SessionStore.endAll(of: id, on: connection, logger: logger)
                 try await AuditLog.record(
                     AuditEntry(actor: actor, action: "admin.password.set", target: String(id)), on: connection,
                     logger: logger)

@@ -124,6 +124,14 @@ public struct SessionStore: Sendable {
         return valid
     }
 
+    /// Ends every live session of a person (API tokens too), inside the caller's transaction: the one statement
+    /// a disable, a password reset and an admin's "end sessions" share.
+    static func endAll(of person: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "UPDATE sessions SET revoked_at = now() WHERE person_id = \(person) AND revoked_at IS NULL",
+            logger: logger)
+    }
+
     public func revoke(token: String) async throws {
         try await database.query(
             "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL",

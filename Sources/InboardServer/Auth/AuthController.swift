@@ -107,28 +107,34 @@ struct AuthController: Sendable {
         return SignedIn(person: person, session: issued, deviceToken: kept ?? devices.issue(forPerson: person.id))
     }
 
-    /// The session cookie: HttpOnly, SameSite=Lax, Secure when the client came over TLS (see `ClientAddressMiddleware`).
+    /// The session cookie: HttpOnly, SameSite=Lax, over TLS (see `ClientAddressMiddleware`) a Secure `__Host-` one.
     static func sessionCookie(_ issued: SessionStore.Issued, context: AppRequestContext) -> Cookie {
-        Cookie(
-            name: SessionMiddleware.cookieName, value: issued.token, expires: issued.expiresAt, path: "/",
+        let placed = SessionMiddleware.cookie(secure: context.secureTransport)
+        return Cookie(
+            name: placed.name, value: issued.token, expires: issued.expiresAt, path: placed.path,
             secure: context.secureTransport, httpOnly: true, sameSite: .lax)
     }
 
     /// The login page's device cookie (see `DeviceTokens.cookie`).
     static func deviceCookie(_ token: String, context: AppRequestContext) -> Cookie {
-        let (name, path) = DeviceTokens.cookie(secure: context.secureTransport)
+        let placed = DeviceTokens.cookie(secure: context.secureTransport)
         return Cookie(
-            name: name, value: token, maxAge: Int(DeviceTokens.lifetime.components.seconds), path: path,
+            name: placed.name, value: token, maxAge: Int(DeviceTokens.lifetime.components.seconds), path: placed.path,
             secure: context.secureTransport, httpOnly: true, sameSite: .strict)
     }
 
-    static let clearedSessionCookie = Cookie(
-        name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax)
+    /// The session cookie emptied (a `__Host-` one can only be replaced with the same attributes).
+    static func clearedSessionCookie(context: AppRequestContext) -> Cookie {
+        let placed = SessionMiddleware.cookie(secure: context.secureTransport)
+        return Cookie(
+            name: placed.name, value: "", maxAge: 0, path: placed.path, secure: context.secureTransport,
+            httpOnly: true, sameSite: .lax)
+    }
 
     @Sendable func logOut(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let token = context.token { try await sessions.revoke(token: token) }
         var response = Response(status: .noContent)
-        response.headers[values: .setCookie].append(Self.clearedSessionCookie.description)
+        response.headers[values: .setCookie].append(Self.clearedSessionCookie(context: context).description)
         return response
     }
 }

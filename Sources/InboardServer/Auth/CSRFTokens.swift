@@ -15,8 +15,11 @@ struct CSRFTokens: Sendable {
     }
     static let formField = "_csrf"
     static let header = HTTPField.Name("X-CSRF-Token")!
-    /// The cookie that carries the login form's token before there is a session (double submit).
-    static let loginCookie = "inboard_login_csrf"
+    /// The cookie that carries the login form's token before there is a session (double submit; without TLS
+    /// sent to the login form only).
+    static func loginCookie(secure: Bool) -> HostCookie {
+        HostCookie("inboard_login_csrf", secure: secure, plainPath: "/login")
+    }
 
     func token(forSession session: String) -> String {
         Data(HMAC<SHA256>.authenticationCode(for: Data(session.utf8), using: key)).base64URLEncoded

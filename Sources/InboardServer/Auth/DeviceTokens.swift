@@ -14,12 +14,9 @@ import InboardStore
 struct DeviceTokens: Sendable {
     private let keyBytes: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
-    /// The login page's cookie; the API carries the token in its JSON (`deviceToken`). Over TLS it is a
-    /// `__Host-` cookie, which a sibling domain cannot set (RFC 6265bis), so none can plant its own token in
-    /// place of a person's; without TLS the prefix is not allowed, and the cookie goes to the login form only.
-    static func cookie(secure: Bool) -> (name: String, path: String) {
-        secure ? ("__Host-inboard_device", "/") : ("inboard_device", "/login")
-    }
+    /// The login page's cookie (without TLS sent to the login form only); the API carries the token in its JSON
+    /// (`deviceToken`).
+    static func cookie(secure: Bool) -> HostCookie { HostCookie("inboard_device", secure: secure, plainPath: "/login") }
     static let lifetime: Duration = .seconds(365 * 86_400)
 
     init(key: SymmetricKey) {

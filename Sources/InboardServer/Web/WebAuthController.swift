@@ -20,7 +20,9 @@ struct WebAuthController: Sendable {
             var request = request
             let form = try await request.form(context: context)
             let next = Self.safeNext(form["next"])
-            guard let sent = form[CSRFTokens.formField], sent == request.cookies[CSRFTokens.loginCookie]?.value else {
+            guard let sent = form[CSRFTokens.formField],
+                sent == request.cookies[CSRFTokens.loginCookie(secure: context.secureTransport).name]?.value
+            else {
                 return loginPage(
                     context: context, next: next, username: form["username"],
                     error: "The sign-in form expired. Please try again.", status: .forbidden)
@@ -45,7 +47,8 @@ struct WebAuthController: Sendable {
         group.post("logout") { _, context in
             if let token = context.token { try await sessions.revoke(token: token) }
             var response = Self.redirect(to: "/login")
-            response.headers[values: .setCookie].append(AuthController.clearedSessionCookie.description)
+            response.headers[values: .setCookie].append(
+                AuthController.clearedSessionCookie(context: context).description)
             return response
         }
     }
@@ -57,10 +60,11 @@ struct WebAuthController: Sendable {
         let token = CSRFTokens.randomToken()
         var response = renderer.html(
             "login", LoginPage(loginToken: token, next: next, username: username ?? "", error: error), status: status)
+        let placed = CSRFTokens.loginCookie(secure: context.secureTransport)
         response.headers[values: .setCookie].append(
             Cookie(
-                name: CSRFTokens.loginCookie, value: token, maxAge: 3600, path: "/login",
-                secure: context.secureTransport, httpOnly: true, sameSite: .strict
+                name: placed.name, value: token, maxAge: 3600, path: placed.path, secure: context.secureTransport,
+                httpOnly: true, sameSite: .strict
             ).description)
         return response
     }
