@@ -78,15 +78,9 @@ struct DatabaseOutageTests {
             let firstEvent =
                 try await setup.query("SELECT COALESCE(max(id), 0)::bigint FROM events", as: Int64.self).first ?? 0
 
-            // An SSE client for the whole run (curl, as a browser would keep it open); long enough for a restart
-            // that a loaded machine makes slow.
-            async let stream = runProgram(
-                "/usr/bin/curl",
-                [
-                    "-sN", "--max-time", "45", "-H", "Authorization: Bearer \(tokens[0])",
-                    "http://127.0.0.1:\(setup.port)/api/v1/events",
-                ])
-            try await Task.sleep(for: .milliseconds(500))
+            // An SSE client for the whole run (curl, as a browser would keep it open), subscribed before any write.
+            let stream = try EventStreamReader(port: setup.port, token: tokens[0])
+            #expect(try await stream.connected(), "the stream did not open")
             let log = WriteLog()
             // The writers go on until 4 s after PostgreSQL is back, however long its restart takes.
             let stop = LoadDeadline(Date().addingTimeInterval(40))
@@ -119,8 +113,9 @@ struct DatabaseOutageTests {
                 failures.keys.allSatisfy { $0 == 503 || $0 == 0 },
                 "errors other than 503 during the restart: \(failures)")
 
-            let streamText = try await stream.output
             let committed = Set(try await setup.query("SELECT id FROM events WHERE id > \(firstEvent)", as: Int64.self))
+            try await stream.wait { committed.isSubset(of: eventIDs(inStream: $0)) }
+            let streamText = await stream.stop()
             let missed = committed.subtracting(eventIDs(inStream: streamText))
             #expect(!committed.isEmpty)
             #expect(missed.isEmpty, "the SSE client missed \(missed.count) of \(committed.count) committed events")

@@ -63,18 +63,14 @@ struct LoadBalancerTests {
 
             // A change written through one server reaches a stream held by the other.
             let note = "across-\(UUID().uuidString.prefix(8))"
-            async let stream = runProgram(
-                "/usr/bin/curl",
-                [
-                    "-sN", "--max-time", "4", "-H", "Authorization: Bearer \(bob)",
-                    "http://127.0.0.1:\(servers.serverPorts[1])/api/v1/events",
-                ])
-            try await Task.sleep(for: .milliseconds(700))
+            let stream = try EventStreamReader(port: servers.serverPorts[1], token: bob)
+            #expect(try await stream.connected(), "the stream did not open")
             let written = await setup.request(
                 "PUT", "/api/v1/me/status", port: servers.serverPorts[0], json: #"{"type":"in","note":"\#(note)"}"#,
                 token: carol)
             #expect(written.status == 200, "\(written)")
-            let streamed = try await stream.output
+            try await stream.wait { $0.contains(note) }
+            let streamed = await stream.stop()
             #expect(streamed.contains(note), "the other server's stream did not carry the change: \(streamed)")
 
             // One notification, one mail, though both servers run a mail worker.
@@ -125,7 +121,7 @@ struct LoadBalancerTests {
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }
-            try await Task.sleep(for: .milliseconds(800))
+            _ = try await eventually(within: .seconds(60)) { clients[0].currentServer != nil }
             let victimName = try #require(clients[0].currentServer, "the first stream has no server yet")
             let victim = try #require(ServersBehindHAProxy.names.firstIndex(of: victimName))
 

@@ -19,6 +19,8 @@ import Testing
             }
         }
         func leave() { state.withLock { $0.now -= 1 } }
+        /// At least `runs` runs, none in progress: a stop now cancels none (a run takes 300 ms of each second).
+        func between(runs: Int) -> Bool { state.withLock { $0.runs >= runs && $0.now == 0 } }
         var most: Int { state.withLock { $0.most } }
         var runs: Int { state.withLock { $0.runs } }
     }
@@ -60,8 +62,12 @@ import Testing
             let started = Date()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for runner in runners { group.addTask { try await runner.run() } }
-                try await Task.sleep(for: .milliseconds(3500))
+                // Stopped between runs, however slow the machine: a run cut short records no success.
+                let ran = try await eventually(within: .seconds(60), every: .milliseconds(10)) {
+                    tally.between(runs: 3)
+                }
                 group.cancelAll()
+                #expect(ran, "\(tally.runs) runs in a minute")
             }
             let elapsed = Date().timeIntervalSince(started)
             #expect(tally.most == 1, "a job ran on two servers at once")
@@ -91,7 +97,9 @@ import Testing
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for runner in runners { group.addTask { try await runner.run() } }
-                try await Task.sleep(for: .milliseconds(2500))
+                _ = try await eventually(within: .seconds(60)) {
+                    try await store.all().first { $0.name == "upgrade-safe" }?.runs ?? 0 >= 2
+                }
                 group.cancelAll()
             }
             #expect(ran.withLock { $0 } == ["new"], "ran on \(ran.withLock { $0 })")
@@ -114,8 +122,8 @@ import Testing
                 schemaVersion: nil)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await runner.run() }
-                for _ in 0..<100 where try await store.all().first(where: { $0.name == "failing" })?.runs != 1 {
-                    try await Task.sleep(for: .milliseconds(20))
+                _ = try await eventually(within: .seconds(60), every: .milliseconds(20)) {
+                    try await store.all().first { $0.name == "failing" }?.runs == 1
                 }
                 group.cancelAll()
             }
