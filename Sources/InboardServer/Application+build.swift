@@ -170,8 +170,10 @@ func buildRouter(
         login: login, sessions: stores.sessions, throttle: stores.throttle,
         devices: DeviceTokens(key: dependencies.secrets.derivedKey(for: "login device tokens")))
     auth.addRoutes(to: api)
-    DirectoryAdminController(syncer: syncer, launcher: launcher, logins: directoryLogins, logger: logger).addRoutes(
-        to: api.group("admin"))
+    let directoryTest = DirectoryTestRun(throttle: stores.throttle, logger: logger)
+    DirectoryAdminController(
+        syncer: syncer, launcher: launcher, logins: directoryLogins, testRun: directoryTest, logger: logger
+    ).addRoutes(to: api.group("admin"))
     OrganisationAdminController(organisation: stores.organisation, statuses: statuses).addRoutes(to: api)
     PeopleAdminController(people: people).addRoutes(to: api)
     let clock = dependencies.clock
@@ -213,7 +215,9 @@ func buildRouter(
         statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
         mailPreferences: stores.mailPreferences, renderer: renderer, hub: hub, clock: clock
     ).addRoutes(to: web)
-    AdminDirectoryPages(syncer: syncer, logins: directoryLogins, renderer: renderer, logger: logger).addRoutes(to: web)
+    AdminDirectoryPages(
+        syncer: syncer, logins: directoryLogins, testRun: directoryTest, renderer: renderer, logger: logger
+    ).addRoutes(to: web)
     AdminSyncPage(syncer: syncer, launcher: launcher, renderer: renderer, logger: logger).addRoutes(to: web)
     AdminNotificationsPage(
         store: SMTPSettingsStore(database: dependencies.postgres, secrets: dependencies.secrets, logger: logger),

@@ -231,6 +231,7 @@ paths:
         "403": {$ref: "#/components/responses/Forbidden"}
         "409": {description: "No directory settings are saved (not_configured)", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {description: "too_many_attempts - the test login's account or this address is locked by the login throttle, which a test login meets like any login (its failures count; Retry-After says when to try again)", headers: {Retry-After: {schema: {type: integer}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/admin/directory/preview:
     post:
       summary: The first people as a sync would map them, for a settings draft (the body) or the stored settings (no body)

@@ -115,6 +115,33 @@ import Testing
         }
     }
 
+    /// A test login sends a password to the directory as a login does: it meets the same throttle, so an admin's
+    /// session (or a stolen one) is no way to guess passwords unthrottled where the directory never locks.
+    /// (A name nobody has: no entry in the sample directory runs up failures of its own.)
+    @Test func theAdminsTestLoginMeetsTheLoginThrottle() async throws {
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await prepare(db, secrets: secrets)
+            try await makeTestApp(databaseURL: db.url, secrets: secrets, loginFirstLock: .seconds(900)).test(.live) {
+                client in
+                let root = try await login(client, "root", Self.adminPassword)
+                var answers: [Int] = []
+                for attempt in 0..<7 {
+                    let (status, body, _) = try await post(
+                        client, "/api/v1/admin/directory/test",
+                        #"{"login":"no-such-person","password":"wrong-\#(attempt)"}"#, token: root.token)
+                    answers.append(status)
+                    if status == 429 { #expect(errorCode(body) == "too_many_attempts") }
+                }
+                #expect(answers == [200, 200, 200, 200, 200, 200, 429], "\(answers)")
+                // One budget with the login itself.
+                let (real, _, _) = try await post(
+                    client, "/api/v1/auth/login", #"{"username":"no-such-person","password":"x"}"#)
+                #expect(real == 429, "a login after the test login's failures: \(real)")
+            }
+        }
+    }
+
     @Test func localAndDirectoryLoginsRolesSessionsAndTheSyncAPI() async throws {
         try await TemporaryDatabase.with { db in
             let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })

@@ -62,21 +62,23 @@ import Testing
         }
     }
 
+    /// Each change must show within 4 s, before the cache's 5 s lifetime would have forgotten it anyway (1 s was
+    /// the aim, but a loaded machine may take longer to hear a notification).
     @Test func changesWrittenElsewhereReachTheCache() async throws {
         try await withListeningCache { api, _, db in
             let ann = try await api.login("ann"), cat = try await api.login("cat"), dan = try await api.login("dan")
             for token in [ann, cat, dan] { try await warm(api, token) }
 
             try await db.execute("UPDATE people SET active = FALSE WHERE username = 'ann'")
-            #expect(try await meStatus(api, ann, becomes: 401, within: 1) == 401, "a person disabled in SQL")
+            #expect(try await meStatus(api, ann, becomes: 401, within: 4) == 401, "a person disabled in SQL")
 
             try await db.execute(
                 "UPDATE sessions SET revoked_at = now() WHERE person_id = (SELECT id FROM people WHERE username = 'cat')"
             )
-            #expect(try await meStatus(api, cat, becomes: 401, within: 1) == 401, "a session revoked in SQL")
+            #expect(try await meStatus(api, cat, becomes: 401, within: 4) == 401, "a session revoked in SQL")
 
             try await db.execute("UPDATE people SET role_override = 'user' WHERE username = 'dan'")
-            let deadline = Date().addingTimeInterval(1)
+            let deadline = Date().addingTimeInterval(4)
             var role = ""
             repeat {
                 role = try await api.object(.get, "/api/v1/me", token: dan)["role"] as? String ?? ""

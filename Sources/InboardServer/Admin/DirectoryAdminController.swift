@@ -10,6 +10,7 @@ struct DirectoryAdminController: Sendable {
     let syncer: DirectorySyncer
     let launcher: SyncLauncher
     let logins: DirectoryClientCache
+    let testRun: DirectoryTestRun
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -59,19 +60,11 @@ struct DirectoryAdminController: Sendable {
             throw APIError(.conflict, code: "not_configured", message: "Save directory settings first.")
         }
         let login = body.login.flatMap { name in body.password.map { (name, $0) } }
-        if let login, let refusal = Self.refusal(testLogin: login) {
+        if let login, let refusal = DirectoryTestRun.refusal(testLogin: login) {
             throw APIError(.badRequest, code: "bad_request", message: refusal)
         }
-        let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
+        let steps = try await testRun.steps(settings: settings, login: login, address: context.remoteAddress)
         return try JSONResponse(["steps": steps])
-    }
-
-    /// A test login's name and password pass the same checks as a real login's (no NUL reaches a bind).
-    static func refusal(testLogin: (String, String)) -> String? {
-        do { _ = try LoginInput.checked(username: testLogin.0, password: testLogin.1) } catch {
-            return "The test \(error.field) \(error.message)."
-        }
-        return nil
     }
 
     /// The first users of a draft (the body; its password may be left out to use the stored one) or of the stored settings.

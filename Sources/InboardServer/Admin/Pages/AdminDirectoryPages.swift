@@ -8,6 +8,7 @@ import Logging
 struct AdminDirectoryPages: Sendable {
     let syncer: DirectorySyncer
     let logins: DirectoryClientCache
+    let testRun: DirectoryTestRun
     let renderer: WebRenderer
     let logger: Logger
 
@@ -37,11 +38,18 @@ struct AdminDirectoryPages: Sendable {
                 let login =
                     form["action"] == "testLogin"
                     ? form["testUser"].map { ($0, form.all("testPassword").first ?? "") } : nil
-                if let login, let refusal = DirectoryAdminController.refusal(testLogin: login) {
+                if let login, let refusal = DirectoryTestRun.refusal(testLogin: login) {
                     return directoryPage(
                         draft, passwordSet: passwordSet, context: context, problem: refusal, status: .badRequest)
                 }
-                let steps = await DirectoryTester(settings: settings, logger: logger).run(login: login)
+                let steps: [DirectoryTester.Step]
+                do {
+                    steps = try await testRun.steps(settings: settings, login: login, address: context.remoteAddress)
+                } catch let error as APIError {
+                    return directoryPage(
+                        draft, passwordSet: passwordSet, context: context, problem: error.message,
+                        status: error.status)
+                }
                 return directoryPage(
                     draft, passwordSet: passwordSet, context: context, steps: steps, testUser: form["testUser"])
             default:
