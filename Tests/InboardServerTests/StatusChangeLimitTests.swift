@@ -73,4 +73,17 @@ import Testing
         #expect(limiter.reserve(1, now: start + .seconds(600)) == nil)
         #expect((0..<100).allSatisfy { _ in StatusChangeLimiter(perWindow: 0).reserve(1) == nil })
     }
+
+    /// People whose changes all left the window are forgotten at the next sweep (at most a minute apart), not
+    /// read at every change.
+    @Test func peopleWhoChangedNothingLatelyAreForgotten() {
+        let limiter = StatusChangeLimiter(perWindow: 30)
+        let start = ContinuousClock.now
+        for person in 0..<1_000 { _ = limiter.reserve(Int64(person), now: start + .seconds(61)) }
+        #expect(limiter.remembered == 1_000)
+        _ = limiter.reserve(5_000, now: start + .seconds(100))
+        #expect(limiter.remembered == 1_001, "a sweep within a minute of the last")
+        _ = limiter.reserve(5_001, now: start + .seconds(661))
+        #expect(limiter.remembered == 2, "only the two who changed in the last 10 minutes: \(limiter.remembered)")
+    }
 }

@@ -11,7 +11,14 @@ final class StatusChangeLimiter: Sendable {
 
     /// Changes per window; 0: no limit.
     let perWindow: Int
-    private let recent = NIOLockedValueBox<[Int64: [ContinuousClock.Instant]]>([:])
+    private struct Counts {
+        var recent: [Int64: [ContinuousClock.Instant]] = [:]
+        var lastSweep = ContinuousClock.now
+    }
+    private let counts = NIOLockedValueBox(Counts())
+    /// How often people who changed nothing within the window are forgotten: a sweep reads every entry, so not
+    /// at every change (a morning's presence reports from a whole organisation would each pay for it).
+    static let sweepEvery: Duration = .seconds(60)
 
     init(perWindow: Int = defaultPerWindow) {
         self.perWindow = perWindow
@@ -21,22 +28,26 @@ final class StatusChangeLimiter: Sendable {
     /// long until it has room.
     func reserve(_ person: Int64, now: ContinuousClock.Instant = .now) -> Duration? {
         guard perWindow > 0 else { return nil }
-        return recent.withLockedValue { recent in
-            if recent.count > 10_000 {  // people who changed nothing lately are forgotten
-                recent = recent.filter { $0.value.last.map { now - $0 < Self.window } ?? false }
+        return counts.withLockedValue { counts in
+            if now - counts.lastSweep >= Self.sweepEvery {
+                counts.recent = counts.recent.filter { $0.value.last.map { now - $0 < Self.window } ?? false }
+                counts.lastSweep = now
             }
-            var times = recent[person, default: []].filter { now - $0 < Self.window }
-            defer { recent[person] = times }
+            var times = counts.recent[person, default: []].filter { now - $0 < Self.window }
+            defer { counts.recent[person] = times }
             guard times.count < perWindow else { return Self.window - (now - times[times.count - perWindow]) }
             times.append(now)
             return nil
         }
     }
 
+    /// How many people the limiter holds changes for.
+    var remembered: Int { counts.withLockedValue { $0.recent.count } }
+
     /// Takes back the last change `reserve` counted for `person` (it was not applied).
     func refund(_ person: Int64) {
-        recent.withLockedValue { recent in
-            if recent[person]?.isEmpty == false { recent[person]?.removeLast() }
+        counts.withLockedValue { counts in
+            if counts.recent[person]?.isEmpty == false { counts.recent[person]?.removeLast() }
         }
     }
 
