@@ -1,5 +1,4 @@
 import Logging
-import NIOConcurrencyHelpers
 
 /// Answers "can this process serve requests?": PostgreSQL reachable and its schema at this binary's version.
 /// Each check is a fresh query, so the answer flips back to ready as soon as PostgreSQL returns.
@@ -58,41 +57,5 @@ public struct DatabaseReadiness: Sendable {
 
     private func schemaVersion() async throws -> Int {
         try await client.schemaVersion(logger: logger)
-    }
-}
-
-/// What `withTimeout` throws when its body had not ended in time.
-public struct TimeLimitExceeded: Error {}
-
-/// Runs `body`, giving up after `limit` (`TimeLimitExceeded`). The body runs in a task of its own that is
-/// cancelled, not awaited, when time runs out: a query stuck on a dead connection must not hold the health check.
-public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws
-    -> T
-{
-    let outcome = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
-    let resume: @Sendable (Result<T, any Error>) -> Void = { result in
-        outcome.withLockedValue { continuation in
-            continuation?.resume(with: result)
-            continuation = nil
-        }
-    }
-    var work: Task<Void, Never>?
-    var timer: Task<Void, Never>?
-    let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        outcome.withLockedValue { $0 = continuation }
-        work = Task { resume(await Result(catching: body)) }
-        timer = Task {
-            try? await Task.sleep(for: limit)
-            resume(.failure(TimeLimitExceeded()))
-        }
-    }
-    work?.cancel()
-    timer?.cancel()
-    return value
-}
-
-extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

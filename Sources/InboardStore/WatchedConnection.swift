@@ -41,7 +41,7 @@ final class WatchedConnection: Sendable {
     func run<Value: Sendable>(_ body: sending @escaping (PostgresConnection) async throws -> Value) async throws
         -> Value
     {
-        let outcome = LeaseOutcome<Value>()
+        let outcome = FirstOutcome<Value>()
         let connection = self.connection
         // Runs at once on this thread up to its first wait: no hop before the statement is sent.
         let work = Task.immediate {
@@ -97,49 +97,6 @@ final class WatchedConnection: Sendable {
             fail(
                 DatabaseUnavailable(
                     reason: "the connection to PostgreSQL closed before it answered", closedUnderLease: true))
-        }
-    }
-}
-
-/// What a lease's body ended with, handed to the one caller waiting for it (it may end before the caller waits).
-final class LeaseOutcome<Value: Sendable>: Sendable {
-    private enum State {
-        case running
-        case waiting(CheckedContinuation<Value, any Error>)
-        case ended(Result<Value, any Error>)
-        case taken
-    }
-
-    private let state = NIOLockedValueBox(State.running)
-
-    /// Settles the outcome; only the first call counts.
-    func finish(_ result: Result<Value, any Error>) {
-        let waiting = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
-            switch state {
-            case .running:
-                state = .ended(result)
-                return nil
-            case let .waiting(continuation):
-                state = .taken
-                return continuation
-            case .ended, .taken:
-                return nil
-            }
-        }
-        waiting?.resume(with: result)
-    }
-
-    func value() async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLockedValue { state -> Result<Value, any Error>? in
-                if case let .ended(result) = state {
-                    state = .taken
-                    return result
-                }
-                state = .waiting(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
         }
     }
 }
