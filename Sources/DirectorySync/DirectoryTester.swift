@@ -20,13 +20,30 @@ public struct DirectoryTester: Sendable {
     }
 
     public func run(login: (username: String, password: String)? = nil) async -> [Step] {
-        var steps: [Step] = []
+        await report(login: login).steps
+    }
+
+    /// What a test login meets on its way: the steps, whether the login was tried (the connection steps
+    /// passed), and the error it failed with. `beforeBind` is `DirectoryAuthenticator.authenticate`'s: it sees the
+    /// entry the name led to before the password is sent.
+    public struct Report: Sendable {
+        public var steps: [Step] = []
+        public var loginTried = false
+        public var loginError: (any Error)?
+    }
+
+    public func report(
+        login: (username: String, password: String)?,
+        beforeBind: @Sendable (LDAPEntry) async throws -> Bool = { _ in false }
+    ) async -> Report {
+        var report = Report()
         do {
             try settings.validate()
             let servers = try await settings.resolveServers()
-            steps.append(Step(name: "servers", ok: true, detail: servers.map(\.description).joined(separator: ", ")))
+            report.steps.append(
+                Step(name: "servers", ok: true, detail: servers.map(\.description).joined(separator: ", ")))
             if let warning = settings.cleartextWarning(for: servers) {
-                steps.append(Step(name: "transport", ok: true, detail: warning))
+                report.steps.append(Step(name: "transport", ok: true, detail: warning))
             }
             try await settings.withClient(logger: logger) { client in
                 do {
@@ -35,50 +52,54 @@ public struct DirectoryTester: Sendable {
                     let transport =
                         settings.tls == .none && !server.hasPrefix("ldaps")
                         ? "no TLS" : "TLS verified\(settings.insecureSkipVerify ? " NOT (insecureSkipVerify)" : "")"
-                    steps.append(
+                    report.steps.append(
                         Step(
                             name: "bind", ok: true,
                             detail:
                                 "bound as \(settings.bindDN) on \(server) (\(transport)); naming contexts: \(root.strings("namingContexts").joined(separator: "; "))"
                         ))
                     try await DirectorySchemaCheck(settings: settings).run(client: client)
-                    steps.append(Step(name: "schema", ok: true, detail: "every mapped attribute exists"))
+                    report.steps.append(Step(name: "schema", ok: true, detail: "every mapped attribute exists"))
                     let users = try await count(
                         client, bases: settings.baseDN, filter: settings.userFilter, setting: ("baseDN", "userFilter"))
-                    steps.append(
+                    report.steps.append(
                         Step(
                             name: "users", ok: users > 0,
                             detail: "\(users) entries match the user filter \(settings.userFilter)"))
                     let groups = try await count(
                         client, bases: settings.groupBaseDN, filter: settings.groupFilter,
                         setting: ("groupBaseDN", "groupFilter"))
-                    steps.append(
+                    report.steps.append(
                         Step(
                             name: "groups", ok: true,
                             detail: "\(groups) entries match the group filter \(settings.groupFilter)"))
-                    steps.append(try await lockoutStep(client))
+                    report.steps.append(try await lockoutStep(client))
                 } catch {
                     throw SyncError.explaining(error)
                 }
                 if let login {
+                    report.loginTried = true
                     do {
                         let entry = try await DirectoryAuthenticator(settings: settings, client: client).authenticate(
-                            login.username, password: login.password)
-                        steps.append(
+                            login.username, password: login.password, beforeBind: beforeBind)
+                        report.steps.append(
                             Step(
                                 name: "login", ok: true,
                                 detail: "\(login.username) found as \(entry.dn); password accepted"))
                     } catch let error as LDAPError {
-                        steps.append(Step(name: "login", ok: false, detail: error.adFailure?.message ?? "\(error)"))
+                        report.loginError = error
+                        report.steps.append(
+                            Step(name: "login", ok: false, detail: error.adFailure?.message ?? "\(error)"))
                     } catch {
-                        steps.append(Step(name: "login", ok: false, detail: "\(error)"))
+                        report.loginError = error
+                        report.steps.append(Step(name: "login", ok: false, detail: "\(error)"))
                     }
                 }
             }
         } catch {
-            steps.append(Step(name: "error", ok: false, detail: "\(error)"))
+            report.steps.append(Step(name: "error", ok: false, detail: "\(error)"))
         }
-        return steps
+        return report
     }
 
     /// The directory's lockout policy and Inboard's share of it; in Active Directory also whether the service

@@ -170,7 +170,7 @@ func buildRouter(
         login: login, sessions: stores.sessions, throttle: stores.throttle,
         devices: DeviceTokens(key: dependencies.secrets.derivedKey(for: "login device tokens")))
     auth.addRoutes(to: api)
-    let directoryTest = DirectoryTestRun(throttle: stores.throttle, logger: logger)
+    let directoryTest = DirectoryTestRun(throttle: stores.throttle, people: people, logger: logger)
     DirectoryAdminController(
         syncer: syncer, launcher: launcher, logins: directoryLogins, testRun: directoryTest, logger: logger
     ).addRoutes(to: api.group("admin"))
@@ -210,7 +210,7 @@ func buildRouter(
         middleware: SessionMiddleware(sessions: stores.sessions)
     )
     .add(middleware: WebErrorMiddleware(renderer: renderer)).add(middleware: CSRFMiddleware(tokens: csrf))
-    WebAuthController(auth: auth, sessions: stores.sessions, renderer: renderer).addRoutes(to: web)
+    WebAuthController(auth: auth, renderer: renderer).addRoutes(to: web)
     BoardPages(
         statuses: statuses, service: statusService, people: people, watches: stores.watches, notes: stores.notes,
         mailPreferences: stores.mailPreferences, renderer: renderer, hub: hub, clock: clock

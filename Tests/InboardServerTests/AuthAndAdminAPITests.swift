@@ -25,7 +25,7 @@ import Testing
 
     static let adminPassword = "correct horse battery"
 
-    func prepare(_ db: TemporaryDatabase, secrets: SecretBox) async throws {
+    func prepare(_ db: TemporaryDatabase, secrets: SecretBox, peopleBase: String? = nil) async throws {
         let logger = Logger(label: "test")
         try await db.database.withConnection { connection in
             _ = try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
@@ -34,7 +34,7 @@ import Testing
                 flavour: .openLDAP, servers: [try TestEnvironment.require("INBOARD_TEST_LDAP_URL")],
                 bindDN: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_DN"),
                 bindPassword: try TestEnvironment.require("INBOARD_TEST_LDAP_READER_PASSWORD"),
-                baseDN: ["ou=people,\(base)"], groupBaseDN: ["ou=groups,\(base)"],
+                baseDN: [peopleBase ?? "ou=people,\(base)"], groupBaseDN: ["ou=groups,\(base)"],
                 groups: [
                     GroupMapping(group: "cn=inboard-admins,ou=groups,\(base)", role: .admin),
                     GroupMapping(group: "cn=reception,ou=groups,\(base)", role: .delegate),
@@ -138,6 +138,61 @@ import Testing
                 let (real, _, _) = try await post(
                     client, "/api/v1/auth/login", #"{"username":"no-such-person","password":"x"}"#)
                 #expect(real == 429, "a login after the test login's failures: \(real)")
+            }
+        }
+    }
+
+    /// A test login counts under the entry its name led to, however it was spelled (an escaped DN is a spelling
+    /// only the directory knows), as a login does; and its success clears nothing: it may run on unsaved settings
+    /// that point anywhere, and clearing the account it named wiped the failures guesses had run up.
+    @Test func aTestLoginCountsTheEntryItFoundAndClearsNothing() async throws {
+        let spelledAccount = try await addDirectoryAccount(uid: "tl\(UUID().uuidString.prefix(8).lowercased())")
+        let clearedAccount = try await addDirectoryAccount(uid: "tl\(UUID().uuidString.prefix(8).lowercased())")
+        defer {
+            Task {
+                try? await removeDirectoryAccount(dn: spelledAccount)
+                try? await removeDirectoryAccount(dn: clearedAccount)
+            }
+        }
+        func uid(_ dn: String) -> String { String(dn.prefix { $0 != "," }.dropFirst(4)) }
+        let (name, other) = (uid(spelledAccount), uid(clearedAccount))
+        let password = try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD")
+        try await TemporaryDatabase.with { db in
+            let secrets = try SecretBox(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            try await prepare(db, secrets: secrets, peopleBase: try scratchAccountsBase())
+            try await makeTestApp(databaseURL: db.url, secrets: secrets, loginFirstLock: .seconds(900)).test(.live) {
+                client in
+                let root = try await login(client, "root", Self.adminPassword)
+                func testLogin(_ name: String, _ secret: String) async throws -> (Int, String) {
+                    let body = String(
+                        decoding: try JSONSerialization.data(withJSONObject: ["login": name, "password": secret]),
+                        as: UTF8.self)
+                    let (status, answer, _) = try await post(
+                        client, "/api/v1/admin/directory/test", body, token: root.token)
+                    return (status, String(decoding: answer, as: UTF8.self))
+                }
+                func realLogin(_ name: String, _ secret: String) async throws -> Int {
+                    let body = String(
+                        decoding: try JSONSerialization.data(withJSONObject: ["username": name, "password": secret]),
+                        as: UTF8.self)
+                    return try await post(client, "/api/v1/auth/login", body).0
+                }
+
+                // Six wrong passwords through a spelling of the DN: the entry is locked for its plain name too.
+                let spelled = spelledAccount.replacingOccurrences(
+                    of: "uid=\(name.first!)", with: "uid=\\\(String(name.first!.asciiValue!, radix: 16))")
+                #expect(spelled != spelledAccount)
+                for attempt in 0..<6 {
+                    let (status, answer) = try await testLogin(spelled, "wrong-\(attempt)")
+                    #expect(status == 200 && answer.contains("\"login\""), "\(status) \(answer)")
+                }
+                #expect(try await realLogin(name, "wrong") == 429, "the entry the spelling found was not counted")
+
+                // A success after five failures is counted like them and clears nothing.
+                for attempt in 0..<5 { #expect(try await realLogin(other, "wrong-\(attempt)") == 401) }
+                let (status, answer) = try await testLogin(other, password)
+                #expect(status == 200 && answer.contains("password accepted"), "\(status) \(answer)")
+                #expect(try await realLogin(other, password) == 429, "the test login's success cleared the failures")
             }
         }
     }

@@ -64,7 +64,10 @@ import Testing
             // The same session as a plain cookie is what a sibling host could plant: not read.
             #expect(try await whoIs(client, cookies: "inboard_session=\(session.value)") == 401)
 
-            // Signing out empties the `__Host-` cookie (a browser only replaces it with the same attributes).
+            // Signing out empties the `__Host-` cookie (a browser only replaces it with the same attributes), and
+            // ends and empties a plain one left from before it (read over plain HTTP to the same host).
+            let (_, earlier) = try await signIn(client, csrf: csrf, cookies: formCookie)
+            let older = try #require(attributes(of: "__Host-inboard_session", in: earlier)).value
             let csrfToken = try await client.execute(
                 uri: "/", method: .get, headers: [.cookie: "__Host-inboard_session=\(session.value)"]
             ) { response in
@@ -75,12 +78,15 @@ import Testing
                 uri: "/logout", method: .post,
                 headers: [
                     .contentType: "application/x-www-form-urlencoded",
-                    .cookie: "__Host-inboard_session=\(session.value)",
+                    .cookie: "__Host-inboard_session=\(session.value); inboard_session=\(older)",
                 ], body: ByteBuffer(string: "_csrf=\(csrfToken)")
             ) { $0.headers[values: .setCookie] }
             let emptied = try #require(attributes(of: "__Host-inboard_session", in: cleared), "\(cleared)")
             #expect(emptied.value.isEmpty && emptied.attributes.isSuperset(of: ["Path=/", "Secure"]), "\(emptied)")
             #expect(try await whoIs(client, cookies: "__Host-inboard_session=\(session.value)") == 401)
+            let plain = try #require(attributes(of: "inboard_session", in: cleared), "\(cleared)")
+            #expect(plain.value.isEmpty && plain.attributes.contains("Path=/"), "\(plain)")
+            #expect(try await whoIs(client, cookies: "__Host-inboard_session=\(older)") == 401, "the older session")
         }
     }
 

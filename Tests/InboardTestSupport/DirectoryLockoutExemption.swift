@@ -34,6 +34,54 @@ public func exemptFromDirectoryLockout(uid: String) async throws {
         "ldapmodify", "dn: \(dn)\nchangetype: modify\nreplace: pwdPolicySubentry\npwdPolicySubentry: \(policy)\n")
 }
 
+/// The test slapd's OU for accounts a test makes: outside `ou=people`, so that no sync of the sample organisation
+/// (whose tests count its people) sees them.
+public func scratchAccountsBase() throws -> String {
+    "ou=scratch,\(try TestEnvironment.require("INBOARD_TEST_LDAP_BASE"))"
+}
+
+/// A new account under `scratchAccountsBase()` (uid `uid`, the sample password, in no group) under a password
+/// policy that never locks; returns its DN. For a test whose wrong passwords must not touch an account other
+/// tests sign in with.
+public func addDirectoryAccount(uid: String) async throws -> String {
+    let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
+    let policy = "cn=never-locks,ou=policies,\(base)"
+    try await ldapAsAdmin(
+        "ldapadd",
+        """
+        dn: \(policy)
+        objectClass: person
+        objectClass: pwdPolicy
+        cn: never-locks
+        sn: never-locks
+        pwdAttribute: userPassword
+        pwdLockout: FALSE
+
+        """, tolerating: "Already exists")
+    try await ldapAsAdmin(
+        "ldapadd", "dn: \(try scratchAccountsBase())\nobjectClass: organizationalUnit\nou: scratch\n",
+        tolerating: "Already exists")
+    let dn = "uid=\(uid),\(try scratchAccountsBase())"
+    try await ldapAsAdmin(
+        "ldapadd",
+        """
+        dn: \(dn)
+        objectClass: inetOrgPerson
+        uid: \(uid)
+        cn: Test Account \(uid)
+        sn: Account
+        userPassword: \(try TestEnvironment.require("INBOARD_TEST_SAMPLE_PASSWORD"))
+        pwdPolicySubentry: \(policy)
+
+        """)
+    return dn
+}
+
+/// Removes an account `addDirectoryAccount` made.
+public func removeDirectoryAccount(dn: String) async throws {
+    try await ldapAsAdmin("ldapmodify", "dn: \(dn)\nchangetype: delete\n")
+}
+
 private func ldapAsAdmin(_ tool: String, _ ldif: String, tolerating tolerated: String? = nil) async throws {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(tool)-\(UUID()).ldif")
     try ldif.write(to: file, atomically: true, encoding: .utf8)

@@ -87,12 +87,11 @@ struct AuthController: Sendable {
                 entryKeys.withLock { $0 = counted }
                 return ownDevice
             }
-        } catch let error as APIError where error.status == .unauthorized || error.status == .forbidden {
-            throw error  // the attempt stays counted
         } catch {
-            // No password was judged (directory or database away, or refused before the bind).
-            try? await throttle.refund(keys)
-            if let entry = entryKeys.withLock({ $0 }) { try? await throttle.refund(entry) }
+            if !Self.staysCounted(error) {
+                try? await throttle.refund(keys)
+                if let entry = entryKeys.withLock({ $0 }) { try? await throttle.refund(entry) }
+            }
             throw error
         }
         // A device's success clears the device's count, not the account's: the lock someone else ran up stays.
@@ -105,6 +104,13 @@ struct AuthController: Sendable {
         // A token past half its life is replaced, so that a device in daily use never meets its end.
         let kept = device.flatMap { $0.person == person.id && !$0.dueForRenewal ? deviceToken : nil }
         return SignedIn(person: person, session: issued, deviceToken: kept ?? devices.issue(forPerson: person.id))
+    }
+
+    /// Whether a failed login stays counted: it judged a password or a name (401, 403). One that judged none (the
+    /// directory or the database away, the lockout guard refusing before the bind) counts nowhere.
+    static func staysCounted(_ error: any Error) -> Bool {
+        guard let error = error as? APIError else { return false }
+        return error.status == .unauthorized || error.status == .forbidden
     }
 
     /// The session cookie: HttpOnly, SameSite=Lax, over TLS (see `ClientAddressMiddleware`) a Secure `__Host-` one.
@@ -124,17 +130,29 @@ struct AuthController: Sendable {
     }
 
     /// The session cookie emptied (a `__Host-` one can only be replaced with the same attributes).
-    static func clearedSessionCookie(context: AppRequestContext) -> Cookie {
-        let placed = SessionMiddleware.cookie(secure: context.secureTransport)
+    static func clearedSessionCookie(secure: Bool) -> Cookie {
+        let placed = SessionMiddleware.cookie(secure: secure)
         return Cookie(
-            name: placed.name, value: "", maxAge: 0, path: placed.path, secure: context.secureTransport,
-            httpOnly: true, sameSite: .lax)
+            name: placed.name, value: "", maxAge: 0, path: placed.path, secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    /// Ends the caller's session and empties its cookie: the API's logout and the page's. Over TLS a session
+    /// cookie of the plain name (from before the `__Host-` one, or set over plain HTTP to the same host) is ended
+    /// and emptied too: never read over TLS, it would be over HTTP.
+    func signOut(_ request: Request, context: AppRequestContext, answer response: inout Response) async throws {
+        var tokens = [context.token].compactMap { $0 }
+        if context.secureTransport, let plain = request.cookies[SessionMiddleware.cookie(secure: false).name] {
+            tokens.append(plain.value)
+        }
+        for token in tokens { try await sessions.revoke(token: token) }
+        for secure in context.secureTransport ? [true, false] : [false] {
+            response.headers[values: .setCookie].append(Self.clearedSessionCookie(secure: secure).description)
+        }
     }
 
     @Sendable func logOut(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let token = context.token { try await sessions.revoke(token: token) }
         var response = Response(status: .noContent)
-        response.headers[values: .setCookie].append(Self.clearedSessionCookie(context: context).description)
+        try await signOut(request, context: context, answer: &response)
         return response
     }
 }

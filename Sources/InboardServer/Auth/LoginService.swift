@@ -50,25 +50,20 @@ struct LoginService: Sendable {
         let entry: LDAPEntry
         // The person the entry is synced as, read once before the bind (for the throttle) and used after it.
         let synced = NIOLockedValueBox<(identity: String, person: Person)?>(nil)
+        let people = self.people
         do {
-            let people = self.people
             entry = try await authenticator.authenticate(
                 username, password: password, attributes: [settings.identityAttribute]
             ) { found in
-                // However the name was spelled (escaped DN, full-width letters), the entry it found is one account.
-                let identity = settings.identity(of: found)
-                let person = try await identity.asyncFlatMap { try await people.person(directoryID: $0) }
-                if let identity, let person { synced.withLockedValue { $0 = (identity, person) } }
-                return try await entryFound(
-                    person.map { "person:\($0.id)" } ?? "entry:" + LoginName.normalisedDN(found.dn))
+                let (account, person) = try await Self.account(of: found, settings: settings, people: people)
+                if let person { synced.withLockedValue { $0 = person } }
+                return try await entryFound(account)
             }
-        } catch DirectoryAuthenticator.Failure.lockoutNear(let next) {
-            throw APIError.tooManyAttempts(Self.secondsUntil(next))
-        } catch is DirectoryAuthenticator.Failure {
-            throw Self.generic
-        } catch let error as LDAPError {
-            let answer = Self.explain(error)
-            if answer.code == Self.generic.code, error.kind != .invalidCredentials {
+        } catch {
+            let answer = Self.answer(to: error)
+            if let error = error as? LDAPError, (answer as? APIError)?.code == Self.generic.code,
+                error.kind != .invalidCredentials
+            {
                 logger.warning("directory login failed", metadata: ["error": "\(error)"])
             }
             throw answer
@@ -88,6 +83,31 @@ struct LoginService: Sendable {
             )
         }
         return person
+    }
+
+    /// The account a directory entry counts as for the login throttle, however the name that found it was spelled
+    /// (escaped DN, full-width letters): its synced person ("person:ID", returned with its identity), else the
+    /// entry ("entry:DN").
+    static func account(of found: LDAPEntry, settings: DirectorySettings, people: any PeopleStoring) async throws
+        -> (name: String, synced: (identity: String, person: Person)?)
+    {
+        let identity = settings.identity(of: found)
+        if let identity, let person = try await people.person(directoryID: identity) {
+            return ("person:\(person.id)", (identity, person))
+        }
+        return ("entry:" + LoginName.normalisedDN(found.dn), nil)
+    }
+
+    /// What a directory login that failed answers (the login and the admin's test login alike): a lockout the
+    /// guard saw coming is a 429, an unknown or ambiguous name the generic 401, the directory's own refusals
+    /// as `explain` words them; anything else as it is.
+    static func answer(to error: any Error) -> any Error {
+        switch error {
+        case DirectoryAuthenticator.Failure.lockoutNear(let next): APIError.tooManyAttempts(secondsUntil(next))
+        case is DirectoryAuthenticator.Failure: generic
+        case let error as LDAPError: explain(error)
+        default: error
+        }
     }
 
     /// Retry-After for a directory lockout's end, in whole 5 minutes (the exact time would tell anyone when the
@@ -116,12 +136,5 @@ struct LoginService: Sendable {
             // they would say which accounts exist and where the directory is.
             return generic
         }
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

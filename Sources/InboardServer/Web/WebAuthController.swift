@@ -6,7 +6,6 @@ import InboardStore
 /// its CSRF token is a random value in a cookie and in the form (double submit).
 struct WebAuthController: Sendable {
     let auth: AuthController
-    let sessions: any SessionStoring
     let renderer: WebRenderer
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -44,11 +43,9 @@ struct WebAuthController: Sendable {
                 )
             }
         }
-        group.post("logout") { _, context in
-            if let token = context.token { try await sessions.revoke(token: token) }
+        group.post("logout") { request, context in
             var response = Self.redirect(to: "/login")
-            response.headers[values: .setCookie].append(
-                AuthController.clearedSessionCookie(context: context).description)
+            try await auth.signOut(request, context: context, answer: &response)
             return response
         }
     }
