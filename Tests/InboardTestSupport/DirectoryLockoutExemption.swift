@@ -6,19 +6,7 @@ import Foundation
 /// added once, and the account keeps it.
 public func exemptFromDirectoryLockout(uid: String) async throws {
     let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
-    let policy = "cn=never-locks,ou=policies,\(base)"
-    try await ldapAsAdmin(
-        "ldapadd",
-        """
-        dn: \(policy)
-        objectClass: person
-        objectClass: pwdPolicy
-        cn: never-locks
-        sn: never-locks
-        pwdAttribute: userPassword
-        pwdLockout: FALSE
-
-        """, tolerating: "Already exists")
+    let policy = try await neverLockingPolicy()
     let found = try await runProgram(
         "/usr/bin/ldapsearch",
         [
@@ -44,20 +32,7 @@ public func scratchAccountsBase() throws -> String {
 /// policy that never locks; returns its DN. For a test whose wrong passwords must not touch an account other
 /// tests sign in with.
 public func addDirectoryAccount(uid: String) async throws -> String {
-    let base = try TestEnvironment.require("INBOARD_TEST_LDAP_BASE")
-    let policy = "cn=never-locks,ou=policies,\(base)"
-    try await ldapAsAdmin(
-        "ldapadd",
-        """
-        dn: \(policy)
-        objectClass: person
-        objectClass: pwdPolicy
-        cn: never-locks
-        sn: never-locks
-        pwdAttribute: userPassword
-        pwdLockout: FALSE
-
-        """, tolerating: "Already exists")
+    let policy = try await neverLockingPolicy()
     try await ldapAsAdmin(
         "ldapadd", "dn: \(try scratchAccountsBase())\nobjectClass: organizationalUnit\nou: scratch\n",
         tolerating: "Already exists")
@@ -80,6 +55,24 @@ public func addDirectoryAccount(uid: String) async throws -> String {
 /// Removes an account `addDirectoryAccount` made.
 public func removeDirectoryAccount(dn: String) async throws {
     try await ldapAsAdmin("ldapmodify", "dn: \(dn)\nchangetype: delete\n")
+}
+
+/// The DN of a password policy that never locks, added to the test slapd if it is not there yet.
+private func neverLockingPolicy() async throws -> String {
+    let policy = "cn=never-locks,ou=policies,\(try TestEnvironment.require("INBOARD_TEST_LDAP_BASE"))"
+    try await ldapAsAdmin(
+        "ldapadd",
+        """
+        dn: \(policy)
+        objectClass: person
+        objectClass: pwdPolicy
+        cn: never-locks
+        sn: never-locks
+        pwdAttribute: userPassword
+        pwdLockout: FALSE
+
+        """, tolerating: "Already exists")
+    return policy
 }
 
 private func ldapAsAdmin(_ tool: String, _ ldif: String, tolerating tolerated: String? = nil) async throws {
