@@ -70,9 +70,11 @@ final class ServerOnOwnCluster: @unchecked Sendable {
 
     /// A prepared cluster for `body`, always torn down afterwards (the server killed, the cluster stopped and removed).
     static func with(
-        admins: Int, diskMegabytes: Int? = nil, _ body: (ServerOnOwnCluster) async throws -> Void
+        admins: Int, diskMegabytes: Int? = nil, requestTimeout: TimeInterval = 10,
+        _ body: (ServerOnOwnCluster) async throws -> Void
     ) async throws {
         let setup = try await prepare(admins: admins, diskMegabytes: diskMegabytes)
+        setup.requestTimeout = requestTimeout
         do { try await body(setup) } catch {
             await setup.tearDown()
             throw error
@@ -117,12 +119,21 @@ final class ServerOnOwnCluster: @unchecked Sendable {
 
     // MARK: HTTP
 
-    static let session: URLSession = {
+    /// How long a request waits for its answer before it counts as status 0: the drills, which ask whether the
+    /// server answers at all while the database is away, give it 10 s; the tests of everyday use (in the parallel
+    /// pass, on a loaded machine) 60.
+    var requestTimeout: TimeInterval = 10
+
+    static let session = makeSession(timeout: 10)
+    static let patientSession = makeSession(timeout: 60)
+    var session: URLSession { requestTimeout > 10 ? Self.patientSession : Self.session }
+
+    private static func makeSession(timeout: TimeInterval) -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
+        configuration.timeoutIntervalForRequest = timeout
         configuration.httpMaximumConnectionsPerHost = 32
         return URLSession(configuration: configuration)
-    }()
+    }
 
     /// One request; a transport failure is status 0.
     func send(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async -> (
@@ -143,7 +154,7 @@ final class ServerOnOwnCluster: @unchecked Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        guard let (data, response) = try? await Self.session.data(for: request) else { return (0, "", nil) }
+        guard let (data, response) = try? await session.data(for: request) else { return (0, "", nil) }
         let http = response as? HTTPURLResponse
         return (
             http?.statusCode ?? 0, String(decoding: data, as: UTF8.self),
