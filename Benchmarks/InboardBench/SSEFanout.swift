@@ -18,6 +18,8 @@ struct SSEFanout {
     struct Result {
         var arrivals: [Double]  // milliseconds, sorted
         var putStatus: Int
+        /// When the PUT's answer arrived, from before it was sent.
+        var putAnsweredMilliseconds: Double?
         /// CPU time the server's threads spent from just before the change to 300 ms after the last arrival.
         var serverCPUMilliseconds: Double?
     }
@@ -88,10 +90,12 @@ struct SSEFanout {
         watched[streams].fd = put
         var arrivals: [Double] = []
         var putAnswer = ""
+        var putAnswered: Double?
         let giveUp = Date().addingTimeInterval(10)
         try loop(&watched, until: { (arrivals.count == streams && !putAnswer.isEmpty) || Date() > giveUp }) {
             index, bytes in
             if index == streams {
+                putAnswered = putAnswered ?? Double(now() - started) / 1e6
                 putAnswer += bytes
                 return false
             }
@@ -106,7 +110,9 @@ struct SSEFanout {
         let cpuAfter = serverPID.flatMap(Self.cpuNanoseconds(of:))
         // A thread that ended between the readings takes its time with it: no figure then, rather than a wrong one.
         let cpu = cpuBefore.flatMap { before in cpuAfter.flatMap { $0 >= before ? Double($0 - before) / 1e6 : nil } }
-        return Result(arrivals: arrivals.sorted(), putStatus: status, serverCPUMilliseconds: cpu)
+        return Result(
+            arrivals: arrivals.sorted(), putStatus: status, putAnsweredMilliseconds: putAnswered,
+            serverCPUMilliseconds: cpu)
     }
 
     /// Time on CPU of every thread of `pid` (schedstat's first field, in nanoseconds).

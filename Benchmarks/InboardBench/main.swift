@@ -218,7 +218,7 @@ case "sse-fanout":
     report([
         "mode": "sse-fanout", "streams": streams, "received": ms.count, "putStatus": result.putStatus,
         "min_ms": ms.first ?? -1, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "max_ms": ms.last ?? -1,
-        "serverCPU_ms": result.serverCPUMilliseconds ?? -1,
+        "serverCPU_ms": result.serverCPUMilliseconds ?? -1, "putAnswered_ms": result.putAnsweredMilliseconds ?? -1,
     ])
 
 default:

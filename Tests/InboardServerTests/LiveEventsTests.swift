@@ -267,4 +267,53 @@ import Testing
             _ = await stream.stop()
         }
     }
+
+    /// A stream's frames come two ways: its replay, written by the response, and live frames the hub writes straight
+    /// to the connection once the replay is out. Streams that resume while changes are being committed get each
+    /// event exactly once, in order, whichever way it came.
+    @Test func streamsResumingWhileChangesArriveGetEachEventOnceInOrder() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await SeededPeople.seed(db)
+            try await makeTestApp(databaseURL: db.url, statusChangeLimit: 0).test(.live) { client in
+                let api = APIClient(client: client)
+                let (annToken, catToken) = (try await api.login("ann"), try await api.login("cat"))
+                let port = try #require(client.port)
+                let (before, during) = (5, 60)
+                for index in 0..<before {
+                    _ = try await api.object(
+                        .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"before \(index)\"}",
+                        token: annToken)
+                }
+                let changes = Task {
+                    for index in 0..<during {
+                        _ = try await api.object(
+                            .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"during \(index)\"}",
+                            token: annToken)
+                    }
+                }
+                var streams: [EventStreamReader] = []
+                // As many as a person may hold, each replaying from the start while the changes go on.
+                for _ in 0..<10 {
+                    streams.append(try EventStreamReader(port: port, token: catToken, lastEventID: "0"))
+                    try await Task.sleep(for: .milliseconds(15))
+                }
+                try await changes.value
+                for stream in streams {
+                    #expect(try await stream.wait { _ in stream.kinds.count >= before + during }, "got: \(stream.text)")
+                    let text = await stream.stop()
+                    let notes = text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap { line in
+                        line.range(of: "\"note\":\"[a-z]+ [0-9]+\"", options: .regularExpression).map {
+                            String(line[$0])
+                        }
+                    }
+                    let expected =
+                        (0..<before).map { "\"note\":\"before \($0)\"" }
+                        + (0..<during).map { "\"note\":\"during \($0)\"" }
+                    #expect(
+                        notes == expected, "a stream got \(notes.count) of \(expected.count), or twice, or out of order"
+                    )
+                }
+            }
+        }
+    }
 }

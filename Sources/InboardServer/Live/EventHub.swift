@@ -1,6 +1,7 @@
 import Foundation
 import InboardStore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Fans the event log out to this process's SSE clients. A commit of this process wakes it at once, and one
@@ -14,12 +15,31 @@ actor EventHub: Service {
         case heartbeat
     }
 
-    private struct Subscriber {
+    /// A class, so that a fan-out over thousands of them copies a reference each, not every field.
+    private final class Subscriber {
         var viewer: Person
         /// The session the stream was opened with: checked every `pollInterval`, so that logout, revocation,
         /// disabling and role changes reach open streams within seconds.
         let sessionID: Int64?
         let continuation: AsyncStream<Message>.Continuation
+        /// A live HTTP stream's connection, which frames are written to directly; without one they go to
+        /// `continuation` (and the stream's own task writes them).
+        let connection: StreamConnection?
+        /// Messages for `connection` held until its response has written its preamble and replay (`release`).
+        var held: [Message]?
+        /// Events the replay sent: skipped when they arrive live (commit order is not always id order).
+        var replayed: Set<Int64> = []
+
+        init(
+            viewer: Person, sessionID: Int64?, continuation: AsyncStream<Message>.Continuation,
+            connection: StreamConnection?
+        ) {
+            self.viewer = viewer
+            self.sessionID = sessionID
+            self.continuation = continuation
+            self.connection = connection
+            held = connection == nil ? nil : []
+        }
     }
 
     private var subscribers: [UUID: Subscriber] = [:]
@@ -80,8 +100,11 @@ actor EventHub: Service {
     }
 
     /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already. Throws when the event log
-    /// cannot be read to learn where live delivery starts.
-    func subscribe(_ viewer: Person, sessionID: Int64? = nil) async throws -> Subscription? {
+    /// cannot be read to learn where live delivery starts. With a `connection`, its frames are written straight to
+    /// it once the response releases the stream (`release`), and the subscription's stream only ends.
+    func subscribe(_ viewer: Person, sessionID: Int64? = nil, connection: StreamConnection? = nil) async throws
+        -> Subscription?
+    {
         // The first stream fixes where live delivery starts, before it joins: an event committed after it
         // joined must reach it however late the LISTEN connection opens (the first read would otherwise take
         // the newest id as its start and skip that event).
@@ -95,9 +118,24 @@ actor EventHub: Service {
         streamsPerPerson[viewer.id, default: 0] += 1
         let id = UUID()
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .bufferingOldest(streamBuffer))
-        subscribers[id] = Subscriber(viewer: viewer, sessionID: sessionID, continuation: continuation)
+        subscribers[id] = Subscriber(
+            viewer: viewer, sessionID: sessionID, continuation: continuation, connection: connection)
         continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
         return Subscription(id: id, stream: stream, startsAt: startsAt)
+    }
+
+    /// The response has written its preamble and the events its replay sent: the held frames, and every later
+    /// one, go to its connection from now on, after what the response wrote (the event loop runs them in order).
+    func release(_ id: UUID, skipping replayed: Set<Int64>) {
+        guard let subscriber = subscribers[id], let held = subscriber.held, let connection = subscriber.connection
+        else { return }
+        subscriber.held = nil
+        subscriber.replayed = replayed
+        var fanout = StreamConnection.Fanout()
+        for message in held {
+            if let frame = Self.frame(message, skipping: replayed) { fanout.add(frame, for: id, to: connection) }
+        }
+        writeDirect(fanout)
     }
 
     /// Where live delivery has got: a page that asks before it reads the board, and opens its stream with this as
@@ -166,13 +204,22 @@ actor EventHub: Service {
                     failedInARow = 0
                 }
                 if !stored.isEmpty { await board?.invalidate() }
+                var fanout = StreamConnection.Fanout()
+                defer { writeDirect(fanout) }
                 for row in stored {
                     delivered?.read(row.id, now: now)
                     guard let position = delivered?.position else { return }
                     // The frame's SSE id names the event and the position after it, which a resuming client hands back.
                     let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
                     for (id, subscriber) in subscribers where event.isVisible(to: subscriber.viewer) {
-                        yieldOrEnd(.event(event, viewer: subscriber.viewer), to: id)
+                        // The common case, a released stream's connection, without building a message for it.
+                        if let connection = subscriber.connection, subscriber.held == nil {
+                            if !subscriber.replayed.contains(event.id) {
+                                fanout.add(event.frameBuffer(for: subscriber.viewer), for: id, to: connection)
+                            }
+                        } else {
+                            send(.event(event, viewer: subscriber.viewer), to: id, into: &fanout)
+                        }
                     }
                 }
                 if stored.count < 1000 { return }
@@ -228,16 +275,47 @@ actor EventHub: Service {
     }
 
     private func beat() {
-        for id in subscribers.keys { yieldOrEnd(.heartbeat, to: id) }
+        var fanout = StreamConnection.Fanout()
+        for id in subscribers.keys { send(.heartbeat, to: id, into: &fanout) }
+        writeDirect(fanout)
+    }
+
+    /// Hands `message` to the stream: to its task, or held, or added to the frames for its connection.
+    private func send(_ message: Message, to id: UUID, into fanout: inout StreamConnection.Fanout) {
+        guard let subscriber = subscribers[id] else { return }
+        guard let connection = subscriber.connection else { return yieldOrEnd(message, to: id) }
+        if let held = subscriber.held {
+            if held.count >= streamBuffer { endFallenBehind(id) } else { subscriber.held?.append(message) }
+        } else if let frame = Self.frame(message, skipping: subscriber.replayed) {
+            fanout.add(frame, for: id, to: connection)
+        }
+    }
+
+    private static func frame(_ message: Message, skipping replayed: Set<Int64>) -> ByteBuffer? {
+        switch message {
+        case let .event(event, viewer): replayed.contains(event.id) ? nil : event.frameBuffer(for: viewer)
+        case .heartbeat: keepAliveFrame
+        }
+    }
+
+    static let keepAliveFrame = ByteBuffer(string: ": keep-alive\n\n")
+
+    /// Writes the frames, one task per event loop; a connection that stopped taking them ends its stream.
+    private func writeDirect(_ fanout: StreamConnection.Fanout) {
+        guard !fanout.isEmpty else { return }
+        StreamConnection.write(fanout, blockedLimit: streamBuffer) { id in Task { await self.endFallenBehind(id) } }
     }
 
     /// A stream whose client stopped reading (`streamBuffer` messages waiting) is ended rather than left with a
     /// hole: it keeps what it holds, oldest first, so the client reconnects from the last event it got and is
     /// replayed the rest, or told to reload (`reset`); dropping the oldest, as before, lost events unseen.
     private func yieldOrEnd(_ message: Message, to id: UUID) {
-        guard case .dropped = subscribers[id]?.continuation.yield(message),
-            let subscriber = subscribers.removeValue(forKey: id)
-        else { return }
+        guard case .dropped = subscribers[id]?.continuation.yield(message) else { return }
+        endFallenBehind(id)
+    }
+
+    private func endFallenBehind(_ id: UUID) {
+        guard let subscriber = subscribers.removeValue(forKey: id) else { return }
         logger.notice("a stream fell \(streamBuffer) messages behind; ended so that its client resumes")
         // Its slot stays taken until the connection's writer unsubscribes (not when the stream finishes).
         ending[id] = subscriber.viewer.id

@@ -16,7 +16,11 @@ struct EventsController: Sendable {
         group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
             let lastSeen = try Self.lastSeen(request)
-            guard let subscription = try await hub.subscribe(viewer, sessionID: context.sessionID) else {
+            let connection = StreamConnection(context.connection)
+            guard
+                let subscription = try await hub.subscribe(
+                    viewer, sessionID: context.sessionID, connection: connection)
+            else {
                 throw APIError(
                     .tooManyRequests, code: "too_many_streams",
                     message: "You have \(EventHub.maxStreamsPerPerson) live streams open already; close one first.",
@@ -70,28 +74,26 @@ struct EventsController: Sendable {
                     stopWatching()
                     Task { await hub.unsubscribe(subscription.id) }
                 }
-                // Live events arrive in commit order, which is not always id order, so only those the replay
-                // already sent are skipped (never "everything below the last id").
-                let replayed = Set(events.map(\.id))
-                try await writer.write(ByteBuffer(string: preamble))
-                for event in events where event.isVisible(to: viewer) {
-                    try await writer.write(event.frameBuffer(for: viewer))
-                }
-                // A server shutting down ends the stream (the client reconnects elsewhere with Last-Event-ID).
-                try await withGracefulShutdownHandler {
-                    for await message in stream {
-                        switch message {
-                        case let .event(event, viewerNow) where !replayed.contains(event.id):
-                            try await writer.write(event.frameBuffer(for: viewerNow))
-                        case .event:
-                            continue  // already sent by the replay
-                        case .heartbeat:
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        }
+                do {
+                    try await writer.write(ByteBuffer(string: preamble))
+                    for event in events where event.isVisible(to: viewer) {
+                        try await writer.write(event.frameBuffer(for: viewer))
                     }
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                // From here the hub writes live frames straight to the connection, after these, skipping only the
+                // events the replay sent (live ones arrive in commit order, which is not always id order); this
+                // task waits for the stream to end. A server shutting down ends it (the client reconnects
+                // elsewhere with Last-Event-ID).
+                await hub.release(subscription.id, skipping: Set(events.map(\.id)))
+                await withGracefulShutdownHandler {
+                    for await _ in stream {}
                 } onGracefulShutdown: {
                     Task { await hub.unsubscribe(subscription.id) }
                 }
+                await connection.close()  // before the response's end: nothing may follow it
                 try await writer.finish(nil)
             }
             return Response(
