@@ -236,20 +236,26 @@ public final class DatabasePool: Sendable {
 
     // MARK: Queries
 
-    /// Runs `query` on a pooled connection and returns its rows, read in full before the connection goes back.
+    /// Runs `query` on a pooled connection and returns its rows, read in full before the connection goes back, and,
+    /// when it may write, once it has committed (`confirmCommit`).
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger) async throws -> DatabaseRows {
         try await withConnection { connection in
-            try await DatabaseRows(collecting: connection.query(query, logger: logger))
+            let rows = try await DatabaseRows(collecting: connection.query(query, logger: logger))
+            if StatementEffect.mayWrite(query.sql) { try await Self.confirmCommit(on: connection, logger: logger) }
+            return rows
         }
     }
 
-    /// Runs a prepared statement (parsed once per connection) and returns its rows.
-    public func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws
-        -> DatabaseRows
-    where Statement.Row == PostgresRow {
+    /// Runs a prepared statement (parsed once per connection) and returns its rows; with `confirmingCommit`, once it
+    /// has committed.
+    public func execute<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, confirmingCommit: Bool, logger: Logger
+    ) async throws -> DatabaseRows where Statement.Row == PostgresRow {
         try await withConnection { connection in
-            try await DatabaseRows(collecting: connection.execute(statement, logger: logger))
+            let rows = try await DatabaseRows(collecting: connection.execute(statement, logger: logger))
+            if confirmingCommit { try await Self.confirmCommit(on: connection, logger: logger) }
+            return rows
         }
     }
 

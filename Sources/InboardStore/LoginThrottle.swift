@@ -203,6 +203,9 @@ public struct LoginThrottle: Sendable {
     /// otherwise every row counts it (and may lock the next ones). The upsert waits for a parallel attempt's row
     /// lock and re-reads the row, so a row that attempt locked meanwhile comes back uncounted with its wait.
     enum AttemptSQL: PreparedSQL {
+        /// A count promises nothing durable: the next attempt at the same keys waits on these rows' locks until
+        /// this commit, and one lost with a crash lets one more guess through.
+        static let answeredAfterCommit = false
         static let sql = """
             WITH blocked AS (
                 SELECT ceil(extract(epoch FROM blocked_until - now()))::int AS wait FROM login_throttle
@@ -238,6 +241,9 @@ public struct LoginThrottle: Sendable {
     }
 
     enum SucceededSQL: PreparedSQL {
+        /// A count promises nothing durable: the next attempt at the same keys waits on these rows' locks until
+        /// this commit, and one lost with a crash lets one more guess through.
+        static let answeredAfterCommit = false
         static let sql = """
             WITH locked AS (SELECT key FROM login_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE),
             cleared AS (DELETE FROM login_throttle t USING locked l WHERE t.key = l.key AND t.key = $2),

@@ -5,6 +5,13 @@ import PostgresNIO
 /// statements every request runs (the session lookup, a status change, the steps of a login).
 public protocol PreparedSQL {
     static var sql: String { get }
+    /// Whether its caller answers only once it has committed (`DatabasePool.confirmCommit`). By default, when it may
+    /// write (`StatementEffect`); a statement whose answer promises nothing durable may say false.
+    static var answeredAfterCommit: Bool { get }
+}
+
+extension PreparedSQL {
+    public static var answeredAfterCommit: Bool { StatementEffect.mayWrite(Self.self, sql: sql) }
 }
 
 /// The PostgresNIO prepared statement for one `PreparedSQL`; rows come back undecoded.
@@ -22,6 +29,6 @@ extension DatabasePool {
     func query<SQL: PreparedSQL>(prepared sql: SQL.Type, _ bindings: PostgresBindings, logger: Logger)
         async throws -> DatabaseRows
     {
-        try await execute(Prepared<SQL>(bindings: bindings), logger: logger)
+        try await execute(Prepared<SQL>(bindings: bindings), confirmingCommit: SQL.answeredAfterCommit, logger: logger)
     }
 }
