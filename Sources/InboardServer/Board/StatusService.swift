@@ -67,12 +67,15 @@ struct StatusService: Sendable {
                 .unprocessableContent, code: "invalid_field",
                 message: "madeAt is for a person's own changes sent late; it cannot date someone else's status")
         }
-        guard let type = try await statuses.type(named: request.type) else {
+        // Both at once: each is a round trip a change would otherwise wait for in turn.
+        async let named = statuses.type(named: request.type)
+        async let settings = self.organisation.load()
+        guard let type = try await named else {
             throw APIError(
                 .unprocessableContent, code: "invalid_field",
                 message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
         }
-        let organisation = try await self.organisation.load()
+        let organisation = try await settings
         let change: StatusChange
         do {
             change = try StatusChange(
