@@ -66,11 +66,6 @@ public struct AuditLog: Sendable {
             """, logger: logger)
     }
 
-    /// Records `entry` on its own.
-    public func record(_ entry: AuditEntry) async throws {
-        try await database.withConnection { try await Self.record(entry, on: $0, logger: logger) }
-    }
-
     /// The newest `limit` entries, newest first; times in UTC.
     public func recent(limit: Int = 200) async throws -> [AuditRecord] {
         let rows = try await database.query(

@@ -8,7 +8,8 @@ import PostgresNIO
 /// be lost with a crash before its flush to disk (and a commit's error then reached nobody). A statement that may
 /// write is therefore followed, on its connection, by one whose answer comes only after that commit.
 extension DatabasePool {
-    /// Waits until the statement just run on `connection` has committed (or fails with why it did not).
+    /// Waits until the statement just run on `connection` has committed; throws when it did not (PostgresNIO, which
+    /// took the statement as answered, reports the commit's error as the connection closing).
     static func confirmCommit(on connection: PostgresConnection, logger: Logger) async throws {
         for try await _ in try await connection.execute(Prepared<CommitConfirmedSQL>(bindings: .init()), logger: logger)
         {}
@@ -24,8 +25,9 @@ extension DatabasePool {
 /// Erring towards "may" costs a round trip; the other way, an answer before the commit.
 enum StatementEffect {
     static func mayWrite(_ sql: String) -> Bool {
-        let words = Self.words(of: sql)
-        guard let first = words.first, readingCommands.contains(first) else { return true }
+        guard let words = Self.words(of: sql), let first = words.first, readingCommands.contains(first) else {
+            return true
+        }
         return words.contains(where: writingWords.contains)
     }
 
@@ -47,31 +49,50 @@ enum StatementEffect {
         "REVOKE", "LOCK", "NOTIFY", "PG_NOTIFY", "NEXTVAL", "SETVAL", "SET_CONFIG", "LO_UNLINK", "LO_IMPORT",
     ]
 
-    /// The SQL's words (letters, digits, `_`), upper-cased, comments skipped.
-    private static func words(of sql: String) -> [String] {
+    /// The SQL's words (letters, digits, `_`), upper-cased; comments, string literals and quoted names skipped.
+    /// Nil for text this does not read (dollar quoting, an unclosed literal or comment): taken as may write.
+    private static func words(of sql: String) -> [String]? {
         var words: [String] = []
         var current = ""
-        var lineComment = false
-        var previous: Character = " "
-        for character in sql {
-            if lineComment {
-                if character == "\n" { lineComment = false }
-                continue
+        var characters = Array(sql.unicodeScalars)[...]
+        func endWord() {
+            if !current.isEmpty { words.append(current.uppercased()) }
+            current = ""
+        }
+        func skip(past end: String) -> Bool {
+            let closing = Array(end.unicodeScalars)
+            while !characters.isEmpty {
+                if characters.starts(with: closing) {
+                    characters.removeFirst(closing.count)
+                    return true
+                }
+                characters.removeFirst()
             }
-            if character == "-", previous == "-" {
-                lineComment = true
-                current = ""
-                continue
-            }
-            previous = character
-            if character.isLetter || character.isNumber || character == "_" {
-                current.append(character)
-            } else if !current.isEmpty {
-                words.append(current.uppercased())
-                current = ""
+            return false
+        }
+        while let character = characters.first {
+            characters.removeFirst()
+            let next = characters.first
+            switch character {
+            case "-" where next == "-":
+                endWord()
+                _ = skip(past: "\n")  // or to the end
+            case "/" where next == "*":
+                endWord()
+                characters.removeFirst()
+                guard skip(past: "*/") else { return nil }
+            case "'", "\"":
+                endWord()
+                guard skip(past: String(character)) else { return nil }  // '' inside is two literals: the same
+            case "$" where next.map { !("0"..."9").contains($0) } ?? false:
+                return nil  // a dollar-quoted body, not a $1 parameter
+            case _ where character.properties.isAlphabetic || ("0"..."9").contains(character) || character == "_":
+                current.unicodeScalars.append(character)
+            default:
+                endWord()
             }
         }
-        if !current.isEmpty { words.append(current.uppercased()) }
+        endWord()
         return words
     }
 }

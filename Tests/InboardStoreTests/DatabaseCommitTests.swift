@@ -50,13 +50,15 @@ import Testing
         let reads = [
             "SELECT 1", "  select id from people where id = $1", "WITH x AS (SELECT 1) SELECT * FROM x",
             "SELECT value::text FROM settings -- insert here\n WHERE key = 'a'", "SHOW server_version",
+            "/* update */ SELECT 1", "SELECT 'insert into t' AS words", "SELECT \"delete\" FROM t",
         ]
         for sql in reads { #expect(!StatementEffect.mayWrite(sql), "\(sql)") }
         let writes = [
             "INSERT INTO t VALUES (1)", "update t set a = 1",
-            "WITH gone AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM gone",
-            "SELECT pg_notify('c', 'p')", "SELECT nextval('s')", "SELECT * INTO copy FROM t", "BEGIN", "VACUUM t",
-            "SELECT id FROM t FOR UPDATE", "/* a comment */ SELECT 1", "",
+            "WITH gone AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM gone", "SELECT pg_notify('c', 'p')",
+            "SELECT nextval('s')", "SELECT * INTO copy FROM t", "BEGIN", "VACUUM t", "SELECT id FROM t FOR UPDATE",
+            "SELECT replace(x, '--', '-'), nextval('s')", "SELECT 1 -- a comment\n, nextval('s')",
+            "SELECT $$ a body $$", "SELECT 'unclosed", "SELECT 1 /* unclosed", "",
         ]
         for sql in writes { #expect(StatementEffect.mayWrite(sql), "\(sql)") }
     }

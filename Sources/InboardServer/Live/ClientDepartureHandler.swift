@@ -6,11 +6,12 @@ import NIOCore
 #endif
 
 /// Tells a long response that its client left: the connection closed, or the client closed its side of it.
-/// A live stream otherwise learns of it only when a write fails (two heartbeats, up to 30 s later), holding one
-/// of the person's stream slots meanwhile. The server allows half-closed connections, so a client closing its
-/// side is an "input closed" event that ends the connection's inbound stream, which nobody reads while a
-/// response runs: this handler sees the event on its way there. A client that half-closes and keeps reading
-/// (browsers and EventSource never do) is taken as gone too; it reconnects with Last-Event-ID and misses nothing.
+/// A live stream otherwise learns of it only from its connection failing a write (two heartbeats, up to 30 s
+/// later), holding one of the person's stream slots meanwhile. The server allows half-closed connections, so a
+/// client closing its side is an "input closed" event that ends the connection's inbound stream, which nobody
+/// reads while a response runs: this handler sees the event on its way there. A client that half-closes and
+/// keeps reading (browsers and EventSource never do) is taken as gone too; it reconnects with Last-Event-ID
+/// and misses nothing.
 ///
 /// A client that stays connected but stops reading is taken as gone too once the connection has been unable to
 /// take more for `stallLimit`: its stream's writer waits on it for ever otherwise, holding the connection, the
@@ -73,7 +74,7 @@ final class ClientDepartureHandler: ChannelInboundHandler, RemovableChannelHandl
                 logger.notice(
                     "closing a live stream whose client stopped reading",
                     metadata: ["stalledSeconds": "\(limit.nanoseconds / 1_000_000_000)"])
-                channel.close(promise: nil)  // fails the blocked write; `channelInactive` gives the slot back
+                channel.close(promise: nil)  // drops what is queued; `channelInactive` gives the slot back
             }
         }
     }

@@ -22,10 +22,11 @@ actor EventHub: Service {
         /// disabling and role changes reach open streams within seconds.
         let sessionID: Int64?
         let continuation: AsyncStream<Message>.Continuation
-        /// A live HTTP stream's connection, which frames are written to directly; without one they go to
-        /// `continuation` (and the stream's own task writes them).
+        /// A live HTTP stream's connection, which frames are written to directly (every stream the server opens);
+        /// without one (the hub's own tests) they go to `continuation`, for the stream's reader.
         let connection: StreamConnection?
-        /// Messages for `connection` held until its response has written its preamble and replay (`release`).
+        /// Messages for `connection` held until its response has written its preamble and replay
+        /// (`startDirectDelivery`); nil from then on.
         var held: [Message]?
         /// Events the replay sent: skipped when they arrive live (commit order is not always id order).
         var replayed: Set<Int64> = []
@@ -65,7 +66,8 @@ actor EventHub: Service {
     let heartbeatInterval: Duration
     /// Now, for overdue (`OverdueRule`) in the frames built from each event.
     let clock: @Sendable () -> Date
-    /// Messages a stream may have waiting; a stream that falls further behind is ended (`yieldOrEnd`).
+    /// Messages a stream may have waiting (held before its direct delivery starts, written to a connection that
+    /// cannot send them, or in its async stream); a stream that falls further behind is ended (`endFallenBehind`).
     let streamBuffer: Int
 
     init(
@@ -101,7 +103,7 @@ actor EventHub: Service {
 
     /// A new stream for `viewer`; nil when they hold `maxStreamsPerPerson` already. Throws when the event log
     /// cannot be read to learn where live delivery starts. With a `connection`, its frames are written straight to
-    /// it once the response releases the stream (`release`), and the subscription's stream only ends.
+    /// it once the response has written its own (`startDirectDelivery`), and the subscription's stream only ends.
     func subscribe(_ viewer: Person, sessionID: Int64? = nil, connection: StreamConnection? = nil) async throws
         -> Subscription?
     {
@@ -126,7 +128,7 @@ actor EventHub: Service {
 
     /// The response has written its preamble and the events its replay sent: the held frames, and every later
     /// one, go to its connection from now on, after what the response wrote (the event loop runs them in order).
-    func release(_ id: UUID, skipping replayed: Set<Int64>) {
+    func startDirectDelivery(_ id: UUID, skipping replayed: Set<Int64>) {
         guard let subscriber = subscribers[id], let held = subscriber.held, let connection = subscriber.connection
         else { return }
         subscriber.held = nil
@@ -212,7 +214,7 @@ actor EventHub: Service {
                     // The frame's SSE id names the event and the position after it, which a resuming client hands back.
                     let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
                     for (id, subscriber) in subscribers where event.isVisible(to: subscriber.viewer) {
-                        // The common case, a released stream's connection, without building a message for it.
+                        // The common case, a connection in direct delivery, without building a message for it.
                         if let connection = subscriber.connection, subscriber.held == nil {
                             if !subscriber.replayed.contains(event.id) {
                                 fanout.add(event.frameBuffer(for: subscriber.viewer), for: id, to: connection)

@@ -80,20 +80,20 @@ struct EventsController: Sendable {
                         try await writer.write(event.frameBuffer(for: viewer))
                     }
                 } catch {
-                    await connection.close()
+                    await connection.stopDirectWrites()
                     throw error
                 }
                 // From here the hub writes live frames straight to the connection, after these, skipping only the
                 // events the replay sent (live ones arrive in commit order, which is not always id order); this
                 // task waits for the stream to end. A server shutting down ends it (the client reconnects
                 // elsewhere with Last-Event-ID).
-                await hub.release(subscription.id, skipping: Set(events.map(\.id)))
+                await hub.startDirectDelivery(subscription.id, skipping: Set(events.map(\.id)))
                 await withGracefulShutdownHandler {
                     for await _ in stream {}
                 } onGracefulShutdown: {
                     Task { await hub.unsubscribe(subscription.id) }
                 }
-                await connection.close()  // before the response's end: nothing may follow it
+                await connection.stopDirectWrites()  // before the response's end: nothing may follow it
                 try await writer.finish(nil)
             }
             return Response(
