@@ -24,23 +24,26 @@ extension DatabasePool {
 /// naming no writing command or function) is taken as not; anything else, or a read that mentions one, as may.
 /// Erring towards "may" costs a round trip; the other way, an answer before the commit.
 enum StatementEffect {
+    /// Worked out once per SQL text (a call site's text is the same on every call: its values are bound).
     static func mayWrite(_ sql: String) -> Bool {
+        if let known = known.withLockedValue({ $0[sql] }) { return known }
+        let answer = judge(sql)
+        known.withLockedValue { known in
+            if known.count < knownLimit { known[sql] = answer }
+        }
+        return answer
+    }
+
+    /// Texts remembered at most: a text built with its values in it is judged again each time, not kept for ever.
+    private static let knownLimit = 1_000
+    private static let known = NIOLockedValueBox<[String: Bool]>([:])
+
+    private static func judge(_ sql: String) -> Bool {
         guard let words = Self.words(of: sql), let first = words.first, readingCommands.contains(first) else {
             return true
         }
         return words.contains(where: writingWords.contains)
     }
-
-    /// `mayWrite` of a prepared statement's SQL, worked out once per statement.
-    static func mayWrite<Statement>(_ type: Statement.Type, sql: String) -> Bool {
-        let key = ObjectIdentifier(type)
-        if let known = known.withLockedValue({ $0[key] }) { return known }
-        let answer = mayWrite(sql)
-        known.withLockedValue { $0[key] = answer }
-        return answer
-    }
-
-    private static let known = NIOLockedValueBox<[ObjectIdentifier: Bool]>([:])
 
     private static let readingCommands: Set<String> = ["SELECT", "WITH", "VALUES", "SHOW", "TABLE"]
     /// Commands that write, and functions that change something outside the statement's rows.

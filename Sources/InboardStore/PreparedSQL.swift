@@ -11,7 +11,7 @@ public protocol PreparedSQL {
 }
 
 extension PreparedSQL {
-    public static var answeredAfterCommit: Bool { StatementEffect.mayWrite(Self.self, sql: sql) }
+    public static var answeredAfterCommit: Bool { StatementEffect.mayWrite(sql) }
 }
 
 /// The PostgresNIO prepared statement for one `PreparedSQL`; rows come back undecoded.

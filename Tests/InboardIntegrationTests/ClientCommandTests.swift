@@ -44,7 +44,7 @@ struct ClientCommandTests {
 
     @Test(.timeLimit(.minutes(10)))  // guards a hang only: a loaded machine takes minutes
     func everydayUseAgainstARealServer() async throws {
-        try await ServerOnOwnCluster.with(admins: 1, requestTimeout: 60) { setup in
+        try await ServerOnOwnCluster.with(admins: 1, patient: true) { setup in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("client-\(UUID())").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -58,7 +58,7 @@ struct ClientUpdateTests {
         }
 
         static func with(_ body: (Rig) async throws -> Void) async throws {
-            try await ServerOnOwnCluster.with(admins: 1, requestTimeout: 60) { setup in
+            try await ServerOnOwnCluster.with(admins: 1, patient: true) { setup in
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("update-\(UUID())").path
                 let (policyDir, packages) = (folder + "/policy", folder + "/packages")
                 for path in [policyDir + "/policies", packages] {

@@ -7,7 +7,7 @@ import Testing
 /// same password again changes nothing.
 @Suite struct LocalAdminPasswordTests {
     @Test func settingThePasswordAgainEndsTheAccountsSessions() async throws {
-        try await ServerOnOwnCluster.with(admins: 2, requestTimeout: 60) { setup in
+        try await ServerOnOwnCluster.with(admins: 2, patient: true) { setup in
             let tokens = try await setup.startSignedIn(admins: 2)
             let passwordFile = setup.keyFile + ".new-password"
             try "a-new-password-after-a-leak\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)

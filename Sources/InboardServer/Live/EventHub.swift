@@ -216,8 +216,9 @@ actor EventHub: Service {
                     for (id, subscriber) in subscribers where event.isVisible(to: subscriber.viewer) {
                         // The common case, a connection in direct delivery, without building a message for it.
                         if let connection = subscriber.connection, subscriber.held == nil {
-                            if !subscriber.replayed.contains(event.id) {
-                                fanout.add(event.frameBuffer(for: subscriber.viewer), for: id, to: connection)
+                            if let frame = Self.frame(of: event, for: subscriber.viewer, skipping: subscriber.replayed)
+                            {
+                                fanout.add(frame, for: id, to: connection)
                             }
                         } else {
                             send(.event(event, viewer: subscriber.viewer), to: id, into: &fanout)
@@ -295,9 +296,14 @@ actor EventHub: Service {
 
     private static func frame(_ message: Message, skipping replayed: Set<Int64>) -> ByteBuffer? {
         switch message {
-        case let .event(event, viewer): replayed.contains(event.id) ? nil : event.frameBuffer(for: viewer)
+        case let .event(event, viewer): frame(of: event, for: viewer, skipping: replayed)
         case .heartbeat: keepAliveFrame
         }
+    }
+
+    /// `event`'s frame for `viewer`, unless the stream's replay sent it.
+    private static func frame(of event: LiveEvent, for viewer: Person, skipping replayed: Set<Int64>) -> ByteBuffer? {
+        replayed.contains(event.id) ? nil : event.frameBuffer(for: viewer)
     }
 
     static let keepAliveFrame = ByteBuffer(string: ": keep-alive\n\n")

@@ -31,9 +31,9 @@ final class StreamConnection: Sendable {
         state = .makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
     }
 
-    /// Writes `frame` now, unflushed (`flushOnLoop`): on the connection's event loop only. False when the connection has taken
-    /// `blockedLimit` frames in a row without being able to send them: the caller ends the stream (what was
-    /// written stays queued, oldest first, for a client that resumes reading).
+    /// Writes `frame` now, unflushed (`flushOnLoop`): on the connection's event loop only. False when the connection
+    /// has taken `blockedLimit` frames in a row without being able to send them: the caller ends the stream (what
+    /// was written stays queued, oldest first, for a client that resumes reading).
     func writeOnLoop(_ frame: ByteBuffer, blockedLimit: Int) -> Bool {
         guard state.value.open else { return true }
         if channel.isWritable {
