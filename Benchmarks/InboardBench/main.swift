@@ -8,7 +8,7 @@
 //                                              a database, each also commits one session row (SessionStore.create)
 //   pool-query DATABASE_URL N CONCURRENCY pool|raw  N `SELECT 1` by CONCURRENCY tasks through DatabasePool, or on
 //                                              raw connections of their own (the baseline: PoolQueries)
-//   status-sql PERSON TYPE                     the statement behind PUT /me/status with literal values, for pgbench
+//   status-sql PERSON TYPE VERSION             the statement behind PUT /me/status with literal values, for pgbench
 //   sse-fanout PORT TOKENS_FILE STREAMS [PID]  STREAMS event streams (tokens from the file, one per line, in turn),
 //                                              one status change, each stream's time to receive it (SSEFanout);
 //                                              with the server's PID, also the CPU time it spent on the change;
@@ -132,9 +132,10 @@ case "pool-query":
     ])
 
 case "status-sql":
-    let (person, type) = (args[2], args[3])
+    let (person, type, version) = (args[2], args[3], args[4])
     let values = [
-        "$11": "NULL::timestamptz", "$10": "'in'", "$9": "'127.0.0.1'", "$8": "false", "$7": "NULL::bigint",
+        "$12": "'\(version)'", "$11": "NULL::timestamptz", "$10": "'in'", "$9": "'127.0.0.1'", "$8": "false",
+        "$7": "NULL::bigint",
         "$6": "NULL::timestamptz",
         "$5": "NULL::timestamptz", "$4": "false", "$3": "'pgbench'", "$2": type, "$1": person,
     ]

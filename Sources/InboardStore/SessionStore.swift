@@ -82,7 +82,9 @@ public struct SessionStore: Sendable {
 
     /// Notes that the session was used now.
     public func touch(sessionID: Int64) async throws {
-        try await database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
+        // Not confirmed: a last-seen time lost in a crash is only a minute old.
+        try await database.query(
+            "UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", confirmingCommit: false, logger: logger)
     }
 
     /// Calls `listening` when listening on `changesChannel` (re)starts, `changed` with every notification's

@@ -6,8 +6,10 @@ extension StatusStore {
     /// Sets a person's status: the current row, a history row, a `status` event for everyone and a `watch`
     /// event and mail (outbox) for each watcher (only-In watchers only when the new type counts as in), in one
     /// statement, so the person's row is locked for one round trip, not five; then every server process is told.
+    /// With `typeVersion`, only while the type's row is still that version (else `typeChanged`, nothing written).
     public func set(
-        personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool = false
+        personID: Int64, type: StatusType, typeVersion: String?, change: StatusChange, setBy: Int64?,
+        source: String?, autoAway: Bool
     ) async throws -> BoardEntry {
         var binds = PostgresBindings()
         binds.append(personID)
@@ -21,11 +23,15 @@ extension StatusStore {
         binds.append(source)
         binds.append(type.presence.rawValue)
         binds.append(change.madeAt)
+        binds.append(typeVersion)
         var entry: BoardEntry?
         for try await row in try await database.query(prepared: SetSQL.self, binds, logger: logger) {
             entry = try BoardEntry.decoder.decode(BoardEntry.self, from: Data(try row.decode(String.self).utf8))
         }
         guard let entry else {
+            if let typeVersion, try await !typeIsStill(type.id, at: typeVersion) {
+                throw StatusStoreError.typeChanged(type.id)
+            }
             // A late change finds no row when a newer status held it back, when it was applied already (sent
             // again after its answer was lost: answered as applied, nothing written twice), or when the person
             // does not exist.
@@ -58,6 +64,13 @@ extension StatusStore {
         return false
     }
 
+    private func typeIsStill(_ id: Int64, at version: String) async throws -> Bool {
+        let rows = try await database.query(
+            "SELECT 1 FROM status_types WHERE id = \(id) AND xmin::text = \(version)", logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
     private func personExists(_ id: Int64) async throws -> Bool {
         for try await _ in try await database.query("SELECT 1 FROM people WHERE id = \(id)", logger: logger) {
             return true
@@ -71,6 +84,8 @@ extension StatusStore {
             WITH upserted AS (
                 INSERT INTO statuses (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, auto_away)
                 SELECT id, $2, $3, $4, $5, $6, $7, LEAST(COALESCE($11::timestamptz, now()), now()), $8 FROM people WHERE id = $1
+                  -- the type as the change was judged against (VersionedStatusType)
+                  AND ($12::text IS NULL OR EXISTS (SELECT 1 FROM status_types WHERE id = $2 AND xmin::text = $12::text))
                 ON CONFLICT (person_id) DO UPDATE SET type_id = EXCLUDED.type_id, note = EXCLUDED.note, note_hidden = EXCLUDED.note_hidden,
                     return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at,
                     auto_away = EXCLUDED.auto_away

@@ -42,25 +42,40 @@ public struct StatusStore: Sendable {
 
     /// A type by id or by name (case-insensitive), active or not.
     public func type(named key: String) async throws -> StatusType? {
-        var binds = PostgresBindings()
-        binds.append(key)
-        for try await row in try await database.query(prepared: TypeNamedSQL.self, binds, logger: logger) {
-            return try Self.decodeType(row)
-        }
-        return nil
+        try await versionedType(named: key)?.type
     }
 
     enum TypeNamedSQL: PreparedSQL {
         static let sql =
-            "SELECT \(typeColumns) FROM status_types WHERE id::text = $1 OR lower(name) = lower($1) ORDER BY sort_order, id LIMIT 1"
+            "SELECT \(typeColumns), xmin::text FROM status_types WHERE id::text = $1 OR lower(name) = lower($1) ORDER BY sort_order, id LIMIT 1"
+    }
+
+    /// A type by id or by name with the version of its row as read (PostgreSQL's `xmin`, which every change to
+    /// the row renews): a status change made with this version is written only while the type is still so.
+    public func versionedType(named key: String) async throws -> VersionedStatusType? {
+        var binds = PostgresBindings()
+        binds.append(key)
+        for try await row in try await database.query(prepared: TypeNamedSQL.self, binds, logger: logger) {
+            let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active, version) =
+                try row.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool, String).self)
+            return VersionedStatusType(
+                type: Self.makeType((id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)),
+                version: version)
+        }
+        return nil
     }
 
     static let typeColumns =
         "id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active"
 
     static func decodeType(_ row: PostgresRow) throws -> StatusType {
-        let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active) = try row.decode(
-            (Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self)
+        makeType(try row.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self))
+    }
+
+    private static func makeType(_ columns: (Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool))
+        -> StatusType
+    {
+        let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active) = columns
         return StatusType(
             id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
             needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order,
@@ -139,17 +154,31 @@ public enum StatusStoreError: Error, CustomStringConvertible, Equatable {
     case noSuchFallback(Int64)
     /// A change sent late arrived after a newer one (see `StatusChange.isSuperseded`).
     case superseded(Int64)
+    /// The status type changed after the change was judged against it (`VersionedStatusType`): nothing was written.
+    case typeChanged(Int64)
     /// A status type's presence this release does not know (written by a newer one).
     case unknownPresence(String)
 
     public var description: String {
         switch self {
         case let .superseded(id): "person \(id)'s status was set after this change was made"
+        case let .typeChanged(id): "status type \(id) changed after this change was checked against it"
         case let .unknownPresence(text): "a status type has the presence '\(text)', which this release does not know"
         case let .noSuchType(key): "there is no status type '\(key)'"
         case let .noSuchPerson(id): "there is no person \(id)"
         case let .duplicateName(name): "a status type named '\(name)' exists already"
         case let .noSuchFallback(id): "there is no status type \(id) to fall back to"
         }
+    }
+}
+
+/// A status type as read, with its row's version (see `StatusStore.versionedType(named:)`).
+public struct VersionedStatusType: Sendable, Equatable {
+    public let type: StatusType
+    public let version: String
+
+    public init(type: StatusType, version: String) {
+        self.type = type
+        self.version = version
     }
 }

@@ -7,11 +7,16 @@ public protocol StatusStoring: Sendable {
     func types(includeInactive: Bool) async throws -> [StatusType]
     /// A type by id or by name (case-insensitive), active or not.
     func type(named key: String) async throws -> StatusType?
+    /// The same, with its row's version, for `set(…typeVersion:…)`.
+    func versionedType(named key: String) async throws -> VersionedStatusType?
     /// Creates or updates a type and audits it; a name taken already is `StatusStoreError.duplicateName`.
     func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) async throws -> StatusType
-    /// Sets a status (validated by the caller), with its history and events; `noSuchPerson` when there is none.
-    func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool)
-        async throws -> BoardEntry
+    /// Sets a status (validated by the caller), with its history and events; `noSuchPerson` when there is none;
+    /// with `typeVersion`, `typeChanged` when the type's row is no longer that version.
+    func set(
+        personID: Int64, type: StatusType, typeVersion: String?, change: StatusChange, setBy: Int64?, source: String?,
+        autoAway: Bool
+    ) async throws -> BoardEntry
     /// One page of the board (`PersonVisibilityRule.listsOnBoard`) in name order: at most `limit` people after
     /// `cursor`, and where the next page starts.
     func board(_ filter: BoardFilter, after cursor: BoardCursor?, limit: Int) async throws -> BoardSlice
@@ -31,7 +36,17 @@ extension StatusStoring {
     public func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?)
         async throws -> BoardEntry
     {
-        try await set(personID: personID, type: type, change: change, setBy: setBy, source: source, autoAway: false)
+        try await set(
+            personID: personID, type: type, typeVersion: nil, change: change, setBy: setBy, source: source,
+            autoAway: false)
+    }
+
+    public func set(
+        personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool
+    ) async throws -> BoardEntry {
+        try await set(
+            personID: personID, type: type, typeVersion: nil, change: change, setBy: setBy, source: source,
+            autoAway: autoAway)
     }
 
     /// The first `limit` people of a filtered board.

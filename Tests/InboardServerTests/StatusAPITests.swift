@@ -199,6 +199,35 @@ import Testing
             #expect(code == 422 && String(decoding: body, as: UTF8.self).contains("no longer offered"))
         }
     }
+
+    /// The server keeps the types changes name (a change does not read its type each time); a type changed
+    /// since, by another server straight in the database, must judge the next change as it is now.
+    @Test func aChangeIsJudgedAgainstItsTypeAsItIsNowNotAsItWasFirstRead() async throws {
+        try await withPeople { api, people, db, _ in
+            let annToken = try await api.login("ann")
+            func put(_ json: String) async throws -> (Int, String) {
+                let (code, body) = try await api.send(.put, "/api/v1/me/status", json: json, token: annToken)
+                return (code, String(decoding: body, as: UTF8.self))
+            }
+            #expect(try await put("{\"type\":\"Remote\"}").0 == 200)
+            try await db.execute("UPDATE status_types SET needs_return_time = TRUE WHERE name = 'Remote'")
+            let (needsReturn, needsReturnBody) = try await put("{\"type\":\"remote\",\"note\":\"again\"}")
+            #expect(needsReturn == 422 && needsReturnBody.contains("returnAt"), "judged by the type as first read")
+            #expect(try await put("{\"type\":\"Remote\",\"returnAt\":\"\(isoDate(in: 600))\"}").0 == 200)
+            try await db.execute(
+                "UPDATE status_types SET needs_return_time = FALSE, active = FALSE WHERE name = 'Remote'")
+            let (inactive, inactiveBody) = try await put("{\"type\":\"Remote\"}")
+            #expect(inactive == 422 && inactiveBody.contains("no longer offered"), "\(inactiveBody)")
+            try await db.execute("UPDATE status_types SET active = TRUE, name = 'Home' WHERE name = 'Remote'")
+            let (renamed, renamedBody) = try await put("{\"type\":\"Remote\"}")
+            #expect(renamed == 422 && renamedBody.contains("is not a status type"), "\(renamedBody)")
+            #expect(try await put("{\"type\":\"home\"}").0 == 200)
+            let stored = try await db.scalar(
+                "SELECT count(*) FROM statuses s JOIN status_types t ON t.id = s.type_id WHERE s.person_id = \(people.ids["ann"]!) AND t.name = 'Home' AND s.note IS NULL"
+            )
+            #expect(stored == 1)
+        }
+    }
 }
 
 @Suite struct LoginThrottleTests {

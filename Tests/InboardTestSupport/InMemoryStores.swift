@@ -50,6 +50,8 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     var now: Date { clock.now }
     private var people: [Int64: Record] = [:]
     private var types: [StatusType] = []
+    /// Each type's row version, renewed by every save (as PostgreSQL's xmin is).
+    private var typeVersions: [Int64: Int] = [:]
     private var statuses: [Int64: StoredStatus] = [:]
     private var history: [Int64: [HistoryEntry]] = [:]
     private var watches: [Int64: [Int64: Bool]] = [:]
@@ -109,6 +111,10 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         types(includeInactive: true).first { String($0.id) == key || $0.name.lowercased() == key.lowercased() }
     }
 
+    public func versionedType(named key: String) -> VersionedStatusType? {
+        type(named: key).map { VersionedStatusType(type: $0, version: String(typeVersions[$0.id, default: 0])) }
+    }
+
     public func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) throws -> StatusType {
         if types.contains(where: { $0.name.lowercased() == type.name.lowercased() && (create || $0.id != type.id) }) {
             throw StatusStoreError.duplicateName(type.name)
@@ -124,16 +130,21 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
             }
             types[index] = saved
         }
+        typeVersions[saved.id, default: 0] += 1
         audit.append(
             AuditEntry(actor: actor, action: create ? "status-type.create" : "status-type.update", target: saved.name))
         return saved
     }
 
     public func set(
-        personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?, autoAway: Bool
+        personID: Int64, type: StatusType, typeVersion: String?, change: StatusChange, setBy: Int64?,
+        source: String?, autoAway: Bool
     )
         throws -> BoardEntry
     {
+        if let typeVersion, typeVersion != String(typeVersions[type.id, default: 0]) {
+            throw StatusStoreError.typeChanged(type.id)
+        }
         guard people[personID] != nil else { throw StatusStoreError.noSuchPerson(personID) }
         if StatusChange.isSuperseded(
             madeAt: change.madeAt, currentSetAt: statuses[personID]?.setAt,

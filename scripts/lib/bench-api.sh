@@ -86,7 +86,7 @@ METHOD
   local person; person="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM people WHERE username = 'bench-admin'")"
   echo "UPDATE statuses SET note = 'pgbench', set_at = now() WHERE person_id = $person;" > "$work/update.sql"
   local pg; pg="$(PGPASSWORD= pgbench -n -c "$connections" -j 2 -T "$seconds" -f "$work/update.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
-  "$bench" status-sql "$person" "$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM status_types WHERE name = 'Remote'")" > "$work/status.sql"
+  "$bench" status-sql "$person" $(psql -qtA -F ' ' "$INBOARD_DATABASE_URL" -c "SELECT id, xmin FROM status_types WHERE name = 'Remote'") > "$work/status.sql"
   local pg_same; pg_same="$(PGPASSWORD= pgbench -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$work/status.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   echo "== board reads"
   local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"

@@ -43,6 +43,8 @@ struct StatusService: Sendable {
     /// Now, for the type's rules (a return time in the future, the default expiry).
     let clock: @Sendable () -> Date
     let limiter: StatusChangeLimiter
+    /// Types by name, so that a change does not read its type each time.
+    let types = StatusTypeCache()
     let logger: Logger
 
     func set(personID: Int64, _ request: StatusRequest, by actor: Person, from address: String?) async throws
@@ -67,37 +69,62 @@ struct StatusService: Sendable {
                 .unprocessableContent, code: "invalid_field",
                 message: "madeAt is for a person's own changes sent late; it cannot date someone else's status")
         }
-        // Both at once: each is a round trip a change would otherwise wait for in turn.
-        async let named = statuses.type(named: request.type)
-        async let settings = self.organisation.load()
-        guard let type = try await named else {
-            throw APIError(
-                .unprocessableContent, code: "invalid_field",
-                message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
-        }
-        let organisation = try await settings
-        let change: StatusChange
+        // The organisation's setting matters only to a change that hides its note: most changes skip that read.
+        let hidesNote = request.noteHidden ?? false
+        let mayHide = hidesNote ? try await organisation.load().allowHiddenNotes : false
+        var type = types.cached(request.type)
+        var readNow = type == nil
+        if readNow { type = try await types.read(request.type, from: statuses) }
         do {
-            change = try StatusChange(
-                note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt,
-                expiresAt: request.expiresAt, madeAt: request.madeAt
-            )
-            .validated(for: type, now: clock(), hidingAllowed: organisation.allowHiddenNotes)
-        } catch {
-            throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
-        }
-        do {
-            let entry = try await limiter.counting(personID) {
-                try await statuses.set(personID: personID, type: type, change: change, setBy: actor.id, source: address)
+            return try await limiter.counting(personID) {
+                // A type as kept may be out of date: a change it refuses, or whose write finds the type changed
+                // (`typeChanged`, nothing written), is judged again against the type read now.
+                for _ in 1...3 {
+                    guard let current = type else {
+                        throw APIError(
+                            .unprocessableContent, code: "invalid_field",
+                            message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
+                    }
+                    let change: StatusChange
+                    do {
+                        change = try validated(request, for: current.type, hidingAllowed: mayHide)
+                    } catch  where !readNow {
+                        (type, readNow) = (try await types.read(request.type, from: statuses), true)
+                        continue
+                    }
+                    do {
+                        let entry = try await statuses.set(
+                            personID: personID, type: current.type, typeVersion: current.version, change: change,
+                            setBy: actor.id, source: address, autoAway: false)
+                        await board.invalidate()
+                        return entry.redacted(for: actor)
+                    } catch StatusStoreError.typeChanged {
+                        (type, readNow) = (try await types.read(request.type, from: statuses), true)
+                    }
+                }
+                throw APIError(
+                    .conflict, code: "type_changed",
+                    message: "The status type '\(request.type)' kept changing while this change was saved; try again.")
             }
-            await board.invalidate()
-            return entry.redacted(for: actor)
         } catch StatusStoreError.noSuchPerson {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
         } catch StatusStoreError.superseded {
             throw APIError(
                 .conflict, code: "superseded",
                 message: "The status was changed after this change was made; it was not applied.")
+        }
+    }
+
+    /// The change asked for, as it is stored, or the first of its type's rules it breaks.
+    private func validated(_ request: StatusRequest, for type: StatusType, hidingAllowed: Bool) throws -> StatusChange {
+        do {
+            return try StatusChange(
+                note: request.note, noteHidden: request.noteHidden ?? false, returnAt: request.returnAt,
+                expiresAt: request.expiresAt, madeAt: request.madeAt
+            )
+            .validated(for: type, now: clock(), hidingAllowed: hidingAllowed)
+        } catch {
+            throw APIError(.unprocessableContent, code: "invalid_field", message: error.description)
         }
     }
 
