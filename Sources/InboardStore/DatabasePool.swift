@@ -237,17 +237,12 @@ public final class DatabasePool: Sendable {
     // MARK: Queries
 
     /// Runs `query` on a pooled connection and returns its rows, read in full before the connection goes back, and,
-    /// when it may write, once it has committed (`confirmCommit`). `confirmingCommit: false` is for a statement
-    /// whose commit promises nothing to anyone (a wake-up, a last-seen time): it answers a round trip sooner.
+    /// when it may write, once it has committed (`confirmCommit`).
     @discardableResult
-    public func query(_ query: PostgresQuery, confirmingCommit: Bool? = nil, logger: Logger) async throws
-        -> DatabaseRows
-    {
+    public func query(_ query: PostgresQuery, logger: Logger) async throws -> DatabaseRows {
         try await withConnection { connection in
             let rows = try await DatabaseRows(collecting: connection.query(query, logger: logger))
-            if confirmingCommit ?? StatementEffect.mayWrite(query.sql) {
-                try await Self.confirmCommit(on: connection, logger: logger)
-            }
+            if StatementEffect.mayWrite(query.sql) { try await Self.confirmCommit(on: connection, logger: logger) }
             return rows
         }
     }

@@ -44,9 +44,7 @@ final class EventAnnouncer: Sendable {
     private func sendWhilePending(on pool: DatabasePool, logger: Logger) async {
         repeat {
             do {
-                // Not confirmed: a NOTIFY lost at its commit only delays other processes to their next poll.
-                try await pool.query(
-                    "SELECT pg_notify(\(EventLog.channel), \(origin))", confirmingCommit: false, logger: logger)
+                try await pool.query("SELECT pg_notify(\(EventLog.channel), \(origin))", logger: logger)
             } catch {
                 logger.debug(
                     "NOTIFY for new events failed; other processes read them at their next poll",

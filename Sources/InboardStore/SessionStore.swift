@@ -82,9 +82,7 @@ public struct SessionStore: Sendable {
 
     /// Notes that the session was used now.
     public func touch(sessionID: Int64) async throws {
-        // Not confirmed: a last-seen time lost in a crash is only a minute old.
-        try await database.query(
-            "UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", confirmingCommit: false, logger: logger)
+        try await database.query("UPDATE sessions SET last_seen_at = now() WHERE id = \(sessionID)", logger: logger)
     }
 
     /// Calls `listening` when listening on `changesChannel` (re)starts, `changed` with every notification's

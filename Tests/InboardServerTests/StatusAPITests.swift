@@ -205,25 +205,34 @@ import Testing
     @Test func aChangeIsJudgedAgainstItsTypeAsItIsNowNotAsItWasFirstRead() async throws {
         try await withPeople { api, people, db, _ in
             let annToken = try await api.login("ann")
+            var applied = 0
             func put(_ json: String) async throws -> (Int, String) {
                 let (code, body) = try await api.send(.put, "/api/v1/me/status", json: json, token: annToken)
+                if code == 200 { applied += 1 }
                 return (code, String(decoding: body, as: UTF8.self))
             }
-            #expect(try await put("{\"type\":\"Remote\"}").0 == 200)
+            let ann = people.ids["ann"]!
+            let historyBefore = try await db.scalar("SELECT count(*) FROM status_history WHERE person_id = \(ann)")
+            #expect(try await put("{\"type\":\"Remote\"}").0 == 200)  // "Remote" is kept from here on
+            // Kept as it was, the type took this change; written, it found the type changed: judged again.
             try await db.execute("UPDATE status_types SET needs_return_time = TRUE WHERE name = 'Remote'")
-            let (needsReturn, needsReturnBody) = try await put("{\"type\":\"remote\",\"note\":\"again\"}")
-            #expect(needsReturn == 422 && needsReturnBody.contains("returnAt"), "judged by the type as first read")
-            #expect(try await put("{\"type\":\"Remote\",\"returnAt\":\"\(isoDate(in: 600))\"}").0 == 200)
-            try await db.execute(
-                "UPDATE status_types SET needs_return_time = FALSE, active = FALSE WHERE name = 'Remote'")
+            let (needsReturn, needsReturnBody) = try await put("{\"type\":\"Remote\",\"note\":\"again\"}")
+            #expect(needsReturn == 422 && needsReturnBody.contains("returnAt"), "\(needsReturnBody)")
+            // Kept as it is now (needing a return time), the type refuses a change it no longer refuses: judged again.
+            try await db.execute("UPDATE status_types SET needs_return_time = FALSE WHERE name = 'Remote'")
+            #expect(try await put("{\"type\":\"Remote\",\"note\":\"no return time\"}").0 == 200)
+            try await db.execute("UPDATE status_types SET active = FALSE WHERE name = 'Remote'")
             let (inactive, inactiveBody) = try await put("{\"type\":\"Remote\"}")
             #expect(inactive == 422 && inactiveBody.contains("no longer offered"), "\(inactiveBody)")
             try await db.execute("UPDATE status_types SET active = TRUE, name = 'Home' WHERE name = 'Remote'")
+            #expect(try await put("{\"type\":\"home\"}").0 == 200)
             let (renamed, renamedBody) = try await put("{\"type\":\"Remote\"}")
             #expect(renamed == 422 && renamedBody.contains("is not a status type"), "\(renamedBody)")
-            #expect(try await put("{\"type\":\"home\"}").0 == 200)
+            // Only the changes answered 200 were written, under the type they were judged by.
+            let history = try await db.scalar("SELECT count(*) FROM status_history WHERE person_id = \(ann)")
+            #expect(history - historyBefore == Int64(applied) && applied == 3)
             let stored = try await db.scalar(
-                "SELECT count(*) FROM statuses s JOIN status_types t ON t.id = s.type_id WHERE s.person_id = \(people.ids["ann"]!) AND t.name = 'Home' AND s.note IS NULL"
+                "SELECT count(*) FROM statuses s JOIN status_types t ON t.id = s.type_id WHERE s.person_id = \(ann) AND t.name = 'Home' AND s.note IS NULL"
             )
             #expect(stored == 1)
         }

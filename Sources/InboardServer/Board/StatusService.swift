@@ -72,39 +72,23 @@ struct StatusService: Sendable {
         // The organisation's setting matters only to a change that hides its note: most changes skip that read.
         let hidesNote = request.noteHidden ?? false
         let mayHide = hidesNote ? try await organisation.load().allowHiddenNotes : false
-        var type = types.cached(request.type)
-        var readNow = type == nil
-        if readNow { type = try await types.read(request.type, from: statuses) }
+        // Judged against the type as kept (read only when it is not); one it refuses is judged again as read now.
+        var (type, change) = try await judged(request, against: types.cached(request.type), hidingAllowed: mayHide)
         do {
             return try await limiter.counting(personID) {
-                // A type as kept may be out of date: a change it refuses, or whose write finds the type changed
-                // (`typeChanged`, nothing written), is judged again against the type read now.
-                for _ in 1...3 {
-                    guard let current = type else {
-                        throw APIError(
-                            .unprocessableContent, code: "invalid_field",
-                            message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
-                    }
-                    let change: StatusChange
-                    do {
-                        change = try validated(request, for: current.type, hidingAllowed: mayHide)
-                    } catch  where !readNow {
-                        (type, readNow) = (try await types.read(request.type, from: statuses), true)
-                        continue
-                    }
+                // Written only while the type is as judged; changed since (`typeChanged`, nothing written): again.
+                for attempt in 1...Self.attemptsWhileTypeChanges {
                     do {
                         let entry = try await statuses.set(
-                            personID: personID, type: current.type, typeVersion: current.version, change: change,
+                            personID: personID, type: type.type, typeVersion: type.version, change: change,
                             setBy: actor.id, source: address, autoAway: false)
                         await board.invalidate()
                         return entry.redacted(for: actor)
-                    } catch StatusStoreError.typeChanged {
-                        (type, readNow) = (try await types.read(request.type, from: statuses), true)
+                    } catch StatusStoreError.typeChanged where attempt < Self.attemptsWhileTypeChanges {
+                        (type, change) = try await judged(request, against: nil, hidingAllowed: mayHide)
                     }
                 }
-                throw APIError(
-                    .conflict, code: "type_changed",
-                    message: "The status type '\(request.type)' kept changing while this change was saved; try again.")
+                throw StatusStoreError.typeChanged(type.type.id)  // not reached: the last attempt returns or throws
             }
         } catch StatusStoreError.noSuchPerson {
             throw APIError(.notFound, code: "not_found", message: "There is no person \(personID).")
@@ -112,7 +96,32 @@ struct StatusService: Sendable {
             throw APIError(
                 .conflict, code: "superseded",
                 message: "The status was changed after this change was made; it was not applied.")
+        } catch StatusStoreError.typeChanged {
+            throw APIError(
+                .conflict, code: "type_changed",
+                message:
+                    "The status type '\(request.type)' changed on each of \(Self.attemptsWhileTypeChanges) attempts to save this change; try again."
+            )
         }
+    }
+
+    /// Writes of one change, each after the type changed under the one before.
+    static let attemptsWhileTypeChanges = 3
+
+    /// The type `request` names and the change as stored, judged against `kept` (a type as read earlier) or, when
+    /// there is none or it refuses the change, against the type read now. Unknown types and broken rules are 422s.
+    private func judged(_ request: StatusRequest, against kept: VersionedStatusType?, hidingAllowed: Bool)
+        async throws -> (VersionedStatusType, StatusChange)
+    {
+        if let kept, let change = try? validated(request, for: kept.type, hidingAllowed: hidingAllowed) {
+            return (kept, change)
+        }
+        guard let type = try await types.read(request.type, from: statuses) else {
+            throw APIError(
+                .unprocessableContent, code: "invalid_field",
+                message: "type '\(request.type)' is not a status type (GET /api/v1/status-types)")
+        }
+        return (type, try validated(request, for: type.type, hidingAllowed: hidingAllowed))
     }
 
     /// The change asked for, as it is stored, or the first of its type's rules it breaks.
