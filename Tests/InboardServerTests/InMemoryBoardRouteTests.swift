@@ -40,6 +40,26 @@ import Testing
             json: "{\"type\":\"Out\",\"note\":\"\(note)\",\"noteHidden\":true,\"returnAt\":\"\(back)\"}", token: token)
     }
 
+    /// A type changed under every write (another server saving it again and again) is read again each time, up to
+    /// three writes; then 409 `type_changed`, and nothing was written.
+    @Test func aTypeChangedUnderEveryWriteEndsIn409AndWritesNothing() async throws {
+        let stores = InMemoryStores()
+        let ann = await stores.add("ann")
+        let token = try await stores.token(for: ann)
+        try await app(stores).test(.router) { client in
+            let api = APIClient(client: client)
+            #expect(try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"In\"}", token: token).0 == 200)
+            await stores.changeTypesBeforeEachWrite(true)
+            let (code, body) = try await api.send(
+                .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"never\"}", token: token)
+            #expect(code == 409 && String(decoding: body, as: UTF8.self).contains("type_changed"))
+            #expect(await stores.writesRefusedForTypeChange == 3)
+            #expect(await stores.history(personID: ann.id, limit: 10).count == 1, "the refused change was written")
+            await stores.changeTypesBeforeEachWrite(false)
+            #expect(try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"In\"}", token: token).0 == 200)
+        }
+    }
+
     @Test func overdueAndExpiryFollowTheClockWithoutSleeping() async throws {
         let stores = InMemoryStores()
         let ann = await stores.add("ann"), bob = await stores.add("bob")

@@ -52,6 +52,12 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     private var types: [StatusType] = []
     /// Each type's row version, renewed by every save (as PostgreSQL's xmin is).
     private var typeVersions: [Int64: Int] = [:]
+    /// Whether every status type is changed (by "another server") just before each status write reaches it.
+    private var typesChangeBeforeEachWrite = false
+    /// Status writes refused because their type had changed since it was read.
+    public private(set) var writesRefusedForTypeChange = 0
+
+    public func changeTypesBeforeEachWrite(_ change: Bool) { typesChangeBeforeEachWrite = change }
     private var statuses: [Int64: StoredStatus] = [:]
     private var history: [Int64: [HistoryEntry]] = [:]
     private var watches: [Int64: [Int64: Bool]] = [:]
@@ -142,7 +148,9 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     )
         throws -> BoardEntry
     {
+        if typesChangeBeforeEachWrite { typeVersions[type.id, default: 0] += 1 }
         if let typeVersion, typeVersion != String(typeVersions[type.id, default: 0]) {
+            writesRefusedForTypeChange += 1
             throw StatusStoreError.typeChanged(type.id)
         }
         guard people[personID] != nil else { throw StatusStoreError.noSuchPerson(personID) }
