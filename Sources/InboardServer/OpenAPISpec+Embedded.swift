@@ -367,7 +367,7 @@ paths:
         "200": {description: The person with the new status, content: {application/json: {schema: {$ref: "#/components/schemas/BoardEntry"}}}}
         "400": {description: "A field has the wrong type or is missing; the message names it", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
-        "409": {description: "superseded - the status was set after the change's madeAt; type_changed - the status type changed on each of three attempts to save the change (try again); either way nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "superseded - the status was set after the change's madeAt; type_changed - the status type kept changing while the change was being saved (three attempts; try again); either way nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "429": {description: "too_many_changes - this person's status changed INBOARD_STATUS_CHANGE_LIMIT times (30 by default) in the last 10 minutes on this server; Retry-After says when to try again", headers: {Retry-After: {schema: {type: integer}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
@@ -385,7 +385,7 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {description: "No such person", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-        "409": {description: "superseded - the status was set after the change's madeAt; type_changed - the status type changed on each of three attempts to save the change (try again); either way nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "superseded - the status was set after the change's madeAt; type_changed - the status type kept changing while the change was being saved (three attempts; try again); either way nothing was changed", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "415": {$ref: "#/components/responses/UnsupportedMediaType"}
         "422": {description: "A rule is broken; the message names the field", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "429": {description: "too_many_changes - this person's status changed INBOARD_STATUS_CHANGE_LIMIT times (30 by default) in the last 10 minutes on this server; Retry-After says when to try again", headers: {Retry-After: {schema: {type: integer}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}

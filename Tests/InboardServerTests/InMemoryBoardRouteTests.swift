@@ -50,11 +50,16 @@ import Testing
             let api = APIClient(client: client)
             #expect(try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"In\"}", token: token).0 == 200)
             await stores.changeTypesBeforeEachWrite(true)
+            let readsBefore = await stores.versionedTypeReads
             let (code, body) = try await api.send(
                 .put, "/api/v1/me/status", json: "{\"type\":\"In\",\"note\":\"never\"}", token: token)
             #expect(code == 409 && String(decoding: body, as: UTF8.self).contains("type_changed"))
             #expect(await stores.writesRefusedForTypeChange == 3)
+            // The kept type for the first write, then one read before each of the other two (none after the last).
+            #expect(await stores.versionedTypeReads - readsBefore == 2)
             #expect(await stores.history(personID: ann.id, limit: 10).count == 1, "the refused change was written")
+            let card = try await api.object(.get, "/api/v1/people/\(ann.id)", token: token)
+            #expect((card["status"] as? [String: Any])?["note"] == nil, "the refused change's note is shown")
             await stores.changeTypesBeforeEachWrite(false)
             #expect(try await api.send(.put, "/api/v1/me/status", json: "{\"type\":\"In\"}", token: token).0 == 200)
         }

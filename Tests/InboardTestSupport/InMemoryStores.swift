@@ -117,8 +117,12 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         types(includeInactive: true).first { String($0.id) == key || $0.name.lowercased() == key.lowercased() }
     }
 
+    /// Reads of a versioned type (what a status change reads when it does not use a kept one).
+    public private(set) var versionedTypeReads = 0
+
     public func versionedType(named key: String) -> VersionedStatusType? {
-        type(named: key).map { VersionedStatusType(type: $0, version: String(typeVersions[$0.id, default: 0])) }
+        versionedTypeReads += 1
+        return type(named: key).map { VersionedStatusType(type: $0, version: String(typeVersions[$0.id, default: 0])) }
     }
 
     public func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) throws -> StatusType {

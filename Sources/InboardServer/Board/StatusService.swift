@@ -100,7 +100,7 @@ struct StatusService: Sendable {
             throw APIError(
                 .conflict, code: "type_changed",
                 message:
-                    "The status type '\(request.type)' changed on each of \(Self.attemptsWhileTypeChanges) attempts to save this change; try again."
+                    "The status type '\(request.type)' kept changing while this change was being saved (\(Self.attemptsWhileTypeChanges) attempts); try again."
             )
         }
     }
