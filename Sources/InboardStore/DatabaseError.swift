@@ -83,7 +83,11 @@ extension DatabaseError {
     /// their descriptions on purpose); else the error's type.
     public static func logDetail(_ error: any Error) -> String {
         if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
-        return (error as? PSQLError)?.serverInfo?[.message] ?? String(reflecting: type(of: error))
+        guard let psql = error as? PSQLError else { return String(reflecting: type(of: error)) }
+        if let message = psql.serverInfo?[.message] { return message }
+        // No server message: the client-side code (and what caused it) is what tells one failure from another.
+        let cause = psql.underlying.map { " caused by \(String(reflecting: type(of: $0))): \($0)" } ?? ""
+        return "PostgresNIO.PSQLError \(psql.code)\(cause)"
     }
 
     /// The SQLSTATE PostgreSQL gave for `error`; nil for other errors.

@@ -368,13 +368,20 @@ final class ManagedAtomicCounter: Sendable {
 extension DatabaseUnavailable {
     /// Whether `error` means "PostgreSQL cannot be used right now" (rather than a bug or bad data): the pool's
     /// own refusal, a dropped connection, or the server shutting down or starting up (SQLSTATE 57P01–57P03, 08xxx).
+    /// A caller that gets it cannot tell whether its write committed (`BackendEndedAfterCommandTests`).
     public static func isUnavailable(_ error: any Error) -> Bool {
         if error is DatabaseUnavailable { return true }
         guard let psql = error as? PSQLError else { return false }
         if let state = psql.serverInfo?[.sqlState] {
             return DatabaseError.meansUnreachable(sqlState: state)
         }
-        return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(
-            psql.code)
+        // PostgresNIO closes the connection on `unexpectedBackendMessage` too. In practice the backend was ended
+        // (FATAL 57P01) after a statement's CommandComplete and before its ReadyForQuery; the statements queued
+        // behind it fail with that code, not a closed connection's. Either way the outcome is unknown: a lost
+        // connection.
+        return [
+            .serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection,
+            .unexpectedBackendMessage,
+        ].contains(psql.code)
     }
 }
