@@ -56,11 +56,8 @@ public struct StatusStore: Sendable {
         var binds = PostgresBindings()
         binds.append(key)
         for try await row in try await database.query(prepared: TypeNamedSQL.self, binds, logger: logger) {
-            let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active, version) =
-                try row.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool, String).self)
             return VersionedStatusType(
-                type: Self.makeType((id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active)),
-                version: version)
+                type: try Self.decodeType(row), version: try row.makeRandomAccess()[10].decode(String.self))
         }
         return nil
     }
@@ -68,18 +65,16 @@ public struct StatusStore: Sendable {
     static let typeColumns =
         "id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active"
 
+    /// A type from the `typeColumns`, the row's first ten.
     static func decodeType(_ row: PostgresRow) throws -> StatusType {
-        makeType(try row.decode((Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool).self))
-    }
-
-    private static func makeType(_ columns: (Int64, String, String, String, String, Bool, Int?, Int64?, Int, Bool))
-        -> StatusType
-    {
-        let (id, name, colour, icon, presence, needsReturn, expiry, fallback, order, active) = columns
+        let c = row.makeRandomAccess()
         return StatusType(
-            id: id, name: name, colour: colour, icon: icon, presence: StatusType.Presence(rawValue: presence) ?? .out,
-            needsReturnTime: needsReturn, defaultExpiryMinutes: expiry, fallbackTypeID: fallback, sortOrder: order,
-            active: active)
+            id: try c[0].decode(Int64.self), name: try c[1].decode(String.self), colour: try c[2].decode(String.self),
+            icon: try c[3].decode(String.self),
+            presence: StatusType.Presence(rawValue: try c[4].decode(String.self)) ?? .out,
+            needsReturnTime: try c[5].decode(Bool.self), defaultExpiryMinutes: try c[6].decode(Int?.self),
+            fallbackTypeID: try c[7].decode(Int64?.self), sortOrder: try c[8].decode(Int.self),
+            active: try c[9].decode(Bool.self))
     }
 
     private func types(where condition: String, binds: PostgresBindings) async throws -> [StatusType] {

@@ -36,9 +36,7 @@ extension StatusStoring {
     public func set(personID: Int64, type: StatusType, change: StatusChange, setBy: Int64?, source: String?)
         async throws -> BoardEntry
     {
-        try await set(
-            personID: personID, type: type, typeVersion: nil, change: change, setBy: setBy, source: source,
-            autoAway: false)
+        try await set(personID: personID, type: type, change: change, setBy: setBy, source: source, autoAway: false)
     }
 
     public func set(

@@ -56,8 +56,6 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
     private var typesChangeBeforeEachWrite = false
     /// Status writes refused because their type had changed since it was read.
     public private(set) var writesRefusedForTypeChange = 0
-
-    public func changeTypesBeforeEachWrite(_ change: Bool) { typesChangeBeforeEachWrite = change }
     private var statuses: [Int64: StoredStatus] = [:]
     private var history: [Int64: [HistoryEntry]] = [:]
     private var watches: [Int64: [Int64: Bool]] = [:]
@@ -122,8 +120,12 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
 
     public func versionedType(named key: String) -> VersionedStatusType? {
         versionedTypeReads += 1
-        return type(named: key).map { VersionedStatusType(type: $0, version: String(typeVersions[$0.id, default: 0])) }
+        return type(named: key).map { VersionedStatusType(type: $0, version: typeVersion(of: $0.id)) }
     }
+
+    private func typeVersion(of id: Int64) -> String { String(typeVersions[id, default: 0]) }
+
+    public func changeTypesBeforeEachWrite(_ change: Bool) { typesChangeBeforeEachWrite = change }
 
     public func save(_ type: StatusType, create: Bool, by actor: String, from address: String?) throws -> StatusType {
         if types.contains(where: { $0.name.lowercased() == type.name.lowercased() && (create || $0.id != type.id) }) {
@@ -153,7 +155,7 @@ public actor InMemoryStores: StatusStoring, PeopleStoring, SessionStoring, Watch
         throws -> BoardEntry
     {
         if typesChangeBeforeEachWrite { typeVersions[type.id, default: 0] += 1 }
-        if let typeVersion, typeVersion != String(typeVersions[type.id, default: 0]) {
+        if let typeVersion, typeVersion != self.typeVersion(of: type.id) {
             writesRefusedForTypeChange += 1
             throw StatusStoreError.typeChanged(type.id)
         }
