@@ -16,7 +16,7 @@ struct EventsController: Sendable {
         group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
             let lastSeen = try Self.lastSeen(request)
-            let connection = StreamConnection(context.connection)
+            let connection = StreamConnection(context.connection, bodyIsChunked: request.method != .head)
             guard
                 let subscription = try await hub.subscribe(
                     viewer, sessionID: context.sessionID, connection: connection)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// A live stream's connection, which the hub writes frames to directly, on the connection's event loop. One
@@ -11,12 +12,18 @@ import NIOHTTPTypes
 /// The response writes its head, its preamble and any replay through its own writer first: the hub holds
 /// live frames until the response has written those (`EventHub.startDirectDelivery`), and both go through the loop's
 /// queue in order. `stopDirectWrites()` stops them for good; the response calls it before it writes its end,
-/// so no frame ever follows the end of the response on a kept-alive connection. Frames written here pass the
-/// pipeline's handlers from its tail, as the response's own body parts do, but no middleware that would wrap the
-/// response's writer (none does for this route).
+/// so no frame ever follows the end of the response on a kept-alive connection.
+///
+/// A frame enters the pipeline just below the HTTP/1 response encoder, already framed as the chunk the encoder
+/// would make of it (the response is always chunked: HTTP/1.1 without a length; the HTTPTypes codec answers even an
+/// HTTP/1.0 request as 1.1), and passes only the handlers below it (TLS, the socket). Through the whole pipeline from
+/// its tail, each frame of each stream passed four handlers and left as three buffers, a third of the fan-out's CPU.
+/// A response that has no body (HEAD) or a pipeline without that encoder takes the whole pipeline.
 final class StreamConnection: Sendable {
     let channel: any Channel
     private let state: NIOLoopBoundBox<State>
+    /// Whether the response carries a body, so that its frames may be written as chunks (not for HEAD).
+    private let bodyIsChunked: Bool
 
     private struct State {
         var open = true
@@ -24,18 +31,30 @@ final class StreamConnection: Sendable {
         var writtenWhileBlocked = 0
         /// Written since the last flush.
         var unflushed = false
+        /// Where frames enter the pipeline: worked out at the first write (on the loop).
+        var entry: Entry = .unknown
     }
 
-    init(_ channel: any Channel) {
+    private enum Entry {
+        case unknown
+        /// Below the response encoder, as chunks.
+        case belowEncoder(ChannelHandlerContext)
+        /// At the pipeline's tail, as body parts, like the response's own writes.
+        case tail
+    }
+
+    init(_ channel: any Channel, bodyIsChunked: Bool = true) {
         self.channel = channel
+        self.bodyIsChunked = bodyIsChunked
         state = .makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
     }
 
-    /// Writes `frame` now, unflushed (`flushOnLoop`): on the connection's event loop only. False when the connection
-    /// has taken `blockedLimit` frames in a row without being able to send them: the caller ends the stream (what
-    /// was written stays queued, oldest first, for a client that resumes reading).
-    func writeOnLoop(_ frame: ByteBuffer, blockedLimit: Int) -> Bool {
-        guard state.value.open else { return true }
+    /// Writes `frame` now, unflushed (`flushOnLoop`): on the connection's event loop only; `chunk` is the same
+    /// frame framed as an HTTP/1.1 chunk (`chunkFramed`). False when the connection has taken `blockedLimit`
+    /// frames in a row without being able to send them: the caller ends the stream (what was written stays queued,
+    /// oldest first, for a client that resumes reading).
+    func writeOnLoop(_ frame: ByteBuffer, chunk: ByteBuffer, blockedLimit: Int) -> Bool {
+        guard state.value.open, frame.readableBytes > 0 else { return true }
         if channel.isWritable {
             state.value.writtenWhileBlocked = 0
         } else {
@@ -45,7 +64,10 @@ final class StreamConnection: Sendable {
                 return false
             }
         }
-        channel.pipeline.syncOperations.write(NIOAny(HTTPResponsePart.body(frame)), promise: nil)
+        switch entryOnLoop() {
+        case .belowEncoder(let context): context.write(NIOAny(IOData.byteBuffer(chunk)), promise: nil)
+        case .tail, .unknown: channel.pipeline.syncOperations.write(NIOAny(HTTPResponsePart.body(frame)), promise: nil)
+        }
         state.value.unflushed = true
         return true
     }
@@ -54,7 +76,30 @@ final class StreamConnection: Sendable {
     func flushOnLoop() {
         guard state.value.unflushed else { return }
         state.value.unflushed = false
-        channel.pipeline.syncOperations.flush()
+        switch state.value.entry {
+        case .belowEncoder(let context): context.flush()
+        case .tail, .unknown: channel.pipeline.syncOperations.flush()
+        }
+    }
+
+    private func entryOnLoop() -> Entry {
+        if case .unknown = state.value.entry {
+            let encoder = try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+            state.value.entry = bodyIsChunked ? encoder.map(Entry.belowEncoder) ?? .tail : .tail
+        }
+        return state.value.entry
+    }
+
+    /// `frame` as one HTTP/1.1 chunk: its size in hex, CRLF, the frame, CRLF (RFC 9112 7.1), as the encoder frames
+    /// each body part. A frame is never empty (an empty chunk would end the response).
+    static func chunkFramed(_ frame: ByteBuffer) -> ByteBuffer {
+        var chunk = ByteBuffer()
+        chunk.reserveCapacity(frame.readableBytes + 12)
+        chunk.writeString(String(frame.readableBytes, radix: 16))
+        chunk.writeStaticString("\r\n")
+        chunk.writeImmutableBuffer(frame)
+        chunk.writeStaticString("\r\n")
+        return chunk
     }
 
     /// No frame is written after this returns.
@@ -117,8 +162,11 @@ final class StreamConnection: Sendable {
                     // Each loop writes its own copy of each frame: the buffers' reference counts are then touched
                     // by one thread, not by every loop at once (a shared count bounced between cores on each write).
                     let copies = frames.map { ByteBuffer(bytes: $0.readableBytesView) }
+                    let chunks = frames.map(chunkFramed)
                     for delivery in part
-                    where !delivery.connection.writeOnLoop(copies[delivery.frame], blockedLimit: blockedLimit) {
+                    where !delivery.connection.writeOnLoop(
+                        copies[delivery.frame], chunk: chunks[delivery.frame], blockedLimit: blockedLimit)
+                    {
                         fellBehind(delivery.stream)
                     }
                     for delivery in part { delivery.connection.flushOnLoop() }

@@ -1,0 +1,63 @@
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Testing
+
+@testable import InboardServer
+
+/// Live frames enter a stream's pipeline below the HTTP/1 response encoder, framed as chunks by the hub
+/// (`StreamConnection.chunkFramed`): on the wire they must be exactly what the encoder makes of a body part, or a
+/// client reads a broken response.
+@Suite struct StreamConnectionFramingTests {
+    /// The bytes a response with these frames puts on the wire, through the encoder or below it.
+    func wire(frames: [String], belowEncoder: Bool) throws -> [UInt8] {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
+        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        let connection = StreamConnection(channel)
+        for text in frames {
+            let frame = ByteBuffer(string: text)
+            if belowEncoder {
+                #expect(
+                    connection.writeOnLoop(frame, chunk: StreamConnection.chunkFramed(frame), blockedLimit: 10))
+                connection.flushOnLoop()
+            } else {
+                try channel.writeOutbound(HTTPResponsePart.body(frame))
+            }
+        }
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        var bytes: [UInt8] = []
+        while let part = try channel.readOutbound(as: IOData.self) {
+            guard case .byteBuffer(let buffer) = part else { continue }
+            bytes += buffer.readableBytesView
+        }
+        _ = try channel.finish()
+        return bytes
+    }
+
+    @Test func framesWrittenBelowTheEncoderAreTheChunksItWouldWrite() throws {
+        let frames = [
+            ": keep-alive\n\n", "event: status\ndata: " + String(repeating: "x", count: 300) + "\n\n",
+            "id: 7\nevent: note\ndata: {\"text\":\"é\"}\n\n",
+        ]
+        let below = try wire(frames: frames, belowEncoder: true)
+        let through = try wire(frames: frames, belowEncoder: false)
+        #expect(below == through)
+        #expect(String(decoding: below, as: UTF8.self).contains("\r\n142\r\nevent: status"))
+    }
+
+    @Test func anEmptyFrameIsNeverWrittenForItWouldEndTheResponse() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
+        let connection = StreamConnection(channel)
+        #expect(
+            connection.writeOnLoop(ByteBuffer(), chunk: StreamConnection.chunkFramed(ByteBuffer()), blockedLimit: 1))
+        connection.flushOnLoop()
+        #expect(try channel.readOutbound(as: IOData.self) == nil)
+        _ = try channel.finish()
+    }
+}
