@@ -12,7 +12,7 @@ final class EventAnnouncer: Sendable {
     private struct State {
         var sending = false
         var pending = false
-        var localReaders: [UUID: @Sendable () async -> Void] = [:]
+        var localReaders: [UUID: @Sendable ([StoredEvent]) async -> Void] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -20,8 +20,9 @@ final class EventAnnouncer: Sendable {
     /// listener skips what its readers already read.
     let origin = UUID().uuidString
 
-    /// Wakes `reader` after every commit this process announces, until the returned id is removed.
-    func addLocalReader(_ reader: @escaping @Sendable () async -> Void) -> UUID {
+    /// Wakes `reader` after every commit this process announces, with the events committed when the writer gave
+    /// them, until the returned id is removed.
+    func addLocalReader(_ reader: @escaping @Sendable ([StoredEvent]) async -> Void) -> UUID {
         let id = UUID()
         state.withLockedValue { $0.localReaders[id] = reader }
         return id
@@ -31,13 +32,14 @@ final class EventAnnouncer: Sendable {
         _ = state.withLockedValue { $0.localReaders.removeValue(forKey: id) }
     }
 
-    func announce(on pool: DatabasePool, logger: Logger) {
-        let (readers, startSending) = state.withLockedValue { state -> ([@Sendable () async -> Void], Bool) in
+    func announce(on pool: DatabasePool, committed: [StoredEvent], logger: Logger) {
+        let (readers, startSending) = state.withLockedValue {
+            state -> ([@Sendable ([StoredEvent]) async -> Void], Bool) in
             let start = !state.sending
             if start { state.sending = true } else { state.pending = true }
             return (Array(state.localReaders.values), start)
         }
-        for reader in readers { Task { await reader() } }
+        for reader in readers { Task { await reader(committed) } }
         if startSending { Task { await sendWhilePending(on: pool, logger: logger) } }
     }
 

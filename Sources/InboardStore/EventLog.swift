@@ -31,9 +31,10 @@ public struct EventLog: Sendable {
     }
 
     /// Wakes every server process's readers after the writer's transaction committed (not inside it: see
-    /// `EventAnnouncer`). Writers call it once their events are committed.
-    static func announce(on database: DatabasePool, logger: Logger) {
-        database.eventAnnouncer.announce(on: database, logger: logger)
+    /// `EventAnnouncer`). Writers call it once their events are committed; one that knows them (`committed`, every
+    /// event row its transaction wrote) hands them to this process's readers, which need not read them back.
+    static func announce(on database: DatabasePool, committed: [StoredEvent] = [], logger: Logger) {
+        database.eventAnnouncer.announce(on: database, committed: committed, logger: logger)
     }
 
     /// Events after `id`, and those among `gaps` (ids skipped earlier) that have committed since.
@@ -95,9 +96,10 @@ public struct EventLog: Sendable {
     }
 
     /// Calls `wake` once listening starts (anything committed before is then read), after every commit announced
-    /// through this pool, and after every NOTIFY from another pool (another server process), on a connection of
-    /// its own, reconnecting a second after it drops, until the task is cancelled.
-    public func listen(_ wake: @escaping @Sendable () async -> Void) async {
+    /// through this pool (with the events it wrote when its writer knew them all, else none), and after every NOTIFY
+    /// from another pool (another server process), on a connection of its own, reconnecting a second after it
+    /// drops, until the task is cancelled.
+    public func listen(_ wake: @escaping @Sendable (_ committed: [StoredEvent]) async -> Void) async {
         // Commits of this process wake it at once; NOTIFY brings those of the others.
         let local = database.eventAnnouncer.addLocalReader(wake)
         defer { database.eventAnnouncer.removeLocalReader(local) }
@@ -105,6 +107,6 @@ public struct EventLog: Sendable {
         let own = database.eventAnnouncer.origin
         await ChannelListener(
             channel: Self.channel, databaseURL: databaseURL, logger: logger, purpose: "live events", connectionID: 9
-        ).run(listening: wake, notified: { payload in if payload != own { await wake() } })
+        ).run(listening: { await wake([]) }, notified: { payload in if payload != own { await wake([]) } })
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 @testable import InboardServer
-import InboardStore
+@testable import InboardStore
 import InboardTestSupport
 import Logging
 import Synchronization
@@ -125,6 +125,42 @@ import Testing
             stop.cancel()
             await hub.finishAll()
             #expect(frames.count == 1 && frames[0].contains("after the failure"), "\(frames)")
+        }
+    }
+
+    /// The events a commit of this process wrote, handed over by their writer, are delivered without reading the
+    /// log back (here it cannot be read: the table is away) when they are the very next ids.
+    @Test func eventsHandedOverByTheirWriterAreDeliveredWithoutAReadBack() async throws {
+        try await withHub { hub, db, cat in
+            let stream = try #require(try await hub.subscribe(cat)).stream
+            try await commitNote(db, to: cat, "handed over")
+            let id = try await db.scalar("SELECT max(id) FROM events")
+            try await db.execute("ALTER TABLE events RENAME TO events_away")
+            await hub.deliverNew(committed: [
+                StoredEvent(id: id, kind: "note", recipientID: cat.id, payload: #"{"body":"handed over"}"#)
+            ])
+            await hub.finishAll()
+            let frames = await Self.notes(in: stream, count: 1)
+            #expect(frames.count == 1 && frames[0].contains("handed over"), "\(frames)")
+        }
+    }
+
+    /// Events handed over with an id before them not yet delivered (another writer's, committed or not) are read
+    /// instead, so that nothing arrives out of order or is skipped.
+    @Test func eventsHandedOverAfterAHoleAreReadInOrderInstead() async throws {
+        try await withHub { hub, db, cat in
+            let stream = try #require(try await hub.subscribe(cat)).stream
+            try await commitNote(db, to: cat, "another writer first")
+            try await commitNote(db, to: cat, "handed over second")
+            let id = try await db.scalar("SELECT max(id) FROM events")
+            await hub.deliverNew(committed: [
+                StoredEvent(id: id, kind: "note", recipientID: cat.id, payload: #"{"body":"handed over second"}"#)
+            ])
+            await hub.finishAll()
+            let frames = await Self.notes(in: stream, count: 2)
+            #expect(frames.count == 2, "\(frames)")
+            #expect(frames.first?.contains("another writer first") == true, "\(frames)")
+            #expect(frames.last?.contains("handed over second") == true, "\(frames)")
         }
     }
 

@@ -16,7 +16,7 @@ import Testing
             defer { pool.shutDown() }
             let log = EventLog(database: pool, databaseURL: db.url, logger: logger)
             let wakes = Mutex(0)
-            let listening = Task { await log.listen { wakes.withLock { $0 += 1 } } }
+            let listening = Task { await log.listen { _ in wakes.withLock { $0 += 1 } } }
             defer { listening.cancel() }
             // A second listener, as another server process: it sees what this process sends.
             let heard = Mutex<[String]>([])
@@ -48,6 +48,41 @@ import Testing
             }
             // Listening, the commit, the two others: this process's own NOTIFY woke nobody again.
             #expect(wakes.withLock { $0 } == 4)
+        }
+    }
+
+    /// A status change hands this process's readers exactly the event rows it committed (its status event and one
+    /// watch event per watcher), as a read of the log returns them: the live streams are sent those without a read.
+    @Test func aStatusChangeHandsItsReadersExactlyTheEventsItWrote() async throws {
+        try await TemporaryDatabase.with { db in
+            _ = try await db.database.withConnection { connection in
+                try await Migrator(catalog: try MigrationCatalog.embedded(), logger: logger).migrate(on: connection)
+            }
+            func person(_ name: String) async throws -> Int64 {
+                try await db.scalar(
+                    "INSERT INTO people (username, display_name, source) VALUES ('\(name)', '\(name)', 'local') RETURNING id"
+                )
+            }
+            let (cat, bob, ann) = (try await person("cat"), try await person("bob"), try await person("ann"))
+            let pool = try DatabasePool(url: db.url, size: 2, logger: logger)
+            defer { pool.shutDown() }
+            let log = EventLog(database: pool, databaseURL: db.url, logger: logger)
+            let watches = WatchStore(database: pool, logger: logger)
+            #expect(try await watches.watch(watcher: bob, watched: cat, onlyIn: false))
+            #expect(try await watches.watch(watcher: ann, watched: cat, onlyIn: false))
+            let handed = Mutex<[[StoredEvent]]>([])
+            let listening = Task { await log.listen { committed in handed.withLock { $0.append(committed) } } }
+            defer { listening.cancel() }
+            #expect(try await eventually(within: .seconds(10)) { handed.withLock { $0.count } == 1 })
+            let before = try await db.scalar("SELECT COALESCE(max(id), 0) FROM events")
+            let statuses = StatusStore(database: pool, logger: logger)
+            let type = try #require(try await statuses.type(named: "Remote"))
+            _ = try await statuses.set(
+                personID: cat, type: type, change: .init(note: "home office"), setBy: cat, source: nil)
+            #expect(try await eventually(within: .seconds(10)) { handed.withLock { $0.count } == 2 })
+            let committed = handed.withLock { $0.last ?? [] }
+            #expect(committed.map(\.kind) == ["status", "watch", "watch"], "\(committed)")
+            #expect(committed == (try await log.events(after: before)), "handed over differs from the log")
         }
     }
 }

@@ -6,7 +6,8 @@ import ServiceLifecycle
 
 /// Fans the event log out to this process's SSE clients. A commit of this process wakes it at once, and one
 /// LISTEN connection per process wakes it when another process commits; it then reads everything after the last
-/// id it delivered, once, and hands each subscriber what it may see. A poll every few seconds covers a lost
+/// id it delivered, once, and hands each subscriber what it may see (a status change's own events, handed over by
+/// its writer, without reading them back when they are the next ids). A poll every few seconds covers a lost
 /// NOTIFY or LISTEN connection.
 actor EventHub: Service {
     enum Message: Sendable {
@@ -180,16 +181,32 @@ actor EventHub: Service {
     private var reading = false
     private var readAgain = false
 
-    /// Reads and delivers everything after the last delivered event, and any gap that has filled in.
-    func deliverNew() async {
+    /// Reads and delivers everything after the last delivered event, and any gap that has filled in. `committed`:
+    /// the events a commit of this process wrote, handed over by their writer; delivered without reading them back
+    /// when they are the very next ids and nothing else is being delivered (otherwise read like any other).
+    func deliverNew(committed: [StoredEvent] = []) async {
         guard !finished else { return }  // stopping: a late retry or wake-up has nobody to deliver to
         if reading { readAgain = true; return }
         reading = true
         defer { reading = false }
+        var handedOver = committed
         repeat {
             readAgain = false
-            await readAndDeliver()
+            let delivered = handedOver.isEmpty ? false : await deliverHandedOver(handedOver)
+            if !delivered { await readAndDeliver() }
+            handedOver = []
         } while readAgain && !Task.isCancelled
+    }
+
+    /// Delivers `committed` as a read would have, if its ids follow the last delivered one without a hole: no id
+    /// between could still commit later, so nothing is delivered out of order or twice. Only while `reading`.
+    private func deliverHandedOver(_ committed: [StoredEvent]) async -> Bool {
+        guard let start = delivered?.position,
+            committed.enumerated().allSatisfy({ $0.element.id == start.after + 1 + Int64($0.offset) })
+        else { return false }
+        await board?.invalidate()  // before any frame: a client that reads the board after an event sees it
+        fanOut(committed, now: .now, wallClock: clock())
+        return true
     }
 
     private func readAndDeliver() async {
@@ -206,25 +223,7 @@ actor EventHub: Service {
                     failedInARow = 0
                 }
                 if !stored.isEmpty { await board?.invalidate() }
-                var fanout = StreamConnection.Fanout()
-                defer { writeDirect(fanout) }
-                for row in stored {
-                    delivered?.read(row.id, now: now)
-                    guard let position = delivered?.position else { return }
-                    // The frame's SSE id names the event and the position after it, which a resuming client hands back.
-                    let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
-                    for (id, subscriber) in subscribers where event.isVisible(to: subscriber.viewer) {
-                        // The common case, a connection in direct delivery, without building a message for it.
-                        if let connection = subscriber.connection, subscriber.held == nil {
-                            if let frame = Self.frame(of: event, for: subscriber.viewer, skipping: subscriber.replayed)
-                            {
-                                fanout.add(frame, for: id, to: connection)
-                            }
-                        } else {
-                            send(.event(event, viewer: subscriber.viewer), to: id, into: &fanout)
-                        }
-                    }
-                }
+                fanOut(stored, now: now, wallClock: wallClock)
                 if stored.count < 1000 { return }
             }
         } catch {
@@ -242,6 +241,29 @@ actor EventHub: Service {
                 Task {
                     try? await Task.sleep(for: self.retryDelay)
                     await self.deliverNew()
+                }
+            }
+        }
+    }
+
+    /// Moves the position past `stored` (read or handed over, in id order) and writes each subscriber what it may
+    /// see of them.
+    private func fanOut(_ stored: [StoredEvent], now: ContinuousClock.Instant, wallClock: Date) {
+        var fanout = StreamConnection.Fanout()
+        defer { writeDirect(fanout) }
+        for row in stored {
+            delivered?.read(row.id, now: now)
+            guard let position = delivered?.position else { return }
+            // The frame's SSE id names the event and the position after it, which a resuming client hands back.
+            let event = LiveEvent(row, now: wallClock, streamID: position.frameID(for: row.id))
+            for (id, subscriber) in subscribers where event.isVisible(to: subscriber.viewer) {
+                // The common case, a connection in direct delivery, without building a message for it.
+                if let connection = subscriber.connection, subscriber.held == nil {
+                    if let frame = Self.frame(of: event, for: subscriber.viewer, skipping: subscriber.replayed) {
+                        fanout.add(frame, for: id, to: connection)
+                    }
+                } else {
+                    send(.event(event, viewer: subscriber.viewer), to: id, into: &fanout)
                 }
             }
         }
@@ -343,7 +365,7 @@ actor EventHub: Service {
 
     private nonisolated func loops() async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.log.listen { await self.deliverNew() } }
+            group.addTask { await self.log.listen { committed in await self.deliverNew(committed: committed) } }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.pollInterval)
