@@ -87,7 +87,7 @@ extension DatabaseError {
         guard let psql = error as? PSQLError else { return String(reflecting: type(of: error)) }
         if let message = psql.serverInfo?[.message] { return message }
         // No server message: the client-side code (and what caused it) is what tells one failure from another.
-        if psql.code == .unexpectedBackendMessage {
+        if DatabaseUnavailable.mayBeAProtocolFault(psql) {
             return "PostgreSQL sent a message PostgresNIO did not expect at that point, and the connection was closed"
                 + " (PSQLError unexpectedBackendMessage: usually a backend ended between a statement and its"
                 + " ReadyForQuery; if it recurs while PostgreSQL is up, a protocol fault between the two)"
