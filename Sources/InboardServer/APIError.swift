@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import InboardStore
+import Logging
 
 /// Every error the API answers: `{"error":{"code","message"}}`, never a stack trace.
 public struct APIError: HTTPResponseError, Sendable {
@@ -61,7 +62,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         } catch  where DatabaseUnavailable.isUnavailable(error) {
-            context.logger.warning("database unavailable", metadata: ["error": "\(Self.describe(error))"])
+            // A message PostgresNIO did not expect is an ended backend in practice, but could be a protocol fault.
+            let level: Logger.Level = DatabaseUnavailable.mayBeAProtocolFault(error) ? .error : .warning
+            context.logger.log(level: level, "database unavailable", metadata: ["error": "\(Self.describe(error))"])
             throw APIError.databaseUnavailable
         } catch  where DatabaseError.isOutOfDiskSpace(error) {
             context.logger.error("database out of disk space", metadata: ["error": "\(Self.describe(error))"])

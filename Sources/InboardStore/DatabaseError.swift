@@ -80,12 +80,18 @@ public struct DatabaseError: Error, CustomStringConvertible {
 
 extension DatabaseError {
     /// What the log should say about a failed database call: PostgreSQL's own message (its errors hide it from
-    /// their descriptions on purpose); else the error's type.
+    /// their descriptions on purpose); for PostgresNIO's own errors, their code and cause; else the error's type.
+    /// Never the query or its values.
     public static func logDetail(_ error: any Error) -> String {
         if let unavailable = error as? DatabaseUnavailable { return unavailable.reason }
         guard let psql = error as? PSQLError else { return String(reflecting: type(of: error)) }
         if let message = psql.serverInfo?[.message] { return message }
         // No server message: the client-side code (and what caused it) is what tells one failure from another.
+        if DatabaseUnavailable.mayBeAProtocolFault(psql) {
+            return "PostgreSQL sent a message PostgresNIO did not expect at that point, and the connection was closed"
+                + " (PSQLError unexpectedBackendMessage: usually a backend ended between a statement and its"
+                + " ReadyForQuery; if it recurs while PostgreSQL is up, a protocol fault between the two)"
+        }
         let cause = psql.underlying.map { " caused by \(String(reflecting: type(of: $0))): \($0)" } ?? ""
         return "PostgresNIO.PSQLError \(psql.code)\(cause)"
     }

@@ -366,6 +366,12 @@ final class ManagedAtomicCounter: Sendable {
 }
 
 extension DatabaseUnavailable {
+    /// PostgreSQL sent what PostgresNIO did not expect: an ended backend in practice (unavailable), but a fault
+    /// between the two would look the same, so it is logged louder.
+    public static func mayBeAProtocolFault(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.code == .unexpectedBackendMessage
+    }
+
     /// Whether `error` means "PostgreSQL cannot be used right now" (rather than a bug or bad data): the pool's
     /// own refusal, a dropped connection, or the server shutting down or starting up (SQLSTATE 57P01–57P03, 08xxx).
     /// A caller that gets it cannot tell whether its write committed (`BackendEndedAfterCommandTests`).
@@ -378,7 +384,8 @@ extension DatabaseUnavailable {
         // PostgresNIO closes the connection on `unexpectedBackendMessage` too. In practice the backend was ended
         // (FATAL 57P01) after a statement's CommandComplete and before its ReadyForQuery; the statements queued
         // behind it fail with that code, not a closed connection's. Either way the outcome is unknown: a lost
-        // connection.
+        // connection. A protocol fault would give the same code: the API logs it as an error, not a warning, so
+        // that one that recurs stays visible (`APIErrorMiddleware`).
         return [
             .serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection,
             .unexpectedBackendMessage,

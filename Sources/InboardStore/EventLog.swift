@@ -1,8 +1,9 @@
+import Foundation
 import Logging
 import PostgresNIO
 
 /// One row of the event log: a board entry (`status`, `watch`) or a note (`note`) as JSON.
-public struct StoredEvent: Sendable, Equatable {
+public struct StoredEvent: Sendable, Equatable, Decodable {
     public let id: Int64
     public let kind: String
     public let recipientID: Int64?
@@ -28,6 +29,27 @@ public struct EventLog: Sendable {
     /// `INSERT INTO events … SELECT <values>`: `values` yields kind, subject id, recipient id (or NULL) and payload.
     static func insert(selecting values: String) -> String {
         "INSERT INTO events (kind, subject_id, recipient_id, payload) SELECT \(values)"
+    }
+
+    /// What an event insert returns (`RETURNING`) for `written(from:)`: the row as a reader gets it (the payload
+    /// as text, as `events(after:)` reads it), under `writtenNames`.
+    static let writtenColumns =
+        "id AS written_id, kind AS written_kind, recipient_id AS written_recipient, payload::text AS written_payload"
+    static let writtenNames = "written_id, written_kind, written_recipient, written_payload"
+
+    /// A SQL expression: the rows `query` selects (`writtenNames`), as one JSON array text in id order, or NULL when
+    /// there are none (`decodeWritten`).
+    static func written(from query: String) -> String {
+        """
+        (SELECT json_agg(json_build_object('id', written_id, 'kind', written_kind, 'recipientID', written_recipient,
+            'payload', written_payload) ORDER BY written_id) FROM (\(query)) written)::text
+        """
+    }
+
+    /// The events `written(from:)` selected.
+    static func decodeWritten(_ text: String?) throws -> [StoredEvent] {
+        guard let text else { return [] }
+        return try JSONDecoder().decode([StoredEvent].self, from: Data(text.utf8))
     }
 
     /// Wakes every server process's readers after the writer's transaction committed (not inside it: see

@@ -27,10 +27,9 @@ extension StatusStore {
         var entry: BoardEntry?
         var events: [StoredEvent] = []
         for try await row in try await database.query(prepared: SetSQL.self, binds, logger: logger) {
-            let (payload, statusEvent, watchEvents, watchers) = try row.decode(
-                (String, Int64?, [Int64]?, [Int64]?).self)
+            let (payload, written) = try row.decode((String, String?).self)
             entry = try BoardEntry.decoder.decode(BoardEntry.self, from: Data(payload.utf8))
-            events = Self.events(payload: payload, status: statusEvent, watch: watchEvents ?? [], to: watchers ?? [])
+            events = try EventLog.decodeWritten(written)
         }
         guard let entry else {
             if let typeVersion, try await !typeIsStill(type.id, at: typeVersion) {
@@ -51,15 +50,6 @@ extension StatusStore {
         }
         EventLog.announce(on: database, committed: events, logger: logger)
         return entry
-    }
-
-    /// The event rows `SetSQL` wrote, as the event log holds them (every one carries the entry's payload).
-    static func events(payload: String, status: Int64?, watch ids: [Int64], to watchers: [Int64]) -> [StoredEvent] {
-        let statusEvent = status.map { StoredEvent(id: $0, kind: "status", recipientID: nil, payload: payload) }
-        let watchEvents = zip(ids, watchers).map {
-            StoredEvent(id: $0, kind: "watch", recipientID: $1, payload: payload)
-        }
-        return ([statusEvent].compactMap { $0 } + watchEvents).sorted { $0.id < $1.id }
     }
 
     /// The person's current status is this very change: made at the same time, setting the same things.
@@ -119,18 +109,17 @@ extension StatusStore {
                 SELECT \(entrySQL)::jsonb AS payload, p.active AND \(boardListingSQL) AS listed
                 FROM upserted s JOIN people p ON p.id = s.person_id JOIN status_types t ON t.id = s.type_id LEFT JOIN people sb ON sb.id = s.set_by
             ), status_event AS (
-                \(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING id
+                \(EventLog.insert(selecting: "'status', $1, NULL, payload FROM entry WHERE listed")) RETURNING \(EventLog.writtenColumns)
             ), watch AS (
                 \(EventLog.insert(selecting: "'watch', $1, w.watcher_id, e.payload FROM watches w, entry e, (SELECT count(*) FROM status_event) first"))
                 WHERE e.listed AND w.watched_id = $1 AND (NOT w.only_in OR $10 = 'in')   -- after the status event: ids in that order
                   AND NOT EXISTS (SELECT 1 FROM upserted WHERE expires_at <= now())   -- a late change already over: its fallback is what watchers hear of
-                RETURNING id, recipient_id, payload
+                RETURNING \(EventLog.writtenColumns), recipient_id, payload
             ), mail AS (
                 \(Outbox.insert(selecting: "'watch', recipient_id, payload FROM watch")) RETURNING 1
             )
-            -- the events too, handed to this process's live streams once committed (EventLog.announce)
-            SELECT payload::text, (SELECT id FROM status_event),
-                (SELECT array_agg(id ORDER BY id) FROM watch), (SELECT array_agg(recipient_id ORDER BY id) FROM watch)
+            -- the event rows too, as written, handed to this process's live streams once committed (EventLog.announce)
+            SELECT payload::text, \(EventLog.written(from: "SELECT \(EventLog.writtenNames) FROM status_event UNION ALL SELECT \(EventLog.writtenNames) FROM watch"))
             FROM entry
             """
     }

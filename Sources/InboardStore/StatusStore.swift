@@ -56,8 +56,8 @@ public struct StatusStore: Sendable {
         var binds = PostgresBindings()
         binds.append(key)
         for try await row in try await database.query(prepared: TypeNamedSQL.self, binds, logger: logger) {
-            return VersionedStatusType(
-                type: try Self.decodeType(row), version: try row.makeRandomAccess()[10].decode(String.self))
+            let columns = row.makeRandomAccess()
+            return VersionedStatusType(type: try Self.decodeType(columns), version: try columns[10].decode(String.self))
         }
         return nil
     }
@@ -66,9 +66,8 @@ public struct StatusStore: Sendable {
         "id, name, colour, icon, presence, needs_return_time, default_expiry_minutes, fallback_type_id, sort_order, active"
 
     /// A type from the `typeColumns`, the row's first ten.
-    static func decodeType(_ row: PostgresRow) throws -> StatusType {
-        let c = row.makeRandomAccess()
-        return StatusType(
+    static func decodeType(_ c: PostgresRandomAccessRow) throws -> StatusType {
+        StatusType(
             id: try c[0].decode(Int64.self), name: try c[1].decode(String.self), colour: try c[2].decode(String.self),
             icon: try c[3].decode(String.self),
             presence: StatusType.Presence(rawValue: try c[4].decode(String.self)) ?? .out,
@@ -84,7 +83,7 @@ public struct StatusStore: Sendable {
                 unsafeSQL: """
                     SELECT \(Self.typeColumns) FROM status_types WHERE \(condition) ORDER BY sort_order, id
                     """, binds: binds), logger: logger)
-        for try await row in rows { types.append(try Self.decodeType(row)) }
+        for try await row in rows { types.append(try Self.decodeType(row.makeRandomAccess())) }
         return types
     }
 

@@ -133,15 +133,43 @@ import Testing
     @Test func eventsHandedOverByTheirWriterAreDeliveredWithoutAReadBack() async throws {
         try await withHub { hub, db, cat in
             let stream = try #require(try await hub.subscribe(cat)).stream
-            try await commitNote(db, to: cat, "handed over")
+            try await commitNote(db, to: cat, "handed over first")
+            try await commitNote(db, to: cat, "handed over second")
             let id = try await db.scalar("SELECT max(id) FROM events")
             try await db.execute("ALTER TABLE events RENAME TO events_away")
             await hub.deliverNew(committed: [
-                StoredEvent(id: id, kind: "note", recipientID: cat.id, payload: #"{"body":"handed over"}"#)
+                StoredEvent(id: id - 1, kind: "note", recipientID: cat.id, payload: #"{"body":"handed over first"}"#),
+                StoredEvent(id: id, kind: "note", recipientID: cat.id, payload: #"{"body":"handed over second"}"#),
             ])
             await hub.finishAll()
-            let frames = await Self.notes(in: stream, count: 1)
-            #expect(frames.count == 1 && frames[0].contains("handed over"), "\(frames)")
+            let frames = await Self.notes(in: stream, count: 2)
+            #expect(frames.count == 2, "\(frames)")
+            #expect(frames.first?.contains("handed over first") == true && frames.last?.contains("second") == true)
+        }
+    }
+
+    /// Events handed over while a read is under way wait for it (and a read after it): delivered once, never beside
+    /// a read that may return them too. The read is held by a lock on the events table.
+    @Test func eventsHandedOverDuringAReadAreDeliveredOnce() async throws {
+        try await withHub { hub, db, cat in
+            let stream = try #require(try await hub.subscribe(cat)).stream
+            try await commitNote(db, to: cat, "during a read")
+            let id = try await db.scalar("SELECT max(id) FROM events")
+            try await db.database.withConnection { locker in
+                _ = try await locker.query("BEGIN", logger: Self.logger)
+                _ = try await locker.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", logger: Self.logger)
+                let read = Task { await hub.deliverNew() }
+                try await Task.sleep(for: .milliseconds(300))  // the read is waiting on the lock
+                await hub.deliverNew(committed: [
+                    StoredEvent(id: id, kind: "note", recipientID: cat.id, payload: #"{"body":"during a read"}"#)
+                ])
+                _ = try await locker.query("COMMIT", logger: Self.logger)
+                await read.value
+            }
+            await hub.deliverNew()
+            await hub.finishAll()
+            let frames = await Self.notes(in: stream, count: 2)
+            #expect(frames.count == 1 && frames[0].contains("during a read"), "\(frames)")
         }
     }
 

@@ -93,6 +93,37 @@ import Testing
         }
     }
 
+    /// A change's events handed to its own process's streams (not read back from the log) follow the same rules as
+    /// those read: a hidden note reaches the person's delegate and not a colleague, a watch event only its watcher.
+    @Test func aHiddenNoteHandedOverOnItsOwnServerReachesOnlyThoseWhoMayReadIt() async throws {
+        try await TemporaryDatabase.with { db in
+            let people = try await SeededPeople.seed(db)
+            let ann = people.ids["ann"]!
+            try await makeTestApp(databaseURL: db.url).test(.live) { server in
+                let api = APIClient(client: server)
+                let (annToken, catToken, danToken) = (
+                    try await api.login("ann"), try await api.login("cat"), try await api.login("dan")
+                )
+                let port = try #require(server.port)
+                try await api.send(.post, "/api/v1/watches", json: "{\"personId\":\(ann)}", token: catToken)
+                let catStream = try EventStreamReader(port: port, token: catToken)
+                let danStream = try EventStreamReader(port: port, token: danToken)
+                let (catOpen, danOpen) = (try await catStream.connected(), try await danStream.connected())
+                #expect(catOpen && danOpen, "the streams did not open")
+                _ = try await api.object(
+                    .put, "/api/v1/me/status",
+                    json:
+                        "{\"type\":\"Lunch\",\"note\":\"secret-7\",\"noteHidden\":true,\"returnAt\":\"\(isoDate(in: 3600))\"}",
+                    token: annToken)
+                #expect(try await catStream.wait { _ in catStream.kinds == ["status", "watch"] }, "\(catStream.text)")
+                #expect(try await danStream.wait { _ in danStream.kinds == ["status"] }, "\(danStream.text)")
+                let (catEvents, danEvents) = (await catStream.stop(), await danStream.stop())
+                #expect(!catEvents.contains("secret-7"), "a hidden note reached a colleague: \(catEvents)")
+                #expect(danEvents.contains("secret-7"), "the delegate did not get the hidden note: \(danEvents)")
+            }
+        }
+    }
+
     /// An event whose transaction commits after a later one's (its id is lower) reaches a client that left in
     /// between and resumes with the id of the last frame it saw: that id names the ids still being committed.
     @Test func anEventCommittedLateReachesAClientThatResumesAfterALaterOne() async throws {

@@ -18,12 +18,11 @@ import Testing
         try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        let connection = StreamConnection(channel)
+        let connection = StreamConnection(channel, responseIsChunked: true)
         for text in frames {
             let frame = ByteBuffer(string: text)
             if belowEncoder {
-                #expect(
-                    connection.writeOnLoop(frame, chunk: StreamConnection.chunkFramed(frame), blockedLimit: 10))
+                #expect(connection.writeOnLoop(0, of: .init([frame]), blockedLimit: 10))
                 connection.flushOnLoop()
             } else {
                 try channel.writeOutbound(HTTPResponsePart.body(frame))
@@ -53,9 +52,8 @@ import Testing
     @Test func anEmptyFrameIsNeverWrittenForItWouldEndTheResponse() throws {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
-        let connection = StreamConnection(channel)
-        #expect(
-            connection.writeOnLoop(ByteBuffer(), chunk: StreamConnection.chunkFramed(ByteBuffer()), blockedLimit: 1))
+        let connection = StreamConnection(channel, responseIsChunked: true)
+        #expect(connection.writeOnLoop(0, of: .init([ByteBuffer()]), blockedLimit: 1))
         connection.flushOnLoop()
         #expect(try channel.readOutbound(as: IOData.self) == nil)
         _ = try channel.finish()

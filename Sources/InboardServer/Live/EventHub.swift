@@ -192,8 +192,8 @@ actor EventHub: Service {
         var handedOver = committed
         repeat {
             readAgain = false
-            let delivered = handedOver.isEmpty ? false : await deliverHandedOver(handedOver)
-            if !delivered { await readAndDeliver() }
+            let handled = handedOver.isEmpty ? false : await deliverHandedOver(handedOver)
+            if !handled { await readAndDeliver() }
             handedOver = []
         } while readAgain && !Task.isCancelled
     }

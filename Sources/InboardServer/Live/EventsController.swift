@@ -16,7 +16,8 @@ struct EventsController: Sendable {
         group.requiring(.user).get("events") { request, context in
             let viewer = try context.requireIdentity()
             let lastSeen = try Self.lastSeen(request)
-            let connection = StreamConnection(context.connection, bodyIsChunked: request.method != .head)
+            // Chunked: a GET, answered below without a length or a transfer coding of its own.
+            let connection = StreamConnection(context.connection, responseIsChunked: request.method == .get)
             guard
                 let subscription = try await hub.subscribe(
                     viewer, sessionID: context.sessionID, connection: connection)

@@ -18,12 +18,14 @@ import NIOHTTPTypes
 /// would make of it (the response is always chunked: HTTP/1.1 without a length; the HTTPTypes codec answers even an
 /// HTTP/1.0 request as 1.1), and passes only the handlers below it (TLS, the socket). Through the whole pipeline from
 /// its tail, each frame of each stream passed four handlers and left as three buffers, a third of the fan-out's CPU.
-/// A response that has no body (HEAD) or a pipeline without that encoder takes the whole pipeline.
+/// The caller vouches that the encoder chunks this response (`responseIsChunked`: a GET answered without a length
+/// or a transfer coding of its own, and no middleware that would add one); otherwise, or in a pipeline without that
+/// encoder, frames take the whole pipeline.
 final class StreamConnection: Sendable {
     let channel: any Channel
     private let state: NIOLoopBoundBox<State>
-    /// Whether the response carries a body, so that its frames may be written as chunks (not for HEAD).
-    private let bodyIsChunked: Bool
+    /// Whether the HTTP/1 encoder frames this response's body as chunks, so that frames may be written as chunks.
+    private let responseIsChunked: Bool
 
     private struct State {
         var open = true
@@ -43,18 +45,17 @@ final class StreamConnection: Sendable {
         case tail
     }
 
-    init(_ channel: any Channel, bodyIsChunked: Bool = true) {
+    init(_ channel: any Channel, responseIsChunked: Bool) {
         self.channel = channel
-        self.bodyIsChunked = bodyIsChunked
+        self.responseIsChunked = responseIsChunked
         state = .makeBoxSendingValue(State(), eventLoop: channel.eventLoop)
     }
 
-    /// Writes `frame` now, unflushed (`flushOnLoop`): on the connection's event loop only; `chunk` is the same
-    /// frame framed as an HTTP/1.1 chunk (`chunkFramed`). False when the connection has taken `blockedLimit`
-    /// frames in a row without being able to send them: the caller ends the stream (what was written stays queued,
-    /// oldest first, for a client that resumes reading).
-    func writeOnLoop(_ frame: ByteBuffer, chunk: ByteBuffer, blockedLimit: Int) -> Bool {
-        guard state.value.open, frame.readableBytes > 0 else { return true }
+    /// Writes frame `index` of `frames` now, unflushed (`flushOnLoop`): on the connection's event loop only. False
+    /// when the connection has taken `blockedLimit` frames in a row without being able to send them: the caller
+    /// ends the stream (what was written stays queued, oldest first, for a client that resumes reading).
+    func writeOnLoop(_ index: Int, of frames: LoopFrames, blockedLimit: Int) -> Bool {
+        guard state.value.open, frames.originals[index].readableBytes > 0 else { return true }
         if channel.isWritable {
             state.value.writtenWhileBlocked = 0
         } else {
@@ -65,8 +66,9 @@ final class StreamConnection: Sendable {
             }
         }
         switch entryOnLoop() {
-        case .belowEncoder(let context): context.write(NIOAny(IOData.byteBuffer(chunk)), promise: nil)
-        case .tail, .unknown: channel.pipeline.syncOperations.write(NIOAny(HTTPResponsePart.body(frame)), promise: nil)
+        case .belowEncoder(let context): context.write(NIOAny(IOData.byteBuffer(frames.chunks[index])), promise: nil)
+        case .tail, .unknown:
+            channel.pipeline.syncOperations.write(NIOAny(HTTPResponsePart.body(frames.copies[index])), promise: nil)
         }
         state.value.unflushed = true
         return true
@@ -85,9 +87,20 @@ final class StreamConnection: Sendable {
     private func entryOnLoop() -> Entry {
         if case .unknown = state.value.entry {
             let encoder = try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
-            state.value.entry = bodyIsChunked ? encoder.map(Entry.belowEncoder) ?? .tail : .tail
+            state.value.entry = responseIsChunked ? encoder.map(Entry.belowEncoder) ?? .tail : .tail
         }
         return state.value.entry
+    }
+
+    /// One event loop's copies of a fan-out's frames, made as its connections need them: as chunks for those
+    /// written below the encoder, as they are for the others. The buffers' reference counts are then touched by one
+    /// thread, not by every loop at once (a shared count bounced between cores on each write).
+    final class LoopFrames {
+        let originals: [ByteBuffer]
+        private(set) lazy var chunks = originals.map(StreamConnection.chunkFramed)
+        private(set) lazy var copies = originals.map { ByteBuffer(bytes: $0.readableBytesView) }
+
+        init(_ originals: [ByteBuffer]) { self.originals = originals }
     }
 
     /// `frame` as one HTTP/1.1 chunk: its size in hex, CRLF, the frame, CRLF (RFC 9112 7.1), as the encoder frames
@@ -159,14 +172,9 @@ final class StreamConnection: Sendable {
             for start in stride(from: 0, to: batch.count, by: chunk) {
                 let part = batch[start..<min(start + chunk, batch.count)]
                 loop.execute {
-                    // Each loop writes its own copy of each frame: the buffers' reference counts are then touched
-                    // by one thread, not by every loop at once (a shared count bounced between cores on each write).
-                    let copies = frames.map { ByteBuffer(bytes: $0.readableBytesView) }
-                    let chunks = frames.map(chunkFramed)
+                    let copies = LoopFrames(frames)
                     for delivery in part
-                    where !delivery.connection.writeOnLoop(
-                        copies[delivery.frame], chunk: chunks[delivery.frame], blockedLimit: blockedLimit)
-                    {
+                    where !delivery.connection.writeOnLoop(delivery.frame, of: copies, blockedLimit: blockedLimit) {
                         fellBehind(delivery.stream)
                     }
                     for delivery in part { delivery.connection.flushOnLoop() }
