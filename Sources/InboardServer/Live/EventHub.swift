@@ -247,7 +247,8 @@ actor EventHub: Service {
     }
 
     /// Moves the position past `stored` (read or handed over, in id order) and writes each subscriber what it may
-    /// see of them.
+    /// see of them, handing the loops every `dispatchEvery` deliveries as they are picked (each loop runs its tasks
+    /// in the order they were handed, so a stream's frames keep their order).
     private func fanOut(_ stored: [StoredEvent], now: ContinuousClock.Instant, wallClock: Date) {
         var fanout = StreamConnection.Fanout()
         defer { writeDirect(fanout) }
@@ -265,9 +266,18 @@ actor EventHub: Service {
                 } else {
                     send(.event(event, viewer: subscriber.viewer), to: id, into: &fanout)
                 }
+                // The loops start writing while the rest are picked.
+                if fanout.count >= Self.dispatchEvery {
+                    writeDirect(fanout)
+                    fanout = StreamConnection.Fanout()
+                }
             }
         }
     }
+
+    /// Deliveries picked before they are handed to the loops, which write them while the rest are picked (the
+    /// first streams of 1,000 got their frame 1–2 ms sooner; median p99 of twelve changes 19.7 → 17.7 ms).
+    static let dispatchEvery = 128
 
     /// Reads that failed since the last one that did not.
     private var failedInARow = 0

@@ -134,6 +134,7 @@ final class StreamConnection: Sendable {
         private(set) var deliveries: [Delivery] = []
 
         var isEmpty: Bool { deliveries.isEmpty }
+        var count: Int { deliveries.count }
 
         mutating func add(_ frame: ByteBuffer, for stream: UUID, to connection: StreamConnection) {
             deliveries.append(Delivery(stream: stream, connection: connection, frame: index(of: frame)))

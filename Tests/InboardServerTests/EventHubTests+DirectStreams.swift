@@ -1,0 +1,70 @@
+import HTTPTypes
+@testable import InboardStore
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Testing
+
+@testable import InboardServer
+
+/// Streams whose frames the hub writes to their connections itself, as every stream the server opens: one change
+/// reaches them in several hand-offs to the loops (`EventHub.dispatchEvery`), started while the rest are picked.
+extension EventHubTests {
+    /// Two changes to more streams than three hand-offs hold, on two loops: each stream gets both frames, once, in
+    /// order, with the hidden note only where its viewer may read it (the subject, delegates).
+    @Test func everyDirectStreamGetsEachFrameOnceInOrderAcrossHandOffs() async throws {
+        try await withHub { hub, _, _ in
+            let loops = [NIOAsyncTestingEventLoop(), NIOAsyncTestingEventLoop()]
+            // Each stream's subscription is kept, as its response keeps it: one dropped ends the stream.
+            var streams: [(channel: NIOAsyncTestingChannel, viewer: Person, subscription: EventHub.Subscription)] = []
+            for index in 0..<(EventHub.dispatchEvery * 3 + 7) {
+                // Ten streams a person (the most one may hold): the first ten are the subject's own.
+                let viewer = Person(
+                    id: index < 10 ? 7 : 1_000 + Int64(index / 10), username: "p\(index / 10)", displayName: "P",
+                    email: nil, department: nil, role: (index / 10) % 4 == 1 ? .delegate : .user, active: true,
+                    source: "directory", directoryID: nil)
+                let channel = NIOAsyncTestingChannel(loop: loops[index % 2])
+                try await channel.pipeline.addHandler(HTTPResponseEncoder())
+                try await channel.pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+                _ = try await channel.readOutbound(as: IOData.self)  // the head: only frames are read below
+                let connection = StreamConnection(channel, responseIsChunked: true)
+                let subscription = try #require(try await hub.subscribe(viewer, connection: connection))
+                await hub.startDirectDelivery(subscription.id, skipping: [])
+                streams.append((channel, viewer, subscription))
+            }
+            let after = try await hub.position().after
+            await hub.deliverNew(committed: [
+                StoredEvent(
+                    id: after + 1, kind: "status", recipientID: nil, payload: Self.entry(7, note: "hidden-one")),
+                StoredEvent(id: after + 2, kind: "status", recipientID: nil, payload: Self.entry(8, note: "plain-two")),
+            ])
+            for loop in loops { await loop.run() }
+            for (channel, viewer, _) in streams {
+                var wire = ""
+                while let part = try await channel.readOutbound(as: IOData.self) {
+                    if case .byteBuffer(let bytes) = part { wire += String(buffer: bytes) }
+                }
+                let first = try #require(wire.range(of: #""id":7"#), "stream of \(viewer.id): \(wire)")
+                let second = try #require(wire.range(of: #""id":8"#), "stream of \(viewer.id): \(wire)")
+                #expect(first.lowerBound < second.lowerBound)
+                #expect(wire.components(separatedBy: "event: status").count == 3, "\(wire)")
+                #expect(wire.contains("hidden-one") == (viewer.id == 7 || viewer.role == .delegate))
+                #expect(wire.contains("plain-two"))
+            }
+            await hub.finishAll()
+            for loop in loops { try await loop.shutdownGracefully() }
+        }
+    }
+
+    /// A board entry as a status event stores it, its note hidden when `note` starts with "hidden".
+    static func entry(_ id: Int64, note: String) -> String {
+        """
+        {"id":\(id),"username":"u\(id)","displayName":"U","active":true,"status":{"type":"Lunch","typeId":3,\
+        "colour":"#123456","presence":"out","note":"\(note)","noteHidden":\(note.hasPrefix("hidden")),\
+        "setAt":1700000000,"autoAway":false}}
+        """
+    }
+}
