@@ -40,7 +40,9 @@ PY
   "$inboard" sync --full >/dev/null
   psql -q "$INBOARD_DATABASE_URL" -c "INSERT INTO people (username, display_name, source, department) SELECT 'bench' || i, 'Bench Person ' || i, 'local', 'Dept ' || (i % 8) FROM generate_series(1, $people - 200) i" \
     -c "INSERT INTO statuses (person_id, type_id, note) SELECT p.id, (SELECT id FROM status_types WHERE name = 'In'), 'seeded' FROM people p" \
-    -c "UPDATE statuses SET note = 'private note ' || person_id, note_hidden = TRUE WHERE person_id % 20 = 0 AND person_id IN (SELECT id FROM people WHERE source = 'local')"
+    -c "UPDATE statuses SET note = 'private note ' || person_id, note_hidden = TRUE WHERE person_id % 20 = 0 AND person_id IN (SELECT id FROM people WHERE source = 'local')" \
+    -c "INSERT INTO status_history (person_id, type_id, set_at, source) SELECT p.id, (SELECT id FROM status_types WHERE name = 'In'), now() - i * interval '3 hours', CASE WHEN i % 3 = 0 THEN 'expiry' ELSE '127.0.0.1' END FROM people p, generate_series(1, 500) i" \
+    -c "ANALYZE people, statuses, status_history, events, watches"
   printf 'bench-password-1\n' > "$work/admin.pw"
   "$inboard" admin create --username bench-admin --password-file "$work/admin.pw" >/dev/null
 
@@ -64,7 +66,8 @@ alternating two types (each one a status row, a history row, an event, a NOTIFY,
 makes them all, so the per-person limit, INBOARD_STATUS_CHANGE_LIMIT, is off); baseline:
 pgbench, same connections, a single-row UPDATE of the same statuses table, and the PUT's own statement under
 pgbench (prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
-$people people, one in 20 of the local ones with a hidden note, as an administrator (the JSON as it is), then the same with
+$people people (each with 500 changes of history, analysed: what a half year of use leaves and the planner
+sees), one in 20 of the local ones with a hidden note, as an administrator (the JSON as it is), then the same with
 If-None-Match of its ETag (304s), then as a colleague whose client takes gzip (Accept-Encoding: gzip, as
 inboard-client and browsers send; hidden notes removed), then as the administrator taking gzip (the hidden notes'
 text stored apart, uncompressed). Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
