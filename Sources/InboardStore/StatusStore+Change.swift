@@ -91,9 +91,10 @@ extension StatusStore {
     }
 
     /// The statement behind a change sent late (`madeAt`, `$11`): it may be superseded, and may undo an expiry.
-    /// Kept apart so that PostgreSQL plans the common one once per connection: with these conditions in it, once a
-    /// history had grown, each plan for the values at hand looked cheaper than the generic one (they fold away when
-    /// `$11` is NULL), and every change was planned again (0.5–0.9 ms, longer than it ran).
+    /// Kept apart so that PostgreSQL plans the common one generically (from its sixth run on a connection): with
+    /// these conditions in it, once a history had grown, each plan for the values at hand looked cheaper than the
+    /// generic one (they fold away when `$11` is NULL), and every change was planned again (0.5–0.9 ms, longer than
+    /// it ran).
     enum SetLateSQL: PreparedSQL {
         static let sql = setSQL(late: true)
     }

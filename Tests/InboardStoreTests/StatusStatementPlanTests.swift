@@ -38,7 +38,8 @@ import Testing
                     personID: cat, type: type.type, typeVersion: type.version, change: .init(note: "n\(change)"),
                     setBy: cat, source: nil, autoAway: false)
             }
-            // One connection: the counts are those of the connection every change used.
+            // One connection: the counts are those of the connection every change used (PostgreSQL 14 and later
+            // count them; the tests run on 15).
             let rows = try await pool.query(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'inboard.SetSQL'",
                 logger: logger)
