@@ -59,6 +59,48 @@ extension EventHubTests {
         }
     }
 
+    /// A direct stream whose client stopped reading (its connection takes no more: not writable) is ended once
+    /// `streamBuffer` frames wait on it, keeping them, oldest first, for a client that resumes; nothing is written
+    /// after them, and the stream keeps its person's slot until its writer ends.
+    @Test func aDirectStreamWhoseClientStoppedReadingIsEndedKeepingWhatWasWritten() async throws {
+        try await withHub(streamBuffer: 5) { hub, db, cat in
+            let loop = NIOAsyncTestingEventLoop()
+            let channel = NIOAsyncTestingChannel(loop: loop)
+            try await channel.pipeline.addHandler(HTTPResponseEncoder())
+            try await channel.pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            _ = try await channel.readOutbound(as: IOData.self)  // the head: only frames are read below
+            let subscription = try #require(
+                try await hub.subscribe(cat, connection: StreamConnection(channel, responseIsChunked: true)))
+            await hub.startDirectDelivery(subscription.id, skipping: [])
+            channel.isWritable = false  // the client stopped reading: its socket's buffers are full
+            for index in 0..<8 { try await commitNote(db, to: cat, "n\(index)") }
+            await hub.deliverNew()
+            await loop.run()
+            // The loop tells the hub (a task of its own) that the stream fell behind.
+            let endedBy = ContinuousClock.now.advanced(by: .seconds(10))
+            while await hub.subscriberCount > 0, ContinuousClock.now < endedBy {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(await hub.subscriberCount == 0, "the stream that fell behind is still open")
+            var wire = ""
+            while let part = try await channel.readOutbound(as: IOData.self) {
+                if case .byteBuffer(let bytes) = part { wire += String(buffer: bytes) }
+            }
+            #expect(wire.components(separatedBy: "event: note").count == 6, "five frames kept: \(wire)")
+            let kept = (0..<5).compactMap { wire.range(of: "n\($0)")?.lowerBound }
+            #expect(kept.count == 5 && kept == kept.sorted(), "the oldest five, in order: \(wire)")
+            #expect(!wire.contains("n5") && !wire.contains("n7"), "written after the stream ended: \(wire)")
+            var others: [EventHub.Subscription] = []
+            for _ in 1..<EventHub.maxStreamsPerPerson { others.append(try #require(try await hub.subscribe(cat))) }
+            #expect(try await hub.subscribe(cat) == nil, "a stalled connection no longer counted")
+            await hub.unsubscribe(subscription.id)  // its writer ended
+            #expect(try await hub.subscribe(cat) != nil)
+            await hub.finishAll()
+            try await loop.shutdownGracefully()
+        }
+    }
+
     /// A board entry as a status event stores it, its note hidden when `note` starts with "hidden".
     static func entry(_ id: Int64, note: String) -> String {
         """
