@@ -87,12 +87,7 @@ import Testing
             for index in 0..<8 { try await commitNote(db, to: cat, "n\(index)") }
             await hub.deliverNew()
             #expect(await hub.subscriberCount == 0, "the stream that fell behind is still open")
-            // Its connection is open until its writer ends: it still holds one of cat's ten slots.
-            var others: [EventHub.Subscription] = []
-            for _ in 1..<EventHub.maxStreamsPerPerson { others.append(try #require(try await hub.subscribe(cat))) }
-            #expect(try await hub.subscribe(cat) == nil, "a stalled connection no longer counted")
-            await hub.unsubscribe(subscription.id)  // its writer ended
-            #expect(try await hub.subscribe(cat) != nil)
+            try await expectSlotHeldUntilWriterEnds(subscription, of: cat, in: hub)
             await hub.finishAll()
             let frames = await Self.notes(in: stream, count: 100)
             #expect(frames.count == 5, "\(frames)")
@@ -100,6 +95,19 @@ import Testing
                 #expect(frame.contains("n\(index)"), "the oldest kept: \(frames)")
             }
         }
+    }
+
+    /// `ended`, a stream that fell behind, keeps one of `person`'s slots while its connection is open (until its
+    /// writer ends and unsubscribes), and frees it then.
+    func expectSlotHeldUntilWriterEnds(_ ended: EventHub.Subscription, of person: Person, in hub: EventHub)
+        async throws
+    {
+        var others: [EventHub.Subscription] = []  // kept: a dropped subscription ends its stream
+        for _ in 1..<EventHub.maxStreamsPerPerson { others.append(try #require(try await hub.subscribe(person))) }
+        #expect(try await hub.subscribe(person) == nil, "a stalled connection no longer counted")
+        await hub.unsubscribe(ended.id)  // its writer ended
+        #expect(try await hub.subscribe(person) != nil)
+        withExtendedLifetime(others) {}
     }
 
     /// A read that fails once (here: the table is away for a moment) is tried again a moment later, unasked: the
