@@ -98,7 +98,7 @@ import Testing
     }
 
     /// `ended`, a stream that fell behind, keeps one of `person`'s slots while its connection is open (until its
-    /// writer ends and unsubscribes), and frees it then.
+    /// writer ends and unsubscribes), and frees it then. `person` holds no other stream.
     func expectSlotHeldUntilWriterEnds(_ ended: EventHub.Subscription, of person: Person, in hub: EventHub)
         async throws
     {

@@ -49,6 +49,28 @@ import Testing
         #expect(String(decoding: below, as: UTF8.self).contains("\r\n142\r\nevent: status"))
     }
 
+    /// A connection that took `blockedLimit` frames it could not send is done: it takes no more frames, not even
+    /// once it could send again (its stream has ended; the client resumes from the last frame it read).
+    @Test func aConnectionThatFellBehindTakesNoMoreFramesEvenOnceItCouldSend() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
+        let connection = StreamConnection(channel, responseIsChunked: true)
+        let frames = StreamConnection.LoopFrames([ByteBuffer(string: "event: note\ndata: x\n\n")])
+        channel.isWritable = false
+        #expect(connection.writeOnLoop(0, of: frames, blockedLimit: 2))
+        #expect(connection.writeOnLoop(0, of: frames, blockedLimit: 2))
+        #expect(!connection.writeOnLoop(0, of: frames, blockedLimit: 2), "a third frame it cannot send")
+        channel.isWritable = true
+        #expect(connection.writeOnLoop(0, of: frames, blockedLimit: 2))  // nothing to report: already ended
+        connection.flushOnLoop()
+        var written = 0
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let bytes) = part, String(buffer: bytes).contains("event: note") { written += 1 }
+        }
+        #expect(written == 2)
+        _ = try channel.finish()
+    }
+
     @Test func anEmptyFrameIsNeverWrittenForItWouldEndTheResponse() throws {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())

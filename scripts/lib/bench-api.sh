@@ -192,7 +192,7 @@ print(f"SSE fan-out {len(sse)} runs of 1,000 streams, all received: {all_receive
 print(f"            naive asyncio fan-out (no database, same client): median p50 {med(naive, 'p50_ms'):.1f} ms, p99 {med(naive, 'p99_ms'):.1f} ms (runs: {runs(naive)}), server CPU {med(naive, 'serverCPU_ms'):.0f} ms   goal <= it: {ok(med(sse, 'p99_ms') <= med(naive, 'p99_ms'))}")
 print(f"            for reference, the naive fan-out after one durable INSERT (a round trip and a flush): median p50 {med(naive_durable, 'p50_ms'):.1f} ms, p99 {med(naive_durable, 'p99_ms'):.1f} ms (runs: {runs(naive_durable)})")
 spread = lambda rs: statistics.median(r["p99_ms"] - r["min_ms"] for r in rs)
-print(f"            where the time goes: the first stream has the frame after {med(sse, 'min_ms'):.1f} ms (naive {med(naive, 'min_ms'):.1f}, after its INSERT {med(naive_durable, 'min_ms'):.1f}), the 99th percentile {spread(sse):.1f} ms after that (naive {spread(naive):.1f}, after its INSERT {spread(naive_durable):.1f})")
+print(f"            where the time goes: the first stream has the frame after {med(sse, 'min_ms'):.1f} ms (naive {med(naive, 'min_ms'):.1f}, after its INSERT {med(naive_durable, 'min_ms'):.1f}), the 99th percentile {spread(sse):.1f} ms after that (medians over runs; naive {spread(naive):.1f}, after its INSERT {spread(naive_durable):.1f})")
 print(f"            with the Python client of earlier figures (the client's own time dominates): p99 {sse_python['p99_ms']:.1f} ms vs naive {naive_python['p99_ms']:.1f} ms")
 print(f"server RSS  idle {idle:5.1f} MB, peak {peak:5.1f} MB                            goal <= 64 / <= 128 MB: {ok(idle <= 64 and peak <= 128)}")
 PY
