@@ -109,7 +109,9 @@ extension StatusStore {
             ON CONFLICT (person_id) DO UPDATE SET type_id = EXCLUDED.type_id, note = EXCLUDED.note, note_hidden = EXCLUDED.note_hidden,
                 return_at = EXCLUDED.return_at, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at,
                 auto_away = EXCLUDED.auto_away
-            \(late ? lateConditions : "RETURNING *\n), logged AS (")
+            \(late ? lateChangeIsNewest : "")
+            RETURNING *
+        ), \(late ? lateChangeUndoesExpiry : "")logged AS (
             INSERT INTO status_history (person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, source)
             SELECT person_id, type_id, note, note_hidden, return_at, expires_at, set_by, set_at, $9 FROM upserted RETURNING 1
         ), entry AS (
@@ -131,19 +133,22 @@ extension StatusStore {
         """
     }
 
-    /// A late change's part of the statement, from the upsert's WHERE to the history's insert.
-    private static let lateConditions = """
-        -- StatusChange.isSuperseded: a late change never overwrites a newer one (nor itself, sent twice); an
-        -- expiry's fallback (set_by NULL) counts from when the status it ended was set
+    /// A late change's condition on the upsert. StatusChange.isSuperseded: a late change never overwrites a newer
+    /// one (nor itself, sent twice); an expiry's fallback (set_by NULL) counts from when the status it ended was set.
+    private static let lateChangeIsNewest = """
         WHERE COALESCE(
             CASE WHEN statuses.set_by IS NULL THEN (SELECT h.set_at FROM status_history h
                 WHERE h.person_id = $1 AND h.source IS DISTINCT FROM 'expiry' ORDER BY h.set_at DESC LIMIT 1) END,
             statuses.set_at) < $11::timestamptz
-        RETURNING *
-        ), unexpired AS (   -- the person had moved on before that expiry: it did not happen
+        """
+
+    /// A late change's step before the history's insert: the person had moved on before an expiry it predates, so
+    /// that expiry did not happen.
+    private static let lateChangeUndoesExpiry = """
+        unexpired AS (
             DELETE FROM status_history h WHERE h.person_id = $1
               AND h.source = 'expiry' AND h.set_at > $11::timestamptz AND EXISTS (SELECT 1 FROM upserted)
-        ), logged AS (
+        ),
         """
 
     /// Writes the person's current entry as `status` and `watch` events; the caller announces them once its
