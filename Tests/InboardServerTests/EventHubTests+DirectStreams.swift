@@ -25,11 +25,7 @@ extension EventHubTests {
                     id: index < 10 ? 7 : 1_000 + Int64(index / 10), username: "p\(index / 10)", displayName: "P",
                     email: nil, department: nil, role: (index / 10) % 4 == 1 ? .delegate : .user, active: true,
                     source: "directory", directoryID: nil)
-                let channel = NIOAsyncTestingChannel(loop: loops[index % 2])
-                try await channel.pipeline.addHandler(HTTPResponseEncoder())
-                try await channel.pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-                _ = try await channel.readOutbound(as: IOData.self)  // the head: only frames are read below
+                let channel = try await Self.streamChannel(on: loops[index % 2])
                 let connection = StreamConnection(channel, responseIsChunked: true)
                 let subscription = try #require(try await hub.subscribe(viewer, connection: connection))
                 await hub.startDirectDelivery(subscription.id, skipping: [])
@@ -43,10 +39,7 @@ extension EventHubTests {
             ])
             for loop in loops { await loop.run() }
             for (channel, viewer, _) in streams {
-                var wire = ""
-                while let part = try await channel.readOutbound(as: IOData.self) {
-                    if case .byteBuffer(let bytes) = part { wire += String(buffer: bytes) }
-                }
+                let wire = try await Self.wire(of: channel)
                 let first = try #require(wire.range(of: #""id":7"#), "stream of \(viewer.id): \(wire)")
                 let second = try #require(wire.range(of: #""id":8"#), "stream of \(viewer.id): \(wire)")
                 #expect(first.lowerBound < second.lowerBound)
@@ -65,11 +58,7 @@ extension EventHubTests {
     @Test func aDirectStreamWhoseClientStoppedReadingIsEndedKeepingWhatWasWritten() async throws {
         try await withHub(streamBuffer: 5) { hub, db, cat in
             let loop = NIOAsyncTestingEventLoop()
-            let channel = NIOAsyncTestingChannel(loop: loop)
-            try await channel.pipeline.addHandler(HTTPResponseEncoder())
-            try await channel.pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-            _ = try await channel.readOutbound(as: IOData.self)  // the head: only frames are read below
+            let channel = try await Self.streamChannel(on: loop)
             let subscription = try #require(
                 try await hub.subscribe(cat, connection: StreamConnection(channel, responseIsChunked: true)))
             await hub.startDirectDelivery(subscription.id, skipping: [])
@@ -84,10 +73,7 @@ extension EventHubTests {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(await hub.subscriberCount == 0, "the stream that fell behind is still open")
-            var wire = ""
-            while let part = try await channel.readOutbound(as: IOData.self) {
-                if case .byteBuffer(let bytes) = part { wire += String(buffer: bytes) }
-            }
+            let wire = try await Self.wire(of: channel)
             #expect(wire.components(separatedBy: "event: note").count == 6, "five frames kept: \(wire)")
             let note = { (index: Int) in #""n\#(index)""# }  // the note's body, quoted
             let kept = (0..<5).compactMap { wire.range(of: note($0))?.lowerBound }
@@ -97,6 +83,26 @@ extension EventHubTests {
             await hub.finishAll()
             try await loop.shutdownGracefully()
         }
+    }
+
+    /// A stream's channel on `loop`, its response head written (through the HTTP/1 encoder, as the server writes it)
+    /// and read: what is read from it afterwards is frames.
+    static func streamChannel(on loop: NIOAsyncTestingEventLoop) async throws -> NIOAsyncTestingChannel {
+        let channel = NIOAsyncTestingChannel(loop: loop)
+        try await channel.pipeline.addHandler(HTTPResponseEncoder())
+        try await channel.pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        _ = try await channel.readOutbound(as: IOData.self)
+        return channel
+    }
+
+    /// What was written to `channel` since it was last read, as text.
+    static func wire(of channel: NIOAsyncTestingChannel) async throws -> String {
+        var wire = ""
+        while let part = try await channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let bytes) = part { wire += String(buffer: bytes) }
+        }
+        return wire
     }
 
     /// A board entry as a status event stores it, its note hidden when `note` starts with "hidden".
