@@ -7,7 +7,7 @@ bench_api() {
   source scripts/lib/common.sh
   source scripts/lib/install.sh
   apt_install wrk python3-asyncpg
-  local seconds=10 connections=32 people=1000 sse_runs=5
+  local seconds=10 connections=32 writers=16 people=1000 sse_runs=5
   local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_api"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
   BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
@@ -61,11 +61,12 @@ PY
   cat <<METHOD
 
 Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slapd 2.5 on the same 2 cores; wrk
-(2 threads, $connections connections, ${seconds} s, --latency) drives each route. Status updates: PUT /api/v1/me/status
-alternating two types (each one a status row, a history row, an event, a NOTIFY, one transaction; one account
-makes them all, so the per-person limit, INBOARD_STATUS_CHANGE_LIMIT, is off); baseline:
-pgbench, same connections, a single-row UPDATE of the same statuses table, and the PUT's own statement under
-pgbench (prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
+(2 threads, $connections connections, ${seconds} s, --latency) drives each route. Status updates: PUT
+/api/v1/me/status on $writers connections, alternating two types (each a status row, a history row and an event
+in one transaction, then one NOTIFY for the other servers shared by the commits of a moment; one account makes
+them all, so the per-person limit, INBOARD_STATUS_CHANGE_LIMIT, is off); baseline: pgbench with as many clients
+(the goal's measure), a single-row UPDATE of the same statuses table, and the PUT's own statement under pgbench
+(prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
 $people people (each with 500 changes of history, analysed: what a half year of use leaves and the planner
 sees), one in 20 of the local ones with a hidden note, as an administrator (the JSON as it is), then the same with
 If-None-Match of its ETag (304s), then as a colleague whose client takes gzip (Accept-Encoding: gzip, as
@@ -83,14 +84,14 @@ RSS: /proc VmRSS after start, VmHWM after everything.
 METHOD
 
   echo "== status updates"
-  local put put_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/put_status.lua "http://127.0.0.1:$port" > "$work/put.txt"
+  local put put_p99; TOKEN="$admin_token" wrk -t2 -c"$writers" -d"${seconds}s" --latency -s scripts/bench-tools/put_status.lua "http://127.0.0.1:$port" > "$work/put.txt"
   put="$(wrk_rate < "$work/put.txt")"; put_p99="$(wrk_p99 < "$work/put.txt")"
   echo "   peak RSS so far: $(( $(hwm) / 1024 )) MB"
   local person; person="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM people WHERE username = 'bench-admin'")"
   echo "UPDATE statuses SET note = 'pgbench', set_at = now() WHERE person_id = $person;" > "$work/update.sql"
-  local pg; pg="$(PGPASSWORD= pgbench -n -c "$connections" -j 2 -T "$seconds" -f "$work/update.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
+  local pg; pg="$(PGPASSWORD= pgbench -n -c "$writers" -j 2 -T "$seconds" -f "$work/update.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   "$bench" status-sql "$person" $(psql -qtA -F ' ' "$INBOARD_DATABASE_URL" -c "SELECT id, xmin FROM status_types WHERE name = 'Remote'") > "$work/status.sql"
-  local pg_same; pg_same="$(PGPASSWORD= pgbench -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$work/status.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
+  local pg_same; pg_same="$(PGPASSWORD= pgbench -n -M prepared -c "$writers" -j 2 -T "$seconds" -f "$work/status.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   echo "== board reads"
   local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"
   board="$(wrk_rate < "$work/board.txt")"; board_p99="$(wrk_p99 < "$work/board.txt")"
