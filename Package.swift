@@ -187,6 +187,8 @@ let package = Package(
             dependencies: [
                 "LDAPKit", "CLDAP", "DirectorySync", "InboardStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/InboardBench",
             swiftSettings: swiftSettings

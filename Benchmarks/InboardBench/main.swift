@@ -13,6 +13,8 @@
 //                                              one status change, each stream's time to receive it (SSEFanout);
 //                                              with the server's PID, also the CPU time it spent on the change;
 //                                              SSE_PROFILE_CHANGES=N makes N unmeasured changes first (for perf)
+//   static-body PORT FILE                      serves FILE's bytes as every answer until killed (StaticBody: the
+//                                              board's baseline)
 import CLDAP
 import Foundation
 import LDAPKit
@@ -221,6 +223,9 @@ case "sse-fanout":
         "min_ms": ms.first ?? -1, "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "max_ms": ms.last ?? -1,
         "serverCPU_ms": result.serverCPUMilliseconds ?? -1, "putAnswered_ms": result.putAnsweredMilliseconds ?? -1,
     ])
+
+case "static-body":
+    try await StaticBody.serve(port: Int(args[2])!, file: args[3])
 
 default:
     FileHandle.standardError.write(Data("unknown mode \(args[1])\n".utf8))

@@ -36,7 +36,7 @@ for i in range(300, 0, -1):
     print(f"dn: cn=bench-g{i},ou=groups,{base}\nchangetype: add\nobjectClass: groupOfNames\ncn: bench-g{i}\n{lines}")
 PY
   ldapmodify -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" -f "$work/groups.ldif" >/dev/null 2>&1 || true
-  trap 'for i in $(seq 1 300); do echo "cn=bench-g$i,ou=groups,'"$suffix"'"; done | ldapdelete -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" >/dev/null 2>&1 || true; for pid in "${server_pid:-}" "${naive_pid:-}" "${durable_pid:-}"; do [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; done; rm -rf "$BENCH_WORK"' EXIT
+  trap 'for i in $(seq 1 300); do echo "cn=bench-g$i,ou=groups,'"$suffix"'"; done | ldapdelete -c -x -H "$INBOARD_TEST_LDAP_URL" -D "$INBOARD_TEST_LDAP_ADMIN_DN" -w "$INBOARD_TEST_LDAP_ADMIN_PASSWORD" >/dev/null 2>&1 || true; for pid in "${server_pid:-}" "${naive_pid:-}" "${durable_pid:-}" "${static_pid:-}"; do [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; done; rm -rf "$BENCH_WORK"' EXIT
   "$inboard" sync --full >/dev/null
   psql -q "$INBOARD_DATABASE_URL" -c "INSERT INTO people (username, display_name, source, department) SELECT 'bench' || i, 'Bench Person ' || i, 'local', 'Dept ' || (i % 8) FROM generate_series(1, $people - 200) i" \
     -c "INSERT INTO statuses (person_id, type_id, note) SELECT p.id, (SELECT id FROM status_types WHERE name = 'In'), 'seeded' FROM people p" \
@@ -71,7 +71,9 @@ $people people (each with 500 changes of history, analysed: what a half year of 
 sees), one in 20 of the local ones with a hidden note, as an administrator (the JSON as it is), then the same with
 If-None-Match of its ETag (304s), then as a colleague whose client takes gzip (Accept-Encoding: gzip, as
 inboard-client and browsers send; hidden notes removed), then as the administrator taking gzip (the hidden notes'
-text stored apart, uncompressed). Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
+text stored apart, uncompressed); baseline for the first: the same bytes answered by a bare HTTP/1.1 server on
+NIO (inboard-bench static-body: every request answered with one buffer, on as many event loops, no routing,
+session or cache), under the same wrk. Logins: POST /api/v1/auth/login (search, then bind on the pool, a session row), each request as the
 next of 150 sample people, 8 connections; baseline:
 a raw loop doing the same work: search, bind on a second handle, and the server's own session INSERT committed
 (inboard-bench raw-login with a database; also shown without the INSERT, and raw binds alone); and 40 people in 300 nested groups against those
@@ -95,6 +97,14 @@ METHOD
   echo "== board reads"
   local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"
   board="$(wrk_rate < "$work/board.txt")"; board_p99="$(wrk_p99 < "$work/board.txt")"
+  # Baseline: the same bytes answered by a bare NIO server (inboard-bench static-body), on the same cores.
+  local bare bare_port; bare_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  curl -fs -o "$work/board.json" "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token"
+  "$bench" static-body "$bare_port" "$work/board.json" > /dev/null & static_pid=$!
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/" && break; sleep 0.1; done
+  TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$bare_port" > "$work/board-bare.txt"
+  bare="$(wrk_rate < "$work/board-bare.txt")"
+  kill "$static_pid"; wait "$static_pid" 2>/dev/null || true
   local etag not_modified not_modified_p99
   etag="$(curl -fs -D - -o /dev/null "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')"
   [ -n "$etag" ] || { echo "error: the board answered without an ETag" >&2; exit 1; }
@@ -157,7 +167,7 @@ METHOD
   naive_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$naive_port" --tokens-file "$work/tokens.txt" --streams 1000)"
   kill "$naive_pid" "$durable_pid" 2>/dev/null; wait "$naive_pid" "$durable_pid" 2>/dev/null || true
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" "$admin_gzip" "$admin_gzip_p99" "$admin_gzip_bytes" "$hidden_notes" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" "$admin_gzip" "$admin_gzip_p99" "$admin_gzip_bytes" "$hidden_notes" "$bare" <<'PY'
 import json, statistics, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
@@ -182,7 +192,9 @@ ok = lambda c: "PASS" if c else "FAIL"
 print()
 print(f"status PUT  {put:8,.0f}/s (p99 {put_p99}) | pgbench single-row UPDATE {pg:8,.0f}/s | {put/pg:4.0%}   goal >= 50%: {ok(put >= 0.5 * pg)}")
 print(f"            same work: pgbench of the PUT's own statement (prepared) {pg_same:8,.0f}/s | {put/pg_same:4.0%}")
+bare = float(sys.argv[31])
 print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people, JSON as it is ({plain_bytes:,} bytes)   goal >= 10,000/s: {ok(board >= 10000)}")
+print(f"            the same bytes from a bare NIO server (no routing, session or cache) {bare:8,.0f}/s | {board/bare:4.0%}")
 print(f"board GET   {board_gzip:8,.0f}/s (p99 {board_gzip_p99}), a colleague's, gzip, hidden notes removed ({gzip_bytes:,} bytes)   goal >= 10,000/s: {ok(board_gzip >= 10000)}")
 print(f"board GET   {admin_gzip:8,.0f}/s (p99 {admin_gzip_p99}), the administrator's, gzip, its {hidden_notes} hidden notes stored apart ({admin_gzip_bytes:,} bytes)   goal >= 10,000/s: {ok(admin_gzip >= 10000)}")
 print(f"board 304   {not_modified:8,.0f}/s (p99 {not_modified_p99}), If-None-Match of the same board   goal >= 20,000/s: {ok(not_modified >= 20000)}")
