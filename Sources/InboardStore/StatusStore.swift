@@ -4,7 +4,8 @@ import Logging
 import PostgresNIO
 
 /// Status types, statuses, their history and the events that tell clients about changes. A change, its
-/// history row, its events and the NOTIFY that wakes every server process are one transaction.
+/// history row and its events are one transaction; the NOTIFY that wakes the other server processes follows its
+/// commit (`EventLog.announce`).
 public struct StatusStore: Sendable {
     let database: DatabasePool
     let logger: Logger

@@ -61,7 +61,7 @@ PY
   cat <<METHOD
 
 Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slapd 2.5 on the same 2 cores; wrk
-(2 threads, $connections connections, ${seconds} s, --latency) drives each route. Status updates: PUT
+(2 threads, ${seconds} s, --latency; $connections connections for the reads) drives each route. Status updates: PUT
 /api/v1/me/status on $writers connections, alternating two types (each a status row, a history row and an event
 in one transaction, then one NOTIFY for the other servers shared by the commits of a moment; one account makes
 them all, so the per-person limit, INBOARD_STATUS_CHANGE_LIMIT, is off); baseline: pgbench with as many clients
@@ -100,11 +100,13 @@ METHOD
   # Baseline: the same bytes answered by a bare NIO server (inboard-bench static-body), on the same cores.
   local bare bare_port; bare_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   curl -fs -o "$work/board.json" "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token"
+  [ -s "$work/board.json" ] || { echo "error: the board could not be read for the bare server's baseline" >&2; exit 1; }
   "$bench" static-body "$bare_port" "$work/board.json" > /dev/null & static_pid=$!
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/" && break; sleep 0.1; done
+  curl -fs -o /dev/null "http://127.0.0.1:$bare_port/" || { echo "error: the bare server (inboard-bench static-body) did not start" >&2; exit 1; }
   TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$bare_port" > "$work/board-bare.txt"
   bare="$(wrk_rate < "$work/board-bare.txt")"
-  kill "$static_pid"; wait "$static_pid" 2>/dev/null || true
+  kill "$static_pid" 2>/dev/null || true; wait "$static_pid" 2>/dev/null || true; static_pid=
   local etag not_modified not_modified_p99
   etag="$(curl -fs -D - -o /dev/null "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')"
   [ -n "$etag" ] || { echo "error: the board answered without an ETag" >&2; exit 1; }
