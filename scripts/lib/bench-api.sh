@@ -11,7 +11,7 @@ bench_api() {
   local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_api"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
   BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
-  local port; port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  local port; port="$(free_port)"
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER inboard" 2>/dev/null
   "$inboard" migrate >/dev/null
   local suffix="$INBOARD_TEST_LDAP_BASE"
@@ -48,7 +48,7 @@ PY
 
   # One account makes every status change here: the per-person limit (INBOARD_STATUS_CHANGE_LIMIT) is off.
   INBOARD_HTTP_PORT="$port" INBOARD_STATUS_CHANGE_LIMIT=0 "$inboard" serve & server_pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  wait_for "inboard serve" 10 curl -fs "http://127.0.0.1:$port/health/ready"
   rss() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
   hwm() { awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status"; }
   local idle_rss; sleep 1; idle_rss="$(rss)"
@@ -98,12 +98,11 @@ METHOD
   local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"
   board="$(wrk_rate < "$work/board.txt")"; board_p99="$(wrk_p99 < "$work/board.txt")"
   # Baseline: the same bytes answered by a bare NIO server (inboard-bench static-body), on the same cores.
-  local bare bare_port; bare_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  local bare bare_port; bare_port="$(free_port)"
   curl -fs -o "$work/board.json" "http://127.0.0.1:$port/api/v1/people?limit=1000" -H "Authorization: Bearer $admin_token"
   [ -s "$work/board.json" ] || { echo "error: the board could not be read for the bare server's baseline" >&2; exit 1; }
   "$bench" static-body "$bare_port" "$work/board.json" > /dev/null & static_pid=$!
-  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$bare_port/" && break; sleep 0.1; done
-  curl -fs -o /dev/null "http://127.0.0.1:$bare_port/" || { echo "error: the bare server (inboard-bench static-body) did not start" >&2; exit 1; }
+  wait_for "the bare server (inboard-bench static-body)" 10 curl -fs -o /dev/null "http://127.0.0.1:$bare_port/"
   TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$bare_port" > "$work/board-bare.txt"
   bare="$(wrk_rate < "$work/board-bare.txt")"
   kill "$static_pid" 2>/dev/null || true; wait "$static_pid" 2>/dev/null || true; static_pid=
@@ -144,11 +143,11 @@ METHOD
   head -100 "$work/users.txt" | while read -r name; do token "$name" "$INBOARD_TEST_SAMPLE_PASSWORD"; done > "$work/tokens.txt"
   # Baseline, same run and clients: the naive asyncio fan-out (no database, no rules), on a port of its own.
   local naive_port
-  naive_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  naive_port="$(free_port)"
   python3 scripts/bench-tools/naive_sse_server.py --port "$naive_port" & naive_pid=$!
   # And the same with one durable INSERT committed before the fan-out (a round trip and a flush to disk).
   local durable_port
-  durable_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  durable_port="$(free_port)"
   # Debian's python3 (python3-asyncpg is installed for it), not whichever python3 comes first on PATH.
   /usr/bin/python3 scripts/bench-tools/naive_sse_server.py --port "$durable_port" --database "$INBOARD_DATABASE_URL" & durable_pid=$!
   for port_up in "$naive_port" "$durable_port"; do

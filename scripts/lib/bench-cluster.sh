@@ -28,7 +28,6 @@ bench_cluster() {
   local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_cluster"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
   BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
   local port1 port2 front; port1="$(free_port)"; port2="$(free_port)"; front="$(free_port)"
   trap 'kill ${pids:-} 2>/dev/null; rm -rf "$BENCH_WORK"; psql -q "'"$admin"'" -c "DROP DATABASE IF EXISTS '"$db"' WITH (FORCE)" 2>/dev/null' EXIT
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER inboard" 2>/dev/null
@@ -46,7 +45,7 @@ bench_cluster() {
   pids=""
   # A few accounts make every status change here: the per-person limit (INBOARD_STATUS_CHANGE_LIMIT) is off.
   serve() { INBOARD_HTTP_PORT="$1" INBOARD_TRUSTED_PROXIES=127.0.0.1 INBOARD_STATUS_CHANGE_LIMIT=0 "$inboard" serve > "$work/server-$1.log" 2>&1 & pids="$pids $!"; last_pid=$!; }
-  ready() { for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/health/ready" >/dev/null && return 0; sleep 0.1; done; echo "error: nothing ready on port $1" >&2; exit 1; }
+  ready() { wait_for "inboard serve on port $1" 10 curl -fs "http://127.0.0.1:$1/health/ready"; }
   rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
   hwm() { awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
   token() { curl -fs -X POST "http://127.0.0.1:$1/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"password\":\"$3\"}" | json token; }

@@ -3,11 +3,12 @@
 # same sink, in the same run.
 
 bench_mail() {
+  source scripts/lib/common.sh
   local messages=5000 recipients=500 runs=3
   local admin="$INBOARD_TEST_DATABASE_ADMIN_URL" db="inboard_bench_mail"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_SECRET_KEY_FILE INBOARD_LOG_LEVEL=error
   BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
-  local port; port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  local port; port="$(free_port)"
   /usr/bin/python3 scripts/bench-tools/smtp_sink.py --port "$port" --out "$work/received.jsonl" >/dev/null 2>&1 & BENCH_SINK_PID=$!
   trap 'kill "$BENCH_SINK_PID" 2>/dev/null; rm -rf "$BENCH_WORK"' EXIT
   for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done

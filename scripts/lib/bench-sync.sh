@@ -21,6 +21,7 @@ YAML
 }
 
 bench_sync() {
+  source scripts/lib/common.sh
   local users=100000 groups=2000 runs=3
   local url="$INBOARD_TEST_LDAP2_URL" suffix="$INBOARD_TEST_LDAP_BASE"
   BENCH_WORK="$(mktemp -d)"; local work="$BENCH_WORK"
@@ -129,12 +130,12 @@ PY
 # 'inboard serve': first pages, a page deep in the board, and the whole CSV export, with the server's peak RSS.
 bench_people_scale() {
   local work="$1" users="$2" port
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   printf 'bench-password-1\n' > "$work/admin.pw"
   "$inboard" admin create --username bench-admin --password-file "$work/admin.pw" >/dev/null
   psql -q "$INBOARD_DATABASE_URL" -c "INSERT INTO statuses (person_id, type_id, note) SELECT id, (SELECT id FROM status_types WHERE name = 'In'), 'seeded' FROM people WHERE id % 2 = 0"
   INBOARD_HTTP_PORT="$port" "$inboard" serve & local server_pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  wait_for "inboard serve" 10 curl -fs "http://127.0.0.1:$port/health/ready"
   local token; token="$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"username":"bench-admin","password":"bench-password-1"}' | json token)"
   [ -n "$token" ] || { echo "error: bench-admin could not log in" >&2; kill "$server_pid"; exit 1; }
   local base="http://127.0.0.1:$port/api/v1"

@@ -32,6 +32,9 @@ wait_for() {
   done
 }
 
+# A TCP port on loopback that nothing listens on now (the kernel's pick).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A killed process can linger as a zombie until its parent reaps it: that is not "alive".

@@ -20,7 +20,7 @@ drill_api() {
 
   local db="inboard_drill_api" work port server_pid=""
   work="$(mktemp -d)"
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   export INBOARD_DATABASE_URL="${INBOARD_DATABASE_URL%/*}/$db" INBOARD_LOG_LEVEL=error INBOARD_HTTP_PORT="$port"
   # shellcheck disable=SC2064
   trap "[ -n \"\$server_pid\" ] && kill \$server_pid 2>/dev/null; rm -rf '$work'" RETURN

@@ -24,8 +24,8 @@ drill_soak() {
   local inboard work port sink_port server_pid="" sink_pid=""
   inboard="$(swift build -c release --show-bin-path)/inboard"
   work="$(mktemp -d)"
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  sink_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
+  sink_port="$(free_port)"
   # 20 status changes a second among the sample users: past the per-person limit, which is off here.
   export INBOARD_DATABASE_URL="postgres://inboard@127.0.0.1:$PG_DURABLE_PORT/$db" INBOARD_LOG_LEVEL=warning \
     INBOARD_HTTP_PORT="$port" INBOARD_STATUS_CHANGE_LIMIT=0
