@@ -1,5 +1,5 @@
 # scripts/bench api: the HTTP API under wrk on loopback against a release 'inboard serve', each figure beside a
-# baseline measured in the same run: status updates vs pgbench's single-row update, board reads of 1,000
+# baseline measured in the same run: status updates vs pgbench's single-row update (and many people at once), board reads of 1,000
 # people, directory logins vs raw libldap binds (and a 300-group person vs a 1-group one), one status change
 # fanned out to 1,000 SSE streams, and the server's memory idle and after the load.
 
@@ -66,7 +66,8 @@ Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slap
 in one transaction, then one NOTIFY for the other servers shared by the commits of a moment; one account makes
 them all, so the per-person limit, INBOARD_STATUS_CHANGE_LIMIT, is off); baseline: pgbench with as many clients
 (the goal's measure), a single-row UPDATE of the same statuses table, and the PUT's own statement under pgbench
-(prepared) to show what the database itself allows for that work. Board: GET /api/v1/people with
+(prepared) to show what the database itself allows for that work; for reference, 100 people changing their own
+statuses at once (each request the next of their tokens) against pgbench updating a random row in the span of their ids. Board: GET /api/v1/people with
 $people people (each with 500 changes of history, analysed: what a half year of use leaves and the planner
 sees), one in 20 of the local ones with a hidden note, as an administrator (the JSON as it is), then the same with
 If-None-Match of its ETag (304s), then as a colleague whose client takes gzip (Accept-Encoding: gzip, as
@@ -85,6 +86,9 @@ it fans out (asyncpg, this PostgreSQL), runs taken in turn; then the Python clie
 RSS: /proc VmRSS after start, VmHWM after everything.
 METHOD
 
+  # 100 sample people logged in: the many-people status writes here, the SSE streams below.
+  head -100 "$work/users.txt" | while read -r name; do token "$name" "$INBOARD_TEST_SAMPLE_PASSWORD"; done > "$work/tokens.txt"
+  [ "$(grep -c . "$work/tokens.txt")" -eq 100 ] || { echo "error: not all 100 sample people could log in" >&2; exit 1; }
   echo "== status updates"
   local put put_p99; TOKEN="$admin_token" wrk -t2 -c"$writers" -d"${seconds}s" --latency -s scripts/bench-tools/put_status.lua "http://127.0.0.1:$port" > "$work/put.txt"
   put="$(wrk_rate < "$work/put.txt")"; put_p99="$(wrk_p99 < "$work/put.txt")"
@@ -94,6 +98,12 @@ METHOD
   local pg; pg="$(PGPASSWORD= pgbench -n -c "$writers" -j 2 -T "$seconds" -f "$work/update.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   "$bench" status-sql "$person" $(psql -qtA -F ' ' "$INBOARD_DATABASE_URL" -c "SELECT id, xmin FROM status_types WHERE name = 'Remote'") > "$work/status.sql"
   local pg_same; pg_same="$(PGPASSWORD= pgbench -n -M prepared -c "$writers" -j 2 -T "$seconds" -f "$work/status.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
+  # For reference: many people at once, each changing their own row, against pgbench updating a random one of
+  # the rows their ids span: no change waits for another's row lock, so PostgreSQL commits many per flush.
+  local put_many; put_many="$(TOKENS="$work/tokens.txt" wrk -t2 -c"$writers" -d"${seconds}s" -s scripts/bench-tools/put_status_many.lua "http://127.0.0.1:$port" | wrk_rate)"
+  local many_ids; many_ids="$(psql -qtA -F ' ' "$INBOARD_DATABASE_URL" -c "SELECT min(id), max(id) FROM people WHERE username = ANY (string_to_array('$(head -100 "$work/users.txt" | paste -sd,)', ','))")"
+  printf '\\set p random(%s, %s)\nUPDATE statuses SET note = '"'"'pgbench'"'"', set_at = now() WHERE person_id = :p;\n' $many_ids > "$work/update-many.sql"
+  local pg_many; pg_many="$(PGPASSWORD= pgbench -n -c "$writers" -j 2 -T "$seconds" -f "$work/update-many.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   echo "== board reads"
   local board board_p99; TOKEN="$admin_token" wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/bench-tools/get_board.lua "http://127.0.0.1:$port" > "$work/board.txt"
   board="$(wrk_rate < "$work/board.txt")"; board_p99="$(wrk_p99 < "$work/board.txt")"
@@ -140,7 +150,6 @@ METHOD
   local raw_session person_id; person_id="$(psql -qtA "$INBOARD_DATABASE_URL" -c "SELECT id FROM people WHERE username = 'bench-admin'")"
   raw_session="$("$bench" raw-login "$INBOARD_TEST_LDAP_URL" "$INBOARD_TEST_LDAP_READER_DN" "$INBOARD_TEST_LDAP_READER_PASSWORD" "ou=people,$suffix" "(&(objectClass=inetOrgPerson)(uid=alice))" "$INBOARD_TEST_SAMPLE_PASSWORD" 5000 "$INBOARD_DATABASE_URL" "$person_id" | json perSecond)"
   echo "== SSE fan-out"
-  head -100 "$work/users.txt" | while read -r name; do token "$name" "$INBOARD_TEST_SAMPLE_PASSWORD"; done > "$work/tokens.txt"
   # Baseline, same run and clients: the naive asyncio fan-out (no database, no rules), on a port of its own.
   local naive_port
   naive_port="$(free_port)"
@@ -168,7 +177,7 @@ METHOD
   naive_python="$(python3 scripts/bench-tools/sse_fanout.py --port "$naive_port" --tokens-file "$work/tokens.txt" --streams 1000)"
   kill "$naive_pid" "$durable_pid" 2>/dev/null; wait "$naive_pid" "$durable_pid" 2>/dev/null || true
   local peak; peak="$(hwm)"
-  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" "$admin_gzip" "$admin_gzip_p99" "$admin_gzip_bytes" "$hidden_notes" "$bare" <<'PY'
+  python3 - "$put" "$pg" "$board" "$login" "$raw" "$deep" "$idle_rss" "$peak" "$work/sse.jsonl" "$put_p99" "$board_p99" "$login_p99" "$deep_p99" "$pg_same" "$raw_login" "$not_modified" "$not_modified_p99" "$work/naive.jsonl" "$raw_session" "$sse_python" "$naive_python" "$work/naive-durable.jsonl" "$board_gzip" "$board_gzip_p99" "$plain_bytes" "$gzip_bytes" "$admin_gzip" "$admin_gzip_p99" "$admin_gzip_bytes" "$hidden_notes" "$bare" "$put_many" "$pg_many" <<'PY'
 import json, statistics, sys
 put, pg, board, login, raw, deep = map(float, sys.argv[1:7])
 idle, peak = float(sys.argv[7]) / 1024, float(sys.argv[8]) / 1024
@@ -193,6 +202,8 @@ ok = lambda c: "PASS" if c else "FAIL"
 print()
 print(f"status PUT  {put:8,.0f}/s (p99 {put_p99}) | pgbench single-row UPDATE {pg:8,.0f}/s | {put/pg:4.0%}   goal >= 50%: {ok(put >= 0.5 * pg)}")
 print(f"            same work: pgbench of the PUT's own statement (prepared) {pg_same:8,.0f}/s | {put/pg_same:4.0%}")
+put_many, pg_many = map(float, sys.argv[32:34])
+print(f"            for reference, 100 people at once, each their own row: PUT {put_many:8,.0f}/s | pgbench UPDATE of a random row in their ids' span {pg_many:8,.0f}/s | {put_many/pg_many:4.0%}")
 bare = float(sys.argv[31])
 print(f"board GET   {board:8,.0f}/s (p99 {board_p99}), 1,000 people, JSON as it is ({plain_bytes:,} bytes)   goal >= 10,000/s: {ok(board >= 10000)}")
 print(f"            the same bytes from a bare NIO server (no routing, session or cache) {bare:8,.0f}/s | {board/bare:4.0%}")
