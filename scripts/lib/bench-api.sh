@@ -100,7 +100,7 @@ METHOD
   local pg_same; pg_same="$(PGPASSWORD= pgbench -n -M prepared -c "$writers" -j 2 -T "$seconds" -f "$work/status.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
   # For reference: many people at once, each changing their own row, against pgbench updating a random one of
   # the rows their ids span: no change waits for another's row lock, so PostgreSQL commits many per flush.
-  local put_many; put_many="$(TOKENS="$work/tokens.txt" wrk -t2 -c"$writers" -d"${seconds}s" -s scripts/bench-tools/put_status_many.lua "http://127.0.0.1:$port" | wrk_rate)"
+  local put_many; put_many="$(TOKENS="$work/tokens.txt" wrk -t2 -c"$writers" -d"${seconds}s" -s scripts/bench-tools/put_status.lua "http://127.0.0.1:$port" | wrk_rate)"
   local many_ids; many_ids="$(psql -qtA -F ' ' "$INBOARD_DATABASE_URL" -c "SELECT min(id), max(id) FROM people WHERE username = ANY (string_to_array('$(head -100 "$work/users.txt" | paste -sd,)', ','))")"
   printf '\\set p random(%s, %s)\nUPDATE statuses SET note = '"'"'pgbench'"'"', set_at = now() WHERE person_id = :p;\n' $many_ids > "$work/update-many.sql"
   local pg_many; pg_many="$(PGPASSWORD= pgbench -n -c "$writers" -j 2 -T "$seconds" -f "$work/update-many.sql" "$INBOARD_DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3}')"
