@@ -11,7 +11,7 @@ bench_mail() {
   local port; port="$(free_port)"
   /usr/bin/python3 scripts/bench-tools/smtp_sink.py --port "$port" --out "$work/received.jsonl" >/dev/null 2>&1 & BENCH_SINK_PID=$!
   trap 'kill "$BENCH_SINK_PID" 2>/dev/null; rm -rf "$BENCH_WORK"' EXIT
-  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  wait_for "the SMTP sink" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db OWNER inboard" 2>/dev/null
   "$inboard" migrate >/dev/null
   psql -q "$INBOARD_DATABASE_URL" \
