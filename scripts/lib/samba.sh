@@ -35,8 +35,12 @@ samba_start() {
   wait_for "Samba AD (log: $s/samba.out)" 180 ldapsearch -x -H ldap://127.0.0.1:389 -D "Administrator@example.test" -w "$AD_ADMIN_PASSWORD" \
     -b "DC=example,DC=test" -s base
   # The SRV records name dc1.example.test; its address record is ours to add, once Samba's DNS answers
-  # (just after start it may not yet: a silent failure here left discovery without an address in CI).
-  wait_for "Samba AD DNS record for dc1.example.test" 60 samba_dc_address_record
+  # (just after start it may not yet: a silent failure here left discovery without an address in CI). Each try
+  # is a samba-tool run of seconds on a loaded machine; the last one's output is shown when none succeeds.
+  if ! (wait_for "Samba AD DNS record for dc1.example.test" 180 samba_dc_address_record); then
+    tail -5 "$s/dns-record.log" >&2
+    die "Samba AD's DNS did not take the address record of dc1.example.test; see $s/dns-record.log and the logs in $s"
+  fi
   log "Samba AD started (ldap://127.0.0.1:389, ldaps://127.0.0.1:636, realm $AD_REALM)"
   samba_load_org
 }
@@ -54,9 +58,9 @@ samba_load_org() {
   log "loaded the AD sample organisation (1,600 people) in $((SECONDS - t0))s"
 }
 samba_dc_address_record() {
-  local auth="Administrator%$AD_ADMIN_PASSWORD"
-  samba-tool dns query 127.0.0.1 example.test dc1 A -U "$auth" 2>/dev/null | grep -q "127.0.0.1" && return 0
-  samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "$auth"
+  local auth="Administrator%$AD_ADMIN_PASSWORD" log; log="$(samba_dir)/dns-record.log"
+  samba-tool dns query 127.0.0.1 example.test dc1 A -U "$auth" >"$log" 2>&1 && grep -q "127.0.0.1" "$log" && return 0
+  samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "$auth" >>"$log" 2>&1
 }
 samba_stop() { stop_pidfile "Samba AD" "$(samba_dir)/samba.pid" TERM; }
 samba_status() { if samba_running; then echo "samba-ad: running"; else echo "samba-ad: stopped"; fi; }
