@@ -2,6 +2,7 @@ import Configuration
 import InboardCore
 import InboardStore
 import Logging
+import NIOCore
 
 /// Process settings, from `INBOARD_*` environment variables with a documented default for each.
 /// Everything an admin manages (directory, SMTP, status types) lives in PostgreSQL instead.
@@ -22,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var historyRetentionDays = Housekeeping.defaultHistoryRetentionDays
     /// Changes one person's status takes per 10 minutes on each server; 0: no limit.
     public var statusChangeLimit = StatusChangeLimiter.defaultPerWindow
+    /// PostgreSQL connections the server's requests and background work share.
+    public var databasePoolSize = ServerConfiguration.defaultDatabasePoolSize(cores: System.coreCount)
 
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultHTTPPort = 8080
@@ -29,6 +32,12 @@ public struct ServerConfiguration: Sendable {
     public static let defaultLogLevel = Logger.Level.info
     public static let defaultPolicyDir = "policy"
     public static let defaultClientPackageDir = "/var/lib/inboard/packages"
+
+    /// Twice the cores plus one, from 4 to 10: about as many statements as the cores can run at once, with one
+    /// waiting on the disk. More only queue inside PostgreSQL: changes of one person's status, each waiting for
+    /// the one before it to commit, ran 21-25% faster with 5 or 6 connections than with 10 on 2 cores, and
+    /// changes of many people at once 4-7% slower (docs/benchmarks.md, 8 December).
+    public static func defaultDatabasePoolSize(cores: Int) -> Int { min(10, max(4, 2 * cores + 1)) }
 
     /// Every setting, its variable and its default, for `--help` and the README.
     public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
@@ -60,6 +69,10 @@ public struct ServerConfiguration: Sendable {
         (
             "INBOARD_STATUS_CHANGE_LIMIT", "\(StatusChangeLimiter.defaultPerWindow)",
             "changes one person's status takes per 10 minutes on each server (each mails their watchers); 0: no limit"
+        ),
+        (
+            "INBOARD_DATABASE_POOL_SIZE", "2 x cores + 1, from 4 to 10",
+            "PostgreSQL connections each server keeps for its requests; with the database on a machine of its own, about twice its cores"
         ),
         (
             "INBOARD_ENV_FILE", "/etc/inboard/inboard.env",
@@ -108,6 +121,9 @@ public struct ServerConfiguration: Sendable {
         statusChangeLimit = try Self.wholeNumber(
             reader, ["inboard", "status", "change", "limit"], default: StatusChangeLimiter.defaultPerWindow,
             in: 0...100_000, is: "a number of changes per 10 minutes (0: no limit)")
+        databasePoolSize = try Self.wholeNumber(
+            reader, ["inboard", "database", "pool", "size"], default: databasePoolSize, in: 2...200,
+            is: "a number of connections (2-200)")
     }
 
     /// The whole number under `key` (INBOARD_ and the key's words, upper-cased), or an error naming the variable.

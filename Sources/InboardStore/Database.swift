@@ -47,7 +47,4 @@ public struct Database: Sendable {
     {
         try DatabasePool(url: url, size: size, logger: logger, acquireTimeout: acquireTimeout)
     }
-
-    /// Connections `inboard serve` keeps open to PostgreSQL.
-    public static let serverPoolSize = 10
 }

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let postgres = try environment.database.makePool(size: Database.serverPoolSize)
+            let postgres = try environment.database.makePool(size: configuration.databasePoolSize)
             let syncer = DirectorySyncer(
                 database: environment.database, pool: postgres, secrets: secrets, logger: environment.logger)
             var mail = MailWorker.Options()

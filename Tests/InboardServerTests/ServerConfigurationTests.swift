@@ -36,6 +36,8 @@ import Testing
         ("INBOARD_DATABASE_URL", "mysql://u@h/d", "INBOARD_DATABASE_URL"),
         ("INBOARD_HTTP_HOST", "", "INBOARD_HTTP_HOST"),
         ("INBOARD_HISTORY_RETENTION_DAYS", "-1", "INBOARD_HISTORY_RETENTION_DAYS '-1'"),
+        ("INBOARD_DATABASE_POOL_SIZE", "1", "INBOARD_DATABASE_POOL_SIZE '1'"),
+        ("INBOARD_DATABASE_POOL_SIZE", "ten", "INBOARD_DATABASE_POOL_SIZE 'ten'"),
     ])
     func badValuesNameTheVariable(variable: String, value: String, expected: String) {
         #expect {
@@ -52,7 +54,7 @@ import Testing
                 "INBOARD_DATABASE_URL", "INBOARD_HTTP_HOST", "INBOARD_HTTP_PORT", "INBOARD_SECRET_KEY_FILE",
                 "INBOARD_LOG_LEVEL", "INBOARD_POLICY_DIR",
                 "INBOARD_TRUSTED_PROXIES", "INBOARD_PUBLIC_URL", "INBOARD_HISTORY_RETENTION_DAYS", "INBOARD_ENV_FILE",
-                "INBOARD_CLIENT_PACKAGE_DIR", "INBOARD_STATUS_CHANGE_LIMIT",
+                "INBOARD_CLIENT_PACKAGE_DIR", "INBOARD_STATUS_CHANGE_LIMIT", "INBOARD_DATABASE_POOL_SIZE",
             ])
     }
 
@@ -73,6 +75,13 @@ import Testing
             try ServerConfiguration(environment: ["INBOARD_HISTORY_RETENTION_DAYS": "90"]).historyRetention
                 == .seconds(90 * 86_400))
         #expect(try ServerConfiguration(environment: ["INBOARD_HISTORY_RETENTION_DAYS": "0"]).historyRetention == nil)
+    }
+
+    /// Twice the cores and one, from 4 to 10, unless set.
+    @Test func thePoolFollowsTheCoresUnlessSet() throws {
+        #expect([1, 2, 3, 4, 8, 64].map(ServerConfiguration.defaultDatabasePoolSize) == [4, 5, 7, 9, 10, 10])
+        #expect((4...10).contains(try ServerConfiguration(environment: [:]).databasePoolSize))
+        #expect(try ServerConfiguration(environment: ["INBOARD_DATABASE_POOL_SIZE": "24"]).databasePoolSize == 24)
     }
 
     @Test func thePolicyFolderIsRead() throws {
