@@ -153,7 +153,7 @@ func buildRouter(
         middleware: ClientAddressMiddleware(
             trusted: dependencies.trustedProxies, publicURLIsHTTPS: dependencies.publicURLIsHTTPS))
     router.add(middleware: APIErrorMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: dependencies.metrics)))
     router.add(middleware: ClientVersionMiddleware(serverVersion: .current))
     HealthController(readiness: stores.readiness).addRoutes(to: router.group("health"))
     VersionController(schemaVersion: dependencies.schemaVersion).addRoutes(to: router.group("api/v1"))

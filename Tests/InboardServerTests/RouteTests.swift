@@ -116,4 +116,21 @@ import Testing
             }
         }
     }
+
+    /// Each request is counted by route, method and status in the application's own registry, errors too.
+    @Test func requestsAreCountedByRouteAndStatus() async throws {
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            for _ in 0..<2 { try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) } }
+            try await client.execute(uri: "/no/such/page", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(
+                    text.contains(
+                        #"hb_requests{http_route="/health/live",http_request_method="GET",http_response_status_code="200"} 2"#
+                    ), "\(text)")
+                #expect(text.contains(#"hb_request_errors{"#) && text.contains(#"error_type="404""#), "\(text)")
+                #expect(text.contains("http_server_request_duration_bucket{"), "\(text)")
+            }
+        }
+    }
 }
