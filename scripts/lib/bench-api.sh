@@ -63,9 +63,11 @@ PY
   }
   wrk_p99() { grep -E '^ +99%' | awk '{print $2}'; }
 
+  local pool_size="${INBOARD_DATABASE_POOL_SIZE:-$(( 2 * $(nproc) + 1 < 4 ? 4 : (2 * $(nproc) + 1 > 10 ? 10 : 2 * $(nproc) + 1) ))}"
   cat <<METHOD
 
-Method: release build of 'inboard serve' on loopback with PostgreSQL 15 and slapd 2.5 on the same 2 cores; wrk
+Method: release build of 'inboard serve' (a pool of $pool_size PostgreSQL connections: INBOARD_DATABASE_POOL_SIZE, or
+twice the cores and one, from 4 to 10) on loopback with PostgreSQL 15 and slapd 2.5 on the same 2 cores; wrk
 (2 threads, ${seconds} s, --latency; $connections connections for the reads) drives each route. Status updates: PUT
 /api/v1/me/status on $writers connections, alternating two types (each a status row, a history row and an event
 in one transaction, then one NOTIFY for the other servers shared by the commits of a moment; one account makes
