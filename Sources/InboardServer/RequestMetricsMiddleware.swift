@@ -7,9 +7,9 @@ import Synchronization
 /// `http.server.request.duration`, `hb.request.errors`, `http.server.active_requests`), recorded when the handler
 /// returns its response rather than after the body is written. Hummingbird's wraps every body in a closure to
 /// time its writing, which costs each answer held in one buffer its single write of head and body: the head went
-/// out alone, then the body, then the end, each flushed (the plain board answered 35% more requests a second
-/// without it). A streamed body (an event stream, a CSV export) is therefore timed to its first byte, and leaves
-/// the active requests once its handler has returned.
+/// out alone (2.25 write calls per board answer, 1.27 without it). The duration therefore ends when the handler
+/// returns, before any byte is written, and a streamed body (an event stream, a CSV export) leaves the active
+/// requests then: open streams are not counted in them.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private let cache: Cache
 
@@ -20,22 +20,33 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         async throws -> Response
     {
         let started = DispatchTime.now().uptimeNanoseconds
-        let active = cache.active(request.method)
+        let method = Self.label(request.method)
+        let active = cache.active(method)
         active.increment()
         defer { active.decrement() }
         do {
             let response = try await next(request, context)
-            let metrics = cache.endpoint(.init(context.endpointPath ?? "Unknown", request.method, response.status))
+            let metrics = cache.endpoint(.init(context.endpointPath ?? "Unknown", method, response.status))
             metrics.requests.increment()
             metrics.duration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - started)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
-            let metrics = cache.endpoint(.init(context.endpointPath ?? "NotFound", request.method, status))
+            let metrics = cache.endpoint(.init(context.endpointPath ?? "NotFound", method, status))
             metrics.requests.increment()
             metrics.errors.increment()
             throw error
         }
+    }
+
+    /// The method as a label: one of HTTP's own, or `_OTHER` (as OpenTelemetry names it), so that a method outside
+    /// them (the HTTP/1 parser refuses most) never adds metrics of its own.
+    static func label(_ method: HTTPRequest.Method) -> String {
+        knownMethods.contains(method) ? method.rawValue : "_OTHER"
+    }
+
+    private static var knownMethods: Set<HTTPRequest.Method> {
+        [.get, .head, .post, .put, .delete, .patch, .options, .connect, .trace]
     }
 
     /// The metric objects per method and per route, method and status: made once, not looked up in the
@@ -43,9 +54,9 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     final class Cache: Sendable {
         struct EndpointKey: Hashable {
             let route: String
-            let method: HTTPRequest.Method
+            let method: String
             let status: HTTPResponse.Status
-            init(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) {
+            init(_ route: String, _ method: String, _ status: HTTPResponse.Status) {
                 (self.route, self.method, self.status) = (route, method, status)
             }
         }
@@ -57,7 +68,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
             init(_ key: EndpointKey, factory: any MetricsFactory) {
                 let labels = [
-                    ("http.route", key.route), ("http.request.method", key.method.rawValue),
+                    ("http.route", key.route), ("http.request.method", key.method),
                     ("http.response.status_code", String(key.status.code)),
                 ]
                 requests = Counter(label: "hb.requests", dimensions: labels, factory: factory)
@@ -67,7 +78,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
                 errors = Counter(
                     label: "hb.request.errors",
                     dimensions: [
-                        ("http.route", key.route), ("http.request.method", key.method.rawValue),
+                        ("http.route", key.route), ("http.request.method", key.method),
                         ("error.type", String(key.status.code)),
                     ], factory: factory)
             }
@@ -75,7 +86,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
         private let factory: any MetricsFactory
         private let endpoints = Mutex<[EndpointKey: Endpoint]>([:])
-        private let actives = Mutex<[HTTPRequest.Method: Meter]>([:])
+        private let actives = Mutex<[String: Meter]>([:])
 
         init(factory: any MetricsFactory) { self.factory = factory }
 
@@ -88,11 +99,11 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
 
-        func active(_ method: HTTPRequest.Method) -> Meter {
+        func active(_ method: String) -> Meter {
             actives.withLock { known in
                 if let meter = known[method] { return meter }
                 let meter = Meter(
-                    label: "http.server.active_requests", dimensions: [("http.request.method", method.rawValue)],
+                    label: "http.server.active_requests", dimensions: [("http.request.method", method)],
                     factory: factory)
                 known[method] = meter
                 return meter

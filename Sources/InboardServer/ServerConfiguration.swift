@@ -35,8 +35,8 @@ public struct ServerConfiguration: Sendable {
 
     /// Twice the cores plus one, from 4 to 10: about as many statements as the cores can run at once, with one
     /// waiting on the disk. More only queue inside PostgreSQL: changes of one person's status, each waiting for
-    /// the one before it to commit, ran 21-25% faster with 5 or 6 connections than with 10 on 2 cores, and
-    /// changes of many people at once 4-7% slower (docs/benchmarks.md, 8 December).
+    /// the one before it to commit, ran 25-27% faster with 5 connections than with 10 on 2 cores (21% with 6), and
+    /// changes of many people at once 2-7% slower (docs/benchmarks.md, 8 December).
     public static func defaultDatabasePoolSize(cores: Int) -> Int { min(10, max(4, 2 * cores + 1)) }
 
     /// Every setting, its variable and its default, for `--help` and the README.
@@ -72,7 +72,7 @@ public struct ServerConfiguration: Sendable {
         ),
         (
             "INBOARD_DATABASE_POOL_SIZE", "2 x cores + 1, from 4 to 10",
-            "PostgreSQL connections each server keeps for its requests; with the database on a machine of its own, about twice its cores"
+            "PostgreSQL connections each server keeps for its requests and background work (2-200); with the database on a machine of its own, about twice its cores"
         ),
         (
             "INBOARD_ENV_FILE", "/etc/inboard/inboard.env",

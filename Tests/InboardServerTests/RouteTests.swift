@@ -133,4 +133,18 @@ import Testing
             }
         }
     }
+
+    /// Methods a caller makes up are counted as one label, not one metric each.
+    @Test func inventedMethodsShareOneLabel() async throws {
+        try await makeTestApp(databaseURL: unusedDatabase).test(.router) { client in
+            for name in ["INVENTED1", "INVENTED2"] {
+                try await client.execute(uri: "/health/live", method: HTTPRequest.Method(name)!) { _ in }
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(!text.contains("INVENTED"), "\(text)")
+                #expect(text.contains(#"http_request_method="_OTHER""#), "\(text)")
+            }
+        }
+    }
 }

@@ -38,6 +38,7 @@ import Testing
         ("INBOARD_HISTORY_RETENTION_DAYS", "-1", "INBOARD_HISTORY_RETENTION_DAYS '-1'"),
         ("INBOARD_DATABASE_POOL_SIZE", "1", "INBOARD_DATABASE_POOL_SIZE '1'"),
         ("INBOARD_DATABASE_POOL_SIZE", "ten", "INBOARD_DATABASE_POOL_SIZE 'ten'"),
+        ("INBOARD_DATABASE_POOL_SIZE", "201", "INBOARD_DATABASE_POOL_SIZE '201'"),
     ])
     func badValuesNameTheVariable(variable: String, value: String, expected: String) {
         #expect {

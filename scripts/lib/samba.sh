@@ -59,8 +59,8 @@ samba_load_org() {
 }
 samba_dc_address_record() {
   local auth="Administrator%$AD_ADMIN_PASSWORD" log; log="$(samba_dir)/dns-record.log"
-  samba-tool dns query 127.0.0.1 example.test dc1 A -U "$auth" >"$log" 2>&1 && grep -q "127.0.0.1" "$log" && return 0
-  samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "$auth" >>"$log" 2>&1
+  timeout 30 samba-tool dns query 127.0.0.1 example.test dc1 A -U "$auth" >"$log" 2>&1 && grep -q "127.0.0.1" "$log" && return 0
+  timeout 30 samba-tool dns add 127.0.0.1 example.test dc1 A 127.0.0.1 -U "$auth" >>"$log" 2>&1
 }
 samba_stop() { stop_pidfile "Samba AD" "$(samba_dir)/samba.pid" TERM; }
 samba_status() { if samba_running; then echo "samba-ad: running"; else echo "samba-ad: stopped"; fi; }
